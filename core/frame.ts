@@ -1,0 +1,102 @@
+/**
+ * Frames: a typed array of pixels plus its shape, dtype and metadata. Frames travel by reference
+ * from producers to every consumer; nobody copies or mutates a frame's pixels after it is yielded.
+ * @module
+ */
+import { ParameterError } from './errors.js';
+
+/** Pixel types Concert handles, named as numpy names them (the wire format uses these names). */
+export type DType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
+
+/** The typed array that holds pixels of each dtype. */
+export interface TypedArrayOf {
+  uint8: Uint8Array;
+  int8: Int8Array;
+  uint16: Uint16Array;
+  int16: Int16Array;
+  uint32: Uint32Array;
+  int32: Int32Array;
+  float32: Float32Array;
+  float64: Float64Array;
+}
+
+export type PixelArray = TypedArrayOf[DType];
+
+/** Metadata that every frame carries; producers may add their own keys (angle, image_key, …). */
+export interface FrameMetadata {
+  /** 0-based index of the frame within its acquisition. */
+  frameNumber: number;
+  /** Milliseconds since the Unix epoch when the frame was taken. */
+  timestamp: number;
+  [key: string]: unknown;
+}
+
+/** One 2-D image: `shape` is `[height, width]` (row-major, numpy order). */
+export interface Frame<D extends DType = DType> {
+  readonly data: TypedArrayOf[D];
+  readonly shape: readonly [height: number, width: number];
+  readonly dtype: D;
+  readonly metadata: FrameMetadata;
+}
+
+const constructors = {
+  uint8: Uint8Array,
+  int8: Int8Array,
+  uint16: Uint16Array,
+  int16: Int16Array,
+  uint32: Uint32Array,
+  int32: Int32Array,
+  float32: Float32Array,
+  float64: Float64Array,
+} as const;
+
+/** Every dtype name, in a stable order. */
+export const DTYPES = Object.keys(constructors) as DType[];
+
+/** True if `name` is a dtype Concert handles. */
+export function isDType(name: unknown): name is DType {
+  return typeof name === 'string' && Object.hasOwn(constructors, name);
+}
+
+/** Bytes per pixel of a dtype. */
+export function itemSize(dtype: DType): number {
+  return constructors[dtype].BYTES_PER_ELEMENT;
+}
+
+/** The typed-array constructor of a dtype. */
+export function arrayConstructor<D extends DType>(dtype: D): { new (n: number): TypedArrayOf[D]; new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): TypedArrayOf[D] } {
+  return constructors[dtype] as never;
+}
+
+/** The dtype of a typed array. */
+export function dtypeOf(data: PixelArray): DType {
+  for (const [name, ctor] of Object.entries(constructors)) if (data instanceof ctor) return name as DType;
+  throw new ParameterError(`unsupported pixel array type ${Object.prototype.toString.call(data)}`);
+}
+
+/**
+ * Makes a frame, checking that `data` holds exactly `height × width` pixels.
+ * @throws ParameterError if the shape does not match the data.
+ */
+export function makeFrame<D extends DType>(
+  data: TypedArrayOf[D],
+  shape: readonly [number, number],
+  metadata: Partial<FrameMetadata> = {},
+): Frame<D> {
+  const [height, width] = shape;
+  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0)
+    throw new ParameterError(`frame shape must be two non-negative integers, got [${shape.join(', ')}]`);
+  if (data.length !== height * width)
+    throw new ParameterError(`frame data has ${data.length} pixels but shape [${height}, ${width}] needs ${height * width}`);
+  return {
+    data,
+    shape: [height, width],
+    dtype: dtypeOf(data) as D,
+    metadata: { frameNumber: 0, timestamp: Date.now(), ...metadata },
+  };
+}
+
+/** The frame's pixels as bytes, sharing memory with `frame.data` (no copy). */
+export function frameBytes(frame: Frame): Uint8Array {
+  return new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength);
+}
