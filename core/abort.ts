@@ -1,0 +1,93 @@
+/**
+ * Cancellation. Every long operation (move, record, wait, run) gets an `AbortSignal` that fires
+ * when the caller's signal fires, when the ambient scope is aborted (Ctrl-C in the REPL aborts
+ * the scope of the command it interrupts), or when {@link abortAll} is called.
+ * @module
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { abortError } from './errors.js';
+
+const scope = new AsyncLocalStorage<AbortSignal>();
+const running = new Set<AbortController>();
+
+/** Runs `fn` with `signal` as the ambient abort signal of every operation it starts. */
+export function withAbortScope<T>(signal: AbortSignal, fn: () => T): T {
+  return scope.run(signal, fn);
+}
+
+/** The ambient abort signal, if any (set by {@link withAbortScope}). */
+export function ambientSignal(): AbortSignal | undefined {
+  return scope.getStore();
+}
+
+/** A running operation: its combined signal, and `done()` to call when it ends. */
+export interface Operation {
+  readonly signal: AbortSignal;
+  done(): void;
+}
+
+/**
+ * Starts tracking an operation whose signal fires on `signal`, the ambient scope, or {@link abortAll}.
+ * Always call `done()` (in a `finally`).
+ */
+export function startOperation(signal?: AbortSignal): Operation {
+  const controller = new AbortController();
+  const sources = [signal, ambientSignal()].filter((s): s is AbortSignal => s !== undefined);
+  const unlink: Array<() => void> = [];
+  for (const source of sources) {
+    if (source.aborted) {
+      controller.abort(source.reason);
+      break;
+    }
+    const onAbort = () => controller.abort(source.reason);
+    source.addEventListener('abort', onAbort, { once: true });
+    unlink.push(() => source.removeEventListener('abort', onAbort));
+  }
+  running.add(controller);
+  return {
+    signal: controller.signal,
+    done() {
+      running.delete(controller);
+      for (const u of unlink) u();
+    },
+  };
+}
+
+/** Runs `fn` as a tracked operation (see {@link startOperation}). */
+export async function operation<T>(signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const op = startOperation(signal);
+  try {
+    op.signal.throwIfAborted();
+    return await fn(op.signal);
+  } finally {
+    op.done();
+  }
+}
+
+/** Aborts every running operation. Returns how many were aborted. */
+export function abortAll(reason: unknown = abortError('aborted by abortAll()')): number {
+  const all = [...running];
+  for (const c of all) c.abort(reason);
+  return all.length;
+}
+
+/** How many operations are running now. */
+export function runningOperations(): number {
+  return running.size;
+}
+
+/** Resolves after `ms` milliseconds, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

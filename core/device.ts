@@ -1,0 +1,281 @@
+/**
+ * Devices: objects with named parameters, a state, async construction (`await X.create(opts)`),
+ * exclusive locking, stash/restore, and an emergency stop.
+ * @module
+ */
+import { operation } from './abort.js';
+import { ParameterError } from './errors.js';
+import { Logger } from './log.js';
+import { Mutex } from './mutex.js';
+import { checkOptions, opt, type OptionSpec } from './options.js';
+import { Parameter, type AnyParameter, type ParameterOwner, type ParameterSpec, type SetOptions } from './parameter.js';
+import { Quantity, type QuantitySpec } from './quantity-parameter.js';
+import { format, isQuantity } from './quantity.js';
+import { registerDevice, unregisterDevice } from './registry.js';
+import { Selection } from './selection.js';
+import { State, type StateSpec } from './state.js';
+
+/** Options every parameterizable object accepts. */
+export interface ParameterizableOptions {
+  /** Name used in messages and logs, e.g. `flatMotor` (sessions default it to the variable name). */
+  name?: string;
+}
+
+/** One parameter's entry in a {@link Parameterizable.snapshot}. */
+export interface ParameterSnapshot {
+  value?: unknown;
+  unit?: string;
+  target?: unknown;
+  lower?: string;
+  upper?: string;
+  locked?: boolean;
+  error?: string;
+}
+
+const counters = new Map<string, number>();
+
+function defaultName(kind: string): string {
+  const n = (counters.get(kind) ?? 0) + 1;
+  counters.set(kind, n);
+  return `${kind[0]!.toLowerCase()}${kind.slice(1)}${n}`;
+}
+
+/** Something with named parameters. Iterating it lists the parameters sorted by name. */
+export class Parameterizable implements ParameterOwner, Iterable<AnyParameter> {
+  readonly log: Logger;
+  #name: string;
+  #named: boolean;
+  readonly #parameters = new Map<string, AnyParameter>();
+
+  constructor(options: ParameterizableOptions = {}) {
+    this.#named = options.name !== undefined;
+    this.#name = options.name ?? defaultName(this.kind);
+    this.log = new Logger(this.#name);
+  }
+
+  /** The class name, e.g. `LinearMotor`. */
+  get kind(): string {
+    return this.constructor.name;
+  }
+
+  get name(): string {
+    return this.#name;
+  }
+
+  /** True if the name was given explicitly (sessions only rename unnamed devices). */
+  get hasExplicitName(): boolean {
+    return this.#named;
+  }
+
+  /** Renames the object (sessions name devices after the variables that hold them). */
+  rename(name: string): void {
+    if (typeof name !== 'string' || name.length === 0) throw new ParameterError(`a name must be a non-empty string, got ${JSON.stringify(name)}`);
+    this.#name = name;
+    this.#named = true;
+    (this as { log: Logger }).log = new Logger(name);
+  }
+
+  /**
+   * The parameter called `name`.
+   * @throws ParameterError listing the parameters that exist.
+   */
+  param(name: string): AnyParameter {
+    const p = this.#parameters.get(name);
+    if (!p) throw new ParameterError(`${this.#name} has no parameter '${name}' (it has: ${[...this.#parameters.keys()].sort().join(', ') || 'none'})`);
+    return p;
+  }
+
+  /** True if a parameter called `name` exists. */
+  hasParam(name: string): boolean {
+    return this.#parameters.has(name);
+  }
+
+  /** The parameters, sorted by name. */
+  parameters(): AnyParameter[] {
+    return [...this.#parameters.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  [Symbol.iterator](): Iterator<AnyParameter> {
+    return this.parameters()[Symbol.iterator]();
+  }
+
+  /** Declares a plain parameter. */
+  protected parameter<T>(name: string, spec: ParameterSpec<T>): Parameter<T> {
+    return this.#add(new Parameter<T>(this, name, spec));
+  }
+
+  /** Declares a quantity parameter (a value with a unit and limits). */
+  protected quantity(name: string, spec: QuantitySpec): Quantity {
+    return this.#add(new Quantity(this, name, spec));
+  }
+
+  /** Declares a parameter whose value is one of `values`. */
+  protected selection<T extends string | number | boolean>(name: string, values: readonly T[], spec: ParameterSpec<T>): Selection<T> {
+    return this.#add(new Selection<T>(this, name, values, spec));
+  }
+
+  /** Declares the `state` parameter. */
+  protected stateParameter<S extends string>(spec: StateSpec<S>): State<S> {
+    return this.#add(new State<S>(this, spec));
+  }
+
+  #add<P extends AnyParameter>(parameter: P): P {
+    if (this.#parameters.has(parameter.name)) throw new ParameterError(`${this.#name}: parameter '${parameter.name}' is declared twice`);
+    this.#parameters.set(parameter.name, parameter);
+    return parameter;
+  }
+
+  /** The writable and readable parameters, which stash/restore act on. */
+  #stashable(): AnyParameter[] {
+    return this.parameters().filter((p) => p.readable && p.writable);
+  }
+
+  /** Stashes every readable and writable parameter (in parallel). */
+  async stash(): Promise<void> {
+    await Promise.all(this.#stashable().map((p) => p.stash()));
+  }
+
+  /** Restores every stashed parameter (in parallel). */
+  async restore(options: SetOptions = {}): Promise<void> {
+    await Promise.all(this.#stashable().filter((p) => p.stashed > 0).map((p) => p.restore(options)));
+  }
+
+  /** Locks every writable parameter. */
+  lock(permanent = false): void {
+    for (const p of this.parameters()) if (p.writable) p.lock(permanent);
+  }
+
+  /** Unlocks every writable parameter that is not locked permanently. */
+  unlock(): void {
+    for (const p of this.parameters()) if (p.writable && p.locked) p.unlock();
+  }
+
+  /** Every readable parameter's value (with unit, target and limits); a failed read is recorded, not thrown. */
+  async snapshot(): Promise<Record<string, ParameterSnapshot>> {
+    const entries = await Promise.all(
+      this.parameters().map(async (p): Promise<[string, ParameterSnapshot]> => {
+        const entry: ParameterSnapshot = {};
+        try {
+          if (p.readable) entry.value = plain(await p.get());
+          if (p.hasTarget) entry.target = plain(await p.getTarget());
+        } catch (error) {
+          entry.error = (error as Error).message ?? String(error);
+        }
+        if (p instanceof Quantity) {
+          entry.unit = p.unit;
+          if (p.lower) entry.lower = format(p.lower);
+          if (p.upper) entry.upper = format(p.upper);
+        }
+        if (p.locked) entry.locked = true;
+        return [p.name, entry];
+      }),
+    );
+    return Object.fromEntries(entries);
+  }
+}
+
+function plain(value: unknown): unknown {
+  return isQuantity(value) ? format(value) : value;
+}
+
+/** A constructor that `create()` can call. */
+export type DeviceClass<T extends Device, O> = (new (options?: O) => T) & { readonly options: OptionSpec; readonly name: string };
+
+/**
+ * Base of every device. Subclasses declare parameters as fields and implement protected hooks;
+ * users make them with `await X.create(options)`.
+ */
+export abstract class Device extends Parameterizable {
+  /** The options `create()` accepts; subclasses extend it. */
+  static readonly options: OptionSpec = { name: opt.string };
+
+  readonly #exclusive = new Mutex();
+  #stop = new AbortController();
+
+  /**
+   * Constructs, validates options and connects a device.
+   * @throws OptionError for unknown options or bad values (nothing is constructed).
+   * @example
+   * ```ts
+   * const motor = await LinearMotor.create({ name: 'flatMotor' });
+   * ```
+   */
+  static async create<T extends Device, O>(this: DeviceClass<T, O>, options?: O): Promise<T> {
+    checkOptions(`${this.name}.create`, this.options, options);
+    const device = new this(options);
+    await device.connect();
+    registerDevice(device);
+    return device;
+  }
+
+  /** Connects to the hardware. Called once by `create()`. */
+  protected async connect(): Promise<void> {}
+
+  /**
+   * Runs a long operation that `emergencyStop()`, the caller's `signal`, the REPL's Ctrl-C or
+   * `abort()` can cancel. Backends wrap hardware actions in it.
+   */
+  protected operation<T>(signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const own = this.#stop.signal;
+    return operation(signal ? AbortSignal.any([signal, own]) : own, fn);
+  }
+
+  /** Waits for exclusive use of the device; call the returned function to release it. */
+  acquire(): Promise<() => void> {
+    return this.#exclusive.acquire();
+  }
+
+  /** Runs `fn` with exclusive use of the device. */
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    return this.#exclusive.run(fn);
+  }
+
+  /** The state parameter, if the device has one. */
+  get stateParam(): State<string> | undefined {
+    return this.hasParam('state') ? (this.param('state') as State<string>) : undefined;
+  }
+
+  /** Reads the device state (`'unknown'` for a device without one). */
+  async getState(): Promise<string> {
+    return this.stateParam ? this.stateParam.get() : 'unknown';
+  }
+
+  /**
+   * Stops whatever the device is doing, now: aborts its running operations, then calls the
+   * `stopHook` (motors stop, shutters close). Never throws for a device that is already safe.
+   */
+  async emergencyStop(): Promise<void> {
+    this.abortOperations('emergency stop');
+    this.log.warn('emergency stop');
+    await this.stopHook();
+  }
+
+  /** Aborts every operation the device is running (see {@link operation}). */
+  protected abortOperations(why: string): void {
+    const stop = this.#stop;
+    this.#stop = new AbortController();
+    stop.abort(new DOMException(`${this.name}: ${why}`, 'AbortError'));
+  }
+
+  /** What an emergency stop does to the hardware beyond aborting operations. */
+  protected async stopHook(): Promise<void> {}
+
+  /** Leaves the `error` state: calls `resetHook` and returns to the initial state. */
+  async reset(): Promise<void> {
+    await this.resetHook();
+    const state = this.stateParam;
+    if (state) state.enter(state.initial);
+  }
+
+  /** Brings the hardware back to a known state after an error. */
+  protected async resetHook(): Promise<void> {}
+
+  /** Releases connections (and unregisters the device). It cannot be used afterwards. */
+  async disconnect(): Promise<void> {
+    unregisterDevice(this);
+    await this.disconnectHook();
+  }
+
+  /** Closes hardware connections. */
+  protected async disconnectHook(): Promise<void> {}
+}

@@ -1,0 +1,150 @@
+/**
+ * State-machine guards for device methods, usable as decorators on async methods and async
+ * generator methods:
+ *
+ * - `@check(source, target)`: the method may only start in a `source` state, and the device must
+ *   be in a `target` state afterwards.
+ * - `@transition({ source, immediate, target })`: also sets `immediate` while the method runs and
+ *   `target` when it returns. An error puts the device into `'error'`; an abort into `aborted`
+ *   (default: `target`).
+ * @module
+ */
+import type { Device } from './device.js';
+import { FSMError, isAbortError, TransitionNotAllowed } from './errors.js';
+import type { State } from './state.js';
+
+/** Any state (`'*'`) or a list of states. */
+export type StateSet = '*' | readonly string[];
+
+/** What a transition does to the state. */
+export interface TransitionSpec {
+  /** States the method may start in (default: any). */
+  source?: StateSet;
+  /** State while the method runs. */
+  immediate?: string;
+  /** State after the method returns. */
+  target: string;
+  /** State after the method is aborted (default: `target`). */
+  aborted?: string;
+  /** State after the method fails with `error` (default: `'error'`). */
+  failed?: (error: unknown) => string;
+}
+
+function stateOf(device: Device, method: string): State<string> {
+  const state = device.stateParam;
+  if (!state) throw new FSMError(`${device.name}.${method}(): ${device.kind} has no state parameter`);
+  return state;
+}
+
+function allows(set: StateSet, state: string): boolean {
+  return set === '*' || set.includes(state);
+}
+
+async function enter(device: Device, method: string, source: StateSet): Promise<State<string>> {
+  const state = stateOf(device, method);
+  const current = await state.get();
+  if (!allows(source, current)) {
+    throw new TransitionNotAllowed(
+      `${device.name}.${method}() is not allowed in state '${current}' (allowed in: ${source === '*' ? 'any' : source.join(', ')})`,
+      current,
+    );
+  }
+  return state;
+}
+
+async function leave(device: Device, method: string, state: State<string>, target: StateSet): Promise<void> {
+  const current = await state.get();
+  if (!allows(target, current)) {
+    throw new FSMError(`${device.name}.${method}() left the device in state '${current}' (expected: ${target === '*' ? 'any' : target.join(', ')})`);
+  }
+}
+
+function failed(device: Device, state: State<string>, error: unknown, aborted: string | undefined, next = (_: unknown) => 'error'): void {
+  if (isAbortError(error)) {
+    if (aborted !== undefined) state.enter(aborted);
+    return;
+  }
+  const to = next(error);
+  state.enter(to, error);
+  if (to === 'error') device.log.error(`entered state 'error'`, error);
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyMethod<This> = (this: This, ...args: any) => any;
+
+function isAsyncGenerator(fn: unknown): boolean {
+  return typeof fn === 'function' && fn.constructor?.name === 'AsyncGeneratorFunction';
+}
+
+/** Wraps `method` with `before`/`after`/`onError` around its whole run (also for async generators). */
+function wrap<This extends Device, M extends AnyMethod<This>>(
+  method: M,
+  hooks: {
+    before(device: This): Promise<State<string>>;
+    after(device: This, state: State<string>): Promise<void>;
+    onError(device: This, state: State<string>, error: unknown): void;
+  },
+): M {
+  if (isAsyncGenerator(method)) {
+    return async function* (this: This, ...args: never[]) {
+      const state = await hooks.before(this);
+      try {
+        yield* (method.apply(this, args) as AsyncGenerator<unknown>);
+      } catch (error) {
+        hooks.onError(this, state, error);
+        throw error;
+      }
+      await hooks.after(this, state);
+    } as unknown as M;
+  }
+  return async function (this: This, ...args: never[]) {
+    const state = await hooks.before(this);
+    let result: unknown;
+    try {
+      result = await method.apply(this, args);
+    } catch (error) {
+      hooks.onError(this, state, error);
+      throw error;
+    }
+    await hooks.after(this, state);
+    return result;
+  } as unknown as M;
+}
+
+/**
+ * Decorator: the method may only start in a `source` state and must leave the device in a
+ * `target` state. An error thrown by the method puts the device into `'error'`.
+ * @throws TransitionNotAllowed when called in another state.
+ */
+export function check(source: StateSet, target: StateSet = '*') {
+  return function <This extends Device, M extends AnyMethod<This>>(method: M, context: ClassMethodDecoratorContext<This, M>): M {
+    const name = String(context.name);
+    return wrap<This, M>(method, {
+      before: (device) => enter(device, name, source),
+      after: (device, state) => leave(device, name, state, target),
+      onError: (device, state, error) => failed(device, state, error, undefined),
+    });
+  };
+}
+
+/**
+ * Decorator: checks the source state, sets `immediate` while the method runs and `target`
+ * afterwards; an error sets `'error'`, an abort sets `aborted` (default `target`).
+ */
+export function transition(spec: TransitionSpec) {
+  const { source = '*', immediate, target, aborted = target, failed: next } = spec;
+  return function <This extends Device, M extends AnyMethod<This>>(method: M, context: ClassMethodDecoratorContext<This, M>): M {
+    const name = String(context.name);
+    return wrap<This, M>(method, {
+      async before(device) {
+        const state = await enter(device, name, source);
+        if (immediate !== undefined) state.enter(immediate);
+        return state;
+      },
+      async after(_device, state) {
+        state.enter(target);
+      },
+      onError: (device, state, error) => failed(device, state, error, aborted, next),
+    });
+  };
+}

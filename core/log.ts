@@ -1,0 +1,51 @@
+/**
+ * A small logger. Libraries log through `logger`; the session decides where lines go
+ * (`concert.log`, stderr, or nowhere) with {@link setLogSink} and {@link setLogLevel}.
+ * @module
+ */
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const ranks: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Receives every line at or above the current level. */
+export type LogSink = (level: LogLevel, source: string, message: string, error?: unknown) => void;
+
+let sink: LogSink | undefined;
+let threshold = ranks.info;
+
+/** Routes log lines to `next` (or drops them when undefined). Returns the previous sink. */
+export function setLogSink(next: LogSink | undefined): LogSink | undefined {
+  const previous = sink;
+  sink = next;
+  return previous;
+}
+
+/** Sets the lowest level that is logged. */
+export function setLogLevel(level: LogLevel): void {
+  if (!(level in ranks)) throw new TypeError(`unknown log level '${level}' (allowed: ${Object.keys(ranks).join(', ')})`);
+  threshold = ranks[level];
+}
+
+/** True if `level` is a valid log level name. */
+export function isLogLevel(level: unknown): level is LogLevel {
+  return typeof level === 'string' && level in ranks;
+}
+
+/** A logger bound to a source name (a device, an experiment, a module). */
+export class Logger {
+  constructor(readonly source: string) {}
+  debug(message: string): void { emit('debug', this.source, message); }
+  info(message: string): void { emit('info', this.source, message); }
+  warn(message: string, error?: unknown): void { emit('warn', this.source, message, error); }
+  error(message: string, error?: unknown): void { emit('error', this.source, message, error); }
+}
+
+function emit(level: LogLevel, source: string, message: string, error?: unknown): void {
+  if (sink && ranks[level] >= threshold) sink(level, source, message, error);
+}
+
+/** Formats one log line the way `concert.log` stores it. */
+export function formatLogLine(level: LogLevel, source: string, message: string, error?: unknown, now = new Date()): string {
+  const trace = error instanceof Error && error.stack ? `\n${error.stack}` : error !== undefined ? `\n${String(error)}` : '';
+  return `${now.toISOString()} ${level.toUpperCase().padEnd(5)} ${source}: ${message}${trace}\n`;
+}

@@ -1,0 +1,210 @@
+/**
+ * Parameters: named, typed, async values of a device (`motor.param('position')`), with locks,
+ * a stash stack, waiting, logging of every successful set, and an observable stream of values.
+ * @module
+ */
+import { Subject, type Observable } from 'rxjs';
+import { operation, sleep } from './abort.js';
+import { LockError, ParameterError, ReadAccessError, WaitError, WriteAccessError } from './errors.js';
+import type { Logger } from './log.js';
+
+/** What a parameter knows of the object that owns it. */
+export interface ParameterOwner {
+  readonly name: string;
+  readonly log: Logger;
+  /** The owner's kind for log lines, e.g. `LinearMotor`. */
+  readonly kind: string;
+}
+
+/** How a parameter reads and writes its value. Backends pass their protected hooks here. */
+export interface ParameterSpec<T> {
+  /** One-line description shown by `ddoc()`. */
+  help?: string;
+  /** Reads the value from the device. Without it the parameter is write-only. */
+  read?: (signal: AbortSignal) => Promise<T> | T;
+  /** Writes the value to the device. Without it the parameter is read-only. */
+  write?: (value: T, signal: AbortSignal) => Promise<void> | void;
+  /** Reads the value the device is heading to (e.g. a motor's target position). */
+  readTarget?: () => Promise<T> | T;
+  /** Checks a value before it is written; throws a `ParameterError` describing what is allowed. */
+  validate?: (value: T) => void;
+}
+
+/** Options of {@link Parameter.set}. */
+export interface SetOptions {
+  signal?: AbortSignal;
+}
+
+/** Options of {@link Parameter.wait}. */
+export interface WaitOptions {
+  /** Give up after this many milliseconds (default: wait forever, until aborted). */
+  timeoutMs?: number;
+  /** Poll period in milliseconds (default 50). */
+  intervalMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * A soft parameter: the value lives in memory. `this.parameter('iteration', soft(0))`.
+ */
+export function soft<T>(initial: T, help?: string): Required<Pick<ParameterSpec<T>, 'read' | 'write'>> & ParameterSpec<T> {
+  let value = initial;
+  return {
+    help,
+    read: () => value,
+    write: (next: T) => {
+      value = next;
+    },
+  };
+}
+
+/** A named value of a device. */
+export class Parameter<T> {
+  /** What sort of parameter this is, for listings. */
+  readonly kind: 'parameter' | 'quantity' | 'selection' | 'state' = 'parameter';
+  readonly help: string;
+  readonly #spec: ParameterSpec<T>;
+  readonly #stash: T[] = [];
+  readonly #values = new Subject<T>();
+  #locked: false | 'temporary' | 'permanent' = false;
+
+  constructor(
+    readonly owner: ParameterOwner,
+    readonly name: string,
+    spec: ParameterSpec<T>,
+  ) {
+    this.#spec = spec;
+    this.help = spec.help ?? '';
+  }
+
+  /** `device.parameter`, as used in messages. */
+  get fullName(): string {
+    return `${this.owner.name}.${this.name}`;
+  }
+
+  get readable(): boolean {
+    return this.#spec.read !== undefined;
+  }
+
+  get writable(): boolean {
+    return this.#spec.write !== undefined;
+  }
+
+  /** True if the parameter has a target value (e.g. a motor's position). */
+  get hasTarget(): boolean {
+    return this.#spec.readTarget !== undefined;
+  }
+
+  get locked(): boolean {
+    return this.#locked !== false;
+  }
+
+  /** Reads the current value. @throws ReadAccessError if the parameter cannot be read. */
+  async get(options: { signal?: AbortSignal } = {}): Promise<T> {
+    const read = this.#spec.read;
+    if (!read) throw new ReadAccessError(`${this.fullName} cannot be read (it is write-only)`);
+    const value = await operation(options.signal, (signal) => Promise.resolve(read(signal)));
+    this.#values.next(value);
+    return value;
+  }
+
+  /** Reads the value the device is heading to. @throws ReadAccessError if there is no target. */
+  async getTarget(): Promise<T> {
+    if (!this.#spec.readTarget) throw new ReadAccessError(`${this.fullName} has no target value`);
+    return this.#spec.readTarget();
+  }
+
+  /**
+   * Writes a value after checking it; the device is untouched when the check fails.
+   * @throws WriteAccessError (read-only), LockError (locked), or the validation error.
+   */
+  async set(value: T, options: SetOptions = {}): Promise<void> {
+    const write = this.#spec.write;
+    if (!write) throw new WriteAccessError(`${this.fullName} cannot be written (it is read-only)`);
+    if (this.#locked) throw new LockError(`${this.fullName} is locked${this.#locked === 'permanent' ? ' permanently' : '; unlock() it first'}`);
+    const checked = this.validate(value);
+    await operation(options.signal, (signal) => Promise.resolve(write(checked, signal)));
+    this.owner.log.info(`set ${this.owner.kind}::${this.fullName}='${this.describe(checked)}'`);
+    this.#values.next(checked);
+  }
+
+  /**
+   * Checks `value` and returns what will be written. Subclasses add unit, limit and selection checks.
+   * @internal
+   */
+  protected validate(value: T): T {
+    if (value === undefined) throw new ParameterError(`${this.fullName}: a value is required`);
+    if (typeof value === 'number' && !Number.isFinite(value))
+      throw new ParameterError(`${this.fullName}: ${value} is not a finite number`);
+    this.#spec.validate?.(value);
+    return value;
+  }
+
+  /** The value as printed in logs and tables. */
+  describe(value: T): string {
+    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  }
+
+  /** Makes `set()` fail with `LockError`. A permanent lock cannot be undone. */
+  lock(permanent = false): void {
+    if (this.#locked === 'permanent') return;
+    this.#locked = permanent ? 'permanent' : 'temporary';
+  }
+
+  /** Allows `set()` again. @throws LockError after a permanent lock. */
+  unlock(): void {
+    if (this.#locked === 'permanent') throw new LockError(`${this.fullName} is locked permanently`);
+    this.#locked = false;
+  }
+
+  /** Pushes the current value on a stack (LIFO); `restore()` pops and sets it. */
+  async stash(): Promise<void> {
+    if (!this.writable || !this.readable) throw new WriteAccessError(`${this.fullName} cannot be stashed (it is not readable and writable)`);
+    this.#stash.push(await this.get());
+  }
+
+  /** Sets the most recently stashed value. @throws ParameterError if nothing is stashed. */
+  async restore(options: SetOptions = {}): Promise<void> {
+    if (this.#stash.length === 0) throw new ParameterError(`${this.fullName}: nothing stashed to restore`);
+    const value = this.#stash[this.#stash.length - 1]!;
+    await this.set(value, options);
+    this.#stash.pop();
+  }
+
+  /** How many values are stashed. */
+  get stashed(): number {
+    return this.#stash.length;
+  }
+
+  /**
+   * Polls until the parameter equals `value` (within the subclass's tolerance).
+   * @throws WaitError when `timeoutMs` passes first.
+   */
+  async wait(value: T, options: WaitOptions & { eps?: unknown } = {}): Promise<void> {
+    const { timeoutMs, intervalMs = 50 } = options;
+    const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
+    await operation(options.signal, async (signal) => {
+      for (;;) {
+        const current = await this.get({ signal });
+        if (this.reached(current, value, options.eps)) return;
+        if (performance.now() + intervalMs > deadline)
+          throw new WaitError(`${this.fullName}: did not reach ${this.describe(value)} within ${timeoutMs} ms (last value ${this.describe(current)})`);
+        await sleep(intervalMs, signal);
+      }
+    });
+  }
+
+  /** Whether `current` counts as `target` for `wait()`. @internal */
+  protected reached(current: T, target: T, _eps: unknown): boolean {
+    return current === target;
+  }
+
+  /** Every value read or successfully written from now on. */
+  observe(): Observable<T> {
+    return this.#values.asObservable();
+  }
+}
+
+/** Any parameter, for lists and lookups by name. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyParameter = Parameter<any>;

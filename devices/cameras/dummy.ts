@@ -1,0 +1,156 @@
+/**
+ * A simulated camera: 16-bit Poisson noise over a background, paced to the frame rate, with ROI,
+ * trigger sources and recording/readout. `import { Camera } from 'concert/devices/cameras/dummy'`.
+ * @module
+ */
+import { abortError, makeFrame, opt, ParameterError, sleep, type Frame, type OptionSpec, type Unit } from '../../core/index.js';
+import * as base from './base.js';
+import { poissonFill } from './noise.js';
+
+/** Options of the dummy {@link Camera}. */
+export interface DummyCameraOptions {
+  name?: string;
+  /** Sensor size in pixels (default 640 × 480), ignored when `background` is given. */
+  width?: number;
+  height?: number;
+  /** The image under the noise (uint16); default: all ones. */
+  background?: Frame<'uint16'>;
+  /** Add Poisson noise of mean `background + exposure·1e5` (default true); false returns the background itself. */
+  simulate?: boolean;
+  exposureTime?: Unit;
+  frameRate?: Unit;
+  /** Pixel pitch (default 6.5 µm). */
+  pixelSize?: Unit;
+  /**
+   * Makes the frame instead of the background + noise (e.g. projections of a phantom); called
+   * with the frame index within the recording and the ROI.
+   */
+  render?: (index: number, roi: base.Roi) => Frame | Promise<Frame>;
+}
+
+/** A simulated camera that behaves like a real one. */
+export class Camera extends base.Camera {
+  static override readonly options: OptionSpec = {
+    ...base.Camera.options,
+    width: opt.number({ min: 1, max: 65536, integer: true }),
+    height: opt.number({ min: 1, max: 65536, integer: true }),
+    background: (v) => (typeof v === 'object' && v !== null && (v as Frame).dtype === 'uint16' ? undefined : 'must be a uint16 frame'),
+    simulate: opt.boolean,
+    exposureTime: opt.quantity('s'),
+    frameRate: opt.quantity('Hz'),
+    pixelSize: opt.quantity('um'),
+    render: opt.function,
+  };
+
+  readonly #background: Frame<'uint16'>;
+  readonly #simulate: boolean;
+  readonly #pixelSize: number;
+  readonly #render: DummyCameraOptions['render'];
+  #exposure = 1e-3;
+  #rate = 100;
+  #trigger: base.TriggerSource = 'AUTO';
+  #roi: base.Roi;
+  #cropped: Uint16Array | undefined;
+  #next = 0;
+  #index = 0;
+  #triggers = 0;
+  #waiters: Array<() => void> = [];
+  #recording = false;
+
+  constructor(options: DummyCameraOptions = {}) {
+    super(options);
+    const width = options.background?.shape[1] ?? options.width ?? 640;
+    const height = options.background?.shape[0] ?? options.height ?? 480;
+    this.#background = options.background ?? makeFrame(new Uint16Array(width * height).fill(1), [height, width]);
+    this.#simulate = options.simulate ?? true;
+    this.#pixelSize = options.pixelSize?.toNumber('um') ?? 6.5;
+    this.#render = options.render;
+    if (options.exposureTime) this.#exposure = options.exposureTime.toNumber('s');
+    if (options.frameRate) this.#rate = options.frameRate.toNumber('Hz');
+    this.#roi = { x0: 0, y0: 0, width, height };
+  }
+
+  protected async readExposureTime(): Promise<number> { return this.#exposure; }
+  protected async writeExposureTime(s: number): Promise<void> { this.#exposure = s; }
+  protected async readFrameRate(): Promise<number> { return this.#rate; }
+  protected async writeFrameRate(hz: number): Promise<void> { this.#rate = hz; }
+  protected async readTriggerSource(): Promise<base.TriggerSource> { return this.#trigger; }
+  protected async writeTriggerSource(source: base.TriggerSource): Promise<void> { this.#trigger = source; }
+  protected async readRoi(): Promise<base.Roi> { return { ...this.#roi }; }
+  protected async writeRoi(roi: base.Roi): Promise<void> {
+    if (this.state.current !== 'standby') throw new ParameterError(`${this.name}: the ROI can only change in standby (state is '${this.state.current}')`);
+    this.#roi = roi;
+    this.#cropped = undefined;
+  }
+  protected async readSensorSize(): Promise<{ width: number; height: number }> {
+    return { width: this.#background.shape[1], height: this.#background.shape[0] };
+  }
+  protected override readPixelSize(): [number, number] {
+    return [this.#pixelSize, this.#pixelSize];
+  }
+
+  protected async recordHook(start: boolean): Promise<void> {
+    this.#next = performance.now();
+    this.#index = 0;
+    this.#triggers = 0;
+    this.#recording = start;
+    if (!start) this.#wakeAll();
+  }
+
+  protected async triggerHook(): Promise<void> {
+    this.#triggers++;
+    this.#waiters.shift()?.();
+  }
+
+  protected async grabHook(signal: AbortSignal): Promise<Frame> {
+    if (this.#trigger === 'SOFTWARE') await this.#awaitTrigger(signal);
+    else await this.#pace(signal);
+    const roi = this.#roi;
+    const index = this.#index++;
+    if (this.#render) return this.#render(index, roi);
+    const background = this.#crop();
+    if (!this.#simulate) return makeFrame(background, [roi.height, roi.width]);
+    const data = new Uint16Array(background.length);
+    poissonFill(data, background, this.#exposure * 1e5);
+    return makeFrame(data, [roi.height, roi.width]);
+  }
+
+  /** Waits until the next frame is due at the frame rate. */
+  async #pace(signal: AbortSignal): Promise<void> {
+    const now = performance.now();
+    const due = Math.max(this.#next, now);
+    this.#next = due + 1000 / this.#rate;
+    if (due > now) await sleep(due - now, signal);
+  }
+
+  async #awaitTrigger(signal: AbortSignal): Promise<void> {
+    while (this.#triggers === 0) {
+      signal.throwIfAborted();
+      if (!this.#recording) throw abortError(`${this.name}: recording stopped while waiting for a trigger`);
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.#waiters.push(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
+    }
+    this.#triggers--;
+  }
+
+  #wakeAll(): void {
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  #crop(): Uint16Array {
+    if (this.#cropped) return this.#cropped;
+    const { x0, y0, width, height } = this.#roi;
+    const [, fullWidth] = this.#background.shape;
+    const src = this.#background.data;
+    if (x0 === 0 && y0 === 0 && width === fullWidth && height === this.#background.shape[0]) return (this.#cropped = src);
+    const out = new Uint16Array(width * height);
+    for (let r = 0; r < height; r++) out.set(src.subarray((y0 + r) * fullWidth + x0, (y0 + r) * fullWidth + x0 + width), r * width);
+    return (this.#cropped = out);
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Simulated motors that behave like real ones: moves take time, can be aborted where they are,
+ * and clamp at hard limits. `import { LinearMotor } from 'concert/devices/motors/dummy'`.
+ * @module
+ */
+import { format, opt, type OptionSpec, type Unit } from '../../core/index.js';
+import * as base from './base.js';
+import { Motion } from './motion.js';
+
+/** Options of the dummy motors. */
+export interface DummyMotorOptions {
+  name?: string;
+  /** Starting position (default 0). */
+  position?: Unit;
+  /** Speed of simulated positioning moves (default 100 mm/s or 360 deg/s). */
+  motionVelocity?: Unit;
+  /** Hard limits (end switches); crossing one clamps the position there. Default: none. */
+  hardLower?: Unit;
+  hardUpper?: Unit;
+  /** User (soft) limits. */
+  lower?: Unit;
+  upper?: Unit;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AbstractMotor = abstract new (...args: any[]) => base.Motor;
+
+function Simulated<B extends AbstractMotor>(Base: B, defaultSpeed: number) {
+  abstract class SimulatedMotor extends Base {
+    readonly motion: Motion;
+
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    constructor(...args: any[]) {
+      super(...args);
+      const o = (args[0] ?? {}) as DummyMotorOptions;
+      const unit = this.position.unit;
+      const n = (v: Unit | undefined, fallback: number) => (v === undefined ? fallback : this.position.toNumber(v));
+      const speedUnit = `${unit}/s`;
+      this.motion = new Motion(
+        n(o.position, 0),
+        o.motionVelocity === undefined ? defaultSpeed : o.motionVelocity.toNumber(speedUnit),
+        n(o.hardLower, -Infinity),
+        n(o.hardUpper, Infinity),
+        (x) => format(this.position.quantity(x)),
+      );
+      if (o.lower) this.position.setLower(o.lower);
+      if (o.upper) this.position.setUpper(o.upper);
+    }
+
+    protected async readPosition(): Promise<number> {
+      return this.motion.position();
+    }
+
+    protected async moveHook(target: number, signal: AbortSignal): Promise<void> {
+      await this.motion.moveTo(target, signal, this.position.fullName);
+    }
+
+    protected async stopMotion(): Promise<void> {
+      this.motion.stop();
+      if (this.state.current === 'moving') this.state.enter('standby');
+    }
+  }
+  return SimulatedMotor;
+}
+
+function motorOptions(unit: string): OptionSpec {
+  return {
+    ...base.Motor.options,
+    position: opt.quantity(unit),
+    motionVelocity: opt.quantity(`${unit}/s`),
+    hardLower: opt.quantity(unit),
+    hardUpper: opt.quantity(unit),
+    lower: opt.quantity(unit),
+    upper: opt.quantity(unit),
+  };
+}
+
+/** A simulated linear motor (position in mm). */
+export class LinearMotor extends Simulated(base.LinearMotor, 100) {
+  static override readonly options = motorOptions('mm');
+  constructor(options: DummyMotorOptions = {}) {
+    super(options);
+  }
+}
+
+/** A simulated rotation motor (position in degrees). */
+export class RotationMotor extends Simulated(base.RotationMotor, 360) {
+  static override readonly options = motorOptions('deg');
+  constructor(options: DummyMotorOptions = {}) {
+    super(options);
+  }
+}
+
+function ContinuousSimulated<B extends abstract new (...args: any[]) => base.Motor & { motion: Motion }>(Base: B) {
+  abstract class ContinuousSimulatedMotor extends base.Continuous(Base) {
+    protected async readVelocity(): Promise<number> {
+      return this.motion.velocity;
+    }
+
+    protected async writeVelocity(velocity: number): Promise<void> {
+      this.motion.run(velocity, () => this.state.enter('hard-limit'));
+      this.state.enter(velocity === 0 ? 'standby' : 'moving');
+    }
+  }
+  return ContinuousSimulatedMotor;
+}
+
+/** A simulated linear motor that also moves continuously at `velocity` (mm/s). */
+export class ContinuousLinearMotor extends ContinuousSimulated(Simulated(base.LinearMotor, 100)) {
+  static override readonly options = motorOptions('mm');
+  constructor(options: DummyMotorOptions = {}) {
+    super(options);
+  }
+}
+
+/** A simulated rotation motor that also rotates continuously at `velocity` (deg/s). */
+export class ContinuousRotationMotor extends ContinuousSimulated(Simulated(base.RotationMotor, 360)) {
+  static override readonly options = motorOptions('deg');
+  constructor(options: DummyMotorOptions = {}) {
+    super(options);
+  }
+}
+

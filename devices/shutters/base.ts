@@ -1,0 +1,46 @@
+/**
+ * Shutters: open/closed with a state machine; an emergency stop closes the shutter.
+ * @module
+ */
+import { Device, transition, type OptionSpec } from '../../core/index.js';
+
+/** Shutter states. */
+export type ShutterState = 'open' | 'closed';
+
+/** A beam shutter. Opening an open shutter or closing a closed one is not allowed. */
+export abstract class Shutter extends Device {
+  static override readonly options: OptionSpec = Device.options;
+
+  /** open, closed or error. */
+  readonly state = this.stateParameter<ShutterState>({ initial: this.initialState(), read: this.readState && ((s) => this.readState!(s)) });
+
+  /** The state a new shutter is in (default: open, as Concert's dummy). */
+  protected initialState(): ShutterState {
+    return 'open';
+  }
+  /** Reads the state from hardware; undefined: the base keeps it in software. */
+  protected readState?(signal: AbortSignal): Promise<ShutterState>;
+  protected abstract openHook(signal: AbortSignal): Promise<void>;
+  protected abstract closeHook(signal: AbortSignal): Promise<void>;
+
+  /** Opens the shutter (closed → open). */
+  @transition({ source: ['closed'], target: 'open' })
+  async open(options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.operation(options.signal, (s) => this.openHook(s));
+  }
+
+  /** Closes the shutter (open → closed). */
+  @transition({ source: ['open'], target: 'closed' })
+  async close(options: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.operation(options.signal, (s) => this.closeHook(s));
+  }
+
+  /** Closes the shutter if it is not closed already. */
+  protected override async stopHook(): Promise<void> {
+    const state = await this.getState();
+    if (state !== 'closed') {
+      await this.closeHook(new AbortController().signal);
+      this.state.enter('closed');
+    }
+  }
+}

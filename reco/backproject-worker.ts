@@ -1,0 +1,58 @@
+/**
+ * Backprojection worker: waits on the arena's control block, backprojects every queued
+ * projection into its band of slice rows (all slices), and publishes how far it got.
+ * Started by {@link ParallelBackprojector}; not an entry point of its own.
+ * @module
+ * @internal
+ */
+import { parentPort } from 'node:worker_threads';
+import { Atomics } from './atomics.js';
+import type { ArenaLayout, KernelName } from './batch.js';
+import { CTRL, arenaViews, runBatch } from './batch.js';
+import type { WasmKernel } from './wasm-kernel.js';
+import { instantiateKernel } from './wasm-kernel.js';
+
+/** What the main thread sends. @internal */
+export interface ConfigureMessage {
+  type: 'configure';
+  buffer: SharedArrayBuffer;
+  memory: WebAssembly.Memory | undefined;
+  layout: ArenaLayout;
+  kernel: KernelName;
+  index: number;
+  rowFrom: number;
+  rowTo: number;
+}
+
+/** Largest number of projections handled in one pass over the slice band. */
+const BATCH = 16;
+
+function serve(m: ConfigureMessage): void {
+  const views = arenaViews(m.buffer, m.layout);
+  const kernel: WasmKernel | undefined = m.kernel === 'wasm' && m.memory !== undefined ? instantiateKernel(m.memory) : undefined;
+  const { control } = views;
+  const ring = m.layout.ring;
+  let seq = Atomics.load(control, CTRL.done + m.index);
+  parentPort!.postMessage({ type: 'ready' });
+  for (;;) {
+    const wake = Atomics.load(control, CTRL.wake);
+    const head = Atomics.load(control, CTRL.head);
+    if (seq < head) {
+      const slot = seq % ring;
+      const count = Math.min(head - seq, BATCH, ring - slot);
+      runBatch(m.layout, views, kernel, slot, count, m.rowFrom, m.rowTo);
+      seq += count;
+      Atomics.store(control, CTRL.done + m.index, seq);
+      Atomics.notify(control, CTRL.done + m.index);
+      continue;
+    }
+    if (Atomics.load(control, CTRL.stop) !== 0) break;
+    Atomics.wait(control, CTRL.wake, wake);
+  }
+  parentPort!.postMessage({ type: 'stopped' });
+}
+
+parentPort!.on('message', (m: ConfigureMessage | { type: 'exit' }) => {
+  if (m.type === 'configure') serve(m);
+  else process.exit(0);
+});

@@ -1,0 +1,220 @@
+/**
+ * Backprojection on worker threads over shared memory: the calling thread pads each filtered
+ * projection into a ring in a `SharedArrayBuffer` (a shared `WebAssembly.Memory` for the SIMD
+ * kernel); each worker owns a band of slice rows and backprojects every queued projection into
+ * it as soon as it is queued, so slices are complete moments after the last projection.
+ * @module
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { ConcertError, ParameterError } from '../core/errors.js';
+import { Atomics, waitChange } from './atomics.js';
+import type { ArenaLayout, ArenaViews, KernelName } from './batch.js';
+import { CTRL, arenaLayout, arenaViews } from './batch.js';
+import type { SliceGeometry } from './geometry.js';
+import { padRow, paddedLayout } from './geometry.js';
+import type { ConfigureMessage } from './backproject-worker.js';
+import { sharedMemory, wasmSimdSupported } from './wasm-kernel.js';
+
+/** Options of {@link ParallelBackprojector.create}. */
+export interface ParallelBackprojectorOptions {
+  geometry: SliceGeometry;
+  /** Number of slices (one filtered row per slice per projection). Default 1. */
+  slices?: number;
+  /** Worker threads; default `min(2, os.availableParallelism())`. */
+  workers?: number;
+  /** `'wasm'` (SIMD, default where supported) or `'js'`. */
+  kernel?: KernelName;
+  /** Projections that may be queued ahead of the workers; default 64. */
+  ring?: number;
+}
+
+/**
+ * Streams filtered projections into slices on worker threads.
+ * @example
+ * ```ts
+ * const bp = await ParallelBackprojector.create({ geometry: sliceGeometry({ detectorWidth: 512 }) });
+ * for (let i = 0; i < n; i++) await bp.accumulate([filteredRow[i]], angle[i]);
+ * await bp.flush();
+ * const [slice] = bp.slices();
+ * await bp.close();
+ * ```
+ */
+export class ParallelBackprojector {
+  #workers: Worker[];
+  #kernel: KernelName;
+  #ring: number;
+  #layout!: ArenaLayout;
+  #views!: ArenaViews;
+  #head = 0;
+  #closed = false;
+
+  private constructor(workers: Worker[], kernel: KernelName, ring: number) {
+    this.#workers = workers;
+    this.#kernel = kernel;
+    this.#ring = ring;
+  }
+
+  /**
+   * Starts the workers and allocates the shared arena.
+   * @throws ParameterError for a bad worker count or an unsupported kernel.
+   */
+  static async create(options: ParallelBackprojectorOptions): Promise<ParallelBackprojector> {
+    const count = options.workers ?? Math.min(2, availableParallelism());
+    if (!Number.isInteger(count) || count < 1) throw new ParameterError(`backproject: workers must be a positive integer, got ${count}`);
+    const kernel = options.kernel ?? (wasmSimdSupported() ? 'wasm' : 'js');
+    if (kernel === 'wasm' && !wasmSimdSupported()) throw new ParameterError('backproject: this runtime has no WebAssembly SIMD, use kernel "js"');
+    const workers = Array.from({ length: count }, () =>
+      new Worker(new URL('./backproject-worker.ts', import.meta.url), { execArgv: ['--import', 'tsx'] }),
+    );
+    const bp = new ParallelBackprojector(workers, kernel, options.ring ?? 64);
+    try {
+      await bp.configure(options.geometry, options.slices ?? 1);
+    } catch (error) {
+      await bp.close();
+      throw error;
+    }
+    return bp;
+  }
+
+  /** The kernel the workers run. */
+  get kernel(): KernelName {
+    return this.#kernel;
+  }
+
+  /** Number of worker threads. */
+  get workers(): number {
+    return this.#workers.length;
+  }
+
+  /** Current geometry. */
+  get geometry(): SliceGeometry {
+    return this.#layout.geometry;
+  }
+
+  /**
+   * Sets a new geometry and slice count, with zeroed slices (waits for queued work first).
+   */
+  async configure(geometry: SliceGeometry, slices = 1): Promise<void> {
+    if (this.#layout !== undefined) await this.#stop();
+    const layout = arenaLayout(geometry, paddedLayout(geometry), slices, this.#ring);
+    const memory = this.#kernel === 'wasm' ? sharedMemory(layout.bytes) : undefined;
+    const buffer = (memory?.buffer ?? new SharedArrayBuffer(layout.bytes)) as SharedArrayBuffer;
+    this.#layout = layout;
+    this.#views = arenaViews(buffer, layout);
+    this.#head = 0;
+    const n = this.#workers.length;
+    await Promise.all(
+      this.#workers.map((worker, index) => {
+        const message: ConfigureMessage = {
+          type: 'configure', buffer, memory, layout, kernel: this.#kernel, index,
+          rowFrom: Math.floor((geometry.height * index) / n), rowTo: Math.floor((geometry.height * (index + 1)) / n),
+        };
+        return this.#request(worker, message, 'ready');
+      }),
+    );
+  }
+
+  /**
+   * Queues one projection: `rows[s]` (detector width, already filtered and weighted) goes into
+   * slice `s` at `angle` (radians). Resolves once queued; waits only while the ring is full.
+   * @throws ParameterError if the number of rows differs from the number of slices.
+   */
+  async accumulate(rows: readonly ArrayLike<number>[], angle: number): Promise<void> {
+    const a = this.#layout;
+    if (this.#closed) throw new ConcertError('backproject: closed');
+    if (rows.length !== a.slices) throw new ParameterError(`backproject: ${rows.length} rows for ${a.slices} slices`);
+    const seq = this.#head;
+    while (this.#minDone() <= seq - a.ring) await this.#waitSlowest();
+    const slot = seq % a.ring;
+    for (let s = 0; s < a.slices; s++) padRow(rows[s]!, a.padded, this.#views.f32, a.rowsByte / 4 + (slot * a.slices + s) * a.padded.length);
+    this.#views.angles[slot] = angle;
+    this.#head = seq + 1;
+    const control = this.#views.control;
+    Atomics.store(control, CTRL.head, seq + 1);
+    Atomics.add(control, CTRL.wake, 1);
+    Atomics.notify(control, CTRL.wake);
+  }
+
+  /** Resolves when every queued projection is in the slices. */
+  async flush(): Promise<void> {
+    while (this.#minDone() < this.#head) await this.#waitSlowest();
+  }
+
+  /** Copies of the slices (call after {@link flush}). */
+  slices(): Float32Array[] {
+    const a = this.#layout;
+    const size = a.geometry.width * a.geometry.height;
+    return Array.from({ length: a.slices }, (_, s) => this.#views.f32.slice(a.slicesByte / 4 + s * size, a.slicesByte / 4 + (s + 1) * size));
+  }
+
+  /** Zeroes the slices (after {@link flush}) to start a new reconstruction with the same geometry. */
+  async reset(): Promise<void> {
+    await this.flush();
+    const a = this.#layout;
+    this.#views.f32.fill(0, a.slicesByte / 4, a.bytes / 4);
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#layout !== undefined) await this.#stop().catch(() => undefined);
+    await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+
+  #minDone(): number {
+    let min = Infinity;
+    for (let i = 0; i < this.#workers.length; i++) min = Math.min(min, Atomics.load(this.#views.control, CTRL.done + i));
+    return min;
+  }
+
+  async #waitSlowest(): Promise<void> {
+    const control = this.#views.control;
+    let index = 0;
+    for (let i = 1; i < this.#workers.length; i++)
+      if (Atomics.load(control, CTRL.done + i) < Atomics.load(control, CTRL.done + index)) index = i;
+    for (const w of this.#workers) w.ref();
+    try {
+      await waitChange(control, CTRL.done + index, Atomics.load(control, CTRL.done + index), 50);
+    } finally {
+      for (const w of this.#workers) w.unref();
+    }
+  }
+
+  async #stop(): Promise<void> {
+    await this.flush();
+    const control = this.#views.control;
+    const stopped = Promise.all(this.#workers.map((w) => this.#request(w, undefined, 'stopped')));
+    Atomics.store(control, CTRL.stop, 1);
+    Atomics.add(control, CTRL.wake, 1);
+    Atomics.notify(control, CTRL.wake);
+    await stopped;
+  }
+
+  /** Posts `message` (if any) and resolves on the worker's reply of type `reply`. */
+  #request(worker: Worker, message: ConfigureMessage | undefined, reply: string): Promise<void> {
+    worker.ref();
+    return new Promise<void>((resolve, reject) => {
+      const onMessage = (m: { type: string }): void => {
+        if (m.type !== reply) return;
+        cleanup();
+        resolve();
+      };
+      const onError = (error: Error): void => {
+        cleanup();
+        reject(new ConcertError(`backproject: worker failed: ${error.message}`, { cause: error }));
+      };
+      const onExit = (code: number): void => {
+        cleanup();
+        reject(new ConcertError(`backproject: worker exited with code ${code}`));
+      };
+      const cleanup = (): void => {
+        worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+        worker.unref();
+      };
+      worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+      if (message !== undefined) worker.postMessage(message);
+    });
+  }
+}

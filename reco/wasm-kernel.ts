@@ -1,0 +1,158 @@
+/**
+ * A WebAssembly SIMD backprojection kernel, assembled at load time from the instruction list
+ * below (no binary file, no tool chain). It adds `K` (1 or 4) padded filtered rows into a run of
+ * slice pixels, four pixels per step: positions `t = t₀ + c·dt` in f32x4, `i = trunc(t)`, then
+ * each lane's neighbour pair `(p[i], p[i+1])` is fetched by one 64-bit lane load, the pairs are
+ * de-interleaved with two shuffles and interpolated. The slice is loaded and stored once per
+ * `K` projections.
+ *
+ * Exports `bp1(dst, groups, row, t, dt)` and `bp4(dst, groups, row0…row3, t0…t3, dt0…dt3)`:
+ * `dst` and `row*` are byte addresses in the imported shared memory `env.memory`, `groups` the
+ * number of 4-pixel groups (≥ 1), `t*` the padded-row position of the run's first pixel, `dt*`
+ * the position step per pixel.
+ * @module
+ * @internal
+ */
+
+const I32 = 0x7f;
+const F32 = 0x7d;
+const V128 = 0x7b;
+
+function leb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function str(s: string): number[] {
+  const bytes = [...new TextEncoder().encode(s)];
+  return [...leb(bytes.length), ...bytes];
+}
+
+function section(id: number, body: number[]): number[] {
+  return [id, ...leb(body.length), ...body];
+}
+
+const simd = (op: number, ...imm: number[]): number[] => [0xfd, ...leb(op), ...imm];
+const get = (i: number): number[] => [0x20, ...leb(i)];
+const set = (i: number): number[] => [0x21, ...leb(i)];
+const tee = (i: number): number[] => [0x22, ...leb(i)];
+const f32Bytes = (values: number[]): number[] => [...new Uint8Array(Float32Array.from(values).buffer)];
+/** i8x16.shuffle picking f32 lanes (0–3 from a, 4–7 from b). */
+const shuffle32 = (lanes: number[]): number[] => simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
+
+const op = {
+  v128Load: simd(0x00, 4, 0),
+  v128Store: simd(0x0b, 4, 0),
+  i32x4Splat: simd(0x11),
+  f32x4Splat: simd(0x13),
+  extract: (lane: number) => simd(0x1b, lane),
+  load64Zero: simd(0x5d, 3, 0),
+  load64Lane1: simd(0x57, 3, 0, 1),
+  i32x4Shl: simd(0xab),
+  i32x4Add: simd(0xae),
+  f32x4Add: simd(0xe4),
+  f32x4Sub: simd(0xe5),
+  f32x4Mul: simd(0xe6),
+  truncSat: simd(0xf8),
+  convert: simd(0xfa),
+};
+
+/** Body of the function for `k` rows. Params: dst, groups, rows[k], t[k], dt[k]. */
+function body(k: number): number[] {
+  const pDst = 0, pGroups = 1, pRow = 2, pT = 2 + k, pDt = 2 + 2 * k;
+  let next = 2 + 3 * k;
+  const lEnd = next++; // i32
+  const firstV = next;
+  const vC = next++, vFour = next++, vT = next++, vI = next++, vF = next++, vAB = next++, vCD = next++, vP0 = next++, vAcc = next++;
+  const vTS = Array.from({ length: k }, () => next++);
+  const vDC = Array.from({ length: k }, () => next++);
+  const vRow = Array.from({ length: k }, () => next++);
+  const locals = [...leb(2), 1, I32, ...leb(next - firstV), V128];
+  const code: number[] = [];
+  const emit = (...parts: number[][]): void => {
+    for (const p of parts) code.push(...p);
+  };
+  emit([0xfd, ...leb(0x0c), ...f32Bytes([0, 1, 2, 3])], set(vC));
+  emit([0xfd, ...leb(0x0c), ...f32Bytes([4, 4, 4, 4])], set(vFour));
+  for (let j = 0; j < k; j++) {
+    emit(get(pT + j), op.f32x4Splat, set(vTS[j]!));
+    emit(get(pDt + j), op.f32x4Splat, set(vDC[j]!));
+    emit(get(pRow + j), op.i32x4Splat, set(vRow[j]!));
+  }
+  // end = dst + groups * 16
+  emit(get(pDst), get(pGroups), [0x41, 4, 0x74, 0x6a], set(lEnd));
+  emit([0x03, 0x40]); // loop
+  emit(get(pDst), op.v128Load, set(vAcc));
+  for (let j = 0; j < k; j++) {
+    // t = TS + c * DC; i = trunc(t); f = t - float(i); i = (i << 2) + row
+    emit(get(vTS[j]!), get(vC), get(vDC[j]!), op.f32x4Mul, op.f32x4Add, tee(vT));
+    emit(op.truncSat, tee(vI), op.convert, set(vF));
+    emit(get(vT), get(vF), op.f32x4Sub, set(vF));
+    emit(get(vI), [0x41, 2], op.i32x4Shl, get(vRow[j]!), op.i32x4Add, set(vI));
+    emit(get(vI), op.extract(0), op.load64Zero, set(vAB));
+    emit(get(vI), op.extract(1), get(vAB), op.load64Lane1, set(vAB));
+    emit(get(vI), op.extract(2), op.load64Zero, set(vCD));
+    emit(get(vI), op.extract(3), get(vCD), op.load64Lane1, set(vCD));
+    // p0 = [a0 b0 c0 d0], p1 = [a1 b1 c1 d1]; acc += p0 + f * (p1 - p0)
+    emit(get(vAB), get(vCD), shuffle32([0, 2, 4, 6]), tee(vP0));
+    emit(get(vF), get(vAB), get(vCD), shuffle32([1, 3, 5, 7]), get(vP0), op.f32x4Sub, op.f32x4Mul, op.f32x4Add);
+    emit(get(vAcc), op.f32x4Add, set(vAcc));
+  }
+  emit(get(pDst), get(vAcc), op.v128Store);
+  emit(get(vC), get(vFour), op.f32x4Add, set(vC));
+  emit(get(pDst), [0x41, 16, 0x6a], tee(pDst), get(lEnd), [0x49], [0x0d, 0]); // br_if 0 (dst < end)
+  emit([0x0b]); // end loop
+  emit([0x0b]); // end function
+  const fn = [...locals, ...code];
+  return [...leb(fn.length), ...fn];
+}
+
+/** The module's bytes for a shared memory of `pages` 64 KiB pages. */
+export function kernelModuleBytes(pages: number): Uint8Array {
+  const ks = [1, 4];
+  const types = ks.map((k) => [0x60, ...leb(2 + 3 * k), I32, I32, ...Array(k).fill(I32), ...Array(2 * k).fill(F32), 0]);
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [...leb(types.length), ...types.flat()]),
+    ...section(2, [1, ...str('env'), ...str('memory'), 0x02, 0x03, ...leb(pages), ...leb(pages)]),
+    ...section(3, [...leb(ks.length), ...ks.map((_, i) => i)]),
+    ...section(7, [...leb(ks.length), ...ks.flatMap((k, i) => [...str(`bp${k}`), 0x00, i])]),
+    ...section(10, [...leb(ks.length), ...ks.flatMap((k) => body(k))]),
+  ];
+  return Uint8Array.from(bytes);
+}
+
+/** The kernel's exports. */
+export interface WasmKernel {
+  bp1(dst: number, groups: number, row: number, t: number, dt: number): void;
+  bp4(dst: number, groups: number, r0: number, r1: number, r2: number, r3: number, t0: number, t1: number, t2: number, t3: number, d0: number, d1: number, d2: number, d3: number): void;
+}
+
+/** True if this runtime runs WebAssembly SIMD (and shared memory). */
+export function wasmSimdSupported(): boolean {
+  try {
+    return typeof SharedArrayBuffer === 'function' && WebAssembly.validate(kernelModuleBytes(1));
+  } catch {
+    return false;
+  }
+}
+
+/** A shared memory of at least `bytes` bytes, for {@link instantiateKernel}. */
+export function sharedMemory(bytes: number): WebAssembly.Memory {
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+}
+
+/** Instantiates the kernel on `memory` (synchronous; the module is a few hundred bytes). */
+export function instantiateKernel(memory: WebAssembly.Memory): WasmKernel {
+  const pages = memory.buffer.byteLength / 65536;
+  const module = new WebAssembly.Module(kernelModuleBytes(pages));
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return instance.exports as unknown as WasmKernel;
+}

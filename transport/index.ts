@@ -1,0 +1,6 @@
+/**
+ * The transport layer: moves frames and control requests between processes.
+ * See `docs/transport.md`.
+ * @module
+ */
+export * from './zmq/index.js';

@@ -1,0 +1,240 @@
+/**
+ * The control channel: JSON request/reply over ZeroMQ DEALER (client) / ROUTER (server).
+ *
+ * Request `{id, method, params}` → reply `{id, ok: true, result}` or
+ * `{id, ok: false, error: {name, message}}`. There is no REQ socket whose state machine a lost
+ * reply could wedge: the client matches replies by id and rejects a request that gets no reply
+ * within `timeoutMs` with a `TransportError` naming the endpoint. Late replies are ignored.
+ * The server also answers REQ clients (Python `zmq.REQ` + `send_json`).
+ * @module
+ */
+import { Dealer, Router } from 'zeromq';
+import { errorMessage } from '../../core/errors.js';
+import type { CurveOptions } from './curve.js';
+import { RemoteError, TransportError } from './errors.js';
+import { place, race, type Placement } from './internal.js';
+
+/** A control request as it travels. */
+export interface ControlRequest {
+  id: number | string;
+  method: string;
+  params?: unknown;
+}
+
+/** A control reply as it travels. */
+export type ControlReply =
+  | { id: number | string; ok: true; result: unknown }
+  | { id: number | string; ok: false; error: { name: string; message: string } };
+
+/** Handles one method; its return value (JSON-serialisable) is the result, a throw the error. */
+export type ControlHandler = (params: unknown) => unknown;
+
+/** Options of {@link ControlServer.create}. */
+export interface ControlServerOptions extends Placement {
+  /** Method name → handler. More can be added with {@link ControlServer.handle}. */
+  handlers?: Record<string, ControlHandler>;
+  /** Requests larger than this are dropped (bytes, default 1 MiB). */
+  maxRequestBytes?: number;
+  curve?: CurveOptions;
+}
+
+/** Options of {@link ControlClient.create}. */
+export interface ControlClientOptions extends Placement {
+  /** Default reply timeout in ms (default 5000). */
+  timeoutMs?: number;
+  curve?: CurveOptions;
+}
+
+/** Options of one {@link ControlClient.request}. */
+export interface RequestOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Serves control requests on a ROUTER socket. Handlers run concurrently; each reply goes back to
+ * the client that asked. Unknown methods and handler errors become error replies.
+ * @example
+ * ```ts
+ * const server = await ControlServer.create({ bind: tcpEndpoint(5556), handlers: { status: () => ({ state: 'standby' }) } });
+ * ```
+ */
+export class ControlServer {
+  readonly #socket: Router;
+  readonly #handlers = new Map<string, ControlHandler>();
+  readonly #maxRequestBytes: number;
+  #tail: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  #counters = { requests: 0, errors: 0, invalid: 0 };
+
+  private constructor(socket: Router, options: ControlServerOptions, /** The concrete endpoint. */ readonly endpoint: string) {
+    this.#socket = socket;
+    this.#maxRequestBytes = options.maxRequestBytes ?? 1024 * 1024;
+    for (const [method, handler] of Object.entries(options.handlers ?? {})) this.#handlers.set(method, handler);
+    void this.#run();
+  }
+
+  /** Creates the ROUTER socket and binds (or connects). @throws TransportError */
+  static async create(options: ControlServerOptions): Promise<ControlServer> {
+    const socket = new Router({ linger: 0 });
+    const endpoint = await place(socket, options, 'ControlServer');
+    return new ControlServer(socket, options, endpoint);
+  }
+
+  /** Registers (or replaces) the handler of `method`. */
+  handle(method: string, handler: ControlHandler): this {
+    this.#handlers.set(method, handler);
+    return this;
+  }
+
+  /** Requests answered, error replies sent, malformed requests dropped. */
+  get counters(): { requests: number; errors: number; invalid: number } {
+    return { ...this.#counters };
+  }
+
+  /** Closes the socket. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket.close();
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#closed) {
+      let parts: Buffer[];
+      try {
+        parts = await this.#socket.receive();
+      } catch {
+        break;
+      }
+      void this.#serve(parts);
+    }
+  }
+
+  async #serve(parts: Buffer[]): Promise<void> {
+    // DEALER: [routing id, payload]; REQ: [routing id, empty delimiter, payload]
+    const envelope = parts.length === 3 && parts[1]!.length === 0 ? parts.slice(0, 2) : parts.slice(0, 1);
+    const payload = parts[parts.length - 1]!;
+    if ((parts.length !== 2 && envelope.length !== 2) || payload.length > this.#maxRequestBytes) {
+      this.#counters.invalid++;
+      return;
+    }
+    let request: ControlRequest;
+    try {
+      request = JSON.parse(payload.toString('utf8')) as ControlRequest;
+      if (typeof request !== 'object' || request === null || typeof request.method !== 'string' || !['number', 'string'].includes(typeof request.id))
+        throw new Error('not a request');
+    } catch {
+      this.#counters.invalid++;
+      return;
+    }
+    this.#counters.requests++;
+    let reply: string;
+    try {
+      const handler = this.#handlers.get(request.method);
+      if (!handler) throw new TransportError(`unknown control method '${request.method}' on ${this.endpoint}`, this.endpoint);
+      const result = await handler(request.params);
+      reply = JSON.stringify({ id: request.id, ok: true, result: result ?? null });
+    } catch (error) {
+      this.#counters.errors++;
+      const name = error instanceof Error ? error.name : 'Error';
+      reply = JSON.stringify({ id: request.id, ok: false, error: { name, message: errorMessage(error) } });
+    }
+    const op = this.#tail.then(() => (this.#closed ? undefined : this.#socket.send([...envelope, reply])));
+    this.#tail = op.catch(() => undefined);
+    await this.#tail;
+  }
+}
+
+/**
+ * Sends control requests over a DEALER socket and matches replies by id.
+ * @example
+ * ```ts
+ * const client = await ControlClient.create({ connect: 'tcp://127.0.0.1:5556', timeoutMs: 3000 });
+ * const status = await client.request<{ state: string }>('status');
+ * ```
+ */
+export class ControlClient {
+  readonly #socket: Dealer;
+  readonly #timeoutMs: number;
+  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void; method: string }>();
+  #nextId = 1;
+  #tail: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(socket: Dealer, timeoutMs: number, /** The server's endpoint. */ readonly endpoint: string) {
+    this.#socket = socket;
+    this.#timeoutMs = timeoutMs;
+    void this.#run();
+  }
+
+  /** Creates the DEALER socket and connects (or binds). @throws TransportError */
+  static async create(options: ControlClientOptions): Promise<ControlClient> {
+    const timeoutMs = options.timeoutMs ?? 5000;
+    // immediate: never queue a request for a server that is not connected (it would run late)
+    const socket = new Dealer({ linger: 0, immediate: true, sendTimeout: timeoutMs });
+    const endpoint = await place(socket, options, 'ControlClient');
+    return new ControlClient(socket, timeoutMs, endpoint);
+  }
+
+  /**
+   * Calls `method` on the server.
+   * @returns the handler's result.
+   * @throws RemoteError with the server's error name and message; TransportError when no reply
+   * arrives within `timeoutMs` (naming the endpoint) or the client is closed; the signal's reason on abort.
+   */
+  request<T = unknown>(method: string, params?: unknown, options: RequestOptions = {}): Promise<T> {
+    if (this.#closed) return Promise.reject(new TransportError(`control client for ${this.endpoint} is closed`, this.endpoint));
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const id = this.#nextId++;
+    const payload = JSON.stringify({ id, method, params: params ?? null } satisfies ControlRequest);
+    const reply = new Promise<unknown>((resolve, reject) => this.#pending.set(id, { resolve, reject, method }));
+    const send = this.#tail.then(() => (this.#pending.has(id) && !this.#closed ? this.#socket.send(payload) : undefined));
+    this.#tail = send.catch(() => undefined);
+    send.catch((error: unknown) => this.#settle(id, undefined, new TransportError(`control request '${method}' to ${this.endpoint} could not be sent: ${errorMessage(error)}`, this.endpoint, { cause: error })));
+    return race(reply, options.signal, timeoutMs, () =>
+      new TransportError(`control request '${method}' to ${this.endpoint} got no reply within ${timeoutMs} ms`, this.endpoint),
+    ).finally(() => this.#pending.delete(id)) as Promise<T>;
+  }
+
+  /** Closes the socket; pending requests fail with a `TransportError`. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket.close();
+    for (const [id, { method }] of this.#pending)
+      this.#settle(id, undefined, new TransportError(`control request '${method}' to ${this.endpoint}: client closed`, this.endpoint));
+  }
+
+  #settle(id: number, value: unknown, error?: unknown): void {
+    const entry = this.#pending.get(id);
+    if (!entry) return;
+    this.#pending.delete(id);
+    if (error === undefined) entry.resolve(value);
+    else entry.reject(error);
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#closed) {
+      let parts: Buffer[];
+      try {
+        parts = await this.#socket.receive();
+      } catch {
+        break;
+      }
+      let reply: ControlReply;
+      try {
+        reply = JSON.parse(parts[parts.length - 1]!.toString('utf8')) as ControlReply;
+      } catch {
+        continue; // malformed reply: the request will time out
+      }
+      if (typeof reply !== 'object' || reply === null || typeof reply.id !== 'number') continue;
+      if (reply.ok === true) this.#settle(reply.id, reply.result);
+      else if (reply.ok === false) {
+        const method = this.#pending.get(reply.id)?.method ?? '?';
+        const name = String(reply.error?.name ?? 'Error');
+        this.#settle(reply.id, undefined, new RemoteError(`${this.endpoint} '${method}': ${name}: ${String(reply.error?.message ?? '')}`, this.endpoint, name));
+      }
+    }
+  }
+}

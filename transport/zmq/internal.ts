@@ -1,0 +1,80 @@
+/**
+ * Helpers shared by the transport sockets. Not re-exported.
+ * @internal
+ * @module
+ */
+import type { Socket } from 'zeromq';
+import { OptionError } from '../../core/errors.js';
+import { applyCurve, type CurveOptions } from './curve.js';
+import { TransportError } from './errors.js';
+
+/** Where a socket goes: exactly one of `bind` and `connect`. */
+export interface Placement {
+  /** Endpoint to bind, e.g. `tcp://127.0.0.1:5555` or `tcp://127.0.0.1:*` (ZeroMQ picks the port). */
+  bind?: string;
+  /** Endpoint to connect to, e.g. `tcp://camera-host:5555`. */
+  connect?: string;
+}
+
+/** Applies CURVE options, then binds or connects; returns the concrete endpoint. @internal */
+export async function place(socket: Socket, options: Placement & { curve?: CurveOptions }, what: string): Promise<string> {
+  const { bind, connect } = options;
+  if ((bind === undefined) === (connect === undefined))
+    throw new OptionError(`${what}: give exactly one of 'bind' and 'connect'`);
+  applyCurve(socket, options.curve);
+  try {
+    if (bind !== undefined) {
+      await socket.bind(bind);
+      return socket.lastEndpoint ?? bind;
+    }
+    socket.connect(connect!);
+    return connect!;
+  } catch (error) {
+    socket.close();
+    const verb = bind !== undefined ? 'bind' : 'connect to';
+    throw new TransportError(`${what}: cannot ${verb} ${bind ?? connect}: ${(error as Error).message}`, bind ?? connect, { cause: error });
+  }
+}
+
+/** The errno code of a zeromq.js error (`'EAGAIN'`, …). @internal */
+export function zmqCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
+ * Settles with `promise`, or rejects with `signal.reason` when the signal aborts, or with
+ * `onTimeout()` after `timeoutMs` (no timeout when undefined or not finite). @internal
+ */
+export function race<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  timeoutMs?: number,
+  onTimeout?: () => Error,
+): Promise<T> {
+  const timed = timeoutMs !== undefined && Number.isFinite(timeoutMs);
+  if (!signal && !timed) return promise;
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const done = (): void => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = (): void => {
+      done();
+      reject(signal!.reason);
+    };
+    if (signal?.aborted) return reject(signal.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (timed) timer = setTimeout(() => { done(); reject(onTimeout ? onTimeout() : new Error('timeout')); }, timeoutMs);
+    promise.then(
+      (value) => { done(); resolve(value); },
+      (error: unknown) => { done(); reject(error); },
+    );
+  });
+}
+
+/** Resolves after `ms` milliseconds. @internal */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

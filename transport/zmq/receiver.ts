@@ -1,0 +1,226 @@
+/**
+ * `ZmqReceiver`: receives frames in the Concert wire format over PULL (lossless) or SUB
+ * (latest-wins live view), validating every message.
+ * @module
+ */
+import { Pull, Subscriber } from 'zeromq';
+import type { Frame } from '../../core/frame.js';
+import type { CurveOptions } from './curve.js';
+import { TransportError } from './errors.js';
+import { place, race, type Placement } from './internal.js';
+import { decodeMessage, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HEADER_BYTES } from './wire-format.js';
+
+/** `'pull'`: every frame in order, with backpressure; `'sub'`: only the latest frame. */
+export type ReceiverMode = 'pull' | 'sub';
+
+/** Options of {@link ZmqReceiver.create}. Give exactly one of `bind` and `connect`. */
+export interface ZmqReceiverOptions extends Placement {
+  mode: ReceiverMode;
+  /** Messages queued by ZeroMQ (ZMQ_RCVHWM). Default: pull 16, sub 1. */
+  receiveHighWaterMark?: number;
+  /** Kernel receive buffer in bytes (ZMQ_RCVBUF). Default: pull 4 MiB, sub 65536. */
+  receiveBufferSize?: number;
+  /**
+   * Largest accepted frame payload in bytes (default 512 MiB). Also set as ZMQ_MAXMSGSIZE:
+   * a peer sending a larger part is disconnected by ZeroMQ.
+   */
+  maxFrameBytes?: number;
+  /** Largest accepted JSON header in bytes (default 64 KiB). */
+  maxHeaderBytes?: number;
+  /**
+   * Called for every invalid message, which is then dropped. Default: `console.warn` for the
+   * first 5 and then every 100th.
+   */
+  onInvalid?: (reason: string, receiver: ZmqReceiver) => void;
+  /** CURVE encryption; a connecting receiver is usually the CURVE client. */
+  curve?: CurveOptions;
+}
+
+/** Options of {@link ZmqReceiver.stream}. */
+export interface StreamOptions {
+  /** Stops the iteration with the signal's reason. */
+  signal?: AbortSignal;
+  /** Fails with a `TransportError` when no message arrives for this long (ms). Default: wait forever. */
+  idleTimeoutMs?: number;
+}
+
+/** Counters of a receiver. */
+export interface ReceiverCounters {
+  /** Valid frames received. */
+  received: number;
+  /** Invalid messages dropped. */
+  invalid: number;
+  /** Payload bytes of valid frames. */
+  bytes: number;
+  /** Sub only: frames replaced by a newer one before anyone read them. */
+  superseded: number;
+  /** End markers received. */
+  ends: number;
+}
+
+type Item = { kind: 'frame'; frame: Frame } | { kind: 'end' };
+
+/**
+ * Receives frames and exposes them as an async iterator that ends at the end marker.
+ *
+ * A background loop reads the socket. In pull mode it holds at most one decoded frame, so
+ * ZeroMQ's HWM pushes back to the sender. In sub mode it keeps reading and holds only the newest
+ * frame (older unread ones count as `superseded`), so a slow viewer always gets a fresh frame.
+ * Invalid messages are counted, reported through `onInvalid` and dropped; they never end the loop.
+ * @example
+ * ```ts
+ * const receiver = await ZmqReceiver.create({ mode: 'pull', connect: 'tcp://127.0.0.1:5555' });
+ * for await (const frame of receiver.stream({ signal, idleTimeoutMs: 5000 })) write(frame);
+ * receiver.close();
+ * ```
+ */
+export class ZmqReceiver {
+  readonly #socket: Pull | Subscriber;
+  readonly #options: ZmqReceiverOptions;
+  readonly #queue: Item[] = [];
+  #counters: ReceiverCounters = { received: 0, invalid: 0, bytes: 0, superseded: 0, ends: 0 };
+  #wakeConsumer: (() => void) | undefined;
+  #wakeReader: (() => void) | undefined;
+  #failure: TransportError | undefined;
+  #closed = false;
+  #streaming = false;
+
+  private constructor(
+    socket: Pull | Subscriber,
+    options: ZmqReceiverOptions,
+    /** The concrete endpoint (with the port ZeroMQ picked when binding `:*`). */
+    readonly endpoint: string,
+  ) {
+    this.#socket = socket;
+    this.#options = options;
+    void this.#run();
+  }
+
+  /**
+   * Creates the socket, applies options, binds or connects and starts reading.
+   * @throws OptionError without exactly one of `bind`/`connect`; TransportError if binding fails.
+   */
+  static async create(options: ZmqReceiverOptions): Promise<ZmqReceiver> {
+    const pull = options.mode === 'pull';
+    const maxMessageSize = Math.max(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
+    const common = {
+      receiveHighWaterMark: options.receiveHighWaterMark ?? (pull ? 16 : 1),
+      receiveBufferSize: options.receiveBufferSize ?? (pull ? 4 * 1024 * 1024 : 65536),
+      linger: 0,
+      maxMessageSize,
+    };
+    const socket = pull ? new Pull(common) : new Subscriber(common);
+    if (socket instanceof Subscriber) socket.subscribe();
+    const endpoint = await place(socket, options, `ZmqReceiver(${options.mode})`);
+    return new ZmqReceiver(socket, options, endpoint);
+  }
+
+  /** `'pull'` or `'sub'`. */
+  get mode(): ReceiverMode {
+    return this.#options.mode;
+  }
+
+  /** A snapshot of the counters. */
+  get counters(): ReceiverCounters {
+    return { ...this.#counters };
+  }
+
+  /**
+   * The frames of one stream, ending at the end marker. Call again for the next stream.
+   * @throws TransportError on idle timeout, when the receiver is closed, or if a stream is already being read.
+   */
+  async *stream(options: StreamOptions = {}): AsyncGenerator<Frame, void, undefined> {
+    if (this.#streaming) throw new TransportError(`receiver ${this.endpoint} is already being read`, this.endpoint);
+    this.#streaming = true;
+    try {
+      for (;;) {
+        const item = await this.#next(options);
+        if (item.kind === 'end') return;
+        yield item.frame;
+      }
+    } finally {
+      this.#streaming = false;
+    }
+  }
+
+  /** Closes the socket; a pending `stream()` fails with a `TransportError`. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket.close();
+    this.#wakeConsumer?.();
+    this.#wakeReader?.();
+  }
+
+  async #next({ signal, idleTimeoutMs }: StreamOptions): Promise<Item> {
+    signal?.throwIfAborted();
+    if (this.mode === 'sub' && this.#queue.length > 0) await new Promise(setImmediate); // let pending reads land
+    for (;;) {
+      const item = this.#queue.shift();
+      if (item) {
+        this.#wakeReader?.();
+        return item;
+      }
+      if (this.#failure) throw this.#failure;
+      if (this.#closed) throw new TransportError(`receiver ${this.endpoint} is closed`, this.endpoint);
+      const woken = new Promise<void>((resolve) => (this.#wakeConsumer = resolve));
+      try {
+        await race(woken, signal, idleTimeoutMs, () =>
+          new TransportError(`no message from ${this.endpoint} within ${idleTimeoutMs} ms`, this.endpoint));
+      } finally {
+        this.#wakeConsumer = undefined;
+      }
+    }
+  }
+
+  async #run(): Promise<void> {
+    const { maxFrameBytes, maxHeaderBytes } = this.#options;
+    while (!this.#closed) {
+      if (this.mode === 'pull' && this.#queue.length > 0) {
+        await new Promise<void>((resolve) => (this.#wakeReader = resolve));
+        this.#wakeReader = undefined;
+        continue;
+      }
+      let parts: Buffer[];
+      try {
+        parts = await this.#socket.receive();
+      } catch (error) {
+        if (!this.#closed) this.#failure = new TransportError(`receive from ${this.endpoint} failed: ${(error as Error).message}`, this.endpoint, { cause: error });
+        break;
+      }
+      const decoded = decodeMessage(parts, { maxFrameBytes, maxHeaderBytes, fallbackFrameNumber: this.#counters.received });
+      if (decoded.kind === 'invalid') {
+        this.#invalid(decoded.reason);
+        continue;
+      }
+      if (decoded.kind === 'end') {
+        this.#counters.ends++;
+        this.#queue.push({ kind: 'end' });
+      } else {
+        this.#counters.received++;
+        this.#counters.bytes += decoded.frame.data.byteLength;
+        if (this.mode === 'sub')
+          while (this.#queue.length > 0 && this.#queue[this.#queue.length - 1]!.kind === 'frame') {
+            this.#queue.pop();
+            this.#counters.superseded++;
+          }
+        this.#queue.push({ kind: 'frame', frame: decoded.frame });
+      }
+      this.#wakeConsumer?.();
+    }
+    this.#wakeConsumer?.();
+  }
+
+  #invalid(reason: string): void {
+    const n = ++this.#counters.invalid;
+    if (this.#options.onInvalid) {
+      try {
+        this.#options.onInvalid(reason, this);
+      } catch {
+        // a faulty callback must not stop the receive loop
+      }
+    } else if (n <= 5 || n % 100 === 0) {
+      console.warn(`ZmqReceiver ${this.endpoint}: dropped invalid message #${n}: ${reason}`);
+    }
+  }
+}

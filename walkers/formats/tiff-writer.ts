@@ -1,0 +1,363 @@
+/**
+ * A streaming, multi-page TIFF writer: little-endian, uncompressed, one strip per page by
+ * default, classic TIFF or BigTIFF.
+ * @module
+ */
+import { lstat, open, rename, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { endianness } from 'node:os';
+import { frameBytes, itemSize } from '../../core/frame.js';
+import type { Frame } from '../../core/frame.js';
+import { StorageError, storageError } from './errors.js';
+import { CLASSIC_LIMIT, FIELD_SIZE, FieldType, Tag, metadataJson, tiffLayout } from './tiff-format.js';
+
+/** Options of {@link TiffWriter.open}. */
+export interface TiffWriterOptions {
+  /**
+   * `true`: BigTIFF (64-bit offsets); `false`: classic TIFF (the file must stay below 4 GiB);
+   * `'auto'` (default): BigTIFF when `expectedBytes` reaches 4 GiB or when the first page alone
+   * would not fit a classic TIFF, classic TIFF otherwise.
+   */
+  bigTiff?: boolean | 'auto';
+  /** The largest size in bytes the caller expects the file to reach (the `bytesPerFile` of a walker); used by `'auto'`. */
+  expectedBytes?: number;
+  /** Replace an existing file at `path` (default false: an existing file is a `StorageError`). */
+  overwrite?: boolean;
+  /** Rows per strip; default: the whole image in one strip. */
+  rowsPerStrip?: number;
+  /** `fsync` the file before renaming it on close (default false: leave it to the page cache). */
+  sync?: boolean;
+}
+
+/** Suffix of the file a {@link TiffWriter} writes until it is closed. */
+export const PARTIAL_SUFFIX = '.partial';
+
+const LITTLE_ENDIAN_HOST = endianness() === 'LE';
+
+interface PageBlock {
+  /** Everything before the pixels: [file header], IFD, out-of-line tag values, padding. */
+  head: Buffer;
+  /** File offset of the position of this IFD's next-IFD field. */
+  nextField: number;
+  /** File offset just past the pixels. */
+  end: number;
+}
+
+/**
+ * Writes frames as the pages of one TIFF file, streaming: each {@link TiffWriter.write} appends
+ * one page (IFD, then the pixels straight from the frame's buffer, without copying them) with the
+ * frame metadata as JSON in the ImageDescription tag (270).
+ *
+ * Crash safety: the file is written as `<path>.partial` and renamed to `path` by
+ * {@link TiffWriter.close}, so a file that was never closed (crash, failure, cancellation without
+ * close) never appears under its final name. The `.partial` file itself is a valid TIFF of the
+ * pages written so far.
+ *
+ * Pixels are written in the host byte order, declared little-endian: big-endian hosts are not
+ * supported. Dtypes: uint8, int8, uint16, int16, uint32, int32 (SampleFormat 1/2), float32 and
+ * float64 (SampleFormat 3).
+ *
+ * @example
+ * ```ts
+ * const writer = await TiffWriter.open('/data/scan_0000/darks.tif', { bigTiff: 'auto' });
+ * for await (const frame of camera.frames(10)) await writer.write(frame);
+ * await writer.close();
+ * ```
+ */
+export class TiffWriter {
+  /** The final path of the file (valid once closed). */
+  readonly path: string;
+  /** The path written until the file is closed: `path` + `.partial`. */
+  readonly partialPath: string;
+  #handle: FileHandle;
+  #options: TiffWriterOptions;
+  #bigTiff: boolean | undefined;
+  #end = 0;
+  #nextField = -1;
+  #pages = 0;
+  #state: 'open' | 'closed' | 'failed' = 'open';
+  #queue: Promise<unknown> = Promise.resolve();
+  #lastJson: { frame: Frame; json: Buffer } | undefined;
+
+  private constructor(path: string, handle: FileHandle, options: TiffWriterOptions) {
+    this.path = path;
+    this.partialPath = path + PARTIAL_SUFFIX;
+    this.#handle = handle;
+    this.#options = options;
+    this.#bigTiff = options.bigTiff === 'auto' || options.bigTiff === undefined ? undefined : options.bigTiff;
+  }
+
+  /**
+   * Creates `<path>.partial` for writing. Nothing is written until the first frame.
+   * @throws StorageError if `path` exists (unless `overwrite`), or the file cannot be created
+   * (missing directory, permission denied, …).
+   */
+  static async open(path: string, options: TiffWriterOptions = {}): Promise<TiffWriter> {
+    if (!LITTLE_ENDIAN_HOST) throw new StorageError(`cannot write ${path}: big-endian hosts are not supported`, { path });
+    const rps = options.rowsPerStrip;
+    if (rps !== undefined && (!Number.isInteger(rps) || rps < 1))
+      throw new StorageError(`cannot write ${path}: rowsPerStrip must be a positive integer, got ${rps}`, { path });
+    if (!options.overwrite && (await exists(path)))
+      throw new StorageError(`cannot write ${path}: the file already exists`, { path });
+    let handle: FileHandle;
+    try {
+      handle = await open(path + PARTIAL_SUFFIX, 'w');
+    } catch (error) {
+      throw storageError('create', path + PARTIAL_SUFFIX, error);
+    }
+    return new TiffWriter(path, handle, options);
+  }
+
+  /** Pages written so far. */
+  get pageCount(): number {
+    return this.#pages;
+  }
+
+  /** Size of the file so far, in bytes. */
+  get bytesWritten(): number {
+    return this.#end;
+  }
+
+  /** Whether the file is a BigTIFF; `undefined` while `'auto'` has not decided (before the first page). */
+  get isBigTiff(): boolean | undefined {
+    return this.#bigTiff;
+  }
+
+  /** The size in bytes the file would have after writing `frame` (used to split datasets across files). */
+  sizeWith(frame: Frame): number {
+    return this.#encode(frame, this.#bigTiff ?? this.#decideBigTiff(frame)).end;
+  }
+
+  /**
+   * Appends `frame` as a new page. Calls are queued: they may overlap, pages keep call order.
+   * @throws StorageError naming the file and the cause when writing fails (disk full, I/O error);
+   * the writer is then failed and every later write rejects. A page that would push a classic
+   * TIFF past 4 GiB is refused with a `StorageError` without failing the writer (close it and
+   * continue in a new file, or open with `bigTiff: true`).
+   */
+  write(frame: Frame): Promise<void> {
+    const result = this.#queue.then(() => this.#write(frame));
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Finishes the file: closes it and renames `<path>.partial` to `path`. A writer that failed is
+   * closed without renaming (the `.partial` file stays); a writer without pages removes its
+   * empty `.partial` file and creates nothing. Closing twice is a no-op.
+   * @throws StorageError if closing or renaming fails (the `.partial` file then stays).
+   */
+  async close(): Promise<void> {
+    await this.#queue;
+    if (this.#state === 'closed') return;
+    const failed = this.#state === 'failed';
+    this.#state = 'closed';
+    try {
+      if (this.#options.sync && !failed && this.#pages > 0) await this.#handle.sync();
+      await this.#handle.close();
+    } catch (error) {
+      throw storageError('close', this.partialPath, error);
+    }
+    if (failed) return;
+    try {
+      if (this.#pages === 0) await rm(this.partialPath, { force: true });
+      else await rename(this.partialPath, this.path);
+    } catch (error) {
+      throw storageError('rename to its final name', this.partialPath, error);
+    }
+  }
+
+  /** Closes the file and deletes the `.partial` file: nothing of it remains. Never throws. */
+  async abort(): Promise<void> {
+    await this.#queue;
+    if (this.#state !== 'closed') {
+      this.#state = 'closed';
+      await this.#handle.close().catch(() => undefined);
+    }
+    await rm(this.partialPath, { force: true }).catch(() => undefined);
+  }
+
+  async #write(frame: Frame): Promise<void> {
+    if (this.#state !== 'open')
+      throw new StorageError(`cannot write ${this.partialPath}: the writer is ${this.#state}`, { path: this.partialPath });
+    const [height, width] = frame.shape;
+    if (!(height > 0 && width > 0) || frame.data.length !== height * width || frame.data.BYTES_PER_ELEMENT !== itemSize(frame.dtype))
+      throw new StorageError(
+        `cannot write ${this.partialPath}: frame ${frame.metadata.frameNumber} has shape [${height}, ${width}], ` +
+          `dtype ${frame.dtype} and ${frame.data.length} pixels`,
+        { path: this.partialPath },
+      );
+    const bigTiff = this.#bigTiff ?? this.#decideBigTiff(frame);
+    const page = this.#encode(frame, bigTiff);
+    if (!bigTiff && page.end > CLASSIC_LIMIT)
+      throw new StorageError(
+        `cannot write ${this.partialPath}: page ${this.#pages} would make the classic TIFF larger than 4 GiB ` +
+          `(${page.end} bytes); close it and continue in a new file, or open it with bigTiff: true`,
+        { path: this.partialPath },
+      );
+    const start = this.#end;
+    try {
+      await writeAll(this.#handle, [page.head, frameBytes(frame)], start);
+      if (this.#nextField >= 0) {
+        const pointer = Buffer.alloc(bigTiff ? 8 : 4);
+        if (bigTiff) pointer.writeBigUInt64LE(BigInt(start + headerSize(bigTiff, start)), 0);
+        else pointer.writeUInt32LE(start + headerSize(bigTiff, start), 0);
+        await writeAll(this.#handle, [pointer], this.#nextField);
+      }
+    } catch (error) {
+      this.#state = 'failed';
+      throw storageError('write', this.partialPath, error);
+    }
+    this.#bigTiff = bigTiff;
+    this.#end = page.end;
+    this.#nextField = page.nextField;
+    this.#pages += 1;
+  }
+
+  #decideBigTiff(frame: Frame): boolean {
+    if ((this.#options.expectedBytes ?? 0) >= CLASSIC_LIMIT) return true;
+    return this.#encode(frame, false).end > CLASSIC_LIMIT;
+  }
+
+  #description(frame: Frame): Buffer {
+    if (this.#lastJson?.frame !== frame) {
+      let json: string;
+      try {
+        json = metadataJson(frame.metadata);
+      } catch (error) {
+        throw new StorageError(
+          `cannot write ${this.partialPath}: the metadata of frame ${String(frame.metadata.frameNumber)} is not JSON-serializable`,
+          { path: this.partialPath, cause: error },
+        );
+      }
+      this.#lastJson = { frame, json: Buffer.from(json + '\0', 'latin1') };
+    }
+    return this.#lastJson.json;
+  }
+
+  #encode(frame: Frame, bigTiff: boolean): PageBlock {
+    const [height, width] = frame.shape;
+    const [bits, format] = tiffLayout(frame.dtype);
+    const rowBytes = width * itemSize(frame.dtype);
+    const rps = Math.min(this.#options.rowsPerStrip ?? height, height);
+    const strips = Math.ceil(height / rps);
+    const offsetType = bigTiff ? FieldType.LONG8 : FieldType.LONG;
+    const stripOffsets: number[] = [];
+    const stripCounts: number[] = [];
+    for (let s = 0; s < strips; s++) stripCounts.push(Math.min(rps, height - s * rps) * rowBytes);
+    const entries: Entry[] = [
+      [Tag.NewSubfileType, FieldType.LONG, [0]],
+      [Tag.ImageWidth, FieldType.LONG, [width]],
+      [Tag.ImageLength, FieldType.LONG, [height]],
+      [Tag.BitsPerSample, FieldType.SHORT, [bits]],
+      [Tag.Compression, FieldType.SHORT, [1]],
+      [Tag.Photometric, FieldType.SHORT, [1]],
+      [Tag.ImageDescription, FieldType.ASCII, this.#description(frame)],
+      [Tag.StripOffsets, offsetType, stripOffsets],
+      [Tag.SamplesPerPixel, FieldType.SHORT, [1]],
+      [Tag.RowsPerStrip, FieldType.LONG, [rps]],
+      [Tag.StripByteCounts, offsetType, stripCounts],
+      [Tag.PlanarConfiguration, FieldType.SHORT, [1]],
+      [Tag.Software, FieldType.ASCII, SOFTWARE],
+      [Tag.SampleFormat, FieldType.SHORT, [format]],
+    ];
+    const start = this.#end;
+    const ifd = start + headerSize(bigTiff, start);
+    const entrySize = bigTiff ? 20 : 12;
+    const inline = bigTiff ? 8 : 4;
+    const countSize = bigTiff ? 8 : 2;
+    let cursor = ifd + countSize + entries.length * entrySize + inline;
+    const extraAt: number[] = entries.map(([, type, values]) => {
+      const size = FIELD_SIZE[type]! * values.length;
+      if (size <= inline) return -1;
+      const at = align(cursor, 8);
+      cursor = at + size;
+      return at;
+    });
+    const pixels = align(cursor, 16);
+    for (let s = 0, at = pixels; s < strips; s++) {
+      stripOffsets.push(at);
+      at += stripCounts[s]!;
+    }
+    const head = Buffer.alloc(pixels - start);
+    const put = (at: number) => at - start;
+    if (start === 0) {
+      head.write('II', 0, 'latin1');
+      if (bigTiff) {
+        head.writeUInt16LE(43, 2);
+        head.writeUInt16LE(8, 4);
+        head.writeBigUInt64LE(BigInt(ifd), 8);
+      } else {
+        head.writeUInt16LE(42, 2);
+        head.writeUInt32LE(ifd, 4);
+      }
+    }
+    let at = put(ifd);
+    if (bigTiff) head.writeBigUInt64LE(BigInt(entries.length), at);
+    else head.writeUInt16LE(entries.length, at);
+    at += countSize;
+    entries.forEach(([tag, type, values], i) => {
+      head.writeUInt16LE(tag, at);
+      head.writeUInt16LE(type, at + 2);
+      if (bigTiff) head.writeBigUInt64LE(BigInt(values.length), at + 4);
+      else head.writeUInt32LE(values.length, at + 4);
+      const field = at + (bigTiff ? 12 : 8);
+      const where = extraAt[i]!;
+      if (where >= 0) {
+        if (bigTiff) head.writeBigUInt64LE(BigInt(where), field);
+        else head.writeUInt32LE(where, field);
+      }
+      putValues(head, where >= 0 ? put(where) : field, type, values);
+      at += entrySize;
+    });
+    return { head, nextField: ifd + countSize + entries.length * entrySize, end: pixels + height * rowBytes };
+  }
+}
+
+type Entry = [tag: number, type: number, values: readonly number[] | Buffer];
+
+const SOFTWARE = Buffer.from('concert\0', 'latin1');
+
+function putValues(buffer: Buffer, at: number, type: number, values: readonly number[] | Buffer): void {
+  if (Buffer.isBuffer(values)) {
+    values.copy(buffer, at);
+    return;
+  }
+  values.forEach((value, i) => {
+    if (type === FieldType.SHORT) buffer.writeUInt16LE(value, at + 2 * i);
+    else if (type === FieldType.LONG) buffer.writeUInt32LE(value, at + 4 * i);
+    else buffer.writeBigUInt64LE(BigInt(value), at + 8 * i);
+  });
+}
+
+/** Bytes before the IFD of a page that starts at `start`: the file header on the first page, then alignment. */
+function headerSize(bigTiff: boolean, start: number): number {
+  const header = start === 0 ? (bigTiff ? 16 : 8) : 0;
+  return align(start + header, 8) - start;
+}
+
+function align(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Writes every byte of `buffers` at `position`, looping over short writes. @internal */
+export async function writeAll(handle: FileHandle, buffers: readonly Uint8Array[], position: number): Promise<void> {
+  let pending = buffers.filter((b) => b.byteLength > 0);
+  while (pending.length > 0) {
+    const { bytesWritten } = await handle.writev(pending as Uint8Array[], position);
+    if (bytesWritten <= 0) throw new Error('short write (0 bytes written)');
+    position += bytesWritten;
+    let skip = bytesWritten;
+    while (pending.length > 0 && skip >= pending[0]!.byteLength) skip -= pending.shift()!.byteLength;
+    if (skip > 0) pending[0] = pending[0]!.subarray(skip);
+  }
+}
