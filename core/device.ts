@@ -147,7 +147,7 @@ export class Parameterizable implements ParameterOwner, Iterable<AnyParameter> {
 
   /** Unlocks every writable parameter that is not locked permanently. */
   unlock(): void {
-    for (const p of this.parameters()) if (p.writable && p.locked) p.unlock();
+    for (const p of this.parameters()) if (p.writable && p.locked && !p.lockedPermanently) p.unlock();
   }
 
   /** Every readable parameter's value (with unit, target and limits); a failed read is recorded, not thrown. */

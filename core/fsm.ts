@@ -40,15 +40,21 @@ function allows(set: StateSet, state: string): boolean {
   return set === '*' || set.includes(state);
 }
 
-async function enter(device: Device, method: string, source: StateSet): Promise<State<string>> {
+/**
+ * Checks the source state and enters `immediate`. For a software state the check and the
+ * `immediate` state change happen in one synchronous step, so a second call that starts before the
+ * first one's `await` (two `setPosition()` calls in a row) sees the new state and is refused.
+ */
+async function enter(device: Device, method: string, source: StateSet, immediate?: string): Promise<State<string>> {
   const state = stateOf(device, method);
-  const current = await state.get();
+  const current = state.software ? state.current : await state.get();
   if (!allows(source, current)) {
     throw new TransitionNotAllowed(
       `${device.name}.${method}() is not allowed in state '${current}' (allowed in: ${source === '*' ? 'any' : source.join(', ')})`,
       current,
     );
   }
+  if (immediate !== undefined) state.enter(immediate);
   return state;
 }
 
@@ -88,13 +94,17 @@ function wrap<This extends Device, M extends AnyMethod<This>>(
   if (isAsyncGenerator(method)) {
     return async function* (this: This, ...args: never[]) {
       const state = await hooks.before(this);
+      let threw = false;
       try {
         yield* (method.apply(this, args) as AsyncGenerator<unknown>);
       } catch (error) {
+        threw = true;
         hooks.onError(this, state, error);
         throw error;
+      } finally {
+        // Also when the consumer stops early (`break` calls `return()`): leave the state consistent.
+        if (!threw) await hooks.after(this, state);
       }
-      await hooks.after(this, state);
     } as unknown as M;
   }
   return async function (this: This, ...args: never[]) {
@@ -136,11 +146,7 @@ export function transition(spec: TransitionSpec) {
   return function <This extends Device, M extends AnyMethod<This>>(method: M, context: ClassMethodDecoratorContext<This, M>): M {
     const name = String(context.name);
     return wrap<This, M>(method, {
-      async before(device) {
-        const state = await enter(device, name, source);
-        if (immediate !== undefined) state.enter(immediate);
-        return state;
-      },
+      before: (device) => enter(device, name, source, immediate),
       async after(_device, state) {
         state.enter(target);
       },

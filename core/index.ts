@@ -18,3 +18,4 @@ export * from './log.js';
 export * from './mutex.js';
 export * from './frame.js';
 export * from './producer.js';
+export * from './progress.js';

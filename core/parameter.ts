@@ -99,6 +99,11 @@ export class Parameter<T> {
     return this.#locked !== false;
   }
 
+  /** True after `lock(true)`: the lock cannot be undone. */
+  get lockedPermanently(): boolean {
+    return this.#locked === 'permanent';
+  }
+
   /** Reads the current value. @throws ReadAccessError if the parameter cannot be read. */
   async get(options: { signal?: AbortSignal } = {}): Promise<T> {
     const read = this.#spec.read;
@@ -182,6 +187,10 @@ export class Parameter<T> {
    */
   async wait(value: T, options: WaitOptions & { eps?: unknown } = {}): Promise<void> {
     const { timeoutMs, intervalMs = 50 } = options;
+    if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0 && !Number.isNaN(timeoutMs)))
+      throw new ParameterError(`${this.fullName}.wait(): timeoutMs must be a number ≥ 0, got ${String(timeoutMs)}`);
+    if (!(typeof intervalMs === 'number' && intervalMs > 0 && Number.isFinite(intervalMs)))
+      throw new ParameterError(`${this.fullName}.wait(): intervalMs must be a finite number > 0, got ${String(intervalMs)}`);
     const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
     await operation(options.signal, async (signal) => {
       for (;;) {

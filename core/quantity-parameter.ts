@@ -82,8 +82,9 @@ export class Quantity extends Parameter<Unit> {
   }
 
   /** Polls until the value is within `eps` (a quantity, default 1e-9 in this unit) of `value`. */
-  override wait(value: Unit, options: WaitOptions & { eps?: Unit } = {}): Promise<void> {
+  override async wait(value: Unit, options: WaitOptions & { eps?: Unit } = {}): Promise<void> {
     this.toNumber(value);
+    if (options.eps !== undefined) this.toNumber(options.eps, `${this.fullName} (eps)`);
     return super.wait(value, options);
   }
 

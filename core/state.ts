@@ -20,6 +20,8 @@ export interface StateSpec<S extends string> {
 export class State<S extends string> extends Parameter<S | 'error'> {
   override readonly kind = 'state';
   readonly initial: S;
+  /** True if the state lives only in software (no `read` hook): `current` is then the truth. */
+  readonly software: boolean;
   readonly #soft: { value: S | 'error' };
   #error: unknown;
 
@@ -31,6 +33,7 @@ export class State<S extends string> extends Parameter<S | 'error'> {
       read: (signal) => (soft.value === 'error' || !read ? soft.value : read(signal)),
     });
     this.initial = spec.initial;
+    this.software = read === undefined;
     this.#soft = soft;
   }
 

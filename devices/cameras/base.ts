@@ -8,6 +8,7 @@ import {
   check,
   Device,
   makeFrame,
+  Mutex,
   ParameterError,
   transition,
   type Frame,
@@ -98,6 +99,8 @@ export abstract class Camera extends Device {
   #mirror = false;
   #rotate = 0;
   #frameNumber = 0;
+  /** ROI writes read-modify-write the whole ROI: serialize them (device.restore() sets all four at once). */
+  readonly #roiWrites = new Mutex();
 
   // Hooks a backend implements.
   protected abstract readExposureTime(): Promise<number>;
@@ -125,7 +128,7 @@ export abstract class Camera extends Device {
       unit: 'px',
       help: `region of interest ${key}`,
       read: async () => (await this.readRoi())[key],
-      write: async (v) => {
+      write: (v) => this.#roiWrites.run(async () => {
         const roi = await this.readRoi();
         const sensor = await this.readSensorSize();
         const next = { ...roi, [key]: v };
@@ -136,7 +139,7 @@ export abstract class Camera extends Device {
             `${this.name}.${name}: ${v} px puts the ROI (x0 ${next.x0}, y0 ${next.y0}, ${next.width}×${next.height}) outside the ${sensor.width}×${sensor.height} px sensor`,
           );
         await this.writeRoi(next);
-      },
+      }),
     });
   }
 

@@ -117,10 +117,15 @@ export class Camera extends base.Camera {
 
   /** Waits until the next frame is due at the frame rate. */
   async #pace(signal: AbortSignal): Promise<void> {
+    const period = 1000 / this.#rate;
     const now = performance.now();
-    const due = Math.max(this.#next, now);
-    this.#next = due + 1000 / this.#rate;
-    if (due > now) await sleep(due - now, signal);
+    // A consumer that fell behind gets the next frame now (no burst to catch up on more than 5 ms).
+    if (this.#next < now - Math.max(period, 5)) this.#next = now;
+    const due = this.#next;
+    this.#next = due + period;
+    // Timers have millisecond granularity: closer than that, deliver now and keep the schedule, so
+    // rates above 1 kHz average out right instead of being capped by setTimeout.
+    if (due - now >= 1) await sleep(due - now, signal);
   }
 
   async #awaitTrigger(signal: AbortSignal): Promise<void> {

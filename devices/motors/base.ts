@@ -3,7 +3,7 @@
  * checks, the state machine and cancellation; backends implement the protected hooks.
  * @module
  */
-import { Device, HardLimitError, transition, type OptionSpec, type SetOptions, type Unit } from '../../core/index.js';
+import { Device, HardLimitError, transition, TransitionNotAllowed, type OptionSpec, type SetOptions, type Unit } from '../../core/index.js';
 
 /** Motor states. */
 export type MotorState = 'standby' | 'moving' | 'hard-limit' | 'disabled';
@@ -131,7 +131,11 @@ export function Continuous<B extends MotorClass>(Base: B) {
       unit: `${(this.constructor as typeof Motor).positionUnit}/s`,
       help: 'continuous velocity (0 stops)',
       read: () => this.readVelocity(),
-      write: (v, signal) => this.writeVelocity(v, signal),
+      write: (v, signal) => {
+        const state = this.state.current;
+        if (state === 'disabled') throw new TransitionNotAllowed(`${this.name}.velocity cannot be set in state '${state}' (enable() the motor first)`, state);
+        return this.writeVelocity(v, signal);
+      },
     });
     /** Reads the velocity (position unit per second). */
     protected abstract readVelocity(): Promise<number>;

@@ -62,13 +62,17 @@ export class Motion {
     const end = Math.min(Math.max(target, this.hardLower), this.hardUpper);
     const from = this.#rest;
     const duration = this.speed > 0 ? (Math.abs(end - from) / this.speed) * 1000 : 0;
-    this.#segment = { from, rate: duration > 0 ? (end - from) / duration : 0, t0: performance.now(), end };
+    const segment = { from, rate: duration > 0 ? (end - from) / duration : 0, t0: performance.now(), end };
+    this.#segment = segment;
     try {
       await sleep(duration, signal);
-      this.#rest = end;
-      this.#segment = undefined;
+      // Only if nothing replaced this motion meanwhile (a stop() and a new move before we woke up).
+      if (this.#segment === segment) {
+        this.#rest = end;
+        this.#segment = undefined;
+      }
     } catch (error) {
-      this.stop();
+      if (this.#segment === segment) this.stop();
       throw error;
     }
     if (end !== target) {

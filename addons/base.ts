@@ -1,0 +1,131 @@
+/**
+ * Addons: things attached to an experiment that consume its acquisitions' frames (writers, live
+ * views, reconstructions, benchmarks…). `attach()`/`detach()` are the public verbs; an addon made
+ * with `create()` attaches itself to all (or the named) acquisitions.
+ * @module
+ */
+import { checkOptions, opt, type OptionSpec } from '../core/index.js';
+import type { Acquisition } from '../experiments/acquisition.js';
+import type { FrameConsumer } from '../experiments/consumer.js';
+import type { Experiment } from '../experiments/experiment.js';
+import { AddonError } from './errors.js';
+
+/** Options every addon accepts. */
+export interface AddonOptions {
+  /** Only these acquisitions (default: all, including ones added later). */
+  acquisitions?: string[];
+  /** Name in summaries and messages (default: the class name). */
+  name?: string;
+}
+
+/** What `ddoc`-style summaries show of an addon. */
+export interface AddonSummary {
+  name: string;
+  kind: 'local' | 'remote';
+  attached: string[];
+  frames: number;
+  dropped: number;
+  /** Addon-specific counters (bytes written, fps, …). */
+  [key: string]: unknown;
+}
+
+/** Base of all addons. Subclasses make one consumer per acquisition. */
+export abstract class Addon {
+  static readonly options: OptionSpec = { acquisitions: (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'must be an array of acquisition names'), name: opt.string };
+  /** Local addons get frames in this process; remote ones in a server process. */
+  abstract readonly kind: 'local' | 'remote';
+  readonly name: string;
+  readonly #only: string[] | undefined;
+  readonly #consumers = new Map<Acquisition, FrameConsumer>();
+  #attached = false;
+
+  constructor(
+    readonly experiment: Experiment,
+    options: AddonOptions = {},
+  ) {
+    this.name = options.name ?? this.constructor.name;
+    this.#only = options.acquisitions;
+  }
+
+  /**
+   * Makes the addon and attaches it to the experiment.
+   * @throws OptionError for bad options, AddonError for an acquisition the experiment lacks.
+   */
+  static async create<A extends Addon, O extends AddonOptions>(
+    this: (new (experiment: Experiment, options?: O) => A) & { readonly options: OptionSpec; readonly name: string },
+    experiment: Experiment,
+    options?: O,
+  ): Promise<A> {
+    checkOptions(`${this.name}.create`, this.options, options);
+    const addon = new this(experiment, options);
+    await addon.setup();
+    await experiment.attach(addon);
+    return addon;
+  }
+
+  /** Prepares resources before the first attach (open connections, check options). */
+  protected async setup(): Promise<void> {}
+
+  /** Makes this addon's consumer for one acquisition. */
+  protected abstract consumerFor(acquisition: Acquisition): FrameConsumer;
+
+  /** True while attached. */
+  get attached(): boolean {
+    return this.#attached;
+  }
+
+  /** The acquisitions this addon consumes. */
+  get acquisitions(): Acquisition[] {
+    return [...this.#consumers.keys()];
+  }
+
+  /** Attaches to the experiment's (selected) acquisitions; a no-op if attached. */
+  async attach(): Promise<void> {
+    if (this.#attached) return;
+    const names = this.experiment.acquisitions.map((a) => a.name);
+    for (const wanted of this.#only ?? [])
+      if (!names.includes(wanted)) throw new AddonError(`${this.name}: the experiment has no acquisition '${wanted}' (it has: ${names.join(', ') || 'none'})`);
+    this.#attached = true;
+    await this.experiment.attach(this);
+    for (const acquisition of this.experiment.acquisitions) this.attachTo(acquisition);
+  }
+
+  /** Attaches to one acquisition (if selected). @internal Experiments call it for acquisitions added later. */
+  attachTo(acquisition: Acquisition): void {
+    if (!this.#attached || this.#consumers.has(acquisition)) return;
+    if (this.#only && !this.#only.includes(acquisition.name)) return;
+    const consumer = this.consumerFor(acquisition);
+    acquisition.attach(consumer);
+    this.#consumers.set(acquisition, consumer);
+  }
+
+  /** Detaches from every acquisition; during a run the consumers finish cleanly first. */
+  async detach(): Promise<void> {
+    if (!this.#attached) return;
+    this.#attached = false;
+    const consumers = [...this.#consumers];
+    this.#consumers.clear();
+    await Promise.all(consumers.map(([a, c]) => a.detach(c)));
+    await this.experiment.detach(this);
+  }
+
+  /** Called after every experiment run (finished, failed or cancelled). */
+  async runFinished(): Promise<void> {}
+
+  /** Frames seen and dropped per acquisition, plus addon-specific counters. */
+  summary(): AddonSummary {
+    let frames = 0;
+    let dropped = 0;
+    for (const [a, c] of this.#consumers) {
+      const s = a.stats(c);
+      frames += s?.frames ?? 0;
+      dropped += s?.dropped ?? 0;
+    }
+    return { name: this.name, kind: this.kind, attached: this.acquisitions.map((a) => a.name), frames, dropped, ...this.counters() };
+  }
+
+  /** Addon-specific counters for {@link summary}. */
+  protected counters(): Record<string, unknown> {
+    return {};
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Keeps the frames of each acquisition in memory (lossless), e.g. to look at them in the session.
+ * @module
+ */
+import { opt, type Frame, type OptionSpec } from '../../core/index.js';
+import type { Acquisition } from '../../experiments/acquisition.js';
+import type { FrameConsumer } from '../../experiments/consumer.js';
+import type { Experiment } from '../../experiments/experiment.js';
+import { Addon, type AddonOptions } from '../base.js';
+import { AddonError } from '../errors.js';
+
+/** Options of {@link Accumulator.create}. */
+export interface AccumulatorOptions extends AddonOptions {
+  /** Keep at most this many frames per acquisition, the oldest dropped first (default: all). */
+  limit?: number;
+}
+
+/** Keeps frames: `acc.getItems('darks')`. */
+export class Accumulator extends Addon {
+  static override readonly options: OptionSpec = { ...Addon.options, limit: opt.number({ min: 1, integer: true }) };
+  readonly kind = 'local';
+  readonly #items = new Map<string, Frame[]>();
+  readonly #limit: number;
+
+  constructor(experiment: Experiment, options: AccumulatorOptions = {}) {
+    super(experiment, options);
+    this.#limit = options.limit ?? Infinity;
+  }
+
+  /** The frames of the last run of `acquisition`. @throws AddonError if it was never accumulated. */
+  getItems(acquisition: string | Acquisition): Frame[] {
+    const name = typeof acquisition === 'string' ? acquisition : acquisition.name;
+    const items = this.#items.get(name);
+    if (!items) throw new AddonError(`${this.name} has no frames of acquisition '${name}' (it has: ${[...this.#items.keys()].join(', ') || 'none'})`);
+    return items;
+  }
+
+  protected consumerFor(acquisition: Acquisition): FrameConsumer {
+    return {
+      name: `${this.name}:${acquisition.name}`,
+      policy: 'lossless',
+      kind: 'local',
+      consume: async (frames) => {
+        const items: Frame[] = [];
+        this.#items.set(acquisition.name, items);
+        for await (const frame of frames) {
+          items.push(frame);
+          if (items.length > this.#limit) items.shift();
+        }
+      },
+    };
+  }
+
+  protected override counters(): Record<string, unknown> {
+    return { kept: Object.fromEntries([...this.#items].map(([k, v]) => [k, v.length])) };
+  }
+}

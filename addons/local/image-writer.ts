@@ -1,0 +1,78 @@
+/**
+ * Writes every frame of each acquisition through the walker (lossless): TIFF or HDF5 files in the
+ * run's scan directory, one dataset per acquisition.
+ * @module
+ */
+import type { Acquisition } from '../../experiments/acquisition.js';
+import type { FrameConsumer } from '../../experiments/consumer.js';
+import type { Experiment } from '../../experiments/experiment.js';
+import { opt, type OptionSpec } from '../../core/index.js';
+import type { Walker } from '../../walkers/index.js';
+import { Addon, type AddonOptions } from '../base.js';
+import { AddonError } from '../errors.js';
+
+/** Options of {@link ImageWriter.create}. */
+export interface ImageWriterOptions extends AddonOptions {
+  /** Where to write (default: the experiment's walker). */
+  walker?: Walker;
+  /** Frames queued before the producer waits (default 8). */
+  queueSize?: number;
+}
+
+/** Writes frames losslessly: `await ImageWriter.create(experiment)`. */
+export class ImageWriter extends Addon {
+  static override readonly options: OptionSpec = { ...Addon.options, walker: (v) => (typeof v === 'object' && v !== null && 'writer' in v ? undefined : 'must be a Walker'), queueSize: opt.number({ min: 1, integer: true }) };
+  readonly kind = 'local';
+  readonly walker: Walker;
+  readonly #queueSize: number;
+  #bytes = 0;
+  #frames = 0;
+  #last: string[] = [];
+
+  constructor(experiment: Experiment, options: ImageWriterOptions = {}) {
+    super(experiment, options);
+    const walker = options.walker ?? experiment.walker;
+    if (!walker) throw new AddonError(`ImageWriter: ${experiment.name} has no walker; pass { walker } or create the experiment with one`);
+    this.walker = walker;
+    this.#queueSize = options.queueSize ?? 8;
+  }
+
+  /** Where the datasets of the last run went. */
+  get locations(): readonly string[] {
+    return this.#last;
+  }
+
+  protected consumerFor(acquisition: Acquisition): FrameConsumer {
+    return {
+      name: `${this.name}:${acquisition.name}`,
+      policy: 'lossless',
+      queueSize: this.#queueSize,
+      kind: 'local',
+      consume: async (frames) => {
+        const writer = await this.walker.writer(acquisition.name);
+        this.#last.push(writer.location);
+        let ok = false;
+        try {
+          for await (const frame of frames) {
+            await writer.write(frame);
+            this.#frames++;
+            this.#bytes += frame.data.byteLength;
+          }
+          ok = true;
+        } finally {
+          // Frames written so far stay complete files; a failed write leaves its file marked partial.
+          if (ok) await writer.close();
+          else await writer.close().catch(() => writer.abort());
+        }
+      },
+    };
+  }
+
+  override async runFinished(): Promise<void> {
+    this.#last = [];
+  }
+
+  protected override counters(): Record<string, unknown> {
+    return { framesWritten: this.#frames, bytesWritten: this.#bytes };
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * Addons that consume frames in the session's process.
+ * @module
+ */
+export * from './accumulator.js';
+export * from './benchmarker.js';
+export * from './consumer.js';
+export * from './image-writer.js';
+export * from './live-view.js';

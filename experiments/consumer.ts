@@ -1,0 +1,53 @@
+/**
+ * Consumers of an acquisition's frames, each with a delivery policy:
+ * - `lossless` (writers, reconstruction): never drops; a bounded queue; the producer waits when
+ *   it is full, so memory stays bounded however slow the consumer is.
+ * - `latest` (live view): never slows the producer; keeps only the newest frame; counts drops.
+ * @module
+ */
+import type { Frame } from '../core/index.js';
+import type { Acquisition } from './acquisition.js';
+
+/** How frames reach a consumer. */
+export type DeliveryPolicy = 'lossless' | 'latest';
+
+/** What a consumer gets with its frames. */
+export interface ConsumeContext {
+  /** The acquisition being run. */
+  readonly acquisition: Acquisition;
+  /** Aborted when the run is cancelled or fails. */
+  readonly signal: AbortSignal;
+}
+
+/** Something that takes the frames of an acquisition run. */
+export interface FrameConsumer {
+  /** Used in messages: `consumer 'writer' of acquisition 'radios' failed: …`. */
+  readonly name: string;
+  readonly policy: DeliveryPolicy;
+  /** Queue length of a lossless consumer (default 4 frames). */
+  readonly queueSize?: number;
+  /** Local consumers get frames in this process; remote ones are fed by a remote camera. */
+  readonly kind?: 'local' | 'remote';
+  /**
+   * Called once per run (or when attached during a run): reads `frames` until they end. Resolving
+   * early detaches the consumer; rejecting fails the acquisition.
+   */
+  consume(frames: AsyncIterable<Frame>, context: ConsumeContext): Promise<void>;
+}
+
+/** Counters of a consumer on one acquisition (for summaries). */
+export interface ConsumerStats {
+  frames: number;
+  dropped: number;
+}
+
+/**
+ * A consumer from a function: `consumer('sum', async (frames) => { for await (const f of frames) … })`.
+ */
+export function consumer(
+  name: string,
+  consume: FrameConsumer["consume"],
+  options: { policy?: DeliveryPolicy; queueSize?: number } = {},
+): FrameConsumer {
+  return { name, policy: options.policy ?? 'lossless', queueSize: options.queueSize, kind: 'local', consume };
+}

@@ -1,0 +1,349 @@
+/**
+ * Experiments: an ordered list of acquisitions run one after another, with a walker that gives
+ * each run its own scan directory, a log, and JSON snapshots of every device before and after.
+ * @module
+ */
+import {
+  abortError,
+  checkOptions,
+  formatLogLine,
+  isAbortError,
+  opt,
+  Parameterizable,
+  progress,
+  registeredDevices,
+  setLogSink,
+  soft,
+  startOperation,
+  TransitionNotAllowed,
+  type Frame,
+  type LogSink,
+} from '../core/index.js';
+import { formatFileName, type Walker } from '../walkers/index.js';
+import { Acquisition, type AcquisitionResult } from './acquisition.js';
+import type { Addon } from '../addons/base.js';
+import { ExperimentError } from './errors.js';
+import { Flag } from './flag.js';
+import { Gate } from './gate.js';
+
+/** Experiment states. */
+export type ExperimentState = 'standby' | 'running' | 'paused' | 'cancelled' | 'error';
+
+/** Options of {@link Experiment.create}. */
+export interface ExperimentOptions {
+  name?: string;
+  /** Where data, logs and snapshots go (default: nowhere). */
+  walker?: Walker;
+  /** Give each run its own directory named by `nameFmt` (default true). */
+  separateScans?: boolean;
+  /** Directory name of a run, with one index placeholder (default `scan_{:04}`). */
+  nameFmt?: string;
+  /** Called before the first acquisition of each run. */
+  prepare?: (signal: AbortSignal) => Promise<void>;
+  /** Called after the last acquisition of each run, also after a failure or cancel. */
+  finish?: (signal: AbortSignal) => Promise<void>;
+}
+
+/** What a finished run reports. */
+export interface ExperimentResult {
+  iteration: number;
+  directory: string | undefined;
+  acquisitions: Record<string, AcquisitionResult>;
+  durationMs: number;
+}
+
+/** A run in progress: await it, or `cancel()`, `pause()`, `resume()` it. */
+export interface ExperimentRun extends PromiseLike<ExperimentResult> {
+  /** Stops the run: the producer stops, motors stop, writers close; resolves when cleanup is done. */
+  cancel(): Promise<void>;
+  pause(): void;
+  resume(): void;
+  /** Settles with the run (like awaiting the handle). */
+  readonly done: Promise<ExperimentResult>;
+}
+
+/** An experiment: `await Experiment.create([darks, flats, radios], { walker })`. */
+export class Experiment extends Parameterizable {
+  readonly state = this.stateParameter<ExperimentState>({ initial: 'standby' });
+  /** Index of the next run (skips existing scan directories). */
+  readonly iteration = this.parameter<number>('iteration', { ...soft(0, 'index of the next run'), validate: (v) => checkIndex(this.name, v) });
+  readonly separateScans = this.parameter<boolean>('separateScans', soft(true, 'a directory per run'));
+  readonly nameFmt = this.parameter<string>('nameFmt', { ...soft('scan_{:04}', 'name of the directory of a run'), validate: (v) => void formatFileName(v, 0) });
+  /** Directory name of the current (or last) run. */
+  readonly currentName = this.parameter<string>('currentName', { read: () => this.#currentName, help: 'directory of the current run' });
+  /** Set when the sample may be changed: after a run's last acquisition. */
+  readonly readyToPrepareNextSample = new Flag(true);
+
+  readonly walker: Walker | undefined;
+  #acquisitions: Acquisition[] = [];
+  readonly #addons = new Set<Addon>();
+  readonly #hooks: Pick<ExperimentOptions, 'prepare' | 'finish'>;
+  #currentName = '';
+  #run: { controller: AbortController; gate: Gate; done: Promise<ExperimentResult> } | undefined;
+
+  /** Makes an experiment from acquisitions (run in this order). @throws OptionError */
+  static async create(acquisitions: Acquisition[], options: ExperimentOptions = {}): Promise<Experiment> {
+    return new Experiment(acquisitions, options);
+  }
+
+  constructor(acquisitions: Acquisition[] = [], options: ExperimentOptions = {}) {
+    checkOptions('Experiment.create', {
+      name: opt.string,
+      walker: (v) => (typeof v === 'object' && v !== null && 'descend' in v ? undefined : 'must be a Walker'),
+      separateScans: opt.boolean,
+      nameFmt: opt.string,
+      prepare: opt.function,
+      finish: opt.function,
+    }, options);
+    super({ name: options.name ?? 'experiment' });
+    if (!Array.isArray(acquisitions)) throw new ExperimentError(`Experiment.create: acquisitions must be an array of Acquisition`);
+    for (const a of acquisitions) this.add(a);
+    this.walker = options.walker;
+    this.#hooks = { prepare: options.prepare, finish: options.finish };
+    if (options.separateScans !== undefined) void this.separateScans.set(options.separateScans);
+    if (options.nameFmt !== undefined) {
+      formatFileName(options.nameFmt, 0);
+      void this.nameFmt.set(options.nameFmt);
+    }
+  }
+
+  /** The acquisitions, in run order. */
+  get acquisitions(): readonly Acquisition[] {
+    return this.#acquisitions;
+  }
+
+  /** The attached addons. */
+  get addons(): readonly Addon[] {
+    return [...this.#addons];
+  }
+
+  /** True while a run is in progress. */
+  get running(): boolean {
+    return this.#run !== undefined;
+  }
+
+  /** Adds an acquisition at the end; attached addons attach to it too. */
+  add(acquisition: Acquisition): void {
+    if (!(acquisition instanceof Acquisition)) throw new ExperimentError(`${this.name}.add: expected an Acquisition, got ${typeof acquisition}`);
+    if (this.#acquisitions.some((a) => a.name === acquisition.name))
+      throw new ExperimentError(`${this.name} already has an acquisition named '${acquisition.name}'`);
+    this.#acquisitions.push(acquisition);
+    for (const addon of this.#addons) addon.attachTo?.(acquisition);
+  }
+
+  /** Removes an acquisition. */
+  remove(acquisition: Acquisition | string): void {
+    const a = this.getAcquisition(typeof acquisition === 'string' ? acquisition : acquisition.name);
+    this.#acquisitions = this.#acquisitions.filter((x) => x !== a);
+  }
+
+  /** Swaps the run order of two acquisitions. */
+  swap(first: Acquisition | string, second: Acquisition | string): void {
+    const a = this.#acquisitions.indexOf(this.getAcquisition(typeof first === 'string' ? first : first.name));
+    const b = this.#acquisitions.indexOf(this.getAcquisition(typeof second === 'string' ? second : second.name));
+    [this.#acquisitions[a], this.#acquisitions[b]] = [this.#acquisitions[b]!, this.#acquisitions[a]!];
+  }
+
+  /** The acquisition called `name`. @throws ExperimentError listing the names that exist. */
+  getAcquisition(name: string): Acquisition {
+    const a = this.#acquisitions.find((x) => x.name === name);
+    if (!a) throw new ExperimentError(`${this.name} has no acquisition '${name}' (it has: ${this.#acquisitions.map((x) => x.name).join(', ') || 'none'})`);
+    return a;
+  }
+
+  /** Attaches an addon to the experiment's acquisitions (a no-op if attached). */
+  async attach(addon: Addon): Promise<void> {
+    if (this.#addons.has(addon)) return;
+    this.#addons.add(addon);
+    await addon.attach();
+  }
+
+  /** Detaches an addon; during a run its consumers finish cleanly. */
+  async detach(addon: Addon): Promise<void> {
+    if (!this.#addons.delete(addon)) return;
+    await addon.detach();
+  }
+
+  /** Called before the first acquisition of each run; subclasses extend it. */
+  protected async prepare(signal: AbortSignal): Promise<void> {
+    await this.#hooks.prepare?.(signal);
+  }
+
+  /** Called after the last acquisition, also after a failure or cancel; subclasses extend it. */
+  protected async finish(signal: AbortSignal): Promise<void> {
+    await this.#hooks.finish?.(signal);
+  }
+
+  /**
+   * Starts a run and returns its handle: `await exp.run()`, or keep the handle to `cancel()`,
+   * `pause()` or `resume()` it. Ctrl-C in the REPL and `abort()` cancel it too.
+   * @throws TransitionNotAllowed if a run is in progress.
+   */
+  run(options: { signal?: AbortSignal } = {}): ExperimentRun {
+    if (this.#run) throw new TransitionNotAllowed(`${this.name}.run() is not allowed while it is running`, this.state.current);
+    const controller = new AbortController();
+    const gate = new Gate();
+    const op = startOperation(options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal);
+    const done = this.#execute(op.signal, gate).finally(() => {
+      op.done();
+      this.#run = undefined;
+    });
+    done.catch(() => undefined);
+    const run = (this.#run = { controller, gate, done });
+    return {
+      then: (onfulfilled, onrejected) => done.then(onfulfilled, onrejected),
+      done,
+      cancel: async () => {
+        controller.abort(abortError(`${this.name} was cancelled`));
+        await done.catch(() => undefined);
+      },
+      pause: () => this.#pause(run.gate),
+      resume: () => this.#resume(run.gate),
+    };
+  }
+
+  /** Pauses the current run between two frames. */
+  pause(): void {
+    if (this.#run) this.#pause(this.#run.gate);
+  }
+
+  /** Resumes a paused run. */
+  resume(): void {
+    if (this.#run) this.#resume(this.#run.gate);
+  }
+
+  /** Cancels the current run (if any) and waits for its cleanup. */
+  async cancel(): Promise<void> {
+    if (!this.#run) return;
+    this.#run.controller.abort(abortError(`${this.name} was cancelled`));
+    await this.#run.done.catch(() => undefined);
+  }
+
+  #pause(gate: Gate): void {
+    gate.close();
+    if (this.state.current === 'running') this.state.enter('paused');
+  }
+
+  #resume(gate: Gate): void {
+    gate.open();
+    if (this.state.current === 'paused') this.state.enter('running');
+  }
+
+  async #execute(signal: AbortSignal, gate: Gate): Promise<ExperimentResult> {
+    const started = performance.now();
+    this.state.enter('running');
+    this.readyToPrepareNextSample.clear();
+    const walker = this.walker;
+    const iteration = await this.#chooseIteration();
+    const separate = await this.separateScans.get();
+    this.#currentName = separate ? formatFileName(await this.nameFmt.get(), iteration) : '';
+    const results: Record<string, AcquisitionResult> = {};
+    let descended = false;
+    let restoreLog: (() => Promise<void>) | undefined;
+    let failure: unknown;
+    try {
+      if (walker && separate) {
+        await walker.descend(this.#currentName);
+        descended = true;
+      }
+      if (walker) restoreLog = this.#teeLog(walker);
+      this.log.info(`run ${iteration} started${walker ? ` in ${walker.current}` : ''}`);
+      if (walker) await walker.writeText('experiment_start.json', await this.#snapshot(iteration));
+      await this.prepare(signal);
+      const total = this.#acquisitions.reduce((n, a) => n + (a.expectedFrames ?? 0), 0);
+      const bar = progress(`${this.name} ${this.#currentName}`.trim(), total || undefined);
+      try {
+        for (const acquisition of this.#acquisitions) {
+          signal.throwIfAborted();
+          this.log.info(`acquisition '${acquisition.name}' started`);
+          results[acquisition.name] = await acquisition.run({ signal, gate, onFrame: () => bar.tick() });
+          this.log.info(`acquisition '${acquisition.name}' finished: ${results[acquisition.name]!.frames} frames`);
+        }
+      } finally {
+        bar.done();
+      }
+    } catch (error) {
+      failure = error;
+    }
+    // Cleanup always runs, with a signal of its own (the run's may be aborted).
+    const cleanup = new AbortController().signal;
+    try {
+      await this.finish(cleanup);
+    } catch (error) {
+      failure ??= error;
+    }
+    try {
+      await Promise.all(this.addons.map((a) => a.runFinished?.()));
+    } catch (error) {
+      failure ??= error;
+    }
+    const outcome: ExperimentState = failure === undefined ? 'standby' : isAbortError(failure) ? 'cancelled' : 'error';
+    try {
+      if (walker) {
+        this.log.info(`run ${iteration} ended: ${outcome === 'standby' ? 'complete' : outcome}${failure !== undefined ? ` (${(failure as Error).message})` : ''}`);
+        await walker.writeText('experiment_finish.json', await this.#snapshot(iteration, outcome, failure));
+        await walker.flush();
+      }
+    } catch (error) {
+      failure ??= error;
+    } finally {
+      await restoreLog?.();
+      this.readyToPrepareNextSample.set();
+      if (descended) await walker!.ascend().catch((error) => void (failure ??= error));
+      await this.iteration.set(iteration + 1);
+    }
+    this.state.enter(failure === undefined ? 'standby' : isAbortError(failure) ? 'cancelled' : 'error', failure);
+    if (failure !== undefined) throw failure;
+    return { iteration, directory: descended ? this.#currentName : undefined, acquisitions: results, durationMs: performance.now() - started };
+  }
+
+  /** The next iteration whose scan directory does not exist yet. */
+  async #chooseIteration(): Promise<number> {
+    let i = await this.iteration.get();
+    if (this.walker && (await this.separateScans.get())) {
+      const fmt = await this.nameFmt.get();
+      while (await this.walker.exists(formatFileName(fmt, i))) i++;
+    }
+    return i;
+  }
+
+  /** Copies every log line of this run into `experiment.log` in the scan directory. */
+  #teeLog(walker: Walker): () => Promise<void> {
+    let pending = Promise.resolve();
+    let previous: LogSink | undefined = undefined;
+    const sink: LogSink = (level, source, message, error) => {
+      previous?.(level, source, message, error);
+      const line = formatLogLine(level, source, message, error);
+      pending = pending.then(() => walker.appendText('experiment.log', line)).catch(() => undefined);
+    };
+    previous = setLogSink(sink);
+    return async () => {
+      setLogSink(previous);
+      await pending;
+    };
+  }
+
+  async #snapshot(iteration: number, outcome?: string, failure?: unknown): Promise<string> {
+    const devices: Record<string, unknown> = {};
+    await Promise.all(registeredDevices().map(async (d) => void (devices[d.name] = await d.snapshot())));
+    return JSON.stringify(
+      {
+        experiment: this.name,
+        iteration,
+        time: new Date().toISOString(),
+        acquisitions: this.#acquisitions.map((a) => a.name),
+        ...(outcome ? { outcome, error: failure === undefined ? undefined : String((failure as Error)?.message ?? failure) } : {}),
+        parameters: await this.snapshot(),
+        devices,
+      },
+      null,
+      2,
+    ) + '\n';
+  }
+}
+
+function checkIndex(name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 0) throw new ExperimentError(`${name}.iteration must be an integer ≥ 0, got ${v}`);
+}
+
+export type { Frame };

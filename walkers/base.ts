@@ -1,0 +1,59 @@
+/**
+ * Walkers: where an experiment's data goes. A walker has a current directory below its root,
+ * moves with `descend`/`ascend`/`home`, hands out dataset writers, and writes text files
+ * (experiment logs, JSON metadata).
+ * @module
+ */
+import type { Frame } from '../core/index.js';
+
+/** Writes the frames of one dataset (e.g. one acquisition in one scan). */
+export interface DatasetWriter {
+  /** Appends a frame. @throws StorageError (disk full, permission, …) */
+  write(frame: Frame): Promise<void>;
+  /** Completes the dataset: files are complete afterwards. */
+  close(): Promise<void>;
+  /** Stops writing; what is unfinished stays marked incomplete. */
+  abort(): Promise<void>;
+  readonly framesWritten: number;
+  readonly bytesWritten: number;
+  /** Where the dataset is, for messages. */
+  readonly location: string;
+}
+
+/** Options of {@link Walker.writer}. */
+export interface DatasetOptions {
+  /** NXtomo image key for HDF5 output; default from the dataset name (darks, flats) or frame metadata. */
+  imageKey?: 'projection' | 'flat' | 'dark';
+}
+
+/** Where data goes. */
+export abstract class Walker {
+  /** The directory the walker may not leave. */
+  abstract readonly root: string;
+  /** The current directory (absolute for directory walkers). */
+  abstract readonly current: string;
+  /** Enters `name` (a relative path below the current directory), creating it if needed. */
+  abstract descend(name: string): Promise<void>;
+  /** Goes one level up. @throws StorageError above the root. */
+  abstract ascend(): Promise<void>;
+  /** Goes back to the root. */
+  abstract home(): Promise<void>;
+  /** True if `path` (relative to the current directory) exists. */
+  abstract exists(...path: string[]): Promise<boolean>;
+  /** A writer for dataset `name` in the current directory. @throws StorageError if it already holds data. */
+  abstract writer(name: string, options?: DatasetOptions): Promise<DatasetWriter>;
+  /** Writes (replaces) a text file in the current directory. */
+  abstract writeText(name: string, text: string): Promise<void>;
+  /** Appends to a text file in the current directory. */
+  abstract appendText(name: string, text: string): Promise<void>;
+  /** Finishes pending files (e.g. an HDF5 file shared by several datasets). */
+  async flush(): Promise<void> {}
+}
+
+/** The image key a dataset name suggests: `darks` → dark, `flats` → flat, anything else projection. */
+export function imageKeyFor(name: string): 'projection' | 'flat' | 'dark' {
+  const n = name.toLowerCase();
+  if (n.startsWith('dark')) return 'dark';
+  if (n.startsWith('flat')) return 'flat';
+  return 'projection';
+}
