@@ -27,12 +27,15 @@ export interface Operation {
 }
 
 /**
- * Starts tracking an operation whose signal fires on `signal`, the ambient scope, or {@link abortAll}.
- * Always call `done()` (in a `finally`).
+ * Starts tracking an operation whose signal fires on `signal`, the ambient scope (if it is not
+ * aborted already), or {@link abortAll}. Always call `done()` (in a `finally`).
  */
 export function startOperation(signal?: AbortSignal): Operation {
   const controller = new AbortController();
-  const sources = [signal, ambientSignal()].filter((s): s is AbortSignal => s !== undefined);
+  // An ambient scope that is already aborted does not stop new operations: they are the cleanup
+  // (finally blocks restoring positions, closing shutters) of the operations it interrupted.
+  const ambient = ambientSignal();
+  const sources = [signal, ambient?.aborted ? undefined : ambient].filter((s): s is AbortSignal => s !== undefined);
   const unlink: Array<() => void> = [];
   for (const source of sources) {
     if (source.aborted) {

@@ -52,8 +52,8 @@ export interface ExperimentResult {
   durationMs: number;
 }
 
-/** A run in progress: await it, or `cancel()`, `pause()`, `resume()` it. */
-export interface ExperimentRun extends PromiseLike<ExperimentResult> {
+/** A run in progress: a promise of its result that can also `cancel()`, `pause()` and `resume()`. */
+export interface ExperimentRun extends Promise<ExperimentResult> {
   /** Stops the run: the producer stops, motors stop, writers close; resolves when cleanup is done. */
   cancel(): Promise<void>;
   pause(): void;
@@ -190,8 +190,7 @@ export class Experiment extends Parameterizable {
     });
     done.catch(() => undefined);
     const run = (this.#run = { controller, gate, done });
-    return {
-      then: (onfulfilled, onrejected) => done.then(onfulfilled, onrejected),
+    return Object.assign(done, {
       done,
       cancel: async () => {
         controller.abort(abortError(`${this.name} was cancelled`));
@@ -199,7 +198,7 @@ export class Experiment extends Parameterizable {
       },
       pause: () => this.#pause(run.gate),
       resume: () => this.#resume(run.gate),
-    };
+    });
   }
 
   /** Pauses the current run between two frames. */
@@ -278,6 +277,7 @@ export class Experiment extends Parameterizable {
       failure ??= error;
     }
     const outcome: ExperimentState = failure === undefined ? 'standby' : isAbortError(failure) ? 'cancelled' : 'error';
+    if (outcome === 'error') this.log.error(`run ${iteration} failed: ${(failure as Error)?.message ?? failure}`, failure);
     try {
       if (walker) {
         this.log.info(`run ${iteration} ended: ${outcome === 'standby' ? 'complete' : outcome}${failure !== undefined ? ` (${(failure as Error).message})` : ''}`);
