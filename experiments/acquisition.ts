@@ -184,15 +184,11 @@ export class Acquisition {
   /** Pulls the producer and offers each frame to every live consumer. */
   async #pump(producer: Producer<Frame>, signal: AbortSignal, options: AcquisitionRunOptions): Promise<number> {
     const iterator = producer(signal)[Symbol.asyncIterator]();
+    const abortable = new Abortable(signal);
     let count = 0;
-    const aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    });
-    aborted.catch(() => undefined);
     try {
       for (;;) {
-        const next = await Promise.race([iterator.next(), aborted]);
+        const next = await abortable.wait(iterator.next());
         if (next.done) break;
         const gate = options.gate?.pass(signal);
         if (gate) await gate;
@@ -204,9 +200,10 @@ export class Acquisition {
         }
         count++;
         options.onFrame?.(count);
-        if (waits) await Promise.race([Promise.all(waits), aborted]);
+        if (waits) await abortable.wait(waits.length === 1 ? waits[0]! : Promise.all(waits));
       }
     } finally {
+      abortable.dispose();
       // Stop the producer; don't hang on one that ignores its signal.
       const closing = iterator.return?.();
       if (closing) await Promise.race([closing.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
@@ -247,5 +244,34 @@ export class Acquisition {
     this.#stats.set(live.consumer, { frames: live.delivery.delivered, dropped: live.delivery.dropped });
     const i = this.#live.indexOf(live);
     if (i >= 0) this.#live = [...this.#live.slice(0, i), ...this.#live.slice(i + 1)];
+  }
+}
+
+/**
+ * Awaits promises that reject as soon as `signal` aborts. One abort listener for all waits, and
+ * nothing kept of a settled wait (a `Promise.race` against one long-lived abort promise would
+ * keep every frame it ever resolved with).
+ */
+class Abortable {
+  #reject: ((reason: unknown) => void) | undefined;
+  readonly #onAbort = () => this.#reject?.(this.signal.reason);
+
+  constructor(readonly signal: AbortSignal) {
+    signal.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  wait<T>(promise: Promise<T>): Promise<T> {
+    if (this.signal.aborted) {
+      promise.catch(() => undefined);
+      return Promise.reject(this.signal.reason);
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.#reject = reject;
+      promise.then(resolve, reject);
+    }).finally(() => (this.#reject = undefined));
+  }
+
+  dispose(): void {
+    this.signal.removeEventListener('abort', this.#onAbort);
   }
 }
