@@ -23,9 +23,9 @@ import type { Gate } from './gate.js';
 export interface AcquisitionOptions {
   /**
    * Runs before the producer, e.g. to make a remote camera send frames straight to remote
-   * consumers (then the producer may be `null`).
+   * consumers (then the producer may be `null`); may return how many frames it had sent.
    */
-  acquire?: (signal: AbortSignal) => Promise<void>;
+  acquire?: (signal: AbortSignal) => Promise<number | void>;
   /** How many frames a run yields, if known (for progress bars). */
   frames?: number | (() => number);
 }
@@ -62,7 +62,7 @@ export class Acquisition {
   readonly #consumers = new Set<Consumer>();
   readonly #stats = new Map<Consumer, ConsumerStats>();
   #live: Live[] = [];
-  #run: { controller: AbortController; failure: unknown } | undefined;
+  #run: { controller: AbortController; signal: AbortSignal; failure: unknown; produced: Promise<number> } | undefined;
 
   /**
    * Makes an acquisition.
@@ -127,7 +127,7 @@ export class Acquisition {
     if ((consumer.kind ?? 'local') === 'local' && !this.local)
       throw new ConsumerError(`cannot attach local consumer '${consumer.name}' to acquisition '${this.name}': its frames go to remote consumers only`);
     this.#consumers.add(consumer);
-    if (this.#run && consumer.kind !== 'remote') this.#start(consumer);
+    if (this.#run && consumer.kind !== 'remote') this.#start(consumer, this.#run.produced);
   }
 
   /**
@@ -153,18 +153,25 @@ export class Acquisition {
     const op = startOperation(options.signal);
     const controller = new AbortController();
     const signal = AbortSignal.any([op.signal, controller.signal]);
-    const run = (this.#run = { controller, failure: undefined as unknown });
+    let settleProduced!: (count: number | Promise<never>) => void;
+    const produced = new Promise<number>((resolve) => (settleProduced = resolve));
+    produced.catch(() => undefined);
+    const run = (this.#run = { controller, signal, failure: undefined as unknown, produced });
     const started = performance.now();
     let count = 0;
     this.#live = [];
-    for (const c of this.#consumers) if (c.kind !== 'remote') this.#start(c);
+    for (const c of this.#consumers) this.#start(c, produced);
     try {
-      if (this.#options.acquire) await this.#options.acquire(signal);
+      await Promise.all(this.#live.map((l) => l.consumer.prepare?.({ acquisition: this, signal, produced })));
+      const sent = this.#options.acquire ? await this.#options.acquire(signal) : undefined;
       if (this.#producer) count = await this.#pump(this.#producer, signal, options);
+      else if (typeof sent === 'number') count = sent;
       signal.throwIfAborted();
+      settleProduced(count);
       for (const live of this.#live) live.delivery.end();
     } catch (error) {
       const reason = run.failure ?? (isAbortError(error) && signal.aborted ? signal.reason : error);
+      settleProduced(Promise.reject(reason));
       for (const live of this.#live) live.delivery.fail(reason);
       run.failure ??= reason;
     } finally {
@@ -200,7 +207,7 @@ export class Acquisition {
         }
         count++;
         options.onFrame?.(count);
-        if (waits) await abortable.wait(waits.length === 1 ? waits[0]! : Promise.all(waits));
+        if (waits) await abortable.wait<unknown>(waits.length === 1 ? waits[0]! : Promise.all(waits));
       }
     } finally {
       abortable.dispose();
@@ -211,13 +218,13 @@ export class Acquisition {
     return count;
   }
 
-  #start(consumer: Consumer): void {
+  #start(consumer: Consumer, produced: Promise<number>): void {
     const run = this.#run!;
     const delivery: Delivery<Frame> = consumer.policy === 'latest' ? new LatestDelivery<Frame>() : new LosslessDelivery<Frame>(consumer.queueSize ?? 4);
     const live: Live = { consumer, delivery, done: Promise.resolve(), finished: false };
-    const signal = run.controller.signal;
+    const signal = run.signal;
     live.done = Promise.resolve()
-      .then(() => consumer.consume(delivery, { acquisition: this, signal }))
+      .then(() => consumer.consume(delivery, { acquisition: this, signal, produced }))
       .then(
         () => {
           // Finished early (before the end of the stream): drop it; the others go on.

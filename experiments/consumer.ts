@@ -17,6 +17,11 @@ export interface ConsumeContext {
   readonly acquisition: Acquisition;
   /** Aborted when the run is cancelled or fails. */
   readonly signal: AbortSignal;
+  /**
+   * Resolves with the number of frames the producer yielded (or `acquire` reported sent) once it
+   * is done; rejects if it failed. Remote consumers compare it with what their server received.
+   */
+  readonly produced: Promise<number>;
 }
 
 /** Something that takes the frames of an acquisition run. */
@@ -29,8 +34,14 @@ export interface FrameConsumer {
   /** Local consumers get frames in this process; remote ones are fed by a remote camera. */
   readonly kind?: 'local' | 'remote';
   /**
+   * Called before the producer starts (e.g. to tell a remote server a stream is coming). A
+   * failure fails the acquisition before any frame is produced.
+   */
+  prepare?(context: ConsumeContext): Promise<void>;
+  /**
    * Called once per run (or when attached during a run): reads `frames` until they end. Resolving
-   * early detaches the consumer; rejecting fails the acquisition.
+   * early detaches the consumer; rejecting fails the acquisition. Remote consumers get no frames
+   * here (they go straight to their server) and resolve when the server confirmed the end.
    */
   consume(frames: AsyncIterable<Frame>, context: ConsumeContext): Promise<void>;
 }
