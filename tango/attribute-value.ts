@@ -90,31 +90,34 @@ function split(kind: AttKind, data: unknown, format: AttrDataFormat, rCount: num
   return [slice(data, 0, r), w > 0 ? slice(data, r, r + w) : undefined];
 }
 
+/** Reads one `AttributeValue_5` (or `_4` when `idl` is 4). */
+export function readAttributeValue(r: CdrReader, idl: 4 | 5 = 5): AttributeReading {
+  const { kind, data } = readUnion(r);
+  const quality = ATTR_QUALITIES[r.enumValue(ATTR_QUALITIES.length, 'AttrQuality')]!;
+  const format = ATTR_FORMATS[r.enumValue(ATTR_FORMATS.length, 'AttrDataFormat')]!;
+  const dataType = idl === 5 ? r.long() : (KIND_TYPE[kind] ?? -1);
+  const sec = r.long();
+  const usec = r.long();
+  r.long(); // tv_nsec
+  const name = r.string();
+  const dimX = r.long();
+  const dimY = r.long();
+  const wDimX = r.long();
+  const wDimY = r.long();
+  const errors = readDevErrors(r);
+  if (dimX < 0 || dimY < 0 || wDimX < 0 || wDimY < 0) throw new CdrError(`bad dimensions for ${name}`);
+  const rCount = dimX * Math.max(dimY, 1);
+  const wCount = wDimX * Math.max(wDimY, 1);
+  const [value, writeValue] = split(kind, data, format, rCount, wCount);
+  return { name, value, writeValue, quality, format, dataType, dimX, dimY, wDimX, wDimY,
+    time: sec * 1000 + usec / 1000, errors };
+}
+
 /** Reads an `AttributeValueList_5` (or `_4` when `idl` is 4). */
 export function readAttributeValues(r: CdrReader, idl: 4 | 5 = 5): AttributeReading[] {
   const n = r.length(32);
   const out: AttributeReading[] = [];
-  for (let i = 0; i < n; i++) {
-    const { kind, data } = readUnion(r);
-    const quality = ATTR_QUALITIES[r.enumValue(ATTR_QUALITIES.length, 'AttrQuality')]!;
-    const format = ATTR_FORMATS[r.enumValue(ATTR_FORMATS.length, 'AttrDataFormat')]!;
-    const dataType = idl === 5 ? r.long() : (KIND_TYPE[kind] ?? -1);
-    const sec = r.long();
-    const usec = r.long();
-    r.long(); // tv_nsec
-    const name = r.string();
-    const dimX = r.long();
-    const dimY = r.long();
-    const wDimX = r.long();
-    const wDimY = r.long();
-    const errors = readDevErrors(r);
-    if (dimX < 0 || dimY < 0 || wDimX < 0 || wDimY < 0) throw new CdrError(`bad dimensions for ${name}`);
-    const rCount = dimX * Math.max(dimY, 1);
-    const wCount = wDimX * Math.max(wDimY, 1);
-    const [value, writeValue] = split(kind, data, format, rCount, wCount);
-    out.push({ name, value, writeValue, quality, format, dataType, dimX, dimY, wDimX, wDimY,
-      time: sec * 1000 + usec / 1000, errors });
-  }
+  for (let i = 0; i < n; i++) out.push(readAttributeValue(r, idl));
   return out;
 }
 
@@ -195,8 +198,8 @@ export function writeAttributeValues(w: CdrWriter,
     w.ulong(ATTR_FORMATS.indexOf(config.format));
     w.long(0).long(0).long(0); // time
     w.string(config.name);
-    w.long(dimX).long(dimY); // r_dim
-    w.long(0).long(0); // w_dim
+    w.long(0).long(0); // r_dim (unused by servers)
+    w.long(dimX).long(dimY); // w_dim: servers check the written data against it
     w.ulong(0); // err_list
   }
 }

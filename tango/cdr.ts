@@ -160,12 +160,18 @@ export class CdrReader {
     const abs = this.bytes.byteOffset + at;
     if (size === 1 || this.littleEndian === HOST_LITTLE_ENDIAN) {
       if (abs % size === 0) return new Ctor(this.bytes.buffer, abs, count);
-      const copy = this.bytes.slice(at, at + count * size);
-      return new Ctor(copy.buffer, 0, count);
+      return new Ctor(this.#copy(at, count * size).buffer, 0, count);
     }
-    const copy = this.bytes.slice(at, at + count * size);
+    const copy = this.#copy(at, count * size);
     for (let i = 0; i < copy.length; i += size) copy.subarray(i, i + size).reverse();
     return new Ctor(copy.buffer, 0, count);
+  }
+
+  /** A fresh copy of `n` bytes at `at` (never a view, even when `bytes` is a Node Buffer). */
+  #copy(at: number, n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    out.set(this.bytes.subarray(at, at + n));
+    return out;
   }
 
   /** A sequence of booleans. */
@@ -237,22 +243,30 @@ export class CdrWriter {
     return at;
   }
 
-  octet(v: number): this { this.#buf[this.#at(1)] = v; return this; }
+  #set(method: 'setInt16' | 'setUint16' | 'setInt32' | 'setUint32' | 'setFloat32' | 'setFloat64',
+    size: number, v: number): void {
+    const at = this.#at(size); // may reallocate: take the view afterwards
+    this.#view[method](at, v, this.littleEndian);
+  }
+
+  octet(v: number): this { const at = this.#at(1); this.#buf[at] = v; return this; }
   boolean(v: boolean): this { return this.octet(v ? 1 : 0); }
-  short(v: number): this { this.#view.setInt16(this.#at(2), v, this.littleEndian); return this; }
-  ushort(v: number): this { this.#view.setUint16(this.#at(2), v, this.littleEndian); return this; }
-  long(v: number): this { this.#view.setInt32(this.#at(4), v, this.littleEndian); return this; }
-  ulong(v: number): this { this.#view.setUint32(this.#at(4), v, this.littleEndian); return this; }
+  short(v: number): this { this.#set('setInt16', 2, v); return this; }
+  ushort(v: number): this { this.#set('setUint16', 2, v); return this; }
+  long(v: number): this { this.#set('setInt32', 4, v); return this; }
+  ulong(v: number): this { this.#set('setUint32', 4, v); return this; }
   longlong(v: bigint | number): this {
-    this.#view.setBigInt64(this.#at(8), BigInt(v), this.littleEndian);
+    const at = this.#at(8);
+    this.#view.setBigInt64(at, BigInt(v), this.littleEndian);
     return this;
   }
   ulonglong(v: bigint | number): this {
-    this.#view.setBigUint64(this.#at(8), BigInt(v), this.littleEndian);
+    const at = this.#at(8);
+    this.#view.setBigUint64(at, BigInt(v), this.littleEndian);
     return this;
   }
-  float(v: number): this { this.#view.setFloat32(this.#at(4), v, this.littleEndian); return this; }
-  double(v: number): this { this.#view.setFloat64(this.#at(8), v, this.littleEndian); return this; }
+  float(v: number): this { this.#set('setFloat32', 4, v); return this; }
+  double(v: number): this { this.#set('setFloat64', 8, v); return this; }
 
   /** Raw bytes, no alignment and no length. */
   raw(bytes: Uint8Array): this {

@@ -10,7 +10,7 @@ import { TangoError, TangoProtocolError, TangoTransportError } from './errors.js
 import { parseIor } from './ior.js';
 import { readAny, writeAny } from './typecode.js';
 import {
-  DEV_STATES, argTypeCode, readAttributeConfigs, readCommandInfos, readDevErrors, readDevInfo,
+  DEV_STATES, TangoType, argTypeCode, readAttributeConfigs, readCommandInfos, readDevErrors, readDevInfo,
   tangoTypeName, type AttributeConfig, type CommandInfo, type DevInfo, type DevState,
 } from './idl-types.js';
 import {
@@ -76,8 +76,12 @@ export class DeviceProxy {
   #configs = new Map<string, AttributeConfig>();
   #commands: Map<string, CommandInfo> | undefined;
   #closed = false;
+  #address: TangoAddress | undefined;
+  #options: DeviceProxyOptions;
+  #admin: Promise<DeviceProxy> | undefined;
 
   private constructor(name: string, url: string, conn: GiopConnection, key: Uint8Array, options: DeviceProxyOptions) {
+    this.#options = options;
     this.name = name;
     this.url = url;
     this.#conn = conn;
@@ -101,12 +105,12 @@ export class DeviceProxy {
     const addr = parseTangoAddress(url, options.tangoHost);
     let host = addr.host;
     let port = addr.port;
-    let key = textKey(addr.device);
+    let key = textKey(addr.device.toLowerCase()); // servers register devices under lower-case names
     if (!addr.direct) {
       const db = new DeviceProxy('sys/database/2', `tango://${host}:${port}/sys/database/2`,
         GiopConnection.acquire(host, port), textKey('database'), options);
       try {
-        const res = (await db.command('DbImportDevice', addr.device, 4)) as { lvalue: Int32Array; svalue: string[] };
+        const res = (await db.command('DbImportDevice', addr.device, TangoType.DevString)) as { lvalue: Int32Array; svalue: string[] };
         if (!res.lvalue[0]) throw new TangoTransportError(addr.device, `${host}:${port}`, 'device is not exported (server not running)');
         const profile = parseIor(res.svalue[1] ?? '').profiles[0];
         if (!profile) throw new TangoProtocolError(`${addr.device}: its IOR has no IIOP profile`);
@@ -118,6 +122,7 @@ export class DeviceProxy {
     }
     const fullUrl = `tango://${addr.host}:${addr.port}/${addr.device}${addr.direct ? '#dbase=no' : ''}`;
     const proxy = new DeviceProxy(addr.device, fullUrl, GiopConnection.acquire(host, port), key, options);
+    proxy.#address = addr;
     try {
       if (!(await proxy.#isA('IDL:Tango/Device_5:1.0'))) {
         if (!(await proxy.#isA('IDL:Tango/Device_4:1.0'))) {
@@ -333,10 +338,28 @@ export class DeviceProxy {
     return subscribeAttribute(this, attribute, type, options);
   }
 
+  /** The admin device (`dserver/<server>/<instance>`) of this device's server, created on first use. */
+  adminDevice(): Promise<DeviceProxy> {
+    if (!this.#admin) {
+      const a = this.#address;
+      if (!a) return Promise.reject(new TangoProtocolError(`${this.name}: no address to reach its admin device`));
+      this.#admin = this.call('_get_adm_name', undefined, (r) => r.string()).then((adm) => {
+        const name = adm.replace(/^tango:\/\/[^/]+\//i, '').replace(/#.*$/, '');
+        return DeviceProxy.create(`tango://${a.host}:${a.port}/${name}${a.direct ? '#dbase=no' : ''}`,
+          { ...this.#options, timeoutMs: this.timeoutMs });
+      });
+      this.#admin.catch(() => { this.#admin = undefined; });
+    }
+    return this.#admin;
+  }
+
   /** Releases the connection (closed when no other proxy of the same server uses it). */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const admin = this.#admin;
+    this.#admin = undefined;
+    await admin?.then((a) => a.close(), () => undefined);
     this.#conn.release();
   }
 }

@@ -13,6 +13,13 @@ export const DEFAULT_TIMEOUT_MS = 3000;
 /** Largest GIOP message accepted (bytes); larger announced sizes are treated as garbage. */
 export const MAX_MESSAGE_SIZE = 512 * 1024 * 1024;
 
+/** Size of the socket read buffer. */
+const READ_BUFFER = 256 * 1024;
+/** Largest buffer allocated for a message before its data arrives (guards against bogus sizes). */
+const INITIAL_ALLOCATION = 8 * 1024 * 1024;
+/** Spare bytes allocated after a fragmented reply's first part. */
+const FRAGMENT_SLACK = 64 * 1024;
+
 /** GIOP message types. */
 export enum MsgType { Request = 0, Reply = 1, CancelRequest = 2, LocateRequest = 3,
   LocateReply = 4, CloseConnection = 5, MessageError = 6, Fragment = 7 }
@@ -103,9 +110,12 @@ export class GiopConnection {
   #connecting: Promise<net.Socket> | undefined;
   #pending = new Map<number, Pending>();
   #nextId = 1;
-  #chunks: Buffer[] = [];
-  #buffered = 0;
-  #fragments = new Map<number, { head: Uint8Array; parts: Uint8Array[] }>();
+  #head = new Uint8Array(12);
+  #headLen = 0;
+  #msg: Uint8Array | undefined;
+  #msgLen = 0;
+  #msgSize = 0;
+  #fragments = new Map<number, { buf: Uint8Array; len: number }>();
   #users = 0;
 
   constructor(host: string, port: number) {
@@ -189,7 +199,11 @@ export class GiopConnection {
     if (this.#socket && !this.#socket.destroyed) return Promise.resolve(this.#socket);
     if (this.#connecting) return this.#connecting;
     this.#connecting = new Promise<net.Socket>((resolve, reject) => {
-      const s = net.connect({ host: this.host, port: this.port });
+      // Reads land in one reusable buffer and are copied straight into message buffers.
+      const s: net.Socket = net.connect({
+        host: this.host, port: this.port,
+        onread: { buffer: Buffer.allocUnsafe(READ_BUFFER), callback: (n, buf) => { this.#onData(s, buf.subarray(0, n)); return true; } },
+      });
       s.setNoDelay(true);
       const onError = (e: Error): void => { this.#connecting = undefined; reject(e); };
       s.once('error', onError);
@@ -197,10 +211,9 @@ export class GiopConnection {
         s.off('error', onError);
         this.#connecting = undefined;
         this.#socket = s;
-        this.#chunks = [];
-        this.#buffered = 0;
+        this.#headLen = 0;
+        this.#msg = undefined;
         this.#fragments.clear();
-        s.on('data', (d: Buffer) => this.#onData(s, d));
         s.on('error', () => { /* 'close' follows */ });
         s.on('close', () => this.#onClose(s));
         resolve(s);
@@ -221,57 +234,75 @@ export class GiopConnection {
     this.#failAll((d) => new TangoProtocolError(`${d ? `${d} ` : ''}at ${this.endpoint}: ${why}`));
   }
 
-  #onData(s: net.Socket, data: Buffer): void {
-    if (this.#socket !== s) return;
-    this.#chunks.push(data);
-    this.#buffered += data.length;
-    while (this.#buffered >= 12) {
-      const head = this.#peek(12);
-      if (head[0] !== 0x47 || head[1] !== 0x49 || head[2] !== 0x4f || head[3] !== 0x50) {
-        this.#protocolError(s, 'not a GIOP message');
-        return;
+  /**
+   * Consumes received bytes: each is copied once, straight into the buffer of the message it
+   * belongs to (allocated when its header is complete, grown as data arrives).
+   */
+  #onData(s: net.Socket, data: Uint8Array): void {
+    let at = 0;
+    while (at < data.length && this.#socket === s) {
+      if (!this.#msg) {
+        const k = Math.min(12 - this.#headLen, data.length - at);
+        this.#head.set(data.subarray(at, at + k), this.#headLen);
+        this.#headLen += k;
+        at += k;
+        if (this.#headLen < 12) return;
+        if (!this.#startMessage(s)) return;
+      } else {
+        const msg = this.#msg;
+        const k = Math.min(this.#msgSize - this.#msgLen, data.length - at);
+        if (this.#msgLen + k > msg.length) this.#msg = this.#grow(msg, this.#msgLen + k);
+        this.#msg.set(data.subarray(at, at + k), this.#msgLen);
+        this.#msgLen += k;
+        at += k;
       }
-      if (head[4] !== 1 || head[5]! > 2) {
-        this.#protocolError(s, `unsupported GIOP version ${head[4]}.${head[5]}`);
-        return;
-      }
-      const le = (head[6]! & 1) === 1;
-      const size = new DataView(head.buffer, head.byteOffset, 12).getUint32(8, le);
-      if (size > MAX_MESSAGE_SIZE) {
-        this.#protocolError(s, `GIOP message of ${size} bytes is too large`);
-        return;
-      }
-      if (this.#buffered < 12 + size) return;
-      const msg = this.#take(12 + size);
-      try {
-        this.#onMessage(s, msg);
-      } catch (e) {
-        this.#protocolError(s, (e as Error).message);
-        return;
-      }
+      if (this.#msg && this.#msgLen === this.#msgSize) this.#finishMessage(s);
     }
   }
 
-  #peek(n: number): Uint8Array {
-    if (this.#chunks[0]!.length >= n) return this.#chunks[0]!;
-    const b = Buffer.concat(this.#chunks);
-    this.#chunks = [b];
-    return b;
+  /** Validates a complete 12-byte header and allocates the message buffer. */
+  #startMessage(s: net.Socket): boolean {
+    const head = this.#head;
+    this.#headLen = 0;
+    if (head[0] !== 0x47 || head[1] !== 0x49 || head[2] !== 0x4f || head[3] !== 0x50) {
+      this.#protocolError(s, 'not a GIOP message');
+      return false;
+    }
+    if (head[4] !== 1 || head[5]! > 2) {
+      this.#protocolError(s, `unsupported GIOP version ${head[4]}.${head[5]}`);
+      return false;
+    }
+    const size = new DataView(head.buffer).getUint32(8, (head[6]! & 1) === 1);
+    if (size > MAX_MESSAGE_SIZE) {
+      this.#protocolError(s, `GIOP message of ${size} bytes is too large`);
+      return false;
+    }
+    // A reply with more fragments to come gets room for them, so reassembly rarely copies.
+    const slack = head[7] === MsgType.Reply && (head[6]! & 2) === 2 ? FRAGMENT_SLACK : 0;
+    const initial = Math.min(12 + size, INITIAL_ALLOCATION) + slack;
+    this.#msg = new Uint8Array(new ArrayBuffer(initial), 0, Math.min(12 + size, INITIAL_ALLOCATION));
+    this.#msg.set(head);
+    this.#msgLen = 12;
+    this.#msgSize = 12 + size;
+    return true;
   }
 
-  /** Removes `n` bytes into a fresh, 8-aligned array. */
-  #take(n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.#chunks[0]!;
-      const k = Math.min(c.length, n - filled);
-      out.set(k === c.length ? c : c.subarray(0, k), filled);
-      filled += k;
-      if (k === c.length) this.#chunks.shift(); else this.#chunks[0] = c.subarray(k);
+  #grow(msg: Uint8Array, need: number): Uint8Array {
+    if (need <= msg.buffer.byteLength) return new Uint8Array(msg.buffer, 0, need);
+    const cap = Math.max(need, Math.min(2 * msg.buffer.byteLength, this.#msgSize));
+    const next = new Uint8Array(new ArrayBuffer(cap), 0, need);
+    next.set(msg.subarray(0, this.#msgLen));
+    return next;
+  }
+
+  #finishMessage(s: net.Socket): void {
+    const msg = new Uint8Array(this.#msg!.buffer, 0, this.#msgSize);
+    this.#msg = undefined;
+    try {
+      this.#onMessage(s, msg);
+    } catch (e) {
+      this.#protocolError(s, (e as Error).message);
     }
-    this.#buffered -= n;
-    return out;
   }
 
   #onMessage(s: net.Socket, msg: Uint8Array): void {
@@ -281,7 +312,7 @@ export class GiopConnection {
     switch (type) {
       case MsgType.Reply: {
         const id = new CdrReader(msg, le, 12).ulong();
-        if (more) { this.#fragments.set(id, { head: msg, parts: [] }); return; }
+        if (more) { this.#fragments.set(id, { buf: msg, len: msg.length }); return; }
         this.#onReply(id, msg);
         return;
       }
@@ -289,16 +320,19 @@ export class GiopConnection {
         const id = new CdrReader(msg, le, 12).ulong();
         const f = this.#fragments.get(id);
         if (!f) return; // fragment of a message we do not track
-        f.parts.push(msg.subarray(16));
+        const part = msg.subarray(16);
+        const need = f.len + part.length;
+        if (need > f.buf.buffer.byteLength) {
+          const grown = new Uint8Array(new ArrayBuffer(Math.max(need, 2 * f.buf.buffer.byteLength)));
+          grown.set(f.buf.subarray(0, f.len));
+          f.buf = grown;
+        }
+        f.buf = new Uint8Array(f.buf.buffer, 0, need);
+        f.buf.set(part, f.len);
+        f.len = need;
         if (more) return;
         this.#fragments.delete(id);
-        let total = f.head.length;
-        for (const p of f.parts) total += p.length;
-        const whole = new Uint8Array(total);
-        whole.set(f.head);
-        let at = f.head.length;
-        for (const p of f.parts) { whole.set(p, at); at += p.length; }
-        this.#onReply(id, whole);
+        this.#onReply(id, f.buf);
         return;
       }
       case MsgType.CloseConnection: {
