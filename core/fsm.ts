@@ -59,7 +59,7 @@ async function enter(device: Device, method: string, source: StateSet, immediate
 }
 
 async function leave(device: Device, method: string, state: State<string>, target: StateSet): Promise<void> {
-  const current = await state.get();
+  const current = state.software ? state.current : await state.get();
   if (!allows(target, current)) {
     throw new FSMError(`${device.name}.${method}() left the device in state '${current}' (expected: ${target === '*' ? 'any' : target.join(', ')})`);
   }

@@ -3,7 +3,7 @@
  * and clamp at hard limits. `import { LinearMotor } from 'concert/devices/motors/dummy'`.
  * @module
  */
-import { format, opt, type OptionSpec, type Unit } from '../../core/index.js';
+import { format, opt, OptionError, TransitionNotAllowed, type OptionSpec, type Unit } from '../../core/index.js';
 import * as base from './base.js';
 import { Motion } from './motion.js';
 
@@ -36,11 +36,18 @@ function Simulated<B extends AbstractMotor>(Base: B, defaultSpeed: number) {
       const unit = this.position.unit;
       const n = (v: Unit | undefined, fallback: number) => (v === undefined ? fallback : this.position.toNumber(v));
       const speedUnit = `${unit}/s`;
+      const kind = (this.constructor as { name: string }).name;
+      const speed = o.motionVelocity === undefined ? defaultSpeed : o.motionVelocity.toNumber(speedUnit);
+      if (!(speed > 0)) throw new OptionError(`${kind}.create: option 'motionVelocity' must be > 0, got ${format(o.motionVelocity!)}`);
+      const [hardLower, hardUpper, start] = [n(o.hardLower, -Infinity), n(o.hardUpper, Infinity), n(o.position, 0)];
+      if (!(hardLower < hardUpper)) throw new OptionError(`${kind}.create: option 'hardLower' must be below 'hardUpper'`);
+      if (start < hardLower || start > hardUpper)
+        throw new OptionError(`${kind}.create: option 'position' ${format(this.position.quantity(start))} is outside the hard limits`);
       this.motion = new Motion(
-        n(o.position, 0),
-        o.motionVelocity === undefined ? defaultSpeed : o.motionVelocity.toNumber(speedUnit),
-        n(o.hardLower, -Infinity),
-        n(o.hardUpper, Infinity),
+        start,
+        speed,
+        hardLower,
+        hardUpper,
         (x) => format(this.position.quantity(x)),
       );
       if (o.lower) this.position.setLower(o.lower);
@@ -98,6 +105,12 @@ function ContinuousSimulated<B extends abstract new (...args: any[]) => base.Mot
     }
 
     protected async writeVelocity(velocity: number): Promise<void> {
+      if (this.motion.positioning) {
+        // Velocity 0 means "no continuous motion": it must not cut a positioning move short (a
+        // device-level restore() sets position and velocity in parallel).
+        if (velocity === 0) return;
+        throw new TransitionNotAllowed(`${this.name}.velocity cannot be set while the motor moves to a position (stop() it first)`, 'moving');
+      }
       this.motion.run(velocity, () => this.state.enter('hard-limit'));
       this.state.enter(velocity === 0 ? 'standby' : 'moving');
     }

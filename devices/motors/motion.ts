@@ -20,6 +20,8 @@ export class Motion {
   #rest: number;
   #segment: Segment | undefined;
   #stopTimer: NodeJS.Timeout | undefined;
+  /** The segment of the positioning move in progress, if any. */
+  #move: Segment | undefined;
 
   constructor(
     position: number,
@@ -46,6 +48,11 @@ export class Motion {
     return s !== undefined && this.position() !== s.end;
   }
 
+  /** True while a positioning move (`moveTo`), not a continuous run, is in progress. */
+  get positioning(): boolean {
+    return this.#segment !== undefined && this.#segment === this.#move;
+  }
+
   /** Stops the axis where it is now. */
   stop(): void {
     this.#rest = this.position();
@@ -64,6 +71,7 @@ export class Motion {
     const duration = this.speed > 0 ? (Math.abs(end - from) / this.speed) * 1000 : 0;
     const segment = { from, rate: duration > 0 ? (end - from) / duration : 0, t0: performance.now(), end };
     this.#segment = segment;
+    this.#move = segment;
     try {
       await sleep(duration, signal);
       // Only if nothing replaced this motion meanwhile (a stop() and a new move before we woke up).
@@ -74,6 +82,8 @@ export class Motion {
     } catch (error) {
       if (this.#segment === segment) this.stop();
       throw error;
+    } finally {
+      if (this.#move === segment) this.#move = undefined;
     }
     if (end !== target) {
       throw new HardLimitError(`${what}: hit the hard limit at ${this.describe(end)} while moving to ${this.describe(target)}`);

@@ -23,14 +23,17 @@ export abstract class Shutter extends Device {
   protected abstract openHook(signal: AbortSignal): Promise<void>;
   protected abstract closeHook(signal: AbortSignal): Promise<void>;
 
-  /** Opens the shutter (closed → open). */
-  @transition({ source: ['closed'], target: 'open' })
+  /** Opens the shutter (closed → open). An aborted open stays 'closed', so `open()` can be retried. */
+  @transition({ source: ['closed'], target: 'open', aborted: 'closed' })
   async open(options: { signal?: AbortSignal } = {}): Promise<void> {
     await this.operation(options.signal, (s) => this.openHook(s));
   }
 
-  /** Closes the shutter (open → closed). */
-  @transition({ source: ['open'], target: 'closed' })
+  /**
+   * Closes the shutter (open → closed). An aborted close stays 'open': the shutter is not known to
+   * be closed, so `close()` and the emergency stop still close it.
+   */
+  @transition({ source: ['open'], target: 'closed', aborted: 'open' })
   async close(options: { signal?: AbortSignal } = {}): Promise<void> {
     await this.operation(options.signal, (s) => this.closeHook(s));
   }

@@ -1,0 +1,68 @@
+/**
+ * What an in-process benchmark module (`bench/*.bench.ts`) returns, and small timing helpers.
+ * A module exports `run(): Promise<BenchResult[]>`; `npm run bench` prints every result with its
+ * ratio to the baseline measured in the same run.
+ * @module
+ */
+
+/** One measurement and the baseline it is compared with (same unit, same run). */
+export interface BenchResult {
+  /** What was measured, e.g. `parameter get (soft)`. */
+  name: string;
+  value: number;
+  /** e.g. `µs/op`, `frames/s`. */
+  unit: string;
+  /** The same quantity for the baseline (e.g. a bare async call); ratio = value / baseline. */
+  baseline?: number;
+  /** What the baseline is, e.g. `bare async call`. */
+  baselineName?: string;
+}
+
+/**
+ * Times `op` (awaited `n` times per batch) for about `ms` milliseconds after a warm-up and
+ * returns microseconds per call: the median of `rounds` rounds.
+ */
+export async function microsPerOp(op: (i: number) => Promise<unknown> | unknown, { ms = 300, rounds = 3, batch = 1000 } = {}): Promise<number> {
+  for (let i = 0; i < batch; i++) await op(i); // warm-up
+  const results: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    let n = 0;
+    const t0 = performance.now();
+    let t = t0;
+    while (t - t0 < ms) {
+      for (let i = 0; i < batch; i++) await op(n + i);
+      n += batch;
+      t = performance.now();
+    }
+    results.push(((t - t0) * 1000) / n);
+  }
+  return median(results);
+}
+
+/** Counts items per second from an async iterable factory, for about `ms` milliseconds; median of `rounds`. */
+export async function itemsPerSecond(source: (signal: AbortSignal) => AsyncIterable<unknown>, { ms = 500, rounds = 3 } = {}): Promise<number> {
+  const results: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const controller = new AbortController();
+    let n = 0;
+    const t0 = performance.now();
+    let t = t0;
+    for await (const _ of source(controller.signal)) {
+      n++;
+      if ((n & 63) === 0) {
+        t = performance.now();
+        if (t - t0 >= ms) break;
+      }
+    }
+    t = performance.now();
+    controller.abort();
+    results.push((n / (t - t0)) * 1000);
+  }
+  return median(results);
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}

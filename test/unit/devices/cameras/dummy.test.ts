@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { makeFrame, OptionError, ParameterError, q, registeredDevices } from '../../../../core/index.js';
+import * as dummy from '../../../../devices/cameras/dummy.js';
+import { describeCamera } from '../../../conformance/camera.case.js';
+import { rejectsWith } from '../../../support/async.js';
+
+/**
+ * The 3×4 frame
+ *   [[ 1,  2,  3,  4],
+ *    [ 5,  6,  7,  8],
+ *    [ 9, 10, 11, 12]]
+ * and what numpy makes of it (expected arrays hard-coded from numpy 1.26).
+ */
+const frame = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+const numpy: Record<string, { shape: [number, number]; data: number[] }> = {
+  // np.fliplr(a)
+  'mirror k=0': { shape: [3, 4], data: [4, 3, 2, 1, 8, 7, 6, 5, 12, 11, 10, 9] },
+  // np.rot90(a, 1)
+  'k=1': { shape: [4, 3], data: [4, 8, 12, 3, 7, 11, 2, 6, 10, 1, 5, 9] },
+  // np.rot90(a, 2)
+  'k=2': { shape: [3, 4], data: [12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1] },
+  // np.rot90(a, 3)
+  'k=3': { shape: [4, 3], data: [9, 5, 1, 10, 6, 2, 11, 7, 3, 12, 8, 4] },
+  // np.rot90(np.fliplr(a), 1)
+  'mirror k=1': { shape: [4, 3], data: [1, 5, 9, 2, 6, 10, 3, 7, 11, 4, 8, 12] },
+  // np.rot90(np.fliplr(a), 3)
+  'mirror k=3': { shape: [4, 3], data: [12, 8, 4, 11, 7, 3, 10, 6, 2, 9, 5, 1] },
+};
+
+function known(): Promise<dummy.Camera> {
+  return dummy.Camera.create({ name: 'cam', simulate: false, background: makeFrame<'uint16'>(new Uint16Array(frame), [3, 4]), frameRate: q('1000 Hz') });
+}
+
+describe('devices/cameras/dummy', () => {
+  describeCamera(() => dummy.Camera.create({ width: 64, height: 48, frameRate: q('1000 Hz') }));
+
+  it('has a 640×480 uint16 sensor of 6.5 µm pixels by default', async () => {
+    const c = await dummy.Camera.create({ name: 'cam' });
+    const f = await c.recording(() => c.grab());
+    assert.deepEqual(f.shape, [480, 640]);
+    assert.equal(f.dtype, 'uint16');
+    assert.equal(f.metadata.camera, 'cam');
+    assert.equal((await c.param('sensorPixelWidth').get()).toNumber('um'), 6.5);
+  });
+
+  it('simulates Poisson noise of mean background + exposure·1e5', async () => {
+    const c = await dummy.Camera.create({ width: 100, height: 100, exposureTime: q('1 ms') });
+    const f = await c.recording(() => c.grab());
+    const data = f.data as Uint16Array;
+    let sum = 0;
+    let sq = 0;
+    for (const v of data) {
+      sum += v;
+      sq += v * v;
+    }
+    const mean = sum / data.length;
+    const variance = sq / data.length - mean * mean;
+    // background 1 + 1e-3·1e5 = 101; Poisson: variance ≈ mean.
+    assert.ok(Math.abs(mean - 101) < 1, `mean ${mean}`);
+    assert.ok(Math.abs(variance - 101) < 15, `variance ${variance}`);
+  });
+
+  it('with simulate: false returns the background, cropped to the ROI', async () => {
+    const c = await known();
+    assert.deepEqual(Array.from((await c.recording(() => c.grab())).data), frame);
+    await c.param('roiWidth').set(q('2 px'));
+    await c.param('roiHeight').set(q('2 px'));
+    await c.param('roiX0').set(q('1 px'));
+    await c.param('roiY0').set(q('1 px'));
+    const f = await c.recording(() => c.grab());
+    assert.deepEqual(f.shape, [2, 2]);
+    assert.deepEqual(Array.from(f.data), [6, 7, 10, 11]);
+  });
+
+  for (const [name, expected] of Object.entries(numpy)) {
+    it(`mirror/rotate (${name}) gives what numpy's fliplr/rot90 give`, async () => {
+      const c = await known();
+      await c.param('mirror').set(name.startsWith('mirror'));
+      await c.param('rotate').set(Number(name.at(-1)));
+      const f = await c.recording(() => c.grab());
+      assert.deepEqual(f.shape, expected.shape);
+      assert.deepEqual(Array.from(f.data), expected.data);
+    });
+  }
+
+  it('restores a stashed ROI with device restore() (no lost updates between the four ROI parameters)', async () => {
+    const c = await dummy.Camera.create({ width: 64, height: 48 });
+    await c.stash();
+    await c.param('roiWidth').set(q('10 px'));
+    await c.param('roiHeight').set(q('8 px'));
+    await c.restore();
+    assert.equal((await c.param('roiWidth').get()).toNumber('px'), 64);
+    assert.equal((await c.param('roiHeight').get()).toNumber('px'), 48);
+  });
+
+  it('refuses to change the ROI while recording', async () => {
+    const c = await dummy.Camera.create({ width: 64, height: 48 });
+    await c.recording(() => rejectsWith(c.param('roiWidth').set(q('10 px')), ParameterError, /only change in standby/));
+  });
+
+  it('render: makes frames from a function of the index and ROI', async () => {
+    const c = await dummy.Camera.create({
+      width: 4,
+      height: 2,
+      render: (i, roi) => makeFrame(new Float32Array(roi.width * roi.height).fill(i), [roi.height, roi.width]),
+    });
+    const frames = await c.recording(async () => [await c.grab(), await c.grab()]);
+    assert.deepEqual(frames.map((f) => [f.dtype, f.data[0], f.metadata.frameNumber]), [
+      ['float32', 0, 0],
+      ['float32', 1, 1],
+    ]);
+  });
+
+  it('paces high frame rates (1 kHz): never faster than the rate, not capped by timer granularity', async () => {
+    const c = await dummy.Camera.create({ width: 8, height: 8, simulate: false, frameRate: q('1000 Hz') });
+    const n = 100;
+    const ms = await c.recording(async () => {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) await c.grab();
+      return performance.now() - t0;
+    });
+    // 100 frames at 1 kHz: 99 ms by the schedule (at most 5 ms of catch-up); generous upper bound for loaded CI machines.
+    assert.ok(ms > 90 && ms < 400, `${n} frames at 1 kHz took ${ms.toFixed(1)} ms`);
+  });
+
+  it('refuses bad options with OptionError and registers nothing', async () => {
+    const n = registeredDevices().length;
+    await rejectsWith(dummy.Camera.create({ width: 0 }), OptionError, /option 'width' must be an integer in \[1, 65536\], got 0/);
+    await rejectsWith(dummy.Camera.create({ width: 10.5 }), OptionError);
+    await rejectsWith(dummy.Camera.create({ frameRate: q('1 s') }), OptionError, /frameRate/);
+    await rejectsWith(dummy.Camera.create({ background: new Uint16Array(4) } as never), OptionError, /must be a uint16 frame/);
+    await rejectsWith(dummy.Camera.create({ fps: 10 } as never), OptionError, /unknown option 'fps'/);
+    assert.equal(registeredDevices().length, n);
+  });
+});
