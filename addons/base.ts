@@ -29,6 +29,10 @@ export interface AddonSummary {
   [key: string]: unknown;
 }
 
+/** A concrete addon class, as `create()` sees it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AddonClass = (new (experiment: Experiment, ...rest: any[]) => Addon) & { readonly options: OptionSpec; readonly name: string };
+
 /** Base of all addons. Subclasses make one consumer per acquisition. */
 export abstract class Addon {
   static readonly options: OptionSpec = { acquisitions: (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'must be an array of acquisition names'), name: opt.string };
@@ -51,13 +55,10 @@ export abstract class Addon {
    * Makes the addon and attaches it to the experiment.
    * @throws OptionError for bad options, AddonError for an acquisition the experiment lacks.
    */
-  static async create<A extends Addon, O extends AddonOptions>(
-    this: (new (experiment: Experiment, options?: O) => A) & { readonly options: OptionSpec; readonly name: string },
-    experiment: Experiment,
-    options?: O,
-  ): Promise<A> {
-    checkOptions(`${this.name}.create`, this.options, options);
-    const addon = new this(experiment, options);
+  static async create<C extends AddonClass>(this: C, ...args: ConstructorParameters<C>): Promise<InstanceType<C>> {
+    checkOptions(`${this.name}.create`, this.options, args[1]);
+    const [experiment, ...rest] = args as unknown as [Experiment, ...unknown[]];
+    const addon = new this(experiment, ...rest) as InstanceType<C>;
     await addon.setup();
     await experiment.attach(addon);
     return addon;
