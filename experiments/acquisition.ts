@@ -50,6 +50,8 @@ export interface AcquisitionResult {
 interface Live {
   consumer: Consumer;
   delivery: Delivery<Frame>;
+  /** Settles when the consumer's `prepare()` did (consume() starts after it). */
+  prepared: Promise<void>;
   done: Promise<void>;
   finished: boolean;
 }
@@ -162,8 +164,8 @@ export class Acquisition {
     this.#live = [];
     for (const c of this.#consumers) this.#start(c, produced);
     try {
-      await Promise.all(this.#live.map((l) => l.consumer.prepare?.({ acquisition: this, signal, produced })));
-      const sent = this.#options.acquire ? await this.#options.acquire(signal) : undefined;
+      await Promise.all(this.#live.map((l) => l.prepared));
+      const sent = this.#options.acquire ? await this.#acquire(this.#options.acquire, signal) : undefined;
       if (this.#producer) count = await this.#pump(this.#producer, signal, options);
       else if (typeof sent === 'number') count = sent;
       signal.throwIfAborted();
@@ -186,6 +188,23 @@ export class Acquisition {
       throw new AcquisitionError(`acquisition '${this.name}' failed: ${errorMessage(run.failure)}`, { cause: run.failure });
     }
     return { frames: count, durationMs: performance.now() - started, consumers: Object.fromEntries([...this.#stats].map(([c, s]) => [c.name, s])) };
+  }
+
+  /**
+   * Runs `acquire`; when the run is aborted, rejects at once and gives `acquire` up to 2 s more
+   * to clean up (e.g. to stop a remote camera) before the run ends.
+   */
+  async #acquire(acquire: (signal: AbortSignal) => Promise<number | void>, signal: AbortSignal): Promise<number | void> {
+    const abortable = new Abortable(signal);
+    const task = acquire(signal);
+    try {
+      return await abortable.wait(task);
+    } catch (error) {
+      if (signal.aborted) await Promise.race([task.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+      throw error;
+    } finally {
+      abortable.dispose();
+    }
   }
 
   /** Pulls the producer and offers each frame to every live consumer. */
@@ -221,10 +240,12 @@ export class Acquisition {
   #start(consumer: Consumer, produced: Promise<number>): void {
     const run = this.#run!;
     const delivery: Delivery<Frame> = consumer.policy === 'latest' ? new LatestDelivery<Frame>() : new LosslessDelivery<Frame>(consumer.queueSize ?? 4);
-    const live: Live = { consumer, delivery, done: Promise.resolve(), finished: false };
+    const live: Live = { consumer, delivery, prepared: Promise.resolve(), done: Promise.resolve(), finished: false };
     const signal = run.signal;
-    live.done = Promise.resolve()
-      .then(() => consumer.consume(delivery, { acquisition: this, signal, produced }))
+    const context = { acquisition: this, signal, produced };
+    live.prepared = Promise.resolve().then(() => consumer.prepare?.(context));
+    live.done = live.prepared
+      .then(() => consumer.consume(delivery, context))
       .then(
         () => {
           // Finished early (before the end of the stream): drop it; the others go on.
@@ -234,7 +255,7 @@ export class Acquisition {
         },
         (error: unknown) => {
           this.#retire(live);
-          if (delivery.closed && isAbortError(error)) return;
+          if (isAbortError(error) && (delivery.closed || signal.aborted)) return;
           if (run.failure !== undefined) return;
           const failure = new AcquisitionError(`consumer '${consumer.name}' of acquisition '${this.name}' failed: ${errorMessage(error)}`, { cause: error });
           run.failure = failure;

@@ -6,3 +6,4 @@ export * from './base.js';
 export * from './directory.js';
 export * from './dummy.js';
 export * from './formats/index.js';
+export * from './remote.js';

@@ -1,0 +1,104 @@
+/**
+ * The base of remote addons: the addon's server connects its data socket to an endpoint the
+ * remote camera sends to; each acquisition run becomes one stream on the server, confirmed
+ * (with its frame count) before the acquisition ends.
+ * @module
+ */
+import { opt, type OptionSpec } from '../../core/index.js';
+import type { CurveOptions } from '../../transport/zmq/index.js';
+import type { Camera as RemoteCamera } from '../../devices/cameras/remote.js';
+import type { Acquisition } from '../../experiments/acquisition.js';
+import type { FrameConsumer } from '../../experiments/consumer.js';
+import type { Experiment } from '../../experiments/experiment.js';
+import { Addon, type AddonOptions } from '../base.js';
+import { AddonError } from '../errors.js';
+import { ServerClient } from './client.js';
+
+/** Options of remote addons. */
+export interface RemoteAddonOptions extends AddonOptions {
+  /** The server's control endpoint, e.g. `tcp://127.0.0.1:8990`. */
+  server: string;
+  /** Where the camera sends this addon's frames (the camera binds it, the server connects). */
+  data: string;
+  /** The camera that sends (default: the experiment's `camera`). */
+  camera?: RemoteCamera;
+  /** Server timeout in ms (default 3000). */
+  timeoutMs?: number;
+  /** CURVE client options for the control connection (see `concert/transport`). */
+  curve?: CurveOptions;
+}
+
+/** A remote addon: frames go from the camera to its server, not through the session. */
+export abstract class RemoteAddon extends Addon {
+  static override readonly options: OptionSpec = {
+    ...Addon.options,
+    server: opt.string,
+    data: opt.string,
+    camera: (v) => (typeof v === 'object' && v !== null && 'registerEndpoint' in v ? undefined : 'must be a remote camera'),
+    timeoutMs: opt.number({ min: 1 }),
+    curve: (v) => (typeof v === 'object' && v !== null ? undefined : 'must be CURVE client options'),
+  };
+  readonly kind = 'remote';
+  /** Lossless addons use PUSH/PULL, latest-wins ones PUB/SUB with HWM 1. */
+  protected abstract readonly lossless: boolean;
+  readonly #options: RemoteAddonOptions;
+  #client: ServerClient | undefined;
+  #camera: RemoteCamera | undefined;
+
+  constructor(experiment: Experiment, options: RemoteAddonOptions) {
+    super(experiment, options);
+    if (!options || typeof options.server !== 'string' || typeof options.data !== 'string')
+      throw new AddonError(`${this.constructor.name} needs { server: 'tcp://host:port' (control), data: 'tcp://host:port' (frames) }`);
+    this.#options = options;
+  }
+
+  /** The server client (after create). */
+  get server(): ServerClient {
+    if (!this.#client) throw new AddonError(`${this.name} is not connected to its server`);
+    return this.#client;
+  }
+
+  protected override async setup(): Promise<void> {
+    const camera = this.#options.camera ?? (this.experiment as unknown as { camera?: RemoteCamera }).camera;
+    if (!camera || typeof camera.registerEndpoint !== 'function')
+      throw new AddonError(`${this.name}: needs a remote camera that sends the frames: pass { camera } or use an experiment with a remote camera`);
+    this.#camera = camera;
+    this.#client = await ServerClient.create(this.#options.server, { timeoutMs: this.#options.timeoutMs, curve: this.#options.curve });
+    await camera.registerEndpoint(this.#options.data, { mode: this.lossless ? 'push' : 'pub' });
+    await this.#client.connectData(this.#options.data, this.lossless ? 'pull' : 'sub');
+    await this.configure(this.#client);
+  }
+
+  /** Sends addon-specific settings to the server. */
+  protected async configure(_server: ServerClient): Promise<void> {}
+
+  protected consumerFor(acquisition: Acquisition): FrameConsumer {
+    return {
+      name: `${this.name}:${acquisition.name}`,
+      policy: this.lossless ? 'lossless' : 'latest',
+      kind: 'remote',
+      prepare: async () => {
+        // A restarted server has forgotten its data connection: restore it.
+        const status = await this.server.status();
+        if (status.data !== this.#options.data) await this.server.connectData(this.#options.data, this.lossless ? 'pull' : 'sub');
+        await this.server.startStream(acquisition.name, this.streamParams(acquisition));
+      },
+      consume: async (_frames, ctx) => {
+        await this.server.followStream(acquisition.name, ctx.produced, { signal: ctx.signal, lossless: this.lossless });
+      },
+    };
+  }
+
+  /** Extra `stream.start` parameters for an acquisition. */
+  protected streamParams(_acquisition: Acquisition): Record<string, unknown> {
+    return {};
+  }
+
+  /** Detaches, disconnects the server's data socket, unregisters the endpoint and closes the client. */
+  async close(): Promise<void> {
+    await this.detach();
+    await this.#client?.disconnectData().catch(() => undefined);
+    await this.#camera?.unregisterEndpoint(this.#options.data).catch(() => undefined);
+    this.#client?.close();
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Starting servers: `concert serve writer|live|benchmarker|camera [--bind 127.0.0.1] [--port N]`.
+ * Each binds its control endpoint on 127.0.0.1 unless told otherwise, prints where it listens,
+ * and shuts down cleanly on SIGTERM/SIGINT (open files closed).
+ * @module
+ */
+import { formatLogLine, OptionError, q, setLogLevel, setLogSink, type LogLevel } from '../../core/index.js';
+import { curveClientOptions, curveServerOptions, ensureKeyPairs, tcpEndpoint } from '../../transport/zmq/index.js';
+import type { ServerKind } from './protocol.js';
+
+/** What each server kind does, for `concert serve` without arguments. */
+export const SERVER_DESCRIPTIONS: Record<ServerKind, string> = {
+  writer: 'writes streams as TIFF/HDF5 through a walker living in the server (RemoteDirectoryWalker)',
+  live: 'live view: shows the newest frame, never slows the camera (PUB/SUB, HWM 1)',
+  benchmarker: 'counts and times streams',
+  camera: 'a dummy (or file) camera that sends frames to registered endpoints (RemoteCamera)',
+  reco: 'online tomographic reconstruction of the streams (OnlineReconstruction)',
+};
+
+/** Options of {@link startServer}. */
+export interface ServeOptions {
+  /** Address to bind (default 127.0.0.1). */
+  bind?: string;
+  /** Control port (default: a free one, printed). */
+  port?: number;
+  /** Writer: walker root (default: the working directory). */
+  root?: string;
+  /** Directory with CURVE keys (created if missing): encrypts and authenticates every socket. */
+  curveKeys?: string;
+  /** Camera: sensor size and frame rate of the dummy camera, or TIFF files to replay. */
+  width?: number;
+  height?: number;
+  frameRate?: number;
+  files?: string;
+  /** Log level of the lines the server writes to stderr (default info). */
+  loglevel?: LogLevel;
+}
+
+/** A running server. */
+export interface RunningServer {
+  kind: ServerKind;
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/** Starts one server in this process. @throws OptionError for an unknown kind. */
+export async function startServer(kind: string, options: ServeOptions = {}): Promise<RunningServer> {
+  const control = tcpEndpoint(options.port, options.bind ?? '127.0.0.1');
+  let curve: { server: Awaited<ReturnType<typeof curveServerOptions>>; client: Awaited<ReturnType<typeof curveClientOptions>> } | undefined;
+  if (options.curveKeys) {
+    await ensureKeyPairs(options.curveKeys);
+    curve = { server: await curveServerOptions(options.curveKeys), client: await curveClientOptions(options.curveKeys) };
+  }
+  switch (kind) {
+    case 'writer': {
+      const { WriterServer } = await import('./server/writer.js');
+      const server = await new WriterServer({ control, root: options.root, curve }).start();
+      return { kind, endpoint: server.endpoint, stop: () => server.stop() };
+    }
+    case 'live': {
+      const { LiveServer } = await import('./server/live.js');
+      const server = await new LiveServer({ control, curve }).start();
+      return { kind, endpoint: server.endpoint, stop: () => server.stop() };
+    }
+    case 'benchmarker': {
+      const { BenchmarkerServer } = await import('./server/benchmarker.js');
+      const server = await new BenchmarkerServer({ control, curve }).start();
+      return { kind, endpoint: server.endpoint, stop: () => server.stop() };
+    }
+    case 'camera': {
+      const { CameraServer } = await import('../../devices/cameras/server.js');
+      const camera = await makeCamera(options);
+      const server = await new CameraServer(camera, { control, curve: curve && { server: curve.server } }).start();
+      return { kind, endpoint: server.endpoint, stop: () => server.stop() };
+    }
+    default:
+      throw new OptionError(`unknown server '${kind}' (available: ${Object.keys(SERVER_DESCRIPTIONS).join(', ')})`);
+  }
+}
+
+async function makeCamera(options: ServeOptions) {
+  const frameRate = options.frameRate === undefined ? undefined : q(options.frameRate, 'Hz');
+  if (options.files) {
+    const { FileCamera } = await import('../../devices/cameras/file.js');
+    return FileCamera.create({ name: 'camera', pattern: options.files, ...(frameRate ? { frameRate } : {}) });
+  }
+  const { Camera } = await import('../../devices/cameras/dummy.js');
+  return Camera.create({ name: 'camera', width: options.width, height: options.height, frameRate });
+}
+
+/**
+ * Runs a server until SIGTERM/SIGINT: prints `<kind> server listening on <endpoint>` and, on
+ * the signal, stops it (closing files) and exits 0.
+ */
+export async function serveForever(kind: string, options: ServeOptions = {}, print: (line: string) => void = (l) => console.log(l)): Promise<void> {
+  setLogSink((level, source, message, error) => process.stderr.write(formatLogLine(level, source, message, error)));
+  if (options.loglevel) setLogLevel(options.loglevel);
+  const server = await startServer(kind, options);
+  print(`${kind} server listening on ${server.endpoint}${options.curveKeys ? ' (CURVE)' : ''}`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      print(`${kind} server: ${signal}, shutting down`);
+      server.stop().then(resolve, (error: unknown) => {
+        console.error(`${kind} server: error while stopping: ${(error as Error).message}`);
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

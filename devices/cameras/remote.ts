@@ -1,0 +1,148 @@
+/**
+ * A camera served by `concert serve camera` in another process (or on another machine):
+ * controlled like a local camera (same base contract), while its frames go straight from the
+ * server to registered data endpoints (`registerEndpoint`, `grabSend`).
+ * @module
+ */
+import { arrayConstructor, check, makeFrame, opt, q, sleep, type DType, type Frame, type OptionSpec } from '../../core/index.js';
+import { ControlClient, type CurveOptions, type SenderMode } from '../../transport/zmq/index.js';
+import * as base from './base.js';
+import type { GrabSendStatus, WireValue } from './server.js';
+
+/** Options of {@link Camera.create}. */
+export interface RemoteCameraOptions {
+  name?: string;
+  /** The camera server's control endpoint, e.g. `tcp://127.0.0.1:8980`. */
+  endpoint: string;
+  /** A request without a reply in this long means the server is gone (ms, default 3000). */
+  timeoutMs?: number;
+  curve?: CurveOptions;
+}
+
+/** A remote camera: `await Camera.create({ endpoint })` from `concert/devices/cameras/remote`. */
+export class Camera extends base.Camera {
+  static override readonly options: OptionSpec = {
+    ...base.Camera.options,
+    endpoint: opt.string,
+    timeoutMs: opt.number({ min: 1 }),
+    curve: (v) => (typeof v === 'object' && v !== null ? undefined : 'must be CURVE options'),
+  };
+  readonly endpoint: string;
+  readonly #timeoutMs: number;
+  readonly #curve: CurveOptions | undefined;
+  #client!: ControlClient;
+
+  constructor(options: RemoteCameraOptions) {
+    super(options);
+    this.endpoint = options?.endpoint;
+    this.#timeoutMs = options?.timeoutMs ?? 3000;
+    this.#curve = options?.curve;
+  }
+
+  protected override async connect(): Promise<void> {
+    if (typeof this.endpoint !== 'string') throw new TypeError("RemoteCamera.create needs { endpoint: 'tcp://host:port' }");
+    this.#client = await ControlClient.create({ connect: this.endpoint, timeoutMs: this.#timeoutMs, curve: this.#curve });
+    const status = await this.#client.request<{ state: string }>('status');
+    if (status.state !== 'standby') this.log.warn(`the camera server is in state '${status.state}'`);
+  }
+
+  protected override async disconnectHook(): Promise<void> {
+    this.#client?.close();
+  }
+
+  #call<T>(method: string, params?: unknown, signal?: AbortSignal): Promise<T> {
+    return this.#client.request<T>(method, params, { signal });
+  }
+
+  async #get(name: string, unit?: string): Promise<never> {
+    const v = await this.#call<WireValue>('param.get', { name });
+    if (unit && typeof v === 'object') return q(v.value, v.unit).toNumber(unit) as never;
+    return v as never;
+  }
+
+  async #set(name: string, value: number | string, unit?: string): Promise<void> {
+    await this.#call('param.set', { name, value: unit ? { value, unit } : value });
+  }
+
+  protected readExposureTime(): Promise<number> { return this.#get('exposureTime', 's'); }
+  protected writeExposureTime(s: number): Promise<void> { return this.#set('exposureTime', s, 's'); }
+  protected readFrameRate(): Promise<number> { return this.#get('frameRate', 'Hz'); }
+  protected writeFrameRate(hz: number): Promise<void> { return this.#set('frameRate', hz, 'Hz'); }
+  protected readTriggerSource(): Promise<base.TriggerSource> { return this.#get('triggerSource'); }
+  protected writeTriggerSource(source: base.TriggerSource): Promise<void> { return this.#set('triggerSource', source); }
+  protected async readRoi(): Promise<base.Roi> {
+    const [x0, y0, width, height] = await Promise.all(['roiX0', 'roiY0', 'roiWidth', 'roiHeight'].map((n) => this.#get(n, 'px')));
+    return { x0, y0, width, height };
+  }
+  protected async writeRoi(roi: base.Roi): Promise<void> {
+    const current = await this.readRoi();
+    for (const [key, name] of [['x0', 'roiX0'], ['y0', 'roiY0'], ['width', 'roiWidth'], ['height', 'roiHeight']] as const)
+      if (roi[key] !== current[key]) await this.#set(name, roi[key], 'px');
+  }
+  protected async readSensorSize(): Promise<{ width: number; height: number }> {
+    // The server checks the ROI against its sensor; allow anything here.
+    return { width: Number.MAX_SAFE_INTEGER, height: Number.MAX_SAFE_INTEGER };
+  }
+  protected async recordHook(start: boolean): Promise<void> {
+    await this.#call(start ? 'camera.startRecording' : 'camera.stopRecording');
+  }
+  protected override async readoutHook(start: boolean): Promise<void> {
+    await this.#call(start ? 'camera.startReadout' : 'camera.stopReadout');
+  }
+  protected async triggerHook(): Promise<void> {
+    await this.#call('camera.trigger');
+  }
+  protected override async resetHook(): Promise<void> {
+    await this.#call('camera.reset');
+  }
+  protected async grabHook(signal: AbortSignal): Promise<Frame> {
+    const f = await this.#call<{ dtype: DType; shape: [number, number]; metadata: Record<string, unknown>; data: string }>('camera.grab', undefined, signal);
+    const bytes = Buffer.from(f.data, 'base64');
+    const copy = new Uint8Array(bytes).buffer;
+    return makeFrame(new (arrayConstructor(f.dtype))(copy), f.shape, f.metadata);
+  }
+
+  /** Makes the server send frames to `endpoint` (it binds there; consumers connect). */
+  async registerEndpoint(endpoint: string, options: { mode?: SenderMode; sendHighWaterMark?: number } = {}): Promise<void> {
+    await this.#call('endpoint.register', { endpoint, ...options });
+  }
+
+  async unregisterEndpoint(endpoint: string): Promise<void> {
+    await this.#call('endpoint.unregister', { endpoint });
+  }
+
+  async unregisterAll(): Promise<void> {
+    await this.#call('endpoint.unregisterAll');
+  }
+
+  /**
+   * Grabs `count` frames on the server and sends them to every registered endpoint, then the end
+   * marker. Resolves with the number sent. Aborting cancels it on the server (which still sends
+   * the end marker so consumers can drain).
+   * @throws TransportError when the server stops answering (naming it), RemoteError with its error.
+   */
+  @check(['recording', 'readout'], ['recording', 'readout'])
+  async grabSend(count: number, options: { signal?: AbortSignal; end?: boolean } = {}): Promise<number> {
+    if (!Number.isSafeInteger(count) || count < 0) throw new TypeError(`${this.name}.grabSend: count must be a whole number ≥ 0, got ${count}`);
+    return this.operation(options.signal, async (signal) => {
+      await this.#call('grabSend.start', { count, end: options.end ?? true });
+      try {
+        for (;;) {
+          const status = await this.#call<GrabSendStatus>('grabSend.status');
+          if (status.state === 'done') return status.sent;
+          if (status.state === 'failed') throw new Error(`${this.name}: grabSend failed on ${this.endpoint}: ${status.error?.message}`);
+          if (status.state === 'cancelled') throw new DOMException(`${this.name}: grabSend was cancelled on the server`, 'AbortError');
+          await sleep(50, signal);
+        }
+      } catch (error) {
+        if (signal.aborted) await this.#client.request('grabSend.cancel').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  protected override async stopHook(): Promise<void> {
+    await this.#client.request('grabSend.cancel').catch(() => undefined);
+    await super.stopHook();
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * The camera server (`concert serve camera`): a camera (dummy or file) in its own process,
+ * controlled over the control channel, sending frames straight to registered data endpoints
+ * (`grabSend`), the way uca-net and Concert camera servers do.
+ * @module
+ */
+import { errorMessage, isQuantity, Logger, q, type Frame } from '../../core/index.js';
+import { ControlServer, ZmqSender, type CurveOptions, type SenderMode } from '../../transport/zmq/index.js';
+import type { Camera } from './base.js';
+
+/** Options of {@link CameraServer}. */
+export interface CameraServerOptions {
+  /** Control endpoint to bind, e.g. `tcp://127.0.0.1:8980`. */
+  control: string;
+  curve?: { server: CurveOptions };
+}
+
+/** A `grabSend` job as the client sees it. */
+export interface GrabSendStatus {
+  state: 'idle' | 'running' | 'done' | 'failed' | 'cancelled';
+  requested: number;
+  sent: number;
+  error?: { name: string; message: string };
+}
+
+/** A parameter value on the wire: quantities as a number and a unit. */
+export type WireValue = { value: number; unit: string } | string | number | boolean;
+
+/** Serves one camera. */
+export class CameraServer {
+  readonly log = new Logger('camera server');
+  #control!: ControlServer;
+  readonly #senders = new Map<string, ZmqSender>();
+  #job: { controller: AbortController; status: GrabSendStatus; done: Promise<void> } | undefined;
+  #last: GrabSendStatus = { state: 'idle', requested: 0, sent: 0 };
+
+  constructor(
+    readonly camera: Camera,
+    readonly options: CameraServerOptions,
+  ) {}
+
+  get endpoint(): string {
+    return this.#control.endpoint;
+  }
+
+  async start(): Promise<this> {
+    const c = this.camera;
+    this.#control = await ControlServer.create({
+      bind: this.options.control,
+      curve: this.options.curve?.server,
+      handlers: {
+        status: async () => ({ kind: 'camera', pid: process.pid, camera: c.name, state: await c.getState(), endpoints: [...this.#senders.keys()], grabSend: this.#status() }),
+        'param.list': () => c.parameters().map((p) => ({ name: p.name, kind: p.kind, writable: p.writable, unit: (p as { unit?: string }).unit })),
+        'param.get': async (p) => toWire(await c.param(nameOf(p)).get()),
+        'param.set': async (p) => void (await c.param(nameOf(p)).set(fromWire((p as { value: WireValue }).value))),
+        'camera.startRecording': () => c.startRecording(),
+        'camera.stopRecording': () => c.stopRecording(),
+        'camera.startReadout': () => c.startReadout(),
+        'camera.stopReadout': () => c.stopReadout(),
+        'camera.trigger': () => c.trigger(),
+        'camera.reset': () => c.reset(),
+        'camera.grab': async () => encodeFrame(await c.grab()),
+        'endpoint.register': (p) => this.#register(p as { endpoint: string; mode?: SenderMode; sendHighWaterMark?: number }),
+        'endpoint.unregister': (p) => this.#unregister(String((p as { endpoint?: unknown })?.endpoint)),
+        'endpoint.unregisterAll': async () => {
+          for (const e of [...this.#senders.keys()]) await this.#unregister(e);
+        },
+        'grabSend.start': (p) => this.#grabSend(Number((p as { count?: unknown })?.count), (p as { end?: boolean })?.end !== false),
+        'grabSend.status': () => this.#status(),
+        'grabSend.cancel': () => this.#cancel(),
+      },
+    });
+    return this;
+  }
+
+  async #register(p: { endpoint: string; mode?: SenderMode; sendHighWaterMark?: number }): Promise<{ endpoint: string }> {
+    if (!p || typeof p.endpoint !== 'string') throw new TypeError("endpoint.register needs { endpoint: 'tcp://127.0.0.1:port', mode: 'push' | 'pub' }");
+    if (this.#senders.has(p.endpoint)) return { endpoint: p.endpoint };
+    const mode = p.mode ?? 'push';
+    if (mode !== 'push' && mode !== 'pub') throw new TypeError(`endpoint.register: mode must be 'push' or 'pub', got ${JSON.stringify(mode)}`);
+    const sender = await ZmqSender.create({ mode, bind: p.endpoint, sendHighWaterMark: p.sendHighWaterMark, curve: this.options.curve?.server });
+    this.#senders.set(p.endpoint, sender);
+    this.log.info(`sending ${mode} to ${sender.endpoint}`);
+    return { endpoint: sender.endpoint };
+  }
+
+  async #unregister(endpoint: string): Promise<void> {
+    const sender = this.#senders.get(endpoint);
+    if (!sender) throw new Error(`no registered endpoint ${endpoint} (registered: ${[...this.#senders.keys()].join(', ') || 'none'})`);
+    if (this.#job) throw new Error(`cannot unregister ${endpoint} while grabSend is running`);
+    this.#senders.delete(endpoint);
+    sender.close();
+  }
+
+  #status(): GrabSendStatus {
+    return { ...(this.#job?.status ?? this.#last) };
+  }
+
+  #grabSend(count: number, end: boolean): GrabSendStatus {
+    if (!Number.isSafeInteger(count) || count < 0) throw new TypeError(`grabSend: count must be a whole number ≥ 0, got ${count}`);
+    if (this.#job) throw new Error('grabSend is already running');
+    if (this.#senders.size === 0) throw new Error('grabSend: no registered endpoints');
+    const controller = new AbortController();
+    const status: GrabSendStatus = { state: 'running', requested: count, sent: 0 };
+    const done = this.#run(count, end, status, controller.signal).finally(() => {
+      this.#last = { ...status };
+      this.#job = undefined;
+    });
+    this.#job = { controller, status, done };
+    return { ...status };
+  }
+
+  async #run(count: number, end: boolean, status: GrabSendStatus, signal: AbortSignal): Promise<void> {
+    const senders = [...this.#senders.values()];
+    try {
+      for (let i = 0; i < count; i++) {
+        signal.throwIfAborted();
+        const frame = await this.camera.grab({ signal });
+        await Promise.all(senders.map((s) => s.send(frame, { signal })));
+        status.sent++;
+      }
+      status.state = 'done';
+    } catch (error) {
+      if (signal.aborted) status.state = 'cancelled';
+      else {
+        status.state = 'failed';
+        status.error = { name: (error as Error)?.name ?? 'Error', message: errorMessage(error) };
+        this.log.error(`grabSend failed: ${errorMessage(error)}`, error);
+      }
+    }
+    // The end marker tells receivers the stream is over (also after a cancel, so they can drain);
+    // after a cancel or failure, a receiver that is gone must not hold the camera up.
+    if (end || status.state !== 'done') {
+      const ends = Promise.all(senders.map((s) => s.end().catch(() => undefined)));
+      if (status.state === 'done') await ends;
+      else await Promise.race([ends, new Promise((r) => setTimeout(r, 500))]);
+    }
+  }
+
+  async #cancel(): Promise<GrabSendStatus> {
+    const job = this.#job;
+    if (job) {
+      job.controller.abort(new DOMException('grabSend cancelled', 'AbortError'));
+      await job.done;
+    }
+    return this.#status();
+  }
+
+  /** Cancels a running grabSend, stops recording and closes the sockets. */
+  async stop(): Promise<void> {
+    await this.#cancel();
+    await this.camera.emergencyStop().catch(() => undefined);
+    for (const s of this.#senders.values()) s.close();
+    this.#control?.close();
+  }
+}
+
+function nameOf(p: unknown): string {
+  const name = (p as { name?: unknown })?.name;
+  if (typeof name !== 'string') throw new TypeError('expected { name: string }');
+  return name;
+}
+
+/** A parameter value for the wire. */
+export function toWire(value: unknown): WireValue {
+  if (isQuantity(value)) {
+    const unit = value.formatUnits();
+    return { value: value.toNumber(unit), unit };
+  }
+  return value as WireValue;
+}
+
+/** A parameter value from the wire. */
+export function fromWire(value: WireValue): unknown {
+  if (typeof value === 'object' && value !== null && typeof value.value === 'number' && typeof value.unit === 'string') return q(value.value, value.unit);
+  return value;
+}
+
+/** A frame in a control reply (single grabs only; streams go over data sockets). */
+export function encodeFrame(frame: Frame): { dtype: string; shape: readonly number[]; metadata: unknown; data: string } {
+  const bytes = Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength);
+  return { dtype: frame.dtype, shape: frame.shape, metadata: frame.metadata, data: bytes.toString('base64') };
+}
