@@ -13,3 +13,4 @@ export { StreamServer, type StreamServerOptions, type StreamSink } from './serve
 export { WriterServer, type WriterServerOptions } from './server/writer.js';
 export { LiveServer, type LiveServerOptions } from './server/live.js';
 export { BenchmarkerServer, type StreamTiming } from './server/benchmarker.js';
+export * from './broadcast.js';

@@ -26,12 +26,18 @@ export function hasTool(command: string): boolean {
   return ok;
 }
 
-/** True if `python3 -c 'import <module>'` works (e.g. `tifffile`, `zmq`, `tango`). */
+/** Debian's Python, where the python3-* packages install. */
+export const PYTHON = '/usr/bin/python3';
+
+/**
+ * True if Debian's Python (`/usr/bin/python3`, where the python3-* packages install; the
+ * `python3` on PATH may be another one) can `import <module>` (e.g. `tifffile`, `zmq`, `tango`).
+ */
 export function hasPythonModule(module: string): boolean {
   const key = `python3:${module}`;
   let ok = found.get(key);
   if (ok === undefined) {
-    ok = hasTool('python3') && spawnSync('python3', ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+    ok = spawnSync(PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
     found.set(key, ok);
   }
   return ok;
@@ -59,7 +65,7 @@ export function requireTool(ctx: SkippableContext, command: string, debianPackag
 
 /** Like {@link requireTool} for a Python module: `skipped: python3 module tifffile not installed (Debian python3-tifffile)`. */
 export function requirePythonModule(ctx: SkippableContext, module: string, debianPackage: string): void {
-  if (!hasPythonModule(module)) skip(ctx, `python3 module ${module} not installed (Debian ${debianPackage})`);
+  if (!hasPythonModule(module)) skip(ctx, `${PYTHON} has no module ${module} (Debian ${debianPackage})`);
 }
 
 /** Skips unless the environment variable is set (opt-in system tests): `skipped: set CONCERT_TANGO=1 to run`. */
