@@ -14,3 +14,4 @@ export { WriterServer, type WriterServerOptions } from './server/writer.js';
 export { LiveServer, type LiveServerOptions } from './server/live.js';
 export { BenchmarkerServer, type StreamTiming } from './server/benchmarker.js';
 export * from './broadcast.js';
+export { spawnServer, type ServerProcess } from './spawn.js';

@@ -32,6 +32,8 @@ export interface ServeOptions {
   height?: number;
   frameRate?: number;
   files?: string;
+  /** Camera: add Poisson noise to each frame (default true); false sends the background as is. */
+  simulate?: boolean;
   /** Log level of the lines the server writes to stderr (default info). */
   loglevel?: LogLevel;
 }
@@ -85,7 +87,7 @@ async function makeCamera(options: ServeOptions) {
     return FileCamera.create({ name: 'camera', pattern: options.files, ...(frameRate ? { frameRate } : {}) });
   }
   const { Camera } = await import('../../devices/cameras/dummy.js');
-  return Camera.create({ name: 'camera', width: options.width, height: options.height, frameRate });
+  return Camera.create({ name: 'camera', width: options.width, height: options.height, frameRate, simulate: options.simulate });
 }
 
 /**

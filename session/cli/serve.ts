@@ -17,6 +17,8 @@ export interface ServeCliOptions {
   frameRate?: string;
   files?: string;
   loglevel?: string;
+  /** `--no-simulate` (camera): send the background without noise. */
+  simulate?: boolean;
 }
 
 function integer(name: string, value: string | undefined, min: number, max: number): number | undefined {
@@ -43,6 +45,7 @@ export async function serve(kind: string | undefined, o: ServeCliOptions): Promi
     height: integer('height', o.height, 1, 65536),
     frameRate: o.frameRate === undefined ? undefined : Number(o.frameRate),
     files: o.files,
+    simulate: o.simulate,
     loglevel: o.loglevel as ServeOptions['loglevel'],
   };
   if (options.frameRate !== undefined && !(options.frameRate > 0)) throw new OptionError(`--frame-rate must be a positive number of Hz, got '${o.frameRate}'`);

@@ -9,7 +9,7 @@ import { Experiment, remoteAcquisition } from '../../../../experiments/index.js'
 import { Benchmarker, ImageWriter, LiveView, ServerClient } from '../../../../addons/remote/index.js';
 import { freePort, tcpEndpoint, curveClientOptions, ensureKeyPairs } from '../../../../transport/zmq/index.js';
 import { RemoteDirectoryWalker, readTiff } from '../../../../walkers/index.js';
-import { spawnServer, type ServerProcess } from '../../../support/serve-process.js';
+import { spawnServer, type ServerProcess } from '../../../../addons/remote/spawn.js';
 
 async function dataEndpoint(): Promise<string> {
   return tcpEndpoint(await freePort());

@@ -1,11 +1,12 @@
 /**
- * Starts `concert serve …` servers as real child processes for tests, waits for their
- * "listening on" line, and stops them (SIGTERM, then SIGKILL) afterwards.
+ * Starts servers as child processes (for tests, benchmarks and scripts), waits for their
+ * "listening on" line, and stops them (SIGTERM, then SIGKILL).
+ * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const entry = fileURLToPath(new URL('./serve-entry.ts', import.meta.url));
+const entry = fileURLToPath(new URL('./spawn-entry.ts', import.meta.url));
 
 /** A server process. */
 export interface ServerProcess {
@@ -15,7 +16,7 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Spawns a server; resolves with its control endpoint. */
+/** Spawns `kind` server with `options` (see `ServeOptions`); resolves with its control endpoint. */
 export function spawnServer(kind: string, options: Record<string, unknown> = {}, timeoutMs = 20_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry, kind, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
