@@ -58,12 +58,8 @@ export function WithShutter<B extends RadiographyClass>(Base: B) {
   return ShutterExperiment;
 }
 
-/** Makes an experiment: `await Radiography.create({ camera, shutter, flatMotor, … })`. */
-type Create<O, T> = (options: O) => Promise<T>;
-
 /** Radiography with a shutter: darks (closed), flats and projections (open). */
 export class Radiography extends WithShutter(imaging.Radiography) {
-  static override create = create as Create<imaging.RadiographyOptions & ShutterOptions, Radiography>;
   constructor(options: imaging.RadiographyOptions & ShutterOptions) {
     super(options);
   }
@@ -71,7 +67,6 @@ export class Radiography extends WithShutter(imaging.Radiography) {
 
 /** Stepped tomography with a shutter. */
 export class SteppedTomography extends WithShutter(imaging.SteppedTomography) {
-  static override create = create as Create<imaging.TomographyOptions & ShutterOptions, SteppedTomography>;
   constructor(options: imaging.TomographyOptions & ShutterOptions) {
     super(options);
   }
@@ -79,7 +74,6 @@ export class SteppedTomography extends WithShutter(imaging.SteppedTomography) {
 
 /** Continuous tomography with a shutter. */
 export class ContinuousTomography extends WithShutter(imaging.ContinuousTomography) {
-  static override create = create as Create<imaging.TomographyOptions & ShutterOptions, ContinuousTomography>;
   constructor(options: imaging.TomographyOptions & ShutterOptions) {
     super(options);
   }
@@ -87,7 +81,6 @@ export class ContinuousTomography extends WithShutter(imaging.ContinuousTomograp
 
 /** Stepped spiral tomography with a shutter. */
 export class SteppedSpiralTomography extends WithShutter(imaging.SteppedSpiralTomography) {
-  static override create = create as Create<imaging.TomographyOptions & imaging.SpiralOptions & ShutterOptions, SteppedSpiralTomography>;
   constructor(options: imaging.TomographyOptions & imaging.SpiralOptions & ShutterOptions) {
     super(options);
   }
@@ -95,7 +88,6 @@ export class SteppedSpiralTomography extends WithShutter(imaging.SteppedSpiralTo
 
 /** Continuous spiral tomography with a shutter. */
 export class ContinuousSpiralTomography extends WithShutter(imaging.ContinuousSpiralTomography) {
-  static override create = create as Create<imaging.TomographyOptions & imaging.SpiralOptions & ShutterOptions, ContinuousSpiralTomography>;
   constructor(options: imaging.TomographyOptions & imaging.SpiralOptions & ShutterOptions) {
     super(options);
   }
@@ -103,13 +95,7 @@ export class ContinuousSpiralTomography extends WithShutter(imaging.ContinuousSp
 
 /** Grating interferometry stepping with a shutter. */
 export class GratingInterferometryStepping extends WithShutter(imaging.GratingInterferometryStepping) {
-  static override create = create as Create<imaging.GratingInterferometryOptions & ShutterOptions, GratingInterferometryStepping>;
   constructor(options: imaging.GratingInterferometryOptions & ShutterOptions) {
     super(options);
   }
-}
-
-/** `create()` of every class here: construct (validating the options). */
-async function create<T>(this: new (options: never) => T, options: never): Promise<T> {
-  return new this(options);
 }

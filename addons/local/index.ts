@@ -7,3 +7,4 @@ export * from './benchmarker.js';
 export * from './consumer.js';
 export * from './image-writer.js';
 export * from './live-view.js';
+export * from './phase-grating.js';

@@ -1,0 +1,262 @@
+/**
+ * A camera that replays TIFF files: a directory, a glob (`/data/radios/*.tif`) or one file, single-
+ * or multi-page, e.g. what our `TiffWriter` wrote. Frames are cropped to the ROI and paced to the
+ * frame rate (AUTO trigger) or taken on `trigger()` (SOFTWARE). After the last page it starts over.
+ * `import { FileCamera } from 'concert/devices/cameras/file'`.
+ * @module
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  abortError,
+  arrayConstructor,
+  makeFrame,
+  opt,
+  OptionError,
+  ParameterError,
+  sleep,
+  type Frame,
+  type OptionSpec,
+  type Unit,
+} from '../../core/index.js';
+import { TiffReader } from '../../walkers/formats/index.js';
+import * as base from './base.js';
+
+/** Options of {@link FileCamera.create}. */
+export interface FileCameraOptions {
+  name?: string;
+  /** A directory (all `*.tif`/`*.tiff` in it), a glob in the last path component (`*`, `?`), or one file. */
+  pattern: string;
+  /** Frames per second in AUTO trigger mode (default 100 Hz). */
+  frameRate?: Unit;
+  exposureTime?: Unit;
+  /** Pixel pitch (default 6.5 µm). */
+  pixelSize?: Unit;
+}
+
+/** One page of the sequence. */
+interface Entry {
+  path: string;
+  page: number;
+}
+
+const GLOB = /[*?]/;
+const TIFF = /\.tiff?$/i;
+
+/** The files `pattern` names, in natural order (`frame_2` before `frame_10`). */
+async function listFiles(pattern: string): Promise<string[]> {
+  const path = resolve(pattern);
+  const byName = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true });
+  if (!GLOB.test(path)) {
+    const info = await stat(path).catch((error: Error) => {
+      throw new OptionError(`FileCamera: cannot read ${path}: ${error.message}`, { cause: error });
+    });
+    if (!info.isDirectory()) return [path];
+    return (await readdir(path)).filter((f) => TIFF.test(f)).sort(byName).map((f) => join(path, f));
+  }
+  const directory = dirname(path);
+  if (GLOB.test(directory)) throw new OptionError(`FileCamera: wildcards are only allowed in the file name, got '${pattern}'`);
+  const source = basename(path).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const regex = new RegExp(`^${source}$`);
+  const names = await readdir(directory).catch((error: Error) => {
+    throw new OptionError(`FileCamera: cannot read ${directory}: ${error.message}`, { cause: error });
+  });
+  return names.filter((f) => regex.test(f)).sort(byName).map((f) => join(directory, f));
+}
+
+/** A camera whose sensor is a sequence of TIFF files. */
+export class FileCamera extends base.Camera {
+  static override readonly options: OptionSpec = {
+    ...base.Camera.options,
+    pattern: opt.string,
+    frameRate: opt.quantity('Hz'),
+    exposureTime: opt.quantity('s'),
+    pixelSize: opt.quantity('um'),
+  };
+
+  #pattern: string;
+  #entries: Entry[] = [];
+  #sensor = { width: 0, height: 0 };
+  #roi: base.Roi = { x0: 0, y0: 0, width: 0, height: 0 };
+  readonly #pixelSize: number;
+  #exposure = 1e-3;
+  #rate = 100;
+  #trigger: base.TriggerSource = 'AUTO';
+  #index = 0;
+  #next = 0;
+  #triggers = 0;
+  #waiters: Array<() => void> = [];
+  #recording = false;
+  #reader: TiffReader | undefined;
+
+  constructor(options?: FileCameraOptions) {
+    super(options);
+    if (typeof options?.pattern !== 'string' || options.pattern.length === 0) throw new OptionError(`FileCamera.create: option 'pattern' is required (a directory, a glob or a TIFF file)`);
+    this.#pattern = options.pattern;
+    this.#pixelSize = options.pixelSize?.toNumber('um') ?? 6.5;
+    if (options.exposureTime) this.#exposure = options.exposureTime.toNumber('s');
+    if (options.frameRate) this.#rate = options.frameRate.toNumber('Hz');
+  }
+
+  /** The pattern the frames come from. */
+  get pattern(): string {
+    return this.#pattern;
+  }
+
+  /** How many frames (pages) the sequence has. */
+  get length(): number {
+    return this.#entries.length;
+  }
+
+  /** The files of the sequence, in order. */
+  get files(): string[] {
+    return [...new Set(this.#entries.map((e) => e.path))];
+  }
+
+  protected override async connect(): Promise<void> {
+    await this.#load(this.#pattern);
+  }
+
+  /**
+   * Replays another sequence (only in standby). The ROI is kept if it fits the new frames,
+   * otherwise it becomes the whole frame; the sequence starts from its first frame.
+   * @throws OptionError if the pattern names no readable TIFF files.
+   */
+  async setPattern(pattern: string): Promise<void> {
+    if (this.state.current !== 'standby') throw new ParameterError(`${this.name}: the pattern can only change in standby (state is '${this.state.current}')`);
+    await this.#load(pattern);
+    this.#pattern = pattern;
+  }
+
+  async #load(pattern: string): Promise<void> {
+    const files = await listFiles(pattern);
+    if (files.length === 0) throw new OptionError(`${this.name}: '${pattern}' names no TIFF files`);
+    const entries: Entry[] = [];
+    let sensor: { width: number; height: number } | undefined;
+    for (const path of files) {
+      const reader = await TiffReader.open(path);
+      try {
+        const pages = await reader.pageCount();
+        if (!sensor && pages > 0) {
+          const [height, width] = (await reader.readPage(0)).frame.shape;
+          sensor = { width, height };
+        }
+        for (let page = 0; page < pages; page++) entries.push({ path, page });
+      } finally {
+        await reader.close();
+      }
+    }
+    if (!sensor) throw new OptionError(`${this.name}: '${pattern}' holds no images`);
+    await this.#closeReader();
+    this.#entries = entries;
+    this.#index = 0;
+    const r = this.#roi;
+    const fits = r.width > 0 && r.height > 0 && r.x0 + r.width <= sensor.width && r.y0 + r.height <= sensor.height;
+    this.#sensor = sensor;
+    if (!fits) this.#roi = { x0: 0, y0: 0, ...sensor };
+  }
+
+  protected async readExposureTime(): Promise<number> { return this.#exposure; }
+  protected async writeExposureTime(s: number): Promise<void> { this.#exposure = s; }
+  protected async readFrameRate(): Promise<number> { return this.#rate; }
+  protected async writeFrameRate(hz: number): Promise<void> { this.#rate = hz; }
+  protected async readTriggerSource(): Promise<base.TriggerSource> { return this.#trigger; }
+  protected async writeTriggerSource(source: base.TriggerSource): Promise<void> { this.#trigger = source; }
+  protected async readRoi(): Promise<base.Roi> { return { ...this.#roi }; }
+  protected async writeRoi(roi: base.Roi): Promise<void> {
+    if (this.state.current !== 'standby') throw new ParameterError(`${this.name}: the ROI can only change in standby (state is '${this.state.current}')`);
+    this.#roi = roi;
+  }
+  protected async readSensorSize(): Promise<{ width: number; height: number }> { return { ...this.#sensor }; }
+  protected override readPixelSize(): [number, number] { return [this.#pixelSize, this.#pixelSize]; }
+
+  protected async recordHook(start: boolean): Promise<void> {
+    this.#next = performance.now();
+    this.#index = 0;
+    this.#triggers = 0;
+    this.#recording = start;
+    if (!start) {
+      for (const wake of this.#waiters.splice(0)) wake();
+      await this.#closeReader();
+    }
+  }
+
+  protected override async readoutHook(start: boolean): Promise<void> {
+    this.#index = 0;
+    if (!start) await this.#closeReader();
+  }
+
+  protected async triggerHook(): Promise<void> {
+    this.#triggers++;
+    this.#waiters.shift()?.();
+  }
+
+  protected async grabHook(signal: AbortSignal): Promise<Frame> {
+    if (this.state.current === 'recording') {
+      if (this.#trigger === 'SOFTWARE') await this.#awaitTrigger(signal);
+      else await this.#pace(signal);
+    }
+    const entry = this.#entries[this.#index++ % this.#entries.length]!;
+    if (this.#reader?.path !== entry.path) {
+      await this.#closeReader();
+      this.#reader = await TiffReader.open(entry.path);
+    }
+    const page = await this.#reader.readPage(entry.page);
+    signal.throwIfAborted();
+    return this.#crop(page.frame, entry);
+  }
+
+  protected override async disconnectHook(): Promise<void> {
+    await this.#closeReader();
+  }
+
+  async #closeReader(): Promise<void> {
+    const reader = this.#reader;
+    this.#reader = undefined;
+    await reader?.close().catch(() => undefined);
+  }
+
+  /** The ROI of `frame`, with the file's metadata (but a fresh timestamp). */
+  #crop(frame: Frame, entry: Entry): Frame {
+    const [fullHeight, fullWidth] = frame.shape;
+    const { x0, y0, width, height } = this.#roi;
+    if (fullWidth !== this.#sensor.width || fullHeight !== this.#sensor.height)
+      throw new ParameterError(`${this.name}: ${entry.path} page ${entry.page} is ${fullWidth}×${fullHeight} px, but the sequence started with ${this.#sensor.width}×${this.#sensor.height} px`);
+    const { frameNumber: _n, timestamp: _t, ...metadata } = frame.metadata;
+    const extra = { ...metadata, file: entry.path, page: entry.page, timestamp: Date.now() };
+    if (x0 === 0 && y0 === 0 && width === fullWidth && height === fullHeight) return makeFrame(frame.data, [height, width], extra);
+    const out = new (arrayConstructor(frame.dtype))(width * height);
+    const src = frame.data;
+    for (let r = 0; r < height; r++) {
+      const from = (y0 + r) * fullWidth + x0;
+      out.set(src.subarray(from, from + width) as never, r * width);
+    }
+    return makeFrame(out, [height, width], extra);
+  }
+
+  /** Waits until the next frame is due at the frame rate. */
+  async #pace(signal: AbortSignal): Promise<void> {
+    const period = 1000 / this.#rate;
+    const now = performance.now();
+    if (this.#next < now - Math.max(period, 5)) this.#next = now;
+    const due = this.#next;
+    this.#next = due + period;
+    if (due - now >= 1) await sleep(due - now, signal);
+  }
+
+  async #awaitTrigger(signal: AbortSignal): Promise<void> {
+    while (this.#triggers === 0) {
+      signal.throwIfAborted();
+      if (!this.#recording) throw abortError(`${this.name}: recording stopped while waiting for a trigger`);
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.#waiters.push(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
+    }
+    this.#triggers--;
+  }
+}

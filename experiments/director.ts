@@ -1,0 +1,420 @@
+/**
+ * Directors run an experiment several times: once per sample, per position of a scan, … Each
+ * iteration runs in its own directory (`iteration_0000`, …), and the next sample is prepared as
+ * soon as the experiment sets `readyToPrepareNextSample`, while the rest of the run (readout,
+ * writing) still goes on.
+ * @module
+ */
+import {
+  abortError,
+  checkOptions,
+  isAbortError,
+  opt,
+  OptionError,
+  ParameterError,
+  Parameterizable,
+  q,
+  startOperation,
+  toNumber,
+  TransitionNotAllowed,
+  type OptionCheck,
+  type OptionSpec,
+  type Quantity,
+  type Unit,
+} from '../core/index.js';
+import { Motor } from '../devices/motors/index.js';
+import { Experiment, type ExperimentResult } from './experiment.js';
+import { Gate } from './gate.js';
+
+/** Director states. */
+export type DirectorState = 'standby' | 'running' | 'paused' | 'cancelled' | 'error';
+
+/** Options of {@link Director.create}. */
+export interface DirectorOptions {
+  name?: string;
+  /** How many times the experiment runs (default 1). */
+  numberOfIterations?: number;
+  /**
+   * Prepares the sample of `iteration` (exchange it, move it, change parameters). Called for
+   * iteration 0 before the first run, and for iteration i + 1 as soon as run i allows it.
+   */
+  prepareNextSample?: (iteration: number, signal: AbortSignal) => Promise<void> | void;
+  /** Directory name of an iteration (default `iteration_0000`, …). */
+  iterationName?: (iteration: number) => string;
+}
+
+/** What a director run did. */
+export interface DirectorResult {
+  /** The results of the experiment runs, in order. */
+  iterations: ExperimentResult[];
+  /** The directory names of the iterations. */
+  names: string[];
+}
+
+/** A director run in progress: await it, or `cancel()`, `pause()` or `resume()` it. */
+export interface DirectorRun extends PromiseLike<DirectorResult> {
+  /** Cancels the experiment run and the preparation in progress; resolves when they cleaned up. */
+  cancel(): Promise<void>;
+  /** Holds the next iteration until `resume()` (the running iteration finishes). */
+  pause(): void;
+  resume(): void;
+  readonly done: Promise<DirectorResult>;
+}
+
+const count: OptionCheck = (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? undefined : 'must be an integer ≥ 0');
+
+/**
+ * Runs an experiment `numberOfIterations` times, each in its own directory of the experiment's
+ * walker (the director names the directories, so the experiment's `separateScans` is off while it
+ * runs).
+ * @example
+ * ```ts
+ * const director = await Director.create(experiment, {
+ *   numberOfIterations: 3,
+ *   prepareNextSample: async (i, signal) => { await changer.setSlot(i, { signal }); },
+ * });
+ * await director.run();
+ * ```
+ */
+export class Director extends Parameterizable {
+  static readonly options: OptionSpec = {
+    name: opt.string,
+    numberOfIterations: count,
+    prepareNextSample: opt.function,
+    iterationName: opt.function,
+  };
+
+  /** standby, running, paused (the next iteration waits for `resume()`), cancelled or error. */
+  readonly state = this.stateParameter<DirectorState>({ initial: 'standby' });
+  /** How many times the experiment runs. */
+  readonly numberOfIterations = this.parameter<number>('numberOfIterations', {
+    help: 'how many times the experiment runs',
+    read: () => this.countIterations(),
+    write: (v) => this.writeIterations(v),
+    validate: (v) => {
+      if (!Number.isSafeInteger(v) || v < 0) throw new ParameterError(`${this.name}.numberOfIterations must be an integer ≥ 0, got ${v}`);
+    },
+  });
+  /** The iteration running now (or last). */
+  readonly currentIteration = this.parameter<number>('currentIteration', { help: 'the iteration running now', read: () => this.#current });
+  /** Directory name of the current iteration. */
+  readonly currentIterationName = this.parameter<string>('currentIterationName', { help: 'directory of the current iteration', read: () => this.#currentName });
+
+  readonly experiment: Experiment;
+  readonly #options: DirectorOptions;
+  #iterations: number;
+  #current = 0;
+  #currentName = '';
+  #run: { controller: AbortController; gate: Gate; done: Promise<DirectorResult> } | undefined;
+
+  /**
+   * Makes a director for `experiment`.
+   * @throws OptionError for unknown options or bad values.
+   */
+  static async create<T extends Director, O>(this: new (experiment: Experiment, options: O) => T, experiment: Experiment, options?: O): Promise<T> {
+    return new this(experiment, options as O);
+  }
+
+  constructor(experiment: Experiment, options: DirectorOptions = {}) {
+    checkOptions(`${new.target.name}.create`, (new.target as unknown as { options: OptionSpec }).options, options);
+    super({ name: options.name ?? 'director' });
+    if (!(experiment instanceof Experiment)) throw new OptionError(`${this.kind}.create: the first argument must be an Experiment`);
+    this.experiment = experiment;
+    this.#options = options;
+    this.#iterations = options.numberOfIterations ?? 1;
+  }
+
+  /** True while a run is in progress. */
+  get running(): boolean {
+    return this.#run !== undefined;
+  }
+
+  /** The number of iterations (subclasses compute it, e.g. from a scan grid). */
+  protected async countIterations(): Promise<number> {
+    return this.#iterations;
+  }
+
+  /** Sets the number of iterations. */
+  protected async writeIterations(n: number): Promise<void> {
+    this.#iterations = n;
+  }
+
+  /** The directory name of `iteration`. */
+  iterationName(iteration: number): string {
+    return this.#options.iterationName?.(iteration) ?? `iteration_${String(iteration).padStart(4, '0')}`;
+  }
+
+  /** Prepares the sample of `iteration`; by default calls the `prepareNextSample` option. */
+  protected async prepareRun(iteration: number, signal: AbortSignal): Promise<void> {
+    await this.#options.prepareNextSample?.(iteration, signal);
+  }
+
+  /** Called once before the first iteration. */
+  protected async prepare(_signal: AbortSignal): Promise<void> {}
+
+  /** Called once after the last iteration, also after a failure or cancel. */
+  protected async finish(_signal: AbortSignal): Promise<void> {}
+
+  /**
+   * Starts the iterations and returns the run's handle.
+   * @throws TransitionNotAllowed while running.
+   */
+  run(options: { signal?: AbortSignal } = {}): DirectorRun {
+    if (this.#run) throw new TransitionNotAllowed(`${this.name}.run() is not allowed while it is running`, this.state.current);
+    const controller = new AbortController();
+    const gate = new Gate();
+    const op = startOperation(options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal);
+    const done = this.#execute(op.signal, gate).finally(() => {
+      op.done();
+      this.#run = undefined;
+    });
+    done.catch(() => undefined);
+    const run = (this.#run = { controller, gate, done });
+    return {
+      then: (onfulfilled, onrejected) => done.then(onfulfilled, onrejected),
+      done,
+      cancel: async () => {
+        controller.abort(abortError(`${this.name} was cancelled`));
+        await done.catch(() => undefined);
+      },
+      pause: () => this.#pause(run.gate),
+      resume: () => this.#resume(run.gate),
+    };
+  }
+
+  /** Holds the next iteration until {@link resume} (the running one finishes). */
+  pause(): void {
+    if (this.#run) this.#pause(this.#run.gate);
+  }
+
+  /** Lets a paused director go on. */
+  resume(): void {
+    if (this.#run) this.#resume(this.#run.gate);
+  }
+
+  /** Cancels the current run (if any) and waits for its cleanup. */
+  async cancel(): Promise<void> {
+    if (!this.#run) return;
+    this.#run.controller.abort(abortError(`${this.name} was cancelled`));
+    await this.#run.done.catch(() => undefined);
+  }
+
+  #pause(gate: Gate): void {
+    gate.close();
+    if (this.state.current === 'running') this.state.enter('paused');
+  }
+
+  #resume(gate: Gate): void {
+    gate.open();
+    if (this.state.current === 'paused') this.state.enter('running');
+  }
+
+  async #execute(signal: AbortSignal, gate: Gate): Promise<DirectorResult> {
+    this.state.enter('running');
+    const experiment = this.experiment;
+    const walker = experiment.walker;
+    const result: DirectorResult = { iterations: [], names: [] };
+    const locked = this.parameters().filter((p) => p.writable && !p.locked);
+    let failure: unknown;
+    await experiment.separateScans.stash();
+    try {
+      await experiment.separateScans.set(false);
+      for (const p of locked) p.lock();
+      await this.prepare(signal);
+      const n = await this.countIterations();
+      this.#note(walker, `${this.name}: ${n} iteration(s) of ${experiment.name}`);
+      if (n > 0) await this.prepareRun(0, signal);
+      for (let i = 0; i < n; i++) {
+        const wait = gate.pass(signal);
+        if (wait) {
+          this.#note(walker, `paused before iteration ${i}`);
+          await wait;
+        }
+        signal.throwIfAborted();
+        this.#current = i;
+        this.#currentName = this.iterationName(i);
+        result.names.push(this.#currentName);
+        this.#note(walker, `iteration ${i} (${this.#currentName}) started`);
+        result.iterations.push(await this.#iteration(i, n, signal));
+        this.#note(walker, `iteration ${i} (${this.#currentName}) finished`);
+      }
+    } catch (error) {
+      failure = error;
+    } finally {
+      for (const p of locked) if (p.locked) p.unlock();
+      await experiment.separateScans.restore().catch((error: unknown) => void (failure ??= error));
+      await this.finish(new AbortController().signal).catch((error: unknown) => void (failure ??= error));
+    }
+    const outcome: DirectorState = failure === undefined ? 'standby' : isAbortError(failure) ? 'cancelled' : 'error';
+    if (failure !== undefined) this.#note(walker, `${this.name} ended: ${outcome} (${(failure as Error)?.message ?? String(failure)})`);
+    this.state.enter(outcome, failure);
+    if (failure !== undefined) throw failure;
+    return result;
+  }
+
+  /** Runs iteration `i` in its directory and prepares the next sample as soon as allowed. */
+  async #iteration(i: number, n: number, signal: AbortSignal): Promise<ExperimentResult> {
+    const walker = this.experiment.walker;
+    const local = new AbortController();
+    const both = AbortSignal.any([signal, local.signal]);
+    if (walker) await walker.descend(this.#currentName);
+    try {
+      const run = this.experiment.run({ signal: both });
+      let preparing: Promise<void> | undefined;
+      try {
+        // The flag is cleared when the run starts and always set when it ends.
+        await this.experiment.readyToPrepareNextSample.wait(both);
+        if (i + 1 < n) preparing = this.prepareRun(i + 1, both);
+      } catch (error) {
+        local.abort(abortError('iteration failed'));
+        await run.done.catch(() => undefined);
+        throw error;
+      }
+      // Whichever fails first stops the other.
+      const stop = (error: unknown) => {
+        local.abort(abortError(`iteration ${i} failed`));
+        throw error;
+      };
+      const [ran, prepared] = await Promise.allSettled([run.done.catch(stop), preparing?.catch(stop)]);
+      if (prepared.status === 'rejected' && !isAbortError(prepared.reason)) throw prepared.reason;
+      if (ran.status === 'rejected') throw ran.reason;
+      if (prepared.status === 'rejected') throw prepared.reason;
+      return ran.value;
+    } finally {
+      if (walker) await walker.ascend();
+    }
+  }
+
+  /** Logs a line and appends it to `director.log` in the walker's top directory. */
+  #note(walker: Experiment['walker'], line: string): void {
+    this.log.info(line);
+    if (walker && !this.#inIteration(walker)) void walker.appendText('director.log', `${new Date().toISOString()} ${line}\n`).catch(() => undefined);
+  }
+
+  #inIteration(walker: NonNullable<Experiment['walker']>): boolean {
+    return this.#currentName !== '' && walker.current.endsWith(this.#currentName);
+  }
+}
+
+/** Options of {@link XYScan.create}. */
+export interface XYScanOptions extends DirectorOptions {
+  xMotor: Motor;
+  yMotor: Motor;
+  /** First and last x position (inclusive) and the step (> 0). */
+  xMin: Unit;
+  xMax: Unit;
+  xStep: Unit;
+  yMin: Unit;
+  yMax: Unit;
+  yStep: Unit;
+}
+
+type GridKey = 'xMin' | 'xMax' | 'xStep' | 'yMin' | 'yMax' | 'yStep';
+
+/** Positions from `min` to `max` (inclusive, within rounding) in steps of `step`. */
+export function gridPositions(min: number, max: number, step: number): number[] {
+  if (!(step > 0)) throw new ParameterError(`a scan step must be > 0, got ${step}`);
+  if (max < min) throw new ParameterError(`a scan range must not end (${max}) before it starts (${min})`);
+  const n = Math.floor((max - min) / step + 1e-9) + 1;
+  return Array.from({ length: n }, (_, i) => min + i * step);
+}
+
+const quantity: OptionCheck = (v) => (typeof v === 'object' && v !== null && (v as { isUnit?: boolean }).isUnit ? undefined : "must be a quantity, e.g. q('1 mm')");
+const motorCheck: OptionCheck = (v) => (v instanceof Motor ? undefined : 'must be a Motor');
+
+/**
+ * Scans a sample over an x/y grid: one iteration per point, y changing fastest, in directories
+ * `iteration_<x index>_<y index>`. The motors move to the next point as soon as the experiment
+ * allows it.
+ */
+export class XYScan extends Director {
+  static override readonly options: OptionSpec = {
+    ...Director.options,
+    xMotor: motorCheck,
+    yMotor: motorCheck,
+    xMin: quantity,
+    xMax: quantity,
+    xStep: quantity,
+    yMin: quantity,
+    yMax: quantity,
+    yStep: quantity,
+  };
+  readonly xMotor: Motor;
+  readonly yMotor: Motor;
+  readonly xMin: Quantity;
+  readonly xMax: Quantity;
+  readonly xStep: Quantity;
+  readonly yMin: Quantity;
+  readonly yMax: Quantity;
+  readonly yStep: Quantity;
+  readonly #grid: Record<GridKey, number> = { xMin: 0, xMax: 0, xStep: 1, yMin: 0, yMax: 0, yStep: 1 };
+  /** Points along x and y (read-only). */
+  readonly xNum = this.parameter<number>('xNum', { help: 'points along x', read: async () => (await this.positions()).x.length });
+  readonly yNum = this.parameter<number>('yNum', { help: 'points along y', read: async () => (await this.positions()).y.length });
+
+  constructor(experiment: Experiment, options: XYScanOptions) {
+    super(experiment, options);
+    const need = <K extends keyof XYScanOptions>(key: K): NonNullable<XYScanOptions[K]> => {
+      const v = options?.[key];
+      if (v === undefined) throw new OptionError(`${this.kind}.create: option '${key}' is required`);
+      return v as NonNullable<XYScanOptions[K]>;
+    };
+    this.xMotor = need('xMotor');
+    this.yMotor = need('yMotor');
+    const grid = this.#grid;
+    const setting = (name: GridKey, motor: Motor): Quantity => {
+      grid[name] = toNumber(need(name), motor.position.unit, `${this.name}.${name}`);
+      return this.quantity(name, { unit: motor.position.unit, help: `scan ${name}`, read: () => grid[name], write: (v) => void (grid[name] = v) });
+    };
+    this.xMin = setting('xMin', this.xMotor);
+    this.xMax = setting('xMax', this.xMotor);
+    this.xStep = setting('xStep', this.xMotor);
+    this.yMin = setting('yMin', this.yMotor);
+    this.yMax = setting('yMax', this.yMotor);
+    this.yStep = setting('yStep', this.yMotor);
+  }
+
+  /** The grid positions along x and y, in the motors' units. @throws ParameterError for a bad range. */
+  async positions(): Promise<{ x: number[]; y: number[] }> {
+    return this.#positions();
+  }
+
+  #positions(): { x: number[]; y: number[] } {
+    const g = this.#grid;
+    return { x: gridPositions(g.xMin, g.xMax, g.xStep), y: gridPositions(g.yMin, g.yMax, g.yStep) };
+  }
+
+  /** The grid indices of `iteration` (y fastest). */
+  async indices(iteration: number): Promise<{ x: number; y: number }> {
+    const ny = (await this.positions()).y.length;
+    return { x: Math.floor(iteration / ny), y: iteration % ny };
+  }
+
+  protected override async countIterations(): Promise<number> {
+    const { x, y } = await this.positions();
+    return x.length * y.length;
+  }
+
+  protected override async writeIterations(): Promise<void> {
+    throw new ParameterError(`${this.name}.numberOfIterations follows from the scan grid; set xMin/xMax/xStep and yMin/yMax/yStep instead`);
+  }
+
+  /** `iteration_<x index>_<y index>`. @throws ParameterError for a bad grid. */
+  override iterationName(iteration: number): string {
+    const ny = this.#positions().y.length;
+    const pad = (n: number) => String(n).padStart(4, '0');
+    return `iteration_${pad(Math.floor(iteration / ny))}_${pad(iteration % ny)}`;
+  }
+
+  /** Moves both motors to the grid point of `iteration` (in parallel), then calls `prepareNextSample`. */
+  protected override async prepareRun(iteration: number, signal: AbortSignal): Promise<void> {
+    const { x, y } = await this.positions();
+    const i = await this.indices(iteration);
+    await Promise.all([
+      this.xMotor.setPosition(q(x[i.x]!, this.xMotor.position.unit), { signal }),
+      this.yMotor.setPosition(q(y[i.y]!, this.yMotor.position.unit), { signal }),
+    ]);
+    await super.prepareRun(iteration, signal);
+  }
+}
+

@@ -1,0 +1,128 @@
+/**
+ * Grating interferometry: phase stepping with and without the sample.
+ * @module
+ */
+import {
+  ParameterError,
+  q,
+  soft,
+  toNumber,
+  type AnyParameter,
+  type Frame,
+  type OptionSpec,
+  type Quantity,
+  type Unit,
+} from '../../core/index.js';
+import type { Motor } from '../../devices/motors/index.js';
+import { Acquisition } from '../acquisition.js';
+import { IMAGE_KEYS, triggeredFrames } from './frames.js';
+import { imagingOptionChecks, Radiography, required, type RadiographyOptions } from './radiography.js';
+
+const { anyQuantity, motor, count } = imagingOptionChecks;
+
+/** Options of {@link GratingInterferometryStepping}. */
+export interface GratingInterferometryOptions extends Omit<RadiographyOptions, 'numFlats' | 'numProjections'> {
+  /** Steps one of the gratings (a linear motor). */
+  steppingMotor: Motor;
+  /** Period of the stepped grating. */
+  gratingPeriod: Unit;
+  /** Position of `steppingMotor` at the first step. */
+  steppingStartPosition: Unit;
+  /** Grating periods scanned (default 1). */
+  numPeriods?: number;
+  /** Steps per period (default 16). */
+  numStepsPerPeriod?: number;
+  /** Distance between sample and analyzer grating; only used to convert the differential phase into an angle. */
+  propagationDistance?: Unit;
+}
+
+/**
+ * Grating interferometry (phase stepping): dark fields, a `reference_stepping` without the sample
+ * and an `object_stepping` with it. Each stepping moves `steppingMotor` by gratingPeriod /
+ * numStepsPerPeriod for numPeriods · numStepsPerPeriod triggered frames. Process the data with
+ * the `PhaseGratingSteppingFourierProcessing` addon.
+ */
+export abstract class GratingInterferometryStepping extends Radiography {
+  static override readonly options: OptionSpec = {
+    ...Radiography.options,
+    steppingMotor: motor,
+    gratingPeriod: anyQuantity,
+    steppingStartPosition: anyQuantity,
+    numPeriods: count,
+    numStepsPerPeriod: count,
+    propagationDistance: anyQuantity,
+  };
+  readonly steppingMotor: Motor;
+  readonly gratingPeriod: Quantity;
+  readonly steppingStartPosition: Quantity;
+  readonly numPeriods: AnyParameter;
+  readonly numStepsPerPeriod: AnyParameter;
+  /** Distance between sample and analyzer grating (NaN mm: not given). */
+  readonly propagationDistance: Quantity;
+  readonly #stepping = { numPeriods: 1, numStepsPerPeriod: 16 };
+
+  constructor(options: GratingInterferometryOptions) {
+    super({ ...options, numFlats: 0, numProjections: 1 } as RadiographyOptions);
+    const owner = `${this.kind}.create`;
+    this.steppingMotor = required(owner, options, 'steppingMotor');
+    const unit = this.steppingMotor.position.unit;
+    // Flats and projections are replaced by the steppings.
+    this.numFlats.lock(true);
+    this.numProjections.lock(true);
+    this.remove('flats');
+    this.remove('radios');
+    this.gratingPeriod = this.quantitySetting('gratingPeriod', 'um', required(owner, options, 'gratingPeriod'), 'period of the stepped grating');
+    this.steppingStartPosition = this.quantitySetting('steppingStartPosition', unit, required(owner, options, 'steppingStartPosition'), 'first stepping position');
+    if (options.numPeriods !== undefined) this.#stepping.numPeriods = options.numPeriods;
+    if (options.numStepsPerPeriod !== undefined) this.#stepping.numStepsPerPeriod = options.numStepsPerPeriod;
+    const stepping = this.#stepping as Record<string, number>;
+    const positive = (name: string) => (v: number) => {
+      if (!Number.isSafeInteger(v) || v < 1) throw new ParameterError(`${this.name}.${name} must be an integer ≥ 1, got ${v}`);
+    };
+    for (const key of ['numPeriods', 'numStepsPerPeriod']) positive(key)(stepping[key]!);
+    this.numPeriods = this.setting(this.parameter<number>('numPeriods', { help: 'grating periods scanned', read: () => stepping.numPeriods!, write: (v) => void (stepping.numPeriods = v), validate: positive('numPeriods') }));
+    this.numStepsPerPeriod = this.setting(
+      this.parameter<number>('numStepsPerPeriod', { help: 'steps per grating period', read: () => stepping.numStepsPerPeriod!, write: (v) => void (stepping.numStepsPerPeriod = v), validate: positive('numStepsPerPeriod') }),
+    );
+    this.propagationDistance = this.setting(
+      this.quantity('propagationDistance', { unit: 'mm', help: 'distance between sample and analyzer grating', ...soft(options.propagationDistance ? toNumber(options.propagationDistance, 'mm', 'propagationDistance') : Number.NaN) }),
+    );
+    const steps = () => this.#stepping.numPeriods * this.#stepping.numStepsPerPeriod;
+    this.add(new Acquisition('reference_stepping', (signal) => this.takeStepping(signal, 'flat'), { frames: steps }));
+    this.add(new Acquisition('object_stepping', (signal) => this.takeStepping(signal, 'projection'), { frames: steps }));
+  }
+
+  protected override motors(): Motor[] {
+    return [...super.motors(), this.steppingMotor];
+  }
+
+  /** Frames per stepping: numPeriods · numStepsPerPeriod. */
+  get stepsPerScan(): number {
+    return this.#stepping.numPeriods * this.#stepping.numStepsPerPeriod;
+  }
+
+  /** The grating period, and the propagation distance if set (in mm), for processing. */
+  async geometry(): Promise<{ gratingPeriod: number; propagationDistance: number | undefined; numPeriods: number; numStepsPerPeriod: number }> {
+    const d = toNumber(await this.propagationDistance.get(), 'mm');
+    return {
+      gratingPeriod: toNumber(await this.gratingPeriod.get(), 'mm'),
+      propagationDistance: Number.isNaN(d) ? undefined : d,
+      ...this.#stepping,
+    };
+  }
+
+  /** One phase stepping: sample out (`flat`, reference) or in (`projection`, object). */
+  protected async *takeStepping(signal: AbortSignal, kind: 'flat' | 'projection'): AsyncGenerator<Frame> {
+    const unit = this.steppingMotor.position.unit;
+    const position = await (kind === 'flat' ? this.flatPosition : this.radioPosition).get();
+    await this.startSampleExposure(signal);
+    await this.flatMotor.setPosition(position, { signal });
+    const step = toNumber(await this.gratingPeriod.get(), unit) / this.#stepping.numStepsPerPeriod;
+    const start = toNumber(await this.steppingStartPosition.get(), unit);
+    yield* triggeredFrames(this.camera, this.stepsPerScan, signal, async (i, s) => {
+      const at = start + i * step;
+      await this.steppingMotor.setPosition(q(at, unit), { signal: s });
+      return { image_key: IMAGE_KEYS[kind], step: i, stepping_position: at };
+    });
+  }
+}

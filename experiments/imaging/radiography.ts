@@ -1,0 +1,254 @@
+/**
+ * Radiography, the base of every imaging experiment: darks, flats and projections.
+ * @module
+ */
+import {
+  checkOptions,
+  isQuantity,
+  OptionError,
+  q,
+  soft,
+  toNumber,
+  type AnyParameter,
+  type Frame,
+  type OptionCheck,
+  type OptionSpec,
+  type Quantity,
+  type Unit,
+} from '../../core/index.js';
+import { Camera } from '../../devices/cameras/index.js';
+import { Motor } from '../../devices/motors/index.js';
+import type { Walker } from '../../walkers/index.js';
+import { Acquisition } from '../acquisition.js';
+import { Experiment } from '../experiment.js';
+import { autoFrames, checkCount, IMAGE_KEYS, toStandby } from './frames.js';
+
+const count: OptionCheck = (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? undefined : 'must be an integer ≥ 0');
+const anyQuantity: OptionCheck = (v) => (isQuantity(v) ? undefined : "must be a quantity, e.g. q('1 mm')");
+const motor: OptionCheck = (v) => (v instanceof Motor ? undefined : 'must be a Motor');
+
+/** Options every experiment accepts (passed on to {@link Experiment}). */
+const EXPERIMENT_OPTIONS: OptionSpec = {
+  name: (v) => (typeof v === 'string' ? undefined : 'must be a string'),
+  walker: (v) => (typeof v === 'object' && v !== null && 'descend' in v ? undefined : 'must be a Walker'),
+  separateScans: (v) => (typeof v === 'boolean' ? undefined : 'must be true or false'),
+  nameFmt: (v) => (typeof v === 'string' ? undefined : 'must be a string'),
+  prepare: (v) => (typeof v === 'function' ? undefined : 'must be a function'),
+  finish: (v) => (typeof v === 'function' ? undefined : 'must be a function'),
+};
+
+/** @internal Option checks for subclasses and mixins. */
+export const imagingOptionChecks = { count, anyQuantity, motor, camera: ((v) => (v instanceof Camera ? undefined : 'must be a Camera')) as OptionCheck };
+
+/** @internal */
+export function required<T>(owner: string, options: object, key: string): T {
+  const value = (options as Record<string, unknown>)[key];
+  if (value === undefined) throw new OptionError(`${owner}: option '${key}' is required`);
+  return value as T;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Radiography
+
+/** Options of every imaging experiment. */
+export interface ImagingBaseOptions {
+  name?: string;
+  walker?: Walker;
+  separateScans?: boolean;
+  nameFmt?: string;
+  prepare?: (signal: AbortSignal) => Promise<void>;
+  finish?: (signal: AbortSignal) => Promise<void>;
+}
+
+/** Options of {@link Radiography}. */
+export interface RadiographyOptions extends ImagingBaseOptions {
+  camera: Camera;
+  /** Moves the sample out of the beam (flats) and into it (projections). */
+  flatMotor: Motor;
+  /** Position of `flatMotor` with the sample in the beam (in its position unit). */
+  radioPosition: Unit;
+  /** Position of `flatMotor` with the sample out of the beam. */
+  flatPosition: Unit;
+  /** Default 200. */
+  numDarks?: number;
+  /** Default 200. */
+  numFlats?: number;
+  /** Default 3000. */
+  numProjections?: number;
+}
+
+/**
+ * Radiography: dark fields (no exposure), flat fields (sample out of the beam) and projections
+ * (sample in the beam), as acquisitions `darks`, `flats` and `radios`. The settings (numbers of
+ * frames, positions) are locked while a run is in progress; the motors go back to where they were
+ * when the run ends, however it ends, and the sample exposure is stopped.
+ */
+export abstract class Radiography extends Experiment {
+  static readonly options: OptionSpec = {
+    ...EXPERIMENT_OPTIONS,
+    camera: imagingOptionChecks.camera,
+    flatMotor: motor,
+    radioPosition: anyQuantity,
+    flatPosition: anyQuantity,
+    numDarks: count,
+    numFlats: count,
+    numProjections: count,
+  };
+
+  readonly camera: Camera;
+  readonly flatMotor: Motor;
+  /** Number of dark fields. */
+  readonly numDarks: AnyParameter;
+  /** Number of flat fields. */
+  readonly numFlats: AnyParameter;
+  /** Number of projections. */
+  readonly numProjections: AnyParameter;
+  /** Position of `flatMotor` with the sample in the beam. */
+  readonly radioPosition: Quantity;
+  /** Position of `flatMotor` with the sample out of the beam. */
+  readonly flatPosition: Quantity;
+
+  /** Current values of the count settings (acquisitions need them synchronously for progress). */
+  protected readonly counts = { numDarks: 200, numFlats: 200, numProjections: 3000 };
+  readonly #settings: AnyParameter[] = [];
+  #stashed: AnyParameter[] = [];
+
+  /**
+   * Makes the experiment (on a concrete subclass such as `synchrotron.Radiography`).
+   * @throws OptionError for unknown or missing options and values in the wrong unit.
+   */
+  static override async create<T extends Radiography, O>(this: new (options: O) => T, options: O): Promise<T> {
+    return new this(options);
+  }
+
+  constructor(options: RadiographyOptions) {
+    const owner = `${new.target.name}.create`;
+    checkOptions(owner, (new.target as unknown as { options: OptionSpec }).options, options);
+    const { name, walker, separateScans, nameFmt, prepare, finish } = options ?? ({} as RadiographyOptions);
+    super([], { name: name ?? lowerFirst(new.target.name), walker, separateScans, nameFmt, prepare, finish });
+    this.camera = required(owner, options, 'camera');
+    this.flatMotor = required(owner, options, 'flatMotor');
+    this.numDarks = this.countSetting('numDarks', options.numDarks, 'number of dark fields');
+    this.numFlats = this.countSetting('numFlats', options.numFlats, 'number of flat fields');
+    this.numProjections = this.countSetting('numProjections', options.numProjections, 'number of projections');
+    const unit = this.flatMotor.position.unit;
+    this.radioPosition = this.quantitySetting('radioPosition', unit, required(owner, options, 'radioPosition'), 'flat motor position with the sample in the beam');
+    this.flatPosition = this.quantitySetting('flatPosition', unit, required(owner, options, 'flatPosition'), 'flat motor position with the sample out of the beam');
+    this.add(new Acquisition('darks', (signal) => this.takeDarks(signal), { frames: () => this.counts.numDarks }));
+    this.add(new Acquisition('flats', (signal) => this.takeFlats(signal), { frames: () => this.counts.numFlats }));
+    this.add(new Acquisition('radios', (signal) => this.takeRadios(signal), { frames: () => this.counts.numProjections }));
+  }
+
+  /** Declares a frame-count setting (locked while running). */
+  protected countSetting(name: 'numDarks' | 'numFlats' | 'numProjections', initial: number | undefined, help: string): AnyParameter {
+    if (initial !== undefined) this.counts[name] = initial;
+    const counts = this.counts as Record<string, number>;
+    return this.setting(
+      this.parameter<number>(name, {
+        help,
+        read: () => counts[name]!,
+        write: (v) => void (counts[name] = v),
+        validate: (v) => checkCount(`${this.name}.${name}`, v),
+      }),
+    );
+  }
+
+  /** Declares a quantity setting in `unit` (locked while running). */
+  protected quantitySetting(name: string, unit: string, initial: Unit, help: string): Quantity {
+    let n: number;
+    try {
+      n = toNumber(initial, unit, `${this.name}.${name}`);
+    } catch (error) {
+      throw new OptionError(`${this.kind}.create: option '${name}' ${(error as Error).message}`, { cause: error });
+    }
+    return this.setting(this.quantity(name, { unit, help, ...soft(n) }));
+  }
+
+  /** Registers a parameter that is locked while a run is in progress. */
+  protected setting<P extends AnyParameter>(parameter: P): P {
+    this.#settings.push(parameter);
+    return parameter;
+  }
+
+  /** The motors this experiment moves: their positions are restored when a run ends. */
+  protected motors(): Motor[] {
+    return [this.flatMotor];
+  }
+
+  /** Exposes the sample to radiation (opens a shutter, switches a tube on). */
+  protected abstract startSampleExposure(signal?: AbortSignal): Promise<void>;
+  /** Stops exposing the sample (closes a shutter, switches a tube off). */
+  protected abstract stopSampleExposure(signal?: AbortSignal): Promise<void>;
+
+  /** Locks the settings, brings the camera to standby and remembers the motor positions. */
+  protected override async prepare(signal: AbortSignal): Promise<void> {
+    for (const p of this.#settings) if (!p.locked) p.lock();
+    await toStandby(this.camera);
+    this.#stashed = [];
+    for (const m of new Set(this.motors())) {
+      await m.position.stash();
+      this.#stashed.push(m.position);
+    }
+    await super.prepare(signal);
+  }
+
+  /**
+   * Stops the exposure and the motors, moves them back where they were, and unlocks the settings;
+   * runs after every run (finished, failed or cancelled). The first failure is thrown after all
+   * steps were tried.
+   */
+  protected override async finish(signal: AbortSignal): Promise<void> {
+    const failures: unknown[] = [];
+    const attempt = async (step: () => Promise<unknown>) => {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(error);
+      }
+    };
+    await attempt(() => this.stopSampleExposure(signal));
+    await attempt(() => toStandby(this.camera));
+    await attempt(() => Promise.all([...new Set(this.motors())].map(async (m) => ((await m.getState()) === 'moving' ? m.stop() : undefined))));
+    const stashed = this.#stashed;
+    this.#stashed = [];
+    await attempt(() => Promise.all(stashed.map((p) => p.restore({ signal }))));
+    for (const p of this.#settings) if (p.locked && !p.lockedPermanently) p.unlock();
+    await attempt(() => super.finish(signal));
+    if (failures.length > 0) throw failures[0];
+  }
+
+  /** Free-running frames of one acquisition, tagged with `image_key`. */
+  protected produceFrames(count: number, signal: AbortSignal, metadata: (index: number) => Record<string, unknown>): AsyncGenerator<Frame> {
+    return autoFrames(this.camera, count, signal, metadata);
+  }
+
+  /** Dark fields: exposure stopped. */
+  protected async *takeDarks(signal: AbortSignal): AsyncGenerator<Frame> {
+    await this.stopSampleExposure(signal);
+    yield* this.produceFrames(this.counts.numDarks, signal, () => ({ image_key: IMAGE_KEYS.dark }));
+  }
+
+  /** Flat fields: sample out of the beam, exposed. */
+  protected async *takeFlats(signal: AbortSignal): AsyncGenerator<Frame> {
+    await this.flatMotor.setPosition(await this.flatPosition.get(), { signal });
+    await this.startSampleExposure(signal);
+    yield* this.produceFrames(this.counts.numFlats, signal, () => ({ image_key: IMAGE_KEYS.flat }));
+  }
+
+  /** Moves the sample into the beam and starts the exposure. */
+  protected async prepareRadios(signal: AbortSignal): Promise<void> {
+    await this.flatMotor.setPosition(await this.radioPosition.get(), { signal });
+    await this.startSampleExposure(signal);
+  }
+
+  /** Projections: sample in the beam, exposed; the exposure stops after the last one. */
+  protected async *takeRadios(signal: AbortSignal): AsyncGenerator<Frame> {
+    await this.prepareRadios(signal);
+    yield* this.produceFrames(this.counts.numProjections, signal, () => ({ image_key: IMAGE_KEYS.projection }));
+    await this.stopSampleExposure(signal);
+  }
+}
+
+function lowerFirst(s: string): string {
+  return s.length ? s[0]!.toLowerCase() + s.slice(1) : s;
+}

@@ -1,0 +1,70 @@
+/** A bench of dummy devices for imaging-experiment tests: fast motors and a camera that records, at each grab, where the motors were and whether the beam was on. */
+import { makeFrame, q } from '../../../core/index.js';
+import * as cameras from '../../../devices/cameras/dummy.js';
+import * as motors from '../../../devices/motors/dummy.js';
+import * as shutters from '../../../devices/shutters/dummy.js';
+import * as xraytubes from '../../../devices/xraytubes/dummy.js';
+
+/** What the beam and the motors looked like when a frame was taken. */
+export interface Shot {
+  flat: number;
+  angle: number;
+  vertical: number;
+  stepping: number;
+  /** Velocity of the continuous rotation motor (deg/s) and of the vertical motor (mm/s). */
+  velocity: number;
+  verticalVelocity: number;
+  shutter: string;
+  tube: string;
+}
+
+export async function rig(options: { frameRate?: number; width?: number; height?: number } = {}) {
+  const shots: Shot[] = [];
+  const fast = { motionVelocity: q(1e6, 'mm/s') };
+  const flatMotor = await motors.LinearMotor.create(fast);
+  const verticalMotor = await motors.ContinuousLinearMotor.create(fast);
+  const steppingMotor = await motors.LinearMotor.create(fast);
+  const tomographyMotor = await motors.ContinuousRotationMotor.create({ motionVelocity: q(1e7, 'deg/s') });
+  const steppedMotor = await motors.RotationMotor.create({ motionVelocity: q(1e7, 'deg/s') });
+  const shutter = await shutters.Shutter.create();
+  const xrayTube = await xraytubes.XRayTube.create();
+  const width = options.width ?? 8;
+  const height = options.height ?? 4;
+  let which: 'continuous' | 'stepped' = 'continuous';
+  const camera = await cameras.Camera.create({
+    width,
+    height,
+    frameRate: q(options.frameRate ?? 2000, 'Hz'),
+    render: (index) => {
+      shots.push({
+        flat: flatMotor.motion.position(),
+        angle: (which === 'continuous' ? tomographyMotor : steppedMotor).motion.position(),
+        vertical: verticalMotor.motion.position(),
+        stepping: steppingMotor.motion.position(),
+        velocity: tomographyMotor.motion.velocity,
+        verticalVelocity: verticalMotor.motion.velocity,
+        shutter: shutter.state.current,
+        tube: xrayTube.state.current,
+      });
+      return makeFrame(new Uint16Array(width * height).fill(index), [height, width]);
+    },
+  });
+  return {
+    shots,
+    camera,
+    flatMotor,
+    verticalMotor,
+    steppingMotor,
+    tomographyMotor,
+    steppedMotor,
+    shutter,
+    xrayTube,
+    /** Which rotation motor `Shot.angle` reads. */
+    use(motor: 'continuous' | 'stepped') {
+      which = motor;
+    },
+    async close() {
+      for (const d of [camera, flatMotor, verticalMotor, steppingMotor, tomographyMotor, steppedMotor, shutter, xrayTube]) await d.disconnect();
+    },
+  };
+}
