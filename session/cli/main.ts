@@ -1,0 +1,129 @@
+/**
+ * The `concert` command line: parses argv with commander and runs one of `session/cli/<command>.ts`
+ * (imported lazily, so `concert show` does not pay for what `concert start` loads).
+ * @module
+ */
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { printCliError } from '../errors.js';
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Wraps a command's action: errors print as `Sorry, …` on stderr and set exit status 1. */
+function run<A extends unknown[]>(fn: (...args: A) => Promise<void | number>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      const code = await fn(...args);
+      if (typeof code === 'number') process.exitCode = code;
+    } catch (error) {
+      printCliError(error);
+      process.exitCode = 1;
+    }
+  };
+}
+
+/** Builds the command tree (exported for tests of the help texts). */
+export function program(): Command {
+  const cli = new Command('concert')
+    .description('Concert: run experiment sessions (TypeScript files with devices and helpers) in an interactive REPL.')
+    .version(version(), '-v, --version', 'print the version and exit')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .enablePositionalOptions();
+
+  cli
+    .command('init')
+    .description('create a session from the template')
+    .argument('<name>', 'session name')
+    .option('-f, --force', 'overwrite an existing session')
+    .action(run(async (name: string, o: { force?: boolean }) => (await import('./init.js')).init(name, o)));
+
+  cli
+    .command('edit')
+    .description('edit a session in $EDITOR (created from the template if missing)')
+    .argument('<name>', 'session name')
+    .action(run(async (name: string) => (await import('./edit.js')).edit(name)));
+
+  cli
+    .command('show')
+    .description("print a session's manual (its leading doc comment), or list the sessions")
+    .argument('[name]', 'session name')
+    .action(run(async (name: string | undefined) => (await import('./show.js')).show(name)));
+
+  cli
+    .command('log')
+    .description('print concert.log (only the lines of session NAME if given)')
+    .argument('[name]', 'session name')
+    .option('-f, --follow', 'keep printing lines as they are appended (Ctrl-C to stop)')
+    .action(run(async (name: string | undefined, o: { follow?: boolean }) => (await import('./log.js')).log(name, o)));
+
+  cli
+    .command('mv')
+    .description('rename a session')
+    .argument('<source>', 'session name')
+    .argument('<target>', 'new name')
+    .action(run(async (a: string, b: string) => (await import('./mv.js')).mv(a, b)));
+
+  cli
+    .command('cp')
+    .description('copy a session')
+    .argument('<source>', 'session name')
+    .argument('<target>', 'name of the copy')
+    .action(run(async (a: string, b: string) => (await import('./cp.js')).cp(a, b)));
+
+  cli
+    .command('rm')
+    .description('remove sessions')
+    .argument('<names...>', 'session names')
+    .action(run(async (names: string[]) => (await import('./rm.js')).rm(names)));
+
+  cli
+    .command('import')
+    .description('import a session file (.ts) or a zip made by `concert export`, from a path or an http(s) URL')
+    .argument('<source>', 'path or URL')
+    .option('-f, --force', 'overwrite existing sessions')
+    .action(run(async (source: string, o: { force?: boolean }) => (await import('./import.js')).importSession(source, o)));
+
+  cli
+    .command('export')
+    .description('write sessions into a zip file')
+    .argument('<names...>', 'session names')
+    .option('-o, --out <file>', 'zip file to write (default NAME.zip, or sessions.zip for several)')
+    .action(run(async (names: string[], o: { out?: string }) => (await import('./export.js')).exportSessions(names, o)));
+
+  cli
+    .command('start')
+    .description('start a session (the shipped `demo` works on a fresh install); without NAME, an empty session')
+    .argument('[name]', 'session name')
+    .option('--filename <file>', 'run this session file instead of one from the store')
+    .option('--non-interactive', 'run the session to completion and exit with its status')
+    .addOption(new Option('--logto <where>', 'where log lines go').choices(['stderr', 'file']).default('file'))
+    .option('--logfile <file>', 'log file (default concert.log in the session directory)')
+    .addOption(new Option('--loglevel <level>', 'lowest level logged').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .option('--no-progress', 'do not show progress bars')
+    .action(
+      run(async (name: string | undefined, o: StartCliOptions) => (await import('./start.js')).start(name, o)),
+    );
+  return cli;
+}
+
+/** The options of `concert start` as commander parses them. */
+export interface StartCliOptions {
+  filename?: string;
+  nonInteractive?: boolean;
+  logto: 'stderr' | 'file';
+  logfile?: string;
+  loglevel: 'debug' | 'info' | 'warn' | 'error';
+  progress: boolean;
+}
+
+/** Runs the `concert` command with `argv` (without `node` and the script). */
+export async function main(argv: string[]): Promise<void> {
+  await program().parseAsync(argv, { from: 'user' });
+}

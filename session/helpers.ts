@@ -1,0 +1,163 @@
+/**
+ * Helpers available at the session prompt: `ddoc()`, `await dstate()`, `pdoc()`, `abort()`,
+ * `checkEmergencyStop(fn, {interval})`.
+ * @module
+ */
+import { abortAll, emergencyStopAll, Logger, Quantity, registeredDevices, type Device } from '../core/index.js';
+
+const log = new Logger('session');
+
+function table(rows: string[][], indent = '  '): string {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) => indent + r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd()).join('\n');
+}
+
+function write(text: string, out: NodeJS.WritableStream = process.stdout): void {
+  out.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** The table `ddoc()` prints: every device with its parameters, units and help. */
+export function deviceDocs(devices: readonly Device[] = registeredDevices()): string {
+  if (devices.length === 0) return '(no devices)';
+  return devices
+    .map((d) => {
+      const rows = d.parameters().map((p) => [
+        p.name,
+        p instanceof Quantity ? p.unit : '',
+        [p.readable ? 'r' : '-', p.writable ? 'w' : '-'].join(''),
+        p.help,
+      ]);
+      return `${d.name} (${d.kind})\n${rows.length ? table(rows) : '  (no parameters)'}`;
+    })
+    .join('\n\n');
+}
+
+/** Prints a table of every device, its parameters (unit, read/write access) and their help. */
+export function ddoc(): void {
+  write(deviceDocs());
+}
+
+/** The text `dstate()` prints: every device's state and parameter values. */
+export async function deviceStates(devices: readonly Device[] = registeredDevices()): Promise<string> {
+  if (devices.length === 0) return '(no devices)';
+  const parts = await Promise.all(
+    devices.map(async (d) => {
+      const snap = await d.snapshot();
+      const rows = Object.entries(snap).map(([name, s]) => {
+        const value = s.error ? `(error: ${s.error})` : s.value === undefined ? '(write-only)' : String(s.value);
+        const extra = [s.target !== undefined && s.target !== s.value ? `target ${String(s.target)}` : '', s.locked ? 'locked' : '']
+          .filter(Boolean)
+          .join(', ');
+        return [name, value, extra];
+      });
+      return `${d.name} (${d.kind})\n${table(rows)}`;
+    }),
+  );
+  return parts.join('\n\n');
+}
+
+/** Prints every device's state and parameter values (`await dstate()`). */
+export async function dstate(): Promise<void> {
+  write(await deviceStates());
+}
+
+/** A function exported by the session, with its doc comment. */
+export interface SessionFunction {
+  name: string;
+  signature: string;
+  doc: string;
+}
+
+/** The functions a session source exports, with the first paragraph of their doc comments. */
+export function sessionFunctions(source: string, exports: Record<string, unknown>): SessionFunction[] {
+  const found: SessionFunction[] = [];
+  for (const [name, value] of Object.entries(exports)) {
+    if (typeof value !== 'function' || /^[A-Z]/.test(name)) continue;
+    const re = new RegExp(`(?:/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\s*)?export\\s+(?:async\\s+)?function\\*?\\s+${name}\\s*(\\([^)]*\\))`);
+    const m = re.exec(source);
+    const doc = (m?.[1] ?? '')
+      .split('\n')
+      .map((l) => l.replace(/^\s*\* ?/, '').trim())
+      .join(' ')
+      .trim()
+      .split(/(?<=\.)\s|@/)[0]!
+      .trim();
+    found.push({ name, signature: m?.[2]?.replace(/\s+/g, ' ') ?? `(${'…'.repeat(Math.min(1, value.length))})`, doc });
+  }
+  return found.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Makes `pdoc()` for a session: prints the session's functions and what they do. */
+export function makePdoc(source: string, exports: Record<string, unknown>): () => void {
+  return () => {
+    const fns = sessionFunctions(source, exports);
+    write(fns.length ? table(fns.map((f) => [`${f.name}${f.signature}`, f.doc]), '') : '(the session exports no functions)');
+  };
+}
+
+/** Cancels everything running (moves, acquisitions, experiments). Returns how many operations were aborted. */
+export function abort(): number {
+  const n = abortAll();
+  log.warn(`abort(): aborted ${n} operation(s)`);
+  return n;
+}
+
+/** Options of {@link checkEmergencyStop}. */
+export interface EmergencyStopOptions {
+  /** Poll period in milliseconds (default 100). */
+  interval?: number;
+  /** Called after tripping (default: print a line to stderr). */
+  onTrip?: (stopped: number) => void;
+}
+
+/** A running emergency-stop watch. */
+export interface EmergencyStopWatch {
+  /** Stops watching. */
+  stop(): void;
+  /** How many times the condition tripped. */
+  readonly trips: number;
+}
+
+/**
+ * Polls `check` every `interval` ms; when it returns true, aborts everything running and calls
+ * `emergencyStop()` on every device (motors stop, shutters close). It trips again only after
+ * `check` has returned false in between.
+ * @example
+ * ```ts
+ * const watch = checkEmergencyStop(async () => (await door.getState()) === 'open', { interval: 200 });
+ * ```
+ */
+export function checkEmergencyStop(check: () => boolean | Promise<boolean>, options: EmergencyStopOptions = {}): EmergencyStopWatch {
+  const interval = options.interval ?? 100;
+  let tripped = false;
+  let busy = false;
+  let trips = 0;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const now = Boolean(await check());
+      if (now && !tripped) {
+        trips++;
+        const n = abortAll();
+        const failures = await emergencyStopAll();
+        for (const f of failures) log.error(`emergency stop of ${f.device.name} failed`, f.error);
+        log.error(`emergency stop: condition tripped, aborted ${n} operation(s)`);
+        (options.onTrip ?? ((k) => process.stderr.write(`\nEmergency stop: aborted ${k} operation(s) and stopped every device\n`)))(n);
+      }
+      tripped = now;
+    } catch (error) {
+      log.error('emergency stop check failed', error);
+    } finally {
+      busy = false;
+    }
+  }, interval);
+  timer.unref();
+  return {
+    stop: () => clearInterval(timer),
+    get trips() {
+      return trips;
+    },
+  };
+}
