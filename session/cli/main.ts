@@ -110,6 +110,31 @@ export function program(): Command {
     .action(
       run(async (name: string | undefined, o: StartCliOptions) => (await import('./start.js')).start(name, o)),
     );
+
+  cli
+    .command('serve')
+    .description('run a server (writer, live, benchmarker, camera) until SIGTERM; without KIND, list them')
+    .argument('[kind]', 'server kind')
+    .option('--bind <address>', 'address to bind the control endpoint to', '127.0.0.1')
+    .option('--port <port>', 'control port (default: a free one, printed)')
+    .option('--root <dir>', 'writer: root directory of the walker (default: the working directory)')
+    .option('--curve-keys <dir>', 'encrypt and authenticate with the CURVE keys in DIR (created if missing)')
+    .option('--width <px>', 'camera: sensor width of the dummy camera')
+    .option('--height <px>', 'camera: sensor height of the dummy camera')
+    .option('--frame-rate <hz>', 'camera: frame rate')
+    .option('--files <pattern>', 'camera: replay these TIFF files (directory, glob or file) instead of a dummy camera')
+    .option('--no-simulate', 'camera: send the background without noise (fast)')
+    .addOption(new Option('--loglevel <level>', 'lowest level logged to stderr').choices(['debug', 'info', 'warn', 'error']))
+    .action(run(async (kind: string | undefined, o: Record<string, string | undefined>) => (await import('./serve.js')).serve(kind, o)));
+
+  cli
+    .command('broadcast')
+    .description('forward one incoming stream to several destinations, each lossless (push) or latest-wins (pub)')
+    .requiredOption('--from <endpoint>', 'the sender to connect to, e.g. tcp://127.0.0.1:8992')
+    .option('--to <destination>', 'push:ENDPOINT or pub:ENDPOINT to bind (repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .addOption(new Option('--input <mode>', 'how to read the incoming stream').choices(['pull', 'sub']))
+    .option('--curve-keys <dir>', 'encrypt and authenticate with the CURVE keys in DIR')
+    .action(run(async (o: { from?: string; to?: string[]; input?: string; curveKeys?: string }) => (await import('./broadcast.js')).broadcast(o)));
   return cli;
 }
 

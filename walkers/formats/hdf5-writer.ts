@@ -2,9 +2,9 @@
  * An HDF5 writer of NeXus NXtomo files (h5wasm: HDF5 compiled to WebAssembly).
  * @module
  */
-import { lstat, rm } from 'node:fs/promises';
+import { lstat, open, rm } from 'node:fs/promises';
 import type { Dataset, File as H5File, Group } from 'h5wasm';
-import type { DType, Frame } from '../../core/frame.js';
+import type { DType, Frame, PixelArray } from '../../core/frame.js';
 import { StorageError, storageError } from './errors.js';
 
 /** NXtomo image keys: what a frame shows. */
@@ -33,16 +33,40 @@ const H5_DTYPE: Readonly<Record<DType, string>> = {
   uint8: '<B', int8: '<b', uint16: '<H', int16: '<h', uint32: '<I', int32: '<i', float32: '<f', float64: '<d',
 };
 
-type H5Module = typeof import('h5wasm');
-let h5wasm: Promise<H5Module> | undefined;
+type H5Api = typeof import('h5wasm');
+/** The wasm module: its functions return HDF5's status codes, which the high-level API drops. */
+type H5Module = Awaited<H5Api['ready']>;
+let h5wasm: Promise<{ api: H5Api; low: H5Module }> | undefined;
 
 /** Loads h5wasm once per process. */
-async function loadH5wasm(): Promise<H5Module> {
+async function loadH5wasm(): Promise<{ api: H5Api; low: H5Module }> {
   h5wasm ??= import('h5wasm/node').then(async (module) => {
-    await module.ready;
-    return module as unknown as H5Module;
+    const low = await module.ready;
+    return { api: module as unknown as H5Api, low };
   });
   return h5wasm;
+}
+
+/** Throws when an HDF5 call reports failure (h5wasm prints HDF5's diagnostics to stderr). */
+function check(status: number | bigint, what: string): void {
+  if (status < 0) throw new Error(`HDF5 failed to ${what} (status ${status}; see the HDF5-DIAG output)`);
+}
+
+/** Grows `dataset` to `n + 1` entries along its first axis and writes `data` as entry `n`, checking every status. */
+function append(low: H5Module, dataset: Dataset, n: number, inner: readonly number[], data: PixelArray): void {
+  check(low.resize_dataset(dataset.file_id, dataset.path, [n + 1, ...inner].map(BigInt)), `resize ${dataset.path}`);
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const pointer = low._malloc(bytes.byteLength);
+  if (pointer === 0) throw new Error(`out of WebAssembly memory for ${bytes.byteLength} bytes`);
+  try {
+    low.HEAPU8.set(bytes, pointer);
+    const count = [1n, ...inner.map(BigInt)];
+    const offset = [BigInt(n), ...inner.map(() => 0n)];
+    const strides = count.map(() => 1n);
+    check(low.set_dataset_data(dataset.file_id, dataset.path, count, offset, strides, BigInt(pointer)), `write ${dataset.path}`);
+  } finally {
+    low._free(pointer);
+  }
 }
 
 interface Detector {
@@ -81,6 +105,7 @@ export class Hdf5Writer {
   /** The file written. */
   readonly path: string;
   #file: H5File;
+  #low: H5Module;
   #entry: Group;
   #detector: Detector | undefined;
   #frames = 0;
@@ -88,9 +113,10 @@ export class Hdf5Writer {
   #state: 'open' | 'closed' | 'failed' = 'open';
   #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(path: string, file: H5File, flushEvery: number) {
+  private constructor(path: string, file: H5File, low: H5Module, flushEvery: number) {
     this.path = path;
     this.#file = file;
+    this.#low = low;
     this.#flushEvery = flushEvery;
     const entry = file.create_group('entry');
     entry.create_attribute('NX_class', 'NXentry');
@@ -105,7 +131,7 @@ export class Hdf5Writer {
     data.create_soft_link('/entry/instrument/detector/data', 'data');
     data.create_soft_link('/entry/instrument/detector/image_key', 'image_key');
     data.create_soft_link('/entry/sample/rotation_angle', 'rotation_angle');
-    file.flush();
+    check(low.flush(file.file_id), 'flush');
     this.#entry = entry;
   }
 
@@ -119,11 +145,18 @@ export class Hdf5Writer {
       throw new StorageError(`cannot write ${path}: flushEvery must be a positive integer, got ${flushEvery}`, { path });
     if (!options.overwrite && (await lstat(path).then(() => true, () => false)))
       throw new StorageError(`cannot write ${path}: the file already exists`, { path });
-    const h5 = await loadH5wasm();
+    try {
+      // Create the file with Node first: HDF5 reports a failed create only on stderr.
+      await (await open(path, 'w')).close();
+    } catch (error) {
+      throw storageError('create', path, error);
+    }
+    const { api, low } = await loadH5wasm();
     let file: H5File | undefined;
     try {
-      file = new h5.File(path, 'w');
-      return new Hdf5Writer(path, file, flushEvery);
+      file = new api.File(path, 'w');
+      check(file.file_id, 'create the file');
+      return new Hdf5Writer(path, file, low, flushEvery);
     } catch (error) {
       try {
         file?.close();
@@ -164,9 +197,9 @@ export class Hdf5Writer {
       if (!failed) {
         this.#entry.delete_attribute('complete');
         this.#entry.create_attribute('complete', 1);
-        this.#file.flush();
+        check(this.#low.flush(this.#file.file_id), 'flush');
       }
-      this.#file.close();
+      check(this.#file.close(), 'close the file');
     } catch (error) {
       throw storageError('close', this.path, error);
     }
@@ -202,18 +235,13 @@ export class Hdf5Writer {
       );
     try {
       const n = this.#frames;
-      if (detector === undefined) {
-        this.#detector = this.#createDatasets(frame, imageKey, angle);
-      } else {
-        detector.data.resize([n + 1, height, width]);
-        detector.data.write_slice([[n, n + 1], [], []], frame.data);
-        detector.imageKey.resize([n + 1]);
-        detector.imageKey.write_slice([[n, n + 1]], new Int32Array([imageKey]));
-        detector.angle.resize([n + 1]);
-        detector.angle.write_slice([[n, n + 1]], new Float64Array([angle]));
-      }
+      this.#detector ??= this.#createDatasets(frame);
+      const { data, imageKey: keys, angle: angles } = this.#detector;
+      append(this.#low, data, n, [height, width], frame.data);
+      append(this.#low, keys, n, [], new Int32Array([imageKey]));
+      append(this.#low, angles, n, [], new Float64Array([angle]));
       this.#frames = n + 1;
-      if (this.#frames % this.#flushEvery === 0) this.#file.flush();
+      if (this.#frames % this.#flushEvery === 0) check(this.#low.flush(this.#file.file_id), 'flush');
     } catch (error) {
       this.#state = 'failed';
       throw storageError('write', this.path, error);
@@ -232,24 +260,19 @@ export class Hdf5Writer {
     return key;
   }
 
-  #createDatasets(frame: Frame, imageKey: ImageKey, angle: number): Detector {
+  /** Creates the three extendable datasets, empty: every frame then goes through the same checked `append`. */
+  #createDatasets(frame: Frame): Detector {
     const [height, width] = frame.shape;
     const detector = this.#file.get('entry/instrument/detector') as Group;
     const sample = this.#file.get('entry/sample') as Group;
-    const data = detector.create_dataset({
-      name: 'data',
-      data: frame.data,
-      shape: [1, height, width],
-      maxshape: [null, height, width],
-      chunks: [1, height, width],
-      dtype: H5_DTYPE[frame.dtype],
-    });
-    const keys = detector.create_dataset({
-      name: 'image_key', data: new Int32Array([imageKey]), shape: [1], maxshape: [null], chunks: [4096], dtype: '<i',
-    });
-    const angles = sample.create_dataset({
-      name: 'rotation_angle', data: new Float64Array([angle]), shape: [1], maxshape: [null], chunks: [4096], dtype: '<d',
-    });
+    const empty = (name: string, group: Group, dtype: string, inner: number[], chunk: number[]) => {
+      const dataset = group.create_dataset({ name, data: new Uint8Array(0), shape: [0, ...inner], maxshape: [null, ...inner], chunks: chunk, dtype });
+      if (dataset.shape?.[0] !== 0) throw new Error(`HDF5 failed to create ${group.path}/${name}`);
+      return dataset;
+    };
+    const data = empty('data', detector, H5_DTYPE[frame.dtype], [height, width], [1, height, width]);
+    const keys = empty('image_key', detector, '<i', [], [4096]);
+    const angles = empty('rotation_angle', sample, '<d', [], [4096]);
     angles.create_attribute('units', 'degree');
     return { data, imageKey: keys, angle: angles, shape: [height, width], dtype: frame.dtype };
   }

@@ -158,17 +158,26 @@ export class MultiFileWriter {
         if (size > bytesPerFile || (!current.isBigTiff && size > CLASSIC_LIMIT)) await this.#finishFile();
       }
       if (this.#current === undefined) {
-        this.#current = await TiffWriter.open(this.nextPath, {
+        const path = this.nextPath;
+        const options = {
           bigTiff: this.#options.bigTiff,
           expectedBytes: bytesPerFile,
           overwrite: this.#options.overwrite,
           sync: this.#options.sync,
-        });
+        };
+        if (bytesPerFile === 0) {
+          const written = await TiffWriter.writeFile(path, frame, options);
+          this.#index += 1;
+          this.#frames += 1;
+          this.#files.push(written.path);
+          this.#bytes += written.bytesWritten;
+          return;
+        }
+        this.#current = await TiffWriter.open(path, options);
         this.#index += 1;
       }
       await this.#current.write(frame);
       this.#frames += 1;
-      if (bytesPerFile === 0) await this.#finishFile();
     } catch (error) {
       this.#state = 'failed';
       await this.#current?.close().catch(() => undefined);

@@ -50,8 +50,10 @@ interface PageBlock {
  *
  * Crash safety: the file is written as `<path>.partial` and renamed to `path` by
  * {@link TiffWriter.close}, so a file that was never closed (crash, failure, cancellation without
- * close) never appears under its final name. The `.partial` file itself is a valid TIFF of the
- * pages written so far.
+ * close) never appears under its final name. Each page is one `writev` (IFD and pixels) whose
+ * IFD already points to where the next page will go; `close()` ends the chain. So in a
+ * `.partial` file the IFD chain runs past the end of the file: TIFF readers see it as
+ * truncated (libtiff and tifffile still read the pages before the cut).
  *
  * Pixels are written in the host byte order, declared little-endian: big-endian hosts are not
  * supported. Dtypes: uint8, int8, uint16, int16, uint32, int32 (SampleFormat 1/2), float32 and
@@ -74,6 +76,8 @@ export class TiffWriter {
   #bigTiff: boolean | undefined;
   #end = 0;
   #nextField = -1;
+  /** The last page written ends the IFD chain (see {@link TiffWriter.writeFile}). */
+  #chainEnded = false;
   #pages = 0;
   #state: 'open' | 'closed' | 'failed' = 'open';
   #queue: Promise<unknown> = Promise.resolve();
@@ -108,6 +112,25 @@ export class TiffWriter {
     return new TiffWriter(path, handle, options);
   }
 
+  /**
+   * Writes `frame` as a single-page file: the same as open, write, close, with one write call
+   * fewer (the page's IFD ends the chain at once). Returns the closed writer (for its `path` and
+   * `bytesWritten`).
+   * @throws StorageError as {@link TiffWriter.open}, {@link TiffWriter.write} and {@link TiffWriter.close} do;
+   * on failure the `.partial` file is deleted.
+   */
+  static async writeFile(path: string, frame: Frame, options: TiffWriterOptions = {}): Promise<TiffWriter> {
+    const writer = await TiffWriter.open(path, options);
+    try {
+      await writer.#write(frame, true);
+      await writer.close();
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+    return writer;
+  }
+
   /** Pages written so far. */
   get pageCount(): number {
     return this.#pages;
@@ -125,7 +148,7 @@ export class TiffWriter {
 
   /** The size in bytes the file would have after writing `frame` (used to split datasets across files). */
   sizeWith(frame: Frame): number {
-    return this.#encode(frame, this.#bigTiff ?? this.#decideBigTiff(frame)).end;
+    return this.#encode(frame, this.#bigTiff ?? this.#decideBigTiff(frame), true).end;
   }
 
   /**
@@ -153,7 +176,11 @@ export class TiffWriter {
     const failed = this.#state === 'failed';
     this.#state = 'closed';
     try {
-      if (this.#options.sync && !failed && this.#pages > 0) await this.#handle.sync();
+      if (!failed && this.#pages > 0 && !this.#chainEnded) {
+        // The last IFD points where a next page would go: end the chain there.
+        await writeAll(this.#handle, [Buffer.alloc(this.#bigTiff ? 8 : 4)], this.#nextField);
+        if (this.#options.sync) await this.#handle.sync();
+      }
       await this.#handle.close();
     } catch (error) {
       throw storageError('close', this.partialPath, error);
@@ -177,7 +204,7 @@ export class TiffWriter {
     await rm(this.partialPath, { force: true }).catch(() => undefined);
   }
 
-  async #write(frame: Frame): Promise<void> {
+  async #write(frame: Frame, last = false): Promise<void> {
     if (this.#state !== 'open')
       throw new StorageError(`cannot write ${this.partialPath}: the writer is ${this.#state}`, { path: this.partialPath });
     const [height, width] = frame.shape;
@@ -188,22 +215,17 @@ export class TiffWriter {
         { path: this.partialPath },
       );
     const bigTiff = this.#bigTiff ?? this.#decideBigTiff(frame);
-    const page = this.#encode(frame, bigTiff);
-    if (!bigTiff && page.end > CLASSIC_LIMIT)
+    const { end } = this.#encode(frame, bigTiff, true);
+    if (!bigTiff && end > CLASSIC_LIMIT)
       throw new StorageError(
         `cannot write ${this.partialPath}: page ${this.#pages} would make the classic TIFF larger than 4 GiB ` +
-          `(${page.end} bytes); close it and continue in a new file, or open it with bigTiff: true`,
+          `(${end} bytes); close it and continue in a new file, or open it with bigTiff: true`,
         { path: this.partialPath },
       );
+    const page = this.#encode(frame, bigTiff, false, last);
     const start = this.#end;
     try {
       await writeAll(this.#handle, [page.head, frameBytes(frame)], start);
-      if (this.#nextField >= 0) {
-        const pointer = Buffer.alloc(bigTiff ? 8 : 4);
-        if (bigTiff) pointer.writeBigUInt64LE(BigInt(start + headerSize(bigTiff, start)), 0);
-        else pointer.writeUInt32LE(start + headerSize(bigTiff, start), 0);
-        await writeAll(this.#handle, [pointer], this.#nextField);
-      }
     } catch (error) {
       this.#state = 'failed';
       throw storageError('write', this.partialPath, error);
@@ -211,12 +233,13 @@ export class TiffWriter {
     this.#bigTiff = bigTiff;
     this.#end = page.end;
     this.#nextField = page.nextField;
+    this.#chainEnded = last;
     this.#pages += 1;
   }
 
   #decideBigTiff(frame: Frame): boolean {
     if ((this.#options.expectedBytes ?? 0) >= CLASSIC_LIMIT) return true;
-    return this.#encode(frame, false).end > CLASSIC_LIMIT;
+    return this.#encode(frame, false, true).end > CLASSIC_LIMIT;
   }
 
   #description(frame: Frame): Buffer {
@@ -235,14 +258,15 @@ export class TiffWriter {
     return this.#lastJson.json;
   }
 
-  #encode(frame: Frame, bigTiff: boolean): PageBlock {
+  /** Lays out the page that `frame` would append; with `sizeOnly`, `head` is left empty. */
+  #encode(frame: Frame, bigTiff: boolean, sizeOnly = false, last = false): PageBlock {
     const [height, width] = frame.shape;
     const [bits, format] = tiffLayout(frame.dtype);
     const rowBytes = width * itemSize(frame.dtype);
     const rps = Math.min(this.#options.rowsPerStrip ?? height, height);
     const strips = Math.ceil(height / rps);
     const offsetType = bigTiff ? FieldType.LONG8 : FieldType.LONG;
-    const stripOffsets: number[] = [];
+    const stripOffsets = new Array<number>(strips).fill(0);
     const stripCounts: number[] = [];
     for (let s = 0; s < strips; s++) stripCounts.push(Math.min(rps, height - s * rps) * rowBytes);
     const entries: Entry[] = [
@@ -276,9 +300,12 @@ export class TiffWriter {
     });
     const pixels = align(cursor, 16);
     for (let s = 0, at = pixels; s < strips; s++) {
-      stripOffsets.push(at);
+      stripOffsets[s] = at;
       at += stripCounts[s]!;
     }
+    const nextField = ifd + countSize + entries.length * entrySize;
+    const end = pixels + height * rowBytes;
+    if (sizeOnly) return { head: Buffer.alloc(0), nextField, end };
     const head = Buffer.alloc(pixels - start);
     const put = (at: number) => at - start;
     if (start === 0) {
@@ -310,7 +337,12 @@ export class TiffWriter {
       putValues(head, where >= 0 ? put(where) : field, type, values);
       at += entrySize;
     });
-    return { head, nextField: ifd + countSize + entries.length * entrySize, end: pixels + height * rowBytes };
+    // Each IFD points to where the next page's IFD will start; close() zeroes the last pointer,
+    // so one write per page suffices (no patching of the previous IFD).
+    const next = last ? 0 : align(end, 8);
+    if (bigTiff) head.writeBigUInt64LE(BigInt(next), nextField - start);
+    else if (next < CLASSIC_LIMIT) head.writeUInt32LE(next, nextField - start);
+    return { head, nextField, end };
   }
 }
 
