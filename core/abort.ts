@@ -5,6 +5,7 @@
  * @module
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 import { abortError } from './errors.js';
 
 const scope = new AsyncLocalStorage<AbortSignal>();
@@ -12,6 +13,9 @@ const running = new Set<AbortController>();
 
 /** Runs `fn` with `signal` as the ambient abort signal of every operation it starts. */
 export function withAbortScope<T>(signal: AbortSignal, fn: () => T): T {
+  // Every operation started in the scope listens to it (a device snapshot reads dozens of
+  // parameters at once): that is not a leak.
+  setMaxListeners(0, signal);
   return scope.run(signal, fn);
 }
 
@@ -32,6 +36,7 @@ export interface Operation {
  */
 export function startOperation(signal?: AbortSignal): Operation {
   const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
   // An ambient scope that is already aborted does not stop new operations: they are the cleanup
   // (finally blocks restoring positions, closing shutters) of the operations it interrupted.
   const ambient = ambientSignal();

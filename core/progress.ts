@@ -1,35 +1,70 @@
 /**
- * Progress of long operations (experiment runs, multi-frame acquisitions). Libraries report
- * through {@link progress}; the session installs a renderer (a terminal bar) or none.
+ * Progress of long operations (experiment runs, multi-frame acquisitions). Library code calls
+ * {@link progress}; nothing is drawn unless a session installed a renderer (the REPL does on a
+ * terminal, unless started with `--no-progress`; see `session/progress.ts`).
  * @module
  */
 
-/** One long operation's progress. */
-export interface ProgressTask {
-  /** Adds `n` (default 1) to the work done. */
+/** A running progress report. */
+export interface Progress {
+  /** Counts `n` (default 1) more items as done. */
   tick(n?: number): void;
-  /** Sets the total when it becomes known. */
-  setTotal(total: number | undefined): void;
-  /** Ends the task (removes its bar). */
+  /** Ends the report (clears the bar). Safe to call twice. */
   done(): void;
 }
 
-/** Draws progress; the session's terminal bar implements it. */
-export interface ProgressRenderer {
-  start(label: string, total: number | undefined): ProgressTask;
+/** What a renderer draws. */
+export interface ProgressState {
+  readonly label: string;
+  /** Items in all (0: unknown). */
+  readonly total: number;
+  readonly done: number;
+  /** Milliseconds since the report started. */
+  readonly elapsedMs: number;
 }
 
-const silent: ProgressTask = { tick() {}, setTotal() {}, done() {} };
+/** Draws progress: called on every change (the renderer throttles). */
+export interface ProgressRenderer {
+  update(state: ProgressState): void;
+  end(state: ProgressState): void;
+}
+
 let renderer: ProgressRenderer | undefined;
 
-/** Installs (or removes, with undefined) the progress renderer. Returns the previous one. */
+/** Installs (or removes, with undefined) the renderer. Returns the previous one. */
 export function setProgressRenderer(next: ProgressRenderer | undefined): ProgressRenderer | undefined {
   const previous = renderer;
   renderer = next;
   return previous;
 }
 
-/** Starts reporting the progress of `label` (`total` units of work, if known). */
-export function progress(label: string, total?: number): ProgressTask {
-  return renderer ? renderer.start(label, total) : silent;
+const noop: Progress = { tick() {}, done() {} };
+
+/**
+ * Starts a progress report of `total` items (0 or undefined: unknown).
+ * @example
+ * ```ts
+ * const bar = progress('radios', 1000);
+ * try { for await (const frame of frames) { …; bar.tick(); } } finally { bar.done(); }
+ * ```
+ */
+export function progress(label: string, total = 0): Progress {
+  const r = renderer;
+  if (!r) return noop;
+  const start = performance.now();
+  let count = 0;
+  let ended = false;
+  const state = (): ProgressState => ({ label, total, done: count, elapsedMs: performance.now() - start });
+  return {
+    tick(n = 1) {
+      if (ended) return;
+      count += n;
+      r.update(state());
+    },
+    done() {
+      if (ended) return;
+      ended = true;
+      r.end(state());
+    },
+  };
 }

@@ -24,6 +24,8 @@ export interface DatasetWriter {
 export interface DatasetOptions {
   /** NXtomo image key for HDF5 output; default from the dataset name (darks, flats) or frame metadata. */
   imageKey?: 'projection' | 'flat' | 'dark';
+  /** File names of this dataset (default: the walker's `dsetname`), e.g. `slice_{:04}.tif`; TIFF always, one file per frame. */
+  pattern?: string;
 }
 
 /** Where data goes. */

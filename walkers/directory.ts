@@ -116,18 +116,18 @@ export class DirectoryWalker extends Walker {
   }
 
   async writer(name: string, options: DatasetOptions = {}): Promise<DatasetWriter> {
-    if (this.#options.format === 'hdf5') return this.#hdf5Writer(name, options);
+    if (this.#options.format === 'hdf5' && !options.pattern) return this.#hdf5Writer(name, options);
     const directory = await this.#inside(name);
     await mkdir(directory, { recursive: true }).catch((error: Error) => {
       throw new StorageError(`cannot create ${directory}: ${error.message}`, { path: directory, cause: error });
     });
-    const pattern = parseNamePattern(this.#options.dsetname);
+    const pattern = parseNamePattern(options.pattern ?? this.#options.dsetname);
     const existing = (await readdir(directory)).filter((f) => pattern.matches(f.replace(/\.partial$/, '')));
     if (existing.length > 0) throw new StorageError(`${directory} is not empty: it already holds ${existing.length} file(s) of the dataset (e.g. ${existing[0]})`, { path: directory });
     const writer = await MultiFileWriter.open(directory, {
-      pattern: this.#options.dsetname,
-      startIndex: this.#options.startIndex,
-      bytesPerFile: this.#options.bytesPerFile,
+      pattern: options.pattern ?? this.#options.dsetname,
+      startIndex: options.pattern ? 0 : this.#options.startIndex,
+      bytesPerFile: options.pattern ? 0 : this.#options.bytesPerFile,
     });
     return {
       write: (frame: Frame) => writer.write(frame),

@@ -6,6 +6,7 @@
 import { abortError, makeFrame, opt, ParameterError, sleep, type Frame, type OptionSpec, type Unit } from '../../core/index.js';
 import * as base from './base.js';
 import { poissonFill } from './noise.js';
+import { phantomRenderer, type PhantomOptions } from './phantom.js';
 
 /** Options of the dummy {@link Camera}. */
 export interface DummyCameraOptions {
@@ -26,6 +27,12 @@ export interface DummyCameraOptions {
    * with the frame index within the recording and the ROI.
    */
   render?: (index: number, roi: base.Roi) => Frame | Promise<Frame>;
+  /**
+   * Phantom mode: frames are projections of the Shepp-Logan phantom at `motor`'s angle (flat
+   * and dark fields follow `shutter` and `flatMotor`), e.g. for a dummy tomography whose online
+   * reconstruction shows something.
+   */
+  phantom?: PhantomOptions;
 }
 
 /** A simulated camera that behaves like a real one. */
@@ -40,6 +47,7 @@ export class Camera extends base.Camera {
     frameRate: opt.quantity('Hz'),
     pixelSize: opt.quantity('um'),
     render: opt.function,
+    phantom: (v) => (typeof v === 'object' && v !== null && 'motor' in v ? undefined : 'must be { motor, shutter?, flatMotor?, flatPosition? }'),
   };
 
   readonly #background: Frame<'uint16'>;
@@ -64,7 +72,7 @@ export class Camera extends base.Camera {
     this.#background = options.background ?? makeFrame(new Uint16Array(width * height).fill(1), [height, width]);
     this.#simulate = options.simulate ?? true;
     this.#pixelSize = options.pixelSize?.toNumber('um') ?? 6.5;
-    this.#render = options.render;
+    this.#render = options.render ?? (options.phantom ? phantomRenderer(options.phantom, width) : undefined);
     if (options.exposureTime) this.#exposure = options.exposureTime.toNumber('s');
     if (options.frameRate) this.#rate = options.frameRate.toNumber('Hz');
     this.#roi = { x0: 0, y0: 0, width, height };

@@ -1,0 +1,51 @@
+/**
+ * Phantom mode of the dummy camera: frames are transmission projections of the Shepp-Logan
+ * phantom at the rotation motor's current angle, with flat field and dark current following the
+ * shutter and the flat motor — so an online reconstruction of a dummy tomography shows the
+ * phantom.
+ * @module
+ */
+import { makeFrame, type Frame, type Unit } from '../../core/index.js';
+import { phantomProjection } from '../../reco/phantom.js';
+import type { Motor } from '../motors/base.js';
+import type { Shutter } from '../shutters/base.js';
+import type { Roi } from './base.js';
+
+/** What drives the phantom. */
+export interface PhantomOptions {
+  /** The rotation motor whose angle the projection is taken at. */
+  motor: Motor;
+  /** Closed shutter → dark frames. */
+  shutter?: Shutter;
+  /** The flat motor and its position out of the sample (where frames are flat fields). */
+  flatMotor?: Motor;
+  flatPosition?: Unit;
+  /** Counts of the open beam (default 4000) and of the dark current (default 100). */
+  beam?: number;
+  dark?: number;
+  /** Attenuation per phantom unit and pixel (default 4 / sensor width). */
+  mu?: number;
+}
+
+/** The `render` function of the dummy camera for a `width`-wide sensor. */
+export function phantomRenderer(options: PhantomOptions, width: number): (index: number, roi: Roi) => Promise<Frame> {
+  const { motor, shutter, flatMotor, flatPosition, beam = 4000, dark = 100, mu = 4 / width } = options;
+  const line = new Float32Array(width);
+  return async (_index, roi) => {
+    const [angle, state, flat] = await Promise.all([
+      motor.position.get(),
+      shutter ? shutter.getState() : 'open',
+      flatMotor && flatPosition ? flatMotor.position.get() : undefined,
+    ]);
+    const open = state === 'open';
+    const inFlat = flat !== undefined && flatPosition !== undefined && Math.abs(flat.toNumber('mm') - flatPosition.toNumber('mm')) < 1e-6;
+    if (open && !inFlat) phantomProjection(angle.toNumber('rad'), { width }, line);
+    const data = new Uint16Array(roi.width * roi.height);
+    for (let c = 0; c < roi.width; c++) {
+      const value = !open ? dark : dark + beam * (inFlat ? 1 : Math.exp(-mu * line[roi.x0 + c]!));
+      data[c] = Math.round(value);
+    }
+    for (let r = 1; r < roi.height; r++) data.copyWithin(r * roi.width, 0, roi.width);
+    return makeFrame(data, [roi.height, roi.width]);
+  };
+}
