@@ -30,6 +30,9 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'transport.ts' },
   { file: 'reco.ts' },
   { file: 'tango.ts' },
+  { file: 'remote.ts', timeoutS: 300 },
+  { file: 'live-view.ts' },
+  { file: 'session.ts' },
 ];
 
 interface Row extends BenchResult {

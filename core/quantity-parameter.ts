@@ -5,7 +5,7 @@
  */
 import { LockError, SoftLimitError, UnitError } from './errors.js';
 import { Parameter, type ParameterOwner, type ParameterSpec, type WaitOptions } from './parameter.js';
-import { format, isQuantity, math, toNumber, type Unit } from './quantity.js';
+import { format, isQuantity, math, quantityIn, toNumber, type Unit } from './quantity.js';
 
 /** How a quantity parameter talks to the device: numbers in `unit`. */
 export interface QuantitySpec extends ParameterSpec<number> {
@@ -38,9 +38,9 @@ export class Quantity extends Parameter<Unit> {
     const { read, write, readTarget, validate } = spec;
     super(owner, name, {
       help: spec.help,
-      read: read && (async (signal) => math.unit(await read(signal), unit).to(unit)),
+      read: read && (async (signal) => quantityIn(await read(signal), unit)),
       write: write && ((value, signal) => write(toNumber(value, unit), signal)),
-      readTarget: readTarget && (async () => math.unit(await readTarget(), unit).to(unit)),
+      readTarget: readTarget && (async () => quantityIn(await readTarget(), unit)),
       validate: validate && ((value) => validate(toNumber(value, unit))),
     });
     this.unit = unit;
@@ -50,7 +50,7 @@ export class Quantity extends Parameter<Unit> {
 
   /** A number in this parameter's unit as a quantity. */
   quantity(value: number): Unit {
-    return math.unit(value, this.unit).to(this.unit);
+    return quantityIn(value, this.unit);
   }
 
   /** Converts `value` to a number in this parameter's unit. @throws UnitError naming both units. */

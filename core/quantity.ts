@@ -52,9 +52,26 @@ export function isQuantity(value: unknown): value is Unit {
   return typeof value === 'object' && value !== null && (value as { isUnit?: unknown }).isUnit === true;
 }
 
+const units = new Map<string, Unit>();
+
+/** The valueless unit called `unit`, parsed once (parsing costs microseconds; hot paths reuse it). */
+export function unitOf(unit: string): Unit {
+  let u = units.get(unit);
+  if (!u) {
+    u = math.unit(unit);
+    units.set(unit, u);
+  }
+  return u;
+}
+
+/** `value` as a quantity in `unit` (kept in that unit when printed). */
+export function quantityIn(value: number, unit: string): Unit {
+  return math.unit(value, unit).to(unitOf(unit));
+}
+
 /** True if `value` can be converted to `unit` (same dimension). */
 export function compatible(value: Unit, unit: string): boolean {
-  return ours(value).equalBase(math.unit(unit));
+  return ours(value).equalBase(unitOf(unit));
 }
 
 /**
@@ -63,9 +80,10 @@ export function compatible(value: Unit, unit: string): boolean {
  */
 export function toNumber(value: Unit, unit: string, what = 'value'): number {
   const v = ours(value);
-  if (!v.equalBase(math.unit(unit)))
+  const target = unitOf(unit);
+  if (!v.equalBase(target))
     throw new UnitError(`${what}: ${format(v)} has the wrong unit; expected a quantity in ${unit}`);
-  const n = v.toNumber(unit);
+  const n = v.toNumber(target as never);
   if (!Number.isFinite(n)) throw new UnitError(`${what}: ${format(v)} is not a finite number`);
   return n;
 }

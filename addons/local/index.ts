@@ -7,4 +7,5 @@ export * from './benchmarker.js';
 export * from './consumer.js';
 export * from './image-writer.js';
 export * from './live-view.js';
+export * from './web-viewer/index.js';
 export * from './phase-grating.js';
