@@ -14,9 +14,7 @@ import {
   ParameterError,
   Parameterizable,
   q,
-  startOperation,
   toNumber,
-  TransitionNotAllowed,
   type OptionCheck,
   type OptionSpec,
   type Quantity,
@@ -24,7 +22,8 @@ import {
 } from '../core/index.js';
 import { Motor } from '../devices/motors/index.js';
 import { Experiment, type ExperimentResult } from './experiment.js';
-import { Gate } from './gate.js';
+import type { Gate } from './gate.js';
+import { RunControl, type RunHandle } from './run-control.js';
 
 /** Director states. */
 export type DirectorState = 'standby' | 'running' | 'paused' | 'cancelled' | 'error';
@@ -51,15 +50,11 @@ export interface DirectorResult {
   names: string[];
 }
 
-/** A director run in progress: await it, or `cancel()`, `pause()` or `resume()` it. */
-export interface DirectorRun extends PromiseLike<DirectorResult> {
-  /** Cancels the experiment run and the preparation in progress; resolves when they cleaned up. */
-  cancel(): Promise<void>;
-  /** Holds the next iteration until `resume()` (the running iteration finishes). */
-  pause(): void;
-  resume(): void;
-  readonly done: Promise<DirectorResult>;
-}
+/**
+ * A director run in progress: await it, or `cancel()` it (the experiment run and the preparation
+ * in progress), `pause()` (holds the next iteration; the running one finishes) or `resume()` it.
+ */
+export type DirectorRun = RunHandle<DirectorResult>;
 
 const count: OptionCheck = (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? undefined : 'must be an integer ≥ 0');
 
@@ -105,7 +100,7 @@ export class Director extends Parameterizable {
   #iterations: number;
   #current = 0;
   #currentName = '';
-  #run: { controller: AbortController; gate: Gate; done: Promise<DirectorResult> } | undefined;
+  readonly #control = new RunControl<DirectorResult>(this.name, this.state);
 
   /**
    * Makes a director for `experiment`.
@@ -126,7 +121,7 @@ export class Director extends Parameterizable {
 
   /** True while a run is in progress. */
   get running(): boolean {
-    return this.#run !== undefined;
+    return this.#control.running;
   }
 
   /** The number of iterations (subclasses compute it, e.g. from a scan grid). */
@@ -160,53 +155,22 @@ export class Director extends Parameterizable {
    * @throws TransitionNotAllowed while running.
    */
   run(options: { signal?: AbortSignal } = {}): DirectorRun {
-    if (this.#run) throw new TransitionNotAllowed(`${this.name}.run() is not allowed while it is running`, this.state.current);
-    const controller = new AbortController();
-    const gate = new Gate();
-    const op = startOperation(options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal);
-    const done = this.#execute(op.signal, gate).finally(() => {
-      op.done();
-      this.#run = undefined;
-    });
-    done.catch(() => undefined);
-    const run = (this.#run = { controller, gate, done });
-    return {
-      then: (onfulfilled, onrejected) => done.then(onfulfilled, onrejected),
-      done,
-      cancel: async () => {
-        controller.abort(abortError(`${this.name} was cancelled`));
-        await done.catch(() => undefined);
-      },
-      pause: () => this.#pause(run.gate),
-      resume: () => this.#resume(run.gate),
-    };
+    return this.#control.start(options.signal, (signal, gate) => this.#execute(signal, gate));
   }
 
   /** Holds the next iteration until {@link resume} (the running one finishes). */
   pause(): void {
-    if (this.#run) this.#pause(this.#run.gate);
+    this.#control.pause();
   }
 
   /** Lets a paused director go on. */
   resume(): void {
-    if (this.#run) this.#resume(this.#run.gate);
+    this.#control.resume();
   }
 
   /** Cancels the current run (if any) and waits for its cleanup. */
-  async cancel(): Promise<void> {
-    if (!this.#run) return;
-    this.#run.controller.abort(abortError(`${this.name} was cancelled`));
-    await this.#run.done.catch(() => undefined);
-  }
-
-  #pause(gate: Gate): void {
-    gate.close();
-    if (this.state.current === 'running') this.state.enter('paused');
-  }
-
-  #resume(gate: Gate): void {
-    gate.open();
-    if (this.state.current === 'paused') this.state.enter('running');
+  cancel(): Promise<void> {
+    return this.#control.cancel();
   }
 
   async #execute(signal: AbortSignal, gate: Gate): Promise<DirectorResult> {

@@ -4,7 +4,6 @@
  * @module
  */
 import {
-  abortError,
   checkOptions,
   formatLogLine,
   isAbortError,
@@ -14,8 +13,6 @@ import {
   registeredDevices,
   setLogSink,
   soft,
-  startOperation,
-  TransitionNotAllowed,
   type Frame,
   type LogSink,
 } from '../core/index.js';
@@ -24,7 +21,8 @@ import { Acquisition, type AcquisitionResult } from './acquisition.js';
 import type { Addon } from '../addons/base.js';
 import { ExperimentError } from './errors.js';
 import { Flag } from './flag.js';
-import { Gate } from './gate.js';
+import type { Gate } from './gate.js';
+import { RunControl, type RunHandle } from './run-control.js';
 
 /** Experiment states. */
 export type ExperimentState = 'standby' | 'running' | 'paused' | 'cancelled' | 'error';
@@ -52,15 +50,12 @@ export interface ExperimentResult {
   durationMs: number;
 }
 
-/** A run in progress: a promise of its result that can also `cancel()`, `pause()` and `resume()`. */
-export interface ExperimentRun extends Promise<ExperimentResult> {
-  /** Stops the run: the producer stops, motors stop, writers close; resolves when cleanup is done. */
-  cancel(): Promise<void>;
-  pause(): void;
-  resume(): void;
-  /** Settles with the run (like awaiting the handle). */
-  readonly done: Promise<ExperimentResult>;
-}
+/**
+ * A run in progress: a promise of its result that can also `cancel()` (the producer stops,
+ * motors stop, writers close; resolves when cleanup is done), `pause()` (between two frames) and
+ * `resume()`.
+ */
+export type ExperimentRun = RunHandle<ExperimentResult>;
 
 /** An experiment: `await Experiment.create([darks, flats, radios], { walker })`. */
 export class Experiment extends Parameterizable {
@@ -79,7 +74,7 @@ export class Experiment extends Parameterizable {
   readonly #addons = new Set<Addon>();
   readonly #hooks: Pick<ExperimentOptions, 'prepare' | 'finish'>;
   #currentName = '';
-  #run: { controller: AbortController; gate: Gate; done: Promise<ExperimentResult> } | undefined;
+  readonly #control: RunControl<ExperimentResult>;
 
   /** Makes an experiment from acquisitions (run in this order). @throws OptionError */
   static async create(acquisitions: Acquisition[], options: ExperimentOptions = {}): Promise<Experiment> {
@@ -96,6 +91,7 @@ export class Experiment extends Parameterizable {
       finish: opt.function,
     }, options);
     super({ name: options.name ?? 'experiment' });
+    this.#control = new RunControl(this.name, this.state);
     if (!Array.isArray(acquisitions)) throw new ExperimentError(`Experiment.create: acquisitions must be an array of Acquisition`);
     for (const a of acquisitions) this.add(a);
     this.walker = options.walker;
@@ -119,7 +115,7 @@ export class Experiment extends Parameterizable {
 
   /** True while a run is in progress. */
   get running(): boolean {
-    return this.#run !== undefined;
+    return this.#control.running;
   }
 
   /** Adds an acquisition at the end; attached addons attach to it too. */
@@ -180,52 +176,22 @@ export class Experiment extends Parameterizable {
    * @throws TransitionNotAllowed if a run is in progress.
    */
   run(options: { signal?: AbortSignal } = {}): ExperimentRun {
-    if (this.#run) throw new TransitionNotAllowed(`${this.name}.run() is not allowed while it is running`, this.state.current);
-    const controller = new AbortController();
-    const gate = new Gate();
-    const op = startOperation(options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal);
-    const done = this.#execute(op.signal, gate).finally(() => {
-      op.done();
-      this.#run = undefined;
-    });
-    done.catch(() => undefined);
-    const run = (this.#run = { controller, gate, done });
-    return Object.assign(done, {
-      done,
-      cancel: async () => {
-        controller.abort(abortError(`${this.name} was cancelled`));
-        await done.catch(() => undefined);
-      },
-      pause: () => this.#pause(run.gate),
-      resume: () => this.#resume(run.gate),
-    });
+    return this.#control.start(options.signal, (signal, gate) => this.#execute(signal, gate));
   }
 
   /** Pauses the current run between two frames. */
   pause(): void {
-    if (this.#run) this.#pause(this.#run.gate);
+    this.#control.pause();
   }
 
   /** Resumes a paused run. */
   resume(): void {
-    if (this.#run) this.#resume(this.#run.gate);
+    this.#control.resume();
   }
 
   /** Cancels the current run (if any) and waits for its cleanup. */
-  async cancel(): Promise<void> {
-    if (!this.#run) return;
-    this.#run.controller.abort(abortError(`${this.name} was cancelled`));
-    await this.#run.done.catch(() => undefined);
-  }
-
-  #pause(gate: Gate): void {
-    gate.close();
-    if (this.state.current === 'running') this.state.enter('paused');
-  }
-
-  #resume(gate: Gate): void {
-    gate.open();
-    if (this.state.current === 'paused') this.state.enter('running');
+  cancel(): Promise<void> {
+    return this.#control.cancel();
   }
 
   async #execute(signal: AbortSignal, gate: Gate): Promise<ExperimentResult> {

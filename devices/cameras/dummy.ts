@@ -3,8 +3,9 @@
  * trigger sources and recording/readout. `import { Camera } from 'concert/devices/cameras/dummy'`.
  * @module
  */
-import { abortError, makeFrame, opt, ParameterError, sleep, type Frame, type OptionSpec, type Unit } from '../../core/index.js';
+import { makeFrame, opt, ParameterError, type Frame, type OptionSpec, type Unit } from '../../core/index.js';
 import * as base from './base.js';
+import { FrameClock } from './timing.js';
 import { poissonFill } from './noise.js';
 import { phantomRenderer, type PhantomOptions } from './phantom.js';
 
@@ -55,15 +56,11 @@ export class Camera extends base.Camera {
   readonly #pixelSize: number;
   readonly #render: DummyCameraOptions['render'];
   #exposure = 1e-3;
-  #rate = 100;
+  readonly #clock = new FrameClock(100, () => this.name);
   #trigger: base.TriggerSource = 'AUTO';
   #roi: base.Roi;
   #cropped: Uint16Array | undefined;
-  #next = 0;
   #index = 0;
-  #triggers = 0;
-  #waiters: Array<() => void> = [];
-  #recording = false;
 
   constructor(options: DummyCameraOptions = {}) {
     super(options);
@@ -74,14 +71,14 @@ export class Camera extends base.Camera {
     this.#pixelSize = options.pixelSize?.toNumber('um') ?? 6.5;
     this.#render = options.render ?? (options.phantom ? phantomRenderer(options.phantom, width) : undefined);
     if (options.exposureTime) this.#exposure = options.exposureTime.toNumber('s');
-    if (options.frameRate) this.#rate = options.frameRate.toNumber('Hz');
+    if (options.frameRate) this.#clock.rate = options.frameRate.toNumber('Hz');
     this.#roi = { x0: 0, y0: 0, width, height };
   }
 
   protected async readExposureTime(): Promise<number> { return this.#exposure; }
   protected async writeExposureTime(s: number): Promise<void> { this.#exposure = s; }
-  protected async readFrameRate(): Promise<number> { return this.#rate; }
-  protected async writeFrameRate(hz: number): Promise<void> { this.#rate = hz; }
+  protected async readFrameRate(): Promise<number> { return this.#clock.rate; }
+  protected async writeFrameRate(hz: number): Promise<void> { this.#clock.rate = hz; }
   protected async readTriggerSource(): Promise<base.TriggerSource> { return this.#trigger; }
   protected async writeTriggerSource(source: base.TriggerSource): Promise<void> { this.#trigger = source; }
   protected async readRoi(): Promise<base.Roi> { return { ...this.#roi }; }
@@ -98,21 +95,16 @@ export class Camera extends base.Camera {
   }
 
   protected async recordHook(start: boolean): Promise<void> {
-    this.#next = performance.now();
     this.#index = 0;
-    this.#triggers = 0;
-    this.#recording = start;
-    if (!start) this.#wakeAll();
+    this.#clock.record(start);
   }
 
   protected async triggerHook(): Promise<void> {
-    this.#triggers++;
-    this.#waiters.shift()?.();
+    this.#clock.trigger();
   }
 
   protected async grabHook(signal: AbortSignal): Promise<Frame> {
-    if (this.#trigger === 'SOFTWARE') await this.#awaitTrigger(signal);
-    else await this.#pace(signal);
+    await this.#clock.wait(signal, this.#trigger === 'SOFTWARE');
     const roi = this.#roi;
     const index = this.#index++;
     if (this.#render) return this.#render(index, roi);
@@ -121,39 +113,6 @@ export class Camera extends base.Camera {
     const data = new Uint16Array(background.length);
     poissonFill(data, background, this.#exposure * 1e5);
     return makeFrame(data, [roi.height, roi.width]);
-  }
-
-  /** Waits until the next frame is due at the frame rate. */
-  async #pace(signal: AbortSignal): Promise<void> {
-    const period = 1000 / this.#rate;
-    const now = performance.now();
-    // A consumer that fell behind gets the next frame now (no burst to catch up on more than 5 ms).
-    if (this.#next < now - Math.max(period, 5)) this.#next = now;
-    const due = this.#next;
-    this.#next = due + period;
-    // Timers have millisecond granularity: closer than that, deliver now and keep the schedule, so
-    // rates above 1 kHz average out right instead of being capped by setTimeout.
-    if (due - now >= 1) await sleep(due - now, signal);
-  }
-
-  async #awaitTrigger(signal: AbortSignal): Promise<void> {
-    while (this.#triggers === 0) {
-      signal.throwIfAborted();
-      if (!this.#recording) throw abortError(`${this.name}: recording stopped while waiting for a trigger`);
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = () => reject(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.#waiters.push(() => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        });
-      });
-    }
-    this.#triggers--;
-  }
-
-  #wakeAll(): void {
-    for (const wake of this.#waiters.splice(0)) wake();
   }
 
   #crop(): Uint16Array {

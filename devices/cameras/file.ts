@@ -8,19 +8,18 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
-  abortError,
   arrayConstructor,
   makeFrame,
   opt,
   OptionError,
   ParameterError,
-  sleep,
   type Frame,
   type OptionSpec,
   type Unit,
 } from '../../core/index.js';
 import { TiffReader } from '../../walkers/formats/index.js';
 import * as base from './base.js';
+import { FrameClock } from './timing.js';
 
 /** Options of {@link FileCamera.create}. */
 export interface FileCameraOptions {
@@ -80,13 +79,9 @@ export class FileCamera extends base.Camera {
   #roi: base.Roi = { x0: 0, y0: 0, width: 0, height: 0 };
   readonly #pixelSize: number;
   #exposure = 1e-3;
-  #rate = 100;
+  readonly #clock = new FrameClock(100, () => this.name);
   #trigger: base.TriggerSource = 'AUTO';
   #index = 0;
-  #next = 0;
-  #triggers = 0;
-  #waiters: Array<() => void> = [];
-  #recording = false;
   #reader: TiffReader | undefined;
 
   constructor(options?: FileCameraOptions) {
@@ -95,7 +90,7 @@ export class FileCamera extends base.Camera {
     this.#pattern = options.pattern;
     this.#pixelSize = options.pixelSize?.toNumber('um') ?? 6.5;
     if (options.exposureTime) this.#exposure = options.exposureTime.toNumber('s');
-    if (options.frameRate) this.#rate = options.frameRate.toNumber('Hz');
+    if (options.frameRate) this.#clock.rate = options.frameRate.toNumber('Hz');
   }
 
   /** The pattern the frames come from. */
@@ -158,8 +153,8 @@ export class FileCamera extends base.Camera {
 
   protected async readExposureTime(): Promise<number> { return this.#exposure; }
   protected async writeExposureTime(s: number): Promise<void> { this.#exposure = s; }
-  protected async readFrameRate(): Promise<number> { return this.#rate; }
-  protected async writeFrameRate(hz: number): Promise<void> { this.#rate = hz; }
+  protected async readFrameRate(): Promise<number> { return this.#clock.rate; }
+  protected async writeFrameRate(hz: number): Promise<void> { this.#clock.rate = hz; }
   protected async readTriggerSource(): Promise<base.TriggerSource> { return this.#trigger; }
   protected async writeTriggerSource(source: base.TriggerSource): Promise<void> { this.#trigger = source; }
   protected async readRoi(): Promise<base.Roi> { return { ...this.#roi }; }
@@ -171,14 +166,9 @@ export class FileCamera extends base.Camera {
   protected override readPixelSize(): [number, number] { return [this.#pixelSize, this.#pixelSize]; }
 
   protected async recordHook(start: boolean): Promise<void> {
-    this.#next = performance.now();
     this.#index = 0;
-    this.#triggers = 0;
-    this.#recording = start;
-    if (!start) {
-      for (const wake of this.#waiters.splice(0)) wake();
-      await this.#closeReader();
-    }
+    this.#clock.record(start);
+    if (!start) await this.#closeReader();
   }
 
   protected override async readoutHook(start: boolean): Promise<void> {
@@ -187,14 +177,12 @@ export class FileCamera extends base.Camera {
   }
 
   protected async triggerHook(): Promise<void> {
-    this.#triggers++;
-    this.#waiters.shift()?.();
+    this.#clock.trigger();
   }
 
   protected async grabHook(signal: AbortSignal): Promise<Frame> {
     if (this.state.current === 'recording') {
-      if (this.#trigger === 'SOFTWARE') await this.#awaitTrigger(signal);
-      else await this.#pace(signal);
+      await this.#clock.wait(signal, this.#trigger === 'SOFTWARE');
     }
     const entry = this.#entries[this.#index++ % this.#entries.length]!;
     if (this.#reader?.path !== entry.path) {
@@ -234,29 +222,4 @@ export class FileCamera extends base.Camera {
     return makeFrame(out, [height, width], extra);
   }
 
-  /** Waits until the next frame is due at the frame rate. */
-  async #pace(signal: AbortSignal): Promise<void> {
-    const period = 1000 / this.#rate;
-    const now = performance.now();
-    if (this.#next < now - Math.max(period, 5)) this.#next = now;
-    const due = this.#next;
-    this.#next = due + period;
-    if (due - now >= 1) await sleep(due - now, signal);
-  }
-
-  async #awaitTrigger(signal: AbortSignal): Promise<void> {
-    while (this.#triggers === 0) {
-      signal.throwIfAborted();
-      if (!this.#recording) throw abortError(`${this.name}: recording stopped while waiting for a trigger`);
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = () => reject(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.#waiters.push(() => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        });
-      });
-    }
-    this.#triggers--;
-  }
 }

@@ -31,6 +31,12 @@ export class Camera extends base.Camera {
   readonly #timeoutMs: number;
   readonly #curve: CurveOptions | undefined;
   #client!: ControlClient;
+  #sent = 0;
+
+  /** Frames this camera's server sent to registered endpoints through `grabSend`, in total. */
+  get sentFrames(): number {
+    return this.#sent;
+  }
 
   constructor(options: RemoteCameraOptions) {
     super(options);
@@ -129,7 +135,10 @@ export class Camera extends base.Camera {
       try {
         for (;;) {
           const status = await this.#call<GrabSendStatus>('grabSend.status');
-          if (status.state === 'done') return status.sent;
+          if (status.state === 'done') {
+            this.#sent += status.sent;
+            return status.sent;
+          }
           if (status.state === 'failed') throw new Error(`${this.name}: grabSend failed on ${this.endpoint}: ${status.error?.message}`);
           if (status.state === 'cancelled') throw new DOMException(`${this.name}: grabSend was cancelled on the server`, 'AbortError');
           await sleep(50, signal);

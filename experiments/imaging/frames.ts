@@ -9,6 +9,7 @@ import {
   type Frame,
   type Unit,
 } from '../../core/index.js';
+import { Acquisition } from '../acquisition.js';
 import type { Camera } from '../../devices/cameras/index.js';
 
 /** NXtomo image keys, as written into frame metadata (`image_key`). */
@@ -50,8 +51,12 @@ export async function* triggeredFrames(
         signal?.throwIfAborted();
         const extra = before ? await before(i, signal) : undefined;
         await camera.trigger();
-        const frame = await camera.grab({ signal });
-        yield extra ? withMetadata(frame, extra) : frame;
+        // A remote camera sends the frame straight to the remote consumers.
+        if (isRemoteCamera(camera)) await camera.grabSend(1, { signal, end: false });
+        else {
+          const frame = await camera.grab({ signal });
+          yield extra ? withMetadata(frame, extra) : frame;
+        }
       }
     } finally {
       if (camera.state.current === 'recording') await camera.stopRecording();
@@ -72,6 +77,17 @@ export async function* autoFrames(
   metadata?: (index: number) => Record<string, unknown>,
 ): AsyncGenerator<Frame> {
   await toStandby(camera);
+  if (isRemoteCamera(camera)) {
+    // The frames go from the camera server straight to the remote consumers.
+    await camera.triggerSource.stash();
+    try {
+      await camera.setTriggerSource('AUTO');
+      await camera.recording(() => camera.grabSend(count, { signal, end: false }));
+    } finally {
+      await camera.triggerSource.restore();
+    }
+    return;
+  }
   let i = 0;
   for await (const frame of camera.stream({ signal, count })) {
     yield metadata ? withMetadata(frame, metadata(i)) : frame;
@@ -128,4 +144,34 @@ export function tomoMaxSpeed(width: Unit | number, frameRate: Unit): Unit {
 /** @internal */
 export function checkCount(what: string, n: unknown): asserts n is number {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new ParameterError(`${what} must be an integer ≥ 0, got ${String(n)}`);
+}
+
+/** A camera in a camera server (`concert/devices/cameras/remote`): frames go to registered endpoints. */
+export type RemoteCameraLike = Camera & {
+  grabSend(count: number, options?: { signal?: AbortSignal; end?: boolean }): Promise<number>;
+  readonly sentFrames: number;
+};
+
+/** True for a remote camera, whose frames go to remote consumers instead of this process. */
+export function isRemoteCamera(camera: Camera): camera is RemoteCameraLike {
+  return typeof (camera as Partial<RemoteCameraLike>).grabSend === 'function';
+}
+
+/**
+ * An acquisition of `take`'s frames; with a remote camera, one whose frames go from the camera
+ * server to remote consumers (then `take` yields nothing, and the end marker follows it).
+ * @internal
+ */
+export function imagingAcquisition(name: string, camera: Camera, take: (signal: AbortSignal) => AsyncGenerator<Frame>, frames: () => number): Acquisition {
+  if (!isRemoteCamera(camera)) return new Acquisition(name, take, { frames });
+  return new Acquisition(name, null, {
+    frames,
+    acquire: async (signal) => {
+      const before = camera.sentFrames;
+      for await (const _ of take(signal));
+      await toStandby(camera);
+      await camera.recording(() => camera.grabSend(0, { signal, end: true }));
+      return camera.sentFrames - before;
+    },
+  });
 }

@@ -14,8 +14,7 @@ import {
   type Unit,
 } from '../../core/index.js';
 import type { Motor } from '../../devices/motors/index.js';
-import { Acquisition } from '../acquisition.js';
-import { IMAGE_KEYS, triggeredFrames } from './frames.js';
+import { IMAGE_KEYS, imagingAcquisition, triggeredFrames } from './frames.js';
 import { imagingOptionChecks, Radiography, required, type RadiographyOptions } from './radiography.js';
 
 const { anyQuantity, motor, count } = imagingOptionChecks;
@@ -88,8 +87,8 @@ export abstract class GratingInterferometryStepping extends Radiography {
       this.quantity('propagationDistance', { unit: 'mm', help: 'distance between sample and analyzer grating', ...soft(options.propagationDistance ? toNumber(options.propagationDistance, 'mm', 'propagationDistance') : Number.NaN) }),
     );
     const steps = () => this.#stepping.numPeriods * this.#stepping.numStepsPerPeriod;
-    this.add(new Acquisition('reference_stepping', (signal) => this.takeStepping(signal, 'flat'), { frames: steps }));
-    this.add(new Acquisition('object_stepping', (signal) => this.takeStepping(signal, 'projection'), { frames: steps }));
+    this.add(imagingAcquisition('reference_stepping', this.camera, (signal) => this.takeStepping(signal, 'flat'), steps));
+    this.add(imagingAcquisition('object_stepping', this.camera, (signal) => this.takeStepping(signal, 'projection'), steps));
   }
 
   protected override motors(): Motor[] {

@@ -19,9 +19,8 @@ import {
 import { Camera } from '../../devices/cameras/index.js';
 import { Motor } from '../../devices/motors/index.js';
 import type { Walker } from '../../walkers/index.js';
-import { Acquisition } from '../acquisition.js';
 import { Experiment } from '../experiment.js';
-import { autoFrames, checkCount, IMAGE_KEYS, toStandby } from './frames.js';
+import { autoFrames, checkCount, IMAGE_KEYS, imagingAcquisition, toStandby } from './frames.js';
 
 const count: OptionCheck = (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? undefined : 'must be an integer ≥ 0');
 const anyQuantity: OptionCheck = (v) => (isQuantity(v) ? undefined : "must be a quantity, e.g. q('1 mm')");
@@ -134,9 +133,9 @@ export abstract class Radiography extends Experiment {
     const unit = this.flatMotor.position.unit;
     this.radioPosition = this.quantitySetting('radioPosition', unit, required(owner, options, 'radioPosition'), 'flat motor position with the sample in the beam');
     this.flatPosition = this.quantitySetting('flatPosition', unit, required(owner, options, 'flatPosition'), 'flat motor position with the sample out of the beam');
-    this.add(new Acquisition('darks', (signal) => this.takeDarks(signal), { frames: () => this.counts.numDarks }));
-    this.add(new Acquisition('flats', (signal) => this.takeFlats(signal), { frames: () => this.counts.numFlats }));
-    this.add(new Acquisition('radios', (signal) => this.takeRadios(signal), { frames: () => this.counts.numProjections }));
+    this.add(imagingAcquisition('darks', this.camera, (signal) => this.takeDarks(signal), () => this.counts.numDarks));
+    this.add(imagingAcquisition('flats', this.camera, (signal) => this.takeFlats(signal), () => this.counts.numFlats));
+    this.add(imagingAcquisition('radios', this.camera, (signal) => this.takeRadios(signal), () => this.counts.numProjections));
   }
 
   /** Declares a frame-count setting (locked while running). */

@@ -1,0 +1,71 @@
+/**
+ * Frame timing of simulated cameras: pacing to a frame rate, and software triggers.
+ * @module
+ * @internal
+ */
+import { abortError, sleep } from '../../core/index.js';
+
+/** Hands out frames at a frame rate (AUTO trigger) or one per `trigger()` (SOFTWARE). */
+export class FrameClock {
+  /** Frames per second. */
+  rate: number;
+  #next = 0;
+  #triggers = 0;
+  #waiters: Array<() => void> = [];
+  #recording = false;
+
+  constructor(
+    rate: number,
+    /** Names the camera in messages. */
+    readonly what: () => string,
+  ) {
+    this.rate = rate;
+  }
+
+  /** Recording starts (the schedule and pending triggers restart) or stops (waiters give up). */
+  record(start: boolean): void {
+    this.#next = performance.now();
+    this.#triggers = 0;
+    this.#recording = start;
+    if (!start) for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  /** A software trigger: one more frame may be taken. */
+  trigger(): void {
+    this.#triggers++;
+    this.#waiters.shift()?.();
+  }
+
+  /** Waits until the next frame is due: at the frame rate, or (`triggered`) for a trigger. */
+  wait(signal: AbortSignal, triggered: boolean): Promise<void> {
+    return triggered ? this.#awaitTrigger(signal) : this.#pace(signal);
+  }
+
+  async #pace(signal: AbortSignal): Promise<void> {
+    const period = 1000 / this.rate;
+    const now = performance.now();
+    // A consumer that fell behind gets the next frame now (no burst to catch up on more than 5 ms).
+    if (this.#next < now - Math.max(period, 5)) this.#next = now;
+    const due = this.#next;
+    this.#next = due + period;
+    // Timers have millisecond granularity: closer than that, deliver now and keep the schedule, so
+    // rates above 1 kHz average out right instead of being capped by setTimeout.
+    if (due - now >= 1) await sleep(due - now, signal);
+  }
+
+  async #awaitTrigger(signal: AbortSignal): Promise<void> {
+    while (this.#triggers === 0) {
+      signal.throwIfAborted();
+      if (!this.#recording) throw abortError(`${this.what()}: recording stopped while waiting for a trigger`);
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.#waiters.push(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
+    }
+    this.#triggers--;
+  }
+}
