@@ -23,7 +23,7 @@ export interface ServeOptions {
   bind?: string;
   /** Control port (default: a free one, printed). */
   port?: number;
-  /** Writer: walker root (default: the working directory). */
+  /** Writer and reco: root directory of what they write (default: the working directory). */
   root?: string;
   /** Directory with CURVE keys (created if missing): encrypts and authenticates every socket. */
   curveKeys?: string;
@@ -34,6 +34,8 @@ export interface ServeOptions {
   files?: string;
   /** Camera: add Poisson noise to each frame (default true); false sends the background as is. */
   simulate?: boolean;
+  /** Live: also show the frames in the web viewer on this HTTP port (0: a free one). */
+  webPort?: number;
   /** Log level of the lines the server writes to stderr (default info). */
   loglevel?: LogLevel;
 }
@@ -61,12 +63,25 @@ export async function startServer(kind: string, options: ServeOptions = {}): Pro
     }
     case 'live': {
       const { LiveServer } = await import('./server/live.js');
-      const server = await new LiveServer({ control, curve }).start();
-      return { kind, endpoint: server.endpoint, stop: () => server.stop() };
+      const web = options.webPort === undefined ? undefined : await (await import('../local/web-viewer/index.js')).WebViewer.create({ port: options.webPort, host: options.bind ?? '127.0.0.1' });
+      const server = await new LiveServer({ control, curve, viewer: web }).start();
+      return {
+        kind,
+        endpoint: server.endpoint,
+        stop: async () => {
+          await server.stop();
+          await web?.close();
+        },
+      };
     }
     case 'benchmarker': {
       const { BenchmarkerServer } = await import('./server/benchmarker.js');
       const server = await new BenchmarkerServer({ control, curve }).start();
+      return { kind, endpoint: server.endpoint, stop: () => server.stop() };
+    }
+    case 'reco': {
+      const { RecoServer } = await import('./server/reco.js');
+      const server = await new RecoServer({ control, root: options.root, curve }).start();
       return { kind, endpoint: server.endpoint, stop: () => server.stop() };
     }
     case 'camera': {

@@ -124,6 +124,7 @@ export function program(): Command {
     .option('--frame-rate <hz>', 'camera: frame rate')
     .option('--files <pattern>', 'camera: replay these TIFF files (directory, glob or file) instead of a dummy camera')
     .option('--no-simulate', 'camera: send the background without noise (fast)')
+    .option('--web-port <port>', 'live: show the frames in the web viewer on this port (0: a free one)')
     .addOption(new Option('--loglevel <level>', 'lowest level logged to stderr').choices(['debug', 'info', 'warn', 'error']))
     .action(run(async (kind: string | undefined, o: Record<string, string | undefined>) => (await import('./serve.js')).serve(kind, o)));
 

@@ -19,6 +19,8 @@ export interface ServeCliOptions {
   loglevel?: string;
   /** `--no-simulate` (camera): send the background without noise. */
   simulate?: boolean;
+  /** live: serve the web viewer on this port. */
+  webPort?: string;
 }
 
 function integer(name: string, value: string | undefined, min: number, max: number): number | undefined {
@@ -46,6 +48,7 @@ export async function serve(kind: string | undefined, o: ServeCliOptions): Promi
     frameRate: o.frameRate === undefined ? undefined : Number(o.frameRate),
     files: o.files,
     simulate: o.simulate,
+    webPort: integer('web-port', o.webPort, 0, 65535),
     loglevel: o.loglevel as ServeOptions['loglevel'],
   };
   if (options.frameRate !== undefined && !(options.frameRate > 0)) throw new OptionError(`--frame-rate must be a positive number of Hz, got '${o.frameRate}'`);
