@@ -1,6 +1,8 @@
 /**
- * Test fixture: starts `fixtures/push_server.py` (a PyTango device `test/push/1` that pushes
- * change events and has enum, DevState and DevEncoded attributes) without a database.
+ * Test fixtures: PyTango device servers run by Debian's `/usr/bin/python3` without a database on
+ * a free loopback port — `fixtures/push_server.py` (a device `test/push/1` that pushes change
+ * events and has enum, DevState and DevEncoded attributes) and any other server script
+ * ({@link PyTangoServer.start}).
  * @module
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -13,34 +15,43 @@ const PUSH_SERVER = fileURLToPath(new URL('./fixtures/push_server.py', import.me
 export function pyTangoAvailable(): boolean {
   const r = spawnSync('/usr/bin/python3', ['-c', 'import tango'], { timeout: 10000 });
   if (r.status === 0) return true;
-  console.log('    skipping: /usr/bin/python3 cannot import tango (install python3-tango) for the PyTango test server');
+  const why = (r.error?.message ?? r.stderr?.toString().trim().split('\n').pop()) || `exit code ${r.status}`;
+  console.log(`    skipping: /usr/bin/python3 cannot import tango (${why}); install python3-tango for the PyTango test servers`);
   return false;
 }
 
-/** A running push server. */
-export class PushServer {
-  readonly url: string;
+/** A running PyTango device server. */
+export class PyTangoServer {
+  readonly port: number;
   #proc: ChildProcess;
 
-  private constructor(url: string, proc: ChildProcess) {
-    this.url = url;
+  protected constructor(port: number, proc: ChildProcess) {
+    this.port = port;
     this.#proc = proc;
   }
 
-  /** Starts the server on a free port and waits until it accepts requests. */
-  static async start(): Promise<PushServer> {
+  /** Address of one of its devices (`#dbase=no`). */
+  url(device: string): string {
+    return `tango://127.0.0.1:${this.port}/${device}#dbase=no`;
+  }
+
+  /**
+   * Starts `script` on a free port with the devices `dlist` (`Class::domain/family/member` for
+   * servers with several classes) and waits until it accepts requests.
+   */
+  static async start(script: string, dlist: readonly string[], timeoutMs = 20000): Promise<PyTangoServer> {
     const port = await freePort();
-    const proc = spawn('/usr/bin/python3', [PUSH_SERVER, 'test', '-ORBendPoint', `giop:tcp:127.0.0.1:${port}`, '-nodb', '-dlist', 'test/push/1'],
+    const proc = spawn('/usr/bin/python3', [script, 'test', '-ORBendPoint', `giop:tcp:127.0.0.1:${port}`, '-nodb', '-dlist', dlist.join(',')],
       { stdio: ['ignore', 'pipe', 'pipe'] });
-    const server = new PushServer(`tango://127.0.0.1:${port}/test/push/1#dbase=no`, proc);
+    const server = new PyTangoServer(port, proc);
     let log = '';
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`push server did not start: ${log}`)), 20000);
+        const timer = setTimeout(() => reject(new Error(`${script} did not start: ${log}`)), timeoutMs);
         const onData = (d: Buffer): void => { log += d.toString(); if (log.includes('Ready to accept request')) { clearTimeout(timer); resolve(); } };
         proc.stdout!.on('data', onData);
         proc.stderr!.on('data', onData);
-        proc.once('exit', (c) => { clearTimeout(timer); reject(new Error(`push server exited (${c}): ${log}`)); });
+        proc.once('exit', (c) => { clearTimeout(timer); reject(new Error(`${script} exited (${c}): ${log}`)); });
       });
     } catch (e) {
       await server.stop();
@@ -56,5 +67,26 @@ export class PushServer {
     const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGKILL');
     await exited;
+  }
+}
+
+/** A running push server (device `test/push/1`). */
+export class PushServer {
+  readonly url: string;
+  readonly #server: PyTangoServer;
+
+  private constructor(server: PyTangoServer) {
+    this.#server = server;
+    this.url = server.url('test/push/1');
+  }
+
+  /** Starts the server on a free port and waits until it accepts requests. */
+  static async start(): Promise<PushServer> {
+    return new PushServer(await PyTangoServer.start(PUSH_SERVER, ['test/push/1']));
+  }
+
+  /** Kills the server and waits for it to exit. */
+  stop(): Promise<void> {
+    return this.#server.stop();
   }
 }
