@@ -8,7 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import { Atomics } from './atomics.js';
 import type { ArenaLayout, KernelName } from './batch.js';
-import { CTRL, arenaViews, runBatch } from './batch.js';
+import { CTRL, GROUP, arenaViews, runBatch } from './batch.js';
 import type { WasmKernel } from './wasm-kernel.js';
 import { instantiateKernel } from './wasm-kernel.js';
 
@@ -24,8 +24,8 @@ export interface ConfigureMessage {
   rowTo: number;
 }
 
-/** Largest number of projections handled in one pass over the slice band. */
-const BATCH = 16;
+/** Largest number of projections handled in one call of {@link runBatch}. */
+const BATCH = 32;
 
 function serve(m: ConfigureMessage): void {
   const views = arenaViews(m.buffer, m.layout);
@@ -37,9 +37,12 @@ function serve(m: ConfigureMessage): void {
   for (;;) {
     const wake = Atomics.load(control, CTRL.wake);
     const head = Atomics.load(control, CTRL.head);
-    if (seq < head) {
+    const flushing = Atomics.load(control, CTRL.flush) > seq;
+    // Wait for groups of GROUP (one slice pass per eight projections) unless asked to flush.
+    if (head - seq >= GROUP || (flushing && seq < head)) {
       const slot = seq % ring;
-      const count = Math.min(head - seq, BATCH, ring - slot);
+      let count = Math.min(head - seq, BATCH, ring - slot);
+      if (!flushing && count > GROUP) count -= count % GROUP;
       runBatch(m.layout, views, kernel, slot, count, m.rowFrom, m.rowTo);
       seq += count;
       Atomics.store(control, CTRL.done + m.index, seq);
@@ -52,7 +55,4 @@ function serve(m: ConfigureMessage): void {
   parentPort!.postMessage({ type: 'stopped' });
 }
 
-parentPort!.on('message', (m: ConfigureMessage | { type: 'exit' }) => {
-  if (m.type === 'configure') serve(m);
-  else process.exit(0);
-});
+parentPort!.on('message', (m: ConfigureMessage) => serve(m));

@@ -28,8 +28,11 @@ export interface ArenaLayout {
   readonly bytes: number;
 }
 
+/** Projections a worker waits for before a pass (the wasm kernel sums eight per slice visit). @internal */
+export const GROUP = 8;
+
 /** Control-block indices (Int32). @internal */
-export const CTRL = { head: 0, wake: 1, stop: 2, done: 8 } as const;
+export const CTRL = { head: 0, wake: 1, stop: 2, flush: 3, done: 8 } as const;
 const CONTROL_BYTES = 256;
 
 const align = (n: number): number => Math.ceil(n / 64) * 64;
@@ -79,32 +82,32 @@ export function runBatch(a: ArenaLayout, v: ArenaViews, kernel: WasmKernel | und
       continue;
     }
     for (let k = 0; k < count; ) {
-      const n = k + 4 <= count ? 4 : 1;
-      const cos = [0, 0, 0, 0];
-      const sin = [0, 0, 0, 0];
-      const rows = [0, 0, 0, 0];
+      const n = count - k >= 8 ? 8 : count - k >= 4 ? 4 : 1;
+      const cos: number[] = [];
+      const dt: number[] = [];
+      const sin: number[] = [];
+      const rows: number[] = [];
       for (let j = 0; j < n; j++) {
-        cos[j] = Math.cos(v.angles[first + k + j]!);
-        sin[j] = Math.sin(v.angles[first + k + j]!);
-        rows[j] = rowIndex(first + k + j);
+        const angle = v.angles[first + k + j]!;
+        cos.push(Math.cos(angle));
+        dt.push(g.step * Math.cos(angle));
+        sin.push(Math.sin(angle));
+        rows.push(rowIndex(first + k + j));
       }
+      const bytes = rows.map((r) => r * 4);
+      const t = new Float64Array(n);
       for (let r = rowFrom; r < rowTo; r++) {
         const y = g.y0 - r * g.step;
         const dst = sliceIndex + r * g.width;
-        const t0 = base + g.x0 * cos[0]! + y * sin[0]!;
-        if (n === 4) {
-          const t1 = base + g.x0 * cos[1]! + y * sin[1]!;
-          const t2 = base + g.x0 * cos[2]! + y * sin[2]!;
-          const t3 = base + g.x0 * cos[3]! + y * sin[3]!;
-          if (groups > 0)
-            kernel.bp4(dst * 4, groups, rows[0]! * 4, rows[1]! * 4, rows[2]! * 4, rows[3]! * 4, t0, t1, t2, t3,
-              g.step * cos[0]!, g.step * cos[1]!, g.step * cos[2]!, g.step * cos[3]!);
-          for (let c = tail; c < g.width; c++)
-            for (let j = 0; j < 4; j++) addPixel(v.f32, dst + c, rows[j]!, (j === 0 ? t0 : j === 1 ? t1 : j === 2 ? t2 : t3) + c * g.step * cos[j]!);
-        } else {
-          if (groups > 0) kernel.bp1(dst * 4, groups, rows[0]! * 4, t0, g.step * cos[0]!);
-          for (let c = tail; c < g.width; c++) addPixel(v.f32, dst + c, rows[0]!, t0 + c * g.step * cos[0]!);
+        for (let j = 0; j < n; j++) t[j] = base + g.x0 * cos[j]! + y * sin[j]!;
+        if (groups > 0) {
+          if (n === 8)
+            kernel.bp8(dst * 4, groups, bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!, bytes[4]!, bytes[5]!, bytes[6]!, bytes[7]!,
+              t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, dt[0]!, dt[1]!, dt[2]!, dt[3]!, dt[4]!, dt[5]!, dt[6]!, dt[7]!);
+          else if (n === 4) kernel.bp4(dst * 4, groups, bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!, t[0]!, t[1]!, t[2]!, t[3]!, dt[0]!, dt[1]!, dt[2]!, dt[3]!);
+          else kernel.bp1(dst * 4, groups, bytes[0]!, t[0]!, dt[0]!);
         }
+        for (let c = tail; c < g.width; c++) for (let j = 0; j < n; j++) addPixel(v.f32, dst + c, rows[j]!, t[j]! + c * dt[j]!);
       }
       k += n;
     }

@@ -32,8 +32,8 @@ export function paddedSize(width: number): number {
 
 /**
  * Frequency response of a filter of `size` points (FFT order: DC first, then positive, then
- * negative frequencies). The ramp rises from ≈ 0 at DC to ≈ 1 at Nyquist (cycles per pixel × 2),
- * so a backprojection summed over `n` angles spanning π must be scaled by π / (2 n) · 2 = π / n.
+ * negative frequencies). The ramp is `|f|` in cycles per pixel (≈ 0 at DC, ½ at Nyquist), so a
+ * backprojection summed over `n` angles spanning π is scaled by the angle step π / n.
  * @throws ParameterError for an unknown name or a size that is not a power of two ≥ 4.
  */
 export function filterResponse(size: number, name: FilterName = 'ramp'): Float64Array {
@@ -51,7 +51,7 @@ export function filterResponse(size: number, name: FilterName = 'ramp'): Float64
   const spectrum = new Float64Array(2 * size);
   fft.transform(spectrum, kernel);
   const response = new Float64Array(size);
-  for (let k = 0; k < size; k++) response[k] = 2 * spectrum[2 * k]!;
+  for (let k = 0; k < size; k++) response[k] = spectrum[2 * k]!;
   for (let k = 1; k < size; k++) {
     const f = k <= size / 2 ? k / size : (k - size) / size; // numpy fftfreq
     const omega = Math.PI * f;
@@ -82,6 +82,12 @@ export interface RowFilterOptions {
   filter?: FilterName;
   /** Padding of each row to the FFT size; default `'zero'`. */
   padding?: PaddingMode;
+  /**
+   * Output samples per detector pixel (1, 2 or 4; default 1). Above 1 the filtered row is
+   * band-limited-interpolated (zero-filled spectrum) so that the backprojection's linear
+   * interpolation blurs less: sample `k` of the output lies at detector position `k / oversample`.
+   */
+  oversample?: number;
 }
 
 /**
@@ -102,9 +108,15 @@ export class RowFilter {
   readonly response: Float64Array;
   readonly filter: FilterName;
   readonly padding: PaddingMode;
+  /** Output samples per detector pixel. */
+  readonly oversample: number;
+  /** Length of each output row: `width × oversample`. */
+  readonly outputWidth: number;
   #fft: FFT;
+  #inverse: FFT;
   #data: Float64Array;
   #spectrum: Float64Array;
+  #wide: Float64Array;
   #result: Float64Array;
 
   constructor(width: number, options: RowFilterOptions = {}) {
@@ -112,16 +124,21 @@ export class RowFilter {
     this.size = paddedSize(width);
     this.filter = options.filter ?? 'ramp';
     this.padding = options.padding ?? 'zero';
+    this.oversample = options.oversample ?? 1;
+    if (![1, 2, 4].includes(this.oversample)) throw new ParameterError(`filter: oversample must be 1, 2 or 4, got ${this.oversample}`);
+    this.outputWidth = width * this.oversample;
     this.response = filterResponse(this.size, this.filter);
     this.#fft = new FFT(this.size);
+    this.#inverse = this.oversample === 1 ? this.#fft : new FFT(this.size * this.oversample);
     this.#data = new Float64Array(2 * this.size);
     this.#spectrum = new Float64Array(2 * this.size);
-    this.#result = new Float64Array(2 * this.size);
+    this.#wide = new Float64Array(2 * this.size * this.oversample);
+    this.#result = new Float64Array(2 * this.size * this.oversample);
   }
 
   /**
    * Filters `rows` rows of `input` (row-major, `width` each, starting at `inputOffset`) into
-   * `output` (same layout, from `outputOffset`), multiplying by `scale` (the angular weight).
+   * `output` (`outputWidth` each, from `outputOffset`), multiplying by `scale` (the angular weight).
    * `input` and `output` may be the same array.
    */
   apply(input: ArrayLike<number>, output: Float32Array, rows = Math.floor(input.length / this.width), scale = 1, inputOffset = 0, outputOffset = 0): void {
@@ -156,10 +173,34 @@ export class RowFilter {
         spectrum[2 * k]! *= h;
         spectrum[2 * k + 1]! *= h;
       }
-      this.#fft.inverseTransform(result, spectrum);
-      const oa = outputOffset + r * width;
-      for (let i = 0; i < width; i++) output[oa + i] = result[2 * i]!;
-      if (pair) for (let i = 0; i < width; i++) output[oa + width + i] = result[2 * i + 1]!;
+      const os = this.oversample;
+      if (os === 1) this.#fft.inverseTransform(result, spectrum);
+      else {
+        // Zero-fill the spectrum to os × size points (the Nyquist bin split between ±), scale by os.
+        const wide = this.#wide;
+        const half = size / 2;
+        const big = size * os;
+        wide.fill(0);
+        for (let k = 0; k < half; k++) {
+          wide[2 * k] = os * spectrum[2 * k]!;
+          wide[2 * k + 1] = os * spectrum[2 * k + 1]!;
+        }
+        for (let k = 1; k < half; k++) {
+          wide[2 * (big - k)] = os * spectrum[2 * (size - k)]!;
+          wide[2 * (big - k) + 1] = os * spectrum[2 * (size - k) + 1]!;
+        }
+        const nyRe = (os * spectrum[2 * half]!) / 2;
+        const nyIm = (os * spectrum[2 * half + 1]!) / 2;
+        wide[2 * half] = nyRe;
+        wide[2 * half + 1] = nyIm;
+        wide[2 * (big - half)] = nyRe;
+        wide[2 * (big - half) + 1] = nyIm;
+        this.#inverse.inverseTransform(result, wide);
+      }
+      const ow = this.outputWidth;
+      const oa = outputOffset + r * ow;
+      for (let i = 0; i < ow; i++) output[oa + i] = result[2 * i]!;
+      if (pair) for (let i = 0; i < ow; i++) output[oa + ow + i] = result[2 * i + 1]!;
     }
   }
 }

@@ -75,9 +75,9 @@ export interface CorrectionOptions {
 }
 
 /**
- * Corrects the rows `[from, to)` of `frame` (row-major, `width` pixels per row) into `output`
- * (consecutive rows). `dark`/`flat` are full frames; pass `undefined` for a dark of zeros or a
- * flat of ones.
+ * Corrects rows `rows[0], rows[1], …` of `frame` (row-major, `width` pixels per row) into
+ * consecutive rows of `output`. `dark` and `flat` are laid out like `output` (row `r` belongs to
+ * `rows[r]`); pass `undefined` for a dark of zeros or a flat of ones.
  */
 export function correctRows(
   frame: PixelArray | Float32Array,
@@ -94,9 +94,9 @@ export function correctRows(
     const src = rows[r]! * width;
     const dst = r * width;
     for (let i = 0; i < width; i++) {
-      const d = dark === undefined ? 0 : dark[src + i]!;
+      const d = dark === undefined ? 0 : dark[dst + i]!;
       let v = frame[src + i]! - d;
-      if (useFlat) v /= flat[src + i]! - d;
+      if (useFlat) v /= flat[dst + i]! - d;
       if (absorptivity) v = -Math.log(v);
       if (fixNanAndInf && !Number.isFinite(v)) v = 0;
       output[dst + i] = v;

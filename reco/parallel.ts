@@ -5,7 +5,10 @@
  * it as soon as it is queued, so slices are complete moments after the last projection.
  * @module
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ConcertError, ParameterError } from '../core/errors.js';
 import { Atomics, waitChange } from './atomics.js';
@@ -14,7 +17,26 @@ import { CTRL, arenaLayout, arenaViews } from './batch.js';
 import type { SliceGeometry } from './geometry.js';
 import { padRow, paddedLayout } from './geometry.js';
 import type { ConfigureMessage } from './backproject-worker.js';
+import { GROUP } from './batch.js';
+import type { Backprojector } from './serial.js';
 import { sharedMemory, wasmSimdSupported } from './wasm-kernel.js';
+
+/**
+ * Starts the worker module. Under tsx (this file is `.ts`) the worker registers tsx itself:
+ * `execArgv: ['--import', 'tsx']` does not reach a worker's entry module on Node 20.
+ */
+function startWorker(): Worker {
+  const entry = new URL(`./backproject-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry);
+  // Resolved from this file (not the cwd); under mocha this module may be compiled to CommonJS,
+  // where `import.meta.resolve` is missing, so use `createRequire`.
+  // The ESM build of `tsx/esm/api` (its `import` export), located through tsx's package.json.
+  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
+  const exports = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports;
+  const api = new URL(exports['./esm/api']!.import.default, pathToFileURL(manifest)).href;
+  const source = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(source, { eval: true });
+}
 
 /** Options of {@link ParallelBackprojector.create}. */
 export interface ParallelBackprojectorOptions {
@@ -25,7 +47,8 @@ export interface ParallelBackprojectorOptions {
   workers?: number;
   /** `'wasm'` (SIMD, default where supported) or `'js'`. */
   kernel?: KernelName;
-  /** Projections that may be queued ahead of the workers; default 64. */
+  /** Projections that may be queued ahead of the workers (≥ 8); default 16. A burst
+   * leaves at most this many projections to do after the last one arrives (the live lag). */
   ring?: number;
 }
 
@@ -40,7 +63,7 @@ export interface ParallelBackprojectorOptions {
  * await bp.close();
  * ```
  */
-export class ParallelBackprojector {
+export class ParallelBackprojector implements Backprojector {
   #workers: Worker[];
   #kernel: KernelName;
   #ring: number;
@@ -48,11 +71,21 @@ export class ParallelBackprojector {
   #views!: ArenaViews;
   #head = 0;
   #closed = false;
+  #tail: Promise<void> = Promise.resolve();
+
+  #failure: ConcertError | undefined;
 
   private constructor(workers: Worker[], kernel: KernelName, ring: number) {
     this.#workers = workers;
     this.#kernel = kernel;
     this.#ring = ring;
+    // A worker that dies makes every later call fail instead of waiting for it forever.
+    for (const w of workers) {
+      w.on('error', (error) => (this.#failure ??= new ConcertError(`backproject: worker failed: ${error.message}`, { cause: error })));
+      w.on('exit', (code) => {
+        if (!this.#closed) this.#failure ??= new ConcertError(`backproject: worker exited with code ${code}`);
+      });
+    }
   }
 
   /**
@@ -64,10 +97,10 @@ export class ParallelBackprojector {
     if (!Number.isInteger(count) || count < 1) throw new ParameterError(`backproject: workers must be a positive integer, got ${count}`);
     const kernel = options.kernel ?? (wasmSimdSupported() ? 'wasm' : 'js');
     if (kernel === 'wasm' && !wasmSimdSupported()) throw new ParameterError('backproject: this runtime has no WebAssembly SIMD, use kernel "js"');
-    const workers = Array.from({ length: count }, () =>
-      new Worker(new URL('./backproject-worker.ts', import.meta.url), { execArgv: ['--import', 'tsx'] }),
-    );
-    const bp = new ParallelBackprojector(workers, kernel, options.ring ?? 64);
+    const workers = Array.from({ length: count }, () => startWorker());
+    const ring = options.ring ?? 16;
+    if (!Number.isInteger(ring) || ring < GROUP) throw new ParameterError(`backproject: ring must be an integer ≥ ${GROUP}, got ${ring}`);
+    const bp = new ParallelBackprojector(workers, kernel, ring);
     try {
       await bp.configure(options.geometry, options.slices ?? 1);
     } catch (error) {
@@ -118,26 +151,49 @@ export class ParallelBackprojector {
   /**
    * Queues one projection: `rows[s]` (detector width, already filtered and weighted) goes into
    * slice `s` at `angle` (radians). Resolves once queued; waits only while the ring is full.
+   * Calls may overlap; `rows` are read when the call's turn comes, so keep them unchanged until
+   * the promise resolves.
    * @throws ParameterError if the number of rows differs from the number of slices.
    */
-  async accumulate(rows: readonly ArrayLike<number>[], angle: number): Promise<void> {
+  accumulate(rows: readonly ArrayLike<number>[], angle: number): Promise<void> {
+    // Calls need not be awaited one by one: each waits for the previous (slots are taken in order).
+    const run = this.#tail.then(() => this.#accumulate(rows, angle));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #accumulate(rows: readonly ArrayLike<number>[], angle: number): Promise<void> {
     const a = this.#layout;
     if (this.#closed) throw new ConcertError('backproject: closed');
+    if (this.#failure) throw this.#failure;
     if (rows.length !== a.slices) throw new ParameterError(`backproject: ${rows.length} rows for ${a.slices} slices`);
     const seq = this.#head;
-    while (this.#minDone() <= seq - a.ring) await this.#waitSlowest();
+    while (this.#minDone() <= seq - a.ring) {
+      this.#wake(); // a worker may be waiting for a full group that the ring cannot hold
+      await this.#waitSlowest();
+    }
     const slot = seq % a.ring;
     for (let s = 0; s < a.slices; s++) padRow(rows[s]!, a.padded, this.#views.f32, a.rowsByte / 4 + (slot * a.slices + s) * a.padded.length);
     this.#views.angles[slot] = angle;
     this.#head = seq + 1;
     const control = this.#views.control;
     Atomics.store(control, CTRL.head, seq + 1);
-    Atomics.add(control, CTRL.wake, 1);
-    Atomics.notify(control, CTRL.wake);
+    // Workers take groups of eight: wake them only when a group is complete (flush wakes them too).
+    if ((seq + 1) % GROUP === 0) this.#wake();
+  }
+
+  #wake(): void {
+    Atomics.add(this.#views.control, CTRL.wake, 1);
+    Atomics.notify(this.#views.control, CTRL.wake);
   }
 
   /** Resolves when every queued projection is in the slices. */
   async flush(): Promise<void> {
+    await this.#tail;
+    if (this.#minDone() >= this.#head) return;
+    const control = this.#views.control;
+    Atomics.store(control, CTRL.flush, this.#head);
+    this.#wake();
     while (this.#minDone() < this.#head) await this.#waitSlowest();
   }
 
@@ -170,6 +226,7 @@ export class ParallelBackprojector {
   }
 
   async #waitSlowest(): Promise<void> {
+    if (this.#failure) throw this.#failure;
     const control = this.#views.control;
     let index = 0;
     for (let i = 1; i < this.#workers.length; i++)
@@ -187,8 +244,7 @@ export class ParallelBackprojector {
     const control = this.#views.control;
     const stopped = Promise.all(this.#workers.map((w) => this.#request(w, undefined, 'stopped')));
     Atomics.store(control, CTRL.stop, 1);
-    Atomics.add(control, CTRL.wake, 1);
-    Atomics.notify(control, CTRL.wake);
+    this.#wake();
     await stopped;
   }
 

@@ -60,31 +60,44 @@ export function sheppLogan(width: number, height = width, options: PhantomOption
   const cx = options.centerX ?? (width - 1) / 2;
   const cy = options.centerY ?? (height - 1) / 2;
   const k = options.supersample ?? 1;
-  const ellipses = (options.ellipses ?? MODIFIED_SHEPP_LOGAN).map((e) => {
-    const phi = (e.phi * Math.PI) / 180;
-    return { ...e, cos: Math.cos(phi), sin: Math.sin(phi) };
-  });
+  const ellipses = options.ellipses ?? MODIFIED_SHEPP_LOGAN;
+  // Per sub-sample row, each ellipse covers one interval of x: add its intensity there.
   const out = new Float32Array(width * height);
+  const sums = new Float64Array(width * k);
   for (let r = 0; r < height; r++) {
-    for (let c = 0; c < width; c++) {
-      let sum = 0;
-      for (let sy = 0; sy < k; sy++) {
-        const y = (cy - (r + (sy + 0.5) / k - 0.5)) / scale;
-        for (let sx = 0; sx < k; sx++) {
-          const x = (c + (sx + 0.5) / k - 0.5 - cx) / scale;
-          for (const e of ellipses) {
-            const dx = x - e.x0;
-            const dy = y - e.y0;
-            const u = (dx * e.cos + dy * e.sin) / e.a;
-            const v = (-dx * e.sin + dy * e.cos) / e.b;
-            if (u * u + v * v <= 1) sum += e.intensity;
-          }
-        }
+    const row = new Float64Array(width);
+    for (let sy = 0; sy < k; sy++) {
+      sums.fill(0);
+      const y = (cy - (r + (sy + 0.5) / k - 0.5)) / scale;
+      for (const e of ellipses) {
+        const [x1, x2] = chord(e, y);
+        if (!(x2 >= x1)) continue;
+        // Sub-sample column j sits at x = (j / k + (0.5 / k) − 0.5 − cx) / scale.
+        const j1 = Math.max(0, Math.ceil((x1 * scale + cx + 0.5 - 0.5 / k) * k));
+        const j2 = Math.min(width * k - 1, Math.floor((x2 * scale + cx + 0.5 - 0.5 / k) * k));
+        for (let j = j1; j <= j2; j++) sums[j]! += e.intensity;
       }
-      out[r * width + c] = sum / (k * k);
+      for (let j = 0; j < width * k; j++) row[Math.floor(j / k)]! += sums[j]!;
     }
+    for (let c = 0; c < width; c++) out[r * width + c] = row[c]! / (k * k);
   }
   return out;
+}
+
+/** The x interval (phantom units) where the horizontal line at `y` is inside `e` (NaNs if none). */
+function chord(e: Ellipse, y: number): [number, number] {
+  const phi = (e.phi * Math.PI) / 180;
+  const cos = Math.cos(phi);
+  const sin = Math.sin(phi);
+  const dy = y - e.y0;
+  // Inside: ((dx cos + dy sin) / a)² + ((−dx sin + dy cos) / b)² ≤ 1, a quadratic in dx.
+  const A = (cos / e.a) ** 2 + (sin / e.b) ** 2;
+  const B = 2 * dy * sin * cos * (1 / (e.a * e.a) - 1 / (e.b * e.b));
+  const C = ((dy * sin) / e.a) ** 2 + ((dy * cos) / e.b) ** 2 - 1;
+  const disc = B * B - 4 * A * C;
+  if (disc < 0) return [NaN, NaN];
+  const root = Math.sqrt(disc);
+  return [e.x0 + (-B - root) / (2 * A), e.x0 + (-B + root) / (2 * A)];
 }
 
 /** Options of {@link phantomProjection} and {@link phantomSinogram}. */

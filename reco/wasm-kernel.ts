@@ -1,12 +1,13 @@
 /**
  * A WebAssembly SIMD backprojection kernel, assembled at load time from the instruction list
- * below (no binary file, no tool chain). It adds `K` (1 or 4) padded filtered rows into a run of
+ * below (no binary file, no tool chain). It adds `K` (1, 4 or 8) padded filtered rows into a run of
  * slice pixels, four pixels per step: positions `t = t₀ + c·dt` in f32x4, `i = trunc(t)`, then
  * each lane's neighbour pair `(p[i], p[i+1])` is fetched by one 64-bit lane load, the pairs are
  * de-interleaved with two shuffles and interpolated. The slice is loaded and stored once per
  * `K` projections.
  *
- * Exports `bp1(dst, groups, row, t, dt)` and `bp4(dst, groups, row0…row3, t0…t3, dt0…dt3)`:
+ * Exports `bp1(dst, groups, row, t, dt)`, `bp4(dst, groups, row0…row3, t0…t3, dt0…dt3)` and
+ * `bp8` (eight of each):
  * `dst` and `row*` are byte addresses in the imported shared memory `env.memory`, `groups` the
  * number of 4-pixel groups (≥ 1), `t*` the padded-row position of the run's first pixel, `dt*`
  * the position step per pixel.
@@ -113,9 +114,12 @@ function body(k: number): number[] {
   return [...leb(fn.length), ...fn];
 }
 
+/** Angles per slice visit of the exported functions `bp1`, `bp4`, `bp8`. */
+const KS = [1, 4, 8];
+
 /** The module's bytes for a shared memory of `pages` 64 KiB pages. */
-export function kernelModuleBytes(pages: number): Uint8Array {
-  const ks = [1, 4];
+export function kernelModuleBytes(pages: number): Uint8Array<ArrayBuffer> {
+  const ks = KS;
   const types = ks.map((k) => [0x60, ...leb(2 + 3 * k), I32, I32, ...Array(k).fill(I32), ...Array(2 * k).fill(F32), 0]);
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -132,6 +136,8 @@ export function kernelModuleBytes(pages: number): Uint8Array {
 export interface WasmKernel {
   bp1(dst: number, groups: number, row: number, t: number, dt: number): void;
   bp4(dst: number, groups: number, r0: number, r1: number, r2: number, r3: number, t0: number, t1: number, t2: number, t3: number, d0: number, d1: number, d2: number, d3: number): void;
+  /** Eight rows: `(dst, groups, row0…row7, t0…t7, dt0…dt7)`. */
+  bp8(dst: number, groups: number, ...rowsPositionsSteps: number[]): void;
 }
 
 /** True if this runtime runs WebAssembly SIMD (and shared memory). */

@@ -9,3 +9,4 @@ export * from './image-writer.js';
 export * from './live-view.js';
 export * from './web-viewer/index.js';
 export * from './phase-grating.js';
+export * from './online-reconstruction.js';

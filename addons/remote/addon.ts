@@ -81,7 +81,8 @@ export abstract class RemoteAddon extends Addon {
         // A restarted server has forgotten its data connection: restore it.
         const status = await this.server.status();
         if (status.data !== this.#options.data) await this.server.connectData(this.#options.data, this.lossless ? 'pull' : 'sub');
-        await this.server.startStream(acquisition.name, this.streamParams(acquisition));
+        await this.beforeStream(this.server, acquisition);
+        await this.server.startStream(acquisition.name);
       },
       consume: async (_frames, ctx) => {
         await this.server.followStream(acquisition.name, ctx.produced, { signal: ctx.signal, lossless: this.lossless });
@@ -89,10 +90,8 @@ export abstract class RemoteAddon extends Addon {
     };
   }
 
-  /** Extra `stream.start` parameters for an acquisition. */
-  protected streamParams(_acquisition: Acquisition): Record<string, unknown> {
-    return {};
-  }
+  /** Tells the server what it needs before an acquisition's stream starts. */
+  protected async beforeStream(_server: ServerClient, _acquisition: Acquisition): Promise<void> {}
 
   /** Detaches, disconnects the server's data socket, unregisters the endpoint and closes the client. */
   async close(): Promise<void> {

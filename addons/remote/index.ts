@@ -15,3 +15,5 @@ export { LiveServer, type LiveServerOptions } from './server/live.js';
 export { BenchmarkerServer, type StreamTiming } from './server/benchmarker.js';
 export * from './broadcast.js';
 export { spawnServer, type ServerProcess } from './spawn.js';
+export * from './online-reconstruction.js';
+export { RecoServer, type RecoServerOptions } from './server/reco.js';

@@ -199,6 +199,33 @@ describe('session REPL (driven through tmux)', function () {
   });
 
   // Once experiments/ lands (the demo gets `experiment`), add here:
-  it('runs a short experiment from the prompt (pending: needs experiments/)');
-  it('Ctrl-C of a running experiment ends it cancelled with files complete (pending: needs experiments/)');
+  it('runs a short experiment from the prompt', async () => {
+    const s = await startDemo();
+    await s.run('await experiment.numProjections.set(40)');
+    const out = await s.run('const r = await experiment.run(); r.acquisitions.radios.frames', 30_000);
+    assert.equal(out.split('\n').at(-1), '40');
+    assert.equal(await s.run('await experiment.state.get()'), "'standby'");
+    assert.equal(await s.run('(await import("node:fs")).readdirSync(walker.root + "/scan_0000/radios").length'), '40');
+    assert.equal(await s.run('reco.slices.length'), '1');
+    assert.match(await s.run('writer.summary().framesWritten'), /^60$/);
+  });
+
+  it('Ctrl-C of a running experiment ends it cancelled with files complete, and it runs again', async () => {
+    const s = await startDemo();
+    const before = s.prompts();
+    s.tmux.line('await experiment.run()');
+    await sleep(2000); // darks written, flats on the way (a whole run takes about 5 s)
+    const t0 = performance.now();
+    s.tmux.keys('C-c');
+    await s.waitForPrompts(before + 1, 5000);
+    assert.ok(performance.now() - t0 < 1500, 'the prompt is back quickly');
+    assert.equal(await s.run('await experiment.state.get()'), "'cancelled'");
+    assert.equal(await s.run('await shutter.getState()'), "'closed'");
+    assert.equal(await s.run('await continuousTomoMotor.getState()'), "'standby'");
+    const files = await s.run('(await import("node:fs")).readdirSync(walker.root + "/scan_0000", { recursive: true }).filter((f) => String(f).endsWith(".partial")).length');
+    assert.equal(files, '0', 'no partial files left');
+    await s.run('await experiment.numProjections.set(20)');
+    const again = await s.run('(await experiment.run()).directory', 30_000);
+    assert.equal(again.split('\n').at(-1), "'scan_0001'");
+  });
 });

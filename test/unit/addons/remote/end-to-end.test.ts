@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { q, sleep } from '../../../../core/index.js';
 import { Camera as RemoteCamera } from '../../../../devices/cameras/remote.js';
-import { Experiment, remoteAcquisition } from '../../../../experiments/index.js';
-import { Benchmarker, ImageWriter, LiveView, ServerClient } from '../../../../addons/remote/index.js';
+import { Experiment, remoteAcquisition, synchrotron } from '../../../../experiments/index.js';
+import { Shutter } from '../../../../devices/shutters/dummy.js';
+import { ContinuousRotationMotor, LinearMotor } from '../../../../devices/motors/dummy.js';
+import { Benchmarker, ImageWriter, LiveView, OnlineReconstruction, ServerClient } from '../../../../addons/remote/index.js';
 import { freePort, tcpEndpoint, curveClientOptions, ensureKeyPairs } from '../../../../transport/zmq/index.js';
 import { RemoteDirectoryWalker, readTiff } from '../../../../walkers/index.js';
 import { spawnServer, type ServerProcess } from '../../../../addons/remote/spawn.js';
@@ -142,6 +144,57 @@ describe('remote data path (real processes over tcp loopback)', function () {
     await exp.run();
     const timings = await bench.timings();
     assert.equal(timings.at(-1)!.frames, 20);
+  });
+
+  it('remote online reconstruction: darks, flats and radios stream to a reco server that writes slices', async () => {
+    const { exp, camera, cameraServer } = await setup({ frames: 24 });
+    exp.add(await remoteAcquisition('darks', camera, 3));
+    exp.add(await remoteAcquisition('flats', camera, 3));
+    exp.swap('radios', 'darks');
+    exp.swap('radios', 'flats');
+    assert.deepEqual(exp.acquisitions.map((a) => a.name), ['darks', 'flats', 'radios']);
+    const recoServer = await start('reco', { root });
+    const reco = await OnlineReconstruction.create(exp, { server: recoServer.endpoint, data: await dataEndpoint(), camera });
+    closers.push(() => reco.close());
+    await reco.setRegion([20, 22, 1]);
+    await exp.run();
+    const slices = await reco.slices();
+    assert.equal(slices.length, 2);
+    assert.deepEqual(slices[0]!.shape, [64, 64]);
+    assert.ok(slices[0]!.data.some((v) => v !== 0));
+    assert.deepEqual((await readdir(join(root, 'scan_0000', 'online-slices'))).sort(), ['slice_0000.tif', 'slice_0001.tif']);
+    const status = await reco.server.status();
+    assert.equal((status.extra as { projections: number }).projections, 24);
+    void cameraServer;
+  });
+
+  it('a tomography experiment runs with a remote camera and remote addons (writer, reco)', async () => {
+    const [cameraServer, writerServer, recoServer] = await Promise.all([
+      start('camera', { width: 64, height: 8, frameRate: 400 }),
+      start('writer', { root }),
+      start('reco', { root }),
+    ]);
+    const camera = await RemoteCamera.create({ name: 'camera', endpoint: cameraServer.endpoint });
+    closers.push(() => camera.disconnect());
+    const walker = await RemoteDirectoryWalker.create({ server: writerServer.endpoint });
+    closers.push(() => walker.close());
+    const shutter = await Shutter.create();
+    const flatMotor = await LinearMotor.create({ motionVelocity: q('1000 mm/s') });
+    const tomographyMotor = await ContinuousRotationMotor.create({ motionVelocity: q('10000 deg/s') });
+    const exp = await synchrotron.ContinuousTomography.create({
+      camera, shutter, flatMotor, tomographyMotor, walker,
+      radioPosition: q('0 mm'), flatPosition: q('10 mm'), numDarks: 4, numFlats: 4, numProjections: 32,
+    });
+    const writer = await ImageWriter.create(exp, { server: writerServer.endpoint, data: await dataEndpoint(), camera });
+    const reco = await OnlineReconstruction.create(exp, { server: recoServer.endpoint, data: await dataEndpoint(), camera });
+    closers.push(() => writer.close(), () => reco.close());
+    const result = await exp.run();
+    assert.deepEqual(Object.fromEntries(Object.entries(result.acquisitions).map(([k, v]) => [k, v.frames])), { darks: 4, flats: 4, radios: 32 });
+    for (const [name, n] of [['darks', 4], ['flats', 4], ['radios', 32]] as const)
+      assert.equal((await readdir(join(root, 'scan_0000', name))).length, n, `${name} written by the server`);
+    assert.equal((await reco.slices()).length, 1);
+    assert.equal(await shutter.getState(), 'closed');
+    assert.equal(await camera.getState(), 'standby');
   });
 
   it('CURVE: encrypted end to end with the keys; without them nothing gets through', async () => {
