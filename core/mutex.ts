@@ -31,6 +31,11 @@ export class Mutex {
     });
   }
 
+  /** Resolves when everything queued before this call has run (failures ignored). */
+  idle(): Promise<void> {
+    return this.run(() => undefined).catch(() => undefined);
+  }
+
   /** Runs `fn` while holding the lock. */
   async run<T>(fn: () => Promise<T> | T): Promise<T> {
     const release = await this.acquire();

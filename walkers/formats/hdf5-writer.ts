@@ -5,6 +5,7 @@
 import { lstat, open, rm } from 'node:fs/promises';
 import type { Dataset, File as H5File, Group } from 'h5wasm';
 import type { DType, Frame, PixelArray } from '../../core/frame.js';
+import { Mutex } from '../../core/mutex.js';
 import { StorageError, storageError } from './errors.js';
 
 /** NXtomo image keys: what a frame shows. */
@@ -111,7 +112,8 @@ export class Hdf5Writer {
   #frames = 0;
   #flushEvery: number;
   #state: 'open' | 'closed' | 'failed' = 'open';
-  #queue: Promise<unknown> = Promise.resolve();
+  /** Keeps writes in call order; `close`/`abort` wait for them. */
+  readonly #serial = new Mutex();
 
   private constructor(path: string, file: H5File, low: H5Module, flushEvery: number) {
     this.path = path;
@@ -178,9 +180,7 @@ export class Hdf5Writer {
    * @throws StorageError for a frame of another shape or dtype, a bad image key, or a failed write.
    */
   write(frame: Frame, info: NxTomoFrameInfo = {}): Promise<void> {
-    const result = this.#queue.then(() => this.#write(frame, info));
-    this.#queue = result.catch(() => undefined);
-    return result;
+    return this.#serial.run(() => this.#write(frame, info));
   }
 
   /**
@@ -189,7 +189,7 @@ export class Hdf5Writer {
    * @throws StorageError if HDF5 cannot finish the file.
    */
   async close(): Promise<void> {
-    await this.#queue;
+    await this.#serial.idle();
     if (this.#state === 'closed') return;
     const failed = this.#state === 'failed';
     this.#state = 'closed';
@@ -207,7 +207,7 @@ export class Hdf5Writer {
 
   /** Closes the file and deletes it. Never throws. */
   async abort(): Promise<void> {
-    await this.#queue;
+    await this.#serial.idle();
     if (this.#state !== 'closed') {
       this.#state = 'closed';
       try {

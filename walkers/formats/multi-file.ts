@@ -7,6 +7,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OptionError } from '../../core/errors.js';
 import type { Frame } from '../../core/frame.js';
+import { Mutex } from '../../core/mutex.js';
 import { StorageError, storageError } from './errors.js';
 import { parseNamePattern } from './name-pattern.js';
 import type { NamePattern } from './name-pattern.js';
@@ -61,7 +62,8 @@ export class MultiFileWriter {
   #frames = 0;
   #bytes = 0;
   #state: 'open' | 'closed' | 'failed' = 'open';
-  #queue: Promise<unknown> = Promise.resolve();
+  /** Keeps writes in call order; `close`/`abort` wait for them. */
+  readonly #serial = new Mutex();
 
   private constructor(directory: string, names: NamePattern, options: MultiFileWriterOptions) {
     this.directory = directory;
@@ -122,9 +124,7 @@ export class MultiFileWriter {
    * @throws StorageError naming the file and the cause (the writer is then failed).
    */
   write(frame: Frame): Promise<void> {
-    const result = this.#queue.then(() => this.#write(frame));
-    this.#queue = result.catch(() => undefined);
-    return result;
+    return this.#serial.run(() => this.#write(frame));
   }
 
   /**
@@ -133,7 +133,7 @@ export class MultiFileWriter {
    * @throws StorageError if the last file cannot be completed.
    */
   async close(): Promise<void> {
-    await this.#queue;
+    await this.#serial.idle();
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     await this.#finishFile();
@@ -141,7 +141,7 @@ export class MultiFileWriter {
 
   /** Stops writing and deletes the unfinished current file; completed files stay. Never throws. */
   async abort(): Promise<void> {
-    await this.#queue;
+    await this.#serial.idle();
     this.#state = 'closed';
     await this.#current?.abort();
     this.#current = undefined;

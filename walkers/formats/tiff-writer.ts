@@ -8,6 +8,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { frameBytes, itemSize } from '../../core/frame.js';
 import type { Frame } from '../../core/frame.js';
+import { Mutex } from '../../core/mutex.js';
 import { StorageError, storageError } from './errors.js';
 import { CLASSIC_LIMIT, FIELD_SIZE, FieldType, Tag, metadataJson, tiffLayout } from './tiff-format.js';
 
@@ -80,7 +81,8 @@ export class TiffWriter {
   #chainEnded = false;
   #pages = 0;
   #state: 'open' | 'closed' | 'failed' = 'open';
-  #queue: Promise<unknown> = Promise.resolve();
+  /** Keeps writes in call order; `close`/`abort` wait for them. */
+  readonly #serial = new Mutex();
   #lastJson: { frame: Frame; json: Buffer } | undefined;
 
   private constructor(path: string, handle: FileHandle, options: TiffWriterOptions) {
@@ -159,9 +161,7 @@ export class TiffWriter {
    * continue in a new file, or open with `bigTiff: true`).
    */
   write(frame: Frame): Promise<void> {
-    const result = this.#queue.then(() => this.#write(frame));
-    this.#queue = result.catch(() => undefined);
-    return result;
+    return this.#serial.run(() => this.#write(frame));
   }
 
   /**
@@ -171,7 +171,7 @@ export class TiffWriter {
    * @throws StorageError if closing or renaming fails (the `.partial` file then stays).
    */
   async close(): Promise<void> {
-    await this.#queue;
+    await this.#serial.idle();
     if (this.#state === 'closed') return;
     const failed = this.#state === 'failed';
     this.#state = 'closed';
@@ -196,7 +196,7 @@ export class TiffWriter {
 
   /** Closes the file and deletes the `.partial` file: nothing of it remains. Never throws. */
   async abort(): Promise<void> {
-    await this.#queue;
+    await this.#serial.idle();
     if (this.#state !== 'closed') {
       this.#state = 'closed';
       await this.#handle.close().catch(() => undefined);
