@@ -157,7 +157,7 @@ export class ControlServer {
 export class ControlClient {
   readonly #socket: Dealer;
   readonly #timeoutMs: number;
-  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void; method: string }>();
+  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void; method: string; unsent?: string }>();
   #nextId = 1;
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -191,10 +191,16 @@ export class ControlClient {
     const reply = new Promise<unknown>((resolve, reject) => this.#pending.set(id, { resolve, reject, method }));
     const send = this.#tail.then(() => (this.#pending.has(id) && !this.#closed ? this.#socket.send(payload) : undefined));
     this.#tail = send.catch(() => undefined);
-    send.catch((error: unknown) => this.#settle(id, undefined, new TransportError(`control request '${method}' to ${this.endpoint} could not be sent: ${errorMessage(error)}`, this.endpoint, { cause: error })));
-    return race(reply, options.signal, timeoutMs, () =>
-      new TransportError(`control request '${method}' to ${this.endpoint} got no reply within ${timeoutMs} ms`, this.endpoint),
-    ).finally(() => this.#pending.delete(id)) as Promise<T>;
+    send.catch((error: unknown) => {
+      // no connected server took it (ZMQ_IMMEDIATE): no reply can come, the timeout reports it
+      const entry = this.#pending.get(id);
+      if (entry) entry.unsent = errorMessage(error);
+    });
+    return race(reply, options.signal, timeoutMs, () => {
+      const unsent = this.#pending.get(id)?.unsent;
+      const why = unsent === undefined ? '' : ' (not sent: no connected server)';
+      return new TransportError(`control request '${method}' to ${this.endpoint} got no reply within ${timeoutMs} ms${why}`, this.endpoint);
+    }).finally(() => this.#pending.delete(id)) as Promise<T>;
   }
 
   /** Closes the socket; pending requests fail with a `TransportError`. Idempotent. */

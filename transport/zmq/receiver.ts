@@ -16,7 +16,10 @@ export type ReceiverMode = 'pull' | 'sub';
 /** Options of {@link ZmqReceiver.create}. Give exactly one of `bind` and `connect`. */
 export interface ZmqReceiverOptions extends Placement {
   mode: ReceiverMode;
-  /** Messages queued by ZeroMQ (ZMQ_RCVHWM). Default: pull 16, sub 1. */
+  /**
+   * Messages queued by ZeroMQ (ZMQ_RCVHWM). Default: pull 32, sub 1. Fixed at creation: libzmq
+   * can deadlock a flowing pipe whose HWM changes.
+   */
   receiveHighWaterMark?: number;
   /** Kernel receive buffer in bytes (ZMQ_RCVBUF). Default: pull 4 MiB, sub 65536. */
   receiveBufferSize?: number;
@@ -58,6 +61,11 @@ export interface ReceiverCounters {
   ends: number;
 }
 
+/** Sub mode: a consumer that kept its previous frame this long (ms) was busy. */
+const STALE_MS = 5;
+/** Sub mode: how long to keep reading for a fresher frame after a busy consumer (ms). */
+const SKIM_MS = 4;
+
 type Item = { kind: 'frame'; frame: Frame } | { kind: 'end' };
 
 /**
@@ -84,6 +92,8 @@ export class ZmqReceiver {
   #failure: TransportError | undefined;
   #closed = false;
   #streaming = false;
+  #arrivals = 0;
+  #handedOut = 0;
 
   private constructor(
     socket: Pull | Subscriber,
@@ -104,7 +114,7 @@ export class ZmqReceiver {
     const pull = options.mode === 'pull';
     const maxMessageSize = Math.max(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
     const common = {
-      receiveHighWaterMark: options.receiveHighWaterMark ?? (pull ? 16 : 1),
+      receiveHighWaterMark: options.receiveHighWaterMark ?? (pull ? 32 : 1),
       receiveBufferSize: options.receiveBufferSize ?? (pull ? 4 * 1024 * 1024 : 65536),
       linger: 0,
       maxMessageSize,
@@ -154,11 +164,17 @@ export class ZmqReceiver {
 
   async #next({ signal, idleTimeoutMs }: StreamOptions): Promise<Item> {
     signal?.throwIfAborted();
-    if (this.mode === 'sub' && this.#queue.length > 0) await new Promise(setImmediate); // let pending reads land
+    // sub: a consumer that kept the previous frame a while is handed a fresh one, see #skim
+    let skim = this.mode === 'sub' && performance.now() - this.#handedOut >= STALE_MS;
     for (;;) {
+      if (skim && this.#queue[0]?.kind === 'frame') {
+        skim = false;
+        await this.#skim();
+      }
       const item = this.#queue.shift();
       if (item) {
         this.#wakeReader?.();
+        this.#handedOut = performance.now();
         return item;
       }
       if (this.#failure) throw this.#failure;
@@ -170,6 +186,22 @@ export class ZmqReceiver {
       } finally {
         this.#wakeConsumer = undefined;
       }
+    }
+  }
+
+  /**
+   * Sub mode, when the consumer kept the previous frame for `STALE_MS` or more: the frames that
+   * queued meanwhile in ZeroMQ's pipes and the kernel buffers were all sent about when the
+   * consumer went away. Keep reading for up to `SKIM_MS` (stopping after 2 ms without a new
+   * frame) so that the consumer gets a frame sent after it came back, not one queued before.
+   */
+  async #skim(): Promise<void> {
+    const end = performance.now() + SKIM_MS;
+    let quiet = 0;
+    while (performance.now() < end && !this.#closed && quiet < 2) {
+      const before = this.#arrivals;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      quiet = this.#arrivals === before ? quiet + 1 : 0;
     }
   }
 
@@ -205,6 +237,7 @@ export class ZmqReceiver {
             this.#counters.superseded++;
           }
         this.#queue.push({ kind: 'frame', frame: decoded.frame });
+        this.#arrivals++;
       }
       this.#wakeConsumer?.();
     }

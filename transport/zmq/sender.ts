@@ -17,7 +17,11 @@ export type SenderMode = 'push' | 'pub';
 /** Options of {@link ZmqSender.create}. Give exactly one of `bind` and `connect`. */
 export interface ZmqSenderOptions extends Placement {
   mode: SenderMode;
-  /** Messages queued per peer (ZMQ_SNDHWM). Default: push 16, pub 1. */
+  /**
+   * Messages queued per peer (ZMQ_SNDHWM). Default: push 32, pub 1. Queued frames are held by
+   * reference: 32 × 8 MiB = 256 MiB. Fixed at creation (libzmq can deadlock a flowing pipe whose
+   * HWM changes).
+   */
   sendHighWaterMark?: number;
   /** Kernel send buffer in bytes (ZMQ_SNDBUF). Default: push 4 MiB, pub 65536 (fresh live frames). */
   sendBufferSize?: number;
@@ -34,7 +38,7 @@ export interface ZmqSenderOptions extends Placement {
 
 /** Options of one send. */
 export interface SendOptions {
-  /** Aborts waiting; the frame is then not sent (unless it was already queued). */
+  /** Aborts waiting. A frame already handed to ZeroMQ may still go out if room appears before `sendTimeoutMs`; a frame still waiting behind earlier sends is not sent. */
   signal?: AbortSignal;
 }
 
@@ -90,7 +94,7 @@ export class ZmqSender {
   static async create(options: ZmqSenderOptions): Promise<ZmqSender> {
     const push = options.mode === 'push';
     const socket = push
-      ? new Push({ sendHighWaterMark: options.sendHighWaterMark ?? 16, sendTimeout: options.sendTimeoutMs ?? 10_000 })
+      ? new Push({ sendHighWaterMark: options.sendHighWaterMark ?? 32, sendTimeout: options.sendTimeoutMs ?? 10_000 })
       : new Publisher({ sendHighWaterMark: options.sendHighWaterMark ?? 1, sendTimeout: 0, noDrop: true });
     socket.sendBufferSize = options.sendBufferSize ?? (push ? 4 * 1024 * 1024 : 65536);
     socket.linger = options.lingerMs ?? (push ? 2000 : 0);
@@ -113,7 +117,7 @@ export class ZmqSender {
    * @returns `true` when the frame was queued; `false` when a pub sender dropped it.
    * @throws TransportError when a push send cannot proceed within `sendTimeoutMs` or the sender is closed.
    */
-  send(frame: Frame, options: SendOptions = {}): Promise<boolean> {
+  async send(frame: Frame, options: SendOptions = {}): Promise<boolean> {
     const parts = encodeFrame(frame);
     return this.#enqueue(parts, options.signal, () => {
       this.#counters.sent++;

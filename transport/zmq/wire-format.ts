@@ -138,10 +138,10 @@ export function decodeMessage(parts: readonly Uint8Array[], options: DecodeOptio
   if (payload.byteLength !== expected)
     return invalid(`payload has ${payload.byteLength} bytes, shape [${height}, ${width}] ${dtype} needs ${expected}`);
   const data = pixels(dtype, payload, height * width, bigEndian);
-  const metadata: FrameMetadata = { frameNumber: 0, timestamp: 0 };
+  const metadata = {} as FrameMetadata;
   for (const key in h) if (!RESERVED.has(key)) metadata[key] = h[key];
   if (typeof metadata.frameNumber !== 'number') metadata.frameNumber = options.fallbackFrameNumber ?? 0;
-  if (typeof metadata.timestamp !== 'number' || metadata.timestamp === 0) metadata.timestamp = Date.now();
+  if (typeof metadata.timestamp !== 'number') metadata.timestamp = Date.now();
   return { kind: 'frame', frame: { data, shape: [height, width], dtype, metadata }, header: h as FrameHeader };
 }
 
