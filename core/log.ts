@@ -34,6 +34,10 @@ export function isLogLevel(level: unknown): level is LogLevel {
 /** A logger bound to a source name (a device, an experiment, a module). */
 export class Logger {
   constructor(readonly source: string) {}
+  /** True if lines at `level` go anywhere: check it before building costly messages. */
+  enabled(level: LogLevel): boolean {
+    return sink !== undefined && ranks[level] >= threshold;
+  }
   debug(message: string): void { emit('debug', this.source, message); }
   info(message: string): void { emit('info', this.source, message); }
   warn(message: string, error?: unknown): void { emit('warn', this.source, message, error); }

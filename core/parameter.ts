@@ -129,7 +129,7 @@ export class Parameter<T> {
     if (this.#locked) throw new LockError(`${this.fullName} is locked${this.#locked === 'permanent' ? ' permanently' : '; unlock() it first'}`);
     const checked = this.validate(value);
     await operation(options.signal, (signal) => Promise.resolve(write(checked, signal)));
-    this.owner.log.info(`set ${this.owner.kind}::${this.fullName}='${this.describe(checked)}'`);
+    if (this.owner.log.enabled('info')) this.owner.log.info(`set ${this.owner.kind}::${this.fullName}='${this.describe(checked)}'`);
     this.#values.next(checked);
   }
 
