@@ -5,7 +5,7 @@
  */
 import { makeFrame, opt, ParameterError, type Frame, type OptionSpec, type Unit } from '../../core/index.js';
 import * as base from './base.js';
-import { FrameClock } from './timing.js';
+import { cropToRoi, FrameClock } from './timing.js';
 import { poissonFill } from './noise.js';
 import { phantomRenderer, type PhantomOptions } from './phantom.js';
 
@@ -116,13 +116,8 @@ export class Camera extends base.Camera {
   }
 
   #crop(): Uint16Array {
-    if (this.#cropped) return this.#cropped;
-    const { x0, y0, width, height } = this.#roi;
-    const [, fullWidth] = this.#background.shape;
-    const src = this.#background.data;
-    if (x0 === 0 && y0 === 0 && width === fullWidth && height === this.#background.shape[0]) return (this.#cropped = src);
-    const out = new Uint16Array(width * height);
-    for (let r = 0; r < height; r++) out.set(src.subarray((y0 + r) * fullWidth + x0, (y0 + r) * fullWidth + x0 + width), r * width);
-    return (this.#cropped = out);
+    const [fullHeight, fullWidth] = this.#background.shape;
+    return (this.#cropped ??= cropToRoi(this.#background.data, fullWidth, fullHeight, this.#roi));
   }
+
 }

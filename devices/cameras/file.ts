@@ -8,7 +8,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
-  arrayConstructor,
   makeFrame,
   opt,
   OptionError,
@@ -19,7 +18,7 @@ import {
 } from '../../core/index.js';
 import { TiffReader } from '../../walkers/formats/index.js';
 import * as base from './base.js';
-import { FrameClock } from './timing.js';
+import { cropToRoi, FrameClock } from './timing.js';
 
 /** Options of {@link FileCamera.create}. */
 export interface FileCameraOptions {
@@ -207,19 +206,12 @@ export class FileCamera extends base.Camera {
   /** The ROI of `frame`, with the file's metadata (but a fresh timestamp). */
   #crop(frame: Frame, entry: Entry): Frame {
     const [fullHeight, fullWidth] = frame.shape;
-    const { x0, y0, width, height } = this.#roi;
+    const { width, height } = this.#roi;
     if (fullWidth !== this.#sensor.width || fullHeight !== this.#sensor.height)
       throw new ParameterError(`${this.name}: ${entry.path} page ${entry.page} is ${fullWidth}×${fullHeight} px, but the sequence started with ${this.#sensor.width}×${this.#sensor.height} px`);
     const { frameNumber: _n, timestamp: _t, ...metadata } = frame.metadata;
     const extra = { ...metadata, file: entry.path, page: entry.page, timestamp: Date.now() };
-    if (x0 === 0 && y0 === 0 && width === fullWidth && height === fullHeight) return makeFrame(frame.data, [height, width], extra);
-    const out = new (arrayConstructor(frame.dtype))(width * height);
-    const src = frame.data;
-    for (let r = 0; r < height; r++) {
-      const from = (y0 + r) * fullWidth + x0;
-      out.set(src.subarray(from, from + width) as never, r * width);
-    }
-    return makeFrame(out, [height, width], extra);
+    return makeFrame(cropToRoi(frame.data, fullWidth, fullHeight, this.#roi), [height, width], extra);
   }
 
 }

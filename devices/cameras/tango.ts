@@ -22,14 +22,12 @@
  * @module
  */
 import {
-  abortError,
   ConcertError,
   isDType,
   makeFrame,
   OptionError,
   opt,
   ParameterError,
-  sleep,
   type Frame,
   type OptionSpec,
   type PixelArray,
@@ -38,6 +36,7 @@ import {
 import type { AttributeReading, DeviceProxy } from '../../tango/index.js';
 import { abortable, commandNames, connectProxy, requireAttributes, tangoDeviceOptions, unitScale, type TangoDeviceOptions } from '../tango-support.js';
 import * as base from './base.js';
+import { cropToRoi, FrameClock } from './timing.js';
 
 /** Options of the Tango {@link Camera}. */
 export interface TangoCameraOptions extends TangoDeviceOptions {
@@ -89,15 +88,11 @@ export class Camera extends base.Camera {
   #stop: Mapping;
   #trigger: Mapping;
   #exposure: number;
-  #rate: number;
   #source: base.TriggerSource = 'AUTO';
   #sensor = { width: 0, height: 0 };
   #roi: base.Roi = { x0: 0, y0: 0, width: 0, height: 0 };
   readonly #pixelSize: number;
-  #next = 0;
-  #triggers = 0;
-  #waiters: Array<() => void> = [];
-  #recording = false;
+  readonly #clock = new FrameClock(100, () => this.name);
 
   constructor(options: TangoCameraOptions) {
     super(options);
@@ -105,7 +100,7 @@ export class Camera extends base.Camera {
     this.#o = options;
     this.#image = options.imageAttribute ?? 'image';
     this.#exposure = options.exposureTime?.toNumber('s') ?? 1e-3;
-    this.#rate = options.frameRate?.toNumber('Hz') ?? 100;
+    this.#clock.rate = options.frameRate?.toNumber('Hz') ?? 100;
     this.#pixelSize = options.pixelSize?.toNumber('um') ?? 1;
   }
 
@@ -139,7 +134,7 @@ export class Camera extends base.Camera {
       this.#sensor = { width: first.dimX, height: first.dimY };
       this.#roi = { x0: 0, y0: 0, width: first.dimX, height: first.dimY };
       if (o.exposureTime && this.#exposureAttr) await this.writeExposureTime(this.#exposure);
-      if (o.frameRate && this.#rateAttr) await this.writeFrameRate(this.#rate);
+      if (o.frameRate && this.#rateAttr) await this.writeFrameRate(this.#clock.rate);
     } catch (error) {
       await proxy.close();
       throw error;
@@ -164,12 +159,12 @@ export class Camera extends base.Camera {
   }
 
   protected async readFrameRate(): Promise<number> {
-    return this.#rateAttr ? this.#readNumber(this.#rateAttr, this.#rateScale) : this.#rate;
+    return this.#rateAttr ? this.#readNumber(this.#rateAttr, this.#rateScale) : this.#clock.rate;
   }
 
   protected async writeFrameRate(hz: number): Promise<void> {
     if (this.#rateAttr) await this.proxy.writeAttribute(this.#rateAttr, hz * this.#rateScale);
-    this.#rate = hz;
+    this.#clock.rate = hz;
   }
 
   protected async readTriggerSource(): Promise<base.TriggerSource> {
@@ -200,26 +195,21 @@ export class Camera extends base.Camera {
   protected async recordHook(start: boolean): Promise<void> {
     const command = start ? this.#start : this.#stop;
     if (command) await this.proxy.command(command);
-    this.#next = performance.now();
-    this.#triggers = 0;
-    this.#recording = start;
-    if (!start) for (const wake of this.#waiters.splice(0)) wake();
+    this.#clock.record(start);
   }
 
   protected async triggerHook(): Promise<void> {
     if (this.#trigger) await this.proxy.command(this.#trigger);
-    this.#triggers++;
-    this.#waiters.shift()?.();
+    this.#clock.trigger();
   }
 
   protected async grabHook(signal: AbortSignal): Promise<Frame> {
-    if (this.#source === 'SOFTWARE') await this.#awaitTrigger(signal);
-    else if (this.#source === 'AUTO') await this.#pace(signal);
+    if (this.#source !== 'EXTERNAL') await this.#clock.wait(signal, this.#source === 'SOFTWARE');
     const reading = await abortable(this.#readImage(), signal);
     const { width, height } = this.#sensor;
     if (reading.dimX !== width || reading.dimY !== height)
       throw new ConcertError(`${this.name}: the Tango image ${this.proxy.name}/${this.#image} is now ${reading.dimX}×${reading.dimY} px, not ${width}×${height} px as at connect (create the camera again)`);
-    return makeFrame(this.#crop(reading.value as PixelArray), [this.#roi.height, this.#roi.width], { tangoTime: reading.time });
+    return makeFrame(cropToRoi(reading.value as PixelArray, width, height, this.#roi), [this.#roi.height, this.#roi.width], { tangoTime: reading.time });
   }
 
   /** Reads the image attribute; checks that it holds pixels of a frame dtype. */
@@ -229,43 +219,6 @@ export class Camera extends base.Camera {
     if (!ArrayBuffer.isView(value) || value instanceof DataView || !isDType(typedName(value)))
       throw new ConcertError(`${this.name}: the Tango attribute ${this.proxy.name}/${this.#image} does not hold a numeric image of 8/16/32-bit integers or floats (got ${describe(value)})`);
     return reading as AttributeReading & { value: PixelArray };
-  }
-
-  /** The ROI of `image` (row copies; the image itself when the ROI is the whole sensor). */
-  #crop(image: PixelArray): PixelArray {
-    const { x0, y0, width, height } = this.#roi;
-    const full = this.#sensor.width;
-    if (x0 === 0 && y0 === 0 && width === full && height === this.#sensor.height) return image;
-    const out = new (image.constructor as new (n: number) => PixelArray)(width * height);
-    for (let r = 0; r < height; r++) out.set(image.subarray((y0 + r) * full + x0, (y0 + r) * full + x0 + width) as never, r * width);
-    return out;
-  }
-
-  /** Waits until the next frame is due at the frame rate (AUTO). */
-  async #pace(signal: AbortSignal): Promise<void> {
-    const period = 1000 / this.#rate;
-    const now = performance.now();
-    if (this.#next < now - Math.max(period, 5)) this.#next = now;
-    const due = this.#next;
-    this.#next = due + period;
-    if (due - now >= 1) await sleep(due - now, signal);
-  }
-
-  /** Waits for a `trigger()` (SOFTWARE). */
-  async #awaitTrigger(signal: AbortSignal): Promise<void> {
-    while (this.#triggers === 0) {
-      signal.throwIfAborted();
-      if (!this.#recording) throw abortError(`${this.name}: recording stopped while waiting for a trigger`);
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = () => reject(signal.reason);
-        signal.addEventListener('abort', onAbort, { once: true });
-        this.#waiters.push(() => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        });
-      });
-    }
-    this.#triggers--;
   }
 }
 

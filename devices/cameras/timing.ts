@@ -1,9 +1,11 @@
 /**
- * Frame timing of simulated cameras: pacing to a frame rate, and software triggers.
+ * What cameras without hardware timing share: pacing to a frame rate, software triggers, and
+ * cropping to the region of interest.
  * @module
  * @internal
  */
-import { abortError, sleep } from '../../core/index.js';
+import { abortError, sleep, type PixelArray } from '../../core/index.js';
+import type { Roi } from './base.js';
 
 /** Hands out frames at a frame rate (AUTO trigger) or one per `trigger()` (SOFTWARE). */
 export class FrameClock {
@@ -68,4 +70,19 @@ export class FrameClock {
     }
     this.#triggers--;
   }
+}
+
+/**
+ * The region of interest of a `fullWidth × fullHeight` image: row copies, or the image itself
+ * when the ROI is the whole image.
+ */
+export function cropToRoi<A extends PixelArray>(image: A, fullWidth: number, fullHeight: number, roi: Roi): A {
+  const { x0, y0, width, height } = roi;
+  if (x0 === 0 && y0 === 0 && width === fullWidth && height === fullHeight) return image;
+  const out = new (image.constructor as new (n: number) => A)(width * height);
+  for (let r = 0; r < height; r++) {
+    const from = (y0 + r) * fullWidth + x0;
+    out.set(image.subarray(from, from + width) as never, r * width);
+  }
+  return out;
 }
