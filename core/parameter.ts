@@ -3,8 +3,9 @@
  * a stash stack, waiting, logging of every successful set, and an observable stream of values.
  * @module
  */
-import { Subject, type Observable } from 'rxjs';
+import type { Observable, Subject } from 'rxjs';
 import { operation, sleep } from './abort.js';
+import { rxjs } from './rx.js';
 import { LockError, ParameterError, ReadAccessError, WaitError, WriteAccessError } from './errors.js';
 import type { Logger } from './log.js';
 
@@ -65,7 +66,8 @@ export class Parameter<T> {
   readonly help: string;
   readonly #spec: ParameterSpec<T>;
   readonly #stash: T[] = [];
-  readonly #values = new Subject<T>();
+  /** Made on the first `observe()`. */
+  #values: Subject<T> | undefined;
   #locked: false | 'temporary' | 'permanent' = false;
 
   constructor(
@@ -109,7 +111,7 @@ export class Parameter<T> {
     const read = this.#spec.read;
     if (!read) throw new ReadAccessError(`${this.fullName} cannot be read (it is write-only)`);
     const value = await operation(options.signal, (signal) => Promise.resolve(read(signal)));
-    this.#values.next(value);
+    this.#values?.next(value);
     return value;
   }
 
@@ -130,7 +132,7 @@ export class Parameter<T> {
     const checked = this.validate(value);
     await operation(options.signal, (signal) => Promise.resolve(write(checked, signal)));
     if (this.owner.log.enabled('info')) this.owner.log.info(`set ${this.owner.kind}::${this.fullName}='${this.describe(checked)}'`);
-    this.#values.next(checked);
+    this.#values?.next(checked);
   }
 
   /**
@@ -210,7 +212,7 @@ export class Parameter<T> {
 
   /** Every value read or successfully written from now on. */
   observe(): Observable<T> {
-    return this.#values.asObservable();
+    return (this.#values ??= new (rxjs().Subject<T>)()).asObservable();
   }
 }
 

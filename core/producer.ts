@@ -4,7 +4,8 @@
  * which notices only when the next value arrives).
  * @module
  */
-import { Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { rxjs } from './rx.js';
 import { isAbortError } from './errors.js';
 
 /** A source of frames (or anything): called once per run with a signal that stops it. */
@@ -12,7 +13,7 @@ export type Producer<T> = (signal: AbortSignal) => AsyncIterable<T>;
 
 /** An Observable that runs `producer` on subscribe and aborts it on unsubscribe. */
 export function fromProducer<T>(producer: Producer<T>): Observable<T> {
-  return new Observable<T>((subscriber) => {
+  return new (rxjs().Observable<T>)((subscriber) => {
     const controller = new AbortController();
     (async () => {
       try {
