@@ -4,8 +4,9 @@
  * server to registered data endpoints (`registerEndpoint`, `grabSend`).
  * @module
  */
+import * as errors from '../../core/errors.js';
 import { arrayConstructor, check, makeFrame, opt, q, sleep, type DType, type Frame, type OptionSpec } from '../../core/index.js';
-import { ControlClient, type CurveOptions, type SenderMode } from '../../transport/zmq/index.js';
+import { ControlClient, RemoteError, type CurveOptions, type SenderMode } from '../../transport/zmq/index.js';
 import * as base from './base.js';
 import type { GrabSendStatus, WireValue } from './server.js';
 
@@ -56,8 +57,12 @@ export class Camera extends base.Camera {
     this.#client?.close();
   }
 
-  #call<T>(method: string, params?: unknown, signal?: AbortSignal): Promise<T> {
-    return this.#client.request<T>(method, params, { signal });
+  async #call<T>(method: string, params?: unknown, signal?: AbortSignal): Promise<T> {
+    try {
+      return await this.#client.request<T>(method, params, { signal });
+    } catch (error) {
+      throw localError(error);
+    }
   }
 
   async #get(name: string, unit?: string): Promise<never> {
@@ -154,4 +159,20 @@ export class Camera extends base.Camera {
     await this.#client.request('grabSend.cancel').catch(() => undefined);
     await super.stopHook();
   }
+}
+
+/**
+ * A Concert error the server raised, as the same class here (so a remote camera fails the way a
+ * local one does); anything else unchanged.
+ */
+function localError(error: unknown): unknown {
+  if (!(error instanceof RemoteError)) return error;
+  const Class = (errors as Record<string, unknown>)[error.remoteName];
+  if (typeof Class !== 'function' || !(Class.prototype instanceof errors.ConcertError) || Class === errors.NotConnectedError) return error;
+  const message = error.message.replace(/^.*?'[^']*': \w+: /, '');
+  if (Class === errors.TransitionNotAllowed) {
+    const state = /in state '([^']*)'/.exec(message)?.[1] ?? 'unknown';
+    return new errors.TransitionNotAllowed(message, state, { cause: error });
+  }
+  return new (Class as new (message: string, options?: ErrorOptions) => Error)(message, { cause: error });
 }

@@ -1,0 +1,63 @@
+/**
+ * The remote camera passes the same conformance suite as the dummy camera, against a camera
+ * server (in this process, over tcp loopback) serving a dummy camera.
+ */
+import assert from 'node:assert/strict';
+import { q } from '../../../../core/index.js';
+import * as dummy from '../../../../devices/cameras/dummy.js';
+import * as remote from '../../../../devices/cameras/remote.js';
+import { CameraServer } from '../../../../devices/cameras/server.js';
+import { freePort, tcpEndpoint, ZmqReceiver } from '../../../../transport/zmq/index.js';
+import { describeCamera } from '../../../conformance/camera.case.js';
+
+describe('devices/cameras/remote', function () {
+  this.timeout(20_000);
+  const servers: CameraServer[] = [];
+
+  after(async () => {
+    for (const s of servers.splice(0)) await s.stop();
+  });
+
+  /** A fresh camera server with a dummy camera, and a remote camera controlling it. */
+  async function make(): Promise<remote.Camera> {
+    const camera = await dummy.Camera.create({ width: 64, height: 48, frameRate: q('1000 Hz') });
+    const server = await new CameraServer(camera, { control: tcpEndpoint() }).start();
+    servers.push(server);
+    return remote.Camera.create({ endpoint: server.endpoint });
+  }
+
+  describeCamera(make);
+
+  it('grabSend sends frames straight to a registered endpoint, then the end marker', async () => {
+    const camera = await make();
+    const data = tcpEndpoint(await freePort());
+    await camera.registerEndpoint(data, { mode: 'push' });
+    const receiver = await ZmqReceiver.create({ mode: 'pull', connect: data });
+    try {
+      const got: number[] = [];
+      const reading = (async () => {
+        for await (const f of receiver.stream({ idleTimeoutMs: 5000 })) got.push(f.metadata.frameNumber);
+      })();
+      const sent = await camera.recording(() => camera.grabSend(7));
+      await reading;
+      assert.equal(sent, 7);
+      assert.deepEqual(got, [0, 1, 2, 3, 4, 5, 6]);
+      assert.equal(camera.sentFrames, 7);
+      await camera.unregisterEndpoint(data);
+      await assert.rejects(camera.unregisterEndpoint(data), /no registered endpoint/);
+    } finally {
+      receiver.close();
+      await camera.disconnect();
+    }
+  });
+
+  it('grabSend outside recording is refused; a server that is gone fails within the timeout', async () => {
+    const camera = await make();
+    await assert.rejects(camera.grabSend(1), /not allowed in state 'standby'/);
+    await servers.pop()!.stop();
+    const t = performance.now();
+    await assert.rejects(camera.getExposureTime(), /no reply within 3000 ms/);
+    assert.ok(performance.now() - t < 4000);
+    await camera.disconnect();
+  });
+});
