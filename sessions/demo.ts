@@ -18,6 +18,7 @@
  *   reco.slices[0]                         // the reconstructed slice (float32)
  *   await reco.findAxis({ region: [q('120 px'), q('136 px'), q('1 px')] })
  *   writer.summary()
+ *   await webView()                        // camera frames and slices in the browser (prints the URL)
  *   await dstate()                         // every device's state and values
  *   ddoc()                                 // devices, parameters, units, help
  *   pdoc()                                 // the functions of this session
@@ -30,7 +31,7 @@ import { ContinuousRotationMotor, LinearMotor, RotationMotor } from 'concert/dev
 import { Shutter } from 'concert/devices/shutters/dummy';
 import { XRayTube } from 'concert/devices/xraytubes/dummy';
 import { synchrotron } from 'concert/experiments';
-import { ImageWriter, OnlineReconstruction } from 'concert/addons/local';
+import { ImageWriter, LiveView, OnlineReconstruction, WebViewer } from 'concert/addons/local';
 import { DirectoryWalker } from 'concert/walkers';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,6 +77,23 @@ export const writer = await ImageWriter.create(experiment);
 /** Reconstructs the middle detector row while the projections arrive. */
 export const reco = await OnlineReconstruction.create(experiment);
 await reco.setAbsorptivity(true);
+
+let web: WebViewer | undefined;
+
+/**
+ * Opens the web live view (127.0.0.1, prints its URL): the camera frames of every acquisition,
+ * the reconstructed slices, and the experiment's state and progress. Latest-wins: it never slows
+ * the acquisition. Calling it again returns the same viewer.
+ */
+export async function webView(port = 0): Promise<WebViewer> {
+  if (web) return web;
+  web = await WebViewer.create({ port, title: 'Concert demo' });
+  await LiveView.create(experiment, { viewer: web });
+  web.follow(experiment);
+  reco.viewer = web;
+  console.log(`live view: ${web.url}`);
+  return web;
+}
 
 /** Moves the flat motor out of the beam and the sample to the rotation axis. */
 export async function alignSample(): Promise<void> {

@@ -57,6 +57,8 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
   #pending: { darks: Frame[]; flats: Frame[] } = { darks: [], flats: [] };
   #slices: Float32Array[] = [];
   #sliceShape: [number, number] = [0, 0];
+  /** Where the slices are shown too (e.g. a `WebViewer`); settable at any time. */
+  viewer: SliceViewer | undefined;
   /** ms from the last projection to the slices being written, of the last run. */
   lagMs: number | undefined;
 
@@ -64,6 +66,7 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
     super(experiment, { ...options, acquisitions: options.acquisitions ?? [options.darks ?? 'darks', options.flats ?? 'flats', options.radios ?? 'radios'] });
     this.#names = { darks: options.darks ?? 'darks', flats: options.flats ?? 'flats', radios: options.radios ?? 'radios' };
     this.#options = options;
+    this.viewer = options.viewer;
   }
 
   /** The slices of the last reconstruction (one per region row), `[height, width]` float32. */
@@ -137,7 +140,7 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
         await writer.close();
       }
     }
-    const viewer = this.#options.viewer;
+    const viewer = this.viewer;
     if (viewer) for (const [i, s] of this.slices.entries()) await viewer.showSlice(s, { name: `slice ${i}` });
   }
 
