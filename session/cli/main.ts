@@ -113,7 +113,7 @@ export function program(): Command {
 
   cli
     .command('serve')
-    .description('run a server (writer, live, benchmarker, camera) until SIGTERM; without KIND, list them')
+    .description('run a server (writer, live, benchmarker, camera, reco) until SIGTERM; without KIND, list them')
     .argument('[kind]', 'server kind')
     .option('--bind <address>', 'address to bind the control endpoint to', '127.0.0.1')
     .option('--port <port>', 'control port (default: a free one, printed)')
