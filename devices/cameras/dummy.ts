@@ -25,9 +25,11 @@ export interface DummyCameraOptions {
   pixelSize?: Unit;
   /**
    * Makes the frame instead of the background + noise (e.g. projections of a phantom); called
-   * with the frame index within the recording and the ROI.
+   * with the frame index within the recording, the ROI and the exposure time (`performance.now()`
+   * clock). With it the camera keeps its exposure schedule when consumers fall behind, as a
+   * camera with on-board memory does.
    */
-  render?: (index: number, roi: base.Roi) => Frame | Promise<Frame>;
+  render?: (index: number, roi: base.Roi, exposedAt: number) => Frame | Promise<Frame>;
   /**
    * Phantom mode: frames are projections of the Shepp-Logan phantom at `motor`'s angle (flat
    * and dark fields follow `shutter` and `flatMotor`), e.g. for a dummy tomography whose online
@@ -56,7 +58,7 @@ export class Camera extends base.Camera {
   readonly #pixelSize: number;
   readonly #render: DummyCameraOptions['render'];
   #exposure = 1e-3;
-  readonly #clock = new FrameClock(100, () => this.name);
+  readonly #clock: FrameClock;
   #trigger: base.TriggerSource = 'AUTO';
   #roi: base.Roi;
   #cropped: Uint16Array | undefined;
@@ -70,6 +72,7 @@ export class Camera extends base.Camera {
     this.#simulate = options.simulate ?? true;
     this.#pixelSize = options.pixelSize?.toNumber('um') ?? 6.5;
     this.#render = options.render ?? (options.phantom ? phantomRenderer(options.phantom, width) : undefined);
+    this.#clock = new FrameClock(100, () => this.name, this.#render !== undefined);
     if (options.exposureTime) this.#exposure = options.exposureTime.toNumber('s');
     if (options.frameRate) this.#clock.rate = options.frameRate.toNumber('Hz');
     this.#roi = { x0: 0, y0: 0, width, height };
@@ -104,10 +107,10 @@ export class Camera extends base.Camera {
   }
 
   protected async grabHook(signal: AbortSignal): Promise<Frame> {
-    await this.#clock.wait(signal, this.#trigger === 'SOFTWARE');
+    const exposedAt = await this.#clock.wait(signal, this.#trigger === 'SOFTWARE');
     const roi = this.#roi;
     const index = this.#index++;
-    if (this.#render) return this.#render(index, roi);
+    if (this.#render) return this.#render(index, roi, exposedAt);
     const background = this.#crop();
     if (!this.#simulate) return makeFrame(background, [roi.height, roi.width]);
     const data = new Uint16Array(background.length);

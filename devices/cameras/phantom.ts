@@ -28,12 +28,12 @@ export interface PhantomOptions {
 }
 
 /** The `render` function of the dummy camera for a `width`-wide sensor. */
-export function phantomRenderer(options: PhantomOptions, width: number): (index: number, roi: Roi) => Promise<Frame> {
+export function phantomRenderer(options: PhantomOptions, width: number): (index: number, roi: Roi, exposedAt: number) => Promise<Frame> {
   const { motor, shutter, flatMotor, flatPosition, beam = 4000, dark = 100, mu = 4 / width } = options;
   const line = new Float32Array(width);
-  return async (_index, roi) => {
+  return async (_index, roi, exposedAt) => {
     const [angle, state, flat] = await Promise.all([
-      motor.position.get(),
+      angleAt(motor, exposedAt),
       shutter ? shutter.getState() : 'open',
       flatMotor && flatPosition ? flatMotor.position.get() : undefined,
     ]);
@@ -48,4 +48,11 @@ export function phantomRenderer(options: PhantomOptions, width: number): (index:
     for (let r = 1; r < roi.height; r++) data.copyWithin(r * roi.width, 0, roi.width);
     return makeFrame(data, [roi.height, roi.width]);
   };
+}
+
+/** The motor's angle at time `at` (exact for simulated motors, which keep their motion; otherwise now). */
+async function angleAt(motor: Motor, at: number): Promise<Unit> {
+  const motion = (motor as { motion?: { position(now?: number): number } }).motion;
+  if (motion && typeof motion.position === 'function') return motor.position.quantity(motion.position(at));
+  return motor.position.get();
 }

@@ -20,6 +20,12 @@ export class FrameClock {
     rate: number,
     /** Names the camera in messages. */
     readonly what: () => string,
+    /**
+     * Keep the exposure schedule when the consumer falls behind, as a camera that stores frames
+     * in its memory does (frames then come in a burst, each with its own exposure time). Without
+     * it, a late consumer gets the next frame now and the schedule restarts from there.
+     */
+    readonly buffered = false,
   ) {
     this.rate = rate;
   }
@@ -38,21 +44,27 @@ export class FrameClock {
     this.#waiters.shift()?.();
   }
 
-  /** Waits until the next frame is due: at the frame rate, or (`triggered`) for a trigger. */
-  wait(signal: AbortSignal, triggered: boolean): Promise<void> {
-    return triggered ? this.#awaitTrigger(signal) : this.#pace(signal);
+  /**
+   * Waits until the next frame is due: at the frame rate, or (`triggered`) for a trigger.
+   * Resolves with the frame's exposure time (`performance.now()` clock).
+   */
+  async wait(signal: AbortSignal, triggered: boolean): Promise<number> {
+    if (!triggered) return this.#pace(signal);
+    await this.#awaitTrigger(signal);
+    return performance.now();
   }
 
-  async #pace(signal: AbortSignal): Promise<void> {
+  async #pace(signal: AbortSignal): Promise<number> {
     const period = 1000 / this.rate;
     const now = performance.now();
     // A consumer that fell behind gets the next frame now (no burst to catch up on more than 5 ms).
-    if (this.#next < now - Math.max(period, 5)) this.#next = now;
+    if (!this.buffered && this.#next < now - Math.max(period, 5)) this.#next = now;
     const due = this.#next;
     this.#next = due + period;
     // Timers have millisecond granularity: closer than that, deliver now and keep the schedule, so
     // rates above 1 kHz average out right instead of being capped by setTimeout.
     if (due - now >= 1) await sleep(due - now, signal);
+    return due;
   }
 
   async #awaitTrigger(signal: AbortSignal): Promise<void> {
