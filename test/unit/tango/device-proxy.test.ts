@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { useTangoDevice } from './device-fixture.js';
 import { DeviceProxy, TangoError, TangoTimeoutError, TangoTransportError, parseTangoAddress } from '../../../tango/index.js';
 import type { WriteValue } from '../../../tango/index.js';
 import { TangoTestServer, tangoTestAvailable } from './tango-test-server.js';
@@ -20,35 +21,24 @@ describe('tango/device-proxy: addresses', () => {
 
 describe('tango/device-proxy against TangoTest', function () {
   this.timeout(30000);
-  let server: TangoTestServer | undefined;
-  let dev: DeviceProxy;
-
-  before(async function () {
-    if (!tangoTestAvailable()) this.skip();
-    server = await TangoTestServer.start();
-    dev = await DeviceProxy.create(server.url);
-  });
-  after(async () => {
-    await dev?.close();
-    await server?.stop();
-  });
+  const t = useTangoDevice(tangoTestAvailable, () => TangoTestServer.start());
 
   it('pings and reads info, state and status', async () => {
-    assert.ok((await dev.ping()) >= 0);
-    assert.equal(dev.idlVersion, 5);
-    assert.equal((await dev.info()).devClass, 'TangoTest');
-    assert.equal(await dev.state(), 'RUNNING');
-    assert.match(await dev.status(), /RUNNING/);
+    assert.ok((await t.dev.ping()) >= 0);
+    assert.equal(t.dev.idlVersion, 5);
+    assert.equal((await t.dev.info()).devClass, 'TangoTest');
+    assert.equal(await t.dev.state(), 'RUNNING');
+    assert.match(await t.dev.status(), /RUNNING/);
   });
 
   it('lists attributes with their configuration', async () => {
-    const configs = await dev.attributeConfig();
+    const configs = await t.dev.attributeConfig();
     const names = configs.map((c) => c.name);
     for (const n of ['double_scalar', 'ushort_image_ro', 'string_spectrum', 'State', 'Status']) assert.ok(names.includes(n), n);
     const img = configs.find((c) => c.name === 'ushort_image_ro')!;
     assert.equal(img.format, 'IMAGE');
     assert.equal(img.dataType, 6);
-    assert.deepEqual(await dev.attributeList(), names);
+    assert.deepEqual(await t.dev.attributeList(), names);
   });
 
   const scalars: Record<string, WriteValue> = {
@@ -58,8 +48,8 @@ describe('tango/device-proxy against TangoTest', function () {
   };
   for (const [name, value] of Object.entries(scalars)) {
     it(`writes and reads back scalar ${name}`, async () => {
-      await dev.writeAttribute(name, value);
-      const r = await dev.readAttribute(name);
+      await t.dev.writeAttribute(name, value);
+      const r = await t.dev.readAttribute(name);
       assert.equal(r.format, 'SCALAR');
       assert.equal(r.writeValue, value);
       assert.equal(typeof r.value, typeof value);
@@ -68,8 +58,8 @@ describe('tango/device-proxy against TangoTest', function () {
   }
 
   it('writes a write-only attribute and reads the set point', async () => {
-    await dev.writeAttribute('double_scalar_w', 3.5);
-    assert.equal((await dev.readAttribute('double_scalar_w')).value, 3.5);
+    await t.dev.writeAttribute('double_scalar_w', 3.5);
+    assert.equal((await t.dev.readAttribute('double_scalar_w')).value, 3.5);
   });
 
   const spectra: Record<string, [WriteValue, string]> = {
@@ -80,8 +70,8 @@ describe('tango/device-proxy against TangoTest', function () {
   };
   for (const [name, [value, cls]] of Object.entries(spectra)) {
     it(`writes and reads back spectrum ${name}`, async () => {
-      await dev.writeAttribute(name, value);
-      const r = await dev.readAttribute(name);
+      await t.dev.writeAttribute(name, value);
+      const r = await t.dev.readAttribute(name);
       assert.equal(r.format, 'SPECTRUM');
       assert.equal(r.writeValue!.constructor.name, cls);
       assert.deepEqual(Array.from(r.writeValue as ArrayLike<unknown>), value);
@@ -98,8 +88,8 @@ describe('tango/device-proxy against TangoTest', function () {
   };
   for (const [name, value] of Object.entries(images)) {
     it(`writes and reads back image ${name}`, async () => {
-      await dev.writeAttribute(name, value);
-      const r = await dev.readAttribute(name);
+      await t.dev.writeAttribute(name, value);
+      const r = await t.dev.readAttribute(name);
       assert.equal(r.format, 'IMAGE');
       const flat = 'dimX' in (value as object) ? Array.from((value as { data: ArrayLike<unknown> }).data)
         : (value as unknown[][]).flat();
@@ -116,7 +106,7 @@ describe('tango/device-proxy against TangoTest', function () {
   };
   for (const [name, cls] of Object.entries(readOnlyImages)) {
     it(`reads image ${name} as ${cls} with its dimensions`, async () => {
-      const r = await dev.readAttribute(name);
+      const r = await t.dev.readAttribute(name);
       assert.equal(r.value!.constructor.name, cls);
       assert.equal((r.value as ArrayLike<unknown>).length, r.dimX * r.dimY);
       assert.ok(r.dimX > 0 && r.dimY > 0);
@@ -124,7 +114,7 @@ describe('tango/device-proxy against TangoTest', function () {
   }
 
   it('reads spectra of every read-only type and State as a DevState', async () => {
-    const rs = await dev.readAttributes(['long64_spectrum_ro', 'ulong64_spectrum_ro', 'ulong_spectrum_ro', 'boolean_spectrum_ro', 'string_spectrum_ro', 'State', 'Status']);
+    const rs = await t.dev.readAttributes(['long64_spectrum_ro', 'ulong64_spectrum_ro', 'ulong_spectrum_ro', 'boolean_spectrum_ro', 'string_spectrum_ro', 'State', 'Status']);
     assert.deepEqual(rs.map((r) => r.value!.constructor.name), ['BigInt64Array', 'BigUint64Array', 'Uint32Array', 'Array', 'Array', 'String', 'String']);
     assert.equal(rs[5]!.value, 'RUNNING');
   });
@@ -133,29 +123,29 @@ describe('tango/device-proxy against TangoTest', function () {
     const { execFileSync } = await import('node:child_process');
     let py: string;
     try {
-      py = execFileSync('/usr/bin/python3', ['-c', `import tango;d=tango.DeviceProxy('${server!.url}');d.write_attribute('ushort_image',[[1,2,3],[4,5,65535]]);v=d.read_attribute('ushort_image').w_value;print(v.shape, v.flatten().tolist())`], { timeout: 10000 }).toString();
+      py = execFileSync('/usr/bin/python3', ['-c', `import tango;d=tango.DeviceProxy('${t.server.url}');d.write_attribute('ushort_image',[[1,2,3],[4,5,65535]]);v=d.read_attribute('ushort_image').w_value;print(v.shape, v.flatten().tolist())`], { timeout: 10000 }).toString();
     } catch (e) {
       console.log(`    skipping PyTango cross-check: ${(e as Error).message.split('\n')[0]}`);
       this.skip();
     }
-    const r = await dev.readAttribute('ushort_image');
+    const r = await t.dev.readAttribute('ushort_image');
     assert.equal(py.trim(), `(${r.wDimY}, ${r.wDimX}) [${Array.from(r.writeValue as Uint16Array).join(', ')}]`);
   });
 
   it('writeReadAttribute writes and returns the new reading', async () => {
-    const r = await dev.writeReadAttribute('double_scalar', 7.5);
+    const r = await t.dev.writeReadAttribute('double_scalar', 7.5);
     assert.equal(r.name, 'double_scalar');
     assert.equal(r.writeValue, 7.5);
   });
 
   it('writes several attributes at once', async () => {
-    await dev.writeAttributes({ long_scalar: 11, short_scalar: 12 });
-    const [a, b] = await dev.readAttributes(['long_scalar', 'short_scalar']);
+    await t.dev.writeAttributes({ long_scalar: 11, short_scalar: 12 });
+    const [a, b] = await t.dev.readAttributes(['long_scalar', 'short_scalar']);
     assert.deepEqual([a!.writeValue, b!.writeValue], [11, 12]);
   });
 
   it('reading a missing attribute gives a TangoError with the server reason', async () => {
-    await assert.rejects(dev.readAttribute('no_such_attribute'), (e: unknown) => {
+    await assert.rejects(t.dev.readAttribute('no_such_attribute'), (e: unknown) => {
       assert.ok(e instanceof TangoError);
       assert.equal(e.reason, 'API_AttrNotFound');
       assert.equal(e.errors[0]!.severity, 'ERR');
@@ -166,11 +156,11 @@ describe('tango/device-proxy against TangoTest', function () {
   });
 
   it('an attribute that throws gives its DevFailed stack', async () => {
-    await assert.rejects(dev.readAttribute('throw_exception'), TangoError);
+    await assert.rejects(t.dev.readAttribute('throw_exception'), TangoError);
   });
 
   it('lists commands with their types', async () => {
-    const cmds = await dev.commandList();
+    const cmds = await t.dev.commandList();
     const dd = cmds.find((c) => c.name === 'DevDouble')!;
     assert.deepEqual([dd.inType, dd.outType], [5, 5]);
   });
@@ -185,28 +175,28 @@ describe('tango/device-proxy against TangoTest', function () {
   };
   for (const [name, arg] of Object.entries(commands)) {
     it(`command ${name} round-trips`, async () => {
-      const out = await dev.command(name, arg);
+      const out = await t.dev.command(name, arg);
       if (Array.isArray(arg)) assert.deepEqual(Array.from(out as ArrayLike<unknown>), arg);
       else assert.equal(out, arg);
     });
   }
 
   it('command DevVoid, State and Status', async () => {
-    assert.equal(await dev.command('DevVoid'), undefined);
-    assert.equal(await dev.command('State'), 'RUNNING');
-    assert.match((await dev.command('Status')) as string, /RUNNING/);
+    assert.equal(await t.dev.command('DevVoid'), undefined);
+    assert.equal(await t.dev.command('State'), 'RUNNING');
+    assert.match((await t.dev.command('Status')) as string, /RUNNING/);
   });
 
   it('command DevVarLongStringArray and DevVarDoubleStringArray round-trip', async () => {
-    const ls = (await dev.command('DevVarLongStringArray', { lvalue: [1, -2], svalue: ['a', 'b'] })) as { lvalue: Int32Array; svalue: string[] };
+    const ls = (await t.dev.command('DevVarLongStringArray', { lvalue: [1, -2], svalue: ['a', 'b'] })) as { lvalue: Int32Array; svalue: string[] };
     assert.deepEqual([Array.from(ls.lvalue), ls.svalue], [[1, -2], ['a', 'b']]);
-    const ds = (await dev.command('DevVarDoubleStringArray', { dvalue: [0.25], svalue: ['c'] })) as { dvalue: Float64Array; svalue: string[] };
+    const ds = (await t.dev.command('DevVarDoubleStringArray', { dvalue: [0.25], svalue: ['c'] })) as { dvalue: Float64Array; svalue: string[] };
     assert.deepEqual([Array.from(ds.dvalue), ds.svalue], [[0.25], ['c']]);
   });
 
   it('rejects unknown commands and bad arguments', async () => {
-    await assert.rejects(dev.command('NoSuchCommand', 1), TangoError);
-    await assert.rejects(dev.command('DevString', 42), /not a DevString/);
+    await assert.rejects(t.dev.command('NoSuchCommand', 1), TangoError);
+    await assert.rejects(t.dev.command('DevString', 42), /not a DevString/);
   });
 
   it('resolves a device through a Tango database (fake DataBase device, real TangoTest)', async () => {
@@ -216,14 +206,14 @@ describe('tango/device-proxy against TangoTest', function () {
       const arg = readAny(req.body).value;
       seen.push(`${req.objectKey} ${req.operation} ${command} ${String(arg)}`);
       const exported = arg === 'sys/tg_test/1';
-      const ior = stringifyIor('IDL:Tango/Device_5:1.0', '127.0.0.1', server!.port, new TextEncoder().encode('sys/tg_test/1'));
+      const ior = stringifyIor('IDL:Tango/Device_5:1.0', '127.0.0.1', t.server.port, new TextEncoder().encode('sys/tg_test/1'));
       return { chunks: [encodeReply(req.id, ReplyStatus.NoException, (w) => writeAny(w, argTypeCode(17),
         { lvalue: [exported ? 1 : 0, 1234], svalue: [String(arg), exported ? ior : 'nada', '5', 'TangoTest/test', 'localhost'] }))] };
     }).listen();
     try {
       const viaDb = await DeviceProxy.create('sys/tg_test/1', { tangoHost: `127.0.0.1:${db.port}` });
       assert.equal(await viaDb.state(), 'RUNNING');
-      assert.equal(viaDb.endpoint, `127.0.0.1:${server!.port}`);
+      assert.equal(viaDb.endpoint, `127.0.0.1:${t.server.port}`);
       await viaDb.close();
       assert.deepEqual(seen, ['database command_inout DbImportDevice sys/tg_test/1']);
       await assert.rejects(DeviceProxy.create(`tango://127.0.0.1:${db.port}/sys/tg_test/2`), /not exported/);
@@ -233,7 +223,7 @@ describe('tango/device-proxy against TangoTest', function () {
   });
 
   it('multiplexes concurrent calls on one connection', async () => {
-    const rs = await Promise.all(Array.from({ length: 32 }, (_, i) => dev.command('DevLong', i)));
+    const rs = await Promise.all(Array.from({ length: 32 }, (_, i) => t.dev.command('DevLong', i)));
     assert.deepEqual(rs, Array.from({ length: 32 }, (_, i) => i));
   });
 });

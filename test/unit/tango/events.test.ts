@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { useTangoDevice } from './device-fixture.js';
 import { firstValueFrom, take, timeout, toArray } from 'rxjs';
 import { DeviceProxy, TangoError } from '../../../tango/index.js';
 import { decodeEvent } from '../../../tango/zmq-events.js';
@@ -7,24 +8,13 @@ import { PushServer, pyTangoAvailable } from './pytango-server.js';
 
 describe('tango/events over ZeroMQ (PyTango push-event server)', function () {
   this.timeout(30000);
-  let server: PushServer | undefined;
-  let dev: DeviceProxy | undefined;
-
-  before(async function () {
-    if (!pyTangoAvailable()) this.skip();
-    server = await PushServer.start();
-    dev = await DeviceProxy.create(server.url);
-  });
-  after(async () => {
-    await dev?.close();
-    await server?.stop();
-  });
+  const t = useTangoDevice(pyTangoAvailable, () => PushServer.start());
 
   it('delivers change events pushed by the server, starting with the current value', async () => {
-    await dev!.command('Push', 1);
-    const values = firstValueFrom(dev!.subscribe('counter', 'change', { mode: 'zmq' }).pipe(take(3), toArray(), timeout(10000)));
+    await t.dev.command('Push', 1);
+    const values = firstValueFrom(t.dev.subscribe('counter', 'change', { mode: 'zmq' }).pipe(take(3), toArray(), timeout(10000)));
     // The SUB socket needs a moment to join; push until the events arrive.
-    const pusher = setInterval(() => { void dev!.command('Push', 2).catch(() => undefined); }, 300);
+    const pusher = setInterval(() => { void t.dev.command('Push', 2).catch(() => undefined); }, 300);
     try {
       const got = await values;
       assert.equal(got[0]!.value, 1n);
@@ -36,14 +26,14 @@ describe('tango/events over ZeroMQ (PyTango push-event server)', function () {
   });
 
   it('delivers periodic events of a polled attribute', async () => {
-    const got = await firstValueFrom(dev!.subscribe('ticks', 'periodic', { mode: 'zmq' }).pipe(take(3), toArray(), timeout(10000)));
+    const got = await firstValueFrom(t.dev.subscribe('ticks', 'periodic', { mode: 'zmq' }).pipe(take(3), toArray(), timeout(10000)));
     assert.equal(got.length, 3);
     assert.ok(got.every((r) => typeof r.value === 'number' && r.format === 'SCALAR'));
     assert.ok(got[2]!.time > got[0]!.time);
   });
 
   it('rejects subscriptions the server refuses with its reason', async () => {
-    await assert.rejects(firstValueFrom(dev!.subscribe('spectrum', 'change', { mode: 'zmq' }).pipe(timeout(10000))),
+    await assert.rejects(firstValueFrom(t.dev.subscribe('spectrum', 'change', { mode: 'zmq' }).pipe(timeout(10000))),
       (e: unknown) => e instanceof TangoError && /API_AttributePollingNotStarted|API_EventPropertiesNotSet/.test(e.message));
   });
 });
