@@ -3,9 +3,10 @@
  * trigger sources and recording/readout. `import { Camera } from 'concert/devices/cameras/dummy'`.
  * @module
  */
-import { makeFrame, opt, ParameterError, type Frame, type OptionSpec, type Unit } from '../../core/index.js';
+import { makeFrame, opt, type Frame, type OptionSpec, type Unit } from '../../core/index.js';
 import * as base from './base.js';
-import { cropToRoi, FrameClock } from './timing.js';
+import { SimulatedCamera } from './simulated.js';
+import { cropToRoi } from './timing.js';
 import { poissonFill } from './noise.js';
 import { phantomRenderer, type PhantomOptions } from './phantom.js';
 
@@ -39,7 +40,7 @@ export interface DummyCameraOptions {
 }
 
 /** A simulated camera that behaves like a real one. */
-export class Camera extends base.Camera {
+export class Camera extends SimulatedCamera {
   static override readonly options: OptionSpec = {
     ...base.Camera.options,
     width: opt.number({ min: 1, max: 65536, integer: true }),
@@ -55,72 +56,49 @@ export class Camera extends base.Camera {
 
   readonly #background: Frame<'uint16'>;
   readonly #simulate: boolean;
-  readonly #pixelSize: number;
   readonly #render: DummyCameraOptions['render'];
-  #exposure = 1e-3;
-  readonly #clock: FrameClock;
-  #trigger: base.TriggerSource = 'AUTO';
-  #roi: base.Roi;
   #cropped: Uint16Array | undefined;
   #index = 0;
 
   constructor(options: DummyCameraOptions = {}) {
-    super(options);
     const width = options.background?.shape[1] ?? options.width ?? 640;
     const height = options.background?.shape[0] ?? options.height ?? 480;
+    const render = options.render ?? (options.phantom ? phantomRenderer(options.phantom, width) : undefined);
+    super(options, render !== undefined);
+    this.#render = render;
     this.#background = options.background ?? makeFrame(new Uint16Array(width * height).fill(1), [height, width]);
     this.#simulate = options.simulate ?? true;
-    this.#pixelSize = options.pixelSize?.toNumber('um') ?? 6.5;
-    this.#render = options.render ?? (options.phantom ? phantomRenderer(options.phantom, width) : undefined);
-    this.#clock = new FrameClock(100, () => this.name, this.#render !== undefined);
-    if (options.exposureTime) this.#exposure = options.exposureTime.toNumber('s');
-    if (options.frameRate) this.#clock.rate = options.frameRate.toNumber('Hz');
-    this.#roi = { x0: 0, y0: 0, width, height };
+    this.roi = { x0: 0, y0: 0, width, height };
   }
 
-  protected async readExposureTime(): Promise<number> { return this.#exposure; }
-  protected async writeExposureTime(s: number): Promise<void> { this.#exposure = s; }
-  protected async readFrameRate(): Promise<number> { return this.#clock.rate; }
-  protected async writeFrameRate(hz: number): Promise<void> { this.#clock.rate = hz; }
-  protected async readTriggerSource(): Promise<base.TriggerSource> { return this.#trigger; }
-  protected async writeTriggerSource(source: base.TriggerSource): Promise<void> { this.#trigger = source; }
-  protected async readRoi(): Promise<base.Roi> { return { ...this.#roi }; }
-  protected async writeRoi(roi: base.Roi): Promise<void> {
-    if (this.state.current !== 'standby') throw new ParameterError(`${this.name}: the ROI can only change in standby (state is '${this.state.current}')`);
-    this.#roi = roi;
+  protected override async writeRoi(roi: base.Roi): Promise<void> {
+    await super.writeRoi(roi);
     this.#cropped = undefined;
   }
   protected async readSensorSize(): Promise<{ width: number; height: number }> {
     return { width: this.#background.shape[1], height: this.#background.shape[0] };
   }
-  protected override readPixelSize(): [number, number] {
-    return [this.#pixelSize, this.#pixelSize];
-  }
 
-  protected async recordHook(start: boolean): Promise<void> {
+  protected override async recordHook(start: boolean): Promise<void> {
     this.#index = 0;
-    this.#clock.record(start);
-  }
-
-  protected async triggerHook(): Promise<void> {
-    this.#clock.trigger();
+    await super.recordHook(start);
   }
 
   protected async grabHook(signal: AbortSignal): Promise<Frame> {
-    const exposedAt = await this.#clock.wait(signal, this.#trigger === 'SOFTWARE');
-    const roi = this.#roi;
+    const exposedAt = await this.nextFrame(signal);
+    const roi = this.roi;
     const index = this.#index++;
     if (this.#render) return this.#render(index, roi, exposedAt);
     const background = this.#crop();
     if (!this.#simulate) return makeFrame(background, [roi.height, roi.width]);
     const data = new Uint16Array(background.length);
-    poissonFill(data, background, this.#exposure * 1e5);
+    poissonFill(data, background, this.exposure * 1e5);
     return makeFrame(data, [roi.height, roi.width]);
   }
 
   #crop(): Uint16Array {
     const [fullHeight, fullWidth] = this.#background.shape;
-    return (this.#cropped ??= cropToRoi(this.#background.data, fullWidth, fullHeight, this.#roi));
+    return (this.#cropped ??= cropToRoi(this.#background.data, fullWidth, fullHeight, this.roi));
   }
 
 }

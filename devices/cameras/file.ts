@@ -18,7 +18,8 @@ import {
 } from '../../core/index.js';
 import { TiffReader } from '../../walkers/formats/index.js';
 import * as base from './base.js';
-import { cropToRoi, FrameClock } from './timing.js';
+import { SimulatedCamera } from './simulated.js';
+import { cropToRoi } from './timing.js';
 
 /** Options of {@link FileCamera.create}. */
 export interface FileCameraOptions {
@@ -63,7 +64,7 @@ async function listFiles(pattern: string): Promise<string[]> {
 }
 
 /** A camera whose sensor is a sequence of TIFF files. */
-export class FileCamera extends base.Camera {
+export class FileCamera extends SimulatedCamera {
   static override readonly options: OptionSpec = {
     ...base.Camera.options,
     pattern: opt.string,
@@ -75,11 +76,6 @@ export class FileCamera extends base.Camera {
   #pattern: string;
   #entries: Entry[] = [];
   #sensor = { width: 0, height: 0 };
-  #roi: base.Roi = { x0: 0, y0: 0, width: 0, height: 0 };
-  readonly #pixelSize: number;
-  #exposure = 1e-3;
-  readonly #clock = new FrameClock(100, () => this.name);
-  #trigger: base.TriggerSource = 'AUTO';
   #index = 0;
   #reader: TiffReader | undefined;
 
@@ -87,9 +83,6 @@ export class FileCamera extends base.Camera {
     super(options);
     if (typeof options?.pattern !== 'string' || options.pattern.length === 0) throw new OptionError(`FileCamera.create: option 'pattern' is required (a directory, a glob or a TIFF file)`);
     this.#pattern = options.pattern;
-    this.#pixelSize = options.pixelSize?.toNumber('um') ?? 6.5;
-    if (options.exposureTime) this.#exposure = options.exposureTime.toNumber('s');
-    if (options.frameRate) this.#clock.rate = options.frameRate.toNumber('Hz');
   }
 
   /** The pattern the frames come from. */
@@ -144,29 +137,17 @@ export class FileCamera extends base.Camera {
     await this.#closeReader();
     this.#entries = entries;
     this.#index = 0;
-    const r = this.#roi;
+    const r = this.roi;
     const fits = r.width > 0 && r.height > 0 && r.x0 + r.width <= sensor.width && r.y0 + r.height <= sensor.height;
     this.#sensor = sensor;
-    if (!fits) this.#roi = { x0: 0, y0: 0, ...sensor };
+    if (!fits) this.roi = { x0: 0, y0: 0, ...sensor };
   }
 
-  protected async readExposureTime(): Promise<number> { return this.#exposure; }
-  protected async writeExposureTime(s: number): Promise<void> { this.#exposure = s; }
-  protected async readFrameRate(): Promise<number> { return this.#clock.rate; }
-  protected async writeFrameRate(hz: number): Promise<void> { this.#clock.rate = hz; }
-  protected async readTriggerSource(): Promise<base.TriggerSource> { return this.#trigger; }
-  protected async writeTriggerSource(source: base.TriggerSource): Promise<void> { this.#trigger = source; }
-  protected async readRoi(): Promise<base.Roi> { return { ...this.#roi }; }
-  protected async writeRoi(roi: base.Roi): Promise<void> {
-    if (this.state.current !== 'standby') throw new ParameterError(`${this.name}: the ROI can only change in standby (state is '${this.state.current}')`);
-    this.#roi = roi;
-  }
   protected async readSensorSize(): Promise<{ width: number; height: number }> { return { ...this.#sensor }; }
-  protected override readPixelSize(): [number, number] { return [this.#pixelSize, this.#pixelSize]; }
 
-  protected async recordHook(start: boolean): Promise<void> {
+  protected override async recordHook(start: boolean): Promise<void> {
     this.#index = 0;
-    this.#clock.record(start);
+    await super.recordHook(start);
     if (!start) await this.#closeReader();
   }
 
@@ -175,13 +156,9 @@ export class FileCamera extends base.Camera {
     if (!start) await this.#closeReader();
   }
 
-  protected async triggerHook(): Promise<void> {
-    this.#clock.trigger();
-  }
-
   protected async grabHook(signal: AbortSignal): Promise<Frame> {
     if (this.state.current === 'recording') {
-      await this.#clock.wait(signal, this.#trigger === 'SOFTWARE');
+      await this.nextFrame(signal);
     }
     const entry = this.#entries[this.#index++ % this.#entries.length]!;
     if (this.#reader?.path !== entry.path) {
@@ -206,12 +183,12 @@ export class FileCamera extends base.Camera {
   /** The ROI of `frame`, with the file's metadata (but a fresh timestamp). */
   #crop(frame: Frame, entry: Entry): Frame {
     const [fullHeight, fullWidth] = frame.shape;
-    const { width, height } = this.#roi;
+    const { width, height } = this.roi;
     if (fullWidth !== this.#sensor.width || fullHeight !== this.#sensor.height)
       throw new ParameterError(`${this.name}: ${entry.path} page ${entry.page} is ${fullWidth}×${fullHeight} px, but the sequence started with ${this.#sensor.width}×${this.#sensor.height} px`);
     const { frameNumber: _n, timestamp: _t, ...metadata } = frame.metadata;
     const extra = { ...metadata, file: entry.path, page: entry.page, timestamp: Date.now() };
-    return makeFrame(cropToRoi(frame.data, fullWidth, fullHeight, this.#roi), [height, width], extra);
+    return makeFrame(cropToRoi(frame.data, fullWidth, fullHeight, this.roi), [height, width], extra);
   }
 
 }

@@ -1,0 +1,65 @@
+/**
+ * The base of cameras without timing hardware (the dummy and the file camera): exposure, frame
+ * rate, trigger source and ROI live in software, and a frame clock paces AUTO frames and waits
+ * for SOFTWARE triggers.
+ * @module
+ * @internal
+ */
+import { ParameterError, type Unit } from '../../core/index.js';
+import * as base from './base.js';
+import { FrameClock } from './timing.js';
+
+/** Options every simulated camera takes. */
+export interface SimulatedCameraOptions {
+  name?: string;
+  exposureTime?: Unit;
+  frameRate?: Unit;
+  /** Pixel pitch (default 6.5 µm). */
+  pixelSize?: Unit;
+}
+
+/** A camera whose settings and timing are simulated in software. */
+export abstract class SimulatedCamera extends base.Camera {
+  protected readonly clock: FrameClock;
+  protected exposure = 1e-3;
+  protected source: base.TriggerSource = 'AUTO';
+  protected roi: base.Roi = { x0: 0, y0: 0, width: 0, height: 0 };
+  readonly #pixelSize: number;
+
+  /** @param buffered keep the exposure schedule when consumers fall behind (see {@link FrameClock}). */
+  constructor(options: SimulatedCameraOptions = {}, buffered = false) {
+    super(options);
+    this.clock = new FrameClock(100, () => this.name, buffered);
+    this.#pixelSize = options.pixelSize?.toNumber('um') ?? 6.5;
+    if (options.exposureTime) this.exposure = options.exposureTime.toNumber('s');
+    if (options.frameRate) this.clock.rate = options.frameRate.toNumber('Hz');
+  }
+
+  protected async readExposureTime(): Promise<number> { return this.exposure; }
+  protected async writeExposureTime(s: number): Promise<void> { this.exposure = s; }
+  protected async readFrameRate(): Promise<number> { return this.clock.rate; }
+  protected async writeFrameRate(hz: number): Promise<void> { this.clock.rate = hz; }
+  protected async readTriggerSource(): Promise<base.TriggerSource> { return this.source; }
+  protected async writeTriggerSource(source: base.TriggerSource): Promise<void> { this.source = source; }
+  protected async readRoi(): Promise<base.Roi> { return { ...this.roi }; }
+  protected async writeRoi(roi: base.Roi): Promise<void> {
+    if (this.state.current !== 'standby') throw new ParameterError(`${this.name}: the ROI can only change in standby (state is '${this.state.current}')`);
+    this.roi = roi;
+  }
+  protected override readPixelSize(): [number, number] {
+    return [this.#pixelSize, this.#pixelSize];
+  }
+
+  protected async recordHook(start: boolean): Promise<void> {
+    this.clock.record(start);
+  }
+
+  protected async triggerHook(): Promise<void> {
+    this.clock.trigger();
+  }
+
+  /** Waits for the next frame (AUTO: its time at the frame rate; SOFTWARE: a trigger); resolves with its exposure time. */
+  protected nextFrame(signal: AbortSignal): Promise<number> {
+    return this.clock.wait(signal, this.source === 'SOFTWARE');
+  }
+}
