@@ -14,7 +14,7 @@ import * as motors from '../devices/motors/dummy.js';
 import * as shutters from '../devices/shutters/dummy.js';
 import type { Walker } from '../walkers/index.js';
 import { Acquisition } from './acquisition.js';
-import { Experiment } from './experiment.js';
+import { Experiment, EXPERIMENT_OPTIONS } from './experiment.js';
 import { autoFrames, IMAGE_KEYS, type ImagingBaseOptions } from './imaging.js';
 import * as synchrotron from './synchrotron.js';
 
@@ -34,12 +34,7 @@ export interface DummyImagingOptions extends ImagingBaseOptions {
 }
 
 const DUMMY_OPTIONS: OptionSpec = {
-  name: opt.string,
-  walker: opt.any,
-  separateScans: opt.boolean,
-  nameFmt: opt.string,
-  prepare: opt.function,
-  finish: opt.function,
+  ...EXPERIMENT_OPTIONS,
   numDarks: opt.number({ min: 0, integer: true }),
   numFlats: opt.number({ min: 0, integer: true }),
   numProjections: opt.number({ min: 1, integer: true }),
@@ -152,12 +147,7 @@ export interface ImagingFileOptions extends ImagingBaseOptions {
  */
 export class ImagingFileExperiment extends Experiment {
   static readonly options: OptionSpec = {
-    name: opt.string,
-    walker: opt.any,
-    separateScans: opt.boolean,
-    nameFmt: opt.string,
-    prepare: opt.function,
-    finish: opt.function,
+    ...EXPERIMENT_OPTIONS,
     camera: opt.instance(FileCamera),
     directory: opt.string,
     darksPattern: opt.string,

@@ -15,6 +15,7 @@ import {
   soft,
   type Frame,
   type LogSink,
+  type OptionSpec,
 } from '../core/index.js';
 import { formatFileName, type Walker } from '../walkers/index.js';
 import { Acquisition, type AcquisitionResult } from './acquisition.js';
@@ -57,6 +58,16 @@ export interface ExperimentResult {
  */
 export type ExperimentRun = RunHandle<ExperimentResult>;
 
+/** The checks of {@link ExperimentOptions}; subclasses extend them. */
+export const EXPERIMENT_OPTIONS: OptionSpec = {
+  name: opt.string,
+  walker: (v) => (typeof v === 'object' && v !== null && 'descend' in v ? undefined : 'must be a Walker'),
+  separateScans: opt.boolean,
+  nameFmt: opt.string,
+  prepare: opt.function,
+  finish: opt.function,
+};
+
 /** An experiment: `await Experiment.create([darks, flats, radios], { walker })`. */
 export class Experiment extends Parameterizable {
   readonly state = this.stateParameter<ExperimentState>({ initial: 'standby' });
@@ -82,14 +93,7 @@ export class Experiment extends Parameterizable {
   }
 
   constructor(acquisitions: Acquisition[] = [], options: ExperimentOptions = {}) {
-    checkOptions('Experiment.create', {
-      name: opt.string,
-      walker: (v) => (typeof v === 'object' && v !== null && 'descend' in v ? undefined : 'must be a Walker'),
-      separateScans: opt.boolean,
-      nameFmt: opt.string,
-      prepare: opt.function,
-      finish: opt.function,
-    }, options);
+    checkOptions('Experiment.create', EXPERIMENT_OPTIONS, options);
     super({ name: options.name ?? 'experiment' });
     this.#control = new RunControl(this.name, this.state);
     if (!Array.isArray(acquisitions)) throw new ExperimentError(`Experiment.create: acquisitions must be an array of Acquisition`);

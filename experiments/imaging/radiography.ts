@@ -19,22 +19,12 @@ import {
 import { Camera } from '../../devices/cameras/index.js';
 import { Motor } from '../../devices/motors/index.js';
 import type { Walker } from '../../walkers/index.js';
-import { Experiment } from '../experiment.js';
+import { Experiment, EXPERIMENT_OPTIONS } from '../experiment.js';
 import { autoFrames, checkCount, IMAGE_KEYS, imagingAcquisition, toStandby } from './frames.js';
 
 const count: OptionCheck = (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? undefined : 'must be an integer ≥ 0');
 const anyQuantity: OptionCheck = (v) => (isQuantity(v) ? undefined : "must be a quantity, e.g. q('1 mm')");
 const motor: OptionCheck = (v) => (v instanceof Motor ? undefined : 'must be a Motor');
-
-/** Options every experiment accepts (passed on to {@link Experiment}). */
-const EXPERIMENT_OPTIONS: OptionSpec = {
-  name: (v) => (typeof v === 'string' ? undefined : 'must be a string'),
-  walker: (v) => (typeof v === 'object' && v !== null && 'descend' in v ? undefined : 'must be a Walker'),
-  separateScans: (v) => (typeof v === 'boolean' ? undefined : 'must be true or false'),
-  nameFmt: (v) => (typeof v === 'string' ? undefined : 'must be a string'),
-  prepare: (v) => (typeof v === 'function' ? undefined : 'must be a function'),
-  finish: (v) => (typeof v === 'function' ? undefined : 'must be a function'),
-};
 
 /** @internal Option checks for subclasses and mixins. */
 export const imagingOptionChecks = { count, anyQuantity, motor, camera: ((v) => (v instanceof Camera ? undefined : 'must be a Camera')) as OptionCheck };
