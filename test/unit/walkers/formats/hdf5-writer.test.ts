@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Frame } from '../../../../core/frame.js';
 import { StorageError } from '../../../../walkers/formats/errors.js';
 import { Hdf5Writer } from '../../../../walkers/formats/hdf5-writer.js';
-import { HERE, need, PYTHON, run, tempDir, testFrame } from './helpers.js';
+import { HERE, need, PYTHON, run, testFrame, useTempDir } from './helpers.js';
 
 interface Checked {
   complete: number;
@@ -29,13 +29,7 @@ const bytesOf = (frames: Frame[]) => Buffer.concat(frames.map((f) => Buffer.from
 
 describe('Hdf5Writer', function () {
   this.timeout(60_000); // generous: Python and h5wasm start slowly on a loaded 2-core machine
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  beforeEach(async () => {
-    dir = await tempDir();
-  });
-  afterEach(async () => {
-    await dir.remove();
-  });
+  const dir = useTempDir();
 
   it('writes darks, flats and projections into one NXtomo file that h5py reads exactly', async function () {
     await need(this, 'h5py');

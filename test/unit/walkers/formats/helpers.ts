@@ -23,6 +23,22 @@ export async function tempDir(): Promise<{ path: string; remove(): Promise<void>
 }
 
 /** Runs a command; resolves with stdout, rejects with stderr in the message. */
+/** A fresh temporary directory for each test of the calling `describe` block, removed after it. */
+export function useTempDir(): { readonly path: string } {
+  let dir: Awaited<ReturnType<typeof tempDir>> | undefined;
+  beforeEach(async () => {
+    dir = await tempDir();
+  });
+  afterEach(async () => {
+    await dir?.remove();
+  });
+  return {
+    get path() {
+      return dir!.path;
+    },
+  };
+}
+
 export async function run(command: string, args: string[], timeout = 45_000): Promise<string> {
   try {
     const { stdout } = await exec(command, args, { timeout, maxBuffer: 64 << 20 });

@@ -5,17 +5,11 @@ import { OptionError } from '../../../../core/errors.js';
 import { StorageError } from '../../../../walkers/formats/errors.js';
 import { MultiFileWriter } from '../../../../walkers/formats/multi-file.js';
 import { readTiff, TiffReader } from '../../../../walkers/formats/tiff-reader.js';
-import { base64Of, HERE, need, PYTHON, run, tempDir, testFrame } from './helpers.js';
+import { base64Of, HERE, need, PYTHON, run, testFrame, useTempDir } from './helpers.js';
 
 describe('MultiFileWriter', function () {
   this.timeout(60_000); // generous: Python and h5wasm start slowly on a loaded 2-core machine
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  beforeEach(async () => {
-    dir = await tempDir();
-  });
-  afterEach(async () => {
-    await dir.remove();
-  });
+  const dir = useTempDir();
 
   it('writes one file per frame by default, named from the pattern and startIndex', async () => {
     const writer = await MultiFileWriter.open(dir.path, { pattern: 'frame_{:>06}.tif', startIndex: 5 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { StorageError } from '../../../../walkers/formats/errors.js';
 import { readTiff, TiffReader } from '../../../../walkers/formats/tiff-reader.js';
 import { TiffWriter } from '../../../../walkers/formats/tiff-writer.js';
-import { base64Of, HERE, need, PYTHON, run, tempDir, testFrame } from './helpers.js';
+import { base64Of, HERE, need, PYTHON, run, testFrame, useTempDir } from './helpers.js';
 
 interface Case {
   name: string;
@@ -20,13 +20,7 @@ interface Case {
 
 describe('TiffReader', function () {
   this.timeout(60_000); // generous: Python and h5wasm start slowly on a loaded 2-core machine
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  beforeEach(async () => {
-    dir = await tempDir();
-  });
-  afterEach(async () => {
-    await dir.remove();
-  });
+  const dir = useTempDir();
 
   it('reads files written by tifffile: every dtype, big/little-endian, strips/tiles, classic/BigTIFF', async function () {
     await need(this, 'tifffile');

@@ -8,7 +8,7 @@ import { StorageError } from '../../../../walkers/formats/errors.js';
 import { readTiff, TiffReader } from '../../../../walkers/formats/tiff-reader.js';
 import { PARTIAL_SUFFIX, TiffWriter } from '../../../../walkers/formats/tiff-writer.js';
 import type { TiffWriterOptions } from '../../../../walkers/formats/tiff-writer.js';
-import { base64Of, HERE, need, PYTHON, run, tempDir, testFrame } from './helpers.js';
+import { base64Of, HERE, need, PYTHON, run, testFrame, useTempDir } from './helpers.js';
 
 interface Checked {
   bigtiff: boolean;
@@ -31,13 +31,7 @@ function assertSameFrame(actual: Frame, expected: Frame): void {
 
 describe('TiffWriter', function () {
   this.timeout(60_000); // generous: Python and h5wasm start slowly on a loaded 2-core machine
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  beforeEach(async () => {
-    dir = await tempDir();
-  });
-  afterEach(async () => {
-    await dir.remove();
-  });
+  const dir = useTempDir();
 
   for (const bigTiff of [false, true]) {
     const kind = bigTiff ? 'BigTIFF' : 'classic TIFF';
