@@ -9,22 +9,13 @@ import { synchrotron } from '../../../../experiments/index.js';
 import { DummyWalker } from '../../../../walkers/index.js';
 import { describeContinuousMotor, describeLinearMotor, describeRotationMotor } from '../../../conformance/motor.case.js';
 import { rejectsWith, within } from '../../../support/async.js';
-import { MotorServer, pyTangoAvailable } from './fixtures/motor-server.js';
+import { useMotorServer } from './fixtures/motor-server.js';
 
 describe('devices/motors/tango', function () {
   this.timeout(30000);
-  let server: MotorServer | undefined;
+  const fixture = useMotorServer();
 
-  before(async function () {
-    if (!pyTangoAvailable()) return this.skip();
-    server = await MotorServer.start();
-  });
-
-  after(async () => {
-    await server?.stop();
-  });
-
-  const prepare = (device: string, speed: number, hard: { lower?: number; upper?: number } = {}) => server!.motor(device, speed, hard);
+  const prepare = (device: string, speed: number, hard: { lower?: number; upper?: number } = {}) => fixture.server.motor(device, speed, hard);
   const switches = { lowerLimitAttribute: 'lower_limit_switch', upperLimitAttribute: 'upper_limit_switch' };
 
   describe('LinearMotor', () => {
@@ -94,8 +85,8 @@ describe('devices/motors/tango', function () {
     try {
       await m.setPosition(q('0.25 mm'));
       assert.equal(format(await m.getPosition()), '0.25 mm');
-      assert.equal((await (await server!.raw('motor/sim/5')).readAttribute('position')).value, 0.25);
-      assert.equal((await (await server!.raw('motor/sim/5')).readAttribute('position_um')).value, 250);
+      assert.equal((await (await fixture.server.raw('motor/sim/5')).readAttribute('position')).value, 0.25);
+      assert.equal((await (await fixture.server.raw('motor/sim/5')).readAttribute('position_um')).value, 250);
     } finally {
       await m.disconnect();
     }
@@ -103,7 +94,7 @@ describe('devices/motors/tango', function () {
 
   it('runs a stepped tomography with the Tango rotation motor and shutter (dummy camera and flat motor)', async () => {
     const tomographyMotor = await tango.RotationMotor.create({ name: 'tomo', device: await prepare('motor/sim/2', 3600) });
-    const shutter = await shutters.Shutter.create({ name: 'shutter', device: await server!.shutter() });
+    const shutter = await shutters.Shutter.create({ name: 'shutter', device: await fixture.server.shutter() });
     const flatMotor = await dummy.LinearMotor.create({ name: 'flat', motionVelocity: q('1e6 mm/s') });
     const shots: { angle: number; shutter: string }[] = [];
     const camera = await cameras.Camera.create({
