@@ -5,11 +5,9 @@
  * it as soon as it is queued, so slices are complete moments after the last projection.
  * @module
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../core/worker.js';
 import { ConcertError, ParameterError } from '../core/errors.js';
 import { Atomics, waitChange } from './atomics.js';
 import type { ArenaLayout, ArenaViews, KernelName } from './batch.js';
@@ -21,21 +19,9 @@ import { GROUP } from './batch.js';
 import type { Backprojector } from './serial.js';
 import { sharedMemory, wasmSimdSupported } from './wasm-kernel.js';
 
-/**
- * Starts the worker module. Under tsx (this file is `.ts`) the worker registers tsx itself:
- * `execArgv: ['--import', 'tsx']` does not reach a worker's entry module on Node 20.
- */
+/** Starts the worker module (see `core/worker.ts` for how it runs under tsx). */
 function startWorker(): Worker {
-  const entry = new URL(`./backproject-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry);
-  // Resolved from this file (not the cwd); under mocha this module may be compiled to CommonJS,
-  // where `import.meta.resolve` is missing, so use `createRequire`.
-  // The ESM build of `tsx/esm/api` (its `import` export), located through tsx's package.json.
-  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
-  const exports = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports;
-  const api = new URL(exports['./esm/api']!.import.default, pathToFileURL(manifest)).href;
-  const source = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(source, { eval: true });
+  return startModuleWorker(import.meta.url, 'backproject-worker');
 }
 
 /** Options of {@link ParallelBackprojector.create}. */

@@ -4,10 +4,8 @@
  * @module
  * @internal
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../../../core/worker.js';
 import { Logger } from '../../../core/index.js';
 import type { FromWorker } from './worker.js';
 
@@ -47,17 +45,7 @@ export function serverThread(): ServerThread {
   return t;
 }
 
-/**
- * Starts the server thread. Under tsx (this file is `.ts`) the worker registers tsx itself, as
- * `execArgv: ['--import', 'tsx']` does not reach a worker's entry module on Node 20 (the same
- * approach as `reco/parallel.ts`).
- */
+/** Starts the worker module (see `core/worker.ts` for how it runs under tsx). */
 function startWorker(): Worker {
-  const entry = new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
-  if (!entry.pathname.endsWith('.ts')) return new Worker(entry);
-  const manifest = createRequire(import.meta.url).resolve('tsx/package.json');
-  const exports = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports;
-  const api = new URL(exports['./esm/api']!.import.default, pathToFileURL(manifest)).href;
-  const source = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
-  return new Worker(source, { eval: true });
+  return startModuleWorker(import.meta.url, 'worker');
 }
