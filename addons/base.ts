@@ -6,7 +6,7 @@
  */
 import { checkOptions, opt, type OptionSpec } from '../core/index.js';
 import type { Acquisition } from '../experiments/acquisition.js';
-import type { FrameConsumer } from '../experiments/consumer.js';
+import { consumer, type DeliveryPolicy, type FrameConsumer } from '../experiments/consumer.js';
 import type { Experiment } from '../experiments/experiment.js';
 import { AddonError } from './errors.js';
 
@@ -69,6 +69,11 @@ export abstract class Addon {
 
   /** Makes this addon's consumer for one acquisition. */
   protected abstract consumerFor(acquisition: Acquisition): FrameConsumer;
+
+  /** A local consumer of `acquisition` named `<addon>:<acquisition>`. */
+  protected localConsumer(acquisition: Acquisition, consume: FrameConsumer['consume'], options: { policy?: DeliveryPolicy; queueSize?: number } = {}): FrameConsumer {
+    return consumer(`${this.name}:${acquisition.name}`, consume, options);
+  }
 
   /** True while attached. */
   get attached(): boolean {

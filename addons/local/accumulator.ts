@@ -36,11 +36,9 @@ export class Accumulator extends Addon {
   }
 
   protected consumerFor(acquisition: Acquisition): FrameConsumer {
-    return {
-      name: `${this.name}:${acquisition.name}`,
-      policy: 'lossless',
-      kind: 'local',
-      consume: async (frames) => {
+    return this.localConsumer(
+      acquisition,
+      async (frames) => {
         const items: Frame[] = [];
         this.#items.set(acquisition.name, items);
         for await (const frame of frames) {
@@ -48,7 +46,8 @@ export class Accumulator extends Addon {
           if (items.length > this.#limit) items.shift();
         }
       },
-    };
+      { policy: 'lossless' },
+    );
   }
 
   protected override counters(): Record<string, unknown> {

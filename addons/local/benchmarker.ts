@@ -35,11 +35,9 @@ export class Benchmarker extends Addon {
   }
 
   protected consumerFor(acquisition: Acquisition): FrameConsumer {
-    return {
-      name: `${this.name}:${acquisition.name}`,
-      policy: 'lossless',
-      kind: 'local',
-      consume: async (frames) => {
+    return this.localConsumer(
+      acquisition,
+      async (frames) => {
         let first: number | undefined;
         let last = 0;
         let count = 0;
@@ -51,7 +49,8 @@ export class Benchmarker extends Addon {
         const durationMs = first === undefined ? 0 : last - first;
         this.#timings.set(acquisition.name, { frames: count, durationMs, fps: durationMs > 0 ? ((count - 1) * 1000) / durationMs : 0 });
       },
-    };
+      { policy: 'lossless' },
+    );
   }
 
   protected override counters(): Record<string, unknown> {

@@ -33,13 +33,9 @@ export class Consumer extends Addon {
 
   protected consumerFor(acquisition: Acquisition): FrameConsumer {
     const { each, stream, policy = 'lossless' } = this.#options;
-    return {
-      name: `${this.name}:${acquisition.name}`,
-      policy,
-      kind: 'local',
-      consume: stream ?? (async (frames) => {
-        for await (const frame of frames) await each!(frame, acquisition);
-      }),
-    };
+    const consume = stream ?? (async (frames: AsyncIterable<Frame>) => {
+      for await (const frame of frames) await each!(frame, acquisition);
+    });
+    return this.localConsumer(acquisition, consume, { policy });
   }
 }

@@ -43,12 +43,9 @@ export class ImageWriter extends Addon {
   }
 
   protected consumerFor(acquisition: Acquisition): FrameConsumer {
-    return {
-      name: `${this.name}:${acquisition.name}`,
-      policy: 'lossless',
-      queueSize: this.#queueSize,
-      kind: 'local',
-      consume: async (frames) => {
+    return this.localConsumer(
+      acquisition,
+      async (frames) => {
         const writer = await this.walker.writer(acquisition.name);
         this.#last.push(writer.location);
         let ok = false;
@@ -65,7 +62,8 @@ export class ImageWriter extends Addon {
           else await writer.close().catch(() => writer.abort());
         }
       },
-    };
+      { policy: 'lossless', queueSize: this.#queueSize },
+    );
   }
 
   override async runFinished(): Promise<void> {

@@ -68,11 +68,9 @@ export class LiveView extends Addon {
   }
 
   protected consumerFor(acquisition: Acquisition): FrameConsumer {
-    const consumer: FrameConsumer = {
-      name: `${this.name}:${acquisition.name}`,
-      policy: 'latest',
-      kind: 'local',
-      consume: async (frames) => {
+    const consumer: FrameConsumer = this.localConsumer(
+      acquisition,
+      async (frames) => {
         this.viewer.streamState?.({ acquisition: acquisition.name, running: true });
         try {
           for await (const frame of frames) {
@@ -83,7 +81,8 @@ export class LiveView extends Addon {
           this.viewer.streamState?.({ acquisition: acquisition.name, running: false });
         }
       },
-    };
+      { policy: 'latest' },
+    );
     return consumer;
   }
 }

@@ -78,12 +78,9 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
     const { darks, flats, radios } = this.#names;
     const role = acquisition.name === darks ? 'dark' : acquisition.name === flats ? 'flat' : acquisition.name === radios ? 'projection' : undefined;
     if (!role) throw new AddonError(`OnlineReconstruction: acquisition '${acquisition.name}' is not darks '${darks}', flats '${flats}' or radios '${radios}'`);
-    return {
-      name: `${this.name}:${acquisition.name}`,
-      policy: 'lossless',
-      queueSize: 8,
-      kind: 'local',
-      consume: async (frames) => {
+    return this.localConsumer(
+      acquisition,
+      async (frames) => {
         if (role === 'dark' || role === 'flat') {
           // A new darks/flats acquisition starts a new reconstruction.
           if (role === 'dark' || this.#reco) await this.#reset();
@@ -99,7 +96,8 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
         }
         if (this.#reco) await this.#finish(last);
       },
-    };
+      { policy: 'lossless', queueSize: 8 },
+    );
   }
 
   async #reset(): Promise<void> {
