@@ -31,11 +31,18 @@ export interface AddonSummary {
 
 /** A concrete addon class, as `create()` sees it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AddonClass = (new (experiment: Experiment, ...rest: any[]) => Addon) & { readonly options: OptionSpec; readonly name: string };
+export type AddonClass = (new (experiment: Experiment, ...rest: any[]) => Addon) & {
+  readonly options: OptionSpec;
+  readonly name: string;
+};
 
 /** Base of all addons. Subclasses make one consumer per acquisition. */
 export abstract class Addon {
-  static readonly options: OptionSpec = { acquisitions: (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'must be an array of acquisition names'), name: opt.string };
+  static readonly options: OptionSpec = {
+    acquisitions: (v) =>
+      Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'must be an array of acquisition names',
+    name: opt.string,
+  };
   /** Local addons get frames in this process; remote ones in a server process. */
   abstract readonly kind: 'local' | 'remote';
   readonly name: string;
@@ -71,7 +78,11 @@ export abstract class Addon {
   protected abstract consumerFor(acquisition: Acquisition): FrameConsumer;
 
   /** A local consumer of `acquisition` named `<addon>:<acquisition>`. */
-  protected localConsumer(acquisition: Acquisition, consume: FrameConsumer['consume'], options: { policy?: DeliveryPolicy; queueSize?: number } = {}): FrameConsumer {
+  protected localConsumer(
+    acquisition: Acquisition,
+    consume: FrameConsumer['consume'],
+    options: { policy?: DeliveryPolicy; queueSize?: number } = {},
+  ): FrameConsumer {
     return consumer(`${this.name}:${acquisition.name}`, consume, options);
   }
 
@@ -90,7 +101,10 @@ export abstract class Addon {
     if (this.#attached) return;
     const names = this.experiment.acquisitions.map((a) => a.name);
     for (const wanted of this.#only ?? [])
-      if (!names.includes(wanted)) throw new AddonError(`${this.name}: the experiment has no acquisition '${wanted}' (it has: ${names.join(', ') || 'none'})`);
+      if (!names.includes(wanted))
+        throw new AddonError(
+          `${this.name}: the experiment has no acquisition '${wanted}' (it has: ${names.join(', ') || 'none'})`,
+        );
     this.#attached = true;
     await this.experiment.attach(this);
     for (const acquisition of this.experiment.acquisitions) this.attachTo(acquisition);
@@ -127,7 +141,14 @@ export abstract class Addon {
       frames += s?.frames ?? 0;
       dropped += s?.dropped ?? 0;
     }
-    return { name: this.name, kind: this.kind, attached: this.acquisitions.map((a) => a.name), frames, dropped, ...this.counters() };
+    return {
+      name: this.name,
+      kind: this.kind,
+      attached: this.acquisitions.map((a) => a.name),
+      frames,
+      dropped,
+      ...this.counters(),
+    };
   }
 
   /** Addon-specific counters for {@link summary}. */

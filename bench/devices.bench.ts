@@ -36,7 +36,13 @@ export async function run(): Promise<BenchResult[]> {
 
   const width = 512;
   const height = 512;
-  const camera = await cameras.Camera.create({ name: 'benchCamera', width, height, simulate: false, frameRate: q('1e6 Hz') });
+  const camera = await cameras.Camera.create({
+    name: 'benchCamera',
+    width,
+    height,
+    simulate: false,
+    frameRate: q('1e6 Hz'),
+  });
   const pixels = new Uint16Array(width * height).fill(1);
   const bareFrames = async function* (signal: AbortSignal): AsyncGenerator<Frame> {
     for (let i = 0; !signal.aborted; i++) yield makeFrame(pixels, [height, width], { frameNumber: i });
@@ -51,7 +57,19 @@ export async function run(): Promise<BenchResult[]> {
     { name: 'parameter get (soft number)', value: get, unit: 'µs/op', baseline: bare, baselineName: call },
     { name: 'parameter set (soft number, logged)', value: set, unit: 'µs/op', baseline: bareWrite, baselineName: call },
     { name: 'quantity set, no limits', value: setFree, unit: 'µs/op', baseline: bareWrite, baselineName: call },
-    { name: 'quantity set with limit check', value: setLimited, unit: 'µs/op', baseline: bareWrite, baselineName: call },
-    { name: 'dummy camera stream 512×512 (simulate: false)', value: cameraRate, unit: 'frames/s', baseline: bareRate, baselineName: 'bare async generator' },
+    {
+      name: 'quantity set with limit check',
+      value: setLimited,
+      unit: 'µs/op',
+      baseline: bareWrite,
+      baselineName: call,
+    },
+    {
+      name: 'dummy camera stream 512×512 (simulate: false)',
+      value: cameraRate,
+      unit: 'frames/s',
+      baseline: bareRate,
+      baselineName: 'bare async generator',
+    },
   ];
 }

@@ -36,15 +36,24 @@ function tiny(n: number) {
 
 async function bare(gen: () => AsyncGenerator<Frame>): Promise<number> {
   const t = performance.now();
-  let n = 0;
-  for await (const _ of gen()) n++;
+  for await (const _ of gen());
   return performance.now() - t;
 }
 
 /** Time of a whole run, or (`producerOnly`) until the last frame was handed to the consumers. */
-async function through(gen: () => AsyncGenerator<Frame>, consumers: number, extra?: (acq: Acquisition) => void, producerOnly = false): Promise<number> {
+async function through(
+  gen: () => AsyncGenerator<Frame>,
+  consumers: number,
+  extra?: (acq: Acquisition) => void,
+  producerOnly = false,
+): Promise<number> {
   const acq = await Acquisition.create('bench', gen);
-  for (let i = 0; i < consumers; i++) acq.attach(consumer(`noop${i}`, async (frames) => { for await (const _ of frames); }));
+  for (let i = 0; i < consumers; i++)
+    acq.attach(
+      consumer(`noop${i}`, async (frames) => {
+        for await (const _ of frames);
+      }),
+    );
   extra?.(acq);
   const t = performance.now();
   let last = t;
@@ -77,34 +86,64 @@ for (const k of [0, 1, 3]) {
   for (let r = 0; r < 5; r++) pairs.push([await bare(camera(N)), await through(camera(N), k)]);
   const bareFps = (N * 1000) / median(pairs.map((p) => p[0]));
   const fps = (N * 1000) / median(pairs.map((p) => p[1]));
-  row(`2048² u16 through acquisition, ${k} lossless consumer(s)`, `${fps.toFixed(1)} fps`, `${bareFps.toFixed(1)} fps`, (fps / bareFps).toFixed(3));
+  row(
+    `2048² u16 through acquisition, ${k} lossless consumer(s)`,
+    `${fps.toFixed(1)} fps`,
+    `${bareFps.toFixed(1)} fps`,
+    (fps / bareFps).toFixed(3),
+  );
 }
 
 const T = 200_000;
 const tinyBare = await repeat(5, () => bare(tiny(T)));
 const tinyThree = await repeat(5, () => through(tiny(T), 3));
-row('per-frame overhead, 3 consumers (Python Concert +12.7 µs)', `${(((tinyThree - tinyBare) * 1000) / T).toFixed(2)} µs`, `${((tinyBare * 1000) / T).toFixed(2)} µs bare`, '');
+row(
+  'per-frame overhead, 3 consumers (Python Concert +12.7 µs)',
+  `${(((tinyThree - tinyBare) * 1000) / T).toFixed(2)} µs`,
+  `${((tinyBare * 1000) / T).toFixed(2)} µs bare`,
+  '',
+);
 
 // A paced producer (as a camera at 100 fps) with and without a slow live view.
-const paced = (n: number) => async function* (signal: AbortSignal): AsyncGenerator<Frame> {
-  const frame = makeFrame(new Uint16Array(SIZE * SIZE), [SIZE, SIZE]);
-  for (let i = 0; i < n; i++) {
-    await sleep(10, signal);
-    yield frame;
-  }
-};
+const paced = (n: number) =>
+  async function* (signal: AbortSignal): AsyncGenerator<Frame> {
+    const frame = makeFrame(new Uint16Array(SIZE * SIZE), [SIZE, SIZE]);
+    for (let i = 0; i < n; i++) {
+      await sleep(10, signal);
+      yield frame;
+    }
+  };
 const P = 50;
 const withoutRuns: number[] = [];
 const withRuns: number[] = [];
 for (let r = 0; r < 3; r++) {
   withoutRuns.push(await through(paced(P) as never, 1, undefined, true));
-  withRuns.push(await through(paced(P) as never, 1, (acq) =>
-    acq.attach(consumer('slow view', async (frames) => { for await (const _ of frames) await sleep(50); }, { policy: 'latest' })),
-  true));
+  withRuns.push(
+    await through(
+      paced(P) as never,
+      1,
+      (acq) =>
+        acq.attach(
+          consumer(
+            'slow view',
+            async (frames) => {
+              for await (const _ of frames) await sleep(50);
+            },
+            { policy: 'latest' },
+          ),
+        ),
+      true,
+    ),
+  );
 }
 const without = median(withoutRuns);
 const withView = median(withRuns);
-row('producer fps with a 50 ms/frame latest-wins viewer', `${((P * 1000) / withView).toFixed(1)} fps`, `${((P * 1000) / without).toFixed(1)} fps`, (without / withView).toFixed(3));
+row(
+  'producer fps with a 50 ms/frame latest-wins viewer',
+  `${((P * 1000) / withView).toFixed(1)} fps`,
+  `${((P * 1000) / without).toFixed(1)} fps`,
+  (without / withView).toFixed(3),
+);
 
 const exp = await Experiment.create([await Acquisition.create('empty', async function* () {})]);
 for (let i = 0; i < 50; i++) await exp.run();
@@ -114,4 +153,9 @@ for (let i = 0; i < 300; i++) {
   await exp.run();
   runs.push(performance.now() - t);
 }
-row('fixed cost of Experiment.run() (Python Concert 2.04 ms)', `${median(runs).toFixed(3)} ms`, '2.04 ms', (2.04 / median(runs)).toFixed(1) + '×');
+row(
+  'fixed cost of Experiment.run() (Python Concert 2.04 ms)',
+  `${median(runs).toFixed(3)} ms`,
+  '2.04 ms',
+  (2.04 / median(runs)).toFixed(1) + '×',
+);

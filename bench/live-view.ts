@@ -19,7 +19,16 @@ import { Acquisition, Experiment } from '../experiments/index.js';
 import { LiveView, WebViewer } from '../addons/local/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 const now = () => performance.timeOrigin + performance.now();
 
 /**
@@ -57,9 +66,17 @@ if (!existsSync(CHROMIUM)) {
   process.exit(0);
 }
 
-console.log(`load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `load average at start: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
 const profile = await mkdtemp(join(tmpdir(), 'concert-bench-chromium-'));
-const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, viewport: { width: 1400, height: 1000 } });
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: CHROMIUM,
+  args: FLAGS,
+  viewport: { width: 1400, height: 1000 },
+});
 const page = await context.newPage();
 const viewer = await WebViewer.create();
 try {
@@ -98,11 +115,26 @@ try {
     const drawn = after.drawn - before.drawn;
     const seconds = (ROUNDS * ROUND_MS) / 1000;
     // The viewer's own work on the producer's thread: the copies (show() itself is a few field writes).
-    const share = ((after.copyMs * after.sent - before.copyMs * before.sent) / 1000) / seconds;
-    row(`${size}² u16 experiment, web live view + Chromium attached`, `${b.toFixed(0)} fps`, `${a.toFixed(0)} fps`, ratio.toFixed(3));
-    console.log(`   (median of ${ROUNDS} paired rounds of ${ROUND_MS} ms; the viewer's copies took ${(100 * share).toFixed(1)} % of the producer thread's time)`);
-    console.log(`   pages drew ${(drawn / seconds).toFixed(0)} frames/s; ${after.sent - before.sent} sent, ${after.dropped - before.dropped} replaced before sending; ${after.copyMs.toFixed(2)} ms session-thread CPU per image (copy), ${after.sendMs.toFixed(2)} ms server-thread CPU (bin + send)`);
-    result(`experiment throughput with web live view, ${size}² u16 (median paired ratio ${ratio.toFixed(3)})`, b, 'frames/s', a, 'without live view');
+    const share = (after.copyMs * after.sent - before.copyMs * before.sent) / 1000 / seconds;
+    row(
+      `${size}² u16 experiment, web live view + Chromium attached`,
+      `${b.toFixed(0)} fps`,
+      `${a.toFixed(0)} fps`,
+      ratio.toFixed(3),
+    );
+    console.log(
+      `   (median of ${ROUNDS} paired rounds of ${ROUND_MS} ms; the viewer's copies took ${(100 * share).toFixed(1)} % of the producer thread's time)`,
+    );
+    console.log(
+      `   pages drew ${(drawn / seconds).toFixed(0)} frames/s; ${after.sent - before.sent} sent, ${after.dropped - before.dropped} replaced before sending; ${after.copyMs.toFixed(2)} ms session-thread CPU per image (copy), ${after.sendMs.toFixed(2)} ms server-thread CPU (bin + send)`,
+    );
+    result(
+      `experiment throughput with web live view, ${size}² u16 (median paired ratio ${ratio.toFixed(3)})`,
+      b,
+      'frames/s',
+      a,
+      'without live view',
+    );
   }
 
   // 1b. A camera at 200 fps (1024²): is it held back at all when the machine has headroom?
@@ -115,7 +147,12 @@ try {
     }
     const a = median(without);
     const b = median(withViewer);
-    row('1024² u16 camera at 200 fps, web live view + Chromium attached', `${b.toFixed(1)} fps`, `${a.toFixed(1)} fps`, (b / a).toFixed(3));
+    row(
+      '1024² u16 camera at 200 fps, web live view + Chromium attached',
+      `${b.toFixed(1)} fps`,
+      `${a.toFixed(1)} fps`,
+      (b / a).toFixed(3),
+    );
     result('paced 200 fps camera with web live view, 1024² u16', b, 'frames/s', a, 'without live view');
   }
 
@@ -133,9 +170,22 @@ try {
       const s = latencyViewer.stats();
       const lat = s.latencyMs!;
       const what = maxSize >= 1024 ? '' : `, shown binned to ${maxSize}²`;
-      row(`display latency 1024² u16 at 30 fps${what}, median`, `${lat.median.toFixed(1)} ms`, '30 ms', (30 / lat.median).toFixed(2));
-      console.log(`   p90 ${lat.p90.toFixed(1)} ms over ${lat.samples} frames; ${s.drawn} of ${counter.n} frames drawn, ${s.dropped} replaced, ${s.upstreamDropped} dropped upstream; ${s.copyMs.toFixed(2)} ms session-thread CPU per image (copy); median sent → received ${s.transitMs?.toFixed(1)} ms, received → drawn ${s.drawMs?.toFixed(1)} ms`);
-      result(`web live view display latency, 1024² u16 at 30 fps${what} (median)`, lat.median, 'ms', 30, 'anchor (frame age)');
+      row(
+        `display latency 1024² u16 at 30 fps${what}, median`,
+        `${lat.median.toFixed(1)} ms`,
+        '30 ms',
+        (30 / lat.median).toFixed(2),
+      );
+      console.log(
+        `   p90 ${lat.p90.toFixed(1)} ms over ${lat.samples} frames; ${s.drawn} of ${counter.n} frames drawn, ${s.dropped} replaced, ${s.upstreamDropped} dropped upstream; ${s.copyMs.toFixed(2)} ms session-thread CPU per image (copy); median sent → received ${s.transitMs?.toFixed(1)} ms, received → drawn ${s.drawMs?.toFixed(1)} ms`,
+      );
+      result(
+        `web live view display latency, 1024² u16 at 30 fps${what} (median)`,
+        lat.median,
+        'ms',
+        30,
+        'anchor (frame age)',
+      );
     } finally {
       await latencyViewer.close();
     }
@@ -145,4 +195,8 @@ try {
   await context.close();
   await rm(profile, { recursive: true, force: true });
 }
-console.log(`load average at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `load average at end: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);

@@ -15,7 +15,13 @@
  */
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { makeFrame } from '../core/frame.js';
-import { ParallelBackprojector, Reconstructor, accumulatePlain, sliceGeometry, wasmSimdSupported } from '../reco/index.js';
+import {
+  ParallelBackprojector,
+  Reconstructor,
+  accumulatePlain,
+  sliceGeometry,
+  wasmSimdSupported,
+} from '../reco/index.js';
 import type { KernelName, SliceGeometry } from '../reco/index.js';
 import { arenaLayout, arenaViews, runBatch } from '../reco/batch.js';
 import { padRow, paddedLayout } from '../reco/geometry.js';
@@ -27,7 +33,9 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 function rows(n: number, width: number): Float32Array[] {
   let s = 12345;
-  return Array.from({ length: n }, () => Float32Array.from({ length: width }, () => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5));
+  return Array.from({ length: n }, () =>
+    Float32Array.from({ length: width }, () => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5),
+  );
 }
 
 /** CPU ms (all threads of this process) of the last {@link time} call's median run. */
@@ -50,7 +58,12 @@ async function time(reps: number, fn: () => void | Promise<void>): Promise<numbe
   return mid.ms;
 }
 
-function singleThreadWasm(g: SliceGeometry, data: Float32Array[], angles: number[], kernelName: KernelName): () => void {
+function singleThreadWasm(
+  g: SliceGeometry,
+  data: Float32Array[],
+  angles: number[],
+  kernelName: KernelName,
+): () => void {
   const padded = paddedLayout(g);
   const a = arenaLayout(g, padded, 1, data.length);
   const memory = kernelName === 'wasm' ? sharedMemory(a.bytes) : undefined;
@@ -72,14 +85,22 @@ async function bench(n: number): Promise<Record<string, number>> {
   const subset = Math.min(n, 64);
 
   const slice = new Float32Array(pixels);
-  out.plain = gups(pixels, subset, await time(3, () => {
-    for (let i = 0; i < subset; i++) accumulatePlain([slice], [data[i]!], angles[i]!, g);
-  }));
+  out.plain = gups(
+    pixels,
+    subset,
+    await time(3, () => {
+      for (let i = 0; i < subset; i++) accumulatePlain([slice], [data[i]!], angles[i]!, g);
+    }),
+  );
   out.plainCpu = gups(pixels, subset, lastCpuMs);
   out.jsSingle = gups(pixels, 4 * subset, await time(3, singleThreadWasm(g, data.slice(0, 4 * subset), angles, 'js')));
   out.jsSingleCpu = gups(pixels, 4 * subset, lastCpuMs);
   if (wasmSimdSupported()) {
-    out.wasmSingle = gups(pixels, 4 * subset, await time(3, singleThreadWasm(g, data.slice(0, 4 * subset), angles, 'wasm')));
+    out.wasmSingle = gups(
+      pixels,
+      4 * subset,
+      await time(3, singleThreadWasm(g, data.slice(0, 4 * subset), angles, 'wasm')),
+    );
     out.wasmSingleCpu = gups(pixels, 4 * subset, lastCpuMs);
   }
 
@@ -121,18 +142,27 @@ async function bench(n: number): Promise<Record<string, number>> {
   }
 
   // The whole pipeline: uint16 frames of one row, flat-field, filter (oversample 2), backprojection.
-  const frames = data.map((row) => makeFrame(Uint16Array.from(row, (v) => 1000 + 500 * v), [1, n]));
+  const frames = data.map((row) =>
+    makeFrame(
+      Uint16Array.from(row, (v) => 1000 + 500 * v),
+      [1, n],
+    ),
+  );
   const reco = await Reconstructor.create({ width: n, height: 1, number: n, region: [0, 1, 1] });
   reco.addDark(makeFrame(new Uint16Array(n).fill(10), [1, n]));
   reco.addFlat(makeFrame(new Uint16Array(n).fill(2000), [1, n]));
   await sleep(300); // let the new workers finish start-up (module compilation, GC) as before a scan
   let lag = 0;
-  out.reconstructorFirst = gups(pixels, n, await time(1, async () => {
-    for (let i = 0; i < n; i++) await reco.addProjection(frames[i]!, i);
-    const last = performance.now();
-    await reco.slices();
-    lag = performance.now() - last;
-  }));
+  out.reconstructorFirst = gups(
+    pixels,
+    n,
+    await time(1, async () => {
+      for (let i = 0; i < n; i++) await reco.addProjection(frames[i]!, i);
+      const last = performance.now();
+      await reco.slices();
+      lag = performance.now() - last;
+    }),
+  );
   out.reconstructorFirstCpu = gups(pixels, n, lastCpuMs);
   out.reconstructorBurstLagMs = lag;
   // Warm: the same pipeline again from the cached projections (JIT-compiled, workers warm).
@@ -157,26 +187,49 @@ async function bench(n: number): Promise<Record<string, number>> {
   return out;
 }
 
-const sizes = process.argv.slice(2).map(Number).filter((x) => x > 0);
-console.log(`reco bench: ${cpus()[0]?.model ?? '?'}, ${availableParallelism()} cores, node ${process.version}, wasm SIMD ${wasmSimdSupported()}`);
-console.log('anchor: scikit-image iradon 1 thread: 0.064 GUPS at 512², 0.052 GUPS at 1024²; target ≥ 1.2 GUPS on 2 cores');
+const sizes = process.argv
+  .slice(2)
+  .map(Number)
+  .filter((x) => x > 0);
+console.log(
+  `reco bench: ${cpus()[0]?.model ?? '?'}, ${availableParallelism()} cores, node ${process.version}, wasm SIMD ${wasmSimdSupported()}`,
+);
+console.log(
+  'anchor: scikit-image iradon 1 thread: 0.064 GUPS at 512², 0.052 GUPS at 1024²; target ≥ 1.2 GUPS on 2 cores',
+);
 for (const n of sizes.length > 0 ? sizes : [512, 1024]) {
   const r = await bench(n);
   const f = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(3));
   const load = loadavg()[0]!.toFixed(1);
-  console.log(`\n${n}² slice, ${n} projections — GUPS by wall time (and per CPU-second of all threads; load average ${load}):`);
+  console.log(
+    `\n${n}² slice, ${n} projections — GUPS by wall time (and per CPU-second of all threads; load average ${load}):`,
+  );
   const line = (name: string, wall: number | undefined, cpu: number | undefined, extra = ''): void =>
     console.log(`  ${name.padEnd(34)} ${f(wall).padStart(6)}   (cpu ${f(cpu)})${extra}`);
   line('(a) plain loop, 1 thread', r.plain, r.plainCpu);
   line('    fast JS kernel, 1 thread', r.jsSingle, r.jsSingleCpu, `  ${f(r.jsSingle! / r.plain!)}× plain`);
   line('    wasm SIMD kernel, 1 thread', r.wasmSingle, r.wasmSingleCpu, `  ${f(r.wasmSingle! / r.plain!)}× plain`);
   line('(b) 2 workers, JS kernel', r.jsParallel, r.jsParallelCpu, `  ${f(r.jsParallel! / r.plain!)}× plain`);
-  line('    2 workers, wasm SIMD kernel', r.wasmParallel, r.wasmParallelCpu, `  ${f(r.wasmParallel! / r.plain!)}× plain, ${f(r.wasmParallel! / r.wasmSingle!)}× wasm 1 thread`);
-  line('    Reconstructor, first scan', r.reconstructorFirst, r.reconstructorFirstCpu, '  (flat-field + filter + backprojection, fresh workers)');
+  line(
+    '    2 workers, wasm SIMD kernel',
+    r.wasmParallel,
+    r.wasmParallelCpu,
+    `  ${f(r.wasmParallel! / r.plain!)}× plain, ${f(r.wasmParallel! / r.wasmSingle!)}× wasm 1 thread`,
+  );
+  line(
+    '    Reconstructor, first scan',
+    r.reconstructorFirst,
+    r.reconstructorFirstCpu,
+    '  (flat-field + filter + backprojection, fresh workers)',
+  );
   line('    Reconstructor, warm', r.reconstructor, r.reconstructorCpu, '  (rereconstruct from the cache)');
   console.log('  live lag (last projection → slices complete):');
-  console.log(`    burst: ${f(r.wasmBurstLagMs)} ms wasm workers, ${f(r.jsBurstLagMs)} ms JS workers, ${f(r.reconstructorBurstLagMs)} ms Reconstructor`);
-  console.log(`    paced: ${f(r.wasmPacedLagMs)} ms wasm workers (one projection per ${f(r.pacedIntervalMs)} ms), ` +
-    `${f(r.reconstructorPacedLagMs)} ms Reconstructor (one frame per ${f(r.reconstructorPacedIntervalMs)} ms)`);
+  console.log(
+    `    burst: ${f(r.wasmBurstLagMs)} ms wasm workers, ${f(r.jsBurstLagMs)} ms JS workers, ${f(r.reconstructorBurstLagMs)} ms Reconstructor`,
+  );
+  console.log(
+    `    paced: ${f(r.wasmPacedLagMs)} ms wasm workers (one projection per ${f(r.pacedIntervalMs)} ms), ` +
+      `${f(r.reconstructorPacedLagMs)} ms Reconstructor (one frame per ${f(r.reconstructorPacedIntervalMs)} ms)`,
+  );
   console.log(`  json ${JSON.stringify({ n, ...r })}`);
 }

@@ -40,7 +40,9 @@ async function raw(size: number, n: number): Promise<number> {
   const endpoint = tcpEndpoint(await freePort());
   const push = new Push({ linger: 2000, sendHighWaterMark: 16 });
   await push.bind(endpoint);
-  const child = spawn(process.execPath, ['--import', 'tsx', self, '--raw-child', endpoint], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', self, '--raw-child', endpoint], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   await new Promise<void>((r) => child.stdout.on('data', () => out.includes('ready') && r()));
@@ -91,7 +93,9 @@ async function liveChild(endpoint: string): Promise<void> {
 
 async function live(): Promise<number> {
   const sender = await ZmqSender.create({ mode: 'pub', bind: tcpEndpoint(await freePort()) });
-  const child = spawn(process.execPath, ['--import', 'tsx', self, '--live-child', sender.endpoint], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', self, '--live-child', sender.endpoint], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   await new Promise<void>((r) => child.stdout.on('data', () => out.includes('ready') && r()));
@@ -120,7 +124,10 @@ async function main(): Promise<void> {
   }, 240_000);
   try {
     console.log(`${'benchmark'.padEnd(56)} ${'ours'.padStart(14)} ${'raw zeromq'.padStart(14)} ${'ratio'.padStart(7)}`);
-    for (const [size, n] of [[2048, 150], [512, 3000]] as const) {
+    for (const [size, n] of [
+      [2048, 150],
+      [512, 3000],
+    ] as const) {
       const r: number[] = [];
       const o: number[] = [];
       for (let k = 0; k < 2; k++) {
@@ -129,10 +136,14 @@ async function main(): Promise<void> {
         await Promise.all(servers.splice(0).map((s) => s.stop()));
       }
       const label = `${size}² u16 remote camera → server (${((size * size * 2) / 2 ** 20).toFixed(1)} MiB)`;
-      console.log(`${label.padEnd(56)} ${(median(o).toFixed(0) + ' fps').padStart(14)} ${(median(r).toFixed(0) + ' fps').padStart(14)} ${(median(o) / median(r)).toFixed(3).padStart(7)}`);
+      console.log(
+        `${label.padEnd(56)} ${(median(o).toFixed(0) + ' fps').padStart(14)} ${(median(r).toFixed(0) + ' fps').padStart(14)} ${(median(o) / median(r)).toFixed(3).padStart(7)}`,
+      );
     }
     const age = await live();
-    console.log(`${'live view frame age, PUB HWM 1, 20 ms viewer (median)'.padEnd(56)} ${(age.toFixed(1) + ' ms').padStart(14)} ${'Python 189 ms'.padStart(14)}`);
+    console.log(
+      `${'live view frame age, PUB HWM 1, 20 ms viewer (median)'.padEnd(56)} ${(age.toFixed(1) + ' ms').padStart(14)} ${'Python 189 ms'.padStart(14)}`,
+    );
   } finally {
     clearTimeout(deadline);
     await Promise.all(servers.map((s) => s.stop()));

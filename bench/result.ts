@@ -22,7 +22,10 @@ export interface BenchResult {
  * Times `op` (awaited `n` times per batch) for about `ms` milliseconds after a warm-up and
  * returns microseconds per call: the median of `rounds` rounds.
  */
-export async function microsPerOp(op: (i: number) => Promise<unknown> | unknown, { ms = 300, rounds = 3, batch = 1000 } = {}): Promise<number> {
+export async function microsPerOp(
+  op: (i: number) => Promise<unknown> | unknown,
+  { ms = 300, rounds = 3, batch = 1000 } = {},
+): Promise<number> {
   for (let i = 0; i < batch; i++) await op(i); // warm-up
   const results: number[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -40,21 +43,20 @@ export async function microsPerOp(op: (i: number) => Promise<unknown> | unknown,
 }
 
 /** Counts items per second from an async iterable factory, for about `ms` milliseconds; median of `rounds`. */
-export async function itemsPerSecond(source: (signal: AbortSignal) => AsyncIterable<unknown>, { ms = 500, rounds = 3 } = {}): Promise<number> {
+export async function itemsPerSecond(
+  source: (signal: AbortSignal) => AsyncIterable<unknown>,
+  { ms = 500, rounds = 3 } = {},
+): Promise<number> {
   const results: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const controller = new AbortController();
     let n = 0;
     const t0 = performance.now();
-    let t = t0;
     for await (const _ of source(controller.signal)) {
       n++;
-      if ((n & 63) === 0) {
-        t = performance.now();
-        if (t - t0 >= ms) break;
-      }
+      if ((n & 63) === 0 && performance.now() - t0 >= ms) break;
     }
-    t = performance.now();
+    const t = performance.now();
     controller.abort();
     results.push((n / (t - t0)) * 1000);
   }

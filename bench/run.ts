@@ -18,6 +18,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { errorMessage } from '../core/errors.js';
 import type { BenchResult } from './result.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -69,7 +70,13 @@ function selected(names: string[], file: string): boolean {
 
 function isResult(value: unknown): value is BenchResult {
   const r = value as BenchResult;
-  return typeof r === 'object' && r !== null && typeof r.name === 'string' && typeof r.value === 'number' && typeof r.unit === 'string';
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.name === 'string' &&
+    typeof r.value === 'number' &&
+    typeof r.unit === 'string'
+  );
 }
 
 async function runModule(file: string, rows: Row[], failures: string[]): Promise<void> {
@@ -80,11 +87,12 @@ async function runModule(file: string, rows: Row[], failures: string[]): Promise
     const mod = (await import(pathToFileURL(join(here, file)).href)) as { run?: () => Promise<unknown> };
     if (typeof mod.run !== 'function') throw new Error(`${file} does not export run()`);
     const results = await mod.run();
-    if (!Array.isArray(results) || !results.every(isResult)) throw new Error(`${file}: run() must resolve to BenchResult[]`);
+    if (!Array.isArray(results) || !results.every(isResult))
+      throw new Error(`${file}: run() must resolve to BenchResult[]`);
     for (const r of results) rows.push({ ...r, source: name });
     process.stdout.write(`   ${results.length} results in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   } catch (error) {
-    failures.push(`${file}: ${(error as Error).message ?? String(error)}`);
+    failures.push(`${file}: ${errorMessage(error)}`);
     process.stdout.write(`   failed: ${(error as Error).stack ?? String(error)}\n`);
   }
 }
@@ -107,7 +115,11 @@ function runScript(script: { file: string; args?: string[] }, timeoutS: number, 
   const t0 = performance.now();
   return new Promise((resolve) => {
     // Own process group, so a time-out kills npx, tsx, node and whatever the script started.
-    const child = spawn('npx', ['tsx', path, ...(script.args ?? [])], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npx', ['tsx', path, ...(script.args ?? [])], {
+      cwd: root,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let timedOut = false;
     let killTimer: NodeJS.Timeout | undefined;
     if (child.pid !== undefined) children.add(child.pid);
@@ -176,32 +188,48 @@ export function table(rows: Row[]): string {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const right = new Set([2, 5]);
-  const line = (cells: string[]) => cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
 async function main(): Promise<number> {
   const { timeoutS, list, names } = parseArgs(process.argv.slice(2));
-  const modules = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort();
+  const modules = readdirSync(here)
+    .filter((f) => f.endsWith('.bench.ts'))
+    .sort();
   if (list) {
     for (const m of modules) console.log(`${nameOf(m).padEnd(12)} in process   bench/${m}`);
-    for (const s of SCRIPTS) console.log(`${nameOf(s.file).padEnd(12)} script       bench/${s.file}${existsSync(join(here, s.file)) ? '' : ' (missing)'}`);
+    for (const s of SCRIPTS)
+      console.log(
+        `${nameOf(s.file).padEnd(12)} script       bench/${s.file}${existsSync(join(here, s.file)) ? '' : ' (missing)'}`,
+      );
     return 0;
   }
   const known = new Set([...modules, ...SCRIPTS.map((s) => s.file)].map(nameOf));
   const unknown = names.filter((n) => !known.has(n));
-  if (unknown.length) throw new Error(`unknown benchmark ${unknown.join(', ')} (known: ${[...known].sort().join(', ')})`);
+  if (unknown.length)
+    throw new Error(`unknown benchmark ${unknown.join(', ')} (known: ${[...known].sort().join(', ')})`);
 
   const rows: Row[] = [];
   const failures: string[] = [];
   for (const m of modules.filter((f) => selected(names, f))) await runModule(m, rows, failures);
   const outcomes: ScriptOutcome[] = [];
-  for (const s of SCRIPTS.filter((x) => selected(names, x.file))) outcomes.push(await runScript(s, s.timeoutS ?? timeoutS, rows));
+  for (const s of SCRIPTS.filter((x) => selected(names, x.file)))
+    outcomes.push(await runScript(s, s.timeoutS ?? timeoutS, rows));
 
   console.log(rows.length ? `\n${table(rows)}\n` : '\n(no results)\n');
-  for (const o of outcomes) console.log(`${nameOf(o.file).padEnd(12)} ${o.status}${o.status === 'missing' ? '' : ` in ${o.seconds.toFixed(1)} s`}${o.detail ? ` (${o.detail})` : ''}`);
+  for (const o of outcomes)
+    console.log(
+      `${nameOf(o.file).padEnd(12)} ${o.status}${o.status === 'missing' ? '' : ` in ${o.seconds.toFixed(1)} s`}${o.detail ? ` (${o.detail})` : ''}`,
+    );
   for (const f of failures) console.log(`failed: ${f}`);
-  const bad = failures.length + outcomes.filter((o) => o.status === 'failed' || o.status === 'timed out' || o.status === 'error').length;
+  const bad =
+    failures.length +
+    outcomes.filter((o) => o.status === 'failed' || o.status === 'timed out' || o.status === 'error').length;
   return bad ? 1 : 0;
 }
 
@@ -216,7 +244,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main().then(
     (code) => process.exit(code),
     (error) => {
-      console.error(`bench: ${(error as Error).message}`);
+      console.error(`bench: ${errorMessage(error)}`);
       process.exit(2);
     },
   );

@@ -31,7 +31,11 @@ let lastCpu = NaN;
 function wall(args: string[], extraEnv: NodeJS.ProcessEnv = {}, command = process.execPath): number {
   const argv = haveTime ? ['-f', '@@cpu %U %S', command, ...args] : args;
   const t0 = performance.now();
-  const r = spawnSync(haveTime ? '/usr/bin/time' : command, argv, { env: { ...env, ...extraEnv }, cwd: root, encoding: 'utf8' });
+  const r = spawnSync(haveTime ? '/usr/bin/time' : command, argv, {
+    env: { ...env, ...extraEnv },
+    cwd: root,
+    encoding: 'utf8',
+  });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   const cpu = /@@cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
@@ -48,7 +52,11 @@ function series(label: string, fn: () => number): number[] {
     cpus.push(lastCpu);
   }
   const cpu = cpus.every(Number.isFinite) ? `  cpu median ${median(cpus).toFixed(0).padStart(5)} ms` : '';
-  console.log(`${label.padEnd(52)} median ${median(xs).toFixed(0).padStart(5)} ms  min ${Math.min(...xs).toFixed(0).padStart(5)} ms${cpu}  (${xs.map((x) => x.toFixed(0)).join(', ')})`);
+  console.log(
+    `${label.padEnd(52)} median ${median(xs).toFixed(0).padStart(5)} ms  min ${Math.min(...xs)
+      .toFixed(0)
+      .padStart(5)} ms${cpu}  (${xs.map((x) => x.toFixed(0)).join(', ')})`,
+  );
   return xs;
 }
 
@@ -64,7 +72,10 @@ function firstPrompt(): { wall: number; reported: number } | undefined {
     for (;;) {
       const screen = tmux('capture-pane', '-p', '-t', 'b');
       if (/^demo > ?$/m.test(screen)) break;
-      if (performance.now() - t0 > 20_000) throw new Error(`no prompt:\n${screen.trim()}\n${execFileSync('cat', [`/tmp/concert-bench-${process.pid}.err`], { encoding: 'utf8' })}`);
+      if (performance.now() - t0 > 20_000)
+        throw new Error(
+          `no prompt:\n${screen.trim()}\n${execFileSync('cat', [`/tmp/concert-bench-${process.pid}.err`], { encoding: 'utf8' })}`,
+        );
     }
     const ms = performance.now() - t0;
     const err = execFileSync('cat', [`/tmp/concert-bench-${process.pid}.err`], { encoding: 'utf8' });
@@ -85,11 +96,15 @@ function firstPrompt(): { wall: number; reported: number } | undefined {
 }
 
 try {
-  console.log(`concert start-up, ${runs} runs each (demo session: 10 dummy devices); Python Concert: 741 ms / 750 ms, target ≤ 370 ms`);
+  console.log(
+    `concert start-up, ${runs} runs each (demo session: 10 dummy devices); Python Concert: 741 ms / 750 ms, target ≤ 370 ms`,
+  );
   series('node -e 0 (baseline)', () => wall(['-e', '0']));
   series('concert --version', () => wall([bin, '--version']));
   series('concert start demo --non-interactive', () => wall([bin, 'start', 'demo', '--non-interactive']));
-  series('  same, tsx fallback loader (CONCERT_LOADER=tsx)', () => wall([bin, 'start', 'demo', '--non-interactive'], { CONCERT_LOADER: 'tsx' }));
+  series('  same, tsx fallback loader (CONCERT_LOADER=tsx)', () =>
+    wall([bin, 'start', 'demo', '--non-interactive'], { CONCERT_LOADER: 'tsx' }),
+  );
   const prompts: Array<{ wall: number; reported: number }> = [];
   firstPrompt();
   for (let i = 0; i < runs; i++) {
@@ -103,10 +118,27 @@ try {
   if (prompts.length) {
     const w = prompts.map((p) => p.wall);
     const r = prompts.map((p) => p.reported);
-    console.log(`${'interactive start to first prompt (tmux, wall)'.padEnd(52)} median ${median(w).toFixed(0).padStart(5)} ms  min ${Math.min(...w).toFixed(0).padStart(5)} ms  (${w.map((x) => x.toFixed(0)).join(', ')})`);
-    console.log(`${'  as the process reports it (since node started)'.padEnd(52)} median ${median(r).toFixed(0).padStart(5)} ms  min ${Math.min(...r).toFixed(0).padStart(5)} ms`);
+    console.log(
+      `${'interactive start to first prompt (tmux, wall)'.padEnd(52)} median ${median(w).toFixed(0).padStart(5)} ms  min ${Math.min(
+        ...w,
+      )
+        .toFixed(0)
+        .padStart(5)} ms  (${w.map((x) => x.toFixed(0)).join(', ')})`,
+    );
+    console.log(
+      `${'  as the process reports it (since node started)'.padEnd(52)} median ${median(r).toFixed(0).padStart(5)} ms  min ${Math.min(
+        ...r,
+      )
+        .toFixed(0)
+        .padStart(5)} ms`,
+    );
   }
-  console.log(`load average: ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')} (shared machine: compare figures from the same run)`);
+  console.log(
+    `load average: ${(await import('node:os'))
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} (shared machine: compare figures from the same run)`,
+  );
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

@@ -18,7 +18,11 @@ const CONCURRENCY = 16;
 const SCALAR = 'double_scalar';
 const IMAGE = 'double_image_ro';
 
-interface Result { sequential: number; concurrent: number; imageMBs: number }
+interface Result {
+  sequential: number;
+  concurrent: number;
+  imageMBs: number;
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -41,15 +45,26 @@ async function benchNode(url: string): Promise<Result> {
   const dev = await DeviceProxy.create(url);
   try {
     for (let i = 0; i < 200; i++) await dev.readAttribute(SCALAR); // warm-up
-    const sequential = await timed(SECONDS, async () => { await dev.readAttribute(SCALAR); return 1; });
+    const sequential = await timed(SECONDS, async () => {
+      await dev.readAttribute(SCALAR);
+      return 1;
+    });
     const concurrent = await timed(SECONDS, async () => {
       let n = 0;
-      const worker = async (): Promise<void> => { for (let i = 0; i < 50; i++) { await dev.readAttribute(SCALAR); n++; } };
+      const worker = async (): Promise<void> => {
+        for (let i = 0; i < 50; i++) {
+          await dev.readAttribute(SCALAR);
+          n++;
+        }
+      };
       await Promise.all(Array.from({ length: CONCURRENCY }, worker));
       return n;
     });
     const bytes = ((await dev.readAttribute(IMAGE)).value as Float64Array).byteLength;
-    const images = await timed(SECONDS, async () => { await dev.readAttribute(IMAGE); return 1; });
+    const images = await timed(SECONDS, async () => {
+      await dev.readAttribute(IMAGE);
+      return 1;
+    });
     return { sequential, concurrent, imageMBs: (images * bytes) / 1e6 };
   } finally {
     await dev.close();
@@ -94,14 +109,26 @@ async function main(): Promise<void> {
     return;
   }
   const port = await freePort();
-  const server = spawn(TANGO_TEST, ['test', '-ORBendPoint', `giop:tcp:127.0.0.1:${port}`, '-nodb', '-dlist', 'sys/tg_test/1'],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn(
+    TANGO_TEST,
+    ['test', '-ORBendPoint', `giop:tcp:127.0.0.1:${port}`, '-nodb', '-dlist', 'sys/tg_test/1'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       let log = '';
       const timer = setTimeout(() => reject(new Error(`TangoTest did not start: ${log}`)), 15000);
-      server.stdout!.on('data', (d: Buffer) => { log += d.toString(); if (log.includes('Ready to accept request')) { clearTimeout(timer); resolve(); } });
-      server.once('exit', (c) => { clearTimeout(timer); reject(new Error(`TangoTest exited (${c}): ${log}`)); });
+      server.stdout!.on('data', (d: Buffer) => {
+        log += d.toString();
+        if (log.includes('Ready to accept request')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      server.once('exit', (c) => {
+        clearTimeout(timer);
+        reject(new Error(`TangoTest exited (${c}): ${log}`));
+      });
     });
     const url = `tango://127.0.0.1:${port}/sys/tg_test/1#dbase=no`;
     const node = await benchNode(url);
@@ -112,16 +139,24 @@ async function main(): Promise<void> {
       [`image reads (${IMAGE})`, 'imageMBs', 'MB/s'],
     ];
     console.log(`Tango client bench, TangoTest on 127.0.0.1:${port}, ${SECONDS} s per measurement`);
-    console.log(`${'measurement'.padEnd(42)}${'concert/tango'.padStart(16)}${'PyTango'.padStart(16)}${'ratio'.padStart(8)}`);
+    console.log(
+      `${'measurement'.padEnd(42)}${'concert/tango'.padStart(16)}${'PyTango'.padStart(16)}${'ratio'.padStart(8)}`,
+    );
     for (const [label, key, unit] of rows) {
       const p = typeof py === 'string' ? undefined : py[key];
-      console.log(`${label.padEnd(42)}${`${node[key].toFixed(0)} ${unit}`.padStart(16)}` +
-        `${p === undefined ? 'n/a'.padStart(16) : `${p.toFixed(0)} ${unit}`.padStart(16)}` +
-        `${p === undefined ? '' : `${(node[key] / p).toFixed(2)}×`.padStart(8)}`);
+      console.log(
+        `${label.padEnd(42)}${`${node[key].toFixed(0)} ${unit}`.padStart(16)}` +
+          `${p === undefined ? 'n/a'.padStart(16) : `${p.toFixed(0)} ${unit}`.padStart(16)}` +
+          `${p === undefined ? '' : `${(node[key] / p).toFixed(2)}×`.padStart(8)}`,
+      );
     }
     if (typeof py === 'string') console.log(py);
-    console.log(`sequential vs PyTango sequential: target ≥ 0.5×; concurrent vs PyTango sequential: target ≥ 2×` +
-      (typeof py === 'string' ? '' : ` → ${(node.sequential / py.sequential).toFixed(2)}×, ${(node.concurrent / py.sequential).toFixed(2)}×`));
+    console.log(
+      `sequential vs PyTango sequential: target ≥ 0.5×; concurrent vs PyTango sequential: target ≥ 2×` +
+        (typeof py === 'string'
+          ? ''
+          : ` → ${(node.sequential / py.sequential).toFixed(2)}×, ${(node.concurrent / py.sequential).toFixed(2)}×`),
+    );
   } finally {
     server.kill('SIGKILL');
   }

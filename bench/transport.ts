@@ -75,7 +75,12 @@ const children = new Set<ChildProcess>();
 function startChild(args: string[]): { ready: Promise<void>; lines: AsyncIterator<string>; exited: Promise<void> } {
   const child = spawn(process.execPath, ['--import', 'tsx', self, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
-  const exited = new Promise<void>((resolve) => child.on('exit', () => { children.delete(child); resolve(); }));
+  const exited = new Promise<void>((resolve) =>
+    child.on('exit', () => {
+      children.delete(child);
+      resolve();
+    }),
+  );
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const ready = lines.next().then((line) => {
     if (line.value !== 'ready') throw new Error(`child did not start: ${String(line.value)}`);
@@ -99,7 +104,9 @@ async function throughput(impl: Impl, transport: 'tcp' | 'ipc', side: number, co
     await child.ready;
     const body = Buffer.from(payload.buffer);
     for (let i = 0; i < count; i++) {
-      const header = Buffer.from(JSON.stringify({ dtype: 'uint16', shape: [side, side], frameNumber: i, timestamp: Date.now(), version: 1 }));
+      const header = Buffer.from(
+        JSON.stringify({ dtype: 'uint16', shape: [side, side], frameNumber: i, timestamp: Date.now(), version: 1 }),
+      );
       await push.send([header, body]);
     }
     await push.send(encodeEnd());
@@ -119,7 +126,10 @@ async function throughput(impl: Impl, transport: 'tcp' | 'ipc', side: number, co
   return result.fps as number;
 }
 
-async function liveView(viewer: 'busy' | 'async', frames: number): Promise<{ median: number; p90: number; shown: number; sent: number; dropped: number; superseded: number }> {
+async function liveView(
+  viewer: 'busy' | 'async',
+  frames: number,
+): Promise<{ median: number; p90: number; shown: number; sent: number; dropped: number; superseded: number }> {
   const sender = await ZmqSender.create({ mode: 'pub', bind: tcpEndpoint() });
   const child = startChild(['child-live', sender.endpoint, viewer, String(frames)]);
   await child.ready;
@@ -163,7 +173,10 @@ async function main(): Promise<void> {
   console.log('| transport | frame | raw zeromq.js | ZmqSender/ZmqReceiver | ratio | anchor |');
   console.log('|---|---|---|---|---|---|');
   for (const transport of process.argv.includes('--live') ? [] : (['tcp', 'ipc'] as const)) {
-    for (const [side, count, label, anchor] of [[2048, quick ? 150 : 400, '2048² u16 (8 MiB)', 250], [512, quick ? 2000 : 6000, '512² u16 (0.5 MiB)', 4000]] as const) {
+    for (const [side, count, label, anchor] of [
+      [2048, quick ? 150 : 400, '2048² u16 (8 MiB)', 250],
+      [512, quick ? 2000 : 6000, '512² u16 (0.5 MiB)', 4000],
+    ] as const) {
       const raw: number[] = [];
       const ours: number[] = [];
       for (let r = 0; r < reps; r++) {
@@ -171,15 +184,21 @@ async function main(): Promise<void> {
         ours.push(await throughput('ours', transport, side, count));
       }
       const [a, b] = [median(raw), median(ours)];
-      console.log(`| ${transport} | ${label} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(b / a).toFixed(2)} | ≥ ${anchor} ${b >= anchor ? 'met' : 'missed'} |`);
+      console.log(
+        `| ${transport} | ${label} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(b / a).toFixed(2)} | ≥ ${anchor} ${b >= anchor ? 'met' : 'missed'} |`,
+      );
     }
   }
-  console.log('\n# live view: PUB HWM 1 → SUB, 512² u16, free-running sender, viewer 20 ms/frame (target median ≤ 30 ms)');
+  console.log(
+    '\n# live view: PUB HWM 1 → SUB, 512² u16, free-running sender, viewer 20 ms/frame (target median ≤ 30 ms)',
+  );
   console.log('| viewer | frame age median | p90 | frames shown | sent | dropped at PUB | superseded at SUB |');
   console.log('|---|---|---|---|---|---|---|');
   for (const viewer of ['busy', 'async'] as const) {
     const r = await liveView(viewer, quick ? 40 : 100);
-    console.log(`| ${viewer} | ${r.median.toFixed(1)} ms | ${r.p90.toFixed(1)} ms | ${r.shown} | ${r.sent} | ${r.dropped} | ${r.superseded} |`);
+    console.log(
+      `| ${viewer} | ${r.median.toFixed(1)} ms | ${r.p90.toFixed(1)} ms | ${r.shown} | ${r.sent} | ${r.dropped} | ${r.superseded} |`,
+    );
   }
   clearTimeout(guard);
 }

@@ -27,11 +27,15 @@ const pool: Frame[] = Array.from({ length: DISTINCT }, (_, k) => {
   for (let i = 0; i < data.length; i++) data[i] = (i * 31 + k * 977) & 0xffff;
   return makeFrame(data, [SIZE, SIZE]);
 });
-const frame = (i: number): Frame => ({ ...pool[i % DISTINCT]!, metadata: { frameNumber: i, timestamp: Date.now(), angle: i * 0.9 } });
+const frame = (i: number): Frame => ({
+  ...pool[i % DISTINCT]!,
+  metadata: { frameNumber: i, timestamp: Date.now(), angle: i * 0.9 },
+});
 const payload = FRAMES * SIZE * SIZE * 2;
 
 async function writeAll(handle: Awaited<ReturnType<typeof open>>, bytes: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < bytes.byteLength; ) done += (await handle.write(bytes, done, bytes.byteLength - done, position + done)).bytesWritten;
+  for (let done = 0; done < bytes.byteLength;)
+    done += (await handle.write(bytes, done, bytes.byteLength - done, position + done)).bytesWritten;
 }
 
 /** A write pattern: `write(i)` stores frame i, `close()` finishes. */
@@ -103,7 +107,9 @@ async function pairRun(nameA: string, nameB: string): Promise<[number, number]> 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (x: number) => x.toFixed(0).padStart(6);
 
-console.log(`${FRAMES} frames of ${SIZE}×${SIZE} uint16 (${(payload / 2 ** 30).toFixed(2)} GiB per pattern and run) in ${ROOT}, ${REPEATS} runs`);
+console.log(
+  `${FRAMES} frames of ${SIZE}×${SIZE} uint16 (${(payload / 2 ** 30).toFixed(2)} GiB per pattern and run) in ${ROOT}, ${REPEATS} runs`,
+);
 const pairs: [string, string, string][] = [
   ['file per frame', 'raw fs, file per frame', 'TiffWriter, file per frame'],
   ['one file', 'raw fs, one big file', 'TiffWriter, multi-page'],
@@ -113,15 +119,23 @@ const ratios = new Map<string, number[]>();
 for (let r = 0; r < REPEATS; r++) {
   for (const [pattern, raw, tiff] of pairs) {
     const [rawMbs, tiffMbs] = await pairRun(raw, tiff);
-    for (const [name, mbs] of [[raw, rawMbs], [tiff, tiffMbs]] as const) results.set(name, [...(results.get(name) ?? []), mbs]);
+    for (const [name, mbs] of [
+      [raw, rawMbs],
+      [tiff, tiffMbs],
+    ] as const)
+      results.set(name, [...(results.get(name) ?? []), mbs]);
     ratios.set(pattern, [...(ratios.get(pattern) ?? []), tiffMbs / rawMbs]);
-    console.log(`  run ${r + 1}  ${pattern.padEnd(15)} raw ${fmt(rawMbs)} MB/s   TIFF ${fmt(tiffMbs)} MB/s   ratio ${(tiffMbs / rawMbs).toFixed(2)}`);
+    console.log(
+      `  run ${r + 1}  ${pattern.padEnd(15)} raw ${fmt(rawMbs)} MB/s   TIFF ${fmt(tiffMbs)} MB/s   ratio ${(tiffMbs / rawMbs).toFixed(2)}`,
+    );
   }
 }
 console.log('\nmedians:');
 for (const [name, list] of results) console.log(`  ${name.padEnd(28)} ${fmt(median(list))} MB/s`);
 for (const [pattern, list] of ratios)
-  console.log(`  ratio TIFF / raw, ${pattern.padEnd(15)} ${median(list).toFixed(2)} (median of interleaved runs; target ≥ 0.9)`);
+  console.log(
+    `  ratio TIFF / raw, ${pattern.padEnd(15)} ${median(list).toFixed(2)} (median of interleaved runs; target ≥ 0.9)`,
+  );
 
 const hdf5Frames = Math.min(FRAMES, 100);
 const dir = await mkdtemp(join(ROOT, 'concert-bench-'));
@@ -131,7 +145,9 @@ try {
   for (let i = 0; i < hdf5Frames; i++) await writer.write(frame(i), { imageKey: i < 10 ? 'dark' : 0 });
   await writer.close();
   const seconds = (performance.now() - start) / 1000;
-  console.log(`\nHdf5Writer (h5wasm, NXtomo, flush per frame), ${hdf5Frames} frames: ${fmt((hdf5Frames * SIZE * SIZE * 2) / 1e6 / seconds)} MB/s (${((seconds * 1000) / hdf5Frames).toFixed(1)} ms/frame)`);
+  console.log(
+    `\nHdf5Writer (h5wasm, NXtomo, flush per frame), ${hdf5Frames} frames: ${fmt((hdf5Frames * SIZE * SIZE * 2) / 1e6 / seconds)} MB/s (${((seconds * 1000) / hdf5Frames).toFixed(1)} ms/frame)`,
+  );
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

@@ -62,7 +62,10 @@ export function startOperation(signal?: AbortSignal): Operation {
 }
 
 /** Runs `fn` as a tracked operation (see {@link startOperation}). */
-export async function operation<T>(signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function operation<T>(
+  signal: AbortSignal | undefined,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const op = startOperation(signal);
   try {
     op.signal.throwIfAborted();

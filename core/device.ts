@@ -4,7 +4,7 @@
  * @module
  */
 import { operation } from './abort.js';
-import { ParameterError } from './errors.js';
+import { ParameterError, errorMessage } from './errors.js';
 import { Logger } from './log.js';
 import { Mutex } from './mutex.js';
 import { checkOptions, opt, type OptionSpec } from './options.js';
@@ -69,7 +69,8 @@ export class Parameterizable implements ParameterOwner, Iterable<AnyParameter> {
 
   /** Renames the object (sessions name devices after the variables that hold them). */
   rename(name: string): void {
-    if (typeof name !== 'string' || name.length === 0) throw new ParameterError(`a name must be a non-empty string, got ${JSON.stringify(name)}`);
+    if (typeof name !== 'string' || name.length === 0)
+      throw new ParameterError(`a name must be a non-empty string, got ${JSON.stringify(name)}`);
     this.#name = name;
     this.#named = true;
     (this as { log: Logger }).log = new Logger(name);
@@ -81,7 +82,10 @@ export class Parameterizable implements ParameterOwner, Iterable<AnyParameter> {
    */
   param(name: string): AnyParameter {
     const p = this.#parameters.get(name);
-    if (!p) throw new ParameterError(`${this.#name} has no parameter '${name}' (it has: ${[...this.#parameters.keys()].sort().join(', ') || 'none'})`);
+    if (!p)
+      throw new ParameterError(
+        `${this.#name} has no parameter '${name}' (it has: ${[...this.#parameters.keys()].sort().join(', ') || 'none'})`,
+      );
     return p;
   }
 
@@ -110,7 +114,11 @@ export class Parameterizable implements ParameterOwner, Iterable<AnyParameter> {
   }
 
   /** Declares a parameter whose value is one of `values`. */
-  protected selection<T extends string | number | boolean>(name: string, values: readonly T[], spec: ParameterSpec<T>): Selection<T> {
+  protected selection<T extends string | number | boolean>(
+    name: string,
+    values: readonly T[],
+    spec: ParameterSpec<T>,
+  ): Selection<T> {
     return this.#add(new Selection<T>(this, name, values, spec));
   }
 
@@ -120,7 +128,8 @@ export class Parameterizable implements ParameterOwner, Iterable<AnyParameter> {
   }
 
   #add<P extends AnyParameter>(parameter: P): P {
-    if (this.#parameters.has(parameter.name)) throw new ParameterError(`${this.#name}: parameter '${parameter.name}' is declared twice`);
+    if (this.#parameters.has(parameter.name))
+      throw new ParameterError(`${this.#name}: parameter '${parameter.name}' is declared twice`);
     this.#parameters.set(parameter.name, parameter);
     return parameter;
   }
@@ -137,7 +146,11 @@ export class Parameterizable implements ParameterOwner, Iterable<AnyParameter> {
 
   /** Restores every stashed parameter (in parallel). */
   async restore(options: SetOptions = {}): Promise<void> {
-    await Promise.all(this.#stashable().filter((p) => p.stashed > 0).map((p) => p.restore(options)));
+    await Promise.all(
+      this.#stashable()
+        .filter((p) => p.stashed > 0)
+        .map((p) => p.restore(options)),
+    );
   }
 
   /** Locks every writable parameter. */
@@ -159,7 +172,7 @@ export class Parameterizable implements ParameterOwner, Iterable<AnyParameter> {
           if (p.readable) entry.value = plain(await p.get());
           if (p.hasTarget) entry.target = plain(await p.getTarget());
         } catch (error) {
-          entry.error = (error as Error).message ?? String(error);
+          entry.error = errorMessage(error) ?? String(error);
         }
         if (p instanceof Quantity) {
           entry.unit = p.unit;
@@ -198,7 +211,10 @@ function plain(value: unknown): unknown {
 
 /** A constructor that `create()` can call. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type DeviceClass<T extends Device = Device> = (new (...args: any[]) => T) & { readonly options: OptionSpec; readonly name: string };
+export type DeviceClass<T extends Device = Device> = (new (...args: any[]) => T) & {
+  readonly options: OptionSpec;
+  readonly name: string;
+};
 
 /**
  * Base of every device. Subclasses declare parameters as fields and implement protected hooks;

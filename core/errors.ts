@@ -93,10 +93,7 @@ export class NotConnectedError extends ConcertError {
     readonly errors: ReadonlyMap<string, unknown>,
     options?: ErrorOptions,
   ) {
-    super(
-      `could not connect: ${[...errors].map(([k, e]) => `${k}: ${errorMessage(e)}`).join('; ')}`,
-      options,
-    );
+    super(`could not connect: ${[...errors].map(([k, e]) => `${k}: ${errorMessage(e)}`).join('; ')}`, options);
   }
 }
 

@@ -64,7 +64,12 @@ export function itemSize(dtype: DType): number {
 }
 
 /** The typed-array constructor of a dtype. */
-export function arrayConstructor<D extends DType>(dtype: D): { new (n: number): TypedArrayOf[D]; new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): TypedArrayOf[D] } {
+export function arrayConstructor<D extends DType>(
+  dtype: D,
+): {
+  new (n: number): TypedArrayOf[D];
+  new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): TypedArrayOf[D];
+} {
   return constructors[dtype] as never;
 }
 
@@ -87,7 +92,9 @@ export function makeFrame<D extends DType>(
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0)
     throw new ParameterError(`frame shape must be two non-negative integers, got [${shape.join(', ')}]`);
   if (data.length !== height * width)
-    throw new ParameterError(`frame data has ${data.length} pixels but shape [${height}, ${width}] needs ${height * width}`);
+    throw new ParameterError(
+      `frame data has ${data.length} pixels but shape [${height}, ${width}] needs ${height * width}`,
+    );
   return {
     data,
     shape: [height, width],

@@ -61,11 +61,19 @@ async function enter(device: Device, method: string, source: StateSet, immediate
 async function leave(device: Device, method: string, state: State<string>, target: StateSet): Promise<void> {
   const current = state.software ? state.current : await state.get();
   if (!allows(target, current)) {
-    throw new FSMError(`${device.name}.${method}() left the device in state '${current}' (expected: ${target === '*' ? 'any' : target.join(', ')})`);
+    throw new FSMError(
+      `${device.name}.${method}() left the device in state '${current}' (expected: ${target === '*' ? 'any' : target.join(', ')})`,
+    );
   }
 }
 
-function failed(device: Device, state: State<string>, error: unknown, aborted: string | undefined, next = (_: unknown) => 'error'): void {
+function failed(
+  device: Device,
+  state: State<string>,
+  error: unknown,
+  aborted: string | undefined,
+  next = (_: unknown) => 'error',
+): void {
   if (isAbortError(error)) {
     if (aborted !== undefined) state.enter(aborted);
     return;
@@ -96,7 +104,7 @@ function wrap<This extends Device, M extends AnyMethod<This>>(
       const state = await hooks.before(this);
       let threw = false;
       try {
-        yield* (method.apply(this, args) as AsyncGenerator<unknown>);
+        yield* method.apply(this, args) as AsyncGenerator<unknown>;
       } catch (error) {
         threw = true;
         hooks.onError(this, state, error);
@@ -127,7 +135,10 @@ function wrap<This extends Device, M extends AnyMethod<This>>(
  * @throws TransitionNotAllowed when called in another state.
  */
 export function check(source: StateSet, target: StateSet = '*') {
-  return function <This extends Device, M extends AnyMethod<This>>(method: M, context: ClassMethodDecoratorContext<This, M>): M {
+  return function <This extends Device, M extends AnyMethod<This>>(
+    method: M,
+    context: ClassMethodDecoratorContext<This, M>,
+  ): M {
     const name = String(context.name);
     return wrap<This, M>(method, {
       before: (device) => enter(device, name, source),
@@ -143,7 +154,10 @@ export function check(source: StateSet, target: StateSet = '*') {
  */
 export function transition(spec: TransitionSpec) {
   const { source = '*', immediate, target, aborted = target, failed: next } = spec;
-  return function <This extends Device, M extends AnyMethod<This>>(method: M, context: ClassMethodDecoratorContext<This, M>): M {
+  return function <This extends Device, M extends AnyMethod<This>>(
+    method: M,
+    context: ClassMethodDecoratorContext<This, M>,
+  ): M {
     const name = String(context.name);
     return wrap<This, M>(method, {
       before: (device) => enter(device, name, source, immediate),

@@ -22,7 +22,8 @@ export function setLogSink(next: LogSink | undefined): LogSink | undefined {
 
 /** Sets the lowest level that is logged. */
 export function setLogLevel(level: LogLevel): void {
-  if (!(level in ranks)) throw new TypeError(`unknown log level '${level}' (allowed: ${Object.keys(ranks).join(', ')})`);
+  if (!(level in ranks))
+    throw new TypeError(`unknown log level '${level}' (allowed: ${Object.keys(ranks).join(', ')})`);
   threshold = ranks[level];
 }
 
@@ -38,10 +39,18 @@ export class Logger {
   enabled(level: LogLevel): boolean {
     return sink !== undefined && ranks[level] >= threshold;
   }
-  debug(message: string): void { emit('debug', this.source, message); }
-  info(message: string): void { emit('info', this.source, message); }
-  warn(message: string, error?: unknown): void { emit('warn', this.source, message, error); }
-  error(message: string, error?: unknown): void { emit('error', this.source, message, error); }
+  debug(message: string): void {
+    emit('debug', this.source, message);
+  }
+  info(message: string): void {
+    emit('info', this.source, message);
+  }
+  warn(message: string, error?: unknown): void {
+    emit('warn', this.source, message, error);
+  }
+  error(message: string, error?: unknown): void {
+    emit('error', this.source, message, error);
+  }
 }
 
 function emit(level: LogLevel, source: string, message: string, error?: unknown): void {
@@ -49,7 +58,14 @@ function emit(level: LogLevel, source: string, message: string, error?: unknown)
 }
 
 /** Formats one log line the way `concert.log` stores it. */
-export function formatLogLine(level: LogLevel, source: string, message: string, error?: unknown, now = new Date()): string {
-  const trace = error instanceof Error && error.stack ? `\n${error.stack}` : error !== undefined ? `\n${String(error)}` : '';
+export function formatLogLine(
+  level: LogLevel,
+  source: string,
+  message: string,
+  error?: unknown,
+  now = new Date(),
+): string {
+  const trace =
+    error instanceof Error && error.stack ? `\n${error.stack}` : error !== undefined ? `\n${String(error)}` : '';
   return `${now.toISOString()} ${level.toUpperCase().padEnd(5)} ${source}: ${message}${trace}\n`;
 }

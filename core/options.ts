@@ -24,7 +24,9 @@ export const opt = {
     const { min = -Infinity, max = Infinity, integer = false } = limits;
     const what = `${integer ? 'an integer' : 'a finite number'}${min > -Infinity || max < Infinity ? ` in [${min}, ${max}]` : ''}`;
     return (v) =>
-      typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max && (!integer || Number.isInteger(v)) ? undefined : `must be ${what}`;
+      typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max && (!integer || Number.isInteger(v))
+        ? undefined
+        : `must be ${what}`;
   },
   /** A quantity convertible to `unit`. */
   quantity(unit: string): OptionCheck {
@@ -36,7 +38,8 @@ export const opt = {
   },
   /** One of the listed values. */
   oneOf<T>(values: readonly T[]): OptionCheck {
-    return (v) => (values.includes(v as T) ? undefined : `must be one of ${values.map((x) => JSON.stringify(x)).join(', ')}`);
+    return (v) =>
+      values.includes(v as T) ? undefined : `must be one of ${values.map((x) => JSON.stringify(x)).join(', ')}`;
   },
   /** An instance of a class. */
   instance(ctor: abstract new (...args: never[]) => unknown, what = ctor.name): OptionCheck {
@@ -52,11 +55,15 @@ export const opt = {
 export function checkOptions(owner: string, spec: OptionSpec, options: unknown): void {
   if (options === undefined) return;
   if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw new OptionError(`${owner}: options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
+    throw new OptionError(
+      `${owner}: options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`,
+    );
   for (const [key, value] of Object.entries(options)) {
     const check = spec[key];
     if (!check)
-      throw new OptionError(`${owner}: unknown option '${key}' (allowed: ${Object.keys(spec).sort().join(', ') || 'none'})`);
+      throw new OptionError(
+        `${owner}: unknown option '${key}' (allowed: ${Object.keys(spec).sort().join(', ') || 'none'})`,
+      );
     if (value === undefined) continue;
     const problem = check(value);
     if (problem) throw new OptionError(`${owner}: option '${key}' ${problem}, got ${show(value)}`);

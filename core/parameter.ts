@@ -48,7 +48,10 @@ export interface WaitOptions {
 /**
  * A soft parameter: the value lives in memory. `this.parameter('iteration', soft(0))`.
  */
-export function soft<T>(initial: T, help?: string): Required<Pick<ParameterSpec<T>, 'read' | 'write'>> & ParameterSpec<T> {
+export function soft<T>(
+  initial: T,
+  help?: string,
+): Required<Pick<ParameterSpec<T>, 'read' | 'write'>> & ParameterSpec<T> {
   let value = initial;
   return {
     help,
@@ -128,10 +131,14 @@ export class Parameter<T> {
   async set(value: T, options: SetOptions = {}): Promise<void> {
     const write = this.#spec.write;
     if (!write) throw new WriteAccessError(`${this.fullName} cannot be written (it is read-only)`);
-    if (this.#locked) throw new LockError(`${this.fullName} is locked${this.#locked === 'permanent' ? ' permanently' : '; unlock() it first'}`);
+    if (this.#locked)
+      throw new LockError(
+        `${this.fullName} is locked${this.#locked === 'permanent' ? ' permanently' : '; unlock() it first'}`,
+      );
     const checked = this.validate(value);
     await operation(options.signal, (signal) => Promise.resolve(write(checked, signal)));
-    if (this.owner.log.enabled('info')) this.owner.log.info(`set ${this.owner.kind}::${this.fullName}='${this.describe(checked)}'`);
+    if (this.owner.log.enabled('info'))
+      this.owner.log.info(`set ${this.owner.kind}::${this.fullName}='${this.describe(checked)}'`);
     this.#values?.next(checked);
   }
 
@@ -149,7 +156,7 @@ export class Parameter<T> {
 
   /** The value as printed in logs and tables. */
   describe(value: T): string {
-    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   }
 
   /** Makes `set()` fail with `LockError`. A permanent lock cannot be undone. */
@@ -166,7 +173,8 @@ export class Parameter<T> {
 
   /** Pushes the current value on a stack (LIFO); `restore()` pops and sets it. */
   async stash(): Promise<void> {
-    if (!this.writable || !this.readable) throw new WriteAccessError(`${this.fullName} cannot be stashed (it is not readable and writable)`);
+    if (!this.writable || !this.readable)
+      throw new WriteAccessError(`${this.fullName} cannot be stashed (it is not readable and writable)`);
     this.#stash.push(await this.get());
   }
 
@@ -192,14 +200,18 @@ export class Parameter<T> {
     if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0 && !Number.isNaN(timeoutMs)))
       throw new ParameterError(`${this.fullName}.wait(): timeoutMs must be a number ≥ 0, got ${String(timeoutMs)}`);
     if (!(typeof intervalMs === 'number' && intervalMs > 0 && Number.isFinite(intervalMs)))
-      throw new ParameterError(`${this.fullName}.wait(): intervalMs must be a finite number > 0, got ${String(intervalMs)}`);
+      throw new ParameterError(
+        `${this.fullName}.wait(): intervalMs must be a finite number > 0, got ${String(intervalMs)}`,
+      );
     const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
     await operation(options.signal, async (signal) => {
       for (;;) {
         const current = await this.get({ signal });
         if (this.reached(current, value, options.eps)) return;
         if (performance.now() + intervalMs > deadline)
-          throw new WaitError(`${this.fullName}: did not reach ${this.describe(value)} within ${timeoutMs} ms (last value ${this.describe(current)})`);
+          throw new WaitError(
+            `${this.fullName}: did not reach ${this.describe(value)} within ${timeoutMs} ms (last value ${this.describe(current)})`,
+          );
         await sleep(intervalMs, signal);
       }
     });

@@ -67,7 +67,9 @@ export class Quantity extends Parameter<Unit> {
     const n = this.toNumber(value);
     const [lower, upper] = this.#effective();
     if ((lower !== undefined && n < lower) || (upper !== undefined && n > upper)) {
-      throw new SoftLimitError(`${this.fullName}: ${format(value)} is out of range [${this.#show(lower, '-∞')}, ${this.#show(upper, '∞')}]`);
+      throw new SoftLimitError(
+        `${this.fullName}: ${format(value)} is out of range [${this.#show(lower, '-∞')}, ${this.#show(upper, '∞')}]`,
+      );
     }
     return super.validate(this.quantity(n));
   }
@@ -106,7 +108,9 @@ export class Quantity extends Parameter<Unit> {
     const n = value === undefined ? undefined : this.toNumber(value, `${this.fullName} lower limit`);
     const upper = this.#effective()[1];
     if (n !== undefined && upper !== undefined && n >= upper)
-      throw new SoftLimitError(`${this.fullName}: lower limit ${this.#show(n, '-∞')} must be below the upper limit ${this.#show(upper, '∞')}`);
+      throw new SoftLimitError(
+        `${this.fullName}: lower limit ${this.#show(n, '-∞')} must be below the upper limit ${this.#show(upper, '∞')}`,
+      );
     this.#lower = n;
   }
 
@@ -116,7 +120,9 @@ export class Quantity extends Parameter<Unit> {
     const n = value === undefined ? undefined : this.toNumber(value, `${this.fullName} upper limit`);
     const lower = this.#effective()[0];
     if (n !== undefined && lower !== undefined && n <= lower)
-      throw new SoftLimitError(`${this.fullName}: upper limit ${this.#show(n, '∞')} must be above the lower limit ${this.#show(lower, '-∞')}`);
+      throw new SoftLimitError(
+        `${this.fullName}: upper limit ${this.#show(n, '∞')} must be above the lower limit ${this.#show(lower, '-∞')}`,
+      );
     this.#upper = n;
   }
 
@@ -146,7 +152,10 @@ export class Quantity extends Parameter<Unit> {
   }
 
   #checkLimitsUnlocked(): void {
-    if (this.#limitLock) throw new LockError(`${this.fullName}: limits are locked${this.#limitLock === 'permanent' ? ' permanently' : '; unlockLimits() first'}`);
+    if (this.#limitLock)
+      throw new LockError(
+        `${this.fullName}: limits are locked${this.#limitLock === 'permanent' ? ' permanently' : '; unlockLimits() first'}`,
+      );
   }
 
   #effective(): [number | undefined, number | undefined] {

@@ -8,7 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import type { MathJsInstance, Unit } from 'mathjs';
-import { UnitError } from './errors.js';
+import { UnitError, errorMessage } from './errors.js';
 
 export type { Unit } from 'mathjs';
 
@@ -36,14 +36,17 @@ export function q(value: string | number, unit?: string): Unit {
       if (unit === undefined) throw new UnitError(`q(${value}) needs a unit, e.g. q(${value}, 'mm')`);
       return math.unit(value, unit);
     }
-    if (typeof value !== 'string') throw new UnitError(`q() takes a string like '10 mm' or a number and a unit, got ${typeof value}`);
+    if (typeof value !== 'string')
+      throw new UnitError(`q() takes a string like '10 mm' or a number and a unit, got ${typeof value}`);
     const parsed = unit === undefined ? math.unit(value) : math.unit(Number(value), unit);
     if (parsed.value === null || parsed.value === undefined)
       throw new UnitError(`'${value}' has no number; write e.g. q('1 ${value.trim()}')`);
     return parsed;
   } catch (error) {
     if (error instanceof UnitError) throw error;
-    throw new UnitError(`cannot make a quantity of ${JSON.stringify(value)}${unit ? ` ${JSON.stringify(unit)}` : ''}: ${(error as Error).message}`);
+    throw new UnitError(
+      `cannot make a quantity of ${JSON.stringify(value)}${unit ? ` ${JSON.stringify(unit)}` : ''}: ${errorMessage(error)}`,
+    );
   }
 }
 

@@ -25,5 +25,7 @@ export function registeredDevices(): Device[] {
 /** Calls `emergencyStop()` on every registered device; failures are collected, not thrown. */
 export async function emergencyStopAll(): Promise<Array<{ device: Device; error: unknown }>> {
   const results = await Promise.allSettled(registeredDevices().map((d) => d.emergencyStop()));
-  return results.flatMap((r, i) => (r.status === 'rejected' ? [{ device: registeredDevices()[i]!, error: r.reason }] : []));
+  return results.flatMap((r, i) =>
+    r.status === 'rejected' ? [{ device: registeredDevices()[i]!, error: r.reason }] : [],
+  );
 }

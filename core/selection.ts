@@ -21,7 +21,9 @@ export class Selection<T extends string | number | boolean> extends Parameter<T>
 
   protected override validate(value: T): T {
     if (!this.values.includes(value))
-      throw new SelectionError(`${this.fullName}: ${JSON.stringify(value)} is not allowed (allowed: ${this.values.map((v) => JSON.stringify(v)).join(', ')})`);
+      throw new SelectionError(
+        `${this.fullName}: ${JSON.stringify(value)} is not allowed (allowed: ${this.values.map((v) => JSON.stringify(v)).join(', ')})`,
+      );
     return super.validate(value);
   }
 }

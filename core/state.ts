@@ -49,7 +49,9 @@ export class State<S extends string> extends Parameter<S | 'error'> {
 
   /** Users cannot assign a state: it changes only through the device's methods. */
   override async set(): Promise<void> {
-    throw new WriteAccessError(`${this.fullName} cannot be set directly; it changes through the device's methods (use reset() to leave 'error')`);
+    throw new WriteAccessError(
+      `${this.fullName} cannot be set directly; it changes through the device's methods (use reset() to leave 'error')`,
+    );
   }
 
   /** Changes the software state. @internal Used by `check`/`transition` and backends. */

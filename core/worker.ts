@@ -20,7 +20,9 @@ export function startModuleWorker(base: string, name: string, options: WorkerOpt
   // The ESM build of `tsx/esm/api` (its `import` export), located through tsx's package.json
   // (`createRequire`, as this module may be compiled to CommonJS under mocha).
   const manifest = createRequire(base).resolve('tsx/package.json');
-  const exports = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports;
+  const exports = (
+    JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }
+  ).exports;
   const api = new URL(exports['./esm/api']!.import.default, pathToFileURL(manifest)).href;
   const source = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(source, { ...options, eval: true });

@@ -26,7 +26,10 @@ export const tangoDeviceOptions: OptionSpec = {
 /** @internal Connects to `options.device`; failures become a `NotConnectedError` naming the device. */
 export async function connectProxy(owner: string, options: TangoDeviceOptions): Promise<DeviceProxy> {
   try {
-    return await DeviceProxy.create(options.device, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+    return await DeviceProxy.create(
+      options.device,
+      options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
+    );
   } catch (error) {
     throw new NotConnectedError(new Map([[`${owner} (Tango ${options.device})`, error]]), { cause: error });
   }
@@ -43,7 +46,14 @@ export async function requireAttributes(owner: string, proxy: DeviceProxy, names
   const all = new Set((await proxy.attributeList()).map((n) => n.toLowerCase()));
   const missing = names.filter((n) => !all.has(n.toLowerCase()));
   if (missing.length) {
-    throw new NotConnectedError(new Map([[`${owner} (Tango ${proxy.name})`, new Error(`the device has no attribute ${missing.map((m) => `'${m}'`).join(', ')}`)]]));
+    throw new NotConnectedError(
+      new Map([
+        [
+          `${owner} (Tango ${proxy.name})`,
+          new Error(`the device has no attribute ${missing.map((m) => `'${m}'`).join(', ')}`),
+        ],
+      ]),
+    );
   }
 }
 
@@ -60,8 +70,14 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<
     };
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
-      (e) => { signal.removeEventListener('abort', onAbort); reject(e); },
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
     );
   });
 }

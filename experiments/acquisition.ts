@@ -71,7 +71,11 @@ export class Acquisition {
    * @param producer called once per run with an AbortSignal; yields frames (`null` for an
    *   acquisition whose frames go to remote consumers only, driven by `acquire`).
    */
-  static async create(name: string, producer: Producer<Frame> | null, options: AcquisitionOptions = {}): Promise<Acquisition> {
+  static async create(
+    name: string,
+    producer: Producer<Frame> | null,
+    options: AcquisitionOptions = {},
+  ): Promise<Acquisition> {
     return new Acquisition(name, producer, options);
   }
 
@@ -80,12 +84,17 @@ export class Acquisition {
     producer: Producer<Frame> | null,
     options: AcquisitionOptions = {},
   ) {
-    if (typeof name !== 'string' || name.length === 0) throw new OptionError(`an acquisition needs a non-empty name, got ${JSON.stringify(name)}`);
+    if (typeof name !== 'string' || name.length === 0)
+      throw new OptionError(`an acquisition needs a non-empty name, got ${JSON.stringify(name)}`);
     if (producer !== null && typeof producer !== 'function')
-      throw new OptionError(`acquisition '${name}': the producer must be a function (signal) => AsyncIterable<Frame>, or null`);
-    if (producer === null && !options.acquire) throw new OptionError(`acquisition '${name}': without a producer it needs an 'acquire' function`);
+      throw new OptionError(
+        `acquisition '${name}': the producer must be a function (signal) => AsyncIterable<Frame>, or null`,
+      );
+    if (producer === null && !options.acquire)
+      throw new OptionError(`acquisition '${name}': without a producer it needs an 'acquire' function`);
     for (const key of Object.keys(options))
-      if (!['acquire', 'frames'].includes(key)) throw new OptionError(`acquisition '${name}': unknown option '${key}' (allowed: acquire, frames)`);
+      if (!['acquire', 'frames'].includes(key))
+        throw new OptionError(`acquisition '${name}': unknown option '${key}' (allowed: acquire, frames)`);
     this.#producer = producer;
     this.#options = options;
     this.log = new Logger(`acquisition ${name}`);
@@ -127,7 +136,9 @@ export class Acquisition {
   attach(consumer: Consumer): void {
     if (this.#consumers.has(consumer)) return;
     if ((consumer.kind ?? 'local') === 'local' && !this.local)
-      throw new ConsumerError(`cannot attach local consumer '${consumer.name}' to acquisition '${this.name}': its frames go to remote consumers only`);
+      throw new ConsumerError(
+        `cannot attach local consumer '${consumer.name}' to acquisition '${this.name}': its frames go to remote consumers only`,
+      );
     this.#consumers.add(consumer);
     if (this.#run && consumer.kind !== 'remote') this.#start(consumer, this.#run.produced);
   }
@@ -178,29 +189,40 @@ export class Acquisition {
       run.failure ??= reason;
     } finally {
       await Promise.all(this.#live.map((l) => l.done.catch(() => undefined)));
-      for (const live of this.#live) this.#stats.set(live.consumer, { frames: live.delivery.delivered, dropped: live.delivery.dropped });
+      for (const live of this.#live)
+        this.#stats.set(live.consumer, { frames: live.delivery.delivered, dropped: live.delivery.dropped });
       this.#live = [];
       this.#run = undefined;
       op.done();
     }
     if (run.failure !== undefined) {
       if (isAbortError(run.failure) || run.failure instanceof AcquisitionError) throw run.failure;
-      throw new AcquisitionError(`acquisition '${this.name}' failed: ${errorMessage(run.failure)}`, { cause: run.failure });
+      throw new AcquisitionError(`acquisition '${this.name}' failed: ${errorMessage(run.failure)}`, {
+        cause: run.failure,
+      });
     }
-    return { frames: count, durationMs: performance.now() - started, consumers: Object.fromEntries([...this.#stats].map(([c, s]) => [c.name, s])) };
+    return {
+      frames: count,
+      durationMs: performance.now() - started,
+      consumers: Object.fromEntries([...this.#stats].map(([c, s]) => [c.name, s])),
+    };
   }
 
   /**
    * Runs `acquire`; when the run is aborted, rejects at once and gives `acquire` up to 2 s more
    * to clean up (e.g. to stop a remote camera) before the run ends.
    */
-  async #acquire(acquire: (signal: AbortSignal) => Promise<number | void>, signal: AbortSignal): Promise<number | void> {
+  async #acquire(
+    acquire: (signal: AbortSignal) => Promise<number | void>,
+    signal: AbortSignal,
+  ): Promise<number | void> {
     const abortable = new Abortable(signal);
     const task = acquire(signal);
     try {
       return await abortable.wait(task);
     } catch (error) {
-      if (signal.aborted) await Promise.race([task.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
+      if (signal.aborted)
+        await Promise.race([task.catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
       throw error;
     } finally {
       abortable.dispose();
@@ -232,14 +254,16 @@ export class Acquisition {
       abortable.dispose();
       // Stop the producer; don't hang on one that ignores its signal.
       const closing = iterator.return?.();
-      if (closing) await Promise.race([closing.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+      if (closing)
+        await Promise.race([closing.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
     }
     return count;
   }
 
   #start(consumer: Consumer, produced: Promise<number>): void {
     const run = this.#run!;
-    const delivery: Delivery<Frame> = consumer.policy === 'latest' ? new LatestDelivery<Frame>() : new LosslessDelivery<Frame>(consumer.queueSize ?? 4);
+    const delivery: Delivery<Frame> =
+      consumer.policy === 'latest' ? new LatestDelivery<Frame>() : new LosslessDelivery<Frame>(consumer.queueSize ?? 4);
     const live: Live = { consumer, delivery, prepared: Promise.resolve(), done: Promise.resolve(), finished: false };
     const signal = run.signal;
     const context = { acquisition: this, signal, produced };
@@ -257,7 +281,10 @@ export class Acquisition {
           this.#retire(live);
           if (isAbortError(error) && (delivery.closed || signal.aborted)) return;
           if (run.failure !== undefined) return;
-          const failure = new AcquisitionError(`consumer '${consumer.name}' of acquisition '${this.name}' failed: ${errorMessage(error)}`, { cause: error });
+          const failure = new AcquisitionError(
+            `consumer '${consumer.name}' of acquisition '${this.name}' failed: ${errorMessage(error)}`,
+            { cause: error },
+          );
           run.failure = failure;
           this.log.error(failure.message, error);
           run.controller.abort(failure);

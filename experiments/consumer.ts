@@ -57,7 +57,7 @@ export interface ConsumerStats {
  */
 export function consumer(
   name: string,
-  consume: FrameConsumer["consume"],
+  consume: FrameConsumer['consume'],
   options: { policy?: DeliveryPolicy; queueSize?: number } = {},
 ): FrameConsumer {
   return { name, policy: options.policy ?? 'lossless', queueSize: options.queueSize, kind: 'local', consume };

@@ -19,6 +19,7 @@ import {
   type OptionSpec,
   type Quantity,
   type Unit,
+  errorMessage,
 } from '../core/index.js';
 import { Motor } from '../devices/motors/index.js';
 import { Experiment, type ExperimentResult } from './experiment.js';
@@ -56,7 +57,8 @@ export interface DirectorResult {
  */
 export type DirectorRun = RunHandle<DirectorResult>;
 
-const count: OptionCheck = (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? undefined : 'must be an integer ≥ 0');
+const count: OptionCheck = (v) =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? undefined : 'must be an integer ≥ 0';
 
 /**
  * Runs an experiment `numberOfIterations` times, each in its own directory of the experiment's
@@ -87,13 +89,20 @@ export class Director extends Parameterizable {
     read: () => this.countIterations(),
     write: (v) => this.writeIterations(v),
     validate: (v) => {
-      if (!Number.isSafeInteger(v) || v < 0) throw new ParameterError(`${this.name}.numberOfIterations must be an integer ≥ 0, got ${v}`);
+      if (!Number.isSafeInteger(v) || v < 0)
+        throw new ParameterError(`${this.name}.numberOfIterations must be an integer ≥ 0, got ${v}`);
     },
   });
   /** The iteration running now (or last). */
-  readonly currentIteration = this.parameter<number>('currentIteration', { help: 'the iteration running now', read: () => this.#current });
+  readonly currentIteration = this.parameter<number>('currentIteration', {
+    help: 'the iteration running now',
+    read: () => this.#current,
+  });
   /** Directory name of the current iteration. */
-  readonly currentIterationName = this.parameter<string>('currentIterationName', { help: 'directory of the current iteration', read: () => this.#currentName });
+  readonly currentIterationName = this.parameter<string>('currentIterationName', {
+    help: 'directory of the current iteration',
+    read: () => this.#currentName,
+  });
 
   readonly experiment: Experiment;
   readonly #options: DirectorOptions;
@@ -106,14 +115,19 @@ export class Director extends Parameterizable {
    * Makes a director for `experiment`.
    * @throws OptionError for unknown options or bad values.
    */
-  static async create<T extends Director, O>(this: new (experiment: Experiment, options: O) => T, experiment: Experiment, options?: O): Promise<T> {
+  static async create<T extends Director, O>(
+    this: new (experiment: Experiment, options: O) => T,
+    experiment: Experiment,
+    options?: O,
+  ): Promise<T> {
     return new this(experiment, options as O);
   }
 
   constructor(experiment: Experiment, options: DirectorOptions = {}) {
     checkOptions(`${new.target.name}.create`, (new.target as unknown as { options: OptionSpec }).options, options);
     super({ name: options.name ?? 'director' });
-    if (!(experiment instanceof Experiment)) throw new OptionError(`${this.kind}.create: the first argument must be an Experiment`);
+    if (!(experiment instanceof Experiment))
+      throw new OptionError(`${this.kind}.create: the first argument must be an Experiment`);
     this.experiment = experiment;
     this.#options = options;
     this.#iterations = options.numberOfIterations ?? 1;
@@ -210,7 +224,7 @@ export class Director extends Parameterizable {
       await this.finish(new AbortController().signal).catch((error: unknown) => void (failure ??= error));
     }
     const outcome: DirectorState = failure === undefined ? 'standby' : isAbortError(failure) ? 'cancelled' : 'error';
-    if (failure !== undefined) this.#note(walker, `${this.name} ended: ${outcome} (${(failure as Error)?.message ?? String(failure)})`);
+    if (failure !== undefined) this.#note(walker, `${this.name} ended: ${outcome} (${errorMessage(failure)})`);
     this.state.enter(outcome, failure);
     if (failure !== undefined) throw failure;
     return result;
@@ -252,7 +266,8 @@ export class Director extends Parameterizable {
   /** Logs a line and appends it to `director.log` in the walker's top directory. */
   #note(walker: Experiment['walker'], line: string): void {
     this.log.info(line);
-    if (walker && !this.#inIteration(walker)) void walker.appendText('director.log', `${new Date().toISOString()} ${line}\n`).catch(() => undefined);
+    if (walker && !this.#inIteration(walker))
+      void walker.appendText('director.log', `${new Date().toISOString()} ${line}\n`).catch(() => undefined);
   }
 
   #inIteration(walker: NonNullable<Experiment['walker']>): boolean {
@@ -283,7 +298,10 @@ export function gridPositions(min: number, max: number, step: number): number[] 
   return Array.from({ length: n }, (_, i) => min + i * step);
 }
 
-const quantity: OptionCheck = (v) => (typeof v === 'object' && v !== null && (v as { isUnit?: boolean }).isUnit ? undefined : "must be a quantity, e.g. q('1 mm')");
+const quantity: OptionCheck = (v) =>
+  typeof v === 'object' && v !== null && (v as { isUnit?: boolean }).isUnit
+    ? undefined
+    : "must be a quantity, e.g. q('1 mm')";
 const motorCheck: OptionCheck = (v) => (v instanceof Motor ? undefined : 'must be a Motor');
 
 /**
@@ -313,8 +331,14 @@ export class XYScan extends Director {
   readonly yStep: Quantity;
   readonly #grid: Record<GridKey, number> = { xMin: 0, xMax: 0, xStep: 1, yMin: 0, yMax: 0, yStep: 1 };
   /** Points along x and y (read-only). */
-  readonly xNum = this.parameter<number>('xNum', { help: 'points along x', read: async () => (await this.positions()).x.length });
-  readonly yNum = this.parameter<number>('yNum', { help: 'points along y', read: async () => (await this.positions()).y.length });
+  readonly xNum = this.parameter<number>('xNum', {
+    help: 'points along x',
+    read: async () => (await this.positions()).x.length,
+  });
+  readonly yNum = this.parameter<number>('yNum', {
+    help: 'points along y',
+    read: async () => (await this.positions()).y.length,
+  });
 
   constructor(experiment: Experiment, options: XYScanOptions) {
     super(experiment, options);
@@ -328,7 +352,12 @@ export class XYScan extends Director {
     const grid = this.#grid;
     const setting = (name: GridKey, motor: Motor): Quantity => {
       grid[name] = toNumber(need(name), motor.position.unit, `${this.name}.${name}`);
-      return this.quantity(name, { unit: motor.position.unit, help: `scan ${name}`, read: () => grid[name], write: (v) => void (grid[name] = v) });
+      return this.quantity(name, {
+        unit: motor.position.unit,
+        help: `scan ${name}`,
+        read: () => grid[name],
+        write: (v) => void (grid[name] = v),
+      });
     };
     this.xMin = setting('xMin', this.xMotor);
     this.xMax = setting('xMax', this.xMotor);
@@ -360,7 +389,9 @@ export class XYScan extends Director {
   }
 
   protected override async writeIterations(): Promise<void> {
-    throw new ParameterError(`${this.name}.numberOfIterations follows from the scan grid; set xMin/xMax/xStep and yMin/yMax/yStep instead`);
+    throw new ParameterError(
+      `${this.name}.numberOfIterations follows from the scan grid; set xMin/xMax/xStep and yMin/yMax/yStep instead`,
+    );
   }
 
   /** `iteration_<x index>_<y index>`. @throws ParameterError for a bad grid. */
@@ -381,4 +412,3 @@ export class XYScan extends Director {
     await super.prepareRun(iteration, signal);
   }
 }
-

@@ -7,7 +7,18 @@
  * @module
  */
 import { isAbsolute, join } from 'node:path';
-import { checkOptions, makeFrame, opt, OptionError, ParameterError, q, registerDevice, type Frame, type OptionSpec, type Unit } from '../core/index.js';
+import {
+  checkOptions,
+  makeFrame,
+  opt,
+  OptionError,
+  ParameterError,
+  q,
+  registerDevice,
+  type Frame,
+  type OptionSpec,
+  type Unit,
+} from '../core/index.js';
 import { FileCamera } from '../devices/cameras/file.js';
 import * as cameras from '../devices/cameras/dummy.js';
 import * as motors from '../devices/motors/dummy.js';
@@ -54,14 +65,23 @@ function dummyDevices(options: DummyImagingOptions) {
   const prefix = `${options.name ?? 'imagingExperiment'}.`;
   const shutter = new shutters.Shutter({ name: `${prefix}shutter` });
   const flatMotor = new motors.LinearMotor({ name: `${prefix}flatMotor`, motionVelocity: q('1000 mm/s') });
-  const tomographyMotor = new motors.ContinuousRotationMotor({ name: `${prefix}tomographyMotor`, motionVelocity: q('36000 deg/s') });
+  const tomographyMotor = new motors.ContinuousRotationMotor({
+    name: `${prefix}tomographyMotor`,
+    motionVelocity: q('36000 deg/s'),
+  });
   const camera = new cameras.Camera({
     name: `${prefix}camera`,
     width,
     height,
     frameRate: options.frameRate ?? q('100 Hz'),
     render: (_index, roi) =>
-      phantom(roi, shutter.state.current === 'open', Math.abs(flatMotor.motion.position() - FLAT_POSITION) > FLAT_POSITION / 2, tomographyMotor.motion.position(), width),
+      phantom(
+        roi,
+        shutter.state.current === 'open',
+        Math.abs(flatMotor.motion.position() - FLAT_POSITION) > FLAT_POSITION / 2,
+        tomographyMotor.motion.position(),
+        width,
+      ),
   });
   for (const device of [shutter, flatMotor, tomographyMotor, camera]) registerDevice(device);
   return { camera, shutter, flatMotor, tomographyMotor };
@@ -89,7 +109,15 @@ export class ImagingExperiment extends synchrotron.ContinuousTomography {
   constructor(options: DummyImagingOptions = {}) {
     checkOptions('ImagingExperiment.create', DUMMY_OPTIONS, options);
     const { width: _w, height: _h, frameRate: _f, ...rest } = options;
-    super({ numDarks: 10, numFlats: 10, numProjections: 100, ...rest, ...dummyDevices(options), radioPosition: q(0, 'mm'), flatPosition: q(FLAT_POSITION, 'mm') });
+    super({
+      numDarks: 10,
+      numFlats: 10,
+      numProjections: 100,
+      ...rest,
+      ...dummyDevices(options),
+      radioPosition: q(0, 'mm'),
+      flatPosition: q(FLAT_POSITION, 'mm'),
+    });
   }
 
   /** The dummy devices; they are disconnected by {@link disconnect}. */
@@ -102,7 +130,13 @@ export class ImagingExperiment extends synchrotron.ContinuousTomography {
  * One frame of the simulated sample: a disc of radius width/5 whose centre circles the rotation
  * axis at width/5. `beam`: the shutter is open; `inBeam`: the sample is in the beam.
  */
-function phantom(roi: { x0: number; y0: number; width: number; height: number }, beam: boolean, inBeam: boolean, angleDeg: number, sensorWidth: number): Frame {
+function phantom(
+  roi: { x0: number; y0: number; width: number; height: number },
+  beam: boolean,
+  inBeam: boolean,
+  angleDeg: number,
+  sensorWidth: number,
+): Frame {
   const data = new Uint16Array(roi.width * roi.height);
   const row = new Uint16Array(roi.width);
   const radius = sensorWidth / 5;
@@ -173,7 +207,10 @@ export class ImagingFileExperiment extends Experiment {
    * @throws OptionError for bad options or a pattern without TIFF files.
    */
   static override async create(options: ImagingFileOptions | Acquisition[]): Promise<ImagingFileExperiment> {
-    if (Array.isArray(options)) throw new OptionError('ImagingFileExperiment.create takes one options object ({ directory, darksPattern, … }), not acquisitions');
+    if (Array.isArray(options))
+      throw new OptionError(
+        'ImagingFileExperiment.create takes one options object ({ directory, darksPattern, … }), not acquisitions',
+      );
     checkOptions('ImagingFileExperiment.create', ImagingFileExperiment.options, options);
     const directory = options.directory ?? process.cwd();
     const patterns = {
@@ -184,7 +221,11 @@ export class ImagingFileExperiment extends Experiment {
     const camera = options.camera ?? (await FileCamera.create({ pattern: patterns.radios }));
     const counts: Record<string, number> = {};
     const original = camera.pattern;
-    for (const [key, name] of [['numDarks', 'darks'], ['numFlats', 'flats'], ['numRadios', 'radios']] as const) {
+    for (const [key, name] of [
+      ['numDarks', 'darks'],
+      ['numFlats', 'flats'],
+      ['numRadios', 'radios'],
+    ] as const) {
       const given = options[key];
       if (given !== undefined) counts[key] = given;
       else {
@@ -196,15 +237,36 @@ export class ImagingFileExperiment extends Experiment {
     return new ImagingFileExperiment(camera, directory, patterns, counts, options);
   }
 
-  private constructor(camera: FileCamera, directory: string, patterns: ImagingFileExperiment['patterns'], counts: Record<string, number>, options: ImagingFileOptions) {
+  private constructor(
+    camera: FileCamera,
+    directory: string,
+    patterns: ImagingFileExperiment['patterns'],
+    counts: Record<string, number>,
+    options: ImagingFileOptions,
+  ) {
     const { name, walker, separateScans, nameFmt, prepare, finish } = options;
-    super([], { name: name ?? 'imagingFileExperiment', walker: walker as Walker | undefined, separateScans, nameFmt, prepare, finish });
+    super([], {
+      name: name ?? 'imagingFileExperiment',
+      walker: walker as Walker | undefined,
+      separateScans,
+      nameFmt,
+      prepare,
+      finish,
+    });
     this.camera = camera;
     this.directory = directory;
     this.#patterns = patterns;
     this.#counts = counts;
-    for (const [name, key, imageKey] of [['darks', 'numDarks', IMAGE_KEYS.dark], ['flats', 'numFlats', IMAGE_KEYS.flat], ['radios', 'numRadios', IMAGE_KEYS.projection]] as const) {
-      this.add(new Acquisition(name, (signal) => this.#replay(this.#patterns[name], this.#counts[key]!, imageKey, signal), { frames: () => this.#counts[key]! }));
+    for (const [name, key, imageKey] of [
+      ['darks', 'numDarks', IMAGE_KEYS.dark],
+      ['flats', 'numFlats', IMAGE_KEYS.flat],
+      ['radios', 'numRadios', IMAGE_KEYS.projection],
+    ] as const) {
+      this.add(
+        new Acquisition(name, (signal) => this.#replay(this.#patterns[name], this.#counts[key]!, imageKey, signal), {
+          frames: () => this.#counts[key]!,
+        }),
+      );
     }
   }
 
@@ -219,7 +281,8 @@ export class ImagingFileExperiment extends Experiment {
       read: () => this.#counts[key]!,
       write: (v: number) => void (this.#counts[key] = v),
       validate: (v: number) => {
-        if (!Number.isSafeInteger(v) || v < 0) throw new ParameterError(`${this.name}.${key} must be an integer ≥ 0, got ${v}`);
+        if (!Number.isSafeInteger(v) || v < 0)
+          throw new ParameterError(`${this.name}.${key} must be an integer ≥ 0, got ${v}`);
       },
     };
   }
@@ -233,4 +296,3 @@ export class ImagingFileExperiment extends Experiment {
 function resolvePattern(directory: string, pattern: string): string {
   return isAbsolute(pattern) ? pattern : join(directory, pattern);
 }
-

@@ -16,6 +16,7 @@ import {
   type Frame,
   type LogSink,
   type OptionSpec,
+  errorMessage,
 } from '../core/index.js';
 import { formatFileName, type Walker } from '../walkers/index.js';
 import { Acquisition, type AcquisitionResult } from './acquisition.js';
@@ -72,11 +73,20 @@ export const EXPERIMENT_OPTIONS: OptionSpec = {
 export class Experiment extends Parameterizable {
   readonly state = this.stateParameter<ExperimentState>({ initial: 'standby' });
   /** Index of the next run (skips existing scan directories). */
-  readonly iteration = this.parameter<number>('iteration', { ...soft(0, 'index of the next run'), validate: (v) => checkIndex(this.name, v) });
+  readonly iteration = this.parameter<number>('iteration', {
+    ...soft(0, 'index of the next run'),
+    validate: (v) => checkIndex(this.name, v),
+  });
   readonly separateScans = this.parameter<boolean>('separateScans', soft(true, 'a directory per run'));
-  readonly nameFmt = this.parameter<string>('nameFmt', { ...soft('scan_{:04}', 'name of the directory of a run'), validate: (v) => void formatFileName(v, 0) });
+  readonly nameFmt = this.parameter<string>('nameFmt', {
+    ...soft('scan_{:04}', 'name of the directory of a run'),
+    validate: (v) => void formatFileName(v, 0),
+  });
   /** Directory name of the current (or last) run. */
-  readonly currentName = this.parameter<string>('currentName', { read: () => this.#currentName, help: 'directory of the current run' });
+  readonly currentName = this.parameter<string>('currentName', {
+    read: () => this.#currentName,
+    help: 'directory of the current run',
+  });
   /** Set when the sample may be changed: after a run's last acquisition. */
   readonly readyToPrepareNextSample = new Flag(true);
 
@@ -96,7 +106,8 @@ export class Experiment extends Parameterizable {
     checkOptions('Experiment.create', EXPERIMENT_OPTIONS, options);
     super({ name: options.name ?? 'experiment' });
     this.#control = new RunControl(this.name, this.state);
-    if (!Array.isArray(acquisitions)) throw new ExperimentError(`Experiment.create: acquisitions must be an array of Acquisition`);
+    if (!Array.isArray(acquisitions))
+      throw new ExperimentError(`Experiment.create: acquisitions must be an array of Acquisition`);
     for (const a of acquisitions) this.add(a);
     this.walker = options.walker;
     this.#hooks = { prepare: options.prepare, finish: options.finish };
@@ -124,7 +135,8 @@ export class Experiment extends Parameterizable {
 
   /** Adds an acquisition at the end; attached addons attach to it too. */
   add(acquisition: Acquisition): void {
-    if (!(acquisition instanceof Acquisition)) throw new ExperimentError(`${this.name}.add: expected an Acquisition, got ${typeof acquisition}`);
+    if (!(acquisition instanceof Acquisition))
+      throw new ExperimentError(`${this.name}.add: expected an Acquisition, got ${typeof acquisition}`);
     if (this.#acquisitions.some((a) => a.name === acquisition.name))
       throw new ExperimentError(`${this.name} already has an acquisition named '${acquisition.name}'`);
     this.#acquisitions.push(acquisition);
@@ -147,7 +159,10 @@ export class Experiment extends Parameterizable {
   /** The acquisition called `name`. @throws ExperimentError listing the names that exist. */
   getAcquisition(name: string): Acquisition {
     const a = this.#acquisitions.find((x) => x.name === name);
-    if (!a) throw new ExperimentError(`${this.name} has no acquisition '${name}' (it has: ${this.#acquisitions.map((x) => x.name).join(', ') || 'none'})`);
+    if (!a)
+      throw new ExperimentError(
+        `${this.name} has no acquisition '${name}' (it has: ${this.#acquisitions.map((x) => x.name).join(', ') || 'none'})`,
+      );
     return a;
   }
 
@@ -247,10 +262,12 @@ export class Experiment extends Parameterizable {
       failure ??= error;
     }
     const outcome: ExperimentState = failure === undefined ? 'standby' : isAbortError(failure) ? 'cancelled' : 'error';
-    if (outcome === 'error') this.log.error(`run ${iteration} failed: ${(failure as Error)?.message ?? failure}`, failure);
+    if (outcome === 'error') this.log.error(`run ${iteration} failed: ${errorMessage(failure)}`, failure);
     try {
       if (walker) {
-        this.log.info(`run ${iteration} ended: ${outcome === 'standby' ? 'complete' : outcome}${failure !== undefined ? ` (${(failure as Error).message})` : ''}`);
+        this.log.info(
+          `run ${iteration} ended: ${outcome === 'standby' ? 'complete' : outcome}${failure !== undefined ? ` (${errorMessage(failure)})` : ''}`,
+        );
         await walker.writeText('experiment_finish.json', await this.#snapshot(iteration, outcome, failure));
         await walker.flush();
       }
@@ -264,7 +281,12 @@ export class Experiment extends Parameterizable {
     }
     this.state.enter(failure === undefined ? 'standby' : isAbortError(failure) ? 'cancelled' : 'error', failure);
     if (failure !== undefined) throw failure;
-    return { iteration, directory: descended ? this.#currentName : undefined, acquisitions: results, durationMs: performance.now() - started };
+    return {
+      iteration,
+      directory: descended ? this.#currentName : undefined,
+      acquisitions: results,
+      durationMs: performance.now() - started,
+    };
   }
 
   /** The next iteration whose scan directory does not exist yet. */
@@ -296,24 +318,27 @@ export class Experiment extends Parameterizable {
   async #snapshot(iteration: number, outcome?: string, failure?: unknown): Promise<string> {
     const devices: Record<string, unknown> = {};
     await Promise.all(registeredDevices().map(async (d) => void (devices[d.name] = await d.snapshot())));
-    return JSON.stringify(
-      {
-        experiment: this.name,
-        iteration,
-        time: new Date().toISOString(),
-        acquisitions: this.#acquisitions.map((a) => a.name),
-        ...(outcome ? { outcome, error: failure === undefined ? undefined : String((failure as Error)?.message ?? failure) } : {}),
-        parameters: await this.snapshot(),
-        devices,
-      },
-      null,
-      2,
-    ) + '\n';
+    return (
+      JSON.stringify(
+        {
+          experiment: this.name,
+          iteration,
+          time: new Date().toISOString(),
+          acquisitions: this.#acquisitions.map((a) => a.name),
+          ...(outcome ? { outcome, error: failure === undefined ? undefined : errorMessage(failure) } : {}),
+          parameters: await this.snapshot(),
+          devices,
+        },
+        null,
+        2,
+      ) + '\n'
+    );
   }
 }
 
 function checkIndex(name: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 0) throw new ExperimentError(`${name}.iteration must be an integer ≥ 0, got ${v}`);
+  if (!Number.isSafeInteger(v) || v < 0)
+    throw new ExperimentError(`${name}.iteration must be an integer ≥ 0, got ${v}`);
 }
 
 export type { Frame };

@@ -13,7 +13,12 @@ import { Acquisition, type AcquisitionOptions } from './acquisition.js';
  * const radios = await remoteAcquisition('radios', camera, 100);
  * ```
  */
-export function remoteAcquisition(name: string, camera: RemoteCamera, count: number | (() => number), options: Omit<AcquisitionOptions, 'acquire' | 'frames'> = {}): Promise<Acquisition> {
+export function remoteAcquisition(
+  name: string,
+  camera: RemoteCamera,
+  count: number | (() => number),
+  options: Omit<AcquisitionOptions, 'acquire' | 'frames'> = {},
+): Promise<Acquisition> {
   const n = () => (typeof count === 'function' ? count() : count);
   return Acquisition.create(name, null, {
     ...options,

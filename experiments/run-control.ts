@@ -38,7 +38,8 @@ export class RunControl<R> {
    * @throws TransitionNotAllowed while a run is in progress.
    */
   start(signal: AbortSignal | undefined, execute: (signal: AbortSignal, gate: Gate) => Promise<R>): RunHandle<R> {
-    if (this.#run) throw new TransitionNotAllowed(`${this.name}.run() is not allowed while it is running`, this.state.current);
+    if (this.#run)
+      throw new TransitionNotAllowed(`${this.name}.run() is not allowed while it is running`, this.state.current);
     const controller = new AbortController();
     const gate = new Gate();
     const op = startOperation(signal ? AbortSignal.any([signal, controller.signal]) : controller.signal);

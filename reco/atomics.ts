@@ -4,7 +4,8 @@
  * @internal
  */
 
-type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+type WaitAsyncResult =
+  { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 
 /** The global `Atomics`, with `waitAsync`. @internal */
 export const Atomics = globalThis.Atomics as typeof globalThis.Atomics & {

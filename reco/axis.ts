@@ -94,9 +94,16 @@ export interface AxisSearch {
  * step of the best candidate (repeated `levels − 1` times).
  * @throws ParameterError for an empty or unordered region.
  */
-export async function searchAxis(region: readonly [number, number, number], score: (center: number) => Promise<number>, levels = 2): Promise<AxisSearch> {
+export async function searchAxis(
+  region: readonly [number, number, number],
+  score: (center: number) => Promise<number>,
+  levels = 2,
+): Promise<AxisSearch> {
   const [from, to, step] = region;
-  if (!(step > 0) || !(to > from)) throw new ParameterError(`findAxis: region must be [from, to, step] with from < to and step > 0, got [${region.join(', ')}]`);
+  if (!(step > 0) || !(to > from))
+    throw new ParameterError(
+      `findAxis: region must be [from, to, step] with from < to and step > 0, got [${region.join(', ')}]`,
+    );
   const candidates: AxisCandidate[] = [];
   const evaluate = async (centers: number[]): Promise<AxisCandidate> => {
     let best: AxisCandidate | undefined;

@@ -29,7 +29,8 @@ const BATCH = 32;
 
 function serve(m: ConfigureMessage): void {
   const views = arenaViews(m.buffer, m.layout);
-  const kernel: WasmKernel | undefined = m.kernel === 'wasm' && m.memory !== undefined ? instantiateKernel(m.memory) : undefined;
+  const kernel: WasmKernel | undefined =
+    m.kernel === 'wasm' && m.memory !== undefined ? instantiateKernel(m.memory) : undefined;
   const { control } = views;
   const ring = m.layout.ring;
   let seq = Atomics.load(control, CTRL.done + m.index);

@@ -18,7 +18,12 @@ import { padRow, paddedLayout } from './geometry.js';
  * Textbook backprojection of one filtered row per slice at `angle` (radians), with linear
  * interpolation and zero outside the detector. Baseline for benchmarks and tests.
  */
-export function accumulatePlain(slices: readonly Float32Array[], rows: readonly Float32Array[], angle: number, g: SliceGeometry): void {
+export function accumulatePlain(
+  slices: readonly Float32Array[],
+  rows: readonly Float32Array[],
+  angle: number,
+  g: SliceGeometry,
+): void {
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
   const last = g.detectorWidth - 1;
@@ -69,15 +74,22 @@ export function accumulatePadded(
     const a1 = angles[anglesOffset + k + 1]!;
     const a2 = angles[anglesOffset + k + 2]!;
     const a3 = angles[anglesOffset + k + 3]!;
-    const c0 = Math.cos(a0), s0 = Math.sin(a0);
-    const c1 = Math.cos(a1), s1 = Math.sin(a1);
-    const c2 = Math.cos(a2), s2 = Math.sin(a2);
-    const c3 = Math.cos(a3), s3 = Math.sin(a3);
+    const c0 = Math.cos(a0),
+      s0 = Math.sin(a0);
+    const c1 = Math.cos(a1),
+      s1 = Math.sin(a1);
+    const c2 = Math.cos(a2),
+      s2 = Math.sin(a2);
+    const c3 = Math.cos(a3),
+      s3 = Math.sin(a3);
     const p0 = rowsOffset + k * L;
     const p1 = p0 + L;
     const p2 = p1 + L;
     const p3 = p2 + L;
-    const d0 = step * c0, d1 = step * c1, d2 = step * c2, d3 = step * c3;
+    const d0 = step * c0,
+      d1 = step * c1,
+      d2 = step * c2,
+      d3 = step * c3;
     for (let r = rowFrom; r < rowTo; r++) {
       const y = g.y0 - r * step;
       let t0 = base + x0 * c0 + y * s0 + p0;
@@ -86,10 +98,17 @@ export function accumulatePadded(
       let t3 = base + x0 * c3 + y * s3 + p3;
       const o = sliceOffset + r * width;
       for (let c = 0; c < width; c++) {
-        const i0 = t0 | 0, i1 = t1 | 0, i2 = t2 | 0, i3 = t3 | 0;
-        const v0 = rows[i0]!, v1 = rows[i1]!, v2 = rows[i2]!, v3 = rows[i3]!;
+        const i0 = t0 | 0,
+          i1 = t1 | 0,
+          i2 = t2 | 0,
+          i3 = t3 | 0;
+        const v0 = rows[i0]!,
+          v1 = rows[i1]!,
+          v2 = rows[i2]!,
+          v3 = rows[i3]!;
         slice[o + c]! +=
-          v0 + (t0 - i0) * (rows[i0 + 1]! - v0) +
+          v0 +
+          (t0 - i0) * (rows[i0 + 1]! - v0) +
           (v1 + (t1 - i1) * (rows[i1 + 1]! - v1)) +
           (v2 + (t2 - i2) * (rows[i2 + 1]! - v2)) +
           (v3 + (t3 - i3) * (rows[i3 + 1]! - v3));
@@ -102,7 +121,8 @@ export function accumulatePadded(
   }
   for (; k < count; k++) {
     const a = angles[anglesOffset + k]!;
-    const cs = Math.cos(a), sn = Math.sin(a);
+    const cs = Math.cos(a),
+      sn = Math.sin(a);
     const p = rowsOffset + k * L;
     const d = step * cs;
     for (let r = rowFrom; r < rowTo; r++) {
@@ -131,13 +151,24 @@ export function accumulatePadded(
  * for (let i = 0; i < n; i++) accumulate([slice], [filtered[i]], angles[i], g);
  * ```
  */
-export function accumulate(slices: readonly Float32Array[], rows: readonly Float32Array[], angle: number, g: SliceGeometry, layout: PaddedLayout = paddedLayout(g)): void {
-  if (slices.length !== rows.length) throw new ParameterError(`backproject: ${slices.length} slices but ${rows.length} rows`);
+export function accumulate(
+  slices: readonly Float32Array[],
+  rows: readonly Float32Array[],
+  angle: number,
+  g: SliceGeometry,
+  layout: PaddedLayout = paddedLayout(g),
+): void {
+  if (slices.length !== rows.length)
+    throw new ParameterError(`backproject: ${slices.length} slices but ${rows.length} rows`);
   const padded = new Float32Array(layout.length);
   const angles = [angle];
   for (let s = 0; s < slices.length; s++) {
-    if (rows[s]!.length !== g.detectorWidth) throw new ParameterError(`backproject: row ${s} has ${rows[s]!.length} pixels, detector has ${g.detectorWidth}`);
-    if (slices[s]!.length !== g.width * g.height) throw new ParameterError(`backproject: slice ${s} has ${slices[s]!.length} pixels, expected ${g.width * g.height}`);
+    if (rows[s]!.length !== g.detectorWidth)
+      throw new ParameterError(`backproject: row ${s} has ${rows[s]!.length} pixels, detector has ${g.detectorWidth}`);
+    if (slices[s]!.length !== g.width * g.height)
+      throw new ParameterError(
+        `backproject: slice ${s} has ${slices[s]!.length} pixels, expected ${g.width * g.height}`,
+      );
     padRow(rows[s]!, layout, padded);
     accumulatePadded(slices[s]!, 0, padded, 0, angles, 0, 1, g, layout, 0, g.height);
   }

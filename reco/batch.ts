@@ -67,7 +67,15 @@ export function arenaViews(buffer: ArrayBufferLike, a: ArenaLayout): ArenaViews 
  * `[rowFrom, rowTo)` of every slice.
  * @internal
  */
-export function runBatch(a: ArenaLayout, v: ArenaViews, kernel: WasmKernel | undefined, first: number, count: number, rowFrom: number, rowTo: number): void {
+export function runBatch(
+  a: ArenaLayout,
+  v: ArenaViews,
+  kernel: WasmKernel | undefined,
+  first: number,
+  count: number,
+  rowFrom: number,
+  rowTo: number,
+): void {
   const g = a.geometry;
   const L = a.padded.length;
   const sliceSize = g.width * g.height;
@@ -78,10 +86,23 @@ export function runBatch(a: ArenaLayout, v: ArenaViews, kernel: WasmKernel | und
     const sliceIndex = a.slicesByte / 4 + s * sliceSize;
     const rowIndex = (slot: number): number => a.rowsByte / 4 + (slot * a.slices + s) * L;
     if (kernel === undefined) {
-      accumulatePadded(v.f32, sliceIndex, v.f32, rowIndex(first), v.angles, first, count, g, a.padded, rowFrom, rowTo, a.slices * L);
+      accumulatePadded(
+        v.f32,
+        sliceIndex,
+        v.f32,
+        rowIndex(first),
+        v.angles,
+        first,
+        count,
+        g,
+        a.padded,
+        rowFrom,
+        rowTo,
+        a.slices * L,
+      );
       continue;
     }
-    for (let k = 0; k < count; ) {
+    for (let k = 0; k < count;) {
       const n = count - k >= 8 ? 8 : count - k >= 4 ? 4 : 1;
       const cos: number[] = [];
       const dt: number[] = [];
@@ -102,12 +123,55 @@ export function runBatch(a: ArenaLayout, v: ArenaViews, kernel: WasmKernel | und
         for (let j = 0; j < n; j++) t[j] = base + g.x0 * cos[j]! + y * sin[j]!;
         if (groups > 0) {
           if (n === 8)
-            kernel.bp8(dst * 4, groups, bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!, bytes[4]!, bytes[5]!, bytes[6]!, bytes[7]!,
-              t[0]!, t[1]!, t[2]!, t[3]!, t[4]!, t[5]!, t[6]!, t[7]!, dt[0]!, dt[1]!, dt[2]!, dt[3]!, dt[4]!, dt[5]!, dt[6]!, dt[7]!);
-          else if (n === 4) kernel.bp4(dst * 4, groups, bytes[0]!, bytes[1]!, bytes[2]!, bytes[3]!, t[0]!, t[1]!, t[2]!, t[3]!, dt[0]!, dt[1]!, dt[2]!, dt[3]!);
+            kernel.bp8(
+              dst * 4,
+              groups,
+              bytes[0]!,
+              bytes[1]!,
+              bytes[2]!,
+              bytes[3]!,
+              bytes[4]!,
+              bytes[5]!,
+              bytes[6]!,
+              bytes[7]!,
+              t[0]!,
+              t[1]!,
+              t[2]!,
+              t[3]!,
+              t[4]!,
+              t[5]!,
+              t[6]!,
+              t[7]!,
+              dt[0]!,
+              dt[1]!,
+              dt[2]!,
+              dt[3]!,
+              dt[4]!,
+              dt[5]!,
+              dt[6]!,
+              dt[7]!,
+            );
+          else if (n === 4)
+            kernel.bp4(
+              dst * 4,
+              groups,
+              bytes[0]!,
+              bytes[1]!,
+              bytes[2]!,
+              bytes[3]!,
+              t[0]!,
+              t[1]!,
+              t[2]!,
+              t[3]!,
+              dt[0]!,
+              dt[1]!,
+              dt[2]!,
+              dt[3]!,
+            );
           else kernel.bp1(dst * 4, groups, bytes[0]!, t[0]!, dt[0]!);
         }
-        for (let c = tail; c < g.width; c++) for (let j = 0; j < n; j++) addPixel(v.f32, dst + c, rows[j]!, t[j]! + c * dt[j]!);
+        for (let c = tail; c < g.width; c++)
+          for (let j = 0; j < n; j++) addPixel(v.f32, dst + c, rows[j]!, t[j]! + c * dt[j]!);
       }
       k += n;
     }

@@ -24,7 +24,8 @@ export type PaddingMode = 'zero' | 'edge';
 
 /** Padded FFT size for rows of `width` pixels: the power of two ≥ 2 × width, at least 64. */
 export function paddedSize(width: number): number {
-  if (!Number.isInteger(width) || width < 1) throw new ParameterError(`filter: width must be a positive integer, got ${width}`);
+  if (!Number.isInteger(width) || width < 1)
+    throw new ParameterError(`filter: width must be a positive integer, got ${width}`);
   let size = 64;
   while (size < 2 * width) size *= 2;
   return size;
@@ -39,7 +40,8 @@ export function paddedSize(width: number): number {
 export function filterResponse(size: number, name: FilterName = 'ramp'): Float64Array {
   if (!Number.isInteger(size) || size < 4 || (size & (size - 1)) !== 0)
     throw new ParameterError(`filter: size must be a power of two ≥ 4, got ${size}`);
-  if (!FILTER_NAMES.includes(name)) throw new ParameterError(`filter: unknown filter '${name}', use one of ${FILTER_NAMES.join(', ')}`);
+  if (!FILTER_NAMES.includes(name))
+    throw new ParameterError(`filter: unknown filter '${name}', use one of ${FILTER_NAMES.join(', ')}`);
   // Spatial ramp kernel: h[0] = 1/4, h[k odd] = −1/(πk)², h[k even] = 0 (k taken circularly).
   const kernel = new Float64Array(2 * size);
   kernel[0] = 0.25;
@@ -125,7 +127,8 @@ export class RowFilter {
     this.filter = options.filter ?? 'ramp';
     this.padding = options.padding ?? 'zero';
     this.oversample = options.oversample ?? 1;
-    if (![1, 2, 4].includes(this.oversample)) throw new ParameterError(`filter: oversample must be 1, 2 or 4, got ${this.oversample}`);
+    if (![1, 2, 4].includes(this.oversample))
+      throw new ParameterError(`filter: oversample must be 1, 2 or 4, got ${this.oversample}`);
     this.outputWidth = width * this.oversample;
     this.response = filterResponse(this.size, this.filter);
     this.#fft = new FFT(this.size);
@@ -141,7 +144,14 @@ export class RowFilter {
    * `output` (`outputWidth` each, from `outputOffset`), multiplying by `scale` (the angular weight).
    * `input` and `output` may be the same array.
    */
-  apply(input: ArrayLike<number>, output: Float32Array, rows = Math.floor(input.length / this.width), scale = 1, inputOffset = 0, outputOffset = 0): void {
+  apply(
+    input: ArrayLike<number>,
+    output: Float32Array,
+    rows = Math.floor(input.length / this.width),
+    scale = 1,
+    inputOffset = 0,
+    outputOffset = 0,
+  ): void {
     const { width, size } = this;
     const data = this.#data;
     const spectrum = this.#spectrum;

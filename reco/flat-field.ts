@@ -32,7 +32,8 @@ export class RunningAverage {
 
   /** Adds one frame's pixels (any numeric typed array of `length` values). */
   add(data: ArrayLike<number>): void {
-    if (data.length !== this.length) throw new ParameterError(`flat field: frame has ${data.length} pixels, expected ${this.length}`);
+    if (data.length !== this.length)
+      throw new ParameterError(`flat field: frame has ${data.length} pixels, expected ${this.length}`);
     const sum = this.#sum;
     const mean = this.#mean;
     const last = this.#last;
@@ -108,12 +109,28 @@ export function correctRows(
  * Corrects a whole frame: `(p − dark) / (flat − dark)`, optionally `−log` and NaN/Inf fixed.
  * @throws ParameterError if the shapes differ.
  */
-export function flatFieldCorrect(frame: Frame, dark: Float32Array | undefined, flat: Float32Array | undefined, options: CorrectionOptions = {}): Float32Array {
+export function flatFieldCorrect(
+  frame: Frame,
+  dark: Float32Array | undefined,
+  flat: Float32Array | undefined,
+  options: CorrectionOptions = {},
+): Float32Array {
   const [height, width] = frame.shape;
-  for (const [name, ref] of [['dark', dark], ['flat', flat]] as const)
+  for (const [name, ref] of [
+    ['dark', dark],
+    ['flat', flat],
+  ] as const)
     if (ref !== undefined && ref.length !== height * width)
       throw new ParameterError(`flat field: ${name} has ${ref.length} pixels, frame has ${height * width}`);
   const out = new Float32Array(height * width);
-  correctRows(frame.data, width, Array.from({ length: height }, (_, i) => i), out, dark, flat, options);
+  correctRows(
+    frame.data,
+    width,
+    Array.from({ length: height }, (_, i) => i),
+    out,
+    dark,
+    flat,
+    options,
+  );
   return out;
 }

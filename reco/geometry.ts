@@ -52,11 +52,16 @@ export function sliceGeometry(options: SliceGeometryOptions): SliceGeometry {
   const width = options.width ?? detectorWidth;
   const height = options.height ?? width;
   const step = options.step ?? 1;
-  for (const [name, v] of [['detectorWidth', detectorWidth], ['width', width], ['height', height]] as const)
+  for (const [name, v] of [
+    ['detectorWidth', detectorWidth],
+    ['width', width],
+    ['height', height],
+  ] as const)
     if (!Number.isInteger(v) || v < 1) throw new ParameterError(`reco: ${name} must be a positive integer, got ${v}`);
   if (!(step > 0)) throw new ParameterError(`reco: step must be positive, got ${step}`);
   const centerPositionX = options.centerPositionX ?? (detectorWidth - 1) / 2;
-  if (!Number.isFinite(centerPositionX)) throw new ParameterError(`reco: centerPositionX must be finite, got ${centerPositionX}`);
+  if (!Number.isFinite(centerPositionX))
+    throw new ParameterError(`reco: centerPositionX must be finite, got ${centerPositionX}`);
   return {
     detectorWidth,
     centerPositionX,

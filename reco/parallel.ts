@@ -67,7 +67,11 @@ export class ParallelBackprojector implements Backprojector {
     this.#ring = ring;
     // A worker that dies makes every later call fail instead of waiting for it forever.
     for (const w of workers) {
-      w.on('error', (error) => (this.#failure ??= new ConcertError(`backproject: worker failed: ${error.message}`, { cause: error })));
+      w.on(
+        'error',
+        (error) =>
+          (this.#failure ??= new ConcertError(`backproject: worker failed: ${error.message}`, { cause: error })),
+      );
       w.on('exit', (code) => {
         if (!this.#closed) this.#failure ??= new ConcertError(`backproject: worker exited with code ${code}`);
       });
@@ -80,12 +84,15 @@ export class ParallelBackprojector implements Backprojector {
    */
   static async create(options: ParallelBackprojectorOptions): Promise<ParallelBackprojector> {
     const count = options.workers ?? Math.min(2, availableParallelism());
-    if (!Number.isInteger(count) || count < 1) throw new ParameterError(`backproject: workers must be a positive integer, got ${count}`);
+    if (!Number.isInteger(count) || count < 1)
+      throw new ParameterError(`backproject: workers must be a positive integer, got ${count}`);
     const kernel = options.kernel ?? (wasmSimdSupported() ? 'wasm' : 'js');
-    if (kernel === 'wasm' && !wasmSimdSupported()) throw new ParameterError('backproject: this runtime has no WebAssembly SIMD, use kernel "js"');
+    if (kernel === 'wasm' && !wasmSimdSupported())
+      throw new ParameterError('backproject: this runtime has no WebAssembly SIMD, use kernel "js"');
     const workers = Array.from({ length: count }, () => startWorker());
     const ring = options.ring ?? 16;
-    if (!Number.isInteger(ring) || ring < GROUP) throw new ParameterError(`backproject: ring must be an integer ≥ ${GROUP}, got ${ring}`);
+    if (!Number.isInteger(ring) || ring < GROUP)
+      throw new ParameterError(`backproject: ring must be an integer ≥ ${GROUP}, got ${ring}`);
     const bp = new ParallelBackprojector(workers, kernel, ring);
     try {
       await bp.configure(options.geometry, options.slices ?? 1);
@@ -126,8 +133,14 @@ export class ParallelBackprojector implements Backprojector {
     await Promise.all(
       this.#workers.map((worker, index) => {
         const message: ConfigureMessage = {
-          type: 'configure', buffer, memory, layout, kernel: this.#kernel, index,
-          rowFrom: Math.floor((geometry.height * index) / n), rowTo: Math.floor((geometry.height * (index + 1)) / n),
+          type: 'configure',
+          buffer,
+          memory,
+          layout,
+          kernel: this.#kernel,
+          index,
+          rowFrom: Math.floor((geometry.height * index) / n),
+          rowTo: Math.floor((geometry.height * (index + 1)) / n),
         };
         return this.#request(worker, message, 'ready');
       }),
@@ -159,7 +172,8 @@ export class ParallelBackprojector implements Backprojector {
       await this.#waitSlowest();
     }
     const slot = seq % a.ring;
-    for (let s = 0; s < a.slices; s++) padRow(rows[s]!, a.padded, this.#views.f32, a.rowsByte / 4 + (slot * a.slices + s) * a.padded.length);
+    for (let s = 0; s < a.slices; s++)
+      padRow(rows[s]!, a.padded, this.#views.f32, a.rowsByte / 4 + (slot * a.slices + s) * a.padded.length);
     this.#views.angles[slot] = angle;
     this.#head = seq + 1;
     const control = this.#views.control;
@@ -187,7 +201,9 @@ export class ParallelBackprojector implements Backprojector {
   slices(): Float32Array[] {
     const a = this.#layout;
     const size = a.geometry.width * a.geometry.height;
-    return Array.from({ length: a.slices }, (_, s) => this.#views.f32.slice(a.slicesByte / 4 + s * size, a.slicesByte / 4 + (s + 1) * size));
+    return Array.from({ length: a.slices }, (_, s) =>
+      this.#views.f32.slice(a.slicesByte / 4 + s * size, a.slicesByte / 4 + (s + 1) * size),
+    );
   }
 
   /** Zeroes the slices (after {@link flush}) to start a new reconstruction with the same geometry. */
@@ -207,7 +223,8 @@ export class ParallelBackprojector implements Backprojector {
 
   #minDone(): number {
     let min = Infinity;
-    for (let i = 0; i < this.#workers.length; i++) min = Math.min(min, Atomics.load(this.#views.control, CTRL.done + i));
+    for (let i = 0; i < this.#workers.length; i++)
+      min = Math.min(min, Atomics.load(this.#views.control, CTRL.done + i));
     return min;
   }
 

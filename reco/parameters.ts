@@ -88,8 +88,18 @@ export function sliceGeometryOf(width: number, p: FullParameters): SliceGeometry
 /** Detector rows of a region. @throws ParameterError for a bad region. @internal */
 export function regionRows(region: readonly [number, number, number], height: number): number[] {
   const [from, to, step] = region;
-  if (!Number.isInteger(from) || !Number.isInteger(to) || !Number.isInteger(step) || step < 1 || from < 0 || to > height || to <= from)
-    throw new ParameterError(`reco: region [${region.join(', ')}] must be integers [from, to, step] within [0, ${height}] with from < to, step ≥ 1`);
+  if (
+    !Number.isInteger(from) ||
+    !Number.isInteger(to) ||
+    !Number.isInteger(step) ||
+    step < 1 ||
+    from < 0 ||
+    to > height ||
+    to <= from
+  )
+    throw new ParameterError(
+      `reco: region [${region.join(', ')}] must be integers [from, to, step] within [0, ${height}] with from < to, step ≥ 1`,
+    );
   const rows: number[] = [];
   for (let r = from; r < to; r += step) rows.push(r);
   return rows;
@@ -98,7 +108,14 @@ export function regionRows(region: readonly [number, number, number], height: nu
 /** The geometry of a row oversampled `os` times (sample k at detector position k / os). @internal */
 export function scaled(g: SliceGeometry, os: number): SliceGeometry {
   if (os === 1) return g;
-  return { ...g, detectorWidth: g.detectorWidth * os, centerPositionX: g.centerPositionX * os, x0: g.x0 * os, y0: g.y0 * os, step: g.step * os };
+  return {
+    ...g,
+    detectorWidth: g.detectorWidth * os,
+    centerPositionX: g.centerPositionX * os,
+    x0: g.x0 * os,
+    y0: g.y0 * os,
+    step: g.step * os,
+  };
 }
 
 /** Zeroes pixels farther from the axis than the nearer detector edge (+ ½ px). @internal */

@@ -117,7 +117,11 @@ export interface ProjectionOptions {
  * Exact line integrals (in pixel units of length) of the phantom at one angle (radians):
  * detector column `u` integrates along the line `x cos θ + y sin θ = u − center`.
  */
-export function phantomProjection(angle: number, options: ProjectionOptions, out = new Float32Array(options.width)): Float32Array {
+export function phantomProjection(
+  angle: number,
+  options: ProjectionOptions,
+  out = new Float32Array(options.width),
+): Float32Array {
   const { width } = options;
   const scale = (options.scale ?? width) / 2;
   const center = options.center ?? (width - 1) / 2;
@@ -148,6 +152,7 @@ export function phantomProjection(angle: number, options: ProjectionOptions, out
 /** Projections at every angle in `angles` (radians), row-major `[angles.length × width]`. */
 export function phantomSinogram(angles: ArrayLike<number>, options: ProjectionOptions): Float32Array {
   const out = new Float32Array(angles.length * options.width);
-  for (let i = 0; i < angles.length; i++) phantomProjection(angles[i]!, options, out.subarray(i * options.width, (i + 1) * options.width));
+  for (let i = 0; i < angles.length; i++)
+    phantomProjection(angles[i]!, options, out.subarray(i * options.width, (i + 1) * options.width));
   return out;
 }

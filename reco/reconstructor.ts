@@ -46,7 +46,6 @@ export interface FindAxisOptions {
   levels?: number;
 }
 
-
 /** What one reconstruction pass feeds: parameters, detector rows, filter and scratch. */
 interface Pass {
   params: FullParameters;
@@ -104,7 +103,8 @@ export class Reconstructor {
    */
   static async create(options: ReconstructorOptions): Promise<Reconstructor> {
     for (const key of ['width', 'height', 'number'] as const)
-      if (!Number.isInteger(options[key]) || options[key] < 1) throw new ParameterError(`reco: ${key} must be a positive integer, got ${options[key]}`);
+      if (!Number.isInteger(options[key]) || options[key] < 1)
+        throw new ParameterError(`reco: ${key} must be a positive integer, got ${options[key]}`);
     const params = mergeParameters(options, options);
     const geometry = scaled(sliceGeometryOf(options.width, params), params.oversample);
     const rows = regionRows(params.region, options.height);
@@ -112,7 +112,12 @@ export class Reconstructor {
     const bp: Backprojector =
       workers === 0
         ? new SerialBackprojector(geometry, rows.length)
-        : await ParallelBackprojector.create({ geometry, slices: rows.length, workers, ...(options.kernel ? { kernel: options.kernel } : {}) });
+        : await ParallelBackprojector.create({
+            geometry,
+            slices: rows.length,
+            workers,
+            ...(options.kernel ? { kernel: options.kernel } : {}),
+          });
     const reco = new Reconstructor(options, bp);
     reco.#cachedRows = rows;
     reco.#pass = reco.#makePass(params, rows);
@@ -210,7 +215,10 @@ export class Reconstructor {
     const params = mergeParameters({ ...this.#pass.params, ...parameters }, { width: this.width });
     const rows = regionRows(params.region, this.height);
     const missing = rows.filter((r) => !this.#cachedRows.includes(r));
-    if (missing.length > 0) throw new ParameterError(`reco: rows ${missing.join(', ')} were not cached; rereconstruct can only use rows of the original region`);
+    if (missing.length > 0)
+      throw new ParameterError(
+        `reco: rows ${missing.join(', ')} were not cached; rereconstruct can only use rows of the original region`,
+      );
     this.#pass = this.#makePass(params, rows);
     await this.#backprojector.configure(scaled(this.#pass.geometry, params.oversample), rows.length);
     for (let i = 0; i < this.number; i++) if (this.#have[i]) await this.#feed(this.#pass, i);
@@ -230,7 +238,8 @@ export class Reconstructor {
   async #findAxis(options: FindAxisOptions): Promise<AxisSearch> {
     if (this.count === 0) throw new ConcertError('reco: findAxis needs projections; none were added');
     const row = options.row ?? this.#pass.rows[0]!;
-    if (!this.#cachedRows.includes(row)) throw new ParameterError(`reco: findAxis row ${row} is not in the reconstructed region`);
+    if (!this.#cachedRows.includes(row))
+      throw new ParameterError(`reco: findAxis row ${row} is not in the reconstructed region`);
     const bp = this.#backprojector;
     const saved = this.#pass;
     // Filtered rows do not depend on the center: filter once, backproject per candidate.
@@ -242,16 +251,21 @@ export class Reconstructor {
       return base.filtered.slice(0, base.filter.outputWidth);
     });
     try {
-      return await searchAxis(options.region, async (center) => {
-        const params = { ...saved.params, centerPositionX: center };
-        const g = sliceGeometryOf(this.width, params);
-        await bp.configure(scaled(g, params.oversample), 1);
-        for (let k = 0; k < indices.length; k++) await bp.accumulate([filtered[k]!], this.#angle(params, indices[k]!));
-        await bp.flush();
-        const slice = bp.slices()[0]!;
-        if (params.circleMask) circleMask(slice, g);
-        return axisScore(slice, g.width, g.height, options.metric);
-      }, options.levels);
+      return await searchAxis(
+        options.region,
+        async (center) => {
+          const params = { ...saved.params, centerPositionX: center };
+          const g = sliceGeometryOf(this.width, params);
+          await bp.configure(scaled(g, params.oversample), 1);
+          for (let k = 0; k < indices.length; k++)
+            await bp.accumulate([filtered[k]!], this.#angle(params, indices[k]!));
+          await bp.flush();
+          const slice = bp.slices()[0]!;
+          if (params.circleMask) circleMask(slice, g);
+          return axisScore(slice, g.width, g.height, options.metric);
+        },
+        options.levels,
+      );
     } finally {
       await this.#rereconstruct(saved.params);
     }
@@ -268,7 +282,16 @@ export class Reconstructor {
     const filter = new RowFilter(this.width, { filter: params.filter, oversample: params.oversample });
     const geometry = sliceGeometryOf(this.width, params);
     const reference = { darks: -1, flats: -1, dark: undefined, flat: undefined };
-    return { params, geometry, rows, filter, corrected: new Float32Array(n), filtered: new Float32Array(n * params.oversample), queued: [], reference };
+    return {
+      params,
+      geometry,
+      rows,
+      filter,
+      corrected: new Float32Array(n),
+      filtered: new Float32Array(n * params.oversample),
+      queued: [],
+      reference,
+    };
   }
 
   /**
@@ -312,7 +335,12 @@ export class Reconstructor {
     if (ref.darks !== this.#darks.count || ref.flats !== this.#flats.count) {
       const pick = (avg: RunningAverage): Float32Array | undefined =>
         avg.count > 0 ? pickRows(p.averageNormalization ? avg.mean : avg.last, pass.rows, w) : undefined;
-      pass.reference = { darks: this.#darks.count, flats: this.#flats.count, dark: pick(this.#darks), flat: pick(this.#flats) };
+      pass.reference = {
+        darks: this.#darks.count,
+        flats: this.#flats.count,
+        dark: pick(this.#darks),
+        flat: pick(this.#flats),
+      };
     }
     const nCached = this.#cachedRows.length;
     const source = this.#cache!.subarray(index * nCached * w, (index + 1) * nCached * w);
@@ -327,6 +355,7 @@ export class Reconstructor {
 
   #check(frame: Frame, what: string): void {
     const [h, w] = frame.shape;
-    if (h !== this.height || w !== this.width) throw new ParameterError(`reco: ${what} frame is ${h} × ${w}, expected ${this.height} × ${this.width}`);
+    if (h !== this.height || w !== this.width)
+      throw new ParameterError(`reco: ${what} frame is ${h} × ${w}, expected ${this.height} × ${this.width}`);
   }
 }

@@ -62,7 +62,8 @@ export class SerialBackprojector implements Backprojector {
 
   /** Adds one filtered row per slice at `angle` [rad]; the slices are updated every fourth call. */
   async accumulate(rows: readonly ArrayLike<number>[], angle: number): Promise<void> {
-    if (rows.length !== this.#slices.length) throw new ParameterError(`backproject: ${rows.length} rows for ${this.#slices.length} slices`);
+    if (rows.length !== this.#slices.length)
+      throw new ParameterError(`backproject: ${rows.length} rows for ${this.#slices.length} slices`);
     const L = this.#layout.length;
     const k = this.#count;
     for (let s = 0; s < rows.length; s++) padRow(rows[s]!, this.#layout, this.#pending, (s * 4 + k) * L);
@@ -100,7 +101,19 @@ export class SerialBackprojector implements Backprojector {
   #run(): void {
     const L = this.#layout.length;
     for (let s = 0; s < this.#slices.length; s++)
-      accumulatePadded(this.#slices[s]!, 0, this.#pending, s * 4 * L, this.#angles, 0, this.#count, this.#geometry, this.#layout, 0, this.#geometry.height);
+      accumulatePadded(
+        this.#slices[s]!,
+        0,
+        this.#pending,
+        s * 4 * L,
+        this.#angles,
+        0,
+        this.#count,
+        this.#geometry,
+        this.#layout,
+        0,
+        this.#geometry.height,
+      );
     this.#count = 0;
   }
 }

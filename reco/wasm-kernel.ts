@@ -45,7 +45,8 @@ const set = (i: number): number[] => [0x21, ...leb(i)];
 const tee = (i: number): number[] => [0x22, ...leb(i)];
 const f32Bytes = (values: number[]): number[] => [...new Uint8Array(Float32Array.from(values).buffer)];
 /** i8x16.shuffle picking f32 lanes (0–3 from a, 4–7 from b). */
-const shuffle32 = (lanes: number[]): number[] => simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
+const shuffle32 = (lanes: number[]): number[] =>
+  simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
 
 const op = {
   v128Load: simd(0x00, 4, 0),
@@ -66,11 +67,23 @@ const op = {
 
 /** Body of the function for `k` rows. Params: dst, groups, rows[k], t[k], dt[k]. */
 function body(k: number): number[] {
-  const pDst = 0, pGroups = 1, pRow = 2, pT = 2 + k, pDt = 2 + 2 * k;
+  const pDst = 0,
+    pGroups = 1,
+    pRow = 2,
+    pT = 2 + k,
+    pDt = 2 + 2 * k;
   let next = 2 + 3 * k;
   const lEnd = next++; // i32
   const firstV = next;
-  const vC = next++, vFour = next++, vT = next++, vI = next++, vF = next++, vAB = next++, vCD = next++, vP0 = next++, vAcc = next++;
+  const vC = next++,
+    vFour = next++,
+    vT = next++,
+    vI = next++,
+    vF = next++,
+    vAB = next++,
+    vCD = next++,
+    vP0 = next++,
+    vAcc = next++;
   const vTS = Array.from({ length: k }, () => next++);
   const vDC = Array.from({ length: k }, () => next++);
   const vRow = Array.from({ length: k }, () => next++);
@@ -122,7 +135,14 @@ export function kernelModuleBytes(pages: number): Uint8Array<ArrayBuffer> {
   const ks = KS;
   const types = ks.map((k) => [0x60, ...leb(2 + 3 * k), I32, I32, ...Array(k).fill(I32), ...Array(2 * k).fill(F32), 0]);
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [...leb(types.length), ...types.flat()]),
     ...section(2, [1, ...str('env'), ...str('memory'), 0x02, 0x03, ...leb(pages), ...leb(pages)]),
     ...section(3, [...leb(ks.length), ...ks.map((_, i) => i)]),
@@ -135,7 +155,22 @@ export function kernelModuleBytes(pages: number): Uint8Array<ArrayBuffer> {
 /** The kernel's exports. */
 export interface WasmKernel {
   bp1(dst: number, groups: number, row: number, t: number, dt: number): void;
-  bp4(dst: number, groups: number, r0: number, r1: number, r2: number, r3: number, t0: number, t1: number, t2: number, t3: number, d0: number, d1: number, d2: number, d3: number): void;
+  bp4(
+    dst: number,
+    groups: number,
+    r0: number,
+    r1: number,
+    r2: number,
+    r3: number,
+    t0: number,
+    t1: number,
+    t2: number,
+    t3: number,
+    d0: number,
+    d1: number,
+    d2: number,
+    d3: number,
+  ): void;
   /** Eight rows: `(dst, groups, row0…row7, t0…t7, dt0…dt7)`. */
   bp8(dst: number, groups: number, ...rowsPositionsSteps: number[]): void;
 }

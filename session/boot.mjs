@@ -11,7 +11,17 @@
 // Fallback (cache not writable, or CONCERT_LOADER=tsx): tsx plus the resolve hook in
 // resolve-hook.mjs.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, accessSync, constants } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  accessSync,
+  constants,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join, relative, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -43,7 +53,10 @@ function transpile(source, file, { verbatim, rewrite }) {
   });
   const diagnostic = out.diagnostics?.find((d) => d.category === t.DiagnosticCategory.Error);
   if (diagnostic) {
-    const { line, character } = t.getLineAndCharacterOfPosition(diagnostic.file ?? t.createSourceFile(file, source, t.ScriptTarget.ES2022), diagnostic.start ?? 0);
+    const { line, character } = t.getLineAndCharacterOfPosition(
+      diagnostic.file ?? t.createSourceFile(file, source, t.ScriptTarget.ES2022),
+      diagnostic.start ?? 0,
+    );
     const error = new SyntaxError(t.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
     error.errors = [{ text: error.message, location: { file, line: line + 1, column: character } }];
     throw error;
@@ -136,10 +149,12 @@ function prepareCache() {
   } catch {
     // first start
   }
-  if (!existsSync(join(cacheDir, 'package.json'))) writeFileSync(join(cacheDir, 'package.json'), '{ "type": "module" }\n');
+  if (!existsSync(join(cacheDir, 'package.json')))
+    writeFileSync(join(cacheDir, 'package.json'), '{ "type": "module" }\n');
   const resolveConcert = exportsResolver(cacheDir);
   // Package files (sessions/demo.ts among them) may import `concert/…` too.
-  const rewritePackage = (specifier) => (specifier === 'concert' || specifier.startsWith('concert/') ? resolveConcert(specifier) : undefined);
+  const rewritePackage = (specifier) =>
+    specifier === 'concert' || specifier.startsWith('concert/') ? resolveConcert(specifier) : undefined;
   let changed = false;
   const seen = {};
   for (const rel of packageSources()) {
@@ -191,7 +206,8 @@ function prepareCache() {
     }
     if (fresh) {
       // Dependencies may have changed: re-check them.
-      for (const dep of readFileSync(stampFile, 'utf8').split('\n').slice(1).filter(Boolean)) compileExternal(dep, stack);
+      for (const dep of readFileSync(stampFile, 'utf8').split('\n').slice(1).filter(Boolean))
+        compileExternal(dep, stack);
       return url;
     }
     const js = transpile(readFileSync(src, 'utf8'), src, { verbatim: false, rewrite: (s) => rewrite(s) });
@@ -210,10 +226,16 @@ function prepareCache() {
         throw notFound(specifier, `Cannot find module '${specifier}' in the concert package`);
       return url;
     }
-    if (specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('/') || specifier.startsWith('file:')) {
+    if (
+      specifier.startsWith('./') ||
+      specifier.startsWith('../') ||
+      specifier.startsWith('/') ||
+      specifier.startsWith('file:')
+    ) {
       const base = parentFile ? dirname(parentFile) : process.cwd();
       const path = specifier.startsWith('file:') ? fileURLToPath(specifier) : resolvePath(base, specifier);
-      const candidates = extname(path) === '.js' ? [path.replace(/\.js$/, '.ts'), path] : extname(path) ? [path] : [`${path}.ts`, path];
+      const candidates =
+        extname(path) === '.js' ? [path.replace(/\.js$/, '.ts'), path] : extname(path) ? [path] : [`${path}.ts`, path];
       const found = candidates.find((p) => existsSync(p) && statSync(p).isFile());
       if (!found) throw notFound(specifier, `Cannot find module '${path}'`);
       if (!found.endsWith('.ts')) return pathToFileURL(found).href;
@@ -251,7 +273,11 @@ export function installCodeCache(cacheDir) {
   const compile = Module.prototype._compile;
   Module.prototype._compile = function (content, filename) {
     // Only big files pay off (mathjs' bundle, typescript); for small ones the cache look-up costs more.
-    if (content.length < 64 * 1024 || !filename.includes(`${sep}node_modules${sep}`) || filename.includes(`${sep}.cache${sep}`))
+    if (
+      content.length < 64 * 1024 ||
+      !filename.includes(`${sep}node_modules${sep}`) ||
+      filename.includes(`${sep}.cache${sep}`)
+    )
       return compile.call(this, content, filename);
     const st = statSync(filename);
     const key = createHash('sha1').update(`${filename}\0${st.mtimeMs}\0${st.size}\0${process.version}`).digest('hex');
@@ -269,7 +295,10 @@ export function installCodeCache(cacheDir) {
       return compile.call(this, content, filename); // let node report the syntax error its way
     }
     if (!cachedData || script.cachedDataRejected) pending.push({ script, cacheFile });
-    if (process.env.CONCERT_DEBUG) process.stderr.write(`[concert] code cache ${cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'missing'}: ${filename}\n`);
+    if (process.env.CONCERT_DEBUG)
+      process.stderr.write(
+        `[concert] code cache ${cachedData ? (script.cachedDataRejected ? 'rejected' : 'used') : 'missing'}: ${filename}\n`,
+      );
     const mod = this;
     const req = (id) => mod.require(id);
     req.resolve = (request, options) => Module._resolveFilename(request, mod, false, options);
@@ -277,7 +306,9 @@ export function installCodeCache(cacheDir) {
     req.main = process.mainModule;
     req.extensions = Module._extensions;
     req.cache = Module._cache;
-    return script.runInThisContext({ displayErrors: true }).call(mod.exports, mod.exports, req, mod, filename, dirname(filename));
+    return script
+      .runInThisContext({ displayErrors: true })
+      .call(mod.exports, mod.exports, req, mod, filename, dirname(filename));
   };
   process.once('exit', () => {
     for (const { script, cacheFile } of pending) {
@@ -297,9 +328,11 @@ export async function boot(argv) {
     try {
       const t0 = performance.now();
       loader = prepareCache();
-      if (process.env.CONCERT_STARTUP_TIMING) process.stderr.write(`[concert] transpile cache checked in ${(performance.now() - t0).toFixed(0)} ms\n`);
+      if (process.env.CONCERT_STARTUP_TIMING)
+        process.stderr.write(`[concert] transpile cache checked in ${(performance.now() - t0).toFixed(0)} ms\n`);
     } catch (error) {
-      if (process.env.CONCERT_DEBUG) process.stderr.write(`[concert] no transpile cache (${error.message}); using tsx\n`);
+      if (process.env.CONCERT_DEBUG)
+        process.stderr.write(`[concert] no transpile cache (${error.message}); using tsx\n`);
     }
   }
   if (loader && !process.env.CONCERT_NO_CODE_CACHE) installCodeCache(loader.cacheDir);

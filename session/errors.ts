@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { ConcertError, isAbortError } from '../core/errors.js';
+import { errorMessage } from '../core/index.js';
 
 /** True if `error` is one of Concert's own errors (also from another copy of the module). */
 export function isConcertError(error: unknown): error is Error {
@@ -30,14 +31,21 @@ const frame = /\(?((?:file:\/\/)?\/[^():\s]+|REPL\d*|<repl>):(\d+):(\d+)\)?\s*$/
  * with no `files`, the first frame outside node's internals and node_modules.
  */
 export function locate(error: unknown, files?: readonly string[]): Location | undefined {
-  const stack = error instanceof Error || (typeof error === 'object' && error !== null && 'stack' in error) ? String((error as Error).stack ?? '') : '';
+  const stack =
+    error instanceof Error || (typeof error === 'object' && error !== null && 'stack' in error)
+      ? String((error as Error).stack ?? '')
+      : '';
   for (const line of stack.split('\n').slice(1)) {
     const m = frame.exec(line.trim());
     if (!m) continue;
     let file = m[1]!;
     if (file.startsWith('file://')) file = fileURLToPath(file);
     const inRepl = /^REPL\d*$/.test(file);
-    if (files ? files.includes(file) || (inRepl && files.includes('REPL')) : !file.includes('/node_modules/') && !file.startsWith('node:')) {
+    if (
+      files
+        ? files.includes(file) || (inRepl && files.includes('REPL'))
+        : !file.includes('/node_modules/') && !file.startsWith('node:')
+    ) {
       return { file, line: Number(m[2]), column: Number(m[3]) };
     }
   }
@@ -55,7 +63,7 @@ export function formatLocation(loc: Location): string {
  */
 export function describeError(error: unknown, files?: readonly string[]): string {
   if (isConcertError(error)) return `Sorry, ${error.message}`;
-  if (isAbortError(error)) return `Cancelled: ${(error as Error).message}`;
+  if (isAbortError(error)) return `Cancelled: ${errorMessage(error)}`;
   if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
     const e = error as Error;
     const loc = locate(e, files) ?? (files ? locate(e) : undefined);

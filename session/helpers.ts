@@ -10,7 +10,16 @@ const log = new Logger('session');
 function table(rows: string[][], indent = '  '): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((r) => indent + r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map(
+      (r) =>
+        indent +
+        r
+          .map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]!) : c))
+          .join('  ')
+          .trimEnd(),
+    )
+    .join('\n');
 }
 
 function write(text: string, out: NodeJS.WritableStream = process.stdout): void {
@@ -22,12 +31,14 @@ export function deviceDocs(devices: readonly Device[] = registeredDevices()): st
   if (devices.length === 0) return '(no devices)';
   return devices
     .map((d) => {
-      const rows = d.parameters().map((p) => [
-        p.name,
-        p instanceof Quantity ? p.unit : '',
-        [p.readable ? 'r' : '-', p.writable ? 'w' : '-'].join(''),
-        p.help,
-      ]);
+      const rows = d
+        .parameters()
+        .map((p) => [
+          p.name,
+          p instanceof Quantity ? p.unit : '',
+          [p.readable ? 'r' : '-', p.writable ? 'w' : '-'].join(''),
+          p.help,
+        ]);
       return `${d.name} (${d.kind})\n${rows.length ? table(rows) : '  (no parameters)'}`;
     })
     .join('\n\n');
@@ -46,7 +57,10 @@ export async function deviceStates(devices: readonly Device[] = registeredDevice
       const snap = await d.snapshot();
       const rows = Object.entries(snap).map(([name, s]) => {
         const value = s.error ? `(error: ${s.error})` : s.value === undefined ? '(write-only)' : String(s.value);
-        const extra = [s.target !== undefined && s.target !== s.value ? `target ${String(s.target)}` : '', s.locked ? 'locked' : '']
+        const extra = [
+          s.target !== undefined && s.target !== s.value ? `target ${String(s.target)}` : '',
+          s.locked ? 'locked' : '',
+        ]
           .filter(Boolean)
           .join(', ');
         return [name, value, extra];
@@ -74,7 +88,9 @@ export function sessionFunctions(source: string, exports: Record<string, unknown
   const found: SessionFunction[] = [];
   for (const [name, value] of Object.entries(exports)) {
     if (typeof value !== 'function' || /^[A-Z]/.test(name)) continue;
-    const re = new RegExp(`(?:/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\s*)?export\\s+(?:async\\s+)?function\\*?\\s+${name}\\s*(\\([^)]*\\))`);
+    const re = new RegExp(
+      `(?:/\\*\\*((?:(?!\\*/)[\\s\\S])*)\\*/\\s*)?export\\s+(?:async\\s+)?function\\*?\\s+${name}\\s*(\\([^)]*\\))`,
+    );
     const m = re.exec(source);
     const doc = (m?.[1] ?? '')
       .split('\n')
@@ -92,7 +108,14 @@ export function sessionFunctions(source: string, exports: Record<string, unknown
 export function makePdoc(source: string, exports: Record<string, unknown>): () => void {
   return () => {
     const fns = sessionFunctions(source, exports);
-    write(fns.length ? table(fns.map((f) => [`${f.name}${f.signature}`, f.doc]), '') : '(the session exports no functions)');
+    write(
+      fns.length
+        ? table(
+            fns.map((f) => [`${f.name}${f.signature}`, f.doc]),
+            '',
+          )
+        : '(the session exports no functions)',
+    );
   };
 }
 
@@ -128,7 +151,10 @@ export interface EmergencyStopWatch {
  * const watch = checkEmergencyStop(async () => (await door.getState()) === 'open', { interval: 200 });
  * ```
  */
-export function checkEmergencyStop(check: () => boolean | Promise<boolean>, options: EmergencyStopOptions = {}): EmergencyStopWatch {
+export function checkEmergencyStop(
+  check: () => boolean | Promise<boolean>,
+  options: EmergencyStopOptions = {},
+): EmergencyStopWatch {
   const interval = options.interval ?? 100;
   let tripped = false;
   let busy = false;
@@ -144,7 +170,10 @@ export function checkEmergencyStop(check: () => boolean | Promise<boolean>, opti
         const failures = await emergencyStopAll();
         for (const f of failures) log.error(`emergency stop of ${f.device.name} failed`, f.error);
         log.error(`emergency stop: condition tripped, aborted ${n} operation(s)`);
-        (options.onTrip ?? ((k) => process.stderr.write(`\nEmergency stop: aborted ${k} operation(s) and stopped every device\n`)))(n);
+        (
+          options.onTrip ??
+          ((k) => process.stderr.write(`\nEmergency stop: aborted ${k} operation(s) and stopped every device\n`))
+        )(n);
       }
       tripped = now;
     } catch (error) {

@@ -4,5 +4,14 @@
  * @module
  */
 export { progress, type Progress } from './progress.js';
-export { abort, checkEmergencyStop, ddoc, dstate, deviceDocs, deviceStates, type EmergencyStopOptions, type EmergencyStopWatch } from './helpers.js';
+export {
+  abort,
+  checkEmergencyStop,
+  ddoc,
+  dstate,
+  deviceDocs,
+  deviceStates,
+  type EmergencyStopOptions,
+  type EmergencyStopWatch,
+} from './helpers.js';
 export { SessionError } from './store.js';

@@ -48,7 +48,10 @@ export async function loadSession(file: string): Promise<Record<string, unknown>
   if (!fast) registerConcertResolver();
   // Session lines in stack traces (inline source maps); only modules loaded from now on pay for it.
   else process.setSourceMapsEnabled(true);
-  const module = (fast ? await fast.importSession(file) : await import(urlModule.pathToFileURL(file).href)) as Record<string, unknown>;
+  const module = (fast ? await fast.importSession(file) : await import(urlModule.pathToFileURL(file).href)) as Record<
+    string,
+    unknown
+  >;
   const exports: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(module)) {
     if (key === 'default' && value === undefined) continue;
@@ -69,10 +72,14 @@ function position(source: string, index: number): { line: number; column: number
  */
 export function describeLoadError(error: unknown, file: string, source: string): string {
   const { fileURLToPath } = urlModule;
-  const e = (error ?? {}) as Error & { code?: string; errors?: Array<{ text: string; location?: { line: number; column: number; file?: string } }> };
+  const e = (error ?? {}) as Error & {
+    code?: string;
+    errors?: Array<{ text: string; location?: { line: number; column: number; file?: string } }>;
+  };
   // Name cached package modules as the session wrote them ('concert/devices/motors/dummy').
-  const message = String(e.message ?? error).replace(/'file:\/\/[^']*\/node_modules\/\.cache\/concert\/([^']+?)(?:\/?index)?\.js'/g, (_, path: string) =>
-    path === 'index' || path === '' ? "'concert'" : `'concert/${path}'`,
+  const message = String(e.message ?? error).replace(
+    /'file:\/\/[^']*\/node_modules\/\.cache\/concert\/([^']+?)(?:\/?index)?\.js'/g,
+    (_, path: string) => (path === 'index' || path === '' ? "'concert'" : `'concert/${path}'`),
   );
   const lead = (where: string, what: string) => `${where}: ${what}\nThe session failed to load.`;
 
@@ -86,8 +93,13 @@ export function describeLoadError(error: unknown, file: string, source: string):
   }
 
   // Unresolvable import: find the specifier in the source.
-  if (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' || e.code === 'ERR_UNSUPPORTED_DIR_IMPORT') {
-    const spec = /\(for '([^']+)'\)/.exec(message)?.[1] ?? /(?:package|module|directory|subpath) '([^']+)'/.exec(message)?.[1];
+  if (
+    e.code === 'ERR_MODULE_NOT_FOUND' ||
+    e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED' ||
+    e.code === 'ERR_UNSUPPORTED_DIR_IMPORT'
+  ) {
+    const spec =
+      /\(for '([^']+)'\)/.exec(message)?.[1] ?? /(?:package|module|directory|subpath) '([^']+)'/.exec(message)?.[1];
     const candidates = spec ? [spec, spec.startsWith('file://') ? fileURLToPath(spec) : spec] : [];
     for (const s of candidates) {
       for (const m of source.matchAll(/\b(?:from\s*|import\s*\(?\s*)(['"])([^'"]+)\1/g)) {

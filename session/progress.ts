@@ -6,7 +6,13 @@
 
 import type { ProgressRenderer, ProgressState } from '../core/progress.js';
 
-export { progress, setProgressRenderer, type Progress, type ProgressRenderer, type ProgressState } from '../core/progress.js';
+export {
+  progress,
+  setProgressRenderer,
+  type Progress,
+  type ProgressRenderer,
+  type ProgressState,
+} from '../core/progress.js';
 
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';

@@ -10,7 +10,7 @@
  */
 import repl, { type REPLEval, type REPLServer } from 'node:repl';
 import { PassThrough, type Readable } from 'node:stream';
-import { abortError, isAbortError, Logger, runningOperations, withAbortScope } from '../core/index.js';
+import { abortError, isAbortError, Logger, runningOperations, withAbortScope, errorMessage } from '../core/index.js';
 import { describeError } from './errors.js';
 import { fastLoader } from './loader.js';
 import { IncompleteInput, InputSyntaxError, transpile, typescript } from './transpile.js';
@@ -95,7 +95,11 @@ class LineGate {
 }
 
 function isInterrupted(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED';
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { code?: unknown }).code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED'
+  );
 }
 
 /**
@@ -137,7 +141,7 @@ export function startRepl(options: SessionReplOptions): SessionRepl {
     }
     if (isAbortError(error) && current?.interrupted) return; // the interrupted command's own AbortError
     print(describeError(error, files));
-    log.error(`error at the prompt: ${(error as Error)?.message ?? String(error)}`, error);
+    log.error(`error at the prompt: ${errorMessage(error)}`, error);
   };
 
   // --- eval: TypeScript → JavaScript, each command in its own abort scope ---
@@ -218,7 +222,9 @@ export function startRepl(options: SessionReplOptions): SessionRepl {
     if (cleanup) {
       cleanup.presses++;
       if (cleanup.presses === 1) {
-        print(`\nStill cleaning up after Ctrl-C (${Math.max(0, runningOperations())} operation(s) running); press Ctrl-C again to stop waiting`);
+        print(
+          `\nStill cleaning up after Ctrl-C (${Math.max(0, runningOperations())} operation(s) running); press Ctrl-C again to stop waiting`,
+        );
       } else {
         print('\nStopped waiting for the cleanup; it goes on in the background (abort() cancels everything)');
         cleanup.giveUp();
@@ -243,15 +249,22 @@ export function startRepl(options: SessionReplOptions): SessionRepl {
   }
 
   // --- completion of parameter names: motor.param('po<TAB> ---
-  const complete = server.completer as (line: string, cb: (err: Error | null, result: [string[], string]) => void) => void;
+  const complete = server.completer as (
+    line: string,
+    cb: (err: Error | null, result: [string[], string]) => void,
+  ) => void;
   (server as unknown as { completer: typeof complete }).completer = (line, cb) => {
     const m = /([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)\.param\(\s*(['"])([\w$]*)$/.exec(line);
     if (m) {
       let target: unknown = globalThis;
-      for (const key of m[1]!.split('.')) target = target == null ? undefined : (target as Record<string, unknown>)[key];
+      for (const key of m[1]!.split('.'))
+        target = target == null ? undefined : (target as Record<string, unknown>)[key];
       const params = (target as { parameters?: () => Array<{ name: string }> } | undefined)?.parameters;
       if (typeof params === 'function') {
-        const names = params.call(target).map((p) => p.name).filter((n) => n.startsWith(m[3]!));
+        const names = params
+          .call(target)
+          .map((p) => p.name)
+          .filter((n) => n.startsWith(m[3]!));
         return cb(null, [names.map((n) => `${n}${m[2]})`), m[3]!]);
       }
     }

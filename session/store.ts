@@ -4,7 +4,17 @@
  * files (`.NAME.history`, `.NAME.lock`).
  * @module
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, unlinkSync, openSync, closeSync, writeSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  unlinkSync,
+  openSync,
+  closeSync,
+  writeSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +56,9 @@ const namePattern = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 export function checkName(name: string): string {
   const n = name.endsWith('.ts') ? name.slice(0, -3) : name;
   if (!namePattern.test(n))
-    throw new SessionError(`'${name}' is not a valid session name (use letters, digits, '_' and '-', starting with a letter)`);
+    throw new SessionError(
+      `'${name}' is not a valid session name (use letters, digits, '_' and '-', starting with a letter)`,
+    );
   return n;
 }
 
@@ -73,7 +85,10 @@ export function listSessions(): string[] {
 /** The names of the sessions shipped with Concert (`sessions/*.ts`). */
 export function shippedSessions(): string[] {
   if (!existsSync(shippedDir)) return [];
-  return readdirSync(shippedDir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
+  return readdirSync(shippedDir)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort();
 }
 
 /** Where session `name` is: the store first, then the shipped sessions (e.g. `demo`). */
@@ -168,7 +183,7 @@ export function acquireLock(name: string): SessionLock {
       return { path, release };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      let pid = NaN;
+      let pid: number;
       try {
         pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
       } catch {

@@ -68,15 +68,23 @@ export function transpile(input: string, resolveSpecifier?: (specifier: string) 
   if (diagnostics.length) {
     const end = input.trimEnd().length;
     const d = diagnostics[0]!;
-    if (diagnostics.some((x) => (x.start ?? 0) >= end || openEnded.has(x.code))) throw new IncompleteInput('more input needed');
+    if (diagnostics.some((x) => (x.start ?? 0) >= end || openEnded.has(x.code)))
+      throw new IncompleteInput('more input needed');
     const message = ts.flattenDiagnosticMessageText(d.messageText, '\n');
-    const { line, character } = ts.getLineAndCharacterOfPosition(ts.createSourceFile('prompt.ts', input, ts.ScriptTarget.ES2022), d.start ?? 0);
+    const { line, character } = ts.getLineAndCharacterOfPosition(
+      ts.createSourceFile('prompt.ts', input, ts.ScriptTarget.ES2022),
+      d.start ?? 0,
+    );
     throw new InputSyntaxError(message, line + 1, character + 1);
   }
   return rewriteModuleSyntax(ts, out.outputText, resolveSpecifier);
 }
 
-function rewriteModuleSyntax(ts: TypeScript, js: string, resolveSpecifier?: (specifier: string) => string | undefined): string {
+function rewriteModuleSyntax(
+  ts: TypeScript,
+  js: string,
+  resolveSpecifier?: (specifier: string) => string | undefined,
+): string {
   if (!/\b(?:import|export)\b/.test(js)) return js;
   const specifier = (node: TS.Expression) => {
     const text = ts.isStringLiteral(node) ? node.text : undefined;
@@ -103,7 +111,8 @@ function rewriteModuleSyntax(ts: TypeScript, js: string, resolveSpecifier?: (spe
           continue;
         }
         if (bindings && ts.isNamedImports(bindings))
-          for (const e of bindings.elements) parts.push(e.propertyName ? `${e.propertyName.getText(file)}: ${e.name.text}` : e.name.text);
+          for (const e of bindings.elements)
+            parts.push(e.propertyName ? `${e.propertyName.getText(file)}: ${e.name.text}` : e.name.text);
         text = parts.length ? `const { ${parts.join(', ')} } = ${from};` : `${from};`;
       }
       edits.push({ start: statement.getStart(file), end: statement.end, text });
@@ -121,7 +130,12 @@ function rewriteModuleSyntax(ts: TypeScript, js: string, resolveSpecifier?: (spe
   }
   // import('…') calls
   const visit = (node: TS.Node): void => {
-    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+    if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteral(node.arguments[0])
+    ) {
       const arg = node.arguments[0];
       const mapped = resolveSpecifier?.(arg.text);
       if (mapped !== undefined) edits.push({ start: arg.getStart(file), end: arg.end, text: JSON.stringify(mapped) });
@@ -130,6 +144,7 @@ function rewriteModuleSyntax(ts: TypeScript, js: string, resolveSpecifier?: (spe
   };
   for (const statement of file.statements) if (!ts.isImportDeclaration(statement)) visit(statement);
   let result = js;
-  for (const e of edits.sort((a, b) => b.start - a.start)) result = result.slice(0, e.start) + e.text + result.slice(e.end);
+  for (const e of edits.sort((a, b) => b.start - a.start))
+    result = result.slice(0, e.start) + e.text + result.slice(e.end);
   return result;
 }

@@ -99,7 +99,8 @@ export function unzip(archive: Buffer): ZipEntry[] {
     const localOffset = archive.readUInt32LE(p + 42);
     const name = archive.toString('utf8', p + 46, p + 46 + nameLength);
     p += 46 + nameLength + extraLength + commentLength;
-    const dataStart = localOffset + 30 + archive.readUInt16LE(localOffset + 26) + archive.readUInt16LE(localOffset + 28);
+    const dataStart =
+      localOffset + 30 + archive.readUInt16LE(localOffset + 26) + archive.readUInt16LE(localOffset + 28);
     const body = archive.subarray(dataStart, dataStart + size);
     if (name.endsWith('/')) continue;
     if (method === 0) entries.push({ name, data: Buffer.from(body) });

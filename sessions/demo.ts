@@ -45,7 +45,11 @@ export const xrayTube = await XRayTube.create();
 export const flatMotor = await LinearMotor.create({ motionVelocity: q('10 mm/s') });
 export const sampleX = await LinearMotor.create({ motionVelocity: q('10 mm/s') });
 export const sampleY = await LinearMotor.create({ motionVelocity: q('10 mm/s') });
-export const verticalMotor = await LinearMotor.create({ motionVelocity: q('5 mm/s'), hardLower: q('-50 mm'), hardUpper: q('50 mm') });
+export const verticalMotor = await LinearMotor.create({
+  motionVelocity: q('5 mm/s'),
+  hardLower: q('-50 mm'),
+  hardUpper: q('50 mm'),
+});
 export const detectorMotor = await LinearMotor.create({ motionVelocity: q('20 mm/s') });
 export const tomoMotor = await RotationMotor.create({ motionVelocity: q('30 deg/s') });
 export const continuousTomoMotor = await ContinuousRotationMotor.create();

@@ -70,8 +70,20 @@ export const experiment = await synchrotron.ContinuousTomography.create({
 });
 
 /** Lossless: the camera waits when the writer is behind. */
-export const writer = await ImageWriter.create(experiment, { server: writerServer.endpoint, data: tcpEndpoint(await freePort()), camera });
+export const writer = await ImageWriter.create(experiment, {
+  server: writerServer.endpoint,
+  data: tcpEndpoint(await freePort()),
+  camera,
+});
 /** Latest-wins: never slows the camera. */
-export const live = await LiveView.create(experiment, { server: liveServer.endpoint, data: tcpEndpoint(await freePort()), camera });
+export const live = await LiveView.create(experiment, {
+  server: liveServer.endpoint,
+  data: tcpEndpoint(await freePort()),
+  camera,
+});
 /** Reconstructs the middle row in the reco server. */
-export const reco = await OnlineReconstruction.create(experiment, { server: recoServer.endpoint, data: tcpEndpoint(await freePort()), camera });
+export const reco = await OnlineReconstruction.create(experiment, {
+  server: recoServer.endpoint,
+  data: tcpEndpoint(await freePort()),
+  camera,
+});

@@ -6,8 +6,18 @@
 import { CdrError, type CdrReader, type CdrWriter, type NumericArray, type NumericKind } from './cdr.js';
 import type { DevError } from './errors.js';
 import {
-  ATT_KINDS, ATTR_FORMATS, ATTR_QUALITIES, DEV_STATES, TangoType, attKindOf, readDevErrors,
-  type AttKind, type AttrDataFormat, type AttrQuality, type AttributeConfig, type DevState,
+  ATT_KINDS,
+  ATTR_FORMATS,
+  ATTR_QUALITIES,
+  DEV_STATES,
+  TangoType,
+  attKindOf,
+  readDevErrors,
+  type AttKind,
+  type AttrDataFormat,
+  type AttrQuality,
+  type AttributeConfig,
+  type DevState,
 } from './idl-types.js';
 
 /** A scalar attribute value. 64-bit integers are `bigint`, enums their index, states their name. */
@@ -15,7 +25,10 @@ export type ScalarValue = number | bigint | boolean | string | DevState;
 /** Values of spectra and images (flat, row after row): typed arrays for numbers. */
 export type ArrayValue = NumericArray | boolean[] | string[] | DevState[] | EncodedValue[];
 /** A `DevEncoded` value. */
-export interface EncodedValue { readonly format: string; readonly data: Uint8Array }
+export interface EncodedValue {
+  readonly format: string;
+  readonly data: Uint8Array;
+}
 /** Any attribute value. */
 export type AttrValue = ScalarValue | ArrayValue | EncodedValue;
 
@@ -41,33 +54,48 @@ export interface AttributeReading {
 }
 
 const KIND_TYPE: Partial<Record<AttKind, number>> = {
-  bool: TangoType.DevBoolean, short: TangoType.DevShort, long: TangoType.DevLong,
-  longlong: TangoType.DevLong64, float: TangoType.DevFloat, double: TangoType.DevDouble,
-  octet: TangoType.DevUChar, ushort: TangoType.DevUShort, ulong: TangoType.DevULong,
-  ulonglong: TangoType.DevULong64, string: TangoType.DevString, state: TangoType.DevState,
-  devstate: TangoType.DevState, encoded: TangoType.DevEncoded,
+  bool: TangoType.DevBoolean,
+  short: TangoType.DevShort,
+  long: TangoType.DevLong,
+  longlong: TangoType.DevLong64,
+  float: TangoType.DevFloat,
+  double: TangoType.DevDouble,
+  octet: TangoType.DevUChar,
+  ushort: TangoType.DevUShort,
+  ulong: TangoType.DevULong,
+  ulonglong: TangoType.DevULong64,
+  string: TangoType.DevString,
+  state: TangoType.DevState,
+  devstate: TangoType.DevState,
+  encoded: TangoType.DevEncoded,
 };
 
 function readUnion(r: CdrReader): { kind: AttKind; data: unknown } {
   const kind = ATT_KINDS[r.enumValue(ATT_KINDS.length, 'AttributeDataType')]!;
   switch (kind) {
-    case 'bool': return { kind, data: r.booleans() };
-    case 'string': return { kind, data: r.strings() };
+    case 'bool':
+      return { kind, data: r.booleans() };
+    case 'string':
+      return { kind, data: r.strings() };
     case 'state': {
       const n = r.length(4);
       const out: DevState[] = [];
       for (let i = 0; i < n; i++) out.push(DEV_STATES[r.enumValue(DEV_STATES.length, 'DevState')]!);
       return { kind, data: out };
     }
-    case 'devstate': return { kind, data: DEV_STATES[r.enumValue(DEV_STATES.length, 'DevState')]! };
+    case 'devstate':
+      return { kind, data: DEV_STATES[r.enumValue(DEV_STATES.length, 'DevState')]! };
     case 'encoded': {
       const n = r.length(8);
       const out: EncodedValue[] = [];
       for (let i = 0; i < n; i++) out.push({ format: r.string(), data: r.octets() });
       return { kind, data: out };
     }
-    case 'nodata': r.boolean(); return { kind, data: undefined };
-    default: return { kind, data: r.numbers(kind) };
+    case 'nodata':
+      r.boolean();
+      return { kind, data: undefined };
+    default:
+      return { kind, data: r.numbers(kind) };
   }
 }
 
@@ -76,8 +104,13 @@ function slice(data: unknown, from: number, to: number): ArrayValue {
   return ('subarray' in d ? d.subarray(from, to) : d.slice(from, to)) as ArrayValue;
 }
 
-function split(kind: AttKind, data: unknown, format: AttrDataFormat, rCount: number, wCount: number):
-  [AttrValue | undefined, AttrValue | undefined] {
+function split(
+  kind: AttKind,
+  data: unknown,
+  format: AttrDataFormat,
+  rCount: number,
+  wCount: number,
+): [AttrValue | undefined, AttrValue | undefined] {
   if (data === undefined) return [undefined, undefined];
   if (kind === 'devstate') return [data as DevState, undefined];
   const arr = data as ArrayLike<unknown>;
@@ -109,8 +142,20 @@ export function readAttributeValue(r: CdrReader, idl: 4 | 5 = 5): AttributeReadi
   const rCount = dimX * Math.max(dimY, 1);
   const wCount = wDimX * Math.max(wDimY, 1);
   const [value, writeValue] = split(kind, data, format, rCount, wCount);
-  return { name, value, writeValue, quality, format, dataType, dimX, dimY, wDimX, wDimY,
-    time: sec * 1000 + usec / 1000, errors };
+  return {
+    name,
+    value,
+    writeValue,
+    quality,
+    format,
+    dataType,
+    dimX,
+    dimY,
+    wDimX,
+    wDimY,
+    time: sec * 1000 + usec / 1000,
+    errors,
+  };
 }
 
 /** Reads an `AttributeValueList_5` (or `_4` when `idl` is 4). */
@@ -156,8 +201,12 @@ function flatten(value: WriteValue, format: AttrDataFormat): { data: ArrayLike<u
 function writeUnion(w: CdrWriter, kind: AttKind, data: ArrayLike<unknown>): void {
   w.ulong(ATT_KINDS.indexOf(kind));
   switch (kind) {
-    case 'bool': w.booleans(data as ArrayLike<boolean>); return;
-    case 'string': w.strings(Array.from(data, String)); return;
+    case 'bool':
+      w.booleans(data as ArrayLike<boolean>);
+      return;
+    case 'string':
+      w.strings(Array.from(data, String));
+      return;
     case 'state': {
       w.ulong(data.length);
       for (let i = 0; i < data.length; i++) {
@@ -176,11 +225,14 @@ function writeUnion(w: CdrWriter, kind: AttKind, data: ArrayLike<unknown>): void
       }
       return;
     }
-    case 'devstate': case 'nodata': throw new TypeError(`cannot write ${kind} values`);
+    case 'devstate':
+    case 'nodata':
+      throw new TypeError(`cannot write ${kind} values`);
     default: {
       for (let i = 0; i < data.length; i++) {
         const t = typeof data[i];
-        if (t !== 'number' && t !== 'bigint' && t !== 'boolean') throw new TypeError(`not a number: ${String(data[i])}`);
+        if (t !== 'number' && t !== 'bigint' && t !== 'boolean')
+          throw new TypeError(`not a number: ${String(data[i])}`);
       }
       w.numbers(kind as NumericKind, data as ArrayLike<number>);
     }
@@ -188,8 +240,10 @@ function writeUnion(w: CdrWriter, kind: AttKind, data: ArrayLike<unknown>): void
 }
 
 /** Writes an `AttributeValueList_4` for the given attributes and their configurations. */
-export function writeAttributeValues(w: CdrWriter,
-  items: readonly { readonly config: AttributeConfig; readonly value: WriteValue }[]): void {
+export function writeAttributeValues(
+  w: CdrWriter,
+  items: readonly { readonly config: AttributeConfig; readonly value: WriteValue }[],
+): void {
   w.ulong(items.length);
   for (const { config, value } of items) {
     const { data, dimX, dimY } = flatten(value, config.format);

@@ -15,7 +15,7 @@ const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Numeric element kinds that travel as bulk sequences. */
 export type NumericKind =
-  | 'short' | 'ushort' | 'long' | 'ulong' | 'longlong' | 'ulonglong' | 'float' | 'double' | 'octet';
+  'short' | 'ushort' | 'long' | 'ulong' | 'longlong' | 'ulonglong' | 'float' | 'double' | 'octet';
 
 /** The typed array class used for each numeric kind. */
 export interface NumericArrays {
@@ -51,7 +51,6 @@ export const NUMERIC: Record<NumericKind, TypedArrayCtor> = {
   double: Float64Array as unknown as TypedArrayCtor,
   octet: Uint8Array as unknown as TypedArrayCtor,
 };
-
 
 /**
  * Reads CDR data from a byte array. Alignment is relative to `origin` (the start of the GIOP
@@ -93,16 +92,36 @@ export class CdrReader {
     return at;
   }
 
-  octet(): number { return this.bytes[this.#take(1)]!; }
-  boolean(): boolean { return this.octet() !== 0; }
-  short(): number { return this.#view.getInt16(this.#take(2), this.littleEndian); }
-  ushort(): number { return this.#view.getUint16(this.#take(2), this.littleEndian); }
-  long(): number { return this.#view.getInt32(this.#take(4), this.littleEndian); }
-  ulong(): number { return this.#view.getUint32(this.#take(4), this.littleEndian); }
-  longlong(): bigint { return this.#view.getBigInt64(this.#take(8), this.littleEndian); }
-  ulonglong(): bigint { return this.#view.getBigUint64(this.#take(8), this.littleEndian); }
-  float(): number { return this.#view.getFloat32(this.#take(4), this.littleEndian); }
-  double(): number { return this.#view.getFloat64(this.#take(8), this.littleEndian); }
+  octet(): number {
+    return this.bytes[this.#take(1)]!;
+  }
+  boolean(): boolean {
+    return this.octet() !== 0;
+  }
+  short(): number {
+    return this.#view.getInt16(this.#take(2), this.littleEndian);
+  }
+  ushort(): number {
+    return this.#view.getUint16(this.#take(2), this.littleEndian);
+  }
+  long(): number {
+    return this.#view.getInt32(this.#take(4), this.littleEndian);
+  }
+  ulong(): number {
+    return this.#view.getUint32(this.#take(4), this.littleEndian);
+  }
+  longlong(): bigint {
+    return this.#view.getBigInt64(this.#take(8), this.littleEndian);
+  }
+  ulonglong(): bigint {
+    return this.#view.getBigUint64(this.#take(8), this.littleEndian);
+  }
+  float(): number {
+    return this.#view.getFloat32(this.#take(4), this.littleEndian);
+  }
+  double(): number {
+    return this.#view.getFloat64(this.#take(8), this.littleEndian);
+  }
 
   /** An enum value (ulong) checked against the number of members. */
   enumValue(count: number, what: string): number {
@@ -243,18 +262,39 @@ export class CdrWriter {
     return at;
   }
 
-  #set(method: 'setInt16' | 'setUint16' | 'setInt32' | 'setUint32' | 'setFloat32' | 'setFloat64',
-    size: number, v: number): void {
+  #set(
+    method: 'setInt16' | 'setUint16' | 'setInt32' | 'setUint32' | 'setFloat32' | 'setFloat64',
+    size: number,
+    v: number,
+  ): void {
     const at = this.#at(size); // may reallocate: take the view afterwards
     this.#view[method](at, v, this.littleEndian);
   }
 
-  octet(v: number): this { const at = this.#at(1); this.#buf[at] = v; return this; }
-  boolean(v: boolean): this { return this.octet(v ? 1 : 0); }
-  short(v: number): this { this.#set('setInt16', 2, v); return this; }
-  ushort(v: number): this { this.#set('setUint16', 2, v); return this; }
-  long(v: number): this { this.#set('setInt32', 4, v); return this; }
-  ulong(v: number): this { this.#set('setUint32', 4, v); return this; }
+  octet(v: number): this {
+    const at = this.#at(1);
+    this.#buf[at] = v;
+    return this;
+  }
+  boolean(v: boolean): this {
+    return this.octet(v ? 1 : 0);
+  }
+  short(v: number): this {
+    this.#set('setInt16', 2, v);
+    return this;
+  }
+  ushort(v: number): this {
+    this.#set('setUint16', 2, v);
+    return this;
+  }
+  long(v: number): this {
+    this.#set('setInt32', 4, v);
+    return this;
+  }
+  ulong(v: number): this {
+    this.#set('setUint32', 4, v);
+    return this;
+  }
   longlong(v: bigint | number): this {
     const at = this.#at(8);
     this.#view.setBigInt64(at, BigInt(v), this.littleEndian);
@@ -265,8 +305,14 @@ export class CdrWriter {
     this.#view.setBigUint64(at, BigInt(v), this.littleEndian);
     return this;
   }
-  float(v: number): this { this.#set('setFloat32', 4, v); return this; }
-  double(v: number): this { this.#set('setFloat64', 8, v); return this; }
+  float(v: number): this {
+    this.#set('setFloat32', 4, v);
+    return this;
+  }
+  double(v: number): this {
+    this.#set('setFloat64', 8, v);
+    return this;
+  }
 
   /** Raw bytes, no alignment and no length. */
   raw(bytes: Uint8Array): this {

@@ -10,13 +10,27 @@ import { TangoError, TangoProtocolError, TangoTransportError } from './errors.js
 import { parseIor } from './ior.js';
 import { readAny, writeAny } from './typecode.js';
 import {
-  DEV_STATES, TangoType, argTypeCode, readAttributeConfigs, readCommandInfos, readDevErrors, readDevInfo,
-  tangoTypeName, type AttributeConfig, type CommandInfo, type DevInfo, type DevState,
+  DEV_STATES,
+  TangoType,
+  argTypeCode,
+  readAttributeConfigs,
+  readCommandInfos,
+  readDevErrors,
+  readDevInfo,
+  tangoTypeName,
+  type AttributeConfig,
+  type CommandInfo,
+  type DevInfo,
+  type DevState,
 } from './idl-types.js';
 import {
-  readAttributeValues, writeAttributeValues, type AttributeReading, type WriteValue,
+  readAttributeValues,
+  writeAttributeValues,
+  type AttributeReading,
+  type WriteValue,
 } from './attribute-value.js';
 import { subscribeAttribute, type EventType, type SubscribeOptions } from './events.js';
+import { errorMessage } from '../core/index.js';
 
 /** Options of {@link DeviceProxy.create}. */
 export interface DeviceProxyOptions {
@@ -43,7 +57,8 @@ export interface TangoAddress {
  */
 export function parseTangoAddress(url: string, tangoHost = process.env['TANGO_HOST']): TangoAddress {
   const m = /^(?:tango:\/\/)?(?:([^/:]+):(\d+)\/)?([^/#]+\/[^/#]+\/[^/#]+)(#dbase=(yes|no))?$/i.exec(url.trim());
-  if (!m) throw new TangoTransportError(url, '?', 'not a Tango device address (tango://host:port/domain/family/member)');
+  if (!m)
+    throw new TangoTransportError(url, '?', 'not a Tango device address (tango://host:port/domain/family/member)');
   const direct = (m[5] ?? '').toLowerCase() === 'no';
   let host = m[1];
   let port = m[2];
@@ -107,11 +122,20 @@ export class DeviceProxy {
     let port = addr.port;
     let key = textKey(addr.device.toLowerCase()); // servers register devices under lower-case names
     if (!addr.direct) {
-      const db = new DeviceProxy('sys/database/2', `tango://${host}:${port}/sys/database/2`,
-        GiopConnection.acquire(host, port), textKey('database'), options);
+      const db = new DeviceProxy(
+        'sys/database/2',
+        `tango://${host}:${port}/sys/database/2`,
+        GiopConnection.acquire(host, port),
+        textKey('database'),
+        options,
+      );
       try {
-        const res = (await db.command('DbImportDevice', addr.device, TangoType.DevString)) as { lvalue: Int32Array; svalue: string[] };
-        if (!res.lvalue[0]) throw new TangoTransportError(addr.device, `${host}:${port}`, 'device is not exported (server not running)');
+        const res = (await db.command('DbImportDevice', addr.device, TangoType.DevString)) as {
+          lvalue: Int32Array;
+          svalue: string[];
+        };
+        if (!res.lvalue[0])
+          throw new TangoTransportError(addr.device, `${host}:${port}`, 'device is not exported (server not running)');
         const profile = parseIor(res.svalue[1] ?? '').profiles[0];
         if (!profile) throw new TangoProtocolError(`${addr.device}: its IOR has no IIOP profile`);
         ({ host, port } = profile);
@@ -148,8 +172,12 @@ export class DeviceProxy {
   }
 
   /** @internal Calls an operation of the device and decodes the reply. */
-  async call<T>(operation: string, args: ((w: CdrWriter) => void) | undefined, decode: (r: CdrReader) => T,
-    timeoutMs = this.timeoutMs): Promise<T> {
+  async call<T>(
+    operation: string,
+    args: ((w: CdrWriter) => void) | undefined,
+    decode: (r: CdrReader) => T,
+    timeoutMs = this.timeoutMs,
+  ): Promise<T> {
     if (this.#closed) throw new TangoTransportError(this.name, this.endpoint, 'proxy is closed');
     const options: CallOptions = { timeoutMs, device: this.name };
     let reader: CdrReader;
@@ -162,7 +190,10 @@ export class DeviceProxy {
     try {
       return decode(reader);
     } catch (e) {
-      throw new TangoProtocolError(`${this.name} at ${this.endpoint}: cannot decode the reply to ${operation}: ${(e as Error).message}`, { cause: e });
+      throw new TangoProtocolError(
+        `${this.name} at ${this.endpoint}: cannot decode the reply to ${operation}: ${errorMessage(e)}`,
+        { cause: e },
+      );
     }
   }
 
@@ -181,12 +212,16 @@ export class DeviceProxy {
       }
       return new TangoProtocolError(`${this.name}: ${operation} raised ${e.repoId}`);
     } catch (err) {
-      return new TangoProtocolError(`${this.name}: cannot decode ${e.repoId}: ${(err as Error).message}`, { cause: err });
+      return new TangoProtocolError(`${this.name}: cannot decode ${e.repoId}: ${errorMessage(err)}`, { cause: err });
     }
   }
 
   #isA(repoId: string): Promise<boolean> {
-    return this.call('_is_a', (w) => w.string(repoId), (r) => r.boolean());
+    return this.call(
+      '_is_a',
+      (w) => w.string(repoId),
+      (r) => r.boolean(),
+    );
   }
 
   #clientIdent(w: CdrWriter): void {
@@ -240,10 +275,14 @@ export class DeviceProxy {
   /** Reads several attributes in one call. @throws TangoError when any of them failed. */
   async readAttributes(names: readonly string[]): Promise<AttributeReading[]> {
     const idl = this.#idl;
-    const readings = await this.call(`read_attributes_${idl}`, (w) => {
-      w.strings(names).ulong(this.#source);
-      this.#clientIdent(w);
-    }, (r) => readAttributeValues(r, idl));
+    const readings = await this.call(
+      `read_attributes_${idl}`,
+      (w) => {
+        w.strings(names).ulong(this.#source);
+        this.#clientIdent(w);
+      },
+      (r) => readAttributeValues(r, idl),
+    );
     for (const a of readings) {
       if (a.errors.length) throw new TangoError(this.name, `reading ${a.name}`, a.errors);
     }
@@ -264,10 +303,14 @@ export class DeviceProxy {
   /** Writes several attributes in one call (types taken from the attribute configuration). */
   async writeAttributes(values: Readonly<Record<string, WriteValue>>): Promise<void> {
     const items = await this.#items(values);
-    await this.call('write_attributes_4', (w) => {
-      writeAttributeValues(w, items);
-      this.#clientIdent(w);
-    }, () => undefined);
+    await this.call(
+      'write_attributes_4',
+      (w) => {
+        writeAttributeValues(w, items);
+        this.#clientIdent(w);
+      },
+      () => undefined,
+    );
   }
 
   /** Writes one attribute. */
@@ -279,17 +322,23 @@ export class DeviceProxy {
   async writeReadAttribute(name: string, value: WriteValue): Promise<AttributeReading> {
     const items = await this.#items({ [name]: value });
     const idl = this.#idl;
-    const [a] = await this.call(`write_read_attributes_${idl}`, (w) => {
-      writeAttributeValues(w, items);
-      if (idl === 5) w.strings([name]);
-      this.#clientIdent(w);
-    }, (r) => readAttributeValues(r, idl));
+    const [a] = await this.call(
+      `write_read_attributes_${idl}`,
+      (w) => {
+        writeAttributeValues(w, items);
+        if (idl === 5) w.strings([name]);
+        this.#clientIdent(w);
+      },
+      (r) => readAttributeValues(r, idl),
+    );
     if (!a) throw new TangoProtocolError(`${this.name}: empty reply writing ${name}`);
     if (a.errors.length) throw new TangoError(this.name, `write-reading ${a.name}`, a.errors);
     return a;
   }
 
-  async #items(values: Readonly<Record<string, WriteValue>>): Promise<{ config: AttributeConfig; value: WriteValue }[]> {
+  async #items(
+    values: Readonly<Record<string, WriteValue>>,
+  ): Promise<{ config: AttributeConfig; value: WriteValue }[]> {
     const items = [];
     for (const [name, value] of Object.entries(values)) items.push({ config: await this.#config(name), value });
     return items;
@@ -314,20 +363,37 @@ export class DeviceProxy {
     if (type === undefined) {
       if (!this.#commands) await this.commandList();
       const info = this.#commands!.get(name.toLowerCase());
-      if (!info) throw new TangoError(this.name, `command ${name}`, [{ reason: 'API_CommandNotFound', severity: 'ERR', desc: `Command ${name} not found`, origin: 'DeviceProxy.command (client)' }]);
+      if (!info)
+        throw new TangoError(this.name, `command ${name}`, [
+          {
+            reason: 'API_CommandNotFound',
+            severity: 'ERR',
+            desc: `Command ${name} not found`,
+            origin: 'DeviceProxy.command (client)',
+          },
+        ]);
       type = info.inType;
     }
     const tc = argTypeCode(type);
     const op = this.#idl >= 4 && !this.name.startsWith('sys/database') ? 'command_inout_4' : 'command_inout';
-    return this.call(op, (w) => {
-      w.string(name);
-      try {
-        writeAny(w, tc, arg);
-      } catch (e) {
-        throw new TypeError(`${this.name}.${name}: argument is not a ${tangoTypeName(type)}: ${(e as Error).message}`);
-      }
-      if (op === 'command_inout_4') { w.ulong(0); this.#clientIdent(w); }
-    }, (r) => readAny(r).value);
+    return this.call(
+      op,
+      (w) => {
+        w.string(name);
+        try {
+          writeAny(w, tc, arg);
+        } catch (e) {
+          throw new TypeError(`${this.name}.${name}: argument is not a ${tangoTypeName(type)}: ${errorMessage(e)}`, {
+            cause: e,
+          });
+        }
+        if (op === 'command_inout_4') {
+          w.ulong(0);
+          this.#clientIdent(w);
+        }
+      },
+      (r) => readAny(r).value,
+    );
   }
 
   /**
@@ -345,10 +411,14 @@ export class DeviceProxy {
       if (!a) return Promise.reject(new TangoProtocolError(`${this.name}: no address to reach its admin device`));
       this.#admin = this.call('_get_adm_name', undefined, (r) => r.string()).then((adm) => {
         const name = adm.replace(/^tango:\/\/[^/]+\//i, '').replace(/#.*$/, '');
-        return DeviceProxy.create(`tango://${a.host}:${a.port}/${name}${a.direct ? '#dbase=no' : ''}`,
-          { ...this.#options, timeoutMs: this.timeoutMs });
+        return DeviceProxy.create(`tango://${a.host}:${a.port}/${name}${a.direct ? '#dbase=no' : ''}`, {
+          ...this.#options,
+          timeoutMs: this.timeoutMs,
+        });
       });
-      this.#admin.catch(() => { this.#admin = undefined; });
+      this.#admin.catch(() => {
+        this.#admin = undefined;
+      });
     }
     return this.#admin;
   }
@@ -359,7 +429,10 @@ export class DeviceProxy {
     this.#closed = true;
     const admin = this.#admin;
     this.#admin = undefined;
-    await admin?.then((a) => a.close(), () => undefined);
+    await admin?.then(
+      (a) => a.close(),
+      () => undefined,
+    );
     this.#conn.release();
   }
 }

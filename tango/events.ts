@@ -32,13 +32,22 @@ function sameValue(a: unknown, b: unknown): boolean {
 
 /** True when a change event is due between two readings (value, set point or quality changed). */
 export function changed(prev: AttributeReading | undefined, next: AttributeReading): boolean {
-  return !prev || prev.quality !== next.quality || !sameValue(prev.value, next.value) ||
-    prev.dimX !== next.dimX || prev.dimY !== next.dimY;
+  return (
+    !prev ||
+    prev.quality !== next.quality ||
+    !sameValue(prev.value, next.value) ||
+    prev.dimX !== next.dimX ||
+    prev.dimY !== next.dimY
+  );
 }
 
 /** Client-side polling: reads the attribute every period; `'change'` emits only changes. */
-export function pollAttribute(proxy: DeviceProxy, attribute: string, type: EventType, periodMs = 500):
-  Observable<AttributeReading> {
+export function pollAttribute(
+  proxy: DeviceProxy,
+  attribute: string,
+  type: EventType,
+  periodMs = 500,
+): Observable<AttributeReading> {
   return new Observable<AttributeReading>((subscriber) => {
     let last: AttributeReading | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -70,8 +79,12 @@ export function pollAttribute(proxy: DeviceProxy, attribute: string, type: Event
  * const sub = dev.subscribe('double_scalar', 'change').subscribe((r) => console.log(r.value));
  * ```
  */
-export function subscribeAttribute(proxy: DeviceProxy, attribute: string, type: EventType,
-  options: SubscribeOptions = {}): Observable<AttributeReading> {
+export function subscribeAttribute(
+  proxy: DeviceProxy,
+  attribute: string,
+  type: EventType,
+  options: SubscribeOptions = {},
+): Observable<AttributeReading> {
   const mode = options.mode ?? 'auto';
   if (mode === 'polling') return pollAttribute(proxy, attribute, type, options.pollingPeriodMs);
   const zmq = subscribeZmq(proxy, attribute, type);
@@ -79,9 +92,15 @@ export function subscribeAttribute(proxy: DeviceProxy, attribute: string, type: 
   return new Observable<AttributeReading>((subscriber) => {
     let delivered = false;
     let inner = zmq.subscribe({
-      next: (v) => { delivered = true; subscriber.next(v); },
+      next: (v) => {
+        delivered = true;
+        subscriber.next(v);
+      },
       error: (e: unknown) => {
-        if (delivered) { subscriber.error(e); return; }
+        if (delivered) {
+          subscriber.error(e);
+          return;
+        }
         inner = pollAttribute(proxy, attribute, type, options.pollingPeriodMs).subscribe(subscriber);
       },
       complete: () => subscriber.complete(),

@@ -7,6 +7,7 @@
 import net from 'node:net';
 import { CdrReader, CdrWriter } from './cdr.js';
 import { TangoProtocolError, TangoTimeoutError, TangoTransportError } from './errors.js';
+import { errorMessage } from '../core/index.js';
 
 /** Default per-call timeout in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 3000;
@@ -21,17 +22,34 @@ const INITIAL_ALLOCATION = 8 * 1024 * 1024;
 const FRAGMENT_SLACK = 64 * 1024;
 
 /** GIOP message types. */
-export enum MsgType { Request = 0, Reply = 1, CancelRequest = 2, LocateRequest = 3,
-  LocateReply = 4, CloseConnection = 5, MessageError = 6, Fragment = 7 }
+export enum MsgType {
+  Request = 0,
+  Reply = 1,
+  CancelRequest = 2,
+  LocateRequest = 3,
+  LocateReply = 4,
+  CloseConnection = 5,
+  MessageError = 6,
+  Fragment = 7,
+}
 
 /** GIOP reply status values. */
-export enum ReplyStatus { NoException = 0, UserException = 1, SystemException = 2,
-  LocationForward = 3, LocationForwardPerm = 4, NeedsAddressingMode = 5 }
+export enum ReplyStatus {
+  NoException = 0,
+  UserException = 1,
+  SystemException = 2,
+  LocationForward = 3,
+  LocationForwardPerm = 4,
+  NeedsAddressingMode = 5,
+}
 
 /** A CORBA user exception (for Tango: DevFailed / MultiDevFailed); `body` is positioned after the id. */
 export class GiopUserException extends Error {
   override name = 'GiopUserException';
-  constructor(readonly repoId: string, readonly body: CdrReader) {
+  constructor(
+    readonly repoId: string,
+    readonly body: CdrReader,
+  ) {
     super(`CORBA user exception ${repoId}`);
   }
 }
@@ -39,8 +57,13 @@ export class GiopUserException extends Error {
 /** A CORBA system exception (e.g. `IDL:omg.org/CORBA/BAD_OPERATION:1.0`). */
 export class GiopSystemException extends TangoTransportError {
   override name = 'GiopSystemException';
-  constructor(device: string, endpoint: string, readonly repoId: string, readonly minor: number,
-    readonly completed: number) {
+  constructor(
+    device: string,
+    endpoint: string,
+    readonly repoId: string,
+    readonly minor: number,
+    readonly completed: number,
+  ) {
     super(device, endpoint, `CORBA system exception ${repoId} (minor 0x${minor.toString(16)}, completed ${completed})`);
   }
 }
@@ -70,8 +93,12 @@ function header(w: CdrWriter, type: MsgType): void {
  * Encodes a GIOP 1.2 Request. `args` writes the body (aligned on 8 bytes when not empty).
  * @internal
  */
-export function encodeRequest(requestId: number, objectKey: Uint8Array, operation: string,
-  args?: (w: CdrWriter) => void): Uint8Array {
+export function encodeRequest(
+  requestId: number,
+  objectKey: Uint8Array,
+  operation: string,
+  args?: (w: CdrWriter) => void,
+): Uint8Array {
   const w = new CdrWriter(true, 256);
   header(w, MsgType.Request);
   w.ulong(requestId).octet(3).octet(0).octet(0).octet(0); // response expected, reserved
@@ -90,12 +117,19 @@ export function encodeRequest(requestId: number, objectKey: Uint8Array, operatio
  * Encodes a GIOP 1.2 Reply (used by tests and fake servers).
  * @internal
  */
-export function encodeReply(requestId: number, status: ReplyStatus, body?: (w: CdrWriter) => void,
-  littleEndian = true): Uint8Array {
+export function encodeReply(
+  requestId: number,
+  status: ReplyStatus,
+  body?: (w: CdrWriter) => void,
+  littleEndian = true,
+): Uint8Array {
   const w = new CdrWriter(littleEndian, 256);
   header(w, MsgType.Reply);
   w.ulong(requestId).ulong(status).ulong(0);
-  if (body) { w.align(8); body(w); }
+  if (body) {
+    w.align(8);
+    body(w);
+  }
   w.patchUlong(8, w.length - 12);
   return w.bytes();
 }
@@ -127,7 +161,10 @@ export class GiopConnection {
   static acquire(host: string, port: number): GiopConnection {
     const key = `${host}:${port}`;
     let c = pool.get(key);
-    if (!c) { c = new GiopConnection(host, port); pool.set(key, c); }
+    if (!c) {
+      c = new GiopConnection(host, port);
+      pool.set(key, c);
+    }
     c.#users++;
     return c;
   }
@@ -157,8 +194,12 @@ export class GiopConnection {
    * @throws GiopUserException, GiopSystemException, TangoTransportError, TangoTimeoutError,
    *   TangoProtocolError
    */
-  call(objectKey: Uint8Array, operation: string, args?: (w: CdrWriter) => void,
-    options: CallOptions = {}): Promise<CdrReader> {
+  call(
+    objectKey: Uint8Array,
+    operation: string,
+    args?: (w: CdrWriter) => void,
+    options: CallOptions = {},
+  ): Promise<CdrReader> {
     const device = options.device ?? '';
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const id = this.#nextId;
@@ -177,9 +218,15 @@ export class GiopConnection {
 
   #send(id: number, p: Pending): void {
     this.#connect().then(
-      (s) => { if (this.#pending.get(id) === p) s.write(p.message); },
-      (e: Error) => this.#settle(id, undefined, new TangoTransportError(p.device, this.endpoint,
-        `cannot connect: ${e.message}`, { cause: e })),
+      (s) => {
+        if (this.#pending.get(id) === p) s.write(p.message);
+      },
+      (e: Error) =>
+        this.#settle(
+          id,
+          undefined,
+          new TangoTransportError(p.device, this.endpoint, `cannot connect: ${e.message}`, { cause: e }),
+        ),
     );
   }
 
@@ -188,7 +235,8 @@ export class GiopConnection {
     if (!p) return; // timed out already, or unknown id
     this.#pending.delete(id);
     clearTimeout(p.timer);
-    if (error) p.reject(error); else p.resolve(value!);
+    if (error) p.reject(error);
+    else p.resolve(value!);
   }
 
   #failAll(make: (device: string) => Error): void {
@@ -201,11 +249,21 @@ export class GiopConnection {
     this.#connecting = new Promise<net.Socket>((resolve, reject) => {
       // Reads land in one reusable buffer and are copied straight into message buffers.
       const s: net.Socket = net.connect({
-        host: this.host, port: this.port,
-        onread: { buffer: Buffer.allocUnsafe(READ_BUFFER), callback: (n, buf) => { this.#onData(s, buf.subarray(0, n)); return true; } },
+        host: this.host,
+        port: this.port,
+        onread: {
+          buffer: Buffer.allocUnsafe(READ_BUFFER),
+          callback: (n, buf) => {
+            this.#onData(s, buf.subarray(0, n));
+            return true;
+          },
+        },
       });
       s.setNoDelay(true);
-      const onError = (e: Error): void => { this.#connecting = undefined; reject(e); };
+      const onError = (e: Error): void => {
+        this.#connecting = undefined;
+        reject(e);
+      };
       s.once('error', onError);
       s.once('connect', () => {
         s.off('error', onError);
@@ -214,7 +272,9 @@ export class GiopConnection {
         this.#headLen = 0;
         this.#msg = undefined;
         this.#fragments.clear();
-        s.on('error', () => { /* 'close' follows */ });
+        s.on('error', () => {
+          /* 'close' follows */
+        });
         s.on('close', () => this.#onClose(s));
         resolve(s);
       });
@@ -301,7 +361,7 @@ export class GiopConnection {
     try {
       this.#onMessage(s, msg);
     } catch (e) {
-      this.#protocolError(s, (e as Error).message);
+      this.#protocolError(s, errorMessage(e));
     }
   }
 
@@ -312,7 +372,10 @@ export class GiopConnection {
     switch (type) {
       case MsgType.Reply: {
         const id = new CdrReader(msg, le, 12).ulong();
-        if (more) { this.#fragments.set(id, { buf: msg, len: msg.length }); return; }
+        if (more) {
+          this.#fragments.set(id, { buf: msg, len: msg.length });
+          return;
+        }
         this.#onReply(id, msg);
         return;
       }
@@ -340,8 +403,16 @@ export class GiopConnection {
         if (this.#socket === s) this.#socket = undefined;
         s.destroy();
         for (const [id, p] of [...this.#pending]) {
-          if (p.resent) this.#settle(id, undefined, new TangoTransportError(p.device, this.endpoint, 'connection closed by server'));
-          else { p.resent = true; this.#send(id, p); }
+          if (p.resent)
+            this.#settle(
+              id,
+              undefined,
+              new TangoTransportError(p.device, this.endpoint, 'connection closed by server'),
+            );
+          else {
+            p.resent = true;
+            this.#send(id, p);
+          }
         }
         return;
       }
@@ -358,8 +429,13 @@ export class GiopConnection {
     try {
       this.#settle(id, this.#decodeReply(msg, p.device));
     } catch (e) {
-      const err = e instanceof GiopUserException || e instanceof TangoTransportError ? e
-        : new TangoProtocolError(`${p.device ? `${p.device} ` : ''}at ${this.endpoint}: bad reply: ${(e as Error).message}`, { cause: e });
+      const err =
+        e instanceof GiopUserException || e instanceof TangoTransportError
+          ? e
+          : new TangoProtocolError(
+              `${p.device ? `${p.device} ` : ''}at ${this.endpoint}: bad reply: ${errorMessage(e)}`,
+              { cause: e },
+            );
       this.#settle(id, undefined, err);
     }
   }
@@ -369,7 +445,10 @@ export class GiopConnection {
     r.ulong(); // request id
     const status = r.ulong();
     const contexts = r.length(8);
-    for (let i = 0; i < contexts; i++) { r.ulong(); r.octets(); }
+    for (let i = 0; i < contexts; i++) {
+      r.ulong();
+      r.octets();
+    }
     if (r.remaining > 0) r.align(8);
     switch (status) {
       case ReplyStatus.NoException:

@@ -9,8 +9,22 @@ import type { DevError, ErrSeverity } from './errors.js';
 import type { TypeCode } from './typecode.js';
 
 /** Device states (Tango `DevState`), in IDL order. */
-export const DEV_STATES = ['ON', 'OFF', 'CLOSE', 'OPEN', 'INSERT', 'EXTRACT', 'MOVING', 'STANDBY',
-  'FAULT', 'INIT', 'RUNNING', 'ALARM', 'DISABLE', 'UNKNOWN'] as const;
+export const DEV_STATES = [
+  'ON',
+  'OFF',
+  'CLOSE',
+  'OPEN',
+  'INSERT',
+  'EXTRACT',
+  'MOVING',
+  'STANDBY',
+  'FAULT',
+  'INIT',
+  'RUNNING',
+  'ALARM',
+  'DISABLE',
+  'UNKNOWN',
+] as const;
 /** A device state. */
 export type DevState = (typeof DEV_STATES)[number];
 
@@ -34,13 +48,38 @@ const DISP_LEVELS = ['OPERATOR', 'EXPERT', 'DL_UNKNOWN'] as const;
 
 /** Tango data type codes (`CmdArgType`), used for commands and attributes. */
 export const TangoType = {
-  DevVoid: 0, DevBoolean: 1, DevShort: 2, DevLong: 3, DevFloat: 4, DevDouble: 5, DevUShort: 6,
-  DevULong: 7, DevString: 8, DevVarCharArray: 9, DevVarShortArray: 10, DevVarLongArray: 11,
-  DevVarFloatArray: 12, DevVarDoubleArray: 13, DevVarUShortArray: 14, DevVarULongArray: 15,
-  DevVarStringArray: 16, DevVarLongStringArray: 17, DevVarDoubleStringArray: 18, DevState: 19,
-  ConstDevString: 20, DevVarBooleanArray: 21, DevUChar: 22, DevLong64: 23, DevULong64: 24,
-  DevVarLong64Array: 25, DevVarULong64Array: 26, DevInt: 27, DevEncoded: 28, DevEnum: 29,
-  DevPipeBlob: 30, DevVarStateArray: 31,
+  DevVoid: 0,
+  DevBoolean: 1,
+  DevShort: 2,
+  DevLong: 3,
+  DevFloat: 4,
+  DevDouble: 5,
+  DevUShort: 6,
+  DevULong: 7,
+  DevString: 8,
+  DevVarCharArray: 9,
+  DevVarShortArray: 10,
+  DevVarLongArray: 11,
+  DevVarFloatArray: 12,
+  DevVarDoubleArray: 13,
+  DevVarUShortArray: 14,
+  DevVarULongArray: 15,
+  DevVarStringArray: 16,
+  DevVarLongStringArray: 17,
+  DevVarDoubleStringArray: 18,
+  DevState: 19,
+  ConstDevString: 20,
+  DevVarBooleanArray: 21,
+  DevUChar: 22,
+  DevLong64: 23,
+  DevULong64: 24,
+  DevVarLong64Array: 25,
+  DevVarULong64Array: 26,
+  DevInt: 27,
+  DevEncoded: 28,
+  DevEnum: 29,
+  DevPipeBlob: 30,
+  DevVarStateArray: 31,
 } as const;
 
 /** Name of a Tango data type code (e.g. `DevDouble`), or `Type<n>` when unknown. */
@@ -50,28 +89,58 @@ export function tangoTypeName(code: number): string {
 }
 
 /** Union discriminants of `AttrValUnion` (`AttributeDataType`), in IDL order. */
-export const ATT_KINDS = ['bool', 'short', 'long', 'longlong', 'float', 'double', 'octet', 'ushort',
-  'ulong', 'ulonglong', 'string', 'state', 'devstate', 'encoded', 'nodata'] as const;
+export const ATT_KINDS = [
+  'bool',
+  'short',
+  'long',
+  'longlong',
+  'float',
+  'double',
+  'octet',
+  'ushort',
+  'ulong',
+  'ulonglong',
+  'string',
+  'state',
+  'devstate',
+  'encoded',
+  'nodata',
+] as const;
 /** One `AttrValUnion` member kind. */
 export type AttKind = (typeof ATT_KINDS)[number];
 
 /** The `AttrValUnion` member used to carry values of a Tango attribute data type. */
 export function attKindOf(dataType: number): AttKind {
   switch (dataType) {
-    case TangoType.DevBoolean: return 'bool';
-    case TangoType.DevShort: case TangoType.DevEnum: return 'short';
-    case TangoType.DevLong: return 'long';
-    case TangoType.DevLong64: return 'longlong';
-    case TangoType.DevFloat: return 'float';
-    case TangoType.DevDouble: return 'double';
-    case TangoType.DevUChar: return 'octet';
-    case TangoType.DevUShort: return 'ushort';
-    case TangoType.DevULong: return 'ulong';
-    case TangoType.DevULong64: return 'ulonglong';
-    case TangoType.DevString: return 'string';
-    case TangoType.DevState: return 'state';
-    case TangoType.DevEncoded: return 'encoded';
-    default: throw new TypeError(`unsupported attribute data type ${tangoTypeName(dataType)}`);
+    case TangoType.DevBoolean:
+      return 'bool';
+    case TangoType.DevShort:
+    case TangoType.DevEnum:
+      return 'short';
+    case TangoType.DevLong:
+      return 'long';
+    case TangoType.DevLong64:
+      return 'longlong';
+    case TangoType.DevFloat:
+      return 'float';
+    case TangoType.DevDouble:
+      return 'double';
+    case TangoType.DevUChar:
+      return 'octet';
+    case TangoType.DevUShort:
+      return 'ushort';
+    case TangoType.DevULong:
+      return 'ulong';
+    case TangoType.DevULong64:
+      return 'ulonglong';
+    case TangoType.DevString:
+      return 'string';
+    case TangoType.DevState:
+      return 'state';
+    case TangoType.DevEncoded:
+      return 'encoded';
+    default:
+      throw new TypeError(`unsupported attribute data type ${tangoTypeName(dataType)}`);
   }
 }
 
@@ -100,8 +169,12 @@ export interface DevInfo {
 /** Reads a `DevInfo_3` (or a `DevInfo` when `v3` is false). */
 export function readDevInfo(r: CdrReader, v3 = true): DevInfo {
   return {
-    devClass: r.string(), serverId: r.string(), serverHost: r.string(), serverVersion: r.long(),
-    docUrl: r.string(), devType: v3 ? r.string() : '',
+    devClass: r.string(),
+    serverId: r.string(),
+    serverHost: r.string(),
+    serverVersion: r.long(),
+    docUrl: r.string(),
+    devType: v3 ? r.string() : '',
   };
 }
 
@@ -124,8 +197,13 @@ export function readCommandInfos(r: CdrReader): CommandInfo[] {
   const out: CommandInfo[] = [];
   for (let i = 0; i < n; i++) {
     out.push({
-      name: r.string(), level: DISP_LEVELS[r.enumValue(3, 'DispLevel')]!, tag: r.long(),
-      inType: r.long(), outType: r.long(), inTypeDesc: r.string(), outTypeDesc: r.string(),
+      name: r.string(),
+      level: DISP_LEVELS[r.enumValue(3, 'DispLevel')]!,
+      tag: r.long(),
+      inType: r.long(),
+      outType: r.long(),
+      inTypeDesc: r.string(),
+      outTypeDesc: r.string(),
     });
   }
   return out;
@@ -152,8 +230,12 @@ export interface AttributeConfig {
   readonly writableAttrName: string;
   readonly level: 'OPERATOR' | 'EXPERT' | 'DL_UNKNOWN';
   readonly enumLabels: readonly string[];
-  readonly alarms: { readonly minAlarm: string; readonly maxAlarm: string; readonly minWarning: string;
-    readonly maxWarning: string };
+  readonly alarms: {
+    readonly minAlarm: string;
+    readonly maxAlarm: string;
+    readonly minWarning: string;
+    readonly maxWarning: string;
+  };
   readonly events: { readonly relChange: string; readonly absChange: string; readonly period: string };
 }
 
@@ -170,25 +252,56 @@ export function readAttributeConfigs(r: CdrReader): AttributeConfig[] {
     r.boolean(); // mem_init
     const maxDimX = r.long();
     const maxDimY = r.long();
-    const [description, label, unit, standardUnit, displayUnit, displayFormat, minValue, maxValue,
-      writableAttrName] = Array.from({ length: 9 }, () => r.string()) as [string, string, string,
-      string, string, string, string, string, string];
+    const [description, label, unit, standardUnit, displayUnit, displayFormat, minValue, maxValue, writableAttrName] =
+      Array.from({ length: 9 }, () => r.string()) as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
     const level = DISP_LEVELS[r.enumValue(3, 'DispLevel')]!;
     r.string(); // root_attr_name
     const enumLabels = r.strings();
     const [minAlarm, maxAlarm, minWarning, maxWarning] = [r.string(), r.string(), r.string(), r.string()];
-    r.string(); r.string(); r.strings(); // delta_t, delta_val, extensions
+    r.string();
+    r.string();
+    r.strings(); // delta_t, delta_val, extensions
     const relChange = r.string();
     const absChange = r.string();
     r.strings();
     const period = r.string();
     r.strings();
-    r.string(); r.string(); r.string(); r.strings(); // archive event
-    r.strings(); r.strings(); // extensions, sys_extensions
+    r.string();
+    r.string();
+    r.string();
+    r.strings(); // archive event
+    r.strings();
+    r.strings(); // extensions, sys_extensions
     out.push({
-      name, writable, format, dataType, memorized, maxDimX, maxDimY, description, label, unit,
-      standardUnit, displayUnit, displayFormat, minValue, maxValue, writableAttrName, level,
-      enumLabels, alarms: { minAlarm, maxAlarm, minWarning, maxWarning },
+      name,
+      writable,
+      format,
+      dataType,
+      memorized,
+      maxDimX,
+      maxDimY,
+      description,
+      label,
+      unit,
+      standardUnit,
+      displayUnit,
+      displayFormat,
+      minValue,
+      maxValue,
+      writableAttrName,
+      level,
+      enumLabels,
+      alarms: { minAlarm, maxAlarm, minWarning, maxWarning },
       events: { relChange, absChange, period },
     });
   }
@@ -196,8 +309,12 @@ export function readAttributeConfigs(r: CdrReader): AttributeConfig[] {
 }
 
 const prim = (kind: NumericKind | 'boolean' | 'string' | 'null'): TypeCode => ({ kind }) as TypeCode;
-const seqAlias = (name: string, element: TypeCode): TypeCode =>
-  ({ kind: 'alias', id: `IDL:Tango/${name}:1.0`, name, content: { kind: 'sequence', element } });
+const seqAlias = (name: string, element: TypeCode): TypeCode => ({
+  kind: 'alias',
+  id: `IDL:Tango/${name}:1.0`,
+  name,
+  content: { kind: 'sequence', element },
+});
 
 const DevVarLongArray = seqAlias('DevVarLongArray', prim('long'));
 const DevVarDoubleArray = seqAlias('DevVarDoubleArray', prim('double'));
@@ -235,16 +352,31 @@ const ARG_TYPECODES: Record<number, TypeCode> = {
   [TangoType.DevVarULong64Array]: seqAlias('DevVarULong64Array', prim('ulonglong')),
   [TangoType.DevVarStateArray]: seqAlias('DevVarStateArray', DevStateTc),
   [TangoType.DevVarLongStringArray]: {
-    kind: 'struct', id: 'IDL:Tango/DevVarLongStringArray:1.0', name: 'DevVarLongStringArray',
-    members: [{ name: 'lvalue', type: DevVarLongArray }, { name: 'svalue', type: DevVarStringArray }],
+    kind: 'struct',
+    id: 'IDL:Tango/DevVarLongStringArray:1.0',
+    name: 'DevVarLongStringArray',
+    members: [
+      { name: 'lvalue', type: DevVarLongArray },
+      { name: 'svalue', type: DevVarStringArray },
+    ],
   },
   [TangoType.DevVarDoubleStringArray]: {
-    kind: 'struct', id: 'IDL:Tango/DevVarDoubleStringArray:1.0', name: 'DevVarDoubleStringArray',
-    members: [{ name: 'dvalue', type: DevVarDoubleArray }, { name: 'svalue', type: DevVarStringArray }],
+    kind: 'struct',
+    id: 'IDL:Tango/DevVarDoubleStringArray:1.0',
+    name: 'DevVarDoubleStringArray',
+    members: [
+      { name: 'dvalue', type: DevVarDoubleArray },
+      { name: 'svalue', type: DevVarStringArray },
+    ],
   },
   [TangoType.DevEncoded]: {
-    kind: 'struct', id: 'IDL:Tango/DevEncoded:1.0', name: 'DevEncoded',
-    members: [{ name: 'encoded_format', type: prim('string') }, { name: 'encoded_data', type: DevVarCharArray }],
+    kind: 'struct',
+    id: 'IDL:Tango/DevEncoded:1.0',
+    name: 'DevEncoded',
+    members: [
+      { name: 'encoded_format', type: prim('string') },
+      { name: 'encoded_data', type: DevVarCharArray },
+    ],
   },
 };
 

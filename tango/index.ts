@@ -8,8 +8,23 @@ export type { DeviceProxyOptions, TangoAddress } from './device-proxy.js';
 export { TangoError, TangoTransportError, TangoTimeoutError, TangoProtocolError } from './errors.js';
 export type { DevError, ErrSeverity } from './errors.js';
 export { DEV_STATES, TangoType, tangoTypeName } from './idl-types.js';
-export type { AttributeConfig, AttrDataFormat, AttrQuality, AttrWriteType, CommandInfo, DevInfo, DevState } from './idl-types.js';
-export type { AttributeReading, AttrValue, ArrayValue, ScalarValue, EncodedValue, WriteValue } from './attribute-value.js';
+export type {
+  AttributeConfig,
+  AttrDataFormat,
+  AttrQuality,
+  AttrWriteType,
+  CommandInfo,
+  DevInfo,
+  DevState,
+} from './idl-types.js';
+export type {
+  AttributeReading,
+  AttrValue,
+  ArrayValue,
+  ScalarValue,
+  EncodedValue,
+  WriteValue,
+} from './attribute-value.js';
 export { parseIor, stringifyIor } from './ior.js';
 export type { Ior, IiopProfile } from './ior.js';
 export { subscribeAttribute, pollAttribute } from './events.js';

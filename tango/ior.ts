@@ -62,10 +62,20 @@ export function parseIor(text: string): Ior {
 }
 
 /** Builds a stringified IOR with one IIOP 1.2 profile (the inverse of {@link parseIor}). */
-export function stringifyIor(typeId: string, host: string, port: number, objectKey: Uint8Array,
-  littleEndian = true): string {
+export function stringifyIor(
+  typeId: string,
+  host: string,
+  port: number,
+  objectKey: Uint8Array,
+  littleEndian = true,
+): string {
   const w = new CdrWriter(littleEndian);
-  w.octet(littleEndian ? 1 : 0).string(typeId).ulong(1).ulong(TAG_INTERNET_IOP);
-  w.encapsulation((p) => { p.octet(1).octet(2).string(host).ushort(port).octets(objectKey).ulong(0); });
+  w.octet(littleEndian ? 1 : 0)
+    .string(typeId)
+    .ulong(1)
+    .ulong(TAG_INTERNET_IOP);
+  w.encapsulation((p) => {
+    p.octet(1).octet(2).string(host).ushort(port).octets(objectKey).ulong(0);
+  });
   return `IOR:${Buffer.from(w.bytes()).toString('hex')}`;
 }

@@ -28,14 +28,34 @@ export interface AnyValue {
 }
 
 const SIMPLE: Record<number, TypeCode['kind']> = {
-  0: 'null', 1: 'void', 2: 'short', 3: 'long', 4: 'ushort', 5: 'ulong', 6: 'float', 7: 'double',
-  8: 'boolean', 9: 'char', 10: 'octet', 11: 'any', 23: 'longlong', 24: 'ulonglong',
+  0: 'null',
+  1: 'void',
+  2: 'short',
+  3: 'long',
+  4: 'ushort',
+  5: 'ulong',
+  6: 'float',
+  7: 'double',
+  8: 'boolean',
+  9: 'char',
+  10: 'octet',
+  11: 'any',
+  23: 'longlong',
+  24: 'ulonglong',
 };
 const SIMPLE_CODE: Record<string, number> = Object.fromEntries(
   Object.entries(SIMPLE).map(([code, kind]) => [kind, Number(code)]),
 );
 const NUMERIC_KINDS = new Set<string>([
-  'short', 'ushort', 'long', 'ulong', 'longlong', 'ulonglong', 'float', 'double', 'octet',
+  'short',
+  'ushort',
+  'long',
+  'ulong',
+  'longlong',
+  'ulonglong',
+  'float',
+  'double',
+  'octet',
 ]);
 
 const MAX_DEPTH = 32;
@@ -50,28 +70,33 @@ export function readTypeCode(r: CdrReader, depth = 0): TypeCode {
     case 18: // tk_string
       r.ulong(); // bound
       return { kind: 'string' };
-    case 14: { // tk_objref: treat as opaque string id (not expected in Tango data)
+    case 14: {
+      // tk_objref: treat as opaque string id (not expected in Tango data)
       throw new CdrError('object references in an any are not supported');
     }
-    case 19: { // tk_sequence
+    case 19: {
+      // tk_sequence
       const e = r.encapsulation();
       const element = readTypeCode(e, depth + 1);
       e.ulong(); // bound
       return { kind: 'sequence', element };
     }
-    case 20: { // tk_array
+    case 20: {
+      // tk_array
       const e = r.encapsulation();
       const element = readTypeCode(e, depth + 1);
       return { kind: 'array', element, length: e.ulong() };
     }
-    case 21: { // tk_alias
+    case 21: {
+      // tk_alias
       const e = r.encapsulation();
       const id = e.string();
       const name = e.string();
       return { kind: 'alias', id, name, content: readTypeCode(e, depth + 1) };
     }
     case 15: // tk_struct
-    case 22: { // tk_except
+    case 22: {
+      // tk_except
       const e = r.encapsulation();
       const id = e.string();
       const name = e.string();
@@ -80,7 +105,8 @@ export function readTypeCode(r: CdrReader, depth = 0): TypeCode {
       for (let i = 0; i < n; i++) members.push({ name: e.string(), type: readTypeCode(e, depth + 1) });
       return { kind: 'struct', id, name, members };
     }
-    case 17: { // tk_enum
+    case 17: {
+      // tk_enum
       const e = r.encapsulation();
       const id = e.string();
       const name = e.string();
@@ -100,22 +126,36 @@ export function writeTypeCode(w: CdrWriter, tc: TypeCode): void {
       w.ulong(18).ulong(0);
       return;
     case 'sequence':
-      w.ulong(19).encapsulation((e) => { writeTypeCode(e, tc.element); e.ulong(0); });
+      w.ulong(19).encapsulation((e) => {
+        writeTypeCode(e, tc.element);
+        e.ulong(0);
+      });
       return;
     case 'array':
-      w.ulong(20).encapsulation((e) => { writeTypeCode(e, tc.element); e.ulong(tc.length); });
+      w.ulong(20).encapsulation((e) => {
+        writeTypeCode(e, tc.element);
+        e.ulong(tc.length);
+      });
       return;
     case 'alias':
-      w.ulong(21).encapsulation((e) => { e.string(tc.id).string(tc.name); writeTypeCode(e, tc.content); });
+      w.ulong(21).encapsulation((e) => {
+        e.string(tc.id).string(tc.name);
+        writeTypeCode(e, tc.content);
+      });
       return;
     case 'struct':
       w.ulong(15).encapsulation((e) => {
         e.string(tc.id).string(tc.name).ulong(tc.members.length);
-        for (const m of tc.members) { e.string(m.name); writeTypeCode(e, m.type); }
+        for (const m of tc.members) {
+          e.string(m.name);
+          writeTypeCode(e, m.type);
+        }
       });
       return;
     case 'enum':
-      w.ulong(17).encapsulation((e) => { e.string(tc.id).string(tc.name).strings(tc.members); });
+      w.ulong(17).encapsulation((e) => {
+        e.string(tc.id).string(tc.name).strings(tc.members);
+      });
       return;
     default:
       w.ulong(SIMPLE_CODE[tc.kind]!);
@@ -133,21 +173,37 @@ export function unalias(tc: TypeCode): TypeCode {
 export function readValue(r: CdrReader, tc: TypeCode, depth = 0): unknown {
   if (depth > MAX_DEPTH) throw new CdrError('value nested too deeply');
   switch (tc.kind) {
-    case 'null': case 'void': return undefined;
-    case 'boolean': return r.boolean();
-    case 'char': return String.fromCharCode(r.octet());
-    case 'octet': return r.octet();
-    case 'short': return r.short();
-    case 'ushort': return r.ushort();
-    case 'long': return r.long();
-    case 'ulong': return r.ulong();
-    case 'longlong': return r.longlong();
-    case 'ulonglong': return r.ulonglong();
-    case 'float': return r.float();
-    case 'double': return r.double();
-    case 'string': return r.string();
-    case 'any': return readAny(r, depth + 1).value;
-    case 'alias': return readValue(r, tc.content, depth + 1);
+    case 'null':
+    case 'void':
+      return undefined;
+    case 'boolean':
+      return r.boolean();
+    case 'char':
+      return String.fromCharCode(r.octet());
+    case 'octet':
+      return r.octet();
+    case 'short':
+      return r.short();
+    case 'ushort':
+      return r.ushort();
+    case 'long':
+      return r.long();
+    case 'ulong':
+      return r.ulong();
+    case 'longlong':
+      return r.longlong();
+    case 'ulonglong':
+      return r.ulonglong();
+    case 'float':
+      return r.float();
+    case 'double':
+      return r.double();
+    case 'string':
+      return r.string();
+    case 'any':
+      return readAny(r, depth + 1).value;
+    case 'alias':
+      return readValue(r, tc.content, depth + 1);
     case 'enum': {
       const i = r.enumValue(tc.members.length, tc.name);
       return tc.members[i];
@@ -188,23 +244,39 @@ function bad(tc: TypeCode, value: unknown): never {
 /** Writes `value` as type `tc` (the inverse of {@link readValue}). */
 export function writeValue(w: CdrWriter, tc: TypeCode, value: unknown): void {
   switch (tc.kind) {
-    case 'null': case 'void': return;
-    case 'boolean': w.boolean(Boolean(value)); return;
-    case 'char': w.octet(String(value).charCodeAt(0) & 0xff); return;
+    case 'null':
+    case 'void':
+      return;
+    case 'boolean':
+      w.boolean(Boolean(value));
+      return;
+    case 'char':
+      w.octet(String(value).charCodeAt(0) & 0xff);
+      return;
     case 'string':
       if (typeof value !== 'string') bad(tc, value);
       w.string(value);
       return;
-    case 'longlong': case 'ulonglong':
+    case 'longlong':
+    case 'ulonglong':
       if (typeof value !== 'number' && typeof value !== 'bigint') bad(tc, value);
-      if (tc.kind === 'longlong') w.longlong(BigInt(value)); else w.ulonglong(BigInt(value));
+      if (tc.kind === 'longlong') w.longlong(BigInt(value));
+      else w.ulonglong(BigInt(value));
       return;
-    case 'octet': case 'short': case 'ushort': case 'long': case 'ulong': case 'float': case 'double': {
+    case 'octet':
+    case 'short':
+    case 'ushort':
+    case 'long':
+    case 'ulong':
+    case 'float':
+    case 'double': {
       if (typeof value !== 'number' && typeof value !== 'bigint') bad(tc, value);
       w[tc.kind](Number(value));
       return;
     }
-    case 'alias': writeValue(w, tc.content, value); return;
+    case 'alias':
+      writeValue(w, tc.content, value);
+      return;
     case 'enum': {
       const i = typeof value === 'number' ? value : tc.members.indexOf(String(value));
       if (i < 0 || i >= tc.members.length) bad(tc, value);
@@ -221,8 +293,14 @@ export function writeValue(w: CdrWriter, tc: TypeCode, value: unknown): void {
       const el = unalias(tc.element);
       if (typeof value !== 'object' || value === null || !('length' in value)) bad(tc, value);
       const arr = value as ArrayLike<unknown>;
-      if (NUMERIC_KINDS.has(el.kind)) { w.numbers(el.kind as NumericKind, arr as ArrayLike<number>); return; }
-      if (el.kind === 'boolean') { w.booleans(arr as ArrayLike<boolean>); return; }
+      if (NUMERIC_KINDS.has(el.kind)) {
+        w.numbers(el.kind as NumericKind, arr as ArrayLike<number>);
+        return;
+      }
+      if (el.kind === 'boolean') {
+        w.booleans(arr as ArrayLike<boolean>);
+        return;
+      }
       w.ulong(arr.length);
       for (let i = 0; i < arr.length; i++) writeValue(w, el, arr[i]);
       return;

@@ -14,6 +14,7 @@ import { readAttributeValue, type AttributeReading } from './attribute-value.js'
 import { TangoType, readDevErrors } from './idl-types.js';
 import type { DeviceProxy } from './device-proxy.js';
 import type { EventType } from './events.js';
+import { errorMessage } from '../core/index.js';
 
 /** Servers drop subscriptions not renewed within 600 s; renew well before. */
 const RESUBSCRIBE_MS = 200_000;
@@ -30,11 +31,16 @@ export interface EventChannel {
 /** Asks the admin device to publish `type` events of `attribute`. */
 export async function requestEvents(proxy: DeviceProxy, attribute: string, type: EventType): Promise<EventChannel> {
   const admin = await proxy.adminDevice();
-  const reply = (await admin.command('ZmqEventSubscriptionChange',
-    [proxy.name, attribute, 'subscribe', type, CLIENT_IDL], TangoType.DevVarStringArray)) as { svalue?: string[] };
+  const reply = (await admin.command(
+    'ZmqEventSubscriptionChange',
+    [proxy.name, attribute, 'subscribe', type, CLIENT_IDL],
+    TangoType.DevVarStringArray,
+  )) as { svalue?: string[] };
   const [heartbeatEndpoint, eventEndpoint, topic] = reply.svalue ?? [];
   if (!heartbeatEndpoint || !eventEndpoint || !topic) {
-    throw new TangoProtocolError(`${proxy.name}: unexpected reply to ZmqEventSubscriptionChange: ${JSON.stringify(reply.svalue)}`);
+    throw new TangoProtocolError(
+      `${proxy.name}: unexpected reply to ZmqEventSubscriptionChange: ${JSON.stringify(reply.svalue)}`,
+    );
   }
   return { heartbeatEndpoint, eventEndpoint, topic };
 }
@@ -44,7 +50,8 @@ export async function requestEvents(proxy: DeviceProxy, attribute: string, type:
  * @throws TangoError for error events, TangoProtocolError for malformed messages.
  */
 export function decodeEvent(frames: readonly Uint8Array[], device: string, what: string): AttributeReading {
-  if (frames.length < 4) throw new TangoProtocolError(`${device}: ${what}: event message has ${frames.length} parts, expected 4`);
+  if (frames.length < 4)
+    throw new TangoProtocolError(`${device}: ${what}: event message has ${frames.length} parts, expected 4`);
   const le = frames[1]![0] !== 0;
   try {
     const info = new CdrReader(frames[2]!, le);
@@ -62,7 +69,7 @@ export function decodeEvent(frames: readonly Uint8Array[], device: string, what:
     return reading;
   } catch (e) {
     if (e instanceof TangoError) throw e;
-    throw new TangoProtocolError(`${device}: ${what}: bad event message: ${(e as Error).message}`, { cause: e });
+    throw new TangoProtocolError(`${device}: ${what}: bad event message: ${errorMessage(e)}`, { cause: e });
   }
 }
 
@@ -84,7 +91,9 @@ export function subscribeZmq(proxy: DeviceProxy, attribute: string, type: EventT
       socket = new zmq.Subscriber();
       socket.connect(channel.eventEndpoint);
       socket.subscribe(channel.topic);
-      renew = setInterval(() => { requestEvents(proxy, attribute, type).catch(() => undefined); }, RESUBSCRIBE_MS);
+      renew = setInterval(() => {
+        requestEvents(proxy, attribute, type).catch(() => undefined);
+      }, RESUBSCRIBE_MS);
       renew.unref();
       if (type === 'change') {
         const first = await proxy.readAttribute(attribute);
@@ -96,7 +105,9 @@ export function subscribeZmq(proxy: DeviceProxy, attribute: string, type: EventT
         subscriber.next(decodeEvent(frames, proxy.name, what));
       }
     };
-    run().catch((e: unknown) => { if (!closed) subscriber.error(e); });
+    run().catch((e: unknown) => {
+      if (!closed) subscriber.error(e);
+    });
     return () => {
       closed = true;
       clearInterval(renew);

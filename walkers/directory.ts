@@ -6,7 +6,7 @@
  */
 import { appendFile, mkdir, readdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { checkOptions, opt, type Frame } from '../core/index.js';
+import { checkOptions, opt, type Frame, errorMessage } from '../core/index.js';
 import { Walker, imageKeyFor, type DatasetOptions, type DatasetWriter } from './base.js';
 import { Hdf5Writer, MultiFileWriter, parseNamePattern, StorageError } from './formats/index.js';
 
@@ -33,20 +33,27 @@ export class DirectoryWalker extends Walker {
 
   /** Makes the walker (creating the root if needed). @throws OptionError, StorageError */
   static async create(options: DirectoryWalkerOptions = {}): Promise<DirectoryWalker> {
-    checkOptions('DirectoryWalker.create', {
-      root: opt.string,
-      dsetname: opt.string,
-      startIndex: opt.number({ min: 0, integer: true }),
-      bytesPerFile: opt.number({ min: 0 }),
-      format: opt.oneOf(['tiff', 'hdf5']),
-    }, options);
+    checkOptions(
+      'DirectoryWalker.create',
+      {
+        root: opt.string,
+        dsetname: opt.string,
+        startIndex: opt.number({ min: 0, integer: true }),
+        bytesPerFile: opt.number({ min: 0 }),
+        format: opt.oneOf(['tiff', 'hdf5']),
+      },
+      options,
+    );
     if (options.dsetname !== undefined) parseNamePattern(options.dsetname);
     const root = resolve(options.root ?? process.cwd());
     try {
       await mkdir(root, { recursive: true });
       return new DirectoryWalker(await realpath(root), options);
     } catch (error) {
-      throw new StorageError(`cannot use ${root} as the walker root: ${(error as Error).message}`, { path: root, cause: error });
+      throw new StorageError(`cannot use ${root} as the walker root: ${errorMessage(error)}`, {
+        path: root,
+        cause: error,
+      });
     }
   }
 
@@ -68,8 +75,10 @@ export class DirectoryWalker extends Walker {
 
   /** Checks that `name` stays below the root; returns the absolute path. */
   async #inside(name: string): Promise<string> {
-    if (typeof name !== 'string' || name.length === 0) throw new StorageError(`a directory name must be a non-empty string, got ${JSON.stringify(name)}`);
-    if (isAbsolute(name)) throw new StorageError(`'${name}' is an absolute path; the walker only goes below ${this.root}`);
+    if (typeof name !== 'string' || name.length === 0)
+      throw new StorageError(`a directory name must be a non-empty string, got ${JSON.stringify(name)}`);
+    if (isAbsolute(name))
+      throw new StorageError(`'${name}' is an absolute path; the walker only goes below ${this.root}`);
     const target = resolve(this.#current, name);
     if (!isBelow(this.root, target)) throw new StorageError(`'${name}' leads out of the walker root ${this.root}`);
     // Symlinks: the real path of the deepest existing ancestor must stay inside too.
@@ -77,7 +86,8 @@ export class DirectoryWalker extends Walker {
     for (;;) {
       try {
         const real = await realpath(probe);
-        if (!isBelow(this.root, real)) throw new StorageError(`'${name}' leads out of the walker root ${this.root} (through a symbolic link)`);
+        if (!isBelow(this.root, real))
+          throw new StorageError(`'${name}' leads out of the walker root ${this.root} (through a symbolic link)`);
         break;
       } catch (error) {
         if (error instanceof StorageError) throw error;
@@ -94,7 +104,7 @@ export class DirectoryWalker extends Walker {
     try {
       await mkdir(target, { recursive: true });
     } catch (error) {
-      throw new StorageError(`cannot create ${target}: ${(error as Error).message}`, { path: target, cause: error });
+      throw new StorageError(`cannot create ${target}: ${errorMessage(error)}`, { path: target, cause: error });
     }
     this.#current = target;
   }
@@ -112,7 +122,10 @@ export class DirectoryWalker extends Walker {
 
   async exists(...path: string[]): Promise<boolean> {
     const target = await this.#inside(join(...(path.length ? path : ['.'])));
-    return stat(target).then(() => true, () => false);
+    return stat(target).then(
+      () => true,
+      () => false,
+    );
   }
 
   async writer(name: string, options: DatasetOptions = {}): Promise<DatasetWriter> {
@@ -123,7 +136,11 @@ export class DirectoryWalker extends Walker {
     });
     const pattern = parseNamePattern(options.pattern ?? this.#options.dsetname);
     const existing = (await readdir(directory)).filter((f) => pattern.matches(f.replace(/\.partial$/, '')));
-    if (existing.length > 0) throw new StorageError(`${directory} is not empty: it already holds ${existing.length} file(s) of the dataset (e.g. ${existing[0]})`, { path: directory });
+    if (existing.length > 0)
+      throw new StorageError(
+        `${directory} is not empty: it already holds ${existing.length} file(s) of the dataset (e.g. ${existing[0]})`,
+        { path: directory },
+      );
     const writer = await MultiFileWriter.open(directory, {
       pattern: options.pattern ?? this.#options.dsetname,
       startIndex: options.pattern ? 0 : this.#options.startIndex,
@@ -133,8 +150,12 @@ export class DirectoryWalker extends Walker {
       write: (frame: Frame) => writer.write(frame),
       close: () => writer.close(),
       abort: () => writer.abort(),
-      get framesWritten() { return writer.framesWritten; },
-      get bytesWritten() { return writer.bytesWritten; },
+      get framesWritten() {
+        return writer.framesWritten;
+      },
+      get bytesWritten() {
+        return writer.bytesWritten;
+      },
       location: directory,
     };
   }
@@ -160,8 +181,12 @@ export class DirectoryWalker extends Walker {
       },
       close: async () => {},
       abort: async () => {},
-      get framesWritten() { return frames; },
-      get bytesWritten() { return bytes; },
+      get framesWritten() {
+        return frames;
+      },
+      get bytesWritten() {
+        return bytes;
+      },
       location: `${writer.path}#${name}`,
     };
   }

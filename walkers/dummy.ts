@@ -28,7 +28,8 @@ export class DummyWalker extends Walker {
   }
 
   #path(name: string): string {
-    if (posix.isAbsolute(name)) throw new StorageError(`'${name}' is an absolute path; the walker only goes below ${this.root}`);
+    if (posix.isAbsolute(name))
+      throw new StorageError(`'${name}' is an absolute path; the walker only goes below ${this.root}`);
     const p = posix.resolve(this.#current, name);
     return p;
   }
@@ -70,8 +71,12 @@ export class DummyWalker extends Walker {
       },
       async close() {},
       async abort() {},
-      get framesWritten() { return count; },
-      get bytesWritten() { return bytes; },
+      get framesWritten() {
+        return count;
+      },
+      get bytesWritten() {
+        return bytes;
+      },
       location,
     };
   }

@@ -7,6 +7,7 @@ import { relative } from 'node:path';
 import { ControlClient, TransportError, type CurveOptions } from '../transport/zmq/index.js';
 import { Walker, type DatasetWriter } from './base.js';
 import { StorageError } from './formats/index.js';
+import { errorMessage } from '../core/index.js';
 
 /** Options of {@link RemoteDirectoryWalker.create}. */
 export interface RemoteDirectoryWalkerOptions {
@@ -35,8 +36,13 @@ export class RemoteDirectoryWalker extends Walker {
 
   /** Connects and configures the server's walker. @throws StorageError naming the server. */
   static async create(options: RemoteDirectoryWalkerOptions): Promise<RemoteDirectoryWalker> {
-    if (!options || typeof options.server !== 'string') throw new StorageError("RemoteDirectoryWalker.create needs { server: 'tcp://host:port' }");
-    const client = await ControlClient.create({ connect: options.server, timeoutMs: options.timeoutMs ?? 3000, curve: options.curve });
+    if (!options || typeof options.server !== 'string')
+      throw new StorageError("RemoteDirectoryWalker.create needs { server: 'tcp://host:port' }");
+    const client = await ControlClient.create({
+      connect: options.server,
+      timeoutMs: options.timeoutMs ?? 3000,
+      curve: options.curve,
+    });
     const walker = new RemoteDirectoryWalker(client);
     const { server: _s, timeoutMs: _t, curve: _c, ...config } = options;
     walker.#config = config;
@@ -44,13 +50,16 @@ export class RemoteDirectoryWalker extends Walker {
       await walker.#configure();
     } catch (error) {
       client.close();
-      throw new StorageError(`cannot use the walker of ${options.server}: ${(error as Error).message}`, { cause: error });
+      throw new StorageError(`cannot use the walker of ${options.server}: ${errorMessage(error)}`, { cause: error });
     }
     return walker;
   }
 
   async #configure(): Promise<void> {
-    const r = await this.client.request<{ root: string; current: string; pid: number }>('walker.configure', this.#config);
+    const r = await this.client.request<{ root: string; current: string; pid: number }>(
+      'walker.configure',
+      this.#config,
+    );
     this.#root = r.root;
     this.#current = r.current;
     this.#pid = r.pid;
@@ -81,7 +90,12 @@ export class RemoteDirectoryWalker extends Walker {
     // After the server stopped answering, fail fast unless a quick ping shows it is back.
     if (this.#down) {
       const { error, since } = this.#down;
-      const back = performance.now() - since > 2000 && (await this.client.request('status', undefined, { timeoutMs: 300 }).then(() => true, () => false));
+      const back =
+        performance.now() - since > 2000 &&
+        (await this.client.request('status', undefined, { timeoutMs: 300 }).then(
+          () => true,
+          () => false,
+        ));
       if (!back) {
         this.#down.since = performance.now();
         throw new StorageError(`${this.client.endpoint} is not answering: ${error.message}`, { cause: error });
@@ -92,7 +106,7 @@ export class RemoteDirectoryWalker extends Walker {
       return await this.client.request<T>(method, params);
     } catch (error) {
       if (error instanceof TransportError) this.#down = { error, since: performance.now() };
-      throw new StorageError(`${this.client.endpoint}: ${(error as Error).message}`, { cause: error });
+      throw new StorageError(`${this.client.endpoint}: ${errorMessage(error)}`, { cause: error });
     }
   }
 
@@ -114,7 +128,9 @@ export class RemoteDirectoryWalker extends Walker {
   }
 
   async writer(name: string): Promise<DatasetWriter> {
-    throw new StorageError(`RemoteDirectoryWalker cannot write dataset '${name}' from the session: attach a remote ImageWriter (concert/addons/remote) to write it in the server`);
+    throw new StorageError(
+      `RemoteDirectoryWalker cannot write dataset '${name}' from the session: attach a remote ImageWriter (concert/addons/remote) to write it in the server`,
+    );
   }
 
   async writeText(name: string, text: string): Promise<void> {

@@ -31,7 +31,10 @@ export class Accumulator extends Addon {
   getItems(acquisition: string | Acquisition): Frame[] {
     const name = typeof acquisition === 'string' ? acquisition : acquisition.name;
     const items = this.#items.get(name);
-    if (!items) throw new AddonError(`${this.name} has no frames of acquisition '${name}' (it has: ${[...this.#items.keys()].join(', ') || 'none'})`);
+    if (!items)
+      throw new AddonError(
+        `${this.name} has no frames of acquisition '${name}' (it has: ${[...this.#items.keys()].join(', ') || 'none'})`,
+      );
     return items;
   }
 

@@ -30,7 +30,10 @@ export class Benchmarker extends Addon {
   getTiming(acquisition: string | Acquisition): Timing {
     const name = typeof acquisition === 'string' ? acquisition : acquisition.name;
     const t = this.#timings.get(name);
-    if (!t) throw new AddonError(`${this.name} has not timed acquisition '${name}' (it has: ${[...this.#timings.keys()].join(', ') || 'none'})`);
+    if (!t)
+      throw new AddonError(
+        `${this.name} has not timed acquisition '${name}' (it has: ${[...this.#timings.keys()].join(', ') || 'none'})`,
+      );
     return t;
   }
 
@@ -47,7 +50,11 @@ export class Benchmarker extends Addon {
           count++;
         }
         const durationMs = first === undefined ? 0 : last - first;
-        this.#timings.set(acquisition.name, { frames: count, durationMs, fps: durationMs > 0 ? ((count - 1) * 1000) / durationMs : 0 });
+        this.#timings.set(acquisition.name, {
+          frames: count,
+          durationMs,
+          fps: durationMs > 0 ? ((count - 1) * 1000) / durationMs : 0,
+        });
       },
       { policy: 'lossless' },
     );

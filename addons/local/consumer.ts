@@ -21,21 +21,29 @@ export interface ConsumerOptions extends AddonOptions {
 
 /** Runs a function on frames. */
 export class Consumer extends Addon {
-  static override readonly options: OptionSpec = { ...Addon.options, each: opt.function, stream: opt.function, policy: opt.oneOf(['lossless', 'latest']) };
+  static override readonly options: OptionSpec = {
+    ...Addon.options,
+    each: opt.function,
+    stream: opt.function,
+    policy: opt.oneOf(['lossless', 'latest']),
+  };
   readonly kind = 'local';
   readonly #options: ConsumerOptions;
 
   constructor(experiment: Experiment, options: ConsumerOptions = {}) {
     super(experiment, options);
-    if (!options.each === !options.stream) throw new AddonError('Consumer: give exactly one of { each: (frame) => … } or { stream: (frames) => … }');
+    if (!options.each === !options.stream)
+      throw new AddonError('Consumer: give exactly one of { each: (frame) => … } or { stream: (frames) => … }');
     this.#options = options;
   }
 
   protected consumerFor(acquisition: Acquisition): FrameConsumer {
     const { each, stream, policy = 'lossless' } = this.#options;
-    const consume = stream ?? (async (frames: AsyncIterable<Frame>) => {
-      for await (const frame of frames) await each!(frame, acquisition);
-    });
+    const consume =
+      stream ??
+      (async (frames: AsyncIterable<Frame>) => {
+        for await (const frame of frames) await each!(frame, acquisition);
+      });
     return this.localConsumer(acquisition, consume, { policy });
   }
 }

@@ -21,7 +21,11 @@ export interface ImageWriterOptions extends AddonOptions {
 
 /** Writes frames losslessly: `await ImageWriter.create(experiment)`. */
 export class ImageWriter extends Addon {
-  static override readonly options: OptionSpec = { ...Addon.options, walker: (v) => (typeof v === 'object' && v !== null && 'writer' in v ? undefined : 'must be a Walker'), queueSize: opt.number({ min: 1, integer: true }) };
+  static override readonly options: OptionSpec = {
+    ...Addon.options,
+    walker: (v) => (typeof v === 'object' && v !== null && 'writer' in v ? undefined : 'must be a Walker'),
+    queueSize: opt.number({ min: 1, integer: true }),
+  };
   readonly kind = 'local';
   readonly walker: Walker;
   readonly #queueSize: number;
@@ -32,7 +36,10 @@ export class ImageWriter extends Addon {
   constructor(experiment: Experiment, options: ImageWriterOptions = {}) {
     super(experiment, options);
     const walker = options.walker ?? experiment.walker;
-    if (!walker) throw new AddonError(`ImageWriter: ${experiment.name} has no walker; pass { walker } or create the experiment with one`);
+    if (!walker)
+      throw new AddonError(
+        `ImageWriter: ${experiment.name} has no walker; pass { walker } or create the experiment with one`,
+      );
     this.walker = walker;
     this.#queueSize = options.queueSize ?? 8;
   }

@@ -43,7 +43,9 @@ export class LogViewer implements Viewer {
     const now = performance.now();
     if (now - this.#lastReport >= this.#intervalMs) {
       const fps = (this.#shown * 1000) / (now - this.#since);
-      this.#report(`${info.acquisition}: frame ${frame.metadata.frameNumber}, ${fps.toFixed(1)} fps shown, ${info.dropped} dropped`);
+      this.#report(
+        `${info.acquisition}: frame ${frame.metadata.frameNumber}, ${fps.toFixed(1)} fps shown, ${info.dropped} dropped`,
+      );
       this.#lastReport = this.#since = now;
       this.#shown = 0;
     }
@@ -57,14 +59,21 @@ export interface LiveViewOptions extends AddonOptions {
 
 /** Shows frames as they come: `await LiveView.create(experiment, { viewer })`. */
 export class LiveView extends Addon {
-  static override readonly options: OptionSpec = { ...Addon.options, viewer: (v) => (typeof v === 'object' && v !== null && typeof (v as Viewer).show === 'function' ? undefined : 'must be a Viewer (an object with show(frame))') };
+  static override readonly options: OptionSpec = {
+    ...Addon.options,
+    viewer: (v) =>
+      typeof v === 'object' && v !== null && typeof (v as Viewer).show === 'function'
+        ? undefined
+        : 'must be a Viewer (an object with show(frame))',
+  };
   readonly kind = 'local';
   readonly viewer: Viewer;
 
   constructor(experiment: Experiment, options: LiveViewOptions = {}) {
     super(experiment, options);
     this.viewer = options.viewer ?? new LogViewer();
-    if (typeof this.viewer.show !== 'function') throw new AddonError('LiveView: the viewer must have a show(frame) method');
+    if (typeof this.viewer.show !== 'function')
+      throw new AddonError('LiveView: the viewer must have a show(frame) method');
   }
 
   protected consumerFor(acquisition: Acquisition): FrameConsumer {

@@ -47,7 +47,10 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
     radios: opt.string,
     walker: (v) => (typeof v === 'object' && v !== null && 'writer' in v ? undefined : 'must be a Walker'),
     sliceDirectory: opt.string,
-    viewer: (v) => (typeof v === 'object' && v !== null && typeof (v as SliceViewer).showSlice === 'function' ? undefined : 'must have showSlice(frame)'),
+    viewer: (v) =>
+      typeof v === 'object' && v !== null && typeof (v as SliceViewer).showSlice === 'function'
+        ? undefined
+        : 'must have showSlice(frame)',
     workers: opt.number({ min: 0, max: 64, integer: true }),
   };
   readonly kind = 'local';
@@ -63,8 +66,19 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
   lagMs: number | undefined;
 
   constructor(experiment: Experiment, options: OnlineReconstructionOptions = {}) {
-    super(experiment, { ...options, acquisitions: options.acquisitions ?? [options.darks ?? 'darks', options.flats ?? 'flats', options.radios ?? 'radios'] });
-    this.#names = { darks: options.darks ?? 'darks', flats: options.flats ?? 'flats', radios: options.radios ?? 'radios' };
+    super(experiment, {
+      ...options,
+      acquisitions: options.acquisitions ?? [
+        options.darks ?? 'darks',
+        options.flats ?? 'flats',
+        options.radios ?? 'radios',
+      ],
+    });
+    this.#names = {
+      darks: options.darks ?? 'darks',
+      flats: options.flats ?? 'flats',
+      radios: options.radios ?? 'radios',
+    };
     this.#options = options;
     this.viewer = options.viewer;
   }
@@ -76,8 +90,18 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
 
   protected consumerFor(acquisition: Acquisition): FrameConsumer {
     const { darks, flats, radios } = this.#names;
-    const role = acquisition.name === darks ? 'dark' : acquisition.name === flats ? 'flat' : acquisition.name === radios ? 'projection' : undefined;
-    if (!role) throw new AddonError(`OnlineReconstruction: acquisition '${acquisition.name}' is not darks '${darks}', flats '${flats}' or radios '${radios}'`);
+    const role =
+      acquisition.name === darks
+        ? 'dark'
+        : acquisition.name === flats
+          ? 'flat'
+          : acquisition.name === radios
+            ? 'projection'
+            : undefined;
+    if (!role)
+      throw new AddonError(
+        `OnlineReconstruction: acquisition '${acquisition.name}' is not darks '${darks}', flats '${flats}' or radios '${radios}'`,
+      );
     return this.localConsumer(
       acquisition,
       async (frames) => {
@@ -109,9 +133,18 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
   async #start(first: Frame, radios: Acquisition): Promise<Reconstructor> {
     const p = await this.params.toReconstruction();
     const number = p.number || radios.expectedFrames;
-    if (!number) throw new AddonError(`OnlineReconstruction: set the number of projections (reco.setNumber(n)); acquisition '${radios.name}' does not say how many it yields`);
+    if (!number)
+      throw new AddonError(
+        `OnlineReconstruction: set the number of projections (reco.setNumber(n)); acquisition '${radios.name}' does not say how many it yields`,
+      );
     const [height, width] = first.shape;
-    const reco = await Reconstructor.create({ ...p, number, width, height, ...(this.#options.workers !== undefined ? { workers: this.#options.workers } : {}) });
+    const reco = await Reconstructor.create({
+      ...p,
+      number,
+      width,
+      height,
+      ...(this.#options.workers !== undefined ? { workers: this.#options.workers } : {}),
+    });
     for (const d of this.#pending.darks) reco.addDark(d);
     for (const f of this.#pending.flats) reco.addFlat(f);
     this.#reco = reco;
@@ -124,14 +157,18 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
     this.#sliceShape = [reco.geometry.height, reco.geometry.width];
     await this.#publish();
     this.lagMs = performance.now() - lastProjectionAt;
-    this.experiment.log.info(`online reconstruction: ${this.#slices.length} slice(s) ready ${this.lagMs.toFixed(0)} ms after the last projection`);
+    this.experiment.log.info(
+      `online reconstruction: ${this.#slices.length} slice(s) ready ${this.lagMs.toFixed(0)} ms after the last projection`,
+    );
   }
 
   /** Writes the slices through the walker and shows them in the viewer. */
   async #publish(): Promise<void> {
     const walker = this.#options.walker ?? this.experiment.walker;
     if (walker) {
-      const writer = await walker.writer(this.#options.sliceDirectory ?? 'online-slices', { pattern: 'slice_{:04}.tif' });
+      const writer = await walker.writer(this.#options.sliceDirectory ?? 'online-slices', {
+        pattern: 'slice_{:04}.tif',
+      });
       try {
         for (const s of this.slices) await writer.write(s);
       } finally {
@@ -146,9 +183,12 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
    * Reconstructs again from the cached projections with changed parameters (e.g. a better
    * center), writes and shows the new slices, and returns them.
    */
-  async rereconstruct(changes: { centerPositionX?: Unit; overallAngle?: Unit; filter?: FilterName; absorptivity?: boolean } = {}): Promise<Frame<'float32'>[]> {
+  async rereconstruct(
+    changes: { centerPositionX?: Unit; overallAngle?: Unit; filter?: FilterName; absorptivity?: boolean } = {},
+  ): Promise<Frame<'float32'>[]> {
     const reco = this.#reco;
-    if (!reco || reco.count === 0) throw new AddonError('OnlineReconstruction: nothing to rereconstruct yet; run the experiment first');
+    if (!reco || reco.count === 0)
+      throw new AddonError('OnlineReconstruction: nothing to rereconstruct yet; run the experiment first');
     if (changes.centerPositionX) await this.setCenterPositionX(changes.centerPositionX);
     if (changes.overallAngle) await this.setOverallAngle(changes.overallAngle);
     if (changes.filter) await this.setFilter(changes.filter);
@@ -156,7 +196,9 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
     const { number: _n, region: _r, ...p } = await this.params.toReconstruction();
     this.#slices = await reco.rereconstruct(p);
     this.#sliceShape = [reco.geometry.height, reco.geometry.width];
-    await this.#publish().catch((error: Error) => this.experiment.log.warn(`rereconstructed slices not written: ${error.message}`));
+    await this.#publish().catch((error: Error) =>
+      this.experiment.log.warn(`rereconstructed slices not written: ${error.message}`),
+    );
     return this.slices;
   }
 
@@ -164,10 +206,16 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
    * Searches the rotation axis over `region` (`[from, to, step]` in px) with a sharpness metric,
    * sets `centerPositionX` to the best and returns the search.
    */
-  async findAxis(options: { region: readonly [Unit | number, Unit | number, Unit | number]; metric?: AxisMetric; row?: number }): Promise<AxisSearch> {
+  async findAxis(options: {
+    region: readonly [Unit | number, Unit | number, Unit | number];
+    metric?: AxisMetric;
+    row?: number;
+  }): Promise<AxisSearch> {
     const reco = this.#reco;
-    if (!reco || reco.count === 0) throw new AddonError('OnlineReconstruction: no projections to search the axis in; run the experiment first');
-    const px = (v: Unit | number) => (typeof v === 'number' ? v : this.params.centerPositionX.toNumber(v, 'findAxis region'));
+    if (!reco || reco.count === 0)
+      throw new AddonError('OnlineReconstruction: no projections to search the axis in; run the experiment first');
+    const px = (v: Unit | number) =>
+      typeof v === 'number' ? v : this.params.centerPositionX.toNumber(v, 'findAxis region');
     const region = options.region.map(px) as [number, number, number];
     const search = await reco.findAxis({ region, metric: options.metric, row: options.row });
     await this.setCenterPositionX(q(search.center, 'px'));
@@ -185,4 +233,3 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
     await this.#reset();
   }
 }
-

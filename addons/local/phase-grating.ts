@@ -35,13 +35,19 @@ export interface SteppingResult {
 }
 
 /** The per-pixel analysis of one stepping (frames in step order), dark-subtracted. */
-export function analyzeStepping(frames: readonly Frame[], dark: Float32Array | undefined, numPeriods = 1): SteppingResult {
+export function analyzeStepping(
+  frames: readonly Frame[],
+  dark: Float32Array | undefined,
+  numPeriods = 1,
+): SteppingResult {
   if (frames.length < 2) throw new AddonError(`a phase stepping needs at least 2 frames, got ${frames.length}`);
   const [height, width] = frames[0]!.shape;
   const size = height * width;
   for (const f of frames)
-    if (f.shape[0] !== height || f.shape[1] !== width) throw new AddonError(`phase stepping frames differ in size: ${f.shape.join('×')} vs ${height}×${width}`);
-  if (dark && dark.length !== size) throw new AddonError(`the dark field has ${dark.length} pixels, the stepping frames ${size}`);
+    if (f.shape[0] !== height || f.shape[1] !== width)
+      throw new AddonError(`phase stepping frames differ in size: ${f.shape.join('×')} vs ${height}×${width}`);
+  if (dark && dark.length !== size)
+    throw new AddonError(`the dark field has ${dark.length} pixels, the stepping frames ${size}`);
   const n = frames.length;
   const a0 = new Float64Array(size);
   const re = new Float64Array(size);
@@ -139,8 +145,13 @@ export class PhaseGratingSteppingFourierProcessing extends Addon {
     const names = experiment.acquisitions.map((a) => a.name);
     for (const needed of Object.keys(STEPPINGS))
       if (!names.includes(needed))
-        throw new AddonError(`PhaseGratingSteppingFourierProcessing needs acquisitions 'reference_stepping' and 'object_stepping' (a GratingInterferometryStepping experiment); ${experiment.name} has: ${names.join(', ') || 'none'}`);
-    super(experiment, { ...options, acquisitions: options.acquisitions ?? names.filter((n) => n === 'darks' || n in STEPPINGS) });
+        throw new AddonError(
+          `PhaseGratingSteppingFourierProcessing needs acquisitions 'reference_stepping' and 'object_stepping' (a GratingInterferometryStepping experiment); ${experiment.name} has: ${names.join(', ') || 'none'}`,
+        );
+    super(experiment, {
+      ...options,
+      acquisitions: options.acquisitions ?? names.filter((n) => n === 'darks' || n in STEPPINGS),
+    });
     this.outputDirectory = options.outputDirectory ?? 'phase-stepping';
     this.walker = options.walker ?? experiment.walker;
     this.#numPeriods = options.numPeriods ?? 1;
@@ -186,7 +197,11 @@ export class PhaseGratingSteppingFourierProcessing extends Addon {
     this.#dark = sum ? Float32Array.from(sum, (v) => v / n) : undefined;
   }
 
-  async #numPeriodsOfExperiment(): Promise<{ numPeriods: number; gratingPeriod?: number; propagationDistance?: number }> {
+  async #numPeriodsOfExperiment(): Promise<{
+    numPeriods: number;
+    gratingPeriod?: number;
+    propagationDistance?: number;
+  }> {
     if (this.experiment instanceof GratingInterferometryStepping) return this.experiment.geometry();
     return { numPeriods: this.#numPeriods };
   }
@@ -213,7 +228,8 @@ export class PhaseGratingSteppingFourierProcessing extends Addon {
   async #contrasts(): Promise<void> {
     const obj = { i: this.objectIntensity!, p: this.objectPhase!, v: this.objectVisibility! };
     const ref = { i: this.referenceIntensity!, p: this.referencePhase!, v: this.referenceVisibility! };
-    if (obj.i.data.length !== ref.i.data.length) throw new AddonError(`${this.name}: reference and object steppings differ in size`);
+    if (obj.i.data.length !== ref.i.data.length)
+      throw new AddonError(`${this.name}: reference and object steppings differ in size`);
     this.intensity = map2(obj.i, ref.i, (o, r) => o / r);
     this.diffPhase = map2(obj.p, ref.p, (o, r) => wrapPhase(o - r));
     this.visibilityContrast = map2(obj.v, ref.v, (o, r) => o / r);
@@ -223,7 +239,10 @@ export class PhaseGratingSteppingFourierProcessing extends Addon {
     const { gratingPeriod, propagationDistance } = await this.#numPeriodsOfExperiment();
     if (gratingPeriod !== undefined && propagationDistance !== undefined && propagationDistance > 0) {
       const scale = gratingPeriod / (2 * Math.PI * propagationDistance);
-      this.diffPhaseInRad = makeFrame(Float32Array.from(this.diffPhase.data, (v) => v * scale), this.diffPhase.shape);
+      this.diffPhaseInRad = makeFrame(
+        Float32Array.from(this.diffPhase.data, (v) => v * scale),
+        this.diffPhase.shape,
+      );
       await this.#write('differential_phase_in_rad', this.diffPhaseInRad);
     }
   }

@@ -34,7 +34,8 @@ export abstract class RemoteAddon extends Addon {
     ...Addon.options,
     server: opt.string,
     data: opt.string,
-    camera: (v) => (typeof v === 'object' && v !== null && 'registerEndpoint' in v ? undefined : 'must be a remote camera'),
+    camera: (v) =>
+      typeof v === 'object' && v !== null && 'registerEndpoint' in v ? undefined : 'must be a remote camera',
     timeoutMs: opt.number({ min: 1 }),
     curve: (v) => (typeof v === 'object' && v !== null ? undefined : 'must be CURVE client options'),
   };
@@ -48,7 +49,9 @@ export abstract class RemoteAddon extends Addon {
   constructor(experiment: Experiment, options: RemoteAddonOptions) {
     super(experiment, options);
     if (!options || typeof options.server !== 'string' || typeof options.data !== 'string')
-      throw new AddonError(`${this.constructor.name} needs { server: 'tcp://host:port' (control), data: 'tcp://host:port' (frames) }`);
+      throw new AddonError(
+        `${this.constructor.name} needs { server: 'tcp://host:port' (control), data: 'tcp://host:port' (frames) }`,
+      );
     this.#options = options;
   }
 
@@ -61,9 +64,14 @@ export abstract class RemoteAddon extends Addon {
   protected override async setup(): Promise<void> {
     const camera = this.#options.camera ?? (this.experiment as unknown as { camera?: RemoteCamera }).camera;
     if (!camera || typeof camera.registerEndpoint !== 'function')
-      throw new AddonError(`${this.name}: needs a remote camera that sends the frames: pass { camera } or use an experiment with a remote camera`);
+      throw new AddonError(
+        `${this.name}: needs a remote camera that sends the frames: pass { camera } or use an experiment with a remote camera`,
+      );
     this.#camera = camera;
-    this.#client = await ServerClient.create(this.#options.server, { timeoutMs: this.#options.timeoutMs, curve: this.#options.curve });
+    this.#client = await ServerClient.create(this.#options.server, {
+      timeoutMs: this.#options.timeoutMs,
+      curve: this.#options.curve,
+    });
     await camera.registerEndpoint(this.#options.data, { mode: this.lossless ? 'push' : 'pub' });
     await this.#client.connectData(this.#options.data, this.lossless ? 'pull' : 'sub');
     await this.configure(this.#client);
@@ -80,7 +88,8 @@ export abstract class RemoteAddon extends Addon {
       prepare: async () => {
         // A restarted server has forgotten its data connection: restore it.
         const status = await this.server.status();
-        if (status.data !== this.#options.data) await this.server.connectData(this.#options.data, this.lossless ? 'pull' : 'sub');
+        if (status.data !== this.#options.data)
+          await this.server.connectData(this.#options.data, this.lossless ? 'pull' : 'sub');
         await this.beforeStream(this.server, acquisition);
         await this.server.startStream(acquisition.name);
       },

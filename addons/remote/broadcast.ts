@@ -5,7 +5,7 @@
  * stream.
  * @module
  */
-import { Logger, OptionError } from '../../core/index.js';
+import { Logger, OptionError, errorMessage } from '../../core/index.js';
 import { ZmqReceiver, ZmqSender, type CurveOptions, type SenderMode } from '../../transport/zmq/index.js';
 
 /** One destination: where to bind and how. */
@@ -28,7 +28,10 @@ export interface BroadcastOptions {
 /** Parses `push:tcp://127.0.0.1:9001` / `pub:tcp://…` (mode defaults to push). */
 export function parseTarget(text: string): BroadcastTarget {
   const m = /^(?:(push|pub):)?(\w+:\/\/.+)$/.exec(text);
-  if (!m) throw new OptionError(`broadcast destination '${text}' must look like push:tcp://127.0.0.1:9001 or pub:tcp://127.0.0.1:9002`);
+  if (!m)
+    throw new OptionError(
+      `broadcast destination '${text}' must look like push:tcp://127.0.0.1:9001 or pub:tcp://127.0.0.1:9002`,
+    );
   return { mode: (m[1] as SenderMode | undefined) ?? 'push', endpoint: m[2]! };
 }
 
@@ -47,11 +50,18 @@ export class Broadcaster {
 
   static async create(options: BroadcastOptions): Promise<Broadcaster> {
     if (!options?.from || !Array.isArray(options.to) || options.to.length === 0)
-      throw new OptionError('broadcast needs { from: endpoint, to: [{ endpoint, mode }, …] } with at least one destination');
+      throw new OptionError(
+        'broadcast needs { from: endpoint, to: [{ endpoint, mode }, …] } with at least one destination',
+      );
     const senders: ZmqSender[] = [];
     try {
-      for (const t of options.to) senders.push(await ZmqSender.create({ mode: t.mode, bind: t.endpoint, curve: options.curve?.server }));
-      const receiver = await ZmqReceiver.create({ mode: options.input ?? 'pull', connect: options.from, curve: options.curve?.client });
+      for (const t of options.to)
+        senders.push(await ZmqSender.create({ mode: t.mode, bind: t.endpoint, curve: options.curve?.server }));
+      const receiver = await ZmqReceiver.create({
+        mode: options.input ?? 'pull',
+        connect: options.from,
+        curve: options.curve?.client,
+      });
       const b = new Broadcaster(receiver, senders);
       b.#loop = b.#run();
       return b;
@@ -80,7 +90,7 @@ export class Broadcaster {
         this.log.info(`stream ${this.streams} forwarded: ${frames} frames`);
       } catch (error) {
         if (signal.aborted) return;
-        this.log.error(`forwarding failed: ${(error as Error).message}`, error);
+        this.log.error(`forwarding failed: ${errorMessage(error)}`, error);
         await new Promise((r) => setTimeout(r, 100));
       }
     }

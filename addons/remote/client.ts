@@ -3,11 +3,17 @@
  * stream to its confirmed end.
  * @module
  */
-import { sleep } from '../../core/index.js';
+import { sleep, errorMessage } from '../../core/index.js';
 import { AcquisitionError } from '../../experiments/errors.js';
 import { ControlClient, TransportError, type CurveOptions } from '../../transport/zmq/index.js';
 import { AddonError } from '../errors.js';
-import { DEFAULT_SERVER_TIMEOUT_MS, POLL_INTERVAL_MS, type DataMode, type ServerStatus, type StreamStatus } from './protocol.js';
+import {
+  DEFAULT_SERVER_TIMEOUT_MS,
+  POLL_INTERVAL_MS,
+  type DataMode,
+  type ServerStatus,
+  type StreamStatus,
+} from './protocol.js';
 
 /** Options of {@link ServerClient.create}. */
 export interface ServerClientOptions {
@@ -25,12 +31,16 @@ export class ServerClient {
 
   /** Connects and checks the server answers. @throws AddonError naming the endpoint. */
   static async create(endpoint: string, options: ServerClientOptions = {}): Promise<ServerClient> {
-    const control = await ControlClient.create({ connect: endpoint, timeoutMs: options.timeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS, curve: options.curve });
+    const control = await ControlClient.create({
+      connect: endpoint,
+      timeoutMs: options.timeoutMs ?? DEFAULT_SERVER_TIMEOUT_MS,
+      curve: options.curve,
+    });
     try {
       await control.request<ServerStatus>('status');
     } catch (error) {
       control.close();
-      throw new AddonError(`no server answers at ${endpoint}: ${(error as Error).message}`, { cause: error });
+      throw new AddonError(`no server answers at ${endpoint}: ${errorMessage(error)}`, { cause: error });
     }
     return new ServerClient(endpoint, control);
   }
@@ -64,7 +74,11 @@ export class ServerClient {
    * @throws AcquisitionError on a count mismatch or a server error; TransportError when the
    *   server stops answering (naming it).
    */
-  async followStream(name: string, produced: Promise<number>, options: { signal: AbortSignal; lossless: boolean; graceMs?: number }): Promise<StreamStatus> {
+  async followStream(
+    name: string,
+    produced: Promise<number>,
+    options: { signal: AbortSignal; lossless: boolean; graceMs?: number },
+  ): Promise<StreamStatus> {
     const { signal, lossless, graceMs = 2000 } = options;
     let sent: number | undefined;
     let producerFailed = false;
@@ -81,7 +95,9 @@ export class ServerClient {
         signal.throwIfAborted();
         const status = await this.request<StreamStatus>('stream.status', undefined, { signal });
         if (status.state === 'failed')
-          throw new AcquisitionError(`${this.endpoint} failed stream '${name}': ${status.error?.name ?? 'Error'}: ${status.error?.message ?? ''}`);
+          throw new AcquisitionError(
+            `${this.endpoint} failed stream '${name}': ${status.error?.name ?? 'Error'}: ${status.error?.message ?? ''}`,
+          );
         if (status.state === 'cancelled') throw new AcquisitionError(`${this.endpoint} dropped stream '${name}'`);
         if (status.state === 'done') {
           const n = sent ?? (await Promise.race([produced, sleep(DEFAULT_SERVER_TIMEOUT_MS).then(() => undefined)]));
@@ -89,7 +105,8 @@ export class ServerClient {
             throw new AcquisitionError(`${this.endpoint} received ${status.frames} of ${n} frames of stream '${name}'`);
           return status;
         }
-        if (producerFailed) throw signal.reason ?? new AcquisitionError(`stream '${name}' ended because its producer failed`);
+        if (producerFailed)
+          throw signal.reason ?? new AcquisitionError(`stream '${name}' ended because its producer failed`);
         if (!lossless && producedAt !== undefined && performance.now() - producedAt > graceMs) {
           await this.request('stream.cancel').catch(() => undefined);
           return status;
@@ -97,7 +114,8 @@ export class ServerClient {
         await sleep(POLL_INTERVAL_MS, signal);
       }
     } catch (error) {
-      if (signal.aborted || !(error instanceof TransportError)) await this.request('stream.cancel').catch(() => undefined);
+      if (signal.aborted || !(error instanceof TransportError))
+        await this.request('stream.cancel').catch(() => undefined);
       throw error;
     }
   }

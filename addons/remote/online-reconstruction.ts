@@ -37,7 +37,11 @@ export class OnlineReconstruction extends WithReconstructionSettings(RemoteAddon
   readonly #sliceDirectory: string;
 
   constructor(experiment: Experiment, options: RemoteReconstructionOptions) {
-    const names = { darks: options?.darks ?? 'darks', flats: options?.flats ?? 'flats', radios: options?.radios ?? 'radios' };
+    const names = {
+      darks: options?.darks ?? 'darks',
+      flats: options?.flats ?? 'flats',
+      radios: options?.radios ?? 'radios',
+    };
     super(experiment, { ...options, acquisitions: options?.acquisitions ?? [names.darks, names.flats, names.radios] });
     this.#names = names;
     this.#sliceDirectory = options?.sliceDirectory ?? 'online-slices';
@@ -63,15 +67,25 @@ export class OnlineReconstruction extends WithReconstructionSettings(RemoteAddon
   /** Reconstructs again in the server from its cached projections with the current parameters. */
   async rereconstruct(): Promise<Frame<'float32'>[]> {
     const { number: _n, region: _r, ...parameters } = await this.params.toReconstruction();
-    return (await this.server.request<WireFrame[]>('reco.rereconstruct', parameters, { timeoutMs: 60_000 })).map(decode);
+    return (await this.server.request<WireFrame[]>('reco.rereconstruct', parameters, { timeoutMs: 60_000 })).map(
+      decode,
+    );
   }
 
   /** Searches the rotation axis in the server and sets `centerPositionX` to the best. */
-  async findAxis(options: { region: readonly [Unit | number, Unit | number, Unit | number]; metric?: AxisMetric }): Promise<AxisSearch> {
-    const px = (v: Unit | number) => (typeof v === 'number' ? v : this.params.centerPositionX.toNumber(v, 'findAxis region'));
+  async findAxis(options: {
+    region: readonly [Unit | number, Unit | number, Unit | number];
+    metric?: AxisMetric;
+  }): Promise<AxisSearch> {
+    const px = (v: Unit | number) =>
+      typeof v === 'number' ? v : this.params.centerPositionX.toNumber(v, 'findAxis region');
     const region = options.region.map(px);
     if (region.length !== 3) throw new AddonError('findAxis: region must be [from, to, step]');
-    const search = await this.server.request<AxisSearch>('reco.findAxis', { region, metric: options.metric }, { timeoutMs: 60_000 });
+    const search = await this.server.request<AxisSearch>(
+      'reco.findAxis',
+      { region, metric: options.metric },
+      { timeoutMs: 60_000 },
+    );
     await this.setCenterPositionX(q(search.center, 'px'));
     return search;
   }

@@ -4,7 +4,15 @@
  * and shuts down cleanly on SIGTERM/SIGINT (open files closed).
  * @module
  */
-import { formatLogLine, OptionError, q, setLogLevel, setLogSink, type LogLevel } from '../../core/index.js';
+import {
+  formatLogLine,
+  OptionError,
+  q,
+  setLogLevel,
+  setLogSink,
+  type LogLevel,
+  errorMessage,
+} from '../../core/index.js';
 import { curveClientOptions, curveServerOptions, ensureKeyPairs, tcpEndpoint } from '../../transport/zmq/index.js';
 import type { ServerKind } from './protocol.js';
 
@@ -50,10 +58,15 @@ export interface RunningServer {
 /** Starts one server in this process. @throws OptionError for an unknown kind. */
 export async function startServer(kind: string, options: ServeOptions = {}): Promise<RunningServer> {
   const control = tcpEndpoint(options.port, options.bind ?? '127.0.0.1');
-  let curve: { server: Awaited<ReturnType<typeof curveServerOptions>>; client: Awaited<ReturnType<typeof curveClientOptions>> } | undefined;
+  let curve:
+    | { server: Awaited<ReturnType<typeof curveServerOptions>>; client: Awaited<ReturnType<typeof curveClientOptions>> }
+    | undefined;
   if (options.curveKeys) {
     await ensureKeyPairs(options.curveKeys);
-    curve = { server: await curveServerOptions(options.curveKeys), client: await curveClientOptions(options.curveKeys) };
+    curve = {
+      server: await curveServerOptions(options.curveKeys),
+      client: await curveClientOptions(options.curveKeys),
+    };
   }
   switch (kind) {
     case 'writer': {
@@ -63,7 +76,12 @@ export async function startServer(kind: string, options: ServeOptions = {}): Pro
     }
     case 'live': {
       const { LiveServer } = await import('./server/live.js');
-      const web = options.webPort === undefined ? undefined : await (await import('../local/web-viewer/index.js')).WebViewer.create({ port: options.webPort, host: options.bind ?? '127.0.0.1' });
+      const web =
+        options.webPort === undefined
+          ? undefined
+          : await (
+              await import('../local/web-viewer/index.js')
+            ).WebViewer.create({ port: options.webPort, host: options.bind ?? '127.0.0.1' });
       const server = await new LiveServer({ control, curve, viewer: web }).start();
       return {
         kind,
@@ -102,14 +120,24 @@ async function makeCamera(options: ServeOptions) {
     return FileCamera.create({ name: 'camera', pattern: options.files, ...(frameRate ? { frameRate } : {}) });
   }
   const { Camera } = await import('../../devices/cameras/dummy.js');
-  return Camera.create({ name: 'camera', width: options.width, height: options.height, frameRate, simulate: options.simulate });
+  return Camera.create({
+    name: 'camera',
+    width: options.width,
+    height: options.height,
+    frameRate,
+    simulate: options.simulate,
+  });
 }
 
 /**
  * Runs a server until SIGTERM/SIGINT: prints `<kind> server listening on <endpoint>` and, on
  * the signal, stops it (closing files) and exits 0.
  */
-export async function serveForever(kind: string, options: ServeOptions = {}, print: (line: string) => void = (l) => console.log(l)): Promise<void> {
+export async function serveForever(
+  kind: string,
+  options: ServeOptions = {},
+  print: (line: string) => void = (l) => console.log(l),
+): Promise<void> {
   setLogSink((level, source, message, error) => process.stderr.write(formatLogLine(level, source, message, error)));
   if (options.loglevel) setLogLevel(options.loglevel);
   const server = await startServer(kind, options);
@@ -118,7 +146,7 @@ export async function serveForever(kind: string, options: ServeOptions = {}, pri
     const stop = (signal: string) => {
       print(`${kind} server: ${signal}, shutting down`);
       server.stop().then(resolve, (error: unknown) => {
-        console.error(`${kind} server: error while stopping: ${(error as Error).message}`);
+        console.error(`${kind} server: error while stopping: ${errorMessage(error)}`);
         resolve();
       });
     };

@@ -17,8 +17,14 @@ export interface ServerProcess {
 }
 
 /** Spawns `kind` server with `options` (see `ServeOptions`); resolves with its control endpoint. */
-export function spawnServer(kind: string, options: Record<string, unknown> = {}, timeoutMs = 20_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, kind, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnServer(
+  kind: string,
+  options: Record<string, unknown> = {},
+  timeoutMs = 20_000,
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, kind, JSON.stringify(options)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

@@ -73,8 +73,16 @@ export abstract class Camera extends Device {
   readonly roiHeight = this.#roi('height', 'roiHeight');
 
   /** Pixel pitch of the sensor. */
-  readonly sensorPixelWidth = this.quantity('sensorPixelWidth', { unit: 'um', help: 'sensor pixel pitch (x)', read: () => this.readPixelSize()[0] });
-  readonly sensorPixelHeight = this.quantity('sensorPixelHeight', { unit: 'um', help: 'sensor pixel pitch (y)', read: () => this.readPixelSize()[1] });
+  readonly sensorPixelWidth = this.quantity('sensorPixelWidth', {
+    unit: 'um',
+    help: 'sensor pixel pitch (x)',
+    read: () => this.readPixelSize()[0],
+  });
+  readonly sensorPixelHeight = this.quantity('sensorPixelHeight', {
+    unit: 'um',
+    help: 'sensor pixel pitch (y)',
+    read: () => this.readPixelSize()[1],
+  });
 
   /** Flip frames left-right on grab (before rotating). */
   readonly mirror = this.parameter<boolean>('mirror', {
@@ -82,7 +90,8 @@ export abstract class Camera extends Device {
     read: () => this.#mirror,
     write: (v) => void (this.#mirror = v),
     validate: (v) => {
-      if (typeof v !== 'boolean') throw new ParameterError(`${this.name}.mirror must be true or false, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'boolean')
+        throw new ParameterError(`${this.name}.mirror must be true or false, got ${JSON.stringify(v)}`);
     },
   });
 
@@ -92,7 +101,8 @@ export abstract class Camera extends Device {
     read: () => this.#rotate,
     write: (v) => void (this.#rotate = v),
     validate: (v) => {
-      if (![0, 1, 2, 3].includes(v)) throw new ParameterError(`${this.name}.rotate must be 0, 1, 2 or 3 (quarter turns), got ${JSON.stringify(v)}`);
+      if (![0, 1, 2, 3].includes(v))
+        throw new ParameterError(`${this.name}.rotate must be 0, 1, 2 or 3 (quarter turns), got ${JSON.stringify(v)}`);
     },
   });
 
@@ -128,27 +138,42 @@ export abstract class Camera extends Device {
       unit: 'px',
       help: `region of interest ${key}`,
       read: async () => (await this.readRoi())[key],
-      write: (v) => this.#roiWrites.run(async () => {
-        const roi = await this.readRoi();
-        const sensor = await this.readSensorSize();
-        const next = { ...roi, [key]: v };
-        if (!Number.isInteger(v) || v < 0) throw new ParameterError(`${this.name}.${name} must be a whole number of pixels ≥ 0, got ${v} px`);
-        if (next.width < 1 || next.height < 1) throw new ParameterError(`${this.name}.${name}: the ROI must be at least 1×1 px`);
-        if (next.x0 + next.width > sensor.width || next.y0 + next.height > sensor.height)
-          throw new ParameterError(
-            `${this.name}.${name}: ${v} px puts the ROI (x0 ${next.x0}, y0 ${next.y0}, ${next.width}×${next.height}) outside the ${sensor.width}×${sensor.height} px sensor`,
-          );
-        await this.writeRoi(next);
-      }),
+      write: (v) =>
+        this.#roiWrites.run(async () => {
+          const roi = await this.readRoi();
+          const sensor = await this.readSensorSize();
+          const next = { ...roi, [key]: v };
+          if (!Number.isInteger(v) || v < 0)
+            throw new ParameterError(`${this.name}.${name} must be a whole number of pixels ≥ 0, got ${v} px`);
+          if (next.width < 1 || next.height < 1)
+            throw new ParameterError(`${this.name}.${name}: the ROI must be at least 1×1 px`);
+          if (next.x0 + next.width > sensor.width || next.y0 + next.height > sensor.height)
+            throw new ParameterError(
+              `${this.name}.${name}: ${v} px puts the ROI (x0 ${next.x0}, y0 ${next.y0}, ${next.width}×${next.height}) outside the ${sensor.width}×${sensor.height} px sensor`,
+            );
+          await this.writeRoi(next);
+        }),
     });
   }
 
-  setExposureTime(v: Unit, o?: SetOptions): Promise<void> { return this.exposureTime.set(v, o); }
-  getExposureTime(): Promise<Unit> { return this.exposureTime.get(); }
-  setFrameRate(v: Unit, o?: SetOptions): Promise<void> { return this.frameRate.set(v, o); }
-  getFrameRate(): Promise<Unit> { return this.frameRate.get(); }
-  setTriggerSource(v: TriggerSource, o?: SetOptions): Promise<void> { return this.triggerSource.set(v, o); }
-  getTriggerSource(): Promise<TriggerSource> { return this.triggerSource.get(); }
+  setExposureTime(v: Unit, o?: SetOptions): Promise<void> {
+    return this.exposureTime.set(v, o);
+  }
+  getExposureTime(): Promise<Unit> {
+    return this.exposureTime.get();
+  }
+  setFrameRate(v: Unit, o?: SetOptions): Promise<void> {
+    return this.frameRate.set(v, o);
+  }
+  getFrameRate(): Promise<Unit> {
+    return this.frameRate.get();
+  }
+  setTriggerSource(v: TriggerSource, o?: SetOptions): Promise<void> {
+    return this.triggerSource.set(v, o);
+  }
+  getTriggerSource(): Promise<TriggerSource> {
+    return this.triggerSource.get();
+  }
 
   /** Starts recording (standby → recording). Frame numbers restart at 0. */
   @transition({ source: ['standby'], target: 'recording' })
@@ -187,7 +212,11 @@ export abstract class Camera extends Device {
   async grab(options: { signal?: AbortSignal } = {}): Promise<Frame> {
     const raw = await this.operation(options.signal, (signal) => this.grabHook(signal));
     const oriented = this.#mirror || this.#rotate ? mirrorRotate(raw, this.#mirror, this.#rotate) : raw;
-    return makeFrame(oriented.data, oriented.shape, { ...raw.metadata, frameNumber: this.#frameNumber++, camera: this.name });
+    return makeFrame(oriented.data, oriented.shape, {
+      ...raw.metadata,
+      frameNumber: this.#frameNumber++,
+      camera: this.name,
+    });
   }
 
   /** Records while `fn` runs; always returns to standby. */

@@ -45,13 +45,17 @@ export class Camera extends SimulatedCamera {
     ...base.Camera.options,
     width: opt.number({ min: 1, max: 65536, integer: true }),
     height: opt.number({ min: 1, max: 65536, integer: true }),
-    background: (v) => (typeof v === 'object' && v !== null && (v as Frame).dtype === 'uint16' ? undefined : 'must be a uint16 frame'),
+    background: (v) =>
+      typeof v === 'object' && v !== null && (v as Frame).dtype === 'uint16' ? undefined : 'must be a uint16 frame',
     simulate: opt.boolean,
     exposureTime: opt.quantity('s'),
     frameRate: opt.quantity('Hz'),
     pixelSize: opt.quantity('um'),
     render: opt.function,
-    phantom: (v) => (typeof v === 'object' && v !== null && 'motor' in v ? undefined : 'must be { motor, shutter?, flatMotor?, flatPosition? }'),
+    phantom: (v) =>
+      typeof v === 'object' && v !== null && 'motor' in v
+        ? undefined
+        : 'must be { motor, shutter?, flatMotor?, flatPosition? }',
   };
 
   readonly #background: Frame<'uint16'>;
@@ -100,5 +104,4 @@ export class Camera extends SimulatedCamera {
     const [fullHeight, fullWidth] = this.#background.shape;
     return (this.#cropped ??= cropToRoi(this.#background.data, fullWidth, fullHeight, this.roi));
   }
-
 }

@@ -51,16 +51,26 @@ async function listFiles(pattern: string): Promise<string[]> {
       throw new OptionError(`FileCamera: cannot read ${path}: ${error.message}`, { cause: error });
     });
     if (!info.isDirectory()) return [path];
-    return (await readdir(path)).filter((f) => TIFF.test(f)).sort(byName).map((f) => join(path, f));
+    return (await readdir(path))
+      .filter((f) => TIFF.test(f))
+      .sort(byName)
+      .map((f) => join(path, f));
   }
   const directory = dirname(path);
-  if (GLOB.test(directory)) throw new OptionError(`FileCamera: wildcards are only allowed in the file name, got '${pattern}'`);
-  const source = basename(path).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  if (GLOB.test(directory))
+    throw new OptionError(`FileCamera: wildcards are only allowed in the file name, got '${pattern}'`);
+  const source = basename(path)
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   const regex = new RegExp(`^${source}$`);
   const names = await readdir(directory).catch((error: Error) => {
     throw new OptionError(`FileCamera: cannot read ${directory}: ${error.message}`, { cause: error });
   });
-  return names.filter((f) => regex.test(f)).sort(byName).map((f) => join(directory, f));
+  return names
+    .filter((f) => regex.test(f))
+    .sort(byName)
+    .map((f) => join(directory, f));
 }
 
 /** A camera whose sensor is a sequence of TIFF files. */
@@ -81,7 +91,8 @@ export class FileCamera extends SimulatedCamera {
 
   constructor(options?: FileCameraOptions) {
     super(options);
-    if (typeof options?.pattern !== 'string' || options.pattern.length === 0) throw new OptionError(`FileCamera.create: option 'pattern' is required (a directory, a glob or a TIFF file)`);
+    if (typeof options?.pattern !== 'string' || options.pattern.length === 0)
+      throw new OptionError(`FileCamera.create: option 'pattern' is required (a directory, a glob or a TIFF file)`);
     this.#pattern = options.pattern;
   }
 
@@ -110,7 +121,10 @@ export class FileCamera extends SimulatedCamera {
    * @throws OptionError if the pattern names no readable TIFF files.
    */
   async setPattern(pattern: string): Promise<void> {
-    if (this.state.current !== 'standby') throw new ParameterError(`${this.name}: the pattern can only change in standby (state is '${this.state.current}')`);
+    if (this.state.current !== 'standby')
+      throw new ParameterError(
+        `${this.name}: the pattern can only change in standby (state is '${this.state.current}')`,
+      );
     await this.#load(pattern);
     this.#pattern = pattern;
   }
@@ -143,7 +157,9 @@ export class FileCamera extends SimulatedCamera {
     if (!fits) this.roi = { x0: 0, y0: 0, ...sensor };
   }
 
-  protected async readSensorSize(): Promise<{ width: number; height: number }> { return { ...this.#sensor }; }
+  protected async readSensorSize(): Promise<{ width: number; height: number }> {
+    return { ...this.#sensor };
+  }
 
   protected override async recordHook(start: boolean): Promise<void> {
     this.#index = 0;
@@ -185,10 +201,11 @@ export class FileCamera extends SimulatedCamera {
     const [fullHeight, fullWidth] = frame.shape;
     const { width, height } = this.roi;
     if (fullWidth !== this.#sensor.width || fullHeight !== this.#sensor.height)
-      throw new ParameterError(`${this.name}: ${entry.path} page ${entry.page} is ${fullWidth}×${fullHeight} px, but the sequence started with ${this.#sensor.width}×${this.#sensor.height} px`);
+      throw new ParameterError(
+        `${this.name}: ${entry.path} page ${entry.page} is ${fullWidth}×${fullHeight} px, but the sequence started with ${this.#sensor.width}×${this.#sensor.height} px`,
+      );
     const { frameNumber: _n, timestamp: _t, ...metadata } = frame.metadata;
     const extra = { ...metadata, file: entry.path, page: entry.page, timestamp: Date.now() };
     return makeFrame(cropToRoi(frame.data, fullWidth, fullHeight, this.roi), [height, width], extra);
   }
-
 }

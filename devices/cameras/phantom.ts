@@ -28,7 +28,10 @@ export interface PhantomOptions {
 }
 
 /** The `render` function of the dummy camera for a `width`-wide sensor. */
-export function phantomRenderer(options: PhantomOptions, width: number): (index: number, roi: Roi, exposedAt: number) => Promise<Frame> {
+export function phantomRenderer(
+  options: PhantomOptions,
+  width: number,
+): (index: number, roi: Roi, exposedAt: number) => Promise<Frame> {
   const { motor, shutter, flatMotor, flatPosition, beam = 4000, dark = 100, mu = 4 / width } = options;
   const line = new Float32Array(width);
   return async (_index, roi, exposedAt) => {
@@ -38,7 +41,10 @@ export function phantomRenderer(options: PhantomOptions, width: number): (index:
       flatMotor && flatPosition ? flatMotor.position.get() : undefined,
     ]);
     const open = state === 'open';
-    const inFlat = flat !== undefined && flatPosition !== undefined && Math.abs(flat.toNumber('mm') - flatPosition.toNumber('mm')) < 1e-6;
+    const inFlat =
+      flat !== undefined &&
+      flatPosition !== undefined &&
+      Math.abs(flat.toNumber('mm') - flatPosition.toNumber('mm')) < 1e-6;
     if (open && !inFlat) phantomProjection(angle.toNumber('rad'), { width }, line);
     const data = new Uint16Array(roi.width * roi.height);
     for (let c = 0; c < roi.width; c++) {

@@ -5,7 +5,17 @@
  * @module
  */
 import * as errors from '../../core/errors.js';
-import { arrayConstructor, check, makeFrame, opt, q, sleep, type DType, type Frame, type OptionSpec } from '../../core/index.js';
+import {
+  arrayConstructor,
+  check,
+  makeFrame,
+  opt,
+  q,
+  sleep,
+  type DType,
+  type Frame,
+  type OptionSpec,
+} from '../../core/index.js';
 import { ControlClient, RemoteError, type CurveOptions, type SenderMode } from '../../transport/zmq/index.js';
 import * as base from './base.js';
 import type { GrabSendStatus, WireValue } from './server.js';
@@ -47,8 +57,13 @@ export class Camera extends base.Camera {
   }
 
   protected override async connect(): Promise<void> {
-    if (typeof this.endpoint !== 'string') throw new TypeError("RemoteCamera.create needs { endpoint: 'tcp://host:port' }");
-    this.#client = await ControlClient.create({ connect: this.endpoint, timeoutMs: this.#timeoutMs, curve: this.#curve });
+    if (typeof this.endpoint !== 'string')
+      throw new TypeError("RemoteCamera.create needs { endpoint: 'tcp://host:port' }");
+    this.#client = await ControlClient.create({
+      connect: this.endpoint,
+      timeoutMs: this.#timeoutMs,
+      curve: this.#curve,
+    });
     const status = await this.#client.request<{ state: string }>('status');
     if (status.state !== 'standby') this.log.warn(`the camera server is in state '${status.state}'`);
   }
@@ -75,19 +90,38 @@ export class Camera extends base.Camera {
     await this.#call('param.set', { name, value: unit ? { value, unit } : value });
   }
 
-  protected readExposureTime(): Promise<number> { return this.#get('exposureTime', 's'); }
-  protected writeExposureTime(s: number): Promise<void> { return this.#set('exposureTime', s, 's'); }
-  protected readFrameRate(): Promise<number> { return this.#get('frameRate', 'Hz'); }
-  protected writeFrameRate(hz: number): Promise<void> { return this.#set('frameRate', hz, 'Hz'); }
-  protected readTriggerSource(): Promise<base.TriggerSource> { return this.#get('triggerSource'); }
-  protected writeTriggerSource(source: base.TriggerSource): Promise<void> { return this.#set('triggerSource', source); }
+  protected readExposureTime(): Promise<number> {
+    return this.#get('exposureTime', 's');
+  }
+  protected writeExposureTime(s: number): Promise<void> {
+    return this.#set('exposureTime', s, 's');
+  }
+  protected readFrameRate(): Promise<number> {
+    return this.#get('frameRate', 'Hz');
+  }
+  protected writeFrameRate(hz: number): Promise<void> {
+    return this.#set('frameRate', hz, 'Hz');
+  }
+  protected readTriggerSource(): Promise<base.TriggerSource> {
+    return this.#get('triggerSource');
+  }
+  protected writeTriggerSource(source: base.TriggerSource): Promise<void> {
+    return this.#set('triggerSource', source);
+  }
   protected async readRoi(): Promise<base.Roi> {
-    const [x0, y0, width, height] = await Promise.all(['roiX0', 'roiY0', 'roiWidth', 'roiHeight'].map((n) => this.#get(n, 'px')));
+    const [x0, y0, width, height] = await Promise.all(
+      ['roiX0', 'roiY0', 'roiWidth', 'roiHeight'].map((n) => this.#get(n, 'px')),
+    );
     return { x0, y0, width, height };
   }
   protected async writeRoi(roi: base.Roi): Promise<void> {
     const current = await this.readRoi();
-    for (const [key, name] of [['x0', 'roiX0'], ['y0', 'roiY0'], ['width', 'roiWidth'], ['height', 'roiHeight']] as const)
+    for (const [key, name] of [
+      ['x0', 'roiX0'],
+      ['y0', 'roiY0'],
+      ['width', 'roiWidth'],
+      ['height', 'roiHeight'],
+    ] as const)
       if (roi[key] !== current[key]) await this.#set(name, roi[key], 'px');
   }
   protected async readSensorSize(): Promise<{ width: number; height: number }> {
@@ -107,14 +141,22 @@ export class Camera extends base.Camera {
     await this.#call('camera.reset');
   }
   protected async grabHook(signal: AbortSignal): Promise<Frame> {
-    const f = await this.#call<{ dtype: DType; shape: [number, number]; metadata: Record<string, unknown>; data: string }>('camera.grab', undefined, signal);
+    const f = await this.#call<{
+      dtype: DType;
+      shape: [number, number];
+      metadata: Record<string, unknown>;
+      data: string;
+    }>('camera.grab', undefined, signal);
     const bytes = Buffer.from(f.data, 'base64');
     const copy = new Uint8Array(bytes).buffer;
     return makeFrame(new (arrayConstructor(f.dtype))(copy), f.shape, f.metadata);
   }
 
   /** Makes the server send frames to `endpoint` (it binds there; consumers connect). */
-  async registerEndpoint(endpoint: string, options: { mode?: SenderMode; sendHighWaterMark?: number } = {}): Promise<void> {
+  async registerEndpoint(
+    endpoint: string,
+    options: { mode?: SenderMode; sendHighWaterMark?: number } = {},
+  ): Promise<void> {
     await this.#call('endpoint.register', { endpoint, ...options });
   }
 
@@ -134,7 +176,8 @@ export class Camera extends base.Camera {
    */
   @check(['recording', 'readout'], ['recording', 'readout'])
   async grabSend(count: number, options: { signal?: AbortSignal; end?: boolean } = {}): Promise<number> {
-    if (!Number.isSafeInteger(count) || count < 0) throw new TypeError(`${this.name}.grabSend: count must be a whole number ≥ 0, got ${count}`);
+    if (!Number.isSafeInteger(count) || count < 0)
+      throw new TypeError(`${this.name}.grabSend: count must be a whole number ≥ 0, got ${count}`);
     return this.operation(options.signal, async (signal) => {
       await this.#call('grabSend.start', { count, end: options.end ?? true });
       try {
@@ -144,8 +187,10 @@ export class Camera extends base.Camera {
             this.#sent += status.sent;
             return status.sent;
           }
-          if (status.state === 'failed') throw new Error(`${this.name}: grabSend failed on ${this.endpoint}: ${status.error?.message}`);
-          if (status.state === 'cancelled') throw new DOMException(`${this.name}: grabSend was cancelled on the server`, 'AbortError');
+          if (status.state === 'failed')
+            throw new Error(`${this.name}: grabSend failed on ${this.endpoint}: ${status.error?.message}`);
+          if (status.state === 'cancelled')
+            throw new DOMException(`${this.name}: grabSend was cancelled on the server`, 'AbortError');
           await sleep(50, signal);
         }
       } catch (error) {
@@ -168,7 +213,12 @@ export class Camera extends base.Camera {
 function localError(error: unknown): unknown {
   if (!(error instanceof RemoteError)) return error;
   const Class = (errors as Record<string, unknown>)[error.remoteName];
-  if (typeof Class !== 'function' || !(Class.prototype instanceof errors.ConcertError) || Class === errors.NotConnectedError) return error;
+  if (
+    typeof Class !== 'function' ||
+    !(Class.prototype instanceof errors.ConcertError) ||
+    Class === errors.NotConnectedError
+  )
+    return error;
   const message = error.message.replace(/^.*?'[^']*': \w+: /, '');
   if (Class === errors.TransitionNotAllowed) {
     const state = /in state '([^']*)'/.exec(message)?.[1] ?? 'unknown';

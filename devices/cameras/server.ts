@@ -49,8 +49,18 @@ export class CameraServer {
       bind: this.options.control,
       curve: this.options.curve?.server,
       handlers: {
-        status: async () => ({ kind: 'camera', pid: process.pid, camera: c.name, state: await c.getState(), endpoints: [...this.#senders.keys()], grabSend: this.#status() }),
-        'param.list': () => c.parameters().map((p) => ({ name: p.name, kind: p.kind, writable: p.writable, unit: (p as { unit?: string }).unit })),
+        status: async () => ({
+          kind: 'camera',
+          pid: process.pid,
+          camera: c.name,
+          state: await c.getState(),
+          endpoints: [...this.#senders.keys()],
+          grabSend: this.#status(),
+        }),
+        'param.list': () =>
+          c
+            .parameters()
+            .map((p) => ({ name: p.name, kind: p.kind, writable: p.writable, unit: (p as { unit?: string }).unit })),
         'param.get': async (p) => toWire(await c.param(nameOf(p)).get()),
         'param.set': async (p) => void (await c.param(nameOf(p)).set(fromWire((p as { value: WireValue }).value))),
         'camera.startRecording': () => c.startRecording(),
@@ -60,12 +70,14 @@ export class CameraServer {
         'camera.trigger': () => c.trigger(),
         'camera.reset': () => c.reset(),
         'camera.grab': async () => encodeFrame(await c.grab()),
-        'endpoint.register': (p) => this.#register(p as { endpoint: string; mode?: SenderMode; sendHighWaterMark?: number }),
+        'endpoint.register': (p) =>
+          this.#register(p as { endpoint: string; mode?: SenderMode; sendHighWaterMark?: number }),
         'endpoint.unregister': (p) => this.#unregister(String((p as { endpoint?: unknown })?.endpoint)),
         'endpoint.unregisterAll': async () => {
           for (const e of [...this.#senders.keys()]) await this.#unregister(e);
         },
-        'grabSend.start': (p) => this.#grabSend(Number((p as { count?: unknown })?.count), (p as { end?: boolean })?.end !== false),
+        'grabSend.start': (p) =>
+          this.#grabSend(Number((p as { count?: unknown })?.count), (p as { end?: boolean })?.end !== false),
         'grabSend.status': () => this.#status(),
         'grabSend.cancel': () => this.#cancel(),
       },
@@ -73,12 +85,23 @@ export class CameraServer {
     return this;
   }
 
-  async #register(p: { endpoint: string; mode?: SenderMode; sendHighWaterMark?: number }): Promise<{ endpoint: string }> {
-    if (!p || typeof p.endpoint !== 'string') throw new TypeError("endpoint.register needs { endpoint: 'tcp://127.0.0.1:port', mode: 'push' | 'pub' }");
+  async #register(p: {
+    endpoint: string;
+    mode?: SenderMode;
+    sendHighWaterMark?: number;
+  }): Promise<{ endpoint: string }> {
+    if (!p || typeof p.endpoint !== 'string')
+      throw new TypeError("endpoint.register needs { endpoint: 'tcp://127.0.0.1:port', mode: 'push' | 'pub' }");
     if (this.#senders.has(p.endpoint)) return { endpoint: p.endpoint };
     const mode = p.mode ?? 'push';
-    if (mode !== 'push' && mode !== 'pub') throw new TypeError(`endpoint.register: mode must be 'push' or 'pub', got ${JSON.stringify(mode)}`);
-    const sender = await ZmqSender.create({ mode, bind: p.endpoint, sendHighWaterMark: p.sendHighWaterMark, curve: this.options.curve?.server });
+    if (mode !== 'push' && mode !== 'pub')
+      throw new TypeError(`endpoint.register: mode must be 'push' or 'pub', got ${JSON.stringify(mode)}`);
+    const sender = await ZmqSender.create({
+      mode,
+      bind: p.endpoint,
+      sendHighWaterMark: p.sendHighWaterMark,
+      curve: this.options.curve?.server,
+    });
     this.#senders.set(p.endpoint, sender);
     this.log.info(`sending ${mode} to ${sender.endpoint}`);
     return { endpoint: sender.endpoint };
@@ -86,7 +109,10 @@ export class CameraServer {
 
   async #unregister(endpoint: string): Promise<void> {
     const sender = this.#senders.get(endpoint);
-    if (!sender) throw new Error(`no registered endpoint ${endpoint} (registered: ${[...this.#senders.keys()].join(', ') || 'none'})`);
+    if (!sender)
+      throw new Error(
+        `no registered endpoint ${endpoint} (registered: ${[...this.#senders.keys()].join(', ') || 'none'})`,
+      );
     if (this.#job) throw new Error(`cannot unregister ${endpoint} while grabSend is running`);
     this.#senders.delete(endpoint);
     sender.close();
@@ -97,7 +123,8 @@ export class CameraServer {
   }
 
   #grabSend(count: number, end: boolean): GrabSendStatus {
-    if (!Number.isSafeInteger(count) || count < 0) throw new TypeError(`grabSend: count must be a whole number ≥ 0, got ${count}`);
+    if (!Number.isSafeInteger(count) || count < 0)
+      throw new TypeError(`grabSend: count must be a whole number ≥ 0, got ${count}`);
     if (this.#job) throw new Error('grabSend is already running');
     if (this.#senders.size === 0) throw new Error('grabSend: no registered endpoints');
     const controller = new AbortController();
@@ -172,12 +199,18 @@ export function toWire(value: unknown): WireValue {
 
 /** A parameter value from the wire. */
 export function fromWire(value: WireValue): unknown {
-  if (typeof value === 'object' && value !== null && typeof value.value === 'number' && typeof value.unit === 'string') return q(value.value, value.unit);
+  if (typeof value === 'object' && value !== null && typeof value.value === 'number' && typeof value.unit === 'string')
+    return q(value.value, value.unit);
   return value;
 }
 
 /** A frame in a control reply (single grabs only; streams go over data sockets). */
-export function encodeFrame(frame: Frame): { dtype: string; shape: readonly number[]; metadata: unknown; data: string } {
+export function encodeFrame(frame: Frame): {
+  dtype: string;
+  shape: readonly number[];
+  metadata: unknown;
+  data: string;
+} {
   const bytes = Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength);
   return { dtype: frame.dtype, shape: frame.shape, metadata: frame.metadata, data: bytes.toString('base64') };
 }

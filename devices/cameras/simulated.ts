@@ -35,15 +35,30 @@ export abstract class SimulatedCamera extends base.Camera {
     if (options.frameRate) this.clock.rate = options.frameRate.toNumber('Hz');
   }
 
-  protected async readExposureTime(): Promise<number> { return this.exposure; }
-  protected async writeExposureTime(s: number): Promise<void> { this.exposure = s; }
-  protected async readFrameRate(): Promise<number> { return this.clock.rate; }
-  protected async writeFrameRate(hz: number): Promise<void> { this.clock.rate = hz; }
-  protected async readTriggerSource(): Promise<base.TriggerSource> { return this.source; }
-  protected async writeTriggerSource(source: base.TriggerSource): Promise<void> { this.source = source; }
-  protected async readRoi(): Promise<base.Roi> { return { ...this.roi }; }
+  protected async readExposureTime(): Promise<number> {
+    return this.exposure;
+  }
+  protected async writeExposureTime(s: number): Promise<void> {
+    this.exposure = s;
+  }
+  protected async readFrameRate(): Promise<number> {
+    return this.clock.rate;
+  }
+  protected async writeFrameRate(hz: number): Promise<void> {
+    this.clock.rate = hz;
+  }
+  protected async readTriggerSource(): Promise<base.TriggerSource> {
+    return this.source;
+  }
+  protected async writeTriggerSource(source: base.TriggerSource): Promise<void> {
+    this.source = source;
+  }
+  protected async readRoi(): Promise<base.Roi> {
+    return { ...this.roi };
+  }
   protected async writeRoi(roi: base.Roi): Promise<void> {
-    if (this.state.current !== 'standby') throw new ParameterError(`${this.name}: the ROI can only change in standby (state is '${this.state.current}')`);
+    if (this.state.current !== 'standby')
+      throw new ParameterError(`${this.name}: the ROI can only change in standby (state is '${this.state.current}')`);
     this.roi = roi;
   }
   protected override readPixelSize(): [number, number] {

@@ -34,7 +34,15 @@ import {
   type Unit,
 } from '../../core/index.js';
 import type { AttributeReading, DeviceProxy } from '../../tango/index.js';
-import { abortable, commandNames, connectProxy, requireAttributes, tangoDeviceOptions, unitScale, type TangoDeviceOptions } from '../tango-support.js';
+import {
+  abortable,
+  commandNames,
+  connectProxy,
+  requireAttributes,
+  tangoDeviceOptions,
+  unitScale,
+  type TangoDeviceOptions,
+} from '../tango-support.js';
 import * as base from './base.js';
 import { cropToRoi, FrameClock } from './timing.js';
 
@@ -96,7 +104,8 @@ export class Camera extends base.Camera {
 
   constructor(options: TangoCameraOptions) {
     super(options);
-    if (typeof options?.device !== 'string') throw new OptionError(`${this.kind}.create: option 'device' (the Tango device address) is required`);
+    if (typeof options?.device !== 'string')
+      throw new OptionError(`${this.kind}.create: option 'device' (the Tango device address) is required`);
     this.#o = options;
     this.#image = options.imageAttribute ?? 'image';
     this.#exposure = options.exposureTime?.toNumber('s') ?? 1e-3;
@@ -114,7 +123,8 @@ export class Camera extends base.Camera {
       const pick = (given: string | undefined, fallback: string, has: Set<string>, what: string): Mapping => {
         if (given === '') return undefined;
         if (given === undefined) return has.has(fallback.toLowerCase()) ? fallback : undefined;
-        if (!has.has(given.toLowerCase())) throw new OptionError(`${this.name}: the Tango device ${proxy.name} has no ${what} '${given}'`);
+        if (!has.has(given.toLowerCase()))
+          throw new OptionError(`${this.name}: the Tango device ${proxy.name} has no ${what} '${given}'`);
         return given;
       };
       await requireAttributes(this.name, proxy, [this.#image]);
@@ -123,9 +133,15 @@ export class Camera extends base.Camera {
       this.#start = pick(o.startCommand, 'Start', commands, 'command');
       this.#stop = pick(o.stopCommand, 'Stop', commands, 'command');
       this.#trigger = pick(o.triggerCommand, 'Trigger', commands, 'command');
-      const configs = await proxy.attributeConfig([this.#image, ...[this.#exposureAttr, this.#rateAttr].filter((n): n is string => n !== undefined)]);
+      const configs = await proxy.attributeConfig([
+        this.#image,
+        ...[this.#exposureAttr, this.#rateAttr].filter((n): n is string => n !== undefined),
+      ]);
       const warn = (m: string) => this.log.warn(m);
-      if (configs[0]!.format !== 'IMAGE') throw new OptionError(`${this.name}: the Tango attribute ${proxy.name}/${this.#image} is a ${configs[0]!.format}, not an IMAGE`);
+      if (configs[0]!.format !== 'IMAGE')
+        throw new OptionError(
+          `${this.name}: the Tango attribute ${proxy.name}/${this.#image} is a ${configs[0]!.format}, not an IMAGE`,
+        );
       let i = 1;
       if (this.#exposureAttr) this.#exposureScale = unitScale(configs[i++]!.unit, 's', warn);
       if (this.#rateAttr) this.#rateScale = unitScale(configs[i++]!.unit, 'Hz', warn);
@@ -180,7 +196,8 @@ export class Camera extends base.Camera {
   }
 
   protected async writeRoi(roi: base.Roi): Promise<void> {
-    if (this.state.current !== 'standby') throw new ParameterError(`${this.name}: the ROI can only change in standby (state is '${this.state.current}')`);
+    if (this.state.current !== 'standby')
+      throw new ParameterError(`${this.name}: the ROI can only change in standby (state is '${this.state.current}')`);
     this.#roi = roi;
   }
 
@@ -208,8 +225,14 @@ export class Camera extends base.Camera {
     const reading = await abortable(this.#readImage(), signal);
     const { width, height } = this.#sensor;
     if (reading.dimX !== width || reading.dimY !== height)
-      throw new ConcertError(`${this.name}: the Tango image ${this.proxy.name}/${this.#image} is now ${reading.dimX}×${reading.dimY} px, not ${width}×${height} px as at connect (create the camera again)`);
-    return makeFrame(cropToRoi(reading.value as PixelArray, width, height, this.#roi), [this.#roi.height, this.#roi.width], { tangoTime: reading.time });
+      throw new ConcertError(
+        `${this.name}: the Tango image ${this.proxy.name}/${this.#image} is now ${reading.dimX}×${reading.dimY} px, not ${width}×${height} px as at connect (create the camera again)`,
+      );
+    return makeFrame(
+      cropToRoi(reading.value as PixelArray, width, height, this.#roi),
+      [this.#roi.height, this.#roi.width],
+      { tangoTime: reading.time },
+    );
   }
 
   /** Reads the image attribute; checks that it holds pixels of a frame dtype. */
@@ -217,14 +240,20 @@ export class Camera extends base.Camera {
     const reading = await this.proxy.readAttribute(this.#image);
     const value = reading.value as unknown;
     if (!ArrayBuffer.isView(value) || value instanceof DataView || !isDType(typedName(value)))
-      throw new ConcertError(`${this.name}: the Tango attribute ${this.proxy.name}/${this.#image} does not hold a numeric image of 8/16/32-bit integers or floats (got ${describe(value)})`);
+      throw new ConcertError(
+        `${this.name}: the Tango attribute ${this.proxy.name}/${this.#image} does not hold a numeric image of 8/16/32-bit integers or floats (got ${describe(value)})`,
+      );
     return reading as AttributeReading & { value: PixelArray };
   }
 }
 
 /** `uint16` for a Uint16Array, … (the dtype naming of frames). */
 function typedName(a: ArrayBufferView): string {
-  return a.constructor.name.replace(/Array$/, '').replace(/^Uint/, 'uint').replace(/^Int/, 'int').replace(/^Float/, 'float');
+  return a.constructor.name
+    .replace(/Array$/, '')
+    .replace(/^Uint/, 'uint')
+    .replace(/^Int/, 'int')
+    .replace(/^Float/, 'float');
 }
 
 function describe(v: unknown): string {

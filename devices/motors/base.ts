@@ -3,7 +3,15 @@
  * checks, the state machine and cancellation; backends implement the protected hooks.
  * @module
  */
-import { Device, HardLimitError, transition, TransitionNotAllowed, type OptionSpec, type SetOptions, type Unit } from '../../core/index.js';
+import {
+  Device,
+  HardLimitError,
+  transition,
+  TransitionNotAllowed,
+  type OptionSpec,
+  type SetOptions,
+  type Unit,
+} from '../../core/index.js';
 
 /** Motor states. */
 export type MotorState = 'standby' | 'moving' | 'hard-limit' | 'disabled';
@@ -22,7 +30,10 @@ export abstract class Motor extends Device {
   static readonly positionUnit: string = 'mm';
 
   /** Motor state: standby, moving, hard-limit, disabled or error. */
-  readonly state = this.stateParameter<MotorState>({ initial: 'standby', read: this.readState && ((s) => this.readState!(s)) });
+  readonly state = this.stateParameter<MotorState>({
+    initial: 'standby',
+    read: this.readState && ((s) => this.readState!(s)),
+  });
 
   /** The axis position. Setting it moves the motor (abortable). */
   readonly position = this.quantity('position', {
@@ -133,7 +144,11 @@ export function Continuous<B extends MotorClass>(Base: B) {
       read: () => this.readVelocity(),
       write: (v, signal) => {
         const state = this.state.current;
-        if (state === 'disabled') throw new TransitionNotAllowed(`${this.name}.velocity cannot be set in state '${state}' (enable() the motor first)`, state);
+        if (state === 'disabled')
+          throw new TransitionNotAllowed(
+            `${this.name}.velocity cannot be set in state '${state}' (enable() the motor first)`,
+            state,
+          );
         return this.writeVelocity(v, signal);
       },
     });

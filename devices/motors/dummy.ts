@@ -38,18 +38,16 @@ function Simulated<B extends AbstractMotor>(Base: B, defaultSpeed: number) {
       const speedUnit = `${unit}/s`;
       const kind = (this.constructor as { name: string }).name;
       const speed = o.motionVelocity === undefined ? defaultSpeed : o.motionVelocity.toNumber(speedUnit);
-      if (!(speed > 0)) throw new OptionError(`${kind}.create: option 'motionVelocity' must be > 0, got ${format(o.motionVelocity!)}`);
+      if (!(speed > 0))
+        throw new OptionError(`${kind}.create: option 'motionVelocity' must be > 0, got ${format(o.motionVelocity!)}`);
       const [hardLower, hardUpper, start] = [n(o.hardLower, -Infinity), n(o.hardUpper, Infinity), n(o.position, 0)];
-      if (!(hardLower < hardUpper)) throw new OptionError(`${kind}.create: option 'hardLower' must be below 'hardUpper'`);
+      if (!(hardLower < hardUpper))
+        throw new OptionError(`${kind}.create: option 'hardLower' must be below 'hardUpper'`);
       if (start < hardLower || start > hardUpper)
-        throw new OptionError(`${kind}.create: option 'position' ${format(this.position.quantity(start))} is outside the hard limits`);
-      this.motion = new Motion(
-        start,
-        speed,
-        hardLower,
-        hardUpper,
-        (x) => format(this.position.quantity(x)),
-      );
+        throw new OptionError(
+          `${kind}.create: option 'position' ${format(this.position.quantity(start))} is outside the hard limits`,
+        );
+      this.motion = new Motion(start, speed, hardLower, hardUpper, (x) => format(this.position.quantity(x)));
       if (o.lower) this.position.setLower(o.lower);
       if (o.upper) this.position.setUpper(o.upper);
     }
@@ -98,6 +96,7 @@ export class RotationMotor extends Simulated(base.RotationMotor, 360) {
   }
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- TypeScript's mixin constructor type
 function ContinuousSimulated<B extends abstract new (...args: any[]) => base.Motor & { motion: Motion }>(Base: B) {
   abstract class ContinuousSimulatedMotor extends base.Continuous(Base) {
     protected async readVelocity(): Promise<number> {
@@ -109,7 +108,10 @@ function ContinuousSimulated<B extends abstract new (...args: any[]) => base.Mot
         // Velocity 0 means "no continuous motion": it must not cut a positioning move short (a
         // device-level restore() sets position and velocity in parallel).
         if (velocity === 0) return;
-        throw new TransitionNotAllowed(`${this.name}.velocity cannot be set while the motor moves to a position (stop() it first)`, 'moving');
+        throw new TransitionNotAllowed(
+          `${this.name}.velocity cannot be set while the motor moves to a position (stop() it first)`,
+          'moving',
+        );
       }
       this.motion.run(velocity, () => this.state.enter('hard-limit'));
       this.state.enter(velocity === 0 ? 'standby' : 'moving');
@@ -133,4 +135,3 @@ export class ContinuousRotationMotor extends ContinuousSimulated(Simulated(base.
     super(options);
   }
 }
-

@@ -86,7 +86,9 @@ export class Motion {
       if (this.#move === segment) this.#move = undefined;
     }
     if (end !== target) {
-      throw new HardLimitError(`${what}: hit the hard limit at ${this.describe(end)} while moving to ${this.describe(target)}`);
+      throw new HardLimitError(
+        `${what}: hit the hard limit at ${this.describe(end)} while moving to ${this.describe(target)}`,
+      );
     }
   }
 
@@ -101,11 +103,14 @@ export class Motion {
     const from = this.#rest;
     this.#segment = { from, rate: velocity / 1000, t0: performance.now(), end };
     if (Number.isFinite(end)) {
-      this.#stopTimer = setTimeout(() => {
-        this.#segment = undefined;
-        this.#rest = end;
-        onLimit();
-      }, (Math.abs(end - from) / Math.abs(velocity)) * 1000);
+      this.#stopTimer = setTimeout(
+        () => {
+          this.#segment = undefined;
+          this.#rest = end;
+          onLimit();
+        },
+        (Math.abs(end - from) / Math.abs(velocity)) * 1000,
+      );
       this.#stopTimer.unref();
     }
   }

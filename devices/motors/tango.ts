@@ -27,7 +27,15 @@ import {
   type OptionSpec,
 } from '../../core/index.js';
 import type { DeviceProxy, DevState } from '../../tango/index.js';
-import { abortable, commandNames, connectProxy, requireAttributes, tangoDeviceOptions, unitScale, type TangoDeviceOptions } from '../tango-support.js';
+import {
+  abortable,
+  commandNames,
+  connectProxy,
+  requireAttributes,
+  tangoDeviceOptions,
+  unitScale,
+  type TangoDeviceOptions,
+} from '../tango-support.js';
 import * as base from './base.js';
 
 /** Options of the Tango motors. Attribute and command names are case-insensitive, as in Tango. */
@@ -50,7 +58,16 @@ export interface TangoMotorOptions extends TangoDeviceOptions {
   pollIntervalMs?: number;
 }
 
-const names = ['positionAttribute', 'velocityAttribute', 'stopCommand', 'homeCommand', 'onCommand', 'offCommand', 'lowerLimitAttribute', 'upperLimitAttribute'];
+const names = [
+  'positionAttribute',
+  'velocityAttribute',
+  'stopCommand',
+  'homeCommand',
+  'onCommand',
+  'offCommand',
+  'lowerLimitAttribute',
+  'upperLimitAttribute',
+];
 
 /** @internal Option checks of the Tango motors. */
 export const tangoMotorOptions: OptionSpec = {
@@ -75,7 +92,9 @@ function TangoBacked<B extends AbstractMotor>(Base: B) {
   abstract class TangoMotor extends Base {
     /** The Tango device. @internal Exposed for tests and advanced use; valid after create(). */
     proxy!: DeviceProxy;
-    protected readonly tango: Required<Omit<TangoMotorOptions, 'name' | 'timeoutMs' | 'lowerLimitAttribute' | 'upperLimitAttribute'>> &
+    protected readonly tango: Required<
+      Omit<TangoMotorOptions, 'name' | 'timeoutMs' | 'lowerLimitAttribute' | 'upperLimitAttribute'>
+    > &
       Pick<TangoMotorOptions, 'timeoutMs' | 'lowerLimitAttribute' | 'upperLimitAttribute'>;
     /** Device units per position unit (1 unless the attribute has another known unit). */
     protected scale = 1;
@@ -88,7 +107,8 @@ function TangoBacked<B extends AbstractMotor>(Base: B) {
     constructor(...args: any[]) {
       super(...args);
       const o = (args[0] ?? {}) as TangoMotorOptions;
-      if (typeof o.device !== 'string') throw new OptionError(`${this.kind}.create: option 'device' (the Tango device address) is required`);
+      if (typeof o.device !== 'string')
+        throw new OptionError(`${this.kind}.create: option 'device' (the Tango device address) is required`);
       this.tango = {
         device: o.device,
         timeoutMs: o.timeoutMs,
@@ -107,7 +127,9 @@ function TangoBacked<B extends AbstractMotor>(Base: B) {
     /** Attributes that must exist (continuous motors add the velocity). */
     protected requiredAttributes(): string[] {
       const t = this.tango;
-      return [t.positionAttribute, t.lowerLimitAttribute, t.upperLimitAttribute].filter((n): n is string => n !== undefined);
+      return [t.positionAttribute, t.lowerLimitAttribute, t.upperLimitAttribute].filter(
+        (n): n is string => n !== undefined,
+      );
     }
 
     protected override async connect(): Promise<void> {
@@ -116,12 +138,16 @@ function TangoBacked<B extends AbstractMotor>(Base: B) {
         await requireAttributes(this.name, proxy, this.requiredAttributes());
         const commands = await commandNames(proxy);
         const t = this.tango;
-        if (!commands.has(t.stopCommand.toLowerCase())) throw new OptionError(`${this.name}: the Tango device ${proxy.name} has no command '${t.stopCommand}' (option stopCommand)`);
+        if (!commands.has(t.stopCommand.toLowerCase()))
+          throw new OptionError(
+            `${this.name}: the Tango device ${proxy.name} has no command '${t.stopCommand}' (option stopCommand)`,
+          );
         this.#hasHome = commands.has(t.homeCommand.toLowerCase());
         this.#hasPower = commands.has(t.onCommand.toLowerCase()) && commands.has(t.offCommand.toLowerCase());
         const [config] = await proxy.attributeConfig([t.positionAttribute]);
         this.scale = unitScale(config!.unit, this.position.unit, (m) => this.log.warn(m));
-        const limit = (s: string) => (s.trim() === '' || !Number.isFinite(Number(s)) ? undefined : Number(s) / this.scale);
+        const limit = (s: string) =>
+          s.trim() === '' || !Number.isFinite(Number(s)) ? undefined : Number(s) / this.scale;
         this.position.setExternalLimits(limit(config!.minValue), limit(config!.maxValue));
       } catch (error) {
         await proxy.close();
@@ -147,7 +173,12 @@ function TangoBacked<B extends AbstractMotor>(Base: B) {
       if (!this.#hasPower && this.state.current === 'disabled') return 'disabled';
       const reading = await this.#read();
       if (reading !== 'fault') return reading;
-      this.state.enter('error', new TangoMotorFault(`${this.name}: the Tango device ${this.proxy.name} is in FAULT: ${await this.proxy.status().catch(() => '?')}`));
+      this.state.enter(
+        'error',
+        new TangoMotorFault(
+          `${this.name}: the Tango device ${this.proxy.name} is in FAULT: ${await this.proxy.status().catch(() => '?')}`,
+        ),
+      );
       return 'error' as base.MotorState;
     }
 
@@ -180,7 +211,11 @@ function TangoBacked<B extends AbstractMotor>(Base: B) {
 
     /** Refuses a second move at once (the hardware state may not say MOVING yet). */
     protected async exclusiveMotion<T>(method: string, fn: () => Promise<T>): Promise<T> {
-      if (this.busy) throw new TransitionNotAllowed(`${this.name}.${method}() is not allowed in state 'moving' (allowed in: standby, hard-limit)`, 'moving');
+      if (this.busy)
+        throw new TransitionNotAllowed(
+          `${this.name}.${method}() is not allowed in state 'moving' (allowed in: standby, hard-limit)`,
+          'moving',
+        );
       this.busy = true;
       try {
         return await fn();
@@ -198,7 +233,11 @@ function TangoBacked<B extends AbstractMotor>(Base: B) {
     }
 
     protected async moveHook(target: number, signal: AbortSignal): Promise<void> {
-      await this.#motion(signal, () => this.proxy.writeAttribute(this.tango.positionAttribute, target * this.scale), target);
+      await this.#motion(
+        signal,
+        () => this.proxy.writeAttribute(this.tango.positionAttribute, target * this.scale),
+        target,
+      );
     }
 
     protected override async homeHook(signal: AbortSignal): Promise<void> {
@@ -219,15 +258,25 @@ function TangoBacked<B extends AbstractMotor>(Base: B) {
           if (reading === 'hard-limit') {
             const here = this.position.quantity(await this.readPosition());
             const goal = target === undefined ? 'home' : format(this.position.quantity(target));
-            throw new HardLimitError(`${this.position.fullName}: hit the hard limit at ${format(here)} while moving to ${goal}`);
+            throw new HardLimitError(
+              `${this.position.fullName}: hit the hard limit at ${format(here)} while moving to ${goal}`,
+            );
           }
-          if (reading === 'fault') throw new TangoMotorFault(`${this.position.fullName}: the Tango device ${this.proxy.name} went to FAULT: ${await this.proxy.status()}`);
-          if (reading === 'disabled') throw new TangoMotorFault(`${this.position.fullName}: the Tango device ${this.proxy.name} was switched off during the move`);
+          if (reading === 'fault')
+            throw new TangoMotorFault(
+              `${this.position.fullName}: the Tango device ${this.proxy.name} went to FAULT: ${await this.proxy.status()}`,
+            );
+          if (reading === 'disabled')
+            throw new TangoMotorFault(
+              `${this.position.fullName}: the Tango device ${this.proxy.name} was switched off during the move`,
+            );
           return;
         }
       } catch (error) {
         if (signal.aborted) {
-          await this.proxy.command(this.tango.stopCommand).catch((e: unknown) => this.log.warn('Stop after an abort failed', e));
+          await this.proxy
+            .command(this.tango.stopCommand)
+            .catch((e: unknown) => this.log.warn('Stop after an abort failed', e));
           throw signal.reason;
         }
         throw error;
@@ -263,7 +312,9 @@ export class RotationMotor extends TangoBacked(base.RotationMotor) {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function ContinuousTango<B extends abstract new (...args: any[]) => InstanceType<ReturnType<typeof TangoBacked>>>(Base: B) {
+function ContinuousTango<B extends abstract new (...args: any[]) => InstanceType<ReturnType<typeof TangoBacked>>>(
+  Base: B,
+) {
   abstract class ContinuousTangoMotor extends base.Continuous(Base) {
     protected override requiredAttributes(): string[] {
       return [...super.requiredAttributes(), this.tango.velocityAttribute];
@@ -277,7 +328,10 @@ function ContinuousTango<B extends abstract new (...args: any[]) => InstanceType
       if (this.busy) {
         // Velocity 0 means "no continuous motion": it must not cut a positioning move short.
         if (velocity === 0) return;
-        throw new TransitionNotAllowed(`${this.name}.velocity cannot be set while the motor moves to a position (stop() it first)`, 'moving');
+        throw new TransitionNotAllowed(
+          `${this.name}.velocity cannot be set while the motor moves to a position (stop() it first)`,
+          'moving',
+        );
       }
       await this.proxy.writeAttribute(this.tango.velocityAttribute, velocity * this.scale);
       this.state.enter(velocity === 0 ? 'standby' : 'moving');

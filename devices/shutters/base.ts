@@ -12,7 +12,10 @@ export abstract class Shutter extends Device {
   static override readonly options: OptionSpec = Device.options;
 
   /** open, closed or error. */
-  readonly state = this.stateParameter<ShutterState>({ initial: this.initialState(), read: this.readState && ((s) => this.readState!(s)) });
+  readonly state = this.stateParameter<ShutterState>({
+    initial: this.initialState(),
+    read: this.readState && ((s) => this.readState!(s)),
+  });
 
   /** The state a new shutter is in (default: open, as Concert's dummy). */
   protected initialState(): ShutterState {

@@ -15,7 +15,13 @@
  */
 import { ConcertError, OptionError, opt, sleep, type OptionSpec } from '../../core/index.js';
 import { DEV_STATES, type DeviceProxy, type DevState } from '../../tango/index.js';
-import { abortable, commandNames, connectProxy, tangoDeviceOptions, type TangoDeviceOptions } from '../tango-support.js';
+import {
+  abortable,
+  commandNames,
+  connectProxy,
+  tangoDeviceOptions,
+  type TangoDeviceOptions,
+} from '../tango-support.js';
 import * as base from './base.js';
 
 /** Options of the Tango {@link Shutter}. */
@@ -53,7 +59,8 @@ export class Shutter extends base.Shutter {
 
   constructor(options: TangoShutterOptions) {
     super(options);
-    if (typeof options?.device !== 'string') throw new OptionError(`${this.kind}.create: option 'device' (the Tango device address) is required`);
+    if (typeof options?.device !== 'string')
+      throw new OptionError(`${this.kind}.create: option 'device' (the Tango device address) is required`);
     this.#o = {
       device: options.device,
       timeoutMs: options.timeoutMs,
@@ -70,7 +77,8 @@ export class Shutter extends base.Shutter {
     try {
       const commands = await commandNames(proxy);
       for (const c of [this.#o.openCommand, this.#o.closeCommand])
-        if (!commands.has(c.toLowerCase())) throw new OptionError(`${this.name}: the Tango device ${proxy.name} has no command '${c}'`);
+        if (!commands.has(c.toLowerCase()))
+          throw new OptionError(`${this.name}: the Tango device ${proxy.name} has no command '${c}'`);
       this.proxy = proxy;
       // Start from what the hardware says, so the first transition is checked against it.
       this.state.enter(await this.readState());
@@ -89,7 +97,9 @@ export class Shutter extends base.Shutter {
     if (state === this.#o.openState) return 'open';
     if (state === this.#o.closedState) return 'closed';
     if (state === 'MOVING') return this.state.current as base.ShutterState; // not there yet: as before the move
-    const fault = new TangoShutterFault(`${this.name}: the Tango device ${this.proxy.name} is in ${state}: ${await this.proxy.status().catch(() => '?')}`);
+    const fault = new TangoShutterFault(
+      `${this.name}: the Tango device ${this.proxy.name} is in ${state}: ${await this.proxy.status().catch(() => '?')}`,
+    );
     this.state.enter('error', fault);
     return 'error' as base.ShutterState;
   }
@@ -109,7 +119,9 @@ export class Shutter extends base.Shutter {
       const state = await abortable(this.proxy.state(), signal);
       if (state === goal) return;
       if (state !== 'MOVING')
-        throw new TangoShutterFault(`${this.name}: ${command} left the Tango device ${this.proxy.name} in ${state}: ${await this.proxy.status().catch(() => '?')}`);
+        throw new TangoShutterFault(
+          `${this.name}: ${command} left the Tango device ${this.proxy.name} in ${state}: ${await this.proxy.status().catch(() => '?')}`,
+        );
       await sleep(this.#o.pollIntervalMs, signal);
     }
   }

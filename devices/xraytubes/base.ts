@@ -15,14 +15,26 @@ export abstract class XRayTube extends Device {
   readonly state = this.stateParameter<XRayTubeState>({ initial: 'off' });
 
   /** Acceleration voltage. */
-  readonly voltage = this.quantity('voltage', { unit: 'kV', lower: 0, help: 'acceleration voltage', read: () => this.readVoltage(), write: (v) => this.writeVoltage(v) });
+  readonly voltage = this.quantity('voltage', {
+    unit: 'kV',
+    lower: 0,
+    help: 'acceleration voltage',
+    read: () => this.readVoltage(),
+    write: (v) => this.writeVoltage(v),
+  });
   /** Tube current. */
-  readonly current = this.quantity('current', { unit: 'uA', lower: 0, help: 'tube current', read: () => this.readCurrent(), write: (v) => this.writeCurrent(v) });
+  readonly current = this.quantity('current', {
+    unit: 'uA',
+    lower: 0,
+    help: 'tube current',
+    read: () => this.readCurrent(),
+    write: (v) => this.writeCurrent(v),
+  });
   /** Power = voltage × current (read-only). */
   readonly power = this.quantity('power', {
     unit: 'W',
     help: 'power = voltage × current',
-    read: async () => ((await this.readVoltage()) * 1e3 * (await this.readCurrent())) * 1e-6,
+    read: async () => (await this.readVoltage()) * 1e3 * (await this.readCurrent()) * 1e-6,
   });
 
   protected abstract readVoltage(): Promise<number>;
@@ -31,11 +43,21 @@ export abstract class XRayTube extends Device {
   protected abstract writeCurrent(uA: number): Promise<void>;
   protected abstract switchHook(on: boolean): Promise<void>;
 
-  setVoltage(v: Unit, o?: SetOptions): Promise<void> { return this.voltage.set(v, o); }
-  getVoltage(): Promise<Unit> { return this.voltage.get(); }
-  setCurrent(v: Unit, o?: SetOptions): Promise<void> { return this.current.set(v, o); }
-  getCurrent(): Promise<Unit> { return this.current.get(); }
-  getPower(): Promise<Unit> { return this.power.get(); }
+  setVoltage(v: Unit, o?: SetOptions): Promise<void> {
+    return this.voltage.set(v, o);
+  }
+  getVoltage(): Promise<Unit> {
+    return this.voltage.get();
+  }
+  setCurrent(v: Unit, o?: SetOptions): Promise<void> {
+    return this.current.set(v, o);
+  }
+  getCurrent(): Promise<Unit> {
+    return this.current.get();
+  }
+  getPower(): Promise<Unit> {
+    return this.power.get();
+  }
 
   /** Switches the tube on (off → on). */
   @transition({ source: ['off'], target: 'on' })

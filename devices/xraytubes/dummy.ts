@@ -8,9 +8,17 @@ import * as base from './base.js';
 export class XRayTube extends base.XRayTube {
   #kV = 0;
   #uA = 0;
-  protected async readVoltage(): Promise<number> { return this.#kV; }
-  protected async writeVoltage(kV: number): Promise<void> { this.#kV = kV; }
-  protected async readCurrent(): Promise<number> { return this.#uA; }
-  protected async writeCurrent(uA: number): Promise<void> { this.#uA = uA; }
+  protected async readVoltage(): Promise<number> {
+    return this.#kV;
+  }
+  protected async writeVoltage(kV: number): Promise<void> {
+    this.#kV = kV;
+  }
+  protected async readCurrent(): Promise<number> {
+    return this.#uA;
+  }
+  protected async writeCurrent(uA: number): Promise<void> {
+    this.#uA = uA;
+  }
   protected async switchHook(): Promise<void> {}
 }

@@ -2,19 +2,12 @@
  * Frame helpers and tomography arithmetic of the imaging experiments.
  * @module
  */
-import {
-  ParameterError,
-  q,
-  toNumber,
-  type Frame,
-  type Unit,
-} from '../../core/index.js';
+import { ParameterError, q, toNumber, type Frame, type Unit } from '../../core/index.js';
 import { Acquisition } from '../acquisition.js';
 import type { Camera } from '../../devices/cameras/index.js';
 
 /** NXtomo image keys, as written into frame metadata (`image_key`). */
 export const IMAGE_KEYS = { projection: 0, flat: 1, dark: 2 } as const;
-
 
 /** A frame with `extra` merged into its metadata (the pixels are shared, not copied). */
 export function withMetadata<F extends Frame>(frame: F, extra: Record<string, unknown>): F {
@@ -104,14 +97,19 @@ export async function* autoFrames(
  * for await (const frame of frames(10, camera)) console.log(frame.metadata.frameNumber);
  * ```
  */
-export async function* frames(count: number, camera: Camera, options: { signal?: AbortSignal } = {}): AsyncGenerator<Frame> {
+export async function* frames(
+  count: number,
+  camera: Camera,
+  options: { signal?: AbortSignal } = {},
+): AsyncGenerator<Frame> {
   checkCount('frames(): count', count);
   yield* triggeredFrames(camera, count, options.signal);
 }
 
 function widthInPixels(width: Unit | number): number {
   const w = typeof width === 'number' ? width : toNumber(width, 'px', 'frame width');
-  if (!(w > 0) || !Number.isFinite(w)) throw new ParameterError(`the frame width must be a positive number of pixels, got ${w}`);
+  if (!(w > 0) || !Number.isFinite(w))
+    throw new ParameterError(`the frame width must be a positive number of pixels, got ${w}`);
   return w;
 }
 
@@ -143,7 +141,8 @@ export function tomoMaxSpeed(width: Unit | number, frameRate: Unit): Unit {
 
 /** @internal */
 export function checkCount(what: string, n: unknown): asserts n is number {
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new ParameterError(`${what} must be an integer ≥ 0, got ${String(n)}`);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0)
+    throw new ParameterError(`${what} must be an integer ≥ 0, got ${String(n)}`);
 }
 
 /** A camera in a camera server (`concert/devices/cameras/remote`): frames go to registered endpoints. */
@@ -162,7 +161,12 @@ export function isRemoteCamera(camera: Camera): camera is RemoteCameraLike {
  * server to remote consumers (then `take` yields nothing, and the end marker follows it).
  * @internal
  */
-export function imagingAcquisition(name: string, camera: Camera, take: (signal: AbortSignal) => AsyncGenerator<Frame>, frames: () => number): Acquisition {
+export function imagingAcquisition(
+  name: string,
+  camera: Camera,
+  take: (signal: AbortSignal) => AsyncGenerator<Frame>,
+  frames: () => number,
+): Acquisition {
   if (!isRemoteCamera(camera)) return new Acquisition(name, take, { frames });
   return new Acquisition(name, null, {
     frames,

@@ -70,25 +70,58 @@ export abstract class GratingInterferometryStepping extends Radiography {
     this.numProjections.lock(true);
     this.remove('flats');
     this.remove('radios');
-    this.gratingPeriod = this.quantitySetting('gratingPeriod', 'um', required(owner, options, 'gratingPeriod'), 'period of the stepped grating');
-    this.steppingStartPosition = this.quantitySetting('steppingStartPosition', unit, required(owner, options, 'steppingStartPosition'), 'first stepping position');
+    this.gratingPeriod = this.quantitySetting(
+      'gratingPeriod',
+      'um',
+      required(owner, options, 'gratingPeriod'),
+      'period of the stepped grating',
+    );
+    this.steppingStartPosition = this.quantitySetting(
+      'steppingStartPosition',
+      unit,
+      required(owner, options, 'steppingStartPosition'),
+      'first stepping position',
+    );
     if (options.numPeriods !== undefined) this.#stepping.numPeriods = options.numPeriods;
     if (options.numStepsPerPeriod !== undefined) this.#stepping.numStepsPerPeriod = options.numStepsPerPeriod;
     const stepping = this.#stepping as Record<string, number>;
     const positive = (name: string) => (v: number) => {
-      if (!Number.isSafeInteger(v) || v < 1) throw new ParameterError(`${this.name}.${name} must be an integer ≥ 1, got ${v}`);
+      if (!Number.isSafeInteger(v) || v < 1)
+        throw new ParameterError(`${this.name}.${name} must be an integer ≥ 1, got ${v}`);
     };
     for (const key of ['numPeriods', 'numStepsPerPeriod']) positive(key)(stepping[key]!);
-    this.numPeriods = this.setting(this.parameter<number>('numPeriods', { help: 'grating periods scanned', read: () => stepping.numPeriods!, write: (v) => void (stepping.numPeriods = v), validate: positive('numPeriods') }));
+    this.numPeriods = this.setting(
+      this.parameter<number>('numPeriods', {
+        help: 'grating periods scanned',
+        read: () => stepping.numPeriods!,
+        write: (v) => void (stepping.numPeriods = v),
+        validate: positive('numPeriods'),
+      }),
+    );
     this.numStepsPerPeriod = this.setting(
-      this.parameter<number>('numStepsPerPeriod', { help: 'steps per grating period', read: () => stepping.numStepsPerPeriod!, write: (v) => void (stepping.numStepsPerPeriod = v), validate: positive('numStepsPerPeriod') }),
+      this.parameter<number>('numStepsPerPeriod', {
+        help: 'steps per grating period',
+        read: () => stepping.numStepsPerPeriod!,
+        write: (v) => void (stepping.numStepsPerPeriod = v),
+        validate: positive('numStepsPerPeriod'),
+      }),
     );
     this.propagationDistance = this.setting(
-      this.quantity('propagationDistance', { unit: 'mm', help: 'distance between sample and analyzer grating', ...soft(options.propagationDistance ? toNumber(options.propagationDistance, 'mm', 'propagationDistance') : Number.NaN) }),
+      this.quantity('propagationDistance', {
+        unit: 'mm',
+        help: 'distance between sample and analyzer grating',
+        ...soft(
+          options.propagationDistance ? toNumber(options.propagationDistance, 'mm', 'propagationDistance') : Number.NaN,
+        ),
+      }),
     );
     const steps = () => this.#stepping.numPeriods * this.#stepping.numStepsPerPeriod;
-    this.add(imagingAcquisition('reference_stepping', this.camera, (signal) => this.takeStepping(signal, 'flat'), steps));
-    this.add(imagingAcquisition('object_stepping', this.camera, (signal) => this.takeStepping(signal, 'projection'), steps));
+    this.add(
+      imagingAcquisition('reference_stepping', this.camera, (signal) => this.takeStepping(signal, 'flat'), steps),
+    );
+    this.add(
+      imagingAcquisition('object_stepping', this.camera, (signal) => this.takeStepping(signal, 'projection'), steps),
+    );
   }
 
   protected override motors(): Motor[] {
@@ -101,7 +134,12 @@ export abstract class GratingInterferometryStepping extends Radiography {
   }
 
   /** The grating period, and the propagation distance if set (in mm), for processing. */
-  async geometry(): Promise<{ gratingPeriod: number; propagationDistance: number | undefined; numPeriods: number; numStepsPerPeriod: number }> {
+  async geometry(): Promise<{
+    gratingPeriod: number;
+    propagationDistance: number | undefined;
+    numPeriods: number;
+    numStepsPerPeriod: number;
+  }> {
     const d = toNumber(await this.propagationDistance.get(), 'mm');
     return {
       gratingPeriod: toNumber(await this.gratingPeriod.get(), 'mm'),

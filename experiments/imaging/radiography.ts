@@ -6,7 +6,6 @@ import {
   checkOptions,
   isQuantity,
   OptionError,
-  q,
   soft,
   toNumber,
   type AnyParameter,
@@ -15,6 +14,7 @@ import {
   type OptionSpec,
   type Quantity,
   type Unit,
+  errorMessage,
 } from '../../core/index.js';
 import { Camera } from '../../devices/cameras/index.js';
 import { Motor } from '../../devices/motors/index.js';
@@ -22,12 +22,18 @@ import type { Walker } from '../../walkers/index.js';
 import { Experiment, EXPERIMENT_OPTIONS } from '../experiment.js';
 import { autoFrames, checkCount, IMAGE_KEYS, imagingAcquisition, toStandby } from './frames.js';
 
-const count: OptionCheck = (v) => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? undefined : 'must be an integer ≥ 0');
+const count: OptionCheck = (v) =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? undefined : 'must be an integer ≥ 0';
 const anyQuantity: OptionCheck = (v) => (isQuantity(v) ? undefined : "must be a quantity, e.g. q('1 mm')");
 const motor: OptionCheck = (v) => (v instanceof Motor ? undefined : 'must be a Motor');
 
 /** @internal Option checks for subclasses and mixins. */
-export const imagingOptionChecks = { count, anyQuantity, motor, camera: ((v) => (v instanceof Camera ? undefined : 'must be a Camera')) as OptionCheck };
+export const imagingOptionChecks = {
+  count,
+  anyQuantity,
+  motor,
+  camera: ((v) => (v instanceof Camera ? undefined : 'must be a Camera')) as OptionCheck,
+};
 
 /** @internal */
 export function required<T>(owner: string, options: object, key: string): T {
@@ -121,15 +127,50 @@ export abstract class Radiography extends Experiment {
     this.numFlats = this.countSetting('numFlats', options.numFlats, 'number of flat fields');
     this.numProjections = this.countSetting('numProjections', options.numProjections, 'number of projections');
     const unit = this.flatMotor.position.unit;
-    this.radioPosition = this.quantitySetting('radioPosition', unit, required(owner, options, 'radioPosition'), 'flat motor position with the sample in the beam');
-    this.flatPosition = this.quantitySetting('flatPosition', unit, required(owner, options, 'flatPosition'), 'flat motor position with the sample out of the beam');
-    this.add(imagingAcquisition('darks', this.camera, (signal) => this.takeDarks(signal), () => this.counts.numDarks));
-    this.add(imagingAcquisition('flats', this.camera, (signal) => this.takeFlats(signal), () => this.counts.numFlats));
-    this.add(imagingAcquisition('radios', this.camera, (signal) => this.takeRadios(signal), () => this.counts.numProjections));
+    this.radioPosition = this.quantitySetting(
+      'radioPosition',
+      unit,
+      required(owner, options, 'radioPosition'),
+      'flat motor position with the sample in the beam',
+    );
+    this.flatPosition = this.quantitySetting(
+      'flatPosition',
+      unit,
+      required(owner, options, 'flatPosition'),
+      'flat motor position with the sample out of the beam',
+    );
+    this.add(
+      imagingAcquisition(
+        'darks',
+        this.camera,
+        (signal) => this.takeDarks(signal),
+        () => this.counts.numDarks,
+      ),
+    );
+    this.add(
+      imagingAcquisition(
+        'flats',
+        this.camera,
+        (signal) => this.takeFlats(signal),
+        () => this.counts.numFlats,
+      ),
+    );
+    this.add(
+      imagingAcquisition(
+        'radios',
+        this.camera,
+        (signal) => this.takeRadios(signal),
+        () => this.counts.numProjections,
+      ),
+    );
   }
 
   /** Declares a frame-count setting (locked while running). */
-  protected countSetting(name: 'numDarks' | 'numFlats' | 'numProjections', initial: number | undefined, help: string): AnyParameter {
+  protected countSetting(
+    name: 'numDarks' | 'numFlats' | 'numProjections',
+    initial: number | undefined,
+    help: string,
+  ): AnyParameter {
     if (initial !== undefined) this.counts[name] = initial;
     const counts = this.counts as Record<string, number>;
     return this.setting(
@@ -148,7 +189,7 @@ export abstract class Radiography extends Experiment {
     try {
       n = toNumber(initial, unit, `${this.name}.${name}`);
     } catch (error) {
-      throw new OptionError(`${this.kind}.create: option '${name}' ${(error as Error).message}`, { cause: error });
+      throw new OptionError(`${this.kind}.create: option '${name}' ${errorMessage(error)}`, { cause: error });
     }
     return this.setting(this.quantity(name, { unit, help, ...soft(n) }));
   }
@@ -197,7 +238,11 @@ export abstract class Radiography extends Experiment {
     };
     await attempt(() => this.stopSampleExposure(signal));
     await attempt(() => toStandby(this.camera));
-    await attempt(() => Promise.all([...new Set(this.motors())].map(async (m) => ((await m.getState()) === 'moving' ? m.stop() : undefined))));
+    await attempt(() =>
+      Promise.all(
+        [...new Set(this.motors())].map(async (m) => ((await m.getState()) === 'moving' ? m.stop() : undefined)),
+      ),
+    );
     const stashed = this.#stashed;
     this.#stashed = [];
     await attempt(() => Promise.all(stashed.map((p) => p.restore({ signal }))));
@@ -207,7 +252,11 @@ export abstract class Radiography extends Experiment {
   }
 
   /** Free-running frames of one acquisition, tagged with `image_key`. */
-  protected produceFrames(count: number, signal: AbortSignal, metadata: (index: number) => Record<string, unknown>): AsyncGenerator<Frame> {
+  protected produceFrames(
+    count: number,
+    signal: AbortSignal,
+    metadata: (index: number) => Record<string, unknown>,
+  ): AsyncGenerator<Frame> {
     return autoFrames(this.camera, count, signal, metadata);
   }
 

@@ -14,7 +14,13 @@ import {
 import type { Motor } from '../../devices/motors/index.js';
 import { IMAGE_KEYS, triggeredFrames } from './frames.js';
 import { imagingOptionChecks, required } from './radiography.js';
-import { ContinuousTomography, SteppedTomography, velocityMotor, type TomographyOptions, type VelocityMotor } from './tomography.js';
+import {
+  ContinuousTomography,
+  SteppedTomography,
+  velocityMotor,
+  type TomographyOptions,
+  type VelocityMotor,
+} from './tomography.js';
 
 const { anyQuantity, motor } = imagingOptionChecks;
 
@@ -57,7 +63,12 @@ function spiralFrames(numProjections: number, tomograms: number): number {
   return Math.floor(numProjections * tomograms + 1e-9);
 }
 
-const SPIRAL_OPTIONS: OptionSpec = { verticalMotor: motor, startPositionVertical: anyQuantity, sampleHeight: anyQuantity, verticalShiftPerTomogram: anyQuantity };
+const SPIRAL_OPTIONS: OptionSpec = {
+  verticalMotor: motor,
+  startPositionVertical: anyQuantity,
+  sampleHeight: anyQuantity,
+  verticalShiftPerTomogram: anyQuantity,
+};
 
 /**
  * Stepped spiral tomography: frame i is taken at angle start + i · range / N and height
@@ -70,16 +81,34 @@ export abstract class SteppedSpiralTomography extends SteppedTomography implemen
   readonly sampleHeight: Quantity;
   readonly verticalShiftPerTomogram: Quantity;
   /** Tomograms needed to cover the sample (read-only): |sampleHeight / verticalShiftPerTomogram| + 1. */
-  readonly numTomograms = this.parameter<number>('numTomograms', { help: 'tomograms to cover the sample', read: async () => (await spiralValues(this)).tomograms });
+  readonly numTomograms = this.parameter<number>('numTomograms', {
+    help: 'tomograms to cover the sample',
+    read: async () => (await spiralValues(this)).tomograms,
+  });
 
   constructor(options: TomographyOptions & SpiralOptions) {
     super(options);
     const owner = `${this.kind}.create`;
     this.verticalMotor = required(owner, options, 'verticalMotor');
     const unit = this.verticalMotor.position.unit;
-    this.startPositionVertical = this.quantitySetting('startPositionVertical', unit, required(owner, options, 'startPositionVertical'), 'vertical position at the first projection');
-    this.sampleHeight = this.quantitySetting('sampleHeight', unit, required(owner, options, 'sampleHeight'), 'height of the sample');
-    this.verticalShiftPerTomogram = this.quantitySetting('verticalShiftPerTomogram', unit, required(owner, options, 'verticalShiftPerTomogram'), 'vertical shift per tomogram');
+    this.startPositionVertical = this.quantitySetting(
+      'startPositionVertical',
+      unit,
+      required(owner, options, 'startPositionVertical'),
+      'vertical position at the first projection',
+    );
+    this.sampleHeight = this.quantitySetting(
+      'sampleHeight',
+      unit,
+      required(owner, options, 'sampleHeight'),
+      'height of the sample',
+    );
+    this.verticalShiftPerTomogram = this.quantitySetting(
+      'verticalShiftPerTomogram',
+      unit,
+      required(owner, options, 'verticalShiftPerTomogram'),
+      'vertical shift per tomogram',
+    );
     spiralTomograms(0, this.verticalShiftPerTomogram.toNumber(options.verticalShiftPerTomogram));
   }
 
@@ -110,13 +139,20 @@ export abstract class SteppedSpiralTomography extends SteppedTomography implemen
  * shift · frame rate / numProjections while the camera records N · numTomograms frames.
  */
 export abstract class ContinuousSpiralTomography extends ContinuousTomography implements SpiralSettings {
-  static override readonly options: OptionSpec = { ...ContinuousTomography.options, ...SPIRAL_OPTIONS, verticalMotor: velocityMotor };
+  static override readonly options: OptionSpec = {
+    ...ContinuousTomography.options,
+    ...SPIRAL_OPTIONS,
+    verticalMotor: velocityMotor,
+  };
   readonly verticalMotor: Motor;
   readonly startPositionVertical: Quantity;
   readonly sampleHeight: Quantity;
   readonly verticalShiftPerTomogram: Quantity;
   /** Tomograms needed to cover the sample (read-only): |sampleHeight / verticalShiftPerTomogram| + 1. */
-  readonly numTomograms = this.parameter<number>('numTomograms', { help: 'tomograms to cover the sample', read: async () => (await spiralValues(this)).tomograms });
+  readonly numTomograms = this.parameter<number>('numTomograms', {
+    help: 'tomograms to cover the sample',
+    read: async () => (await spiralValues(this)).tomograms,
+  });
   /** Vertical velocity of the scan (read-only): shift · frame rate / numProjections. */
   readonly verticalVelocity: Quantity;
 
@@ -125,16 +161,33 @@ export abstract class ContinuousSpiralTomography extends ContinuousTomography im
     const owner = `${this.kind}.create`;
     this.verticalMotor = required(owner, options, 'verticalMotor');
     const unit = this.verticalMotor.position.unit;
-    this.startPositionVertical = this.quantitySetting('startPositionVertical', unit, required(owner, options, 'startPositionVertical'), 'vertical position at the first projection');
-    this.sampleHeight = this.quantitySetting('sampleHeight', unit, required(owner, options, 'sampleHeight'), 'height of the sample');
-    this.verticalShiftPerTomogram = this.quantitySetting('verticalShiftPerTomogram', unit, required(owner, options, 'verticalShiftPerTomogram'), 'vertical shift per tomogram');
+    this.startPositionVertical = this.quantitySetting(
+      'startPositionVertical',
+      unit,
+      required(owner, options, 'startPositionVertical'),
+      'vertical position at the first projection',
+    );
+    this.sampleHeight = this.quantitySetting(
+      'sampleHeight',
+      unit,
+      required(owner, options, 'sampleHeight'),
+      'height of the sample',
+    );
+    this.verticalShiftPerTomogram = this.quantitySetting(
+      'verticalShiftPerTomogram',
+      unit,
+      required(owner, options, 'verticalShiftPerTomogram'),
+      'vertical shift per tomogram',
+    );
     spiralTomograms(0, this.verticalShiftPerTomogram.toNumber(options.verticalShiftPerTomogram));
     this.verticalVelocity = this.quantity('verticalVelocity', {
       unit: `${unit}/s`,
       help: 'vertical velocity of the scan',
       read: async () => {
         const fps = toNumber(await this.camera.getFrameRate(), 'Hz');
-        return (toNumber(await this.verticalShiftPerTomogram.get(), unit) * fps) / Math.max(1, this.counts.numProjections);
+        return (
+          (toNumber(await this.verticalShiftPerTomogram.get(), unit) * fps) / Math.max(1, this.counts.numProjections)
+        );
       },
     });
   }
@@ -158,7 +211,10 @@ export abstract class ContinuousSpiralTomography extends ContinuousTomography im
     const startAngle = toNumber(await this.startAngle.get(), 'deg');
     const step = toNumber(await this.angularRange.get(), 'deg') / n;
     try {
-      await Promise.all([tomo.setVelocity(await this.getVelocity(), { signal }), vertical.setVelocity(await this.getVerticalVelocity(), { signal })]);
+      await Promise.all([
+        tomo.setVelocity(await this.getVelocity(), { signal }),
+        vertical.setVelocity(await this.getVerticalVelocity(), { signal }),
+      ]);
       yield* this.produceFrames(spiralFrames(this.counts.numProjections, tomograms), signal, (i) => ({
         image_key: IMAGE_KEYS.projection,
         angle: startAngle + i * step,

@@ -31,7 +31,12 @@ export interface TomographyOptions extends RadiographyOptions {
 
 /** Tomography: a {@link Radiography} whose projections are taken while rotating the sample. */
 export abstract class Tomography extends Radiography {
-  static override readonly options: OptionSpec = { ...Radiography.options, tomographyMotor: motor, angularRange: anyQuantity, startAngle: anyQuantity };
+  static override readonly options: OptionSpec = {
+    ...Radiography.options,
+    tomographyMotor: motor,
+    angularRange: anyQuantity,
+    startAngle: anyQuantity,
+  };
   readonly tomographyMotor: Motor;
   /** Range of the scan. */
   readonly angularRange: Quantity;
@@ -43,9 +48,21 @@ export abstract class Tomography extends Radiography {
     const owner = `${this.kind}.create`;
     this.tomographyMotor = required(owner, options, 'tomographyMotor');
     if (!math.unit(this.tomographyMotor.position.unit).equalBase(math.unit('deg')))
-      throw new OptionError(`${owner}: option 'tomographyMotor' must be a rotation motor (position in degrees), got one in ${this.tomographyMotor.position.unit}`);
-    this.angularRange = this.quantitySetting('angularRange', 'deg', options.angularRange ?? q(180, 'deg'), 'angular range of the scan');
-    this.startAngle = this.quantitySetting('startAngle', 'deg', options.startAngle ?? q(0, 'deg'), 'angle of the first projection');
+      throw new OptionError(
+        `${owner}: option 'tomographyMotor' must be a rotation motor (position in degrees), got one in ${this.tomographyMotor.position.unit}`,
+      );
+    this.angularRange = this.quantitySetting(
+      'angularRange',
+      'deg',
+      options.angularRange ?? q(180, 'deg'),
+      'angular range of the scan',
+    );
+    this.startAngle = this.quantitySetting(
+      'startAngle',
+      'deg',
+      options.startAngle ?? q(0, 'deg'),
+      'angle of the first projection',
+    );
   }
 
   protected override motors(): Motor[] {
@@ -89,11 +106,14 @@ export type VelocityMotor = Motor & {
 };
 
 function isVelocityMotor(m: unknown): m is VelocityMotor {
-  return m instanceof Motor && typeof (m as Partial<VelocityMotor>).setVelocity === 'function' && m.hasParam('velocity');
+  return (
+    m instanceof Motor && typeof (m as Partial<VelocityMotor>).setVelocity === 'function' && m.hasParam('velocity')
+  );
 }
 
 /** @internal */
-export const velocityMotor: OptionCheck = (v) => (isVelocityMotor(v) ? undefined : 'must be a continuous motor (with a velocity)');
+export const velocityMotor: OptionCheck = (v) =>
+  isVelocityMotor(v) ? undefined : 'must be a continuous motor (with a velocity)';
 
 /**
  * Continuous tomography: the sample rotates at `velocity` = frame rate · range / numProjections
@@ -102,7 +122,11 @@ export const velocityMotor: OptionCheck = (v) => (isVelocityMotor(v) ? undefined
 export abstract class ContinuousTomography extends Tomography {
   static override readonly options: OptionSpec = { ...Tomography.options, tomographyMotor: velocityMotor };
   /** The rotation velocity of the scan (read-only): frame rate · angularRange / numProjections. */
-  readonly velocity = this.quantity('velocity', { unit: 'deg/s', help: 'rotation velocity of the scan', read: () => this.#velocity() });
+  readonly velocity = this.quantity('velocity', {
+    unit: 'deg/s',
+    help: 'rotation velocity of the scan',
+    read: () => this.#velocity(),
+  });
 
   get #motor(): VelocityMotor {
     return this.tomographyMotor as VelocityMotor;
@@ -124,7 +148,10 @@ export abstract class ContinuousTomography extends Tomography {
     const step = toNumber(await this.angularRange.get(), 'deg') / Math.max(1, this.counts.numProjections);
     try {
       await this.#motor.setVelocity(await this.getVelocity(), { signal });
-      yield* this.produceFrames(this.counts.numProjections, signal, (i) => ({ image_key: IMAGE_KEYS.projection, angle: start + i * step }));
+      yield* this.produceFrames(this.counts.numProjections, signal, (i) => ({
+        image_key: IMAGE_KEYS.projection,
+        angle: start + i * step,
+      }));
     } finally {
       await this.#motor.stop();
     }

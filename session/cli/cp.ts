@@ -9,7 +9,8 @@ import { checkName, ensureSessionDir, findSession, sessionPath, SessionError } f
 export async function cp(source: string, target: string): Promise<void> {
   const b = checkName(target);
   const { path } = findSession(source);
-  if (existsSync(sessionPath(b))) throw new SessionError(`session '${b}' already exists; remove it first with \`concert rm ${b}\``);
+  if (existsSync(sessionPath(b)))
+    throw new SessionError(`session '${b}' already exists; remove it first with \`concert rm ${b}\``);
   ensureSessionDir();
   copyFileSync(path, sessionPath(b));
   process.stdout.write(`Copied ${checkName(source)} to ${b}\n`);

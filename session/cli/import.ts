@@ -7,13 +7,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { checkName, sessionPath, SessionError, writeSession } from '../store.js';
 import { unzip } from '../zip.js';
+import { errorMessage } from '../../core/index.js';
 
 async function fetchBytes(url: string): Promise<Buffer> {
   let response: Response;
   try {
     response = await fetch(url, { signal: AbortSignal.timeout(30_000) });
   } catch (error) {
-    throw new SessionError(`cannot download ${url}: ${(error as Error).message}`, { cause: error });
+    throw new SessionError(`cannot download ${url}: ${errorMessage(error)}`, { cause: error });
   }
   if (!response.ok) throw new SessionError(`cannot download ${url}: HTTP ${response.status} ${response.statusText}`);
   return Buffer.from(await response.arrayBuffer());
@@ -34,9 +35,12 @@ export async function importSession(source: string, options: { force?: boolean }
   }
   const isZip = data.length >= 4 && data.readUInt32LE(0) === 0x04034b50;
   const files = isZip
-    ? unzip(data).filter((e) => e.name.endsWith('.ts')).map((e) => ({ name: basename(e.name, '.ts'), data: e.data }))
+    ? unzip(data)
+        .filter((e) => e.name.endsWith('.ts'))
+        .map((e) => ({ name: basename(e.name, '.ts'), data: e.data }))
     : [{ name: file.replace(/\.ts$/, ''), data }];
-  if (!isZip && !file.endsWith('.ts')) throw new SessionError(`${source} is neither a session file (.ts) nor a zip archive`);
+  if (!isZip && !file.endsWith('.ts'))
+    throw new SessionError(`${source} is neither a session file (.ts) nor a zip archive`);
   if (files.length === 0) throw new SessionError(`${source} holds no session files (.ts)`);
   const names = files.map((f) => checkName(f.name));
   const taken = names.filter((n) => existsSync(sessionPath(n)));

@@ -15,7 +15,8 @@ export function template(name: string): string {
 export async function init(name: string, options: { force?: boolean } = {}): Promise<void> {
   const n = checkName(name);
   const path = sessionPath(n);
-  if (existsSync(path) && !options.force) throw new SessionError(`session '${n}' already exists (${path}); use --force to overwrite it`);
+  if (existsSync(path) && !options.force)
+    throw new SessionError(`session '${n}' already exists (${path}); use --force to overwrite it`);
   writeSession(n, template(n));
   process.stdout.write(`Created ${path}\n`);
 }

@@ -9,7 +9,8 @@ import { printCliError } from '../errors.js';
 
 function version(): string {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+      .version;
   } catch {
     return 'unknown';
   }
@@ -88,14 +89,18 @@ export function program(): Command {
     .description('import a session file (.ts) or a zip made by `concert export`, from a path or an http(s) URL')
     .argument('<source>', 'path or URL')
     .option('-f, --force', 'overwrite existing sessions')
-    .action(run(async (source: string, o: { force?: boolean }) => (await import('./import.js')).importSession(source, o)));
+    .action(
+      run(async (source: string, o: { force?: boolean }) => (await import('./import.js')).importSession(source, o)),
+    );
 
   cli
     .command('export')
     .description('write sessions into a zip file')
     .argument('<names...>', 'session names')
     .option('-o, --out <file>', 'zip file to write (default NAME.zip, or sessions.zip for several)')
-    .action(run(async (names: string[], o: { out?: string }) => (await import('./export.js')).exportSessions(names, o)));
+    .action(
+      run(async (names: string[], o: { out?: string }) => (await import('./export.js')).exportSessions(names, o)),
+    );
 
   cli
     .command('start')
@@ -105,11 +110,13 @@ export function program(): Command {
     .option('--non-interactive', 'run the session to completion and exit with its status')
     .addOption(new Option('--logto <where>', 'where log lines go').choices(['stderr', 'file']).default('file'))
     .option('--logfile <file>', 'log file (default concert.log in the session directory)')
-    .addOption(new Option('--loglevel <level>', 'lowest level logged').choices(['debug', 'info', 'warn', 'error']).default('info'))
+    .addOption(
+      new Option('--loglevel <level>', 'lowest level logged')
+        .choices(['debug', 'info', 'warn', 'error'])
+        .default('info'),
+    )
     .option('--no-progress', 'do not show progress bars')
-    .action(
-      run(async (name: string | undefined, o: StartCliOptions) => (await import('./start.js')).start(name, o)),
-    );
+    .action(run(async (name: string | undefined, o: StartCliOptions) => (await import('./start.js')).start(name, o)));
 
   cli
     .command('serve')
@@ -125,17 +132,31 @@ export function program(): Command {
     .option('--files <pattern>', 'camera: replay these TIFF files (directory, glob or file) instead of a dummy camera')
     .option('--no-simulate', 'camera: send the background without noise (fast)')
     .option('--web-port <port>', 'live: show the frames in the web viewer on this port (0: a free one)')
-    .addOption(new Option('--loglevel <level>', 'lowest level logged to stderr').choices(['debug', 'info', 'warn', 'error']))
-    .action(run(async (kind: string | undefined, o: Record<string, string | undefined>) => (await import('./serve.js')).serve(kind, o)));
+    .addOption(
+      new Option('--loglevel <level>', 'lowest level logged to stderr').choices(['debug', 'info', 'warn', 'error']),
+    )
+    .action(
+      run(async (kind: string | undefined, o: Record<string, string | undefined>) =>
+        (await import('./serve.js')).serve(kind, o),
+      ),
+    );
 
   cli
     .command('broadcast')
     .description('forward one incoming stream to several destinations, each lossless (push) or latest-wins (pub)')
     .requiredOption('--from <endpoint>', 'the sender to connect to, e.g. tcp://127.0.0.1:8992')
-    .option('--to <destination>', 'push:ENDPOINT or pub:ENDPOINT to bind (repeatable)', (v: string, all: string[] = []) => [...all, v])
+    .option(
+      '--to <destination>',
+      'push:ENDPOINT or pub:ENDPOINT to bind (repeatable)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
     .addOption(new Option('--input <mode>', 'how to read the incoming stream').choices(['pull', 'sub']))
     .option('--curve-keys <dir>', 'encrypt and authenticate with the CURVE keys in DIR')
-    .action(run(async (o: { from?: string; to?: string[]; input?: string; curveKeys?: string }) => (await import('./broadcast.js')).broadcast(o)));
+    .action(
+      run(async (o: { from?: string; to?: string[]; input?: string; curveKeys?: string }) =>
+        (await import('./broadcast.js')).broadcast(o),
+      ),
+    );
   return cli;
 }
 

@@ -19,7 +19,8 @@ export async function mv(source: string, target: string): Promise<void> {
   const a = checkName(source);
   const b = checkName(target);
   if (!existsSync(sessionPath(a))) throw new SessionError(`there is no session called '${a}'`);
-  if (existsSync(sessionPath(b))) throw new SessionError(`session '${b}' already exists; remove it first with \`concert rm ${b}\``);
+  if (existsSync(sessionPath(b)))
+    throw new SessionError(`session '${b}' already exists; remove it first with \`concert rm ${b}\``);
   checkNotRunning(a);
   renameSync(sessionPath(a), sessionPath(b));
   if (existsSync(historyPath(a))) renameSync(historyPath(a), historyPath(b));

@@ -10,7 +10,8 @@ import { checkNotRunning } from './mv.js';
 export async function rm(names: string[]): Promise<void> {
   const checked = names.map(checkName);
   const missing = checked.filter((n) => !existsSync(sessionPath(n)));
-  if (missing.length) throw new SessionError(`there is no session called ${missing.map((n) => `'${n}'`).join(', ')}; nothing removed`);
+  if (missing.length)
+    throw new SessionError(`there is no session called ${missing.map((n) => `'${n}'`).join(', ')}; nothing removed`);
   for (const n of checked) checkNotRunning(n);
   for (const n of checked) {
     rmSync(sessionPath(n));

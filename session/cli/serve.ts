@@ -26,7 +26,8 @@ export interface ServeCliOptions {
 function integer(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new OptionError(`--${name} must be a whole number in [${min}, ${max}], got '${value}'`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new OptionError(`--${name} must be a whole number in [${min}, ${max}], got '${value}'`);
   return n;
 }
 
@@ -37,7 +38,8 @@ export async function serve(kind: string | undefined, o: ServeCliOptions): Promi
     for (const [k, d] of Object.entries(SERVER_DESCRIPTIONS)) console.log(`  ${k.padEnd(12)} ${d}`);
     return;
   }
-  if (o.loglevel !== undefined && !isLogLevel(o.loglevel)) throw new OptionError(`--loglevel must be debug, info, warn or error, got '${o.loglevel}'`);
+  if (o.loglevel !== undefined && !isLogLevel(o.loglevel))
+    throw new OptionError(`--loglevel must be debug, info, warn or error, got '${o.loglevel}'`);
   const options: ServeOptions = {
     bind: o.bind,
     port: integer('port', o.port, 1, 65535),
@@ -51,6 +53,7 @@ export async function serve(kind: string | undefined, o: ServeCliOptions): Promi
     webPort: integer('web-port', o.webPort, 0, 65535),
     loglevel: o.loglevel as ServeOptions['loglevel'],
   };
-  if (options.frameRate !== undefined && !(options.frameRate > 0)) throw new OptionError(`--frame-rate must be a positive number of Hz, got '${o.frameRate}'`);
+  if (options.frameRate !== undefined && !(options.frameRate > 0))
+    throw new OptionError(`--frame-rate must be a positive number of Hz, got '${o.frameRate}'`);
   await serveForever(kind, options);
 }

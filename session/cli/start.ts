@@ -7,7 +7,17 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { SessionError, acquireLock, ensureSessionDir, findSession, historyPath, isMultiInstance, logPath, nameOfFile, type SessionLock } from '../store.js';
+import {
+  SessionError,
+  acquireLock,
+  ensureSessionDir,
+  findSession,
+  historyPath,
+  isMultiInstance,
+  logPath,
+  nameOfFile,
+  type SessionLock,
+} from '../store.js';
 import type { StartCliOptions } from './main.js';
 
 /** The session to run: its name (for the prompt, lock and history) and file (none: empty session). */
@@ -33,7 +43,9 @@ export async function start(name: string | undefined, options: StartCliOptions):
   const source = session.file ? readFileSync(session.file, 'utf8') : '';
 
   // Logging: every line to concert.log (or stderr), tagged with the session name.
-  const timing = process.env.CONCERT_STARTUP_TIMING ? (what: string) => process.stderr.write(`[concert] ${what} after ${performance.now().toFixed(0)} ms\n`) : () => {};
+  const timing = process.env.CONCERT_STARTUP_TIMING
+    ? (what: string) => process.stderr.write(`[concert] ${what} after ${performance.now().toFixed(0)} ms\n`)
+    : () => {};
   timing('start command');
   const core = await import('../../core/index.js');
   timing('core loaded');
@@ -51,7 +63,10 @@ export async function start(name: string | undefined, options: StartCliOptions):
   if (!isMultiInstance(source)) lock = acquireLock(session.name);
   else ensureSessionDir();
   // A closed terminal (SIGHUP) or `kill` (SIGTERM): stop the devices' operations, free the lock.
-  for (const [signal, code] of [['SIGHUP', 129], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [
+    ['SIGHUP', 129],
+    ['SIGTERM', 143],
+  ] as const) {
     process.once(signal, () => {
       core.abortAll();
       lock?.release();
@@ -87,7 +102,9 @@ export async function start(name: string | undefined, options: StartCliOptions):
   }
   process.off('SIGINT', onSigint);
   timing('session loaded');
-  log.info(`session ${session.name} loaded in ${(performance.now() - t0).toFixed(0)} ms${session.file ? ` from ${session.file}` : ''}`);
+  log.info(
+    `session ${session.name} loaded in ${(performance.now() - t0).toFixed(0)} ms${session.file ? ` from ${session.file}` : ''}`,
+  );
 
   if (options.nonInteractive) {
     lock?.release();
@@ -123,7 +140,9 @@ export async function start(name: string | undefined, options: StartCliOptions):
   if (interactive) {
     const { manual } = await import('../store.js');
     const first = manual(source).split('\n')[0];
-    process.stdout.write(`Concert session '${session.name}'${first ? `: ${first}` : ''}\nHelpers: ddoc(), await dstate(), pdoc(), abort(); Ctrl-C stops the running command, Ctrl-D quits.\n`);
+    process.stdout.write(
+      `Concert session '${session.name}'${first ? `: ${first}` : ''}\nHelpers: ddoc(), await dstate(), pdoc(), abort(); Ctrl-C stops the running command, Ctrl-D quits.\n`,
+    );
   }
   const { closed } = startRepl({
     name: session.name,

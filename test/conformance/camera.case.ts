@@ -49,7 +49,11 @@ export function describeCamera<C extends Camera>(make: () => Promise<C>, options
     it('starts in standby and refuses grab() and trigger() outside recording', async () => {
       const c = await fresh();
       assert.equal(await c.getState(), 'standby');
-      const e = await rejectsWith(c.grab(), TransitionNotAllowed, new RegExp(`^${c.name}\\.grab\\(\\) is not allowed in state 'standby'`));
+      const e = await rejectsWith(
+        c.grab(),
+        TransitionNotAllowed,
+        new RegExp(`^${c.name}\\.grab\\(\\) is not allowed in state 'standby'`),
+      );
       assert.equal(e.state, 'standby');
       await rejectsWith(c.trigger(), TransitionNotAllowed);
       await rejectsWith(c.stopRecording(), TransitionNotAllowed);
@@ -89,9 +93,15 @@ export function describeCamera<C extends Camera>(make: () => Promise<C>, options
       const c = await fresh();
       const t0 = Date.now();
       const frames: Frame[] = await c.recording(async () => [await c.grab(), await c.grab(), await c.grab()]);
-      assert.deepEqual(frames.map((f) => f.metadata.frameNumber), [0, 1, 2]);
+      assert.deepEqual(
+        frames.map((f) => f.metadata.frameNumber),
+        [0, 1, 2],
+      );
       for (const f of frames) {
-        assert.ok(f.metadata.timestamp >= t0 - 1 && f.metadata.timestamp <= Date.now() + 1, 'timestamp in ms since the epoch');
+        assert.ok(
+          f.metadata.timestamp >= t0 - 1 && f.metadata.timestamp <= Date.now() + 1,
+          'timestamp in ms since the epoch',
+        );
         assert.equal(f.data.length, f.shape[0] * f.shape[1]);
         assert.equal(typeof f.dtype, 'string');
       }
@@ -218,11 +228,19 @@ export function describeCamera<C extends Camera>(make: () => Promise<C>, options
     it('validates parameter values: exposure ≥ 0, frame rate > 0, trigger sources, mirror, rotate', async () => {
       const c = await fresh();
       const exposure = await c.getExposureTime();
-      await rejectsWith(c.setExposureTime(q('-1 ms')), SoftLimitError, new RegExp(`${c.name}\\.exposureTime: -1 ms is out of range \\[0 s, ∞\\]`));
+      await rejectsWith(
+        c.setExposureTime(q('-1 ms')),
+        SoftLimitError,
+        new RegExp(`${c.name}\\.exposureTime: -1 ms is out of range \\[0 s, ∞\\]`),
+      );
       await rejectsWith(c.setExposureTime(q('1 mm')), UnitError);
       await rejectsWith(c.setExposureTime(0.1 as never), UnitError);
       await rejectsWith(c.setFrameRate(q('0 Hz')), ParameterError, /frameRate must be > 0 Hz/);
-      await rejectsWith(c.setTriggerSource('INTERNAL' as never), SelectionError, /allowed: "AUTO", "SOFTWARE", "EXTERNAL"/);
+      await rejectsWith(
+        c.setTriggerSource('INTERNAL' as never),
+        SelectionError,
+        /allowed: "AUTO", "SOFTWARE", "EXTERNAL"/,
+      );
       await rejectsWith(c.param('mirror').set('yes'), ParameterError, /mirror must be true or false/);
       await rejectsWith(c.param('rotate').set(5), ParameterError, /rotate must be 0, 1, 2 or 3/);
       await rejectsWith(c.param('rotate').set(NaN), ParameterError);
@@ -234,7 +252,10 @@ export function describeCamera<C extends Camera>(make: () => Promise<C>, options
     it('logs parameter sets', async () => {
       const c = await fresh();
       const lines = await captureLog(() => c.setTriggerSource('SOFTWARE'));
-      assert.ok(lines.some((l) => l.message === `set ${c.kind}::${c.name}.triggerSource='SOFTWARE'`), JSON.stringify(lines));
+      assert.ok(
+        lines.some((l) => l.message === `set ${c.kind}::${c.name}.triggerSource='SOFTWARE'`),
+        JSON.stringify(lines),
+      );
     });
 
     it('emergencyStop() ends a recording', async () => {

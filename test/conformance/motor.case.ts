@@ -124,7 +124,11 @@ function describeMotorBehaviour<M extends Motor>(make: MotorFactory<M>, r: Resol
   it('refuses a wrong unit, plain numbers, NaN and Infinity (UnitError) without moving', async () => {
     const m = await fresh();
     await m.setPosition(qq(a));
-    await rejectsWith(m.setPosition(q('1 s')), UnitError, new RegExp(`^${m.name}\\.position: 1 s has the wrong unit; expected a quantity in ${unit}$`));
+    await rejectsWith(
+      m.setPosition(q('1 s')),
+      UnitError,
+      new RegExp(`^${m.name}\\.position: 1 s has the wrong unit; expected a quantity in ${unit}$`),
+    );
     await rejectsWith(m.setPosition(q(1, unit === 'mm' ? 'deg' : 'mm')), UnitError);
     await rejectsWith(m.setPosition(1 as never), UnitError, /expected a quantity/);
     await rejectsWith(m.setPosition(math.unit(NaN, unit)), UnitError, /not a finite number/);
@@ -176,7 +180,10 @@ function describeMotorBehaviour<M extends Motor>(make: MotorFactory<M>, r: Resol
     assert.ok(since(t0) < 50, `the move took ${since(t0).toFixed(1)} ms to stop`);
     assert.equal(await m.getState(), 'standby');
     const here = await at(m);
-    assert.ok((here - a) * (b - a) > 0 && (b - here) * (b - a) > 0, `stopped at ${here}, strictly between ${a} and ${b}`);
+    assert.ok(
+      (here - a) * (b - a) > 0 && (b - here) * (b - a) > 0,
+      `stopped at ${here}, strictly between ${a} and ${b}`,
+    );
     await delay(30);
     assert.equal(await at(m), here, 'it does not keep moving');
   });
@@ -322,7 +329,10 @@ export interface ContinuousMotorCaseOptions {
 type ContinuousMotor = ContinuousLinearMotor | ContinuousRotationMotor;
 
 /** Conformance suite for continuous motors (linear or rotation): velocity > 0 runs to the upper hard limit, 0 stops. */
-export function describeContinuousMotor<M extends ContinuousMotor>(make: MotorFactory<M>, options: ContinuousMotorCaseOptions): void {
+export function describeContinuousMotor<M extends ContinuousMotor>(
+  make: MotorFactory<M>,
+  options: ContinuousMotorCaseOptions,
+): void {
   describe('ContinuousMotor conformance', () => {
     const made: Motor[] = [];
     let unit = 'mm';

@@ -33,7 +33,11 @@ export function describeShutter<S extends Shutter>(make: () => Promise<S>): void
 
     it('refuses closing a closed shutter and opening an open one (TransitionNotAllowed)', async () => {
       const s = await fresh();
-      const e1 = await rejectsWith(s.open(), TransitionNotAllowed, new RegExp(`^${s.name}\\.open\\(\\) is not allowed in state 'open' \\(allowed in: closed\\)$`));
+      const e1 = await rejectsWith(
+        s.open(),
+        TransitionNotAllowed,
+        new RegExp(`^${s.name}\\.open\\(\\) is not allowed in state 'open' \\(allowed in: closed\\)$`),
+      );
       assert.equal(e1.state, 'open');
       await s.close();
       const e2 = await rejectsWith(s.close(), TransitionNotAllowed, /close\(\) is not allowed in state 'closed'/);
@@ -52,7 +56,9 @@ export function describeShutter<S extends Shutter>(make: () => Promise<S>): void
 
     it('cannot be assigned a state directly', async () => {
       const s = await fresh();
-      await assert.rejects((s.state as unknown as { set(v: string): Promise<void> }).set('closed'), { name: 'WriteAccessError' });
+      await assert.rejects((s.state as unknown as { set(v: string): Promise<void> }).set('closed'), {
+        name: 'WriteAccessError',
+      });
       assert.equal(await s.getState(), 'open');
     });
   });

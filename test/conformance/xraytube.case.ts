@@ -52,7 +52,11 @@ export function describeXRayTube<T extends XRayTube>(make: () => Promise<T>): vo
     it('refuses negative or mis-united voltage and current, unchanged', async () => {
       const t = await fresh();
       await t.setVoltage(q('30 kV'));
-      await rejectsWith(t.setVoltage(q('-1 kV')), SoftLimitError, new RegExp(`${t.name}\\.voltage: -1 kV is out of range \\[0 kV, ∞\\]`));
+      await rejectsWith(
+        t.setVoltage(q('-1 kV')),
+        SoftLimitError,
+        new RegExp(`${t.name}\\.voltage: -1 kV is out of range \\[0 kV, ∞\\]`),
+      );
       await rejectsWith(t.setVoltage(q('30 uA')), UnitError);
       await rejectsWith(t.setCurrent(q('-5 uA')), SoftLimitError);
       await rejectsWith(t.setCurrent(5 as never), UnitError);

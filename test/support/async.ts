@@ -3,6 +3,7 @@
  * @module
  */
 import assert from 'node:assert/strict';
+import { errorMessage } from '../../core/index.js';
 
 /** Milliseconds since `t0` (from `performance.now()`). */
 export function since(t0: number): number {
@@ -40,14 +41,18 @@ export async function rejectsWith<E extends Error>(
     caught = error;
   }
   assert.ok(caught !== undefined, `expected ${type.name}, but it resolved`);
-  assert.ok(caught instanceof type, `expected ${type.name}, got ${(caught as Error)?.name}: ${(caught as Error)?.message}`);
-  if (typeof message === 'string') assert.equal((caught as Error).message, message);
-  else if (message) assert.match((caught as Error).message, message);
+  assert.ok(caught instanceof type, `expected ${type.name}, got ${(caught as Error)?.name}: ${errorMessage(caught)}`);
+  if (typeof message === 'string') assert.equal(errorMessage(caught), message);
+  else if (message) assert.match(errorMessage(caught), message);
   return caught as E;
 }
 
 /** Synchronous counterpart of {@link rejectsWith}. */
-export function throwsWith<E extends Error>(fn: () => unknown, type: abstract new (...args: never[]) => E, message?: RegExp | string): E {
+export function throwsWith<E extends Error>(
+  fn: () => unknown,
+  type: abstract new (...args: never[]) => E,
+  message?: RegExp | string,
+): E {
   let caught: unknown;
   try {
     fn();
@@ -55,8 +60,8 @@ export function throwsWith<E extends Error>(fn: () => unknown, type: abstract ne
     caught = error;
   }
   assert.ok(caught !== undefined, `expected ${type.name}, but nothing was thrown`);
-  assert.ok(caught instanceof type, `expected ${type.name}, got ${(caught as Error)?.name}: ${(caught as Error)?.message}`);
-  if (typeof message === 'string') assert.equal((caught as Error).message, message);
-  else if (message) assert.match((caught as Error).message, message);
+  assert.ok(caught instanceof type, `expected ${type.name}, got ${(caught as Error)?.name}: ${errorMessage(caught)}`);
+  if (typeof message === 'string') assert.equal(errorMessage(caught), message);
+  else if (message) assert.match(errorMessage(caught), message);
   return caught as E;
 }

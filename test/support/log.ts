@@ -11,7 +11,10 @@ export interface CapturedLine {
 }
 
 /** Runs `fn` with a log sink that records every line; returns the lines. */
-export async function captureLog(fn: () => Promise<unknown> | unknown, level: LogLevel = 'debug'): Promise<CapturedLine[]> {
+export async function captureLog(
+  fn: () => Promise<unknown> | unknown,
+  level: LogLevel = 'debug',
+): Promise<CapturedLine[]> {
   const lines: CapturedLine[] = [];
   const previous = setLogSink((l, source, message) => lines.push({ level: l, source, message }));
   setLogLevel(level);

@@ -67,7 +67,11 @@ export class ControlServer {
   #closed = false;
   #counters = { requests: 0, errors: 0, invalid: 0 };
 
-  private constructor(socket: Router, options: ControlServerOptions, /** The concrete endpoint. */ readonly endpoint: string) {
+  private constructor(
+    socket: Router,
+    options: ControlServerOptions,
+    /** The concrete endpoint. */ readonly endpoint: string,
+  ) {
     this.#socket = socket;
     this.#maxRequestBytes = options.maxRequestBytes ?? 1024 * 1024;
     for (const [method, handler] of Object.entries(options.handlers ?? {})) this.#handlers.set(method, handler);
@@ -122,7 +126,12 @@ export class ControlServer {
     let request: ControlRequest;
     try {
       request = JSON.parse(payload.toString('utf8')) as ControlRequest;
-      if (typeof request !== 'object' || request === null || typeof request.method !== 'string' || !['number', 'string'].includes(typeof request.id))
+      if (
+        typeof request !== 'object' ||
+        request === null ||
+        typeof request.method !== 'string' ||
+        !['number', 'string'].includes(typeof request.id)
+      )
         throw new Error('not a request');
     } catch {
       this.#counters.invalid++;
@@ -132,7 +141,8 @@ export class ControlServer {
     let reply: string;
     try {
       const handler = this.#handlers.get(request.method);
-      if (!handler) throw new TransportError(`unknown control method '${request.method}' on ${this.endpoint}`, this.endpoint);
+      if (!handler)
+        throw new TransportError(`unknown control method '${request.method}' on ${this.endpoint}`, this.endpoint);
       const result = await handler(request.params);
       reply = JSON.stringify({ id: request.id, ok: true, result: result ?? null });
     } catch (error) {
@@ -157,12 +167,19 @@ export class ControlServer {
 export class ControlClient {
   readonly #socket: Dealer;
   readonly #timeoutMs: number;
-  readonly #pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void; method: string; unsent?: string }>();
+  readonly #pending = new Map<
+    number,
+    { resolve: (value: unknown) => void; reject: (error: unknown) => void; method: string; unsent?: string }
+  >();
   #nextId = 1;
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  private constructor(socket: Dealer, timeoutMs: number, /** The server's endpoint. */ readonly endpoint: string) {
+  private constructor(
+    socket: Dealer,
+    timeoutMs: number,
+    /** The server's endpoint. */ readonly endpoint: string,
+  ) {
     this.#socket = socket;
     this.#timeoutMs = timeoutMs;
     void this.#run();
@@ -184,12 +201,15 @@ export class ControlClient {
    * arrives within `timeoutMs` (naming the endpoint) or the client is closed; the signal's reason on abort.
    */
   request<T = unknown>(method: string, params?: unknown, options: RequestOptions = {}): Promise<T> {
-    if (this.#closed) return Promise.reject(new TransportError(`control client for ${this.endpoint} is closed`, this.endpoint));
+    if (this.#closed)
+      return Promise.reject(new TransportError(`control client for ${this.endpoint} is closed`, this.endpoint));
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const id = this.#nextId++;
     const payload = JSON.stringify({ id, method, params: params ?? null } satisfies ControlRequest);
     const reply = new Promise<unknown>((resolve, reject) => this.#pending.set(id, { resolve, reject, method }));
-    const send = this.#tail.then(() => (this.#pending.has(id) && !this.#closed ? this.#socket.send(payload) : undefined));
+    const send = this.#tail.then(() =>
+      this.#pending.has(id) && !this.#closed ? this.#socket.send(payload) : undefined,
+    );
     this.#tail = send.catch(() => undefined);
     send.catch((error: unknown) => {
       // no connected server took it (ZMQ_IMMEDIATE): no reply can come, the timeout reports it
@@ -199,7 +219,10 @@ export class ControlClient {
     return race(reply, options.signal, timeoutMs, () => {
       const unsent = this.#pending.get(id)?.unsent;
       const why = unsent === undefined ? '' : ' (not sent: no connected server)';
-      return new TransportError(`control request '${method}' to ${this.endpoint} got no reply within ${timeoutMs} ms${why}`, this.endpoint);
+      return new TransportError(
+        `control request '${method}' to ${this.endpoint} got no reply within ${timeoutMs} ms${why}`,
+        this.endpoint,
+      );
     }).finally(() => this.#pending.delete(id)) as Promise<T>;
   }
 
@@ -209,7 +232,11 @@ export class ControlClient {
     this.#closed = true;
     this.#socket.close();
     for (const [id, { method }] of this.#pending)
-      this.#settle(id, undefined, new TransportError(`control request '${method}' to ${this.endpoint}: client closed`, this.endpoint));
+      this.#settle(
+        id,
+        undefined,
+        new TransportError(`control request '${method}' to ${this.endpoint}: client closed`, this.endpoint),
+      );
   }
 
   #settle(id: number, value: unknown, error?: unknown): void {
@@ -239,7 +266,15 @@ export class ControlClient {
       else if (reply.ok === false) {
         const method = this.#pending.get(reply.id)?.method ?? '?';
         const name = String(reply.error?.name ?? 'Error');
-        this.#settle(reply.id, undefined, new RemoteError(`${this.endpoint} '${method}': ${name}: ${String(reply.error?.message ?? '')}`, this.endpoint, name));
+        this.#settle(
+          reply.id,
+          undefined,
+          new RemoteError(
+            `${this.endpoint} '${method}': ${name}: ${String(reply.error?.message ?? '')}`,
+            this.endpoint,
+            name,
+          ),
+        );
       }
     }
   }

@@ -83,7 +83,10 @@ export async function readKeyPair(dir: string, name: string): Promise<CurveKeyPa
 export async function ensureKeyPairs(dir: string): Promise<{ server: CurveKeyPair; client: CurveKeyPair }> {
   const out: Partial<Record<'server' | 'client', CurveKeyPair>> = {};
   for (const name of ['server', 'client'] as const) {
-    const exists = await access(join(dir, `${name}.key_secret`)).then(() => true, () => false);
+    const exists = await access(join(dir, `${name}.key_secret`)).then(
+      () => true,
+      () => false,
+    );
     if (!exists) await writeKeyPair(dir, name, generateKeyPair());
     out[name] = await readKeyPair(dir, name);
   }
@@ -96,7 +99,11 @@ export async function curveServerOptions(dir: string, name = 'server'): Promise<
 }
 
 /** Client-side options from `dir/server.key` and `dir/client.key{,_secret}`. */
-export async function curveClientOptions(dir: string, server = 'server', client = 'client'): Promise<CurveClientOptions> {
+export async function curveClientOptions(
+  dir: string,
+  server = 'server',
+  client = 'client',
+): Promise<CurveClientOptions> {
   const pair = await readKeyPair(dir, client);
   return { curveServerKey: await readKey(dir, server), curvePublicKey: pair.publicKey, curveSecretKey: pair.secretKey };
 }

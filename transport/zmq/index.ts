@@ -17,7 +17,13 @@ export {
   type DecodeOptions,
 } from './wire-format.js';
 export { ZmqSender, type SenderMode, type ZmqSenderOptions, type SendOptions, type SenderCounters } from './sender.js';
-export { ZmqReceiver, type ReceiverMode, type ZmqReceiverOptions, type StreamOptions, type ReceiverCounters } from './receiver.js';
+export {
+  ZmqReceiver,
+  type ReceiverMode,
+  type ZmqReceiverOptions,
+  type StreamOptions,
+  type ReceiverCounters,
+} from './receiver.js';
 export {
   ControlServer,
   ControlClient,

@@ -7,6 +7,7 @@ import type { Socket } from 'zeromq';
 import { OptionError } from '../../core/errors.js';
 import { applyCurve, type CurveOptions } from './curve.js';
 import { TransportError } from './errors.js';
+import { errorMessage } from '../../core/index.js';
 
 /** Where a socket goes: exactly one of `bind` and `connect`. */
 export interface Placement {
@@ -17,7 +18,11 @@ export interface Placement {
 }
 
 /** Applies CURVE options, then binds or connects; returns the concrete endpoint. @internal */
-export async function place(socket: Socket, options: Placement & { curve?: CurveOptions }, what: string): Promise<string> {
+export async function place(
+  socket: Socket,
+  options: Placement & { curve?: CurveOptions },
+  what: string,
+): Promise<string> {
   const { bind, connect } = options;
   if ((bind === undefined) === (connect === undefined))
     throw new OptionError(`${what}: give exactly one of 'bind' and 'connect'`);
@@ -32,7 +37,9 @@ export async function place(socket: Socket, options: Placement & { curve?: Curve
   } catch (error) {
     socket.close();
     const verb = bind !== undefined ? 'bind' : 'connect to';
-    throw new TransportError(`${what}: cannot ${verb} ${bind ?? connect}: ${(error as Error).message}`, bind ?? connect, { cause: error });
+    throw new TransportError(`${what}: cannot ${verb} ${bind ?? connect}: ${errorMessage(error)}`, bind ?? connect, {
+      cause: error,
+    });
   }
 }
 
@@ -66,10 +73,20 @@ export function race<T>(
     };
     if (signal?.aborted) return reject(signal.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (timed) timer = setTimeout(() => { done(); reject(onTimeout ? onTimeout() : new Error('timeout')); }, timeoutMs);
+    if (timed)
+      timer = setTimeout(() => {
+        done();
+        reject(onTimeout ? onTimeout() : new Error('timeout'));
+      }, timeoutMs);
     promise.then(
-      (value) => { done(); resolve(value); },
-      (error: unknown) => { done(); reject(error); },
+      (value) => {
+        done();
+        resolve(value);
+      },
+      (error: unknown) => {
+        done();
+        reject(error);
+      },
     );
   });
 }
@@ -78,4 +95,3 @@ export function race<T>(
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-

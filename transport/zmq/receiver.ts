@@ -9,6 +9,7 @@ import type { CurveOptions } from './curve.js';
 import { TransportError } from './errors.js';
 import { place, race, type Placement } from './internal.js';
 import { decodeMessage, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HEADER_BYTES } from './wire-format.js';
+import { errorMessage } from '../../core/index.js';
 
 /** `'pull'`: every frame in order, with backpressure; `'sub'`: only the latest frame. */
 export type ReceiverMode = 'pull' | 'sub';
@@ -112,7 +113,10 @@ export class ZmqReceiver {
    */
   static async create(options: ZmqReceiverOptions): Promise<ZmqReceiver> {
     const pull = options.mode === 'pull';
-    const maxMessageSize = Math.max(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
+    const maxMessageSize = Math.max(
+      options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES,
+    );
     const common = {
       receiveHighWaterMark: options.receiveHighWaterMark ?? (pull ? 32 : 1),
       receiveBufferSize: options.receiveBufferSize ?? (pull ? 4 * 1024 * 1024 : 65536),
@@ -181,8 +185,12 @@ export class ZmqReceiver {
       if (this.#closed) throw new TransportError(`receiver ${this.endpoint} is closed`, this.endpoint);
       const woken = new Promise<void>((resolve) => (this.#wakeConsumer = resolve));
       try {
-        await race(woken, signal, idleTimeoutMs, () =>
-          new TransportError(`no message from ${this.endpoint} within ${idleTimeoutMs} ms`, this.endpoint));
+        await race(
+          woken,
+          signal,
+          idleTimeoutMs,
+          () => new TransportError(`no message from ${this.endpoint} within ${idleTimeoutMs} ms`, this.endpoint),
+        );
       } finally {
         this.#wakeConsumer = undefined;
       }
@@ -217,10 +225,19 @@ export class ZmqReceiver {
       try {
         parts = await this.#socket.receive();
       } catch (error) {
-        if (!this.#closed) this.#failure = new TransportError(`receive from ${this.endpoint} failed: ${(error as Error).message}`, this.endpoint, { cause: error });
+        if (!this.#closed)
+          this.#failure = new TransportError(
+            `receive from ${this.endpoint} failed: ${errorMessage(error)}`,
+            this.endpoint,
+            { cause: error },
+          );
         break;
       }
-      const decoded = decodeMessage(parts, { maxFrameBytes, maxHeaderBytes, fallbackFrameNumber: this.#counters.received });
+      const decoded = decodeMessage(parts, {
+        maxFrameBytes,
+        maxHeaderBytes,
+        fallbackFrameNumber: this.#counters.received,
+      });
       if (decoded.kind === 'invalid') {
         this.#invalid(decoded.reason);
         continue;

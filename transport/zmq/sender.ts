@@ -10,6 +10,7 @@ import type { CurveOptions } from './curve.js';
 import { TransportError } from './errors.js';
 import { place, race, sleep, zmqCode, type Placement } from './internal.js';
 import { encodeEnd, encodeFrame } from './wire-format.js';
+import { errorMessage } from '../../core/index.js';
 
 /** `'push'`: lossless, waits for the consumer; `'pub'`: latest-wins, drops (and counts) when full. */
 export type SenderMode = 'push' | 'pub';
@@ -138,7 +139,11 @@ export class ZmqSender {
     }
     const deadline = Date.now() + this.#timeoutMs;
     while (!(await this.#enqueue(parts, options.signal, undefined, false))) {
-      if (Date.now() > deadline) throw new TransportError(`could not send the end marker to subscribers of ${this.endpoint} within ${this.#timeoutMs} ms`, this.endpoint);
+      if (Date.now() > deadline)
+        throw new TransportError(
+          `could not send the end marker to subscribers of ${this.endpoint} within ${this.#timeoutMs} ms`,
+          this.endpoint,
+        );
       await sleep(1);
     }
   }
@@ -175,8 +180,15 @@ export class ZmqSender {
   #error(error: unknown): unknown {
     if (isAbortError(error)) return error;
     if (zmqCode(error) === 'EAGAIN')
-      return new TransportError(`send to ${this.endpoint} timed out after ${this.#timeoutMs} ms: no consumer took the frame (queue full or no peer)`, this.endpoint, { cause: error });
-    if (this.#closed) return new TransportError(`sender ${this.endpoint} was closed during a send`, this.endpoint, { cause: error });
-    return new TransportError(`send to ${this.endpoint} failed: ${(error as Error).message}`, this.endpoint, { cause: error });
+      return new TransportError(
+        `send to ${this.endpoint} timed out after ${this.#timeoutMs} ms: no consumer took the frame (queue full or no peer)`,
+        this.endpoint,
+        { cause: error },
+      );
+    if (this.#closed)
+      return new TransportError(`sender ${this.endpoint} was closed during a send`, this.endpoint, { cause: error });
+    return new TransportError(`send to ${this.endpoint} failed: ${errorMessage(error)}`, this.endpoint, {
+      cause: error,
+    });
   }
 }

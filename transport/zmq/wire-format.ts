@@ -10,7 +10,14 @@
  * Decoding never throws: a bad message comes back as `{kind: 'invalid', reason}`.
  * @module
  */
-import { arrayConstructor, frameBytes, itemSize, type DType, type Frame, type FrameMetadata } from '../../core/frame.js';
+import {
+  arrayConstructor,
+  frameBytes,
+  itemSize,
+  type DType,
+  type Frame,
+  type FrameMetadata,
+} from '../../core/frame.js';
 import { errorMessage } from '../../core/errors.js';
 import { TransportError } from './errors.js';
 
@@ -50,14 +57,40 @@ export interface DecodeOptions {
 
 const RESERVED = new Set(['dtype', 'shape', 'version', 'end']);
 const NAMES: Record<string, DType> = {
-  uint8: 'uint8', int8: 'int8', uint16: 'uint16', int16: 'int16',
-  uint32: 'uint32', int32: 'int32', float32: 'float32', float64: 'float64',
-  ubyte: 'uint8', byte: 'int8', ushort: 'uint16', short: 'int16', uintc: 'uint32', intc: 'int32',
-  single: 'float32', double: 'float64',
-  B: 'uint8', b: 'int8', H: 'uint16', h: 'int16', I: 'uint32', i: 'int32', f: 'float32', d: 'float64',
+  uint8: 'uint8',
+  int8: 'int8',
+  uint16: 'uint16',
+  int16: 'int16',
+  uint32: 'uint32',
+  int32: 'int32',
+  float32: 'float32',
+  float64: 'float64',
+  ubyte: 'uint8',
+  byte: 'int8',
+  ushort: 'uint16',
+  short: 'int16',
+  uintc: 'uint32',
+  intc: 'int32',
+  single: 'float32',
+  double: 'float64',
+  B: 'uint8',
+  b: 'int8',
+  H: 'uint16',
+  h: 'int16',
+  I: 'uint32',
+  i: 'int32',
+  f: 'float32',
+  d: 'float64',
 };
 const TYPESTR: Record<string, DType> = {
-  u1: 'uint8', i1: 'int8', u2: 'uint16', i2: 'int16', u4: 'uint32', i4: 'int32', f4: 'float32', f8: 'float64',
+  u1: 'uint8',
+  i1: 'int8',
+  u2: 'uint16',
+  i2: 'int16',
+  u4: 'uint32',
+  i4: 'int32',
+  f4: 'float32',
+  f8: 'float64',
 };
 
 /**
@@ -94,7 +127,11 @@ export function encodeFrame(frame: Frame): [Buffer, Buffer] {
       frameNumber: frame.metadata.frameNumber,
     });
   } catch (error) {
-    throw new TransportError(`frame ${frame.metadata.frameNumber}: metadata is not JSON-serialisable: ${errorMessage(error)}`, undefined, { cause: error });
+    throw new TransportError(
+      `frame ${frame.metadata.frameNumber}: metadata is not JSON-serialisable: ${errorMessage(error)}`,
+      undefined,
+      { cause: error },
+    );
   }
   return [Buffer.from(json), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
 }
@@ -110,18 +147,24 @@ export function decodeMessage(parts: readonly Uint8Array[], options: DecodeOptio
   const maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   if (parts.length === 0 || parts.length > 2) return invalid(`expected 1 or 2 parts, got ${parts.length}`);
   const first = parts[0]!;
-  if (first.byteLength > maxHeaderBytes) return invalid(`header of ${first.byteLength} bytes exceeds ${maxHeaderBytes}`);
+  if (first.byteLength > maxHeaderBytes)
+    return invalid(`header of ${first.byteLength} bytes exceeds ${maxHeaderBytes}`);
   let header: unknown;
   try {
     header = JSON.parse(Buffer.from(first.buffer, first.byteOffset, first.byteLength).toString('utf8'));
   } catch (error) {
     return invalid(`header is not JSON: ${errorMessage(error)}`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) return invalid('header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    return invalid('header is not a JSON object');
   const h = header as Record<string, unknown>;
-  if (parts.length === 1) return 'end' in h ? { kind: 'end', header: h } : invalid('single-part message is not an end marker');
+  if (parts.length === 1)
+    return 'end' in h ? { kind: 'end', header: h } : invalid('single-part message is not an end marker');
   if ('end' in h) return invalid('end marker with a payload part');
-  if (h.version !== undefined && !(Number.isInteger(h.version) && (h.version as number) >= 0 && (h.version as number) <= WIRE_FORMAT_VERSION))
+  if (
+    h.version !== undefined &&
+    !(Number.isInteger(h.version) && (h.version as number) >= 0 && (h.version as number) <= WIRE_FORMAT_VERSION)
+  )
     return invalid(`unsupported format version ${JSON.stringify(h.version)}`);
   const parsed = parseDType(h.dtype);
   if (!parsed) return invalid(`unknown dtype ${JSON.stringify(h.dtype)?.slice(0, 40)}`);

@@ -31,7 +31,14 @@ export interface Hdf5WriterOptions {
 }
 
 const H5_DTYPE: Readonly<Record<DType, string>> = {
-  uint8: '<B', int8: '<b', uint16: '<H', int16: '<h', uint32: '<I', int32: '<i', float32: '<f', float64: '<d',
+  uint8: '<B',
+  int8: '<b',
+  uint16: '<H',
+  int16: '<h',
+  uint32: '<I',
+  int32: '<i',
+  float32: '<f',
+  float64: '<d',
 };
 
 type H5Api = typeof import('h5wasm');
@@ -64,7 +71,10 @@ function append(low: H5Module, dataset: Dataset, n: number, inner: readonly numb
     const count = [1n, ...inner.map(BigInt)];
     const offset = [BigInt(n), ...inner.map(() => 0n)];
     const strides = count.map(() => 1n);
-    check(low.set_dataset_data(dataset.file_id, dataset.path, count, offset, strides, BigInt(pointer)), `write ${dataset.path}`);
+    check(
+      low.set_dataset_data(dataset.file_id, dataset.path, count, offset, strides, BigInt(pointer)),
+      `write ${dataset.path}`,
+    );
   } finally {
     low._free(pointer);
   }
@@ -144,8 +154,16 @@ export class Hdf5Writer {
   static async open(path: string, options: Hdf5WriterOptions = {}): Promise<Hdf5Writer> {
     const flushEvery = options.flushEvery ?? 1;
     if (!Number.isInteger(flushEvery) || flushEvery < 1)
-      throw new StorageError(`cannot write ${path}: flushEvery must be a positive integer, got ${flushEvery}`, { path });
-    if (!options.overwrite && (await lstat(path).then(() => true, () => false)))
+      throw new StorageError(`cannot write ${path}: flushEvery must be a positive integer, got ${flushEvery}`, {
+        path,
+      });
+    if (
+      !options.overwrite &&
+      (await lstat(path).then(
+        () => true,
+        () => false,
+      ))
+    )
       throw new StorageError(`cannot write ${path}: the file already exists`, { path });
     try {
       // Create the file with Node first: HDF5 reports a failed create only on stderr.
@@ -220,14 +238,21 @@ export class Hdf5Writer {
   }
 
   async #write(frame: Frame, info: NxTomoFrameInfo): Promise<void> {
-    if (this.#state !== 'open') throw new StorageError(`cannot write ${this.path}: the writer is ${this.#state}`, { path: this.path });
+    if (this.#state !== 'open')
+      throw new StorageError(`cannot write ${this.path}: the writer is ${this.#state}`, { path: this.path });
     const imageKey = this.#imageKey(frame, info);
     const angle = info.angle ?? (typeof frame.metadata['angle'] === 'number' ? frame.metadata['angle'] : Number.NaN);
     const [height, width] = frame.shape;
     if (frame.data.length !== height * width || !(height > 0 && width > 0))
-      throw new StorageError(`cannot write ${this.path}: frame ${frame.metadata.frameNumber} has shape [${height}, ${width}] but ${frame.data.length} pixels`, { path: this.path });
+      throw new StorageError(
+        `cannot write ${this.path}: frame ${frame.metadata.frameNumber} has shape [${height}, ${width}] but ${frame.data.length} pixels`,
+        { path: this.path },
+      );
     const detector = this.#detector;
-    if (detector !== undefined && (detector.dtype !== frame.dtype || detector.shape[0] !== height || detector.shape[1] !== width))
+    if (
+      detector !== undefined &&
+      (detector.dtype !== frame.dtype || detector.shape[0] !== height || detector.shape[1] !== width)
+    )
       throw new StorageError(
         `cannot write ${this.path}: frame ${frame.metadata.frameNumber} is ${frame.dtype} [${height}, ${width}] but the ` +
           `dataset holds ${detector.dtype} [${detector.shape.join(', ')}]`,
@@ -250,7 +275,8 @@ export class Hdf5Writer {
 
   #imageKey(frame: Frame, info: NxTomoFrameInfo): ImageKey {
     const given = info.imageKey ?? frame.metadata['image_key'] ?? 0;
-    const key = typeof given === 'string' && Object.hasOwn(IMAGE_KEY, given) ? IMAGE_KEY[given as keyof typeof IMAGE_KEY] : given;
+    const key =
+      typeof given === 'string' && Object.hasOwn(IMAGE_KEY, given) ? IMAGE_KEY[given as keyof typeof IMAGE_KEY] : given;
     if (key !== 0 && key !== 1 && key !== 2)
       throw new StorageError(
         `cannot write ${this.path}: frame ${frame.metadata.frameNumber} has image_key ${JSON.stringify(given)}; ` +
@@ -266,7 +292,14 @@ export class Hdf5Writer {
     const detector = this.#file.get('entry/instrument/detector') as Group;
     const sample = this.#file.get('entry/sample') as Group;
     const empty = (name: string, group: Group, dtype: string, inner: number[], chunk: number[]) => {
-      const dataset = group.create_dataset({ name, data: new Uint8Array(0), shape: [0, ...inner], maxshape: [null, ...inner], chunks: chunk, dtype });
+      const dataset = group.create_dataset({
+        name,
+        data: new Uint8Array(0),
+        shape: [0, ...inner],
+        maxshape: [null, ...inner],
+        chunks: chunk,
+        dtype,
+      });
       if (dataset.shape?.[0] !== 0) throw new Error(`HDF5 failed to create ${group.path}/${name}`);
       return dataset;
     };

@@ -88,7 +88,8 @@ export class MultiFileWriter {
     const { startIndex = 0, bytesPerFile = 0 } = options;
     if (!Number.isSafeInteger(startIndex) || startIndex < 0)
       throw new OptionError(`startIndex must be a non-negative integer, got ${startIndex}`);
-    if (!(bytesPerFile >= 0)) throw new OptionError(`bytesPerFile must be 0 (one file per frame) or a positive size, got ${bytesPerFile}`);
+    if (!(bytesPerFile >= 0))
+      throw new OptionError(`bytesPerFile must be 0 (one file per frame) or a positive size, got ${bytesPerFile}`);
     let isDirectory: boolean;
     try {
       isDirectory = (await stat(directory)).isDirectory();
@@ -149,7 +150,9 @@ export class MultiFileWriter {
 
   async #write(frame: Frame): Promise<void> {
     if (this.#state !== 'open')
-      throw new StorageError(`cannot write into ${this.directory}: the writer is ${this.#state}`, { path: this.directory });
+      throw new StorageError(`cannot write into ${this.directory}: the writer is ${this.#state}`, {
+        path: this.directory,
+      });
     try {
       const { bytesPerFile } = this.#options;
       const current = this.#current;

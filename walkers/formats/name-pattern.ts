@@ -39,7 +39,8 @@ export function parseNamePattern(pattern: string): NamePattern {
       const close = pattern.indexOf('}', i);
       if (close < 0) throw new OptionError(`file name pattern '${pattern}': unmatched '{'`);
       const field = /^0?(?::(.*))?$/s.exec(pattern.slice(i + 1, close));
-      if (field === null) throw new OptionError(`file name pattern '${pattern}': bad placeholder '${pattern.slice(i, close + 1)}'`);
+      if (field === null)
+        throw new OptionError(`file name pattern '${pattern}': bad placeholder '${pattern.slice(i, close + 1)}'`);
       if (spec !== undefined) throw new OptionError(`file name pattern '${pattern}' has more than one placeholder`);
       spec = field[1] ?? '';
       parts.push('');
@@ -51,9 +52,12 @@ export function parseNamePattern(pattern: string): NamePattern {
     }
   }
   if (spec === undefined)
-    throw new OptionError(`file name pattern '${pattern}' has no placeholder for the file index, e.g. 'frame_{:06}.tif'`);
+    throw new OptionError(
+      `file name pattern '${pattern}' has no placeholder for the file index, e.g. 'frame_{:06}.tif'`,
+    );
   const parsed = SPEC.exec(spec);
-  if (parsed === null) throw new OptionError(`file name pattern '${pattern}': cannot format an index with '{:${spec}}'`);
+  if (parsed === null)
+    throw new OptionError(`file name pattern '${pattern}': cannot format an index with '{:${spec}}'`);
   const [, fillGiven, alignGiven, zero, widthText] = parsed;
   const fill = fillGiven || (zero ? '0' : ' ');
   const align = alignGiven ?? '>';
@@ -66,7 +70,8 @@ export function parseNamePattern(pattern: string): NamePattern {
   return {
     pattern,
     format(index: number): string {
-      if (!Number.isSafeInteger(index) || index < 0) throw new OptionError(`file index must be a non-negative integer, got ${index}`);
+      if (!Number.isSafeInteger(index) || index < 0)
+        throw new OptionError(`file index must be a non-negative integer, got ${index}`);
       const digits = String(index);
       const pad = Math.max(0, width - digits.length);
       const left = align === '<' ? 0 : align === '^' ? Math.floor(pad / 2) : pad;

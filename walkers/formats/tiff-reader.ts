@@ -111,7 +111,8 @@ export class TiffReader {
   async readPage(index: number): Promise<TiffPage> {
     while (this.#offsets.length <= index && (await this.#discover()));
     const offset = this.#offsets[index];
-    if (offset === undefined) throw new StorageError(`cannot read ${this.path}: it has no page ${index}`, { path: this.path });
+    if (offset === undefined)
+      throw new StorageError(`cannot read ${this.path}: it has no page ${index}`, { path: this.path });
     return this.#readPage(index, (await this.#readIfd(offset)).tags);
   }
 
@@ -175,17 +176,42 @@ export class TiffReader {
     for (let i = 0; i < count; i++) {
       const at = i * size;
       switch (type) {
-        case FieldType.BYTE: case FieldType.UNDEFINED: values.push(data.readUInt8(at)); break;
-        case FieldType.SBYTE: values.push(data.readInt8(at)); break;
-        case FieldType.SHORT: values.push(this.#u16(data, at)); break;
-        case FieldType.SSHORT: values.push(this.littleEndian ? data.readInt16LE(at) : data.readInt16BE(at)); break;
-        case FieldType.LONG: case FieldType.IFD: values.push(this.#u32(data, at)); break;
-        case FieldType.SLONG: values.push(this.littleEndian ? data.readInt32LE(at) : data.readInt32BE(at)); break;
-        case FieldType.LONG8: case FieldType.IFD8: case FieldType.SLONG8: values.push(this.#u64(data, at)); break;
-        case FieldType.RATIONAL: values.push(this.#u32(data, at) / this.#u32(data, at + 4)); break;
-        case FieldType.FLOAT: values.push(this.littleEndian ? data.readFloatLE(at) : data.readFloatBE(at)); break;
-        case FieldType.DOUBLE: values.push(this.littleEndian ? data.readDoubleLE(at) : data.readDoubleBE(at)); break;
-        default: values.push(Number.NaN);
+        case FieldType.BYTE:
+        case FieldType.UNDEFINED:
+          values.push(data.readUInt8(at));
+          break;
+        case FieldType.SBYTE:
+          values.push(data.readInt8(at));
+          break;
+        case FieldType.SHORT:
+          values.push(this.#u16(data, at));
+          break;
+        case FieldType.SSHORT:
+          values.push(this.littleEndian ? data.readInt16LE(at) : data.readInt16BE(at));
+          break;
+        case FieldType.LONG:
+        case FieldType.IFD:
+          values.push(this.#u32(data, at));
+          break;
+        case FieldType.SLONG:
+          values.push(this.littleEndian ? data.readInt32LE(at) : data.readInt32BE(at));
+          break;
+        case FieldType.LONG8:
+        case FieldType.IFD8:
+        case FieldType.SLONG8:
+          values.push(this.#u64(data, at));
+          break;
+        case FieldType.RATIONAL:
+          values.push(this.#u32(data, at) / this.#u32(data, at + 4));
+          break;
+        case FieldType.FLOAT:
+          values.push(this.littleEndian ? data.readFloatLE(at) : data.readFloatBE(at));
+          break;
+        case FieldType.DOUBLE:
+          values.push(this.littleEndian ? data.readDoubleLE(at) : data.readDoubleBE(at));
+          break;
+        default:
+          values.push(Number.NaN);
       }
     }
     return values;
@@ -209,7 +235,8 @@ export class TiffReader {
     const samples = num(Tag.SamplesPerPixel, 1);
     const bits = num(Tag.BitsPerSample, 1);
     const format = num(Tag.SampleFormat, 1);
-    if (compression !== 1) throw this.#unsupported(index, `compression ${compression} (only uncompressed files are read)`);
+    if (compression !== 1)
+      throw this.#unsupported(index, `compression ${compression} (only uncompressed files are read)`);
     if (samples !== 1) throw this.#unsupported(index, `${samples} samples per pixel (only grey-scale images are read)`);
     const dtype = dtypeFromLayout(bits, format);
     if (dtype === undefined) throw this.#unsupported(index, `${bits}-bit samples of SampleFormat ${format}`);
@@ -228,7 +255,13 @@ export class TiffReader {
     return { index, description: text, frame: this.#frame(index, bytes, [height, width], dtype, text) };
   }
 
-  async #readStrips(bytes: Uint8Array, rowBytes: number, height: number, rowsPerStrip: number, offsets: number[]): Promise<void> {
+  async #readStrips(
+    bytes: Uint8Array,
+    rowBytes: number,
+    height: number,
+    rowsPerStrip: number,
+    offsets: number[],
+  ): Promise<void> {
     const strips = Math.ceil(height / rowsPerStrip);
     if (offsets.length < strips) throw this.#corrupt(`${offsets.length} strip offsets for ${strips} strips`);
     let runStart = 0;
@@ -242,10 +275,19 @@ export class TiffReader {
     }
   }
 
-  async #readTiles(bytes: Uint8Array, width: number, height: number, size: number, tileWidth: number, tileHeight: number, offsets: number[]): Promise<void> {
+  async #readTiles(
+    bytes: Uint8Array,
+    width: number,
+    height: number,
+    size: number,
+    tileWidth: number,
+    tileHeight: number,
+    offsets: number[],
+  ): Promise<void> {
     const across = Math.ceil(width / tileWidth);
     const down = Math.ceil(height / tileHeight);
-    if (offsets.length < across * down) throw this.#corrupt(`${offsets.length} tile offsets for ${across * down} tiles`);
+    if (offsets.length < across * down)
+      throw this.#corrupt(`${offsets.length} tile offsets for ${across * down} tiles`);
     const tile = new Uint8Array(tileWidth * tileHeight * size);
     for (let t = 0; t < across * down; t++) {
       const x = (t % across) * tileWidth;
@@ -259,14 +301,23 @@ export class TiffReader {
     }
   }
 
-  #frame(index: number, bytes: Uint8Array, shape: [number, number], dtype: DType, description: string | undefined): Frame {
+  #frame(
+    index: number,
+    bytes: Uint8Array,
+    shape: [number, number],
+    dtype: DType,
+    description: string | undefined,
+  ): Frame {
     let parsed: unknown;
     try {
       parsed = description === undefined ? undefined : JSON.parse(description);
     } catch {
       parsed = undefined;
     }
-    const extra = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+    const extra =
+      typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+        ? (parsed as Record<string, unknown>)
+        : {};
     const metadata: FrameMetadata = { frameNumber: index, timestamp: this.#mtime, ...extra };
     const data = new (arrayConstructor(dtype))(bytes.buffer, bytes.byteOffset, bytes.byteLength / itemSize(dtype));
     return { data, shape, dtype, metadata };

@@ -99,7 +99,8 @@ export class TiffWriter {
    * (missing directory, permission denied, …).
    */
   static async open(path: string, options: TiffWriterOptions = {}): Promise<TiffWriter> {
-    if (!LITTLE_ENDIAN_HOST) throw new StorageError(`cannot write ${path}: big-endian hosts are not supported`, { path });
+    if (!LITTLE_ENDIAN_HOST)
+      throw new StorageError(`cannot write ${path}: big-endian hosts are not supported`, { path });
     const rps = options.rowsPerStrip;
     if (rps !== undefined && (!Number.isInteger(rps) || rps < 1))
       throw new StorageError(`cannot write ${path}: rowsPerStrip must be a positive integer, got ${rps}`, { path });
@@ -206,9 +207,15 @@ export class TiffWriter {
 
   async #write(frame: Frame, last = false): Promise<void> {
     if (this.#state !== 'open')
-      throw new StorageError(`cannot write ${this.partialPath}: the writer is ${this.#state}`, { path: this.partialPath });
+      throw new StorageError(`cannot write ${this.partialPath}: the writer is ${this.#state}`, {
+        path: this.partialPath,
+      });
     const [height, width] = frame.shape;
-    if (!(height > 0 && width > 0) || frame.data.length !== height * width || frame.data.BYTES_PER_ELEMENT !== itemSize(frame.dtype))
+    if (
+      !(height > 0 && width > 0) ||
+      frame.data.length !== height * width ||
+      frame.data.BYTES_PER_ELEMENT !== itemSize(frame.dtype)
+    )
       throw new StorageError(
         `cannot write ${this.partialPath}: frame ${frame.metadata.frameNumber} has shape [${height}, ${width}], ` +
           `dtype ${frame.dtype} and ${frame.data.length} pixels`,
@@ -383,7 +390,7 @@ async function exists(path: string): Promise<boolean> {
 
 /** Writes every byte of `buffers` at `position`, looping over short writes. @internal */
 export async function writeAll(handle: FileHandle, buffers: readonly Uint8Array[], position: number): Promise<void> {
-  let pending = buffers.filter((b) => b.byteLength > 0);
+  const pending = buffers.filter((b) => b.byteLength > 0);
   while (pending.length > 0) {
     const { bytesWritten } = await handle.writev(pending as Uint8Array[], position);
     if (bytesWritten <= 0) throw new Error('short write (0 bytes written)');

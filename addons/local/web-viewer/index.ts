@@ -3,5 +3,11 @@
  * camera frames (through `LiveView`) and reconstructed slices, latest-wins.
  * @module
  */
-export { WebViewer, type FollowTarget, type ViewerStatus, type WebViewerOptions, type WebViewerStats } from './web-viewer.js';
+export {
+  WebViewer,
+  type FollowTarget,
+  type ViewerStatus,
+  type WebViewerOptions,
+  type WebViewerStats,
+} from './web-viewer.js';
 export { COLORMAPS } from './page.js';

@@ -145,7 +145,14 @@ export class ViewerServer {
       oldest[1].replaced = true;
       this.#release(oldest[1]);
     }
-    slots.set(key, { image, encoded: undefined, updatedAt: performance.now(), taken: false, writing: 0, replaced: false });
+    slots.set(key, {
+      image,
+      encoded: undefined,
+      updatedAt: performance.now(),
+      taken: false,
+      writing: 0,
+      replaced: false,
+    });
     this.#wanted[image.panel] = false;
     for (const c of this.#clients) this.#pump(c, image.panel);
   }
@@ -186,7 +193,8 @@ export class ViewerServer {
   #next(c: Client, panel: Panel): [string, Slot] | undefined {
     const got = c.got[panel];
     let best: [string, Slot] | undefined;
-    for (const [key, s] of this.#slots[panel]) if (s.image.seq > (got.get(key) ?? 0) && (!best || s.updatedAt < best[1].updatedAt)) best = [key, s];
+    for (const [key, s] of this.#slots[panel])
+      if (s.image.seq > (got.get(key) ?? 0) && (!best || s.updatedAt < best[1].updatedAt)) best = [key, s];
     return best;
   }
 
@@ -216,7 +224,12 @@ export class ViewerServer {
     if (last !== undefined) c.skipped[panel] += image.seq - last - 1;
     c.got[panel].set(key, image.seq);
     slot.taken = true;
-    const frame: Frame = { data: image.data, shape: image.shape, dtype: image.dtype, metadata: { frameNumber: image.frameNumber, timestamp: image.timestamp } };
+    const frame: Frame = {
+      data: image.data,
+      shape: image.shape,
+      dtype: image.dtype,
+      metadata: { frameNumber: image.frameNumber, timestamp: image.timestamp },
+    };
     const encoded = (slot.encoded ??= encodePixels(frame, this.#options.maxSize));
     const sentAt = now();
     const header: ImageHeader = {

@@ -29,7 +29,14 @@ let thread: ServerThread | undefined;
 export function serverThread(): ServerThread {
   if (thread) return thread;
   const worker = startWorker();
-  const t: ServerThread = (thread = { worker, nextId: 1, open: 0, handlers: new Map(), closing: new Map(), exited: false });
+  const t: ServerThread = (thread = {
+    worker,
+    nextId: 1,
+    open: 0,
+    handlers: new Map(),
+    closing: new Map(),
+    exited: false,
+  });
   worker.on('message', (m: FromWorker) => t.handlers.get(m.id)?.(m));
   worker.on('error', (error) => {
     new Logger('web viewer').error(`server thread failed: ${error.message}`, error);

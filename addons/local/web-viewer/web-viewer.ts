@@ -125,14 +125,21 @@ export class WebViewer implements Viewer {
    * @throws OptionError for bad options, AddonError if the port cannot be bound.
    */
   static async create(options: WebViewerOptions = {}): Promise<WebViewer> {
-    checkOptions('WebViewer.create', {
-      port: (v) => (Number.isInteger(v) && (v as number) >= 0 && (v as number) < 65536 ? undefined : 'must be an integer port 0–65535'),
-      host: opt.string,
-      maxSize: (v) => (Number.isInteger(v) && (v as number) >= 16 ? undefined : 'must be an integer ≥ 16 (pixels)'),
-      maxFps: (v) => (typeof v === 'number' && v > 0 ? undefined : 'must be a number > 0'),
-      cpuBudget: (v) => (typeof v === 'number' && v > 0 && v <= 1 ? undefined : 'must be a fraction in (0, 1]'),
-      title: opt.string,
-    }, options);
+    checkOptions(
+      'WebViewer.create',
+      {
+        port: (v) =>
+          Number.isInteger(v) && (v as number) >= 0 && (v as number) < 65536
+            ? undefined
+            : 'must be an integer port 0–65535',
+        host: opt.string,
+        maxSize: (v) => (Number.isInteger(v) && (v as number) >= 16 ? undefined : 'must be an integer ≥ 16 (pixels)'),
+        maxFps: (v) => (typeof v === 'number' && v > 0 ? undefined : 'must be a number > 0'),
+        cpuBudget: (v) => (typeof v === 'number' && v > 0 && v <= 1 ? undefined : 'must be a fraction in (0, 1]'),
+        title: opt.string,
+      },
+      options,
+    );
     const serverOptions: ServerOptions = {
       port: options.port ?? 0,
       host: options.host ?? '127.0.0.1',
@@ -147,9 +154,13 @@ export class WebViewer implements Viewer {
     const listening = await new Promise<{ address: string; family: string; port: number }>((resolve, reject) => {
       thread.handlers.set(id, (m) => {
         if (m.type === 'listening') resolve(m);
-        else if (m.type === 'failed') reject(new AddonError(`WebViewer: cannot listen on ${serverOptions.host}:${serverOptions.port}: ${m.message}`));
+        else if (m.type === 'failed')
+          reject(
+            new AddonError(`WebViewer: cannot listen on ${serverOptions.host}:${serverOptions.port}: ${m.message}`),
+          );
       });
-      thread.failed = (error) => reject(new AddonError(`WebViewer: the server thread failed: ${error.message}`, { cause: error }));
+      thread.failed = (error) =>
+        reject(new AddonError(`WebViewer: the server thread failed: ${error.message}`, { cause: error }));
       thread.worker.postMessage({ id, type: 'listen', options: serverOptions } satisfies ToWorker);
     }).catch((error: unknown) => {
       thread.handlers.delete(id);
@@ -159,7 +170,13 @@ export class WebViewer implements Viewer {
     return new WebViewer(thread, id, listening, serverOptions.host, options.cpuBudget ?? 0.03);
   }
 
-  private constructor(thread: ServerThread, id: number, listening: { address: string; family: string; port: number }, host: string, cpuBudget: number) {
+  private constructor(
+    thread: ServerThread,
+    id: number,
+    listening: { address: string; family: string; port: number },
+    host: string,
+    cpuBudget: number,
+  ) {
     this.#thread = thread;
     this.#worker = thread.worker;
     this.#id = id;
@@ -167,7 +184,8 @@ export class WebViewer implements Viewer {
     this.port = listening.port;
     this.url = `http://${listening.family === 'IPv6' ? `[${listening.address}]` : listening.address}:${this.port}/`;
     thread.handlers.set(id, (m) => this.#message(m));
-    if (!['127.0.0.1', 'localhost', '::1'].includes(host)) this.#log.warn(`listening on ${host}: anyone who can reach it can watch`);
+    if (!['127.0.0.1', 'localhost', '::1'].includes(host))
+      this.#log.warn(`listening on ${host}: anyone who can reach it can watch`);
     this.#log.info(`live view at ${this.url}`);
   }
 
@@ -175,7 +193,10 @@ export class WebViewer implements Viewer {
    * Shows a camera frame. Returns at once (a few field writes); a page that is ready gets it, and
    * a newer frame replaces it if none is.
    */
-  show(frame: Frame, info: { readonly acquisition: string; readonly dropped: number } = { acquisition: 'frames', dropped: 0 }): void {
+  show(
+    frame: Frame,
+    info: { readonly acquisition: string; readonly dropped: number } = { acquisition: 'frames', dropped: 0 },
+  ): void {
     const slot = this.#camera;
     if (!slot.taken) this.#counts.dropped++;
     slot.frame = frame;
@@ -227,7 +248,10 @@ export class WebViewer implements Viewer {
         total += expected ?? 0;
         done += Math.min(this.#seen.get(a.name) ?? 0, expected ?? Infinity);
       }
-      const status: ViewerStatus = { state, progress: total > 0 || done > 0 ? { done, total: total || undefined } : undefined };
+      const status: ViewerStatus = {
+        state,
+        progress: total > 0 || done > 0 ? { done, total: total || undefined } : undefined,
+      };
       const key = JSON.stringify(status);
       if (key !== last) {
         last = key;
@@ -264,7 +288,14 @@ export class WebViewer implements Viewer {
       dropped: this.#counts.dropped + s.dropped,
       upstreamDropped: [...this.#upstream.values()].reduce((a, b) => a + b, 0),
       clients: s.clients,
-      latencyMs: sorted.length ? { median: sorted[sorted.length >> 1]!, p90: sorted[Math.floor(sorted.length * 0.9)]!, last: this.#latency[this.#latency.length - 1]![0], samples: sorted.length } : undefined,
+      latencyMs: sorted.length
+        ? {
+            median: sorted[sorted.length >> 1]!,
+            p90: sorted[Math.floor(sorted.length * 0.9)]!,
+            last: this.#latency[this.#latency.length - 1]![0],
+            samples: sorted.length,
+          }
+        : undefined,
       transitMs: mid(pick(1)),
       drawMs: mid(pick(2)),
       copyMs: this.#counts.copies ? this.#counts.copyMs / this.#counts.copies : 0,

@@ -7,6 +7,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { ViewerServer, type Panel, type ServerCounts, type ServerImage, type ServerOptions } from './server.js';
+import { errorMessage } from '../../../core/index.js';
 
 /** Session thread → worker. */
 export type ToWorker = { id: number } & (
@@ -41,9 +42,15 @@ async function listen(id: number, options: ServerOptions): Promise<void> {
       onCounts: (counts, latency) => post({ id, type: 'counts', counts, latency }),
     });
     servers.set(id, server);
-    post({ id, type: 'listening', address: server.address.address, family: server.address.family, port: server.address.port });
+    post({
+      id,
+      type: 'listening',
+      address: server.address.address,
+      family: server.address.family,
+      port: server.address.port,
+    });
   } catch (error) {
-    post({ id, type: 'failed', message: (error as Error).message });
+    post({ id, type: 'failed', message: errorMessage(error) });
   }
 }
 

@@ -39,7 +39,13 @@ export class BenchmarkerServer extends StreamServer {
       },
       close: async () => {
         const durationMs = first === undefined ? 0 : last - first;
-        this.timings.push({ name, frames, bytes, durationMs, fps: durationMs > 0 ? ((frames - 1) * 1000) / durationMs : 0 });
+        this.timings.push({
+          name,
+          frames,
+          bytes,
+          durationMs,
+          fps: durationMs > 0 ? ((frames - 1) * 1000) / durationMs : 0,
+        });
       },
     };
   }

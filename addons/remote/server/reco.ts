@@ -28,7 +28,12 @@ interface RecoConfig {
 
 /** Reconstructs slices from the streams it receives. */
 export class RecoServer extends StreamServer {
-  #config: RecoConfig = { parameters: {}, number: 0, names: { darks: 'darks', flats: 'flats', radios: 'radios' }, directory: 'online-slices' };
+  #config: RecoConfig = {
+    parameters: {},
+    number: 0,
+    names: { darks: 'darks', flats: 'flats', radios: 'radios' },
+    directory: 'online-slices',
+  };
   #darks: Frame[] = [];
   #flats: Frame[] = [];
   #reco: Reconstructor | undefined;
@@ -43,7 +48,12 @@ export class RecoServer extends StreamServer {
     return {
       'reco.configure': (p) => {
         const c = (p ?? {}) as Partial<RecoConfig>;
-        this.#config = { ...this.#config, ...c, names: { ...this.#config.names, ...c.names }, parameters: { ...this.#config.parameters, ...c.parameters } };
+        this.#config = {
+          ...this.#config,
+          ...c,
+          names: { ...this.#config.names, ...c.names },
+          parameters: { ...this.#config.parameters, ...c.parameters },
+        };
         return this.#config;
       },
       'reco.slices': () => this.#slices.map(encodeFrame),
@@ -73,7 +83,10 @@ export class RecoServer extends StreamServer {
       const into = name === darks ? this.#darks : this.#flats;
       return { frame: (f) => void into.push(f), close: async () => {} };
     }
-    if (name !== radios) throw new Error(`stream '${name}' is none of darks '${darks}', flats '${flats}', radios '${radios}' (set them with reco.configure)`);
+    if (name !== radios)
+      throw new Error(
+        `stream '${name}' is none of darks '${darks}', flats '${flats}', radios '${radios}' (set them with reco.configure)`,
+      );
     let index = 0;
     let last = 0;
     return {
@@ -95,7 +108,13 @@ export class RecoServer extends StreamServer {
     const [height, width] = first.shape;
     const number = this.#config.number;
     if (!number) throw new Error('set the number of projections first (reco.configure { number })');
-    const reco = await Reconstructor.create({ ...this.#config.parameters, number, width, height, ...(this.#config.workers !== undefined ? { workers: this.#config.workers } : {}) });
+    const reco = await Reconstructor.create({
+      ...this.#config.parameters,
+      number,
+      width,
+      height,
+      ...(this.#config.workers !== undefined ? { workers: this.#config.workers } : {}),
+    });
     for (const d of this.#darks) reco.addDark(d);
     for (const f of this.#flats) reco.addFlat(f);
     this.#reco = reco;

@@ -82,14 +82,24 @@ export abstract class StreamServer {
   }
 
   status(): ServerStatus {
-    return { kind: this.kind, pid: process.pid, data: this.#data?.endpoint, stream: { ...this.#stream }, totals: { ...this.#totals }, extra: this.extraStatus() };
+    return {
+      kind: this.kind,
+      pid: process.pid,
+      data: this.#data?.endpoint,
+      stream: { ...this.#stream },
+      totals: { ...this.#totals },
+      extra: this.extraStatus(),
+    };
   }
 
   async #connect(params: { endpoint: string; mode?: DataMode }): Promise<{ endpoint: string }> {
-    if (!params || typeof params.endpoint !== 'string') throw new TypeError("connect needs { endpoint: 'tcp://host:port', mode: 'pull' | 'sub' }");
+    if (!params || typeof params.endpoint !== 'string')
+      throw new TypeError("connect needs { endpoint: 'tcp://host:port', mode: 'pull' | 'sub' }");
     const mode = params.mode ?? 'pull';
-    if (mode !== 'pull' && mode !== 'sub') throw new TypeError(`connect: mode must be 'pull' or 'sub', got ${JSON.stringify(mode)}`);
-    if (this.#streamTask) throw new Error(`cannot change the data connection while stream '${this.#stream.name}' is running`);
+    if (mode !== 'pull' && mode !== 'sub')
+      throw new TypeError(`connect: mode must be 'pull' or 'sub', got ${JSON.stringify(mode)}`);
+    if (this.#streamTask)
+      throw new Error(`cannot change the data connection while stream '${this.#stream.name}' is running`);
     this.#receiver?.close();
     this.#receiver = await ZmqReceiver.create({
       mode,
@@ -114,7 +124,8 @@ export abstract class StreamServer {
 
   async #startStream(params: { name: string; [k: string]: unknown }): Promise<StreamStatus> {
     if (this.#draining) await this.#draining;
-    if (this.#streamTask) throw new Error(`stream '${this.#stream.name}' is still running; a server takes one stream at a time`);
+    if (this.#streamTask)
+      throw new Error(`stream '${this.#stream.name}' is still running; a server takes one stream at a time`);
     if (!this.#receiver) throw new Error("no data connection: call 'connect' first");
     const name = String(params?.name ?? '');
     if (!name) throw new TypeError('stream.start needs { name }');

@@ -34,7 +34,17 @@ export class WriterServer extends StreamServer {
     return {
       'walker.configure': async (p) => {
         const options = (p ?? {}) as DirectoryWalkerOptions;
-        checkOptions('walker.configure', { root: opt.string, dsetname: opt.string, startIndex: opt.number({ min: 0, integer: true }), bytesPerFile: opt.number({ min: 0 }), format: opt.oneOf(['tiff', 'hdf5']) }, options);
+        checkOptions(
+          'walker.configure',
+          {
+            root: opt.string,
+            dsetname: opt.string,
+            startIndex: opt.number({ min: 0, integer: true }),
+            bytesPerFile: opt.number({ min: 0 }),
+            format: opt.oneOf(['tiff', 'hdf5']),
+          },
+          options,
+        );
         await this.#walker.flush();
         this.#walker = await DirectoryWalker.create({ root: this.#walker.root, ...options });
         return { root: this.#walker.root, current: this.#walker.current, pid: process.pid };
@@ -44,8 +54,10 @@ export class WriterServer extends StreamServer {
       'walker.ascend': async () => (await w().ascend(), w().current),
       'walker.home': async () => (await w().home(), w().current),
       'walker.exists': (p) => w().exists(...(((p as { path?: string[] })?.path ?? []) as string[])),
-      'walker.writeText': async (p) => void (await w().writeText(name(p), String((p as { text?: unknown }).text ?? ''))),
-      'walker.appendText': async (p) => void (await w().appendText(name(p), String((p as { text?: unknown }).text ?? ''))),
+      'walker.writeText': async (p) =>
+        void (await w().writeText(name(p), String((p as { text?: unknown }).text ?? ''))),
+      'walker.appendText': async (p) =>
+        void (await w().appendText(name(p), String((p as { text?: unknown }).text ?? ''))),
       'walker.flush': () => w().flush(),
     };
   }
@@ -67,7 +79,12 @@ export class WriterServer extends StreamServer {
   }
 
   protected override extraStatus(): Record<string, unknown> {
-    return { bytesWritten: this.#bytes, datasets: this.#files, root: this.#walker?.root, current: this.#walker?.current };
+    return {
+      bytesWritten: this.#bytes,
+      datasets: this.#files,
+      root: this.#walker?.root,
+      current: this.#walker?.current,
+    };
   }
 
   override async stop(): Promise<void> {

@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { abortAll, ambientSignal, operation, runningOperations, sleep, startOperation, withAbortScope } from '../../../core/index.js';
+import {
+  abortAll,
+  ambientSignal,
+  operation,
+  runningOperations,
+  sleep,
+  startOperation,
+  withAbortScope,
+} from '../../../core/index.js';
 
 describe('core/abort', () => {
   afterEach(() => assert.equal(runningOperations(), 0, 'every operation called done()'));

@@ -15,7 +15,11 @@ import {
 import { rejectsWith, throwsWith } from '../../support/async.js';
 
 class Stage extends Device {
-  static override readonly options: OptionSpec = { ...Device.options, speed: opt.number({ min: 0 }), mode: opt.oneOf(['fast', 'slow']) };
+  static override readonly options: OptionSpec = {
+    ...Device.options,
+    speed: opt.number({ min: 0 }),
+    mode: opt.oneOf(['fast', 'slow']),
+  };
   readonly zeta = this.parameter<number>('zeta', soft(1));
   readonly alpha = this.quantity('alpha', { unit: 'deg', ...soft(0) });
   readonly model = this.parameter<string>('model', { read: () => 'X1' });
@@ -51,14 +55,30 @@ describe('core/device', () => {
 
   it('create() refuses unknown options and wrong types with OptionError, registering nothing', async () => {
     const before = registeredDevices().length;
-    await rejectsWith(Stage.create({ name: 'x', sped: 2 } as never), OptionError, "Stage.create: unknown option 'sped' (allowed: mode, name, speed)");
-    await rejectsWith(Stage.create({ speed: 'fast' } as never), OptionError, "Stage.create: option 'speed' must be a finite number in [0, Infinity], got \"fast\"");
+    await rejectsWith(
+      Stage.create({ name: 'x', sped: 2 } as never),
+      OptionError,
+      "Stage.create: unknown option 'sped' (allowed: mode, name, speed)",
+    );
+    await rejectsWith(
+      Stage.create({ speed: 'fast' } as never),
+      OptionError,
+      'Stage.create: option \'speed\' must be a finite number in [0, Infinity], got "fast"',
+    );
     await rejectsWith(Stage.create({ speed: NaN }), OptionError, /option 'speed' must be a finite number/);
     await rejectsWith(Stage.create({ speed: -1 }), OptionError);
     await rejectsWith(Stage.create({ speed: Infinity }), OptionError);
-    await rejectsWith(Stage.create({ mode: 'medium' } as never), OptionError, /option 'mode' must be one of "fast", "slow", got "medium"/);
+    await rejectsWith(
+      Stage.create({ mode: 'medium' } as never),
+      OptionError,
+      /option 'mode' must be one of "fast", "slow", got "medium"/,
+    );
     await rejectsWith(Stage.create({ name: 3 } as never), OptionError, /option 'name' must be a string, got 3/);
-    await rejectsWith(Stage.create('stage' as never), OptionError, 'Stage.create: options must be an object, got string');
+    await rejectsWith(
+      Stage.create('stage' as never),
+      OptionError,
+      'Stage.create: options must be an object, got string',
+    );
     await rejectsWith(Stage.create(null as never), OptionError, /got null/);
     await rejectsWith(Stage.create([] as never), OptionError, /got an array/);
     assert.equal(registeredDevices().length, before);
@@ -74,8 +94,14 @@ describe('core/device', () => {
 
   it('iterating a device lists its parameters sorted by name', async () => {
     const s = await Stage.create({ name: 'stage' });
-    assert.deepEqual([...s].map((p) => p.name), ['alpha', 'model', 'mu', 'zeta']);
-    assert.deepEqual(s.parameters().map((p) => p.name), ['alpha', 'model', 'mu', 'zeta']);
+    assert.deepEqual(
+      [...s].map((p) => p.name),
+      ['alpha', 'model', 'mu', 'zeta'],
+    );
+    assert.deepEqual(
+      s.parameters().map((p) => p.name),
+      ['alpha', 'model', 'mu', 'zeta'],
+    );
   });
 
   it('refuses a parameter declared twice', () => {
@@ -143,7 +169,10 @@ describe('core/device', () => {
     assert.deepEqual(results, ['a', 'b', 'c']);
     assert.deepEqual(events, ['a+', 'a-', 'b+', 'b-', 'c+', 'c-']);
     // A failing user releases the lock.
-    await assert.rejects(s.exclusive(() => Promise.reject(new Error('boom'))), /boom/);
+    await assert.rejects(
+      s.exclusive(() => Promise.reject(new Error('boom'))),
+      /boom/,
+    );
     assert.equal(await s.exclusive(() => 'next'), 'next');
     const release = await s.acquire();
     let got = false;

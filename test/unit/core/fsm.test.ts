@@ -74,7 +74,11 @@ describe('core/fsm', () => {
     const m = await Machine.create({ name: 'm' });
     assert.equal(await m.poke(), 1);
     await m.open();
-    const e = await rejectsWith(m.poke(), TransitionNotAllowed, "m.poke() is not allowed in state 'open' (allowed in: standby)");
+    const e = await rejectsWith(
+      m.poke(),
+      TransitionNotAllowed,
+      "m.poke() is not allowed in state 'open' (allowed in: standby)",
+    );
     assert.equal(e.state, 'open');
     assert.ok(e instanceof FSMError);
     assert.equal(m.calls, 1, 'the method did not run');
@@ -82,7 +86,11 @@ describe('core/fsm', () => {
 
   it('@check verifies the state after the call', async () => {
     const m = await Machine.create({ name: 'm' });
-    await rejectsWith(m.breaksTarget(), FSMError, "m.breaksTarget() left the device in state 'standby' (expected: open)");
+    await rejectsWith(
+      m.breaksTarget(),
+      FSMError,
+      "m.breaksTarget() left the device in state 'standby' (expected: open)",
+    );
   });
 
   it('@transition sets immediate during the call and target afterwards', async () => {

@@ -24,7 +24,10 @@ describe('core/mutex', () => {
 
   it('run() releases after an error', async () => {
     const m = new Mutex();
-    await assert.rejects(m.run(() => Promise.reject(new Error('x'))), /x/);
+    await assert.rejects(
+      m.run(() => Promise.reject(new Error('x'))),
+      /x/,
+    );
     assert.equal(await m.run(() => 42), 42);
   });
 });

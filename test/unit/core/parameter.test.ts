@@ -109,7 +109,11 @@ describe('core/parameter', () => {
     const t = await make();
     setTimeout(() => void t.label.set('b'), 20);
     await t.label.wait('b', { timeoutMs: 1000, intervalMs: 5 });
-    await rejectsWith(t.label.wait('zzz', { timeoutMs: 30, intervalMs: 5 }), WaitError, "thing.label: did not reach zzz within 30 ms (last value b)");
+    await rejectsWith(
+      t.label.wait('zzz', { timeoutMs: 30, intervalMs: 5 }),
+      WaitError,
+      'thing.label: did not reach zzz within 30 ms (last value b)',
+    );
   });
 
   it('wait() is aborted by its signal', async () => {
@@ -136,9 +140,15 @@ describe('core/parameter', () => {
   it('logs sets of plain parameters with their kind', async () => {
     const t = await make();
     const lines = await captureLog(() => t.label.set('hello'));
-    assert.deepEqual(lines.map((l) => l.message), ["set Thing::thing.label='hello'"]);
+    assert.deepEqual(
+      lines.map((l) => l.message),
+      ["set Thing::thing.label='hello'"],
+    );
     const more = await captureLog(() => t.count.set(7));
-    assert.deepEqual(more.map((l) => l.message), ["set Thing::thing.count='7'"]);
+    assert.deepEqual(
+      more.map((l) => l.message),
+      ["set Thing::thing.count='7'"],
+    );
   });
 
   it('typed accessors type-check: a Unit comes back from a quantity', async () => {

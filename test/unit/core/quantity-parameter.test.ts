@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { Quantity } from '../../../core/index.js';
 import {
   Device,
   format,
@@ -7,7 +8,6 @@ import {
   math,
   ParameterError,
   q,
-  Quantity,
   SoftLimitError,
   UnitError,
   WaitError,
@@ -58,7 +58,11 @@ describe('core/quantity-parameter', () => {
     const m = await make();
     await m.position.set(q('3 mm'));
     const writes = m.writes;
-    await rejectsWith(m.position.set(q('1 s')), UnitError, 'flatMotor.position: 1 s has the wrong unit; expected a quantity in mm');
+    await rejectsWith(
+      m.position.set(q('1 s')),
+      UnitError,
+      'flatMotor.position: 1 s has the wrong unit; expected a quantity in mm',
+    );
     await rejectsWith(m.position.set(q('1 px')), UnitError);
     assert.equal(m.writes, writes);
     assert.equal(await mm(m.position), 3);
@@ -66,7 +70,11 @@ describe('core/quantity-parameter', () => {
 
   it('refuses plain numbers, strings, NaN, Infinity and missing values with a hint', async () => {
     const m = await make();
-    await rejectsWith(m.position.set(5 as never), UnitError, "flatMotor.position: expected a quantity in mm, got plain number 5; write e.g. q('5 mm')");
+    await rejectsWith(
+      m.position.set(5 as never),
+      UnitError,
+      "flatMotor.position: expected a quantity in mm, got plain number 5; write e.g. q('5 mm')",
+    );
     await rejectsWith(m.position.set('5 mm' as never), UnitError, /got string '5 mm'/);
     await rejectsWith(m.position.set(null as never), UnitError, /got null/);
     await rejectsWith(m.position.set(undefined as never), UnitError);
@@ -82,9 +90,17 @@ describe('core/quantity-parameter', () => {
     m.position.setUpper(q('10 mm'));
     await m.position.set(q('4 mm'));
     const writes = m.writes;
-    const e = await rejectsWith(m.position.set(q('12 mm')), SoftLimitError, 'flatMotor.position: 12 mm is out of range [0 mm, 10 mm]');
+    const e = await rejectsWith(
+      m.position.set(q('12 mm')),
+      SoftLimitError,
+      'flatMotor.position: 12 mm is out of range [0 mm, 10 mm]',
+    );
     assert.ok(e instanceof LimitError);
-    await rejectsWith(m.position.set(q('-1 mm')), SoftLimitError, 'flatMotor.position: -1 mm is out of range [0 mm, 10 mm]');
+    await rejectsWith(
+      m.position.set(q('-1 mm')),
+      SoftLimitError,
+      'flatMotor.position: -1 mm is out of range [0 mm, 10 mm]',
+    );
     await rejectsWith(m.position.set(q('1.1 cm')), SoftLimitError, /1\.1 cm is out of range \[0 mm, 10 mm\]/);
     assert.equal(m.writes, writes, 'the setter never ran');
     assert.equal(await mm(m.position), 4, 'value unchanged');
@@ -113,7 +129,11 @@ describe('core/quantity-parameter', () => {
     m.position.setExternalLimits(undefined, 12);
     assert.equal(format(m.position.lower!), '1 mm');
     assert.equal(format(m.position.upper!), '12 mm');
-    await rejectsWith(m.position.set(q('13 mm')), SoftLimitError, 'flatMotor.position: 13 mm is out of range [1 mm, 12 mm]');
+    await rejectsWith(
+      m.position.set(q('13 mm')),
+      SoftLimitError,
+      'flatMotor.position: 13 mm is out of range [1 mm, 12 mm]',
+    );
     await rejectsWith(m.position.set(q('0 mm')), SoftLimitError);
     m.position.setLower(undefined);
     m.position.setUpper(undefined);
@@ -125,10 +145,18 @@ describe('core/quantity-parameter', () => {
   it('refuses a lower limit ≥ the upper one (and vice versa) and limits in a wrong unit', async () => {
     const m = await make();
     m.position.setUpper(q('10 mm'));
-    throwsWith(() => m.position.setLower(q('10 mm')), LimitError, 'flatMotor.position: lower limit 10 mm must be below the upper limit 10 mm');
+    throwsWith(
+      () => m.position.setLower(q('10 mm')),
+      LimitError,
+      'flatMotor.position: lower limit 10 mm must be below the upper limit 10 mm',
+    );
     throwsWith(() => m.position.setLower(q('2 cm')), LimitError);
     m.position.setLower(q('1 mm'));
-    throwsWith(() => m.position.setUpper(q('0.5 mm')), LimitError, /upper limit 0\.5 mm must be above the lower limit 1 mm/);
+    throwsWith(
+      () => m.position.setUpper(q('0.5 mm')),
+      LimitError,
+      /upper limit 0\.5 mm must be above the lower limit 1 mm/,
+    );
     throwsWith(() => m.position.setUpper(q('1 mm')), LimitError);
     throwsWith(() => m.position.setLower(q('1 s')), UnitError, /lower limit: 1 s has the wrong unit/);
     throwsWith(() => m.position.setUpper(3 as never), UnitError);
@@ -182,7 +210,11 @@ describe('core/quantity-parameter', () => {
     setTimeout(() => (m.value = 3.05), 10);
     await m.position.wait(q('3 mm'), { eps: q('0.1 mm'), timeoutMs: 1000, intervalMs: 5 });
     const t0 = performance.now();
-    await rejectsWith(m.position.wait(q('7 mm'), { timeoutMs: 60, intervalMs: 10 }), WaitError, /flatMotor\.position: did not reach 7 mm within 60 ms \(last value 3\.05 mm\)/);
+    await rejectsWith(
+      m.position.wait(q('7 mm'), { timeoutMs: 60, intervalMs: 10 }),
+      WaitError,
+      /flatMotor\.position: did not reach 7 mm within 60 ms \(last value 3\.05 mm\)/,
+    );
     assert.ok(performance.now() - t0 < 500);
     await rejectsWith(m.position.wait(7 as never), UnitError);
     await rejectsWith(m.position.wait(q('1 mm'), { timeoutMs: NaN }), ParameterError, /timeoutMs/);

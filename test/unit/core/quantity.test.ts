@@ -34,7 +34,11 @@ describe('core/quantity', () => {
 
   it('converts with toNumber and names both units on a mismatch', () => {
     assert.equal(toNumber(q('1 m'), 'mm'), 1000);
-    throwsWith(() => toNumber(q('1 s'), 'mm', 'flatMotor.position'), UnitError, /^flatMotor\.position: 1 s has the wrong unit; expected a quantity in mm$/);
+    throwsWith(
+      () => toNumber(q('1 s'), 'mm', 'flatMotor.position'),
+      UnitError,
+      /^flatMotor\.position: 1 s has the wrong unit; expected a quantity in mm$/,
+    );
   });
 
   it('refuses unknown units, missing numbers and non-finite values with UnitError', () => {

@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
-import { Device, emergencyStopAll, registerDevice, registeredDevices, unregisterDevice } from '../../../core/index.js';
+import {
+  Device,
+  emergencyStopAll,
+  registerDevice,
+  registeredDevices,
+  unregisterDevice,
+  errorMessage,
+} from '../../../core/index.js';
 
 class Safe extends Device {
   stops = 0;
@@ -23,7 +30,10 @@ describe('core/registry', () => {
     try {
       const failures = await emergencyStopAll();
       assert.equal(a.stops, 1);
-      assert.deepEqual(failures.map((f) => [f.device.name, (f.error as Error).message]), [['b', 'no answer']]);
+      assert.deepEqual(
+        failures.map((f) => [f.device.name, errorMessage(f.error)]),
+        [['b', 'no answer']],
+      );
       assert.ok(registeredDevices().indexOf(a) < registeredDevices().indexOf(b), 'creation order');
     } finally {
       await a.disconnect();

@@ -3,7 +3,11 @@ import { Device, ParameterError, SelectionError, soft } from '../../../core/inde
 import { rejectsWith } from '../../support/async.js';
 
 class Filter extends Device {
-  readonly filter = this.selection<'Al' | 'Cu' | 'none'>('filter', ['Al', 'Cu', 'none'], soft<'Al' | 'Cu' | 'none'>('none'));
+  readonly filter = this.selection<'Al' | 'Cu' | 'none'>(
+    'filter',
+    ['Al', 'Cu', 'none'],
+    soft<'Al' | 'Cu' | 'none'>('none'),
+  );
   readonly binning = this.selection<number>('binning', [1, 2, 4], soft(1));
 }
 
@@ -12,7 +16,11 @@ describe('core/selection', () => {
     const f = await Filter.create({ name: 'wheel' });
     await f.filter.set('Cu');
     assert.equal(await f.filter.get(), 'Cu');
-    const e = await rejectsWith(f.filter.set('Au' as never), SelectionError, 'wheel.filter: "Au" is not allowed (allowed: "Al", "Cu", "none")');
+    const e = await rejectsWith(
+      f.filter.set('Au' as never),
+      SelectionError,
+      'wheel.filter: "Au" is not allowed (allowed: "Al", "Cu", "none")',
+    );
     assert.ok(e instanceof ParameterError);
     await rejectsWith(f.filter.set('cu' as never), SelectionError);
     await rejectsWith(f.binning.set(3), SelectionError, 'wheel.binning: 3 is not allowed (allowed: 1, 2, 4)');

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { makeFrame, sleep, withAbortScope, abortAll, type Frame } from '../../../core/index.js';
-import { Acquisition, AcquisitionError, ConsumerError, consumer, type FrameConsumer } from '../../../experiments/index.js';
+import {
+  Acquisition,
+  AcquisitionError,
+  ConsumerError,
+  consumer,
+  type FrameConsumer,
+} from '../../../experiments/index.js';
 
 /** A producer of `n` tiny frames, `periodMs` apart; records how far it got and whether it was closed. */
 function counting(n: number, periodMs = 0) {
@@ -22,7 +28,10 @@ function counting(n: number, periodMs = 0) {
   return { producer, log };
 }
 
-function collector(name: string, options: { policy?: 'lossless' | 'latest'; delayMs?: number; queueSize?: number } = {}) {
+function collector(
+  name: string,
+  options: { policy?: 'lossless' | 'latest'; delayMs?: number; queueSize?: number } = {},
+) {
   const seen: number[] = [];
   const c = consumer(
     name,
@@ -42,11 +51,19 @@ describe('experiments/acquisition', () => {
     const { producer } = counting(50);
     const acq = await Acquisition.create('radios', producer);
     const got: Frame[][] = [[], []];
-    for (const i of [0, 1]) acq.attach(consumer(`c${i}`, async (frames) => { for await (const f of frames) got[i]!.push(f); }));
+    for (const i of [0, 1])
+      acq.attach(
+        consumer(`c${i}`, async (frames) => {
+          for await (const f of frames) got[i]!.push(f);
+        }),
+      );
     const result = await acq.run();
     assert.equal(result.frames, 50);
     assert.equal(got[0]!.length, 50);
-    assert.deepEqual(got[0]!.map((f) => f.metadata.frameNumber), [...Array(50).keys()]);
+    assert.deepEqual(
+      got[0]!.map((f) => f.metadata.frameNumber),
+      [...Array(50).keys()],
+    );
     for (let i = 0; i < 50; i++) assert.equal(got[0]![i], got[1]![i], 'the same frame object reaches both consumers');
     assert.deepEqual(result.consumers.c0, { frames: 50, dropped: 0 });
   });
@@ -56,13 +73,19 @@ describe('experiments/acquisition', () => {
     const acq = await Acquisition.create('radios', producer);
     let maxAhead = 0;
     const seen: number[] = [];
-    acq.attach(consumer('slow', async (frames) => {
-      for await (const f of frames) {
-        seen.push(f.metadata.frameNumber);
-        maxAhead = Math.max(maxAhead, log.produced - seen.length);
-        await sleep(2);
-      }
-    }, { queueSize: 3 }));
+    acq.attach(
+      consumer(
+        'slow',
+        async (frames) => {
+          for await (const f of frames) {
+            seen.push(f.metadata.frameNumber);
+            maxAhead = Math.max(maxAhead, log.produced - seen.length);
+            await sleep(2);
+          }
+        },
+        { queueSize: 3 },
+      ),
+    );
     await acq.run();
     assert.deepEqual(seen, [...Array(30).keys()]);
     assert.ok(maxAhead <= 4, `producer ran at most queueSize+1 frames ahead (was ${maxAhead})`);
@@ -80,7 +103,11 @@ describe('experiments/acquisition', () => {
     const elapsed = performance.now() - started;
     assert.equal(fast.seen.length, 40);
     assert.ok(slow.seen.length < 40, 'the slow viewer skipped frames');
-    assert.equal(slow.seen.length + result.consumers.viewer!.dropped, 40, 'every frame is either shown or counted as dropped');
+    assert.equal(
+      slow.seen.length + result.consumers.viewer!.dropped,
+      40,
+      'every frame is either shown or counted as dropped',
+    );
     assert.equal(slow.seen.at(-1), 39, 'the viewer ends on the newest frame');
     assert.ok(elapsed < 40 * 15, `the producer was not paced by the viewer (${elapsed.toFixed(0)} ms)`);
   });
@@ -90,10 +117,12 @@ describe('experiments/acquisition', () => {
     const acq = await Acquisition.create('radios', producer);
     const other = collector('other');
     acq.attach(other.consumer);
-    acq.attach(consumer('writer', async (frames) => {
-      let i = 0;
-      for await (const _ of frames) if (++i === 5) throw new Error('disk full');
-    }));
+    acq.attach(
+      consumer('writer', async (frames) => {
+        let i = 0;
+        for await (const _ of frames) if (++i === 5) throw new Error('disk full');
+      }),
+    );
     await assert.rejects(acq.run(), (e: unknown) => {
       assert.ok(e instanceof AcquisitionError);
       assert.match(e.message, /consumer 'writer' of acquisition 'radios' failed: disk full/);
@@ -109,12 +138,18 @@ describe('experiments/acquisition', () => {
     const acq = await Acquisition.create('radios', producer);
     const rest = collector('rest', { queueSize: 1 });
     const firstThree: number[] = [];
-    acq.attach(consumer('three', async (frames) => {
-      for await (const f of frames) {
-        firstThree.push(f.metadata.frameNumber);
-        if (firstThree.length === 3) return;
-      }
-    }, { queueSize: 1 }));
+    acq.attach(
+      consumer(
+        'three',
+        async (frames) => {
+          for await (const f of frames) {
+            firstThree.push(f.metadata.frameNumber);
+            if (firstThree.length === 3) return;
+          }
+        },
+        { queueSize: 1 },
+      ),
+    );
     acq.attach(rest.consumer);
     await acq.run();
     assert.deepEqual(firstThree, [0, 1, 2]);
@@ -127,14 +162,16 @@ describe('experiments/acquisition', () => {
       throw new Error('camera on fire');
     });
     let consumerSaw: unknown;
-    acq.attach(consumer('c', async (frames) => {
-      try {
-        for await (const _ of frames);
-      } catch (e) {
-        consumerSaw = e;
-        throw e;
-      }
-    }));
+    acq.attach(
+      consumer('c', async (frames) => {
+        try {
+          for await (const _ of frames);
+        } catch (e) {
+          consumerSaw = e;
+          throw e;
+        }
+      }),
+    );
     await assert.rejects(acq.run(), /acquisition 'radios' failed: camera on fire/);
     assert.match(String(consumerSaw), /camera on fire/);
   });
@@ -223,7 +260,10 @@ describe('experiments/acquisition', () => {
   it('validates its arguments', async () => {
     await assert.rejects(Acquisition.create('', counting(1).producer), /non-empty name/);
     await assert.rejects(Acquisition.create('x', 42 as never), /producer must be a function/);
-    await assert.rejects(Acquisition.create('x', counting(1).producer, { frmes: 3 } as never), /unknown option 'frmes'/);
+    await assert.rejects(
+      Acquisition.create('x', counting(1).producer, { frmes: 3 } as never),
+      /unknown option 'frmes'/,
+    );
     await assert.rejects(Acquisition.create('x', null), /needs an 'acquire' function/);
   });
 

@@ -9,9 +9,18 @@ import { DirectoryWalker, DummyWalker } from '../../../walkers/index.js';
 import { delay, within } from '../../support/async.js';
 
 /** An experiment whose one acquisition yields `before` frames, allows the next sample, then yields `after` more, `periodMs` apart. */
-async function experiment(events: string[], options: { walker?: DummyWalker | DirectoryWalker; before?: number; after?: number; periodMs?: number; onFrame?: () => void } = {}) {
+async function experiment(
+  events: string[],
+  options: {
+    walker?: DummyWalker | DirectoryWalker;
+    before?: number;
+    after?: number;
+    periodMs?: number;
+    onFrame?: () => void;
+  } = {},
+) {
   const { before = 1, after = 2, periodMs = 5 } = options;
-  let exp!: Experiment;
+  let exp!: Experiment; // eslint-disable-line prefer-const -- assigned after the producer that reads it is declared
   const acquisition = await Acquisition.create('radios', async function* (signal): AsyncGenerator<Frame> {
     events.push(`run ${await exp.iteration.get()} start`);
     for (let i = 0; i < before + after; i++) {
@@ -53,13 +62,24 @@ describe('experiments/director', () => {
     assert.deepEqual(result.names, ['iteration_0000', 'iteration_0001', 'iteration_0002']);
     assert.deepEqual(events, [
       'prepare 0',
-      'run 0 start', 'ready', 'prepare 1', 'run end',
-      'run 1 start', 'ready', 'prepare 2', 'run end',
-      'run 2 start', 'ready', 'run end',
+      'run 0 start',
+      'ready',
+      'prepare 1',
+      'run end',
+      'run 1 start',
+      'ready',
+      'prepare 2',
+      'run end',
+      'run 2 start',
+      'ready',
+      'run end',
     ]);
     const entries = (await readdir(root)).sort();
     assert.deepEqual(entries, ['director.log', 'iteration_0000', 'iteration_0001', 'iteration_0002']);
-    assert.ok((await readdir(join(root, 'iteration_0001'))).includes('experiment_start.json'), 'no scan_ directory inside iterations');
+    assert.ok(
+      (await readdir(join(root, 'iteration_0001'))).includes('experiment_start.json'),
+      'no scan_ directory inside iterations',
+    );
     assert.match(await readFile(join(root, 'director.log'), 'utf8'), /iteration 2 \(iteration_0002\) finished/);
     assert.equal(walker.current, walker.root);
     assert.equal(await exp.separateScans.get(), true, 'separateScans restored');
@@ -79,12 +99,18 @@ describe('experiments/director', () => {
     while (!events.includes('run end')) await delay(5);
     await delay(50);
     // The running iteration finished; the next waits.
-    assert.deepEqual(events.filter((e) => e.startsWith('run')), ['run 0 start', 'run end']);
+    assert.deepEqual(
+      events.filter((e) => e.startsWith('run')),
+      ['run 0 start', 'run end'],
+    );
     assert.ok(director.running);
     run.resume();
     assert.equal(await director.state.get(), 'running');
     await within(3000, run.done);
-    assert.deepEqual(events.filter((e) => e.startsWith('run')), ['run 0 start', 'run end', 'run 1 start', 'run end']);
+    assert.deepEqual(
+      events.filter((e) => e.startsWith('run')),
+      ['run 0 start', 'run end', 'run 1 start', 'run end'],
+    );
     assert.equal(await director.state.get(), 'standby');
   });
 
@@ -162,11 +188,28 @@ describe('experiments/director', () => {
     assert.equal(scan.iterationName(4), 'iteration_0001_0001');
     await assert.rejects(scan.numberOfIterations.set(2), { name: 'ParameterError' });
     const result = await within(5000, scan.run().done);
-    assert.deepEqual(result.names, ['iteration_0000_0000', 'iteration_0000_0001', 'iteration_0000_0002', 'iteration_0001_0000', 'iteration_0001_0001', 'iteration_0001_0002']);
-    const expected = [[0, 10], [0, 10.1], [0, 10.2], [1, 10], [1, 10.1], [1, 10.2]];
+    assert.deepEqual(result.names, [
+      'iteration_0000_0000',
+      'iteration_0000_0001',
+      'iteration_0000_0002',
+      'iteration_0001_0000',
+      'iteration_0001_0001',
+      'iteration_0001_0002',
+    ]);
+    const expected = [
+      [0, 10],
+      [0, 10.1],
+      [0, 10.2],
+      [1, 10],
+      [1, 10.1],
+      [1, 10.2],
+    ];
     assert.equal(seen.length, 6);
     seen.forEach(([sx, sy], i) => {
-      assert.ok(Math.abs(sx - expected[i]![0]!) < 1e-9 && Math.abs(sy - expected[i]![1]!) < 1e-9, `point ${i}: (${sx}, ${sy})`);
+      assert.ok(
+        Math.abs(sx - expected[i]![0]!) < 1e-9 && Math.abs(sy - expected[i]![1]!) < 1e-9,
+        `point ${i}: (${sx}, ${sy})`,
+      );
     });
     assert.equal(toNumber(await x.getPosition(), 'mm'), 1);
     await x.disconnect();

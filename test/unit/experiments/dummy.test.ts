@@ -24,17 +24,29 @@ describe('experiments/dummy', () => {
     const exp = await ImagingExperiment.create({ walker: new DummyWalker() });
     made.push(exp);
     assert.ok(registeredDevices().includes(exp.camera));
-    assert.deepEqual(exp.acquisitions.map((a) => a.name), ['darks', 'flats', 'radios']);
+    assert.deepEqual(
+      exp.acquisitions.map((a) => a.name),
+      ['darks', 'flats', 'radios'],
+    );
     const acc = await Accumulator.create(exp);
     const t0 = performance.now();
     const result = await within(8000, exp.run().done);
     const took = performance.now() - t0;
     assert.ok(took >= 1100 && took < 3500, `took ${took.toFixed(0)} ms (120 frames at 100 Hz)`);
-    assert.deepEqual(Object.values(result.acquisitions).map((a) => a.frames), [10, 10, 100]);
+    assert.deepEqual(
+      Object.values(result.acquisitions).map((a) => a.frames),
+      [10, 10, 100],
+    );
     const [dark, flat, radio] = [acc.getItems('darks')[0]!, acc.getItems('flats')[0]!, acc.getItems('radios')[0]!];
     assert.deepEqual(dark.shape, [32, 64]);
-    assert.ok(dark.data.every((v) => v === 100), 'darks: dark current only');
-    assert.ok(flat.data.every((v) => v === 1100), 'flats: open beam');
+    assert.ok(
+      dark.data.every((v) => v === 100),
+      'darks: dark current only',
+    );
+    assert.ok(
+      flat.data.every((v) => v === 1100),
+      'flats: open beam',
+    );
     assert.ok(Math.min(...radio.data) < 1000 && Math.max(...radio.data) === 1100, 'projections: the sample absorbs');
     assert.equal(await exp.shutter.getState(), 'closed');
     assert.equal(toNumber(await exp.tomographyMotor.getPosition(), 'deg'), 0);
@@ -42,7 +54,15 @@ describe('experiments/dummy', () => {
 
   it('ImagingFileExperiment replays what an ImagingExperiment wrote, with the same pixels', async () => {
     const walker = await DirectoryWalker.create({ root: join(root, 'written') });
-    const exp = await ImagingExperiment.create({ walker, numDarks: 2, numFlats: 3, numProjections: 12, width: 16, height: 8, frameRate: q('1000 Hz') });
+    const exp = await ImagingExperiment.create({
+      walker,
+      numDarks: 2,
+      numFlats: 3,
+      numProjections: 12,
+      width: 16,
+      height: 8,
+      frameRate: q('1000 Hz'),
+    });
     made.push(exp);
     const original = await Accumulator.create(exp);
     await ImageWriter.create(exp);
@@ -74,7 +94,15 @@ describe('experiments/dummy', () => {
   it('ImagingExperiment frames carry image_key and angle into an NXtomo file', async function () {
     this.timeout(60_000); // h5wasm loads slowly on a busy machine
     const walker = await DirectoryWalker.create({ root, format: 'hdf5' });
-    const exp = await ImagingExperiment.create({ walker, numDarks: 2, numFlats: 2, numProjections: 4, width: 8, height: 4, frameRate: q('1000 Hz') });
+    const exp = await ImagingExperiment.create({
+      walker,
+      numDarks: 2,
+      numFlats: 2,
+      numProjections: 4,
+      width: 8,
+      height: 4,
+      frameRate: q('1000 Hz'),
+    });
     made.push(exp);
     await ImageWriter.create(exp);
     await within(45_000, exp.run().done);
@@ -93,14 +121,28 @@ describe('experiments/dummy', () => {
 
   it('ImagingFileExperiment uses a given FileCamera with its ROI and frame rate, and given counts', async () => {
     const walker = await DirectoryWalker.create({ root });
-    const exp = await ImagingExperiment.create({ walker, numDarks: 1, numFlats: 1, numProjections: 4, width: 16, height: 8, frameRate: q('1000 Hz') });
+    const exp = await ImagingExperiment.create({
+      walker,
+      numDarks: 1,
+      numFlats: 1,
+      numProjections: 4,
+      width: 16,
+      height: 8,
+      frameRate: q('1000 Hz'),
+    });
     made.push(exp);
     await ImageWriter.create(exp);
     await within(5000, exp.run().done);
     const camera = await FileCamera.create({ pattern: join(root, 'scan_0000', 'radios'), frameRate: q('100 Hz') });
     await camera.roiWidth.set(q('4 px'));
     await camera.roiX0.set(q('6 px'));
-    const replay = await ImagingFileExperiment.create({ camera, directory: join(root, 'scan_0000'), numRadios: 6, numDarks: 0, numFlats: 0 });
+    const replay = await ImagingFileExperiment.create({
+      camera,
+      directory: join(root, 'scan_0000'),
+      numRadios: 6,
+      numDarks: 0,
+      numFlats: 0,
+    });
     const acc = await Accumulator.create(replay, { acquisitions: ['radios'] });
     const t0 = performance.now();
     await within(5000, replay.run().done);
@@ -109,7 +151,9 @@ describe('experiments/dummy', () => {
     assert.equal(got.length, 6);
     assert.deepEqual(got[0]!.shape, [8, 4]);
     assert.deepEqual(got[4]!.metadata.file, got[0]!.metadata.file, 'starts over after the last file');
-    await assert.rejects(ImagingFileExperiment.create({ directory: join(root, 'nothing-here') }), { name: 'OptionError' });
+    await assert.rejects(ImagingFileExperiment.create({ directory: join(root, 'nothing-here') }), {
+      name: 'OptionError',
+    });
     await camera.disconnect();
   });
 });

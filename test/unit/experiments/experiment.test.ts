@@ -31,10 +31,11 @@ describe('experiments/experiment', () => {
     await motor.setPosition(q('3 mm'));
     const walker = await DirectoryWalker.create({ root });
     const order: string[] = [];
-    const mk = async (name: string) => Acquisition.create(name, async function* (signal) {
-      order.push(name);
-      yield* frames(3)(signal);
-    });
+    const mk = async (name: string) =>
+      Acquisition.create(name, async function* (signal) {
+        order.push(name);
+        yield* frames(3)(signal);
+      });
     const exp = await Experiment.create([await mk('darks'), await mk('flats'), await mk('radios')], { walker });
     await ImageWriter.create(exp);
     const result = await exp.run();
@@ -43,8 +44,19 @@ describe('experiments/experiment', () => {
     assert.equal(await exp.iteration.get(), 1);
     assert.equal(await exp.state.get(), 'standby');
     const scan = join(root, 'scan_0000');
-    assert.deepEqual((await readdir(scan)).sort(), ['darks', 'experiment.log', 'experiment_finish.json', 'experiment_start.json', 'flats', 'radios']);
-    assert.deepEqual((await readdir(join(scan, 'radios'))).sort(), ['frame_000000.tif', 'frame_000001.tif', 'frame_000002.tif']);
+    assert.deepEqual((await readdir(scan)).sort(), [
+      'darks',
+      'experiment.log',
+      'experiment_finish.json',
+      'experiment_start.json',
+      'flats',
+      'radios',
+    ]);
+    assert.deepEqual((await readdir(join(scan, 'radios'))).sort(), [
+      'frame_000000.tif',
+      'frame_000001.tif',
+      'frame_000002.tif',
+    ]);
     const start = JSON.parse(await readFile(join(scan, 'experiment_start.json'), 'utf8'));
     assert.equal(start.devices.sampleMotor.position.value, '3 mm');
     assert.equal(start.devices.sampleMotor.position.unit, 'mm');
@@ -59,7 +71,9 @@ describe('experiments/experiment', () => {
   it('skips existing scan directories when choosing the iteration', async () => {
     await mkdir(join(root, 'scan_0000'));
     await mkdir(join(root, 'scan_0001'));
-    const exp = await Experiment.create([await Acquisition.create('a', frames(1))], { walker: await DirectoryWalker.create({ root }) });
+    const exp = await Experiment.create([await Acquisition.create('a', frames(1))], {
+      walker: await DirectoryWalker.create({ root }),
+    });
     const result = await exp.run();
     assert.equal(result.iteration, 2);
     assert.equal(result.directory, 'scan_0002');
@@ -97,7 +111,10 @@ describe('experiments/experiment', () => {
     await assert.rejects(run, { name: 'AbortError' });
     const files = await readdir(join(root, 'scan_0000', 'radios'));
     assert.ok(files.length > 0);
-    assert.ok(files.every((f) => f.endsWith('.tif')), 'no partial files left');
+    assert.ok(
+      files.every((f) => f.endsWith('.tif')),
+      'no partial files left',
+    );
     const finish = JSON.parse(await readFile(join(root, 'scan_0000', 'experiment_finish.json'), 'utf8'));
     assert.equal(finish.outcome, 'cancelled');
     // It runs again.
@@ -138,7 +155,12 @@ describe('experiments/experiment', () => {
   it('a failing acquisition ends in error and finish() still runs', async () => {
     let finished = false;
     const exp = await Experiment.create(
-      [await Acquisition.create('a', async function* () { throw new Error('detector unplugged'); })],
+      [
+        await Acquisition.create('a', async function* (): AsyncGenerator<Frame> {
+          yield* [];
+          throw new Error('detector unplugged');
+        }),
+      ],
       { finish: async () => void (finished = true) },
     );
     await assert.rejects(exp.run(), /detector unplugged/);
@@ -152,10 +174,19 @@ describe('experiments/experiment', () => {
     const exp = await Experiment.create([a!, b!]);
     exp.add(c!);
     exp.swap('a', 'c');
-    assert.deepEqual(exp.acquisitions.map((x) => x.name), ['c', 'b', 'a']);
+    assert.deepEqual(
+      exp.acquisitions.map((x) => x.name),
+      ['c', 'b', 'a'],
+    );
     exp.remove(b!);
-    assert.deepEqual(exp.acquisitions.map((x) => x.name), ['c', 'a']);
-    assert.throws(() => exp.getAcquisition('b'), (e: unknown) => e instanceof ExperimentError && /has no acquisition 'b' \(it has: c, a\)/.test(e.message));
+    assert.deepEqual(
+      exp.acquisitions.map((x) => x.name),
+      ['c', 'a'],
+    );
+    assert.throws(
+      () => exp.getAcquisition('b'),
+      (e: unknown) => e instanceof ExperimentError && /has no acquisition 'b' \(it has: c, a\)/.test(e.message),
+    );
     assert.throws(() => exp.add(a!), /already has an acquisition named 'a'/);
     await assert.rejects(Experiment.create([], { walkr: 1 } as never), /unknown option 'walkr'/);
   });
@@ -182,7 +213,10 @@ describe('experiments/experiment', () => {
 
   it('a writer that fails (unwritable walker directory) fails the run with a clear error', async () => {
     const walker = await DirectoryWalker.create({ root });
-    const exp = await Experiment.create([await Acquisition.create('radios', frames(3))], { walker, separateScans: false });
+    const exp = await Experiment.create([await Acquisition.create('radios', frames(3))], {
+      walker,
+      separateScans: false,
+    });
     await ImageWriter.create(exp);
     // A file where the dataset directory should be: the writer cannot create it.
     await (await import('node:fs/promises')).writeFile(join(root, 'radios'), 'in the way');
@@ -200,7 +234,11 @@ describe('experiments/experiment', () => {
   it('a consumer added through consumer() sees the frames of every run', async () => {
     const acq = await Acquisition.create('a', frames(4));
     let total = 0;
-    acq.attach(consumer('count', async (fs) => { for await (const _ of fs) total++; }));
+    acq.attach(
+      consumer('count', async (fs) => {
+        for await (const _ of fs) total++;
+      }),
+    );
     const exp = await Experiment.create([acq]);
     await exp.run();
     await exp.run();

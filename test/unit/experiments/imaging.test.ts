@@ -25,16 +25,28 @@ import { rig } from './rig.js';
 /** Exposure hooks that only record what they were asked to do. */
 const exposures: string[] = [];
 class TestRadiography extends Radiography {
-  protected async startSampleExposure(): Promise<void> { exposures.push('start'); }
-  protected async stopSampleExposure(): Promise<void> { exposures.push('stop'); }
+  protected async startSampleExposure(): Promise<void> {
+    exposures.push('start');
+  }
+  protected async stopSampleExposure(): Promise<void> {
+    exposures.push('stop');
+  }
 }
 class TestStepped extends SteppedTomography {
-  protected async startSampleExposure(): Promise<void> { exposures.push('start'); }
-  protected async stopSampleExposure(): Promise<void> { exposures.push('stop'); }
+  protected async startSampleExposure(): Promise<void> {
+    exposures.push('start');
+  }
+  protected async stopSampleExposure(): Promise<void> {
+    exposures.push('stop');
+  }
 }
 class TestContinuous extends ContinuousTomography {
-  protected async startSampleExposure(): Promise<void> { exposures.push('start'); }
-  protected async stopSampleExposure(): Promise<void> { exposures.push('stop'); }
+  protected async startSampleExposure(): Promise<void> {
+    exposures.push('start');
+  }
+  protected async stopSampleExposure(): Promise<void> {
+    exposures.push('stop');
+  }
 }
 class TestSteppedSpiral extends SteppedSpiralTomography {
   protected async startSampleExposure(): Promise<void> {}
@@ -84,7 +96,10 @@ describe('experiments/imaging', () => {
       // Triggered frames do not wait for the 1 Hz frame rate (free-running, 3 frames would take 2 s).
       assert.ok(performance.now() - t0 < 1000);
       assert.deepEqual(seen, ['SOFTWARE', 'SOFTWARE', 'SOFTWARE']);
-      assert.deepEqual(got.map((f) => f.metadata.frameNumber), [0, 1, 2]);
+      assert.deepEqual(
+        got.map((f) => f.metadata.frameNumber),
+        [0, 1, 2],
+      );
       assert.equal(await camera.getTriggerSource(), 'EXTERNAL');
       assert.equal(await camera.getState(), 'standby');
       // Stopping early and aborting also clean up.
@@ -92,9 +107,12 @@ describe('experiments/imaging', () => {
       assert.equal(await camera.getState(), 'standby');
       const controller = new AbortController();
       controller.abort();
-      await assert.rejects(async () => {
-        for await (const _ of frames(10, camera, { signal: controller.signal }));
-      }, { name: 'AbortError' });
+      await assert.rejects(
+        async () => {
+          for await (const _ of frames(10, camera, { signal: controller.signal }));
+        },
+        { name: 'AbortError' },
+      );
       assert.equal(await camera.getTriggerSource(), 'EXTERNAL');
       assert.equal(await camera.getState(), 'standby');
       await camera.disconnect();
@@ -126,8 +144,13 @@ describe('experiments/imaging', () => {
     }
 
     it('radiography: acquisitions, exposures, positions and defaults', async () => {
-      const exp = await TestRadiography.create(base({ numDarks: undefined, numFlats: undefined, numProjections: undefined }));
-      assert.deepEqual(exp.acquisitions.map((a) => a.name), ['darks', 'flats', 'radios']);
+      const exp = await TestRadiography.create(
+        base({ numDarks: undefined, numFlats: undefined, numProjections: undefined }),
+      );
+      assert.deepEqual(
+        exp.acquisitions.map((a) => a.name),
+        ['darks', 'flats', 'radios'],
+      );
       assert.equal(await exp.numDarks.get(), 200);
       assert.equal(await exp.numFlats.get(), 200);
       assert.equal(await exp.numProjections.get(), 3000);
@@ -137,32 +160,64 @@ describe('experiments/imaging', () => {
       await exp.numProjections.set(2);
       await r.flatMotor.setPosition(q('-3 mm'));
       await within(5000, exp.run().done);
-      assert.deepEqual(r.shots.map((s) => s.flat), [-3, 12, 2, 2]);
+      assert.deepEqual(
+        r.shots.map((s) => s.flat),
+        [-3, 12, 2, 2],
+      );
       // darks: stop; flats: start; radios: start then stop; finish: stop.
       assert.deepEqual(exposures, ['stop', 'start', 'start', 'stop', 'stop']);
       assert.equal(toNumber(await r.flatMotor.getPosition(), 'mm'), -3);
     });
 
     it('rejects bad options clearly', async () => {
-      await assert.rejects(TestRadiography.create({ ...base(), numDarks: -1 }), { name: 'OptionError', message: /numDarks/ });
-      await assert.rejects(TestRadiography.create({ ...base(), radioPosition: q('1 deg') }), { name: 'OptionError', message: /radioPosition/ });
-      await assert.rejects(TestRadiography.create({ ...base(), bogus: 1 } as never), { name: 'OptionError', message: /unknown option 'bogus'/ });
-      await assert.rejects(TestStepped.create({ ...base(), tomographyMotor: r.flatMotor }), { name: 'OptionError', message: /rotation motor/ });
-      await assert.rejects(TestContinuous.create({ ...base(), tomographyMotor: r.steppedMotor }), { name: 'OptionError', message: /continuous motor/ });
-      await assert.rejects(TestRadiography.create({ ...base(), flatMotor: undefined } as never), { name: 'OptionError', message: /'flatMotor' is required/ });
+      await assert.rejects(TestRadiography.create({ ...base(), numDarks: -1 }), {
+        name: 'OptionError',
+        message: /numDarks/,
+      });
+      await assert.rejects(TestRadiography.create({ ...base(), radioPosition: q('1 deg') }), {
+        name: 'OptionError',
+        message: /radioPosition/,
+      });
+      await assert.rejects(TestRadiography.create({ ...base(), bogus: 1 } as never), {
+        name: 'OptionError',
+        message: /unknown option 'bogus'/,
+      });
+      await assert.rejects(TestStepped.create({ ...base(), tomographyMotor: r.flatMotor }), {
+        name: 'OptionError',
+        message: /rotation motor/,
+      });
+      await assert.rejects(TestContinuous.create({ ...base(), tomographyMotor: r.steppedMotor }), {
+        name: 'OptionError',
+        message: /continuous motor/,
+      });
+      await assert.rejects(TestRadiography.create({ ...base(), flatMotor: undefined } as never), {
+        name: 'OptionError',
+        message: /'flatMotor' is required/,
+      });
     });
 
     it('stepped tomography visits start + i·range/N in order, one triggered frame each', async () => {
       r.use('stepped');
       await r.steppedMotor.setPosition(q('7 deg'));
-      const exp = await TestStepped.create({ ...base({ numProjections: 6 }), tomographyMotor: r.steppedMotor, startAngle: q('10 deg'), angularRange: q('90 deg') });
+      const exp = await TestStepped.create({
+        ...base({ numProjections: 6 }),
+        tomographyMotor: r.steppedMotor,
+        startAngle: q('10 deg'),
+        angularRange: q('90 deg'),
+      });
       const acc = await Accumulator.create(exp, { acquisitions: ['radios'] });
       await within(5000, exp.run().done);
       const radios = r.shots.slice(4);
       const expected = [0, 1, 2, 3, 4, 5].map((i) => 10 + i * 15);
       radios.forEach((s, i) => close(s.angle, expected[i]!, 1e-9, `angle ${i}`));
-      assert.deepEqual(acc.getItems('radios').map((f) => f.metadata.angle), expected);
-      assert.deepEqual(acc.getItems('radios').map((f) => f.metadata.image_key), Array(6).fill(0));
+      assert.deepEqual(
+        acc.getItems('radios').map((f) => f.metadata.angle),
+        expected,
+      );
+      assert.deepEqual(
+        acc.getItems('radios').map((f) => f.metadata.image_key),
+        Array(6).fill(0),
+      );
       // Darks and flats were taken at the start angle, the motor is back at 7° and the camera restored.
       assert.equal(toNumber(await r.steppedMotor.getPosition(), 'deg'), 7);
       assert.equal(await r.camera.getTriggerSource(), 'AUTO');
@@ -171,7 +226,11 @@ describe('experiments/imaging', () => {
 
     it('cancelling a stepped tomography mid-move stops the motor, restores it and the camera', async () => {
       const slow = await motors.RotationMotor.create({ motionVelocity: q('200 deg/s') });
-      const exp = await TestStepped.create({ ...base({ numProjections: 50, numDarks: 0, numFlats: 0 }), tomographyMotor: slow, angularRange: q('180 deg') });
+      const exp = await TestStepped.create({
+        ...base({ numProjections: 50, numDarks: 0, numFlats: 0 }),
+        tomographyMotor: slow,
+        angularRange: q('180 deg'),
+      });
       await r.camera.setTriggerSource('EXTERNAL');
       const run = exp.run();
       while (toNumber(await slow.getPosition(), 'deg') < 4) await new Promise((res) => setTimeout(res, 2));
@@ -188,15 +247,24 @@ describe('experiments/imaging', () => {
 
     it('tomography defaults to 180° from 0°', async () => {
       r.use('stepped');
-      const exp = await TestStepped.create({ ...base({ numProjections: 4, numDarks: 0, numFlats: 0 }), tomographyMotor: r.steppedMotor });
+      const exp = await TestStepped.create({
+        ...base({ numProjections: 4, numDarks: 0, numFlats: 0 }),
+        tomographyMotor: r.steppedMotor,
+      });
       assert.equal(toNumber(await exp.angularRange.get(), 'deg'), 180);
       assert.equal(toNumber(await exp.startAngle.get(), 'deg'), 0);
       await within(5000, exp.run().done);
-      assert.deepEqual(r.shots.map((s) => Math.round(s.angle * 1e9) / 1e9), [0, 45, 90, 135]);
+      assert.deepEqual(
+        r.shots.map((s) => Math.round(s.angle * 1e9) / 1e9),
+        [0, 45, 90, 135],
+      );
     });
 
     it('continuous tomography rotates at fps·range/N, then stops the motor and restores it', async () => {
-      const exp = await TestContinuous.create({ ...base({ numProjections: 20, numDarks: 1, numFlats: 1 }), tomographyMotor: r.tomographyMotor });
+      const exp = await TestContinuous.create({
+        ...base({ numProjections: 20, numDarks: 1, numFlats: 1 }),
+        tomographyMotor: r.tomographyMotor,
+      });
       const acc = await Accumulator.create(exp, { acquisitions: ['radios'] });
       close(toNumber(await exp.getVelocity(), 'deg/s'), (2000 * 180) / 20);
       await r.tomographyMotor.setPosition(q('3 deg'));
@@ -205,8 +273,14 @@ describe('experiments/imaging', () => {
       assert.equal(radios.length, 20);
       for (const s of radios) close(s.velocity, 18000, 1e-6, 'velocity while recording');
       // Darks and flats were taken at rest.
-      assert.deepEqual(r.shots.slice(0, 2).map((s) => s.velocity), [0, 0]);
-      assert.deepEqual(acc.getItems('radios').map((f) => f.metadata.angle), Array.from({ length: 20 }, (_, i) => i * 9));
+      assert.deepEqual(
+        r.shots.slice(0, 2).map((s) => s.velocity),
+        [0, 0],
+      );
+      assert.deepEqual(
+        acc.getItems('radios').map((f) => f.metadata.angle),
+        Array.from({ length: 20 }, (_, i) => i * 9),
+      );
       assert.equal(await r.tomographyMotor.getState(), 'standby');
       assert.equal(toNumber(await r.tomographyMotor.getVelocity(), 'deg/s'), 0);
       assert.equal(toNumber(await r.tomographyMotor.getPosition(), 'deg'), 3);
@@ -221,7 +295,11 @@ describe('experiments/imaging', () => {
 
     it('stepped spiral tomography: N·numTomograms frames, rotating and moving up in steps', async () => {
       r.use('stepped');
-      const opts: TomographyOptions & SpiralOptions = { ...base({ numProjections: 4, numDarks: 0, numFlats: 0 }), tomographyMotor: r.steppedMotor, ...spiral() };
+      const opts: TomographyOptions & SpiralOptions = {
+        ...base({ numProjections: 4, numDarks: 0, numFlats: 0 }),
+        tomographyMotor: r.steppedMotor,
+        ...spiral(),
+      };
       const exp = await TestSteppedSpiral.create(opts);
       assert.equal(await exp.numTomograms.get(), 3);
       await within(5000, exp.run().done);
@@ -234,7 +312,11 @@ describe('experiments/imaging', () => {
     });
 
     it('continuous spiral tomography: vertical velocity = shift·fps/N, both motors stopped afterwards', async () => {
-      const opts: TomographyOptions & SpiralOptions = { ...base({ numProjections: 10, numDarks: 0, numFlats: 0 }), tomographyMotor: r.tomographyMotor, ...spiral() };
+      const opts: TomographyOptions & SpiralOptions = {
+        ...base({ numProjections: 10, numDarks: 0, numFlats: 0 }),
+        tomographyMotor: r.tomographyMotor,
+        ...spiral(),
+      };
       const exp = await TestContinuousSpiral.create(opts);
       close(toNumber(await exp.getVerticalVelocity(), 'mm/s'), (0.5 * 2000) / 10);
       assert.equal(await exp.numTomograms.get(), 3);
@@ -251,10 +333,15 @@ describe('experiments/imaging', () => {
 
     it('an error in the middle of a run still restores the motors and unlocks the settings', async () => {
       let n = 0;
-      const failing = await cameras.Camera.create({ width: 2, height: 2, frameRate: q('2000 Hz'), render: () => {
-        if (++n === 4) throw new Error('sensor on fire');
-        return makeFrame(new Uint16Array(4), [2, 2]);
-      } });
+      const failing = await cameras.Camera.create({
+        width: 2,
+        height: 2,
+        frameRate: q('2000 Hz'),
+        render: () => {
+          if (++n === 4) throw new Error('sensor on fire');
+          return makeFrame(new Uint16Array(4), [2, 2]);
+        },
+      });
       const exp = await TestRadiography.create(base({ camera: failing }));
       await r.flatMotor.setPosition(q('5 mm'));
       await assert.rejects(exp.run().done, /sensor on fire/);
@@ -266,4 +353,3 @@ describe('experiments/imaging', () => {
     });
   });
 });
-

@@ -64,7 +64,17 @@ export async function rig(options: { frameRate?: number; width?: number; height?
       which = motor;
     },
     async close() {
-      for (const d of [camera, flatMotor, verticalMotor, steppingMotor, tomographyMotor, steppedMotor, shutter, xrayTube]) await d.disconnect();
+      for (const d of [
+        camera,
+        flatMotor,
+        verticalMotor,
+        steppingMotor,
+        tomographyMotor,
+        steppedMotor,
+        shutter,
+        xrayTube,
+      ])
+        await d.disconnect();
     },
   };
 }

@@ -40,9 +40,18 @@ describe('experiments/synchrotron', () => {
     const exp = await radiography();
     const acc = await Accumulator.create(exp);
     await within(5000, exp.run().done);
-    assert.deepEqual(r.shots.map((s) => s.shutter), [...Array(3).fill('closed'), ...Array(9).fill('open')]);
-    assert.deepEqual(r.shots.slice(3, 7).map((s) => s.flat), [10, 10, 10, 10]);
-    assert.deepEqual(r.shots.slice(7).map((s) => s.flat), [1, 1, 1, 1, 1]);
+    assert.deepEqual(
+      r.shots.map((s) => s.shutter),
+      [...Array(3).fill('closed'), ...Array(9).fill('open')],
+    );
+    assert.deepEqual(
+      r.shots.slice(3, 7).map((s) => s.flat),
+      [10, 10, 10, 10],
+    );
+    assert.deepEqual(
+      r.shots.slice(7).map((s) => s.flat),
+      [1, 1, 1, 1, 1],
+    );
     assert.deepEqual(keys(acc.getItems('darks'), 'image_key'), [2, 2, 2]);
     assert.deepEqual(keys(acc.getItems('flats'), 'image_key'), [1, 1, 1, 1]);
     assert.deepEqual(keys(acc.getItems('radios'), 'image_key'), [0, 0, 0, 0, 0]);
@@ -104,10 +113,22 @@ describe('experiments/synchrotron', () => {
   });
 
   it('has every imaging experiment for a shutter', async () => {
-    for (const name of ['Radiography', 'SteppedTomography', 'ContinuousTomography', 'SteppedSpiralTomography', 'ContinuousSpiralTomography', 'GratingInterferometryStepping'])
+    for (const name of [
+      'Radiography',
+      'SteppedTomography',
+      'ContinuousTomography',
+      'SteppedSpiralTomography',
+      'ContinuousSpiralTomography',
+      'GratingInterferometryStepping',
+    ])
       assert.equal(typeof (synchrotron as Record<string, unknown>)[name], 'function', name);
     await assert.rejects(
-      synchrotron.Radiography.create({ camera: r.camera, flatMotor: r.flatMotor, radioPosition: q('0 mm'), flatPosition: q('1 mm') } as never),
+      synchrotron.Radiography.create({
+        camera: r.camera,
+        flatMotor: r.flatMotor,
+        radioPosition: q('0 mm'),
+        flatPosition: q('1 mm'),
+      } as never),
       { name: 'OptionError', message: /'shutter' is required/ },
     );
   });
@@ -127,14 +148,27 @@ describe('experiments/synchrotron', () => {
       numPeriods: 2,
       numStepsPerPeriod: 3,
     });
-    assert.deepEqual(exp.acquisitions.map((a) => a.name), ['darks', 'reference_stepping', 'object_stepping']);
+    assert.deepEqual(
+      exp.acquisitions.map((a) => a.name),
+      ['darks', 'reference_stepping', 'object_stepping'],
+    );
     const acc = await Accumulator.create(exp);
     await within(5000, exp.run().done);
-    assert.deepEqual(r.shots.map((s) => s.shutter), ['closed', 'closed', ...Array(12).fill('open')]);
-    assert.deepEqual(r.shots.slice(2, 8).map((s) => s.flat), Array(6).fill(10));
-    assert.deepEqual(r.shots.slice(8).map((s) => s.flat), Array(6).fill(1));
+    assert.deepEqual(
+      r.shots.map((s) => s.shutter),
+      ['closed', 'closed', ...Array(12).fill('open')],
+    );
+    assert.deepEqual(
+      r.shots.slice(2, 8).map((s) => s.flat),
+      Array(6).fill(10),
+    );
+    assert.deepEqual(
+      r.shots.slice(8).map((s) => s.flat),
+      Array(6).fill(1),
+    );
     const expected = [0, 1, 2, 3, 4, 5].map((i) => 0.001 + i * 0.0008);
-    for (const [i, s] of r.shots.slice(2, 8).entries()) assert.ok(Math.abs(s.stepping - expected[i]!) < 1e-12, `step ${i}: ${s.stepping}`);
+    for (const [i, s] of r.shots.slice(2, 8).entries())
+      assert.ok(Math.abs(s.stepping - expected[i]!) < 1e-12, `step ${i}: ${s.stepping}`);
     assert.deepEqual(keys(acc.getItems('reference_stepping'), 'image_key'), Array(6).fill(1));
     assert.deepEqual(keys(acc.getItems('object_stepping'), 'step'), [0, 1, 2, 3, 4, 5]);
     assert.equal(await r.shutter.getState(), 'closed');

@@ -29,8 +29,15 @@ describe('experiments/xraytube', () => {
       numProjections: 3,
     });
     await within(5000, exp.run().done);
-    assert.deepEqual(r.shots.map((s) => s.tube), ['off', 'off', 'on', 'on', 'on', 'on', 'on']);
-    assert.deepEqual(r.shots.map((s) => s.shutter), Array(7).fill('open'), 'the shutter is not touched');
+    assert.deepEqual(
+      r.shots.map((s) => s.tube),
+      ['off', 'off', 'on', 'on', 'on', 'on', 'on'],
+    );
+    assert.deepEqual(
+      r.shots.map((s) => s.shutter),
+      Array(7).fill('open'),
+      'the shutter is not touched',
+    );
     assert.equal(await r.xrayTube.getState(), 'off');
   });
 
@@ -58,19 +65,46 @@ describe('experiments/xraytube', () => {
     await exp.numProjections.set(3);
     r.shots.length = 0;
     await within(5000, exp.run().done);
-    assert.deepEqual(r.shots.map((s) => s.tube), ['on', 'on', 'on']);
+    assert.deepEqual(
+      r.shots.map((s) => s.tube),
+      ['on', 'on', 'on'],
+    );
     assert.equal(await r.xrayTube.getState(), 'off');
   });
 
   it('has every imaging experiment for a tube and requires the tube', async () => {
-    for (const name of ['Radiography', 'SteppedTomography', 'ContinuousTomography', 'SteppedSpiralTomography', 'ContinuousSpiralTomography', 'GratingInterferometryStepping'])
+    for (const name of [
+      'Radiography',
+      'SteppedTomography',
+      'ContinuousTomography',
+      'SteppedSpiralTomography',
+      'ContinuousSpiralTomography',
+      'GratingInterferometryStepping',
+    ])
       assert.equal(typeof (xraytube as Record<string, unknown>)[name], 'function', name);
     await assert.rejects(
-      xraytube.Radiography.create({ camera: r.camera, flatMotor: r.flatMotor, radioPosition: q('0 mm'), flatPosition: q('1 mm') } as never),
+      xraytube.Radiography.create({
+        camera: r.camera,
+        flatMotor: r.flatMotor,
+        radioPosition: q('0 mm'),
+        flatPosition: q('1 mm'),
+      } as never),
       { name: 'OptionError', message: /'xrayTube' is required/ },
     );
-    const exp = await xraytube.Radiography.create({ camera: r.camera, xrayTube: r.xrayTube, flatMotor: r.flatMotor, radioPosition: q('0 mm'), flatPosition: q('1 mm'), numDarks: 1, numFlats: 1, numProjections: 1 });
+    const exp = await xraytube.Radiography.create({
+      camera: r.camera,
+      xrayTube: r.xrayTube,
+      flatMotor: r.flatMotor,
+      radioPosition: q('0 mm'),
+      flatPosition: q('1 mm'),
+      numDarks: 1,
+      numFlats: 1,
+      numProjections: 1,
+    });
     await within(5000, exp.run().done);
-    assert.deepEqual(r.shots.map((s) => s.tube), ['off', 'on', 'on']);
+    assert.deepEqual(
+      r.shots.map((s) => s.tube),
+      ['off', 'on', 'on'],
+    );
   });
 });

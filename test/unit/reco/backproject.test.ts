@@ -15,7 +15,7 @@ import { within } from '../../support/async.js';
 
 function randomRows(n: number, width: number, seed = 1): Float32Array[] {
   let s = seed;
-  const rand = (): number => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+  const rand = (): number => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5;
   return Array.from({ length: n }, () => Float32Array.from({ length: width }, rand));
 }
 
@@ -27,7 +27,10 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
 
 const geometries: [string, SliceGeometry][] = [
   ['centered square', sliceGeometry({ detectorWidth: 64 })],
-  ['odd ROI, shifted axis, half-pixel step', sliceGeometry({ detectorWidth: 70, centerPositionX: 31.3, width: 61, height: 47, x0: -20.5, y0: 18, step: 0.5 })],
+  [
+    'odd ROI, shifted axis, half-pixel step',
+    sliceGeometry({ detectorWidth: 70, centerPositionX: 31.3, width: 61, height: 47, x0: -20.5, y0: 18, step: 0.5 }),
+  ],
   ['slice larger than the detector', sliceGeometry({ detectorWidth: 40, width: 90 })],
 ];
 
@@ -63,7 +66,8 @@ describe('reco/backproject', () => {
     for (const v of [views, js]) {
       for (let k = 0; k < 15; k++) {
         v.angles[k] = 0.3 * k;
-        for (let s = 0; s < 2; s++) padRow(rows[2 * k + s]!, padded, v.f32, a.rowsByte / 4 + (k * 2 + s) * padded.length);
+        for (let s = 0; s < 2; s++)
+          padRow(rows[2 * k + s]!, padded, v.f32, a.rowsByte / 4 + (k * 2 + s) * padded.length);
       }
     }
     runBatch(a, views, instantiateKernel(memory), 0, 15, 0, g.height);
@@ -99,9 +103,13 @@ describe('reco/backproject', () => {
           await serial.flush();
           const got = bp.slices();
           const want = serial.slices();
-          for (let s = 0; s < 2; s++) assert.ok(maxDiff(got[s]!, want[s]!) < 1e-3, `round ${round} slice ${s}: ${maxDiff(got[s]!, want[s]!)}`);
+          for (let s = 0; s < 2; s++)
+            assert.ok(maxDiff(got[s]!, want[s]!) < 1e-3, `round ${round} slice ${s}: ${maxDiff(got[s]!, want[s]!)}`);
           await bp.reset();
-          assert.equal(bp.slices()[0]!.reduce((m, v) => Math.max(m, Math.abs(v)), 0), 0);
+          assert.equal(
+            bp.slices()[0]!.reduce((m, v) => Math.max(m, Math.abs(v)), 0),
+            0,
+          );
         }
         const small = sliceGeometry({ detectorWidth: 30 });
         await bp.configure(small, 1);
@@ -124,15 +132,22 @@ describe('reco/backproject', () => {
     const serial = new SerialBackprojector(g);
     const rows = randomRows(40, 24, 5);
     try {
-      await within(5000, (async () => {
-        for (const [from, to] of [[0, 13], [13, 40]] as const) {
-          for (let i = from; i < to; i++) {
-            await bp.accumulate([rows[i]!], i * 0.1);
-            await serial.accumulate([rows[i]!], i * 0.1);
+      await within(
+        5000,
+        (async () => {
+          for (const [from, to] of [
+            [0, 13],
+            [13, 40],
+          ] as const) {
+            for (let i = from; i < to; i++) {
+              await bp.accumulate([rows[i]!], i * 0.1);
+              await serial.accumulate([rows[i]!], i * 0.1);
+            }
+            await bp.flush();
           }
-          await bp.flush();
-        }
-      })(), 'streaming through a ring of 8');
+        })(),
+        'streaming through a ring of 8',
+      );
       await serial.flush();
       assert.ok(maxDiff(bp.slices()[0]!, serial.slices()[0]!) < 1e-4);
       await assert.rejects(ParallelBackprojector.create({ geometry: g, ring: 4 }), /ring must be an integer ≥ 8/);

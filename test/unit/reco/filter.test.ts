@@ -22,7 +22,8 @@ describe('reco/filter', () => {
     // DC of the band-limited ramp is small and positive (1/4 − Σ 2/(πk)², not 0), Nyquist ≈ ½.
     assert.ok(ramp[0]! > 0 && ramp[0]! < 2 / n, `DC ${ramp[0]}`);
     assert.ok(Math.abs(ramp[n / 2]! - 0.5) < 1 / n);
-    for (let k = 4; k < n / 2; k += 7) assert.ok(Math.abs(ramp[k]! - k / n) < 2 / n, `ramp at ${k}: ${ramp[k]} vs ${k / n}`);
+    for (let k = 4; k < n / 2; k += 7)
+      assert.ok(Math.abs(ramp[k]! - k / n) < 2 / n, `ramp at ${k}: ${ramp[k]} vs ${k / n}`);
     assert.ok(Math.abs(filterResponse(n, 'hann')[n / 2]!) < 1e-12);
     assert.ok(Math.abs(filterResponse(n, 'cosine')[n / 2]!) < 1e-12);
     assert.throws(() => filterResponse(100, 'ramp'), ParameterError);

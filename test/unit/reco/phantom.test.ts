@@ -5,7 +5,8 @@ describe('reco/phantom', () => {
   it('renders the modified Shepp-Logan values (0…1, skull 1, brain 0.2)', () => {
     const n = 128;
     const image = sheppLogan(n);
-    const at = (x: number, y: number): number => image[Math.round((n - 1) / 2 - (y * n) / 2) * n + Math.round((n - 1) / 2 + (x * n) / 2)]!;
+    const at = (x: number, y: number): number =>
+      image[Math.round((n - 1) / 2 - (y * n) / 2) * n + Math.round((n - 1) / 2 + (x * n) / 2)]!;
     assert.equal(MODIFIED_SHEPP_LOGAN.length, 10);
     assert.ok(Math.abs(at(0, 0) - 0.2) < 1e-6);
     assert.ok(Math.abs(at(0, 0.9) - 1) < 1e-6);

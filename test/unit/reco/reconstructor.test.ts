@@ -17,10 +17,15 @@ const angles = (n: number): number[] => Array.from({ length: n }, (_, i) => (i *
 
 /** A one-row frame per sinogram row. */
 function rowFrames(sino: Float32Array, width: number): Frame[] {
-  return Array.from({ length: sino.length / width }, (_, i) => makeFrame(sino.subarray(i * width, (i + 1) * width), [1, width]));
+  return Array.from({ length: sino.length / width }, (_, i) =>
+    makeFrame(sino.subarray(i * width, (i + 1) * width), [1, width]),
+  );
 }
 
-async function reconstruct(frames: readonly Frame[], options: Omit<ReconstructorOptions, 'number'>): Promise<Float32Array[]> {
+async function reconstruct(
+  frames: readonly Frame[],
+  options: Omit<ReconstructorOptions, 'number'>,
+): Promise<Float32Array[]> {
   const reco = await Reconstructor.create({ number: frames.length, ...options });
   try {
     for (const [i, f] of frames.entries()) await reco.addProjection(f, i);
@@ -62,7 +67,9 @@ describe('reco/reconstructor', () => {
       const error = rmse(slice, phantom);
       const errorPlain = rmse(plain, phantom);
       const plainNote = n === 256 ? `, oversample 1: ${errorPlain.toFixed(5)}` : '';
-      console.log(`      ${n}²: RMSE ${error.toFixed(5)} (scikit-image ${SKIMAGE_RMSE[n]}${plainNote}), ${ms.toFixed(0)} ms`);
+      console.log(
+        `      ${n}²: RMSE ${error.toFixed(5)} (scikit-image ${SKIMAGE_RMSE[n]}${plainNote}), ${ms.toFixed(0)} ms`,
+      );
       assert.ok(error <= SKIMAGE_RMSE[n]!, `RMSE ${error} > scikit-image's ${SKIMAGE_RMSE[n]}`);
       assert.ok(errorPlain <= SKIMAGE_RMSE[n]! * 1.01, `RMSE without oversampling ${errorPlain}`);
     });
@@ -75,13 +82,40 @@ describe('reco/reconstructor', () => {
     const mu = 0.02;
     const dark = (i: number, k: number): number => 100 + ((i * 7) % 5) + k - 1; // mean over k = 0…2: k = 1
     const gain = (i: number): number => 3000 + (i % n) * 10;
-    const darks = [0, 1, 2].map((k) => makeFrame(Uint16Array.from({ length: n * height }, (_, i) => dark(i, k)), [height, n]));
-    const flats = [0, 1].map((k) => makeFrame(Uint16Array.from({ length: n * height }, (_, i) => dark(i, 1) + gain(i) + (k === 0 ? -200 : 200) * ((i % 3) - 1)), [height, n]));
+    const darks = [0, 1, 2].map((k) =>
+      makeFrame(
+        Uint16Array.from({ length: n * height }, (_, i) => dark(i, k)),
+        [height, n],
+      ),
+    );
+    const flats = [0, 1].map((k) =>
+      makeFrame(
+        Uint16Array.from(
+          { length: n * height },
+          (_, i) => dark(i, 1) + gain(i) + (k === 0 ? -200 : 200) * ((i % 3) - 1),
+        ),
+        [height, n],
+      ),
+    );
     // Projections: mean dark + gain · exp(−µ p), as float32 so the comparison is exact up to rounding.
     const projections = Array.from({ length: number }, (_, a) =>
-      makeFrame(Float32Array.from({ length: n * height }, (_, i) => dark(i, 1) + gain(i) * Math.exp(-mu * sino[a * n + (i % n)]!)), [height, n]),
+      makeFrame(
+        Float32Array.from(
+          { length: n * height },
+          (_, i) => dark(i, 1) + gain(i) * Math.exp(-mu * sino[a * n + (i % n)]!),
+        ),
+        [height, n],
+      ),
     );
-    const reco = await Reconstructor.create({ width: n, height, number, region: [1, 5, 2], absorptivity: true, fixNanAndInf: true, workers: 0 });
+    const reco = await Reconstructor.create({
+      width: n,
+      height,
+      number,
+      region: [1, 5, 2],
+      absorptivity: true,
+      fixNanAndInf: true,
+      workers: 0,
+    });
     try {
       for (const d of darks) reco.addDark(d);
       for (const f of flats) reco.addFlat(f);
@@ -89,7 +123,13 @@ describe('reco/reconstructor', () => {
       assert.equal(reco.count, number);
       assert.deepEqual(reco.rows, [1, 3]);
       const slices = await reco.slices();
-      const [clean] = await reconstruct(rowFrames(sino.map((v) => mu * v), n), { width: n, height: 1, region: [0, 1, 1], workers: 0 });
+      const [clean] = await reconstruct(
+        rowFrames(
+          sino.map((v) => mu * v),
+          n,
+        ),
+        { width: n, height: 1, region: [0, 1, 1], workers: 0 },
+      );
       for (const s of slices) assert.ok(maxDiff(s, clean!) < 1e-3, `slice vs clean: ${maxDiff(s, clean!)}`);
       // With the last dark/flat only (the flat off by ±200 in a column pattern), the result must differ.
       const [last] = await reco.rereconstruct({ averageNormalization: false });
@@ -106,8 +146,20 @@ describe('reco/reconstructor', () => {
     const n = 96;
     const frames = rowFrames(phantomSinogram(angles(90), { width: n, center: 50 }), n);
     // Two-row frames (the row twice); only row 0 is reconstructed and cached.
-    const tall = frames.map((f) => makeFrame(Float32Array.from({ length: 2 * n }, (_, i) => f.data[i % n]!), [2, n]));
-    const reco = await Reconstructor.create({ width: n, height: 2, number: 90, region: [0, 1, 1], centerPositionX: 47, workers: 0 });
+    const tall = frames.map((f) =>
+      makeFrame(
+        Float32Array.from({ length: 2 * n }, (_, i) => f.data[i % n]!),
+        [2, n],
+      ),
+    );
+    const reco = await Reconstructor.create({
+      width: n,
+      height: 2,
+      number: 90,
+      region: [0, 1, 1],
+      centerPositionX: 47,
+      workers: 0,
+    });
     try {
       for (const [i, f] of tall.entries()) await reco.addProjection(f, i);
       const changed = { centerPositionX: 50, filter: 'shepp-logan', roi: { x: [10, 80], y: [5, 90] } } as const;
@@ -127,7 +179,13 @@ describe('reco/reconstructor', () => {
     const frames = rowFrames(phantomSinogram(angles(75), { width: n }), n);
     const [serial] = await reconstruct(frames, { width: n, height: 1, region: [0, 1, 1], workers: 0 });
     // On workers, with projections added without awaiting each one (as from a subscription).
-    const reco = await Reconstructor.create({ width: n, height: 1, number: frames.length, region: [0, 1, 1], workers: 2 });
+    const reco = await Reconstructor.create({
+      width: n,
+      height: 1,
+      number: frames.length,
+      region: [0, 1, 1],
+      workers: 2,
+    });
     try {
       const added = frames.map((f) => reco.addProjection(f));
       const [eager] = await reco.slices();
@@ -138,18 +196,26 @@ describe('reco/reconstructor', () => {
     }
   });
 
-  for (const [shift, workers, metric] of [[3.3, 0, 'negativity'], [-6.8, 2, 'entropy']] as const)
+  for (const [shift, workers, metric] of [
+    [3.3, 0, 'negativity'],
+    [-6.8, 2, 'entropy'],
+  ] as const)
     it(`findAxis finds a center shifted by ${shift} px within 0.5 px (${metric}, ${workers} workers)`, async () => {
       const n = 96;
       const trueCenter = (n - 1) / 2 + shift;
-      const frames = rowFrames(phantomSinogram(angles(n), { width: n, center: trueCenter, scale: 0.8 * n, supersample: 2 }), n);
+      const frames = rowFrames(
+        phantomSinogram(angles(n), { width: n, center: trueCenter, scale: 0.8 * n, supersample: 2 }),
+        n,
+      );
       const reco = await Reconstructor.create({ width: n, height: 1, number: n, region: [0, 1, 1], workers });
       try {
         for (const [i, f] of frames.entries()) await reco.addProjection(f, i);
         const before = await reco.slices();
         // Coarse: every 2 px over ±9 px; fine: every 0.2 px within 2 px of the best.
         const found = await reco.findAxis({ region: [(n - 1) / 2 - 9, (n - 1) / 2 + 9, 2], metric });
-        console.log(`      true ${trueCenter}, found ${found.center.toFixed(2)}, error ${(found.center - trueCenter).toFixed(3)} px (${found.candidates.length} candidates)`);
+        console.log(
+          `      true ${trueCenter}, found ${found.center.toFixed(2)}, error ${(found.center - trueCenter).toFixed(3)} px (${found.candidates.length} candidates)`,
+        );
         assert.ok(Math.abs(found.center - trueCenter) <= 0.5);
         // The reconstructor's own slices and parameters are back as they were.
         assert.equal(reco.parameters.centerPositionX, (n - 1) / 2);
@@ -165,14 +231,27 @@ describe('reco/reconstructor', () => {
     const fullAngles = Array.from({ length: 2 * n }, (_, i) => 0.3 + (i * Math.PI) / n);
     const full = rowFrames(phantomSinogram(fullAngles, { width: n }), n);
     const [a] = await reconstruct(half, { width: n, height: 1, region: [0, 1, 1], workers: 0 });
-    const [b] = await reconstruct(full, { width: n, height: 1, region: [0, 1, 1], workers: 0, overallAngle: 2 * Math.PI, angleOffset: 0.3 });
+    const [b] = await reconstruct(full, {
+      width: n,
+      height: 1,
+      region: [0, 1, 1],
+      workers: 0,
+      overallAngle: 2 * Math.PI,
+      angleOffset: 0.3,
+    });
     assert.ok(rmse(a!, b!) < 0.02, `360° vs 180°: ${rmse(a!, b!)}`);
   });
 
   it('validates its options', async () => {
     await assert.rejects(Reconstructor.create({ width: 0, height: 1, number: 1 }), /width must be a positive integer/);
-    await assert.rejects(Reconstructor.create({ width: 8, height: 4, number: 1, region: [2, 9, 1], workers: 0 }), /region/);
-    await assert.rejects(Reconstructor.create({ width: 8, height: 4, number: 1, roi: { x: [0, 9] }, workers: 0 }), /roi/);
+    await assert.rejects(
+      Reconstructor.create({ width: 8, height: 4, number: 1, region: [2, 9, 1], workers: 0 }),
+      /region/,
+    );
+    await assert.rejects(
+      Reconstructor.create({ width: 8, height: 4, number: 1, roi: { x: [0, 9] }, workers: 0 }),
+      /roi/,
+    );
     const reco = await Reconstructor.create({ width: 8, height: 4, number: 2, workers: 0 });
     await assert.rejects(reco.findAxis({ region: [0, 8, 1] }), /needs projections/);
     assert.deepEqual(reco.rows, [2]);

@@ -41,7 +41,10 @@ describe('concert command', function () {
         assert.equal(r.status, 0, c);
         assert.match(r.stdout, new RegExp(`^Usage: concert ${c}`, 'm'));
       }
-      assert.match(concert(home, ['start', '--help']).stdout, /--non-interactive[\s\S]*--logto <where>[\s\S]*--loglevel <level>[\s\S]*--no-progress/);
+      assert.match(
+        concert(home, ['start', '--help']).stdout,
+        /--non-interactive[\s\S]*--logto <where>[\s\S]*--loglevel <level>[\s\S]*--no-progress/,
+      );
     });
 
     it('rejects an unknown command with a suggestion', () => {
@@ -64,7 +67,10 @@ describe('concert command', function () {
       writeFileSync(join(store, 'tomo.ts'), '// changed\n');
       assert.equal(concert(home, ['init', 'tomo', '--force']).status, 0);
       assert.match(readFileSync(join(store, 'tomo.ts'), 'utf8'), /tomo: a Concert session/);
-      assert.match(concert(home, ['show', 'tomo']).stdout, /^tomo: a Concert session\.\n\nWrite the session's manual here/);
+      assert.match(
+        concert(home, ['show', 'tomo']).stdout,
+        /^tomo: a Concert session\.\n\nWrite the session's manual here/,
+      );
       const list = concert(home, ['show']).stdout;
       assert.match(list, /^tomo\s+tomo: a Concert session\.$/m);
       assert.match(list, /shipped with Concert:\ndemo\s+demo: a complete simulated imaging setup/);
@@ -78,7 +84,10 @@ describe('concert command', function () {
       write('alpha', '/** Alpha. */\n');
       const r = concert(home, ['show', 'nope']);
       assert.equal(r.status, 1);
-      assert.match(r.stderr, /^Sorry, there is no session called 'nope' \(sessions: alpha\); create it with `concert init nope`/);
+      assert.match(
+        r.stderr,
+        /^Sorry, there is no session called 'nope' \(sessions: alpha\); create it with `concert init nope`/,
+      );
     });
 
     it('mv, cp and rm', () => {
@@ -115,7 +124,15 @@ describe('concert command', function () {
         const test = spawnSync('unzip', ['-t', zip], { encoding: 'utf8' });
         assert.match(test.stdout, /No errors detected/);
       } else if (have('python3')) {
-        const py = spawnSync('python3', ['-c', 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(sorted(z.namelist()))', zip], { encoding: 'utf8' });
+        const py = spawnSync(
+          'python3',
+          [
+            '-c',
+            'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(sorted(z.namelist()))',
+            zip,
+          ],
+          { encoding: 'utf8' },
+        );
         assert.equal(py.stdout.trim(), "['alpha.ts', 'beta.ts']");
       } else console.log('    (neither unzip nor python3: zip checked by our own reader only)');
       // import into a fresh store
@@ -123,8 +140,14 @@ describe('concert command', function () {
       try {
         const imported = concert(other, ['import', zip]);
         assert.equal(imported.status, 0, imported.stderr);
-        assert.equal(readFileSync(join(other, 'concert', 'beta.ts'), 'utf8'), readFileSync(join(store, 'beta.ts'), 'utf8'));
-        assert.match(concert(other, ['import', zip]).stderr, /Sorry, session 'alpha', 'beta' already exists; use --force/);
+        assert.equal(
+          readFileSync(join(other, 'concert', 'beta.ts'), 'utf8'),
+          readFileSync(join(store, 'beta.ts'), 'utf8'),
+        );
+        assert.match(
+          concert(other, ['import', zip]).stderr,
+          /Sorry, session 'alpha', 'beta' already exists; use --force/,
+        );
         assert.equal(concert(other, ['import', zip, '--force']).status, 0);
       } finally {
         removeTemp(other);
@@ -174,8 +197,14 @@ describe('concert command', function () {
     });
 
     it('log prints concert.log, only one session with NAME, and follows', async () => {
-      write('first', 'import { LinearMotor } from "concert/devices/motors/dummy";\nexport const m1 = await LinearMotor.create();\nm1.log.info("hello from first");\n');
-      write('second', 'import { LinearMotor } from "concert/devices/motors/dummy";\nexport const m2 = await LinearMotor.create();\nm2.log.info("hello from second");\n');
+      write(
+        'first',
+        'import { LinearMotor } from "concert/devices/motors/dummy";\nexport const m1 = await LinearMotor.create();\nm1.log.info("hello from first");\n',
+      );
+      write(
+        'second',
+        'import { LinearMotor } from "concert/devices/motors/dummy";\nexport const m2 = await LinearMotor.create();\nm2.log.info("hello from second");\n',
+      );
       assert.equal(concert(home, ['start', 'first', '--non-interactive']).status, 0);
       assert.equal(concert(home, ['start', 'second', '--non-interactive']).status, 0);
       const all = concert(home, ['log']).stdout;
@@ -185,7 +214,9 @@ describe('concert command', function () {
       assert.doesNotMatch(one, /first/);
       assert.match(one, /hello from second/);
       // --follow prints what is appended later
-      const child = spawn(process.execPath, [join(root, 'bin', 'concert'), 'log', '--follow'], { env: { ...process.env, XDG_DATA_HOME: home } });
+      const child = spawn(process.execPath, [join(root, 'bin', 'concert'), 'log', '--follow'], {
+        env: { ...process.env, XDG_DATA_HOME: home },
+      });
       let out = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
       try {
@@ -213,24 +244,41 @@ describe('concert command', function () {
       let r = concert(home, ['start', 'syntax', '--non-interactive']);
       assert.equal(r.status, 1);
       // (the message is TypeScript's, or esbuild's under the tsx fallback)
-      assert.match(r.stderr, new RegExp(`^${escape(join(store, 'syntax.ts'))}:2:21: SyntaxError: (Expression expected\\.|Unexpected "\\*")\nThe session failed to load\\.\n$`));
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^${escape(join(store, 'syntax.ts'))}:2:21: SyntaxError: (Expression expected\\.|Unexpected "\\*")\nThe session failed to load\\.\n$`,
+        ),
+      );
       write('throws', 'import { q } from "concert";\nexport const a = 1;\n\n  throw new Error("no beam");\n');
       r = concert(home, ['start', 'throws', '--non-interactive']);
       assert.equal(r.status, 1);
       assert.match(r.stderr, new RegExp(`^${escape(join(store, 'throws.ts'))}:4:9: Error: no beam\n`));
-      write('concerterror', 'import { LinearMotor } from "concert/devices/motors/dummy";\nimport { q } from "concert";\nconst m = await LinearMotor.create({ upper: q("1 mm") });\nawait m.setPosition(q("2 mm"));\n');
+      write(
+        'concerterror',
+        'import { LinearMotor } from "concert/devices/motors/dummy";\nimport { q } from "concert";\nconst m = await LinearMotor.create({ upper: q("1 mm") });\nawait m.setPosition(q("2 mm"));\n',
+      );
       r = concert(home, ['start', 'concerterror', '--non-interactive']);
       assert.equal(r.status, 1);
       assert.match(r.stderr, /concerterror\.ts:4:\d+: Sorry, .*2 mm.*/);
-      write('badimport', 'import { q } from "concert";\nimport { Nothing } from "concert/devices/nothing";\nexport const n = Nothing;\n');
+      write(
+        'badimport',
+        'import { q } from "concert";\nimport { Nothing } from "concert/devices/nothing";\nexport const n = Nothing;\n',
+      );
       r = concert(home, ['start', 'badimport', '--non-interactive']);
       assert.equal(r.status, 1);
       assert.match(r.stderr, /badimport\.ts:2:25: cannot import 'concert\/devices\/nothing'/);
       write('badname', 'import { Nothing } from "concert";\nexport const n = Nothing;\n');
       r = concert(home, ['start', 'badname', '--non-interactive']);
-      assert.match(r.stderr, /badname\.ts:1:10: SyntaxError: The requested module 'concert' does not provide an export named 'Nothing'/);
+      assert.match(
+        r.stderr,
+        /badname\.ts:1:10: SyntaxError: The requested module 'concert' does not provide an export named 'Nothing'/,
+      );
       // the trace is in the log
-      assert.match(readFileSync(join(store, 'concert.log'), 'utf8'), /ERROR throws:session: session .*throws\.ts failed to load\nError: no beam\n\s+at /);
+      assert.match(
+        readFileSync(join(store, 'concert.log'), 'utf8'),
+        /ERROR throws:session: session .*throws\.ts failed to load\nError: no beam\n\s+at /,
+      );
     });
 
     it('runs a session file given with --filename, anywhere on disk, importing concert', () => {
@@ -244,18 +292,28 @@ describe('concert command', function () {
       const r = concert(home, ['start', '--filename', join(dir, 'outside.ts'), '--non-interactive']);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, 'value 3 mm\n');
-      assert.match(concert(home, ['start', '--filename', join(dir, 'nope.ts')]).stderr, /Sorry, there is no session file/);
+      assert.match(
+        concert(home, ['start', '--filename', join(dir, 'nope.ts')]).stderr,
+        /Sorry, there is no session file/,
+      );
     });
 
     it('works the same through the tsx fallback loader (CONCERT_LOADER=tsx)', () => {
       const dir = join(home, 'elsewhere');
       mkdirSync(dir);
-      writeFileSync(join(dir, 'outside.ts'), 'import { q, format } from "concert";\nimport { LinearMotor } from "concert/devices/motors/dummy";\nexport const m = await LinearMotor.create();\nconsole.log("value", format(q(2, "mm")));\n');
+      writeFileSync(
+        join(dir, 'outside.ts'),
+        'import { q, format } from "concert";\nimport { LinearMotor } from "concert/devices/motors/dummy";\nexport const m = await LinearMotor.create();\nconsole.log("value", format(q(2, "mm")));\n',
+      );
       const env = { CONCERT_LOADER: 'tsx' };
       let r = concert(home, ['start', '--filename', join(dir, 'outside.ts'), '--non-interactive'], { env });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, 'value 2 mm\n');
-      r = concert(home, ['start', '--filename', join(dir, 'outside.ts')], { env, input: 'import { RotationMotor } from "concert/devices/motors/dummy"\nconsole.log(RotationMotor.name, m.name)\n' });
+      r = concert(home, ['start', '--filename', join(dir, 'outside.ts')], {
+        env,
+        input:
+          'import { RotationMotor } from "concert/devices/motors/dummy"\nconsole.log(RotationMotor.name, m.name)\n',
+      });
       assert.equal(r.status, 0, r.stderr + r.stdout);
       assert.match(r.stdout, /RotationMotor m\n/);
       writeFileSync(join(dir, 'bad.ts'), 'export const a = 1;\nexport const b = a +* 2;\n');
@@ -265,7 +323,10 @@ describe('concert command', function () {
     });
 
     it('--logto stderr, --loglevel and --logfile', () => {
-      write('logs', 'import { Logger } from "concert";\nconst l = new Logger("probe");\nl.debug("dbg line");\nl.info("info line");\n');
+      write(
+        'logs',
+        'import { Logger } from "concert";\nconst l = new Logger("probe");\nl.debug("dbg line");\nl.info("info line");\n',
+      );
       let r = concert(home, ['start', 'logs', '--non-interactive', '--logto', 'stderr', '--loglevel', 'debug']);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stderr, /DEBUG logs:probe: dbg line/);
@@ -298,7 +359,9 @@ describe('concert command', function () {
 
     it('lock: a stale lock from a dead process is cleared; MULTIINSTANCE sessions are not locked', () => {
       mkdirSync(store, { recursive: true });
-      const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+      const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+        encoding: 'utf8',
+      });
       writeFileSync(join(store, '.demo.lock'), `${dead.stdout}\n`);
       const r = concert(home, ['start', 'demo', '--non-interactive']);
       assert.equal(r.status, 0, r.stderr);

@@ -20,7 +20,10 @@ describe('session/progress', () => {
     p.done();
     p.done();
     p.tick();
-    assert.deepEqual(seen.map((s) => s.done), [1, 3]);
+    assert.deepEqual(
+      seen.map((s) => s.done),
+      [1, 3],
+    );
     assert.equal(ended?.done, 3);
   });
 

@@ -91,14 +91,23 @@ describe('session REPL (driven through tmux)', function () {
 
   it('a typo or a Concert error prints one clear line and the session lives on', async () => {
     const s = await startDemo();
-    assert.equal(await s.run('await flatMotor.setPosition(q("2 kg"))'), 'Sorry, flatMotor.position: 2 kg has the wrong unit; expected a quantity in mm');
-    assert.match(await s.run('flatMotr.getPosition()'), /^ReferenceError: flatMotr is not defined \(at <prompt>:1:1\)$/);
+    assert.equal(
+      await s.run('await flatMotor.setPosition(q("2 kg"))'),
+      'Sorry, flatMotor.position: 2 kg has the wrong unit; expected a quantity in mm',
+    );
+    assert.match(
+      await s.run('flatMotr.getPosition()'),
+      /^ReferenceError: flatMotr is not defined \(at <prompt>:1:1\)$/,
+    );
     assert.match(await s.run('flatMotor.moove(q("1 mm"))'), /^TypeError: flatMotor.moove is not a function/);
     assert.match(await s.run('const = 3'), /^SyntaxError: Variable declaration expected\. \(at <prompt>:1:7\)$/);
     assert.equal(await s.run('1 + 1'), '2');
     // full traces go to the log
     const log = readFileSync(join(home, 'concert', 'concert.log'), 'utf8');
-    assert.match(log, /ERROR demo:repl: error at the prompt: flatMotr is not defined\nReferenceError: flatMotr is not defined\n\s+at /);
+    assert.match(
+      log,
+      /ERROR demo:repl: error at the prompt: flatMotr is not defined\nReferenceError: flatMotr is not defined\n\s+at /,
+    );
   });
 
   it('completes globals, device methods and parameter names with Tab', async () => {
@@ -170,7 +179,9 @@ describe('session REPL (driven through tmux)', function () {
     await s.tmux.waitFor('Interrupted (Ctrl-C): stopping what the command started');
     await s.tmux.waitFor('Still stopping 1 operation(s)', 3000);
     s.tmux.keys('C-c');
-    await s.tmux.waitFor(/Still cleaning up after Ctrl-C \(1 operation\(s\) running\); press Ctrl-C again to stop waiting/);
+    await s.tmux.waitFor(
+      /Still cleaning up after Ctrl-C \(1 operation\(s\) running\); press Ctrl-C again to stop waiting/,
+    );
     assert.equal(s.prompts(), before, 'no prompt while cleaning up');
     s.tmux.keys('C-c');
     await s.tmux.waitFor('Stopped waiting for the cleanup');
@@ -194,7 +205,10 @@ describe('session REPL (driven through tmux)', function () {
     writeFileSync(join(home, 'concert', 'broken.ts'), 'export const a = 1;\nexport const b = (;\n');
     session = new DrivenSession(home, 'broken');
     const screen = await session.tmux.waitFor(/\[exited \d+\]/);
-    assert.match(screen, /broken\.ts:2:19: SyntaxError: (Expression expected\.|Unexpected ";")\nThe session failed to load\./);
+    assert.match(
+      screen,
+      /broken\.ts:2:19: SyntaxError: (Expression expected\.|Unexpected ";")\nThe session failed to load\./,
+    );
     assert.match(screen, /\[exited 1\]/);
   });
 
@@ -222,7 +236,9 @@ describe('session REPL (driven through tmux)', function () {
     assert.equal(await s.run('await experiment.state.get()'), "'cancelled'");
     assert.equal(await s.run('await shutter.getState()'), "'closed'");
     assert.equal(await s.run('await continuousTomoMotor.getState()'), "'standby'");
-    const files = await s.run('(await import("node:fs")).readdirSync(walker.root + "/scan_0000", { recursive: true }).filter((f) => String(f).endsWith(".partial")).length');
+    const files = await s.run(
+      '(await import("node:fs")).readdirSync(walker.root + "/scan_0000", { recursive: true }).filter((f) => String(f).endsWith(".partial")).length',
+    );
     assert.equal(files, '0', 'no partial files left');
     await s.run('await experiment.numProjections.set(20)');
     const again = await s.run('(await experiment.run()).directory', 30_000);

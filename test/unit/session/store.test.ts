@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acquireLock, checkName, findSession, isMultiInstance, listSessions, lockPath, manual, sessionDir, SessionError } from '../../../session/store.js';
+import {
+  acquireLock,
+  checkName,
+  findSession,
+  isMultiInstance,
+  listSessions,
+  lockPath,
+  manual,
+  sessionDir,
+  SessionError,
+} from '../../../session/store.js';
 import { removeTemp, tempHome } from './support.js';
 
 describe('session/store', () => {
@@ -54,7 +64,9 @@ describe('session/store', () => {
     assert.equal(readFileSync(lockPath('x'), 'utf8').trim(), String(process.pid));
     lock.release();
     assert.ok(!existsSync(lockPath('x')));
-    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {
+      encoding: 'utf8',
+    });
     writeFileSync(lockPath('x'), child.stdout);
     acquireLock('x').release();
     writeFileSync(lockPath('x'), '1\n'); // pid 1 is alive

@@ -30,7 +30,11 @@ export interface CliResult {
 }
 
 /** Runs `concert ...args` to completion with XDG_DATA_HOME = `home`. */
-export function concert(home: string, args: string[], options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): CliResult {
+export function concert(
+  home: string,
+  args: string[],
+  options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): CliResult {
   const r: SpawnSyncReturns<string> = spawnSync(process.execPath, [concertBin, ...args], {
     cwd: options.cwd ?? root,
     env: { ...process.env, XDG_DATA_HOME: home, ...options.env },
@@ -42,9 +46,16 @@ export function concert(home: string, args: string[], options: { input?: string;
 }
 
 /** Runs `concert ...args` asynchronously (for commands that serve while the test acts). */
-export function concertAsync(home: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export function concertAsync(
+  home: string,
+  args: string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [concertBin, ...args], { cwd: root, env: { ...process.env, XDG_DATA_HOME: home, ...options.env } });
+    const child = spawn(process.execPath, [concertBin, ...args], {
+      cwd: root,
+      env: { ...process.env, XDG_DATA_HOME: home, ...options.env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -75,7 +86,10 @@ export class Tmux {
   readonly socket = `concert-test-${process.pid}-${++socketCount}`;
   readonly target = 'main';
 
-  constructor(command: string, readonly env: NodeJS.ProcessEnv = {}) {
+  constructor(
+    command: string,
+    readonly env: NodeJS.ProcessEnv = {},
+  ) {
     const exports = Object.entries(env)
       .map(([k, v]) => `${k}=${shellQuote(String(v))}`)
       .join(' ');
@@ -153,9 +167,15 @@ export class DrivenSession {
   readonly prompt: string;
   #count = 0;
 
-  constructor(readonly home: string, readonly name: string, args: string[] = []) {
+  constructor(
+    readonly home: string,
+    readonly name: string,
+    args: string[] = [],
+  ) {
     this.prompt = `${name} > `;
-    this.tmux = new Tmux(`${shellQuote(concertBin)} start ${[name, ...args].map(shellQuote).join(' ')}`, { XDG_DATA_HOME: home });
+    this.tmux = new Tmux(`${shellQuote(concertBin)} start ${[name, ...args].map(shellQuote).join(' ')}`, {
+      XDG_DATA_HOME: home,
+    });
   }
 
   /** Waits for the first prompt. */
@@ -165,7 +185,10 @@ export class DrivenSession {
 
   /** Number of prompts on screen. */
   prompts(): number {
-    return this.tmux.screen().split('\n').filter((l) => l.startsWith(this.prompt.trimEnd())).length;
+    return this.tmux
+      .screen()
+      .split('\n')
+      .filter((l) => l.startsWith(this.prompt.trimEnd())).length;
   }
 
   /** Types `input`, Enter, and waits for the prompt to come back; returns the output in between. */
@@ -185,7 +208,8 @@ export class DrivenSession {
       const lines = this.tmux.screen().split('\n');
       const count = lines.filter((l) => l.startsWith(this.prompt.trimEnd())).length;
       if (count >= n && lines.at(-1)!.trimEnd() === this.prompt.trimEnd()) return;
-      if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for prompt ${n}; screen:\n${this.tmux.screen()}`);
+      if (Date.now() - start > timeoutMs)
+        throw new Error(`timed out waiting for prompt ${n}; screen:\n${this.tmux.screen()}`);
       await sleep(30);
     }
   }
@@ -195,9 +219,15 @@ export class DrivenSession {
     const s = this.tmux.screen();
     const i = s.lastIndexOf(tag);
     if (i < 0) return '';
-    const rest = s.slice(i + tag.length).split('\n').slice(1);
+    const rest = s
+      .slice(i + tag.length)
+      .split('\n')
+      .slice(1);
     const end = rest.findIndex((l) => l.startsWith(this.prompt.trimEnd()));
-    return rest.slice(0, end < 0 ? undefined : end).join('\n').trim();
+    return rest
+      .slice(0, end < 0 ? undefined : end)
+      .join('\n')
+      .trim();
   }
 
   kill(): void {

@@ -18,7 +18,10 @@ describe('session/transpile', () => {
   it('maps specifiers when asked', () => {
     const map = (s: string) => (s === 'concert' ? 'file:///c/index.js' : undefined);
     assert.equal(transpile('import { q } from "concert"', map), 'const { q } = await import("file:///c/index.js");\n');
-    assert.equal(transpile('const m = await import("concert")', map), 'const m = await import("file:///c/index.js");\n');
+    assert.equal(
+      transpile('const m = await import("concert")', map),
+      'const m = await import("file:///c/index.js");\n',
+    );
     assert.equal(transpile('import { x } from "other"', map), 'const { x } = await import("other");\n');
   });
 
@@ -27,13 +30,18 @@ describe('session/transpile', () => {
   });
 
   it('asks for more input when a statement is open', () => {
-    for (const open of ['if (x) {', 'foo(', '`abc', 'let y = 1 +', '/* comment']) assert.throws(() => transpile(open), IncompleteInput, open);
+    for (const open of ['if (x) {', 'foo(', '`abc', 'let y = 1 +', '/* comment'])
+      assert.throws(() => transpile(open), IncompleteInput, open);
   });
 
   it('reports syntax errors with line and column', () => {
     assert.throws(
       () => transpile('const ok = 1\nconst = 5'),
-      (e: unknown) => e instanceof InputSyntaxError && e.line === 2 && e.column === 7 && /Variable declaration expected/.test(e.message),
+      (e: unknown) =>
+        e instanceof InputSyntaxError &&
+        e.line === 2 &&
+        e.column === 7 &&
+        /Variable declaration expected/.test(e.message),
     );
   });
 });

@@ -9,7 +9,10 @@ describe('session/zip', () => {
       { name: 'ünï.ts', data: Buffer.alloc(0) },
     ];
     const back = unzip(zip(entries));
-    assert.deepEqual(back.map((e) => [e.name, e.data.toString()]), entries.map((e) => [e.name, e.data.toString()]));
+    assert.deepEqual(
+      back.map((e) => [e.name, e.data.toString()]),
+      entries.map((e) => [e.name, e.data.toString()]),
+    );
   });
 
   it('rejects what is not a zip', () => {

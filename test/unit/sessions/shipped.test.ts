@@ -13,7 +13,12 @@ const bin = fileURLToPath(new URL('../../../bin/concert', import.meta.url));
 function run(session: string, input: string, timeoutMs = 90_000): string {
   const home = mkdtempSync(join(tmpdir(), 'concert-shipped-'));
   try {
-    const r = spawnSync(bin, ['start', session, '--no-progress'], { input, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, XDG_DATA_HOME: home } });
+    const r = spawnSync(bin, ['start', session, '--no-progress'], {
+      input,
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      env: { ...process.env, XDG_DATA_HOME: home },
+    });
     assert.equal(r.status, 0, `exit ${r.status}\n${r.stdout}\n${r.stderr}`);
     return r.stdout;
   } finally {
@@ -25,15 +30,18 @@ describe('shipped sessions', function () {
   this.timeout(120_000);
 
   it('demo: the tomography runs, the writer writes, the reconstruction shows the phantom', () => {
-    const out = run('demo', [
-      'const r = await experiment.run()',
-      'console.log("FRAMES", JSON.stringify(Object.fromEntries(Object.entries(r.acquisitions).map(([k, v]) => [k, v.frames]))))',
-      'console.log("WRITTEN", writer.summary().framesWritten)',
-      'import { sheppLogan } from "concert/reco"',
-      // The camera sees the phantom with an attenuation of 4/256 per unit and pixel.
-      'const t = sheppLogan(256, 256, { supersample: 2 }); const s = reco.slices[0]; let e = 0; for (let i = 0; i < t.length; i++) e += (s.data[i] - t[i] * 4 / 256) ** 2',
-      'console.log("SLICE", s.shape.join("x"), "RMSE", Math.sqrt(e / t.length) / (4 / 256))',
-    ].join('\n') + '\n');
+    const out = run(
+      'demo',
+      [
+        'const r = await experiment.run()',
+        'console.log("FRAMES", JSON.stringify(Object.fromEntries(Object.entries(r.acquisitions).map(([k, v]) => [k, v.frames]))))',
+        'console.log("WRITTEN", writer.summary().framesWritten)',
+        'import { sheppLogan } from "concert/reco"',
+        // The camera sees the phantom with an attenuation of 4/256 per unit and pixel.
+        'const t = sheppLogan(256, 256, { supersample: 2 }); const s = reco.slices[0]; let e = 0; for (let i = 0; i < t.length; i++) e += (s.data[i] - t[i] * 4 / 256) ** 2',
+        'console.log("SLICE", s.shape.join("x"), "RMSE", Math.sqrt(e / t.length) / (4 / 256))',
+      ].join('\n') + '\n',
+    );
     assert.match(out, /FRAMES \{"darks":10,"flats":10,"radios":200\}/);
     assert.match(out, /WRITTEN 220/);
     const m = /SLICE 256x256 RMSE ([\d.e-]+)/.exec(out);
@@ -42,16 +50,21 @@ describe('shipped sessions', function () {
   });
 
   it('remote-demo: servers start, the remote experiment runs, nothing is left running', () => {
-    const out = run('remote-demo', [
-      'const r = await experiment.run()',
-      'console.log("FRAMES", JSON.stringify(Object.fromEntries(Object.entries(r.acquisitions).map(([k, v]) => [k, v.frames]))))',
-      'const st = await writer.server.status(); console.log("SERVER", st.totals.frames)',
-      'console.log("SLICES", (await reco.slices()).length)',
-    ].join('\n') + '\n');
+    const out = run(
+      'remote-demo',
+      [
+        'const r = await experiment.run()',
+        'console.log("FRAMES", JSON.stringify(Object.fromEntries(Object.entries(r.acquisitions).map(([k, v]) => [k, v.frames]))))',
+        'const st = await writer.server.status(); console.log("SERVER", st.totals.frames)',
+        'console.log("SLICES", (await reco.slices()).length)',
+      ].join('\n') + '\n',
+    );
     assert.match(out, /FRAMES \{"darks":10,"flats":10,"radios":100\}/);
     assert.match(out, /SERVER 120/);
     assert.match(out, /SLICES 1/);
-    const left = execSync('ps -eo args', { encoding: 'utf8' }).split('\n').filter((l) => l.includes('spawn-entry.ts') && !l.includes('ps -eo'));
+    const left = execSync('ps -eo args', { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes('spawn-entry.ts') && !l.includes('ps -eo'));
     assert.deepEqual(left, [], 'every server process stopped');
   });
 });

@@ -7,21 +7,50 @@ describe('tango/cdr', () => {
   for (const le of [true, false]) {
     it(`round-trips primitives with natural alignment (${le ? 'little' : 'big'} endian)`, () => {
       const w = new CdrWriter(le, 2);
-      w.octet(7).short(-2).long(-3).double(1.5).octet(1).longlong(-5n).ushort(65535).ulong(4294967295)
-        .ulonglong(2n ** 64n - 1n).float(0.25).boolean(true).string('héllo').octets(new Uint8Array([1, 2]));
+      w.octet(7)
+        .short(-2)
+        .long(-3)
+        .double(1.5)
+        .octet(1)
+        .longlong(-5n)
+        .ushort(65535)
+        .ulong(4294967295)
+        .ulonglong(2n ** 64n - 1n)
+        .float(0.25)
+        .boolean(true)
+        .string('héllo')
+        .octets(new Uint8Array([1, 2]));
       const bytes = w.bytes();
       // short at 2, long at 4, double at 8, octet at 16, longlong at 24
       assert.equal(new DataView(bytes.buffer).getFloat64(8, le), 1.5);
       const r = new CdrReader(bytes, le);
-      assert.deepEqual([r.octet(), r.short(), r.long(), r.double(), r.octet(), r.longlong(), r.ushort(), r.ulong(),
-        r.ulonglong(), r.float(), r.boolean(), r.string(), Array.from(r.octets())],
-      [7, -2, -3, 1.5, 1, -5n, 65535, 4294967295, 2n ** 64n - 1n, 0.25, true, 'héllo', [1, 2]]);
+      assert.deepEqual(
+        [
+          r.octet(),
+          r.short(),
+          r.long(),
+          r.double(),
+          r.octet(),
+          r.longlong(),
+          r.ushort(),
+          r.ulong(),
+          r.ulonglong(),
+          r.float(),
+          r.boolean(),
+          r.string(),
+          Array.from(r.octets()),
+        ],
+        [7, -2, -3, 1.5, 1, -5n, 65535, 4294967295, 2n ** 64n - 1n, 0.25, true, 'héllo', [1, 2]],
+      );
       assert.equal(r.remaining, 0);
     });
 
     it(`decodes numeric sequences as typed arrays (${le ? 'little' : 'big'} endian)`, () => {
       const w = new CdrWriter(le);
-      w.octet(0).numbers('double', [1, 2, 3]).numbers('ushort', new Uint16Array([1, 65535])).numbers('longlong', [1n, -1n]);
+      w.octet(0)
+        .numbers('double', [1, 2, 3])
+        .numbers('ushort', new Uint16Array([1, 65535]))
+        .numbers('longlong', [1n, -1n]);
       const r = new CdrReader(w.bytes(), le);
       r.octet();
       const d = r.numbers('double');
@@ -75,11 +104,31 @@ describe('tango/cdr', () => {
 
   it('round-trips anys of every Tango argument type', () => {
     const values: Record<number, unknown> = {
-      1: true, 2: -3, 3: -70000, 4: 0.5, 5: 0.1, 6: 3, 7: 4000000000, 8: 's', 9: new Uint8Array([1, 255]),
-      10: new Int16Array([-1]), 11: new Int32Array([5]), 12: new Float32Array([0.5]), 13: new Float64Array([0.1]),
-      14: new Uint16Array([7]), 15: new Uint32Array([8]), 16: ['a', 'b'], 17: { lvalue: new Int32Array([1]), svalue: ['x'] },
-      18: { dvalue: new Float64Array([2]), svalue: ['y'] }, 19: 'MOVING', 21: [true, false], 22: 200, 23: -1n, 24: 1n,
-      25: new BigInt64Array([-2n]), 26: new BigUint64Array([3n]),
+      1: true,
+      2: -3,
+      3: -70000,
+      4: 0.5,
+      5: 0.1,
+      6: 3,
+      7: 4000000000,
+      8: 's',
+      9: new Uint8Array([1, 255]),
+      10: new Int16Array([-1]),
+      11: new Int32Array([5]),
+      12: new Float32Array([0.5]),
+      13: new Float64Array([0.1]),
+      14: new Uint16Array([7]),
+      15: new Uint32Array([8]),
+      16: ['a', 'b'],
+      17: { lvalue: new Int32Array([1]), svalue: ['x'] },
+      18: { dvalue: new Float64Array([2]), svalue: ['y'] },
+      19: 'MOVING',
+      21: [true, false],
+      22: 200,
+      23: -1n,
+      24: 1n,
+      25: new BigInt64Array([-2n]),
+      26: new BigUint64Array([3n]),
     };
     for (const [code, value] of Object.entries(values)) {
       const tc: TypeCode = argTypeCode(Number(code));

@@ -12,7 +12,10 @@ export interface DeviceFixture<S> {
 }
 
 /** Registers the hooks; read `fixture.dev` / `fixture.server` inside the tests. */
-export function useTangoDevice<S extends { url: string; stop(): Promise<unknown> }>(available: () => boolean, start: () => Promise<S>): DeviceFixture<S> {
+export function useTangoDevice<S extends { url: string; stop(): Promise<unknown> }>(
+  available: () => boolean,
+  start: () => Promise<S>,
+): DeviceFixture<S> {
   let server: S | undefined;
   let dev: DeviceProxy | undefined;
   before(async function () {

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { useTangoDevice } from './device-fixture.js';
-import { DeviceProxy, TangoError, TangoTimeoutError, TangoTransportError, parseTangoAddress } from '../../../tango/index.js';
+import {
+  DeviceProxy,
+  TangoError,
+  TangoTimeoutError,
+  TangoTransportError,
+  parseTangoAddress,
+} from '../../../tango/index.js';
 import type { WriteValue } from '../../../tango/index.js';
 import { TangoTestServer, tangoTestAvailable } from './tango-test-server.js';
 import { FakeGiopServer } from './fake-giop-server.js';
@@ -8,12 +14,28 @@ import { ReplyStatus, encodeReply } from '../../../tango/giop.js';
 import { stringifyIor } from '../../../tango/ior.js';
 import { readAny, writeAny } from '../../../tango/typecode.js';
 import { argTypeCode } from '../../../tango/idl-types.js';
+import { errorMessage } from '../../../core/index.js';
 
 describe('tango/device-proxy: addresses', () => {
   it('parses direct and database addresses', () => {
-    assert.deepEqual(parseTangoAddress('tango://h:1/a/b/c#dbase=no'), { host: 'h', port: 1, device: 'a/b/c', direct: true });
-    assert.deepEqual(parseTangoAddress('a/b/c', 'db:10000'), { host: 'db', port: 10000, device: 'a/b/c', direct: false });
-    assert.deepEqual(parseTangoAddress('tango://db:2/a/b/c', undefined), { host: 'db', port: 2, device: 'a/b/c', direct: false });
+    assert.deepEqual(parseTangoAddress('tango://h:1/a/b/c#dbase=no'), {
+      host: 'h',
+      port: 1,
+      device: 'a/b/c',
+      direct: true,
+    });
+    assert.deepEqual(parseTangoAddress('a/b/c', 'db:10000'), {
+      host: 'db',
+      port: 10000,
+      device: 'a/b/c',
+      direct: false,
+    });
+    assert.deepEqual(parseTangoAddress('tango://db:2/a/b/c', undefined), {
+      host: 'db',
+      port: 2,
+      device: 'a/b/c',
+      direct: false,
+    });
     assert.throws(() => parseTangoAddress('a/b/c', undefined), TangoTransportError);
     assert.throws(() => parseTangoAddress('tango://h:1/a/b', undefined), TangoTransportError);
   });
@@ -34,7 +56,8 @@ describe('tango/device-proxy against TangoTest', function () {
   it('lists attributes with their configuration', async () => {
     const configs = await t.dev.attributeConfig();
     const names = configs.map((c) => c.name);
-    for (const n of ['double_scalar', 'ushort_image_ro', 'string_spectrum', 'State', 'Status']) assert.ok(names.includes(n), n);
+    for (const n of ['double_scalar', 'ushort_image_ro', 'string_spectrum', 'State', 'Status'])
+      assert.ok(names.includes(n), n);
     const img = configs.find((c) => c.name === 'ushort_image_ro')!;
     assert.equal(img.format, 'IMAGE');
     assert.equal(img.dataType, 6);
@@ -42,9 +65,17 @@ describe('tango/device-proxy against TangoTest', function () {
   });
 
   const scalars: Record<string, WriteValue> = {
-    boolean_scalar: false, double_scalar: 1.25, float_scalar: 2.5, long64_scalar: -1234567890123n,
-    long_scalar: -42, short_scalar: -7, string_scalar: 'héllo wörld', uchar_scalar: 200,
-    ulong64_scalar: 18446744073709551615n, ushort_scalar: 65000, ulong_scalar: 4000000000,
+    boolean_scalar: false,
+    double_scalar: 1.25,
+    float_scalar: 2.5,
+    long64_scalar: -1234567890123n,
+    long_scalar: -42,
+    short_scalar: -7,
+    string_scalar: 'héllo wörld',
+    uchar_scalar: 200,
+    ulong64_scalar: 18446744073709551615n,
+    ushort_scalar: 65000,
+    ulong_scalar: 4000000000,
   };
   for (const [name, value] of Object.entries(scalars)) {
     it(`writes and reads back scalar ${name}`, async () => {
@@ -63,10 +94,14 @@ describe('tango/device-proxy against TangoTest', function () {
   });
 
   const spectra: Record<string, [WriteValue, string]> = {
-    boolean_spectrum: [[true, false, true], 'Array'], double_spectrum: [[1.5, -2, 3e100], 'Float64Array'],
-    float_spectrum: [[1.5, 2.25], 'Float32Array'], long_spectrum: [[1, -2, 2147483647], 'Int32Array'],
-    short_spectrum: [[3, -4], 'Int16Array'], string_spectrum: [['a', 'bc', ''], 'Array'],
-    uchar_spectrum: [[0, 1, 255], 'Uint8Array'], ushort_spectrum: [[9, 65535], 'Uint16Array'],
+    boolean_spectrum: [[true, false, true], 'Array'],
+    double_spectrum: [[1.5, -2, 3e100], 'Float64Array'],
+    float_spectrum: [[1.5, 2.25], 'Float32Array'],
+    long_spectrum: [[1, -2, 2147483647], 'Int32Array'],
+    short_spectrum: [[3, -4], 'Int16Array'],
+    string_spectrum: [['a', 'bc', ''], 'Array'],
+    uchar_spectrum: [[0, 1, 255], 'Uint8Array'],
+    ushort_spectrum: [[9, 65535], 'Uint16Array'],
   };
   for (const [name, [value, cls]] of Object.entries(spectra)) {
     it(`writes and reads back spectrum ${name}`, async () => {
@@ -81,28 +116,53 @@ describe('tango/device-proxy against TangoTest', function () {
 
   // long_image is left out: TangoTest 9.3 crashes when it is written (PyTango too).
   const images: Record<string, WriteValue> = {
-    boolean_image: [[true, false], [false, true]],
+    boolean_image: [
+      [true, false],
+      [false, true],
+    ],
     double_image: { data: new Float64Array([1, 2, 3, 4, 5, 6]), dimX: 3, dimY: 2 },
-    float_image: [[1], [2]], short_image: [[1, -2], [3, 4]], string_image: [['a', 'b'], ['c', 'd']],
-    uchar_image: [[1, 2, 3]], ushort_image: [[5, 6], [7, 8], [9, 10]],
+    float_image: [[1], [2]],
+    short_image: [
+      [1, -2],
+      [3, 4],
+    ],
+    string_image: [
+      ['a', 'b'],
+      ['c', 'd'],
+    ],
+    uchar_image: [[1, 2, 3]],
+    ushort_image: [
+      [5, 6],
+      [7, 8],
+      [9, 10],
+    ],
   };
   for (const [name, value] of Object.entries(images)) {
     it(`writes and reads back image ${name}`, async () => {
       await t.dev.writeAttribute(name, value);
       const r = await t.dev.readAttribute(name);
       assert.equal(r.format, 'IMAGE');
-      const flat = 'dimX' in (value as object) ? Array.from((value as { data: ArrayLike<unknown> }).data)
-        : (value as unknown[][]).flat();
-      const [dimX, dimY] = 'dimX' in (value as object) ? [3, 2] : [(value as unknown[][])[0]!.length, (value as unknown[][]).length];
+      const flat =
+        'dimX' in (value as object)
+          ? Array.from((value as { data: ArrayLike<unknown> }).data)
+          : (value as unknown[][]).flat();
+      const [dimX, dimY] =
+        'dimX' in (value as object) ? [3, 2] : [(value as unknown[][])[0]!.length, (value as unknown[][]).length];
       assert.deepEqual(Array.from(r.writeValue as ArrayLike<unknown>), flat);
       assert.deepEqual([r.wDimX, r.wDimY], [dimX, dimY]);
     });
   }
 
   const readOnlyImages: Record<string, string> = {
-    ushort_image_ro: 'Uint16Array', double_image_ro: 'Float64Array', float_image_ro: 'Float32Array',
-    long_image_ro: 'Int32Array', short_image_ro: 'Int16Array', uchar_image_ro: 'Uint8Array',
-    long64_image_ro: 'BigInt64Array', ulong64_image_ro: 'BigUint64Array', ulong_image_ro: 'Uint32Array',
+    ushort_image_ro: 'Uint16Array',
+    double_image_ro: 'Float64Array',
+    float_image_ro: 'Float32Array',
+    long_image_ro: 'Int32Array',
+    short_image_ro: 'Int16Array',
+    uchar_image_ro: 'Uint8Array',
+    long64_image_ro: 'BigInt64Array',
+    ulong64_image_ro: 'BigUint64Array',
+    ulong_image_ro: 'Uint32Array',
   };
   for (const [name, cls] of Object.entries(readOnlyImages)) {
     it(`reads image ${name} as ${cls} with its dimensions`, async () => {
@@ -114,8 +174,19 @@ describe('tango/device-proxy against TangoTest', function () {
   }
 
   it('reads spectra of every read-only type and State as a DevState', async () => {
-    const rs = await t.dev.readAttributes(['long64_spectrum_ro', 'ulong64_spectrum_ro', 'ulong_spectrum_ro', 'boolean_spectrum_ro', 'string_spectrum_ro', 'State', 'Status']);
-    assert.deepEqual(rs.map((r) => r.value!.constructor.name), ['BigInt64Array', 'BigUint64Array', 'Uint32Array', 'Array', 'Array', 'String', 'String']);
+    const rs = await t.dev.readAttributes([
+      'long64_spectrum_ro',
+      'ulong64_spectrum_ro',
+      'ulong_spectrum_ro',
+      'boolean_spectrum_ro',
+      'string_spectrum_ro',
+      'State',
+      'Status',
+    ]);
+    assert.deepEqual(
+      rs.map((r) => r.value!.constructor.name),
+      ['BigInt64Array', 'BigUint64Array', 'Uint32Array', 'Array', 'Array', 'String', 'String'],
+    );
     assert.equal(rs[5]!.value, 'RUNNING');
   });
 
@@ -123,9 +194,16 @@ describe('tango/device-proxy against TangoTest', function () {
     const { execFileSync } = await import('node:child_process');
     let py: string;
     try {
-      py = execFileSync('/usr/bin/python3', ['-c', `import tango;d=tango.DeviceProxy('${t.server.url}');d.write_attribute('ushort_image',[[1,2,3],[4,5,65535]]);v=d.read_attribute('ushort_image').w_value;print(v.shape, v.flatten().tolist())`], { timeout: 10000 }).toString();
+      py = execFileSync(
+        '/usr/bin/python3',
+        [
+          '-c',
+          `import tango;d=tango.DeviceProxy('${t.server.url}');d.write_attribute('ushort_image',[[1,2,3],[4,5,65535]]);v=d.read_attribute('ushort_image').w_value;print(v.shape, v.flatten().tolist())`,
+        ],
+        { timeout: 10000 },
+      ).toString();
     } catch (e) {
-      console.log(`    skipping PyTango cross-check: ${(e as Error).message.split('\n')[0]}`);
+      console.log(`    skipping PyTango cross-check: ${errorMessage(e).split('\n')[0]}`);
       this.skip();
     }
     const r = await t.dev.readAttribute('ushort_image');
@@ -166,11 +244,25 @@ describe('tango/device-proxy against TangoTest', function () {
   });
 
   const commands: Record<string, unknown> = {
-    DevBoolean: true, DevShort: -1234, DevUShort: 65535, DevLong: -123456789, DevULong: 4294967295,
-    DevLong64: -9007199254740993n, DevULong64: 18446744073709551615n, DevFloat: 1.5, DevDouble: Math.PI,
-    DevString: 'a string ä', DevVarCharArray: [0, 1, 255], DevVarShortArray: [-1, 2], DevVarUShortArray: [1, 65535],
-    DevVarLongArray: [-2147483648, 7], DevVarULongArray: [4294967295], DevVarLong64Array: [-1n, 2n ** 62n],
-    DevVarULong64Array: [2n ** 64n - 1n], DevVarFloatArray: [0.5, -2], DevVarDoubleArray: [1e-300, 2],
+    DevBoolean: true,
+    DevShort: -1234,
+    DevUShort: 65535,
+    DevLong: -123456789,
+    DevULong: 4294967295,
+    DevLong64: -9007199254740993n,
+    DevULong64: 18446744073709551615n,
+    DevFloat: 1.5,
+    DevDouble: Math.PI,
+    DevString: 'a string ä',
+    DevVarCharArray: [0, 1, 255],
+    DevVarShortArray: [-1, 2],
+    DevVarUShortArray: [1, 65535],
+    DevVarLongArray: [-2147483648, 7],
+    DevVarULongArray: [4294967295],
+    DevVarLong64Array: [-1n, 2n ** 62n],
+    DevVarULong64Array: [2n ** 64n - 1n],
+    DevVarFloatArray: [0.5, -2],
+    DevVarDoubleArray: [1e-300, 2],
     DevVarStringArray: ['x', '', 'yz'],
   };
   for (const [name, arg] of Object.entries(commands)) {
@@ -188,9 +280,21 @@ describe('tango/device-proxy against TangoTest', function () {
   });
 
   it('command DevVarLongStringArray and DevVarDoubleStringArray round-trip', async () => {
-    const ls = (await t.dev.command('DevVarLongStringArray', { lvalue: [1, -2], svalue: ['a', 'b'] })) as { lvalue: Int32Array; svalue: string[] };
-    assert.deepEqual([Array.from(ls.lvalue), ls.svalue], [[1, -2], ['a', 'b']]);
-    const ds = (await t.dev.command('DevVarDoubleStringArray', { dvalue: [0.25], svalue: ['c'] })) as { dvalue: Float64Array; svalue: string[] };
+    const ls = (await t.dev.command('DevVarLongStringArray', { lvalue: [1, -2], svalue: ['a', 'b'] })) as {
+      lvalue: Int32Array;
+      svalue: string[];
+    };
+    assert.deepEqual(
+      [Array.from(ls.lvalue), ls.svalue],
+      [
+        [1, -2],
+        ['a', 'b'],
+      ],
+    );
+    const ds = (await t.dev.command('DevVarDoubleStringArray', { dvalue: [0.25], svalue: ['c'] })) as {
+      dvalue: Float64Array;
+      svalue: string[];
+    };
     assert.deepEqual([Array.from(ds.dvalue), ds.svalue], [[0.25], ['c']]);
   });
 
@@ -206,9 +310,22 @@ describe('tango/device-proxy against TangoTest', function () {
       const arg = readAny(req.body).value;
       seen.push(`${req.objectKey} ${req.operation} ${command} ${String(arg)}`);
       const exported = arg === 'sys/tg_test/1';
-      const ior = stringifyIor('IDL:Tango/Device_5:1.0', '127.0.0.1', t.server.port, new TextEncoder().encode('sys/tg_test/1'));
-      return { chunks: [encodeReply(req.id, ReplyStatus.NoException, (w) => writeAny(w, argTypeCode(17),
-        { lvalue: [exported ? 1 : 0, 1234], svalue: [String(arg), exported ? ior : 'nada', '5', 'TangoTest/test', 'localhost'] }))] };
+      const ior = stringifyIor(
+        'IDL:Tango/Device_5:1.0',
+        '127.0.0.1',
+        t.server.port,
+        new TextEncoder().encode('sys/tg_test/1'),
+      );
+      return {
+        chunks: [
+          encodeReply(req.id, ReplyStatus.NoException, (w) =>
+            writeAny(w, argTypeCode(17), {
+              lvalue: [exported ? 1 : 0, 1234],
+              svalue: [String(arg), exported ? ior : 'nada', '5', 'TangoTest/test', 'localhost'],
+            }),
+          ),
+        ],
+      };
     }).listen();
     try {
       const viaDb = await DeviceProxy.create('sys/tg_test/1', { tangoHost: `127.0.0.1:${db.port}` });
@@ -224,7 +341,10 @@ describe('tango/device-proxy against TangoTest', function () {
 
   it('multiplexes concurrent calls on one connection', async () => {
     const rs = await Promise.all(Array.from({ length: 32 }, (_, i) => t.dev.command('DevLong', i)));
-    assert.deepEqual(rs, Array.from({ length: 32 }, (_, i) => i));
+    assert.deepEqual(
+      rs,
+      Array.from({ length: 32 }, (_, i) => i),
+    );
   });
 });
 
@@ -271,7 +391,9 @@ describe('tango/device-proxy: server failures', function () {
   });
 
   it('a server that is not running gives a transport error naming the endpoint', async () => {
-    await assert.rejects(DeviceProxy.create('tango://127.0.0.1:1/sys/tg_test/1#dbase=no', { timeoutMs: 500 }),
-      (e: unknown) => e instanceof TangoTransportError && /127\.0\.0\.1:1/.test(e.message));
+    await assert.rejects(
+      DeviceProxy.create('tango://127.0.0.1:1/sys/tg_test/1#dbase=no', { timeoutMs: 500 }),
+      (e: unknown) => e instanceof TangoTransportError && /127\.0\.0\.1:1/.test(e.message),
+    );
   });
 });

@@ -30,12 +30,16 @@ function parseRequest(msg: Uint8Array): FakeRequest {
   const le = (msg[6]! & 1) === 1;
   const r = new CdrReader(msg, le, 12);
   const id = r.ulong();
-  r.octet(); r.raw(3);
+  r.octet();
+  r.raw(3);
   r.short();
   const objectKey = Buffer.from(r.octets()).toString('latin1');
   const operation = r.string();
   const n = r.ulong();
-  for (let i = 0; i < n; i++) { r.ulong(); r.octets(); }
+  for (let i = 0; i < n; i++) {
+    r.ulong();
+    r.octets();
+  }
   if (r.remaining > 0) r.align(8);
   return { id, operation, objectKey, body: r };
 }
@@ -84,7 +88,8 @@ export class FakeGiopServer {
           for (const c of answer.chunks) s.write(c);
           if (answer.close) s.end();
         };
-        if (answer.delayMs) setTimeout(send, answer.delayMs); else send();
+        if (answer.delayMs) setTimeout(send, answer.delayMs);
+        else send();
       }
     });
   }

@@ -19,8 +19,16 @@ function rng(seed: number): () => number {
   };
 }
 
-function attribute(w: CdrWriter, name: string, disc: number, fill: (w: CdrWriter) => void, format: number,
-  dataType: number, dims: [number, number, number, number], errors = 0): void {
+function attribute(
+  w: CdrWriter,
+  name: string,
+  disc: number,
+  fill: (w: CdrWriter) => void,
+  format: number,
+  dataType: number,
+  dims: [number, number, number, number],
+  errors = 0,
+): void {
   w.ulong(disc);
   fill(w);
   w.ulong(0).ulong(format).long(dataType).long(1700000000).long(5).long(0).string(name);
@@ -31,27 +39,54 @@ function attribute(w: CdrWriter, name: string, disc: number, fill: (w: CdrWriter
 
 /** A valid read_attributes_5 reply with scalars, a spectrum, an image, strings, a state and an error. */
 function attributesReply(req: FakeRequest, le: boolean): Uint8Array {
-  return encodeReply(req.id, ReplyStatus.NoException, (w) => {
-    w.ulong(6);
-    attribute(w, 'double_scalar', 5, (x) => x.numbers('double', [1.5, 2.5]), 0, 5, [1, 0, 1, 0]);
-    attribute(w, 'ushort_image_ro', 7, (x) => x.numbers('ushort', Uint16Array.from({ length: 12 }, (_, i) => i)), 2, 6, [4, 3, 0, 0]);
-    attribute(w, 'string_spectrum', 10, (x) => x.strings(['a', 'bb', 'ccc']), 1, 8, [3, 0, 0, 0]);
-    attribute(w, 'State', 12, (x) => x.ulong(10), 0, 19, [1, 0, 0, 0]);
-    attribute(w, 'long64_spectrum_ro', 3, (x) => x.numbers('longlong', [1n, -2n]), 1, 23, [2, 0, 0, 0]);
-    attribute(w, 'broken', 14, (x) => x.boolean(true), 0, 3, [0, 0, 0, 0], 2);
-  }, le);
+  return encodeReply(
+    req.id,
+    ReplyStatus.NoException,
+    (w) => {
+      w.ulong(6);
+      attribute(w, 'double_scalar', 5, (x) => x.numbers('double', [1.5, 2.5]), 0, 5, [1, 0, 1, 0]);
+      attribute(
+        w,
+        'ushort_image_ro',
+        7,
+        (x) =>
+          x.numbers(
+            'ushort',
+            Uint16Array.from({ length: 12 }, (_, i) => i),
+          ),
+        2,
+        6,
+        [4, 3, 0, 0],
+      );
+      attribute(w, 'string_spectrum', 10, (x) => x.strings(['a', 'bb', 'ccc']), 1, 8, [3, 0, 0, 0]);
+      attribute(w, 'State', 12, (x) => x.ulong(10), 0, 19, [1, 0, 0, 0]);
+      attribute(w, 'long64_spectrum_ro', 3, (x) => x.numbers('longlong', [1n, -2n]), 1, 23, [2, 0, 0, 0]);
+      attribute(w, 'broken', 14, (x) => x.boolean(true), 0, 3, [0, 0, 0, 0], 2);
+    },
+    le,
+  );
 }
 
 function commandReply(req: FakeRequest, le: boolean): Uint8Array {
-  return encodeReply(req.id, ReplyStatus.NoException, (w) => writeAny(w, argTypeCode(17), { lvalue: [1, 2], svalue: ['x', 'y'] }), le);
+  return encodeReply(
+    req.id,
+    ReplyStatus.NoException,
+    (w) => writeAny(w, argTypeCode(17), { lvalue: [1, 2], svalue: ['x', 'y'] }),
+    le,
+  );
 }
 
 function devFailedReply(req: FakeRequest, le: boolean): Uint8Array {
-  return encodeReply(req.id, ReplyStatus.UserException, (w) => {
-    w.string('IDL:Tango/DevFailed:1.0').ulong(2);
-    w.string('API_AttrNotFound').ulong(1).string('not found').string('here');
-    w.string('API_Other').ulong(2).string('more').string('there');
-  }, le);
+  return encodeReply(
+    req.id,
+    ReplyStatus.UserException,
+    (w) => {
+      w.string('IDL:Tango/DevFailed:1.0').ulong(2);
+      w.string('API_AttrNotFound').ulong(1).string('not found').string('here');
+      w.string('API_Other').ulong(2).string('more').string('there');
+    },
+    le,
+  );
 }
 
 const CASES = 500;
@@ -64,7 +99,8 @@ describe('tango: fuzzing the GIOP/CDR decoder', function () {
 
   before(async () => {
     server = await new FakeGiopServer((req) => {
-      if (req.operation === '_is_a') return { chunks: [encodeReply(req.id, ReplyStatus.NoException, (w) => w.boolean(true))] };
+      if (req.operation === '_is_a')
+        return { chunks: [encodeReply(req.id, ReplyStatus.NoException, (w) => w.boolean(true))] };
       return mutate(req);
     }).listen();
     dev = await DeviceProxy.create(`tango://127.0.0.1:${server.port}/sys/fuzz/1#dbase=no`, { timeoutMs: 150 });
@@ -79,7 +115,13 @@ describe('tango: fuzzing the GIOP/CDR decoder', function () {
     await assert.rejects(dev.readAttributes(['x']), /API_Reason/);
     mutate = (req) => ({ chunks: [commandReply(req, false)] });
     const out = (await dev.command('X', 1, 3)) as { lvalue: Int32Array; svalue: string[] };
-    assert.deepEqual([Array.from(out.lvalue), out.svalue], [[1, 2], ['x', 'y']]);
+    assert.deepEqual(
+      [Array.from(out.lvalue), out.svalue],
+      [
+        [1, 2],
+        ['x', 'y'],
+      ],
+    );
     mutate = (req) => ({ chunks: [devFailedReply(req, true)] });
     await assert.rejects(dev.command('X', 1, 3), /API_AttrNotFound[\s\S]*API_Other/);
   });
@@ -95,22 +137,26 @@ describe('tango: fuzzing the GIOP/CDR decoder', function () {
         const msg = Uint8Array.from(makers[i % 3]!(req, rand() < 0.5));
         const view = new DataView(msg.buffer);
         switch (kind) {
-          case 0: { // truncated, size field fixed up
+          case 0: {
+            // truncated, size field fixed up
             const n = 12 + int(msg.length - 12);
             view.setUint32(8, n - 12, msg[6] === 1);
             return { chunks: [msg.subarray(0, n)] };
           }
           case 1: // truncated, original size, connection closed
             return { chunks: [msg.subarray(0, int(msg.length))], close: true };
-          case 2: { // a few bytes of the body garbled
+          case 2: {
+            // a few bytes of the body garbled
             for (let k = 1 + int(8); k > 0; k--) msg[16 + int(msg.length - 16)] = int(256);
             return { chunks: [msg] };
           }
-          case 3: { // one byte anywhere (header included) garbled
+          case 3: {
+            // one byte anywhere (header included) garbled
             msg[int(msg.length)] = int(256);
             return { chunks: [msg] };
           }
-          default: { // random garbage after a valid header
+          default: {
+            // random garbage after a valid header
             const junk = Uint8Array.from({ length: int(200) }, () => int(256));
             const head = msg.subarray(0, 16);
             const out = new Uint8Array(16 + junk.length);

@@ -21,7 +21,18 @@ function fragment(msg: Uint8Array, size: number): Uint8Array[] {
     if (at + n < body.length) n -= ((first ? 12 : 16) + n) % 8; // non-final fragments: multiple of 8
     const last = at + n >= body.length;
     const w = new CdrWriter(le);
-    w.raw(new Uint8Array([0x47, 0x49, 0x4f, 0x50, 1, 2, (le ? 1 : 0) | (last ? 0 : 2), first ? MsgType.Reply : MsgType.Fragment]));
+    w.raw(
+      new Uint8Array([
+        0x47,
+        0x49,
+        0x4f,
+        0x50,
+        1,
+        2,
+        (le ? 1 : 0) | (last ? 0 : 2),
+        first ? MsgType.Reply : MsgType.Fragment,
+      ]),
+    );
     w.ulong((first ? 0 : 4) + n);
     if (!first) w.raw(id);
     w.raw(body.subarray(at, at + n));
@@ -49,7 +60,10 @@ describe('tango/giop', function () {
 
   it('sends well-formed requests with the object key and operation', async () => {
     let seen: FakeRequest | undefined;
-    server.handler = (req) => { seen = req; return { chunks: [longReply(req, 5)] }; };
+    server.handler = (req) => {
+      seen = req;
+      return { chunks: [longReply(req, 5)] };
+    };
     assert.equal(await read(conn, 'read_attributes_5'), 5);
     assert.equal(seen!.operation, 'read_attributes_5');
     assert.equal(seen!.objectKey, 'a/b/c');
@@ -74,7 +88,19 @@ describe('tango/giop', function () {
   it('reassembles fragmented replies, little and big endian', async () => {
     for (const le of [true, false]) {
       server.handler = (req) => ({
-        chunks: fragment(encodeReply(req.id, ReplyStatus.NoException, (w) => w.numbers('double', Float64Array.from({ length: 1000 }, (_, i) => i)), le), 700),
+        chunks: fragment(
+          encodeReply(
+            req.id,
+            ReplyStatus.NoException,
+            (w) =>
+              w.numbers(
+                'double',
+                Float64Array.from({ length: 1000 }, (_, i) => i),
+              ),
+            le,
+          ),
+          700,
+        ),
       });
       const r = await conn.call(KEY, 'op', undefined, {});
       const arr = r.numbers('double');
@@ -84,9 +110,13 @@ describe('tango/giop', function () {
   });
 
   it('times out a silent call, ignores its late reply, and keeps working', async () => {
-    server.handler = (req) => (req.operation === 'slow' ? { chunks: [longReply(req, 1)], delayMs: 300 } : { chunks: [longReply(req, 2)] });
+    server.handler = (req) =>
+      req.operation === 'slow' ? { chunks: [longReply(req, 1)], delayMs: 300 } : { chunks: [longReply(req, 2)] };
     const t0 = Date.now();
-    await assert.rejects(read(conn, 'slow', 100), (e: unknown) => e instanceof TangoTimeoutError && /a\/b\/c at 127\.0\.0\.1:\d+: slow timed out/.test(e.message));
+    await assert.rejects(
+      read(conn, 'slow', 100),
+      (e: unknown) => e instanceof TangoTimeoutError && /a\/b\/c at 127\.0\.0\.1:\d+: slow timed out/.test(e.message),
+    );
     assert.ok(Date.now() - t0 < 250);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(await read(conn, 'fast'), 2);
@@ -97,7 +127,10 @@ describe('tango/giop', function () {
     server.handler = (req) => {
       if (first) {
         first = false;
-        return { chunks: [new Uint8Array([0x47, 0x49, 0x4f, 0x50, 1, 2, 1, MsgType.CloseConnection, 0, 0, 0, 0])], close: true };
+        return {
+          chunks: [new Uint8Array([0x47, 0x49, 0x4f, 0x50, 1, 2, 1, MsgType.CloseConnection, 0, 0, 0, 0])],
+          close: true,
+        };
       }
       return { chunks: [longReply(req, 7)] };
     };
@@ -106,16 +139,26 @@ describe('tango/giop', function () {
 
   it('fails pending calls when the connection drops and reconnects on the next call', async () => {
     server.handler = () => ({ chunks: [], close: true });
-    await assert.rejects(read(conn), (e: unknown) => e instanceof TangoTransportError && /connection lost/.test(e.message));
+    await assert.rejects(
+      read(conn),
+      (e: unknown) => e instanceof TangoTransportError && /connection lost/.test(e.message),
+    );
     server.handler = (req) => ({ chunks: [longReply(req, 3)] });
     assert.equal(await read(conn), 3);
   });
 
   it('maps CORBA system exceptions and garbage', async () => {
     server.handler = (req) => ({
-      chunks: [encodeReply(req.id, ReplyStatus.SystemException, (w) => w.string('IDL:omg.org/CORBA/BAD_OPERATION:1.0').ulong(0x4f4d0001).ulong(1))],
+      chunks: [
+        encodeReply(req.id, ReplyStatus.SystemException, (w) =>
+          w.string('IDL:omg.org/CORBA/BAD_OPERATION:1.0').ulong(0x4f4d0001).ulong(1),
+        ),
+      ],
     });
-    await assert.rejects(read(conn), (e: unknown) => e instanceof GiopSystemException && e.repoId.includes('BAD_OPERATION'));
+    await assert.rejects(
+      read(conn),
+      (e: unknown) => e instanceof GiopSystemException && e.repoId.includes('BAD_OPERATION'),
+    );
     server.handler = () => ({ chunks: [new TextEncoder().encode('HTTP/1.1 400 Bad Request\r\n\r\n')] });
     await assert.rejects(read(conn), TangoProtocolError);
     server.handler = (req) => ({ chunks: [longReply(req, 4)] });
@@ -124,7 +167,10 @@ describe('tango/giop', function () {
 
   it('reports a refused connection naming the endpoint', async () => {
     const c = new GiopConnection('127.0.0.1', 1);
-    await assert.rejects(read(c), (e: unknown) => e instanceof TangoTransportError && /127\.0\.0\.1:1: cannot connect/.test(e.message));
+    await assert.rejects(
+      read(c),
+      (e: unknown) => e instanceof TangoTransportError && /127\.0\.0\.1:1: cannot connect/.test(e.message),
+    );
     c.close();
   });
 });

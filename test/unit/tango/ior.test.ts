@@ -9,15 +9,24 @@ describe('tango/ior', () => {
       const ior = parseIor(stringifyIor('IDL:Tango/Device_5:1.0', 'tango-host.example', 10000, key, le));
       assert.equal(ior.typeId, 'IDL:Tango/Device_5:1.0');
       assert.equal(ior.profiles.length, 1);
-      assert.deepEqual({ ...ior.profiles[0]!, objectKey: Array.from(ior.profiles[0]!.objectKey) },
-        { major: 1, minor: 2, host: 'tango-host.example', port: 10000, objectKey: Array.from(key) });
+      assert.deepEqual(
+        { ...ior.profiles[0]!, objectKey: Array.from(ior.profiles[0]!.objectKey) },
+        { major: 1, minor: 2, host: 'tango-host.example', port: 10000, objectKey: Array.from(key) },
+      );
     });
   }
 
   it('parses an IOR laid out as omniORB writes it', () => {
     // Device_5 reference to sys/tg_test/1 at 127.0.0.1:10000, one IIOP 1.2 profile, no components.
-    const text = 'IOR:010000001700000049444c3a54616e676f2f4465766963655f353a312e3000000100000000000000' +
-      '2c00000001010200' + '0a000000' + '3132372e302e302e3100' + '1027' + '0d0000007379732f74675f746573742f31' + '000000' + '00000000';
+    const text =
+      'IOR:010000001700000049444c3a54616e676f2f4465766963655f353a312e3000000100000000000000' +
+      '2c00000001010200' +
+      '0a000000' +
+      '3132372e302e302e3100' +
+      '1027' +
+      '0d0000007379732f74675f746573742f31' +
+      '000000' +
+      '00000000';
     const p = parseIor(text).profiles[0]!;
     assert.equal(p.host, '127.0.0.1');
     assert.equal(p.port, 10000);

@@ -16,7 +16,9 @@ export function pyTangoAvailable(): boolean {
   const r = spawnSync('/usr/bin/python3', ['-c', 'import tango'], { timeout: 10000 });
   if (r.status === 0) return true;
   const why = (r.error?.message ?? r.stderr?.toString().trim().split('\n').pop()) || `exit code ${r.status}`;
-  console.log(`    skipping: /usr/bin/python3 cannot import tango (${why}); install python3-tango for the PyTango test servers`);
+  console.log(
+    `    skipping: /usr/bin/python3 cannot import tango (${why}); install python3-tango for the PyTango test servers`,
+  );
   return false;
 }
 
@@ -41,17 +43,29 @@ export class PyTangoServer {
    */
   static async start(script: string, dlist: readonly string[], timeoutMs = 20000): Promise<PyTangoServer> {
     const port = await freePort();
-    const proc = spawn('/usr/bin/python3', [script, 'test', '-ORBendPoint', `giop:tcp:127.0.0.1:${port}`, '-nodb', '-dlist', dlist.join(',')],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(
+      '/usr/bin/python3',
+      [script, 'test', '-ORBendPoint', `giop:tcp:127.0.0.1:${port}`, '-nodb', '-dlist', dlist.join(',')],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     const server = new PyTangoServer(port, proc);
     let log = '';
     try {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${script} did not start: ${log}`)), timeoutMs);
-        const onData = (d: Buffer): void => { log += d.toString(); if (log.includes('Ready to accept request')) { clearTimeout(timer); resolve(); } };
+        const onData = (d: Buffer): void => {
+          log += d.toString();
+          if (log.includes('Ready to accept request')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
         proc.stdout!.on('data', onData);
         proc.stderr!.on('data', onData);
-        proc.once('exit', (c) => { clearTimeout(timer); reject(new Error(`${script} exited (${c}): ${log}`)); });
+        proc.once('exit', (c) => {
+          clearTimeout(timer);
+          reject(new Error(`${script} exited (${c}): ${log}`));
+        });
       });
     } catch (e) {
       await server.stop();

@@ -33,8 +33,10 @@ describe('tango/device-proxy: enum, DevState and DevEncoded attributes and comma
   it('round-trips DevState, DevVarBooleanArray and DevEncoded command arguments', async () => {
     assert.equal(await t.dev.command('EchoState', 'MOVING'), 'MOVING');
     assert.deepEqual(await t.dev.command('EchoBooleans', [true, false, true]), [true, false, true]);
-    const enc = (await t.dev.command('EchoEncoded', { encoded_format: 'fmt', encoded_data: new Uint8Array([0, 9, 255]) })) as
-      { encoded_format: string; encoded_data: Uint8Array };
+    const enc = (await t.dev.command('EchoEncoded', {
+      encoded_format: 'fmt',
+      encoded_data: new Uint8Array([0, 9, 255]),
+    })) as { encoded_format: string; encoded_data: Uint8Array };
     assert.equal(enc.encoded_format, 'fmt');
     assert.deepEqual(Array.from(enc.encoded_data), [0, 9, 255]);
   });

@@ -61,18 +61,27 @@ export class TangoTestServer {
   async restart(): Promise<void> {
     await this.stop();
     this.#log = '';
-    const proc = spawn(TANGO_TEST_BIN, ['test', '-ORBendPoint', `giop:tcp:127.0.0.1:${this.port}`, '-nodb',
-      '-dlist', 'sys/tg_test/1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(
+      TANGO_TEST_BIN,
+      ['test', '-ORBendPoint', `giop:tcp:127.0.0.1:${this.port}`, '-nodb', '-dlist', 'sys/tg_test/1'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     this.#proc = proc;
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`TangoTest did not start: ${this.#log}`)), 15000);
       const onData = (d: Buffer): void => {
         this.#log += d.toString();
-        if (this.#log.includes('Ready to accept request')) { clearTimeout(timer); resolve(); }
+        if (this.#log.includes('Ready to accept request')) {
+          clearTimeout(timer);
+          resolve();
+        }
       };
       proc.stdout!.on('data', onData);
       proc.stderr!.on('data', onData);
-      proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`TangoTest exited (${code}): ${this.#log}`)); });
+      proc.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`TangoTest exited (${code}): ${this.#log}`));
+      });
     });
     await ready;
   }

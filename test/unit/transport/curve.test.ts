@@ -46,7 +46,9 @@ describe('transport/zmq/curve', () => {
     const serverSide = await curveServerOptions(dir);
     const clientSide = await curveClientOptions(dir);
     const sender = closer.track(await ZmqSender.create({ mode: 'push', bind: tcpEndpoint(), curve: serverSide }));
-    const receiver = closer.track(await ZmqReceiver.create({ mode: 'pull', connect: sender.endpoint, curve: clientSide }));
+    const receiver = closer.track(
+      await ZmqReceiver.create({ mode: 'pull', connect: sender.endpoint, curve: clientSide }),
+    );
     const sending = (async () => {
       await sender.send(testFrame('uint16', 32, 32, 4));
       await sender.end();
@@ -56,8 +58,12 @@ describe('transport/zmq/curve', () => {
     await sending;
     assert.deepEqual(got, [4]);
 
-    const server = closer.track(await ControlServer.create({ bind: tcpEndpoint(), curve: serverSide, handlers: { ping: () => 'pong' } }));
-    const client = closer.track(await ControlClient.create({ connect: server.endpoint, curve: clientSide, timeoutMs: 2000 }));
+    const server = closer.track(
+      await ControlServer.create({ bind: tcpEndpoint(), curve: serverSide, handlers: { ping: () => 'pong' } }),
+    );
+    const client = closer.track(
+      await ControlClient.create({ connect: server.endpoint, curve: clientSide, timeoutMs: 2000 }),
+    );
     assert.equal(await client.request('ping'), 'pong');
   });
 
@@ -65,7 +71,9 @@ describe('transport/zmq/curve', () => {
     await ensureKeyPairs(dir);
     const serverSide = await curveServerOptions(dir);
     const wrong = { ...(await curveClientOptions(dir)), curveServerKey: generateKeyPair().publicKey };
-    const sender = closer.track(await ZmqSender.create({ mode: 'push', bind: tcpEndpoint(), curve: serverSide, sendTimeoutMs: 300 }));
+    const sender = closer.track(
+      await ZmqSender.create({ mode: 'push', bind: tcpEndpoint(), curve: serverSide, sendTimeoutMs: 300 }),
+    );
     const receiver = closer.track(await ZmqReceiver.create({ mode: 'pull', connect: sender.endpoint, curve: wrong }));
     const plain = closer.track(await ZmqReceiver.create({ mode: 'pull', connect: sender.endpoint }));
     const sendError = await rejection(() => sender.send(testFrame('uint8', 8, 8)));
@@ -78,7 +86,9 @@ describe('transport/zmq/curve', () => {
       assert.equal(r.counters.received, 0);
     }
 
-    const server = closer.track(await ControlServer.create({ bind: tcpEndpoint(), curve: serverSide, handlers: { ping: () => 'pong' } }));
+    const server = closer.track(
+      await ControlServer.create({ bind: tcpEndpoint(), curve: serverSide, handlers: { ping: () => 'pong' } }),
+    );
     const client = closer.track(await ControlClient.create({ connect: server.endpoint, curve: wrong, timeoutMs: 300 }));
     const error = await rejection(() => client.request('ping'));
     assert.ok(error instanceof TransportError);

@@ -27,7 +27,10 @@ function malformed(count: number): Buffer[][] {
     () => [header, Buffer.concat([payload, bytes(1 + int(8))])], // payload too long
     () => [json({ dtype: ['complex64', 'uint64', 'object', 'S10', '', 7][int(6)], shape: [8, 8] }), payload],
     () => [json({ dtype: 'uint16', shape: [int(1e9) + 1e6, int(1e9) + 1e6] }), payload], // huge shape
-    () => [json({ dtype: 'uint16', shape: [[8, 8], [8], [8, 8, 1], [-8, -8], [8.5, 8], ['8', '8'], null, 'x'][int(8)] }), payload],
+    () => [
+      json({ dtype: 'uint16', shape: [[8, 8], [8], [8, 8, 1], [-8, -8], [8.5, 8], ['8', '8'], null, 'x'][int(8)] }),
+      payload,
+    ],
     () => [header, payload, bytes(int(4))], // extra part
     () => [header, payload, header, payload], // more parts
     () => [json([1, 2, 3][int(3)] ?? null), payload], // not an object
@@ -37,7 +40,11 @@ function malformed(count: number): Buffer[][] {
     () => [json({ shape: [8, 8] }), payload], // no dtype
     () => [json({ dtype: 'uint16', shape: [8, 8], version: 1000 }), payload],
     () => [Buffer.alloc(70 * 1024, 0x20), payload], // oversized header
-    () => { const h = Buffer.from(header); h[0] = int(128) | 0x80; return [h, payload]; }, // garbled first byte (invalid UTF-8)
+    () => {
+      const h = Buffer.from(header);
+      h[0] = int(128) | 0x80;
+      return [h, payload];
+    }, // garbled first byte (invalid UTF-8)
   ];
   return Array.from({ length: count }, (_, i) => kinds[i % kinds.length]!());
 }
@@ -48,7 +55,9 @@ describe('transport/zmq fuzzing', () => {
 
   it('counts and drops ~300 malformed messages and still receives the next valid frame', async () => {
     const reasons: string[] = [];
-    const receiver = closer.track(await ZmqReceiver.create({ mode: 'pull', bind: tcpEndpoint(), onInvalid: (reason) => reasons.push(reason) }));
+    const receiver = closer.track(
+      await ZmqReceiver.create({ mode: 'pull', bind: tcpEndpoint(), onInvalid: (reason) => reasons.push(reason) }),
+    );
     const raw = closer.track(new Push({ linger: 0 }));
     raw.connect(receiver.endpoint);
     const bad = malformed(306);
@@ -58,7 +67,11 @@ describe('transport/zmq fuzzing', () => {
     const got: number[] = [];
     for await (const frame of receiver.stream({ idleTimeoutMs: 5000 })) got.push(frame.metadata.frameNumber);
     assert.deepEqual(got, [77]);
-    assert.equal(receiver.counters.invalid, bad.length, `reasons: ${new Set(reasons.map((r) => r.split(' ').slice(0, 3).join(' ')))}`);
+    assert.equal(
+      receiver.counters.invalid,
+      bad.length,
+      `reasons: ${new Set(reasons.map((r) => r.split(' ').slice(0, 3).join(' ')))}`,
+    );
     assert.equal(receiver.counters.received, 1);
     assert.equal(reasons.length, bad.length);
   });

@@ -20,7 +20,13 @@ export class Closer {
 }
 
 /** A frame whose pixel i is a deterministic function of (i, seed), with room in every dtype. */
-export function testFrame<D extends DType>(dtype: D, height: number, width: number, seed = 1, metadata: Partial<FrameMetadata> = {}): Frame<D> {
+export function testFrame<D extends DType>(
+  dtype: D,
+  height: number,
+  width: number,
+  seed = 1,
+  metadata: Partial<FrameMetadata> = {},
+): Frame<D> {
   const data = new (arrayConstructor(dtype))(height * width);
   for (let i = 0; i < data.length; i++) {
     const v = (i * 7 + seed * 13) % 100;

@@ -13,18 +13,23 @@ const here = join(dirname(fileURLToPath(import.meta.url)), 'python');
 function pythonMissing(): string | undefined {
   const probe = spawnSync(PYTHON, ['-c', 'import zmq, numpy'], { encoding: 'utf8', timeout: 10_000 });
   if (probe.error) return `${PYTHON} not runnable: ${probe.error.message}`;
-  if (probe.status !== 0) return `${PYTHON} lacks python3-zmq or python3-numpy: ${probe.stderr.trim().split('\n').pop()}`;
+  if (probe.status !== 0)
+    return `${PYTHON} lacks python3-zmq or python3-numpy: ${probe.stderr.trim().split('\n').pop()}`;
   return undefined;
 }
 
-function runPython(script: string, args: string[]): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill(): void } {
+function runPython(
+  script: string,
+  args: string[],
+): { done: Promise<{ code: number | null; stdout: string; stderr: string }>; kill(): void } {
   const child = spawn(PYTHON, [join(here, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout, stderr })));
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
   return { done, kill: () => child.kill('SIGKILL') };
 }
 
@@ -58,7 +63,11 @@ describe('transport/zmq interop with Python (pyzmq + numpy)', function () {
       assert.equal(frame.metadata.index, i);
       assert.equal(frame.metadata.frameNumber, i, 'numbered by arrival when the header has none');
       const want = testFrame(frame.dtype, frame.shape[0], frame.shape[1], i).data;
-      assert.deepEqual(Array.from(frame.data as ArrayLike<number>), Array.from(want as ArrayLike<number>), `frame ${i} (${frame.dtype})`);
+      assert.deepEqual(
+        Array.from(frame.data as ArrayLike<number>),
+        Array.from(want as ArrayLike<number>),
+        `frame ${i} (${frame.dtype})`,
+      );
     });
     assert.equal(receiver.counters.invalid, 0);
   });
@@ -67,11 +76,17 @@ describe('transport/zmq interop with Python (pyzmq + numpy)', function () {
     const sender = closer.track(await ZmqSender.create({ mode: 'push', bind: tcpEndpoint() }));
     const python = runPython('receiver.py', [sender.endpoint]);
     closer.track({ close: python.kill });
-    for (const [i, dtype] of DTYPES.entries()) await sender.send(testFrame(dtype, 10 + i, 30 - i, i, { angle: i / 10 }));
+    for (const [i, dtype] of DTYPES.entries())
+      await sender.send(testFrame(dtype, 10 + i, 30 - i, i, { angle: i / 10 }));
     await sender.end();
     const result = await python.done;
     assert.equal(result.code, 0, result.stderr);
-    const summary = JSON.parse(result.stdout) as { frames: number; errors: string[]; dtypes: string[]; metadata: Record<string, unknown>[] };
+    const summary = JSON.parse(result.stdout) as {
+      frames: number;
+      errors: string[];
+      dtypes: string[];
+      metadata: Record<string, unknown>[];
+    };
     assert.deepEqual(summary.errors, []);
     assert.equal(summary.frames, DTYPES.length);
     assert.deepEqual(summary.dtypes, DTYPES);

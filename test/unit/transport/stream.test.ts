@@ -8,9 +8,14 @@ describe('transport/zmq sender and receiver', () => {
   const closer = new Closer();
   afterEach(() => closer.closeAll());
 
-  async function pushPull(senderOptions: Partial<Parameters<typeof ZmqSender.create>[0]> = {}, receiverOptions: Partial<Parameters<typeof ZmqReceiver.create>[0]> = {}) {
+  async function pushPull(
+    senderOptions: Partial<Parameters<typeof ZmqSender.create>[0]> = {},
+    receiverOptions: Partial<Parameters<typeof ZmqReceiver.create>[0]> = {},
+  ) {
     const sender = closer.track(await ZmqSender.create({ mode: 'push', bind: tcpEndpoint(), ...senderOptions }));
-    const receiver = closer.track(await ZmqReceiver.create({ mode: 'pull', connect: sender.endpoint, ...receiverOptions }));
+    const receiver = closer.track(
+      await ZmqReceiver.create({ mode: 'pull', connect: sender.endpoint, ...receiverOptions }),
+    );
     return { sender, receiver };
   }
 
@@ -21,7 +26,10 @@ describe('transport/zmq sender and receiver', () => {
 
   it('needs exactly one of bind and connect', async () => {
     await assert.rejects(ZmqSender.create({ mode: 'push' }), OptionError);
-    await assert.rejects(ZmqReceiver.create({ mode: 'pull', bind: tcpEndpoint(), connect: 'tcp://127.0.0.1:1' }), OptionError);
+    await assert.rejects(
+      ZmqReceiver.create({ mode: 'pull', bind: tcpEndpoint(), connect: 'tcp://127.0.0.1:1' }),
+      OptionError,
+    );
   });
 
   it('round-trips every dtype with metadata over tcp and ends at the end marker', async () => {
@@ -42,7 +50,13 @@ describe('transport/zmq sender and receiver', () => {
       assert.deepEqual(frame.metadata, sent[i]!.metadata);
       assert.equal(frame.data.byteOffset % frame.data.BYTES_PER_ELEMENT, 0);
     });
-    assert.deepEqual(receiver.counters, { received: 8, invalid: 0, bytes: sent.reduce((n, f) => n + f.data.byteLength, 0), superseded: 0, ends: 1 });
+    assert.deepEqual(receiver.counters, {
+      received: 8,
+      invalid: 0,
+      bytes: sent.reduce((n, f) => n + f.data.byteLength, 0),
+      superseded: 0,
+      ends: 1,
+    });
     assert.equal(sender.counters.sent, 8);
   });
 
@@ -57,7 +71,10 @@ describe('transport/zmq sender and receiver', () => {
       const numbers: number[] = [];
       for await (const frame of receiver.stream({ idleTimeoutMs: 5000 })) numbers.push(frame.metadata.frameNumber);
       await sending;
-      assert.deepEqual(numbers, [0, 1, 2, 3, 4].map((i) => i + run * 10));
+      assert.deepEqual(
+        numbers,
+        [0, 1, 2, 3, 4].map((i) => i + run * 10),
+      );
     }
   });
 
@@ -95,7 +112,10 @@ describe('transport/zmq sender and receiver', () => {
       if (consumed % 4 === 0) await sleep(2);
     }
     await sending;
-    assert.deepEqual(numbers, Array.from({ length: n }, (_, i) => i));
+    assert.deepEqual(
+      numbers,
+      Array.from({ length: n }, (_, i) => i),
+    );
     // HWMs 2 + 2, one decoded frame, kernel buffers (a few 64 KiB frames): far below n
     assert.ok(maxInFlight <= 24, `in flight at most ${maxInFlight} frames`);
   });

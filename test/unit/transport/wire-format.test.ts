@@ -13,7 +13,8 @@ describe('transport/zmq/wire-format', () => {
     assert.deepEqual(parseDType('>u1'), { dtype: 'uint8', bigEndian: false });
     assert.deepEqual(parseDType('H'), { dtype: 'uint16', bigEndian: false });
     assert.deepEqual(parseDType('double'), { dtype: 'float64', bigEndian: false });
-    for (const bad of ['uint64', '<u8', '|u2', 'complex64', '', 'toString', '__proto__', 42, null]) assert.equal(parseDType(bad), undefined, String(bad));
+    for (const bad of ['uint64', '<u8', '|u2', 'complex64', '', 'toString', '__proto__', 42, null])
+      assert.equal(parseDType(bad), undefined, String(bad));
   });
 
   it('round-trips every dtype with metadata, without copying', () => {
@@ -32,7 +33,10 @@ describe('transport/zmq/wire-format', () => {
       assert.equal(decoded.frame.data.buffer, payload.buffer, 'decoded pixels share memory with the payload');
       assert.equal(decoded.frame.dtype, dtype);
       assert.deepEqual(decoded.frame.shape, [3, 5]);
-      assert.deepEqual(Array.from(decoded.frame.data as ArrayLike<number>), Array.from(frame.data as ArrayLike<number>));
+      assert.deepEqual(
+        Array.from(decoded.frame.data as ArrayLike<number>),
+        Array.from(frame.data as ArrayLike<number>),
+      );
       assert.deepEqual(decoded.frame.metadata, frame.metadata);
     }
   });
@@ -53,7 +57,9 @@ describe('transport/zmq/wire-format', () => {
     const be = Buffer.alloc(4);
     be.writeUInt16BE(0x1234, 0);
     be.writeUInt16BE(0xabcd, 2);
-    const decoded = decodeMessage([Buffer.from('{"dtype": ">u2", "shape": [1, 2], "exposure": 0.1}'), be], { fallbackFrameNumber: 9 });
+    const decoded = decodeMessage([Buffer.from('{"dtype": ">u2", "shape": [1, 2], "exposure": 0.1}'), be], {
+      fallbackFrameNumber: 9,
+    });
     assert.equal(decoded.kind, 'frame');
     if (decoded.kind !== 'frame') return;
     assert.deepEqual(Array.from(decoded.frame.data as Uint16Array), [0x1234, 0xabcd]);

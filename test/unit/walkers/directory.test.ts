@@ -44,7 +44,10 @@ describe('walkers/directory', () => {
     assert.equal(w.current, join(root, 'a'));
     await w.home();
     assert.equal(w.current, root);
-    await assert.rejects(w.ascend(), (e: unknown) => e instanceof StorageError && /above the walker root/.test(e.message));
+    await assert.rejects(
+      w.ascend(),
+      (e: unknown) => e instanceof StorageError && /above the walker root/.test(e.message),
+    );
     assert.equal(await w.exists('a', 'b'), true);
     assert.equal(await w.exists('nope'), false);
   });
@@ -70,12 +73,18 @@ describe('walkers/directory', () => {
     const w = await DirectoryWalker.create({ root });
     await mkdir(join(root, 'radios'));
     await writeFile(join(root, 'radios', 'frame_000000.tif'), 'old');
-    await assert.rejects(w.writer('radios'), (e: unknown) => e instanceof StorageError && /is not empty/.test(e.message));
+    await assert.rejects(
+      w.writer('radios'),
+      (e: unknown) => e instanceof StorageError && /is not empty/.test(e.message),
+    );
   });
 
   it('rejects bad options with a clear error', async () => {
     await assert.rejects(DirectoryWalker.create({ root, dsetname: 'frame.tif' }), /placeholder/);
-    await assert.rejects(DirectoryWalker.create({ root, format: 'png' } as never), /option 'format' must be one of "tiff", "hdf5"/);
+    await assert.rejects(
+      DirectoryWalker.create({ root, format: 'png' } as never),
+      /option 'format' must be one of "tiff", "hdf5"/,
+    );
     await assert.rejects(DirectoryWalker.create({ rooot: root } as never), /unknown option 'rooot'/);
   });
 
@@ -85,7 +94,14 @@ describe('walkers/directory', () => {
       this.skip();
     }
     const walker = await DirectoryWalker.create({ root, bytesPerFile: 1000 });
-    const exp = await Experiment.create([await Acquisition.create('radios', async function* () { for (let i = 0; i < 10; i++) yield ramp(i); })], { walker });
+    const exp = await Experiment.create(
+      [
+        await Acquisition.create('radios', async function* () {
+          for (let i = 0; i < 10; i++) yield ramp(i);
+        }),
+      ],
+      { walker },
+    );
     await ImageWriter.create(exp);
     await exp.run();
     const dir = join(root, 'scan_0000', 'radios');
@@ -106,14 +122,19 @@ print(json.dumps(out))
 `;
     const pages = JSON.parse(execFileSync(PYTHON, ['-c', script, dir], { encoding: 'utf8' }));
     assert.equal(pages.length, 10);
-    pages.forEach((p: { shape: number[]; dtype: string; first: number; last: number; frameNumber: number; angle: number }, i: number) => {
-      assert.deepEqual(p.shape, [8, 6]);
-      assert.equal(p.dtype, 'uint16');
-      assert.equal(p.first, i * 1000);
-      assert.equal(p.last, i * 1000 + 47);
-      assert.equal(p.frameNumber, i);
-      assert.equal(p.angle, i * 10);
-    });
+    pages.forEach(
+      (
+        p: { shape: number[]; dtype: string; first: number; last: number; frameNumber: number; angle: number },
+        i: number,
+      ) => {
+        assert.deepEqual(p.shape, [8, 6]);
+        assert.equal(p.dtype, 'uint16');
+        assert.equal(p.first, i * 1000);
+        assert.equal(p.last, i * 1000 + 47);
+        assert.equal(p.frameNumber, i);
+        assert.equal(p.angle, i * 10);
+      },
+    );
   });
 
   it('format hdf5: one NXtomo file per scan with image keys from the acquisition names (h5py)', async function () {
@@ -123,8 +144,12 @@ print(json.dumps(out))
     }
     const walker = await DirectoryWalker.create({ root, format: 'hdf5' });
     const mk = (name: string, n: number, offset: number) =>
-      Acquisition.create(name, async function* () { for (let i = 0; i < n; i++) yield ramp(offset + i); });
-    const exp = await Experiment.create([await mk('darks', 2, 0), await mk('flats', 3, 2), await mk('radios', 4, 5)], { walker });
+      Acquisition.create(name, async function* () {
+        for (let i = 0; i < n; i++) yield ramp(offset + i);
+      });
+    const exp = await Experiment.create([await mk('darks', 2, 0), await mk('flats', 3, 2), await mk('radios', 4, 5)], {
+      walker,
+    });
     await ImageWriter.create(exp);
     await exp.run();
     const file = join(root, 'scan_0000', 'scan_0000.nxs');

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeFrame, sleep, type Frame } from '../../../../core/index.js';
 import { Acquisition, Experiment } from '../../../../experiments/index.js';
-import { Accumulator, Benchmarker, Consumer, ImageWriter, LiveView, LogViewer } from '../../../../addons/local/index.js';
+import {
+  Accumulator,
+  Benchmarker,
+  Consumer,
+  ImageWriter,
+  LiveView,
+  LogViewer,
+} from '../../../../addons/local/index.js';
 import { DirectoryWalker, readTiff } from '../../../../walkers/index.js';
 
 function frames(n: number, periodMs = 0) {
@@ -26,7 +33,10 @@ describe('addons/local', () => {
   });
 
   it('summaries show attached acquisitions, frames seen and dropped, and addon counters', async () => {
-    const exp = await Experiment.create([await Acquisition.create('darks', frames(3)), await Acquisition.create('radios', frames(5))], { walker: await DirectoryWalker.create({ root }) });
+    const exp = await Experiment.create(
+      [await Acquisition.create('darks', frames(3)), await Acquisition.create('radios', frames(5))],
+      { walker: await DirectoryWalker.create({ root }) },
+    );
     const writer = await ImageWriter.create(exp);
     const bench = await Benchmarker.create(exp, { acquisitions: ['radios'] });
     await exp.run();
@@ -44,7 +54,12 @@ describe('addons/local', () => {
   it('LiveView with a slow viewer counts drops and never holds the producer up', async () => {
     const lines: string[] = [];
     const viewer = new LogViewer({ intervalMs: 0, report: (l) => lines.push(l) });
-    const slow = { show: async (f: Frame, info: { acquisition: string; dropped: number }) => { viewer.show(f, info); await sleep(25); } };
+    const slow = {
+      show: async (f: Frame, info: { acquisition: string; dropped: number }) => {
+        viewer.show(f, info);
+        await sleep(25);
+      },
+    };
     const exp = await Experiment.create([await Acquisition.create('radios', frames(40, 2))]);
     const live = await LiveView.create(exp, { viewer: slow });
     const t = performance.now();
@@ -58,7 +73,9 @@ describe('addons/local', () => {
   });
 
   it('a writer detached during a run closes complete files; later frames are not written', async () => {
-    const exp = await Experiment.create([await Acquisition.create('radios', frames(60, 3))], { walker: await DirectoryWalker.create({ root }) });
+    const exp = await Experiment.create([await Acquisition.create('radios', frames(60, 3))], {
+      walker: await DirectoryWalker.create({ root }),
+    });
     const writer = await ImageWriter.create(exp);
     const run = exp.run();
     await sleep(60);
@@ -66,8 +83,15 @@ describe('addons/local', () => {
     const files = await readdir(join(root, 'scan_0000', 'radios'));
     await run;
     assert.ok(files.length > 0 && files.length < 60);
-    assert.ok(files.every((f) => f.endsWith('.tif')), 'no partial file');
-    assert.deepEqual((await readdir(join(root, 'scan_0000', 'radios'))).sort(), files.sort(), 'nothing written after detach');
+    assert.ok(
+      files.every((f) => f.endsWith('.tif')),
+      'no partial file',
+    );
+    assert.deepEqual(
+      (await readdir(join(root, 'scan_0000', 'radios'))).sort(),
+      files.sort(),
+      'nothing written after detach',
+    );
     for (const f of files) assert.equal((await readTiff(join(root, 'scan_0000', 'radios', f))).length, 1);
     assert.equal(writer.attached, false);
     assert.equal(exp.addons.length, 0);
@@ -78,7 +102,11 @@ describe('addons/local', () => {
     const seen: number[] = [];
     await Consumer.create(exp, { each: (f) => void seen.push(f.metadata.frameNumber) });
     let streamed = 0;
-    await Consumer.create(exp, { stream: async (fs) => { for await (const _ of fs) streamed++; } });
+    await Consumer.create(exp, {
+      stream: async (fs) => {
+        for await (const _ of fs) streamed++;
+      },
+    });
     await exp.run();
     assert.deepEqual(seen, [0, 1, 2, 3]);
     assert.equal(streamed, 4);
@@ -97,6 +125,9 @@ describe('addons/local', () => {
     const exp = await Experiment.create([await Acquisition.create('a', frames(10))]);
     const acc = await Accumulator.create(exp, { limit: 3 });
     await exp.run();
-    assert.deepEqual(acc.getItems('a').map((f) => f.metadata.frameNumber), [7, 8, 9]);
+    assert.deepEqual(
+      acc.getItems('a').map((f) => f.metadata.frameNumber),
+      [7, 8, 9],
+    );
   });
 });

@@ -28,7 +28,8 @@ function projections(center: number) {
     for (let i = 0; i < N; i++) {
       phantomProjection((i * Math.PI) / N, { width: W, center, supersample: 4 }, line);
       const data = new Float32Array(W * ROWS);
-      for (let r = 0; r < ROWS; r++) for (let c = 0; c < W; c++) data[r * W + c] = DARK + (FLAT - DARK) * Math.exp(-MU * line[c]!);
+      for (let r = 0; r < ROWS; r++)
+        for (let c = 0; c < W; c++) data[r * W + c] = DARK + (FLAT - DARK) * Math.exp(-MU * line[c]!);
       yield makeFrame(data, [ROWS, W], { frameNumber: i });
     }
   };
@@ -53,7 +54,11 @@ describe('addons/local/online-reconstruction', function () {
   async function experiment(center: number) {
     const walker = await DirectoryWalker.create({ root });
     const exp = await Experiment.create(
-      [await Acquisition.create('darks', constant(DARK, 3)), await Acquisition.create('flats', constant(FLAT, 3)), await Acquisition.create('radios', projections(center), { frames: N })],
+      [
+        await Acquisition.create('darks', constant(DARK, 3)),
+        await Acquisition.create('flats', constant(FLAT, 3)),
+        await Acquisition.create('radios', projections(center), { frames: N }),
+      ],
       { walker },
     );
     const reco = await OnlineReconstruction.create(exp, { workers: 1 });
@@ -86,9 +91,15 @@ describe('addons/local/online-reconstruction', function () {
     await exp.run();
     const search = await reco.findAxis({ region: [q('60 px'), q('72 px'), q('1 px')] });
     assert.ok(Math.abs(search.center - center) < 0.5, `found ${search.center}, true ${center}`);
-    const before = rmse(reco.slices[0]!.data, sheppLogan(W, W, { supersample: 4, centerX: (W - 1) / 2 }).map((v) => v * MU));
+    const before = rmse(
+      reco.slices[0]!.data,
+      sheppLogan(W, W, { supersample: 4, centerX: (W - 1) / 2 }).map((v) => v * MU),
+    );
     const again = await reco.rereconstruct();
-    const after = rmse(again[0]!.data, sheppLogan(W, W, { supersample: 4 }).map((v) => v * MU));
+    const after = rmse(
+      again[0]!.data,
+      sheppLogan(W, W, { supersample: 4 }).map((v) => v * MU),
+    );
     assert.ok(after < before, `the right center sharpens the slice (${after} < ${before})`);
   });
 

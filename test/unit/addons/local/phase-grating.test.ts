@@ -16,29 +16,63 @@ const W = 4;
 const SIZE = H * W;
 const pixels = Array.from({ length: SIZE }, (_, i) => i);
 const dark = pixels.map((i) => 50 + i);
-const reference = { a: pixels.map((i) => 1000 + 10 * i), v: pixels.map(() => 0.3), phi: pixels.map((i) => -2 + 0.37 * i) };
+const reference = {
+  a: pixels.map((i) => 1000 + 10 * i),
+  v: pixels.map(() => 0.3),
+  phi: pixels.map((i) => -2 + 0.37 * i),
+};
 const shift = pixels.map((i) => -2.5 + 0.45 * i);
-const object = { a: reference.a.map((a) => 0.6 * a), v: pixels.map((i) => 0.3 * (0.4 + 0.02 * i)), phi: reference.phi.map((p, i) => p + shift[i]!) };
+const object = {
+  a: reference.a.map((a) => 0.6 * a),
+  v: pixels.map((i) => 0.3 * (0.4 + 0.02 * i)),
+  phi: reference.phi.map((p, i) => p + shift[i]!),
+};
 
 /** Step k of N over `periods` periods: dark + a·(1 + v·cos(2π·periods·k/N + φ)). */
 function stepping(s: { a: number[]; v: number[]; phi: number[] }, n: number, periods = 1): Frame[] {
   return Array.from({ length: n }, (_, k) =>
-    makeFrame(Float32Array.from(pixels, (i) => dark[i]! + s.a[i]! * (1 + s.v[i]! * Math.cos((2 * Math.PI * periods * k) / n + s.phi[i]!))), [H, W]),
+    makeFrame(
+      Float32Array.from(
+        pixels,
+        (i) => dark[i]! + s.a[i]! * (1 + s.v[i]! * Math.cos((2 * Math.PI * periods * k) / n + s.phi[i]!)),
+      ),
+      [H, W],
+    ),
   );
 }
 
 function near(actual: ArrayLike<number>, expected: ArrayLike<number>, eps: number, what: string): void {
   assert.equal(actual.length, expected.length, what);
-  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i]! - expected[i]!) <= eps, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+  for (let i = 0; i < expected.length; i++)
+    assert.ok(Math.abs(actual[i]! - expected[i]!) <= eps, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
 }
 
-async function syntheticExperiment(walker: DirectoryWalker | DummyWalker, n: number, periods: number): Promise<Experiment> {
-  const source = (frames: () => Frame[]) => async function* () { yield* frames(); };
-  return Experiment.create([
-    await Acquisition.create('darks', source(() => [0, 1].map(() => makeFrame(Float32Array.from(dark), [H, W])))),
-    await Acquisition.create('reference_stepping', source(() => stepping(reference, n, periods))),
-    await Acquisition.create('object_stepping', source(() => stepping(object, n, periods))),
-  ], { walker });
+async function syntheticExperiment(
+  walker: DirectoryWalker | DummyWalker,
+  n: number,
+  periods: number,
+): Promise<Experiment> {
+  const source = (frames: () => Frame[]) =>
+    async function* () {
+      yield* frames();
+    };
+  return Experiment.create(
+    [
+      await Acquisition.create(
+        'darks',
+        source(() => [0, 1].map(() => makeFrame(Float32Array.from(dark), [H, W]))),
+      ),
+      await Acquisition.create(
+        'reference_stepping',
+        source(() => stepping(reference, n, periods)),
+      ),
+      await Acquisition.create(
+        'object_stepping',
+        source(() => stepping(object, n, periods)),
+      ),
+    ],
+    { walker },
+  );
 }
 
 describe('addons/local/phase-grating', () => {
@@ -54,7 +88,7 @@ describe('addons/local/phase-grating', () => {
     assert.equal(wrapPhase(0), 0);
     assert.equal(wrapPhase(Math.PI), Math.PI);
     assert.equal(wrapPhase(-Math.PI), Math.PI);
-    assert.ok(Math.abs(wrapPhase(3 * Math.PI / 2) + Math.PI / 2) < 1e-12);
+    assert.ok(Math.abs(wrapPhase((3 * Math.PI) / 2) + Math.PI / 2) < 1e-12);
     assert.ok(Math.abs(wrapPhase(-7) - (-7 + 2 * Math.PI)) < 1e-12);
   });
 
@@ -75,13 +109,33 @@ describe('addons/local/phase-grating', () => {
     near(processing.dark!.data, dark, 1e-6, 'dark');
     near(processing.referenceVisibility!.data, reference.v, 1e-5, 'reference visibility');
     near(processing.objectIntensity!.data, object.a, 1e-2, 'object intensity');
-    near(processing.intensity!.data, pixels.map(() => 0.6), 1e-5, 'intensity contrast');
+    near(
+      processing.intensity!.data,
+      pixels.map(() => 0.6),
+      1e-5,
+      'intensity contrast',
+    );
     near(processing.diffPhase!.data, shift.map(wrapPhase), 1e-5, 'differential phase');
-    near(processing.visibilityContrast!.data, object.v.map((v, i) => v / reference.v[i]!), 1e-5, 'visibility contrast');
+    near(
+      processing.visibilityContrast!.data,
+      object.v.map((v, i) => v / reference.v[i]!),
+      1e-5,
+      'visibility contrast',
+    );
     assert.ok(processing.diffPhase!.data.every((v) => v > -Math.PI && v <= Math.PI));
     assert.equal(processing.diffPhaseInRad, undefined, 'no propagation distance: no angle');
     const out = join(root, 'scan_0000', 'phase-stepping');
-    for (const name of ['reference_intensity', 'reference_phase', 'reference_visibility', 'object_intensity', 'object_phase', 'object_visibility', 'intensity_contrast', 'differential_phase', 'visibility_contrast']) {
+    for (const name of [
+      'reference_intensity',
+      'reference_phase',
+      'reference_visibility',
+      'object_intensity',
+      'object_phase',
+      'object_visibility',
+      'intensity_contrast',
+      'differential_phase',
+      'visibility_contrast',
+    ]) {
       const [page] = await readTiff(join(out, name, 'frame_000000.tif'));
       assert.equal(page!.frame.dtype, 'float32', name);
       assert.deepEqual(page!.frame.shape, [H, W], name);
@@ -96,12 +150,20 @@ describe('addons/local/phase-grating', () => {
     const processing = await PhaseGratingSteppingFourierProcessing.create(exp, { numPeriods: 2 });
     await within(5000, exp.run().done);
     near(processing.diffPhase!.data, shift.map(wrapPhase), 1e-5, 'differential phase');
-    near(processing.visibilityContrast!.data, object.v.map((v, i) => v / reference.v[i]!), 1e-5, 'visibility contrast');
+    near(
+      processing.visibilityContrast!.data,
+      object.v.map((v, i) => v / reference.v[i]!),
+      1e-5,
+      'visibility contrast',
+    );
   });
 
   it('refuses an experiment without steppings', async () => {
     const exp = await Experiment.create([await Acquisition.create('radios', async function* () {})]);
-    await assert.rejects(PhaseGratingSteppingFourierProcessing.create(exp), { name: 'AddonError', message: /reference_stepping/ });
+    await assert.rejects(PhaseGratingSteppingFourierProcessing.create(exp), {
+      name: 'AddonError',
+      message: /reference_stepping/,
+    });
   });
 
   it('processes a GratingInterferometryStepping with dummy devices end to end', async () => {
@@ -120,7 +182,10 @@ describe('addons/local/phase-grating', () => {
         for (const i of pixels) {
           const s = inBeam ? object : reference;
           const phi = s.phi[i]! + (2 * Math.PI * x) / periodMm;
-          data[i] = shutter.state.current === 'closed' ? dark[i]! : Math.round(dark[i]! + 40 * s.a[i]! * (1 + s.v[i]! * Math.cos(phi)));
+          data[i] =
+            shutter.state.current === 'closed'
+              ? dark[i]!
+              : Math.round(dark[i]! + 40 * s.a[i]! * (1 + s.v[i]! * Math.cos(phi)));
         }
         return makeFrame(data, [H, W]);
       },
@@ -143,9 +208,24 @@ describe('addons/local/phase-grating', () => {
     const processing = await PhaseGratingSteppingFourierProcessing.create(exp);
     await within(5000, exp.run().done);
     near(processing.diffPhase!.data, shift.map(wrapPhase), 2e-3, 'differential phase');
-    near(processing.visibilityContrast!.data, object.v.map((v, i) => v / reference.v[i]!), 2e-3, 'visibility contrast');
-    near(processing.intensity!.data, pixels.map(() => 0.6), 1e-3, 'transmission');
-    near(processing.diffPhaseInRad!.data, shift.map((d) => (wrapPhase(d) * periodMm) / (2 * Math.PI * 100)), 1e-8, 'refraction angle');
+    near(
+      processing.visibilityContrast!.data,
+      object.v.map((v, i) => v / reference.v[i]!),
+      2e-3,
+      'visibility contrast',
+    );
+    near(
+      processing.intensity!.data,
+      pixels.map(() => 0.6),
+      1e-3,
+      'transmission',
+    );
+    near(
+      processing.diffPhaseInRad!.data,
+      shift.map((d) => (wrapPhase(d) * periodMm) / (2 * Math.PI * 100)),
+      1e-8,
+      'refraction angle',
+    );
     for (const d of [flatMotor, steppingMotor, shutter, camera]) await d.disconnect();
   });
 });

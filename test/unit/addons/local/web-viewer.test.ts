@@ -11,10 +11,26 @@ import { WebSocket } from 'ws';
 import { makeFrame, type Frame } from '../../../../core/index.js';
 import { Acquisition, Experiment } from '../../../../experiments/index.js';
 import { LiveView, WebViewer } from '../../../../addons/local/index.js';
-import { binFactor, binPixels, decodeImage, encodePixels, headBytes, type ImageHeader } from '../../../../addons/local/web-viewer/encode.js';
+import {
+  binFactor,
+  binPixels,
+  decodeImage,
+  encodePixels,
+  headBytes,
+  type ImageHeader,
+} from '../../../../addons/local/web-viewer/encode.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
 
 /** A 16-bit test pattern: value = base + ((7x + 13y) mod 256). */
 function pattern(h: number, w: number, base = 1000, frameNumber = 0): Frame<'uint16'> {
@@ -59,7 +75,10 @@ async function rawClient(viewer: WebViewer, options: { autoAck?: boolean } = {})
   const ws = new WebSocket(viewer.url.replace('http', 'ws') + 'ws');
   const images: { header: ImageHeader; pixels: ArrayLike<number> }[] = [];
   const json: Record<string, unknown>[] = [];
-  const ack = (h: ImageHeader) => ws.send(JSON.stringify({ type: 'ack', panel: h.panel, seq: h.seq, drawnAt: performance.timeOrigin + performance.now() }));
+  const ack = (h: ImageHeader) =>
+    ws.send(
+      JSON.stringify({ type: 'ack', panel: h.panel, seq: h.seq, drawnAt: performance.timeOrigin + performance.now() }),
+    );
   ws.on('message', (data, binary) => {
     if (!binary) return void json.push(JSON.parse(data.toString()));
     const image = decodeImage(new Uint8Array(data as Buffer));
@@ -103,7 +122,20 @@ describe('addons/local/web-viewer', function () {
       const f = pattern(8, 16);
       const e = encodePixels(f, 1024);
       assert.equal(e.body.buffer, f.data.buffer);
-      const header: ImageHeader = { type: 'image', panel: 'camera', name: 'radios', dtype: e.dtype, shape: e.shape, originalShape: [8, 16], bin: 1, frameNumber: 0, timestamp: 1, sentAt: 2, dropped: 0, seq: 1 };
+      const header: ImageHeader = {
+        type: 'image',
+        panel: 'camera',
+        name: 'radios',
+        dtype: e.dtype,
+        shape: e.shape,
+        originalShape: [8, 16],
+        bin: 1,
+        frameNumber: 0,
+        timestamp: 1,
+        sentAt: 2,
+        dropped: 0,
+        seq: 1,
+      };
       const head = headBytes(header);
       assert.equal(head.length % 8, 0);
       const message = new Uint8Array(head.length + e.body.length);
@@ -123,8 +155,11 @@ describe('addons/local/web-viewer', function () {
       assert.equal(res.status, 200);
       assert.match(await res.text(), /<canvas/);
       assert.equal((await fetch(viewer.url + 'nothing')).status, 404);
-      const external = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
-      if (!external) return void console.log('      (no non-loopback address here: only the bound address was checked)');
+      const external = Object.values(networkInterfaces())
+        .flat()
+        .find((i) => i && i.family === 'IPv4' && !i.internal);
+      if (!external)
+        return void console.log('      (no non-loopback address here: only the bound address was checked)');
       const refused = await new Promise<boolean>((resolve) => {
         const s = tcpConnect({ host: external.address, port: viewer.port });
         s.once('connect', () => (s.destroy(), resolve(false)));
@@ -135,7 +170,10 @@ describe('addons/local/web-viewer', function () {
 
     it('reports a port in use as an AddonError', async () => {
       const first = await make();
-      await assert.rejects(WebViewer.create({ port: first.port }), (e: Error) => e.name === 'AddonError' && /cannot listen on 127\.0\.0\.1:\d+/.test(e.message));
+      await assert.rejects(
+        WebViewer.create({ port: first.port }),
+        (e: Error) => e.name === 'AddonError' && /cannot listen on 127\.0\.0\.1:\d+/.test(e.message),
+      );
       await assert.rejects(WebViewer.create({ port: -1 }), /port/);
     });
 
@@ -150,7 +188,12 @@ describe('addons/local/web-viewer', function () {
       });
       assert.notEqual(status, 101);
       const status2 = await new Promise<number | undefined>((resolve, reject) =>
-        httpGet(viewer.url, { headers: { host: 'evil.example' } }, (res) => (res.resume(), resolve(res.statusCode))).once('error', reject));
+        httpGet(
+          viewer.url,
+          { headers: { host: 'evil.example' } },
+          (res) => (res.resume(), resolve(res.statusCode)),
+        ).once('error', reject),
+      );
       assert.equal(status2, 403, 'a foreign Host header (DNS rebinding) is refused');
     });
 
@@ -181,7 +224,10 @@ describe('addons/local/web-viewer', function () {
       viewer.show(pattern(300, 600), { acquisition: 'radios', dropped: 2 });
       await until('image', () => client.images.length === 1);
       const { header, pixels } = client.images[0]!;
-      assert.deepEqual([header.bin, header.shape, header.originalShape, header.dropped], [3, [100, 200], [300, 600], 2]);
+      assert.deepEqual(
+        [header.bin, header.shape, header.originalShape, header.dropped],
+        [3, [100, 200], [300, 600], 2],
+      );
       assert.equal(pixels.length, 100 * 200);
     });
 
@@ -189,14 +235,22 @@ describe('addons/local/web-viewer', function () {
       const viewer = await make();
       const client = await rawClient(viewer, { autoAck: true });
       sockets.push(client.ws);
-      const radios = await Acquisition.create('radios', async function* () {
-        for (let i = 0; i < 5; i++) yield makeFrame(new Uint16Array(16), [4, 4], { frameNumber: i });
-      }, { frames: 5 });
+      const radios = await Acquisition.create(
+        'radios',
+        async function* () {
+          for (let i = 0; i < 5; i++) yield makeFrame(new Uint16Array(16), [4, 4], { frameNumber: i });
+        },
+        { frames: 5 },
+      );
       const exp = await Experiment.create([radios]);
       await LiveView.create(exp, { viewer });
       const stop = viewer.follow(exp, { intervalMs: 20 });
       await exp.run();
-      await until('standby with progress 5/5', () => client.json.some((m) => m.type === 'status' && m.state === 'standby' && JSON.stringify(m.progress) === '{"done":5,"total":5}'));
+      await until('standby with progress 5/5', () =>
+        client.json.some(
+          (m) => m.type === 'status' && m.state === 'standby' && JSON.stringify(m.progress) === '{"done":5,"total":5}',
+        ),
+      );
       assert.ok(client.json.some((m) => m.type === 'status' && m.state === 'running'));
       assert.ok(client.json.some((m) => m.type === 'stream' && m.acquisition === 'radios' && m.running === false));
       stop();
@@ -214,7 +268,11 @@ describe('addons/local/web-viewer', function () {
         return this.skip();
       }
       profile = await mkdtemp(join(tmpdir(), 'concert-chromium-'));
-      context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, viewport: { width: 1200, height: 900 } });
+      context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        args: FLAGS,
+        viewport: { width: 1200, height: 900 },
+      });
     });
     after(async () => {
       await context?.close();
@@ -227,16 +285,31 @@ describe('addons/local/web-viewer', function () {
       await page?.close();
     });
 
-    const camera = (p: Page) => p.evaluate(() => {
-      const v = (window as any).concertViewer; // eslint-disable-line @typescript-eslint/no-explicit-any
-      const c = v.panels.camera;
-      return { connected: v.connected as boolean, connections: v.connections as number, drawn: c.drawn as number, header: c.lastHeader as ImageHeader | null, lo: c.lo as number, hi: c.hi as number, fps: c.fps.textContent as string, drops: c.drops.textContent as string, title: c.title.textContent as string };
-    });
+    const camera = (p: Page) =>
+      p.evaluate(() => {
+        const v = (window as any).concertViewer; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const c = v.panels.camera;
+        return {
+          connected: v.connected as boolean,
+          connections: v.connections as number,
+          drawn: c.drawn as number,
+          header: c.lastHeader as ImageHeader | null,
+          lo: c.lo as number,
+          hi: c.hi as number,
+          fps: c.fps.textContent as string,
+          drops: c.drops.textContent as string,
+          title: c.title.textContent as string,
+        };
+      });
     const waitFrame = (p: Page, frameNumber: number, name?: string) =>
-      p.waitForFunction(([n, a]) => {
-        const h = (window as any).concertViewer?.panels.camera.lastHeader; // eslint-disable-line @typescript-eslint/no-explicit-any
-        return h && h.frameNumber >= n && (a === null || h.name === a);
-      }, [frameNumber, name ?? null] as const, { timeout: 5000 });
+      p.waitForFunction(
+        ([n, a]) => {
+          const h = (window as any).concertViewer?.panels.camera.lastHeader; // eslint-disable-line @typescript-eslint/no-explicit-any
+          return h && h.frameNumber >= n && (a === null || h.name === a);
+        },
+        [frameNumber, name ?? null] as const,
+        { timeout: 5000 },
+      );
 
     it('loads the page and draws a frame whose pixels match what was sent (canvas and screenshot)', async () => {
       const viewer = await make();
@@ -263,14 +336,24 @@ describe('addons/local/web-viewer', function () {
       const shot = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
       assert.deepEqual([shot.info.width, shot.info.height], [w, h]);
       let worst = 0;
-      for (let i = 0; i < h * w; i++) worst = Math.max(worst, Math.abs(shot.data[i * shot.info.channels]! - (frame.data[i]! - 1000)));
+      for (let i = 0; i < h * w; i++)
+        worst = Math.max(worst, Math.abs(shot.data[i * shot.info.channels]! - (frame.data[i]! - 1000)));
       assert.ok(worst <= 1, `screenshot differs by up to ${worst} levels`);
       // Manual contrast changed on the page, no server involved.
       await page.fill('#camera .min', '0');
       await page.fill('#camera .max', '4095');
-      const red = await page.evaluate(() => [...(document.querySelector('#camera canvas') as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 64, 48).data].filter((_, i) => i % 4 === 0));
+      const red = await page.evaluate(() =>
+        [
+          ...(document.querySelector('#camera canvas') as HTMLCanvasElement)
+            .getContext('2d')!
+            .getImageData(0, 0, 64, 48).data,
+        ].filter((_, i) => i % 4 === 0),
+      );
       const scale = 255 / 4095;
-      assert.deepEqual(red, [...frame.data].map((v) => Math.min(255, Math.floor(v * scale + 0.5))));
+      assert.deepEqual(
+        red,
+        [...frame.data].map((v) => Math.min(255, Math.floor(v * scale + 0.5))),
+      );
       // The value under the cursor, in original pixel coordinates.
       await page.locator('#camera canvas').hover({ position: { x: 10.5, y: 5.5 } });
       assert.equal(await page.textContent('#camera .cursor'), `x 10, y 5: ${frame.data[5 * w + 10]}`);
@@ -287,11 +370,16 @@ describe('addons/local/web-viewer', function () {
       const range = 199 * 50 + 49.75;
       assert.ok(Math.abs(state.lo - 0.005 * range) < range / 1000, `lo ${state.lo}`);
       assert.ok(Math.abs(state.hi - 0.995 * range) < range / 1000, `hi ${state.hi}`);
-      const first = await page.evaluate(() => [...(document.querySelector('#camera canvas') as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 1, 1).data]);
+      const first = await page.evaluate(() => [
+        ...(document.querySelector('#camera canvas') as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 1, 1)
+          .data,
+      ]);
       assert.deepEqual(first, [0x44, 0x01, 0x54, 255], 'viridis starts at #440154');
       const box = (await page.locator('#camera canvas').boundingBox())!;
       assert.ok(box.width > 300, 'fit zoom scales the 100 px image up');
-      await page.locator('#camera canvas').hover({ position: { x: (3.5 * box.width) / 100, y: (1.5 * box.height) / 100 } });
+      await page
+        .locator('#camera canvas')
+        .hover({ position: { x: (3.5 * box.width) / 100, y: (1.5 * box.height) / 100 } });
       assert.match((await page.textContent('#camera .cursor'))!, /^x 6–7, y 2–3: .* \(2×2 mean\)$/);
     });
 
@@ -307,10 +395,19 @@ describe('addons/local/web-viewer', function () {
       assert.deepEqual(seen, [0, 1, 2, 3, 4]);
       viewer.showSlice(makeFrame(new Float32Array(64).fill(0.5), [8, 8]), { name: 'slice 0' });
       viewer.showSlice(makeFrame(new Float32Array(64).fill(1.5), [8, 8]), { name: 'slice 1' });
-      await page.waitForFunction(() => (window as any).concertViewer.panels.slice.images.size === 2, null, { timeout: 5000 }); // eslint-disable-line @typescript-eslint/no-explicit-any
-      assert.deepEqual(await page.$$eval('#slice .names option', (os) => os.map((o) => o.textContent)), ['latest', 'slice 0', 'slice 1']);
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the page's own global
+      await page.waitForFunction(() => (window as any).concertViewer.panels.slice.images.size === 2, null, {
+        timeout: 5000,
+      });
+      assert.deepEqual(await page.$$eval('#slice .names option', (os) => os.map((o) => o.textContent)), [
+        'latest',
+        'slice 0',
+        'slice 1',
+      ]);
       viewer.setStatus({ state: 'running', progress: { done: 3, total: 12 } });
-      await page.waitForFunction(() => document.getElementById('state')!.textContent === 'running', null, { timeout: 5000 });
+      await page.waitForFunction(() => document.getElementById('state')!.textContent === 'running', null, {
+        timeout: 5000,
+      });
       assert.equal(await page.textContent('#progressText'), '3 / 12 (25 %)');
     });
 
@@ -324,9 +421,11 @@ describe('addons/local/web-viewer', function () {
       await LiveView.create(exp, { viewer: first });
       await exp.run();
       await waitFrame(page, 2, 'radios');
-      exp.add(await Acquisition.create('flats', async function* () {
-        yield pattern(16, 16, 0, 0);
-      }));
+      exp.add(
+        await Acquisition.create('flats', async function* () {
+          yield pattern(16, 16, 0, 0);
+        }),
+      );
       await exp.run();
       await waitFrame(page, 0, 'flats');
       await first.close();
@@ -359,14 +458,21 @@ describe('addons/local/web-viewer', function () {
       const without = await rate(false);
       const withViewer = await rate(true);
       const ratio = withViewer / without;
-      console.log(`      camera ${without.toFixed(0)} frames/s alone, ${withViewer.toFixed(0)} with a slow page: ratio ${ratio.toFixed(3)}`);
+      console.log(
+        `      camera ${without.toFixed(0)} frames/s alone, ${withViewer.toFixed(0)} with a slow page: ratio ${ratio.toFixed(3)}`,
+      );
       assert.ok(ratio >= 0.95, `throughput ratio ${ratio.toFixed(3)} < 0.95`);
       const stats = viewer.stats();
       assert.ok(stats.frames > 500, `frames offered: ${stats.frames}`);
       assert.ok(stats.sent <= stats.drawn + 1, `sent ${stats.sent}, drawn ${stats.drawn}: at most one in flight`);
       assert.ok(stats.sent < 20, `sent ${stats.sent} in 0.6 s to a page that acks after 150 ms`);
-      assert.ok(stats.dropped + stats.upstreamDropped >= stats.frames - stats.sent - 1, `dropped ${stats.dropped} + ${stats.upstreamDropped} of ${stats.frames}`);
-      await page.waitForFunction(() => Number(document.querySelector('#camera .drops')!.textContent) > 100, null, { timeout: 5000 });
+      assert.ok(
+        stats.dropped + stats.upstreamDropped >= stats.frames - stats.sent - 1,
+        `dropped ${stats.dropped} + ${stats.upstreamDropped} of ${stats.frames}`,
+      );
+      await page.waitForFunction(() => Number(document.querySelector('#camera .drops')!.textContent) > 100, null, {
+        timeout: 5000,
+      });
     });
   });
 });

@@ -20,11 +20,20 @@ describe('addons/remote/broadcast', function () {
     const source = await ZmqSender.create({ mode: 'push', bind: tcpEndpoint(await freePort()) });
     closers.push(() => source.close());
     const [a, b] = [tcpEndpoint(await freePort()), tcpEndpoint(await freePort())];
-    const broadcaster = await Broadcaster.create({ from: source.endpoint, to: [{ endpoint: a, mode: 'push' }, { endpoint: b, mode: 'pub' }] });
+    const broadcaster = await Broadcaster.create({
+      from: source.endpoint,
+      to: [
+        { endpoint: a, mode: 'push' },
+        { endpoint: b, mode: 'pub' },
+      ],
+    });
     closers.push(() => broadcaster.stop());
     const lossless = await ZmqReceiver.create({ mode: 'pull', connect: a });
     const latest = await ZmqReceiver.create({ mode: 'sub', connect: b });
-    closers.push(() => lossless.close(), () => latest.close());
+    closers.push(
+      () => lossless.close(),
+      () => latest.close(),
+    );
     await sleep(200); // let the subscriber connect
 
     for (let stream = 0; stream < 2; stream++) {
@@ -43,12 +52,16 @@ describe('addons/remote/broadcast', function () {
           // the end marker may be dropped on a latest-wins path: the idle timeout ends it
         }
       })();
-      for (let i = 0; i < 50; i++) await source.send(makeFrame(new Uint16Array(64).fill(i), [8, 8], { frameNumber: i }) as Frame);
+      for (let i = 0; i < 50; i++)
+        await source.send(makeFrame(new Uint16Array(64).fill(i), [8, 8], { frameNumber: i }) as Frame);
       await source.end();
       await reading;
       await viewing;
       assert.deepEqual(got, [...Array(50).keys()], `stream ${stream}: every frame on the lossless path, in order`);
-      assert.ok(seenLive.length > 0 && seenLive.length < 50, `stream ${stream}: the slow live path saw some frames (${seenLive.length})`);
+      assert.ok(
+        seenLive.length > 0 && seenLive.length < 50,
+        `stream ${stream}: the slow live path saw some frames (${seenLive.length})`,
+      );
     }
     assert.equal(broadcaster.streams, 2);
   });

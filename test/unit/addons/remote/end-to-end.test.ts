@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { q, sleep } from '../../../../core/index.js';
+import { q, sleep, errorMessage } from '../../../../core/index.js';
 import { Camera as RemoteCamera } from '../../../../devices/cameras/remote.js';
 import { Experiment, remoteAcquisition, synchrotron } from '../../../../experiments/index.js';
 import { Shutter } from '../../../../devices/shutters/dummy.js';
 import { ContinuousRotationMotor, LinearMotor } from '../../../../devices/motors/dummy.js';
-import { Benchmarker, ImageWriter, LiveView, OnlineReconstruction, ServerClient } from '../../../../addons/remote/index.js';
+import {
+  Benchmarker,
+  ImageWriter,
+  LiveView,
+  OnlineReconstruction,
+  ServerClient,
+} from '../../../../addons/remote/index.js';
 import { freePort, tcpEndpoint, curveClientOptions, ensureKeyPairs } from '../../../../transport/zmq/index.js';
 import { RemoteDirectoryWalker, readTiff } from '../../../../walkers/index.js';
 import { spawnServer, type ServerProcess } from '../../../../addons/remote/spawn.js';
@@ -78,7 +83,10 @@ describe('remote data path (real processes over tcp loopback)', function () {
       assert.equal(page!.frame.metadata.frameNumber, i, `file ${f} holds frame ${i}`);
     }
     const scan = await readdir(join(root, 'scan_0000'));
-    assert.ok(scan.includes('experiment_start.json') && scan.includes('experiment.log'), 'the walker in the server wrote the metadata');
+    assert.ok(
+      scan.includes('experiment_start.json') && scan.includes('experiment.log'),
+      'the walker in the server wrote the metadata',
+    );
     const live = await (await ServerClient.create(liveServer!.endpoint)).status();
     assert.ok((live.extra as { shown: number }).shown > 0, 'the live server showed frames');
     assert.ok(live.stream.frames <= 30);
@@ -89,7 +97,10 @@ describe('remote data path (real processes over tcp loopback)', function () {
     const client = await ServerClient.create(writerServer.endpoint);
     closers.push(() => client.close());
     await client.startStream('first');
-    await assert.rejects(client.startStream('second'), /stream 'first' is still running; a server takes one stream at a time/);
+    await assert.rejects(
+      client.startStream('second'),
+      /stream 'first' is still running; a server takes one stream at a time/,
+    );
     await client.request('stream.cancel');
   });
 
@@ -100,7 +111,7 @@ describe('remote data path (real processes over tcp loopback)', function () {
     writerServer.child.kill('SIGKILL');
     const t = performance.now();
     await assert.rejects(run, (e: unknown) => {
-      assert.match(String((e as Error).message), new RegExp(writerServer.endpoint.replace(/[.*]/g, '\\$&')));
+      assert.match(String(errorMessage(e)), new RegExp(writerServer.endpoint.replace(/[.*]/g, '\\$&')));
       return true;
     });
     assert.ok(performance.now() - t < 8000, `failed within the timeout (${(performance.now() - t).toFixed(0)} ms)`);
@@ -117,7 +128,9 @@ describe('remote data path (real processes over tcp loopback)', function () {
     exp.remove('radios');
     exp.add(await remoteAcquisition('radios', camera, 10));
     const again = await exp.run().catch((e) => {
-      throw new Error(`${e.message}\n--- writer server:\n${servers[1]!.output()}\n--- camera server:\n${servers[0]!.output()}`);
+      throw new Error(
+        `${e.message}\n--- writer server:\n${servers[1]!.output()}\n--- camera server:\n${servers[0]!.output()}`,
+      );
     });
     assert.equal(again.acquisitions.radios!.frames, 10);
     assert.equal((await readdir(join(root, 'scan_0001', 'radios'))).length, 10);
@@ -152,9 +165,16 @@ describe('remote data path (real processes over tcp loopback)', function () {
     exp.add(await remoteAcquisition('flats', camera, 3));
     exp.swap('radios', 'darks');
     exp.swap('radios', 'flats');
-    assert.deepEqual(exp.acquisitions.map((a) => a.name), ['darks', 'flats', 'radios']);
+    assert.deepEqual(
+      exp.acquisitions.map((a) => a.name),
+      ['darks', 'flats', 'radios'],
+    );
     const recoServer = await start('reco', { root });
-    const reco = await OnlineReconstruction.create(exp, { server: recoServer.endpoint, data: await dataEndpoint(), camera });
+    const reco = await OnlineReconstruction.create(exp, {
+      server: recoServer.endpoint,
+      data: await dataEndpoint(),
+      camera,
+    });
     closers.push(() => reco.close());
     await reco.setRegion([20, 22, 1]);
     await exp.run();
@@ -162,7 +182,10 @@ describe('remote data path (real processes over tcp loopback)', function () {
     assert.equal(slices.length, 2);
     assert.deepEqual(slices[0]!.shape, [64, 64]);
     assert.ok(slices[0]!.data.some((v) => v !== 0));
-    assert.deepEqual((await readdir(join(root, 'scan_0000', 'online-slices'))).sort(), ['slice_0000.tif', 'slice_0001.tif']);
+    assert.deepEqual((await readdir(join(root, 'scan_0000', 'online-slices'))).sort(), [
+      'slice_0000.tif',
+      'slice_0001.tif',
+    ]);
     const status = await reco.server.status();
     assert.equal((status.extra as { projections: number }).projections, 24);
     void cameraServer;
@@ -182,15 +205,38 @@ describe('remote data path (real processes over tcp loopback)', function () {
     const flatMotor = await LinearMotor.create({ motionVelocity: q('1000 mm/s') });
     const tomographyMotor = await ContinuousRotationMotor.create({ motionVelocity: q('10000 deg/s') });
     const exp = await synchrotron.ContinuousTomography.create({
-      camera, shutter, flatMotor, tomographyMotor, walker,
-      radioPosition: q('0 mm'), flatPosition: q('10 mm'), numDarks: 4, numFlats: 4, numProjections: 32,
+      camera,
+      shutter,
+      flatMotor,
+      tomographyMotor,
+      walker,
+      radioPosition: q('0 mm'),
+      flatPosition: q('10 mm'),
+      numDarks: 4,
+      numFlats: 4,
+      numProjections: 32,
     });
     const writer = await ImageWriter.create(exp, { server: writerServer.endpoint, data: await dataEndpoint(), camera });
-    const reco = await OnlineReconstruction.create(exp, { server: recoServer.endpoint, data: await dataEndpoint(), camera });
-    closers.push(() => writer.close(), () => reco.close());
+    const reco = await OnlineReconstruction.create(exp, {
+      server: recoServer.endpoint,
+      data: await dataEndpoint(),
+      camera,
+    });
+    closers.push(
+      () => writer.close(),
+      () => reco.close(),
+    );
     const result = await exp.run();
-    assert.deepEqual(Object.fromEntries(Object.entries(result.acquisitions).map(([k, v]) => [k, v.frames])), { darks: 4, flats: 4, radios: 32 });
-    for (const [name, n] of [['darks', 4], ['flats', 4], ['radios', 32]] as const)
+    assert.deepEqual(Object.fromEntries(Object.entries(result.acquisitions).map(([k, v]) => [k, v.frames])), {
+      darks: 4,
+      flats: 4,
+      radios: 32,
+    });
+    for (const [name, n] of [
+      ['darks', 4],
+      ['flats', 4],
+      ['radios', 32],
+    ] as const)
       assert.equal((await readdir(join(root, 'scan_0000', name))).length, n, `${name} written by the server`);
     assert.equal((await reco.slices()).length, 1);
     assert.equal(await shutter.getState(), 'closed');
@@ -204,6 +250,9 @@ describe('remote data path (real processes over tcp loopback)', function () {
     const { exp, cameraServer } = await setup({ frames: 5, curveKeys: keys });
     const result = await exp.run();
     assert.equal(result.acquisitions.radios!.frames, 5);
-    await assert.rejects(RemoteCamera.create({ endpoint: cameraServer.endpoint, timeoutMs: 500 }), /no reply within 500 ms/);
+    await assert.rejects(
+      RemoteCamera.create({ endpoint: cameraServer.endpoint, timeoutMs: 500 }),
+      /no reply within 500 ms/,
+    );
   });
 });

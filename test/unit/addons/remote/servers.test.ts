@@ -63,7 +63,10 @@ describe('addons/remote servers', function () {
         if (i % 11 === 0) parts[0] = parts[0]!.subarray(0, Math.max(0, parts[0]!.length - 3)); // truncated
         await raw.send(parts);
       }
-      await raw.send([header({ dtype: 'uint16', shape: [2, 3], frameNumber: 0 }), Buffer.from(new Uint16Array([1, 2, 3, 4, 5, 6]).buffer)]);
+      await raw.send([
+        header({ dtype: 'uint16', shape: [2, 3], frameNumber: 0 }),
+        Buffer.from(new Uint16Array([1, 2, 3, 4, 5, 6]).buffer),
+      ]);
       await raw.send(header({ end: true }));
       const done = await until(client, 'done');
       assert.equal(done.frames, 1, 'the valid frame was written');
@@ -79,7 +82,10 @@ describe('addons/remote servers', function () {
 
   it('bad control requests get clear errors and change nothing', async () => {
     await assert.rejects(client.startStream('x'), /no data connection: call 'connect' first/);
-    await assert.rejects(client.request('connect', { endpoint: 'tcp://127.0.0.1:1', mode: 'dealer' }), /mode must be 'pull' or 'sub'/);
+    await assert.rejects(
+      client.request('connect', { endpoint: 'tcp://127.0.0.1:1', mode: 'dealer' }),
+      /mode must be 'pull' or 'sub'/,
+    );
     await assert.rejects(client.request('walker.descend', { name: '../../etc' }), /leads out of the walker root/);
     await assert.rejects(client.request('nope'), /nope/);
     assert.equal((await client.status()).stream.state, 'idle');
@@ -107,7 +113,11 @@ describe('addons/remote servers', function () {
     requirePythonModule(this, 'zmq', 'python3-zmq');
     requirePythonModule(this, 'numpy', 'python3-numpy');
     const endpoint = tcpEndpoint(await freePort());
-    const python = spawn('/usr/bin/python3', [join(import.meta.dirname, '../../transport/python/sender.py'), endpoint, '6'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const python = spawn(
+      '/usr/bin/python3',
+      [join(import.meta.dirname, '../../transport/python/sender.py'), endpoint, '6'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         python.stdout.on('data', (d) => String(d).includes('bound') && resolve());

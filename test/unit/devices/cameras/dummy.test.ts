@@ -28,7 +28,12 @@ const numpy: Record<string, { shape: [number, number]; data: number[] }> = {
 };
 
 function known(): Promise<dummy.Camera> {
-  return dummy.Camera.create({ name: 'cam', simulate: false, background: makeFrame<'uint16'>(new Uint16Array(frame), [3, 4]), frameRate: q('1000 Hz') });
+  return dummy.Camera.create({
+    name: 'cam',
+    simulate: false,
+    background: makeFrame<'uint16'>(new Uint16Array(frame), [3, 4]),
+    frameRate: q('1000 Hz'),
+  });
 }
 
 describe('devices/cameras/dummy', () => {
@@ -105,10 +110,13 @@ describe('devices/cameras/dummy', () => {
       render: (i, roi) => makeFrame(new Float32Array(roi.width * roi.height).fill(i), [roi.height, roi.width]),
     });
     const frames = await c.recording(async () => [await c.grab(), await c.grab()]);
-    assert.deepEqual(frames.map((f) => [f.dtype, f.data[0], f.metadata.frameNumber]), [
-      ['float32', 0, 0],
-      ['float32', 1, 1],
-    ]);
+    assert.deepEqual(
+      frames.map((f) => [f.dtype, f.data[0], f.metadata.frameNumber]),
+      [
+        ['float32', 0, 0],
+        ['float32', 1, 1],
+      ],
+    );
   });
 
   it('paces high frame rates (1 kHz): never faster than the rate, not capped by timer granularity', async () => {
@@ -125,10 +133,18 @@ describe('devices/cameras/dummy', () => {
 
   it('refuses bad options with OptionError and registers nothing', async () => {
     const n = registeredDevices().length;
-    await rejectsWith(dummy.Camera.create({ width: 0 }), OptionError, /option 'width' must be an integer in \[1, 65536\], got 0/);
+    await rejectsWith(
+      dummy.Camera.create({ width: 0 }),
+      OptionError,
+      /option 'width' must be an integer in \[1, 65536\], got 0/,
+    );
     await rejectsWith(dummy.Camera.create({ width: 10.5 }), OptionError);
     await rejectsWith(dummy.Camera.create({ frameRate: q('1 s') }), OptionError, /frameRate/);
-    await rejectsWith(dummy.Camera.create({ background: new Uint16Array(4) } as never), OptionError, /must be a uint16 frame/);
+    await rejectsWith(
+      dummy.Camera.create({ background: new Uint16Array(4) } as never),
+      OptionError,
+      /must be a uint16 frame/,
+    );
     await rejectsWith(dummy.Camera.create({ fps: 10 } as never), OptionError, /unknown option 'fps'/);
     assert.equal(registeredDevices().length, n);
   });

@@ -10,7 +10,8 @@ import { MultiFileWriter, TiffWriter } from '../../../../walkers/formats/index.j
 /** Frame i of a 6×4 test sequence: pixel (r, c) = 1000·i + 10·r + c. */
 function frame(i: number, dtype: 'uint16' | 'float32' = 'uint16'): Frame {
   const data = dtype === 'uint16' ? new Uint16Array(24) : new Float32Array(24);
-  for (let r = 0; r < 4; r++) for (let c = 0; c < 6; c++) data[r * 6 + c] = 1000 * i + 10 * r + c + (dtype === 'float32' ? 0.5 : 0);
+  for (let r = 0; r < 4; r++)
+    for (let c = 0; c < 6; c++) data[r * 6 + c] = 1000 * i + 10 * r + c + (dtype === 'float32' ? 0.5 : 0);
   return makeFrame(data, [4, 6], { angle: i * 10 });
 }
 
@@ -59,7 +60,10 @@ describe('devices/cameras/file', () => {
     await b.close();
     await writeFile(join(root, 'notes.txt'), 'not a tiff');
     const camera = await FileCamera.create({ pattern: join(root, 'part_*.tif'), frameRate: q('1000 Hz') });
-    assert.deepEqual(camera.files.map((f) => f.split('/').pop()), ['part_2.tif', 'part_10.tif']);
+    assert.deepEqual(
+      camera.files.map((f) => f.split('/').pop()),
+      ['part_2.tif', 'part_10.tif'],
+    );
     await camera.roiWidth.set(q('3 px'));
     await camera.roiX0.set(q('1 px'));
     await camera.roiHeight.set(q('2 px'));
@@ -89,14 +93,23 @@ describe('devices/cameras/file', () => {
     t0 = performance.now();
     const triggered: Frame[] = [];
     for await (const f of frames(6, camera)) triggered.push(f);
-    assert.ok(performance.now() - t0 < 1000, 'triggered frames do not wait for the 2 Hz frame rate (free-running would take 2.5 s)');
-    assert.deepEqual(triggered.map((f) => f.data[0]), [0, 1000, 0, 1000, 0, 1000]);
+    assert.ok(
+      performance.now() - t0 < 1000,
+      'triggered frames do not wait for the 2 Hz frame rate (free-running would take 2.5 s)',
+    );
+    assert.deepEqual(
+      triggered.map((f) => f.data[0]),
+      [0, 1000, 0, 1000, 0, 1000],
+    );
     assert.equal(await camera.getTriggerSource(), 'AUTO');
     await camera.disconnect();
   });
 
   it('switches sequences with setPattern and refuses patterns without TIFF files', async () => {
-    for (const [name, offset] of [['darks', 0], ['flats', 5]] as const) {
+    for (const [name, offset] of [
+      ['darks', 0],
+      ['flats', 5],
+    ] as const) {
       await mkdir(join(root, name));
       const writer = await MultiFileWriter.open(join(root, name));
       await writer.write(frame(offset));
@@ -109,7 +122,10 @@ describe('devices/cameras/file', () => {
     assert.equal((await grabAll(camera, 1))[0]!.data[0], 5000);
     await mkdir(join(root, 'empty'));
     await assert.rejects(camera.setPattern(join(root, 'empty')), { name: 'OptionError', message: /no TIFF files/ });
-    await assert.rejects(FileCamera.create({ pattern: join(root, 'missing') }), { name: 'OptionError', message: /cannot read/ });
+    await assert.rejects(FileCamera.create({ pattern: join(root, 'missing') }), {
+      name: 'OptionError',
+      message: /cannot read/,
+    });
     await assert.rejects(FileCamera.create({} as never), { name: 'OptionError', message: /'pattern' is required/ });
     await camera.disconnect();
   });

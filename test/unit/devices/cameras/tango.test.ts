@@ -24,7 +24,13 @@ describe('devices/cameras/tango', function () {
   describeCamera(() => tango.Camera.create({ device: server!.url, imageAttribute: 'ushort_image_ro' }));
 
   it('reads TangoTest images of several types as typed arrays of the sensor size', async () => {
-    for (const [attribute, dtype] of [['ushort_image_ro', 'uint16'], ['double_image_ro', 'float64'], ['float_image_ro', 'float32'], ['long_image_ro', 'int32'], ['uchar_image_ro', 'uint8']] as const) {
+    for (const [attribute, dtype] of [
+      ['ushort_image_ro', 'uint16'],
+      ['double_image_ro', 'float64'],
+      ['float_image_ro', 'float32'],
+      ['long_image_ro', 'int32'],
+      ['uchar_image_ro', 'uint8'],
+    ] as const) {
       const c = await tango.Camera.create({ name: 'tg', device: server!.url, imageAttribute: attribute });
       try {
         const f = await c.recording(() => c.grab());
@@ -40,7 +46,13 @@ describe('devices/cameras/tango', function () {
   });
 
   it('keeps exposure time and frame rate itself when the device has no attributes for them', async () => {
-    const c = await tango.Camera.create({ name: 'tg', device: server!.url, imageAttribute: 'ushort_image_ro', exposureTime: q('5 ms'), frameRate: q('20 Hz') });
+    const c = await tango.Camera.create({
+      name: 'tg',
+      device: server!.url,
+      imageAttribute: 'ushort_image_ro',
+      exposureTime: q('5 ms'),
+      frameRate: q('20 Hz'),
+    });
     try {
       assert.equal((await c.getExposureTime()).toNumber('ms'), 5);
       assert.equal((await c.getFrameRate()).toNumber('Hz'), 20);
@@ -50,7 +62,13 @@ describe('devices/cameras/tango', function () {
   });
 
   it('maps exposure time and frame rate to attributes (double_scalar stands in for both)', async () => {
-    const c = await tango.Camera.create({ name: 'tg', device: server!.url, imageAttribute: 'ushort_image_ro', exposureTimeAttribute: 'double_scalar', frameRateAttribute: 'double_scalar_w' });
+    const c = await tango.Camera.create({
+      name: 'tg',
+      device: server!.url,
+      imageAttribute: 'ushort_image_ro',
+      exposureTimeAttribute: 'double_scalar',
+      frameRateAttribute: 'double_scalar_w',
+    });
     try {
       await c.setExposureTime(q('0.25 s'));
       assert.equal((await c.proxy.readAttribute('double_scalar')).writeValue, 0.25);
@@ -62,10 +80,26 @@ describe('devices/cameras/tango', function () {
   });
 
   it('refuses a missing or non-image attribute and unknown commands', async () => {
-    await rejectsWith(tango.Camera.create({ name: 'x', device: server!.url }), NotConnectedError, /no attribute 'image'/);
-    await rejectsWith(tango.Camera.create({ name: 'x', device: server!.url, imageAttribute: 'double_spectrum_ro' }), OptionError, /is a SPECTRUM, not an IMAGE/);
-    await rejectsWith(tango.Camera.create({ name: 'x', device: server!.url, imageAttribute: 'string_image_ro' }), Error, /numeric image/);
-    await rejectsWith(tango.Camera.create({ name: 'x', device: server!.url, imageAttribute: 'ushort_image_ro', startCommand: 'Snap' }), OptionError, /no command 'Snap'/);
+    await rejectsWith(
+      tango.Camera.create({ name: 'x', device: server!.url }),
+      NotConnectedError,
+      /no attribute 'image'/,
+    );
+    await rejectsWith(
+      tango.Camera.create({ name: 'x', device: server!.url, imageAttribute: 'double_spectrum_ro' }),
+      OptionError,
+      /is a SPECTRUM, not an IMAGE/,
+    );
+    await rejectsWith(
+      tango.Camera.create({ name: 'x', device: server!.url, imageAttribute: 'string_image_ro' }),
+      Error,
+      /numeric image/,
+    );
+    await rejectsWith(
+      tango.Camera.create({ name: 'x', device: server!.url, imageAttribute: 'ushort_image_ro', startCommand: 'Snap' }),
+      OptionError,
+      /no command 'Snap'/,
+    );
   });
 
   describe('with acquisition commands (PyTango SimCamera)', () => {

@@ -1,13 +1,28 @@
 import assert from 'node:assert/strict';
-import { format, HardLimitError, OptionError, q, registeredDevices, TransitionNotAllowed } from '../../../../core/index.js';
+import {
+  format,
+  HardLimitError,
+  OptionError,
+  q,
+  registeredDevices,
+  TransitionNotAllowed,
+} from '../../../../core/index.js';
 import * as dummy from '../../../../devices/motors/dummy.js';
-import { describeContinuousMotor, describeLinearMotor, describeRotationMotor } from '../../../conformance/motor.case.js';
+import {
+  describeContinuousMotor,
+  describeLinearMotor,
+  describeRotationMotor,
+} from '../../../conformance/motor.case.js';
 import { delay, rejectsWith } from '../../../support/async.js';
 
 describe('devices/motors/dummy', () => {
   describe('LinearMotor', () => {
     describeLinearMotor(
-      ({ speed }) => dummy.LinearMotor.create({ motionVelocity: q(speed === 'slow' ? '2 mm/s' : '10000 mm/s'), hardUpper: q('5 mm') }),
+      ({ speed }) =>
+        dummy.LinearMotor.create({
+          motionVelocity: q(speed === 'slow' ? '2 mm/s' : '10000 mm/s'),
+          hardUpper: q('5 mm'),
+        }),
       { positions: [q('0 mm'), q('1 mm')], hardUpper: q('5 mm'), slowMoveMs: 500 },
     );
 
@@ -29,21 +44,53 @@ describe('devices/motors/dummy', () => {
 
     it('refuses bad options with OptionError and registers nothing', async () => {
       const n = registeredDevices().length;
-      await rejectsWith(dummy.LinearMotor.create({ position: q('1 deg') }), OptionError, /option 'position' must be a quantity in mm, got 1 deg/);
+      await rejectsWith(
+        dummy.LinearMotor.create({ position: q('1 deg') }),
+        OptionError,
+        /option 'position' must be a quantity in mm, got 1 deg/,
+      );
       await rejectsWith(dummy.LinearMotor.create({ position: 1 } as never), OptionError, /e\.g\. q\('1 mm'\)/);
       await rejectsWith(dummy.LinearMotor.create({ motionVelocity: q('1 mm') }), OptionError, /motionVelocity/);
-      await rejectsWith(dummy.LinearMotor.create({ speed: q('1 mm/s') } as never), OptionError, /unknown option 'speed'.*hardLower, hardUpper, lower, motionVelocity, name, position, upper/);
-      await assert.rejects(dummy.LinearMotor.create({ lower: q('5 mm'), upper: q('1 mm') }), /upper limit 1 mm must be above the lower limit 5 mm/);
-      await rejectsWith(dummy.LinearMotor.create({ motionVelocity: q('0 mm/s') }), OptionError, "LinearMotor.create: option 'motionVelocity' must be > 0, got 0 mm / s");
+      await rejectsWith(
+        dummy.LinearMotor.create({ speed: q('1 mm/s') } as never),
+        OptionError,
+        /unknown option 'speed'.*hardLower, hardUpper, lower, motionVelocity, name, position, upper/,
+      );
+      await assert.rejects(
+        dummy.LinearMotor.create({ lower: q('5 mm'), upper: q('1 mm') }),
+        /upper limit 1 mm must be above the lower limit 5 mm/,
+      );
+      await rejectsWith(
+        dummy.LinearMotor.create({ motionVelocity: q('0 mm/s') }),
+        OptionError,
+        "LinearMotor.create: option 'motionVelocity' must be > 0, got 0 mm / s",
+      );
       await rejectsWith(dummy.LinearMotor.create({ motionVelocity: q('-1 mm/s') }), OptionError, /must be > 0/);
-      await rejectsWith(dummy.LinearMotor.create({ hardLower: q('1 mm'), hardUpper: q('1 mm') }), OptionError, /'hardLower' must be below 'hardUpper'/);
-      await rejectsWith(dummy.RotationMotor.create({ position: q('100 deg'), hardUpper: q('90 deg') }), OptionError, "RotationMotor.create: option 'position' 100 deg is outside the hard limits");
+      await rejectsWith(
+        dummy.LinearMotor.create({ hardLower: q('1 mm'), hardUpper: q('1 mm') }),
+        OptionError,
+        /'hardLower' must be below 'hardUpper'/,
+      );
+      await rejectsWith(
+        dummy.RotationMotor.create({ position: q('100 deg'), hardUpper: q('90 deg') }),
+        OptionError,
+        "RotationMotor.create: option 'position' 100 deg is outside the hard limits",
+      );
       assert.equal(registeredDevices().length, n);
     });
 
     it('hard limits clamp in both directions', async () => {
-      const m = await dummy.LinearMotor.create({ name: 'm', motionVelocity: q('1e5 mm/s'), hardLower: q('-2 mm'), hardUpper: q('2 mm') });
-      await rejectsWith(m.setPosition(q('-3 mm')), HardLimitError, 'm.position: hit the hard limit at -2 mm while moving to -3 mm');
+      const m = await dummy.LinearMotor.create({
+        name: 'm',
+        motionVelocity: q('1e5 mm/s'),
+        hardLower: q('-2 mm'),
+        hardUpper: q('2 mm'),
+      });
+      await rejectsWith(
+        m.setPosition(q('-3 mm')),
+        HardLimitError,
+        'm.position: hit the hard limit at -2 mm while moving to -3 mm',
+      );
       assert.equal(format(await m.getPosition()), '-2 mm');
       assert.equal(await m.getState(), 'hard-limit');
       await m.disable();
@@ -66,15 +113,29 @@ describe('devices/motors/dummy', () => {
   });
 
   describe('RotationMotor', () => {
-    describeRotationMotor(({ speed }) => dummy.RotationMotor.create({ motionVelocity: q(speed === 'slow' ? '20 deg/s' : '1e6 deg/s'), hardUpper: q('45 deg') }), {
-      hardUpper: q('45 deg'),
-      slowMoveMs: 500,
-    });
+    describeRotationMotor(
+      ({ speed }) =>
+        dummy.RotationMotor.create({
+          motionVelocity: q(speed === 'slow' ? '20 deg/s' : '1e6 deg/s'),
+          hardUpper: q('45 deg'),
+        }),
+      {
+        hardUpper: q('45 deg'),
+        slowMoveMs: 500,
+      },
+    );
   });
 
   describe('ContinuousLinearMotor', () => {
-    describeLinearMotor(({ speed }) => dummy.ContinuousLinearMotor.create({ motionVelocity: q(speed === 'slow' ? '2 mm/s' : '10000 mm/s') }), { slowMoveMs: 500 });
-    describeContinuousMotor(() => dummy.ContinuousLinearMotor.create({ hardUpper: q('20 mm'), motionVelocity: q('1e4 mm/s') }), { hardUpper: q('20 mm'), velocity: q('200 mm/s') });
+    describeLinearMotor(
+      ({ speed }) =>
+        dummy.ContinuousLinearMotor.create({ motionVelocity: q(speed === 'slow' ? '2 mm/s' : '10000 mm/s') }),
+      { slowMoveMs: 500 },
+    );
+    describeContinuousMotor(
+      () => dummy.ContinuousLinearMotor.create({ hardUpper: q('20 mm'), motionVelocity: q('1e4 mm/s') }),
+      { hardUpper: q('20 mm'), velocity: q('200 mm/s') },
+    );
   });
 
   describe('ContinuousLinearMotor positioning and velocity', () => {
@@ -82,7 +143,11 @@ describe('devices/motors/dummy', () => {
       const m = await dummy.ContinuousLinearMotor.create({ name: 'm', motionVelocity: q('100 mm/s') });
       const moving = m.setPosition(q('5 mm'));
       await delay(10);
-      await rejectsWith(m.setVelocity(q('1 mm/s')), TransitionNotAllowed, 'm.velocity cannot be set while the motor moves to a position (stop() it first)');
+      await rejectsWith(
+        m.setVelocity(q('1 mm/s')),
+        TransitionNotAllowed,
+        'm.velocity cannot be set while the motor moves to a position (stop() it first)',
+      );
       await m.setVelocity(q('0 mm/s'));
       assert.equal(await m.getState(), 'moving');
       await moving;
@@ -102,7 +167,10 @@ describe('devices/motors/dummy', () => {
   });
 
   describe('ContinuousRotationMotor', () => {
-    describeContinuousMotor(() => dummy.ContinuousRotationMotor.create({ hardUpper: q('90 deg') }), { hardUpper: q('90 deg'), velocity: q('900 deg/s') });
+    describeContinuousMotor(() => dummy.ContinuousRotationMotor.create({ hardUpper: q('90 deg') }), {
+      hardUpper: q('90 deg'),
+      velocity: q('900 deg/s'),
+    });
 
     it('keeps rotating without a hard limit and reports its velocity', async () => {
       const m = await dummy.ContinuousRotationMotor.create({ name: 'tomo' });

@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { format, HardLimitError, makeFrame, NotConnectedError, OptionError, q, SoftLimitError } from '../../../../core/index.js';
+import {
+  format,
+  HardLimitError,
+  makeFrame,
+  NotConnectedError,
+  OptionError,
+  q,
+  SoftLimitError,
+} from '../../../../core/index.js';
 import { Accumulator } from '../../../../addons/local/index.js';
 import * as cameras from '../../../../devices/cameras/dummy.js';
 import * as dummy from '../../../../devices/motors/dummy.js';
@@ -7,7 +15,11 @@ import * as tango from '../../../../devices/motors/tango.js';
 import * as shutters from '../../../../devices/shutters/tango.js';
 import { synchrotron } from '../../../../experiments/index.js';
 import { DummyWalker } from '../../../../walkers/index.js';
-import { describeContinuousMotor, describeLinearMotor, describeRotationMotor } from '../../../conformance/motor.case.js';
+import {
+  describeContinuousMotor,
+  describeLinearMotor,
+  describeRotationMotor,
+} from '../../../conformance/motor.case.js';
 import { rejectsWith, within } from '../../../support/async.js';
 import { useMotorServer } from './fixtures/motor-server.js';
 
@@ -15,19 +27,28 @@ describe('devices/motors/tango', function () {
   this.timeout(30000);
   const fixture = useMotorServer();
 
-  const prepare = (device: string, speed: number, hard: { lower?: number; upper?: number } = {}) => fixture.server.motor(device, speed, hard);
+  const prepare = (device: string, speed: number, hard: { lower?: number; upper?: number } = {}) =>
+    fixture.server.motor(device, speed, hard);
   const switches = { lowerLimitAttribute: 'lower_limit_switch', upperLimitAttribute: 'upper_limit_switch' };
 
   describe('LinearMotor', () => {
     describeLinearMotor(
-      async ({ speed }) => tango.LinearMotor.create({ device: await prepare('motor/sim/1', speed === 'slow' ? 2 : 1e4, { upper: 5 }), ...switches }),
+      async ({ speed }) =>
+        tango.LinearMotor.create({
+          device: await prepare('motor/sim/1', speed === 'slow' ? 2 : 1e4, { upper: 5 }),
+          ...switches,
+        }),
       { positions: [q('0 mm'), q('1 mm')], hardUpper: q('5 mm'), slowMoveMs: 500 },
     );
 
     it('maps min_value/max_value of the position attribute to external limits', async () => {
       const m = await tango.LinearMotor.create({ name: 'lin', device: await prepare('motor/sim/1', 1e4) });
       try {
-        await rejectsWith(m.setPosition(q('1001 mm')), SoftLimitError, /^lin\.position: .* is out of range \[-1000 mm, 1000 mm\]$/);
+        await rejectsWith(
+          m.setPosition(q('1001 mm')),
+          SoftLimitError,
+          /^lin\.position: .* is out of range \[-1000 mm, 1000 mm\]$/,
+        );
         await m.setPosition(q('2 mm'));
         assert.equal(format(await m.getPosition()), '2 mm');
       } finally {
@@ -36,9 +57,16 @@ describe('devices/motors/tango', function () {
     });
 
     it('works without end-switch attributes: ALARM means hard limit', async () => {
-      const m = await tango.LinearMotor.create({ name: 'lin', device: await prepare('motor/sim/1', 1e4, { upper: 3 }) });
+      const m = await tango.LinearMotor.create({
+        name: 'lin',
+        device: await prepare('motor/sim/1', 1e4, { upper: 3 }),
+      });
       try {
-        await rejectsWith(m.setPosition(q('4 mm')), HardLimitError, 'lin.position: hit the hard limit at 3 mm while moving to 4 mm');
+        await rejectsWith(
+          m.setPosition(q('4 mm')),
+          HardLimitError,
+          'lin.position: hit the hard limit at 3 mm while moving to 4 mm',
+        );
         assert.equal(await m.getState(), 'hard-limit');
       } finally {
         await m.disconnect();
@@ -47,41 +75,67 @@ describe('devices/motors/tango', function () {
 
     it('refuses a missing device address, unknown names and an unreachable device', async () => {
       await rejectsWith(tango.LinearMotor.create({} as never), OptionError, /option 'device'/);
-      await rejectsWith(tango.LinearMotor.create({ device: await prepare('motor/sim/1', 1), speed: 1 } as never), OptionError, /unknown option 'speed'/);
+      await rejectsWith(
+        tango.LinearMotor.create({ device: await prepare('motor/sim/1', 1), speed: 1 } as never),
+        OptionError,
+        /unknown option 'speed'/,
+      );
       await rejectsWith(
         tango.LinearMotor.create({ name: 'x', device: await prepare('motor/sim/1', 1), positionAttribute: 'pos' }),
         NotConnectedError,
         /x \(Tango motor\/sim\/1\): the device has no attribute 'pos'/,
       );
-      await rejectsWith(tango.LinearMotor.create({ name: 'x', device: await prepare('motor/sim/1', 1), stopCommand: 'Halt' }), OptionError, /no command 'Halt'/);
-      await rejectsWith(tango.LinearMotor.create({ name: 'y', device: 'tango://127.0.0.1:1/motor/sim/1#dbase=no', timeoutMs: 500 }), NotConnectedError, /y \(Tango/);
+      await rejectsWith(
+        tango.LinearMotor.create({ name: 'x', device: await prepare('motor/sim/1', 1), stopCommand: 'Halt' }),
+        OptionError,
+        /no command 'Halt'/,
+      );
+      await rejectsWith(
+        tango.LinearMotor.create({ name: 'y', device: 'tango://127.0.0.1:1/motor/sim/1#dbase=no', timeoutMs: 500 }),
+        NotConnectedError,
+        /y \(Tango/,
+      );
     });
   });
 
   describe('RotationMotor', () => {
     describeRotationMotor(
-      async ({ speed }) => tango.RotationMotor.create({ device: await prepare('motor/sim/2', speed === 'slow' ? 20 : 1e6, { upper: 45 }), ...switches }),
+      async ({ speed }) =>
+        tango.RotationMotor.create({
+          device: await prepare('motor/sim/2', speed === 'slow' ? 20 : 1e6, { upper: 45 }),
+          ...switches,
+        }),
       { hardUpper: q('45 deg'), slowMoveMs: 500 },
     );
   });
 
   describe('ContinuousLinearMotor', () => {
-    describeLinearMotor(async ({ speed }) => tango.ContinuousLinearMotor.create({ device: await prepare('motor/sim/3', speed === 'slow' ? 2 : 1e4) }), { slowMoveMs: 500 });
+    describeLinearMotor(
+      async ({ speed }) =>
+        tango.ContinuousLinearMotor.create({ device: await prepare('motor/sim/3', speed === 'slow' ? 2 : 1e4) }),
+      { slowMoveMs: 500 },
+    );
     describeContinuousMotor(
-      async () => tango.ContinuousLinearMotor.create({ device: await prepare('motor/sim/3', 1e4, { upper: 20 }), ...switches }),
+      async () =>
+        tango.ContinuousLinearMotor.create({ device: await prepare('motor/sim/3', 1e4, { upper: 20 }), ...switches }),
       { hardUpper: q('20 mm'), velocity: q('200 mm/s') },
     );
   });
 
   describe('ContinuousRotationMotor', () => {
     describeContinuousMotor(
-      async () => tango.ContinuousRotationMotor.create({ device: await prepare('motor/sim/4', 1e6, { upper: 90 }), ...switches }),
+      async () =>
+        tango.ContinuousRotationMotor.create({ device: await prepare('motor/sim/4', 1e6, { upper: 90 }), ...switches }),
       { hardUpper: q('90 deg'), velocity: q('900 deg/s') },
     );
   });
 
   it('converts a position attribute in µm (its Tango unit) to mm', async () => {
-    const m = await tango.LinearMotor.create({ name: 'lin5', device: await prepare('motor/sim/5', 1e4), positionAttribute: 'position_um' });
+    const m = await tango.LinearMotor.create({
+      name: 'lin5',
+      device: await prepare('motor/sim/5', 1e4),
+      positionAttribute: 'position_um',
+    });
     try {
       await m.setPosition(q('0.25 mm'));
       assert.equal(format(await m.getPosition()), '0.25 mm');
@@ -93,7 +147,10 @@ describe('devices/motors/tango', function () {
   });
 
   it('runs a stepped tomography with the Tango rotation motor and shutter (dummy camera and flat motor)', async () => {
-    const tomographyMotor = await tango.RotationMotor.create({ name: 'tomo', device: await prepare('motor/sim/2', 3600) });
+    const tomographyMotor = await tango.RotationMotor.create({
+      name: 'tomo',
+      device: await prepare('motor/sim/2', 3600),
+    });
     const shutter = await shutters.Shutter.create({ name: 'shutter', device: await fixture.server.shutter() });
     const flatMotor = await dummy.LinearMotor.create({ name: 'flat', motionVelocity: q('1e6 mm/s') });
     const shots: { angle: number; shutter: string }[] = [];
@@ -124,10 +181,19 @@ describe('devices/motors/tango', function () {
       });
       const acc = await Accumulator.create(exp);
       await within(15000, exp.run().done);
-      assert.deepEqual(shots.map((s) => s.shutter), ['closed', 'closed', 'open', 'open', 'open', 'open', 'open', 'open', 'open']);
+      assert.deepEqual(
+        shots.map((s) => s.shutter),
+        ['closed', 'closed', 'open', 'open', 'open', 'open', 'open', 'open', 'open'],
+      );
       const angles = shots.slice(4).map((s) => s.angle);
-      assert.deepEqual(angles.map((a) => Math.round(a * 1e6) / 1e6), [0, 36, 72, 108, 144]);
-      assert.deepEqual(acc.getItems('radios').map((f) => f.metadata['angle']), [0, 36, 72, 108, 144]);
+      assert.deepEqual(
+        angles.map((a) => Math.round(a * 1e6) / 1e6),
+        [0, 36, 72, 108, 144],
+      );
+      assert.deepEqual(
+        acc.getItems('radios').map((f) => f.metadata['angle']),
+        [0, 36, 72, 108, 144],
+      );
       assert.equal(await shutter.getState(), 'closed');
       assert.equal(await tomographyMotor.getState(), 'standby');
       assert.equal(await exp.state.get(), 'standby');

@@ -26,11 +26,18 @@ describe('devices/shutters/tango', function () {
 
   it('maps other states as configured and refuses unknown commands and states', async () => {
     const url = await fixture.server.shutter();
-    const s = await tango.Shutter.create({ name: 'stop', device: url, openState: 'CLOSE', closedState: 'OPEN', openCommand: 'Close', closeCommand: 'Open' });
+    const s = await tango.Shutter.create({
+      name: 'stop',
+      device: url,
+      openState: 'CLOSE',
+      closedState: 'OPEN',
+      openCommand: 'Close',
+      closeCommand: 'Open',
+    });
     try {
       assert.equal(await s.getState(), 'closed');
       await s.open();
-      assert.equal((await (await fixture.server.raw('shutter/sim/1')).state()), 'CLOSE');
+      assert.equal(await (await fixture.server.raw('shutter/sim/1')).state(), 'CLOSE');
     } finally {
       await s.disconnect();
     }

@@ -25,7 +25,8 @@ interface Checked {
 }
 
 const check = async (path: string) => JSON.parse(await run(PYTHON, [join(HERE, 'check_h5.py'), path])) as Checked;
-const bytesOf = (frames: Frame[]) => Buffer.concat(frames.map((f) => Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength))).toString('base64');
+const bytesOf = (frames: Frame[]) =>
+  Buffer.concat(frames.map((f) => Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength))).toString('base64');
 
 describe('Hdf5Writer', function () {
   this.timeout(60_000); // generous: Python and h5wasm start slowly on a loaded 2-core machine
@@ -154,9 +155,16 @@ describe('Hdf5Writer', function () {
     const path = join(dir.path, 'mixed.nx');
     const writer = await Hdf5Writer.open(path);
     await writer.write(testFrame('uint16', 4, 4));
-    await assert.rejects(writer.write(testFrame('uint16', 4, 5, 1)), (e: unknown) => e instanceof StorageError && /is uint16 \[4, 5\] but the dataset holds uint16 \[4, 4\]/.test(e.message));
+    await assert.rejects(
+      writer.write(testFrame('uint16', 4, 5, 1)),
+      (e: unknown) =>
+        e instanceof StorageError && /is uint16 \[4, 5\] but the dataset holds uint16 \[4, 4\]/.test(e.message),
+    );
     await assert.rejects(writer.write(testFrame('float32', 4, 4, 2)), StorageError);
-    await assert.rejects(writer.write(testFrame('uint16', 4, 4, 3, { image_key: 7 })), /image_key 7; expected 0 \(projection\)/);
+    await assert.rejects(
+      writer.write(testFrame('uint16', 4, 4, 3, { image_key: 7 })),
+      /image_key 7; expected 0 \(projection\)/,
+    );
     await writer.write(testFrame('uint16', 4, 4, 4));
     assert.equal(writer.frameCount, 2);
     await writer.close();
@@ -166,7 +174,10 @@ describe('Hdf5Writer', function () {
   it('refuses an existing file and an unwritable place with a StorageError naming the file', async () => {
     const existing = join(dir.path, 'exists.nx');
     await writeFile(existing, 'x');
-    await assert.rejects(Hdf5Writer.open(existing), (e: unknown) => e instanceof StorageError && /exists\.nx: the file already exists/.test(e.message));
+    await assert.rejects(
+      Hdf5Writer.open(existing),
+      (e: unknown) => e instanceof StorageError && /exists\.nx: the file already exists/.test(e.message),
+    );
     const nowhere = join(dir.path, 'missing', 'f.nx');
     await assert.rejects(Hdf5Writer.open(nowhere), (e: unknown) => {
       assert.ok(e instanceof StorageError, String(e));

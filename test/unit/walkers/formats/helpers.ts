@@ -45,7 +45,7 @@ export async function run(command: string, args: string[], timeout = 45_000): Pr
     return stdout;
   } catch (error) {
     const e = error as { stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} failed: ${e.stderr || e.message}`);
+    throw new Error(`${command} ${args.join(' ')} failed: ${e.stderr || e.message}`, { cause: error });
   }
 }
 
@@ -56,12 +56,18 @@ export function missing(tool: 'tiffinfo' | 'tifffile' | 'h5py' | 'h5dump' | 'h5l
   let result = available.get(tool);
   if (result === undefined) {
     const probe: [string, string[]] =
-      tool === 'tifffile' || tool === 'h5py' ? [PYTHON, ['-c', `import ${tool}`]] : [tool, tool === 'tiffinfo' ? ['-h'] : ['--version']];
+      tool === 'tifffile' || tool === 'h5py'
+        ? [PYTHON, ['-c', `import ${tool}`]]
+        : [tool, tool === 'tiffinfo' ? ['-h'] : ['--version']];
     result = exec(...probe, { timeout: 15_000 }).then(
       () => undefined,
       (error: { code?: unknown; stderr?: string }) =>
         // tiffinfo -h exits 255 after printing usage: it exists.
-        error.code === 'ENOENT' ? `${tool} is not installed (${probe[0]} not found)` : tool === 'tiffinfo' ? undefined : `${tool} is not usable: ${error.stderr ?? String(error.code)}`,
+        error.code === 'ENOENT'
+          ? `${tool} is not installed (${probe[0]} not found)`
+          : tool === 'tiffinfo'
+            ? undefined
+            : `${tool} is not usable: ${error.stderr ?? String(error.code)}`,
     );
     available.set(tool, result);
   }
@@ -90,7 +96,13 @@ export const EXTREMES: Record<DType, number[]> = {
 };
 
 /** A test frame of `dtype` whose pixels mix the dtype's extremes with a ramp, plus metadata. */
-export function testFrame(dtype: DType, height: number, width: number, frameNumber = 0, extra: Record<string, unknown> = {}): Frame {
+export function testFrame(
+  dtype: DType,
+  height: number,
+  width: number,
+  frameNumber = 0,
+  extra: Record<string, unknown> = {},
+): Frame {
   const data = new (arrayConstructor(dtype))(height * width);
   const ext = EXTREMES[dtype];
   for (let i = 0; i < data.length; i++) data[i] = i < ext.length ? ext[i]! : (i * 7 + frameNumber) % 120;

@@ -18,7 +18,10 @@ describe('MultiFileWriter', function () {
     await writer.close();
     const names = ['frame_000005.tif', 'frame_000006.tif', 'frame_000007.tif'];
     assert.deepEqual((await readdir(dir.path)).sort(), names);
-    assert.deepEqual(writer.files, names.map((n) => join(dir.path, n)));
+    assert.deepEqual(
+      writer.files,
+      names.map((n) => join(dir.path, n)),
+    );
     assert.equal(writer.framesWritten, 3);
     for (const [i, name] of names.entries()) {
       const pages = await readTiff(join(dir.path, name));
@@ -33,7 +36,12 @@ describe('MultiFileWriter', function () {
     const writer = await MultiFileWriter.open(dir.path, { bytesPerFile });
     for (const f of frames) await writer.write(f);
     await writer.close();
-    assert.deepEqual((await readdir(dir.path)).sort(), ['frame_000000.tif', 'frame_000001.tif', 'frame_000002.tif', 'frame_000003.tif']);
+    assert.deepEqual((await readdir(dir.path)).sort(), [
+      'frame_000000.tif',
+      'frame_000001.tif',
+      'frame_000002.tif',
+      'frame_000003.tif',
+    ]);
     const counts: number[] = [];
     const numbers: number[] = [];
     for (const file of writer.files) {
@@ -47,7 +55,10 @@ describe('MultiFileWriter', function () {
     }
     assert.deepEqual(counts, [3, 3, 3, 1]);
     assert.deepEqual(numbers, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    assert.equal(writer.bytesWritten, (await Promise.all(writer.files.map((f) => stat(f)))).reduce((a, s) => a + s.size, 0));
+    assert.equal(
+      writer.bytesWritten,
+      (await Promise.all(writer.files.map((f) => stat(f)))).reduce((a, s) => a + s.size, 0),
+    );
   });
 
   it('gives a frame larger than bytesPerFile a file of its own', async () => {
@@ -84,14 +95,20 @@ describe('MultiFileWriter', function () {
     await assert.rejects(MultiFileWriter.open(dir.path, { pattern: 'frame.tif' }), OptionError);
     await assert.rejects(MultiFileWriter.open(dir.path, { startIndex: -1 }), OptionError);
     await assert.rejects(MultiFileWriter.open(dir.path, { bytesPerFile: -5 }), OptionError);
-    await assert.rejects(MultiFileWriter.open(join(dir.path, 'missing')), (e: unknown) => e instanceof StorageError && e.code === 'ENOENT');
+    await assert.rejects(
+      MultiFileWriter.open(join(dir.path, 'missing')),
+      (e: unknown) => e instanceof StorageError && e.code === 'ENOENT',
+    );
   });
 
   it('fails with a StorageError on an existing file and keeps the files already complete', async () => {
     await writeFile(join(dir.path, 'frame_000001.tif'), 'old');
     const writer = await MultiFileWriter.open(dir.path);
     await writer.write(testFrame('uint8', 2, 2, 0));
-    await assert.rejects(writer.write(testFrame('uint8', 2, 2, 1)), (e: unknown) => e instanceof StorageError && /frame_000001\.tif: the file already exists/.test(e.message));
+    await assert.rejects(
+      writer.write(testFrame('uint8', 2, 2, 1)),
+      (e: unknown) => e instanceof StorageError && /frame_000001\.tif: the file already exists/.test(e.message),
+    );
     await assert.rejects(writer.write(testFrame('uint8', 2, 2, 2)), /writer is failed/);
     await writer.close();
     assert.deepEqual(writer.files, [join(dir.path, 'frame_000000.tif')]);

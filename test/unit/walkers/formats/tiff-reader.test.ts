@@ -45,8 +45,14 @@ describe('TiffReader', function () {
       assert.equal(base64Of((await reader.readPage(1)).frame), c.data[1]);
       await reader.close();
     }
-    await assert.rejects(readTiff(join(dir.path, 'compressed.tif')), (e: unknown) => e instanceof StorageError && /compression 8/.test(e.message));
-    await assert.rejects(readTiff(join(dir.path, 'rgb.tif')), (e: unknown) => e instanceof StorageError && /3 samples per pixel/.test(e.message));
+    await assert.rejects(
+      readTiff(join(dir.path, 'compressed.tif')),
+      (e: unknown) => e instanceof StorageError && /compression 8/.test(e.message),
+    );
+    await assert.rejects(
+      readTiff(join(dir.path, 'rgb.tif')),
+      (e: unknown) => e instanceof StorageError && /3 samples per pixel/.test(e.message),
+    );
   });
 
   it('streams pages one at a time and reads any page by index', async () => {
@@ -70,7 +76,10 @@ describe('TiffReader', function () {
   it('uses the page index and file time when the description is not JSON', async function () {
     await need(this, 'tifffile');
     const path = join(dir.path, 'plain.tif');
-    await run(PYTHON, ['-c', `import tifffile, numpy; tifffile.imwrite(${JSON.stringify(path)}, numpy.zeros((2, 3), 'uint8'), description='hello', metadata=None)`]);
+    await run(PYTHON, [
+      '-c',
+      `import tifffile, numpy; tifffile.imwrite(${JSON.stringify(path)}, numpy.zeros((2, 3), 'uint8'), description='hello', metadata=None)`,
+    ]);
     const [page] = await readTiff(path);
     assert.equal(page!.description, 'hello');
     assert.equal(page!.frame.metadata.frameNumber, 0);
@@ -80,13 +89,19 @@ describe('TiffReader', function () {
   it('rejects non-TIFF, truncated and missing files with a StorageError naming the file', async () => {
     const text = join(dir.path, 'text.tif');
     await writeFile(text, 'this is not a tiff file');
-    await assert.rejects(readTiff(text), (e: unknown) => e instanceof StorageError && e.message.includes(text) && /not a TIFF/.test(e.message));
+    await assert.rejects(
+      readTiff(text),
+      (e: unknown) => e instanceof StorageError && e.message.includes(text) && /not a TIFF/.test(e.message),
+    );
     const cut = join(dir.path, 'cut.tif');
     const writer = await TiffWriter.open(cut);
     await writer.write(testFrame('uint16', 64, 64));
     await writer.close();
     await truncate(cut, (await readFile(cut)).length - 100);
     await assert.rejects(readTiff(cut), (e: unknown) => e instanceof StorageError && /truncated/.test(e.message));
-    await assert.rejects(readTiff(join(dir.path, 'missing.tif')), (e: unknown) => e instanceof StorageError && e.code === 'ENOENT');
+    await assert.rejects(
+      readTiff(join(dir.path, 'missing.tif')),
+      (e: unknown) => e instanceof StorageError && e.code === 'ENOENT',
+    );
   });
 });

@@ -61,7 +61,10 @@ describe('TiffWriter', function () {
 
     it(`writes files tifffile reads exactly (pixels and JSON description), ${kind}`, async function () {
       await need(this, 'tifffile');
-      const frames = [...DTYPES.map((dtype, i) => testFrame(dtype, 4, 6, i, { angle: i * 0.5 })), testFrame('uint16', 64, 48, 9)];
+      const frames = [
+        ...DTYPES.map((dtype, i) => testFrame(dtype, 4, 6, i, { angle: i * 0.5 })),
+        testFrame('uint16', 64, 48, 9),
+      ];
       const path = join(dir.path, 'check.tif');
       await writeTiff(path, frames, { bigTiff, rowsPerStrip: bigTiff ? 5 : undefined });
       const checked = JSON.parse(await run(PYTHON, [join(HERE, 'check_tiff.py'), path])) as Checked;
@@ -113,7 +116,10 @@ describe('TiffWriter', function () {
     await Promise.all(frames.map((f) => writer.write(f)));
     await writer.close();
     const pages = await readTiff(path);
-    assert.deepEqual(pages.map((p) => p.frame.metadata.frameNumber), [0, 1, 2, 3, 4]);
+    assert.deepEqual(
+      pages.map((p) => p.frame.metadata.frameNumber),
+      [0, 1, 2, 3, 4],
+    );
   });
 
   it('writes pixels from a view into a larger buffer without copying the wrong bytes', async () => {
@@ -133,7 +139,10 @@ describe('TiffWriter', function () {
     assert.deepEqual(await readdir(dir.path), ['cut.tif' + PARTIAL_SUFFIX]);
     assert.equal(writer.partialPath, path + PARTIAL_SUFFIX);
     // Its IFD chain runs past the end of the file: our reader sees it truncated.
-    await assert.rejects(readTiff(writer.partialPath), (e: unknown) => e instanceof StorageError && /truncated/.test(e.message));
+    await assert.rejects(
+      readTiff(writer.partialPath),
+      (e: unknown) => e instanceof StorageError && /truncated/.test(e.message),
+    );
     await writer.abort();
     assert.deepEqual(await readdir(dir.path), []);
   });
@@ -154,7 +163,10 @@ describe('TiffWriter', function () {
   it('refuses to overwrite an existing file unless asked', async () => {
     const path = join(dir.path, 'exists.tif');
     await writeFile(path, 'x');
-    await assert.rejects(TiffWriter.open(path), (e: unknown) => e instanceof StorageError && /exists\.tif: the file already exists/.test(e.message));
+    await assert.rejects(
+      TiffWriter.open(path),
+      (e: unknown) => e instanceof StorageError && /exists\.tif: the file already exists/.test(e.message),
+    );
     await writeTiff(path, [testFrame('uint8', 2, 2)], { overwrite: true });
     assert.equal((await readTiff(path)).length, 1);
   });
@@ -169,7 +181,10 @@ describe('TiffWriter', function () {
     });
     const aFile = join(dir.path, 'file');
     await writeFile(aFile, 'x');
-    await assert.rejects(TiffWriter.open(join(aFile, 'frame.tif')), (e: unknown) => e instanceof StorageError && e.code === 'ENOTDIR');
+    await assert.rejects(
+      TiffWriter.open(join(aFile, 'frame.tif')),
+      (e: unknown) => e instanceof StorageError && e.code === 'ENOTDIR',
+    );
   });
 
   it('rejects with EACCES in a read-only directory', async function () {
@@ -180,7 +195,10 @@ describe('TiffWriter', function () {
     const ro = join(dir.path, 'ro');
     await import('node:fs/promises').then((fs) => fs.mkdir(ro));
     await chmod(ro, 0o500);
-    await assert.rejects(TiffWriter.open(join(ro, 'f.tif')), (e: unknown) => e instanceof StorageError && e.code === 'EACCES');
+    await assert.rejects(
+      TiffWriter.open(join(ro, 'f.tif')),
+      (e: unknown) => e instanceof StorageError && e.code === 'EACCES',
+    );
   });
 
   it('rejects a write that runs out of space with a StorageError and leaves no complete file', async function () {
@@ -224,12 +242,23 @@ describe('TiffWriter', function () {
     const writer = await TiffWriter.open(path, { bigTiff: false });
     await writer.write(testFrame('uint8', 4, 4, 0));
     // A stand-in for a 4 GiB frame: the writer refuses it before touching its pixels.
-    const huge = { data: { length: 2 ** 31, BYTES_PER_ELEMENT: 2 }, shape: [2 ** 15, 2 ** 16], dtype: 'uint16', metadata: { frameNumber: 1, timestamp: 0 } };
+    const huge = {
+      data: { length: 2 ** 31, BYTES_PER_ELEMENT: 2 },
+      shape: [2 ** 15, 2 ** 16],
+      dtype: 'uint16',
+      metadata: { frameNumber: 1, timestamp: 0 },
+    };
     assert.ok(writer.sizeWith(huge as never) > 2 ** 32);
-    await assert.rejects(writer.write(huge as never), (e: unknown) => e instanceof StorageError && /larger than 4 GiB/.test(e.message));
+    await assert.rejects(
+      writer.write(huge as never),
+      (e: unknown) => e instanceof StorageError && /larger than 4 GiB/.test(e.message),
+    );
     await writer.write(testFrame('uint8', 4, 4, 2));
     await writer.close();
-    assert.deepEqual((await readTiff(path)).map((p) => p.frame.metadata.frameNumber), [0, 2]);
+    assert.deepEqual(
+      (await readTiff(path)).map((p) => p.frame.metadata.frameNumber),
+      [0, 2],
+    );
   });
 
   it("chooses BigTIFF with 'auto' when expectedBytes reaches 4 GiB", async () => {
@@ -250,8 +279,16 @@ describe('TiffWriter', function () {
 
   it('rejects frames whose data does not match shape or dtype', async () => {
     const writer = await TiffWriter.open(join(dir.path, 'bad.tif'));
-    const bad = { data: new Uint16Array(5), shape: [2, 3] as const, dtype: 'uint16' as const, metadata: { frameNumber: 4, timestamp: 0 } };
-    await assert.rejects(writer.write(bad), (e: unknown) => e instanceof StorageError && /frame 4 has shape \[2, 3\]/.test(e.message));
+    const bad = {
+      data: new Uint16Array(5),
+      shape: [2, 3] as const,
+      dtype: 'uint16' as const,
+      metadata: { frameNumber: 4, timestamp: 0 },
+    };
+    await assert.rejects(
+      writer.write(bad),
+      (e: unknown) => e instanceof StorageError && /frame 4 has shape \[2, 3\]/.test(e.message),
+    );
     await writer.abort();
   });
 });
