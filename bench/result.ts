@@ -14,8 +14,55 @@ export interface BenchResult {
   unit: string;
   /** The same quantity for the baseline (e.g. a bare async call); ratio = value / baseline. */
   baseline?: number;
-  /** What the baseline is, e.g. `bare async call`. */
+  /** What the baseline is, e.g. `bare async call`, `PyTango`, `Python Concert`. */
   baselineName?: string;
+  /**
+   * What the row must reach: the ratio (value / baseline) or the value itself, at least or at most
+   * the given figure. `npm run bench -- --check` compares rows with their goals.
+   */
+  goal?: BenchGoal;
+  /** Why the reference is missing from this run (not installed, …): printed instead of a ratio. */
+  missing?: string;
+}
+
+/** A goal of a row: `{ of: 'ratio', atLeast: 0.95 }`, `{ of: 'value', atMost: 2 }`. */
+export interface BenchGoal {
+  of: 'ratio' | 'value';
+  atLeast?: number;
+  atMost?: number;
+}
+
+/** True, false, or undefined when the row cannot be judged (no baseline for a ratio goal). */
+export function goalMet(row: BenchResult): boolean | undefined {
+  const { goal } = row;
+  if (!goal) return undefined;
+  let x: number;
+  if (goal.of === 'ratio') {
+    if (!row.baseline) return undefined;
+    x = row.value / row.baseline;
+  } else x = row.value;
+  if (!Number.isFinite(x)) return false;
+  return (goal.atLeast === undefined || x >= goal.atLeast) && (goal.atMost === undefined || x <= goal.atMost);
+}
+
+/** The goal as text: `ratio ≥ 0.95`, `≤ 2 µs/op`. */
+export function goalText(row: BenchResult): string {
+  const { goal } = row;
+  if (!goal) return '';
+  const what = goal.of === 'ratio' ? 'ratio ' : '';
+  const unit = goal.of === 'value' ? ` ${row.unit}` : '×';
+  const parts: string[] = [];
+  if (goal.atLeast !== undefined) parts.push(`${what}≥ ${goal.atLeast}${unit}`);
+  if (goal.atMost !== undefined) parts.push(`${what}≤ ${goal.atMost}${unit}`);
+  return parts.join(', ');
+}
+
+/**
+ * Prints one row for `npm run bench` to collect from a standalone script
+ * (`BENCH_RESULT {json}` on stdout).
+ */
+export function printResult(result: BenchResult): void {
+  console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
 }
 
 /**

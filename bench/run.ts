@@ -7,19 +7,24 @@
  *    with a time limit, their output passed through as it comes. A script may also print lines
  *    `BENCH_RESULT {"name": …, "value": …, "unit": …, "baseline": …}` to put rows in the table.
  *
- * Then prints one table (name, value, unit, baseline, ratio = value / baseline) and one line per
- * script (ok / failed / timed out / missing). Exits 1 if anything failed or timed out.
+ * Then prints one table (ours, the reference measured in the same run, ratio = value / baseline,
+ * goal, met or not; where a reference is missing, why) and one line per script (ok / failed /
+ * timed out / missing). Exits 1 if anything failed or timed out.
  *
- * Usage: `npm run bench -- [--timeout=SECONDS] [--list] [NAME …]` where NAME selects modules
- * and scripts by file name (`devices`, `transport`, …).
+ * `--check` is the regression guard: every goal met is recorded in `bench/goals-met.json`
+ * (committed); a later `--check` run exits 1 when a row recorded there no longer meets its goal,
+ * and records newly met goals. It is not part of `npm test`: run it before you stop.
+ *
+ * Usage: `npm run bench -- [--timeout=SECONDS] [--list] [--check] [NAME …]` where NAME selects
+ * modules and scripts by file name (`devices`, `transport`, …).
  * @module
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { errorMessage } from '../core/errors.js';
-import type { BenchResult } from './result.js';
+import { goalMet, goalText, type BenchResult } from './result.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
@@ -47,19 +52,22 @@ interface ScriptOutcome {
   detail?: string;
 }
 
-function parseArgs(argv: string[]): { timeoutS: number; list: boolean; names: string[] } {
+function parseArgs(argv: string[]): { timeoutS: number; list: boolean; check: boolean; names: string[] } {
   let timeoutS = 180;
   let list = false;
+  let check = false;
   const names: string[] = [];
   for (const arg of argv) {
     if (arg === '--list') list = true;
+    else if (arg === '--check') check = true;
     else if (arg.startsWith('--timeout=')) {
       timeoutS = Number(arg.slice('--timeout='.length));
       if (!(timeoutS > 0)) throw new Error(`--timeout must be a number of seconds > 0, got ${arg}`);
-    } else if (arg.startsWith('-')) throw new Error(`unknown option ${arg} (allowed: --timeout=SECONDS, --list)`);
+    } else if (arg.startsWith('-'))
+      throw new Error(`unknown option ${arg} (allowed: --timeout=SECONDS, --list, --check)`);
     else names.push(arg.replace(/(\.bench)?\.ts$/, ''));
   }
-  return { timeoutS, list, names };
+  return { timeoutS, list, check, names };
 }
 
 const nameOf = (file: string) => basename(file).replace(/(\.bench)?\.ts$/, '');
@@ -177,15 +185,24 @@ function num(n: number | undefined): string {
 
 /** Formats the rows as an aligned text table. */
 export function table(rows: Row[]): string {
-  const head = ['benchmark', 'name', 'value', 'unit', 'baseline', 'ratio'];
-  const body = rows.map((r) => [
-    r.source,
-    r.name,
-    num(r.value),
-    r.unit,
-    r.baseline === undefined ? '–' : `${num(r.baseline)}${r.baselineName ? ` (${r.baselineName})` : ''}`,
-    r.baseline ? `${(r.value / r.baseline).toFixed(2)}×` : '–',
-  ]);
+  const head = ['benchmark', 'name', 'ours', 'unit', 'reference (same run)', 'ratio', 'goal', 'met'];
+  const body = rows.map((r) => {
+    const met = goalMet(r);
+    return [
+      r.source,
+      r.name,
+      num(r.value),
+      r.unit,
+      r.baseline === undefined
+        ? r.missing
+          ? `missing: ${r.missing}`
+          : '–'
+        : `${num(r.baseline)}${r.baselineName ? ` (${r.baselineName})` : ''}`,
+      r.baseline ? `${(r.value / r.baseline).toFixed(2)}×` : '–',
+      goalText(r),
+      met === undefined ? (r.goal ? '?' : '') : met ? 'yes' : 'NO',
+    ];
+  });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const right = new Set([2, 5]);
   const line = (cells: string[]) =>
@@ -197,7 +214,7 @@ export function table(rows: Row[]): string {
 }
 
 async function main(): Promise<number> {
-  const { timeoutS, list, names } = parseArgs(process.argv.slice(2));
+  const { timeoutS, list, check, names } = parseArgs(process.argv.slice(2));
   const modules = readdirSync(here)
     .filter((f) => f.endsWith('.bench.ts'))
     .sort();
@@ -227,10 +244,40 @@ async function main(): Promise<number> {
       `${nameOf(o.file).padEnd(12)} ${o.status}${o.status === 'missing' ? '' : ` in ${o.seconds.toFixed(1)} s`}${o.detail ? ` (${o.detail})` : ''}`,
     );
   for (const f of failures) console.log(`failed: ${f}`);
+  const lost = check ? checkGoals(rows) : 0;
   const bad =
+    lost +
     failures.length +
     outcomes.filter((o) => o.status === 'failed' || o.status === 'timed out' || o.status === 'error').length;
   return bad ? 1 : 0;
+}
+
+const GOALS_MET = join(here, 'goals-met.json');
+const rowKey = (r: Row) => `${r.source}: ${r.name}`;
+
+/**
+ * The regression guard of `--check`: rows recorded in goals-met.json that no longer meet their
+ * goal are lost (counted and printed); newly met goals are added to the record. Rows that did not
+ * run (not selected, reference missing) are neither lost nor removed.
+ */
+function checkGoals(rows: Row[]): number {
+  const recorded = new Set<string>(
+    existsSync(GOALS_MET) ? (JSON.parse(readFileSync(GOALS_MET, 'utf8')) as string[]) : [],
+  );
+  let lost = 0;
+  for (const r of rows) {
+    const met = goalMet(r);
+    if (met === undefined) continue;
+    const key = rowKey(r);
+    if (met) recorded.add(key);
+    else if (recorded.has(key)) {
+      lost++;
+      console.log(`check: goal lost: ${key} (${goalText(r)})`);
+    }
+  }
+  writeFileSync(GOALS_MET, `${JSON.stringify([...recorded].sort(), null, 2)}\n`);
+  console.log(lost ? `check: ${lost} goal(s) lost` : `check: no met goal lost (${recorded.size} recorded)`);
+  return lost;
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
