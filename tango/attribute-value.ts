@@ -115,8 +115,7 @@ function split(
   if (kind === 'devstate') return [data as DevState, undefined];
   const arr = data as ArrayLike<unknown>;
   if (format === 'SCALAR') {
-    const one = (i: number): AttrValue | undefined => (i < arr.length ? (arr[i] as AttrValue) : undefined);
-    return [one(0), arr.length > 1 ? one(1) : undefined];
+    return [arr.length > 0 ? (arr[0] as AttrValue) : undefined, arr.length > 1 ? (arr[1] as AttrValue) : undefined];
   }
   const r = Math.min(rCount, arr.length);
   const w = Math.min(wCount, arr.length - r);

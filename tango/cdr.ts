@@ -11,6 +11,9 @@ export class CdrError extends ConcertError {
   override name = 'CdrError';
 }
 
+/** Strings up to this many bytes are decoded in JavaScript (cheaper than a Buffer for names). */
+const SHORT_STRING = 48;
+
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Numeric element kinds that travel as bulk sequences. */
@@ -144,8 +147,12 @@ export class CdrReader {
     const n = this.length();
     if (n === 0) return ''; // tolerated (some ORBs send empty strings so)
     const at = this.#take(n, 1);
-    if (this.bytes[at + n - 1] !== 0) throw new CdrError('CDR string is not NUL-terminated');
-    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + at, n - 1).toString('latin1');
+    const b = this.bytes;
+    if (b[at + n - 1] !== 0) throw new CdrError('CDR string is not NUL-terminated');
+    if (n > SHORT_STRING) return Buffer.from(b.buffer, b.byteOffset + at, n - 1).toString('latin1');
+    let s = '';
+    for (let i = at, end = at + n - 1; i < end; i++) s += String.fromCharCode(b[i]!);
+    return s;
   }
 
   /** `count` raw bytes (no alignment), as a view into the buffer. */
@@ -233,6 +240,23 @@ export class CdrWriter {
   /** Bytes written so far. */
   get length(): number {
     return this.#pos;
+  }
+
+  /** Starts over at byte 0, keeping the buffer unless it grew past `keepBytes`. */
+  reset(keepBytes = 1 << 20): this {
+    this.#pos = 0;
+    if (this.#buf.length > keepBytes) {
+      this.#buf = new Uint8Array(keepBytes);
+      this.#view = new DataView(this.#buf.buffer);
+    }
+    return this;
+  }
+
+  /** Drops what was written after byte `length`. */
+  truncate(length: number): this {
+    if (length < 0 || length > this.#pos) throw new RangeError(`cannot truncate ${this.#pos} bytes to ${length}`);
+    this.#pos = length;
+    return this;
   }
 
   #reserve(n: number): void {
@@ -324,13 +348,18 @@ export class CdrWriter {
 
   /** A string (ISO-8859-1; characters above U+00FF are replaced by `?`). */
   string(s: string): this {
-    const bytes = new Uint8Array(s.length + 1);
+    const n = s.length + 1;
+    this.ulong(n);
+    this.#reserve(n);
+    const buf = this.#buf;
+    let at = this.#pos;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      bytes[i] = c > 0xff ? 0x3f : c;
+      buf[at++] = c > 0xff ? 0x3f : c;
     }
-    this.ulong(bytes.length);
-    return this.raw(bytes);
+    buf[at++] = 0;
+    this.#pos = at;
+    return this;
   }
 
   /** A `sequence<octet>`. */
