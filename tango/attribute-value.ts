@@ -104,6 +104,11 @@ function slice(data: unknown, from: number, to: number): ArrayValue {
   return ('subarray' in d ? d.subarray(from, to) : d.slice(from, to)) as ArrayValue;
 }
 
+/**
+ * Splits the received elements into read value and set point. READ_WRITE attributes send the
+ * read elements, then the written ones; a WRITE attribute sends its elements once (they are its
+ * value and its set point), which shows as a set point announced (`w_dim`) but not sent.
+ */
 function split(
   kind: AttKind,
   data: unknown,
@@ -115,11 +120,15 @@ function split(
   if (kind === 'devstate') return [data as DevState, undefined];
   const arr = data as ArrayLike<unknown>;
   if (format === 'SCALAR') {
-    return [arr.length > 0 ? (arr[0] as AttrValue) : undefined, arr.length > 1 ? (arr[1] as AttrValue) : undefined];
+    const value = arr.length > 0 ? (arr[0] as AttrValue) : undefined;
+    if (arr.length > 1) return [value, arr[1] as AttrValue];
+    return [value, wCount > 0 ? value : undefined];
   }
   const r = Math.min(rCount, arr.length);
+  const value = slice(data, 0, r);
+  if (wCount > 0 && arr.length === r && r === wCount) return [value, value];
   const w = Math.min(wCount, arr.length - r);
-  return [slice(data, 0, r), w > 0 ? slice(data, r, r + w) : undefined];
+  return [value, w > 0 ? slice(data, r, r + w) : undefined];
 }
 
 /** Reads one `AttributeValue_5` (or `_4` when `idl` is 4). */

@@ -446,6 +446,14 @@ export class DeviceProxy {
     return subscribeAttribute(this, attribute, type, options);
   }
 
+  /**
+   * Calls `listener` when the connection to the device's server goes away (the server stopped
+   * or restarted). Returns the function that removes it.
+   */
+  onConnectionLost(listener: (why: string) => void): () => void {
+    return this.#conn.onLost(listener);
+  }
+
   /** The admin device (`dserver/<server>/<instance>`) of this device's server, created on first use. */
   adminDevice(): Promise<DeviceProxy> {
     if (!this.#admin) {

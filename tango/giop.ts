@@ -83,6 +83,7 @@ export class GiopConnection {
   /** One timer for all calls, set for the earliest deadline. */
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
+  #lostListeners = new Set<(why: string) => void>();
 
   constructor(host: string, port: number) {
     this.host = host;
@@ -109,6 +110,19 @@ export class GiopConnection {
   /** Calls waiting for their reply. */
   get pendingCalls(): number {
     return this.#pending.size;
+  }
+
+  /**
+   * Calls `listener` whenever an open connection to the server goes away (the server stopped or
+   * restarted, or sent garbage); not when it is closed here. Returns the function that removes it.
+   */
+  onLost(listener: (why: string) => void): () => void {
+    this.#lostListeners.add(listener);
+    return () => this.#lostListeners.delete(listener);
+  }
+
+  #notifyLost(why: string): void {
+    for (const listener of [...this.#lostListeners]) listener(why);
   }
 
   /** Drops one user; the socket closes when none is left. */
@@ -291,12 +305,15 @@ export class GiopConnection {
     if (this.#socket !== s) return;
     this.#socket = undefined;
     this.#failAll((d) => new TangoTransportError(d, this.endpoint, 'connection lost'));
+    this.#notifyLost('connection lost');
   }
 
   #protocolError(s: net.Socket, why: string): void {
-    if (this.#socket === s) this.#socket = undefined;
+    const current = this.#socket === s;
+    if (current) this.#socket = undefined;
     s.destroy();
     this.#failAll((d) => new TangoProtocolError(`${d ? `${d} ` : ''}at ${this.endpoint}: ${why}`));
+    if (current) this.#notifyLost(why);
   }
 
   #onMessage(s: net.Socket, msg: Uint8Array): void {
@@ -311,6 +328,7 @@ export class GiopConnection {
         // Orderly shutdown: nothing pending was processed, so send everything again once.
         if (this.#socket === s) this.#socket = undefined;
         s.destroy();
+        this.#notifyLost('connection closed by server');
         for (const p of [...this.#pending.values()]) {
           if (p.resent)
             this.#settle(
