@@ -1,12 +1,14 @@
 /**
  * Addons: things attached to an experiment that consume its acquisitions' frames (writers, live
- * views, reconstructions, benchmarks…). `attach()`/`detach()` are the public verbs; an addon made
- * with `create()` attaches itself to all (or the named) acquisitions.
+ * views, reconstructions, benchmarks…). `await X.create(experiment, options)` makes one and attaches
+ * it (`experiment.attach(addon)` → `addon.attach(acquisitions)`); `addon.detach()` or
+ * `experiment.detach(addon)` stops it.
  * @module
  */
 import { checkOptions, opt, type OptionSpec } from '../core/index.js';
 import type { Acquisition } from '../experiments/acquisition.js';
 import { consumer, type DeliveryPolicy, type FrameConsumer } from '../experiments/consumer.js';
+import type { ExperimentAddon } from '../experiments/addon.js';
 import type { Experiment } from '../experiments/experiment.js';
 import { AddonError } from './errors.js';
 
@@ -37,7 +39,7 @@ export type AddonClass = (new (experiment: Experiment, ...rest: any[]) => Addon)
 };
 
 /** Base of all addons. Subclasses make one consumer per acquisition. */
-export abstract class Addon {
+export abstract class Addon implements ExperimentAddon {
   static readonly options: OptionSpec = {
     acquisitions: (v) =>
       Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'must be an array of acquisition names',
@@ -96,37 +98,41 @@ export abstract class Addon {
     return [...this.#consumers.keys()];
   }
 
-  /** Attaches to the experiment's (selected) acquisitions; a no-op if attached. */
-  async attach(): Promise<void> {
-    if (this.#attached) return;
-    const names = this.experiment.acquisitions.map((a) => a.name);
-    for (const wanted of this.#only ?? [])
-      if (!names.includes(wanted))
-        throw new AddonError(
-          `${this.name}: the experiment has no acquisition '${wanted}' (it has: ${names.join(', ') || 'none'})`,
-        );
-    this.#attached = true;
-    await this.experiment.attach(this);
-    for (const acquisition of this.experiment.acquisitions) this.attachTo(acquisition);
+  /**
+   * Starts consuming `acquisitions` (those not selected by the `acquisitions` option are skipped,
+   * ones already consumed are a no-op). The experiment calls it: attach an addon with
+   * `await experiment.attach(addon)` (which `create()` does).
+   * @throws AddonError on the first attach if a selected acquisition is not among them.
+   */
+  attach(acquisitions: readonly Acquisition[]): void {
+    if (!this.#attached) {
+      const names = acquisitions.map((a) => a.name);
+      for (const wanted of this.#only ?? [])
+        if (!names.includes(wanted))
+          throw new AddonError(
+            `${this.name}: the experiment has no acquisition '${wanted}' (it has: ${names.join(', ') || 'none'})`,
+          );
+      this.#attached = true;
+    }
+    for (const acquisition of acquisitions) {
+      if (this.#consumers.has(acquisition)) continue;
+      if (this.#only && !this.#only.includes(acquisition.name)) continue;
+      const consumer = this.consumerFor(acquisition);
+      acquisition.attach(consumer);
+      this.#consumers.set(acquisition, consumer);
+    }
   }
 
-  /** Attaches to one acquisition (if selected). @internal Experiments call it for acquisitions added later. */
-  attachTo(acquisition: Acquisition): void {
-    if (!this.#attached || this.#consumers.has(acquisition)) return;
-    if (this.#only && !this.#only.includes(acquisition.name)) return;
-    const consumer = this.consumerFor(acquisition);
-    acquisition.attach(consumer);
-    this.#consumers.set(acquisition, consumer);
-  }
-
-  /** Detaches from every acquisition; during a run the consumers finish cleanly first. */
+  /**
+   * Stops consuming every acquisition; during a run the consumers finish cleanly first. The
+   * experiment drops a detached addon from its `addons`; `experiment.attach(addon)` attaches it again.
+   */
   async detach(): Promise<void> {
     if (!this.#attached) return;
     this.#attached = false;
     const consumers = [...this.#consumers];
     this.#consumers.clear();
     await Promise.all(consumers.map(([a, c]) => a.detach(c)));
-    await this.experiment.detach(this);
   }
 
   /** Called after every experiment run (finished, failed or cancelled). */

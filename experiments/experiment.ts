@@ -20,7 +20,7 @@ import {
 } from '../core/index.js';
 import { formatFileName, type Walker } from '../walkers/index.js';
 import { Acquisition, type AcquisitionResult } from './acquisition.js';
-import type { Addon } from '../addons/base.js';
+import type { ExperimentAddon } from './addon.js';
 import { ExperimentError } from './errors.js';
 import { Flag } from './flag.js';
 import type { Gate } from './gate.js';
@@ -92,7 +92,7 @@ export class Experiment extends Parameterizable {
 
   readonly walker: Walker | undefined;
   #acquisitions: Acquisition[] = [];
-  readonly #addons = new Set<Addon>();
+  readonly #addons = new Set<ExperimentAddon>();
   readonly #hooks: Pick<ExperimentOptions, 'prepare' | 'finish'>;
   #currentName = '';
   readonly #control: RunControl<ExperimentResult>;
@@ -123,9 +123,14 @@ export class Experiment extends Parameterizable {
     return this.#acquisitions;
   }
 
-  /** The attached addons. */
-  get addons(): readonly Addon[] {
+  /** The attached addons (an addon that detached itself is dropped). */
+  get addons(): readonly ExperimentAddon[] {
+    this.#forgetDetached();
     return [...this.#addons];
+  }
+
+  #forgetDetached(): void {
+    for (const addon of this.#addons) if (!addon.attached) this.#addons.delete(addon);
   }
 
   /** True while a run is in progress. */
@@ -140,7 +145,7 @@ export class Experiment extends Parameterizable {
     if (this.#acquisitions.some((a) => a.name === acquisition.name))
       throw new ExperimentError(`${this.name} already has an acquisition named '${acquisition.name}'`);
     this.#acquisitions.push(acquisition);
-    for (const addon of this.#addons) addon.attachTo?.(acquisition);
+    for (const addon of this.addons) addon.attach([acquisition]);
   }
 
   /** Removes an acquisition. */
@@ -166,15 +171,19 @@ export class Experiment extends Parameterizable {
     return a;
   }
 
-  /** Attaches an addon to the experiment's acquisitions (a no-op if attached). */
-  async attach(addon: Addon): Promise<void> {
+  /**
+   * Attaches an addon to every acquisition (and to those added later); a no-op if attached.
+   * @throws AddonError (from the addon) if it cannot consume them; it is not attached then.
+   */
+  async attach(addon: ExperimentAddon): Promise<void> {
+    this.#forgetDetached();
     if (this.#addons.has(addon)) return;
+    addon.attach(this.#acquisitions);
     this.#addons.add(addon);
-    await addon.attach();
   }
 
   /** Detaches an addon; during a run its consumers finish cleanly. */
-  async detach(addon: Addon): Promise<void> {
+  async detach(addon: ExperimentAddon): Promise<void> {
     if (!this.#addons.delete(addon)) return;
     await addon.detach();
   }
