@@ -5,20 +5,23 @@
  * `experiment.detach(addon)` stops it.
  * @module
  */
-import { checkOptions, opt, type OptionSpec } from '../core/index.js';
+import { parseOptions, z, type OptionsSchema } from '../core/index.js';
 import type { Acquisition } from '../experiments/acquisition.js';
 import { consumer, type DeliveryPolicy, type FrameConsumer } from '../experiments/consumer.js';
 import type { ExperimentAddon } from '../experiments/addon.js';
 import type { Experiment } from '../experiments/experiment.js';
 import { AddonError } from './errors.js';
 
-/** Options every addon accepts. */
-export interface AddonOptions {
+/** The options every addon accepts; each addon extends them (`ADDON_OPTIONS.extend({...})`). */
+export const ADDON_OPTIONS = z.strictObject({
   /** Only these acquisitions (default: all, including ones added later). */
-  acquisitions?: string[];
+  acquisitions: z.array(z.string()).optional(),
   /** Name in summaries and messages (default: the class name). */
-  name?: string;
-}
+  name: z.string().optional(),
+});
+
+/** Options every addon accepts. */
+export type AddonOptions = z.input<typeof ADDON_OPTIONS>;
 
 /** What `ddoc`-style summaries show of an addon. */
 export interface AddonSummary {
@@ -32,19 +35,19 @@ export interface AddonSummary {
 }
 
 /** A concrete addon class, as `create()` sees it. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructors differ per addon
 export type AddonClass = (new (experiment: Experiment, ...rest: any[]) => Addon) & {
-  readonly options: OptionSpec;
+  readonly options: OptionsSchema;
   readonly name: string;
 };
 
+/** The constructor parameters of an addon class after the experiment. */
+type AfterExperiment<C extends AddonClass> = ConstructorParameters<C> extends [Experiment, ...infer R] ? R : never;
+
 /** Base of all addons. Subclasses make one consumer per acquisition. */
 export abstract class Addon implements ExperimentAddon {
-  static readonly options: OptionSpec = {
-    acquisitions: (v) =>
-      Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'must be an array of acquisition names',
-    name: opt.string,
-  };
+  /** The schema of the options `create()` accepts; subclasses extend it. */
+  static readonly options: OptionsSchema = ADDON_OPTIONS;
   /** Local addons get frames in this process; remote ones in a server process. */
   abstract readonly kind: 'local' | 'remote';
   readonly name: string;
@@ -64,9 +67,12 @@ export abstract class Addon implements ExperimentAddon {
    * Makes the addon and attaches it to the experiment.
    * @throws OptionError for bad options, AddonError for an acquisition the experiment lacks.
    */
-  static async create<C extends AddonClass>(this: C, ...args: ConstructorParameters<C>): Promise<InstanceType<C>> {
-    checkOptions(`${this.name}.create`, this.options, args[1]);
-    const [experiment, ...rest] = args as unknown as [Experiment, ...unknown[]];
+  static async create<C extends AddonClass>(
+    this: C,
+    experiment: Experiment,
+    ...rest: AfterExperiment<C>
+  ): Promise<InstanceType<C>> {
+    parseOptions(`${this.name}.create`, this.options, rest[0]);
     const addon = new this(experiment, ...rest) as InstanceType<C>;
     await addon.setup();
     await experiment.attach(addon);

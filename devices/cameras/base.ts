@@ -12,7 +12,6 @@ import {
   ParameterError,
   transition,
   type Frame,
-  type OptionSpec,
   type SetOptions,
   type Unit,
 } from '../../core/index.js';
@@ -35,8 +34,6 @@ export interface Roi {
 
 /** A camera. Frames are 2-D typed arrays with metadata; `grab()` only while recording or in readout. */
 export abstract class Camera extends Device {
-  static override readonly options: OptionSpec = Device.options;
-
   /** standby, recording, readout or error. */
   readonly state = this.stateParameter<CameraState>({ initial: 'standby' });
 
