@@ -12,6 +12,8 @@ import {
   zq,
   zwhere,
 } from '../../../core/index.js';
+import { Camera } from '../../../devices/cameras/dummy.js';
+import { LinearMotor } from '../../../devices/motors/dummy.js';
 import { throwsWith } from '../../support/async.js';
 
 describe('core/options', () => {
@@ -148,5 +150,33 @@ describe('core/options', () => {
       OptionError,
       "motor.position.set: option 'signal' must be an AbortSignal, got 5",
     );
+  });
+
+  it('call options go through the same checks: set(value, { signal }) and stream({ count })', async () => {
+    const motor = await LinearMotor.create({ name: 'flatMotor' });
+    const camera = await Camera.create({ name: 'camera', width: 4, height: 4 });
+    try {
+      await assert.rejects(
+        motor.setPosition(q('1 mm'), { sigal: new AbortController().signal } as never),
+        (e: unknown) =>
+          e instanceof OptionError &&
+          e.message === "flatMotor.position.set: unknown option 'sigal', did you mean 'signal'? (allowed: signal)",
+      );
+      assert.equal((await motor.getPosition()).toNumber('mm'), 0, 'the motor did not move');
+      await assert.rejects(
+        (async () => {
+          for await (const _ of camera.stream({ count: -1 }));
+        })(),
+        (e: unknown) =>
+          e instanceof OptionError &&
+          e.message === "camera.stream: option 'count' must be an integer in [0, Infinity], got -1",
+      );
+      let n = 0;
+      for await (const _ of camera.stream({ count: 2 })) n++;
+      assert.equal(n, 2);
+    } finally {
+      await motor.disconnect();
+      await camera.disconnect();
+    }
   });
 });
