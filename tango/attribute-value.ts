@@ -70,7 +70,8 @@ const KIND_TYPE: Partial<Record<AttKind, number>> = {
   encoded: TangoType.DevEncoded,
 };
 
-function readUnion(r: CdrReader): { kind: AttKind; data: unknown } {
+/** Reads an `AttrValUnion`: its kind and its elements (a typed array for numbers). */
+export function readUnion(r: CdrReader): { kind: AttKind; data: unknown } {
   const kind = ATT_KINDS[r.enumValue(ATT_KINDS.length, 'AttributeDataType')]!;
   switch (kind) {
     case 'bool':
@@ -206,9 +207,23 @@ function flatten(value: WriteValue, format: AttrDataFormat): { data: ArrayLike<u
   return { data: arr, dimX: arr.length, dimY: 0 };
 }
 
-function writeUnion(w: CdrWriter, kind: AttKind, data: ArrayLike<unknown>): void {
+/**
+ * Writes an `AttrValUnion` of `kind` with the elements `data` (`[state name or index]` for
+ * `devstate`; ignored for `nodata`).
+ */
+export function writeUnion(w: CdrWriter, kind: AttKind, data: ArrayLike<unknown>): void {
   w.ulong(ATT_KINDS.indexOf(kind));
   switch (kind) {
+    case 'devstate': {
+      const v = data[0];
+      const idx = typeof v === 'number' ? v : DEV_STATES.indexOf(v as DevState);
+      if (idx < 0 || idx >= DEV_STATES.length) throw new TypeError(`not a DevState: ${String(v)}`);
+      w.ulong(idx);
+      return;
+    }
+    case 'nodata':
+      w.boolean(true);
+      return;
     case 'bool':
       w.booleans(data as ArrayLike<boolean>);
       return;
@@ -233,9 +248,6 @@ function writeUnion(w: CdrWriter, kind: AttKind, data: ArrayLike<unknown>): void
       }
       return;
     }
-    case 'devstate':
-    case 'nodata':
-      throw new TypeError(`cannot write ${kind} values`);
     default: {
       for (let i = 0; i < data.length; i++) {
         const t = typeof data[i];

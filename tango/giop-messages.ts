@@ -49,8 +49,8 @@ export function isGiop(msg: Uint8Array): boolean {
   return msg[0] === 0x47 && msg[1] === 0x49 && msg[2] === 0x4f && msg[3] === 0x50;
 }
 
-function header(w: CdrWriter, type: MsgType): void {
-  w.octet(0x47).octet(0x49).octet(0x4f).octet(0x50).octet(1).octet(2);
+function header(w: CdrWriter, type: MsgType, minor = 2): void {
+  w.octet(0x47).octet(0x49).octet(0x4f).octet(0x50).octet(1).octet(minor);
   w.octet(w.littleEndian ? FLAG_LITTLE_ENDIAN : 0)
     .octet(type)
     .ulong(0);
@@ -63,11 +63,11 @@ const scratch = { le: new CdrWriter(true, 4096), be: new CdrWriter(false, 4096) 
  * Encodes a whole message: the header, then what `fill` writes; the size is patched in and the
  * bytes are copied out of the shared scratch writer.
  */
-function message(type: MsgType, littleEndian: boolean, fill: (w: CdrWriter) => void): Uint8Array {
+function message(type: MsgType, littleEndian: boolean, fill: (w: CdrWriter) => void, minor = 2): Uint8Array {
   const w = littleEndian ? scratch.le : scratch.be;
   w.reset();
   try {
-    header(w, type);
+    header(w, type, minor);
     fill(w);
     w.patchUlong(8, w.length - HEADER_SIZE);
     return Buffer.from(w.bytes());
@@ -152,16 +152,34 @@ export class PreparedRequest {
  * Encodes a GIOP 1.2 Reply.
  * @internal
  */
-export function encodeReply(requestId: number, status: ReplyStatus, body?: Body, littleEndian = true): Uint8Array {
-  return message(MsgType.Reply, littleEndian, (w) => {
-    w.ulong(requestId).ulong(status).ulong(0);
-    alignedBody(w, body);
-  });
+export function encodeReply(
+  requestId: number,
+  status: ReplyStatus,
+  body?: Body,
+  littleEndian = true,
+  minor = 2,
+): Uint8Array {
+  return message(
+    MsgType.Reply,
+    littleEndian,
+    (w) => {
+      if (minor >= 2) {
+        w.ulong(requestId).ulong(status).ulong(0);
+        alignedBody(w, body);
+        return;
+      }
+      // GIOP 1.0 and 1.1: service contexts first, and the body follows at once.
+      w.ulong(0).ulong(requestId).ulong(status);
+      if (typeof body === 'function') body(w);
+      else if (body) w.raw(body);
+    },
+    minor,
+  );
 }
 
-/** Encodes a GIOP 1.2 LocateReply without a body. */
-export function encodeLocateReply(requestId: number, status: LocateStatus, littleEndian = true): Uint8Array {
-  return message(MsgType.LocateReply, littleEndian, (w) => w.ulong(requestId).ulong(status));
+/** Encodes a GIOP LocateReply without a body (1.2, or 1.0/1.1 with `minor`). */
+export function encodeLocateReply(requestId: number, status: LocateStatus, littleEndian = true, minor = 2): Uint8Array {
+  return message(MsgType.LocateReply, littleEndian, (w) => w.ulong(requestId).ulong(status), minor);
 }
 
 /** A header-only message (CloseConnection, MessageError). */
@@ -174,8 +192,10 @@ export function writeSystemException(w: CdrWriter, name: string, minor = 0, comp
   w.string(`IDL:omg.org/CORBA/${name}:1.0`).ulong(minor).ulong(completed);
 }
 
-/** A decoded GIOP 1.2 Request (or LocateRequest, whose operation is empty). */
+/** A decoded GIOP Request (or LocateRequest, whose operation is empty). */
 export interface RequestHeader {
+  /** GIOP minor version of the request (replies use the same). */
+  readonly minor: number;
   readonly requestId: number;
   readonly responseExpected: boolean;
   /** Object key of a KeyAddr target (empty for other addressing modes). */
@@ -183,18 +203,42 @@ export interface RequestHeader {
   /** Addressing disposition: 0 KeyAddr, 1 ProfileAddr, 2 ReferenceAddr. */
   readonly addressing: number;
   readonly operation: string;
-  /** Reader positioned at the body (aligned on 8 when there is one). */
+  /** Reader positioned at the body. */
   readonly body: CdrReader;
 }
 
+function skipServiceContexts(r: CdrReader): void {
+  const contexts = r.length(8);
+  for (let i = 0; i < contexts; i++) {
+    r.ulong();
+    r.octets();
+  }
+}
+
 /**
- * Decodes the header of a GIOP 1.2 Request or LocateRequest message (12-byte GIOP header
- * included).
+ * Decodes the header of a GIOP 1.0, 1.1 or 1.2 Request or LocateRequest message (12-byte GIOP
+ * header included). omniORB clients speak 1.0 to `corbaloc` addresses, as Tango's `#dbase=no`
+ * ones are.
  * @throws CdrError when the message is malformed.
  */
 export function decodeRequest(msg: Uint8Array): RequestHeader {
   const r = new CdrReader(msg, (msg[6]! & FLAG_LITTLE_ENDIAN) === 1, HEADER_SIZE);
+  const minor = msg[5]!;
   const locate = msg[7] === MsgType.LocateRequest;
+  if (minor < 2) {
+    if (locate) {
+      const requestId = r.ulong();
+      return { minor, requestId, responseExpected: true, objectKey: r.octets(), addressing: 0, operation: '', body: r };
+    }
+    skipServiceContexts(r);
+    const requestId = r.ulong();
+    const responseExpected = r.boolean();
+    if (minor === 1) r.raw(3);
+    const objectKey = r.octets();
+    const operation = r.string();
+    r.octets(); // requesting_principal
+    return { minor, requestId, responseExpected, objectKey, addressing: 0, operation, body: r };
+  }
   const requestId = r.ulong();
   let responseExpected = true;
   if (!locate) {
@@ -210,23 +254,15 @@ export function decodeRequest(msg: Uint8Array): RequestHeader {
   } else if (addressing === 2) {
     r.ulong(); // selected profile index
     r.string();
-    const n = r.length(8);
-    for (let i = 0; i < n; i++) {
-      r.ulong();
-      r.octets();
-    }
+    skipServiceContexts(r);
   } else throw new RangeError(`bad GIOP addressing disposition ${addressing}`);
   let operation = '';
   if (!locate) {
     operation = r.string();
-    const contexts = r.length(8);
-    for (let i = 0; i < contexts; i++) {
-      r.ulong();
-      r.octets();
-    }
+    skipServiceContexts(r);
     if (r.remaining > 0) r.align(8);
   }
-  return { requestId, responseExpected, objectKey, addressing, operation, body: r };
+  return { minor, requestId, responseExpected, objectKey, addressing, operation, body: r };
 }
 
 /** A decoded GIOP 1.2 Reply header. */
