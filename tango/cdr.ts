@@ -11,6 +11,8 @@ export class CdrError extends ConcertError {
   override name = 'CdrError';
 }
 
+/** Numeric sequences up to this long are written element by element (no typed array in between). */
+const SMALL_SEQUENCE = 8;
 /** Strings up to this many bytes are decoded in JavaScript (cheaper than a Buffer for names). */
 const SHORT_STRING = 48;
 
@@ -272,8 +274,10 @@ export class CdrWriter {
 
   align(n: number): this {
     const pad = (n - (this.#pos % n)) % n;
+    if (pad === 0) return this;
     this.#reserve(pad);
-    this.#buf.fill(0, this.#pos, this.#pos + pad);
+    const buf = this.#buf;
+    for (let i = this.#pos, end = this.#pos + pad; i < end; i++) buf[i] = 0;
     this.#pos += pad;
     return this;
   }
@@ -375,6 +379,11 @@ export class CdrWriter {
     this.ulong(values.length);
     this.align(size);
     if (values.length === 0) return this;
+    if (values.length <= SMALL_SEQUENCE && !ArrayBuffer.isView(values)) {
+      // A few plain numbers (a scalar's value and set point): no typed array in between.
+      for (let i = 0; i < values.length; i++) this.#one(kind, values[i]!);
+      return this;
+    }
     let typed: NumericArray;
     if (values instanceof Ctor && this.littleEndian === HOST_LITTLE_ENDIAN) {
       typed = values as NumericArray;
@@ -393,6 +402,38 @@ export class CdrWriter {
       for (let i = start; i < this.#pos; i += size) this.#buf.subarray(i, i + size).reverse();
     }
     return this;
+  }
+
+  #one(kind: NumericKind, v: number | bigint): void {
+    switch (kind) {
+      case 'octet':
+        this.octet(Number(v));
+        return;
+      case 'short':
+        this.short(Number(v));
+        return;
+      case 'ushort':
+        this.ushort(Number(v));
+        return;
+      case 'long':
+        this.long(Number(v));
+        return;
+      case 'ulong':
+        this.ulong(Number(v));
+        return;
+      case 'float':
+        this.float(Number(v));
+        return;
+      case 'double':
+        this.double(Number(v));
+        return;
+      case 'longlong':
+        this.longlong(v);
+        return;
+      case 'ulonglong':
+        this.ulonglong(v);
+        return;
+    }
   }
 
   /** A sequence of booleans. */

@@ -115,32 +115,57 @@ export function attributeEntry(device: TangoDevice, name: string): AttributeEntr
 /**
  * Reads one attribute: the read handler's value (READ, READ_WRITE) and the set point
  * (READ_WRITE: the last write, else the value; WRITE: the last write or the initial value, sent
- * once as Tango does). Errors become an INVALID value carrying them.
+ * once as Tango does). Errors become an INVALID value carrying them. Synchronous when the read
+ * handler is.
  */
-export async function readAttribute(device: TangoDevice, name: string, value?: unknown): Promise<OutgoingValue> {
+export function readAttribute(
+  device: TangoDevice,
+  name: string,
+  value?: unknown,
+): OutgoingValue | Promise<OutgoingValue> {
   const b = builtin(device, name);
   if (b) return b;
   const e = device.attributes.get(name.toLowerCase());
-  const origin = `${device.name}/${name}`;
   if (!e)
     return failedValue(name, [
-      { reason: 'API_AttrNotFound', desc: `Attribute ${name} not found`, origin, severity: 'ERR' },
+      {
+        reason: 'API_AttrNotFound',
+        desc: `Attribute ${name} not found`,
+        origin: `${device.name}/${name}`,
+        severity: 'ERR',
+      },
     ]);
+  if (e.access === 'WRITE' || value !== undefined) return settle(device, e, value);
+  let read: unknown;
   try {
-    const what = `${device.name}/${e.name}`;
-    const kind = kindOf(e.definition.type);
+    read = e.definition.read!();
+  } catch (err) {
+    return failedValue(e.name, devErrorsOf(err, `${device.name}/${e.name}`), e);
+  }
+  if (read instanceof Promise)
+    return read.then(
+      (v: unknown) => settle(device, e, v),
+      (err: unknown) => failedValue(e.name, devErrorsOf(err, `${device.name}/${e.name}`), e),
+    );
+  return settle(device, e, read);
+}
+
+/** The outgoing value of `e` for the value its read handler gave (ignored for WRITE attributes). */
+function settle(device: TangoDevice, e: AttributeEntry, value: unknown): OutgoingValue {
+  const what = `${device.name}/${e.name}`;
+  try {
     let r: Elements;
     let w: Elements | undefined;
     if (e.access === 'WRITE') {
       r = e.written ?? initialElements(e, what);
       w = r;
     } else {
-      r = toElements(shapeOf(e), value !== undefined ? value : await e.definition.read!(), what);
+      r = toElements(shapeOf(e), value, what);
       if (e.access === 'READ_WRITE') w = e.written ?? r;
     }
     return {
       name: e.name,
-      kind,
+      kind: kindOf(e.definition.type),
       data: !w || w === r ? r.data : concat(r.data, w.data),
       format: e.config.format,
       dataType: e.config.dataType,
@@ -153,7 +178,7 @@ export async function readAttribute(device: TangoDevice, name: string, value?: u
       errors: [],
     };
   } catch (err) {
-    return failedValue(e.name, devErrorsOf(err, origin), e);
+    return failedValue(e.name, devErrorsOf(err, what), e);
   }
 }
 

@@ -85,7 +85,8 @@ type Operation = (r: CdrReader, ctx: RequestContext) => Promise<ReplyBody> | Rep
 /** Answers the Device_5 operations for one device. */
 export class DeviceServant implements Servant {
   readonly interfaces = DEVICE_5_INTERFACES;
-  readonly #blackBox: string[] = [];
+  readonly #blackBox: { time: number; operation: string; peer: string }[] = [];
+  #blackBoxNext = 0;
   readonly #ops: Record<string, Operation>;
 
   constructor(
@@ -94,17 +95,12 @@ export class DeviceServant implements Servant {
   ) {
     const readAttrs =
       (version: 1 | 3 | 4 | 5, source: boolean, ident: boolean): Operation =>
-      async (r) => {
+      (r) => {
         const names = r.strings();
         if (source) r.ulong();
         if (ident) readClientIdent(r);
-        const values = await this.readAttributes(names);
-        return (w) => {
-          w.ulong(values.length);
-          for (const v of values)
-            if (version >= 4) writeAttributeValue(w, v, version as 4 | 5);
-            else writeAttributeValueAny(w, v, version as 1 | 3);
-        };
+        const values = this.readAttributes(names);
+        return values instanceof Promise ? values.then((v) => valueList(v, version)) : valueList(values, version);
       };
     const config =
       (version: AttributeConfigVersion): Operation =>
@@ -145,7 +141,7 @@ export class DeviceServant implements Servant {
       black_box: (r) => {
         const n = r.long();
         if (n <= 0) throw new DevFailed('API_BlackBoxArgument', 'Argument to read black box out of range');
-        const entries = this.#blackBox.slice(-n).reverse();
+        const entries = this.#blackBoxEntries(n);
         return (w) => w.strings(entries);
       },
       command_list_query: () => (w) => writeCommandInfos(w, this.commandInfos(), false),
@@ -216,25 +212,42 @@ export class DeviceServant implements Servant {
   }
 
   /** Runs an operation; every refusal goes out as DevFailed. */
-  async invoke(operation: string, body: CdrReader, ctx: RequestContext): Promise<ReplyBody> {
+  invoke(operation: string, body: CdrReader, ctx: RequestContext): ReplyBody | Promise<ReplyBody> {
     const op = this.#ops[operation];
     if (!op) throw new SystemException('BAD_OPERATION', `unknown operation ${operation}`, 0, 0);
     this.#record(operation, ctx.peer);
     try {
-      return await op(body, ctx);
+      const reply = op(body, ctx);
+      // Most operations answer at once: no promise, no extra turn of the event loop.
+      return reply instanceof Promise ? reply.catch((e: unknown) => this.#refusal(operation, e)) : reply;
     } catch (e) {
-      if (e instanceof SystemException || e instanceof UserException) throw e;
-      if (isDecodeError(e)) throw e; // the server answers MARSHAL
-      throw devFailed(devErrorsOf(e, `${this.device.name}: ${operation}`));
+      return this.#refusal(operation, e);
     }
   }
 
+  /** What a failed operation throws: DevFailed, or the CORBA exception it was. */
+  #refusal(operation: string, e: unknown): never {
+    if (e instanceof SystemException || e instanceof UserException) throw e;
+    if (isDecodeError(e)) throw e; // the server answers MARSHAL
+    throw devFailed(devErrorsOf(e, `${this.device.name}: ${operation}`));
+  }
+
+  /** Remembers the request for `black_box` (formatted only when asked for). */
   #record(operation: string, peer: string): void {
-    const t = new Date();
-    this.#blackBox.push(
-      `${t.toISOString().replace('T', ' ').slice(0, 19)} : Operation ${operation} requested from ${peer}`,
-    );
-    if (this.#blackBox.length > BLACK_BOX_SIZE) this.#blackBox.shift();
+    this.#blackBox[this.#blackBoxNext % BLACK_BOX_SIZE] = { time: Date.now(), operation, peer };
+    this.#blackBoxNext++;
+  }
+
+  /** The last `n` requests, newest first, as Tango formats them. */
+  #blackBoxEntries(n: number): string[] {
+    const out: string[] = [];
+    const last = this.#blackBoxNext - 1;
+    for (let k = last; k >= 0 && k > last - BLACK_BOX_SIZE && out.length < n; k--) {
+      const e = this.#blackBox[k % BLACK_BOX_SIZE]!;
+      const t = new Date(e.time).toISOString().replace('T', ' ').slice(0, 19);
+      out.push(`${t} : Operation ${e.operation} requested from ${e.peer}`);
+    }
+    return out;
   }
 
   info(): DevInfo {
@@ -249,7 +262,11 @@ export class DeviceServant implements Servant {
   }
 
   /** Reads attributes, each failure carried in its own value (as IDL 3+ servers do). */
-  readAttributes(names: readonly string[]): Promise<OutgoingValue[]> {
+  readAttributes(names: readonly string[]): OutgoingValue[] | Promise<OutgoingValue[]> {
+    if (names.length === 1) {
+      const one = readAttribute(this.device, names[0]!);
+      return one instanceof Promise ? one.then((v) => [v]) : [one];
+    }
     return Promise.all(names.map((n) => readAttribute(this.device, n)));
   }
 
@@ -360,6 +377,16 @@ export class DeviceServant implements Servant {
     const bytes = probe.bytes();
     return (w) => alignedCopy(w, bytes);
   }
+}
+
+/** Writes an attribute value list of `version`. */
+function valueList(values: readonly OutgoingValue[], version: 1 | 3 | 4 | 5): ReplyBody {
+  return (w) => {
+    w.ulong(values.length);
+    for (const v of values)
+      if (version >= 4) writeAttributeValue(w, v, version as 4 | 5);
+      else writeAttributeValueAny(w, v, version as 1 | 3);
+  };
 }
 
 /** Copies an `any` encoded at offset 0 of its own buffer into `w` at an 8-aligned offset. */

@@ -74,7 +74,7 @@ export class DeviceServer implements AdminHost {
     this.adminName = `dserver/${this.serverId}`;
     this.log = new Logger(`tango server ${this.serverId}`);
     this.#poller = new Poller(
-      (device, attribute) => readAttribute(this.device(device), attribute),
+      async (device, attribute) => readAttribute(this.device(device), attribute),
       (device, attribute, value, changed) => {
         this.#events.publish(device, attribute, 'periodic', value);
         if (changed) {

@@ -208,58 +208,69 @@ export class GiopServer {
         return;
       }
       this.counters.requests++;
-      void this.#dispatch(s, peer, header);
+      this.#dispatch(s, peer, header);
       return;
     }
     if (type === MsgType.CloseConnection) s.end();
     // CancelRequest, replies and the rest: nothing to do.
   }
 
-  async #dispatch(s: net.Socket, peer: string, req: RequestHeader): Promise<void> {
+  #dispatch(s: net.Socket, peer: string, req: RequestHeader): void {
     const { requestId: id, operation, minor } = req;
     const respond = req.responseExpected;
     const servant = this.#servants.get(keyOf(req.objectKey));
     if (this.log.enabled('debug')) this.log.debug(`${peer}: ${operation} on ${keyOf(req.objectKey)} (request ${id})`);
+    let body: ReplyBody | Promise<ReplyBody>;
     try {
       if (!servant) throw new SystemException('OBJECT_NOT_EXIST', `no object ${keyOf(req.objectKey)}`, 0, 0);
-      let body: ReplyBody;
       if (operation === '_is_a') {
         const repoId = req.body.string();
         body = (w) => w.boolean(servant.interfaces.includes(repoId));
       } else if (operation === '_non_existent' || operation === '_not_existent') {
         body = (w) => w.boolean(false);
-      } else {
-        body = await servant.invoke(operation, req.body, { peer, operation });
-      }
-      if (respond) this.#reply(s, id, ReplyStatus.NoException, body, minor);
+      } else body = servant.invoke(operation, req.body, { peer, operation });
     } catch (e) {
-      if (!respond) return;
-      if (e instanceof UserException)
-        this.#reply(
-          s,
-          id,
-          ReplyStatus.UserException,
-          (w) => {
-            w.string(e.repoId);
-            e.write(w);
-          },
-          minor,
-        );
-      else if (e instanceof SystemException)
-        this.#reply(
-          s,
-          id,
-          ReplyStatus.SystemException,
-          (w) => writeSystemException(w, e.exception, e.minor, e.completed),
-          minor,
-        );
-      else if (e instanceof CdrError) {
-        this.counters.malformed++;
-        this.#reply(s, id, ReplyStatus.SystemException, (w) => writeSystemException(w, 'MARSHAL', 0, 0), minor);
-      } else {
-        this.log.error(`${operation} from ${peer} failed inside the server: ${errorMessage(e)}`, e);
-        this.#reply(s, id, ReplyStatus.SystemException, (w) => writeSystemException(w, 'UNKNOWN', 0, 2), minor);
-      }
+      if (respond) this.#replyError(s, id, minor, peer, operation, e);
+      return;
+    }
+    if (!respond) {
+      if (body instanceof Promise) body.catch(() => undefined);
+      return;
+    }
+    if (body instanceof Promise)
+      body.then(
+        (b) => this.#reply(s, id, ReplyStatus.NoException, b, minor),
+        (e: unknown) => this.#replyError(s, id, minor, peer, operation, e),
+      );
+    else this.#reply(s, id, ReplyStatus.NoException, body, minor);
+  }
+
+  #replyError(s: net.Socket, id: number, minor: number, peer: string, operation: string, e: unknown): void {
+    if (e instanceof UserException)
+      this.#reply(
+        s,
+        id,
+        ReplyStatus.UserException,
+        (w) => {
+          w.string(e.repoId);
+          e.write(w);
+        },
+        minor,
+      );
+    else if (e instanceof SystemException)
+      this.#reply(
+        s,
+        id,
+        ReplyStatus.SystemException,
+        (w) => writeSystemException(w, e.exception, e.minor, e.completed),
+        minor,
+      );
+    else if (e instanceof CdrError) {
+      this.counters.malformed++;
+      this.#reply(s, id, ReplyStatus.SystemException, (w) => writeSystemException(w, 'MARSHAL', 0, 0), minor);
+    } else {
+      this.log.error(`${operation} from ${peer} failed inside the server: ${errorMessage(e)}`, e);
+      this.#reply(s, id, ReplyStatus.SystemException, (w) => writeSystemException(w, 'UNKNOWN', 0, 2), minor);
     }
   }
 

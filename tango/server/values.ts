@@ -80,43 +80,47 @@ const BIG_RANGES: Partial<Record<NumericKind, [bigint, bigint]>> = {
   ulonglong: [0n, 2n ** 64n - 1n],
 };
 
-const describeValue = (v: unknown): string =>
-  typeof v === 'string' ? JSON.stringify(v) : typeof v === 'bigint' ? `${v}n` : String(v);
+function describeValue(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : typeof v === 'bigint' ? `${v}n` : String(v);
+}
+
+function incompatible(what: string, v: unknown, expected: string): never {
+  throw new DevFailed('API_IncompatibleAttrDataType', `${what}: ${describeValue(v)} is not ${expected}`);
+}
 
 /** Checks one element of `kind`; returns it as the wire wants it (bigint for 64-bit integers). */
 function element(kind: AttKind, v: unknown, what: string, enumLabels?: readonly string[]): unknown {
-  const bad = (expected: string): never => {
-    throw new DevFailed('API_IncompatibleAttrDataType', `${what}: ${describeValue(v)} is not ${expected}`);
-  };
   switch (kind) {
     case 'bool':
-      return typeof v === 'boolean' ? v : bad('a boolean');
+      return typeof v === 'boolean' ? v : incompatible(what, v, 'a boolean');
     case 'string':
-      return typeof v === 'string' ? v : bad('a string');
+      return typeof v === 'string' ? v : incompatible(what, v, 'a string');
     case 'state':
     case 'devstate':
-      return typeof v === 'string' && (DEV_STATES as readonly string[]).includes(v) ? v : bad('a DevState name');
+      return typeof v === 'string' && (DEV_STATES as readonly string[]).includes(v)
+        ? v
+        : incompatible(what, v, 'a DevState name');
     case 'encoded': {
       const e = v as { format?: unknown; data?: unknown };
       return typeof e === 'object' && e !== null && typeof e.format === 'string' && e.data instanceof Uint8Array
         ? v
-        : bad('a DevEncoded { format, data: Uint8Array }');
+        : incompatible(what, v, 'a DevEncoded { format, data: Uint8Array }');
     }
     case 'float':
     case 'double':
-      return typeof v === 'number' ? v : bad('a number');
+      return typeof v === 'number' ? v : incompatible(what, v, 'a number');
     case 'longlong':
     case 'ulonglong': {
       const [lo, hi] = BIG_RANGES[kind]!;
       const b = typeof v === 'bigint' ? v : typeof v === 'number' && Number.isSafeInteger(v) ? BigInt(v) : undefined;
-      if (b === undefined || b < lo || b > hi) bad(`an integer in [${lo}, ${hi}]`);
+      if (b === undefined || b < lo || b > hi) incompatible(what, v, `an integer in [${lo}, ${hi}]`);
       return b;
     }
     default: {
       const [lo, hi] = INTEGER_RANGES[kind as NumericKind] ?? [-Infinity, Infinity];
       const top = enumLabels ? enumLabels.length - 1 : hi;
       if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > top)
-        bad(enumLabels ? `an enum index in [0, ${top}]` : `an integer in [${lo}, ${hi}]`);
+        incompatible(what, v, enumLabels ? `an enum index in [0, ${top}]` : `an integer in [${lo}, ${hi}]`);
       return v;
     }
   }
@@ -157,6 +161,11 @@ function checkAll(
   return out;
 }
 
+function tooLarge(shape: ValueShape, what: string, dims: string): never {
+  const max = shape.format === 'SPECTRUM' ? `${shape.maxDimX}` : `${shape.maxDimX} × ${shape.maxDimY}`;
+  throw new DevFailed('API_AttrOptProp', `${what}: ${dims} exceeds the maximum ${max}`);
+}
+
 /**
  * Checks what a read handler returned and gives its elements: a scalar; an array (spectrum); rows,
  * or `{ data, dimX, dimY }` (image).
@@ -166,12 +175,7 @@ export function toElements(shape: ValueShape, value: unknown, what: string): Ele
   const kind = kindOf(shape.type);
   const labels = shape.type === 'DevEnum' ? (shape.enumLabels ?? []) : undefined;
   if (shape.format === 'SCALAR') return { data: [element(kind, value, what, labels)], dimX: 1, dimY: 0 };
-  const tooBig = (dims: string): never => {
-    throw new DevFailed(
-      'API_AttrOptProp',
-      `${what}: ${dims} exceeds the maximum ${shape.format === 'SPECTRUM' ? shape.maxDimX : `${shape.maxDimX} × ${shape.maxDimY}`}`,
-    );
-  };
+  const tooBig = (dims: string): never => tooLarge(shape, what, dims);
   if (shape.format === 'SPECTRUM') {
     if (typeof value !== 'object' || value === null || typeof (value as ArrayLike<unknown>).length !== 'number')
       throw new DevFailed(
