@@ -74,10 +74,6 @@ export async function start(name: string | undefined, options: StartCliOptions):
     });
   }
 
-  const { registerConcertResolver, fastLoader } = await import('../loader.js');
-  registerConcertResolver();
-  if (fastLoader()) process.setSourceMapsEnabled(true);
-
   // Ctrl-C while the session file runs: abort what it started, then quit.
   const loading = new AbortController();
   const onSigint = () => {
@@ -90,7 +86,7 @@ export async function start(name: string | undefined, options: StartCliOptions):
 
   let exports: Record<string, unknown> = {};
   if (session.file) {
-    const { loadSession, describeLoadError } = await import('../loader.js');
+    const { loadSession, describeLoadError } = await import('../loader/index.js');
     try {
       exports = await core.withAbortScope(loading.signal, () => loadSession(session.file!));
     } catch (error) {
@@ -113,16 +109,8 @@ export async function start(name: string | undefined, options: StartCliOptions):
     process.exit(code);
   }
 
-  // Quantities print as `2 mm` at the prompt (also inside objects and arrays).
-  const { inspect } = await import('node:util');
-  Object.defineProperty(core.math.Unit.prototype, inspect.custom, {
-    configurable: true,
-    value(this: Parameters<typeof core.format>[0]) {
-      return core.format(this);
-    },
-  });
   const helpers = await import('../helpers.js');
-  const { startRepl } = await import('../repl.js');
+  const { startRepl } = await import('../repl/index.js');
   const interactive = Boolean(process.stdin.isTTY);
   if (interactive && options.progress !== false && process.stdout.isTTY) {
     const { setProgressRenderer, terminalRenderer } = await import('../progress.js');
