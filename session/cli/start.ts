@@ -86,8 +86,10 @@ export async function start(name: string | undefined, options: StartCliOptions):
 
   let exports: Record<string, unknown> = {};
   if (session.file) {
-    const { loadSession, describeLoadError } = await import('../loader/index.js');
+    const { activeLoader, loadSession, describeLoadError } = await import('../loader/index.js');
     try {
+      await activeLoader()?.prepareSession(session.file);
+      loading.signal.throwIfAborted();
       exports = await core.withAbortScope(loading.signal, () => loadSession(session.file!));
     } catch (error) {
       process.stderr.write(`${describeLoadError(error, session.file, source)}\n`);

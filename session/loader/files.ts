@@ -5,7 +5,7 @@
  * @internal
  */
 import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, sep } from 'node:path';
 
 /** Writes `path` through a temporary file and a rename, so readers see the old or the new file whole. */
 export function writeAtomic(path: string, contents: string | Uint8Array): void {
@@ -21,16 +21,17 @@ const notLoaded = new Set(['node_modules', 'test', 'bench', 'docs', 'scripts']);
 /** Every `.ts` source of the package under `root` (not tests, benches, `.d.ts`), relative to `root`. */
 export function packageSources(root: string): string[] {
   const out: string[] = [];
-  const walk = (dir: string) => {
+  // (plain string paths: this runs at every start, and path.join would cost more than the readdirs)
+  const walk = (dir: string, rel: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.name.startsWith('.')) continue;
-      const path = join(dir, entry.name);
+      const name = entry.name;
+      if (name.startsWith('.')) continue;
       if (entry.isDirectory()) {
-        if ((dir === root && notLoaded.has(entry.name)) || entry.name === 'node_modules') continue;
-        walk(path);
-      } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(relative(root, path));
+        if ((rel === '' && notLoaded.has(name)) || name === 'node_modules') continue;
+        walk(`${dir}${sep}${name}`, `${rel}${name}${sep}`);
+      } else if (name.endsWith('.ts') && !name.endsWith('.d.ts')) out.push(rel + name);
     }
   };
-  walk(root);
+  walk(root, '');
   return out.sort();
 }

@@ -4,8 +4,11 @@
  * @module
  * @internal
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PackageCache, type RefreshOptions, type RefreshResult } from './package-cache.js';
 import { SessionFiles } from './session-files.js';
+import { staticImportSpecifiers } from './transform.js';
 
 /** The package cache and the session files of one package root. */
 export class Loader {
@@ -29,13 +32,29 @@ export class Loader {
   }
 
   /**
-   * Imports a session file (anywhere on disk). Session lines appear in stack traces from here on
-   * (inline source maps; only modules loaded from now on pay for them).
+   * Transpiles a session file if needed and loads the package modules it imports, with source
+   * maps still off: with them on, node reads and parses the source map of every module it loads
+   * (zeromq's among them), which costs start-up time and maps nothing of ours. Call it outside
+   * any abort scope: the promise hooks of a scope slow module loading down. Returns the URL to
+   * import.
    */
-  importSession(file: string): Promise<Record<string, unknown>> {
+  async prepareSession(file: string): Promise<string> {
     const url = this.sessions.urlOf(file);
+    const cacheUrl = pathToFileURL(this.cache.dir).href + '/';
+    const js = readFileSync(fileURLToPath(url), 'utf8');
+    for (const specifier of staticImportSpecifiers(js))
+      if (specifier.startsWith(cacheUrl) && !specifier.startsWith(`${cacheUrl}ext/`)) await import(specifier);
+    return url;
+  }
+
+  /**
+   * Imports a session file (anywhere on disk), after {@link prepareSession}. Session lines appear
+   * in stack traces from here on (inline source maps).
+   */
+  async importSession(file: string): Promise<Record<string, unknown>> {
+    const url = await this.prepareSession(file);
     process.setSourceMapsEnabled(true);
-    return import(url) as Promise<Record<string, unknown>>;
+    return (await import(url)) as Record<string, unknown>;
   }
 
   /** Maps a specifier typed at the prompt (undefined: leave it to node). */

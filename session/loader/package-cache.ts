@@ -71,11 +71,13 @@ export class PackageCache {
     const manifest = this.#readManifest();
     const seen: Manifest['files'] = {};
     const stale: string[] = [];
+    // The manifest alone says what is in the cache (delete it, or the cache, to start afresh).
+    const prefix = this.root + sep;
     for (const rel of packageSources(this.root)) {
-      const st = statSync(join(this.root, rel));
+      const st = statSync(prefix + rel);
       seen[rel] = [st.mtimeMs, st.size];
       const old = manifest.files[rel];
-      if (!old || old[0] !== st.mtimeMs || old[1] !== st.size || !existsSync(this.#outPath(rel))) stale.push(rel);
+      if (!old || old[0] !== st.mtimeMs || old[1] !== st.size) stale.push(rel);
     }
     this.#sources = new Set(Object.keys(seen));
     const total = this.#sources.size;

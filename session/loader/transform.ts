@@ -42,6 +42,14 @@ export type Rewrite = (specifier: string) => string | undefined;
 // `from "x"`, `import("x")`, `import "x"` as esbuild prints them (it normalises quotes and spacing).
 const specifierPattern = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(["'])([^"'\n]+)\2/g;
 
+// Static imports only: `from "x"` (import and export … from) and `import "x"`.
+const staticPattern = /(\bfrom\s*|\bimport\s+)(["'])([^"'\n]+)\2/g;
+
+/** The specifiers of the static imports in esbuild's output (what loads with the module). */
+export function staticImportSpecifiers(js: string): string[] {
+  return [...js.matchAll(staticPattern)].map((m) => m[3]!);
+}
+
 /** Every static and literal dynamic import specifier in esbuild's output. */
 export function importSpecifiers(js: string): string[] {
   return [...js.matchAll(specifierPattern)].map((m) => m[3]!);
