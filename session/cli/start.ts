@@ -84,6 +84,12 @@ export async function start(name: string | undefined, options: StartCliOptions):
   };
   process.on('SIGINT', onSigint);
 
+  // The prompt's modules load while the session does (their file reads overlap).
+  const promptModules = options.nonInteractive
+    ? undefined
+    : Promise.all([import('../helpers.js'), import('../repl/index.js'), import('../progress.js')]);
+  promptModules?.catch(() => {}); // an error surfaces where it is awaited
+
   let exports: Record<string, unknown> = {};
   if (session.file) {
     const { activeLoader, loadSession, describeLoadError } = await import('../loader/index.js');
@@ -111,13 +117,10 @@ export async function start(name: string | undefined, options: StartCliOptions):
     process.exit(code);
   }
 
-  const helpers = await import('../helpers.js');
-  const { startRepl } = await import('../repl/index.js');
+  const [helpers, { startRepl }, { setProgressRenderer, terminalRenderer }] = await promptModules!;
   const interactive = Boolean(process.stdin.isTTY);
-  if (interactive && options.progress !== false && process.stdout.isTTY) {
-    const { setProgressRenderer, terminalRenderer } = await import('../progress.js');
+  if (interactive && options.progress !== false && process.stdout.isTTY)
     setProgressRenderer(terminalRenderer(process.stdout));
-  }
   const globals: Record<string, unknown> = {
     q: core.q,
     ddoc: helpers.ddoc,
