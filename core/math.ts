@@ -3,13 +3,13 @@
  *
  * mathjs is loaded from its single-file bundle: importing its ESM tree costs about a second. Its
  * functions are created lazily, on first use, but the first quantity creates the `Unit` class,
- * which asks for all of its dependencies at once — among them `pow` and `fix`, whose matrix
- * signatures pull in matrices, `inv`, `det`, `lup` and some sixty other functions: about half of
- * mathjs' share of `concert start`. `Unit` only ever gives `pow` two numbers (or, for other value
- * types, hands over) and calls `fix` only in `splitUnit`; so it is created with a `pow` that
- * computes the number case itself, exactly as mathjs' `pow` does, and passes everything else to
- * the real `pow`, and a `fix` that always passes on. The real functions stay the instance's and
- * are created when first used.
+ * which asks for all of its dependencies at once — among them `pow`, `fix`, `abs`, `round` and
+ * `equal`, whose matrix signatures pull in matrices, `inv`, `det`, `lup` and some sixty other
+ * functions: most of mathjs' share of `concert start`. So `Unit` is created with stand-ins for
+ * those five: `pow` and `abs` compute the number case themselves, exactly as mathjs does, and
+ * hand everything else to the real function; `fix`, `round` and `equal` (which `Unit` needs only
+ * in `splitUnit` and `equals`) always hand over. The real functions stay the instance's and are
+ * created when first used.
  * @module
  * @internal
  */
@@ -37,25 +37,30 @@ export function unitPow(x: unknown, y: unknown): unknown {
   return (math.pow as (a: unknown, b: unknown) => unknown)(x, y);
 }
 
-function fix(x: unknown): unknown {
-  return (math.fix as (a: unknown) => unknown)(x);
+/** mathjs' `abs` for a number (`Math.abs`), else the real `abs`. */
+function abs(x: unknown): unknown {
+  return typeof x === 'number' ? Math.abs(x) : (math.abs as (a: unknown) => unknown)(x);
 }
 
-/** Creates `math.Unit` with the light `pow` and `fix` in place, then puts the instance's back. */
+/** The instance's own function `name`, called when first needed. */
+const handOver =
+  (name: 'fix' | 'round' | 'equal') =>
+  (...args: unknown[]): unknown =>
+    (math[name] as (...a: unknown[]) => unknown)(...args);
+
+const standIns = { pow: unitPow, abs, fix: handOver('fix'), round: handOver('round'), equal: handOver('equal') };
+
+/** Creates `math.Unit` with the stand-ins in place, then puts the instance's functions back. */
 function createUnitClass(): void {
-  const saved = {
-    pow: Object.getOwnPropertyDescriptor(math, 'pow'),
-    fix: Object.getOwnPropertyDescriptor(math, 'fix'),
-  };
-  if (!saved.pow?.configurable || !saved.fix?.configurable) return void math.Unit; // not the lazy instance we know
-  const light = (value: unknown) => ({ value, configurable: true, enumerable: true, writable: true });
-  Object.defineProperty(math, 'pow', light(unitPow));
-  Object.defineProperty(math, 'fix', light(fix));
+  const names = Object.keys(standIns) as Array<keyof typeof standIns>;
+  const saved = new Map(names.map((name) => [name, Object.getOwnPropertyDescriptor(math, name)]));
+  if (![...saved.values()].every((d) => d?.configurable)) return void math.Unit; // not the lazy instance we know
+  for (const name of names)
+    Object.defineProperty(math, name, { value: standIns[name], configurable: true, enumerable: true, writable: true });
   try {
     void math.Unit;
   } finally {
-    Object.defineProperty(math, 'pow', saved.pow);
-    Object.defineProperty(math, 'fix', saved.fix);
+    for (const [name, descriptor] of saved) Object.defineProperty(math, name, descriptor!);
   }
 }
 

@@ -21,7 +21,14 @@ describe('core/math', () => {
     }
   });
 
-  it('units work, and pow and fix keep their matrix signatures', () => {
+  it('units work, and pow, abs, fix, round and equal keep their matrix signatures', () => {
+    assert.ok(math.unit('1 m').equals(math.unit('100 cm')));
+    assert.ok(!math.unit('1 m').equals(math.unit('101 cm')));
+    assert.equal(String(math.abs(math.unit(-2, 'mm'))), '2 mm');
+    assert.equal(math.unit(0.002, 'm').toString(), '2 mm', 'the best prefix (abs) when printing');
+    assert.deepEqual(math.abs([-1, 2]), [1, 2]);
+    assert.deepEqual(math.round([1.4, 2.6]), [1, 3]);
+    assert.deepEqual(math.equal([1, 2], [1, 3]), [true, false]);
     assert.ok(Math.abs(math.unit('5 mm^2').toNumber('m^2') - 5e-6) < 1e-18);
     assert.equal(String((math.unit('2 km') as unknown as { pow(p: number): object }).pow(2)), '4 km^2');
     assert.equal(math.multiply(math.unit(3, 'mm/s'), math.unit('2 s')).toString(), '6 mm');
