@@ -200,9 +200,9 @@ function widen([min, max]: readonly [number, number]): [number, number] {
 }
 
 function mapLinear(data: PixelArray | Float64Array, out: Uint8Array, min: number, max: number): void {
-  const scale = 255 / (max - min);
+  const range = max - min;
   for (let i = 0; i < data.length; i++) {
-    const x = (Number(data[i]!) - min) * scale;
+    const x = ((Number(data[i]!) - min) * 255) / range;
     out[i] = x <= 0 ? 0 : x >= 255 ? 255 : (x + 0.5) | 0;
   }
 }
@@ -213,6 +213,6 @@ function mapLinear(data: PixelArray | Float64Array, out: Uint8Array, min: number
  */
 export function mapPixel(value: number, min: number, max: number): number {
   const [lo, hi] = widen([min, max]);
-  const x = (value - lo) * (255 / (hi - lo));
+  const x = ((value - lo) * 255) / (hi - lo);
   return Number.isNaN(x) || x <= 0 ? 0 : x >= 255 ? 255 : Math.floor(x + 0.5);
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeFrame } from '../../../core/index.js';
-import { mapPixel, MovieEncoder, VideoError, type Frame } from '../../../video/index.js';
+import { makeFrame, type Frame } from '../../../core/index.js';
+import { mapPixel, MovieEncoder, VideoError } from '../../../video/index.js';
 import { rejectsWith } from '../../support/async.js';
 import { useTempDir } from '../walkers/formats/helpers.js';
 import { debianFfmpeg, decodeGrey, probe, rampFrame } from './helpers.js';
