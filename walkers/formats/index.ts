@@ -17,8 +17,8 @@
  * ```
  * @module
  */
-export { StorageError } from './errors.js';
-export { TiffWriter, PARTIAL_SUFFIX } from './tiff-writer.js';
+export { StorageError, storageError } from './errors.js';
+export { TiffWriter, PARTIAL_SUFFIX, writeAll } from './tiff-writer.js';
 export type { TiffWriterOptions } from './tiff-writer.js';
 export { MultiFileWriter } from './multi-file.js';
 export type { MultiFileWriterOptions } from './multi-file.js';
