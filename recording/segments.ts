@@ -37,6 +37,8 @@ export interface RecorderCounters {
   recorded: number;
   /** Messages that arrived while no segment was open. */
   discarded: number;
+  /** End-of-stream markers written into segments. */
+  ends: number;
   /** Finished segments. */
   segments: number;
 }
@@ -56,7 +58,7 @@ export class SegmentRecorder {
   #failure: { path: string; error: StorageError } | undefined;
   #starting = false;
   #segments: SegmentResult[] = [];
-  #counters: RecorderCounters = { recorded: 0, discarded: 0, segments: 0 };
+  #counters: RecorderCounters = { recorded: 0, discarded: 0, ends: 0, segments: 0 };
 
   /**
    * @param source describes the source for the file header
@@ -152,7 +154,7 @@ export class SegmentRecorder {
 
   /** Records an end-of-stream marker if a segment is open. */
   end(extra?: Record<string, unknown>, receivedAt = preciseNow()): Promise<void> {
-    return this.#write((w) => w.writeEnd(extra, receivedAt));
+    return this.#write((w) => w.writeEnd(extra, receivedAt), true);
   }
 
   /** Records a websocket message if a segment is open. */
@@ -160,7 +162,7 @@ export class SegmentRecorder {
     return this.#write((w) => w.writeMessage(data, receivedAt));
   }
 
-  async #write(write: (writer: LogWriter) => Promise<void>): Promise<void> {
+  async #write(write: (writer: LogWriter) => Promise<void>, end = false): Promise<void> {
     const writer = this.#writer;
     if (!writer) {
       this.#counters.discarded++;
@@ -169,6 +171,7 @@ export class SegmentRecorder {
     try {
       await write(writer);
       this.#counters.recorded++;
+      if (end) this.#counters.ends++;
     } catch (error) {
       if (this.#writer !== writer) return; // already failed or stopped meanwhile
       this.#writer = undefined;

@@ -32,11 +32,15 @@ export interface StreamRecorderOptions {
   connectTimeoutMs?: number;
   /** Name in messages and the log (default `recorder <source>`). */
   name?: string;
+  /**
+   * Opens the first segment in this file before connecting, so that not even the first message
+   * is missed (what `concert record` does).
+   */
+  recordTo?: string;
 }
 
 /** What a stream recorder is connected to. */
 interface Connection {
-  readonly source: LogSource;
   /** Resolves when the connection ended (closed by us or by the peer), with why. */
   readonly ended: Promise<string>;
   /** Resolves when the messages received so far were handed to the segments. */
@@ -59,14 +63,19 @@ interface Connection {
  */
 export class StreamRecorder {
   readonly #segments: SegmentRecorder;
-  #connection!: Connection;
+  readonly #source: LogSource;
+  #connection: Connection | undefined;
   #closed = false;
 
-  private constructor(readonly name: string) {
+  private constructor(
+    readonly name: string,
+    source: LogSource,
+  ) {
+    this.#source = source;
     this.#segments = new SegmentRecorder(
       name,
-      () => this.#connection.source,
-      () => this.#connection.drain(),
+      () => source,
+      async () => this.#connection?.drain(),
     );
   }
 
@@ -76,7 +85,7 @@ export class StreamRecorder {
    *   the source cannot be reached.
    */
   static async create(options: StreamRecorderOptions): Promise<StreamRecorder> {
-    const allowed = ['source', 'mode', 'curve', 'connectTimeoutMs', 'name'];
+    const allowed = ['source', 'mode', 'curve', 'connectTimeoutMs', 'name', 'recordTo'];
     for (const key of Object.keys(options ?? {}))
       if (!allowed.includes(key))
         throw new OptionError(`StreamRecorder.create: unknown option '${key}' (allowed: ${allowed.join(', ')})`);
@@ -85,21 +94,30 @@ export class StreamRecorder {
       throw new OptionError(
         "StreamRecorder.create: option 'source' is required, e.g. 'tcp://127.0.0.1:8992' or 'ws://127.0.0.1:7001'",
       );
-    const recorder = new StreamRecorder(options.name ?? `recorder ${source}`);
-    if (/^(tcp|ipc|inproc):\/\//.test(source)) {
-      if (options.mode !== undefined && options.mode !== 'pull' && options.mode !== 'sub')
-        throw new OptionError(
-          `StreamRecorder.create: mode must be 'pull' or 'sub', got ${JSON.stringify(options.mode)}`,
-        );
-      recorder.#connection = await zmqConnection(source, options.mode ?? 'pull', options.curve, recorder.#segments);
-    } else if (/^wss?:\/\//.test(source)) {
-      recorder.#connection = await websocketConnection(source, options.connectTimeoutMs ?? 5000, recorder.#segments);
-    } else
+    const zmq = /^(tcp|ipc|inproc):\/\//.test(source);
+    if (!zmq && !/^wss?:\/\//.test(source))
       throw new OptionError(
         `StreamRecorder.create: source must be a ZeroMQ endpoint (tcp://, ipc://) or a websocket URI (ws://, wss://), got '${source}'`,
       );
+    const mode = options.mode ?? 'pull';
+    if (mode !== 'pull' && mode !== 'sub')
+      throw new OptionError(`StreamRecorder.create: mode must be 'pull' or 'sub', got ${JSON.stringify(options.mode)}`);
+    const described: LogSource = zmq
+      ? { kind: 'zmq', description: `${source} (${mode})`, endpoint: source, mode }
+      : { kind: 'websocket', description: source, uri: source };
+    const recorder = new StreamRecorder(options.name ?? `recorder ${source}`, described);
+    const segments = recorder.#segments;
+    if (options.recordTo !== undefined) await segments.start(options.recordTo);
+    try {
+      recorder.#connection = zmq
+        ? await zmqConnection(source, mode, options.curve, segments)
+        : await websocketConnection(source, options.connectTimeoutMs ?? 5000, segments);
+    } catch (error) {
+      if (segments.recording) await segments.stop().catch(() => undefined);
+      throw error;
+    }
     void recorder.#connection.ended.then((why) => {
-      if (!recorder.#closed) recorder.#segments.log.warn(`${source}: ${why}`);
+      if (!recorder.#closed) segments.log.warn(`${source}: ${why}`);
     });
     return recorder;
   }
@@ -121,7 +139,7 @@ export class StreamRecorder {
 
   /** What is recorded: `{kind: 'zmq' | 'websocket', description}`. */
   get source(): LogSource {
-    return this.#connection.source;
+    return this.#source;
   }
 
   /**
@@ -146,7 +164,7 @@ export class StreamRecorder {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#segments.recording) await this.#segments.stop().catch(() => undefined);
-    await this.#connection.close();
+    await this.#connection?.close();
   }
 }
 
@@ -170,7 +188,6 @@ async function zmqConnection(
     }
   })();
   return {
-    source: { kind: 'zmq', description: `${endpoint} (${mode})`, endpoint, mode },
     ended,
     // A frame being written is waited for by the writer itself; queued ones belong after stop().
     drain: async () => undefined,
@@ -220,7 +237,6 @@ async function websocketConnection(uri: string, timeoutMs: number, segments: Seg
     );
   });
   return {
-    source: { kind: 'websocket', description: uri, uri },
     drain: () => chain,
     ended: ended.then(async (why) => {
       await chain;
