@@ -161,11 +161,33 @@ export class ContrastMapper {
 
   /** The frame as 8-bit grey, one byte per pixel, row-major (into `out` if given). */
   map(frame: Frame, out: Uint8Array = new Uint8Array(frame.data.length)): Uint8Array {
+    this.#kernel(frame)(frame.data, out);
+    return out;
+  }
+
+  /**
+   * Like {@link map}, in slices of `slicePixels` with the event loop running in between, so a
+   * large frame never blocks the session (a camera's frame clock, other consumers) for long.
+   */
+  async mapSliced(
+    frame: Frame,
+    out: Uint8Array = new Uint8Array(frame.data.length),
+    slicePixels = 1 << 17,
+  ): Promise<Uint8Array> {
+    const kernel = this.#kernel(frame);
     const data = frame.data;
-    if (frame.dtype === 'uint8' && !this.contrast) {
-      out.set(data as Uint8Array);
-      return out;
+    const step = Math.max(4, slicePixels - (slicePixels % 4));
+    for (let start = 0; start < data.length; start += step) {
+      const end = Math.min(start + step, data.length);
+      kernel(data.subarray(start, end), out.subarray(start, end));
+      if (end < data.length) await new Promise((resolve) => setImmediate(resolve));
     }
+    return out;
+  }
+
+  /** The function that maps (a range of) this frame's pixels. */
+  #kernel(frame: Frame): (data: PixelArray, out: Uint8Array) => void {
+    if (frame.dtype === 'uint8' && !this.contrast) return (data, out) => out.set(data as Uint8Array);
     let window = this.#window;
     if (this.contrast?.mode === 'frame') window = percentiles([frame], this.contrast.low, this.contrast.high);
     else if (!window) {
@@ -174,13 +196,12 @@ export class ContrastMapper {
     }
     const [min, max] = widen(window);
     const offset = HISTOGRAM_OFFSET[frame.dtype];
-    if (offset !== undefined && this.contrast?.mode !== 'frame') {
-      const table = this.#table(frame.dtype, offset, min, max);
-      for (let i = 0; i < data.length; i++) out[i] = table[data[i]! + offset]!;
-      return out;
-    }
-    mapLinear(data, out, min, max);
-    return out;
+    if (offset === undefined || this.contrast?.mode === 'frame') return (data, out) => mapLinear(data, out, min, max);
+    const table = this.#table(frame.dtype, offset, min, max);
+    return (data, out) => {
+      if (data instanceof Uint16Array && LITTLE_ENDIAN && out.byteOffset % 4 === 0) lookUint16(data, table, out);
+      else for (let i = 0; i < data.length; i++) out[i] = table[data[i]! + offset]!;
+    };
   }
 
   #table(dtype: DType, offset: number, min: number, max: number): Uint8Array {
@@ -193,6 +214,19 @@ export class ContrastMapper {
     this.#lut = { dtype, table };
     return table;
   }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** `out[i] = table[data[i]]`, four pixels per 32-bit store (about twice as fast as one by one). */
+function lookUint16(data: Uint16Array, table: Uint8Array, out: Uint8Array): void {
+  const n = data.length;
+  const words = new Uint32Array(out.buffer, out.byteOffset, n >> 2);
+  let i = 0;
+  for (let j = 0; j < words.length; j++, i += 4)
+    words[j] =
+      table[data[i]!]! | (table[data[i + 1]!]! << 8) | (table[data[i + 2]!]! << 16) | (table[data[i + 3]!]! << 24);
+  for (; i < n; i++) out[i] = table[data[i]!]!;
 }
 
 function widen([min, max]: readonly [number, number]): [number, number] {

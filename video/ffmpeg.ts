@@ -283,20 +283,23 @@ export async function runFfmpeg(options: Omit<FfmpegOptions, 'stdin'>): Promise<
 }
 
 /**
- * Decodes the first video stream of `file` and counts its frames (every frame is decoded, so a
- * movie that cannot be read completely does not count as complete).
+ * Counts the frames of the first video stream of `file`: `'decode'` decodes every frame (a movie
+ * that cannot be read completely does not count as complete); `'demux'` only counts the frames in
+ * the container (fast: no decoding).
  * @throws FfmpegError if ffmpeg cannot read the file.
  */
 export async function countVideoFrames(
   file: string,
-  options: { path?: string; signal?: AbortSignal } = {},
+  options: { path?: string; signal?: AbortSignal; how?: 'decode' | 'demux' } = {},
 ): Promise<number> {
+  const { how = 'decode', ...rest } = options;
+  const codec = how === 'demux' ? ['-c', 'copy'] : ['-vsync', '0'];
   const progress = await runFfmpeg({
-    ...options,
+    ...rest,
     what: `counting the frames of ${file}`,
     stdout: true,
     logLevel: 'error',
-    args: ['-i', file, '-map', '0:v:0', '-vsync', '0', '-f', 'null', '-progress', 'pipe:1', '-nostats', '-'],
+    args: ['-i', file, '-map', '0:v:0', ...codec, '-f', 'null', '-progress', 'pipe:1', '-nostats', '-'],
   });
   const counts = [...progress.matchAll(/^frame=(\d+)$/gm)];
   return counts.length ? Number(counts[counts.length - 1]![1]) : 0;

@@ -79,7 +79,7 @@ export class GreyFeed {
   }
 
   async #emit(frame: Frame): Promise<void> {
-    const image = this.#mapper.map(frame);
+    const image = await this.#mapper.mapSliced(frame);
     if (this.#overlay.length)
       drawText(image, frame.shape[1], frame.shape[0], overlayText(frame.metadata, this.#overlay));
     await this.#sink(image, frame);

@@ -79,7 +79,7 @@ async function fromTiff(
 ): Promise<MovieResult> {
   const total = await countTiffFrames(frames.files);
   const bar = progress(`movie ${out}`, total);
-  const encoder = await MovieEncoder.open(out, { ...movie, signal });
+  const encoder = await MovieEncoder.open(out, { ...movie, signal, verify: 'decode' });
   try {
     for await (const frame of readTiffFrames(frames.files, signal)) {
       await encoder.write(frame);
@@ -139,7 +139,7 @@ async function fromImages(
       height: probe[1],
       fps: options.fps,
       bytes: (await stat(out)).size,
-      verified: true,
+      verified: 'decode',
     };
   } catch (error) {
     ffmpeg.kill();

@@ -17,8 +17,12 @@ import { GreyFeed } from './grey-feed.js';
 
 /** Options of {@link MovieEncoder.open}. */
 export interface MovieEncoderOptions extends MovieOptions {
-  /** Decode the finished movie and check its frame count (default true). */
-  verify?: boolean;
+  /**
+   * Check the finished movie's frame count: `'demux'` (default) counts the frames in the file,
+   * `'decode'` decodes every one of them (slower: what `makeMovie` does before erasing frames),
+   * `false` trusts ffmpeg's exit status.
+   */
+  verify?: 'demux' | 'decode' | false;
   /** Kills ffmpeg and removes the partial movie when aborted. */
   signal?: AbortSignal;
 }
@@ -32,8 +36,8 @@ export interface MovieResult {
   height: number;
   fps: number;
   bytes: number;
-  /** True if the frame count was checked by decoding the movie. */
-  verified: boolean;
+  /** How the frame count was checked (`false`: not checked). */
+  verified: 'demux' | 'decode' | false;
 }
 
 /** The suffix of a movie being written. */
@@ -51,7 +55,7 @@ export const MOVIE_PARTIAL_SUFFIX = '.partial';
 export class MovieEncoder {
   readonly path: string;
   readonly options: ResolvedMovieOptions;
-  readonly #verify: boolean;
+  readonly #verify: 'demux' | 'decode' | false;
   readonly #signal: AbortSignal | undefined;
   readonly #feed: GreyFeed;
   #ffmpeg: FfmpegProcess | undefined;
@@ -60,7 +64,7 @@ export class MovieEncoder {
   private constructor(path: string, options: MovieEncoderOptions) {
     this.path = path;
     this.options = resolveMovieOptions('MovieEncoder', options, ['verify', 'signal']);
-    this.#verify = options.verify ?? true;
+    this.#verify = options.verify ?? 'demux';
     this.#signal = options.signal;
     this.#feed = new GreyFeed(path, this.options.contrast, this.options.overlay, (image, frame) =>
       this.#send(image, frame),
@@ -115,7 +119,8 @@ export class MovieEncoder {
       await this.#ffmpeg.end();
       const frames = this.#feed.count;
       const partial = this.path + MOVIE_PARTIAL_SUFFIX;
-      if (this.#verify) await verifyFrameCount(partial, frames, this.path, this.options.ffmpegPath, this.#signal);
+      if (this.#verify)
+        await verifyFrameCount(partial, frames, this.path, this.options.ffmpegPath, this.#signal, this.#verify);
       await rename(partial, this.path);
       this.#state = 'closed';
       const [width, height] = this.#outputSize();
@@ -186,8 +191,9 @@ export async function verifyFrameCount(
   name: string,
   ffmpegPath: string | undefined,
   signal: AbortSignal | undefined,
+  how: 'decode' | 'demux' = 'decode',
 ): Promise<void> {
-  const decoded = await countVideoFrames(file, { path: ffmpegPath, signal });
+  const decoded = await countVideoFrames(file, { path: ffmpegPath, signal, how });
   if (decoded !== expected)
     throw new VideoError(`${name}: the movie holds ${decoded} frames, but ${expected} were given`);
 }
