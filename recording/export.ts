@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { OptionError, progress, type Frame } from '../core/index.js';
 import { MovieEncoder, VideoError, type MovieOptions, type MovieResult } from '../video/index.js';
 import { MultiFileWriter } from '../walkers/formats/index.js';
-import { LogReader, type IndexEntry } from './log-reader.js';
+import { LogReader, type IndexEntry } from '../walkers/formats/index.js';
 import { measuredFps } from './summary.js';
 
 /** Options of {@link logToVideo}. */

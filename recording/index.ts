@@ -8,12 +8,19 @@ export {
   LOG_MAGIC,
   LOG_FORMAT_VERSION,
   RecordKind,
+  LogWriter,
+  LogReader,
+  preciseNow,
   type LogHeader,
   type LogSource,
   type LogTrailer,
-} from './log-format.js';
-export { LogWriter, preciseNow, type LogWriterOptions, type LogCounters } from './log-writer.js';
-export { LogReader, type LogRecord, type IndexEntry, type LogIndex, type LogEnding } from './log-reader.js';
+  type LogWriterOptions,
+  type LogCounters,
+  type LogRecord,
+  type IndexEntry,
+  type LogIndex,
+  type LogEnding,
+} from '../walkers/formats/index.js';
 export {
   SegmentRecorder,
   RecordingError,

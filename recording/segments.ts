@@ -6,8 +6,8 @@
  */
 import { ConcertError, errorMessage, Logger, type Frame } from '../core/index.js';
 import type { StorageError } from '../walkers/formats/index.js';
-import type { LogSource } from './log-format.js';
-import { LogWriter, preciseNow } from './log-writer.js';
+import type { LogSource } from '../walkers/formats/index.js';
+import { LogWriter, preciseNow } from '../walkers/formats/index.js';
 
 /** Misuse of a recorder: start while recording, stop while not, a closed recorder. */
 export class RecordingError extends ConcertError {

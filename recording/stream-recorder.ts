@@ -10,8 +10,8 @@
 import WebSocket from 'ws';
 import { errorMessage, OptionError } from '../core/index.js';
 import { ZmqReceiver, type CurveOptions, type ReceiverMode } from '../transport/index.js';
-import type { LogSource } from './log-format.js';
-import { preciseNow } from './log-writer.js';
+import type { LogSource } from '../walkers/formats/index.js';
+import { preciseNow } from '../walkers/formats/index.js';
 import {
   RecordingError,
   SegmentRecorder,

@@ -4,8 +4,8 @@
  * @module
  */
 import { isDType } from '../core/index.js';
-import type { LogHeader } from './log-format.js';
-import { LogReader, type LogEnding, type LogIndex } from './log-reader.js';
+import type { LogHeader } from '../walkers/formats/index.js';
+import { LogReader, type LogEnding, type LogIndex } from '../walkers/formats/index.js';
 
 /** A recording's summary. */
 export interface LogSummary {

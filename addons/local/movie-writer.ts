@@ -7,32 +7,69 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { opt, sleep, type OptionSpec, type Unit } from '../../core/index.js';
+import { sleep, z, zq, zwhere } from '../../core/index.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
-import { MovieEncoder, resolveMovieOptions, type MovieOptions, type MovieResult } from '../../video/index.js';
+import {
+  MovieEncoder,
+  parseContrast,
+  resolveMovieOptions,
+  X264_PRESETS,
+  type ContrastSpec,
+  type MovieOptions,
+  type MovieResult,
+} from '../../video/index.js';
 import { DirectoryWalker } from '../../walkers/index.js';
-import { Addon, type AddonOptions } from '../base.js';
+import { Addon, ADDON_OPTIONS } from '../base.js';
 import { AddonError } from '../errors.js';
 
-/** Options of {@link MovieWriter.create}. */
-export interface MovieWriterOptions extends AddonOptions, MovieOptions {
+const contrastSpec = zwhere(
+  "'auto', 'frame', { min, max } or { low, high, frames, perFrame }",
+  (v): v is ContrastSpec => {
+    try {
+      parseContrast(v as ContrastSpec);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+);
+
+/** The options of {@link MovieWriter.create}. */
+export const MOVIE_WRITER_OPTIONS = ADDON_OPTIONS.extend({
   /** `'lossless'` (default): every frame; `'latest'`: a time-lapse that never slows the acquisition. */
-  mode?: 'lossless' | 'latest';
+  mode: z.enum(['lossless', 'latest']).optional(),
   /** Latest mode: time between two frames of the time-lapse (default 1/fps, i.e. real time). */
-  every?: Unit;
+  every: zq('s', { min: '0 s' }).optional(),
   /**
    * The movie's file name; `{acquisition}` is replaced by the acquisition's name (default
    * `'{acquisition}.mp4'`). Relative names go into `dir`, else the walker's current directory
    * (the run's scan directory). An existing file is never replaced: `-1`, `-2`, … is appended.
    */
-  out?: string;
+  out: z.string().min(1).optional(),
   /** Folder for the movies (default: the experiment's directory walker's current directory). */
-  dir?: string;
+  dir: z.string().min(1).optional(),
   /** Lossless mode: frames queued before the producer waits (default 8). */
-  queueSize?: number;
-}
+  queueSize: z.number().int().min(1).optional(),
+  /** Frames per second of the movie (default 30). */
+  fps: z.number().positive().max(1000).optional(),
+  /** `[width, height]` or `'WxH'`, even numbers: scaled keeping the aspect ratio, padded. */
+  size: z.union([z.string(), z.tuple([z.number(), z.number()])]).optional(),
+  /** x264 constant rate factor, 0 (lossless) … 51; default 18. */
+  crf: z.number().int().min(0).max(51).optional(),
+  /** x264 preset (default `'veryfast'`). */
+  preset: z.enum(X264_PRESETS).optional(),
+  /** How 16-bit and float frames map to 8 bits (default `'auto'`, see `docs/video.md`). */
+  contrast: contrastSpec.optional(),
+  /** Burn in the frame number and/or angle (`true`: both). */
+  overlay: z.union([z.boolean(), z.array(z.enum(['frameNumber', 'angle']))]).optional(),
+  /** The ffmpeg binary (default: `FFMPEG_PATH`, else the one of @ffmpeg-installer/ffmpeg). */
+  ffmpegPath: z.string().optional(),
+});
+
+/** Options of {@link MovieWriter.create}. */
+export type MovieWriterOptions = z.input<typeof MOVIE_WRITER_OPTIONS>;
 
 /**
  * Makes movies of acquisitions.
@@ -43,21 +80,7 @@ export interface MovieWriterOptions extends AddonOptions, MovieOptions {
  * ```
  */
 export class MovieWriter extends Addon {
-  static override readonly options: OptionSpec = {
-    ...Addon.options,
-    mode: opt.oneOf(['lossless', 'latest']),
-    every: opt.quantity('s'),
-    out: opt.string,
-    dir: opt.string,
-    queueSize: opt.number({ min: 1, integer: true }),
-    fps: opt.any,
-    size: opt.any,
-    crf: opt.any,
-    preset: opt.any,
-    contrast: opt.any,
-    overlay: opt.any,
-    ffmpegPath: opt.any,
-  };
+  static override readonly options = MOVIE_WRITER_OPTIONS;
   readonly kind = 'local';
   readonly mode: 'lossless' | 'latest';
   readonly #movie: MovieOptions;
@@ -80,9 +103,9 @@ export class MovieWriter extends Addon {
       name: _n,
       ...movie
     } = options;
-    const resolved = resolveMovieOptions(`${this.name}.create`, movie);
+    const resolved = resolveMovieOptions(`${this.name}.create`, movie as MovieOptions);
     this.mode = mode;
-    this.#movie = movie;
+    this.#movie = movie as MovieOptions;
     this.#everyMs = every ? every.toNumber('ms') : 1000 / resolved.fps;
     if (!(this.#everyMs > 0)) throw new AddonError(`${this.name}: every must be > 0 s`);
     this.#out = out;

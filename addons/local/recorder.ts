@@ -7,7 +7,7 @@
  * (never a lost frame, never an unbounded queue); outside segments frames are discarded.
  * @module
  */
-import { opt, type OptionSpec } from '../../core/index.js';
+import { z } from '../../core/index.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
@@ -17,13 +17,16 @@ import {
   type SegmentResult,
   type StartOptions,
 } from '../../recording/index.js';
-import { Addon, type AddonOptions } from '../base.js';
+import { Addon, ADDON_OPTIONS } from '../base.js';
+
+/** The options of {@link Recorder.create}. */
+export const RECORDER_OPTIONS = ADDON_OPTIONS.extend({
+  /** Frames queued per acquisition before the producer waits (default 8). */
+  queueSize: z.number().int().min(1).optional(),
+});
 
 /** Options of {@link Recorder.create}. */
-export interface RecorderOptions extends AddonOptions {
-  /** Frames queued per acquisition before the producer waits (default 8). */
-  queueSize?: number;
-}
+export type RecorderOptions = z.input<typeof RECORDER_OPTIONS>;
 
 /**
  * Records frames in start/stop segments.
@@ -38,10 +41,7 @@ export interface RecorderOptions extends AddonOptions {
  * ```
  */
 export class Recorder extends Addon {
-  static override readonly options: OptionSpec = {
-    ...Addon.options,
-    queueSize: opt.number({ min: 1, integer: true }),
-  };
+  static override readonly options = RECORDER_OPTIONS;
   readonly kind = 'local';
   readonly #segments: SegmentRecorder;
   readonly #queueSize: number;

@@ -6,10 +6,9 @@
  * `import { ReplayCamera } from 'concert/devices/cameras/replay'`.
  * @module
  */
-import { makeFrame, opt, OptionError, ParameterError, sleep, type Frame, type OptionSpec } from '../../core/index.js';
-import { LogReader, type IndexEntry } from '../../recording/index.js';
-import * as base from './base.js';
-import { SimulatedCamera, type SimulatedCameraOptions } from './simulated.js';
+import { makeFrame, OptionError, ParameterError, sleep, z, type Frame } from '../../core/index.js';
+import { LogReader, type IndexEntry } from '../../walkers/formats/index.js';
+import { SIMULATED_CAMERA_OPTIONS, SimulatedCamera } from './simulated.js';
 import { cropToRoi } from './timing.js';
 
 /**
@@ -19,33 +18,26 @@ import { cropToRoi } from './timing.js';
  */
 export type ReplayTiming = 'original' | 'fast' | 'frame-rate';
 
-/** Options of {@link ReplayCamera.create}. */
-export interface ReplayCameraOptions extends SimulatedCameraOptions {
+/** The options of {@link ReplayCamera.create}. */
+export const REPLAY_CAMERA_OPTIONS = SIMULATED_CAMERA_OPTIONS.extend({
   /** The recording to play (a `.clog` file). */
-  file: string;
+  file: z.string().min(1),
   /** Default `'original'`. */
-  timing?: ReplayTiming;
+  timing: z.enum(['original', 'fast', 'frame-rate']).optional(),
   /** `'original'` timing: play this many times faster (default 1). */
-  speed?: number;
+  speed: z.number().positive().optional(),
   /** Start over after the last frame (default false: `stream()` ends there, `grab()` fails). */
-  loop?: boolean;
+  loop: z.boolean().optional(),
   /** Only the frames of this acquisition (recordings of local acquisitions name it). */
-  acquisition?: string;
-}
+  acquisition: z.string().optional(),
+});
+
+/** Options of {@link ReplayCamera.create}. */
+export type ReplayCameraOptions = z.input<typeof REPLAY_CAMERA_OPTIONS>;
 
 /** Plays a recording back as a camera. */
 export class ReplayCamera extends SimulatedCamera {
-  static override readonly options: OptionSpec = {
-    ...base.Camera.options,
-    file: opt.string,
-    timing: opt.oneOf(['original', 'fast', 'frame-rate']),
-    speed: opt.number({ min: 1e-6 }),
-    loop: opt.boolean,
-    acquisition: opt.string,
-    frameRate: opt.quantity('Hz'),
-    exposureTime: opt.quantity('s'),
-    pixelSize: opt.quantity('um'),
-  };
+  static override readonly options = REPLAY_CAMERA_OPTIONS;
 
   /** The recording played. */
   readonly file: string;
@@ -98,8 +90,8 @@ export class ReplayCamera extends SimulatedCamera {
 
   /** Like the base `stream()`, but without `loop` it ends after the last frame instead of failing. */
   override stream(options: { signal?: AbortSignal; count?: number } = {}): AsyncGenerator<Frame> {
-    const count = options.count ?? Infinity;
-    return super.stream({ ...options, count: this.loop ? count : Math.min(count, this.length - this.#position) });
+    const count = this.loop ? options.count : Math.min(options.count ?? Infinity, this.length - this.#position);
+    return super.stream({ ...options, count: count === Infinity ? undefined : count });
   }
 
   protected override async connect(): Promise<void> {

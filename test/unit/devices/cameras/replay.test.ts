@@ -10,7 +10,7 @@ import { LogWriter } from '../../../../recording/index.js';
 import { freePort, tcpEndpoint, ZmqReceiver } from '../../../../transport/index.js';
 import { describeCamera } from '../../../conformance/camera.case.js';
 import { rejectsWith } from '../../../support/async.js';
-import { concertAsync } from '../../session/support.js';
+import { startRecord } from '../../session/cli/record-process.js';
 
 const bytes = (f: Frame) => Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength);
 
@@ -151,7 +151,8 @@ describe('devices/cameras/replay', function () {
       await camera.registerEndpoint(recorded, { mode: 'push' });
       const receiver = await ZmqReceiver.create({ mode: 'pull', connect: originals });
       const log = join(root, 'live.clog');
-      const recorder = concertAsync(root, ['record', recorded, log, '--until-end'], { timeoutMs: 60_000 });
+      const recorder = startRecord([recorded, log, '--until-end']);
+      await recorder.ready;
       await camera.startRecording();
       const sent: Frame[] = [];
       const receiving = (async () => {
@@ -160,7 +161,7 @@ describe('devices/cameras/replay', function () {
       await camera.grabSend(30);
       await receiving;
       receiver.close();
-      const r = await recorder;
+      const r = await recorder.done;
       assert.equal(r.status, 0, r.stderr);
       const replay = await ReplayCamera.create({ file: log, timing: 'fast' });
       const got: Frame[] = [];

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawnServer } from '../../../../addons/remote/spawn.js';
-import { sleep } from '../../../../core/index.js';
 import { Camera as RemoteCamera } from '../../../../devices/cameras/remote.js';
 import { LogWriter } from '../../../../recording/index.js';
 import { freePort, tcpEndpoint } from '../../../../transport/index.js';
@@ -11,6 +10,7 @@ import { readTiff } from '../../../../walkers/formats/index.js';
 import { debianFfmpeg, probe } from '../../video/helpers.js';
 import { useTempDir } from '../../walkers/formats/helpers.js';
 import { concertAsync } from '../support.js';
+import { startRecord } from './record-process.js';
 
 describe('concert record and concert recording', function () {
   this.timeout(90_000);
@@ -29,13 +29,11 @@ describe('concert record and concert recording', function () {
     const endpoint = tcpEndpoint(await freePort());
     await camera.registerEndpoint(endpoint, { mode: 'push' });
     const log = join(dir.path, 'run1.clog');
-    const recording = concertAsync(dir.path, ['record', endpoint, log, '--until-end', '--duration', '60s'], {
-      timeoutMs: 60_000,
-    });
+    const recording = startRecord([endpoint, log, '--until-end', '--duration', '60s']);
+    await recording.ready;
     await camera.startRecording();
-    await sleep(500); // the recorder connects; a PUSH sender waits for it anyway
     await camera.grabSend(25);
-    const r = await recording;
+    const r = await recording.done;
     assert.equal(r.status, 0, r.stderr);
     assert.match(
       r.stdout,

@@ -8,9 +8,9 @@
  * @module
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { errorMessage, type Frame } from '../core/index.js';
-import { decodeMessage, type FrameHeader } from '../transport/index.js';
-import { StorageError, storageError } from '../walkers/formats/index.js';
+import { errorMessage, type Frame } from '../../core/index.js';
+import { decodeMessage, type FrameHeader } from '../../transport/index.js';
+import { StorageError, storageError } from './errors.js';
 import {
   FILE_HEAD_BYTES,
   LENGTH_PREFIX_BYTES,

@@ -5,9 +5,10 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { Mutex, type Frame } from '../core/index.js';
-import { encodeEnd, encodeFrame, WIRE_FORMAT_VERSION } from '../transport/index.js';
-import { StorageError, storageError, writeAll } from '../walkers/formats/index.js';
+import { Mutex, type Frame } from '../../core/index.js';
+import { encodeEnd, encodeFrame, WIRE_FORMAT_VERSION } from '../../transport/index.js';
+import { StorageError, storageError } from './errors.js';
+import { writeAll } from './tiff-writer.js';
 import {
   align8,
   FILE_HEAD_BYTES,
@@ -47,7 +48,7 @@ export function preciseNow(): number {
 
 function concertVersion(): string {
   try {
-    return `concert ${(createRequire(import.meta.url)('../package.json') as { version: string }).version}`;
+    return `concert ${(createRequire(import.meta.url)('../../package.json') as { version: string }).version}`;
   } catch {
     return 'concert';
   }
