@@ -7,7 +7,7 @@
  * @module
  */
 import { makeFrame, OptionError, ParameterError, sleep, z, type Frame } from '../../core/index.js';
-import { LogReader, type IndexEntry } from '../../walkers/formats/index.js';
+import { LogReader, type IndexEntry, type LogRecord } from '../../walkers/formats/index.js';
 import { SIMULATED_CAMERA_OPTIONS, SimulatedCamera } from './simulated.js';
 import { cropToRoi } from './timing.js';
 
@@ -49,6 +49,8 @@ export class ReplayCamera extends SimulatedCamera {
   #frames: IndexEntry[] = [];
   #sensor = { width: 0, height: 0 };
   #position = 0;
+  /** The read of the next frame, started while the current one is handed out (one frame ahead). */
+  #ahead: { index: number; record: Promise<LogRecord> } | undefined;
   /** Original timing: the replay clock (`performance.now()`) and the recorded time it matches. */
   #anchor: { at: number; recorded: number } | undefined;
 
@@ -122,6 +124,8 @@ export class ReplayCamera extends SimulatedCamera {
   protected override async disconnectHook(): Promise<void> {
     const reader = this.#reader;
     this.#reader = undefined;
+    await this.#ahead?.record.catch(() => undefined);
+    this.#ahead = undefined;
     await reader?.close().catch(() => undefined);
   }
 
@@ -146,7 +150,15 @@ export class ReplayCamera extends SimulatedCamera {
     const index = this.#position;
     const entry = this.#frames[index]!;
     await this.#wait(entry, signal);
-    const record = await this.#reader!.read(entry);
+    const ahead = this.#ahead;
+    this.#ahead = undefined;
+    const record = await (ahead?.index === index ? ahead.record : this.#reader!.read(entry));
+    const next = index + 1 < this.#frames.length ? index + 1 : this.loop ? 0 : undefined;
+    if (next !== undefined) {
+      const reading = this.#reader!.read(this.#frames[next]!);
+      reading.catch(() => undefined); // a failure surfaces when that frame is grabbed
+      this.#ahead = { index: next, record: reading };
+    }
     signal.throwIfAborted();
     if (record.kind !== 'frame')
       throw new ParameterError(`${this.name}: record ${index} of ${this.file} is not a frame`);
