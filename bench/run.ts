@@ -39,7 +39,8 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'tango-server.ts' },
   { file: 'remote.ts', timeoutS: 300 },
   { file: 'live-view.ts' },
-  { file: 'session.ts' },
+  { file: 'session.ts', timeoutS: 600 },
+  { file: 'video.ts', timeoutS: 300 },
 ];
 
 interface Row extends BenchResult {

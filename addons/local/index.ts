@@ -10,3 +10,5 @@ export * from './live-view.js';
 export * from './web-viewer/index.js';
 export * from './phase-grating.js';
 export * from './online-reconstruction.js';
+export * from './movie-writer.js';
+export * from './recorder.js';

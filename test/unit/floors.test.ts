@@ -11,7 +11,9 @@ const FLOORS: Record<string, number> = {
   reco: 1,
   walkers: 2,
   devices: 3,
+  video: 3,
   experiments: 4,
+  recording: 4,
   addons: 5,
   session: 6,
 };

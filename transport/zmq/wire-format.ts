@@ -136,9 +136,12 @@ export function encodeFrame(frame: Frame): [Buffer, Buffer] {
   return [Buffer.from(json), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
 }
 
-/** The end-of-stream message: a single JSON part `{"end": true}`. */
-export function encodeEnd(): [Buffer] {
-  return [Buffer.from('{"end":true}')];
+/**
+ * The end-of-stream message: a single JSON part `{"end": true}`, with `extra` keys if given
+ * (e.g. `{acquisition: 'radios'}` in a recording).
+ */
+export function encodeEnd(extra?: Record<string, unknown>): [Buffer] {
+  return [Buffer.from(extra ? JSON.stringify({ ...extra, end: true }) : '{"end":true}')];
 }
 
 /** Decodes one received multipart message. Never throws. */
