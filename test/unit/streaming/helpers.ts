@@ -1,0 +1,45 @@
+/** Shared helpers of the streaming tests: temp dirs, producers, set files read with Debian's sqlite3. */
+import { execFileSync } from 'node:child_process';
+import { makeFrame, type Frame } from '../../../core/frame.js';
+import { delay } from '../../support/async.js';
+
+export { useTempDir } from '../walkers/formats/helpers.js';
+
+/** A producer of `0, 1, …, n-1`, one every `everyMs` (0: as fast as pulled). */
+export function numbers(n: number, everyMs = 0): (signal: AbortSignal) => AsyncGenerator<number> {
+  return async function* (signal) {
+    for (let i = 0; i < n && !signal.aborted; i++) {
+      if (everyMs > 0) await delay(everyMs);
+      yield i;
+    }
+  };
+}
+
+/** A small uint16 frame whose pixels are all `value`. */
+export function flatFrame(value: number, size = 8, frameNumber = 0): Frame {
+  return makeFrame(new Uint16Array(size * size).fill(value), [size, size], { frameNumber });
+}
+
+/** Runs a query with Debian's `sqlite3` CLI (another process) and returns its rows, `|`-separated. */
+export function sqlite3(file: string, query: string): string[][] {
+  const out = execFileSync('sqlite3', ['-readonly', file, query], { encoding: 'utf8', timeout: 10_000 });
+  return out
+    .trim()
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => l.split('|'));
+}
+
+/** Resolves once `condition()` is true (checked every `everyMs`), or rejects after `timeoutMs`. */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+  everyMs = 10,
+): Promise<void> {
+  const t0 = performance.now();
+  while (!(await condition())) {
+    if (performance.now() - t0 > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
+    await delay(everyMs);
+  }
+}
