@@ -14,6 +14,7 @@ packages=(
   tango-test         # TangoTest device server for the Tango client
   python3-tango      # PyTango: motor test server and reference benchmark
   unzip              # checks `concert export` zips
+  sqlite3            # reads streaming output sets from another process
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,8 @@
 /** Shared helpers of the streaming tests: temp dirs, producers, set files read with Debian's sqlite3. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { makeFrame, type Frame } from '../../../core/frame.js';
-import { delay } from '../../support/async.js';
+import { delay, within } from '../../support/async.js';
 
 export { useTempDir } from '../walkers/formats/helpers.js';
 
@@ -22,7 +23,11 @@ export function flatFrame(value: number, size = 8, frameNumber = 0): Frame {
 
 /** Runs a query with Debian's `sqlite3` CLI (another process) and returns its rows, `|`-separated. */
 export function sqlite3(file: string, query: string): string[][] {
-  const out = execFileSync('sqlite3', ['-readonly', file, query], { encoding: 'utf8', timeout: 10_000 });
+  const out = execFileSync('sqlite3', ['-readonly', '-cmd', '.timeout 5000', file, query], {
+    encoding: 'utf8',
+    timeout: 10_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return out
     .trim()
     .split('\n')
@@ -42,4 +47,22 @@ export async function until(
     if (performance.now() - t0 > timeoutMs) throw new Error(`${what} not met within ${timeoutMs} ms`);
     await delay(everyMs);
   }
+}
+
+const DETECTOR = fileURLToPath(new URL('./fixtures/detector.ts', import.meta.url));
+
+/** Starts the detector simulation; resolves once it is about to write its first file. */
+export async function startDetector(dir: string, args: string[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', DETECTOR, dir, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await within(
+    30_000,
+    new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+      child.once('exit', (code) => reject(new Error(`the detector exited with code ${code} before it was ready`)));
+    }),
+    'the detector starting',
+  );
+  return child;
 }
