@@ -75,6 +75,8 @@ export function isFrame(value: unknown): value is Frame {
  * @throws TypeError for values JSON cannot hold (a bigint, a cycle).
  */
 export function toRecord(value: unknown): { record: JsonValue; own: boolean } {
+  if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))
+    return { record: value, own: true };
   let own = true;
   const seen = new Set<object>();
   const walk = (v: unknown): JsonValue => {
