@@ -39,7 +39,7 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'remote.ts', timeoutS: 300 },
   { file: 'live-view.ts' },
   { file: 'session.ts' },
-  { file: 'streaming.ts' },
+  { file: 'streaming.ts', timeoutS: 300 },
 ];
 
 interface Row extends BenchResult {
