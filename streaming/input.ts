@@ -57,10 +57,11 @@ export function setInput<T>(set: OutputSet<T>): StepInput<T> {
       try {
         for await (const item of reader) {
           if (item.status !== 'done') continue;
+          // The reader's copy holds the value it had when taken (the set may release its own since).
           yield {
             key: String(item.index),
             index: item.index,
-            load: () => set.valueOf(item),
+            load: () => (item.value !== undefined ? item.value : set.valueOf(item)),
             receivedAt: item.finishedAt,
           };
         }

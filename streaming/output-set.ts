@@ -400,8 +400,9 @@ export class OutputSet<T = unknown> implements AsyncIterable<OutputItem<T>>, Ste
 }
 
 /**
- * A cursor over a set: yields items in index order as they land and ends after the last one
- * once the set is closed (rejecting with the set's failure if it failed).
+ * A cursor over a set: yields items (copies, with the value they had when taken) in index
+ * order as they land and ends after the last one once the set is closed (rejecting with the
+ * set's failure if it failed).
  * @internal
  */
 export class SetReader<T> implements AsyncIterableIterator<OutputItem<T>> {
@@ -425,9 +426,11 @@ export class SetReader<T> implements AsyncIterableIterator<OutputItem<T>> {
       if (this.#stopped) return { value: undefined, done: true };
       const item = this.set.entryAt(this.position);
       if (item) {
+        // A copy taken before moving on: moving on may release the set's value of the item.
+        const taken = { ...item };
         this.position++;
         this.set.readerMoved(this, false);
-        return { value: item, done: false };
+        return { value: taken, done: false };
       }
       if (this.set.state === 'closed') {
         this.#stop();

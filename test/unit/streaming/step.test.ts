@@ -382,6 +382,34 @@ describe('streaming/step', () => {
       assert.equal(calls, 20, 'each computed once more from its input');
     });
 
+    it('hands a chained step each value it took, even when the producing step runs ahead and releases', async () => {
+      let calls = 0;
+      const source = await StreamingStep.create({ name: 'source', input: numbers(200, 1), process: (x: number) => x });
+      const a = await StreamingStep.create({
+        name: 'a',
+        input: source.output,
+        keepValues: 0,
+        highWaterMark: 8,
+        concurrency: 4,
+        process: (x: number) => {
+          calls++;
+          return new Float32Array([x]);
+        },
+      });
+      const b = await StreamingStep.create({
+        name: 'b',
+        input: a.output,
+        concurrency: 4,
+        process: async (v: Float32Array) => {
+          await delay(1);
+          return v[0]!;
+        },
+      });
+      await b.done;
+      assert.equal(b.output.failed, 0);
+      assert.equal(calls, 200, 'no value computed twice');
+    });
+
     it('fails an item whose released value cannot be computed again (a producer gives each item once)', async () => {
       const a = await StreamingStep.create({
         name: 'a',
