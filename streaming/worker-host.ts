@@ -5,6 +5,7 @@
  * @module
  * @internal
  */
+import { register } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { HostMessage, TaskMessage } from './worker-pool.js';
 import { transferables } from './transfer.js';
@@ -20,6 +21,11 @@ function describe(error: unknown): { name: string; message: string; stack?: stri
 }
 
 async function load(): Promise<Process> {
+  // A worker module next to a session file imports `concert/…` as the session does: the same
+  // resolve hook maps those specifiers to this package from anywhere on disk.
+  register(new URL('../session/resolve-hook.mjs', import.meta.url), {
+    data: { packageJson: new URL('../package.json', import.meta.url).href },
+  });
   const loaded = (await import(module)) as { default?: unknown; process?: unknown; setup?: unknown };
   const fn = typeof loaded.default === 'function' ? loaded.default : loaded.process;
   if (typeof fn !== 'function')
