@@ -56,13 +56,26 @@ export async function startDetector(dir: string, args: string[]): Promise<ChildP
   const child = spawn(process.execPath, ['--import', 'tsx', DETECTOR, dir, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await within(
-    30_000,
-    new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
-      child.once('exit', (code) => reject(new Error(`the detector exited with code ${code} before it was ready`)));
-    }),
-    'the detector starting',
-  );
+  try {
+    await within(
+      30_000,
+      new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+        child.once('exit', (code) => reject(new Error(`the detector exited with code ${code} before it was ready`)));
+      }),
+      'the detector starting',
+    );
+  } catch (error) {
+    await stopProcess(child);
+    throw error;
+  }
   return child;
+}
+
+/** Kills `child` (by pid, SIGKILL) if it still runs, and resolves once it has exited. */
+export async function stopProcess(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
 }

@@ -14,7 +14,7 @@ import { TiffWriter, readTiff } from '../../../walkers/formats/index.js';
 import { requireTool } from '../../support/tools.js';
 import { within } from '../../support/async.js';
 import { detectorPixel } from './fixtures/detector-pixel.js';
-import { sqlite3, startDetector, until, useTempDir } from './helpers.js';
+import { sqlite3, startDetector, stopProcess, until, useTempDir } from './helpers.js';
 
 const SIZE = 64;
 
@@ -23,12 +23,9 @@ const frameOf = (name: string) => Number(/frame_(\d+)\.tif$/.exec(name)![1]);
 
 describe('streaming pipeline with a detector simulation process', function () {
   this.timeout(120_000);
-  const tmp = useTempDir();
   let detector: ChildProcess | undefined;
-  afterEach(() => {
-    if (detector?.exitCode === null) detector.kill('SIGKILL');
-    detector = undefined;
-  });
+  afterEach(() => stopProcess(detector)); // before the temporary directory goes
+  const tmp = useTempDir();
 
   it('processes 500 of the files written at 200/s exactly once through read → flat (2 workers) → write, plus statistics', async function () {
     requireTool(this, 'sqlite3', 'sqlite3');

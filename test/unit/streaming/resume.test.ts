@@ -12,7 +12,7 @@ import { OutputSet } from '../../../streaming/index.js';
 import { within } from '../../support/async.js';
 import { requireTool } from '../../support/tools.js';
 import { concert as concertIn } from '../session/support.js';
-import { sqlite3, startDetector, until, useTempDir } from './helpers.js';
+import { sqlite3, startDetector, stopProcess, until, useTempDir } from './helpers.js';
 
 const PIPELINE = fileURLToPath(new URL('./fixtures/pipeline-run.ts', import.meta.url));
 
@@ -24,13 +24,10 @@ function startPipeline(dir: string, sets: string): ChildProcess {
 
 describe('streaming: SIGKILL mid-stream and resume', function () {
   this.timeout(120_000);
+  const children: ChildProcess[] = [];
+  afterEach(() => Promise.all(children.splice(0).map(stopProcess))); // before the temporary directory goes
   const tmp = useTempDir();
   const concert = (args: string[]) => concertIn(tmp.path, args, { timeoutMs: 20_000 });
-  const children: ChildProcess[] = [];
-  afterEach(() => {
-    for (const child of children.splice(0))
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
 
   it('reopens the sets with every committed item, open, and resumes without duplicates', async function () {
     requireTool(this, 'sqlite3', 'sqlite3');
