@@ -9,30 +9,33 @@ import { join, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import type { Frame } from '../core/frame.js';
 import { errorMessage } from '../core/errors.js';
+import { parseOptions, z } from '../core/options.js';
 import type { Producer } from '../core/producer.js';
 import { TiffReader } from '../walkers/formats/index.js';
 import { StreamingError } from './errors.js';
 import type { StepInput, StepSource } from './input.js';
 import { now } from './item.js';
-import { parseWith, watcherSchema } from './options.js';
 
-/** Options of {@link DirectoryWatcher.create}. */
-export interface DirectoryWatcherOptions {
+/** The options of {@link DirectoryWatcher.create}. */
+export const DIRECTORY_WATCHER_OPTIONS = z.strictObject({
   /** The directory to watch (it must exist). */
-  directory: string;
+  directory: z.string().min(1),
   /** Glob on file names (picomatch: `*.tif`, `frame_*.{tif,tiff}`); default `*`. Dot files need a pattern that names them. */
-  pattern?: string;
+  pattern: z.string().min(1).optional(),
   /** Yield the matching files already in the directory first, in natural name order (default false: only new files). */
-  existing?: boolean;
+  existing: z.boolean().optional(),
   /**
    * A file is taken once its size and modification time have not changed for this long
    * (default 1000 ms). `0` takes a file as soon as it appears: right for writers that write
    * elsewhere and rename complete files into place (as Concert's own TIFF writer does).
    */
-  fileTimeoutMs?: number;
+  fileTimeoutMs: z.number().min(0).optional(),
   /** Interval of the full rescan that backs up change notifications (default 2000 ms). */
-  pollMs?: number;
-}
+  pollMs: z.number().min(10).optional(),
+});
+
+/** Options of {@link DirectoryWatcher.create}. */
+export type DirectoryWatcherOptions = z.input<typeof DIRECTORY_WATCHER_OPTIONS>;
 
 /** A file the watcher yields. */
 export interface WatchedFile {
@@ -94,7 +97,7 @@ export class DirectoryWatcher implements StepSource<WatchedFile> {
    * @throws OptionError naming a bad option; StreamingError for a missing directory.
    */
   static async create(options: DirectoryWatcherOptions): Promise<DirectoryWatcher> {
-    parseWith('DirectoryWatcher.create', watcherSchema, options);
+    parseOptions('DirectoryWatcher.create', DIRECTORY_WATCHER_OPTIONS, options);
     const watcher = new DirectoryWatcher(options);
     let isDirectory: boolean;
     try {

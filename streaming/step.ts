@@ -5,7 +5,8 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { errorMessage } from '../core/errors.js';
+import { errorMessage, OptionError } from '../core/errors.js';
+import { parseOptions, z, zfunction, zinstance, zwhere } from '../core/options.js';
 import { Logger } from '../core/log.js';
 import { progress, type Progress } from '../core/progress.js';
 import type { Producer } from '../core/producer.js';
@@ -14,9 +15,8 @@ import { producerInput, isStepSource, type InputItem, type StepInput, type StepS
 import { now, toRecord, type CloseInfo, type CloseReason, type JsonValue, type OutputItem } from './item.js';
 import { OutputSet, type SetSummary } from './output-set.js';
 import { SetFile } from './set-file.js';
-import { StopWatch, type StopCriteria } from './stop.js';
+import { STOP_CRITERIA, StopWatch } from './stop.js';
 import { WorkerPool } from './worker-pool.js';
-import { parseStepOptions } from './options.js';
 
 /** What the function of a step gets with each item. */
 export interface ItemContext {
@@ -33,14 +33,17 @@ export interface ItemContext {
 /** What a step reads: another step's set, a directory watcher, or a producer. */
 export type StepInputSource<I> = StepSource<I> | Producer<I>;
 
-/** Options of {@link StreamingStep.create}. */
-export interface StreamingStepOptions<I, O> {
+/** The options of {@link StreamingStep.create} (the callbacks are typed by {@link StreamingStepOptions}). */
+export const STREAMING_STEP_OPTIONS = z.strictObject({
   /** Name of the step and of its set (in messages, summaries and the set file). */
-  name: string;
+  name: z.string().min(1),
   /** The items to process: `otherStep.output`, a `DirectoryWatcher`, or a producer `(signal) => AsyncIterable`. */
-  input: StepInputSource<I>;
-  /** The function applied to each item (give this or `worker`). */
-  process?: (input: I, context: ItemContext) => O | Promise<O>;
+  input: zwhere(
+    'an OutputSet (another step’s output), a DirectoryWatcher or a producer (signal) => AsyncIterable',
+    (v): v is StepInputSource<unknown> => typeof v === 'function' || isStepSource(v),
+  ),
+  /** The function applied to each item (give this or `worker`): `(input, context) => result`. */
+  process: zfunction().optional(),
   /**
    * A module run on worker threads, for CPU work (give this or `process`): its default export
    * (or its `process` export) is called with `(input, { index, key, attempt })`; an optional
@@ -48,33 +51,48 @@ export interface StreamingStepOptions<I, O> {
    * the working directory) or a URL (`new URL('./flat.ts', import.meta.url)`). Inputs are copied
    * to the worker; results come back with their buffers moved (return fresh arrays).
    */
-  worker?: string | URL;
+  worker: z.union([z.string().min(1), zinstance(URL)]).optional(),
   /** Passed to the worker module's `setup()` (copied: structured-cloneable data). */
-  workerConfig?: unknown;
+  workerConfig: z.unknown().optional(),
   /** Items processed at once: worker threads for a `worker` step; calls in flight for `process` (default 1). */
-  concurrency?: number;
+  concurrency: z.number().int().min(1).optional(),
   /**
    * SQLite file the set is persisted in, item by item (created if missing; an open set is resumed,
    * a closed one is loaded and the step does nothing). Default: memory only.
    */
-  set?: string;
+  set: z.string().min(1).optional(),
   /** When to close the set; the end of the input (or the input set closing) always closes it. */
-  stop?: StopCriteria;
+  stop: STOP_CRITERIA.optional(),
   /** `record` (default): a failing item is registered as failed and the step goes on; `fail`: it fails the step. */
-  onError?: 'record' | 'fail';
+  onError: z.enum(['record', 'fail']).optional(),
   /** Attempts after the first for a failing item (default 0). */
-  retries?: number;
+  retries: z.number().int().min(0).optional(),
   /** Wait before the first retry (default 100 ms); doubled for each further one, at most 10 s. */
-  retryDelayMs?: number;
+  retryDelayMs: z.number().min(0).optional(),
+  /** What to persist of a result: `(value) => JSON` (default: the value itself if plain JSON; a frame's shape, dtype and metadata). */
+  record: zfunction().optional(),
+  /** Values kept in memory after every chained step took them (default 16). */
+  keepValues: z.number().int().min(0).optional(),
+  /** Items a chained step may lag before this step waits for it (default 32): bounds memory. */
+  highWaterMark: z.number().int().min(1).optional(),
+  /** Input key of a producer's items, `(input, index) => string` (default: the index); unique and the same after a restart. */
+  key: zfunction().optional(),
+});
+
+/** Options of {@link StreamingStep.create}: the schema's, with the callbacks typed by the input `I` and result `O`. */
+export type StreamingStepOptions<I, O> = Omit<
+  z.input<typeof STREAMING_STEP_OPTIONS>,
+  'input' | 'process' | 'record' | 'key'
+> & {
+  /** The items to process: `otherStep.output`, a `DirectoryWatcher`, or a producer `(signal) => AsyncIterable`. */
+  input: StepInputSource<I>;
+  /** The function applied to each item (give this or `worker`). */
+  process?: (input: I, context: ItemContext) => O | Promise<O>;
   /** What to persist of a result (default: the value itself if plain JSON; a frame's shape, dtype and metadata). */
   record?: (value: O) => JsonValue;
-  /** Values kept in memory after every chained step took them (default 16). */
-  keepValues?: number;
-  /** Items a chained step may lag before this step waits for it (default 32): bounds memory. */
-  highWaterMark?: number;
   /** Input key of a producer's items (default: their index); must be unique and the same after a restart. */
   key?: (input: I, index: number) => string;
-}
+};
 
 /** `streaming` while the set is open, `closed` after a stop criterion, `failed` if the step failed. */
 export type StepState = 'streaming' | 'closed' | 'failed';
@@ -143,7 +161,11 @@ export class StreamingStep<I = unknown, O = unknown> {
    *   for a set file that cannot be used or a worker module that does not load.
    */
   static async create<I = unknown, O = unknown>(options: StreamingStepOptions<I, O>): Promise<StreamingStep<I, O>> {
-    parseStepOptions(options);
+    parseOptions('StreamingStep.create', STREAMING_STEP_OPTIONS, options);
+    if ((options.process === undefined) === (options.worker === undefined))
+      throw new OptionError(
+        'StreamingStep.create: give exactly one of process: (input, context) => result or worker: a module path or URL',
+      );
     const input = isStepSource(options.input)
       ? (options.input.toStepInput() as StepInput<I>)
       : producerInput(options.input as Producer<I>, options.key);

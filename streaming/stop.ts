@@ -2,26 +2,29 @@
  * Stop criteria of a streaming step that are not counted in items: a timeout with no new item,
  * a wall-clock duration and a STOP file. The first that fires wins.
  * @module
- * @internal
  */
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { z } from '../core/options.js';
 import type { CloseReason } from './item.js';
 
 /** When a step stops taking input (combinable; the first one met wins). */
-export interface StopCriteria {
+export const STOP_CRITERIA = z.strictObject({
   /** Close once the set has this many items (done and failed, counting those of an earlier run). */
-  count?: number;
+  count: z.number().int().min(1).optional(),
   /** Close when no new input item came for this long (ms). */
-  idleMs?: number;
+  idleMs: z.number().min(0).optional(),
   /** Close this long after the step started (ms). */
-  durationMs?: number;
+  durationMs: z.number().min(0).optional(),
   /**
    * Close when this file exists (checked at start, on change notifications and every 500 ms).
    * Default: `STOP` in the folder of the set file, for a persisted set; `false`: none.
    */
-  stopFile?: string | false;
-}
+  stopFile: z.union([z.string().min(1), z.literal(false)]).optional(),
+});
+
+/** When a step stops taking input (combinable; the first one met wins). */
+export type StopCriteria = z.input<typeof STOP_CRITERIA>;
 
 /** Interval of the STOP file check when no change is reported. */
 const STOP_POLL_MS = 500;

@@ -13,7 +13,8 @@ const FLOORS: Record<string, number> = {
   devices: 3,
   experiments: 4,
   addons: 5,
-  session: 6,
+  streaming: 6,
+  session: 7,
 };
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

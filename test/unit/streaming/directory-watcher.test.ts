@@ -181,12 +181,12 @@ describe('streaming/directory-watcher', () => {
     await rejectsWith(
       DirectoryWatcher.create({ directory: tmp.path, fileTimeout: 3 } as never),
       OptionError,
-      "DirectoryWatcher.create: unknown option 'fileTimeout' (allowed: directory, existing, fileTimeoutMs, pattern, pollMs)",
+      "DirectoryWatcher.create: unknown option 'fileTimeout', did you mean 'fileTimeoutMs'? (allowed: directory, existing, fileTimeoutMs, pattern, pollMs)",
     );
     await rejectsWith(
       DirectoryWatcher.create({ directory: tmp.path, fileTimeoutMs: -1 }),
       OptionError,
-      "DirectoryWatcher.create: option 'fileTimeoutMs' must be a number of milliseconds ≥ 0, got -1",
+      "DirectoryWatcher.create: option 'fileTimeoutMs' must be a finite number in [0, Infinity], got -1",
     );
     await rejectsWith(DirectoryWatcher.create({} as never), OptionError, /option 'directory' is required/);
   });

@@ -456,19 +456,19 @@ describe('streaming/step', () => {
     const input = numbers(1);
     const cases: [string, unknown, string | RegExp][] = [
       [
-        'an unknown option',
+        'an unknown option, with the closest one',
         { name: 'a', input, process: () => 1, cuncurrency: 2 },
-        /StreamingStep.create: unknown option 'cuncurrency' \(allowed: concurrency, highWaterMark, input, keepValues, key, name, onError, process, record, retries, retryDelayMs, set, stop, worker, workerConfig\)/,
+        "StreamingStep.create: unknown option 'cuncurrency', did you mean 'concurrency'? (allowed: concurrency, highWaterMark, input, keepValues, key, name, onError, process, record, retries, retryDelayMs, set, stop, worker, workerConfig)",
       ],
       [
         'an unknown stop criterion',
         { name: 'a', input, process: () => 1, stop: { cuont: 2 } },
-        /unknown option 'stop.cuont' \(allowed: stop.count, stop.durationMs, stop.idleMs, stop.stopFile\)/,
+        "StreamingStep.create: unknown option 'stop.cuont', did you mean 'stop.count'? (allowed: stop.count, stop.durationMs, stop.idleMs, stop.stopFile)",
       ],
       [
         'neither process nor worker',
         { name: 'a', input },
-        'StreamingStep.create: give exactly one of process: (input) => result or worker: a module path',
+        'StreamingStep.create: give exactly one of process: (input, context) => result or worker: a module path or URL',
       ],
       [
         'both process and worker',
@@ -478,24 +478,24 @@ describe('streaming/step', () => {
       [
         'a bad concurrency',
         { name: 'a', input, process: () => 1, concurrency: 0 },
-        "StreamingStep.create: option 'concurrency' must be a positive integer, got 0",
+        "StreamingStep.create: option 'concurrency' must be an integer in [1, Infinity], got 0",
       ],
       [
         'a bad count',
         { name: 'a', input, process: () => 1, stop: { count: 1.5 } },
-        "StreamingStep.create: option 'stop.count' must be a positive integer, got 1.5",
+        "StreamingStep.create: option 'stop.count' must be an integer in [1, Infinity], got 1.5",
       ],
       [
         'a bad onError',
         { name: 'a', input, process: () => 1, onError: 'skip' },
-        `StreamingStep.create: option 'onError' must be "record" or "fail", got "skip"`,
+        `StreamingStep.create: option 'onError' must be one of "record", "fail", got "skip"`,
       ],
       [
         'a bad input',
         { name: 'a', input: [1, 2], process: () => 1 },
-        /option 'input' must be an OutputSet .*, got Array/,
+        "StreamingStep.create: option 'input' must be an OutputSet (another step’s output), a DirectoryWatcher or a producer (signal) => AsyncIterable, got [1, 2]",
       ],
-      ['no name', { input, process: () => 1 }, /option 'name' is required/],
+      ['no name', { input, process: () => 1 }, "StreamingStep.create: option 'name' is required (a string)"],
     ];
     for (const [what, options, message] of cases)
       it(`rejects ${what}`, async () => {
