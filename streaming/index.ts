@@ -24,3 +24,5 @@ export type { ItemContext, StepInputSource, StepState, StepSummary, StreamingSte
 export type { StopCriteria } from './stop.js';
 export type { CloseInfo, CloseReason, JsonValue, OutputItem, SetState } from './item.js';
 export type { StepSource } from './input.js';
+export { StreamingAddon } from './addon.js';
+export type { StreamingAddonOptions } from './addon.js';
