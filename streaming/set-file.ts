@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { errorMessage } from '../core/errors.js';
+import { processAlive } from '../core/process.js';
 import { StreamingError } from './errors.js';
 import type { CloseInfo, CloseReason, JsonValue, OutputItem, SetState } from './item.js';
 
@@ -89,16 +90,6 @@ interface ItemRow {
 /** Files written by a set in this process (a second writer would corrupt the order). */
 const writing = new Set<string>();
 
-/** True if process `pid` exists on this machine. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** One set file, open for writing (by its step) or for reading (by anyone). */
 export class SetFile {
   readonly path: string;
@@ -155,7 +146,7 @@ export class SetFile {
             put.run(k, v);
         } else {
           const writer = set.meta().writer;
-          if (writer && writer.host === hostname() && writer.pid !== process.pid && alive(writer.pid))
+          if (writer && writer.host === hostname() && writer.pid !== process.pid && processAlive(writer.pid))
             throw new StreamingError(
               `set file ${file} is being written by process ${writer.pid} (step '${set.meta().step}'); stop that process first`,
             );
@@ -251,7 +242,7 @@ export class SetFile {
   /** True if the writer recorded in the file is a live process on this machine. */
   writerAlive(): boolean {
     const writer = this.meta().writer;
-    return writer !== undefined && writer.host === hostname() && alive(writer.pid);
+    return writer !== undefined && writer.host === hostname() && processAlive(writer.pid);
   }
 
   /**
