@@ -5,6 +5,7 @@
  */
 import { register } from 'node:module';
 import * as urlModule from 'node:url';
+import { addWorkerHooks } from '../core/worker.js';
 
 let registered = false;
 
@@ -44,6 +45,8 @@ export function registerConcertResolver(): void {
  */
 export async function loadSession(file: string): Promise<Record<string, unknown>> {
   const { Device } = await import('../core/index.js');
+  // Worker modules beside the session file (streaming steps) import `concert/…` as it does.
+  addWorkerHooks(new URL('./resolve-hook.mjs', import.meta.url).href, { packageJson: packageJsonUrl });
   const fast = fastLoader();
   if (!fast) registerConcertResolver();
   // Session lines in stack traces (inline source maps); only modules loaded from now on pay for it.

@@ -1,11 +1,12 @@
 /**
  * The worker thread of a {@link WorkerPool}: imports the step's worker module, calls its
  * `setup(config)` once if it has one, then its default export (or its `process` export) for
- * every item, and posts the result back, transferring the result's buffers.
+ * every item, and posts the result back, transferring the result's buffers. In a session, the
+ * module imports `concert/…` as session files do (the session adds its resolver to every worker:
+ * `addWorkerHooks` in core/worker.ts).
  * @module
  * @internal
  */
-import { register } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { HostMessage, TaskMessage } from './worker-pool.js';
 import { transferables } from './transfer.js';
@@ -21,11 +22,6 @@ function describe(error: unknown): { name: string; message: string; stack?: stri
 }
 
 async function load(): Promise<Process> {
-  // A worker module next to a session file imports `concert/…` as the session does: the same
-  // resolve hook maps those specifiers to this package from anywhere on disk.
-  register(new URL('../session/resolve-hook.mjs', import.meta.url), {
-    data: { packageJson: new URL('../package.json', import.meta.url).href },
-  });
   const loaded = (await import(module)) as { default?: unknown; process?: unknown; setup?: unknown };
   const fn = typeof loaded.default === 'function' ? loaded.default : loaded.process;
   if (typeof fn !== 'function')
