@@ -1,13 +1,14 @@
 /** `concert set info|watch` as a subprocess, on sets this process writes (another process reads them). */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OutputSet } from '../../../../streaming/output-set.js';
 import { SetFile } from '../../../../streaming/set-file.js';
 import { toRecord } from '../../../../streaming/item.js';
-import { delay } from '../../../support/async.js';
+import { delay, within } from '../../../support/async.js';
 import { useTempDir } from '../../streaming/helpers.js';
-import { concert, concertAsync } from '../support.js';
+import { concert, concertAsync, concertBin } from '../support.js';
 
 function writer(path: string): OutputSet<unknown> {
   return new OutputSet({
@@ -76,13 +77,26 @@ describe('concert set', function () {
     const path = join(tmp.path, 'flat.sqlite');
     const set = writer(path);
     for (let i = 0; i < 12; i++) add(set, `f${i}.tif`, i);
-    const watching = concertAsync(tmp.path, ['set', 'watch', path]);
-    await delay(1500);
+    const child = spawn(process.execPath, [concertBin, 'set', 'watch', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // Items added once the watcher is watching: they reach it as they land.
+    await within(
+      20_000,
+      (async () => {
+        while (!stdout.includes('f11.tif')) await delay(20);
+      })(),
+      'set watch starting',
+    );
     add(set, 'late.tif', 99);
     add(set, 'bad.tif', undefined, 'truncated file');
     await delay(300);
     set.close({ reason: 'idle', at: Date.now(), message: 'idle: no new item for 1000 ms' });
-    const r = await watching;
+    const status = await within(20_000, exited, 'set watch ending');
+    const r = { status, stdout, stderr };
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.match(lines[0]!, /^watching set 'flat' \(12 items; open \(written by process \d+\)\)$/);
