@@ -40,6 +40,7 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'live-view.ts' },
   { file: 'session.ts', timeoutS: 600 },
   { file: 'video.ts', timeoutS: 300 },
+  { file: 'streaming.ts', timeoutS: 300 },
 ];
 
 interface Row extends BenchResult {

@@ -108,6 +108,23 @@ describe('core/options', () => {
     throwsWith(() => check({ velocity: 1 }), OptionError, /^T: unknown option 'velocity' \(allowed/);
   });
 
+  it('names an unknown key of a nested object with its path and the allowed ones there', () => {
+    const nested = z.strictObject({
+      name: z.string(),
+      stop: z.strictObject({ count: z.number().optional(), idleMs: z.number().optional() }).optional(),
+    });
+    throwsWith(
+      () => parseOptions('S', nested, { name: 'a', stop: { cuont: 2 } }),
+      OptionError,
+      "S: unknown option 'stop.cuont', did you mean 'stop.count'? (allowed: stop.count, stop.idleMs)",
+    );
+    throwsWith(
+      () => parseOptions('S', nested, { stop: { idleMs: 'x' }, name: 'a' }),
+      OptionError,
+      'S: option \'stop.idleMs\' must be a finite number, got "x"',
+    );
+  });
+
   it('reports the first problem in the order the caller wrote the options', () => {
     throwsWith(() => check({ flag: 1, n: 0 }), OptionError, /option 'flag'/);
     throwsWith(() => check({ n: 0, flag: 1 }), OptionError, /option 'n'/);
