@@ -86,6 +86,11 @@ function failed(
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyMethod<This> = (this: This, ...args: any) => any;
 
+/** The method's name in messages: `moveTo` also for a private `#moveTo`. */
+function methodName(context: { readonly name: string | symbol }): string {
+  return String(context.name).replace(/^#/, '');
+}
+
 function isAsyncGenerator(fn: unknown): boolean {
   return typeof fn === 'function' && fn.constructor?.name === 'AsyncGeneratorFunction';
 }
@@ -139,7 +144,7 @@ export function check(source: StateSet, target: StateSet = '*') {
     method: M,
     context: ClassMethodDecoratorContext<This, M>,
   ): M {
-    const name = String(context.name);
+    const name = methodName(context);
     return wrap<This, M>(method, {
       before: (device) => enter(device, name, source),
       after: (device, state) => leave(device, name, state, target),
@@ -158,7 +163,7 @@ export function transition(spec: TransitionSpec) {
     method: M,
     context: ClassMethodDecoratorContext<This, M>,
   ): M {
-    const name = String(context.name);
+    const name = methodName(context);
     return wrap<This, M>(method, {
       before: (device) => enter(device, name, source, immediate),
       async after(_device, state) {
