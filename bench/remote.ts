@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Pull, Push } from 'zeromq';
 import { makeFrame } from '../core/index.js';
-import { Camera as RemoteCamera } from '../devices/cameras/remote.js';
+import { RemoteCamera } from '../devices/cameras/remote.js';
 import { Experiment, remoteAcquisition } from '../experiments/index.js';
 import { Benchmarker, spawnServer, type ServerProcess } from '../addons/remote/index.js';
 import { encodeEnd, encodeFrame, freePort, tcpEndpoint, ZmqReceiver, ZmqSender } from '../transport/zmq/index.js';

@@ -44,7 +44,7 @@ import {
 import * as base from './base.js';
 import { cropToRoi, FrameClock } from './timing.js';
 
-/** The options of the Tango {@link Camera}. */
+/** The options of the Tango {@link TangoCamera}. */
 export const TANGO_CAMERA_OPTIONS = TANGO_DEVICE_OPTIONS.extend({
   /** Image attribute (default `image`). */
   imageAttribute: z.string().optional(),
@@ -66,14 +66,14 @@ export const TANGO_CAMERA_OPTIONS = TANGO_DEVICE_OPTIONS.extend({
   frameRate: zq('Hz').optional(),
 });
 
-/** Options of the Tango {@link Camera}. */
+/** Options of the Tango {@link TangoCamera}. */
 export type TangoCameraOptions = z.input<typeof TANGO_CAMERA_OPTIONS>;
 
 /** An attribute or command mapping: its name, or undefined when unused. */
 type Mapping = string | undefined;
 
 /** A camera reading frames from a Tango image attribute. */
-export class Camera extends base.Camera {
+export class TangoCamera extends base.Camera {
   static override readonly options = TANGO_CAMERA_OPTIONS;
 
   /** The Tango device. @internal Valid after create(). */
@@ -253,3 +253,6 @@ function describe(v: unknown): string {
   if (ArrayBuffer.isView(v)) return v.constructor.name;
   return Array.isArray(v) ? 'a plain array' : typeof v;
 }
+
+/** The family names users import: `import { Camera } from 'concert/devices/cameras/tango'`. */
+export { TangoCamera as Camera };

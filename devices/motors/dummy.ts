@@ -108,7 +108,7 @@ export class SimulatedMotion implements VelocityMotion {
 }
 
 /** A simulated linear motor (position in mm). */
-export class LinearMotor extends base.LinearMotor<SimulatedMotion> {
+export class DummyLinearMotor extends base.LinearMotor<SimulatedMotion> {
   static override readonly options = DUMMY_LINEAR_MOTOR_OPTIONS;
   constructor(options: DummyMotorOptions = {}) {
     super(options, new SimulatedMotion(options, 100));
@@ -116,7 +116,7 @@ export class LinearMotor extends base.LinearMotor<SimulatedMotion> {
 }
 
 /** A simulated rotation motor (position in degrees). */
-export class RotationMotor extends base.RotationMotor<SimulatedMotion> {
+export class DummyRotationMotor extends base.RotationMotor<SimulatedMotion> {
   static override readonly options = DUMMY_ROTATION_MOTOR_OPTIONS;
   constructor(options: DummyMotorOptions = {}) {
     super(options, new SimulatedMotion(options, 360));
@@ -124,7 +124,7 @@ export class RotationMotor extends base.RotationMotor<SimulatedMotion> {
 }
 
 /** A simulated linear motor that also moves continuously at `velocity` (mm/s). */
-export class ContinuousLinearMotor extends base.ContinuousLinearMotor<SimulatedMotion> {
+export class DummyContinuousLinearMotor extends base.ContinuousLinearMotor<SimulatedMotion> {
   static override readonly options = DUMMY_LINEAR_MOTOR_OPTIONS;
   constructor(options: DummyMotorOptions = {}) {
     super(options, new SimulatedMotion(options, 100));
@@ -132,9 +132,17 @@ export class ContinuousLinearMotor extends base.ContinuousLinearMotor<SimulatedM
 }
 
 /** A simulated rotation motor that also rotates continuously at `velocity` (deg/s). */
-export class ContinuousRotationMotor extends base.ContinuousRotationMotor<SimulatedMotion> {
+export class DummyContinuousRotationMotor extends base.ContinuousRotationMotor<SimulatedMotion> {
   static override readonly options = DUMMY_ROTATION_MOTOR_OPTIONS;
   constructor(options: DummyMotorOptions = {}) {
     super(options, new SimulatedMotion(options, 360));
   }
 }
+
+/** The family names users import: `import { LinearMotor } from 'concert/devices/motors/dummy'`. */
+export {
+  DummyContinuousLinearMotor as ContinuousLinearMotor,
+  DummyContinuousRotationMotor as ContinuousRotationMotor,
+  DummyLinearMotor as LinearMotor,
+  DummyRotationMotor as RotationMotor,
+};

@@ -271,7 +271,7 @@ export class TangoMotion implements VelocityMotion {
 }
 
 /** A linear motor (position in mm) backed by a Tango device. */
-export class LinearMotor extends base.LinearMotor<TangoMotion> {
+export class TangoLinearMotor extends base.LinearMotor<TangoMotion> {
   static override readonly options = TANGO_MOTOR_OPTIONS;
   constructor(options: TangoMotorOptions) {
     super(options, new TangoMotion(options));
@@ -279,7 +279,7 @@ export class LinearMotor extends base.LinearMotor<TangoMotion> {
 }
 
 /** A rotation motor (position in degrees) backed by a Tango device. */
-export class RotationMotor extends base.RotationMotor<TangoMotion> {
+export class TangoRotationMotor extends base.RotationMotor<TangoMotion> {
   static override readonly options = TANGO_MOTOR_OPTIONS;
   constructor(options: TangoMotorOptions) {
     super(options, new TangoMotion(options));
@@ -287,7 +287,7 @@ export class RotationMotor extends base.RotationMotor<TangoMotion> {
 }
 
 /** A linear motor that also runs at a constant `velocity` (mm/s), backed by a Tango device. */
-export class ContinuousLinearMotor extends base.ContinuousLinearMotor<TangoMotion> {
+export class TangoContinuousLinearMotor extends base.ContinuousLinearMotor<TangoMotion> {
   static override readonly options = TANGO_MOTOR_OPTIONS;
   constructor(options: TangoMotorOptions) {
     super(options, new TangoMotion(options, { continuous: true }));
@@ -295,9 +295,17 @@ export class ContinuousLinearMotor extends base.ContinuousLinearMotor<TangoMotio
 }
 
 /** A rotation motor that also rotates at a constant `velocity` (deg/s), backed by a Tango device. */
-export class ContinuousRotationMotor extends base.ContinuousRotationMotor<TangoMotion> {
+export class TangoContinuousRotationMotor extends base.ContinuousRotationMotor<TangoMotion> {
   static override readonly options = TANGO_MOTOR_OPTIONS;
   constructor(options: TangoMotorOptions) {
     super(options, new TangoMotion(options, { continuous: true }));
   }
 }
+
+/** The family names users import: `import { LinearMotor } from 'concert/devices/motors/tango'`. */
+export {
+  TangoContinuousLinearMotor as ContinuousLinearMotor,
+  TangoContinuousRotationMotor as ContinuousRotationMotor,
+  TangoLinearMotor as LinearMotor,
+  TangoRotationMotor as RotationMotor,
+};

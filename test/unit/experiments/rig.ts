@@ -21,17 +21,17 @@ export interface Shot {
 export async function rig(options: { frameRate?: number; width?: number; height?: number } = {}) {
   const shots: Shot[] = [];
   const fast = { motionVelocity: q(1e6, 'mm/s') };
-  const flatMotor = await motors.LinearMotor.create(fast);
-  const verticalMotor = await motors.ContinuousLinearMotor.create(fast);
-  const steppingMotor = await motors.LinearMotor.create(fast);
-  const tomographyMotor = await motors.ContinuousRotationMotor.create({ motionVelocity: q(1e7, 'deg/s') });
-  const steppedMotor = await motors.RotationMotor.create({ motionVelocity: q(1e7, 'deg/s') });
-  const shutter = await shutters.Shutter.create();
-  const xrayTube = await xraytubes.XRayTube.create();
+  const flatMotor = await motors.DummyLinearMotor.create(fast);
+  const verticalMotor = await motors.DummyContinuousLinearMotor.create(fast);
+  const steppingMotor = await motors.DummyLinearMotor.create(fast);
+  const tomographyMotor = await motors.DummyContinuousRotationMotor.create({ motionVelocity: q(1e7, 'deg/s') });
+  const steppedMotor = await motors.DummyRotationMotor.create({ motionVelocity: q(1e7, 'deg/s') });
+  const shutter = await shutters.DummyShutter.create();
+  const xrayTube = await xraytubes.DummyXRayTube.create();
   const width = options.width ?? 8;
   const height = options.height ?? 4;
   let which: 'continuous' | 'stepped' = 'continuous';
-  const camera = await cameras.Camera.create({
+  const camera = await cameras.DummyCamera.create({
     width,
     height,
     frameRate: q(options.frameRate ?? 2000, 'Hz'),

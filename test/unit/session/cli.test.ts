@@ -208,8 +208,8 @@ describe('concert command', function () {
       assert.equal(concert(home, ['start', 'first', '--non-interactive']).status, 0);
       assert.equal(concert(home, ['start', 'second', '--non-interactive']).status, 0);
       const all = concert(home, ['log']).stdout;
-      assert.match(all, /INFO  first:linearMotor\d+: hello from first/);
-      assert.match(all, /INFO  second:linearMotor\d+: hello from second/);
+      assert.match(all, /INFO  first:dummyLinearMotor\d+: hello from first/);
+      assert.match(all, /INFO  second:dummyLinearMotor\d+: hello from second/);
       const one = concert(home, ['log', 'second']).stdout;
       assert.doesNotMatch(one, /first/);
       assert.match(one, /hello from second/);

@@ -51,11 +51,11 @@ describe('session REPL (driven through tmux)', function () {
     assert.equal(await s.run('twice(21)'), '42');
     // import at the prompt
     await s.run('import { LinearMotor as Dummy } from "concert/devices/motors/dummy"');
-    assert.equal(await s.run('Dummy.name'), "'LinearMotor'");
+    assert.equal(await s.run('Dummy.name'), "'DummyLinearMotor'");
     // a session function with its manual
     assert.match(await s.run('pdoc()'), /alignSample\(\)\s+Moves the flat motor out of the beam/);
-    assert.match(await s.run('ddoc()'), /flatMotor \(LinearMotor\)[\s\S]*position\s+mm\s+rw\s+axis position/);
-    assert.match(await s.run('await dstate()'), /tomoMotor \(RotationMotor\)[\s\S]*state\s+standby/);
+    assert.match(await s.run('ddoc()'), /flatMotor \(DummyLinearMotor\)[\s\S]*position\s+mm\s+rw\s+axis position/);
+    assert.match(await s.run('await dstate()'), /tomoMotor \(DummyRotationMotor\)[\s\S]*state\s+standby/);
   });
 
   it('Ctrl-C stops a long move where it is, the prompt returns within a second, the session goes on', async () => {

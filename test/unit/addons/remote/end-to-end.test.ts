@@ -3,10 +3,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { q, sleep, errorMessage } from '../../../../core/index.js';
-import { Camera as RemoteCamera } from '../../../../devices/cameras/remote.js';
+import { RemoteCamera } from '../../../../devices/cameras/remote.js';
 import { Experiment, remoteAcquisition, synchrotron } from '../../../../experiments/index.js';
-import { Shutter } from '../../../../devices/shutters/dummy.js';
-import { ContinuousRotationMotor, LinearMotor } from '../../../../devices/motors/dummy.js';
+import { DummyShutter } from '../../../../devices/shutters/dummy.js';
+import { DummyContinuousRotationMotor, DummyLinearMotor } from '../../../../devices/motors/dummy.js';
 import {
   Benchmarker,
   ImageWriter,
@@ -201,9 +201,9 @@ describe('remote data path (real processes over tcp loopback)', function () {
     closers.push(() => camera.disconnect());
     const walker = await RemoteDirectoryWalker.create({ server: writerServer.endpoint });
     closers.push(() => walker.close());
-    const shutter = await Shutter.create();
-    const flatMotor = await LinearMotor.create({ motionVelocity: q('1000 mm/s') });
-    const tomographyMotor = await ContinuousRotationMotor.create({ motionVelocity: q('10000 deg/s') });
+    const shutter = await DummyShutter.create();
+    const flatMotor = await DummyLinearMotor.create({ motionVelocity: q('1000 mm/s') });
+    const tomographyMotor = await DummyContinuousRotationMotor.create({ motionVelocity: q('10000 deg/s') });
     const exp = await synchrotron.ContinuousTomography.create({
       camera,
       shutter,
