@@ -3,9 +3,9 @@
  * command started, Concert-style error messages, completion of parameter names, per-session
  * history, and in-order execution of piped input.
  *
- * See shared/notes/repl.md for why it is built this way: node refuses `breakEvalOnSigint` with a
- * custom `eval`, so the default eval is wrapped after start; a rejected await never calls the
- * eval callback, so the end of a command is detected by hooking `displayPrompt`.
+ * Why it is built this way: node refuses `breakEvalOnSigint` with a custom `eval`, so the default
+ * eval is wrapped after start; a rejected await never calls the eval callback, so the end of a
+ * command is detected by hooking `displayPrompt`.
  * @module
  */
 import repl, { type REPLEval, type REPLServer } from 'node:repl';
