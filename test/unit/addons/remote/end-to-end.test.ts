@@ -56,14 +56,18 @@ describe('remote data path (real processes over tcp loopback)', function () {
     closers.push(() => walker.close());
     const radios = await remoteAcquisition('radios', camera, options.frames ?? 30);
     const exp = await Experiment.create([radios], { walker });
-    (exp as unknown as { camera: RemoteCamera }).camera = camera;
-    const writer = await ImageWriter.create(exp, { server: writerServer.endpoint, data: await dataEndpoint(), curve });
+    const writer = await ImageWriter.create(exp, {
+      server: writerServer.endpoint,
+      data: await dataEndpoint(),
+      camera,
+      curve,
+    });
     closers.push(() => writer.close());
     let live: LiveView | undefined;
     let liveServer: ServerProcess | undefined;
     if (options.live) {
       liveServer = await start('live', { curveKeys });
-      live = await LiveView.create(exp, { server: liveServer.endpoint, data: await dataEndpoint(), curve });
+      live = await LiveView.create(exp, { server: liveServer.endpoint, data: await dataEndpoint(), camera, curve });
       closers.push(() => live!.close());
     }
     return { camera, cameraServer, writerServer, walker, exp, writer, live, liveServer };
