@@ -137,12 +137,14 @@ async function main(): Promise<void> {
       }
       const label = `${size}² u16 remote camera → server (${((size * size * 2) / 2 ** 20).toFixed(1)} MiB)`;
       console.log(
-        `${label.padEnd(56)} ${(median(o).toFixed(0) + ' fps').padStart(14)} ${(median(r).toFixed(0) + ' fps').padStart(14)} ${(median(o) / median(r)).toFixed(3).padStart(7)}`,
+        `${label.padEnd(56)} ${(median(o).toFixed(0) + ' fps').padStart(14)} ${(median(r).toFixed(0) + ' fps').padStart(14)} ` +
+          `${(median(o) / median(r)).toFixed(3).padStart(7)}`,
       );
     }
     const age = await live();
     console.log(
-      `${'live view frame age, PUB HWM 1, 20 ms viewer (median)'.padEnd(56)} ${(age.toFixed(1) + ' ms').padStart(14)} ${'Python 189 ms'.padStart(14)}`,
+      `${'live view frame age, PUB HWM 1, 20 ms viewer (median)'.padEnd(56)} ${(age.toFixed(1) + ' ms').padStart(14)} ` +
+        `${'Python 189 ms'.padStart(14)}`,
     );
   } finally {
     clearTimeout(deadline);

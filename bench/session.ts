@@ -66,7 +66,9 @@ function firstPrompt(): { wall: number; reported: number } | undefined {
   const tmux = (...a: string[]) => execFileSync('tmux', ['-L', socket, ...a], { encoding: 'utf8' });
   try {
     tmux('new-session', '-d', '-x', '200', '-y', '50', '-s', 'b', 'sleep 60');
-    const command = `clear; cd ${root} && XDG_DATA_HOME=${home} CONCERT_STARTUP_TIMING=1 ${process.execPath} ${bin} start demo 2>/tmp/concert-bench-${process.pid}.err`;
+    const command =
+      `clear; cd ${root} && XDG_DATA_HOME=${home} CONCERT_STARTUP_TIMING=1 ${process.execPath} ${bin} start demo ` +
+      `2>/tmp/concert-bench-${process.pid}.err`;
     tmux('respawn-pane', '-k', '-t', 'b', `sh -c '${command}; sleep 60'`);
     const t0 = performance.now();
     for (;;) {

@@ -16,7 +16,11 @@
  * @example
  * ```ts
  * import { Camera } from 'concert/devices/cameras/tango';
- * const camera = await Camera.create({ name: 'camera', device: 'tango://host:10000/sys/tg_test/1#dbase=no', imageAttribute: 'ushort_image_ro' });
+ * const camera = await Camera.create({
+ *   name: 'camera',
+ *   device: 'tango://host:10000/sys/tg_test/1#dbase=no',
+ *   imageAttribute: 'ushort_image_ro',
+ * });
  * const frame = await camera.recording(() => camera.grab());
  * ```
  * @module
@@ -218,7 +222,8 @@ export class TangoCamera extends base.Camera {
     const { width, height } = this.#sensor;
     if (reading.dimX !== width || reading.dimY !== height)
       throw new ConcertError(
-        `${this.name}: the Tango image ${this.proxy.name}/${this.#image} is now ${reading.dimX}×${reading.dimY} px, not ${width}×${height} px as at connect (create the camera again)`,
+        `${this.name}: the Tango image ${this.proxy.name}/${this.#image} is now ${reading.dimX}×${reading.dimY} px, not ` +
+          `${width}×${height} px as at connect (create the camera again)`,
       );
     return makeFrame(
       cropToRoi(reading.value as PixelArray, width, height, this.#roi),
@@ -233,7 +238,8 @@ export class TangoCamera extends base.Camera {
     const value = reading.value as unknown;
     if (!ArrayBuffer.isView(value) || value instanceof DataView || !isDType(typedName(value)))
       throw new ConcertError(
-        `${this.name}: the Tango attribute ${this.proxy.name}/${this.#image} does not hold a numeric image of 8/16/32-bit integers or floats (got ${describe(value)})`,
+        `${this.name}: the Tango attribute ${this.proxy.name}/${this.#image} does not hold a numeric image of 8/16/32-bit integers or ` +
+          `floats (got ${describe(value)})`,
       );
     return reading as AttributeReading & { value: PixelArray };
   }

@@ -39,7 +39,10 @@ export interface ZmqSenderOptions extends Placement {
 
 /** Options of one send. */
 export interface SendOptions {
-  /** Aborts waiting. A frame already handed to ZeroMQ may still go out if room appears before `sendTimeoutMs`; a frame still waiting behind earlier sends is not sent. */
+  /**
+   * Aborts waiting. A frame already handed to ZeroMQ may still go out if room appears before
+   * `sendTimeoutMs`; a frame still waiting behind earlier sends is not sent.
+   */
   signal?: AbortSignal;
 }
 

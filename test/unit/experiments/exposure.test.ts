@@ -58,7 +58,8 @@ describe('experiments/imaging/exposure', () => {
       await rejectsWith(
         Radiography.create({ ...options, exposure: r.shutter } as never),
         OptionError,
-        "Radiography.create: option 'exposure' must be an exposure part, e.g. shutterExposure(shutter) or tubeExposure(xrayTube), got DummyShutter",
+        "Radiography.create: option 'exposure' must be an exposure part, " +
+          'e.g. shutterExposure(shutter) or tubeExposure(xrayTube), got DummyShutter',
       );
       await rejectsWith(
         synchrotron.Radiography.create({ ...options, shutter: r.xrayTube } as never),

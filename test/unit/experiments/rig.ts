@@ -1,4 +1,7 @@
-/** A bench of dummy devices for imaging-experiment tests: fast motors and a camera that records, at each grab, where the motors were and whether the beam was on. */
+/**
+ * A bench of dummy devices for imaging-experiment tests: fast motors and a camera that records,
+ * at each grab, where the motors were and whether the beam was on.
+ */
 import { makeFrame, q } from '../../../core/index.js';
 import * as cameras from '../../../devices/cameras/dummy.js';
 import * as motors from '../../../devices/motors/dummy.js';

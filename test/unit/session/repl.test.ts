@@ -237,7 +237,8 @@ describe('session REPL (driven through tmux)', function () {
     assert.equal(await s.run('await shutter.getState()'), "'closed'");
     assert.equal(await s.run('await continuousTomoMotor.getState()'), "'standby'");
     const files = await s.run(
-      '(await import("node:fs")).readdirSync(walker.root + "/scan_0000", { recursive: true }).filter((f) => String(f).endsWith(".partial")).length',
+      '(await import("node:fs")).readdirSync(walker.root + "/scan_0000", { recursive: true }).filter((f) => ' +
+        'String(f).endsWith(".partial")).length',
     );
     assert.equal(files, '0', 'no partial files left');
     await s.run('await experiment.numProjections.set(20)');
