@@ -243,7 +243,8 @@ async function main(): Promise<number> {
   console.log(rows.length ? `\n${table(rows)}\n` : '\n(no results)\n');
   for (const o of outcomes)
     console.log(
-      `${nameOf(o.file).padEnd(12)} ${o.status}${o.status === 'missing' ? '' : ` in ${o.seconds.toFixed(1)} s`}${o.detail ? ` (${o.detail})` : ''}`,
+      `${nameOf(o.file).padEnd(12)} ` +
+        `${o.status}${o.status === 'missing' ? '' : ` in ${o.seconds.toFixed(1)} s`}${o.detail ? ` (${o.detail})` : ''}`,
     );
   for (const f of failures) console.log(`failed: ${f}`);
   const lost = check ? checkGoals(rows) : 0;

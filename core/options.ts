@@ -86,9 +86,12 @@ export function zfunction<F extends (...args: any[]) => unknown = (...args: any[
 }
 
 /** An instance of `ctor` ("must be a Camera"). */
-export function zinstance<T>(ctor: abstract new (...args: never[]) => T, what = article(ctor.name)): z.ZodCustom<T, T> {
+export function zinstance<C extends abstract new (...args: never[]) => unknown>(
+  ctor: C,
+  what = article(ctor.name),
+): z.ZodCustom<InstanceType<C>, InstanceType<C>> {
   return expecting(
-    z.custom<T>((v) => v instanceof ctor),
+    z.custom<InstanceType<C>>((v) => v instanceof ctor),
     what,
   );
 }
