@@ -17,7 +17,7 @@ import {
   type Frame,
   type Producer,
 } from '../core/index.js';
-import type { FrameConsumer as Consumer, ConsumerStats } from './consumer.js';
+import type { ConsumerStats, FrameConsumer } from './consumer.js';
 import { LatestDelivery, LosslessDelivery, type Delivery } from './delivery.js';
 import { AcquisitionError, ConsumerError } from './errors.js';
 import type { Gate } from './gate.js';
@@ -54,7 +54,7 @@ export interface AcquisitionResult {
 
 /** A consumer taking part in the current run. */
 interface Live {
-  consumer: Consumer;
+  consumer: FrameConsumer;
   delivery: Delivery<Frame>;
   /** Settles when the consumer's `prepare()` did (consume() starts after it). */
   prepared: Promise<void>;
@@ -67,8 +67,8 @@ export class Acquisition {
   readonly log: Logger;
   readonly #producer: Producer<Frame> | null;
   readonly #options: AcquisitionOptions;
-  readonly #consumers = new Set<Consumer>();
-  readonly #stats = new Map<Consumer, ConsumerStats>();
+  readonly #consumers = new Set<FrameConsumer>();
+  readonly #stats = new Map<FrameConsumer, ConsumerStats>();
   #live: Live[] = [];
   #run: { controller: AbortController; signal: AbortSignal; failure: unknown; produced: Promise<number> } | undefined;
 
@@ -121,12 +121,12 @@ export class Acquisition {
   }
 
   /** The attached consumers. */
-  get consumers(): Consumer[] {
+  get consumers(): FrameConsumer[] {
     return [...this.#consumers];
   }
 
   /** Counters of a consumer over the last (or current) run. */
-  stats(consumer: Consumer): ConsumerStats | undefined {
+  stats(consumer: FrameConsumer): ConsumerStats | undefined {
     const live = this.#live.find((l) => l.consumer === consumer);
     if (live) return { frames: live.delivery.delivered, dropped: live.delivery.dropped };
     return this.#stats.get(consumer);
@@ -137,7 +137,7 @@ export class Acquisition {
    * no-op.
    * @throws ConsumerError for a local consumer on an acquisition without a producer.
    */
-  attach(consumer: Consumer): void {
+  attach(consumer: FrameConsumer): void {
     if (this.#consumers.has(consumer)) return;
     if ((consumer.kind ?? 'local') === 'local' && !this.local)
       throw new ConsumerError(
@@ -151,7 +151,7 @@ export class Acquisition {
    * Detaches a consumer. During a run its frame stream ends cleanly (lossless consumers get the
    * frames already queued); resolves when it has finished.
    */
-  async detach(consumer: Consumer): Promise<void> {
+  async detach(consumer: FrameConsumer): Promise<void> {
     this.#consumers.delete(consumer);
     const live = this.#live.find((l) => l.consumer === consumer);
     if (!live) return;
@@ -264,7 +264,7 @@ export class Acquisition {
     return count;
   }
 
-  #start(consumer: Consumer, produced: Promise<number>): void {
+  #start(consumer: FrameConsumer, produced: Promise<number>): void {
     const run = this.#run!;
     const delivery: Delivery<Frame> =
       consumer.policy === 'latest' ? new LatestDelivery<Frame>() : new LosslessDelivery<Frame>(consumer.queueSize ?? 4);

@@ -53,9 +53,9 @@ export interface ConsumerStats {
 }
 
 /**
- * A consumer from a function: `consumer('sum', async (frames) => { for await (const f of frames) … })`.
+ * A consumer from a function: `frameConsumer('sum', async (frames) => { for await (const f of frames) … })`.
  */
-export function consumer(
+export function frameConsumer(
   name: string,
   consume: FrameConsumer['consume'],
   options: { policy?: DeliveryPolicy; queueSize?: number } = {},

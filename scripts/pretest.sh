@@ -15,6 +15,7 @@ packages=(
   python3-tango      # PyTango: motor test server and reference benchmark
   unzip              # checks `concert export` zips
   ffmpeg             # ffmpeg/ffprobe not ours: read back the movies we write
+  sqlite3            # reads streaming output sets from another process
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -129,7 +129,8 @@ export class RemoteDirectoryWalker extends Walker {
 
   async writer(name: string): Promise<DatasetWriter> {
     throw new StorageError(
-      `RemoteDirectoryWalker cannot write dataset '${name}' from the session: attach a remote ImageWriter (concert/addons/remote) to write it in the server`,
+      `RemoteDirectoryWalker cannot write dataset '${name}' from the session: attach a remote ImageWriter (concert/addons/remote) to ` +
+        `write it in the server`,
     );
   }
 

@@ -6,7 +6,7 @@
  */
 import { z, zwhere } from '../../core/index.js';
 import type { CurveOptions } from '../../transport/zmq/index.js';
-import type { Camera as RemoteCamera } from '../../devices/cameras/remote.js';
+import type { RemoteCamera } from '../../devices/cameras/remote.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';

@@ -20,7 +20,7 @@ import { ControlClient, RemoteError, type CurveOptions, type SenderMode } from '
 import * as base from './base.js';
 import type { GrabSendStatus, WireValue } from './server.js';
 
-/** The options of {@link Camera.create}. */
+/** The options of {@link RemoteCamera.create}. */
 export const REMOTE_CAMERA_OPTIONS = DEVICE_OPTIONS.extend({
   /** The camera server's control endpoint, e.g. `tcp://127.0.0.1:8980`. */
   endpoint: z.string(),
@@ -30,11 +30,11 @@ export const REMOTE_CAMERA_OPTIONS = DEVICE_OPTIONS.extend({
   curve: z.custom<CurveOptions>((v) => typeof v === 'object' && v !== null).optional(),
 });
 
-/** Options of {@link Camera.create}. */
+/** Options of {@link RemoteCamera.create}. */
 export type RemoteCameraOptions = z.input<typeof REMOTE_CAMERA_OPTIONS>;
 
 /** A remote camera: `await Camera.create({ endpoint })` from `concert/devices/cameras/remote`. */
-export class Camera extends base.Camera {
+export class RemoteCamera extends base.Camera {
   static override readonly options = REMOTE_CAMERA_OPTIONS;
   readonly endpoint: string;
   readonly #timeoutMs: number;
@@ -224,3 +224,6 @@ function localError(error: unknown): unknown {
   }
   return new (Class as new (message: string, options?: ErrorOptions) => Error)(message, { cause: error });
 }
+
+/** The family names users import: `import { Camera } from 'concert/devices/cameras/remote'`. */
+export { RemoteCamera as Camera };

@@ -226,6 +226,25 @@ export function program(): Command {
         (await import('./recording.js')).exportTiff(log, dir, o),
       ),
     );
+
+  const set = cli
+    .command('set')
+    .description('read the output set of a streaming step (its SQLite file), also while it is written');
+  set
+    .command('info')
+    .description('print the items, failures, state and rate of a set')
+    .argument('<file>', 'set file (.sqlite)')
+    .option('--json', 'print JSON')
+    .action(run(async (file: string, o: { json?: boolean }) => (await import('./set.js')).setInfo(file, o)));
+  set
+    .command('watch')
+    .description('print the items of a set as they land, until it closes (Ctrl-C to stop)')
+    .argument('<file>', 'set file (.sqlite)')
+    .option('--from <index>', 'first item to print (default: the last 10 already there)')
+    .option('--json', 'print one JSON object per item')
+    .action(
+      run(async (file: string, o: { from?: string; json?: boolean }) => (await import('./set.js')).setWatch(file, o)),
+    );
   return cli;
 }
 

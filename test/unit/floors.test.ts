@@ -15,7 +15,8 @@ const FLOORS: Record<string, number> = {
   experiments: 4,
   recording: 4,
   addons: 5,
-  session: 6,
+  streaming: 6,
+  session: 7,
 };
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -40,7 +40,10 @@ export interface ZmqSenderOptions extends Placement {
 
 /** Options of one send. */
 export interface SendOptions {
-  /** Aborts waiting. A frame already handed to ZeroMQ may still go out if room appears before `sendTimeoutMs`; a frame still waiting behind earlier sends is not sent. */
+  /**
+   * Aborts waiting. A frame already handed to ZeroMQ may still go out if room appears before
+   * `sendTimeoutMs`; a frame still waiting behind earlier sends is not sent.
+   */
   signal?: AbortSignal;
 }
 
@@ -65,7 +68,7 @@ export interface SenderCounters {
  * @example
  * ```ts
  * const sender = await ZmqSender.create({ mode: 'push', bind: tcpEndpoint(5555) });
- * for await (const frame of camera.frames(signal)) await sender.send(frame, { signal });
+ * for await (const frame of camera.stream({ signal })) await sender.send(frame, { signal });
  * await sender.end();
  * sender.close();
  * ```
