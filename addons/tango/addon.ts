@@ -150,11 +150,13 @@ export abstract class TangoAddon extends Addon {
       kind: 'remote',
       prepare: async () => {
         running = undefined;
-        // A restarted server has forgotten its endpoint: set it again.
-        const endpoint = await this.#call('read its endpoint', () => this.device.readAttribute('endpoint'));
-        if (endpoint.value !== this.#options.data)
-          await this.#call('set its endpoint', () => this.device.writeAttribute('endpoint', this.#options.data));
-        else await this.command('connect_endpoint', undefined, TangoType.DevVoid);
+        // A restarted server has forgotten its endpoint: set it again. (Reading `endpoint` would
+        // tell, but Python Concert's servers fail to read it.)
+        await this.device
+          .command('connect_endpoint', undefined, TangoType.DevVoid)
+          .catch(() =>
+            this.#call('set its endpoint', () => this.device.writeAttribute('endpoint', this.#options.data)),
+          );
         const call = await this.streamCommand(acquisition);
         if (!call) return;
         running =
