@@ -84,22 +84,33 @@ export abstract class RemoteAddon extends Addon {
       name: `${this.name}:${acquisition.name}`,
       policy: this.lossless ? 'lossless' : 'latest',
       kind: 'remote',
-      prepare: async () => {
-        // A restarted server has forgotten its data connection: restore it.
+      prepare: async (ctx) => {
+        // A restarted camera server has forgotten the endpoint, a restarted addon server its
+        // data connection: restore both (each is a no-op when nothing changed).
+        await this.#camera!.registerEndpoint(this.#options.data, { mode: this.lossless ? 'push' : 'pub' });
         const status = await this.server.status();
         if (status.data !== this.#options.data)
           await this.server.connectData(this.#options.data, this.lossless ? 'pull' : 'sub');
         await this.beforeStream(this.server, acquisition);
-        await this.server.startStream(acquisition.name);
+        await this.server.startStream(acquisition.name, { ...this.streamParams(acquisition), id: ctx.streamId });
       },
       consume: async (_frames, ctx) => {
-        await this.server.followStream(acquisition.name, ctx.produced, { signal: ctx.signal, lossless: this.lossless });
+        await this.server.followStream(acquisition.name, ctx.produced, {
+          signal: ctx.signal,
+          lossless: this.lossless,
+          id: ctx.streamId,
+        });
       },
     };
   }
 
   /** Tells the server what it needs before an acquisition's stream starts. */
   protected async beforeStream(_server: ServerClient, _acquisition: Acquisition): Promise<void> {}
+
+  /** Extra `stream.start` parameters of this addon's server (e.g. where the writer writes). */
+  protected streamParams(_acquisition: Acquisition): Record<string, unknown> {
+    return {};
+  }
 
   /** Detaches, disconnects the server's data socket, unregisters the endpoint and closes the client. */
   async close(): Promise<void> {
