@@ -45,6 +45,8 @@ export interface ScanCheck {
   files: number;
   /** Distinct `stream` ids in the frames' metadata. */
   streams: string[];
+  /** Files per stream id. */
+  perStream: Record<string, number>;
   /** True if the frame numbers are 0, 1, 2, … in file order. */
   consecutive: boolean;
 }
@@ -59,7 +61,9 @@ export class RemoteRig {
   exp!: Experiment;
   readonly addons = new Map<RigServer, RemoteAddon>();
 
-  private constructor(readonly options: RigOptions) {}
+  private constructor(readonly options: RigOptions) {
+    this.frames = options.frames ?? 30;
+  }
 
   static async create(options: RigOptions): Promise<RemoteRig> {
     const rig = new RemoteRig(options);
@@ -72,9 +76,8 @@ export class RemoteRig {
     return rig;
   }
 
-  get frames(): number {
-    return this.options.frames ?? 30;
-  }
+  /** Frames of the radios acquisition of the next run. */
+  frames: number;
 
   /** The server kinds this rig runs. */
   get kinds(): RigServer[] {
@@ -167,13 +170,14 @@ export class RemoteRig {
 export async function verifyScan(root: string, scan: string, dataset = 'radios'): Promise<ScanCheck> {
   const dir = join(root, scan, dataset);
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.tif')).sort();
-  const streams = new Set<string>();
+  const perStream: Record<string, number> = {};
   let consecutive = true;
   for (const [i, f] of files.entries()) {
     const [page] = await readTiff(join(dir, f));
     const metadata = page!.frame.metadata;
     if (metadata.frameNumber !== i) consecutive = false;
-    streams.add(String(metadata.stream));
+    const stream = String(metadata.stream);
+    perStream[stream] = (perStream[stream] ?? 0) + 1;
   }
-  return { files: files.length, streams: [...streams], consecutive };
+  return { files: files.length, streams: Object.keys(perStream), perStream, consecutive };
 }
