@@ -15,6 +15,9 @@ import {
   type StreamStatus,
 } from './protocol.js';
 
+/** How long a `stream.cancel` may take: a server busy with the stream's frames reads it late (ms). */
+export const CANCEL_TIMEOUT_MS = 15_000;
+
 /** How long a confirmed lossless stream waits for the camera's frame count before it fails (ms). */
 export const COUNT_WAIT_MS = 10_000;
 
@@ -125,16 +128,24 @@ export class ServerClient {
         if (producerFailed)
           throw signal.reason ?? new AcquisitionError(`stream '${name}' ended because its producer failed`);
         if (!lossless && producedAt !== undefined && performance.now() - producedAt > graceMs) {
-          await this.request('stream.cancel', id === undefined ? undefined : { id }).catch(() => undefined);
+          await this.#cancel(id);
           return status;
         }
         await sleep(POLL_INTERVAL_MS, signal);
       }
     } catch (error) {
-      if (signal.aborted || !(error instanceof TransportError))
-        await this.request('stream.cancel', id === undefined ? undefined : { id }).catch(() => undefined);
+      if (signal.aborted || !(error instanceof TransportError)) await this.#cancel(id);
       throw error;
     }
+  }
+
+  /**
+   * Tells the server to drop stream `id` (or its current one), within the usual timeout (a run
+   * that is cancelled must end soon). A server too busy to read it in time keeps the stream; the
+   * addon drops it before its next stream (with {@link CANCEL_TIMEOUT_MS}).
+   */
+  async #cancel(id: string | undefined): Promise<void> {
+    await this.request('stream.cancel', id === undefined ? undefined : { id }).catch(() => undefined);
   }
 
   /** The producer's count, or undefined if it is not known within `waitMs` (or failed). */

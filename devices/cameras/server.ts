@@ -80,6 +80,7 @@ export class CameraServer {
           state: await c.getState(),
           endpoints: [...this.#senders.keys()],
           grabSend: this.#status(),
+          memory: { rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed },
         }),
         'param.list': () =>
           c

@@ -167,6 +167,11 @@ export class ControlServer {
             `unknown control method '${String(request.method).slice(0, 80)}' on ${this.endpoint}`,
             this.endpoint,
           );
+        const { params } = request;
+        if (params !== undefined && params !== null && (typeof params !== 'object' || Array.isArray(params)))
+          throw new TypeError(
+            `control request '${request.method}': params must be an object (or absent), got ${Array.isArray(params) ? 'an array' : typeof params}`,
+          );
         const result = await handler(request.params);
         reply = JSON.stringify({ id: request.id, ok: true, result: result ?? null, time: Date.now() });
       } catch (error) {

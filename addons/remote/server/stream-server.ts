@@ -54,6 +54,8 @@ export abstract class StreamServer {
   #receiver: ZmqReceiver | undefined;
   #data: { endpoint: string; mode: DataMode } | undefined;
   #stream: StreamStatus = { ...IDLE };
+  /** The stream `stream.start` is opening, and whether a `stream.cancel` came meanwhile. */
+  #opening: { id: string | undefined; cancelled: boolean } | undefined;
   /** The running stream's consumer, or the drain after a cancelled untagged stream. */
   #task: { controller: AbortController; done: Promise<void> } | undefined;
   readonly #totals = { streams: 0, frames: 0, invalid: 0, stray: 0, errors: 0 };
@@ -145,8 +147,8 @@ export abstract class StreamServer {
         curve: this.options.curve?.client,
         onInvalid: (reason) => {
           this.#stream.invalid++;
-          this.#totals.invalid++;
-          this.log.warn(`dropped an invalid message: ${reason}`);
+          const n = ++this.#totals.invalid;
+          if (n <= 5 || n % 1000 === 0) this.log.warn(`dropped invalid message #${n}: ${reason}`);
         },
         onStray: (reason) => {
           const n = ++this.#stream.stray;
@@ -195,16 +197,23 @@ export abstract class StreamServer {
     const draining = this.#machine.state === 'draining';
     this.#machine.enter('opening');
     this.#machine.stream = name;
+    const opening = (this.#opening = { id, cancelled: false });
     let sink: StreamSink;
     try {
       // a tagged stream drops the rest of an untagged one itself; an untagged one waits for the drain
       if (draining) await (id === undefined ? this.#task?.done : this.#stopTask());
       if (!this.#receiver) throw new Error("no data connection: call 'connect' first");
       sink = await this.openStream(name, { ...p, name });
+      if (opening.cancelled) {
+        await sink.close(false).catch(() => undefined);
+        throw new DOMException(`stream '${name}' was cancelled while it was being opened`, 'AbortError');
+      }
     } catch (error) {
       this.#machine.enter('ready');
       this.#machine.stream = undefined;
       throw error;
+    } finally {
+      this.#opening = undefined;
     }
     const stream: StreamStatus = (this.#stream = { ...IDLE, state: 'running', name, ...(id ? { id } : {}) });
     this.#totals.streams++;
@@ -296,8 +305,14 @@ export abstract class StreamServer {
   }
 
   async #cancelStream(id: unknown): Promise<StreamStatus> {
+    if (id !== undefined && !isStreamId(id))
+      throw new TypeError(
+        `stream.cancel takes { id?: a stream id }, got id ${JSON.stringify(id)?.slice(0, 40)} (without an id it cancels the current stream)`,
+      );
+    // a stream.start still opening (its handler runs concurrently) is cancelled as soon as it is open
+    if (this.#opening && (id === undefined || this.#opening.id === id)) this.#opening.cancelled = true;
     const stream = this.#stream;
-    if (id !== undefined && id !== null && stream.id !== id) return { ...stream };
+    if (id !== undefined && stream.id !== id) return { ...stream };
     const task = this.#task;
     if (task && this.#machine.state === 'streaming') {
       stream.state = 'cancelled';

@@ -43,6 +43,12 @@ describe('transport/zmq/control', () => {
     assert.equal(server.counters.requests, 2);
   });
 
+  it('refuses params that are not an object before any handler runs', async () => {
+    const { client } = await pair();
+    for (const params of ['x', 42, true, [1, 2]])
+      await assert.rejects(client.request('add', params), /params must be an object \(or absent\)/);
+  });
+
   it('matches concurrent replies to their requests', async () => {
     const { client } = await pair();
     const results = await Promise.all([60, 10, 30, 0].map((ms) => client.request<number>('slow', { ms })));

@@ -3,7 +3,13 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeFrame, sleep } from '../../../../../core/index.js';
-import { ServerClient, WriterServer, type StreamStatus } from '../../../../../addons/remote/index.js';
+import {
+  ServerClient,
+  StreamServer,
+  WriterServer,
+  type StreamSink,
+  type StreamStatus,
+} from '../../../../../addons/remote/index.js';
 import {
   STREAM_SERVER_COMMANDS,
   STREAM_SERVER_TRANSITIONS,
@@ -231,5 +237,32 @@ describe('addons/remote/server/stream-server: every transition against a real wr
     assert.equal(status.state, 'unconnected');
     assert.equal(status.stream.state, 'cancelled');
     await assert.rejects(client.startStream('x'), /no data connection: call 'connect' first/);
+  });
+
+  it('a stream.cancel that arrives while stream.start is still opening cancels that stream', async () => {
+    class SlowOpening extends StreamServer {
+      constructor() {
+        super('benchmarker', { control: tcpEndpoint() });
+      }
+      protected async openStream(): Promise<StreamSink> {
+        await sleep(300);
+        return { frame: () => undefined, close: async () => undefined };
+      }
+    }
+    const slow = await new SlowOpening().start();
+    const c = await ServerClient.create(slow.endpoint);
+    try {
+      const camera = await sender();
+      await c.connectData(camera.endpoint, 'pull');
+      const starting = c.startStream('radios', { id: 'late' });
+      await sleep(50);
+      await c.request('stream.cancel', { id: 'late' });
+      await assert.rejects(starting, /cancelled while it was being opened/);
+      assert.equal((await c.status()).state, 'ready');
+      await assert.rejects(c.request('stream.cancel', { id: 42 }), /stream.cancel takes \{ id\?: a stream id \}/);
+    } finally {
+      c.close();
+      await slow.stop();
+    }
   });
 });
