@@ -93,7 +93,7 @@ export class RemoteRig {
         : kind === 'writer' || kind === 'reco'
           ? { ...common, root: o.root }
           : common;
-    const server = await spawnServer(kind, options);
+    const server = await spawnServer(kind, options, 90_000);
     this.servers.set(kind, server);
     this.#ports.set(kind, Number(server.endpoint.split(':').pop()));
     return server;
@@ -130,7 +130,8 @@ export class RemoteRig {
     if (o.benchmarker) this.addons.set('benchmarker', await Benchmarker.create(this.exp, await common('benchmarker')));
     if (o.reco) {
       const reco = await OnlineReconstruction.create(this.exp, await common('reco'));
-      await reco.setRegion([20, 22, 1]);
+      const middle = Math.floor((o.height ?? 48) / 2);
+      await reco.setRegion([middle - 1, middle + 1, 1]);
       this.addons.set('reco', reco);
     }
     for (const addon of this.addons.values()) this.#closers.push(() => addon.close());
