@@ -37,6 +37,8 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'reco.ts' },
   { file: 'tango.ts' },
   { file: 'remote.ts', timeoutS: 300 },
+  { file: 'remote-fuzz.ts', timeoutS: 1800 },
+  { file: 'remote-faults.ts', timeoutS: 5400 },
   { file: 'live-view.ts' },
   { file: 'session.ts', timeoutS: 600 },
   { file: 'video.ts', timeoutS: 300 },

@@ -4,6 +4,7 @@
  * attached and detached while the acquisition runs.
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import {
   abortError,
   errorMessage,
@@ -28,13 +29,19 @@ export const ACQUISITION_OPTIONS = z.strictObject({
    * Runs before the producer, e.g. to make a remote camera send frames straight to remote
    * consumers (then the producer may be `null`); may return how many frames it had sent.
    */
-  acquire: zfunction<(signal: AbortSignal) => Promise<number | void>>().optional(),
+  acquire: zfunction<(signal: AbortSignal, run: AcquireContext) => Promise<number | void>>().optional(),
   /** How many frames a run yields, if known (for progress bars). */
   frames: z.union([z.number().int().min(0), zfunction<() => number>()]).optional(),
 });
 
 /** Options of {@link Acquisition.create}. */
 export type AcquisitionOptions = z.input<typeof ACQUISITION_OPTIONS>;
+
+/** What `acquire` gets besides the signal. */
+export interface AcquireContext {
+  /** This run's stream id (the same as its consumers' `streamId`): tag what is sent with it. */
+  readonly streamId: string;
+}
 
 /** Options of {@link Acquisition.run}. */
 export interface AcquisitionRunOptions {
@@ -70,7 +77,15 @@ export class Acquisition {
   readonly #consumers = new Set<FrameConsumer>();
   readonly #stats = new Map<FrameConsumer, ConsumerStats>();
   #live: Live[] = [];
-  #run: { controller: AbortController; signal: AbortSignal; failure: unknown; produced: Promise<number> } | undefined;
+  #run:
+    | {
+        controller: AbortController;
+        signal: AbortSignal;
+        failure: unknown;
+        produced: Promise<number>;
+        streamId: string;
+      }
+    | undefined;
 
   /**
    * Makes an acquisition.
@@ -173,14 +188,15 @@ export class Acquisition {
     let settleProduced!: (count: number | Promise<never>) => void;
     const produced = new Promise<number>((resolve) => (settleProduced = resolve));
     produced.catch(() => undefined);
-    const run = (this.#run = { controller, signal, failure: undefined as unknown, produced });
+    const streamId = randomBytes(6).toString('hex');
+    const run = (this.#run = { controller, signal, failure: undefined as unknown, produced, streamId });
     const started = performance.now();
     let count = 0;
     this.#live = [];
     for (const c of this.#consumers) this.#start(c, produced);
     try {
       await Promise.all(this.#live.map((l) => l.prepared));
-      const sent = this.#options.acquire ? await this.#acquire(this.#options.acquire, signal) : undefined;
+      const sent = this.#options.acquire ? await this.#acquire(this.#options.acquire, signal, streamId) : undefined;
       if (this.#producer) count = await this.#pump(this.#producer, signal, options);
       else if (typeof sent === 'number') count = sent;
       signal.throwIfAborted();
@@ -217,11 +233,12 @@ export class Acquisition {
    * to clean up (e.g. to stop a remote camera) before the run ends.
    */
   async #acquire(
-    acquire: (signal: AbortSignal) => Promise<number | void>,
+    acquire: (signal: AbortSignal, run: AcquireContext) => Promise<number | void>,
     signal: AbortSignal,
+    streamId: string,
   ): Promise<number | void> {
     const abortable = new Abortable(signal);
-    const task = acquire(signal);
+    const task = acquire(signal, { streamId });
     try {
       return await abortable.wait(task);
     } catch (error) {
@@ -270,7 +287,7 @@ export class Acquisition {
       consumer.policy === 'latest' ? new LatestDelivery<Frame>() : new LosslessDelivery<Frame>(consumer.queueSize ?? 4);
     const live: Live = { consumer, delivery, prepared: Promise.resolve(), done: Promise.resolve(), finished: false };
     const signal = run.signal;
-    const context = { acquisition: this, signal, produced };
+    const context = { acquisition: this, signal, produced, streamId: run.streamId };
     live.prepared = Promise.resolve().then(() => consumer.prepare?.(context));
     live.done = live.prepared
       .then(() => consumer.consume(delivery, context))

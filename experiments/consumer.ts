@@ -22,6 +22,12 @@ export interface ConsumeContext {
    * is done; rejects if it failed. Remote consumers compare it with what their server received.
    */
   readonly produced: Promise<number>;
+  /**
+   * An id unique to this run of the acquisition. Remote cameras tag the frames they send with it
+   * and remote servers drop frames of any other stream, so a stray frame of a failed or cancelled
+   * run never lands in the next run's dataset.
+   */
+  readonly streamId: string;
 }
 
 /** Something that takes the frames of an acquisition run. */

@@ -41,6 +41,7 @@ export class RemoteCamera extends base.Camera {
   readonly #curve: CurveOptions | undefined;
   #client!: ControlClient;
   #sent = 0;
+  #stream: string | undefined;
 
   /** Frames this camera's server sent to registered endpoints through `grabSend`, in total. */
   get sentFrames(): number {
@@ -167,17 +168,40 @@ export class RemoteCamera extends base.Camera {
   }
 
   /**
+   * Runs `fn` with `stream` as the stream id of every `grabSend` that does not name its own (an
+   * acquisition run whose frames are sent one `grabSend` at a time, e.g. a stepped tomography).
+   */
+  async withStream<T>(stream: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#stream;
+    this.#stream = stream;
+    try {
+      return await fn();
+    } finally {
+      this.#stream = previous;
+    }
+  }
+
+  /**
    * Grabs `count` frames on the server and sends them to every registered endpoint, then the end
    * marker. Resolves with the number sent. Aborting cancels it on the server (which still sends
-   * the end marker so consumers can drain).
+   * the end marker so consumers can drain). `stream` (default: the one of {@link withStream})
+   * tags every frame and the end marker, so receivers reading another stream drop them.
    * @throws TransportError when the server stops answering (naming it), RemoteError with its error.
    */
   @check(['recording', 'readout'], ['recording', 'readout'])
-  async grabSend(count: number, options: { signal?: AbortSignal; end?: boolean } = {}): Promise<number> {
+  async grabSend(
+    count: number,
+    options: { signal?: AbortSignal; end?: boolean; stream?: string } = {},
+  ): Promise<number> {
     if (!Number.isSafeInteger(count) || count < 0)
       throw new TypeError(`${this.name}.grabSend: count must be a whole number ≥ 0, got ${count}`);
+    const stream = options.stream ?? this.#stream;
     return this.operation(options.signal, async (signal) => {
-      await this.#call('grabSend.start', { count, end: options.end ?? true });
+      await this.#call('grabSend.start', {
+        count,
+        end: options.end ?? true,
+        ...(stream === undefined ? {} : { stream }),
+      });
       try {
         for (;;) {
           const status = await this.#call<GrabSendStatus>('grabSend.status');

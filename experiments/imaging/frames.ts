@@ -147,7 +147,8 @@ export function checkCount(what: string, n: unknown): asserts n is number {
 
 /** A camera in a camera server (`concert/devices/cameras/remote`): frames go to registered endpoints. */
 export type RemoteCameraLike = Camera & {
-  grabSend(count: number, options?: { signal?: AbortSignal; end?: boolean }): Promise<number>;
+  grabSend(count: number, options?: { signal?: AbortSignal; end?: boolean; stream?: string }): Promise<number>;
+  withStream<T>(stream: string, fn: () => Promise<T>): Promise<T>;
   readonly sentFrames: number;
 };
 
@@ -170,12 +171,14 @@ export function imagingAcquisition(
   if (!isRemoteCamera(camera)) return new Acquisition(name, take, { frames });
   return new Acquisition(name, null, {
     frames,
-    acquire: async (signal) => {
-      const before = camera.sentFrames;
-      for await (const _ of take(signal));
-      await toStandby(camera);
-      await camera.recording(() => camera.grabSend(0, { signal, end: true }));
-      return camera.sentFrames - before;
-    },
+    // every grabSend of the run tags its frames with the run's stream id
+    acquire: (signal, { streamId }) =>
+      camera.withStream(streamId, async () => {
+        const before = camera.sentFrames;
+        for await (const _ of take(signal));
+        await toStandby(camera);
+        await camera.recording(() => camera.grabSend(0, { signal, end: true }));
+        return camera.sentFrames - before;
+      }),
   });
 }
