@@ -4,7 +4,7 @@
  * @module
  */
 import { operation } from './abort.js';
-import { ParameterError, errorMessage } from './errors.js';
+import { cancellation, ParameterError, errorMessage } from './errors.js';
 import { Logger } from './log.js';
 import { Mutex } from './mutex.js';
 import { parseOptions, z, type OptionsSchema } from './options.js';
@@ -261,12 +261,16 @@ export abstract class Device extends Parameterizable {
    */
   protected async operation<T>(signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const own = this.#stop.signal;
-    if (!signal) return operation(own, fn);
     // Not AbortSignal.any([signal, own]): on Node 20 every call leaves a WeakRef behind on the
     // long-lived device signal (about 70 bytes per grab or move, never freed).
-    const both = eitherSignal(signal, own);
+    const both = signal ? eitherSignal(signal, own) : { signal: own, dispose() {} };
     try {
       return await operation(both.signal, fn);
+    } catch (error) {
+      // Aborted with a reason that is not an AbortError (a failed consumer, `abort(new
+      // Error(…))`): still a cancellation, so the device's state machine does not record a fault.
+      if (both.signal.aborted && error === both.signal.reason) throw cancellation(both.signal, this.name);
+      throw error;
     } finally {
       both.dispose();
     }

@@ -129,12 +129,23 @@ function wrap<This extends Device, M extends AnyMethod<This>>(
   } as unknown as M;
 }
 
+/** Options of {@link check}. */
+export interface CheckOptions {
+  /**
+   * True if `error` is a fault of the device (default: every error but an abort). An error that
+   * is not (e.g. frames that could not be delivered to a consumer) leaves the state unchanged.
+   */
+  fault?: (error: unknown) => boolean;
+}
+
 /**
  * Decorator: the method may only start in a `source` state and must leave the device in a
- * `target` state. An error thrown by the method puts the device into `'error'`.
+ * `target` state. An error thrown by the method puts the device into `'error'` (unless
+ * `options.fault` says it is not the device's).
  * @throws TransitionNotAllowed when called in another state.
  */
-export function check(source: StateSet, target: StateSet = '*') {
+export function check(source: StateSet, target: StateSet = '*', options: CheckOptions = {}) {
+  const fault = options.fault;
   return function <This extends Device, M extends AnyMethod<This>>(
     method: M,
     context: ClassMethodDecoratorContext<This, M>,
@@ -143,7 +154,9 @@ export function check(source: StateSet, target: StateSet = '*') {
     return wrap<This, M>(method, {
       before: (device) => enter(device, name, source),
       after: (device, state) => leave(device, name, state, target),
-      onError: (device, state, error) => failed(device, state, error, undefined),
+      onError: (device, state, error) => {
+        if (!fault || fault(error)) failed(device, state, error, undefined);
+      },
     });
   };
 }

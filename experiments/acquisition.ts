@@ -291,7 +291,9 @@ export class Acquisition {
           );
           run.failure = failure;
           this.log.error(failure.message, error);
-          run.controller.abort(failure);
+          // The producer (a camera, a moving motor) is cancelled, not failed: a consumer's failure
+          // is not a fault of the devices feeding it. The run still fails with `failure`.
+          run.controller.abort(abortError(`acquisition '${this.name}' stopped: ${failure.message}`, failure));
         },
       );
     this.#live.push(live);

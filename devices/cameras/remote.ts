@@ -16,7 +16,13 @@ import {
   type DType,
   type Frame,
 } from '../../core/index.js';
-import { ControlClient, RemoteError, type CurveOptions, type SenderMode } from '../../transport/zmq/index.js';
+import {
+  ControlClient,
+  RemoteError,
+  TransportError,
+  type CurveOptions,
+  type SenderMode,
+} from '../../transport/zmq/index.js';
 import * as base from './base.js';
 import type { GrabSendStatus, WireValue } from './server.js';
 
@@ -170,9 +176,11 @@ export class Camera extends base.Camera {
    * Grabs `count` frames on the server and sends them to every registered endpoint, then the end
    * marker. Resolves with the number sent. Aborting cancels it on the server (which still sends
    * the end marker so consumers can drain).
-   * @throws TransportError when the server stops answering (naming it), RemoteError with its error.
+   * @throws TransportError when the server stops answering (naming it), RemoteError with its error,
+   *   DeliveryError when the server could not send the frames (the camera stays in its state: the
+   *   receiving side failed, not the camera).
    */
-  @check(['recording', 'readout'], ['recording', 'readout'])
+  @check(['recording', 'readout'], ['recording', 'readout'], { fault: (e) => !(e instanceof DeliveryError) })
   async grabSend(count: number, options: { signal?: AbortSignal; end?: boolean } = {}): Promise<number> {
     if (!Number.isSafeInteger(count) || count < 0)
       throw new TypeError(`${this.name}.grabSend: count must be a whole number ≥ 0, got ${count}`);
@@ -185,8 +193,16 @@ export class Camera extends base.Camera {
             this.#sent += status.sent;
             return status.sent;
           }
-          if (status.state === 'failed')
-            throw new Error(`${this.name}: grabSend failed on ${this.endpoint}: ${status.error?.message}`);
+          if (status.state === 'failed') {
+            const message = status.error?.message ?? 'unknown error';
+            // A send that failed is the receiving side's failure (gone, full, too slow), not the camera's.
+            if (status.error?.name === 'TransportError')
+              throw new DeliveryError(
+                `${this.name}: grabSend could not deliver frames from ${this.endpoint}: ${message}`,
+                this.endpoint,
+              );
+            throw new Error(`${this.name}: grabSend failed on ${this.endpoint}: ${message}`);
+          }
           if (status.state === 'cancelled')
             throw new DOMException(`${this.name}: grabSend was cancelled on the server`, 'AbortError');
           await sleep(50, signal);
@@ -202,6 +218,14 @@ export class Camera extends base.Camera {
     await this.#client.request('grabSend.cancel').catch(() => undefined);
     await super.stopHook();
   }
+}
+
+/**
+ * The camera server could not deliver frames to a registered endpoint (nobody took them in time,
+ * a receiver is gone): a failure of the receiving side, which leaves the camera's state unchanged.
+ */
+export class DeliveryError extends TransportError {
+  override name = 'DeliveryError';
 }
 
 /**
