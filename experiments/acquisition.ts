@@ -15,12 +15,11 @@ import {
   z,
   zfunction,
   type Frame,
-  type Producer,
 } from '../core/index.js';
 import type { FrameConsumer as Consumer, ConsumerStats } from './consumer.js';
 import { LatestDelivery, LosslessDelivery, type Delivery } from './delivery.js';
 import { AcquisitionError, ConsumerError } from './errors.js';
-import type { Gate } from './gate.js';
+import type { PausePoint } from './pause.js';
 
 /** The options of {@link Acquisition.create}. */
 export const ACQUISITION_OPTIONS = z.strictObject({
@@ -31,7 +30,25 @@ export const ACQUISITION_OPTIONS = z.strictObject({
   acquire: zfunction<(signal: AbortSignal) => Promise<number | void>>().optional(),
   /** How many frames a run yields, if known (for progress bars). */
   frames: z.union([z.number().int().min(0), zfunction<() => number>()]).optional(),
+  /**
+   * The producer can restart from a checkpoint: called again as `producer(signal, { from })`, it
+   * yields frame `from` next (positions, angles and exposure set up for it). Pausing then closes
+   * the producer, so the hardware it drives can be made safe, and resuming restarts it (default
+   * false: pausing only holds the producer between two frames).
+   */
+  restartable: z.boolean().optional(),
 });
+
+/** Where a producer starts: frame `from` (0, or a checkpoint's frame count after a pause). */
+export interface ProducerStart {
+  readonly from: number;
+}
+
+/**
+ * An acquisition's source of frames: called once per run (and again after each pause, for a
+ * restartable acquisition) with a signal that stops it.
+ */
+export type FrameProducer = (signal: AbortSignal, start: ProducerStart) => AsyncIterable<Frame>;
 
 /** Options of {@link Acquisition.create}. */
 export type AcquisitionOptions = z.input<typeof ACQUISITION_OPTIONS>;
@@ -39,8 +56,8 @@ export type AcquisitionOptions = z.input<typeof ACQUISITION_OPTIONS>;
 /** Options of {@link Acquisition.run}. */
 export interface AcquisitionRunOptions {
   signal?: AbortSignal;
-  /** Frames wait here between each other while closed (pause). */
-  gate?: Gate;
+  /** Where the run holds when paused (between frames). */
+  pause?: PausePoint;
   /** Called after each frame was handed to the consumers. */
   onFrame?: (count: number) => void;
 }
@@ -65,7 +82,7 @@ interface Live {
 /** An acquisition: `await Acquisition.create('darks', producer)`. */
 export class Acquisition {
   readonly log: Logger;
-  readonly #producer: Producer<Frame> | null;
+  readonly #producer: FrameProducer | null;
   readonly #options: AcquisitionOptions;
   readonly #consumers = new Set<Consumer>();
   readonly #stats = new Map<Consumer, ConsumerStats>();
@@ -79,7 +96,7 @@ export class Acquisition {
    */
   static async create(
     name: string,
-    producer: Producer<Frame> | null,
+    producer: FrameProducer | null,
     options: AcquisitionOptions = {},
   ): Promise<Acquisition> {
     return new Acquisition(name, producer, options);
@@ -87,7 +104,7 @@ export class Acquisition {
 
   constructor(
     readonly name: string,
-    producer: Producer<Frame> | null,
+    producer: FrameProducer | null,
     options: AcquisitionOptions = {},
   ) {
     if (typeof name !== 'string' || name.length === 0)
@@ -107,6 +124,11 @@ export class Acquisition {
   /** True if frames come through this process (it has a producer). */
   get local(): boolean {
     return this.#producer !== null;
+  }
+
+  /** True if pausing closes the producer and resuming restarts it from the checkpoint. */
+  get restartable(): boolean {
+    return this.#options.restartable === true && this.local;
   }
 
   /** True while a run is in progress. */
@@ -233,17 +255,46 @@ export class Acquisition {
     }
   }
 
-  /** Pulls the producer and offers each frame to every live consumer. */
-  async #pump(producer: Producer<Frame>, signal: AbortSignal, options: AcquisitionRunOptions): Promise<number> {
-    const iterator = producer(signal)[Symbol.asyncIterator]();
+  /**
+   * Pulls the producer and offers each frame to every live consumer. At each pause point (before
+   * the next frame) a requested pause holds the run; a restartable producer is closed first
+   * (interrupted at once, even while it waits for a frame) and restarted from the checkpoint.
+   */
+  async #pump(producer: FrameProducer, signal: AbortSignal, options: AcquisitionRunOptions): Promise<number> {
+    const pause = options.pause;
+    const restartable = this.restartable && pause !== undefined;
     const abortable = new Abortable(signal);
     let count = 0;
+    let source: { iterator: AsyncIterator<Frame>; interrupted: AbortSignal | undefined } | undefined;
+    const open = () => {
+      const interrupted = restartable ? pause.interrupt : undefined;
+      const own = interrupted ? AbortSignal.any([signal, interrupted]) : signal;
+      return { iterator: producer(own, { from: count })[Symbol.asyncIterator](), interrupted };
+    };
+    const close = async () => {
+      const iterator = source?.iterator;
+      source = undefined;
+      if (iterator) await closeProducer(iterator);
+    };
     try {
       for (;;) {
-        const next = await abortable.wait(iterator.next());
+        if (pause?.requested) {
+          if (restartable) await close();
+          await pause.hold({ acquisition: this.name, frames: count, restarts: restartable }, signal);
+        }
+        source ??= open();
+        let next: IteratorResult<Frame>;
+        try {
+          next = await abortable.wait(source.iterator.next());
+        } catch (error) {
+          // Interrupted by a pause (not the run's abort): hold at this frame and restart there.
+          if (!signal.aborted && source.interrupted?.aborted) {
+            await close();
+            continue;
+          }
+          throw error;
+        }
         if (next.done) break;
-        const gate = options.gate?.pass(signal);
-        if (gate) await gate;
         const frame = next.value;
         let waits: Promise<void>[] | undefined;
         for (const live of this.#live) {
@@ -256,10 +307,7 @@ export class Acquisition {
       }
     } finally {
       abortable.dispose();
-      // Stop the producer; don't hang on one that ignores its signal.
-      const closing = iterator.return?.();
-      if (closing)
-        await Promise.race([closing.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+      await close();
     }
     return count;
   }
@@ -306,6 +354,12 @@ export class Acquisition {
     const i = this.#live.indexOf(live);
     if (i >= 0) this.#live = [...this.#live.slice(0, i), ...this.#live.slice(i + 1)];
   }
+}
+
+/** Stops a producer (its `finally` blocks run); don't hang on one that ignores its signal. */
+async function closeProducer(iterator: AsyncIterator<Frame>): Promise<void> {
+  const closing = iterator.return?.();
+  if (closing) await Promise.race([closing.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
 }
 
 /**

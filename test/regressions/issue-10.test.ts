@@ -17,6 +17,17 @@ import {
   type FrameConsumer,
 } from '../../experiments/index.js';
 import { freePort, tcpEndpoint, ZmqReceiver } from '../../transport/zmq/index.js';
+import { Accumulator } from '../../addons/local/index.js';
+import {
+  ContinuousTomography,
+  ExperimentError,
+  Radiography,
+  shutterExposure,
+  SteppedTomography,
+  type RadiographyOptions,
+} from '../../experiments/index.js';
+import { DummyWalker } from '../../walkers/index.js';
+import { rig } from '../unit/experiments/rig.js';
 
 /** A lossless consumer that fails with `message` after `after` frames. */
 function failingAfter(after: number, message = 'disk full'): FrameConsumer {
@@ -163,6 +174,212 @@ describe('issue 10: no data lost after a failure (local items)', function () {
       assert.equal(result.acquisitions.radios!.frames, 20);
       await sleep(0);
     });
+  });
+});
+
+describe('issue 10, item 7: pause brings the hardware to a safe, resumable state', function () {
+  this.timeout(30_000);
+  let r: Awaited<ReturnType<typeof rig>>;
+  beforeEach(async () => {
+    r = await rig({ frameRate: 200 });
+  });
+  afterEach(async () => {
+    await r.close();
+  });
+
+  function base(extra: Partial<RadiographyOptions> = {}): RadiographyOptions {
+    return {
+      walker: new DummyWalker(),
+      camera: r.camera,
+      exposure: shutterExposure(r.shutter),
+      flatMotor: r.flatMotor,
+      radioPosition: q('2 mm'),
+      flatPosition: q('12 mm'),
+      numDarks: 2,
+      numFlats: 2,
+      numProjections: 60,
+      ...extra,
+    };
+  }
+
+  /** Frames `acc` holds of `acquisition` (0 before the first). */
+  function seen(acc: Accumulator, acquisition: string): number {
+    try {
+      return acc.getItems(acquisition).length;
+    } catch {
+      return 0;
+    }
+  }
+
+  async function until(test: () => boolean, what: string, ms = 5000): Promise<void> {
+    const t0 = performance.now();
+    while (!test()) {
+      if (performance.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+      await sleep(2);
+    }
+  }
+
+  /** Every radio was taken where its metadata says, and the angles are start + i·step exactly once each. */
+  function assertGeometry(acc: Accumulator, step: number, tolerance: number) {
+    const radios = acc.getItems('radios');
+    assert.deepEqual(
+      radios.map((f) => f.metadata.angle),
+      Array.from({ length: 60 }, (_, i) => i * step),
+      'every angle once, in order',
+    );
+    assert.deepEqual(
+      radios.map((f) => f.metadata.frameNumber),
+      Array.from({ length: 60 }, (_, i) => i),
+    );
+    for (const f of radios) {
+      const shot = r.shots[f.metadata.shot as number]!;
+      const nominal = f.metadata.angle as number;
+      assert.ok(
+        Math.abs(shot.angle - nominal) <= tolerance,
+        `frame ${f.metadata.frameNumber}: taken at ${shot.angle.toFixed(2)}°, labelled ${nominal}°`,
+      );
+      assert.equal(shot.shutter, 'open', `frame ${f.metadata.frameNumber} taken with the shutter open`);
+    }
+  }
+
+  it('continuous tomography: shutter closed, motor and camera stopped while paused; true angles after resume', async () => {
+    const exp = await ContinuousTomography.create({ ...base(), tomographyMotor: r.tomographyMotor });
+    const acc = await Accumulator.create(exp);
+    const run = exp.run();
+    await until(() => seen(acc, 'radios') >= 15, '15 radios');
+    const checkpoint = await run.pause();
+    assert.equal(exp.state.current, 'paused');
+    assert.ok(checkpoint && checkpoint.acquisition === 'radios' && checkpoint.restarts);
+    assert.ok(checkpoint.frames >= 15 && checkpoint.frames < 60);
+    assert.deepEqual(exp.checkpoint, checkpoint);
+    // The safe state.
+    assert.equal(r.shutter.state.current, 'closed');
+    assert.equal(r.camera.state.current, 'standby');
+    assert.equal(r.tomographyMotor.state.current, 'standby');
+    assert.equal(r.tomographyMotor.motion.velocity, 0);
+    const angle = r.tomographyMotor.motion.position();
+    const shots = r.shots.length;
+    await sleep(150);
+    assert.equal(r.tomographyMotor.motion.position(), angle, 'the motor does not turn while paused');
+    assert.equal(r.shots.length, shots, 'no frames taken while paused');
+    await until(() => seen(acc, 'radios') === checkpoint.frames, 'the queued frames');
+    await run.resume();
+    assert.equal(exp.state.current, 'running');
+    await run;
+    assertGeometry(acc, 3, 3 * 1.5);
+    assert.equal(r.shutter.state.current, 'closed');
+    assert.equal(r.tomographyMotor.motion.velocity, 0);
+  });
+
+  it('stepped tomography: paused between two steps, goes on at the next angle', async () => {
+    r.use('stepped');
+    const exp = await SteppedTomography.create({ ...base(), tomographyMotor: r.steppedMotor });
+    const acc = await Accumulator.create(exp);
+    const run = exp.run();
+    await until(() => seen(acc, 'radios') >= 10, '10 radios');
+    const checkpoint = await run.pause();
+    assert.ok(checkpoint?.restarts);
+    assert.equal(r.shutter.state.current, 'closed');
+    assert.equal(r.camera.state.current, 'standby');
+    assert.equal(r.steppedMotor.state.current, 'standby');
+    await sleep(50);
+    await run.resume();
+    await run;
+    assertGeometry(acc, 3, 1e-9);
+  });
+
+  it('radiography paused in the flats: the flats go on with the shutter open again, none missing', async () => {
+    const exp = await Radiography.create(base({ numFlats: 40, numProjections: 5 }));
+    const acc = await Accumulator.create(exp);
+    const run = exp.run();
+    await until(() => seen(acc, 'flats') >= 5, '5 flats');
+    const checkpoint = await run.pause();
+    assert.equal(checkpoint?.acquisition, 'flats');
+    assert.equal(r.shutter.state.current, 'closed');
+    await run.resume();
+    await run;
+    const flats = acc.getItems('flats');
+    assert.deepEqual(
+      flats.map((f) => f.metadata.frameNumber),
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    for (const f of flats) assert.equal(r.shots[f.metadata.shot as number]!.shutter, 'open');
+    assert.equal(acc.getItems('radios').length, 5);
+  });
+
+  it('cancel() while paused ends cancelled with the hardware safe and the motors restored', async () => {
+    const exp = await ContinuousTomography.create({ ...base(), tomographyMotor: r.tomographyMotor });
+    await r.tomographyMotor.setPosition(q('7 deg'));
+    const acc = await Accumulator.create(exp);
+    const run = exp.run();
+    await until(() => seen(acc, 'radios') >= 5, '5 radios');
+    await run.pause();
+    await run.cancel();
+    await assert.rejects(run, { name: 'AbortError' });
+    assert.equal(exp.state.current, 'cancelled');
+    assert.equal(r.shutter.state.current, 'closed');
+    assert.equal(r.camera.state.current, 'standby');
+    assert.equal(r.tomographyMotor.motion.velocity, 0);
+    assert.equal(r.tomographyMotor.motion.position(), 7);
+  });
+
+  it('pausing is refused, saying why, where the hardware cannot be held safely', async () => {
+    const exp = await Radiography.create(base({ numDarks: 0, numFlats: 0, numProjections: 0 }));
+    // An acquisition of the user's that cannot restart from a checkpoint.
+    exp.add(await Acquisition.create('extra', (signal) => r.camera.stream({ signal, count: 400 })));
+    const run = exp.run();
+    await until(() => r.camera.state.current === 'recording', 'the extra acquisition');
+    assert.throws(
+      () => run.pause(),
+      (e: Error) =>
+        e instanceof ExperimentError &&
+        /radiography cannot be paused now: acquisition 'extra' cannot restart from a checkpoint \(create it with \{ restartable: true \}\)/.test(
+          e.message,
+        ),
+    );
+    assert.equal(exp.state.current, 'running');
+    await run.cancel();
+  });
+
+  it('a plain experiment holds between frames and calls its enterSafeState / leaveSafeState options', async () => {
+    const calls: string[] = [];
+    const starts: number[] = [];
+    const a = await Acquisition.create(
+      'a',
+      async function* (signal, start) {
+        starts.push(start.from);
+        for (let i = start.from; i < 30; i++) {
+          await sleep(2, signal);
+          yield {
+            data: new Uint16Array(1),
+            shape: [1, 1],
+            dtype: 'uint16',
+            metadata: { frameNumber: i, timestamp: 0 },
+          };
+        }
+      },
+      { restartable: true },
+    );
+    const exp = await Experiment.create([a], {
+      enterSafeState: async (_signal, checkpoint) =>
+        void calls.push(`enter ${checkpoint.acquisition}@${checkpoint.frames}`),
+      leaveSafeState: async (_signal, checkpoint) =>
+        void calls.push(`leave ${checkpoint.acquisition}@${checkpoint.frames}`),
+    });
+    const acc = await Accumulator.create(exp);
+    const run = exp.run();
+    await until(() => seen(acc, 'a') >= 5, '5 frames');
+    const checkpoint = await run.pause();
+    await run.resume();
+    await run;
+    assert.deepEqual(calls, [`enter a@${checkpoint!.frames}`, `leave a@${checkpoint!.frames}`]);
+    assert.deepEqual(starts, [0, checkpoint!.frames]);
+    assert.deepEqual(
+      acc.getItems('a').map((f) => f.metadata.frameNumber),
+      Array.from({ length: 30 }, (_, i) => i),
+    );
+    // A pause requested when the run is over resolves with nothing to report.
+    assert.equal(await run.pause(), undefined);
   });
 });
 
