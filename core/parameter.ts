@@ -4,7 +4,8 @@
  * @module
  */
 import type { Observable, Subject } from 'rxjs';
-import { operation, sleep } from './abort.js';
+import { operation } from './abort.js';
+import { sleep } from './timers.js';
 import { rxjs } from './rx.js';
 import { LockError, ParameterError, ReadAccessError, WaitError, WriteAccessError } from './errors.js';
 import type { Logger } from './log.js';

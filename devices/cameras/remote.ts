@@ -10,6 +10,7 @@ import {
   check,
   DEVICE_OPTIONS,
   makeFrame,
+  MAX_TIMER_MS,
   q,
   sleep,
   z,
@@ -31,7 +32,7 @@ export const REMOTE_CAMERA_OPTIONS = DEVICE_OPTIONS.extend({
   /** The camera server's control endpoint, e.g. `tcp://127.0.0.1:8980`. */
   endpoint: z.string(),
   /** A request without a reply in this long means the server is gone (ms, default 3000). */
-  timeoutMs: z.number().min(1).optional(),
+  timeoutMs: z.number().min(1).max(MAX_TIMER_MS).optional(),
   /** CURVE keys of the control connection (see concert/transport/zmq). */
   curve: z.custom<CurveOptions>((v) => typeof v === 'object' && v !== null).optional(),
 });

@@ -3,7 +3,7 @@
  * names and asserts the whole class of it.
  */
 import assert from 'node:assert/strict';
-import { q, sleep } from '../../core/index.js';
+import { OptionError, q, sleep } from '../../core/index.js';
 import * as cameras from '../../devices/cameras/dummy.js';
 import * as remote from '../../devices/cameras/remote.js';
 import { CameraServer } from '../../devices/cameras/server.js';
@@ -16,7 +16,7 @@ import {
   remoteAcquisition,
   type FrameConsumer,
 } from '../../experiments/index.js';
-import { freePort, tcpEndpoint, ZmqReceiver } from '../../transport/zmq/index.js';
+import { ControlClient, freePort, tcpEndpoint, ZmqReceiver, ZmqSender } from '../../transport/zmq/index.js';
 import { Accumulator } from '../../addons/local/index.js';
 import {
   ContinuousTomography,
@@ -380,6 +380,101 @@ describe('issue 10, item 7: pause brings the hardware to a safe, resumable state
     );
     // A pause requested when the run is over resolves with nothing to report.
     assert.equal(await run.pause(), undefined);
+  });
+});
+
+describe('issue 10, item 10: timers longer than 2³¹−1 ms do not fire early', function () {
+  this.timeout(10_000);
+
+  it("a default dummy motor takes its time for q('1e9 mm') (about 116 days), and stops when asked", async () => {
+    const motor = await motors.LinearMotor.create({});
+    const move = motor.setPosition(q('1e9 mm'));
+    await sleep(60);
+    assert.equal(motor.state.current, 'moving');
+    const at = (await motor.getPosition()).toNumber('mm');
+    assert.ok(at > 0 && at < 100, `still near the start: ${at} mm`);
+    await motor.stop();
+    await assert.rejects(move, { name: 'AbortError' });
+    assert.equal(motor.state.current, 'standby');
+  });
+
+  it('a continuous motor turning toward a far hard limit does not stop at once', async () => {
+    const motor = await motors.ContinuousRotationMotor.create({ hardUpper: q('1e12 deg') });
+    await motor.setVelocity(q('1 deg/s'));
+    await sleep(40);
+    assert.equal(motor.state.current, 'moving');
+    await motor.stop();
+  });
+
+  it('a camera at 1e-7 Hz gives no frame within 100 ms', async () => {
+    const camera = await cameras.Camera.create({ width: 4, height: 4, frameRate: q('1e-7 Hz') });
+    const c = new AbortController();
+    const got: number[] = [];
+    const reading = countInto(camera.stream({ signal: c.signal, count: 3 }), got);
+    await sleep(100);
+    c.abort();
+    await assert.rejects(reading, { name: 'AbortError' });
+    assert.ok(got.length <= 1, `${got.length} frames in 100 ms`);
+    assert.equal(camera.state.current, 'standby');
+  });
+
+  it('wait({ intervalMs: 1e12 }) polls once, not hundreds of times', async () => {
+    const motor = await motors.LinearMotor.create({});
+    let reads = 0;
+    const position = motor.position;
+    const original = position.get.bind(position);
+    position.get = ((...args: Parameters<typeof original>) => (reads++, original(...args))) as typeof position.get;
+    const c = new AbortController();
+    const waiting = position.wait(q('5 mm'), { intervalMs: 1e12, signal: c.signal });
+    await sleep(100);
+    c.abort();
+    await assert.rejects(waiting, { name: 'AbortError' });
+    assert.equal(reads, 1);
+  });
+
+  it('a receiver stream({ idleTimeoutMs: 3e9 }) waits instead of failing after 2 ms', async () => {
+    const receiver = await ZmqReceiver.create({ mode: 'pull', bind: tcpEndpoint() });
+    try {
+      const c = new AbortController();
+      const reading = (async () => {
+        for await (const _ of receiver.stream({ idleTimeoutMs: 3e9, signal: c.signal }));
+      })();
+      await sleep(60);
+      c.abort();
+      await assert.rejects(reading, { name: 'AbortError' });
+    } finally {
+      receiver.close();
+    }
+  });
+
+  it('socket options beyond their 32-bit limit are refused with the option named', async () => {
+    await assert.rejects(
+      ControlClient.create({ connect: tcpEndpoint(await freePort()), timeoutMs: 1e12 }),
+      (e: Error) =>
+        e instanceof OptionError &&
+        /ControlClient\.create: option 'timeoutMs' must be a number of milliseconds in \[1, 2147483647\] \(a ZeroMQ socket option is a 32-bit integer\), got 1000000000000/.test(
+          e.message,
+        ),
+    );
+    await assert.rejects(
+      ZmqSender.create({ mode: 'push', bind: tcpEndpoint(), sendTimeoutMs: 3e9 }),
+      /ZmqSender\(push\): option 'sendTimeoutMs' must be a number of milliseconds in \[0, 2147483647\]/,
+    );
+    await assert.rejects(
+      remote.Camera.create({ endpoint: tcpEndpoint(await freePort()), timeoutMs: 1e12 }),
+      /Camera\.create: option 'timeoutMs' must be a finite number in \[1, 2147483647\], got 1000000000000/,
+    );
+    // A request's own timeout is not a socket option: any length works.
+    const client = await ControlClient.create({ connect: tcpEndpoint(await freePort()), timeoutMs: 50 });
+    try {
+      const c = new AbortController();
+      const request = client.request('status', undefined, { timeoutMs: 1e12, signal: c.signal });
+      await sleep(100);
+      c.abort();
+      await assert.rejects(request, { name: 'AbortError' });
+    } finally {
+      client.close();
+    }
   });
 });
 
