@@ -6,17 +6,21 @@
  */
 import {
   abortError,
+  checkCallOptions,
   errorMessage,
+  frameProblem,
   isAbortError,
   Logger,
   OptionError,
   parseOptions,
+  SIGNAL_OPTIONS,
   startOperation,
   z,
   zfunction,
+  zwhere,
   type Frame,
 } from '../core/index.js';
-import type { FrameConsumer as Consumer, ConsumerStats } from './consumer.js';
+import { FRAME_CONSUMER, type FrameConsumer as Consumer, type ConsumerStats } from './consumer.js';
 import { LatestDelivery, LosslessDelivery, type Delivery } from './delivery.js';
 import { AcquisitionError, ConsumerError } from './errors.js';
 import type { PausePoint } from './pause.js';
@@ -52,6 +56,15 @@ export type FrameProducer = (signal: AbortSignal, start: ProducerStart) => Async
 
 /** Options of {@link Acquisition.create}. */
 export type AcquisitionOptions = z.input<typeof ACQUISITION_OPTIONS>;
+
+/** The options of {@link Acquisition.run} (experiments pass them; users rarely do). */
+export const ACQUISITION_RUN_OPTIONS = SIGNAL_OPTIONS.extend({
+  pause: zwhere(
+    'a pause point (from an experiment run)',
+    (v): v is PausePoint => typeof (v as PausePoint)?.hold === 'function',
+  ).optional(),
+  onFrame: zfunction<(count: number) => void>().optional(),
+});
 
 /** Options of {@link Acquisition.run}. */
 export interface AcquisitionRunOptions {
@@ -157,10 +170,17 @@ export class Acquisition {
   /**
    * Attaches a consumer; during a run it starts receiving at the next frame. Attaching twice is a
    * no-op.
-   * @throws ConsumerError for a local consumer on an acquisition without a producer.
+   * @throws ConsumerError for a local consumer on an acquisition without a producer; OptionError
+   *   for a consumer without a name or `consume`, or with a bad `policy`, `queueSize` or `kind`.
    */
   attach(consumer: Consumer): void {
     if (this.#consumers.has(consumer)) return;
+    parseOptions(
+      () =>
+        `acquisition '${this.name}': attach(consumer${typeof consumer?.name === 'string' ? ` '${consumer.name}'` : ''})`,
+      FRAME_CONSUMER,
+      consumer,
+    );
     if ((consumer.kind ?? 'local') === 'local' && !this.local)
       throw new ConsumerError(
         `cannot attach local consumer '${consumer.name}' to acquisition '${this.name}': its frames go to remote consumers only`,
@@ -188,6 +208,7 @@ export class Acquisition {
    * @throws AcquisitionError naming the failed producer or consumer; AbortError when cancelled.
    */
   async run(options: AcquisitionRunOptions = {}): Promise<AcquisitionResult> {
+    checkCallOptions(() => `acquisition '${this.name}'.run`, ACQUISITION_RUN_OPTIONS, options);
     if (this.#run) throw new AcquisitionError(`acquisition '${this.name}' is already running`);
     const op = startOperation(options.signal);
     const controller = new AbortController();
@@ -296,6 +317,11 @@ export class Acquisition {
         }
         if (next.done) break;
         const frame = next.value;
+        const problem = frameProblem(frame);
+        if (problem !== undefined)
+          throw new AcquisitionError(
+            `acquisition '${this.name}': the producer yielded a bad frame (frame ${count}): ${problem}`,
+          );
         let waits: Promise<void>[] | undefined;
         for (const live of this.#live) {
           const wait = live.delivery.offer(frame);

@@ -7,6 +7,7 @@
  */
 import {
   abortError,
+  checkSignalOptions,
   isAbortError,
   OptionError,
   parseOptions,
@@ -167,6 +168,7 @@ export class Director extends Parameterizable {
    * @throws TransitionNotAllowed while running.
    */
   run(options: { signal?: AbortSignal } = {}): DirectorRun {
+    checkSignalOptions(() => `${this.name}.run`, options);
     return this.#control.start(options.signal, (signal, pause) => this.#execute(signal, pause));
   }
 

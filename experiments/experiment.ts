@@ -4,6 +4,7 @@
  * @module
  */
 import {
+  checkSignalOptions,
   isAbortError,
   parseOptions,
   Parameterizable,
@@ -262,6 +263,7 @@ export class Experiment extends Parameterizable {
    * @throws TransitionNotAllowed if a run is in progress.
    */
   run(options: { signal?: AbortSignal } = {}): ExperimentRun {
+    checkSignalOptions(() => `${this.name}.run`, options);
     return this.#control.start(options.signal, (signal, pause) => this.#execute(signal, pause));
   }
 

@@ -8,10 +8,13 @@ import * as errors from '../../core/errors.js';
 import {
   arrayConstructor,
   check,
+  checkCallOptions,
   DEVICE_OPTIONS,
   makeFrame,
   MAX_TIMER_MS,
   q,
+  show,
+  SIGNAL_OPTIONS,
   sleep,
   z,
   type DType,
@@ -35,6 +38,12 @@ export const REMOTE_CAMERA_OPTIONS = DEVICE_OPTIONS.extend({
   timeoutMs: z.number().min(1).max(MAX_TIMER_MS).optional(),
   /** CURVE keys of the control connection (see concert/transport/zmq). */
   curve: z.custom<CurveOptions>((v) => typeof v === 'object' && v !== null).optional(),
+});
+
+/** The options of {@link Camera.grabSend}. */
+export const GRAB_SEND_OPTIONS = SIGNAL_OPTIONS.extend({
+  /** Send the end marker after the frames (default true). */
+  end: z.boolean().optional(),
 });
 
 /** Options of {@link Camera.create}. */
@@ -184,7 +193,8 @@ export class Camera extends base.Camera {
   @check(['recording', 'readout'], ['recording', 'readout'], { fault: (e) => !(e instanceof DeliveryError) })
   async grabSend(count: number, options: { signal?: AbortSignal; end?: boolean } = {}): Promise<number> {
     if (!Number.isSafeInteger(count) || count < 0)
-      throw new TypeError(`${this.name}.grabSend: count must be a whole number ≥ 0, got ${count}`);
+      throw new errors.OptionError(`${this.name}.grabSend: count must be a whole number ≥ 0, got ${show(count)}`);
+    checkCallOptions(() => `${this.name}.grabSend`, GRAB_SEND_OPTIONS, options);
     return this.operation(options.signal, async (signal) => {
       await this.#call('grabSend.start', { count, end: options.end ?? true });
       try {

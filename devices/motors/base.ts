@@ -4,6 +4,7 @@
  * @module
  */
 import {
+  checkSignalOptions,
   Device,
   type DeviceOptions,
   HardLimitError,
@@ -80,6 +81,7 @@ export abstract class Motor extends Device {
 
   /** Moves by `delta` relative to the current position. */
   async move(delta: Unit, options?: SetOptions): Promise<void> {
+    checkSignalOptions(() => `${this.name}.move`, options);
     const step = this.position.toNumber(delta, `${this.position.fullName} (delta)`);
     const here = this.position.toNumber(await this.position.get());
     await this.position.set(this.position.quantity(here + step), options);
@@ -94,6 +96,7 @@ export abstract class Motor extends Device {
   /** Drives to the home position. */
   @transition({ source: ['standby', 'hard-limit'], immediate: 'moving', target: 'standby', failed: afterMove })
   async home(options: { signal?: AbortSignal } = {}): Promise<void> {
+    checkSignalOptions(() => `${this.name}.home`, options);
     await this.operation(options.signal, (s) => this.homeHook(s));
   }
 

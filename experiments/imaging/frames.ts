@@ -2,7 +2,7 @@
  * Frame helpers and tomography arithmetic of the imaging experiments.
  * @module
  */
-import { ParameterError, q, toNumber, type Frame, type Unit } from '../../core/index.js';
+import { checkSignalOptions, ParameterError, q, toNumber, type Frame, type Unit } from '../../core/index.js';
 import { Acquisition } from '../acquisition.js';
 import type { Camera } from '../../devices/cameras/index.js';
 
@@ -108,6 +108,7 @@ export async function* frames(
   options: { signal?: AbortSignal } = {},
 ): AsyncGenerator<Frame> {
   checkCount('frames(): count', count);
+  checkSignalOptions(() => 'frames()', options);
   yield* triggeredFrames(camera, count, options.signal);
 }
 

@@ -3,7 +3,7 @@
  * names and asserts the whole class of it.
  */
 import assert from 'node:assert/strict';
-import { OptionError, q, sleep } from '../../core/index.js';
+import { makeFrame, OptionError, q, sleep, type Frame } from '../../core/index.js';
 import * as cameras from '../../devices/cameras/dummy.js';
 import * as remote from '../../devices/cameras/remote.js';
 import { CameraServer } from '../../devices/cameras/server.js';
@@ -17,7 +17,8 @@ import {
   type FrameConsumer,
 } from '../../experiments/index.js';
 import { ControlClient, freePort, tcpEndpoint, ZmqReceiver, ZmqSender } from '../../transport/zmq/index.js';
-import { Accumulator } from '../../addons/local/index.js';
+import { Accumulator, ImageWriter, Consumer as ConsumerAddon } from '../../addons/local/index.js';
+import * as shutters from '../../devices/shutters/dummy.js';
 import {
   ContinuousTomography,
   ExperimentError,
@@ -474,6 +475,228 @@ describe('issue 10, item 10: timers longer than 2³¹−1 ms do not fire early',
       await assert.rejects(request, { name: 'AbortError' });
     } finally {
       client.close();
+    }
+  });
+});
+
+describe('issue 10, item 11: inputs are checked, never silently accepted', function () {
+  this.timeout(10_000);
+
+  /** Asserts an OptionError whose message matches `message`. */
+  async function refused(call: () => unknown, message: RegExp): Promise<void> {
+    await assert.rejects(
+      async () => call(),
+      (e: Error) => {
+        assert.ok(e instanceof OptionError, `${e.name}: ${e.message}`);
+        assert.match(e.message, message);
+        return true;
+      },
+    );
+  }
+
+  it('creating a camera runs the checks of its setters', async () => {
+    await refused(
+      () => cameras.Camera.create({ name: 'cam', frameRate: q('0 Hz') }),
+      /^Camera\.create: option 'frameRate' is refused: cam\.frameRate must be > 0 Hz, got 0 Hz$/,
+    );
+    await refused(
+      () => cameras.Camera.create({ name: 'cam', exposureTime: q('-1 s') }),
+      /^Camera\.create: option 'exposureTime' is refused: cam\.exposureTime: -1 s is out of range \[0 s, ∞\]$/,
+    );
+  });
+
+  it('a motor cannot be created outside its limits', async () => {
+    await refused(
+      () => motors.LinearMotor.create({ name: 'm', position: q('20 mm'), upper: q('10 mm') }),
+      /^LinearMotor\.create: option 'position' is refused: m\.position: 20 mm is out of range \[-∞, 10 mm\]$/,
+    );
+    await refused(
+      () => motors.RotationMotor.create({ name: 'r', position: q('-5 deg'), lower: q('0 deg') }),
+      /option 'position' is refused: r\.position: -5 deg is out of range \[0 deg, ∞\]/,
+    );
+  });
+
+  it("camera.stream() checks its count and options (-1, NaN, 1.5, '3', null, unknown keys)", async () => {
+    const camera = await cameras.Camera.create({ name: 'cam', width: 4, height: 4 });
+    const first = (options: unknown) => camera.stream(options as never).next();
+    for (const [count, shown] of [
+      [-1, '-1'],
+      [Number.NaN, 'NaN'],
+      [1.5, '1.5'],
+      ['3', '"3"'],
+    ] as const)
+      await refused(
+        () => first({ count }),
+        new RegExp(
+          `^cam\\.stream: option 'count' must be an integer in \\[0, Infinity\\], got ${shown.replace('.', '\\.')}$`,
+        ),
+      );
+    await refused(() => first(null), /^cam\.stream: options must be an object, got null$/);
+    await refused(() => first({ cont: 3 }), /^cam\.stream: unknown option 'cont', did you mean 'count'\?/);
+    assert.equal(camera.state.current, 'standby');
+  });
+
+  it('unknown keys and bad values of call options are refused, and the device is left as it was', async () => {
+    const motor = await motors.LinearMotor.create({ name: 'm' });
+    await refused(
+      () => motor.setPosition(q('1 mm'), { bogus: 1 } as never),
+      /^m\.position\.set: unknown option 'bogus' \(allowed: signal\)$/,
+    );
+    await refused(
+      () => motor.move(q('1 mm'), { signal: 'x' } as never),
+      /^m\.move: option 'signal' must be an AbortSignal, got "x"$/,
+    );
+    await refused(() => motor.home({ bogus: 1 } as never), /^m\.home: unknown option 'bogus'/);
+    await refused(
+      () => motor.position.wait(q('0 mm'), { timeout: 5 } as never),
+      /^m\.position\.wait: unknown option 'timeout', did you mean 'timeoutMs'\?/,
+    );
+    await refused(
+      () => motor.position.wait(q('0 mm'), { intervalMs: 0 }),
+      /option 'intervalMs' must be a finite number in \(0, Infinity\]/,
+    );
+    assert.equal((await motor.getPosition()).toNumber('mm'), 0, 'the motor did not move');
+    assert.equal(motor.state.current, 'standby');
+    const camera = await cameras.Camera.create({ name: 'cam', width: 4, height: 4 });
+    await camera.startRecording();
+    await refused(
+      () => camera.grab({ sgnal: undefined } as never),
+      /^cam\.grab: unknown option 'sgnal', did you mean 'signal'\?/,
+    );
+    assert.equal(camera.state.current, 'recording', 'a refused call is not a camera fault');
+    await camera.stopRecording();
+    const shutter = await shutters.Shutter.create({ name: 's' });
+    const before = shutter.state.current;
+    await refused(
+      () => (before === 'open' ? shutter.close : shutter.open).call(shutter, { signal: 42 } as never),
+      /^s\.(open|close): option 'signal' must be an AbortSignal, got 42$/,
+    );
+    assert.equal(shutter.state.current, before);
+    const exp = await Experiment.create([]);
+    assert.throws(
+      () => exp.run({ sigal: undefined } as never),
+      /^OptionError: experiment\.run: unknown option 'sigal'/,
+    );
+  });
+
+  it('Acquisition: frames, policy and queueSize are checked (queueSize 0 would deadlock the run)', async () => {
+    const producer = async function* (): AsyncGenerator<Frame> {};
+    await refused(
+      () => Acquisition.create('a', producer, { frames: -5 }),
+      /option 'frames' must be an integer in \[0, Infinity\] or a function, got -5/,
+    );
+    await refused(() => Acquisition.create('a', producer, { frames: Number.NaN }), /option 'frames' .* got NaN/);
+    const a = await Acquisition.create('a', producer);
+    await refused(
+      () => consumer('c', async () => undefined, { policy: 'fast' as never }),
+      /^consumer 'c': option 'policy' must be one of "lossless", "latest", got "fast"$/,
+    );
+    for (const queueSize of [0, -1, 1.5])
+      await refused(
+        () => consumer('c', async () => undefined, { queueSize }),
+        /^consumer 'c': option 'queueSize' must be an integer in \[1, 65536\]/,
+      );
+    // Consumers written as objects are checked when attached.
+    await refused(
+      () => a.attach({ name: 'c', policy: 'lossless', queueSize: 0, consume: async () => undefined }),
+      /^acquisition 'a': attach\(consumer 'c'\): option 'queueSize' must be an integer in \[1, 65536\], got 0$/,
+    );
+    await refused(
+      () => a.attach({ name: 'c', policy: 'fast', consume: async () => undefined } as never),
+      /option 'policy' must be one of "lossless", "latest", got "fast"/,
+    );
+    await refused(
+      () => a.attach({ name: 'c', policy: 'latest' } as never),
+      /option 'consume' is required \(a function\)/,
+    );
+    assert.equal(a.consumers.length, 0);
+    const exp = await Experiment.create([a]);
+    await refused(
+      () => ConsumerAddon.create(exp, { each: () => undefined, policy: 'fast' as never }),
+      /Consumer\.create: option 'policy' must be one of/,
+    );
+  });
+
+  it('a producer yielding null, 42 or a Float32Array labelled uint16 fails the run saying what is wrong', async () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [
+        null,
+        /the producer yielded a bad frame \(frame 1\): null is not a frame \(make one with makeFrame\(data, \[height, width\]\)\)/,
+      ],
+      [42, /frame 1\): number 42 is not a frame/],
+      [
+        { data: new Float32Array(4), shape: [2, 2], dtype: 'uint16', metadata: {} },
+        /frame 1\): it is labelled uint16 but its data is a Float32Array \(a uint16 frame holds a Uint16Array\)/,
+      ],
+      [
+        { data: new Uint16Array(3), shape: [2, 2], dtype: 'uint16', metadata: {} },
+        /its shape \[2, 2\] needs 4 pixels but its data has 3/,
+      ],
+      [
+        { data: new Uint16Array(0), shape: [0, 0], dtype: 'uint16', metadata: {} },
+        /its shape must be \[height, width\] with positive integers, got \[0,0\]/,
+      ],
+      [
+        { data: [1, 2], shape: [1, 2], dtype: 'uint16', metadata: {} },
+        /its data is \[object Array\], not a typed array/,
+      ],
+    ];
+    for (const [bad, message] of cases) {
+      const a = await Acquisition.create('radios', async function* () {
+        yield makeFrame(new Uint16Array(4), [2, 2]);
+        yield bad as Frame;
+        yield makeFrame(new Uint16Array(4), [2, 2]);
+      });
+      const got: number[] = [];
+      a.attach(consumer('w', (frames) => countInto(frames, got)));
+      await assert.rejects(a.run(), (e: Error) => {
+        assert.ok(e instanceof AcquisitionError);
+        assert.match(e.message, /^acquisition 'radios': /);
+        assert.match(e.message, message);
+        return true;
+      });
+      assert.equal(got.length, 1, 'no frame after the bad one reaches a consumer');
+    }
+  });
+
+  it('addons refuse a missing experiment clearly', async () => {
+    await refused(
+      () => Accumulator.create(undefined as never),
+      /^Accumulator\.create: the first argument must be the Experiment to attach to \(await Accumulator\.create\(experiment, \{ … \}\)\), got undefined$/,
+    );
+    await refused(
+      () => ImageWriter.create(null as never),
+      /^ImageWriter\.create: the first argument must be the Experiment .*, got null$/,
+    );
+    await refused(
+      async () => ImageWriter.create(await Experiment.create([]), null as never),
+      /^ImageWriter\.create: options must be an object, got null$/,
+    );
+  });
+
+  it('attach() right after an un-awaited detach() leaves the addon attached, idle and during a run', async () => {
+    const a = await Acquisition.create('a', async function* (signal) {
+      for (let i = 0; i < 30; i++) {
+        await sleep(2, signal);
+        yield makeFrame(new Uint16Array(1), [1, 1], { frameNumber: i });
+      }
+    });
+    const exp = await Experiment.create([a]);
+    const acc = await Accumulator.create(exp);
+    for (const detach of [() => acc.detach(), () => exp.detach(acc)]) {
+      const detaching = detach();
+      await exp.attach(acc);
+      await detaching;
+      assert.ok(acc.attached && exp.addons.includes(acc) && a.consumers.length === 1);
+      const run = exp.run();
+      await sleep(15);
+      const again = detach();
+      await exp.attach(acc);
+      await again;
+      await run;
+      assert.ok(acc.attached && exp.addons.includes(acc) && a.consumers.length === 1);
+      await exp.run();
+      assert.equal(acc.getItems('a').length, 30, 'the next run is consumed in full');
     }
   });
 });
