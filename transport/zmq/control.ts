@@ -19,7 +19,7 @@ import { zeromq } from './zeromq.js';
 import { errorMessage } from '../../core/errors.js';
 import type { CurveOptions } from './curve.js';
 import { RemoteError, TransportError } from './errors.js';
-import { place, race, type Placement } from './internal.js';
+import { checkSocketMs, place, race, type Placement } from './internal.js';
 
 /** A control request as it travels. */
 export interface ControlRequest {
@@ -49,7 +49,7 @@ export interface ControlServerOptions extends Placement {
 
 /** Options of {@link ControlClient.create}. */
 export interface ControlClientOptions extends Placement {
-  /** Default reply timeout in ms (default 5000). */
+  /** Default reply timeout in ms (default 5000; at most 2³¹−1, as it is also ZMQ_SNDTIMEO). */
   timeoutMs?: number;
   curve?: CurveOptions;
 }
@@ -232,6 +232,7 @@ export class ControlClient {
 
   /** Creates the DEALER socket and connects (or binds). @throws TransportError */
   static async create(options: ControlClientOptions): Promise<ControlClient> {
+    checkSocketMs('ControlClient.create', 'timeoutMs', options.timeoutMs, 1);
     const timeoutMs = options.timeoutMs ?? 5000;
     // immediate: never queue a request for a server that is not connected (it would run late)
     const socket = new (zeromq().Dealer)({ linger: 0, immediate: true, sendTimeout: timeoutMs });

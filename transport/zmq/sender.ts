@@ -9,7 +9,7 @@ import { isAbortError } from '../../core/errors.js';
 import type { Frame } from '../../core/frame.js';
 import type { CurveOptions } from './curve.js';
 import { TransportError } from './errors.js';
-import { place, race, sleep, zmqCode, type Placement } from './internal.js';
+import { checkSocketMs, place, race, sleep, zmqCode, type Placement } from './internal.js';
 import { encodeEnd, encodeFrame } from './wire-format.js';
 import { errorMessage } from '../../core/index.js';
 
@@ -108,6 +108,8 @@ export class ZmqSender {
    * @throws OptionError without exactly one of `bind`/`connect`; TransportError if binding fails.
    */
   static async create(options: ZmqSenderOptions): Promise<ZmqSender> {
+    checkSocketMs(`ZmqSender(${options.mode})`, 'sendTimeoutMs', options.sendTimeoutMs);
+    checkSocketMs(`ZmqSender(${options.mode})`, 'lingerMs', options.lingerMs);
     const push = options.mode === 'push';
     const socket = push
       ? new (zeromq().Push)({
