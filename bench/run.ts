@@ -37,6 +37,7 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'reco.ts' },
   { file: 'tango.ts' },
   { file: 'tango-server.ts' },
+  { file: 'tango-fuzz.ts', timeoutS: 1800 },
   { file: 'remote.ts', timeoutS: 300 },
   { file: 'remote-fuzz.ts', timeoutS: 1800 },
   { file: 'remote-faults.ts', timeoutS: 5400 },
