@@ -13,7 +13,7 @@
  * @module
  */
 import type { Device } from './device.js';
-import { FSMError, isAbortError, TransitionNotAllowed } from './errors.js';
+import { FSMError, isAbortError, OptionError, TransitionNotAllowed } from './errors.js';
 import type { State } from './state.js';
 
 /** Any state (`'*'`) or a list of states. */
@@ -70,7 +70,12 @@ function allows(set: StateSet, state: string): boolean {
  * `immediate` state change happen in one synchronous step, so a second call that starts before the
  * first one's `await` (two `setPosition()` calls in a row) sees the new state and is refused.
  */
-async function enter(device: Device, method: string, source: StateSet, immediate?: string): Promise<State<string>> {
+async function enter(
+  device: Device,
+  method: string,
+  source: StateSet,
+  immediate?: string,
+): Promise<[State<string>, string]> {
   const state = stateOf(device, method);
   const current = state.software ? state.current : await state.get();
   if (!allows(source, current)) {
@@ -80,7 +85,7 @@ async function enter(device: Device, method: string, source: StateSet, immediate
     );
   }
   if (immediate !== undefined) state.enter(immediate);
-  return state;
+  return [state, current];
 }
 
 async function leave(device: Device, method: string, state: State<string>, target: StateSet): Promise<void> {
@@ -98,7 +103,13 @@ function failed(
   error: unknown,
   aborted: string | undefined,
   next = (_: unknown) => 'error',
+  previous?: string,
 ): void {
+  // A call refused for its arguments did nothing: the device stays where it was.
+  if (error instanceof OptionError) {
+    if (previous !== undefined && state.current !== previous) state.enter(previous);
+    return;
+  }
   if (isAbortError(error)) {
     if (aborted !== undefined) state.enter(aborted);
     return;
@@ -108,7 +119,7 @@ function failed(
   if (to === 'error') device.log.error(`entered state 'error'`, error);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the decorators wrap methods of any signature
 type AnyMethod<This> = (this: This, ...args: any) => any;
 
 /** The method's name in messages: `moveTo` also for a private `#moveTo`. */
@@ -124,20 +135,21 @@ function isAsyncGenerator(fn: unknown): boolean {
 function wrap<This extends Device, M extends AnyMethod<This>>(
   method: M,
   hooks: {
-    before(device: This): Promise<State<string>>;
+    /** Checks and enters the method's state; returns the state and the one it was in before. */
+    before(device: This): Promise<[State<string>, string]>;
     after(device: This, state: State<string>): Promise<void>;
-    onError(device: This, state: State<string>, error: unknown): void;
+    onError(device: This, state: State<string>, error: unknown, previous: string): void;
   },
 ): M {
   if (isAsyncGenerator(method)) {
     return async function* (this: This, ...args: never[]) {
-      const state = await hooks.before(this);
+      const [state, previous] = await hooks.before(this);
       let threw = false;
       try {
         yield* method.apply(this, args) as AsyncGenerator<unknown>;
       } catch (error) {
         threw = true;
-        hooks.onError(this, state, error);
+        hooks.onError(this, state, error, previous);
         throw error;
       } finally {
         // Also when the consumer stops early (`break` calls `return()`): leave the state consistent.
@@ -146,12 +158,12 @@ function wrap<This extends Device, M extends AnyMethod<This>>(
     } as unknown as M;
   }
   return async function (this: This, ...args: never[]) {
-    const state = await hooks.before(this);
+    const [state, previous] = await hooks.before(this);
     let result: unknown;
     try {
       result = await method.apply(this, args);
     } catch (error) {
-      hooks.onError(this, state, error);
+      hooks.onError(this, state, error, previous);
       throw error;
     }
     await hooks.after(this, state);
@@ -159,15 +171,27 @@ function wrap<This extends Device, M extends AnyMethod<This>>(
   } as unknown as M;
 }
 
+/** Options of {@link check}. */
+export interface CheckOptions {
+  /**
+   * True if `error` is a fault of the device (default: every error but an abort). An error that
+   * is not (e.g. frames that could not be delivered to a consumer) leaves the state unchanged.
+   */
+  fault?: (error: unknown) => boolean;
+}
+
 /**
  * Decorator: the method may only start in a `source` state and must leave the device in a
- * `target` state. An error thrown by the method puts the device into `'error'`.
+ * `target` state. An error thrown by the method puts the device into `'error'` (unless
+ * `options.fault` says it is not the device's).
  * @throws TransitionNotAllowed when called in another state.
  */
 export function check<const Source extends StateSet, const Target extends StateSet = '*'>(
   source: Source,
   target: Target = '*' as Target,
+  options: CheckOptions = {},
 ) {
+  const fault = options.fault;
   return function <This extends Device, M extends AnyMethod<This>>(
     method: M,
     context: ClassMethodDecoratorContext<This, M> & KnownStates<Listed<Source> | Listed<Target>, This>,
@@ -176,7 +200,9 @@ export function check<const Source extends StateSet, const Target extends StateS
     return wrap<This, M>(method, {
       before: (device) => enter(device, name, source),
       after: (device, state) => leave(device, name, state, target),
-      onError: (device, state, error) => failed(device, state, error, undefined),
+      onError: (device, state, error, previous) => {
+        if (!fault || fault(error)) failed(device, state, error, undefined, undefined, previous);
+      },
     });
   };
 }
@@ -197,7 +223,7 @@ export function transition<const T extends TransitionSpec>(spec: T) {
       async after(_device, state) {
         state.enter(target);
       },
-      onError: (device, state, error) => failed(device, state, error, aborted, next),
+      onError: (device, state, error, previous) => failed(device, state, error, aborted, next, previous),
     });
   };
 }

@@ -236,14 +236,10 @@ export class ImagingFileExperiment extends Experiment {
     counts: Record<string, number>,
     options: ImagingFileOptions,
   ) {
-    const { name, walker, separateScans, nameFmt, prepare, finish } = options;
+    const { name, walker, separateScans, nameFmt, prepare, finish, enterSafeState, leaveSafeState } = options;
     super([], {
       name: name ?? 'imagingFileExperiment',
-      walker,
-      separateScans,
-      nameFmt,
-      prepare,
-      finish,
+      ...{ walker, separateScans, nameFmt, prepare, finish, enterSafeState, leaveSafeState },
     });
     this.camera = camera;
     this.directory = directory;

@@ -23,6 +23,6 @@ export function remoteAcquisition(
   return Acquisition.create(name, null, {
     ...options,
     frames: n,
-    acquire: (signal) => camera.recording(() => camera.grabSend(n(), { signal })),
+    acquire: (signal, { streamId }) => camera.recording(() => camera.grabSend(n(), { signal, stream: streamId })),
   });
 }

@@ -9,7 +9,7 @@ import type { AttributeReading } from './attribute-value.js';
 import type { DeviceProxy } from './device-proxy.js';
 import { subscribeZmq, type ZmqSubscribeOptions } from './zmq-events.js';
 import { TangoTransportError } from './errors.js';
-import { Logger, errorMessage } from '../core/index.js';
+import { Logger, errorMessage, startTimer, type Timer } from '../core/index.js';
 
 /** Event kinds. */
 export type EventType = 'change' | 'periodic';
@@ -60,7 +60,7 @@ export function pollAttribute(
   const log = new Logger(`tango ${proxy.name}`);
   return new Observable<AttributeReading>((subscriber) => {
     let last: AttributeReading | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     let stopped = false;
     let unreachable = false;
     const tick = async (): Promise<void> => {
@@ -80,12 +80,12 @@ export function pollAttribute(
         if (!unreachable) log.warn(`polling ${attribute}: ${errorMessage(e)}; polling on until the server is back`);
         unreachable = true;
       }
-      timer = setTimeout(() => void tick(), periodMs);
+      timer = startTimer(periodMs, () => void tick());
     };
     void tick();
     return () => {
       stopped = true;
-      clearTimeout(timer);
+      timer?.cancel();
     };
   });
 }

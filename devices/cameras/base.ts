@@ -7,6 +7,7 @@
 import {
   check,
   checkCallOptions,
+  checkSignalOptions,
   Device,
   SIGNAL_OPTIONS,
   z,
@@ -220,6 +221,7 @@ export abstract class Camera extends Device {
   /** Returns the next frame, mirrored and rotated as set. Only while recording or in readout. */
   @check(['recording', 'readout'], ['recording', 'readout'])
   async grab(options: { signal?: AbortSignal } = {}): Promise<Frame> {
+    checkSignalOptions(() => `${this.name}.grab`, options);
     const raw = await this.operation(options.signal, (signal) => this.grabHook(signal));
     const oriented = this.#mirror || this.#rotate ? mirrorRotate(raw, this.#mirror, this.#rotate) : raw;
     return makeFrame(oriented.data, oriented.shape, {

@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  checkSignalOptions,
   Device,
   type DeviceOptions,
   HardLimitError,
@@ -112,6 +113,7 @@ export abstract class Motor<M extends MotorMotion = MotorMotion> extends Device 
 
   /** Moves by `delta` relative to the current position. */
   async move(delta: Unit, options?: SetOptions): Promise<void> {
+    checkSignalOptions(() => `${this.name}.move`, options);
     const step = this.position.toNumber(delta, `${this.position.fullName} (delta)`);
     const here = this.position.toNumber(await this.position.get());
     await this.position.set(this.position.quantity(here + step), options);
@@ -125,6 +127,7 @@ export abstract class Motor<M extends MotorMotion = MotorMotion> extends Device 
 
   /** Drives to the home position. */
   home(options: { signal?: AbortSignal } = {}): Promise<void> {
+    checkSignalOptions(() => `${this.name}.home`, options);
     return this.#oneMotion('home', () => this.#home(options.signal));
   }
 

@@ -4,7 +4,7 @@
  * @module
  * @internal
  */
-import { HardLimitError, sleep } from '../../core/index.js';
+import { HardLimitError, startTimer, sleep, type Timer } from '../../core/index.js';
 
 interface Segment {
   from: number;
@@ -19,7 +19,7 @@ interface Segment {
 export class SimulatedAxis {
   #rest: number;
   #segment: Segment | undefined;
-  #stopTimer: NodeJS.Timeout | undefined;
+  #stopTimer: Timer | undefined;
   /** The segment of the positioning move in progress, if any. */
   #move: Segment | undefined;
 
@@ -57,7 +57,7 @@ export class SimulatedAxis {
   stop(): void {
     this.#rest = this.position();
     this.#segment = undefined;
-    clearTimeout(this.#stopTimer);
+    this.#stopTimer?.cancel();
   }
 
   /**
@@ -103,15 +103,11 @@ export class SimulatedAxis {
     const from = this.#rest;
     this.#segment = { from, rate: velocity / 1000, t0: performance.now(), end };
     if (Number.isFinite(end)) {
-      this.#stopTimer = setTimeout(
-        () => {
-          this.#segment = undefined;
-          this.#rest = end;
-          onLimit();
-        },
-        (Math.abs(end - from) / Math.abs(velocity)) * 1000,
-      );
-      this.#stopTimer.unref();
+      this.#stopTimer = startTimer((Math.abs(end - from) / Math.abs(velocity)) * 1000, () => {
+        this.#segment = undefined;
+        this.#rest = end;
+        onLimit();
+      }).unref();
     }
   }
 

@@ -206,7 +206,8 @@ export async function writeAttribute(device: TangoDevice, v: WrittenValue): Prom
     if ((minValue !== undefined && n < minValue) || (maxValue !== undefined && n > maxValue))
       throw new DevFailed(
         'API_WAttrOutsideLimit',
-        `Set value for attribute ${e.name} is ${n < (minValue ?? -Infinity) ? 'below the minimum' : 'above the maximum'} authorized (${minValue ?? '-inf'} .. ${maxValue ?? 'inf'})`,
+        `Set value for attribute ${e.name} is ${n < (minValue ?? -Infinity) ? 'below the minimum' : 'above the maximum'} ` +
+          `authorized (${minValue ?? '-inf'} .. ${maxValue ?? 'inf'})`,
         what,
       );
   }

@@ -42,7 +42,8 @@ describe('issue 10 (12): readAttribute gives the set point of WRITE attributes (
         '/usr/bin/python3',
         [
           '-c',
-          `import tango;d=tango.DeviceProxy('${t.server.url}')\nfor a in ${JSON.stringify(Object.keys(written))}:\n  r=d.read_attribute(a); print(a, r.value, r.w_value)`,
+          `import tango;d=tango.DeviceProxy('${t.server.url}')\n` +
+            `for a in ${JSON.stringify(Object.keys(written))}:\n  r=d.read_attribute(a); print(a, r.value, r.w_value)`,
         ],
         { timeout: 10000 },
       ).toString();

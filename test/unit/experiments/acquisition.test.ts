@@ -41,7 +41,7 @@ function collector(
         if (options.delayMs) await sleep(options.delayMs);
       }
     },
-    options,
+    { policy: options.policy, queueSize: options.queueSize },
   );
   return { consumer: c, seen };
 }

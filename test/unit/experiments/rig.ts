@@ -38,10 +38,11 @@ export async function rig(options: { frameRate?: number; width?: number; height?
     width,
     height,
     frameRate: q(options.frameRate ?? 2000, 'Hz'),
-    render: (index) => {
+    render: (index, _roi, exposedAt) => {
       shots.push({
         flat: flatMotor.motion.position(),
-        angle: (which === 'continuous' ? tomographyMotor : steppedMotor).motion.position(),
+        // At the frame's exposure time: a camera that keeps its schedule may hand frames out late.
+        angle: (which === 'continuous' ? tomographyMotor : steppedMotor).motion.position(exposedAt),
         vertical: verticalMotor.motion.position(),
         stepping: steppingMotor.motion.position(),
         velocity: tomographyMotor.motion.velocity,
@@ -49,7 +50,8 @@ export async function rig(options: { frameRate?: number; width?: number; height?
         shutter: shutter.state.current,
         tube: xrayTube.state.current,
       });
-      return makeFrame(new Uint16Array(width * height).fill(index), [height, width]);
+      // `shot` ties each frame to where the motors were when it was taken.
+      return makeFrame(new Uint16Array(width * height).fill(index), [height, width], { shot: shots.length - 1 });
     },
   });
   return {
