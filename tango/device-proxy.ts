@@ -399,8 +399,9 @@ export class DeviceProxy {
    * `{ dvalue, svalue }` for `DevVarLongStringArray` / `DevVarDoubleStringArray`, a state name
    * for `DevState`. The result has the same shapes (numeric arrays as typed arrays).
    * @param inType Tango type code of the argument; looked up in the command list when omitted.
+   * @param options `timeoutMs` for this call (long commands such as a stream that is written).
    */
-  async command(name: string, arg?: unknown, inType?: number): Promise<unknown> {
+  async command(name: string, arg?: unknown, inType?: number, options: { timeoutMs?: number } = {}): Promise<unknown> {
     let type = inType;
     if (type === undefined) {
       if (!this.#commands) await this.commandList();
@@ -435,6 +436,7 @@ export class DeviceProxy {
         }
       },
       (r) => readAny(r).value,
+      options.timeoutMs ?? this.timeoutMs,
     );
   }
 

@@ -34,11 +34,22 @@ export class DevFailed extends ConcertError {
 }
 
 /**
+ * True for a DevFailed, also one made by another copy of this module (a module loaded both
+ * through `require` and `import` has two classes).
+ */
+export function isDevFailed(error: unknown): error is DevFailed {
+  return (
+    error instanceof DevFailed ||
+    (error instanceof Error && error.name === 'DevFailed' && Array.isArray((error as Partial<DevFailed>).errors))
+  );
+}
+
+/**
  * The error stack for anything a handler threw: a DevFailed's own stack (origin filled in), or
  * one entry with the error's class name as reason and its message as description.
  */
 export function devErrorsOf(error: unknown, origin: string): DevError[] {
-  if (error instanceof DevFailed) return error.errors.map((e) => ({ ...e, origin: e.origin || origin }));
+  if (isDevFailed(error)) return error.errors.map((e) => ({ ...e, origin: e.origin || origin }));
   const reason = error instanceof Error && error.name && error.name !== 'Error' ? error.name : 'Concert_Error';
   return [{ reason, desc: errorMessage(error), origin, severity: 'ERR' }];
 }
