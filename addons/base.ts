@@ -7,7 +7,7 @@
  */
 import { OptionError, parseOptions, show, z, type OptionsSchema } from '../core/index.js';
 import type { Acquisition } from '../experiments/acquisition.js';
-import { consumer, type DeliveryPolicy, type FrameConsumer } from '../experiments/consumer.js';
+import { frameConsumer, type DeliveryPolicy, type FrameConsumer } from '../experiments/consumer.js';
 import type { ExperimentAddon } from '../experiments/addon.js';
 import { Experiment as ExperimentClass, type Experiment } from '../experiments/experiment.js';
 import { AddonError } from './errors.js';
@@ -94,7 +94,7 @@ export abstract class Addon implements ExperimentAddon {
     consume: FrameConsumer['consume'],
     options: { policy?: DeliveryPolicy; queueSize?: number } = {},
   ): FrameConsumer {
-    return consumer(`${this.name}:${acquisition.name}`, consume, options);
+    return frameConsumer(`${this.name}:${acquisition.name}`, consume, options);
   }
 
   /** True while attached. */

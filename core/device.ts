@@ -261,6 +261,7 @@ export abstract class Device extends Parameterizable {
    * @throws OptionError for unknown options or bad values (nothing is constructed).
    * @example
    * ```ts
+   * import { LinearMotor } from 'concert/devices/motors/dummy';
    * const motor = await LinearMotor.create({ name: 'flatMotor' });
    * ```
    */

@@ -7,6 +7,9 @@
  * - `@transition({ source, immediate, target })`: also sets `immediate` while the method runs and
  *   `target` when it returns. An error puts the device into `'error'`; an abort into `aborted`
  *   (default: `target`).
+ *
+ * The state names are checked against the device's `state` parameter at compile time: in a
+ * motor, `@transition({ source: ['standbye'], target: 'standby' })` does not compile.
  * @module
  */
 import type { Device } from './device.js';
@@ -14,21 +17,43 @@ import { FSMError, isAbortError, OptionError, TransitionNotAllowed } from './err
 import type { State } from './state.js';
 
 /** Any state (`'*'`) or a list of states. */
-export type StateSet = '*' | readonly string[];
+export type StateSet<S extends string = string> = '*' | readonly S[];
 
 /** What a transition does to the state. */
-export interface TransitionSpec {
+export interface TransitionSpec<S extends string = string> {
   /** States the method may start in (default: any). */
-  source?: StateSet;
+  source?: StateSet<S>;
   /** State while the method runs. */
-  immediate?: string;
+  immediate?: S;
   /** State after the method returns. */
-  target: string;
+  target: S;
   /** State after the method is aborted (default: `target`). */
-  aborted?: string;
+  aborted?: S;
   /** State after the method fails with `error` (default: `'error'`). */
-  failed?: (error: unknown) => string;
+  failed?: (error: unknown) => S | 'error';
 }
+
+/** The states of a device class (its `state` parameter's values and `'error'`); `string` without one. */
+export type StatesOf<D> = D extends { readonly state: State<infer S> } ? S | 'error' : string;
+
+/** The states a state set names. */
+type Listed<X> = X extends readonly (infer S extends string)[] ? S : never;
+
+/** Every state a transition spec names (a `failed` callback typed only as `string` is not checked). */
+type SpecStates<T> =
+  | (T extends { source: infer X } ? Listed<X> : never)
+  | (T extends { immediate: infer I extends string } ? I : never)
+  | (T extends { target: infer G extends string } ? G : never)
+  | (T extends { aborted: infer A extends string } ? A : never)
+  | (T extends { failed: (error: never) => infer F extends string } ? (string extends F ? never : F) : never);
+
+/**
+ * `unknown` when every state in `Used` is a state of `D`; otherwise an object type naming the
+ * unknown ones, which the decorator's context does not match: a misspelt state does not compile.
+ */
+type KnownStates<Used extends string, D> = [Exclude<Used, StatesOf<D>>] extends [never]
+  ? unknown
+  : { 'not a state of this device': Exclude<Used, StatesOf<D>> };
 
 function stateOf(device: Device, method: string): State<string> {
   const state = device.stateParam;
@@ -97,6 +122,11 @@ function failed(
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyMethod<This> = (this: This, ...args: any) => any;
 
+/** The method's name in messages: `moveTo` also for a private `#moveTo`. */
+function methodName(context: { readonly name: string | symbol }): string {
+  return String(context.name).replace(/^#/, '');
+}
+
 function isAsyncGenerator(fn: unknown): boolean {
   return typeof fn === 'function' && fn.constructor?.name === 'AsyncGeneratorFunction';
 }
@@ -156,13 +186,17 @@ export interface CheckOptions {
  * `options.fault` says it is not the device's).
  * @throws TransitionNotAllowed when called in another state.
  */
-export function check(source: StateSet, target: StateSet = '*', options: CheckOptions = {}) {
+export function check<const Source extends StateSet, const Target extends StateSet = '*'>(
+  source: Source,
+  target: Target = '*' as Target,
+  options: CheckOptions = {},
+) {
   const fault = options.fault;
   return function <This extends Device, M extends AnyMethod<This>>(
     method: M,
-    context: ClassMethodDecoratorContext<This, M>,
+    context: ClassMethodDecoratorContext<This, M> & KnownStates<Listed<Source> | Listed<Target>, This>,
   ): M {
-    const name = String(context.name);
+    const name = methodName(context);
     return wrap<This, M>(method, {
       before: (device) => enter(device, name, source),
       after: (device, state) => leave(device, name, state, target),
@@ -177,13 +211,13 @@ export function check(source: StateSet, target: StateSet = '*', options: CheckOp
  * Decorator: checks the source state, sets `immediate` while the method runs and `target`
  * afterwards; an error sets `'error'`, an abort sets `aborted` (default `target`).
  */
-export function transition(spec: TransitionSpec) {
+export function transition<const T extends TransitionSpec>(spec: T) {
   const { source = '*', immediate, target, aborted = target, failed: next } = spec;
   return function <This extends Device, M extends AnyMethod<This>>(
     method: M,
-    context: ClassMethodDecoratorContext<This, M>,
+    context: ClassMethodDecoratorContext<This, M> & KnownStates<SpecStates<T>, This>,
   ): M {
-    const name = String(context.name);
+    const name = methodName(context);
     return wrap<This, M>(method, {
       before: (device) => enter(device, name, source, immediate),
       async after(_device, state) {

@@ -20,3 +20,4 @@ export * from './mutex.js';
 export * from './frame.js';
 export * from './producer.js';
 export * from './progress.js';
+export * from './process.js';

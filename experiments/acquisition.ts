@@ -4,6 +4,7 @@
  * attached and detached while the acquisition runs.
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import {
   abortError,
   checkCallOptions,
@@ -20,7 +21,7 @@ import {
   zwhere,
   type Frame,
 } from '../core/index.js';
-import { FRAME_CONSUMER, type FrameConsumer as Consumer, type ConsumerStats } from './consumer.js';
+import { FRAME_CONSUMER, type ConsumerStats, type FrameConsumer } from './consumer.js';
 import { LatestDelivery, LosslessDelivery, type Delivery } from './delivery.js';
 import { AcquisitionError, ConsumerError } from './errors.js';
 import type { PausePoint } from './pause.js';
@@ -31,7 +32,7 @@ export const ACQUISITION_OPTIONS = z.strictObject({
    * Runs before the producer, e.g. to make a remote camera send frames straight to remote
    * consumers (then the producer may be `null`); may return how many frames it had sent.
    */
-  acquire: zfunction<(signal: AbortSignal) => Promise<number | void>>().optional(),
+  acquire: zfunction<(signal: AbortSignal, run: AcquireContext) => Promise<number | void>>().optional(),
   /** How many frames a run yields, if known (for progress bars). */
   frames: z.union([z.number().int().min(0), zfunction<() => number>()]).optional(),
   /**
@@ -66,6 +67,12 @@ export const ACQUISITION_RUN_OPTIONS = SIGNAL_OPTIONS.extend({
   onFrame: zfunction<(count: number) => void>().optional(),
 });
 
+/** What `acquire` gets besides the signal. */
+export interface AcquireContext {
+  /** This run's stream id (the same as its consumers' `streamId`): tag what is sent with it. */
+  readonly streamId: string;
+}
+
 /** Options of {@link Acquisition.run}. */
 export interface AcquisitionRunOptions {
   signal?: AbortSignal;
@@ -84,7 +91,7 @@ export interface AcquisitionResult {
 
 /** A consumer taking part in the current run. */
 interface Live {
-  consumer: Consumer;
+  consumer: FrameConsumer;
   delivery: Delivery<Frame>;
   /** Settles when the consumer's `prepare()` did (consume() starts after it). */
   prepared: Promise<void>;
@@ -97,10 +104,18 @@ export class Acquisition {
   readonly log: Logger;
   readonly #producer: FrameProducer | null;
   readonly #options: AcquisitionOptions;
-  readonly #consumers = new Set<Consumer>();
-  readonly #stats = new Map<Consumer, ConsumerStats>();
+  readonly #consumers = new Set<FrameConsumer>();
+  readonly #stats = new Map<FrameConsumer, ConsumerStats>();
   #live: Live[] = [];
-  #run: { controller: AbortController; signal: AbortSignal; failure: unknown; produced: Promise<number> } | undefined;
+  #run:
+    | {
+        controller: AbortController;
+        signal: AbortSignal;
+        failure: unknown;
+        produced: Promise<number>;
+        streamId: string;
+      }
+    | undefined;
 
   /**
    * Makes an acquisition.
@@ -156,12 +171,12 @@ export class Acquisition {
   }
 
   /** The attached consumers. */
-  get consumers(): Consumer[] {
+  get consumers(): FrameConsumer[] {
     return [...this.#consumers];
   }
 
   /** Counters of a consumer over the last (or current) run. */
-  stats(consumer: Consumer): ConsumerStats | undefined {
+  stats(consumer: FrameConsumer): ConsumerStats | undefined {
     const live = this.#live.find((l) => l.consumer === consumer);
     if (live) return { frames: live.delivery.delivered, dropped: live.delivery.dropped };
     return this.#stats.get(consumer);
@@ -173,7 +188,7 @@ export class Acquisition {
    * @throws ConsumerError for a local consumer on an acquisition without a producer; OptionError
    *   for a consumer without a name or `consume`, or with a bad `policy`, `queueSize` or `kind`.
    */
-  attach(consumer: Consumer): void {
+  attach(consumer: FrameConsumer): void {
     if (this.#consumers.has(consumer)) return;
     parseOptions(
       () =>
@@ -193,7 +208,7 @@ export class Acquisition {
    * Detaches a consumer. During a run its frame stream ends cleanly (lossless consumers get the
    * frames already queued); resolves when it has finished.
    */
-  async detach(consumer: Consumer): Promise<void> {
+  async detach(consumer: FrameConsumer): Promise<void> {
     this.#consumers.delete(consumer);
     const live = this.#live.find((l) => l.consumer === consumer);
     if (!live) return;
@@ -216,14 +231,15 @@ export class Acquisition {
     let settleProduced!: (count: number | Promise<never>) => void;
     const produced = new Promise<number>((resolve) => (settleProduced = resolve));
     produced.catch(() => undefined);
-    const run = (this.#run = { controller, signal, failure: undefined as unknown, produced });
+    const streamId = randomBytes(6).toString('hex');
+    const run = (this.#run = { controller, signal, failure: undefined as unknown, produced, streamId });
     const started = performance.now();
     let count = 0;
     this.#live = [];
     for (const c of this.#consumers) this.#start(c, produced);
     try {
       await Promise.all(this.#live.map((l) => l.prepared));
-      const sent = this.#options.acquire ? await this.#acquire(this.#options.acquire, signal) : undefined;
+      const sent = this.#options.acquire ? await this.#acquire(this.#options.acquire, signal, streamId) : undefined;
       if (this.#producer) count = await this.#pump(this.#producer, signal, options);
       else if (typeof sent === 'number') count = sent;
       signal.throwIfAborted();
@@ -260,11 +276,12 @@ export class Acquisition {
    * to clean up (e.g. to stop a remote camera) before the run ends.
    */
   async #acquire(
-    acquire: (signal: AbortSignal) => Promise<number | void>,
+    acquire: (signal: AbortSignal, run: AcquireContext) => Promise<number | void>,
     signal: AbortSignal,
+    streamId: string,
   ): Promise<number | void> {
     const abortable = new Abortable(signal);
-    const task = acquire(signal);
+    const task = acquire(signal, { streamId });
     try {
       return await abortable.wait(task);
     } catch (error) {
@@ -338,13 +355,13 @@ export class Acquisition {
     return count;
   }
 
-  #start(consumer: Consumer, produced: Promise<number>): void {
+  #start(consumer: FrameConsumer, produced: Promise<number>): void {
     const run = this.#run!;
     const delivery: Delivery<Frame> =
       consumer.policy === 'latest' ? new LatestDelivery<Frame>() : new LosslessDelivery<Frame>(consumer.queueSize ?? 4);
     const live: Live = { consumer, delivery, prepared: Promise.resolve(), done: Promise.resolve(), finished: false };
     const signal = run.signal;
-    const context = { acquisition: this, signal, produced };
+    const context = { acquisition: this, signal, produced, streamId: run.streamId };
     live.prepared = Promise.resolve().then(() => consumer.prepare?.(context));
     live.done = live.prepared
       .then(() => consumer.consume(delivery, context))

@@ -22,6 +22,12 @@ export interface ConsumeContext {
    * is done; rejects if it failed. Remote consumers compare it with what their server received.
    */
   readonly produced: Promise<number>;
+  /**
+   * An id unique to this run of the acquisition. Remote cameras tag the frames they send with it
+   * and remote servers drop frames of any other stream, so a stray frame of a failed or cancelled
+   * run never lands in the next run's dataset.
+   */
+  readonly streamId: string;
 }
 
 /** Something that takes the frames of an acquisition run. */
@@ -70,14 +76,14 @@ export const FRAME_CONSUMER = CONSUMER_POLICY_OPTIONS.extend({
 }).loose();
 
 /**
- * A consumer from a function: `consumer('sum', async (frames) => { for await (const f of frames) … })`.
+ * A consumer from a function: `frameConsumer('sum', async (frames) => { for await (const f of frames) … })`.
  * @throws OptionError for a bad `policy` or `queueSize`.
  */
-export function consumer(
+export function frameConsumer(
   name: string,
   consume: FrameConsumer['consume'],
   options: z.input<typeof CONSUMER_POLICY_OPTIONS> = {},
 ): FrameConsumer {
-  parseOptions(() => `consumer '${name}'`, CONSUMER_POLICY_OPTIONS, options);
+  parseOptions(() => `frameConsumer('${name}')`, CONSUMER_POLICY_OPTIONS, options);
   return { name, policy: options.policy ?? 'lossless', queueSize: options.queueSize, kind: 'local', consume };
 }

@@ -353,7 +353,8 @@ export class Experiment extends Parameterizable {
     try {
       if (walker) {
         this.log.info(
-          `run ${iteration} ended: ${outcome === 'standby' ? 'complete' : outcome}${failure !== undefined ? ` (${errorMessage(failure)})` : ''}`,
+          `run ${iteration} ended: ` +
+            `${outcome === 'standby' ? 'complete' : outcome}${failure !== undefined ? ` (${errorMessage(failure)})` : ''}`,
         );
         await walker.writeText(
           'experiment_finish.json',

@@ -159,7 +159,8 @@ export abstract class Camera extends Device {
             throw new ParameterError(`${this.name}.${name}: the ROI must be at least 1×1 px`);
           if (next.x0 + next.width > sensor.width || next.y0 + next.height > sensor.height)
             throw new ParameterError(
-              `${this.name}.${name}: ${v} px puts the ROI (x0 ${next.x0}, y0 ${next.y0}, ${next.width}×${next.height}) outside the ${sensor.width}×${sensor.height} px sensor`,
+              `${this.name}.${name}: ${v} px puts the ROI (x0 ${next.x0}, y0 ${next.y0}, ${next.width}×${next.height}) outside the ` +
+                `${sensor.width}×${sensor.height} px sensor`,
             );
           await this.writeRoi(next);
         }),

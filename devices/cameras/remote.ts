@@ -30,7 +30,7 @@ import {
 import * as base from './base.js';
 import type { GrabSendStatus, WireValue } from './server.js';
 
-/** The options of {@link Camera.create}. */
+/** The options of {@link RemoteCamera.create}. */
 export const REMOTE_CAMERA_OPTIONS = DEVICE_OPTIONS.extend({
   /** The camera server's control endpoint, e.g. `tcp://127.0.0.1:8980`. */
   endpoint: z.string(),
@@ -44,19 +44,22 @@ export const REMOTE_CAMERA_OPTIONS = DEVICE_OPTIONS.extend({
 export const GRAB_SEND_OPTIONS = SIGNAL_OPTIONS.extend({
   /** Send the end marker after the frames (default true). */
   end: z.boolean().optional(),
+  /** The stream id to tag the frames and the end marker with (default: the one of `withStream`). */
+  stream: z.string().min(1).optional(),
 });
 
-/** Options of {@link Camera.create}. */
+/** Options of {@link RemoteCamera.create}. */
 export type RemoteCameraOptions = z.input<typeof REMOTE_CAMERA_OPTIONS>;
 
 /** A remote camera: `await Camera.create({ endpoint })` from `concert/devices/cameras/remote`. */
-export class Camera extends base.Camera {
+export class RemoteCamera extends base.Camera {
   static override readonly options = REMOTE_CAMERA_OPTIONS;
   readonly endpoint: string;
   readonly #timeoutMs: number;
   readonly #curve: CurveOptions | undefined;
   #client!: ControlClient;
   #sent = 0;
+  #stream: string | undefined;
 
   /** Frames this camera's server sent to registered endpoints through `grabSend`, in total. */
   get sentFrames(): number {
@@ -183,20 +186,43 @@ export class Camera extends base.Camera {
   }
 
   /**
+   * Runs `fn` with `stream` as the stream id of every `grabSend` that does not name its own (an
+   * acquisition run whose frames are sent one `grabSend` at a time, e.g. a stepped tomography).
+   */
+  async withStream<T>(stream: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#stream;
+    this.#stream = stream;
+    try {
+      return await fn();
+    } finally {
+      this.#stream = previous;
+    }
+  }
+
+  /**
    * Grabs `count` frames on the server and sends them to every registered endpoint, then the end
    * marker. Resolves with the number sent. Aborting cancels it on the server (which still sends
-   * the end marker so consumers can drain).
+   * the end marker so consumers can drain). `stream` (default: the one of {@link withStream})
+   * tags every frame and the end marker, so receivers reading another stream drop them.
    * @throws TransportError when the server stops answering (naming it), RemoteError with its error,
    *   DeliveryError when the server could not send the frames (the camera stays in its state: the
-   *   receiving side failed, not the camera).
+   *   receiving side failed, not the camera); OptionError for a bad count or option.
    */
   @check(['recording', 'readout'], ['recording', 'readout'], { fault: (e) => !(e instanceof DeliveryError) })
-  async grabSend(count: number, options: { signal?: AbortSignal; end?: boolean } = {}): Promise<number> {
+  async grabSend(
+    count: number,
+    options: { signal?: AbortSignal; end?: boolean; stream?: string } = {},
+  ): Promise<number> {
     if (!Number.isSafeInteger(count) || count < 0)
       throw new errors.OptionError(`${this.name}.grabSend: count must be a whole number ≥ 0, got ${show(count)}`);
     checkCallOptions(() => `${this.name}.grabSend`, GRAB_SEND_OPTIONS, options);
+    const stream = options.stream ?? this.#stream;
     return this.operation(options.signal, async (signal) => {
-      await this.#call('grabSend.start', { count, end: options.end ?? true });
+      await this.#call('grabSend.start', {
+        count,
+        end: options.end ?? true,
+        ...(stream === undefined ? {} : { stream }),
+      });
       try {
         for (;;) {
           const status = await this.#call<GrabSendStatus>('grabSend.status');
@@ -259,3 +285,6 @@ function localError(error: unknown): unknown {
   }
   return new (Class as new (message: string, options?: ErrorOptions) => Error)(message, { cause: error });
 }
+
+/** The family names users import: `import { Camera } from 'concert/devices/cameras/remote'`. */
+export { RemoteCamera as Camera };

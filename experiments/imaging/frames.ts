@@ -153,7 +153,8 @@ export function checkCount(what: string, n: unknown): asserts n is number {
 
 /** A camera in a camera server (`concert/devices/cameras/remote`): frames go to registered endpoints. */
 export type RemoteCameraLike = Camera & {
-  grabSend(count: number, options?: { signal?: AbortSignal; end?: boolean }): Promise<number>;
+  grabSend(count: number, options?: { signal?: AbortSignal; end?: boolean; stream?: string }): Promise<number>;
+  withStream<T>(stream: string, fn: () => Promise<T>): Promise<T>;
   readonly sentFrames: number;
 };
 
@@ -178,12 +179,14 @@ export function imagingAcquisition(
     return new Acquisition(name, (signal, start) => take(signal, start.from), { frames, restartable: true });
   return new Acquisition(name, null, {
     frames,
-    acquire: async (signal) => {
-      const before = camera.sentFrames;
-      for await (const _ of take(signal, 0));
-      await toStandby(camera);
-      await camera.recording(() => camera.grabSend(0, { signal, end: true }));
-      return camera.sentFrames - before;
-    },
+    // every grabSend of the run tags its frames with the run's stream id
+    acquire: (signal, { streamId }) =>
+      camera.withStream(streamId, async () => {
+        const before = camera.sentFrames;
+        for await (const _ of take(signal, 0));
+        await toStandby(camera);
+        await camera.recording(() => camera.grabSend(0, { signal, end: true }));
+        return camera.sentFrames - before;
+      }),
   });
 }

@@ -48,7 +48,8 @@ export abstract class Tomography extends Radiography {
     this.tomographyMotor = options.tomographyMotor;
     if (!math.unit(this.tomographyMotor.position.unit).equalBase(math.unit('deg')))
       throw new OptionError(
-        `${owner}: option 'tomographyMotor' must be a rotation motor (position in degrees), got one in ${this.tomographyMotor.position.unit}`,
+        `${owner}: option 'tomographyMotor' must be a rotation motor (position in degrees), got one in ` +
+          `${this.tomographyMotor.position.unit}`,
       );
     this.angularRange = this.quantitySetting(
       'angularRange',

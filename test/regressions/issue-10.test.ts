@@ -11,13 +11,13 @@ import * as motors from '../../devices/motors/dummy.js';
 import {
   Acquisition,
   AcquisitionError,
-  consumer,
+  frameConsumer,
   Experiment,
   remoteAcquisition,
   type FrameConsumer,
 } from '../../experiments/index.js';
 import { ControlClient, freePort, tcpEndpoint, ZmqReceiver, ZmqSender } from '../../transport/zmq/index.js';
-import { Accumulator, ImageWriter, Consumer as ConsumerAddon } from '../../addons/local/index.js';
+import { Accumulator, ImageWriter, FunctionAddon } from '../../addons/local/index.js';
 import * as shutters from '../../devices/shutters/dummy.js';
 import {
   ContinuousTomography,
@@ -32,7 +32,7 @@ import { rig } from '../unit/experiments/rig.js';
 
 /** A lossless consumer that fails with `message` after `after` frames. */
 function failingAfter(after: number, message = 'disk full'): FrameConsumer {
-  return consumer('writer', async (frames) => {
+  return frameConsumer('writer', async (frames) => {
     let n = 0;
     for await (const _ of frames) if (++n >= after) throw new Error(message);
   });
@@ -55,7 +55,7 @@ describe('issue 10: no data lost after a failure (local items)', function () {
       assert.equal(camera.state.current, 'standby');
       await radios.detach(failing);
       const got: number[] = [];
-      radios.attach(consumer('ok', async (frames) => void (await countInto(frames, got))));
+      radios.attach(frameConsumer('ok', async (frames) => void (await countInto(frames, got))));
       const result = await radios.run();
       assert.equal(result.frames, 50);
       assert.equal(got.length, 50);
@@ -137,7 +137,7 @@ describe('issue 10: no data lost after a failure (local items)', function () {
         await radios.detach(failing);
         const next = await Acquisition.create('next', (signal) => camera.stream({ signal, count: 3 }));
         const frames: number[] = [];
-        next.attach(consumer('ok', (f) => countInto(f, frames)));
+        next.attach(frameConsumer('ok', (f) => countInto(f, frames)));
         await next.run();
         assert.equal(frames.length, 3);
       });
@@ -497,18 +497,18 @@ describe('issue 10, item 11: inputs are checked, never silently accepted', funct
   it('creating a camera runs the checks of its setters', async () => {
     await refused(
       () => cameras.Camera.create({ name: 'cam', frameRate: q('0 Hz') }),
-      /^Camera\.create: option 'frameRate' is refused: cam\.frameRate must be > 0 Hz, got 0 Hz$/,
+      /^DummyCamera\.create: option 'frameRate' is refused: cam\.frameRate must be > 0 Hz, got 0 Hz$/,
     );
     await refused(
       () => cameras.Camera.create({ name: 'cam', exposureTime: q('-1 s') }),
-      /^Camera\.create: option 'exposureTime' is refused: cam\.exposureTime: -1 s is out of range \[0 s, ∞\]$/,
+      /^DummyCamera\.create: option 'exposureTime' is refused: cam\.exposureTime: -1 s is out of range \[0 s, ∞\]$/,
     );
   });
 
   it('a motor cannot be created outside its limits', async () => {
     await refused(
       () => motors.LinearMotor.create({ name: 'm', position: q('20 mm'), upper: q('10 mm') }),
-      /^LinearMotor\.create: option 'position' is refused: m\.position: 20 mm is out of range \[-∞, 10 mm\]$/,
+      /^DummyLinearMotor\.create: option 'position' is refused: m\.position: 20 mm is out of range \[-∞, 10 mm\]$/,
     );
     await refused(
       () => motors.RotationMotor.create({ name: 'r', position: q('-5 deg'), lower: q('0 deg') }),
@@ -588,13 +588,13 @@ describe('issue 10, item 11: inputs are checked, never silently accepted', funct
     await refused(() => Acquisition.create('a', producer, { frames: Number.NaN }), /option 'frames' .* got NaN/);
     const a = await Acquisition.create('a', producer);
     await refused(
-      () => consumer('c', async () => undefined, { policy: 'fast' as never }),
-      /^consumer 'c': option 'policy' must be one of "lossless", "latest", got "fast"$/,
+      () => frameConsumer('c', async () => undefined, { policy: 'fast' as never }),
+      /^frameConsumer\('c'\): option 'policy' must be one of "lossless", "latest", got "fast"$/,
     );
     for (const queueSize of [0, -1, 1.5])
       await refused(
-        () => consumer('c', async () => undefined, { queueSize }),
-        /^consumer 'c': option 'queueSize' must be an integer in \[1, 65536\]/,
+        () => frameConsumer('c', async () => undefined, { queueSize }),
+        /^frameConsumer\('c'\): option 'queueSize' must be an integer in \[1, 65536\]/,
       );
     // Consumers written as objects are checked when attached.
     await refused(
@@ -612,8 +612,8 @@ describe('issue 10, item 11: inputs are checked, never silently accepted', funct
     assert.equal(a.consumers.length, 0);
     const exp = await Experiment.create([a]);
     await refused(
-      () => ConsumerAddon.create(exp, { each: () => undefined, policy: 'fast' as never }),
-      /Consumer\.create: option 'policy' must be one of/,
+      () => FunctionAddon.create(exp, { each: () => undefined, policy: 'fast' as never }),
+      /FunctionAddon\.create: option 'policy' must be one of/,
     );
   });
 
@@ -648,7 +648,7 @@ describe('issue 10, item 11: inputs are checked, never silently accepted', funct
         yield makeFrame(new Uint16Array(4), [2, 2]);
       });
       const got: number[] = [];
-      a.attach(consumer('w', (frames) => countInto(frames, got)));
+      a.attach(frameConsumer('w', (frames) => countInto(frames, got)));
       await assert.rejects(a.run(), (e: Error) => {
         assert.ok(e instanceof AcquisitionError);
         assert.match(e.message, /^acquisition 'radios': /);

@@ -3,7 +3,8 @@
  * (latest-wins live view) socket.
  * @module
  */
-import { Publisher, Push } from 'zeromq';
+import type { Publisher, Push } from 'zeromq';
+import { zeromq } from './zeromq.js';
 import { isAbortError } from '../../core/errors.js';
 import type { Frame } from '../../core/frame.js';
 import type { CurveOptions } from './curve.js';
@@ -39,8 +40,22 @@ export interface ZmqSenderOptions extends Placement {
 
 /** Options of one send. */
 export interface SendOptions {
-  /** Aborts waiting. A frame already handed to ZeroMQ may still go out if room appears before `sendTimeoutMs`; a frame still waiting behind earlier sends is not sent. */
+  /**
+   * Aborts waiting. A frame already handed to ZeroMQ may still go out if room appears before
+   * `sendTimeoutMs`; a frame still waiting behind earlier sends is not sent.
+   */
   signal?: AbortSignal;
+  /**
+   * The id of the stream the frame (or end marker) belongs to, sent in the header (`stream`):
+   * receivers reading another stream drop it as a stray. Default: the frame's `metadata.stream`.
+   */
+  stream?: string;
+}
+
+/** Options of {@link ZmqSender.end}. */
+export interface EndOptions extends SendOptions {
+  /** How many frames the stream had: lossless receivers check their count against it. */
+  frames?: number;
 }
 
 /** Counters of a sender. */
@@ -64,7 +79,7 @@ export interface SenderCounters {
  * @example
  * ```ts
  * const sender = await ZmqSender.create({ mode: 'push', bind: tcpEndpoint(5555) });
- * for await (const frame of camera.frames(signal)) await sender.send(frame, { signal });
+ * for await (const frame of camera.stream({ signal })) await sender.send(frame, { signal });
  * await sender.end();
  * sender.close();
  * ```
@@ -97,8 +112,11 @@ export class ZmqSender {
     checkSocketMs(`ZmqSender(${options.mode})`, 'lingerMs', options.lingerMs);
     const push = options.mode === 'push';
     const socket = push
-      ? new Push({ sendHighWaterMark: options.sendHighWaterMark ?? 32, sendTimeout: options.sendTimeoutMs ?? 10_000 })
-      : new Publisher({ sendHighWaterMark: options.sendHighWaterMark ?? 1, sendTimeout: 0, noDrop: true });
+      ? new (zeromq().Push)({
+          sendHighWaterMark: options.sendHighWaterMark ?? 32,
+          sendTimeout: options.sendTimeoutMs ?? 10_000,
+        })
+      : new (zeromq().Publisher)({ sendHighWaterMark: options.sendHighWaterMark ?? 1, sendTimeout: 0, noDrop: true });
     socket.sendBufferSize = options.sendBufferSize ?? (push ? 4 * 1024 * 1024 : 65536);
     socket.linger = options.lingerMs ?? (push ? 2000 : 0);
     const endpoint = await place(socket, options, `ZmqSender(${options.mode})`);
@@ -121,7 +139,7 @@ export class ZmqSender {
    * @throws TransportError when a push send cannot proceed within `sendTimeoutMs` or the sender is closed.
    */
   async send(frame: Frame, options: SendOptions = {}): Promise<boolean> {
-    const parts = encodeFrame(frame);
+    const parts = encodeFrame(frame, options.stream === undefined ? undefined : { stream: options.stream });
     return this.#enqueue(parts, options.signal, () => {
       this.#counters.sent++;
       this.#counters.bytes += parts[1].byteLength;
@@ -129,12 +147,16 @@ export class ZmqSender {
   }
 
   /**
-   * Sends the end-of-stream marker `{"end": true}`. A pub sender retries while its subscriber is
-   * full, up to `sendTimeoutMs`, so the marker is not dropped.
+   * Sends the end-of-stream marker `{"end": true}` (with `stream` and `frames` when given). A pub
+   * sender retries while its subscriber is full, up to `sendTimeoutMs`, so the marker is not dropped.
    * @throws TransportError if the marker cannot be sent in time.
    */
-  async end(options: SendOptions = {}): Promise<void> {
-    const parts = encodeEnd();
+  async end(options: EndOptions = {}): Promise<void> {
+    const { stream, frames } = options;
+    const parts =
+      stream === undefined && frames === undefined
+        ? encodeEnd()
+        : encodeEnd({ ...(stream === undefined ? {} : { stream }), ...(frames === undefined ? {} : { frames }) });
     if (this.mode === 'push') {
       await this.#enqueue(parts, options.signal);
       return;
