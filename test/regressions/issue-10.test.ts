@@ -19,6 +19,7 @@ import {
 import { ControlClient, freePort, tcpEndpoint, ZmqReceiver, ZmqSender } from '../../transport/zmq/index.js';
 import { Accumulator, ImageWriter, FunctionAddon } from '../../addons/local/index.js';
 import * as shutters from '../../devices/shutters/dummy.js';
+import { StopWatch } from '../../streaming/stop.js';
 import {
   ContinuousTomography,
   ExperimentError,
@@ -446,6 +447,17 @@ describe('issue 10, item 10: timers longer than 2³¹−1 ms do not fire early',
     } finally {
       receiver.close();
     }
+  });
+
+  it('a streaming step stopping after durationMs / idleMs of 3e9 does not stop at once', async () => {
+    const stops: string[] = [];
+    const watch = new StopWatch({ durationMs: 3e9, idleMs: 3e9 }, undefined, (reason) => stops.push(reason));
+    watch.start();
+    await sleep(60);
+    watch.itemReceived();
+    await sleep(30);
+    watch.dispose();
+    assert.deepEqual(stops, []);
   });
 
   it('socket options beyond their 32-bit limit are refused with the option named', async () => {
