@@ -176,6 +176,7 @@ export abstract class Addon implements ExperimentAddon {
 function checkExperiment(kind: string, experiment: unknown): asserts experiment is Experiment {
   if (!(experiment instanceof ExperimentClass))
     throw new OptionError(
-      `${kind}.create: the first argument must be the Experiment to attach to (await ${kind}.create(experiment, { … })), got ${show(experiment)}`,
+      `${kind}.create: the first argument must be the Experiment to attach to (await ${kind}.create(experiment, { … })), ` +
+        `got ${show(experiment)}`,
     );
 }

@@ -146,7 +146,8 @@ async function main(): Promise<void> {
         }
         if ((i + 1) % 10 === 0)
           process.stdout.write(
-            `   ${fault}: ${i + 1}/${runs} (${tally.complete} complete, ${tally.failedClearly} failed with an error, ${tally.misplaced} misplaced, ${tally.falseComplete} false complete; ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
+            `   ${fault}: ${i + 1}/${runs} (${tally.complete} complete, ${tally.failedClearly} failed with an error, ` +
+              `${tally.misplaced} misplaced, ${tally.falseComplete} false complete; ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
           );
       }
     }
@@ -156,7 +157,8 @@ async function main(): Promise<void> {
   }
   for (const t of tallies) {
     console.log(
-      `${t.fault}: ${t.runs} runs after the fault — ${t.complete} complete, ${t.failedClearly} failed with an error, ${t.misplaced} frames misplaced, ${t.falseComplete} false complete`,
+      `${t.fault}: ${t.runs} runs after the fault — ${t.complete} complete, ${t.failedClearly} failed with an error, ` +
+        `${t.misplaced} frames misplaced, ${t.falseComplete} false complete`,
     );
     for (const [message, n] of t.errors) console.log(`     ${n}× ${message}`);
     const what = t.fault === 'disk' ? 'disk failure' : t.fault === 'cancel' ? 'cancel' : `${t.fault} server killed`;

@@ -111,7 +111,10 @@ export function makeFrame<D extends DType>(
  */
 export function frameProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return `${value === null ? 'null' : Array.isArray(value) ? 'an array' : `${typeof value} ${String(value)}`} is not a frame (make one with makeFrame(data, [height, width]))`;
+    return (
+      `${value === null ? 'null' : Array.isArray(value) ? 'an array' : `${typeof value} ${String(value)}`} ` +
+      'is not a frame (make one with makeFrame(data, [height, width]))'
+    );
   const { data, shape, dtype, metadata } = value as Partial<Frame>;
   if (!ArrayBuffer.isView(data) || data instanceof DataView)
     return `its data is ${data === undefined ? 'missing' : Object.prototype.toString.call(data)}, not a typed array`;

@@ -250,5 +250,5 @@ export class Parameter<T> {
 }
 
 /** Any parameter, for lists and lookups by name. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Parameter<T> is invariant in T: unknown would not accept Parameter<number>
 export type AnyParameter = Parameter<any>;

@@ -58,6 +58,12 @@ export type FrameProducer = (signal: AbortSignal, start: ProducerStart) => Async
 /** Options of {@link Acquisition.create}. */
 export type AcquisitionOptions = z.input<typeof ACQUISITION_OPTIONS>;
 
+/** What `acquire` gets besides the signal. */
+export interface AcquireContext {
+  /** This run's stream id (the same as its consumers' `streamId`): tag what is sent with it. */
+  readonly streamId: string;
+}
+
 /** The options of {@link Acquisition.run} (experiments pass them; users rarely do). */
 export const ACQUISITION_RUN_OPTIONS = SIGNAL_OPTIONS.extend({
   pause: zwhere(
@@ -66,12 +72,6 @@ export const ACQUISITION_RUN_OPTIONS = SIGNAL_OPTIONS.extend({
   ).optional(),
   onFrame: zfunction<(count: number) => void>().optional(),
 });
-
-/** What `acquire` gets besides the signal. */
-export interface AcquireContext {
-  /** This run's stream id (the same as its consumers' `streamId`): tag what is sent with it. */
-  readonly streamId: string;
-}
 
 /** Options of {@link Acquisition.run}. */
 export interface AcquisitionRunOptions {

@@ -240,7 +240,10 @@ export class Experiment extends Parameterizable {
    */
   protected pauseRefusal(current: Acquisition | undefined): string | undefined {
     if (current && !current.local)
-      return `acquisition '${current.name}' sends its frames from the camera server straight to remote addons, which cannot be held between two frames; cancel() the run instead, or pause between acquisitions`;
+      return (
+        `acquisition '${current.name}' sends its frames from the camera server straight to remote addons, which ` +
+        `cannot be held between two frames; cancel() the run instead, or pause between acquisitions`
+      );
     return undefined;
   }
 
@@ -251,7 +254,8 @@ export class Experiment extends Parameterizable {
     } catch (error) {
       if (isAbortError(error)) throw error;
       throw new ExperimentError(
-        `${this.name}: ${step === 'enter' ? 'bringing the hardware into its safe state' : 'leaving the safe state'} failed: ${errorMessage(error)}`,
+        `${this.name}: ${step === 'enter' ? 'bringing the hardware into its safe state' : 'leaving the safe state'} ` +
+          `failed: ${errorMessage(error)}`,
         { cause: error },
       );
     }

@@ -40,7 +40,7 @@ export const REMOTE_CAMERA_OPTIONS = DEVICE_OPTIONS.extend({
   curve: z.custom<CurveOptions>((v) => typeof v === 'object' && v !== null).optional(),
 });
 
-/** The options of {@link Camera.grabSend}. */
+/** The options of {@link RemoteCamera.grabSend}. */
 export const GRAB_SEND_OPTIONS = SIGNAL_OPTIONS.extend({
   /** Send the end marker after the frames (default true). */
   end: z.boolean().optional(),

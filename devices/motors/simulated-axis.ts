@@ -4,7 +4,7 @@
  * @module
  * @internal
  */
-import { HardLimitError, sleep, startTimer, type Timer } from '../../core/index.js';
+import { HardLimitError, startTimer, sleep, type Timer } from '../../core/index.js';
 
 interface Segment {
   from: number;
@@ -103,7 +103,6 @@ export class SimulatedAxis {
     const from = this.#rest;
     this.#segment = { from, rate: velocity / 1000, t0: performance.now(), end };
     if (Number.isFinite(end)) {
-      // A timer of any length: a slow run toward a far limit must not stop at once (2³¹−1 ms).
       this.#stopTimer = startTimer((Math.abs(end - from) / Math.abs(velocity)) * 1000, () => {
         this.#segment = undefined;
         this.#rest = end;

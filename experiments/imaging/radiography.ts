@@ -299,7 +299,10 @@ export class Radiography extends Experiment {
   protected override pauseRefusal(current: Acquisition | undefined): string | undefined {
     const refusal = super.pauseRefusal(current);
     if (refusal !== undefined || !current || current.restartable) return refusal;
-    return `acquisition '${current.name}' cannot restart from a checkpoint (create it with { restartable: true }), so its camera, motors and exposure cannot be stopped while it is held; pause between acquisitions or cancel() the run`;
+    return (
+      `acquisition '${current.name}' cannot restart from a checkpoint (create it with { restartable: true }), so ` +
+      `its camera, motors and exposure cannot be stopped while it is held; pause between acquisitions or cancel() the run`
+    );
   }
 }
 
