@@ -97,7 +97,8 @@ const PLANS: Record<Scenario, Plan> = {
     ],
     // far targets both ways, so the motors stay near 0 over the trials
     command: (i) =>
-      `before = await pos(); await Promise.all([tomoMotor.move(q("${i % 2 ? -3600 : 3600} deg")), flatMotor.move(q("${i % 2 ? -1000 : 1000} mm"))])`,
+      `before = await pos(); await Promise.all([tomoMotor.move(q("${i % 2 ? -3600 : 3600} deg")), ` +
+      `flatMotor.move(q("${i % 2 ? -1000 : 1000} mm"))])`,
     delay: () => between(150, 800),
     probe:
       'const a = await pos(); await new Promise((r) => setTimeout(r, 150)); const b = await pos(); ' +
@@ -268,7 +269,8 @@ async function scenario(name: Scenario): Promise<Outcome> {
       if (problems.length > 0) outcome.failures.push(`trial ${i}: ${problems.join('; ')}`);
       if ((i + 1) % 10 === 0 || i + 1 === trials)
         console.log(
-          `${name}: ${i + 1}/${trials} trials, median ${median(outcome.times).toFixed(0)} ms, max ${Math.max(...outcome.times).toFixed(0)} ms, ${outcome.failures.length} failed`,
+          `${name}: ${i + 1}/${trials} trials, median ${median(outcome.times).toFixed(0)} ms, ` +
+            `max ${Math.max(...outcome.times).toFixed(0)} ms, ${outcome.failures.length} failed`,
         );
     }
   } finally {
