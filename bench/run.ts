@@ -45,6 +45,7 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'session.ts', timeoutS: 600 },
   { file: 'video.ts', timeoutS: 300 },
   { file: 'streaming.ts', timeoutS: 300 },
+  { file: 'ctrl-c.ts', timeoutS: 3600 },
 ];
 
 interface Row extends BenchResult {

@@ -84,6 +84,6 @@ export function frameConsumer(
   consume: FrameConsumer['consume'],
   options: z.input<typeof CONSUMER_POLICY_OPTIONS> = {},
 ): FrameConsumer {
-  parseOptions(() => `consumer '${name}'`, CONSUMER_POLICY_OPTIONS, options);
+  parseOptions(() => `frameConsumer('${name}')`, CONSUMER_POLICY_OPTIONS, options);
   return { name, policy: options.policy ?? 'lossless', queueSize: options.queueSize, kind: 'local', consume };
 }
