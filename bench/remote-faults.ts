@@ -13,20 +13,19 @@
  * is stopped at the end (by pid).
  * @module
  */
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { errorMessage, sleep } from '../core/index.js';
-import { RemoteRig, verifyScan, type RigServer } from '../test/support/remote-rig.js';
+import { errorMessage } from '../core/index.js';
+import { RemoteRig, verifyRun, type Fault } from '../test/support/remote-rig.js';
 import { printResult } from './result.js';
 
-type Fault = RigServer | 'disk' | 'cancel';
 const FAULTS: Fault[] = ['writer', 'live', 'benchmarker', 'camera', 'reco', 'disk', 'cancel'];
 
 /** Frames of the run that is hit (long enough to be mid-stream), and of the run after it. */
 const FAULTED_FRAMES = 600;
 const NEXT_FRAMES = 20;
-const DATASETS: Record<string, () => number> = { darks: () => 3, flats: () => 3, radios: () => NEXT_FRAMES };
+const DATASETS: Record<string, number> = { darks: 3, flats: 3, radios: NEXT_FRAMES };
 
 interface Tally {
   fault: Fault;
@@ -62,21 +61,6 @@ function errorClass(error: unknown): string {
     .slice(0, 160);
 }
 
-async function inject(rig: RemoteRig, fault: Fault, root: string, scan: string, run: Promise<unknown>): Promise<void> {
-  if (fault === 'cancel') return void (await rig.exp.cancel());
-  if (fault === 'disk') {
-    const dir = join(root, scan, 'radios');
-    await rename(dir, `${dir}.failed`).catch(() => undefined);
-    await writeFile(dir, 'the disk failed here');
-    await run.catch(() => undefined);
-    await rm(dir, { force: true });
-    return;
-  }
-  await rig.kill(fault);
-  await run.catch(() => undefined);
-  await rig.restart(fault);
-}
-
 async function main(): Promise<void> {
   const runs = Number(arg('runs') ?? 50);
   const only = arg('only')?.split(',') as Fault[] | undefined;
@@ -109,35 +93,19 @@ async function main(): Promise<void> {
       };
       tallies.push(tally);
       for (let i = 0; i < runs; i++) {
-        // the faulted run
-        rig.frames = FAULTED_FRAMES;
-        if ((await rig.camera.getState()) !== 'standby') await rig.camera.reset().catch(() => undefined);
-        const run = rig.exp.run();
-        run.catch(() => undefined);
-        const scan = await rig.exp.currentName.get().catch(() => '');
-        await sleep(fault === 'cancel' ? random() * 1500 : 150 + random() * 1000);
-        await inject(rig, fault, root, (await rig.exp.currentName.get()) || scan, run);
-        await run.catch(() => undefined);
+        await rig.faultedRun(fault, FAULTED_FRAMES, fault === 'cancel' ? random() * 1500 : 150 + random() * 1000);
         // the next run, at once
         rig.frames = NEXT_FRAMES;
-        if ((await rig.camera.getState()) !== 'standby') await rig.camera.reset().catch(() => undefined);
+        await rig.resetCamera();
         tally.runs++;
         try {
           const result = await rig.exp.run();
-          let ok = true;
-          for (const [name, expected] of Object.entries(DATASETS)) {
-            const check = await verifyScan(root, result.directory!, name);
-            // frames of a stream seen in an earlier scan belong to another run
-            for (const [stream, n] of Object.entries(check.perStream)) if (seen.has(stream)) tally.misplaced += n;
-            const fresh = check.streams.filter((s) => !seen.has(s));
-            for (const s of check.streams) seen.add(s);
-            if (check.files !== expected() || fresh.length !== 1 || check.streams.length !== 1 || !check.consecutive)
-              ok = false;
-          }
-          if (ok) tally.complete++;
+          const check = await verifyRun(root, result.directory!, DATASETS, seen);
+          tally.misplaced += check.misplaced;
+          if (check.ok) tally.complete++;
           else {
             tally.falseComplete++;
-            console.log(`   ${fault} #${i}: run ${result.directory} claimed complete with wrong data`);
+            console.log(`   ${fault} #${i}: run ${result.directory} claimed complete: ${check.problems.join('; ')}`);
           }
         } catch (error) {
           tally.failedClearly++;
