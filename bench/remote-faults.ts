@@ -61,6 +61,33 @@ function errorClass(error: unknown): string {
     .slice(0, 160);
 }
 
+/** Prints a fault's counts and its rows (as soon as its runs are done: a long matrix shows them as it goes). */
+function report(t: Tally): void {
+  console.log(
+    `${t.fault}: ${t.runs} runs after the fault — ${t.complete} complete, ${t.failedClearly} failed with an error, ${t.misplaced} frames misplaced, ${t.falseComplete} false complete`,
+  );
+  for (const [message, n] of t.errors) console.log(`     ${n}× ${message}`);
+  const what = t.fault === 'disk' ? 'disk failure' : t.fault === 'cancel' ? 'cancel' : `${t.fault} server killed`;
+  printResult({
+    name: `runs after ${what}: complete`,
+    value: t.complete,
+    unit: `of ${t.runs}`,
+    goal: { of: 'value', atLeast: Math.ceil(t.runs * 0.9) },
+  });
+  printResult({
+    name: `frames misplaced after ${what}`,
+    value: t.misplaced,
+    unit: 'frames',
+    goal: { of: 'value', atMost: 0 },
+  });
+  printResult({
+    name: `false "complete" after ${what}`,
+    value: t.falseComplete,
+    unit: 'runs',
+    goal: { of: 'value', atMost: 0 },
+  });
+}
+
 async function main(): Promise<void> {
   const runs = Number(arg('runs') ?? 50);
   const only = arg('only')?.split(',') as Fault[] | undefined;
@@ -78,7 +105,6 @@ async function main(): Promise<void> {
     reco: true,
   });
   const seen = new Set<string>();
-  const tallies: Tally[] = [];
   const t0 = performance.now();
   try {
     for (const fault of faults) {
@@ -91,7 +117,6 @@ async function main(): Promise<void> {
         falseComplete: 0,
         errors: new Map(),
       };
-      tallies.push(tally);
       for (let i = 0; i < runs; i++) {
         await rig.faultedRun(fault, FAULTED_FRAMES, fault === 'cancel' ? random() * 1500 : 150 + random() * 1000);
         // the next run, at once
@@ -117,35 +142,11 @@ async function main(): Promise<void> {
             `   ${fault}: ${i + 1}/${runs} (${tally.complete} complete, ${tally.failedClearly} failed with an error, ${tally.misplaced} misplaced, ${tally.falseComplete} false complete; ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
           );
       }
+      report(tally);
     }
   } finally {
     await rig.close();
     await rm(root, { recursive: true, force: true });
-  }
-  for (const t of tallies) {
-    console.log(
-      `${t.fault}: ${t.runs} runs after the fault — ${t.complete} complete, ${t.failedClearly} failed with an error, ${t.misplaced} frames misplaced, ${t.falseComplete} false complete`,
-    );
-    for (const [message, n] of t.errors) console.log(`     ${n}× ${message}`);
-    const what = t.fault === 'disk' ? 'disk failure' : t.fault === 'cancel' ? 'cancel' : `${t.fault} server killed`;
-    printResult({
-      name: `runs after ${what}: complete`,
-      value: t.complete,
-      unit: `of ${t.runs}`,
-      goal: { of: 'value', atLeast: Math.ceil(t.runs * 0.9) },
-    });
-    printResult({
-      name: `frames misplaced after ${what}`,
-      value: t.misplaced,
-      unit: 'frames',
-      goal: { of: 'value', atMost: 0 },
-    });
-    printResult({
-      name: `false "complete" after ${what}`,
-      value: t.falseComplete,
-      unit: 'runs',
-      goal: { of: 'value', atMost: 0 },
-    });
   }
 }
 
