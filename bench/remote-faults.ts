@@ -64,7 +64,8 @@ function errorClass(error: unknown): string {
 /** Prints a fault's counts and its rows (as soon as its runs are done: a long matrix shows them as it goes). */
 function report(t: Tally): void {
   console.log(
-    `${t.fault}: ${t.runs} runs after the fault — ${t.complete} complete, ${t.failedClearly} failed with an error, ${t.misplaced} frames misplaced, ${t.falseComplete} false complete`,
+    `${t.fault}: ${t.runs} runs after the fault — ${t.complete} complete, ${t.failedClearly} failed with an error, ` +
+      `${t.misplaced} frames misplaced, ${t.falseComplete} false complete`,
   );
   for (const [message, n] of t.errors) console.log(`     ${n}× ${message}`);
   const what = t.fault === 'disk' ? 'disk failure' : t.fault === 'cancel' ? 'cancel' : `${t.fault} server killed`;
@@ -139,7 +140,8 @@ async function main(): Promise<void> {
         }
         if ((i + 1) % 10 === 0)
           process.stdout.write(
-            `   ${fault}: ${i + 1}/${runs} (${tally.complete} complete, ${tally.failedClearly} failed with an error, ${tally.misplaced} misplaced, ${tally.falseComplete} false complete; ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
+            `   ${fault}: ${i + 1}/${runs} (${tally.complete} complete, ${tally.failedClearly} failed with an error, ` +
+              `${tally.misplaced} misplaced, ${tally.falseComplete} false complete; ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
           );
       }
       report(tally);

@@ -211,7 +211,8 @@ async function main(): Promise<void> {
     for (const kind of kinds) {
       const o = await fuzz(kind, total, root);
       console.log(
-        `${kind}: ${o.sent} malformed messages, ${o.crashed ? 'CRASHED' : 'alive'}, memory ${(o.before / 2 ** 20).toFixed(1)} → ${(o.after / 2 ** 20).toFixed(1)} MiB, afterwards: ${o.healthy}`,
+        `${kind}: ${o.sent} malformed messages, ${o.crashed ? 'CRASHED' : 'alive'}, memory ` +
+          `${(o.before / 2 ** 20).toFixed(1)} → ${(o.after / 2 ** 20).toFixed(1)} MiB, afterwards: ${o.healthy}`,
       );
       printResult({
         name: `fuzz ${kind} server (${o.sent} malformed messages): crashes or unhealthy after`,

@@ -124,7 +124,8 @@ async function main(): Promise<void> {
     await rm(root, { recursive: true, force: true });
   }
   console.log(
-    `soak: ${minutes} min, ${runsComplete} runs complete, ${runsFailed} failed, ${framesWritten} frames written and read back, ${misplaced} misplaced, ${falseComplete} false complete, ${restarts.length} restarts`,
+    `soak: ${minutes} min, ${runsComplete} runs complete, ${runsFailed} failed, ${framesWritten} frames written and read ` +
+      `back, ${misplaced} misplaced, ${falseComplete} false complete, ${restarts.length} restarts`,
   );
   for (const [message, n] of failures) console.log(`     ${n}× ${message}`);
   const results = join(here, 'results');

@@ -2,7 +2,7 @@
  * Acquisitions whose frames go from a remote camera straight to remote addons.
  * @module
  */
-import type { Camera as RemoteCamera } from '../devices/cameras/remote.js';
+import type { RemoteCamera } from '../devices/cameras/remote.js';
 import { Acquisition, type AcquisitionOptions } from './acquisition.js';
 
 /**

@@ -7,7 +7,7 @@ import { dirname, relative } from 'node:path';
 import { ControlClient, RemoteError, TransportError, type CurveOptions } from '../transport/zmq/index.js';
 import { Walker, type DatasetWriter } from './base.js';
 import { StorageError } from './formats/index.js';
-import { errorMessage, parseOptions, z } from '../core/index.js';
+import { errorMessage, MAX_TIMER_MS, parseOptions, z } from '../core/index.js';
 import { DATASET_LAYOUT_OPTIONS } from './directory.js';
 
 /** The options of {@link RemoteDirectoryWalker.create}; the dataset layout is applied on the server (its root is the server's `--root`). */
@@ -15,7 +15,7 @@ export const REMOTE_DIRECTORY_WALKER_OPTIONS = DATASET_LAYOUT_OPTIONS.extend({
   /** The writer server's control endpoint. */
   server: z.string(),
   /** A request without a reply in this long means the server is gone (ms, default 3000). */
-  timeoutMs: z.number().min(1).optional(),
+  timeoutMs: z.number().min(1).max(MAX_TIMER_MS).optional(),
   /** CURVE keys of the control connection. */
   curve: z.custom<CurveOptions>((v) => typeof v === 'object' && v !== null).optional(),
 });
@@ -165,7 +165,8 @@ export class RemoteDirectoryWalker extends Walker {
 
   async writer(name: string): Promise<DatasetWriter> {
     throw new StorageError(
-      `RemoteDirectoryWalker cannot write dataset '${name}' from the session: attach a remote ImageWriter (concert/addons/remote) to write it in the server`,
+      `RemoteDirectoryWalker cannot write dataset '${name}' from the session: attach a remote ImageWriter (concert/addons/remote) to ` +
+        `write it in the server`,
     );
   }
 

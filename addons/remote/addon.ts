@@ -4,9 +4,9 @@
  * (with its frame count) before the acquisition ends.
  * @module
  */
-import { z, zwhere } from '../../core/index.js';
+import { MAX_TIMER_MS, z, zwhere } from '../../core/index.js';
 import type { CurveOptions } from '../../transport/zmq/index.js';
-import type { Camera as RemoteCamera } from '../../devices/cameras/remote.js';
+import type { RemoteCamera } from '../../devices/cameras/remote.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
@@ -30,7 +30,7 @@ export const REMOTE_ADDON_OPTIONS = ADDON_OPTIONS.extend({
   /** The camera that sends (default: the experiment's `camera`). */
   camera: zwhere('a remote camera', isRemoteCamera).optional(),
   /** Server timeout in ms (default 3000). */
-  timeoutMs: z.number().min(1).optional(),
+  timeoutMs: z.number().min(1).max(MAX_TIMER_MS).optional(),
   /** CURVE client options for the control connection (see `concert/transport`). */
   curve: z.custom<CurveOptions>((v) => typeof v === 'object' && v !== null).optional(),
 });

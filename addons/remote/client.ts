@@ -107,7 +107,10 @@ export class ServerClient {
         const status = await this.request<StreamStatus>('stream.status', undefined, { signal });
         if (id !== undefined && status.id !== id)
           throw new AcquisitionError(
-            `${this.endpoint} lost stream '${name}': it reports ${status.id === undefined ? `no stream of this run (state '${status.state}'; restarted?)` : `stream '${status.name}' (${status.id}) instead`}`,
+            `${this.endpoint} lost stream '${name}': it reports ` +
+              (status.id === undefined
+                ? `no stream of this run (state '${status.state}'; restarted?)`
+                : `stream '${status.name}' (${status.id}) instead`),
           );
         if (status.state === 'failed')
           throw new AcquisitionError(
@@ -119,7 +122,8 @@ export class ServerClient {
           const n = sent ?? (await this.#count(produced, signal, countWaitMs));
           if (n === undefined)
             throw new AcquisitionError(
-              `${this.endpoint} confirmed ${status.frames} frames of stream '${name}', but how many the camera sent is not known within ${countWaitMs} ms: cannot confirm that every frame arrived`,
+              `${this.endpoint} confirmed ${status.frames} frames of stream '${name}', but how many the camera sent is ` +
+                `not known within ${countWaitMs} ms: cannot confirm that every frame arrived`,
             );
           if (status.frames !== n)
             throw new AcquisitionError(`${this.endpoint} received ${status.frames} of ${n} frames of stream '${name}'`);

@@ -116,7 +116,8 @@ export class CameraServer {
   }): Promise<{ endpoint: string }> {
     if (!p || typeof p.endpoint !== 'string' || !/^(tcp|ipc|inproc):\/\/./.test(p.endpoint))
       throw new TypeError(
-        `endpoint.register needs { endpoint: 'tcp://127.0.0.1:port' (or ipc://, inproc://), mode: 'push' | 'pub' }, got endpoint ${JSON.stringify(p?.endpoint)?.slice(0, 80)}`,
+        `endpoint.register needs { endpoint: 'tcp://127.0.0.1:port' (or ipc://, inproc://), mode: 'push' | 'pub' }, got ` +
+          `endpoint ${JSON.stringify(p?.endpoint)?.slice(0, 80)}`,
       );
     if (this.#senders.has(p.endpoint)) return { endpoint: p.endpoint };
     const mode = p.mode ?? 'push';

@@ -14,11 +14,12 @@
  * The server also answers REQ clients (Python `zmq.REQ` + `send_json`).
  * @module
  */
-import { Dealer, Router } from 'zeromq';
+import type { Dealer, Router } from 'zeromq';
+import { zeromq } from './zeromq.js';
 import { errorMessage } from '../../core/errors.js';
 import type { CurveOptions } from './curve.js';
 import { RemoteError, TransportError } from './errors.js';
-import { place, race, type Placement } from './internal.js';
+import { checkSocketMs, place, race, type Placement } from './internal.js';
 
 /** A control request as it travels. */
 export interface ControlRequest {
@@ -48,7 +49,7 @@ export interface ControlServerOptions extends Placement {
 
 /** Options of {@link ControlClient.create}. */
 export interface ControlClientOptions extends Placement {
-  /** Default reply timeout in ms (default 5000). */
+  /** Default reply timeout in ms (default 5000; at most 2³¹−1, as it is also ZMQ_SNDTIMEO). */
   timeoutMs?: number;
   curve?: CurveOptions;
 }
@@ -88,7 +89,7 @@ export class ControlServer {
 
   /** Creates the ROUTER socket and binds (or connects). @throws TransportError */
   static async create(options: ControlServerOptions): Promise<ControlServer> {
-    const socket = new Router({ linger: 0 });
+    const socket = new (zeromq().Router)({ linger: 0 });
     const endpoint = await place(socket, options, 'ControlServer');
     return new ControlServer(socket, options, endpoint);
   }
@@ -170,7 +171,8 @@ export class ControlServer {
         const { params } = request;
         if (params !== undefined && params !== null && (typeof params !== 'object' || Array.isArray(params)))
           throw new TypeError(
-            `control request '${request.method}': params must be an object (or absent), got ${Array.isArray(params) ? 'an array' : typeof params}`,
+            `control request '${request.method}': params must be an object (or absent), got ` +
+              `${Array.isArray(params) ? 'an array' : typeof params}`,
           );
         const result = await handler(request.params);
         reply = JSON.stringify({ id: request.id, ok: true, result: result ?? null, time: Date.now() });
@@ -231,9 +233,10 @@ export class ControlClient {
 
   /** Creates the DEALER socket and connects (or binds). @throws TransportError */
   static async create(options: ControlClientOptions): Promise<ControlClient> {
+    checkSocketMs('ControlClient.create', 'timeoutMs', options.timeoutMs, 1);
     const timeoutMs = options.timeoutMs ?? 5000;
     // immediate: never queue a request for a server that is not connected (it would run late)
-    const socket = new Dealer({ linger: 0, immediate: true, sendTimeout: timeoutMs });
+    const socket = new (zeromq().Dealer)({ linger: 0, immediate: true, sendTimeout: timeoutMs });
     const endpoint = await place(socket, options, 'ControlClient');
     return new ControlClient(socket, timeoutMs, endpoint);
   }
@@ -292,7 +295,10 @@ export class ControlClient {
       );
   }
 
-  /** Updates the server clock offset from a reply to a pending request (the most precise round trip wins, a newer one if it is not much worse). */
+  /**
+   * Updates the server clock offset from a reply to a pending request (the most precise round trip
+   * wins, a newer one if it is not much worse).
+   */
   #learnClock(reply: ControlReply): void {
     const sentAt = this.#pending.get(reply.id as number)?.sentAt;
     if (typeof reply.time !== 'number' || !Number.isFinite(reply.time) || sentAt === undefined) return;

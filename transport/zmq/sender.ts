@@ -3,12 +3,13 @@
  * (latest-wins live view) socket.
  * @module
  */
-import { Publisher, Push } from 'zeromq';
+import type { Publisher, Push } from 'zeromq';
+import { zeromq } from './zeromq.js';
 import { isAbortError } from '../../core/errors.js';
 import type { Frame } from '../../core/frame.js';
 import type { CurveOptions } from './curve.js';
 import { TransportError } from './errors.js';
-import { place, race, sleep, zmqCode, type Placement } from './internal.js';
+import { checkSocketMs, place, race, sleep, zmqCode, type Placement } from './internal.js';
 import { encodeEnd, encodeFrame } from './wire-format.js';
 import { errorMessage } from '../../core/index.js';
 
@@ -39,7 +40,10 @@ export interface ZmqSenderOptions extends Placement {
 
 /** Options of one send. */
 export interface SendOptions {
-  /** Aborts waiting. A frame already handed to ZeroMQ may still go out if room appears before `sendTimeoutMs`; a frame still waiting behind earlier sends is not sent. */
+  /**
+   * Aborts waiting. A frame already handed to ZeroMQ may still go out if room appears before
+   * `sendTimeoutMs`; a frame still waiting behind earlier sends is not sent.
+   */
   signal?: AbortSignal;
   /**
    * The id of the stream the frame (or end marker) belongs to, sent in the header (`stream`):
@@ -75,7 +79,7 @@ export interface SenderCounters {
  * @example
  * ```ts
  * const sender = await ZmqSender.create({ mode: 'push', bind: tcpEndpoint(5555) });
- * for await (const frame of camera.frames(signal)) await sender.send(frame, { signal });
+ * for await (const frame of camera.stream({ signal })) await sender.send(frame, { signal });
  * await sender.end();
  * sender.close();
  * ```
@@ -104,10 +108,15 @@ export class ZmqSender {
    * @throws OptionError without exactly one of `bind`/`connect`; TransportError if binding fails.
    */
   static async create(options: ZmqSenderOptions): Promise<ZmqSender> {
+    checkSocketMs(`ZmqSender(${options.mode})`, 'sendTimeoutMs', options.sendTimeoutMs);
+    checkSocketMs(`ZmqSender(${options.mode})`, 'lingerMs', options.lingerMs);
     const push = options.mode === 'push';
     const socket = push
-      ? new Push({ sendHighWaterMark: options.sendHighWaterMark ?? 32, sendTimeout: options.sendTimeoutMs ?? 10_000 })
-      : new Publisher({ sendHighWaterMark: options.sendHighWaterMark ?? 1, sendTimeout: 0, noDrop: true });
+      ? new (zeromq().Push)({
+          sendHighWaterMark: options.sendHighWaterMark ?? 32,
+          sendTimeout: options.sendTimeoutMs ?? 10_000,
+        })
+      : new (zeromq().Publisher)({ sendHighWaterMark: options.sendHighWaterMark ?? 1, sendTimeout: 0, noDrop: true });
     socket.sendBufferSize = options.sendBufferSize ?? (push ? 4 * 1024 * 1024 : 65536);
     socket.linger = options.lingerMs ?? (push ? 2000 : 0);
     const endpoint = await place(socket, options, `ZmqSender(${options.mode})`);

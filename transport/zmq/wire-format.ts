@@ -171,7 +171,7 @@ export function encodeFrame(frame: Frame, options: EncodeOptions = {}): [Buffer,
 
 /**
  * The end-of-stream message: a single JSON part `{"end": true}`, with `extra` keys if given
- * (our senders add `stream` and `frames`, see {@link EndHeader}).
+ * (our senders add `stream` and `frames`, see {@link EndHeader}; a recording adds `acquisition`).
  */
 export function encodeEnd(extra?: Record<string, unknown>): [Buffer] {
   return [Buffer.from(extra ? JSON.stringify({ ...extra, end: true }) : '{"end":true}')];

@@ -38,7 +38,8 @@ describe('shipped sessions', function () {
         'console.log("WRITTEN", writer.summary().framesWritten)',
         'import { sheppLogan } from "concert/reco"',
         // The camera sees the phantom with an attenuation of 4/256 per unit and pixel.
-        'const t = sheppLogan(256, 256, { supersample: 2 }); const s = reco.slices[0]; let e = 0; for (let i = 0; i < t.length; i++) e += (s.data[i] - t[i] * 4 / 256) ** 2',
+        'const t = sheppLogan(256, 256, { supersample: 2 }); const s = reco.slices[0]; let e = 0; for (let i = 0; i < t.length; i++) e ' +
+          '+= (s.data[i] - t[i] * 4 / 256) ** 2',
         'console.log("SLICE", s.shape.join("x"), "RMSE", Math.sqrt(e / t.length) / (4 / 256))',
       ].join('\n') + '\n',
     );
@@ -62,9 +63,11 @@ describe('shipped sessions', function () {
     assert.match(out, /FRAMES \{"darks":10,"flats":10,"radios":100\}/);
     assert.match(out, /SERVER 120/);
     assert.match(out, /SLICES 1/);
+    // Only this checkout's servers: other checkouts on the machine may run their own.
+    const entry = fileURLToPath(new URL('../../../addons/remote/spawn-entry.ts', import.meta.url));
     const left = execSync('ps -eo args', { encoding: 'utf8' })
       .split('\n')
-      .filter((l) => l.includes('spawn-entry.ts') && !l.includes('ps -eo'));
+      .filter((l) => l.includes(entry) && !l.includes('ps -eo'));
     assert.deepEqual(left, [], 'every server process stopped');
   });
 });
