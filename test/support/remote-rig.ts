@@ -239,6 +239,8 @@ export interface RunCheck {
   ok: boolean;
   /** Frames of a stream already seen in another scan (they belong to another run). */
   misplaced: number;
+  /** Files read back over all datasets. */
+  files: number;
   /** What was wrong, dataset by dataset (empty when `ok`). */
   problems: string[];
 }
@@ -255,9 +257,11 @@ export async function verifyRun(
   seen: Set<string>,
 ): Promise<RunCheck> {
   let misplaced = 0;
+  let read = 0;
   const problems: string[] = [];
   for (const [name, files] of Object.entries(expected)) {
     const check = await verifyScan(root, scan, name);
+    read += check.files;
     for (const [stream, n] of Object.entries(check.perStream)) if (seen.has(stream)) misplaced += n;
     const fresh = check.streams.filter((s) => !seen.has(s));
     // of several new streams (one of a faulted run that was never read back), all but the largest
@@ -269,5 +273,5 @@ export async function verifyRun(
       problems.push(`${scan}/${name}: streams ${check.streams.join(', ') || '(none)'}, ${fresh.length} new`);
     if (!check.consecutive) problems.push(`${scan}/${name}: frame numbers are not 0…${check.files - 1}`);
   }
-  return { ok: problems.length === 0, misplaced, problems };
+  return { ok: problems.length === 0, misplaced, files: read, problems };
 }
