@@ -5,7 +5,7 @@
  * `experiment.detach(addon)` stops it.
  * @module
  */
-import { parseOptions, z, type OptionsSchema } from '../core/index.js';
+import { parseOptions, sessionDefaultName, z, type OptionsSchema } from '../core/index.js';
 import type { Acquisition } from '../experiments/acquisition.js';
 import { consumer, type DeliveryPolicy, type FrameConsumer } from '../experiments/consumer.js';
 import type { ExperimentAddon } from '../experiments/addon.js';
@@ -59,7 +59,7 @@ export abstract class Addon implements ExperimentAddon {
     readonly experiment: Experiment,
     options: AddonOptions = {},
   ) {
-    this.name = options.name ?? this.constructor.name;
+    this.name = options.name ?? sessionDefaultName(this.constructor.name) ?? this.constructor.name;
     this.#only = options.acquisitions;
   }
 

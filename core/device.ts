@@ -34,6 +34,33 @@ export interface ParameterSnapshot {
 
 const counters = new Map<string, number>();
 
+/** Gives an object made without a `name` one (the session loader: the variable it is assigned to). */
+export type DefaultNamer = (kind: string) => string | undefined;
+
+let namer: DefaultNamer | undefined;
+
+/**
+ * Installs (or removes, with undefined) the namer of objects made without a `name`; returns the
+ * previous one. The session loader names `export const flatMotor = await LinearMotor.create()`
+ * `flatMotor` from the start, so every message while loading already says `flatMotor`.
+ * @internal
+ */
+export function setDefaultNamer(next: DefaultNamer | undefined): DefaultNamer | undefined {
+  const previous = namer;
+  namer = next;
+  return previous;
+}
+
+/**
+ * The name the installed {@link DefaultNamer} gives a new object of `kind` made without a name
+ * (undefined outside a session load). For named things that are not {@link Parameterizable}
+ * (addons).
+ * @internal
+ */
+export function sessionDefaultName(kind: string): string | undefined {
+  return namer?.(kind);
+}
+
 function defaultName(kind: string): string {
   const n = (counters.get(kind) ?? 0) + 1;
   counters.set(kind, n);
@@ -47,9 +74,13 @@ export class Parameterizable implements ParameterOwner, Iterable<AnyParameter> {
   #named: boolean;
   readonly #parameters = new Map<string, AnyParameter>();
 
-  constructor(options: ParameterizableOptions = {}) {
+  /**
+   * `fallbackName`: the name when neither `options.name` nor the session gives one (default: the
+   * kind with a counter, `linearMotor1`).
+   */
+  constructor(options: ParameterizableOptions = {}, fallbackName?: string) {
     this.#named = options.name !== undefined;
-    this.#name = options.name ?? defaultName(this.kind);
+    this.#name = options.name ?? namer?.(this.kind) ?? fallbackName ?? defaultName(this.kind);
     this.log = new Logger(this.#name);
   }
 

@@ -107,7 +107,7 @@ export class Director extends Parameterizable {
   #iterations: number;
   #current = 0;
   #currentName = '';
-  readonly #control = new RunControl<DirectorResult>(this.name, this.state);
+  readonly #control = new RunControl<DirectorResult>(this, this.state);
 
   /**
    * Makes a director for `experiment`.
@@ -125,7 +125,7 @@ export class Director extends Parameterizable {
   }
 
   constructor(experiment: Experiment, options: DirectorOptions = {}) {
-    super({ name: options.name ?? 'director' });
+    super({ name: options.name }, 'director');
     this.experiment = experiment;
     this.#options = options;
     this.#iterations = options.numberOfIterations ?? 1;

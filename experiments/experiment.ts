@@ -101,8 +101,8 @@ export class Experiment extends Parameterizable {
   }
 
   constructor(acquisitions: Acquisition[] = [], options: ExperimentOptions = {}) {
-    super({ name: options.name ?? 'experiment' });
-    this.#control = new RunControl(this.name, this.state);
+    super({ name: options.name }, lowerFirst(new.target.name));
+    this.#control = new RunControl(this, this.state);
     if (!Array.isArray(acquisitions))
       throw new ExperimentError(`Experiment.create: acquisitions must be an array of Acquisition`);
     for (const a of acquisitions) this.add(a);
@@ -340,6 +340,10 @@ export class Experiment extends Parameterizable {
       ) + '\n'
     );
   }
+}
+
+function lowerFirst(s: string): string {
+  return s.length ? s[0]!.toLowerCase() + s.slice(1) : s;
 }
 
 function checkIndex(name: string, v: number): void {

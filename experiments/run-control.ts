@@ -24,10 +24,15 @@ type RunState = 'standby' | 'running' | 'paused' | 'cancelled' | 'error';
 export class RunControl<R> {
   #run: { controller: AbortController; gate: Gate; done: Promise<R> } | undefined;
 
+  /** `owner`: whose runs these are (its name, read when needed: sessions rename experiments). */
   constructor(
-    readonly name: string,
+    readonly owner: { readonly name: string },
     readonly state: State<RunState>,
   ) {}
+
+  get name(): string {
+    return this.owner.name;
+  }
 
   get running(): boolean {
     return this.#run !== undefined;

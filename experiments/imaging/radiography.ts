@@ -100,7 +100,7 @@ export class Radiography extends Experiment {
 
   constructor(options: RadiographyOptions) {
     const { name, walker, separateScans, nameFmt, prepare, finish } = options;
-    super([], { name: name ?? lowerFirst(new.target.name), walker, separateScans, nameFmt, prepare, finish });
+    super([], { name, walker, separateScans, nameFmt, prepare, finish });
     this.camera = options.camera;
     this.exposure = options.exposure;
     this.flatMotor = options.flatMotor;
@@ -271,8 +271,4 @@ export class Radiography extends Experiment {
     yield* this.produceFrames(this.counts.numProjections, signal, () => ({ image_key: IMAGE_KEYS.projection }));
     await this.stopSampleExposure(signal);
   }
-}
-
-function lowerFirst(s: string): string {
-  return s.length ? s[0]!.toLowerCase() + s.slice(1) : s;
 }
