@@ -138,7 +138,7 @@ export class Parameter<T> {
         `${this.fullName} is locked${this.#locked === 'permanent' ? ' permanently' : '; unlock() it first'}`,
       );
     const checked = this.validate(value);
-    await operation(options.signal, (signal) => Promise.resolve(write(checked, signal)));
+    await operation(options.signal, (signal) => Promise.resolve(write(checked, signal)), `set ${this.fullName}`);
     if (this.owner.log.enabled('info'))
       this.owner.log.info(`set ${this.owner.kind}::${this.fullName}='${this.describe(checked)}'`);
     this.#values?.next(checked);
@@ -206,17 +206,21 @@ export class Parameter<T> {
         `${this.fullName}.wait(): intervalMs must be a finite number > 0, got ${String(intervalMs)}`,
       );
     const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
-    await operation(options.signal, async (signal) => {
-      for (;;) {
-        const current = await this.get({ signal });
-        if (this.reached(current, value, options.eps)) return;
-        if (performance.now() + intervalMs > deadline)
-          throw new WaitError(
-            `${this.fullName}: did not reach ${this.describe(value)} within ${timeoutMs} ms (last value ${this.describe(current)})`,
-          );
-        await sleep(intervalMs, signal);
-      }
-    });
+    await operation(
+      options.signal,
+      async (signal) => {
+        for (;;) {
+          const current = await this.get({ signal });
+          if (this.reached(current, value, options.eps)) return;
+          if (performance.now() + intervalMs > deadline)
+            throw new WaitError(
+              `${this.fullName}: did not reach ${this.describe(value)} within ${timeoutMs} ms (last value ${this.describe(current)})`,
+            );
+          await sleep(intervalMs, signal);
+        }
+      },
+      `${this.fullName}.wait()`,
+    );
   }
 
   /** Whether `current` counts as `target` for `wait()`. @internal */

@@ -136,6 +136,11 @@ export class Director extends Parameterizable {
     return this.#control.running;
   }
 
+  /** Reads the state (`standby`, `running`, `paused`, `cancelled`, `error`), as devices' `getState()`. */
+  async getState(): Promise<DirectorState> {
+    return this.state.get() as Promise<DirectorState>;
+  }
+
   /** The number of iterations (subclasses compute it, e.g. from a scan grid). */
   protected async countIterations(): Promise<number> {
     return this.#iterations;

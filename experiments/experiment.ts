@@ -14,6 +14,7 @@ import {
   soft,
   type Frame,
   type LogSink,
+  type Progress,
   type OptionsSchema,
   z,
   zfunction,
@@ -29,6 +30,12 @@ import { RunControl, type RunHandle } from './run-control.js';
 
 /** Experiment states. */
 export type ExperimentState = 'standby' | 'running' | 'paused' | 'cancelled' | 'error';
+
+/**
+ * How a run ended, as `experiment_finish.json` records it (`outcome`, with `error` holding the
+ * message of a failure or cancellation).
+ */
+export type RunOutcome = 'complete' | 'cancelled' | 'error';
 
 /** The options of {@link Experiment.create}; imaging experiments extend them. */
 export const EXPERIMENT_OPTIONS = z.strictObject({
@@ -93,6 +100,8 @@ export class Experiment extends Parameterizable {
   readonly #hooks: Pick<ExperimentOptions, 'prepare' | 'finish'>;
   #currentName = '';
   readonly #control: RunControl<ExperimentResult>;
+  /** The progress bar of the current run. */
+  #bar: Progress | undefined;
 
   /** Makes an experiment from acquisitions (run in this order). @throws OptionError */
   static async create(acquisitions: Acquisition[], options: ExperimentOptions = {}): Promise<Experiment> {
@@ -102,7 +111,7 @@ export class Experiment extends Parameterizable {
 
   constructor(acquisitions: Acquisition[] = [], options: ExperimentOptions = {}) {
     super({ name: options.name }, lowerFirst(new.target.name));
-    this.#control = new RunControl(this, this.state);
+    this.#control = new RunControl(this, this.state, (paused) => this.#bar?.status(paused ? 'paused' : undefined));
     if (!Array.isArray(acquisitions))
       throw new ExperimentError(`Experiment.create: acquisitions must be an array of Acquisition`);
     for (const a of acquisitions) this.add(a);
@@ -133,6 +142,11 @@ export class Experiment extends Parameterizable {
   /** True while a run is in progress. */
   get running(): boolean {
     return this.#control.running;
+  }
+
+  /** Reads the state (`standby`, `running`, `paused`, `cancelled`, `error`), as devices' `getState()`. */
+  async getState(): Promise<ExperimentState> {
+    return this.state.get() as Promise<ExperimentState>;
   }
 
   /** Adds an acquisition at the end; attached addons attach to it too. */
@@ -242,14 +256,19 @@ export class Experiment extends Parameterizable {
       await this.prepare(signal);
       const total = this.#acquisitions.reduce((n, a) => n + (a.expectedFrames ?? 0), 0);
       const bar = progress(`${this.name} ${this.#currentName}`.trim(), total || undefined);
+      this.#bar = bar;
       try {
+        let before = 0;
         for (const acquisition of this.#acquisitions) {
           signal.throwIfAborted();
           this.log.info(`acquisition '${acquisition.name}' started`);
-          results[acquisition.name] = await acquisition.run({ signal, gate, onFrame: () => bar.tick() });
+          const base = before;
+          results[acquisition.name] = await acquisition.run({ signal, gate, onFrame: (n) => bar.advanceTo(base + n) });
+          before += results[acquisition.name]!.frames;
           this.log.info(`acquisition '${acquisition.name}' finished: ${results[acquisition.name]!.frames} frames`);
         }
       } finally {
+        this.#bar = undefined;
         bar.done();
       }
     } catch (error) {
@@ -267,12 +286,12 @@ export class Experiment extends Parameterizable {
     } catch (error) {
       failure ??= error;
     }
-    const outcome: ExperimentState = failure === undefined ? 'standby' : isAbortError(failure) ? 'cancelled' : 'error';
+    const outcome: RunOutcome = failure === undefined ? 'complete' : isAbortError(failure) ? 'cancelled' : 'error';
     if (outcome === 'error') this.log.error(`run ${iteration} failed: ${errorMessage(failure)}`, failure);
     try {
       if (walker) {
         this.log.info(
-          `run ${iteration} ended: ${outcome === 'standby' ? 'complete' : outcome}${failure !== undefined ? ` (${errorMessage(failure)})` : ''}`,
+          `run ${iteration} ended: ${outcome}${failure !== undefined ? ` (${errorMessage(failure)})` : ''}`,
         );
         await walker.writeText('experiment_finish.json', await this.#snapshot(iteration, outcome, failure));
         await walker.flush();

@@ -28,6 +28,8 @@ export class RunControl<R> {
   constructor(
     readonly owner: { readonly name: string },
     readonly state: State<RunState>,
+    /** Told when a run pauses (true) or resumes (false), e.g. to show it on the progress bar. */
+    readonly onPause?: (paused: boolean) => void,
   ) {}
 
   get name(): string {
@@ -47,7 +49,10 @@ export class RunControl<R> {
       throw new TransitionNotAllowed(`${this.name}.run() is not allowed while it is running`, this.state.current);
     const controller = new AbortController();
     const gate = new Gate();
-    const op = startOperation(signal ? AbortSignal.any([signal, controller.signal]) : controller.signal);
+    const op = startOperation(
+      signal ? AbortSignal.any([signal, controller.signal]) : controller.signal,
+      `${this.name}.run()`,
+    );
     const done = execute(op.signal, gate).finally(() => {
       op.done();
       this.#run = undefined;
@@ -85,10 +90,12 @@ export class RunControl<R> {
   #pause(gate: Gate): void {
     gate.close();
     if (this.state.current === 'running') this.state.enter('paused');
+    this.onPause?.(true);
   }
 
   #resume(gate: Gate): void {
     gate.open();
     if (this.state.current === 'paused') this.state.enter('running');
+    this.onPause?.(false);
   }
 }

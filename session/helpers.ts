@@ -3,7 +3,17 @@
  * `checkEmergencyStop(fn, {interval})`.
  * @module
  */
-import { abortAll, emergencyStopAll, Logger, Quantity, registeredDevices, type Device } from '../core/index.js';
+import { inspect } from 'node:util';
+import {
+  abortAll,
+  describeOperations,
+  emergencyStopAll,
+  Logger,
+  Quantity,
+  registeredDevices,
+  runningOperationList,
+  type Device,
+} from '../core/index.js';
 
 const log = new Logger('session');
 
@@ -119,11 +129,32 @@ export function makePdoc(source: string, exports: Record<string, unknown>): () =
   };
 }
 
-/** Cancels everything running (moves, acquisitions, experiments). Returns how many operations were aborted. */
-export function abort(): number {
+/** What {@link abort} stopped; at the prompt it prints as `Aborted 2 operations: experiment.run(), set flatMotor.position`. */
+export class AbortReport {
+  constructor(
+    /** How many operations were aborted. */
+    readonly count: number,
+    /** What they were (see `describeOperations()`). */
+    readonly operations: string,
+  ) {}
+
+  toString(): string {
+    if (this.count === 0) return 'Nothing was running: nothing to abort';
+    return `Aborted ${this.count} operation${this.count === 1 ? '' : 's'}: ${this.operations}`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+/** Cancels everything running (moves, acquisitions, experiments) and says what it stopped. */
+export function abort(): AbortReport {
+  const running = runningOperationList();
   const n = abortAll();
-  log.warn(`abort(): aborted ${n} operation(s)`);
-  return n;
+  const report = new AbortReport(n, describeOperations(running));
+  log.warn(`abort(): ${report.toString()}`);
+  return report;
 }
 
 /** Options of {@link checkEmergencyStop}. */

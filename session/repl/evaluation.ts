@@ -46,6 +46,8 @@ export function installEvaluation(server: REPLServer, { transpile, commands, rep
   };
 
   // A rejected await ends here (the eval callback is never called): report it, start afresh.
+  // Node calls `process.domain.exit()` right after emitting 'error': the next prompt (which
+  // feeds piped input its next line, evaluated in that domain) waits until node is done with it.
   const domain = repl_._domain;
   if (domain) {
     domain.removeAllListeners('error');
@@ -53,7 +55,7 @@ export function installEvaluation(server: REPLServer, { transpile, commands, rep
       report.error(error);
       server.clearBufferedCommand();
       if (repl_.lines) repl_.lines.level = [];
-      server.displayPrompt();
+      setImmediate(() => server.displayPrompt());
     });
   }
 }

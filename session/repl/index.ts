@@ -31,6 +31,7 @@ import { ErrorReport } from './report.js';
 import { transpile } from './transpile.js';
 
 export { completeParameterName, Commands, ErrorReport, Interrupts, LineGate, transpile };
+export { internals } from './internals.js';
 
 const log = new Logger('repl');
 

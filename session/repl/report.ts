@@ -5,7 +5,7 @@
  * @module
  * @internal
  */
-import { errorMessage, isAbortError, Logger } from '../../core/index.js';
+import { describeOperations, errorMessage, isAbortError, Logger } from '../../core/index.js';
 import { describeError } from '../errors.js';
 import type { Commands } from './commands.js';
 import type { InputSyntaxError } from './transpile.js';
@@ -35,12 +35,29 @@ export class ErrorReport {
   error(error: unknown): void {
     this.#errors++;
     if (isInterrupted(error)) {
-      this.#print('Interrupted (Ctrl-C): stopping what the command started');
+      this.#print(this.#interrupted());
       return;
     }
     if (isAbortError(error) && this.#commands.current?.interrupted) return; // the interrupted command's own AbortError
     this.#print(describeError(error, this.#files));
     log.error(`error at the prompt: ${errorMessage(error)}`, error);
+  }
+
+  /**
+   * What Ctrl-C did: it stops what the command started; operations that earlier commands started
+   * (a run started with `const r = experiment.run()`, then `await r`) go on, and it says so.
+   */
+  #interrupted(): string {
+    const command = this.#commands.current;
+    if (!command) return 'Interrupted (Ctrl-C)';
+    const started = this.#commands.started(command);
+    const earlier = this.#commands.earlier(command).filter((op) => op.label !== undefined);
+    let text = started.length
+      ? `Interrupted (Ctrl-C): stopping what the command started (${describeOperations(started)})`
+      : 'Interrupted (Ctrl-C): nothing this command started is still running';
+    if (earlier.length)
+      text += `\nStill running from an earlier command: ${describeOperations(earlier)} (Ctrl-C leaves it running; abort() stops everything)`;
+    return text;
   }
 
   /** The input does not parse. */
