@@ -84,10 +84,7 @@ export interface TerminalRendererOptions {
  * A renderer that keeps the bar on a line of its own on `stream` (a terminal), wrapping the writes
  * of `stream` (and `alsoGuard`) so that anything printed clears the bar first. `dispose()` undoes it.
  */
-export function terminalRenderer(
-  stream: NodeJS.WriteStream,
-  options: TerminalRendererOptions = {},
-): TerminalRenderer {
+export function terminalRenderer(stream: NodeJS.WriteStream, options: TerminalRendererOptions = {}): TerminalRenderer {
   const intervalMs = options.intervalMs ?? 100;
   const streams = [stream, ...(options.alsoGuard ?? [])];
   const originals = new Map<NodeJS.WriteStream, Write>();

@@ -38,7 +38,8 @@ export async function loadSession(file: string): Promise<Record<string, unknown>
 }
 
 /** `export const NAME =`, `const NAME: T =`, `let NAME =` up to the call: `await X.create(`, `new X(`. */
-const binding = /^\s*(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*(?:await\s+)?(?:new\s+)?[\w$.]*$/;
+const binding =
+  /^\s*(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*(?:await\s+)?(?:new\s+)?[\w$.]*$/;
 /** A stack frame: `at … (file:line:column)` or `at file:line:column`. */
 const stackFrame = /\(?((?:file:\/\/)?\/[^():\s]+):(\d+):(\d+)\)?\s*$/;
 
