@@ -41,7 +41,10 @@ export interface AcquisitionRunOptions {
   signal?: AbortSignal;
   /** Frames wait here between each other while closed (pause). */
   gate?: Gate;
-  /** Called after each frame was handed to the consumers. */
+  /**
+   * Called with the frames so far: after each frame was handed to the consumers, or, for an
+   * acquisition without a local producer, whenever every remote consumer's server has confirmed more.
+   */
   onFrame?: (count: number) => void;
 }
 
@@ -60,6 +63,8 @@ interface Live {
   prepared: Promise<void>;
   done: Promise<void>;
   finished: boolean;
+  /** Frames the consumer's server confirmed (remote consumers report them with `confirm`). */
+  confirmed?: number;
 }
 
 /** An acquisition: `await Acquisition.create('darks', producer)`. */
@@ -70,7 +75,16 @@ export class Acquisition {
   readonly #consumers = new Set<Consumer>();
   readonly #stats = new Map<Consumer, ConsumerStats>();
   #live: Live[] = [];
-  #run: { controller: AbortController; signal: AbortSignal; failure: unknown; produced: Promise<number> } | undefined;
+  #run:
+    | {
+        controller: AbortController;
+        signal: AbortSignal;
+        failure: unknown;
+        produced: Promise<number>;
+        onFrame: ((count: number) => void) | undefined;
+        progress: number;
+      }
+    | undefined;
 
   /**
    * Makes an acquisition.
@@ -128,7 +142,7 @@ export class Acquisition {
   /** Counters of a consumer over the last (or current) run. */
   stats(consumer: Consumer): ConsumerStats | undefined {
     const live = this.#live.find((l) => l.consumer === consumer);
-    if (live) return { frames: live.delivery.delivered, dropped: live.delivery.dropped };
+    if (live) return liveStats(live);
     return this.#stats.get(consumer);
   }
 
@@ -173,7 +187,14 @@ export class Acquisition {
     let settleProduced!: (count: number | Promise<never>) => void;
     const produced = new Promise<number>((resolve) => (settleProduced = resolve));
     produced.catch(() => undefined);
-    const run = (this.#run = { controller, signal, failure: undefined as unknown, produced });
+    const run = (this.#run = {
+      controller,
+      signal,
+      failure: undefined as unknown,
+      produced,
+      onFrame: options.onFrame,
+      progress: 0,
+    });
     const started = performance.now();
     let count = 0;
     this.#live = [];
@@ -193,8 +214,7 @@ export class Acquisition {
       run.failure ??= reason;
     } finally {
       await Promise.all(this.#live.map((l) => l.done.catch(() => undefined)));
-      for (const live of this.#live)
-        this.#stats.set(live.consumer, { frames: live.delivery.delivered, dropped: live.delivery.dropped });
+      for (const live of this.#live) this.#stats.set(live.consumer, liveStats(live));
       this.#live = [];
       this.#run = undefined;
       op.done();
@@ -270,7 +290,18 @@ export class Acquisition {
       consumer.policy === 'latest' ? new LatestDelivery<Frame>() : new LosslessDelivery<Frame>(consumer.queueSize ?? 4);
     const live: Live = { consumer, delivery, prepared: Promise.resolve(), done: Promise.resolve(), finished: false };
     const signal = run.signal;
-    const context = { acquisition: this, signal, produced };
+    const confirm = (frames: number) => {
+      live.confirmed = Math.max(live.confirmed ?? 0, frames);
+      // Without a local producer, the servers' confirmed counts are the run's progress.
+      if (this.#producer || this.#run !== run) return;
+      const counts = this.#live.filter((l) => l.confirmed !== undefined).map((l) => l.confirmed!);
+      const now = counts.length ? Math.min(...counts) : 0;
+      if (now > run.progress) {
+        run.progress = now;
+        run.onFrame?.(now);
+      }
+    };
+    const context = { acquisition: this, signal, produced, confirm };
     live.prepared = Promise.resolve().then(() => consumer.prepare?.(context));
     live.done = live.prepared
       .then(() => consumer.consume(delivery, context))
@@ -300,10 +331,15 @@ export class Acquisition {
   #retire(live: Live): void {
     if (live.finished) return;
     live.finished = true;
-    this.#stats.set(live.consumer, { frames: live.delivery.delivered, dropped: live.delivery.dropped });
+    this.#stats.set(live.consumer, liveStats(live));
     const i = this.#live.indexOf(live);
     if (i >= 0) this.#live = [...this.#live.slice(0, i), ...this.#live.slice(i + 1)];
   }
+}
+
+/** A live consumer's counters: the frames its server confirmed, for a remote one. */
+function liveStats(live: Live): ConsumerStats {
+  return { frames: live.confirmed ?? live.delivery.delivered, dropped: live.delivery.dropped };
 }
 
 /**

@@ -22,6 +22,12 @@ export interface ConsumeContext {
    * is done; rejects if it failed. Remote consumers compare it with what their server received.
    */
   readonly produced: Promise<number>;
+  /**
+   * A remote consumer reports how many frames its server has confirmed so far: they are the
+   * consumer's frames in summaries and run results, and (for an acquisition without a local
+   * producer) the run's progress.
+   */
+  confirm(frames: number): void;
 }
 
 /** Something that takes the frames of an acquisition run. */

@@ -93,7 +93,11 @@ export abstract class RemoteAddon extends Addon {
         await this.server.startStream(acquisition.name);
       },
       consume: async (_frames, ctx) => {
-        await this.server.followStream(acquisition.name, ctx.produced, { signal: ctx.signal, lossless: this.lossless });
+        await this.server.followStream(acquisition.name, ctx.produced, {
+          signal: ctx.signal,
+          lossless: this.lossless,
+          onStatus: (status) => ctx.confirm(status.frames),
+        });
       },
     };
   }

@@ -77,9 +77,15 @@ export class ServerClient {
   async followStream(
     name: string,
     produced: Promise<number>,
-    options: { signal: AbortSignal; lossless: boolean; graceMs?: number },
+    options: {
+      signal: AbortSignal;
+      lossless: boolean;
+      graceMs?: number;
+      /** Called with every status polled (its `frames`: what the server has confirmed so far). */
+      onStatus?: (status: StreamStatus) => void;
+    },
   ): Promise<StreamStatus> {
-    const { signal, lossless, graceMs = 2000 } = options;
+    const { signal, lossless, graceMs = 2000, onStatus } = options;
     let sent: number | undefined;
     let producerFailed = false;
     let producedAt: number | undefined;
@@ -94,6 +100,7 @@ export class ServerClient {
       for (;;) {
         signal.throwIfAborted();
         const status = await this.request<StreamStatus>('stream.status', undefined, { signal });
+        onStatus?.(status);
         if (status.state === 'failed')
           throw new AcquisitionError(
             `${this.endpoint} failed stream '${name}': ${status.error?.name ?? 'Error'}: ${status.error?.message ?? ''}`,
