@@ -5,6 +5,7 @@
  * `experiment.detach(addon)` stops it.
  * @module
  */
+import { inspect } from 'node:util';
 import { parseOptions, sessionDefaultName, z, type OptionsSchema } from '../core/index.js';
 import type { Acquisition } from '../experiments/acquisition.js';
 import { consumer, type DeliveryPolicy, type FrameConsumer } from '../experiments/consumer.js';
@@ -92,6 +93,14 @@ export abstract class Addon implements ExperimentAddon {
     options: { policy?: DeliveryPolicy; queueSize?: number } = {},
   ): FrameConsumer {
     return consumer(`${this.name}:${acquisition.name}`, consume, options);
+  }
+
+  /** What the prompt prints: `ImageWriter writer (attached: darks, radios)`. */
+  [inspect.custom](): string {
+    const state = this.#attached
+      ? `attached: ${this.acquisitions.map((a) => a.name).join(', ') || 'none'}`
+      : 'detached';
+    return `${this.constructor.name} ${this.name} (${state})`;
   }
 
   /** True while attached. */

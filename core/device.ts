@@ -3,6 +3,7 @@
  * exclusive locking, stash/restore, and an emergency stop.
  * @module
  */
+import { inspect } from 'node:util';
 import { operation } from './abort.js';
 import { ParameterError, errorMessage } from './errors.js';
 import { Logger } from './log.js';
@@ -66,6 +67,9 @@ function defaultName(kind: string): string {
   counters.set(kind, n);
   return `${kind[0]!.toLowerCase()}${kind.slice(1)}${n}`;
 }
+
+/** How many parameters the printed form of a device shows. */
+const INSPECT_FIELDS = 8;
 
 /** Something with named parameters. Iterating it lists the parameters sorted by name. */
 export class Parameterizable implements ParameterOwner, Iterable<AnyParameter> {
@@ -132,6 +136,29 @@ export class Parameterizable implements ParameterOwner, Iterable<AnyParameter> {
 
   [Symbol.iterator](): Iterator<AnyParameter> {
     return this.parameters()[Symbol.iterator]();
+  }
+
+  /**
+   * What the prompt prints: `LinearMotor flatMotor (standby) { position: 2 mm, motionVelocity:
+   * 10 mm/s }` — kind, name, state and the parameters' last known values (the prompt reads them
+   * first), never internals.
+   */
+  [inspect.custom](): string {
+    const state = this.hasParam('state') ? this.param('state') : undefined;
+    const shown = state?.hasLastValue ? ` (${String(state.lastValue)})` : '';
+    const fields = this.inspectFields();
+    return `${this.kind} ${this.#name}${shown}${fields.length ? ` { ${fields.join(', ')} }` : ''}`;
+  }
+
+  /**
+   * The `key: value` parts of the printed form: the parameters' last known values, at most
+   * {@link INSPECT_FIELDS} (then how many more; `ddoc()` lists them all). Experiments override it.
+   */
+  protected inspectFields(): string[] {
+    const known = this.parameters().filter((p) => p.name !== 'state' && p.hasLastValue);
+    const fields = known.slice(0, INSPECT_FIELDS).map((p) => `${p.name}: ${p.describe(p.lastValue as never) || "''"}`);
+    if (known.length > INSPECT_FIELDS) fields.push(`… ${known.length - INSPECT_FIELDS} more`);
+    return fields;
   }
 
   /** Declares a plain parameter. */

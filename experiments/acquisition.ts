@@ -4,6 +4,7 @@
  * attached and detached while the acquisition runs.
  * @module
  */
+import { inspect } from 'node:util';
 import {
   abortError,
   errorMessage,
@@ -116,6 +117,18 @@ export class Acquisition {
     this.#producer = producer;
     this.#options = options;
     this.log = new Logger(`acquisition ${name}`);
+  }
+
+  /** What the prompt prints: `Acquisition radios (200 frames, 2 consumers, running)`. */
+  [inspect.custom](): string {
+    const frames = this.expectedFrames;
+    const parts = [
+      frames === undefined ? 'frames: unknown count' : `${frames} frame${frames === 1 ? '' : 's'}`,
+      `${this.#consumers.size} consumer${this.#consumers.size === 1 ? '' : 's'}`,
+      ...(this.local ? [] : ['remote']),
+      ...(this.running ? ['running'] : []),
+    ];
+    return `Acquisition ${this.name} (${parts.join(', ')})`;
   }
 
   /** True if frames come through this process (it has a producer). */

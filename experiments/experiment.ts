@@ -135,6 +135,21 @@ export class Experiment extends Parameterizable {
     return [...this.#addons];
   }
 
+  /**
+   * The printed form: `ContinuousTomography experiment (standby) { iteration: 0, acquisitions:
+   * darks (10), radios (200), addons: writer }` (`ddoc(experiment)` lists every parameter).
+   */
+  protected override inspectFields(): string[] {
+    const acquisitions = this.#acquisitions.map((a) =>
+      a.expectedFrames === undefined ? a.name : `${a.name} (${a.expectedFrames})`,
+    );
+    return [
+      `iteration: ${this.iteration.lastValue === undefined ? '?' : this.iteration.describe(this.iteration.lastValue)}`,
+      `acquisitions: ${acquisitions.join(', ') || 'none'}`,
+      `addons: ${this.addons.map((a) => a.name).join(', ') || 'none'}`,
+    ];
+  }
+
   #forgetDetached(): void {
     for (const addon of this.#addons) if (!addon.attached) this.#addons.delete(addon);
   }

@@ -58,6 +58,25 @@ describe('session REPL (driven through tmux)', function () {
     assert.match(await s.run('await dstate()'), /tomoMotor \(RotationMotor\)[\s\S]*state\s+standby/);
   });
 
+  it('prints devices, parameters, experiments and frames in short forms; a forgotten await says so', async () => {
+    const s = await startDemo();
+    await s.run('await flatMotor.setPosition(q("2 mm"))');
+    assert.match(await s.run('flatMotor'), /^LinearMotor flatMotor \(standby\) \{ .*position: 2 mm.* \}$/);
+    assert.equal(await s.run('flatMotor.position'), 'Quantity flatMotor.position: 2 mm');
+    assert.match(
+      await s.run('experiment'),
+      /^ContinuousTomography experiment \(standby\) \{ iteration: 0, acquisitions: darks \(10\), flats \(10\), radios \(200\), addons: writer, reco \}$/,
+    );
+    assert.equal(
+      await s.run('flatMotor.getPosition()'),
+      'a Promise (still pending): add `await` to wait for its value',
+    );
+    assert.match(
+      await s.run('ddoc(camera)'),
+      /^camera \(Camera\)\n[\s\S]*triggerSource\s+rw\s+'AUTO' \| 'SOFTWARE' \| 'EXTERNAL'/,
+    );
+  });
+
   it('Ctrl-C stops a long move where it is, the prompt returns within a second, the session goes on', async () => {
     const s = await startDemo();
     const before = s.prompts();

@@ -58,21 +58,17 @@ describe('run state at the prompt (real CLI)', function () {
   };
 
   it('piped input: a failing await, a bad call and every later line run; no crash inside node:repl', () => {
-    const r = concert(
-      home,
-      ['start', 'demo'],
-      {
-        input: [
-          "await flatMotor.setPosition(q('1 kg'))",
-          'flatMotor.nosuch()',
-          "console.log('third')",
-          "await Promise.reject(new Error('fourth fails'))",
-          "console.log('fifth')",
-          "await flatMotor.setPosition(q('1 kg'))",
-        ].join('\n'),
-        timeoutMs: 60_000,
-      },
-    );
+    const r = concert(home, ['start', 'demo'], {
+      input: [
+        "await flatMotor.setPosition(q('1 kg'))",
+        'flatMotor.nosuch()',
+        "console.log('third')",
+        "await Promise.reject(new Error('fourth fails'))",
+        "console.log('fifth')",
+        "await flatMotor.setPosition(q('1 kg'))",
+      ].join('\n'),
+      timeoutMs: 60_000,
+    });
     assert.doesNotMatch(r.stderr + r.stdout, /node:repl|Cannot read properties/);
     assert.match(r.stdout, /Sorry, flatMotor\.position: 1 kg has the wrong unit/);
     assert.match(r.stdout, /TypeError: flatMotor\.nosuch is not a function/);
@@ -148,7 +144,10 @@ describe('run state at the prompt (real CLI)', function () {
       assert.ok(!existsSync(join(scan, 'experiment_finish.json')), 'still running');
       s.tmux.keys('C-d');
       const screen = await s.tmux.waitFor('[exited 0]', 15_000);
-      assert.match(screen, /Cancelling what is still running before leaving \(experiment\.run\(\).*\)…\nEverything is stopped\./);
+      assert.match(
+        screen,
+        /Cancelling what is still running before leaving \(experiment\.run\(\).*\)…\nEverything is stopped\./,
+      );
       assertCancelledCleanly(scan);
     });
 
