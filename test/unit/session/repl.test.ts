@@ -145,6 +145,27 @@ describe('session REPL (driven through tmux)', function () {
     s.tmux.keys('Tab');
     await s.tmux.waitFor(/demo > flatMotor\.param\("position"\)$/m);
     s.tmux.keys('C-u');
+    // the public API only: experiment.ru⇥ offers run and running; no protected hooks
+    s.tmux.type('experiment.ru');
+    await sleep(150);
+    s.tmux.keys('Tab');
+    await sleep(150);
+    s.tmux.keys('Tab');
+    await s.tmux.waitFor(/experiment\.run\s+experiment\.running/);
+    s.tmux.keys('C-u');
+    s.tmux.type('camera.grab');
+    await sleep(150);
+    s.tmux.keys('Tab');
+    await s.tmux.waitFor(/demo > camera\.grab$/m);
+    s.tmux.keys('Tab');
+    await sleep(300);
+    assert.doesNotMatch(s.tmux.screen(), /grabHook/);
+    s.tmux.keys('C-u');
+    s.tmux.type('camera.setTriggerSource("SO');
+    await sleep(150);
+    s.tmux.keys('Tab');
+    await s.tmux.waitFor(/demo > camera\.setTriggerSource\("SOFTWARE"\)$/m);
+    s.tmux.keys('C-u');
   });
 
   it('keeps history per session', async () => {
