@@ -15,6 +15,10 @@ export interface Command {
   interrupted: boolean;
   /** Operations with this id or higher started during the command. */
   readonly firstOperation: number;
+  /** What was typed (errors are located in it). */
+  readonly input: string;
+  /** What node ran: `input` transpiled (its columns are the user's only when it is the same text). */
+  readonly ran: string;
 }
 
 /** Which command is running (at most one: the prompt waits for each). */
@@ -27,8 +31,14 @@ export class Commands {
   }
 
   /** A new command starts (its evaluation begins). */
-  start(): Command {
-    this.#current = { controller: new AbortController(), interrupted: false, firstOperation: nextOperationId() };
+  start(input = '', ran = input): Command {
+    this.#current = {
+      controller: new AbortController(),
+      interrupted: false,
+      firstOperation: nextOperationId(),
+      input,
+      ran,
+    };
     return this.#current;
   }
 

@@ -42,7 +42,7 @@ export function installEvaluation(server: REPLServer, { transpile, commands, rep
       }
       throw error;
     }
-    const command = commands.start();
+    const command = commands.start(code, js);
     // A device or parameter is printed with its current values: read them first.
     const print: typeof callback = (error, result) => {
       if (error) return callback(error, result);

@@ -8,6 +8,7 @@
 import { describeOperations, errorMessage, isAbortError, Logger } from '../../core/index.js';
 import { describeError } from '../errors.js';
 import type { Commands } from './commands.js';
+import { locateInInput, suggestion } from './suggest.js';
 import type { InputSyntaxError } from './transpile.js';
 
 const log = new Logger('repl');
@@ -39,8 +40,30 @@ export class ErrorReport {
       return;
     }
     if (isAbortError(error) && this.#commands.current?.interrupted) return; // the interrupted command's own AbortError
-    this.#print(describeError(error, this.#files));
+    this.#print(this.#describe(error));
     log.error(`error at the prompt: ${errorMessage(error)}`, error);
+  }
+
+  /**
+   * The error's line: its location at the prompt in what was typed (node's own columns are those
+   * of the rewritten input, so without a name to find it says only `<prompt>`), and the nearest
+   * name for a mistyped member or global.
+   */
+  #describe(error: unknown): string {
+    let text = describeError(error, this.#files);
+    const command = this.#commands.current;
+    const input = command?.input;
+    // Node wraps input with a top-level await in a function: then its columns are not the user's.
+    const rewritten = command !== undefined && (command.ran !== command.input || /\bawait\b/.test(command.input));
+    if (input !== undefined && rewritten && / \(at <prompt>:\d+:\d+\)$/.test(text)) {
+      const at = locateInInput(error, input);
+      text = text.replace(
+        / \(at <prompt>:\d+:\d+\)$/,
+        at ? ` (at <prompt>:${at.line}:${at.column})` : ' (at <prompt>)',
+      );
+    }
+    const hint = suggestion(error, globalThis);
+    return hint ? `${text}; ${hint}` : text;
   }
 
   /**

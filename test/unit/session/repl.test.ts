@@ -116,7 +116,7 @@ describe('session REPL (driven through tmux)', function () {
     );
     assert.match(
       await s.run('flatMotr.getPosition()'),
-      /^ReferenceError: flatMotr is not defined \(at <prompt>:1:1\)$/,
+      /^ReferenceError: flatMotr is not defined \(at <prompt>:1:1\); did you mean flatMotor\?$/,
     );
     assert.match(await s.run('flatMotor.moove(q("1 mm"))'), /^TypeError: flatMotor.moove is not a function/);
     assert.match(await s.run('const = 3'), /^SyntaxError: Variable declaration expected\. \(at <prompt>:1:7\)$/);
