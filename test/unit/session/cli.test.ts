@@ -32,6 +32,32 @@ describe('concert command', function () {
       assert.equal(r.stdout.trim(), JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
     });
 
+    it('prints the version from every subcommand; help --help and help CMD exit 0', () => {
+      const v = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+      for (const args of [
+        ['start', '--version'],
+        ['show', '--version'],
+        ['set', 'info', '--version'],
+      ]) {
+        const r = concert(home, args);
+        assert.equal(r.status, 0, args.join(' '));
+        assert.equal(r.stdout.trim(), v, args.join(' '));
+      }
+      const help = concert(home, ['help', '--help']);
+      assert.equal(help.status, 0);
+      assert.match(help.stdout, /^Usage: concert \[options\] \[command\]/);
+      const start = concert(home, ['help', 'start']);
+      assert.equal(start.status, 0);
+      assert.match(start.stdout, /^Usage: concert start/);
+    });
+
+    it('log of a session that does not exist says so and exits 1', () => {
+      const r = concert(home, ['log', 'nosuch']);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /there is no session called 'nosuch' and the log has no line of it \(sessions: demo/);
+      assert.equal(concert(home, ['log', 'demo']).status, 0, 'a shipped session without lines yet is fine');
+    });
+
     it('has --help on every subcommand', () => {
       const top = concert(home, ['--help']);
       assert.equal(top.status, 0);
