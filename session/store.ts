@@ -148,8 +148,24 @@ export interface SessionLock {
 }
 
 /**
- * Takes the lock of session `name` (a file holding our pid). A lock left by a dead process is
- * stale: it is removed and taken over.
+ * True if `pid` is a live `concert` process (a lock naming a live but unrelated pid, e.g. after a
+ * reboot gave the number to another program, is stale). Where the command line cannot be read
+ * (no /proc), any live process counts.
+ */
+export function concertProcessAlive(pid: number): boolean {
+  if (!processAlive(pid)) return false;
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync('/proc/self');
+  }
+  return cmdline.split('\0').some((arg) => /(?:^|\/)concert(?:\.[cm]?[jt]s)?$/.test(arg));
+}
+
+/**
+ * Takes the lock of session `name` (a file holding our pid). A lock left by a dead process, or
+ * naming a live process that is not `concert`, is stale: it is removed and taken over.
  * @throws SessionError if a live process holds it.
  */
 export function acquireLock(name: string): SessionLock {
@@ -181,7 +197,7 @@ export function acquireLock(name: string): SessionLock {
       } catch {
         continue; // removed meanwhile: try again
       }
-      if (processAlive(pid) && pid !== process.pid)
+      if (pid !== process.pid && concertProcessAlive(pid))
         throw new SessionError(
           `session '${name}' is already running (pid ${pid}); quit it first, or export MULTIINSTANCE = true from the session to allow several at once`,
         );

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'n
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { concert, concertAsync, have, removeTemp, root, tempHome } from './support.js';
+import { concert, concertAsync, concertBin, have, removeTemp, root, tempHome } from './support.js';
 
 describe('concert command', function () {
   this.timeout(30_000);
@@ -399,15 +399,44 @@ describe('concert command', function () {
       const r = concert(home, ['start', 'demo', '--non-interactive']);
       assert.equal(r.status, 0, r.stderr);
       assert.ok(!existsSync(join(store, '.demo.lock')));
-      // a live holder (this test process) refuses the start
+      // a live process that is not concert (this test process) holds no session: the lock is stale
       writeFileSync(join(store, '.demo.lock'), `${process.pid}\n`);
-      const refused = concert(home, ['start', 'demo', '--non-interactive']);
-      assert.equal(refused.status, 1);
-      assert.match(refused.stderr, new RegExp(`^Sorry, session 'demo' is already running \\(pid ${process.pid}\\)`));
-      assert.match(concert(home, ['rm', 'demo']).stderr, /Sorry/);
+      const unrelated = concert(home, ['start', 'demo', '--non-interactive']);
+      assert.equal(unrelated.status, 0, unrelated.stderr);
       write('multi', 'export const MULTIINSTANCE = true;\n');
       writeFileSync(join(store, '.multi.lock'), `${process.pid}\n`);
       assert.equal(concert(home, ['start', 'multi', '--non-interactive']).status, 0);
+    });
+
+    it('lock: a running session refuses start, rm, mv, init --force and import --force, naming its pid', async () => {
+      write('held', '/** held */\nexport const x = 1;\n');
+      const holder = spawn(process.execPath, [concertBin, 'start', 'held'], {
+        cwd: root,
+        env: { ...process.env, XDG_DATA_HOME: home },
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
+      try {
+        const lock = join(store, '.held.lock');
+        await waitUntil(() => existsSync(lock), 20_000);
+        const pid = holder.pid!;
+        const running = new RegExp(`session 'held' is (already )?running \\(pid ${pid}\\)`);
+        const copy = join(home, 'held.ts');
+        writeFileSync(copy, 'export const y = 2;\n');
+        for (const args of [
+          ['start', 'held', '--non-interactive'],
+          ['rm', 'held'],
+          ['mv', 'held', 'other'],
+          ['init', 'held', '--force'],
+          ['import', copy, '--force'],
+        ]) {
+          const r = concert(home, args);
+          assert.equal(r.status, 1, args.join(' '));
+          assert.match(r.stderr, running, args.join(' '));
+        }
+        assert.match(readFileSync(join(store, 'held.ts'), 'utf8'), /held/, 'the file is untouched');
+      } finally {
+        holder.kill('SIGKILL');
+      }
     });
   });
 });
