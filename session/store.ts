@@ -134,6 +134,34 @@ export function manual(source: string): string {
     .trim();
 }
 
+/**
+ * What a session is, in one line: the first sentence of its manual's first paragraph (whole, over
+ * line breaks), without a leading `NAME:` when NAME is the session's own name (`demo: a complete
+ * simulated imaging setup, …` → `a complete simulated imaging setup, ready to play with offline.`).
+ */
+export function summary(source: string, name?: string): string {
+  const first = manual(source).split(/\n\s*\n/)[0] ?? '';
+  const line = first
+    .split('\n')
+    .map((l) => l.trim())
+    .join(' ')
+    .trim();
+  const text = name !== undefined && line.startsWith(`${name}:`) ? line.slice(name.length + 1).trim() : line;
+  // The first whole sentence (never cut mid-phrase); `e.g.`, `i.e.` and `etc.` do not end one.
+  const sentence = /^(.*?(?<!\be\.g|\bi\.e|\betc)[.!?])(?=\s+[A-Z(`'"]|$)/.exec(text);
+  return sentence ? sentence[1]! : text;
+}
+
+/**
+ * A session source whose manual says `target:` where it said `source:` (a copy names itself).
+ */
+export function renameManual(text: string, source: string, target: string): string {
+  return text.replace(
+    new RegExp(`^(\\s*(?:#![^\\n]*\\n\\s*)?\\/\\*\\*\\s*\\n?\\s*\\*?\\s*)${source}:`),
+    `$1${target}:`,
+  );
+}
+
 /** True if the session source exports `MULTIINSTANCE = true` (it may run several times at once). */
 export function isMultiInstance(source: string): boolean {
   return /export\s+(?:const|let|var)\s+MULTIINSTANCE(?:\s*:\s*\w+)?\s*=\s*true\b/.test(source);

@@ -149,8 +149,8 @@ export async function start(name: string | undefined, options: StartCliOptions):
     ...exports,
   };
   if (interactive) {
-    const { manual } = await import('../store.js');
-    const first = manual(source).split('\n')[0];
+    const { summary } = await import('../store.js');
+    const first = summary(source, session.name);
     process.stdout.write(
       `Concert session '${session.name}'${first ? `: ${first}` : ''}\nHelpers: ddoc(), await dstate(), pdoc(), abort(); Ctrl-C stops the running command, Ctrl-D quits.\n`,
     );

@@ -98,12 +98,32 @@ describe('concert command', function () {
         /^tomo: a Concert session\.\n\nWrite the session's manual here/,
       );
       const list = concert(home, ['show']).stdout;
-      assert.match(list, /^tomo\s+tomo: a Concert session\.$/m);
-      assert.match(list, /shipped with Concert:\ndemo\s+demo: a complete simulated imaging setup/);
+      assert.match(list, /^tomo\s+a Concert session\.$/m);
+      assert.match(
+        list,
+        /shipped with Concert:\ndemo\s+a complete simulated imaging setup, ready to play with offline\.$/m,
+      );
       assert.match(concert(home, ['init', '9lives']).stderr, /Sorry, '9lives' is not a valid session name/);
       // the template loads
       const started = concert(home, ['start', 'tomo', '--non-interactive']);
       assert.equal(started.status, 0, started.stderr);
+    });
+
+    it('show and the banner give the whole first sentence; cp names the copy in its manual', () => {
+      write(
+        'long',
+        '/**\n * long: the first sentence goes on over a line break, e.g. like this,\n * and ends here. A second one.\n */\n',
+      );
+      assert.match(
+        concert(home, ['show']).stdout,
+        /^long\s+the first sentence goes on over a line break, e\.g\. like this, and ends here\.$/m,
+      );
+      assert.equal(concert(home, ['cp', 'demo', 'mine']).status, 0);
+      assert.match(
+        readFileSync(join(store, 'mine.ts'), 'utf8'),
+        /^\/\*\*\n \* mine: a complete simulated imaging setup/,
+      );
+      assert.match(concert(home, ['show', 'mine']).stdout, /^mine: a complete/);
     });
 
     it('show of an unknown session says which exist', () => {
