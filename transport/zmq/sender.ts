@@ -65,7 +65,7 @@ export interface SenderCounters {
  * @example
  * ```ts
  * const sender = await ZmqSender.create({ mode: 'push', bind: tcpEndpoint(5555) });
- * for await (const frame of camera.frames(signal)) await sender.send(frame, { signal });
+ * for await (const frame of camera.stream({ signal })) await sender.send(frame, { signal });
  * await sender.end();
  * sender.close();
  * ```
