@@ -120,19 +120,3 @@ export function describeOperations(list: readonly RunningOperation[]): string {
   if (named.length === 0) return `${list.length} operation${list.length === 1 ? '' : 's'}`;
   return named.join(', ');
 }
-
-/** Resolves after `ms` milliseconds, or rejects with the signal's reason when it aborts first. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

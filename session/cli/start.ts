@@ -152,7 +152,8 @@ export async function start(name: string | undefined, options: StartCliOptions):
     const { summary } = await import('../store.js');
     const first = summary(source, session.name);
     process.stdout.write(
-      `Concert session '${session.name}'${first ? `: ${first}` : ''}\nHelpers: ddoc(), await dstate(), pdoc(), abort(); Ctrl-C stops the running command, Ctrl-D quits.\n`,
+      `Concert session '${session.name}'${first ? `: ${first}` : ''}\nHelpers: ddoc(), await dstate(), pdoc(), abort(); Ctrl-C stops ` +
+        `the running command, Ctrl-D quits.\n`,
     );
   }
   const { closed, server, commands } = startRepl({
