@@ -35,11 +35,18 @@ export interface PauseSupport extends PauseHooks {
 export class RunControl<R> {
   #run: { controller: AbortController; pause: PauseControl; done: Promise<R> } | undefined;
 
+  /** `owner`: whose runs these are (its name, read when needed: sessions rename experiments). */
   constructor(
-    readonly name: string,
+    readonly owner: { readonly name: string },
     readonly state: State<RunState>,
     readonly support: PauseSupport = {},
+    /** Told when a run pauses (true) or resumes (false), e.g. to show it on the progress bar. */
+    readonly onPause?: (paused: boolean) => void,
   ) {}
+
+  get name(): string {
+    return this.owner.name;
+  }
 
   get running(): boolean {
     return this.#run !== undefined;
@@ -62,7 +69,10 @@ export class RunControl<R> {
       throw new TransitionNotAllowed(`${this.name}.run() is not allowed while it is running`, this.state.current);
     const controller = new AbortController();
     const pause = new PauseControl(this.support);
-    const op = startOperation(signal ? AbortSignal.any([signal, controller.signal]) : controller.signal);
+    const op = startOperation(
+      signal ? AbortSignal.any([signal, controller.signal]) : controller.signal,
+      `${this.name}.run()`,
+    );
     const done = execute(op.signal, pause).finally(() => {
       op.done();
       pause.end();
@@ -106,12 +116,14 @@ export class RunControl<R> {
     }
     const held = pause.request();
     if (this.state.current === 'running') this.state.enter('paused');
+    this.onPause?.(true);
     return held;
   }
 
   #resume(pause: PauseControl): Promise<void> {
     const resumed = pause.release();
     if (this.state.current === 'paused') this.state.enter('running');
+    this.onPause?.(false);
     return resumed;
   }
 }

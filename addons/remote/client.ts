@@ -88,9 +88,17 @@ export class ServerClient {
   async followStream(
     name: string,
     produced: Promise<number>,
-    options: { signal: AbortSignal; lossless: boolean; graceMs?: number; id?: string; countWaitMs?: number },
+    options: {
+      signal: AbortSignal;
+      lossless: boolean;
+      graceMs?: number;
+      id?: string;
+      countWaitMs?: number;
+      /** Called with every status of this stream polled (its `frames`: what the server has confirmed so far). */
+      onStatus?: (status: StreamStatus) => void;
+    },
   ): Promise<StreamStatus> {
-    const { signal, lossless, graceMs = 2000, id, countWaitMs = COUNT_WAIT_MS } = options;
+    const { signal, lossless, graceMs = 2000, id, countWaitMs = COUNT_WAIT_MS, onStatus } = options;
     let sent: number | undefined;
     let producerFailed = false;
     let producedAt: number | undefined;
@@ -112,6 +120,7 @@ export class ServerClient {
                 ? `no stream of this run (state '${status.state}'; restarted?)`
                 : `stream '${status.name}' (${status.id}) instead`),
           );
+        onStatus?.(status);
         if (status.state === 'failed')
           throw new AcquisitionError(
             `${this.endpoint} failed stream '${name}': ${status.error?.name ?? 'Error'}: ${status.error?.message ?? ''}`,

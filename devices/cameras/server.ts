@@ -237,7 +237,13 @@ export class CameraServer {
   /** Cancels a running grabSend, stops recording and closes the sockets. */
   async stop(): Promise<void> {
     await this.#cancel();
-    await this.camera.emergencyStop().catch(() => undefined);
+    // A normal shutdown (SIGTERM) stops recording the ordinary way: no "emergency stop" warning.
+    // Only a camera that will not stop so is stopped hard.
+    try {
+      if ((await this.camera.getState()) === 'recording') await this.camera.stopRecording();
+    } catch {
+      await this.camera.emergencyStop().catch(() => undefined);
+    }
     for (const s of this.#senders.values()) s.close();
     this.#control?.close();
   }

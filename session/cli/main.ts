@@ -266,6 +266,15 @@ export function program(): Command {
     .action(
       run(async (file: string, o: { from?: string; json?: boolean }) => (await import('./set.js')).setWatch(file, o)),
     );
+  // `--version` works on every command, as the docs say (`concert start --version`).
+  const addVersion = (command: Command) => {
+    for (const sub of command.commands) {
+      if (!sub.options.some((o) => o.long === '--version'))
+        sub.version(version(), '--version', 'print the version and exit');
+      addVersion(sub);
+    }
+  };
+  addVersion(cli);
   return cli;
 }
 
@@ -281,5 +290,7 @@ export interface StartCliOptions {
 
 /** Runs the `concert` command with `argv` (without `node` and the script). */
 export async function main(argv: string[]): Promise<void> {
+  // `concert help CMD` is `concert CMD --help`; `concert help --help` is `concert --help` (exit 0).
+  if (argv[0] === 'help') argv = [...argv.slice(1).filter((a) => a !== '--help' && a !== '-h'), '--help'];
   await program().parseAsync(argv, { from: 'user' });
 }
