@@ -5,7 +5,8 @@
  * @module
  */
 import { errorMessage, isQuantity, Logger, q, type Frame } from '../../core/index.js';
-import { ControlServer, ZmqSender, type CurveOptions, type SenderMode } from '../../transport/zmq/index.js';
+import { createSender, isShmEndpoint, type FrameSender } from '../../transport/index.js';
+import { ControlServer, type CurveOptions, type SenderMode } from '../../transport/zmq/index.js';
 import type { Camera } from './base.js';
 
 /** Options of {@link CameraServer}. */
@@ -30,7 +31,7 @@ export type WireValue = { value: number; unit: string } | string | number | bool
 export class CameraServer {
   readonly log = new Logger('camera server');
   #control!: ControlServer;
-  readonly #senders = new Map<string, ZmqSender>();
+  readonly #senders = new Map<string, FrameSender>();
   #job: { controller: AbortController; status: GrabSendStatus; done: Promise<void> } | undefined;
   #last: GrabSendStatus = { state: 'idle', requested: 0, sent: 0 };
 
@@ -91,16 +92,18 @@ export class CameraServer {
     sendHighWaterMark?: number;
   }): Promise<{ endpoint: string }> {
     if (!p || typeof p.endpoint !== 'string')
-      throw new TypeError("endpoint.register needs { endpoint: 'tcp://127.0.0.1:port', mode: 'push' | 'pub' }");
+      throw new TypeError(
+        "endpoint.register needs { endpoint: 'tcp://127.0.0.1:port' (or 'shm://name' on this host), mode: 'push' | 'pub' }",
+      );
     if (this.#senders.has(p.endpoint)) return { endpoint: p.endpoint };
     const mode = p.mode ?? 'push';
     if (mode !== 'push' && mode !== 'pub')
       throw new TypeError(`endpoint.register: mode must be 'push' or 'pub', got ${JSON.stringify(mode)}`);
-    const sender = await ZmqSender.create({
+    const sender = await createSender({
       mode,
       bind: p.endpoint,
       sendHighWaterMark: p.sendHighWaterMark,
-      curve: this.options.curve?.server,
+      curve: isShmEndpoint(p.endpoint) ? undefined : this.options.curve?.server,
     });
     this.#senders.set(p.endpoint, sender);
     this.log.info(`sending ${mode} to ${sender.endpoint}`);

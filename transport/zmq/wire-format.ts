@@ -117,9 +117,17 @@ export function parseDType(text: unknown): { dtype: DType; bigEndian: boolean } 
  */
 export function encodeFrame(frame: Frame): [Buffer, Buffer] {
   const bytes = frameBytes(frame);
-  let json: string;
+  return [Buffer.from(headerJson(frame)), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
+}
+
+/**
+ * The JSON text of a frame's header (`{...metadata, dtype, shape, version, frameNumber}`): the
+ * first part of {@link encodeFrame}, and what other transports send beside the pixels.
+ * @throws TransportError if the metadata cannot be serialised to JSON.
+ */
+export function headerJson(frame: Frame): string {
   try {
-    json = JSON.stringify({
+    return JSON.stringify({
       ...frame.metadata,
       dtype: frame.dtype,
       shape: [frame.shape[0], frame.shape[1]],
@@ -133,7 +141,6 @@ export function encodeFrame(frame: Frame): [Buffer, Buffer] {
       { cause: error },
     );
   }
-  return [Buffer.from(json), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
 }
 
 /** The end-of-stream message: a single JSON part `{"end": true}`. */
@@ -143,7 +150,6 @@ export function encodeEnd(): [Buffer] {
 
 /** Decodes one received multipart message. Never throws. */
 export function decodeMessage(parts: readonly Uint8Array[], options: DecodeOptions = {}): DecodedMessage {
-  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   const maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   if (parts.length === 0 || parts.length > 2) return invalid(`expected 1 or 2 parts, got ${parts.length}`);
   const first = parts[0]!;
@@ -161,6 +167,19 @@ export function decodeMessage(parts: readonly Uint8Array[], options: DecodeOptio
   if (parts.length === 1)
     return 'end' in h ? { kind: 'end', header: h } : invalid('single-part message is not an end marker');
   if ('end' in h) return invalid('end marker with a payload part');
+  return decodeFrame(h, parts[1]!, options);
+}
+
+/**
+ * Checks a parsed frame header against its payload and builds the frame (the pixels are a view
+ * of `payload` where alignment allows). Never throws; shared by every transport.
+ */
+export function decodeFrame(
+  h: Record<string, unknown>,
+  payload: Uint8Array,
+  options: DecodeOptions = {},
+): DecodedMessage {
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   if (
     h.version !== undefined &&
     !(Number.isInteger(h.version) && (h.version as number) >= 0 && (h.version as number) <= WIRE_FORMAT_VERSION)
@@ -177,7 +196,6 @@ export function decodeMessage(parts: readonly Uint8Array[], options: DecodeOptio
   const expected = height * width * size;
   if (!Number.isSafeInteger(expected) || expected > maxFrameBytes)
     return invalid(`shape [${height}, ${width}] ${dtype} exceeds the size cap of ${maxFrameBytes} bytes`);
-  const payload = parts[1]!;
   if (payload.byteLength !== expected)
     return invalid(`payload has ${payload.byteLength} bytes, shape [${height}, ${width}] ${dtype} needs ${expected}`);
   const data = pixels(dtype, payload, height * width, bigEndian);

@@ -90,6 +90,7 @@ export class RecoServer extends StreamServer {
     let index = 0;
     let last = 0;
     return {
+      doneWithFrames: true, // addProjection copies the rows it needs
       frame: async (f) => {
         const reco = this.#reco ?? (await this.#start(f));
         await reco.addProjection(f, index++);

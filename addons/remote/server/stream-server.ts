@@ -4,7 +4,8 @@
  * @module
  */
 import { errorMessage, isAbortError, Logger, type Frame } from '../../../core/index.js';
-import { ControlServer, ZmqReceiver, type CurveOptions } from '../../../transport/zmq/index.js';
+import { createReceiver, isShmEndpoint, ShmReceiver, type FrameReceiver } from '../../../transport/index.js';
+import { ControlServer, type CurveOptions } from '../../../transport/zmq/index.js';
 import type { DataMode, ServerKind, ServerStatus, StreamStatus } from '../protocol.js';
 
 /** Options of every stream server. */
@@ -20,6 +21,12 @@ export interface StreamServerOptions {
 /** Something a server does with one stream's frames. */
 export interface StreamSink {
   frame(frame: Frame): Promise<void> | void;
+  /**
+   * True if `frame()` is finished with its frame once it returns (or its promise resolves): the
+   * frame is not kept. Over shared memory such a sink is lent the frame in the ring instead of a
+   * copy. Default false.
+   */
+  readonly doneWithFrames?: boolean;
   /** `ok`: the end marker arrived; otherwise the stream was cancelled or failed. */
   close(ok: boolean): Promise<void>;
 }
@@ -28,7 +35,7 @@ export interface StreamSink {
 export abstract class StreamServer {
   readonly log: Logger;
   #control!: ControlServer;
-  #receiver: ZmqReceiver | undefined;
+  #receiver: FrameReceiver | undefined;
   #data: { endpoint: string; mode: DataMode } | undefined;
   #stream: StreamStatus = { state: 'idle', name: undefined, frames: 0, bytes: 0, invalid: 0 };
   #streamTask: { controller: AbortController; done: Promise<void> } | undefined;
@@ -101,16 +108,26 @@ export abstract class StreamServer {
     if (this.#streamTask)
       throw new Error(`cannot change the data connection while stream '${this.#stream.name}' is running`);
     this.#receiver?.close();
-    this.#receiver = await ZmqReceiver.create({
+    this.#receiver = await createReceiver({
       mode,
       connect: params.endpoint,
-      curve: this.options.curve?.client,
+      curve: isShmEndpoint(params.endpoint) ? undefined : this.options.curve?.client,
       onInvalid: (reason) => {
         this.#stream.invalid++;
         this.#totals.invalid++;
         this.log.warn(`dropped an invalid message: ${reason}`);
       },
     });
+    if (this.#receiver instanceof ShmReceiver) {
+      // The sender (the camera server) binds first: no sender means another host or a typo.
+      try {
+        await this.#receiver.waitConnected();
+      } catch (error) {
+        this.#receiver.close();
+        this.#receiver = undefined;
+        throw error;
+      }
+    }
     this.#data = { endpoint: params.endpoint, mode };
     this.log.info(`data socket (${mode}) connected to ${params.endpoint}`);
     return { endpoint: params.endpoint };
@@ -141,10 +158,11 @@ export abstract class StreamServer {
     return { ...this.#stream };
   }
 
-  async #consume(receiver: ZmqReceiver, sink: StreamSink, stream: StreamStatus, signal: AbortSignal): Promise<void> {
+  async #consume(receiver: FrameReceiver, sink: StreamSink, stream: StreamStatus, signal: AbortSignal): Promise<void> {
     let ok = false;
     try {
-      for await (const frame of receiver.stream({ signal, idleTimeoutMs: this.#idleTimeoutMs })) {
+      const borrow = sink.doneWithFrames === true;
+      for await (const frame of receiver.stream({ signal, idleTimeoutMs: this.#idleTimeoutMs, borrow })) {
         await sink.frame(frame);
         stream.frames++;
         stream.bytes += frame.data.byteLength;
@@ -178,9 +196,9 @@ export abstract class StreamServer {
   }
 
   /** After a cancel, discards frames up to the stream's end marker (or a quiet half second), so the next stream starts clean. */
-  async #drain(receiver: ZmqReceiver): Promise<void> {
+  async #drain(receiver: FrameReceiver): Promise<void> {
     try {
-      for await (const _ of receiver.stream({ idleTimeoutMs: 500 }));
+      for await (const _ of receiver.stream({ idleTimeoutMs: 500, borrow: true }));
     } catch {
       // quiet for a while: nothing left to drain
     }

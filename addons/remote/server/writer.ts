@@ -66,6 +66,7 @@ export class WriterServer extends StreamServer {
     const writer = await this.#walker.writer(name);
     this.log.info(`writing stream '${name}' to ${writer.location}`);
     return {
+      doneWithFrames: true, // written (or copied by the HDF5 writer) when write() resolves
       frame: async (frame: Frame) => {
         await writer.write(frame);
         this.#bytes += frame.data.byteLength;
