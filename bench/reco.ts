@@ -23,8 +23,8 @@ import {
   wasmSimdSupported,
 } from '../reco/index.js';
 import type { KernelName, SliceGeometry } from '../reco/index.js';
-import { arenaLayout, arenaViews, runBatch } from '../reco/batch.js';
-import { padRow, paddedLayout } from '../reco/geometry.js';
+import { arenaLayout, arenaViews, putRow, runBatch } from '../reco/batch.js';
+import { paddedLayout } from '../reco/geometry.js';
 import { instantiateKernel, sharedMemory } from '../reco/wasm-kernel.js';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -65,12 +65,12 @@ function singleThreadWasm(
   kernelName: KernelName,
 ): () => void {
   const padded = paddedLayout(g);
-  const a = arenaLayout(g, padded, 1, data.length);
+  const a = arenaLayout(g, padded, 1, data.length, kernelName);
   const memory = kernelName === 'wasm' ? sharedMemory(a.bytes) : undefined;
   const v = arenaViews(memory?.buffer ?? new SharedArrayBuffer(a.bytes), a);
   const kernel = memory && instantiateKernel(memory);
   data.forEach((row, k) => {
-    padRow(row, padded, v.f32, a.rowsByte / 4 + k * padded.length);
+    putRow(a, v.f32, k, 0, row);
     v.angles[k] = angles[k]!;
   });
   return () => runBatch(a, v, kernel, 0, data.length, 0, g.height);
