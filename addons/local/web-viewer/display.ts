@@ -154,8 +154,11 @@ export function mapToBytes(px: PixelArray, lo: number, hi: number, out = new Uin
   if (px instanceof Uint16Array || px instanceof Uint8Array) {
     // One table lookup per pixel: the table costs at most 65536 steps, once per image.
     const size = px instanceof Uint8Array ? 256 : 65536;
-    const table = new Uint8Array(size);
-    for (let v = 0; v < size; v++) table[v] = index(v, lo, sc);
+    const table = new Uint8Array(size); // 0 below lo
+    const from = Math.max(0, Math.floor(lo));
+    const to = sc > 0 ? Math.min(size, Math.ceil(lo + 255 / sc) + 1) : from;
+    for (let v = from; v < to; v++) table[v] = index(v, lo, sc);
+    if (sc > 0) table.fill(255, Math.max(from, to)); // 255 above hi
     for (let i = 0; i < px.length; i++) out[i] = table[px[i]!]!;
     return out;
   }
