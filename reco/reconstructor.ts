@@ -132,6 +132,7 @@ export class Reconstructor {
     const reco = new Reconstructor(options, bp);
     reco.#cachedRows = rows;
     reco.#pass = reco.#makePass(params, rows);
+    warmUp(reco.#pass.filter);
     return reco;
   }
 
@@ -369,4 +370,15 @@ export class Reconstructor {
     if (h !== this.height || w !== this.width)
       throw new ParameterError(`reco: ${what} frame is ${h} × ${w}, expected ${this.height} × ${this.width}`);
   }
+}
+
+let warmed = false;
+
+/** Runs the filter a few dozen times on zeros once per process, so the first scan runs optimised code. */
+function warmUp(filter: RowFilter): void {
+  if (warmed) return;
+  warmed = true;
+  const rows = new Float32Array(2 * filter.width);
+  const out = new Float32Array(2 * filter.outputWidth);
+  for (let i = 0; i < 48; i++) filter.apply(rows, out, 2, 1);
 }
