@@ -1,22 +1,27 @@
 /**
  * Addons: things attached to an experiment that consume its acquisitions' frames (writers, live
- * views, reconstructions, benchmarks…). `attach()`/`detach()` are the public verbs; an addon made
- * with `create()` attaches itself to all (or the named) acquisitions.
+ * views, reconstructions, benchmarks…). `await X.create(experiment, options)` makes one and attaches
+ * it (`experiment.attach(addon)` → `addon.attach(acquisitions)`); `addon.detach()` or
+ * `experiment.detach(addon)` stops it.
  * @module
  */
-import { checkOptions, opt, type OptionSpec } from '../core/index.js';
+import { parseOptions, z, type OptionsSchema } from '../core/index.js';
 import type { Acquisition } from '../experiments/acquisition.js';
 import { consumer, type DeliveryPolicy, type FrameConsumer } from '../experiments/consumer.js';
+import type { ExperimentAddon } from '../experiments/addon.js';
 import type { Experiment } from '../experiments/experiment.js';
 import { AddonError } from './errors.js';
 
-/** Options every addon accepts. */
-export interface AddonOptions {
+/** The options every addon accepts; each addon extends them (`ADDON_OPTIONS.extend({...})`). */
+export const ADDON_OPTIONS = z.strictObject({
   /** Only these acquisitions (default: all, including ones added later). */
-  acquisitions?: string[];
+  acquisitions: z.array(z.string()).optional(),
   /** Name in summaries and messages (default: the class name). */
-  name?: string;
-}
+  name: z.string().optional(),
+});
+
+/** Options every addon accepts. */
+export type AddonOptions = z.input<typeof ADDON_OPTIONS>;
 
 /** What `ddoc`-style summaries show of an addon. */
 export interface AddonSummary {
@@ -30,19 +35,19 @@ export interface AddonSummary {
 }
 
 /** A concrete addon class, as `create()` sees it. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructors differ per addon
 export type AddonClass = (new (experiment: Experiment, ...rest: any[]) => Addon) & {
-  readonly options: OptionSpec;
+  readonly options: OptionsSchema;
   readonly name: string;
 };
 
+/** The constructor parameters of an addon class after the experiment. */
+type AfterExperiment<C extends AddonClass> = ConstructorParameters<C> extends [Experiment, ...infer R] ? R : never;
+
 /** Base of all addons. Subclasses make one consumer per acquisition. */
-export abstract class Addon {
-  static readonly options: OptionSpec = {
-    acquisitions: (v) =>
-      Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'must be an array of acquisition names',
-    name: opt.string,
-  };
+export abstract class Addon implements ExperimentAddon {
+  /** The schema of the options `create()` accepts; subclasses extend it. */
+  static readonly options: OptionsSchema = ADDON_OPTIONS;
   /** Local addons get frames in this process; remote ones in a server process. */
   abstract readonly kind: 'local' | 'remote';
   readonly name: string;
@@ -62,9 +67,12 @@ export abstract class Addon {
    * Makes the addon and attaches it to the experiment.
    * @throws OptionError for bad options, AddonError for an acquisition the experiment lacks.
    */
-  static async create<C extends AddonClass>(this: C, ...args: ConstructorParameters<C>): Promise<InstanceType<C>> {
-    checkOptions(`${this.name}.create`, this.options, args[1]);
-    const [experiment, ...rest] = args as unknown as [Experiment, ...unknown[]];
+  static async create<C extends AddonClass>(
+    this: C,
+    experiment: Experiment,
+    ...rest: AfterExperiment<C>
+  ): Promise<InstanceType<C>> {
+    parseOptions(`${this.name}.create`, this.options, rest[0]);
     const addon = new this(experiment, ...rest) as InstanceType<C>;
     await addon.setup();
     await experiment.attach(addon);
@@ -96,37 +104,41 @@ export abstract class Addon {
     return [...this.#consumers.keys()];
   }
 
-  /** Attaches to the experiment's (selected) acquisitions; a no-op if attached. */
-  async attach(): Promise<void> {
-    if (this.#attached) return;
-    const names = this.experiment.acquisitions.map((a) => a.name);
-    for (const wanted of this.#only ?? [])
-      if (!names.includes(wanted))
-        throw new AddonError(
-          `${this.name}: the experiment has no acquisition '${wanted}' (it has: ${names.join(', ') || 'none'})`,
-        );
-    this.#attached = true;
-    await this.experiment.attach(this);
-    for (const acquisition of this.experiment.acquisitions) this.attachTo(acquisition);
+  /**
+   * Starts consuming `acquisitions` (those not selected by the `acquisitions` option are skipped,
+   * ones already consumed are a no-op). The experiment calls it: attach an addon with
+   * `await experiment.attach(addon)` (which `create()` does).
+   * @throws AddonError on the first attach if a selected acquisition is not among them.
+   */
+  attach(acquisitions: readonly Acquisition[]): void {
+    if (!this.#attached) {
+      const names = acquisitions.map((a) => a.name);
+      for (const wanted of this.#only ?? [])
+        if (!names.includes(wanted))
+          throw new AddonError(
+            `${this.name}: the experiment has no acquisition '${wanted}' (it has: ${names.join(', ') || 'none'})`,
+          );
+      this.#attached = true;
+    }
+    for (const acquisition of acquisitions) {
+      if (this.#consumers.has(acquisition)) continue;
+      if (this.#only && !this.#only.includes(acquisition.name)) continue;
+      const consumer = this.consumerFor(acquisition);
+      acquisition.attach(consumer);
+      this.#consumers.set(acquisition, consumer);
+    }
   }
 
-  /** Attaches to one acquisition (if selected). @internal Experiments call it for acquisitions added later. */
-  attachTo(acquisition: Acquisition): void {
-    if (!this.#attached || this.#consumers.has(acquisition)) return;
-    if (this.#only && !this.#only.includes(acquisition.name)) return;
-    const consumer = this.consumerFor(acquisition);
-    acquisition.attach(consumer);
-    this.#consumers.set(acquisition, consumer);
-  }
-
-  /** Detaches from every acquisition; during a run the consumers finish cleanly first. */
+  /**
+   * Stops consuming every acquisition; during a run the consumers finish cleanly first. The
+   * experiment drops a detached addon from its `addons`; `experiment.attach(addon)` attaches it again.
+   */
   async detach(): Promise<void> {
     if (!this.#attached) return;
     this.#attached = false;
     const consumers = [...this.#consumers];
     this.#consumers.clear();
     await Promise.all(consumers.map(([a, c]) => a.detach(c)));
-    await this.experiment.detach(this);
   }
 
   /** Called after every experiment run (finished, failed or cancelled). */

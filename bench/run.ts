@@ -38,7 +38,7 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'tango.ts' },
   { file: 'remote.ts', timeoutS: 300 },
   { file: 'live-view.ts' },
-  { file: 'session.ts' },
+  { file: 'session.ts', timeoutS: 600 },
 ];
 
 interface Row extends BenchResult {

@@ -1,144 +1,273 @@
 /**
- * Start-up of `concert start` (issue 4's bench): median wall time of
- * `concert start demo --non-interactive` (the demo has 10 devices) over 5 runs, and the time to
- * the first prompt of an interactive start (measured in a tmux pty, and as reported by the
- * process itself). Python Concert 0.34 on this kind of machine: 741 ms and 750 ms; target ≤ 370 ms.
+ * Start-up of `concert start` against Python Concert in the same run (issue 16's start-up rows):
  *
- *   npx tsx bench/session.ts [runs]
+ * - `concert start demo --non-interactive` (10 dummy devices, an experiment, addons) against
+ *   Python Concert's `concert start bench10 --non-interactive` (10 dummy devices), goal ≤ 0.35×;
+ * - interactive start to the first prompt, both spawned under `expect` in a pty with the clock
+ *   stopped when the prompt is printed, goal ≤ 0.5×;
+ * - the first start after an install (an empty transpile cache: everything transpiled, no V8
+ *   code cache yet), goal ≤ 2 s;
+ * - each also through `npx concert` (npm's own start-up, ≈ 0.5 s, comes on top: put `concert` on
+ *   the PATH with `npm link` to avoid it).
+ *
+ * Python Concert is measured as ../shared/anchors/python-concert/bench_startup.sh measures it
+ * (same session file, scratch HOME and XDG_DATA_HOME, VIRTUAL_ENV unset, the same expect
+ * recipe); runs alternate between the two so both see the same machine load. Without Python
+ * Concert (run its setup.sh) or expect, the rows say what is missing.
+ *
+ *   npx tsx bench/session.ts [runs]      env: CONCERT_VENV (default /tmp/concert-venv)
+ *
+ * `CONCERT_BENCH_BEFORE=<another checkout>` also times that checkout's bin/concert in the same
+ * rounds (printed, not rows): before/after figures of a change.
+ * @module
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, printResult, type BenchResult } from './result.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const bin = join(root, 'bin', 'concert');
 const runs = Number(process.argv[2] ?? 5);
-const home = mkdtempSync(join(tmpdir(), 'concert-bench-'));
-const env = { ...process.env, XDG_DATA_HOME: home };
+const work = mkdtempSync(join(tmpdir(), 'concert-bench-session-'));
+const anchors = join(root, '..', 'shared', 'anchors', 'python-concert');
+const venv = process.env.CONCERT_VENV ?? '/tmp/concert-venv';
+const pythonConcert = join(venv, 'bin', 'concert');
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+/** Python Concert's bench session (bench_startup.sh): 10 dummy devices. */
+const BENCH10 = `"""# bench10: 10 dummy devices for start-up benchmarks"""
+import logging
+import concert
+from concert.quantities import q
+from concert.devices.base import Device
+from concert.devices.motors.dummy import LinearMotor, ContinuousRotationMotor
+from concert.devices.cameras.dummy import Camera
+from concert.devices.shutters.dummy import Shutter
 
-const haveTime = spawnSync('/usr/bin/time', ['-f', '%U', 'true']).status === 0;
-/** CPU time (user + sys, ms) of the last {@link wall} run: less sensitive to a busy machine than wall time. */
-let lastCpu = NaN;
+LOG = logging.getLogger(__name__)
+MULTIINSTANCE = True
 
-function wall(args: string[], extraEnv: NodeJS.ProcessEnv = {}, command = process.execPath): number {
-  const argv = haveTime ? ['-f', '@@cpu %U %S', command, ...args] : args;
-  const t0 = performance.now();
-  const r = spawnSync(haveTime ? '/usr/bin/time' : command, argv, {
-    env: { ...env, ...extraEnv },
-    cwd: root,
-    encoding: 'utf8',
+motor_0 = await LinearMotor()
+motor_1 = await LinearMotor()
+motor_2 = await LinearMotor()
+motor_3 = await LinearMotor()
+motor_4 = await LinearMotor()
+rot_0 = await ContinuousRotationMotor()
+rot_1 = await ContinuousRotationMotor()
+camera = await Camera()
+shutter_0 = await Shutter()
+shutter_1 = await Shutter()
+await motor_0.set_position(1 * q.mm)
+print(f"bench10: {sum(isinstance(v, Device) for v in list(globals().values()))} devices, "
+      f"motor_0 at {await motor_0.get_position()}")
+`;
+
+interface Runner {
+  command: string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+const have = (program: string) => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
+
+function ours(
+  extra: NodeJS.ProcessEnv = {},
+  via: 'bin' | 'npx' = 'bin',
+  checkout: string = root,
+): (args: string[]) => Runner {
+  const home = join(work, 'ours');
+  mkdirSync(home, { recursive: true });
+  return (args) => ({
+    command:
+      via === 'bin'
+        ? [process.execPath, join(checkout, 'bin', 'concert'), ...args]
+        : ['npx', '--no-install', 'concert', ...args],
+    env: { ...process.env, XDG_DATA_HOME: home, ...extra },
+    cwd: checkout,
   });
+}
+const beforeCheckout = process.env.CONCERT_BENCH_BEFORE;
+const before = beforeCheckout ? ours({}, 'bin', beforeCheckout) : undefined;
+
+function python(): ((args: string[]) => Runner) | string {
+  if (!existsSync(pythonConcert))
+    return `Python Concert is not installed at ${venv} (run ${join(anchors, 'setup.sh')})`;
+  const dir = join(work, 'python');
+  mkdirSync(join(dir, 'home'), { recursive: true });
+  mkdirSync(join(dir, 'xdg', 'concert'), { recursive: true });
+  writeFileSync(join(dir, 'xdg', 'concert', 'bench10.py'), BENCH10);
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, 'home'), XDG_DATA_HOME: join(dir, 'xdg') };
+  delete env.VIRTUAL_ENV;
+  return (args) => ({ command: [pythonConcert, ...args], env, cwd: dir });
+}
+
+/** Wall time of one run to completion, ms. */
+function wall(r: Runner): number {
+  const t0 = performance.now();
+  const p = spawnSync(r.command[0]!, r.command.slice(1), { env: r.env, cwd: r.cwd, encoding: 'utf8' });
   const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  const cpu = /@@cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
-  lastCpu = cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : NaN;
+  if (p.status !== 0) throw new Error(`${r.command.join(' ')} failed (${p.status}): ${p.stderr}`);
   return ms;
 }
 
-function series(label: string, fn: () => number): number[] {
-  fn(); // warm-up (fills the transpile cache and the page cache)
-  const xs: number[] = [];
-  const cpus: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    xs.push(fn());
-    cpus.push(lastCpu);
-  }
-  const cpu = cpus.every(Number.isFinite) ? `  cpu median ${median(cpus).toFixed(0).padStart(5)} ms` : '';
-  console.log(
-    `${label.padEnd(52)} median ${median(xs).toFixed(0).padStart(5)} ms  min ${Math.min(...xs)
-      .toFixed(0)
-      .padStart(5)} ms${cpu}  (${xs.map((x) => x.toFixed(0)).join(', ')})`,
+/**
+ * Time from spawning to the prompt, in a pty under expect (bench_startup.sh's recipe: answer the
+ * terminal's cursor-position query, stop the clock at the prompt, then quit).
+ */
+function toPrompt(r: Runner, prompt: string, quit: string): number {
+  const script = join(work, 'prompt.exp');
+  const tcl = (s: string) => `{${s}}`;
+  writeFileSync(
+    script,
+    `set timeout 60
+log_user 0
+cd ${tcl(r.cwd)}
+set t0 [clock microseconds]
+spawn -noecho ${r.command.map(tcl).join(' ')}
+expect {
+  -re "\\x1b\\\\\\[6n" { send "\\x1b\\[1;1R"; exp_continue }
+  -re ${tcl(prompt)} { set t1 [clock microseconds] }
+  timeout { puts "TIMEOUT"; exit 1 }
+  eof { puts "EOF before prompt"; exit 1 }
+}
+send "${quit}\\r"
+expect eof
+puts [expr {$t1 - $t0}]
+`,
   );
-  return xs;
+  const p = spawnSync('expect', [script], { env: r.env, encoding: 'utf8' });
+  const us = Number(p.stdout.trim());
+  if (p.status !== 0 || !Number.isFinite(us)) throw new Error(`${r.command.join(' ')}: ${p.stdout}${p.stderr}`);
+  return us / 1000;
 }
 
-function firstPrompt(): { wall: number; reported: number } | undefined {
-  if (spawnSync('sh', ['-c', 'command -v tmux']).status !== 0) return undefined;
-  const socket = `concert-bench-${process.pid}`;
-  const tmux = (...a: string[]) => execFileSync('tmux', ['-L', socket, ...a], { encoding: 'utf8' });
-  try {
-    tmux('new-session', '-d', '-x', '200', '-y', '50', '-s', 'b', 'sleep 60');
-    const command = `clear; cd ${root} && XDG_DATA_HOME=${home} CONCERT_STARTUP_TIMING=1 ${process.execPath} ${bin} start demo 2>/tmp/concert-bench-${process.pid}.err`;
-    tmux('respawn-pane', '-k', '-t', 'b', `sh -c '${command}; sleep 60'`);
-    const t0 = performance.now();
-    for (;;) {
-      const screen = tmux('capture-pane', '-p', '-t', 'b');
-      if (/^demo > ?$/m.test(screen)) break;
-      if (performance.now() - t0 > 20_000)
-        throw new Error(
-          `no prompt:\n${screen.trim()}\n${execFileSync('cat', [`/tmp/concert-bench-${process.pid}.err`], { encoding: 'utf8' })}`,
-        );
-    }
-    const ms = performance.now() - t0;
-    const err = execFileSync('cat', [`/tmp/concert-bench-${process.pid}.err`], { encoding: 'utf8' });
-    const reported = Number(/first prompt after (\d+) ms/.exec(err)?.[1] ?? NaN);
-    return { wall: ms, reported };
-  } finally {
-    try {
-      tmux('kill-server');
-    } catch {
-      // gone
-    }
-    rmSync(join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
-    rmSync(`/tmp/concert-bench-${process.pid}.err`, { force: true });
-    // The session releases its lock when it ends (SIGHUP from tmux); wait for that.
-    const lock = join(home, 'concert', '.demo.lock');
-    for (let i = 0; i < 200 && existsSync(lock); i++) spawnSync('sleep', ['0.01']);
+/** Runs each measurement once per round, alternating, after one warm-up round; returns medians. */
+function paired(measures: Record<string, (() => number) | undefined>): Record<string, number> {
+  const entries = Object.entries(measures).filter((e): e is [string, () => number] => e[1] !== undefined);
+  for (const [, fn] of entries) fn(); // warm-up: page cache, transpile and code caches
+  const times = new Map<string, number[]>(entries.map(([k]) => [k, []]));
+  for (let i = 0; i < runs; i++) for (const [k, fn] of entries) times.get(k)!.push(fn());
+  const out: Record<string, number> = {};
+  for (const [k, xs] of times) {
+    out[k] = median(xs);
+    console.log(
+      `  ${k.padEnd(58)} median ${out[k].toFixed(0).padStart(5)} ms  (${xs.map((x) => x.toFixed(0)).join(', ')})`,
+    );
   }
+  return out;
+}
+
+function row(
+  name: string,
+  value: number,
+  ref: number | undefined,
+  missing: string | undefined,
+  goal: BenchResult['goal'],
+) {
+  const result: BenchResult = { name, value, unit: 'ms', goal };
+  if (ref !== undefined) Object.assign(result, { baseline: ref, baselineName: 'Python Concert 0.34 (same run)' });
+  else if (missing) result.missing = missing;
+  printResult(result);
 }
 
 try {
   console.log(
-    `concert start-up, ${runs} runs each (demo session: 10 dummy devices); Python Concert: 741 ms / 750 ms, target ≤ 370 ms`,
-  );
-  series('node -e 0 (baseline)', () => wall(['-e', '0']));
-  series('concert --version', () => wall([bin, '--version']));
-  series('concert start demo --non-interactive', () => wall([bin, 'start', 'demo', '--non-interactive']));
-  series('  same, tsx fallback loader (CONCERT_LOADER=tsx)', () =>
-    wall([bin, 'start', 'demo', '--non-interactive'], { CONCERT_LOADER: 'tsx' }),
-  );
-  const prompts: Array<{ wall: number; reported: number }> = [];
-  firstPrompt();
-  for (let i = 0; i < runs; i++) {
-    const p = firstPrompt();
-    if (!p) {
-      console.log('time to first prompt: skipped (tmux is not installed)');
-      break;
-    }
-    prompts.push(p);
-  }
-  if (prompts.length) {
-    const w = prompts.map((p) => p.wall);
-    const r = prompts.map((p) => p.reported);
-    console.log(
-      `${'interactive start to first prompt (tmux, wall)'.padEnd(52)} median ${median(w).toFixed(0).padStart(5)} ms  min ${Math.min(
-        ...w,
-      )
-        .toFixed(0)
-        .padStart(5)} ms  (${w.map((x) => x.toFixed(0)).join(', ')})`,
-    );
-    console.log(
-      `${'  as the process reports it (since node started)'.padEnd(52)} median ${median(r).toFixed(0).padStart(5)} ms  min ${Math.min(
-        ...r,
-      )
-        .toFixed(0)
-        .padStart(5)} ms`,
-    );
-  }
-  console.log(
-    `load average: ${(await import('node:os'))
-      .loadavg()
+    `concert start-up, ${runs} runs each after a warm-up, alternating with Python Concert; load ${loadavg()
       .map((x) => x.toFixed(2))
-      .join(' ')} (shared machine: compare figures from the same run)`,
+      .join(' ')}`,
   );
+  const py = python();
+  const pyRun = typeof py === 'string' ? undefined : py;
+  const expectMissing = have('expect') ? undefined : 'expect is not installed (apt-get install expect)';
+  const pyMissing = typeof py === 'string' ? py : undefined;
+  const bench = ours();
+  const npx = ours({}, 'npx');
+
+  console.log('non-interactive start (wall time to exit):');
+  const batch = paired({
+    'node -e 0 (baseline)': () => wall({ command: [process.execPath, '-e', '0'], env: process.env, cwd: root }),
+    'Python Concert: concert start bench10 --non-interactive':
+      pyRun && (() => wall(pyRun(['start', 'bench10', '--non-interactive']))),
+    'concert start demo --non-interactive (bin/concert)': () => wall(bench(['start', 'demo', '--non-interactive'])),
+    'concert start demo --non-interactive (npx concert)': () => wall(npx(['start', 'demo', '--non-interactive'])),
+    'before: concert start demo --non-interactive (bin/concert)':
+      before && (() => wall(before(['start', 'demo', '--non-interactive']))),
+  });
+  const pyBatch = batch['Python Concert: concert start bench10 --non-interactive'];
+  row(
+    'start demo --non-interactive (bin/concert)',
+    batch['concert start demo --non-interactive (bin/concert)']!,
+    pyBatch,
+    pyMissing,
+    {
+      of: 'ratio',
+      atMost: 0.35,
+    },
+  );
+  row(
+    'start demo --non-interactive (npx concert)',
+    batch['concert start demo --non-interactive (npx concert)']!,
+    pyBatch,
+    pyMissing,
+    undefined,
+  );
+
+  if (expectMissing) {
+    for (const name of ['interactive start to first prompt (bin/concert)'])
+      printResult({ name, value: NaN, unit: 'ms', goal: { of: 'ratio', atMost: 0.5 }, missing: expectMissing });
+  } else {
+    console.log('interactive start (spawn to the prompt on screen, in a pty):');
+    const prompt = paired({
+      'Python Concert: concert start bench10':
+        pyRun && (() => toPrompt(pyRun(['start', 'bench10']), 'bench10[^\\n]*> ', 'exit')),
+      'concert start demo (bin/concert)': () => toPrompt(bench(['start', 'demo']), 'demo > ', '.exit'),
+      'concert start demo (npx concert)': () => toPrompt(npx(['start', 'demo']), 'demo > ', '.exit'),
+      'before: concert start demo (bin/concert)':
+        before && (() => toPrompt(before(['start', 'demo']), 'demo > ', '.exit')),
+    });
+    const pyPrompt = prompt['Python Concert: concert start bench10'];
+    row(
+      'interactive start to first prompt (bin/concert)',
+      prompt['concert start demo (bin/concert)']!,
+      pyPrompt,
+      pyMissing,
+      {
+        of: 'ratio',
+        atMost: 0.5,
+      },
+    );
+    row(
+      'interactive start to first prompt (npx concert)',
+      prompt['concert start demo (npx concert)']!,
+      pyPrompt,
+      pyMissing,
+      undefined,
+    );
+  }
+
+  // The first start after `npm ci`: an empty cache, so the package is transpiled and mathjs has no
+  // V8 code cache yet (node_modules itself is in the page cache here; right after a real install
+  // it is too, as npm just wrote it).
+  console.log('first start after an install (empty transpile cache):');
+  let fresh = 0;
+  const first = paired({
+    'concert start demo --non-interactive, empty cache (bin/concert)': () =>
+      wall(ours({ CONCERT_CACHE_DIR: join(work, `cache-${fresh++}`) })(['start', 'demo', '--non-interactive'])),
+    'concert start demo --non-interactive, empty cache (npx concert)': () =>
+      wall(ours({ CONCERT_CACHE_DIR: join(work, `cache-${fresh++}`) }, 'npx')(['start', 'demo', '--non-interactive'])),
+  });
+  printResult({
+    name: 'first start after install, demo --non-interactive (bin/concert)',
+    value: first['concert start demo --non-interactive, empty cache (bin/concert)']!,
+    unit: 'ms',
+    goal: { of: 'value', atMost: 2000 },
+  });
+  printResult({
+    name: 'first start after install, demo --non-interactive (npx concert)',
+    value: first['concert start demo --non-interactive, empty cache (npx concert)']!,
+    unit: 'ms',
+  });
 } finally {
-  rmSync(home, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
 }

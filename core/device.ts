@@ -7,7 +7,7 @@ import { operation } from './abort.js';
 import { ParameterError, errorMessage } from './errors.js';
 import { Logger } from './log.js';
 import { Mutex } from './mutex.js';
-import { checkOptions, opt, type OptionSpec } from './options.js';
+import { parseOptions, z, type OptionsSchema } from './options.js';
 import { Parameter, type AnyParameter, type ParameterOwner, type ParameterSpec, type SetOptions } from './parameter.js';
 import { Quantity, type QuantitySpec } from './quantity-parameter.js';
 import { format, isQuantity } from './quantity.js';
@@ -209,10 +209,19 @@ function plain(value: unknown): unknown {
   return isQuantity(value) ? format(value) : value;
 }
 
+/** The options every device accepts; each device family and backend extends it (`.extend({...})`). */
+export const DEVICE_OPTIONS = z.strictObject({
+  /** Name used in messages and logs, e.g. `flatMotor` (sessions default it to the variable name). */
+  name: z.string().optional(),
+});
+
+/** Options every device accepts. */
+export type DeviceOptions = z.input<typeof DEVICE_OPTIONS>;
+
 /** A constructor that `create()` can call. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructors differ per device
 export type DeviceClass<T extends Device = Device> = (new (...args: any[]) => T) & {
-  readonly options: OptionSpec;
+  readonly options: OptionsSchema;
   readonly name: string;
 };
 
@@ -221,8 +230,8 @@ export type DeviceClass<T extends Device = Device> = (new (...args: any[]) => T)
  * users make them with `await X.create(options)`.
  */
 export abstract class Device extends Parameterizable {
-  /** The options `create()` accepts; subclasses extend it. */
-  static readonly options: OptionSpec = { name: opt.string };
+  /** The schema of the options `create()` accepts; subclasses extend it. */
+  static readonly options: OptionsSchema = DEVICE_OPTIONS;
 
   readonly #exclusive = new Mutex();
   #stop = new AbortController();
@@ -236,7 +245,7 @@ export abstract class Device extends Parameterizable {
    * ```
    */
   static async create<C extends DeviceClass>(this: C, ...args: ConstructorParameters<C>): Promise<InstanceType<C>> {
-    checkOptions(`${this.name}.create`, this.options, args[0]);
+    parseOptions(`${this.name}.create`, this.options, args[0]);
     const device = new this(...args) as InstanceType<C>;
     await device.connect();
     registerDevice(device);

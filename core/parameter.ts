@@ -8,6 +8,7 @@ import { operation, sleep } from './abort.js';
 import { rxjs } from './rx.js';
 import { LockError, ParameterError, ReadAccessError, WaitError, WriteAccessError } from './errors.js';
 import type { Logger } from './log.js';
+import { checkCallOptions, SIGNAL_OPTIONS } from './options.js';
 
 /** What a parameter knows of the object that owns it. */
 export interface ParameterOwner {
@@ -129,6 +130,7 @@ export class Parameter<T> {
    * @throws WriteAccessError (read-only), LockError (locked), or the validation error.
    */
   async set(value: T, options: SetOptions = {}): Promise<void> {
+    checkCallOptions(() => `${this.fullName}.set`, SIGNAL_OPTIONS, options);
     const write = this.#spec.write;
     if (!write) throw new WriteAccessError(`${this.fullName} cannot be written (it is read-only)`);
     if (this.#locked)

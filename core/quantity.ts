@@ -2,19 +2,17 @@
  * Physical quantities with units (mathjs `Unit`s). Write `q('10 mm')` or `q(10, 'mm')`;
  * `px` (pixel) is a unit of its own. Printing rounds away floating noise.
  *
- * mathjs is loaded from its single-file bundle: importing its ESM tree costs about a second,
- * which would triple `concert start`.
+ * The mathjs instance is made in core/math.ts (quickly: see there).
  * @module
  */
-import { createRequire } from 'node:module';
 import type { MathJsInstance, Unit } from 'mathjs';
 import { UnitError, errorMessage } from './errors.js';
+import { math as instance } from './math.js';
 
 export type { Unit } from 'mathjs';
 
-const require = createRequire(import.meta.url);
 /** The mathjs instance Concert uses (with `px` defined). Prefer `q()` for making quantities. */
-export const math = require('mathjs/lib/browser/math.js') as MathJsInstance;
+export const math: MathJsInstance = instance;
 
 if (!math.Unit.isValuelessUnit('px')) math.createUnit('px', { aliases: ['pixel', 'pixels'] });
 

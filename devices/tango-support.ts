@@ -5,23 +5,19 @@
  * @internal Not part of the public API.
  * @module
  */
-import { math, NotConnectedError, opt, type OptionSpec } from '../core/index.js';
+import { DEVICE_OPTIONS, math, NotConnectedError, z } from '../core/index.js';
 import { DeviceProxy, type CommandInfo } from '../tango/index.js';
 
-/** Options every Tango-backed device accepts. */
-export interface TangoDeviceOptions {
-  name?: string;
+/** @internal The options every Tango-backed device accepts. */
+export const TANGO_DEVICE_OPTIONS = DEVICE_OPTIONS.extend({
   /** Tango address: `tango://host:port/domain/family/member#dbase=no`, or `domain/family/member` with `TANGO_HOST`. */
-  device: string;
+  device: z.string(),
   /** Per-call timeout in ms (default 3000). */
-  timeoutMs?: number;
-}
+  timeoutMs: z.number().min(1).max(600000).optional(),
+});
 
-/** @internal Option checks of {@link TangoDeviceOptions}. */
-export const tangoDeviceOptions: OptionSpec = {
-  device: opt.string,
-  timeoutMs: opt.number({ min: 1, max: 600000 }),
-};
+/** Options every Tango-backed device accepts. */
+export type TangoDeviceOptions = z.input<typeof TANGO_DEVICE_OPTIONS>;
 
 /** @internal Connects to `options.device`; failures become a `NotConnectedError` naming the device. */
 export async function connectProxy(owner: string, options: TangoDeviceOptions): Promise<DeviceProxy> {

@@ -10,7 +10,10 @@ import {
   isAbortError,
   Logger,
   OptionError,
+  parseOptions,
   startOperation,
+  z,
+  zfunction,
   type Frame,
   type Producer,
 } from '../core/index.js';
@@ -19,16 +22,19 @@ import { LatestDelivery, LosslessDelivery, type Delivery } from './delivery.js';
 import { AcquisitionError, ConsumerError } from './errors.js';
 import type { Gate } from './gate.js';
 
-/** Options of {@link Acquisition.create}. */
-export interface AcquisitionOptions {
+/** The options of {@link Acquisition.create}. */
+export const ACQUISITION_OPTIONS = z.strictObject({
   /**
    * Runs before the producer, e.g. to make a remote camera send frames straight to remote
    * consumers (then the producer may be `null`); may return how many frames it had sent.
    */
-  acquire?: (signal: AbortSignal) => Promise<number | void>;
+  acquire: zfunction<(signal: AbortSignal) => Promise<number | void>>().optional(),
   /** How many frames a run yields, if known (for progress bars). */
-  frames?: number | (() => number);
-}
+  frames: z.union([z.number().int().min(0), zfunction<() => number>()]).optional(),
+});
+
+/** Options of {@link Acquisition.create}. */
+export type AcquisitionOptions = z.input<typeof ACQUISITION_OPTIONS>;
 
 /** Options of {@link Acquisition.run}. */
 export interface AcquisitionRunOptions {
@@ -90,11 +96,9 @@ export class Acquisition {
       throw new OptionError(
         `acquisition '${name}': the producer must be a function (signal) => AsyncIterable<Frame>, or null`,
       );
+    parseOptions(() => `acquisition '${name}'`, ACQUISITION_OPTIONS, options);
     if (producer === null && !options.acquire)
       throw new OptionError(`acquisition '${name}': without a producer it needs an 'acquire' function`);
-    for (const key of Object.keys(options))
-      if (!['acquire', 'frames'].includes(key))
-        throw new OptionError(`acquisition '${name}': unknown option '${key}' (allowed: acquire, frames)`);
     this.#producer = producer;
     this.#options = options;
     this.log = new Logger(`acquisition ${name}`);

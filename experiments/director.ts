@@ -7,18 +7,19 @@
  */
 import {
   abortError,
-  checkOptions,
   isAbortError,
-  opt,
   OptionError,
+  parseOptions,
   ParameterError,
   Parameterizable,
   q,
   toNumber,
-  type OptionCheck,
-  type OptionSpec,
+  z,
+  zfunction,
+  zinstance,
+  zquantity,
+  type OptionsSchema,
   type Quantity,
-  type Unit,
   errorMessage,
 } from '../core/index.js';
 import { Motor } from '../devices/motors/index.js';
@@ -29,19 +30,23 @@ import { RunControl, type RunHandle } from './run-control.js';
 /** Director states. */
 export type DirectorState = 'standby' | 'running' | 'paused' | 'cancelled' | 'error';
 
-/** Options of {@link Director.create}. */
-export interface DirectorOptions {
-  name?: string;
+/** The options of {@link Director.create}. */
+export const DIRECTOR_OPTIONS = z.strictObject({
+  /** Name in messages and logs (default `director`). */
+  name: z.string().optional(),
   /** How many times the experiment runs (default 1). */
-  numberOfIterations?: number;
+  numberOfIterations: z.number().int().min(0).optional(),
   /**
    * Prepares the sample of `iteration` (exchange it, move it, change parameters). Called for
    * iteration 0 before the first run, and for iteration i + 1 as soon as run i allows it.
    */
-  prepareNextSample?: (iteration: number, signal: AbortSignal) => Promise<void> | void;
+  prepareNextSample: zfunction<(iteration: number, signal: AbortSignal) => Promise<void> | void>().optional(),
   /** Directory name of an iteration (default `iteration_0000`, …). */
-  iterationName?: (iteration: number) => string;
-}
+  iterationName: zfunction<(iteration: number) => string>().optional(),
+});
+
+/** Options of {@link Director.create}. */
+export type DirectorOptions = z.input<typeof DIRECTOR_OPTIONS>;
 
 /** What a director run did. */
 export interface DirectorResult {
@@ -57,9 +62,6 @@ export interface DirectorResult {
  */
 export type DirectorRun = RunHandle<DirectorResult>;
 
-const count: OptionCheck = (v) =>
-  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? undefined : 'must be an integer ≥ 0';
-
 /**
  * Runs an experiment `numberOfIterations` times, each in its own directory of the experiment's
  * walker (the director names the directories, so the experiment's `separateScans` is off while it
@@ -74,12 +76,8 @@ const count: OptionCheck = (v) =>
  * ```
  */
 export class Director extends Parameterizable {
-  static readonly options: OptionSpec = {
-    name: opt.string,
-    numberOfIterations: count,
-    prepareNextSample: opt.function,
-    iterationName: opt.function,
-  };
+  /** The schema of the options `create()` accepts; subclasses extend it. */
+  static readonly options: OptionsSchema = DIRECTOR_OPTIONS;
 
   /** standby, running, paused (the next iteration waits for `resume()`), cancelled or error. */
   readonly state = this.stateParameter<DirectorState>({ initial: 'standby' });
@@ -116,18 +114,18 @@ export class Director extends Parameterizable {
    * @throws OptionError for unknown options or bad values.
    */
   static async create<T extends Director, O>(
-    this: new (experiment: Experiment, options: O) => T,
+    this: (new (experiment: Experiment, options: O) => T) & { readonly options: OptionsSchema; readonly name: string },
     experiment: Experiment,
     options?: O,
   ): Promise<T> {
-    return new this(experiment, options as O);
+    if (!(experiment instanceof Experiment))
+      throw new OptionError(`${this.name}.create: the first argument must be an Experiment`);
+    parseOptions(`${this.name}.create`, this.options, options);
+    return new this(experiment, (options ?? {}) as O);
   }
 
   constructor(experiment: Experiment, options: DirectorOptions = {}) {
-    checkOptions(`${new.target.name}.create`, (new.target as unknown as { options: OptionSpec }).options, options);
     super({ name: options.name ?? 'director' });
-    if (!(experiment instanceof Experiment))
-      throw new OptionError(`${this.kind}.create: the first argument must be an Experiment`);
     this.experiment = experiment;
     this.#options = options;
     this.#iterations = options.numberOfIterations ?? 1;
@@ -275,18 +273,28 @@ export class Director extends Parameterizable {
   }
 }
 
+/** The options of {@link XYScan.create}. */
+export const XY_SCAN_OPTIONS = DIRECTOR_OPTIONS.extend({
+  /** The motor of the x axis. */
+  xMotor: zinstance(Motor),
+  /** The motor of the y axis (changes fastest). */
+  yMotor: zinstance(Motor),
+  /** First x position. */
+  xMin: zquantity,
+  /** Last x position (inclusive). */
+  xMax: zquantity,
+  /** Step along x (> 0). */
+  xStep: zquantity,
+  /** First y position. */
+  yMin: zquantity,
+  /** Last y position (inclusive). */
+  yMax: zquantity,
+  /** Step along y (> 0). */
+  yStep: zquantity,
+});
+
 /** Options of {@link XYScan.create}. */
-export interface XYScanOptions extends DirectorOptions {
-  xMotor: Motor;
-  yMotor: Motor;
-  /** First and last x position (inclusive) and the step (> 0). */
-  xMin: Unit;
-  xMax: Unit;
-  xStep: Unit;
-  yMin: Unit;
-  yMax: Unit;
-  yStep: Unit;
-}
+export type XYScanOptions = z.input<typeof XY_SCAN_OPTIONS>;
 
 type GridKey = 'xMin' | 'xMax' | 'xStep' | 'yMin' | 'yMax' | 'yStep';
 
@@ -298,29 +306,13 @@ export function gridPositions(min: number, max: number, step: number): number[] 
   return Array.from({ length: n }, (_, i) => min + i * step);
 }
 
-const quantity: OptionCheck = (v) =>
-  typeof v === 'object' && v !== null && (v as { isUnit?: boolean }).isUnit
-    ? undefined
-    : "must be a quantity, e.g. q('1 mm')";
-const motorCheck: OptionCheck = (v) => (v instanceof Motor ? undefined : 'must be a Motor');
-
 /**
  * Scans a sample over an x/y grid: one iteration per point, y changing fastest, in directories
  * `iteration_<x index>_<y index>`. The motors move to the next point as soon as the experiment
  * allows it.
  */
 export class XYScan extends Director {
-  static override readonly options: OptionSpec = {
-    ...Director.options,
-    xMotor: motorCheck,
-    yMotor: motorCheck,
-    xMin: quantity,
-    xMax: quantity,
-    xStep: quantity,
-    yMin: quantity,
-    yMax: quantity,
-    yStep: quantity,
-  };
+  static override readonly options: OptionsSchema = XY_SCAN_OPTIONS;
   readonly xMotor: Motor;
   readonly yMotor: Motor;
   readonly xMin: Quantity;

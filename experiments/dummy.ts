@@ -8,51 +8,44 @@
  */
 import { isAbsolute, join } from 'node:path';
 import {
-  checkOptions,
   makeFrame,
-  opt,
   OptionError,
   ParameterError,
+  parseOptions,
   q,
   registerDevice,
+  z,
+  zinstance,
+  zq,
   type Frame,
-  type OptionSpec,
-  type Unit,
+  type OptionsSchema,
 } from '../core/index.js';
 import { FileCamera } from '../devices/cameras/file.js';
 import * as cameras from '../devices/cameras/dummy.js';
 import * as motors from '../devices/motors/dummy.js';
 import * as shutters from '../devices/shutters/dummy.js';
-import type { Walker } from '../walkers/index.js';
 import { Acquisition } from './acquisition.js';
 import { Experiment, EXPERIMENT_OPTIONS } from './experiment.js';
-import { autoFrames, IMAGE_KEYS, type ImagingBaseOptions } from './imaging.js';
-import * as synchrotron from './synchrotron.js';
+import { autoFrames, ContinuousTomography, IMAGE_KEYS, shutterExposure, zcount } from './imaging.js';
+
+/** The options of {@link ImagingExperiment.create}. */
+export const DUMMY_IMAGING_OPTIONS = EXPERIMENT_OPTIONS.extend({
+  /** Number of dark fields (default 10). */
+  numDarks: zcount.optional(),
+  /** Number of flat fields (default 10). */
+  numFlats: zcount.optional(),
+  /** Number of projections (default 100). */
+  numProjections: z.number().int().min(1).optional(),
+  /** Frame width in pixels (default 64). */
+  width: z.number().int().min(1).max(4096).optional(),
+  /** Frame height in pixels (default 32). */
+  height: z.number().int().min(1).max(4096).optional(),
+  /** Camera frame rate (default 100 Hz). */
+  frameRate: zq('Hz').optional(),
+});
 
 /** Options of {@link ImagingExperiment.create}. */
-export interface DummyImagingOptions extends ImagingBaseOptions {
-  /** Default 10. */
-  numDarks?: number;
-  /** Default 10. */
-  numFlats?: number;
-  /** Default 100. */
-  numProjections?: number;
-  /** Frame size in pixels (default 64 × 32). */
-  width?: number;
-  height?: number;
-  /** Camera frame rate (default 100 Hz). */
-  frameRate?: Unit;
-}
-
-const DUMMY_OPTIONS: OptionSpec = {
-  ...EXPERIMENT_OPTIONS,
-  numDarks: opt.number({ min: 0, integer: true }),
-  numFlats: opt.number({ min: 0, integer: true }),
-  numProjections: opt.number({ min: 1, integer: true }),
-  width: opt.number({ min: 1, max: 4096, integer: true }),
-  height: opt.number({ min: 1, max: 4096, integer: true }),
-  frameRate: opt.quantity('Hz'),
-};
+export type DummyImagingOptions = z.input<typeof DUMMY_IMAGING_OPTIONS>;
 
 /** Where the dummy flat motor takes flats (projections at 0 mm). */
 const FLAT_POSITION = 10;
@@ -102,22 +95,26 @@ const BEAM = 1000;
  * await exp.run();
  * ```
  */
-export class ImagingExperiment extends synchrotron.ContinuousTomography {
-  static override readonly options: OptionSpec = { ...synchrotron.ContinuousTomography.options, ...DUMMY_OPTIONS };
+export class ImagingExperiment extends ContinuousTomography {
+  static override readonly options: OptionsSchema = DUMMY_IMAGING_OPTIONS;
+  /** The dummy beam shutter (the experiment's exposure). */
+  readonly shutter: shutters.Shutter;
 
   /** Makes the dummy devices (registered like devices made with `create()`) and the experiment. @throws OptionError */
   constructor(options: DummyImagingOptions = {}) {
-    checkOptions('ImagingExperiment.create', DUMMY_OPTIONS, options);
     const { width: _w, height: _h, frameRate: _f, ...rest } = options;
+    const { shutter, ...devices } = dummyDevices(options);
     super({
       numDarks: 10,
       numFlats: 10,
       numProjections: 100,
       ...rest,
-      ...dummyDevices(options),
+      ...devices,
+      exposure: shutterExposure(shutter),
       radioPosition: q(0, 'mm'),
       flatPosition: q(FLAT_POSITION, 'mm'),
     });
+    this.shutter = shutter;
   }
 
   /** The dummy devices; they are disconnected by {@link disconnect}. */
@@ -151,23 +148,28 @@ function phantom(
   return makeFrame(data, [roi.height, roi.width]);
 }
 
-/** Options of {@link ImagingFileExperiment.create}. */
-export interface ImagingFileOptions extends ImagingBaseOptions {
+/** The options of {@link ImagingFileExperiment.create}. */
+export const IMAGING_FILE_OPTIONS = EXPERIMENT_OPTIONS.extend({
   /** Replays the files (default: a new `FileCamera` at 100 Hz). Set its ROI and frame rate as with a real camera. */
-  camera?: FileCamera;
+  camera: zinstance(FileCamera).optional(),
   /** Where the patterns are (default: the working directory). */
-  directory?: string;
+  directory: z.string().optional(),
   /** Directory, glob or file of the dark fields, relative to `directory` (default `darks`). */
-  darksPattern?: string;
+  darksPattern: z.string().optional(),
   /** … of the flat fields (default `flats`). */
-  flatsPattern?: string;
+  flatsPattern: z.string().optional(),
   /** … of the projections (default `radios`). */
-  radiosPattern?: string;
-  /** Frames per acquisition (default: every frame of its files, once). */
-  numDarks?: number;
-  numFlats?: number;
-  numRadios?: number;
-}
+  radiosPattern: z.string().optional(),
+  /** Dark fields per run (default: every frame of their files, once). */
+  numDarks: zcount.optional(),
+  /** Flat fields per run (default: every frame of their files, once). */
+  numFlats: zcount.optional(),
+  /** Projections per run (default: every frame of their files, once). */
+  numRadios: zcount.optional(),
+});
+
+/** Options of {@link ImagingFileExperiment.create}. */
+export type ImagingFileOptions = z.input<typeof IMAGING_FILE_OPTIONS>;
 
 /**
  * Replays an imaging data set from TIFF files as the acquisitions `darks`, `flats` and `radios`
@@ -180,17 +182,7 @@ export interface ImagingFileOptions extends ImagingBaseOptions {
  * ```
  */
 export class ImagingFileExperiment extends Experiment {
-  static readonly options: OptionSpec = {
-    ...EXPERIMENT_OPTIONS,
-    camera: opt.instance(FileCamera),
-    directory: opt.string,
-    darksPattern: opt.string,
-    flatsPattern: opt.string,
-    radiosPattern: opt.string,
-    numDarks: opt.number({ min: 0, integer: true }),
-    numFlats: opt.number({ min: 0, integer: true }),
-    numRadios: opt.number({ min: 0, integer: true }),
-  };
+  static override readonly options: OptionsSchema = IMAGING_FILE_OPTIONS;
 
   readonly camera: FileCamera;
   /** Where the files are. */
@@ -211,7 +203,7 @@ export class ImagingFileExperiment extends Experiment {
       throw new OptionError(
         'ImagingFileExperiment.create takes one options object ({ directory, darksPattern, … }), not acquisitions',
       );
-    checkOptions('ImagingFileExperiment.create', ImagingFileExperiment.options, options);
+    parseOptions('ImagingFileExperiment.create', IMAGING_FILE_OPTIONS, options);
     const directory = options.directory ?? process.cwd();
     const patterns = {
       darks: resolvePattern(directory, options.darksPattern ?? 'darks'),
@@ -247,7 +239,7 @@ export class ImagingFileExperiment extends Experiment {
     const { name, walker, separateScans, nameFmt, prepare, finish } = options;
     super([], {
       name: name ?? 'imagingFileExperiment',
-      walker: walker as Walker | undefined,
+      walker,
       separateScans,
       nameFmt,
       prepare,

@@ -4,10 +4,9 @@
  * @module
  */
 import {
-  checkOptions,
   formatLogLine,
   isAbortError,
-  opt,
+  parseOptions,
   Parameterizable,
   progress,
   registeredDevices,
@@ -15,12 +14,14 @@ import {
   soft,
   type Frame,
   type LogSink,
-  type OptionSpec,
+  type OptionsSchema,
+  z,
+  zfunction,
   errorMessage,
 } from '../core/index.js';
-import { formatFileName, type Walker } from '../walkers/index.js';
+import { formatFileName, zwalker, type Walker } from '../walkers/index.js';
 import { Acquisition, type AcquisitionResult } from './acquisition.js';
-import type { Addon } from '../addons/base.js';
+import type { ExperimentAddon } from './addon.js';
 import { ExperimentError } from './errors.js';
 import { Flag } from './flag.js';
 import type { Gate } from './gate.js';
@@ -29,20 +30,24 @@ import { RunControl, type RunHandle } from './run-control.js';
 /** Experiment states. */
 export type ExperimentState = 'standby' | 'running' | 'paused' | 'cancelled' | 'error';
 
-/** Options of {@link Experiment.create}. */
-export interface ExperimentOptions {
-  name?: string;
+/** The options of {@link Experiment.create}; imaging experiments extend them. */
+export const EXPERIMENT_OPTIONS = z.strictObject({
+  /** Name in messages, logs and snapshots (default `experiment`). */
+  name: z.string().optional(),
   /** Where data, logs and snapshots go (default: nowhere). */
-  walker?: Walker;
+  walker: zwalker.optional(),
   /** Give each run its own directory named by `nameFmt` (default true). */
-  separateScans?: boolean;
+  separateScans: z.boolean().optional(),
   /** Directory name of a run, with one index placeholder (default `scan_{:04}`). */
-  nameFmt?: string;
+  nameFmt: z.string().optional(),
   /** Called before the first acquisition of each run. */
-  prepare?: (signal: AbortSignal) => Promise<void>;
+  prepare: zfunction<(signal: AbortSignal) => Promise<void>>().optional(),
   /** Called after the last acquisition of each run, also after a failure or cancel. */
-  finish?: (signal: AbortSignal) => Promise<void>;
-}
+  finish: zfunction<(signal: AbortSignal) => Promise<void>>().optional(),
+});
+
+/** Options of {@link Experiment.create}. */
+export type ExperimentOptions = z.input<typeof EXPERIMENT_OPTIONS>;
 
 /** What a finished run reports. */
 export interface ExperimentResult {
@@ -59,18 +64,10 @@ export interface ExperimentResult {
  */
 export type ExperimentRun = RunHandle<ExperimentResult>;
 
-/** The checks of {@link ExperimentOptions}; subclasses extend them. */
-export const EXPERIMENT_OPTIONS: OptionSpec = {
-  name: opt.string,
-  walker: (v) => (typeof v === 'object' && v !== null && 'descend' in v ? undefined : 'must be a Walker'),
-  separateScans: opt.boolean,
-  nameFmt: opt.string,
-  prepare: opt.function,
-  finish: opt.function,
-};
-
 /** An experiment: `await Experiment.create([darks, flats, radios], { walker })`. */
 export class Experiment extends Parameterizable {
+  /** The schema of the options `create()` accepts; subclasses extend it. */
+  static readonly options: OptionsSchema = EXPERIMENT_OPTIONS;
   readonly state = this.stateParameter<ExperimentState>({ initial: 'standby' });
   /** Index of the next run (skips existing scan directories). */
   readonly iteration = this.parameter<number>('iteration', {
@@ -92,18 +89,18 @@ export class Experiment extends Parameterizable {
 
   readonly walker: Walker | undefined;
   #acquisitions: Acquisition[] = [];
-  readonly #addons = new Set<Addon>();
+  readonly #addons = new Set<ExperimentAddon>();
   readonly #hooks: Pick<ExperimentOptions, 'prepare' | 'finish'>;
   #currentName = '';
   readonly #control: RunControl<ExperimentResult>;
 
   /** Makes an experiment from acquisitions (run in this order). @throws OptionError */
   static async create(acquisitions: Acquisition[], options: ExperimentOptions = {}): Promise<Experiment> {
+    parseOptions('Experiment.create', EXPERIMENT_OPTIONS, options);
     return new Experiment(acquisitions, options);
   }
 
   constructor(acquisitions: Acquisition[] = [], options: ExperimentOptions = {}) {
-    checkOptions('Experiment.create', EXPERIMENT_OPTIONS, options);
     super({ name: options.name ?? 'experiment' });
     this.#control = new RunControl(this.name, this.state);
     if (!Array.isArray(acquisitions))
@@ -123,9 +120,14 @@ export class Experiment extends Parameterizable {
     return this.#acquisitions;
   }
 
-  /** The attached addons. */
-  get addons(): readonly Addon[] {
+  /** The attached addons (an addon that detached itself is dropped). */
+  get addons(): readonly ExperimentAddon[] {
+    this.#forgetDetached();
     return [...this.#addons];
+  }
+
+  #forgetDetached(): void {
+    for (const addon of this.#addons) if (!addon.attached) this.#addons.delete(addon);
   }
 
   /** True while a run is in progress. */
@@ -140,7 +142,7 @@ export class Experiment extends Parameterizable {
     if (this.#acquisitions.some((a) => a.name === acquisition.name))
       throw new ExperimentError(`${this.name} already has an acquisition named '${acquisition.name}'`);
     this.#acquisitions.push(acquisition);
-    for (const addon of this.#addons) addon.attachTo?.(acquisition);
+    for (const addon of this.addons) addon.attach([acquisition]);
   }
 
   /** Removes an acquisition. */
@@ -166,15 +168,19 @@ export class Experiment extends Parameterizable {
     return a;
   }
 
-  /** Attaches an addon to the experiment's acquisitions (a no-op if attached). */
-  async attach(addon: Addon): Promise<void> {
+  /**
+   * Attaches an addon to every acquisition (and to those added later); a no-op if attached.
+   * @throws AddonError (from the addon) if it cannot consume them; it is not attached then.
+   */
+  async attach(addon: ExperimentAddon): Promise<void> {
+    this.#forgetDetached();
     if (this.#addons.has(addon)) return;
+    addon.attach(this.#acquisitions);
     this.#addons.add(addon);
-    await addon.attach();
   }
 
   /** Detaches an addon; during a run its consumers finish cleanly. */
-  async detach(addon: Addon): Promise<void> {
+  async detach(addon: ExperimentAddon): Promise<void> {
     if (!this.#addons.delete(addon)) return;
     await addon.detach();
   }

@@ -3,6 +3,7 @@
  * @module
  */
 export * from './acquisition.js';
+export * from './addon.js';
 export * from './consumer.js';
 export * from './errors.js';
 export * from './experiment.js';

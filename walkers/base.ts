@@ -4,7 +4,7 @@
  * (experiment logs, JSON metadata).
  * @module
  */
-import type { Frame } from '../core/index.js';
+import { zinstance, type Frame } from '../core/index.js';
 
 /** Writes the frames of one dataset (e.g. one acquisition in one scan). */
 export interface DatasetWriter {
@@ -51,6 +51,9 @@ export abstract class Walker {
   /** Finishes pending files (e.g. an HDF5 file shared by several datasets). */
   async flush(): Promise<void> {}
 }
+
+/** The one way a walker is recognised: the schema of a `walker` option ("must be a Walker"). */
+export const zwalker = zinstance(Walker);
 
 /** The image key a dataset name suggests: `darks` → dark, `flats` → flat, anything else projection. */
 export function imageKeyFor(name: string): 'projection' | 'flat' | 'dark' {

@@ -6,23 +6,30 @@
  */
 import { appendFile, mkdir, readdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { checkOptions, opt, type Frame, errorMessage } from '../core/index.js';
+import { parseOptions, z, type Frame, errorMessage } from '../core/index.js';
 import { Walker, imageKeyFor, type DatasetOptions, type DatasetWriter } from './base.js';
 import { Hdf5Writer, MultiFileWriter, parseNamePattern, StorageError } from './formats/index.js';
 
-/** Options of {@link DirectoryWalker.create}. */
-export interface DirectoryWalkerOptions {
-  /** The root directory (default: the working directory); created if missing. */
-  root?: string;
+/** How datasets are written (shared by the directory walker, the remote walker and the writer server). */
+export const DATASET_LAYOUT_OPTIONS = z.strictObject({
   /** File name pattern of datasets with one index placeholder (default `frame_{:06}.tif`). */
-  dsetname?: string;
+  dsetname: z.string().optional(),
   /** First file index (default 0). */
-  startIndex?: number;
+  startIndex: z.number().int().min(0).optional(),
   /** 0: one TIFF per frame (default); otherwise multi-page TIFFs of at most this many bytes (BigTIFF from 4 GiB). */
-  bytesPerFile?: number;
+  bytesPerFile: z.number().min(0).optional(),
   /** `tiff` (default) or `hdf5` (one NXtomo file per directory, `<directory name>.nxs`). */
-  format?: 'tiff' | 'hdf5';
-}
+  format: z.enum(['tiff', 'hdf5']).optional(),
+});
+
+/** The options of {@link DirectoryWalker.create}. */
+export const DIRECTORY_WALKER_OPTIONS = DATASET_LAYOUT_OPTIONS.extend({
+  /** The root directory (default: the working directory); created if missing. */
+  root: z.string().optional(),
+});
+
+/** Options of {@link DirectoryWalker.create}. */
+export type DirectoryWalkerOptions = z.input<typeof DIRECTORY_WALKER_OPTIONS>;
 
 /** Walks a directory tree below `root`, refusing to leave it. */
 export class DirectoryWalker extends Walker {
@@ -33,17 +40,7 @@ export class DirectoryWalker extends Walker {
 
   /** Makes the walker (creating the root if needed). @throws OptionError, StorageError */
   static async create(options: DirectoryWalkerOptions = {}): Promise<DirectoryWalker> {
-    checkOptions(
-      'DirectoryWalker.create',
-      {
-        root: opt.string,
-        dsetname: opt.string,
-        startIndex: opt.number({ min: 0, integer: true }),
-        bytesPerFile: opt.number({ min: 0 }),
-        format: opt.oneOf(['tiff', 'hdf5']),
-      },
-      options,
-    );
+    parseOptions('DirectoryWalker.create', DIRECTORY_WALKER_OPTIONS, options);
     if (options.dsetname !== undefined) parseNamePattern(options.dsetname);
     const root = resolve(options.root ?? process.cwd());
     try {

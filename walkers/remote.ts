@@ -7,20 +7,21 @@ import { relative } from 'node:path';
 import { ControlClient, TransportError, type CurveOptions } from '../transport/zmq/index.js';
 import { Walker, type DatasetWriter } from './base.js';
 import { StorageError } from './formats/index.js';
-import { errorMessage } from '../core/index.js';
+import { errorMessage, parseOptions, z } from '../core/index.js';
+import { DATASET_LAYOUT_OPTIONS } from './directory.js';
+
+/** The options of {@link RemoteDirectoryWalker.create}; the dataset layout is applied on the server (its root is the server's `--root`). */
+export const REMOTE_DIRECTORY_WALKER_OPTIONS = DATASET_LAYOUT_OPTIONS.extend({
+  /** The writer server's control endpoint. */
+  server: z.string(),
+  /** A request without a reply in this long means the server is gone (ms, default 3000). */
+  timeoutMs: z.number().min(1).optional(),
+  /** CURVE keys of the control connection. */
+  curve: z.custom<CurveOptions>((v) => typeof v === 'object' && v !== null).optional(),
+});
 
 /** Options of {@link RemoteDirectoryWalker.create}. */
-export interface RemoteDirectoryWalkerOptions {
-  /** The writer server's control endpoint. */
-  server: string;
-  /** Walker options applied on the server (root is the server's `--root`). */
-  dsetname?: string;
-  startIndex?: number;
-  bytesPerFile?: number;
-  format?: 'tiff' | 'hdf5';
-  timeoutMs?: number;
-  curve?: CurveOptions;
-}
+export type RemoteDirectoryWalkerOptions = z.input<typeof REMOTE_DIRECTORY_WALKER_OPTIONS>;
 
 /** Drives the walker of a writer server. Datasets are written by the remote `ImageWriter`. */
 export class RemoteDirectoryWalker extends Walker {
@@ -34,10 +35,9 @@ export class RemoteDirectoryWalker extends Walker {
     super();
   }
 
-  /** Connects and configures the server's walker. @throws StorageError naming the server. */
+  /** Connects and configures the server's walker. @throws OptionError, StorageError naming the server. */
   static async create(options: RemoteDirectoryWalkerOptions): Promise<RemoteDirectoryWalker> {
-    if (!options || typeof options.server !== 'string')
-      throw new StorageError("RemoteDirectoryWalker.create needs { server: 'tcp://host:port' }");
+    parseOptions('RemoteDirectoryWalker.create', REMOTE_DIRECTORY_WALKER_OPTIONS, options);
     const client = await ControlClient.create({
       connect: options.server,
       timeoutMs: options.timeoutMs ?? 3000,

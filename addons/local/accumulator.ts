@@ -2,22 +2,25 @@
  * Keeps the frames of each acquisition in memory (lossless), e.g. to look at them in the session.
  * @module
  */
-import { opt, type Frame, type OptionSpec } from '../../core/index.js';
+import { z, type Frame } from '../../core/index.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
-import { Addon, type AddonOptions } from '../base.js';
+import { Addon, ADDON_OPTIONS } from '../base.js';
 import { AddonError } from '../errors.js';
 
 /** Options of {@link Accumulator.create}. */
-export interface AccumulatorOptions extends AddonOptions {
+export type AccumulatorOptions = z.input<typeof ACCUMULATOR_OPTIONS>;
+
+/** The options of {@link Accumulator.create}. */
+export const ACCUMULATOR_OPTIONS = ADDON_OPTIONS.extend({
   /** Keep at most this many frames per acquisition, the oldest dropped first (default: all). */
-  limit?: number;
-}
+  limit: z.number().int().min(1).optional(),
+});
 
 /** Keeps frames: `acc.getItems('darks')`. */
 export class Accumulator extends Addon {
-  static override readonly options: OptionSpec = { ...Addon.options, limit: opt.number({ min: 1, integer: true }) };
+  static override readonly options = ACCUMULATOR_OPTIONS;
   readonly kind = 'local';
   readonly #items = new Map<string, Frame[]>();
   readonly #limit: number;

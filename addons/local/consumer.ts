@@ -2,31 +2,29 @@
  * An addon from a function: `await Consumer.create(exp, { each: (frame) => … })`.
  * @module
  */
-import { opt, type Frame, type OptionSpec } from '../../core/index.js';
+import { z, zfunction, type Frame } from '../../core/index.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { ConsumeContext, DeliveryPolicy, FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
-import { Addon, type AddonOptions } from '../base.js';
+import { Addon, ADDON_OPTIONS } from '../base.js';
 import { AddonError } from '../errors.js';
 
 /** Options of {@link Consumer.create}: give `each` or `stream`. */
-export interface ConsumerOptions extends AddonOptions {
+export type ConsumerOptions = z.input<typeof CONSUMER_OPTIONS>;
+
+/** The options of {@link Consumer.create}. */
+export const CONSUMER_OPTIONS = ADDON_OPTIONS.extend({
   /** Called for every frame (awaited). */
-  each?: (frame: Frame, acquisition: Acquisition) => void | Promise<void>;
+  each: zfunction<(frame: Frame, acquisition: Acquisition) => void | Promise<void>>().optional(),
   /** Gets the whole frame stream of each run. */
-  stream?: (frames: AsyncIterable<Frame>, context: ConsumeContext) => Promise<void>;
+  stream: zfunction<(frames: AsyncIterable<Frame>, context: ConsumeContext) => Promise<void>>().optional(),
   /** `lossless` (default) or `latest`. */
-  policy?: DeliveryPolicy;
-}
+  policy: z.enum(['lossless', 'latest'] satisfies DeliveryPolicy[]).optional(),
+});
 
 /** Runs a function on frames. */
 export class Consumer extends Addon {
-  static override readonly options: OptionSpec = {
-    ...Addon.options,
-    each: opt.function,
-    stream: opt.function,
-    policy: opt.oneOf(['lossless', 'latest']),
-  };
+  static override readonly options = CONSUMER_OPTIONS;
   readonly kind = 'local';
   readonly #options: ConsumerOptions;
 

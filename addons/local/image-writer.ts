@@ -6,26 +6,25 @@
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
-import { opt, type OptionSpec } from '../../core/index.js';
-import type { Walker } from '../../walkers/index.js';
-import { Addon, type AddonOptions } from '../base.js';
+import { z } from '../../core/index.js';
+import { zwalker, type Walker } from '../../walkers/index.js';
+import { Addon, ADDON_OPTIONS } from '../base.js';
 import { AddonError } from '../errors.js';
 
 /** Options of {@link ImageWriter.create}. */
-export interface ImageWriterOptions extends AddonOptions {
+export type ImageWriterOptions = z.input<typeof IMAGE_WRITER_OPTIONS>;
+
+/** The options of {@link ImageWriter.create}. */
+export const IMAGE_WRITER_OPTIONS = ADDON_OPTIONS.extend({
   /** Where to write (default: the experiment's walker). */
-  walker?: Walker;
+  walker: zwalker.optional(),
   /** Frames queued before the producer waits (default 8). */
-  queueSize?: number;
-}
+  queueSize: z.number().int().min(1).optional(),
+});
 
 /** Writes frames losslessly: `await ImageWriter.create(experiment)`. */
 export class ImageWriter extends Addon {
-  static override readonly options: OptionSpec = {
-    ...Addon.options,
-    walker: (v) => (typeof v === 'object' && v !== null && 'writer' in v ? undefined : 'must be a Walker'),
-    queueSize: opt.number({ min: 1, integer: true }),
-  };
+  static override readonly options = IMAGE_WRITER_OPTIONS;
   readonly kind = 'local';
   readonly walker: Walker;
   readonly #queueSize: number;

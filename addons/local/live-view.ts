@@ -3,11 +3,12 @@
  * the producer; frames it had no time for are dropped and counted.
  * @module
  */
-import { Logger, type Frame, type OptionSpec } from '../../core/index.js';
+import type { z } from '../../core/index.js';
+import { Logger, zwhere, type Frame } from '../../core/index.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
-import { Addon, type AddonOptions } from '../base.js';
+import { Addon, ADDON_OPTIONS } from '../base.js';
 import { AddonError } from '../errors.js';
 
 /** Something that displays frames (a terminal report, the web viewer, …). */
@@ -53,19 +54,20 @@ export class LogViewer implements Viewer {
 }
 
 /** Options of {@link LiveView.create}. */
-export interface LiveViewOptions extends AddonOptions {
-  viewer?: Viewer;
-}
+export type LiveViewOptions = z.input<typeof LIVE_VIEW_OPTIONS>;
+
+/** The options of {@link LiveView.create}. */
+export const LIVE_VIEW_OPTIONS = ADDON_OPTIONS.extend({
+  /** Where frames are shown (default: a {@link LogViewer} reporting frame rate and drops). */
+  viewer: zwhere(
+    'a Viewer (an object with show(frame))',
+    (v): v is Viewer => typeof v === 'object' && v !== null && typeof (v as Viewer).show === 'function',
+  ).optional(),
+});
 
 /** Shows frames as they come: `await LiveView.create(experiment, { viewer })`. */
 export class LiveView extends Addon {
-  static override readonly options: OptionSpec = {
-    ...Addon.options,
-    viewer: (v) =>
-      typeof v === 'object' && v !== null && typeof (v as Viewer).show === 'function'
-        ? undefined
-        : 'must be a Viewer (an object with show(frame))',
-  };
+  static override readonly options = LIVE_VIEW_OPTIONS;
   readonly kind = 'local';
   readonly viewer: Viewer;
 

@@ -5,13 +5,13 @@
  * projection. Parameters use Concert's names.
  * @module
  */
-import { format, makeFrame, opt, q, type Frame, type OptionSpec, type Unit } from '../../core/index.js';
+import { format, makeFrame, q, z, zwhere, type Frame, type Unit } from '../../core/index.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
 import { Reconstructor, type AxisMetric, type AxisSearch, type FilterName } from '../../reco/index.js';
-import type { Walker } from '../../walkers/index.js';
-import { Addon, type AddonOptions } from '../base.js';
+import { zwalker } from '../../walkers/index.js';
+import { Addon, ADDON_OPTIONS } from '../base.js';
 import { AddonError } from '../errors.js';
 import { WithReconstructionSettings } from '../reco-settings.js';
 
@@ -23,36 +23,32 @@ export interface SliceViewer {
 }
 
 /** Options of {@link OnlineReconstruction.create}. */
-export interface OnlineReconstructionOptions extends AddonOptions {
-  /** Acquisition names (defaults `darks`, `flats`, `radios`). */
-  darks?: string;
-  flats?: string;
-  radios?: string;
+export type OnlineReconstructionOptions = z.input<typeof ONLINE_RECONSTRUCTION_OPTIONS>;
+
+/** The options of {@link OnlineReconstruction.create}. */
+export const ONLINE_RECONSTRUCTION_OPTIONS = ADDON_OPTIONS.extend({
+  /** Name of the dark-field acquisition (default `darks`). */
+  darks: z.string().optional(),
+  /** Name of the flat-field acquisition (default `flats`). */
+  flats: z.string().optional(),
+  /** Name of the projection acquisition (default `radios`). */
+  radios: z.string().optional(),
   /** Where slices are written (default: the experiment's walker; none: not written). */
-  walker?: Walker;
+  walker: zwalker.optional(),
   /** Directory of the slices below the scan directory (default `online-slices`). */
-  sliceDirectory?: string;
+  sliceDirectory: z.string().optional(),
   /** Also show the slices here. */
-  viewer?: SliceViewer;
+  viewer: zwhere(
+    'a slice viewer (an object with showSlice(frame))',
+    (v): v is SliceViewer => typeof v === 'object' && v !== null && typeof (v as SliceViewer).showSlice === 'function',
+  ).optional(),
   /** Worker threads (default: both cores). */
-  workers?: number;
-}
+  workers: z.number().int().min(0).max(64).optional(),
+});
 
 /** Reconstructs slices while the projections arrive: `await OnlineReconstruction.create(exp)`. */
 export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
-  static override readonly options: OptionSpec = {
-    ...Addon.options,
-    darks: opt.string,
-    flats: opt.string,
-    radios: opt.string,
-    walker: (v) => (typeof v === 'object' && v !== null && 'writer' in v ? undefined : 'must be a Walker'),
-    sliceDirectory: opt.string,
-    viewer: (v) =>
-      typeof v === 'object' && v !== null && typeof (v as SliceViewer).showSlice === 'function'
-        ? undefined
-        : 'must have showSlice(frame)',
-    workers: opt.number({ min: 0, max: 64, integer: true }),
-  };
+  static override readonly options = ONLINE_RECONSTRUCTION_OPTIONS;
   readonly kind = 'local';
   readonly #names: { darks: string; flats: string; radios: string };
   readonly #options: OnlineReconstructionOptions;

@@ -5,24 +5,27 @@
  * contrast, writes them as float32 TIFFs and keeps them in the session.
  * @module
  */
-import { makeFrame, opt, type Frame, type OptionSpec } from '../../core/index.js';
+import { makeFrame, z, type Frame } from '../../core/index.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
 import { GratingInterferometryStepping } from '../../experiments/imaging.js';
-import type { Walker } from '../../walkers/index.js';
-import { Addon, type AddonOptions } from '../base.js';
+import { zwalker, type Walker } from '../../walkers/index.js';
+import { Addon, ADDON_OPTIONS } from '../base.js';
 import { AddonError } from '../errors.js';
 
 /** Options of {@link PhaseGratingSteppingFourierProcessing.create}. */
-export interface PhaseGratingOptions extends AddonOptions {
+export type PhaseGratingOptions = z.input<typeof PHASE_GRATING_OPTIONS>;
+
+/** The options of {@link PhaseGratingSteppingFourierProcessing.create}. */
+export const PHASE_GRATING_OPTIONS = ADDON_OPTIONS.extend({
   /** Directory (in the run's scan directory) of the results (default `phase-stepping`). */
-  outputDirectory?: string;
+  outputDirectory: z.string().optional(),
   /** Where results go (default: the experiment's walker; none: results are only kept in memory). */
-  walker?: Walker;
+  walker: zwalker.optional(),
   /** Grating periods per stepping, if the experiment is not a `GratingInterferometryStepping` (default 1). */
-  numPeriods?: number;
-}
+  numPeriods: z.number().int().min(1).optional(),
+});
 
 /** The Fourier components of one stepping, per pixel. */
 export interface SteppingResult {
@@ -110,12 +113,7 @@ type Stepping = (typeof STEPPINGS)[keyof typeof STEPPINGS];
  * ```
  */
 export class PhaseGratingSteppingFourierProcessing extends Addon {
-  static override readonly options: OptionSpec = {
-    ...Addon.options,
-    outputDirectory: opt.string,
-    walker: (v) => (typeof v === 'object' && v !== null && 'writer' in v ? undefined : 'must be a Walker'),
-    numPeriods: opt.number({ min: 1, integer: true }),
-  };
+  static override readonly options = PHASE_GRATING_OPTIONS;
   readonly kind = 'local';
   readonly outputDirectory: string;
   readonly walker: Walker | undefined;

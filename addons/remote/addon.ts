@@ -4,41 +4,40 @@
  * (with its frame count) before the acquisition ends.
  * @module
  */
-import { opt, type OptionSpec } from '../../core/index.js';
+import { z, zwhere } from '../../core/index.js';
 import type { CurveOptions } from '../../transport/zmq/index.js';
 import type { Camera as RemoteCamera } from '../../devices/cameras/remote.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
-import { Addon, type AddonOptions } from '../base.js';
+import { Addon, ADDON_OPTIONS } from '../base.js';
 import { AddonError } from '../errors.js';
 import { ServerClient } from './client.js';
 
 /** Options of remote addons. */
-export interface RemoteAddonOptions extends AddonOptions {
-  /** The server's control endpoint, e.g. `tcp://127.0.0.1:8990`. */
-  server: string;
-  /** Where the camera sends this addon's frames (the camera binds it, the server connects). */
-  data: string;
-  /** The camera that sends (default: the experiment's `camera`). */
-  camera?: RemoteCamera;
-  /** Server timeout in ms (default 3000). */
-  timeoutMs?: number;
-  /** CURVE client options for the control connection (see `concert/transport`). */
-  curve?: CurveOptions;
+export type RemoteAddonOptions = z.input<typeof REMOTE_ADDON_OPTIONS>;
+
+function isRemoteCamera(v: unknown): v is RemoteCamera {
+  return typeof v === 'object' && v !== null && typeof (v as RemoteCamera).registerEndpoint === 'function';
 }
+
+/** The options of remote addons. */
+export const REMOTE_ADDON_OPTIONS = ADDON_OPTIONS.extend({
+  /** The server's control endpoint, e.g. `tcp://127.0.0.1:8990`. */
+  server: z.string(),
+  /** Where the camera sends this addon's frames (the camera binds it, the server connects). */
+  data: z.string(),
+  /** The camera that sends (default: the experiment's `camera`). */
+  camera: zwhere('a remote camera', isRemoteCamera).optional(),
+  /** Server timeout in ms (default 3000). */
+  timeoutMs: z.number().min(1).optional(),
+  /** CURVE client options for the control connection (see `concert/transport`). */
+  curve: z.custom<CurveOptions>((v) => typeof v === 'object' && v !== null).optional(),
+});
 
 /** A remote addon: frames go from the camera to its server, not through the session. */
 export abstract class RemoteAddon extends Addon {
-  static override readonly options: OptionSpec = {
-    ...Addon.options,
-    server: opt.string,
-    data: opt.string,
-    camera: (v) =>
-      typeof v === 'object' && v !== null && 'registerEndpoint' in v ? undefined : 'must be a remote camera',
-    timeoutMs: opt.number({ min: 1 }),
-    curve: (v) => (typeof v === 'object' && v !== null ? undefined : 'must be CURVE client options'),
-  };
+  static override readonly options = REMOTE_ADDON_OPTIONS;
   readonly kind = 'remote';
   /** Lossless addons use PUSH/PULL, latest-wins ones PUB/SUB with HWM 1. */
   protected abstract readonly lossless: boolean;
@@ -62,8 +61,8 @@ export abstract class RemoteAddon extends Addon {
   }
 
   protected override async setup(): Promise<void> {
-    const camera = this.#options.camera ?? (this.experiment as unknown as { camera?: RemoteCamera }).camera;
-    if (!camera || typeof camera.registerEndpoint !== 'function')
+    const camera = this.#options.camera ?? (this.experiment as { camera?: unknown }).camera;
+    if (!isRemoteCamera(camera))
       throw new AddonError(
         `${this.name}: needs a remote camera that sends the frames: pass { camera } or use an experiment with a remote camera`,
       );

@@ -6,13 +6,15 @@
  */
 import {
   check,
+  checkCallOptions,
   Device,
+  SIGNAL_OPTIONS,
+  z,
   makeFrame,
   Mutex,
   ParameterError,
   transition,
   type Frame,
-  type OptionSpec,
   type SetOptions,
   type Unit,
 } from '../../core/index.js';
@@ -33,10 +35,17 @@ export interface Roi {
   height: number;
 }
 
+/** The options of {@link Camera.stream}. */
+export const STREAM_OPTIONS = SIGNAL_OPTIONS.extend({
+  /** Frames to yield (default: until aborted or the consumer stops). */
+  count: z.number().int().min(0).optional(),
+});
+
+/** Options of {@link Camera.stream}. */
+export type StreamOptions = z.input<typeof STREAM_OPTIONS>;
+
 /** A camera. Frames are 2-D typed arrays with metadata; `grab()` only while recording or in readout. */
 export abstract class Camera extends Device {
-  static override readonly options: OptionSpec = Device.options;
-
   /** standby, recording, readout or error. */
   readonly state = this.stateParameter<CameraState>({ initial: 'standby' });
 
@@ -243,7 +252,8 @@ export abstract class Camera extends Device {
    * Yields frames free-running (AUTO trigger) until aborted or the consumer stops; restores the
    * trigger source and returns to standby afterwards.
    */
-  async *stream(options: { signal?: AbortSignal; count?: number } = {}): AsyncGenerator<Frame> {
+  async *stream(options: StreamOptions = {}): AsyncGenerator<Frame> {
+    checkCallOptions(() => `${this.name}.stream`, STREAM_OPTIONS, options);
     const { signal, count = Infinity } = options;
     await this.triggerSource.stash();
     try {

@@ -3,60 +3,47 @@
  * trigger sources and recording/readout. `import { Camera } from 'concert/devices/cameras/dummy'`.
  * @module
  */
-import { makeFrame, opt, type Frame, type OptionSpec, type Unit } from '../../core/index.js';
-import * as base from './base.js';
-import { SimulatedCamera } from './simulated.js';
+import { makeFrame, z, zfunction, zwhere, type Frame } from '../../core/index.js';
+import type * as base from './base.js';
+import { SIMULATED_CAMERA_OPTIONS, SimulatedCamera } from './simulated.js';
 import { cropToRoi } from './timing.js';
 import { poissonFill } from './noise.js';
-import { phantomRenderer, type PhantomOptions } from './phantom.js';
+import { PHANTOM_OPTIONS, phantomRenderer } from './phantom.js';
 
-/** Options of the dummy {@link Camera}. */
-export interface DummyCameraOptions {
-  name?: string;
-  /** Sensor size in pixels (default 640 × 480), ignored when `background` is given. */
-  width?: number;
-  height?: number;
+/** The options of the dummy {@link Camera}. */
+export const DUMMY_CAMERA_OPTIONS = SIMULATED_CAMERA_OPTIONS.extend({
+  /** Sensor width in pixels (default 640), ignored when `background` is given. */
+  width: z.number().int().min(1).max(65536).optional(),
+  /** Sensor height in pixels (default 480), ignored when `background` is given. */
+  height: z.number().int().min(1).max(65536).optional(),
   /** The image under the noise (uint16); default: all ones. */
-  background?: Frame<'uint16'>;
+  background: zwhere(
+    'a uint16 frame',
+    (v): v is Frame<'uint16'> => typeof v === 'object' && v !== null && (v as Frame).dtype === 'uint16',
+  ).optional(),
   /** Add Poisson noise of mean `background + exposure·1e5` (default true); false returns the background itself. */
-  simulate?: boolean;
-  exposureTime?: Unit;
-  frameRate?: Unit;
-  /** Pixel pitch (default 6.5 µm). */
-  pixelSize?: Unit;
+  simulate: z.boolean().optional(),
   /**
    * Makes the frame instead of the background + noise (e.g. projections of a phantom); called
    * with the frame index within the recording, the ROI and the exposure time (`performance.now()`
    * clock). With it the camera keeps its exposure schedule when consumers fall behind, as a
    * camera with on-board memory does.
    */
-  render?: (index: number, roi: base.Roi, exposedAt: number) => Frame | Promise<Frame>;
+  render: zfunction<(index: number, roi: base.Roi, exposedAt: number) => Frame | Promise<Frame>>().optional(),
   /**
    * Phantom mode: frames are projections of the Shepp-Logan phantom at `motor`'s angle (flat
    * and dark fields follow `shutter` and `flatMotor`), e.g. for a dummy tomography whose online
    * reconstruction shows something.
    */
-  phantom?: PhantomOptions;
-}
+  phantom: PHANTOM_OPTIONS.optional(),
+});
+
+/** Options of the dummy {@link Camera}. */
+export type DummyCameraOptions = z.input<typeof DUMMY_CAMERA_OPTIONS>;
 
 /** A simulated camera that behaves like a real one. */
 export class Camera extends SimulatedCamera {
-  static override readonly options: OptionSpec = {
-    ...base.Camera.options,
-    width: opt.number({ min: 1, max: 65536, integer: true }),
-    height: opt.number({ min: 1, max: 65536, integer: true }),
-    background: (v) =>
-      typeof v === 'object' && v !== null && (v as Frame).dtype === 'uint16' ? undefined : 'must be a uint16 frame',
-    simulate: opt.boolean,
-    exposureTime: opt.quantity('s'),
-    frameRate: opt.quantity('Hz'),
-    pixelSize: opt.quantity('um'),
-    render: opt.function,
-    phantom: (v) =>
-      typeof v === 'object' && v !== null && 'motor' in v
-        ? undefined
-        : 'must be { motor, shutter?, flatMotor?, flatPosition? }',
-  };
+  static override readonly options = DUMMY_CAMERA_OPTIONS;
 
   readonly #background: Frame<'uint16'>;
   readonly #simulate: boolean;

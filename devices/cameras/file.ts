@@ -7,31 +7,19 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import {
-  makeFrame,
-  opt,
-  OptionError,
-  ParameterError,
-  type Frame,
-  type OptionSpec,
-  type Unit,
-} from '../../core/index.js';
+import { makeFrame, OptionError, ParameterError, z, type Frame } from '../../core/index.js';
 import { TiffReader } from '../../walkers/formats/index.js';
-import * as base from './base.js';
-import { SimulatedCamera } from './simulated.js';
+import { SIMULATED_CAMERA_OPTIONS, SimulatedCamera } from './simulated.js';
 import { cropToRoi } from './timing.js';
 
-/** Options of {@link FileCamera.create}. */
-export interface FileCameraOptions {
-  name?: string;
+/** The options of {@link FileCamera.create}. */
+export const FILE_CAMERA_OPTIONS = SIMULATED_CAMERA_OPTIONS.extend({
   /** A directory (all `*.tif`/`*.tiff` in it), a glob in the last path component (`*`, `?`), or one file. */
-  pattern: string;
-  /** Frames per second in AUTO trigger mode (default 100 Hz). */
-  frameRate?: Unit;
-  exposureTime?: Unit;
-  /** Pixel pitch (default 6.5 µm). */
-  pixelSize?: Unit;
-}
+  pattern: z.string().min(1),
+});
+
+/** Options of {@link FileCamera.create}. */
+export type FileCameraOptions = z.input<typeof FILE_CAMERA_OPTIONS>;
 
 /** One page of the sequence. */
 interface Entry {
@@ -75,13 +63,7 @@ async function listFiles(pattern: string): Promise<string[]> {
 
 /** A camera whose sensor is a sequence of TIFF files. */
 export class FileCamera extends SimulatedCamera {
-  static override readonly options: OptionSpec = {
-    ...base.Camera.options,
-    pattern: opt.string,
-    frameRate: opt.quantity('Hz'),
-    exposureTime: opt.quantity('s'),
-    pixelSize: opt.quantity('um'),
-  };
+  static override readonly options = FILE_CAMERA_OPTIONS;
 
   #pattern: string;
   #entries: Entry[] = [];

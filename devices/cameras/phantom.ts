@@ -5,27 +5,32 @@
  * phantom.
  * @module
  */
-import { makeFrame, type Frame, type Unit } from '../../core/index.js';
+import { isQuantity, makeFrame, z, zinstance, zwhere, type Frame, type Unit } from '../../core/index.js';
 import { phantomProjection } from '../../reco/phantom.js';
-import type { Motor } from '../motors/base.js';
-import type { Shutter } from '../shutters/base.js';
+import { Motor } from '../motors/base.js';
+import { Shutter } from '../shutters/base.js';
 import type { Roi } from './base.js';
 
 /** What drives the phantom. */
-export interface PhantomOptions {
+export const PHANTOM_OPTIONS = z.strictObject({
   /** The rotation motor whose angle the projection is taken at. */
-  motor: Motor;
+  motor: zinstance(Motor),
   /** Closed shutter → dark frames. */
-  shutter?: Shutter;
-  /** The flat motor and its position out of the sample (where frames are flat fields). */
-  flatMotor?: Motor;
-  flatPosition?: Unit;
-  /** Counts of the open beam (default 4000) and of the dark current (default 100). */
-  beam?: number;
-  dark?: number;
+  shutter: zinstance(Shutter).optional(),
+  /** The flat motor (frames are flat fields at `flatPosition`). */
+  flatMotor: zinstance(Motor).optional(),
+  /** The flat motor's position out of the sample. */
+  flatPosition: zwhere('a quantity', isQuantity).optional(),
+  /** Counts of the open beam (default 4000). */
+  beam: z.number().min(0).optional(),
+  /** Counts of the dark current (default 100). */
+  dark: z.number().min(0).optional(),
   /** Attenuation per phantom unit and pixel (default 4 / sensor width). */
-  mu?: number;
-}
+  mu: z.number().optional(),
+});
+
+/** What drives the phantom. */
+export type PhantomOptions = z.input<typeof PHANTOM_OPTIONS>;
 
 /** The `render` function of the dummy camera for a `width`-wide sensor. */
 export function phantomRenderer(

@@ -8,36 +8,34 @@ import * as errors from '../../core/errors.js';
 import {
   arrayConstructor,
   check,
+  DEVICE_OPTIONS,
   makeFrame,
-  opt,
   q,
   sleep,
+  z,
   type DType,
   type Frame,
-  type OptionSpec,
 } from '../../core/index.js';
 import { ControlClient, RemoteError, type CurveOptions, type SenderMode } from '../../transport/zmq/index.js';
 import * as base from './base.js';
 import type { GrabSendStatus, WireValue } from './server.js';
 
-/** Options of {@link Camera.create}. */
-export interface RemoteCameraOptions {
-  name?: string;
+/** The options of {@link Camera.create}. */
+export const REMOTE_CAMERA_OPTIONS = DEVICE_OPTIONS.extend({
   /** The camera server's control endpoint, e.g. `tcp://127.0.0.1:8980`. */
-  endpoint: string;
+  endpoint: z.string(),
   /** A request without a reply in this long means the server is gone (ms, default 3000). */
-  timeoutMs?: number;
-  curve?: CurveOptions;
-}
+  timeoutMs: z.number().min(1).optional(),
+  /** CURVE keys of the control connection (see concert/transport/zmq). */
+  curve: z.custom<CurveOptions>((v) => typeof v === 'object' && v !== null).optional(),
+});
+
+/** Options of {@link Camera.create}. */
+export type RemoteCameraOptions = z.input<typeof REMOTE_CAMERA_OPTIONS>;
 
 /** A remote camera: `await Camera.create({ endpoint })` from `concert/devices/cameras/remote`. */
 export class Camera extends base.Camera {
-  static override readonly options: OptionSpec = {
-    ...base.Camera.options,
-    endpoint: opt.string,
-    timeoutMs: opt.number({ min: 1 }),
-    curve: (v) => (typeof v === 'object' && v !== null ? undefined : 'must be CURVE options'),
-  };
+  static override readonly options = REMOTE_CAMERA_OPTIONS;
   readonly endpoint: string;
   readonly #timeoutMs: number;
   readonly #curve: CurveOptions | undefined;

@@ -5,21 +5,27 @@
  * @module
  * @internal
  */
-import { ParameterError, type Unit } from '../../core/index.js';
+import type { z } from '../../core/index.js';
+import { DEVICE_OPTIONS, ParameterError, zq } from '../../core/index.js';
 import * as base from './base.js';
 import { FrameClock } from './timing.js';
 
-/** Options every simulated camera takes. */
-export interface SimulatedCameraOptions {
-  name?: string;
-  exposureTime?: Unit;
-  frameRate?: Unit;
+/** The options every simulated camera takes. */
+export const SIMULATED_CAMERA_OPTIONS = DEVICE_OPTIONS.extend({
+  /** Exposure time per frame (default 1 ms). */
+  exposureTime: zq('s').optional(),
+  /** Frames per second in AUTO trigger mode (default 100 Hz). */
+  frameRate: zq('Hz').optional(),
   /** Pixel pitch (default 6.5 µm). */
-  pixelSize?: Unit;
-}
+  pixelSize: zq('um').optional(),
+});
+
+/** Options every simulated camera takes. */
+export type SimulatedCameraOptions = z.input<typeof SIMULATED_CAMERA_OPTIONS>;
 
 /** A camera whose settings and timing are simulated in software. */
 export abstract class SimulatedCamera extends base.Camera {
+  static override readonly options = SIMULATED_CAMERA_OPTIONS;
   protected readonly clock: FrameClock;
   protected exposure = 1e-3;
   protected source: base.TriggerSource = 'AUTO';

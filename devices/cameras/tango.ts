@@ -26,12 +26,11 @@ import {
   isDType,
   makeFrame,
   OptionError,
-  opt,
   ParameterError,
+  z,
+  zq,
   type Frame,
-  type OptionSpec,
   type PixelArray,
-  type Unit,
 } from '../../core/index.js';
 import type { AttributeReading, DeviceProxy } from '../../tango/index.js';
 import {
@@ -39,50 +38,43 @@ import {
   commandNames,
   connectProxy,
   requireAttributes,
-  tangoDeviceOptions,
+  TANGO_DEVICE_OPTIONS,
   unitScale,
-  type TangoDeviceOptions,
 } from '../tango-support.js';
 import * as base from './base.js';
 import { cropToRoi, FrameClock } from './timing.js';
 
-/** Options of the Tango {@link Camera}. */
-export interface TangoCameraOptions extends TangoDeviceOptions {
+/** The options of the Tango {@link Camera}. */
+export const TANGO_CAMERA_OPTIONS = TANGO_DEVICE_OPTIONS.extend({
   /** Image attribute (default `image`). */
-  imageAttribute?: string;
+  imageAttribute: z.string().optional(),
   /** Exposure time attribute (default `exposure_time`, if the device has it). */
-  exposureTimeAttribute?: string;
+  exposureTimeAttribute: z.string().optional(),
   /** Frame rate attribute (default `frame_rate`, if the device has it). */
-  frameRateAttribute?: string;
-  /** Acquisition commands (default `Start`, `Stop`, `Trigger`, each if the device has it). */
-  startCommand?: string;
-  stopCommand?: string;
-  triggerCommand?: string;
+  frameRateAttribute: z.string().optional(),
+  /** Start command (default `Start`, if the device has it). */
+  startCommand: z.string().optional(),
+  /** Stop command (default `Stop`, if the device has it). */
+  stopCommand: z.string().optional(),
+  /** Trigger command (default `Trigger`, if the device has it). */
+  triggerCommand: z.string().optional(),
   /** Pixel pitch (default 1 µm). */
-  pixelSize?: Unit;
-  /** Starting values of exposure time and frame rate kept here when the device has no attribute for them (1 ms, 100 Hz). */
-  exposureTime?: Unit;
-  frameRate?: Unit;
-}
+  pixelSize: zq('um').optional(),
+  /** Starting exposure time kept here when the device has no attribute for it (default 1 ms). */
+  exposureTime: zq('s').optional(),
+  /** Starting frame rate kept here when the device has no attribute for it (default 100 Hz). */
+  frameRate: zq('Hz').optional(),
+});
+
+/** Options of the Tango {@link Camera}. */
+export type TangoCameraOptions = z.input<typeof TANGO_CAMERA_OPTIONS>;
 
 /** An attribute or command mapping: its name, or undefined when unused. */
 type Mapping = string | undefined;
 
 /** A camera reading frames from a Tango image attribute. */
 export class Camera extends base.Camera {
-  static override readonly options: OptionSpec = {
-    ...base.Camera.options,
-    ...tangoDeviceOptions,
-    imageAttribute: opt.string,
-    exposureTimeAttribute: opt.string,
-    frameRateAttribute: opt.string,
-    startCommand: opt.string,
-    stopCommand: opt.string,
-    triggerCommand: opt.string,
-    pixelSize: opt.quantity('um'),
-    exposureTime: opt.quantity('s'),
-    frameRate: opt.quantity('Hz'),
-  };
+  static override readonly options = TANGO_CAMERA_OPTIONS;
 
   /** The Tango device. @internal Valid after create(). */
   proxy!: DeviceProxy;

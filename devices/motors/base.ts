@@ -5,10 +5,10 @@
  */
 import {
   Device,
+  type DeviceOptions,
   HardLimitError,
   transition,
   TransitionNotAllowed,
-  type OptionSpec,
   type SetOptions,
   type Unit,
 } from '../../core/index.js';
@@ -17,15 +17,12 @@ import {
 export type MotorState = 'standby' | 'moving' | 'hard-limit' | 'disabled';
 
 /** Options of {@link Motor.create}. */
-export interface MotorOptions {
-  name?: string;
-}
+export type MotorOptions = DeviceOptions;
 
 const afterMove = (error: unknown) => (error instanceof HardLimitError ? 'hard-limit' : 'error');
 
 /** A motor with a position in `positionUnit`. */
 export abstract class Motor extends Device {
-  static override readonly options: OptionSpec = Device.options;
   /** Unit of the position: `mm` for linear motors, `deg` for rotation motors. */
   static readonly positionUnit: string = 'mm';
 

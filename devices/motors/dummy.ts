@@ -3,24 +3,35 @@
  * and clamp at hard limits. `import { LinearMotor } from 'concert/devices/motors/dummy'`.
  * @module
  */
-import { format, opt, OptionError, TransitionNotAllowed, type OptionSpec, type Unit } from '../../core/index.js';
+import type { z } from '../../core/index.js';
+import { DEVICE_OPTIONS, format, OptionError, TransitionNotAllowed, zq, type Unit } from '../../core/index.js';
 import * as base from './base.js';
 import { Motion } from './motion.js';
 
-/** Options of the dummy motors. */
-export interface DummyMotorOptions {
-  name?: string;
-  /** Starting position (default 0). */
-  position?: Unit;
-  /** Speed of simulated positioning moves (default 100 mm/s or 360 deg/s). */
-  motionVelocity?: Unit;
-  /** Hard limits (end switches); crossing one clamps the position there. Default: none. */
-  hardLower?: Unit;
-  hardUpper?: Unit;
-  /** User (soft) limits. */
-  lower?: Unit;
-  upper?: Unit;
+/** The options of a dummy motor whose position is in `unit` (`mm` or `deg`). */
+function dummyMotorOptions(unit: string) {
+  return DEVICE_OPTIONS.extend({
+    /** Starting position (default 0). */
+    position: zq(unit).optional(),
+    /** Speed of simulated positioning moves (default 100 mm/s or 360 deg/s). */
+    motionVelocity: zq(`${unit}/s`).optional(),
+    /** Hard limit (end switch); crossing it clamps the position there. Default: none. */
+    hardLower: zq(unit).optional(),
+    /** Hard limit (end switch); crossing it clamps the position there. Default: none. */
+    hardUpper: zq(unit).optional(),
+    /** User (soft) limit. */
+    lower: zq(unit).optional(),
+    /** User (soft) limit. */
+    upper: zq(unit).optional(),
+  });
 }
+
+/** The options of the dummy linear motors (positions in mm). */
+export const DUMMY_LINEAR_MOTOR_OPTIONS = dummyMotorOptions('mm');
+/** The options of the dummy rotation motors (positions in deg). */
+export const DUMMY_ROTATION_MOTOR_OPTIONS = dummyMotorOptions('deg');
+/** Options of the dummy motors. */
+export type DummyMotorOptions = z.input<typeof DUMMY_LINEAR_MOTOR_OPTIONS>;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AbstractMotor = abstract new (...args: any[]) => base.Motor;
@@ -68,21 +79,9 @@ function Simulated<B extends AbstractMotor>(Base: B, defaultSpeed: number) {
   return SimulatedMotor;
 }
 
-function motorOptions(unit: string): OptionSpec {
-  return {
-    ...base.Motor.options,
-    position: opt.quantity(unit),
-    motionVelocity: opt.quantity(`${unit}/s`),
-    hardLower: opt.quantity(unit),
-    hardUpper: opt.quantity(unit),
-    lower: opt.quantity(unit),
-    upper: opt.quantity(unit),
-  };
-}
-
 /** A simulated linear motor (position in mm). */
 export class LinearMotor extends Simulated(base.LinearMotor, 100) {
-  static override readonly options = motorOptions('mm');
+  static override readonly options = DUMMY_LINEAR_MOTOR_OPTIONS;
   constructor(options: DummyMotorOptions = {}) {
     super(options);
   }
@@ -90,7 +89,7 @@ export class LinearMotor extends Simulated(base.LinearMotor, 100) {
 
 /** A simulated rotation motor (position in degrees). */
 export class RotationMotor extends Simulated(base.RotationMotor, 360) {
-  static override readonly options = motorOptions('deg');
+  static override readonly options = DUMMY_ROTATION_MOTOR_OPTIONS;
   constructor(options: DummyMotorOptions = {}) {
     super(options);
   }
@@ -122,7 +121,7 @@ function ContinuousSimulated<B extends abstract new (...args: any[]) => base.Mot
 
 /** A simulated linear motor that also moves continuously at `velocity` (mm/s). */
 export class ContinuousLinearMotor extends ContinuousSimulated(Simulated(base.LinearMotor, 100)) {
-  static override readonly options = motorOptions('mm');
+  static override readonly options = DUMMY_LINEAR_MOTOR_OPTIONS;
   constructor(options: DummyMotorOptions = {}) {
     super(options);
   }
@@ -130,7 +129,7 @@ export class ContinuousLinearMotor extends ContinuousSimulated(Simulated(base.Li
 
 /** A simulated rotation motor that also rotates continuously at `velocity` (deg/s). */
 export class ContinuousRotationMotor extends ContinuousSimulated(Simulated(base.RotationMotor, 360)) {
-  static override readonly options = motorOptions('deg');
+  static override readonly options = DUMMY_ROTATION_MOTOR_OPTIONS;
   constructor(options: DummyMotorOptions = {}) {
     super(options);
   }

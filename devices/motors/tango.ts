@@ -16,66 +16,42 @@
  * ```
  * @module
  */
-import {
-  ConcertError,
-  format,
-  HardLimitError,
-  OptionError,
-  opt,
-  sleep,
-  TransitionNotAllowed,
-  type OptionSpec,
-} from '../../core/index.js';
+import { ConcertError, format, HardLimitError, OptionError, sleep, TransitionNotAllowed, z } from '../../core/index.js';
 import type { DeviceProxy, DevState } from '../../tango/index.js';
 import {
   abortable,
   commandNames,
   connectProxy,
   requireAttributes,
-  tangoDeviceOptions,
+  TANGO_DEVICE_OPTIONS,
   unitScale,
-  type TangoDeviceOptions,
 } from '../tango-support.js';
 import * as base from './base.js';
 
-/** Options of the Tango motors. Attribute and command names are case-insensitive, as in Tango. */
-export interface TangoMotorOptions extends TangoDeviceOptions {
+/** The options of the Tango motors. Attribute and command names are case-insensitive, as in Tango. */
+export const TANGO_MOTOR_OPTIONS = TANGO_DEVICE_OPTIONS.extend({
   /** Position attribute (default `position`); its unit, when mathjs knows it, is converted. */
-  positionAttribute?: string;
+  positionAttribute: z.string().optional(),
   /** Continuous velocity attribute of the continuous motors (default `velocity`). */
-  velocityAttribute?: string;
+  velocityAttribute: z.string().optional(),
   /** Stop command (default `Stop`). */
-  stopCommand?: string;
+  stopCommand: z.string().optional(),
   /** Homing command (default `Home`; used when the device has it, else home() moves to 0). */
-  homeCommand?: string;
-  /** Power commands (default `On`/`Off`; without them disable() only blocks moves in software). */
-  onCommand?: string;
-  offCommand?: string;
-  /** Boolean end-switch attributes (default none): tell a limit from other ALARM/FAULT causes. */
-  lowerLimitAttribute?: string;
-  upperLimitAttribute?: string;
+  homeCommand: z.string().optional(),
+  /** Power-on command (default `On`; without it disable() only blocks moves in software). */
+  onCommand: z.string().optional(),
+  /** Power-off command (default `Off`). */
+  offCommand: z.string().optional(),
+  /** Boolean end-switch attribute (default none): tells a limit from other ALARM/FAULT causes. */
+  lowerLimitAttribute: z.string().optional(),
+  /** Boolean end-switch attribute (default none). */
+  upperLimitAttribute: z.string().optional(),
   /** How often the State is polled while moving (ms, default 10). */
-  pollIntervalMs?: number;
-}
+  pollIntervalMs: z.number().min(1).max(10000).optional(),
+});
 
-const names = [
-  'positionAttribute',
-  'velocityAttribute',
-  'stopCommand',
-  'homeCommand',
-  'onCommand',
-  'offCommand',
-  'lowerLimitAttribute',
-  'upperLimitAttribute',
-];
-
-/** @internal Option checks of the Tango motors. */
-export const tangoMotorOptions: OptionSpec = {
-  ...base.Motor.options,
-  ...tangoDeviceOptions,
-  ...Object.fromEntries(names.map((n) => [n, opt.string])),
-  pollIntervalMs: opt.number({ min: 1, max: 10000 }),
-};
+/** Options of the Tango motors. */
+export type TangoMotorOptions = z.input<typeof TANGO_MOTOR_OPTIONS>;
 
 /** The device reports a fault (Tango FAULT or UNKNOWN state). */
 export class TangoMotorFault extends ConcertError {
@@ -297,7 +273,7 @@ function TangoBacked<B extends AbstractMotor>(Base: B) {
 
 /** A linear motor (position in mm) backed by a Tango device. */
 export class LinearMotor extends TangoBacked(base.LinearMotor) {
-  static override readonly options = tangoMotorOptions;
+  static override readonly options = TANGO_MOTOR_OPTIONS;
   constructor(options: TangoMotorOptions) {
     super(options);
   }
@@ -305,7 +281,7 @@ export class LinearMotor extends TangoBacked(base.LinearMotor) {
 
 /** A rotation motor (position in degrees) backed by a Tango device. */
 export class RotationMotor extends TangoBacked(base.RotationMotor) {
-  static override readonly options = tangoMotorOptions;
+  static override readonly options = TANGO_MOTOR_OPTIONS;
   constructor(options: TangoMotorOptions) {
     super(options);
   }
@@ -342,7 +318,7 @@ function ContinuousTango<B extends abstract new (...args: any[]) => InstanceType
 
 /** A linear motor that also runs at a constant `velocity` (mm/s), backed by a Tango device. */
 export class ContinuousLinearMotor extends ContinuousTango(TangoBacked(base.LinearMotor)) {
-  static override readonly options = tangoMotorOptions;
+  static override readonly options = TANGO_MOTOR_OPTIONS;
   constructor(options: TangoMotorOptions) {
     super(options);
   }
@@ -350,7 +326,7 @@ export class ContinuousLinearMotor extends ContinuousTango(TangoBacked(base.Line
 
 /** A rotation motor that also rotates at a constant `velocity` (deg/s), backed by a Tango device. */
 export class ContinuousRotationMotor extends ContinuousTango(TangoBacked(base.RotationMotor)) {
-  static override readonly options = tangoMotorOptions;
+  static override readonly options = TANGO_MOTOR_OPTIONS;
   constructor(options: TangoMotorOptions) {
     super(options);
   }

@@ -2,15 +2,13 @@
  * Shutters: open/closed with a state machine; an emergency stop closes the shutter.
  * @module
  */
-import { Device, transition, type OptionSpec } from '../../core/index.js';
+import { Device, transition } from '../../core/index.js';
 
 /** Shutter states. */
 export type ShutterState = 'open' | 'closed';
 
 /** A beam shutter. Opening an open shutter or closing a closed one is not allowed. */
 export abstract class Shutter extends Device {
-  static override readonly options: OptionSpec = Device.options;
-
   /** open, closed or error. */
   readonly state = this.stateParameter<ShutterState>({
     initial: this.initialState(),

@@ -2,19 +2,22 @@
  * A simulated shutter (`import { Shutter } from 'concert/devices/shutters/dummy'`).
  * @module
  */
-import { opt, sleep, type OptionSpec, type Unit } from '../../core/index.js';
+import type { z } from '../../core/index.js';
+import { DEVICE_OPTIONS, sleep, zq } from '../../core/index.js';
 import * as base from './base.js';
 
-/** Options of the dummy {@link Shutter}. */
-export interface DummyShutterOptions {
-  name?: string;
+/** The options of the dummy {@link Shutter}. */
+export const DUMMY_SHUTTER_OPTIONS = DEVICE_OPTIONS.extend({
   /** How long opening or closing takes (default 0). */
-  motionTime?: Unit;
-}
+  motionTime: zq('s', { min: '0 s' }).optional(),
+});
+
+/** Options of the dummy {@link Shutter}. */
+export type DummyShutterOptions = z.input<typeof DUMMY_SHUTTER_OPTIONS>;
 
 /** A simulated shutter, open at start. */
 export class Shutter extends base.Shutter {
-  static override readonly options: OptionSpec = { ...base.Shutter.options, motionTime: opt.quantity('s') };
+  static override readonly options = DUMMY_SHUTTER_OPTIONS;
   readonly #ms: number;
 
   constructor(options: DummyShutterOptions = {}) {

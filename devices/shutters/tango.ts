@@ -13,28 +13,27 @@
  * ```
  * @module
  */
-import { ConcertError, OptionError, opt, sleep, type OptionSpec } from '../../core/index.js';
+import { ConcertError, OptionError, sleep, z } from '../../core/index.js';
 import { DEV_STATES, type DeviceProxy, type DevState } from '../../tango/index.js';
-import {
-  abortable,
-  commandNames,
-  connectProxy,
-  tangoDeviceOptions,
-  type TangoDeviceOptions,
-} from '../tango-support.js';
+import { abortable, commandNames, connectProxy, TANGO_DEVICE_OPTIONS } from '../tango-support.js';
 import * as base from './base.js';
 
-/** Options of the Tango {@link Shutter}. */
-export interface TangoShutterOptions extends TangoDeviceOptions {
-  /** Commands (default `Open`, `Close`). */
-  openCommand?: string;
-  closeCommand?: string;
-  /** Device states meaning open and closed (default `OPEN`, `CLOSE`; e.g. `EXTRACT`/`INSERT` for a beam stop). */
-  openState?: DevState;
-  closedState?: DevState;
+/** The options of the Tango {@link Shutter}. */
+export const TANGO_SHUTTER_OPTIONS = TANGO_DEVICE_OPTIONS.extend({
+  /** Open command (default `Open`). */
+  openCommand: z.string().optional(),
+  /** Close command (default `Close`). */
+  closeCommand: z.string().optional(),
+  /** Device state meaning open (default `OPEN`; e.g. `EXTRACT` for a beam stop). */
+  openState: z.enum(DEV_STATES).optional(),
+  /** Device state meaning closed (default `CLOSE`; e.g. `INSERT` for a beam stop). */
+  closedState: z.enum(DEV_STATES).optional(),
   /** How often the State is polled while the shutter moves (ms, default 10). */
-  pollIntervalMs?: number;
-}
+  pollIntervalMs: z.number().min(1).max(10000).optional(),
+});
+
+/** Options of the Tango {@link Shutter}. */
+export type TangoShutterOptions = z.input<typeof TANGO_SHUTTER_OPTIONS>;
 
 /** The shutter device is in a state that is neither open, closed nor moving. */
 export class TangoShutterFault extends ConcertError {
@@ -43,15 +42,7 @@ export class TangoShutterFault extends ConcertError {
 
 /** A shutter backed by a Tango device. */
 export class Shutter extends base.Shutter {
-  static override readonly options: OptionSpec = {
-    ...base.Shutter.options,
-    ...tangoDeviceOptions,
-    openCommand: opt.string,
-    closeCommand: opt.string,
-    openState: opt.oneOf(DEV_STATES),
-    closedState: opt.oneOf(DEV_STATES),
-    pollIntervalMs: opt.number({ min: 1, max: 10000 }),
-  };
+  static override readonly options = TANGO_SHUTTER_OPTIONS;
 
   /** The Tango device. @internal Valid after create(). */
   proxy!: DeviceProxy;

@@ -2,15 +2,13 @@
  * X-ray tubes: on/off, voltage, current and the resulting power (U·I).
  * @module
  */
-import { Device, transition, type OptionSpec, type SetOptions, type Unit } from '../../core/index.js';
+import { Device, transition, type SetOptions, type Unit } from '../../core/index.js';
 
 /** X-ray tube states. */
 export type XRayTubeState = 'on' | 'off';
 
 /** An X-ray tube. `on()`/`off()` switch the beam; an emergency stop switches it off. */
 export abstract class XRayTube extends Device {
-  static override readonly options: OptionSpec = Device.options;
-
   /** on, off or error. */
   readonly state = this.stateParameter<XRayTubeState>({ initial: 'off' });
 

@@ -2,6 +2,7 @@
  * Grating interferometry: phase stepping with and without the sample.
  * @module
  */
+import type { z } from '../../core/index.js';
 import {
   ParameterError,
   q,
@@ -9,31 +10,35 @@ import {
   toNumber,
   type AnyParameter,
   type Frame,
-  type OptionSpec,
   type Quantity,
-  type Unit,
+  zinstance,
+  zquantity,
+  type OptionsSchema,
 } from '../../core/index.js';
-import type { Motor } from '../../devices/motors/index.js';
+import { Motor } from '../../devices/motors/index.js';
 import { IMAGE_KEYS, imagingAcquisition, triggeredFrames } from './frames.js';
-import { imagingOptionChecks, Radiography, required, type RadiographyOptions } from './radiography.js';
+import { Radiography, RADIOGRAPHY_OPTIONS, zcount, type RadiographyOptions } from './radiography.js';
 
-const { anyQuantity, motor, count } = imagingOptionChecks;
+/** The options of {@link GratingInterferometryStepping} (no flats or projections: the steppings replace them). */
+export const GRATING_INTERFEROMETRY_OPTIONS = RADIOGRAPHY_OPTIONS.omit({ numFlats: true, numProjections: true }).extend(
+  {
+    /** Steps one of the gratings (a linear motor). */
+    steppingMotor: zinstance(Motor),
+    /** Period of the stepped grating. */
+    gratingPeriod: zquantity,
+    /** Position of `steppingMotor` at the first step. */
+    steppingStartPosition: zquantity,
+    /** Grating periods scanned (default 1). */
+    numPeriods: zcount.optional(),
+    /** Steps per period (default 16). */
+    numStepsPerPeriod: zcount.optional(),
+    /** Distance between sample and analyzer grating; only used to convert the differential phase into an angle. */
+    propagationDistance: zquantity.optional(),
+  },
+);
 
 /** Options of {@link GratingInterferometryStepping}. */
-export interface GratingInterferometryOptions extends Omit<RadiographyOptions, 'numFlats' | 'numProjections'> {
-  /** Steps one of the gratings (a linear motor). */
-  steppingMotor: Motor;
-  /** Period of the stepped grating. */
-  gratingPeriod: Unit;
-  /** Position of `steppingMotor` at the first step. */
-  steppingStartPosition: Unit;
-  /** Grating periods scanned (default 1). */
-  numPeriods?: number;
-  /** Steps per period (default 16). */
-  numStepsPerPeriod?: number;
-  /** Distance between sample and analyzer grating; only used to convert the differential phase into an angle. */
-  propagationDistance?: Unit;
-}
+export type GratingInterferometryOptions = z.input<typeof GRATING_INTERFEROMETRY_OPTIONS>;
 
 /**
  * Grating interferometry (phase stepping): dark fields, a `reference_stepping` without the sample
@@ -41,16 +46,8 @@ export interface GratingInterferometryOptions extends Omit<RadiographyOptions, '
  * numStepsPerPeriod for numPeriods · numStepsPerPeriod triggered frames. Process the data with
  * the `PhaseGratingSteppingFourierProcessing` addon.
  */
-export abstract class GratingInterferometryStepping extends Radiography {
-  static override readonly options: OptionSpec = {
-    ...Radiography.options,
-    steppingMotor: motor,
-    gratingPeriod: anyQuantity,
-    steppingStartPosition: anyQuantity,
-    numPeriods: count,
-    numStepsPerPeriod: count,
-    propagationDistance: anyQuantity,
-  };
+export class GratingInterferometryStepping extends Radiography {
+  static override readonly options: OptionsSchema = GRATING_INTERFEROMETRY_OPTIONS;
   readonly steppingMotor: Motor;
   readonly gratingPeriod: Quantity;
   readonly steppingStartPosition: Quantity;
@@ -61,9 +58,8 @@ export abstract class GratingInterferometryStepping extends Radiography {
   readonly #stepping = { numPeriods: 1, numStepsPerPeriod: 16 };
 
   constructor(options: GratingInterferometryOptions) {
-    super({ ...options, numFlats: 0, numProjections: 1 } as RadiographyOptions);
-    const owner = `${this.kind}.create`;
-    this.steppingMotor = required(owner, options, 'steppingMotor');
+    super({ ...options, numFlats: 0, numProjections: 1 } satisfies RadiographyOptions);
+    this.steppingMotor = options.steppingMotor;
     const unit = this.steppingMotor.position.unit;
     // Flats and projections are replaced by the steppings.
     this.numFlats.lock(true);
@@ -73,13 +69,13 @@ export abstract class GratingInterferometryStepping extends Radiography {
     this.gratingPeriod = this.quantitySetting(
       'gratingPeriod',
       'um',
-      required(owner, options, 'gratingPeriod'),
+      options.gratingPeriod,
       'period of the stepped grating',
     );
     this.steppingStartPosition = this.quantitySetting(
       'steppingStartPosition',
       unit,
-      required(owner, options, 'steppingStartPosition'),
+      options.steppingStartPosition,
       'first stepping position',
     );
     if (options.numPeriods !== undefined) this.#stepping.numPeriods = options.numPeriods;

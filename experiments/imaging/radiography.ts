@@ -3,74 +3,57 @@
  * @module
  */
 import {
-  checkOptions,
-  isQuantity,
   OptionError,
+  parseOptions,
   soft,
   toNumber,
+  z,
+  zinstance,
+  zquantity,
   type AnyParameter,
   type Frame,
-  type OptionCheck,
-  type OptionSpec,
+  type OptionsSchema,
   type Quantity,
   type Unit,
   errorMessage,
 } from '../../core/index.js';
 import { Camera } from '../../devices/cameras/index.js';
 import { Motor } from '../../devices/motors/index.js';
-import type { Walker } from '../../walkers/index.js';
 import { Experiment, EXPERIMENT_OPTIONS } from '../experiment.js';
+import { zexposure, type Exposure } from './exposure.js';
 import { autoFrames, checkCount, IMAGE_KEYS, imagingAcquisition, toStandby } from './frames.js';
 
-const count: OptionCheck = (v) =>
-  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? undefined : 'must be an integer ≥ 0';
-const anyQuantity: OptionCheck = (v) => (isQuantity(v) ? undefined : "must be a quantity, e.g. q('1 mm')");
-const motor: OptionCheck = (v) => (v instanceof Motor ? undefined : 'must be a Motor');
+/** @internal The schema of a frame count option. */
+export const zcount = z.number().int().min(0);
 
-/** @internal Option checks for subclasses and mixins. */
-export const imagingOptionChecks = {
-  count,
-  anyQuantity,
-  motor,
-  camera: ((v) => (v instanceof Camera ? undefined : 'must be a Camera')) as OptionCheck,
+/** An imaging experiment class, as `create()` sees it. */
+export type ImagingClass<T extends Radiography, O> = (new (options: O) => T) & {
+  readonly options: OptionsSchema;
+  readonly name: string;
 };
 
-/** @internal */
-export function required<T>(owner: string, options: object, key: string): T {
-  const value = (options as Record<string, unknown>)[key];
-  if (value === undefined) throw new OptionError(`${owner}: option '${key}' is required`);
-  return value as T;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Radiography
-
-/** Options of every imaging experiment. */
-export interface ImagingBaseOptions {
-  name?: string;
-  walker?: Walker;
-  separateScans?: boolean;
-  nameFmt?: string;
-  prepare?: (signal: AbortSignal) => Promise<void>;
-  finish?: (signal: AbortSignal) => Promise<void>;
-}
+/** The options of {@link Radiography}; every imaging experiment extends them. */
+export const RADIOGRAPHY_OPTIONS = EXPERIMENT_OPTIONS.extend({
+  /** The camera taking the frames. */
+  camera: zinstance(Camera),
+  /** How the sample is exposed: `shutterExposure(shutter)`, `tubeExposure(xrayTube)`. */
+  exposure: zexposure,
+  /** Moves the sample out of the beam (flats) and into it (projections). */
+  flatMotor: zinstance(Motor),
+  /** Position of `flatMotor` with the sample in the beam (in its position unit). */
+  radioPosition: zquantity,
+  /** Position of `flatMotor` with the sample out of the beam. */
+  flatPosition: zquantity,
+  /** Number of dark fields (default 200). */
+  numDarks: zcount.optional(),
+  /** Number of flat fields (default 200). */
+  numFlats: zcount.optional(),
+  /** Number of projections (default 3000). */
+  numProjections: zcount.optional(),
+});
 
 /** Options of {@link Radiography}. */
-export interface RadiographyOptions extends ImagingBaseOptions {
-  camera: Camera;
-  /** Moves the sample out of the beam (flats) and into it (projections). */
-  flatMotor: Motor;
-  /** Position of `flatMotor` with the sample in the beam (in its position unit). */
-  radioPosition: Unit;
-  /** Position of `flatMotor` with the sample out of the beam. */
-  flatPosition: Unit;
-  /** Default 200. */
-  numDarks?: number;
-  /** Default 200. */
-  numFlats?: number;
-  /** Default 3000. */
-  numProjections?: number;
-}
+export type RadiographyOptions = z.input<typeof RADIOGRAPHY_OPTIONS>;
 
 /**
  * Radiography: dark fields (no exposure), flat fields (sample out of the beam) and projections
@@ -78,19 +61,12 @@ export interface RadiographyOptions extends ImagingBaseOptions {
  * frames, positions) are locked while a run is in progress; the motors go back to where they were
  * when the run ends, however it ends, and the sample exposure is stopped.
  */
-export abstract class Radiography extends Experiment {
-  static readonly options: OptionSpec = {
-    ...EXPERIMENT_OPTIONS,
-    camera: imagingOptionChecks.camera,
-    flatMotor: motor,
-    radioPosition: anyQuantity,
-    flatPosition: anyQuantity,
-    numDarks: count,
-    numFlats: count,
-    numProjections: count,
-  };
+export class Radiography extends Experiment {
+  static override readonly options: OptionsSchema = RADIOGRAPHY_OPTIONS;
 
   readonly camera: Camera;
+  /** How the sample is exposed (a shutter, an X-ray tube). */
+  readonly exposure: Exposure;
   readonly flatMotor: Motor;
   /** Number of dark fields. */
   readonly numDarks: AnyParameter;
@@ -109,20 +85,25 @@ export abstract class Radiography extends Experiment {
   #stashed: AnyParameter[] = [];
 
   /**
-   * Makes the experiment (on a concrete subclass such as `synchrotron.Radiography`).
+   * Makes the experiment.
    * @throws OptionError for unknown or missing options and values in the wrong unit.
+   * @example
+   * ```ts
+   * const exp = await Radiography.create({ camera, exposure: shutterExposure(shutter), flatMotor,
+   *   radioPosition: q('0 mm'), flatPosition: q('10 mm'), walker });
+   * ```
    */
-  static override async create<T extends Radiography, O>(this: new (options: O) => T, options: O): Promise<T> {
+  static override async create<T extends Radiography, O>(this: ImagingClass<T, O>, options: O): Promise<T> {
+    parseOptions(`${this.name}.create`, this.options, options);
     return new this(options);
   }
 
   constructor(options: RadiographyOptions) {
-    const owner = `${new.target.name}.create`;
-    checkOptions(owner, (new.target as unknown as { options: OptionSpec }).options, options);
-    const { name, walker, separateScans, nameFmt, prepare, finish } = options ?? ({} as RadiographyOptions);
+    const { name, walker, separateScans, nameFmt, prepare, finish } = options;
     super([], { name: name ?? lowerFirst(new.target.name), walker, separateScans, nameFmt, prepare, finish });
-    this.camera = required(owner, options, 'camera');
-    this.flatMotor = required(owner, options, 'flatMotor');
+    this.camera = options.camera;
+    this.exposure = options.exposure;
+    this.flatMotor = options.flatMotor;
     this.numDarks = this.countSetting('numDarks', options.numDarks, 'number of dark fields');
     this.numFlats = this.countSetting('numFlats', options.numFlats, 'number of flat fields');
     this.numProjections = this.countSetting('numProjections', options.numProjections, 'number of projections');
@@ -130,13 +111,13 @@ export abstract class Radiography extends Experiment {
     this.radioPosition = this.quantitySetting(
       'radioPosition',
       unit,
-      required(owner, options, 'radioPosition'),
+      options.radioPosition,
       'flat motor position with the sample in the beam',
     );
     this.flatPosition = this.quantitySetting(
       'flatPosition',
       unit,
-      required(owner, options, 'flatPosition'),
+      options.flatPosition,
       'flat motor position with the sample out of the beam',
     );
     this.add(
@@ -206,9 +187,14 @@ export abstract class Radiography extends Experiment {
   }
 
   /** Exposes the sample to radiation (opens a shutter, switches a tube on). */
-  protected abstract startSampleExposure(signal?: AbortSignal): Promise<void>;
+  protected startSampleExposure(signal?: AbortSignal): Promise<void> {
+    return this.exposure.start(signal);
+  }
+
   /** Stops exposing the sample (closes a shutter, switches a tube off). */
-  protected abstract stopSampleExposure(signal?: AbortSignal): Promise<void>;
+  protected stopSampleExposure(signal?: AbortSignal): Promise<void> {
+    return this.exposure.stop(signal);
+  }
 
   /** Locks the settings, brings the camera to standby and remembers the motor positions. */
   protected override async prepare(signal: AbortSignal): Promise<void> {

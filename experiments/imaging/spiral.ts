@@ -2,39 +2,54 @@
  * Spiral (helical) tomography: stepped and continuous.
  * @module
  */
+import type { z } from '../../core/index.js';
 import {
   ParameterError,
   q,
   toNumber,
+  zinstance,
+  zquantity,
   type Frame,
-  type OptionSpec,
   type Quantity,
   type Unit,
+  type OptionsSchema,
 } from '../../core/index.js';
-import type { Motor } from '../../devices/motors/index.js';
+import { Motor } from '../../devices/motors/index.js';
 import { IMAGE_KEYS, triggeredFrames } from './frames.js';
-import { imagingOptionChecks, required } from './radiography.js';
 import {
+  CONTINUOUS_TOMOGRAPHY_OPTIONS,
   ContinuousTomography,
   SteppedTomography,
-  velocityMotor,
-  type TomographyOptions,
+  TOMOGRAPHY_OPTIONS,
+  zvelocityMotor,
   type VelocityMotor,
 } from './tomography.js';
 
-const { anyQuantity, motor } = imagingOptionChecks;
+/** What the spiral tomographies add to the options of the tomographies. */
+const SPIRAL_SHAPE = {
+  /** Moves the sample along the rotation axis. */
+  verticalMotor: zinstance(Motor),
+  /** Position of `verticalMotor` at the first projection. */
+  startPositionVertical: zquantity,
+  /** Height of the sample. */
+  sampleHeight: zquantity,
+  /** How far `verticalMotor` moves during one `angularRange`. */
+  verticalShiftPerTomogram: zquantity,
+};
+
+/** The options of {@link SteppedSpiralTomography}. */
+export const STEPPED_SPIRAL_OPTIONS = TOMOGRAPHY_OPTIONS.extend(SPIRAL_SHAPE);
+/** The options of {@link ContinuousSpiralTomography} (a continuous vertical motor). */
+export const CONTINUOUS_SPIRAL_OPTIONS = CONTINUOUS_TOMOGRAPHY_OPTIONS.extend({
+  ...SPIRAL_SHAPE,
+  verticalMotor: zvelocityMotor,
+});
 
 /** Options of the spiral tomography experiments. */
-export interface SpiralOptions {
-  /** Moves the sample along the rotation axis. */
-  verticalMotor: Motor;
-  /** Position of `verticalMotor` at the first projection. */
-  startPositionVertical: Unit;
-  /** Height of the sample. */
-  sampleHeight: Unit;
-  /** How far `verticalMotor` moves during one `angularRange`. */
-  verticalShiftPerTomogram: Unit;
-}
+export type SpiralTomographyOptions = z.input<typeof STEPPED_SPIRAL_OPTIONS>;
+
+/** What the spiral tomographies add to the options of the tomographies. */
+export type SpiralOptions = Pick<SpiralTomographyOptions, keyof typeof SPIRAL_SHAPE>;
 
 /** The number of tomograms a spiral scan needs to cover the sample: |height / shift| + 1. */
 export function spiralTomograms(sampleHeight: number, shift: number): number {
@@ -63,19 +78,12 @@ function spiralFrames(numProjections: number, tomograms: number): number {
   return Math.floor(numProjections * tomograms + 1e-9);
 }
 
-const SPIRAL_OPTIONS: OptionSpec = {
-  verticalMotor: motor,
-  startPositionVertical: anyQuantity,
-  sampleHeight: anyQuantity,
-  verticalShiftPerTomogram: anyQuantity,
-};
-
 /**
  * Stepped spiral tomography: frame i is taken at angle start + i · range / N and height
  * startPositionVertical + i · shift / N, for N · numTomograms frames.
  */
-export abstract class SteppedSpiralTomography extends SteppedTomography implements SpiralSettings {
-  static override readonly options: OptionSpec = { ...SteppedTomography.options, ...SPIRAL_OPTIONS };
+export class SteppedSpiralTomography extends SteppedTomography implements SpiralSettings {
+  static override readonly options: OptionsSchema = STEPPED_SPIRAL_OPTIONS;
   readonly verticalMotor: Motor;
   readonly startPositionVertical: Quantity;
   readonly sampleHeight: Quantity;
@@ -86,27 +94,21 @@ export abstract class SteppedSpiralTomography extends SteppedTomography implemen
     read: async () => (await spiralValues(this)).tomograms,
   });
 
-  constructor(options: TomographyOptions & SpiralOptions) {
+  constructor(options: SpiralTomographyOptions) {
     super(options);
-    const owner = `${this.kind}.create`;
-    this.verticalMotor = required(owner, options, 'verticalMotor');
+    this.verticalMotor = options.verticalMotor;
     const unit = this.verticalMotor.position.unit;
     this.startPositionVertical = this.quantitySetting(
       'startPositionVertical',
       unit,
-      required(owner, options, 'startPositionVertical'),
+      options.startPositionVertical,
       'vertical position at the first projection',
     );
-    this.sampleHeight = this.quantitySetting(
-      'sampleHeight',
-      unit,
-      required(owner, options, 'sampleHeight'),
-      'height of the sample',
-    );
+    this.sampleHeight = this.quantitySetting('sampleHeight', unit, options.sampleHeight, 'height of the sample');
     this.verticalShiftPerTomogram = this.quantitySetting(
       'verticalShiftPerTomogram',
       unit,
-      required(owner, options, 'verticalShiftPerTomogram'),
+      options.verticalShiftPerTomogram,
       'vertical shift per tomogram',
     );
     spiralTomograms(0, this.verticalShiftPerTomogram.toNumber(options.verticalShiftPerTomogram));
@@ -138,12 +140,8 @@ export abstract class SteppedSpiralTomography extends SteppedTomography implemen
  * Continuous spiral tomography: rotates at `velocity` and moves up at `verticalVelocity` =
  * shift · frame rate / numProjections while the camera records N · numTomograms frames.
  */
-export abstract class ContinuousSpiralTomography extends ContinuousTomography implements SpiralSettings {
-  static override readonly options: OptionSpec = {
-    ...ContinuousTomography.options,
-    ...SPIRAL_OPTIONS,
-    verticalMotor: velocityMotor,
-  };
+export class ContinuousSpiralTomography extends ContinuousTomography implements SpiralSettings {
+  static override readonly options: OptionsSchema = CONTINUOUS_SPIRAL_OPTIONS;
   readonly verticalMotor: Motor;
   readonly startPositionVertical: Quantity;
   readonly sampleHeight: Quantity;
@@ -156,27 +154,21 @@ export abstract class ContinuousSpiralTomography extends ContinuousTomography im
   /** Vertical velocity of the scan (read-only): shift · frame rate / numProjections. */
   readonly verticalVelocity: Quantity;
 
-  constructor(options: TomographyOptions & SpiralOptions) {
+  constructor(options: SpiralTomographyOptions) {
     super(options);
-    const owner = `${this.kind}.create`;
-    this.verticalMotor = required(owner, options, 'verticalMotor');
+    this.verticalMotor = options.verticalMotor;
     const unit = this.verticalMotor.position.unit;
     this.startPositionVertical = this.quantitySetting(
       'startPositionVertical',
       unit,
-      required(owner, options, 'startPositionVertical'),
+      options.startPositionVertical,
       'vertical position at the first projection',
     );
-    this.sampleHeight = this.quantitySetting(
-      'sampleHeight',
-      unit,
-      required(owner, options, 'sampleHeight'),
-      'height of the sample',
-    );
+    this.sampleHeight = this.quantitySetting('sampleHeight', unit, options.sampleHeight, 'height of the sample');
     this.verticalShiftPerTomogram = this.quantitySetting(
       'verticalShiftPerTomogram',
       unit,
-      required(owner, options, 'verticalShiftPerTomogram'),
+      options.verticalShiftPerTomogram,
       'vertical shift per tomogram',
     );
     spiralTomograms(0, this.verticalShiftPerTomogram.toNumber(options.verticalShiftPerTomogram));

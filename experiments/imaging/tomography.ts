@@ -2,41 +2,40 @@
  * Tomography: stepped and continuous.
  * @module
  */
+import type { z } from '../../core/index.js';
 import {
   math,
   OptionError,
   q,
   toNumber,
+  zinstance,
+  zquantity,
+  zwhere,
   type Frame,
-  type OptionCheck,
-  type OptionSpec,
   type Quantity,
   type Unit,
+  type OptionsSchema,
 } from '../../core/index.js';
 import { Motor } from '../../devices/motors/index.js';
 import { IMAGE_KEYS, triggeredFrames } from './frames.js';
-import { imagingOptionChecks, Radiography, required, type RadiographyOptions } from './radiography.js';
+import { Radiography, RADIOGRAPHY_OPTIONS } from './radiography.js';
 
-const { anyQuantity, motor } = imagingOptionChecks;
+/** The options of the tomography experiments. */
+export const TOMOGRAPHY_OPTIONS = RADIOGRAPHY_OPTIONS.extend({
+  /** Rotates the sample (position in degrees). */
+  tomographyMotor: zinstance(Motor),
+  /** Range of the scan (default 180°). */
+  angularRange: zquantity.optional(),
+  /** Angle of the first projection (default 0°). */
+  startAngle: zquantity.optional(),
+});
 
 /** Options of the tomography experiments. */
-export interface TomographyOptions extends RadiographyOptions {
-  /** Rotates the sample (position in degrees). */
-  tomographyMotor: Motor;
-  /** Range of the scan (default 180°). */
-  angularRange?: Unit;
-  /** Angle of the first projection (default 0°). */
-  startAngle?: Unit;
-}
+export type TomographyOptions = z.input<typeof TOMOGRAPHY_OPTIONS>;
 
 /** Tomography: a {@link Radiography} whose projections are taken while rotating the sample. */
 export abstract class Tomography extends Radiography {
-  static override readonly options: OptionSpec = {
-    ...Radiography.options,
-    tomographyMotor: motor,
-    angularRange: anyQuantity,
-    startAngle: anyQuantity,
-  };
+  static override readonly options: OptionsSchema = TOMOGRAPHY_OPTIONS;
   readonly tomographyMotor: Motor;
   /** Range of the scan. */
   readonly angularRange: Quantity;
@@ -46,7 +45,7 @@ export abstract class Tomography extends Radiography {
   constructor(options: TomographyOptions) {
     super(options);
     const owner = `${this.kind}.create`;
-    this.tomographyMotor = required(owner, options, 'tomographyMotor');
+    this.tomographyMotor = options.tomographyMotor;
     if (!math.unit(this.tomographyMotor.position.unit).equalBase(math.unit('deg')))
       throw new OptionError(
         `${owner}: option 'tomographyMotor' must be a rotation motor (position in degrees), got one in ${this.tomographyMotor.position.unit}`,
@@ -87,7 +86,7 @@ export abstract class Tomography extends Radiography {
 }
 
 /** Stepped tomography: the sample is rotated to each angle, then one frame is triggered there. */
-export abstract class SteppedTomography extends Tomography {
+export class SteppedTomography extends Tomography {
   protected override async *takeRadios(signal: AbortSignal): AsyncGenerator<Frame> {
     await this.prepareRadios(signal);
     yield* triggeredFrames(this.camera, this.counts.numProjections, signal, async (i, s) => {
@@ -111,16 +110,21 @@ function isVelocityMotor(m: unknown): m is VelocityMotor {
   );
 }
 
-/** @internal */
-export const velocityMotor: OptionCheck = (v) =>
-  isVelocityMotor(v) ? undefined : 'must be a continuous motor (with a velocity)';
+/** @internal The schema of a motor option that needs a continuous motor. */
+export const zvelocityMotor = zwhere('a continuous motor (with a velocity)', isVelocityMotor);
+
+/** The options of the continuous tomography. */
+export const CONTINUOUS_TOMOGRAPHY_OPTIONS = TOMOGRAPHY_OPTIONS.extend({
+  /** Rotates the sample continuously (a continuous rotation motor). */
+  tomographyMotor: zvelocityMotor,
+});
 
 /**
  * Continuous tomography: the sample rotates at `velocity` = frame rate · range / numProjections
  * while the camera records freely; the motor is stopped and moved back afterwards.
  */
-export abstract class ContinuousTomography extends Tomography {
-  static override readonly options: OptionSpec = { ...Tomography.options, tomographyMotor: velocityMotor };
+export class ContinuousTomography extends Tomography {
+  static override readonly options: OptionsSchema = CONTINUOUS_TOMOGRAPHY_OPTIONS;
   /** The rotation velocity of the scan (read-only): frame rate · angularRange / numProjections. */
   readonly velocity = this.quantity('velocity', {
     unit: 'deg/s',

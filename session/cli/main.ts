@@ -5,7 +5,6 @@
  */
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { printCliError } from '../errors.js';
 
 function version(): string {
   try {
@@ -23,7 +22,8 @@ function run<A extends unknown[]>(fn: (...args: A) => Promise<void | number>): (
       const code = await fn(...args);
       if (typeof code === 'number') process.exitCode = code;
     } catch (error) {
-      printCliError(error);
+      // (imported here: it loads core, which `concert --version` or `show` need not wait for)
+      (await import('../errors.js')).printCliError(error);
       process.exitCode = 1;
     }
   };

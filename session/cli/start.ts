@@ -74,10 +74,6 @@ export async function start(name: string | undefined, options: StartCliOptions):
     });
   }
 
-  const { registerConcertResolver, fastLoader } = await import('../loader.js');
-  registerConcertResolver();
-  if (fastLoader()) process.setSourceMapsEnabled(true);
-
   // Ctrl-C while the session file runs: abort what it started, then quit.
   const loading = new AbortController();
   const onSigint = () => {
@@ -88,10 +84,18 @@ export async function start(name: string | undefined, options: StartCliOptions):
   };
   process.on('SIGINT', onSigint);
 
+  // The prompt's modules load while the session does (their file reads overlap).
+  const promptModules = options.nonInteractive
+    ? undefined
+    : Promise.all([import('../helpers.js'), import('../repl/index.js'), import('../progress.js')]);
+  promptModules?.catch(() => {}); // an error surfaces where it is awaited
+
   let exports: Record<string, unknown> = {};
   if (session.file) {
-    const { loadSession, describeLoadError } = await import('../loader.js');
+    const { activeLoader, loadSession, describeLoadError } = await import('../loader/index.js');
     try {
+      await activeLoader()?.prepareSession(session.file);
+      loading.signal.throwIfAborted();
       exports = await core.withAbortScope(loading.signal, () => loadSession(session.file!));
     } catch (error) {
       process.stderr.write(`${describeLoadError(error, session.file, source)}\n`);
@@ -113,21 +117,10 @@ export async function start(name: string | undefined, options: StartCliOptions):
     process.exit(code);
   }
 
-  // Quantities print as `2 mm` at the prompt (also inside objects and arrays).
-  const { inspect } = await import('node:util');
-  Object.defineProperty(core.math.Unit.prototype, inspect.custom, {
-    configurable: true,
-    value(this: Parameters<typeof core.format>[0]) {
-      return core.format(this);
-    },
-  });
-  const helpers = await import('../helpers.js');
-  const { startRepl } = await import('../repl.js');
+  const [helpers, { startRepl }, { setProgressRenderer, terminalRenderer }] = await promptModules!;
   const interactive = Boolean(process.stdin.isTTY);
-  if (interactive && options.progress !== false && process.stdout.isTTY) {
-    const { setProgressRenderer, terminalRenderer } = await import('../progress.js');
+  if (interactive && options.progress !== false && process.stdout.isTTY)
     setProgressRenderer(terminalRenderer(process.stdout));
-  }
   const globals: Record<string, unknown> = {
     q: core.q,
     ddoc: helpers.ddoc,

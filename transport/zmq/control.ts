@@ -8,7 +8,8 @@
  * The server also answers REQ clients (Python `zmq.REQ` + `send_json`).
  * @module
  */
-import { Dealer, Router } from 'zeromq';
+import type { Dealer, Router } from 'zeromq';
+import { zeromq } from './zeromq.js';
 import { errorMessage } from '../../core/errors.js';
 import type { CurveOptions } from './curve.js';
 import { RemoteError, TransportError } from './errors.js';
@@ -80,7 +81,7 @@ export class ControlServer {
 
   /** Creates the ROUTER socket and binds (or connects). @throws TransportError */
   static async create(options: ControlServerOptions): Promise<ControlServer> {
-    const socket = new Router({ linger: 0 });
+    const socket = new (zeromq().Router)({ linger: 0 });
     const endpoint = await place(socket, options, 'ControlServer');
     return new ControlServer(socket, options, endpoint);
   }
@@ -189,7 +190,7 @@ export class ControlClient {
   static async create(options: ControlClientOptions): Promise<ControlClient> {
     const timeoutMs = options.timeoutMs ?? 5000;
     // immediate: never queue a request for a server that is not connected (it would run late)
-    const socket = new Dealer({ linger: 0, immediate: true, sendTimeout: timeoutMs });
+    const socket = new (zeromq().Dealer)({ linger: 0, immediate: true, sendTimeout: timeoutMs });
     const endpoint = await place(socket, options, 'ControlClient');
     return new ControlClient(socket, timeoutMs, endpoint);
   }

@@ -18,7 +18,8 @@
  */
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { curveKeyPair, type Socket } from 'zeromq';
+import type { Socket } from 'zeromq';
+import { zeromq } from './zeromq.js';
 import { errorMessage } from '../../core/errors.js';
 import { TransportError } from './errors.js';
 
@@ -48,7 +49,7 @@ const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
 
 /** Generates a new key pair (zeromq's `curveKeyPair()`). */
 export function generateKeyPair(): CurveKeyPair {
-  return curveKeyPair();
+  return zeromq().curveKeyPair();
 }
 
 /** Writes `<name>.key` and `<name>.key_secret` (mode 0600) into `dir`, creating `dir` if needed. */

@@ -3,7 +3,8 @@
  * (latest-wins live view), validating every message.
  * @module
  */
-import { Pull, Subscriber } from 'zeromq';
+import type { Pull, Subscriber } from 'zeromq';
+import { zeromq } from './zeromq.js';
 import type { Frame } from '../../core/frame.js';
 import type { CurveOptions } from './curve.js';
 import { TransportError } from './errors.js';
@@ -123,8 +124,9 @@ export class ZmqReceiver {
       linger: 0,
       maxMessageSize,
     };
-    const socket = pull ? new Pull(common) : new Subscriber(common);
-    if (socket instanceof Subscriber) socket.subscribe();
+    const zmq = zeromq();
+    const socket = pull ? new zmq.Pull(common) : new zmq.Subscriber(common);
+    if (socket instanceof zmq.Subscriber) socket.subscribe();
     const endpoint = await place(socket, options, `ZmqReceiver(${options.mode})`);
     return new ZmqReceiver(socket, options, endpoint);
   }

@@ -3,7 +3,8 @@
  * (latest-wins live view) socket.
  * @module
  */
-import { Publisher, Push } from 'zeromq';
+import type { Publisher, Push } from 'zeromq';
+import { zeromq } from './zeromq.js';
 import { isAbortError } from '../../core/errors.js';
 import type { Frame } from '../../core/frame.js';
 import type { CurveOptions } from './curve.js';
@@ -99,8 +100,11 @@ export class ZmqSender {
   static async create(options: ZmqSenderOptions): Promise<ZmqSender> {
     const push = options.mode === 'push';
     const socket = push
-      ? new Push({ sendHighWaterMark: options.sendHighWaterMark ?? 32, sendTimeout: options.sendTimeoutMs ?? 10_000 })
-      : new Publisher({ sendHighWaterMark: options.sendHighWaterMark ?? 1, sendTimeout: 0, noDrop: true });
+      ? new (zeromq().Push)({
+          sendHighWaterMark: options.sendHighWaterMark ?? 32,
+          sendTimeout: options.sendTimeoutMs ?? 10_000,
+        })
+      : new (zeromq().Publisher)({ sendHighWaterMark: options.sendHighWaterMark ?? 1, sendTimeout: 0, noDrop: true });
     const size = options.sendBufferSize ?? (push ? (isTcp(options) ? undefined : 4 * 1024 * 1024) : 65536);
     if (size !== undefined) socket.sendBufferSize = size;
     socket.linger = options.lingerMs ?? (push ? 2000 : 0);

@@ -9,7 +9,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { Observable, Subscription } from 'rxjs';
-import { checkOptions, Logger, opt, type Frame } from '../../../core/index.js';
+import { expecting, Logger, parseOptions, z, type Frame } from '../../../core/index.js';
 import { threadCpuMs } from '../../../core/thread-cpu.js';
 import { AddonError } from '../../errors.js';
 import type { Viewer } from '../live-view.js';
@@ -18,23 +18,29 @@ import { serverThread, type ServerThread } from './thread.js';
 import type { FromWorker, ToWorker } from './worker.js';
 
 /** Options of {@link WebViewer.create}. */
-export interface WebViewerOptions {
+export type WebViewerOptions = z.input<typeof WEB_VIEWER_OPTIONS>;
+
+/** The options of {@link WebViewer.create}. */
+export const WEB_VIEWER_OPTIONS = z.strictObject({
   /** TCP port (default 0: a free port, see {@link WebViewer.url}). */
-  port?: number;
+  port: z.number().int().min(0).max(65535).optional(),
   /** Interface to bind (default `127.0.0.1`: only this machine can connect). */
-  host?: string;
-  /** Frames larger than this on their long side are binned down to it (default 512 px: the page shows about 570 px, and a 1024² image costs the browser four times as much to receive and draw). */
-  maxSize?: number;
+  host: z.string().optional(),
+  /**
+   * Frames larger than this on their long side are binned down to it (default 512 px: the page
+   * shows about 570 px, and a 1024² image costs the browser four times as much to receive and draw).
+   */
+  maxSize: z.number().int().min(16).optional(),
   /** At most this many images per second to each page and panel (default 60). */
-  maxFps?: number;
+  maxFps: z.number().gt(0).optional(),
   /**
    * Fraction of the session thread the viewer may spend copying frames for the pages (default
    * 0.03): after a copy that took `t` ms of CPU, the next waits at least `t / cpuBudget` ms.
    */
-  cpuBudget?: number;
+  cpuBudget: expecting(z.number().gt(0).max(1), 'a fraction in (0, 1]').optional(),
   /** Page title (default `Concert live view`). */
-  title?: string;
-}
+  title: z.string().optional(),
+});
 
 /** The experiment's state and progress shown at the top of the page. */
 export interface ViewerStatus {
@@ -126,21 +132,7 @@ export class WebViewer implements Viewer {
    * @throws OptionError for bad options, AddonError if the port cannot be bound.
    */
   static async create(options: WebViewerOptions = {}): Promise<WebViewer> {
-    checkOptions(
-      'WebViewer.create',
-      {
-        port: (v) =>
-          Number.isInteger(v) && (v as number) >= 0 && (v as number) < 65536
-            ? undefined
-            : 'must be an integer port 0–65535',
-        host: opt.string,
-        maxSize: (v) => (Number.isInteger(v) && (v as number) >= 16 ? undefined : 'must be an integer ≥ 16 (pixels)'),
-        maxFps: (v) => (typeof v === 'number' && v > 0 ? undefined : 'must be a number > 0'),
-        cpuBudget: (v) => (typeof v === 'number' && v > 0 && v <= 1 ? undefined : 'must be a fraction in (0, 1]'),
-        title: opt.string,
-      },
-      options,
-    );
+    parseOptions('WebViewer.create', WEB_VIEWER_OPTIONS, options);
     const serverOptions: ServerOptions = {
       port: options.port ?? 0,
       host: options.host ?? '127.0.0.1',

@@ -3,8 +3,8 @@
  * server process. The session drives the walker remotely (`RemoteDirectoryWalker`).
  * @module
  */
-import { checkOptions, opt, type Frame } from '../../../core/index.js';
-import { DirectoryWalker, type DirectoryWalkerOptions } from '../../../walkers/index.js';
+import { parseOptions, type Frame } from '../../../core/index.js';
+import { DIRECTORY_WALKER_OPTIONS, DirectoryWalker, type DirectoryWalkerOptions } from '../../../walkers/index.js';
 import { StreamServer, type StreamServerOptions, type StreamSink } from './stream-server.js';
 
 /** Options of the writer server. */
@@ -34,17 +34,7 @@ export class WriterServer extends StreamServer {
     return {
       'walker.configure': async (p) => {
         const options = (p ?? {}) as DirectoryWalkerOptions;
-        checkOptions(
-          'walker.configure',
-          {
-            root: opt.string,
-            dsetname: opt.string,
-            startIndex: opt.number({ min: 0, integer: true }),
-            bytesPerFile: opt.number({ min: 0 }),
-            format: opt.oneOf(['tiff', 'hdf5']),
-          },
-          options,
-        );
+        parseOptions('walker.configure', DIRECTORY_WALKER_OPTIONS, options);
         await this.#walker.flush();
         this.#walker = await DirectoryWalker.create({ root: this.#walker.root, ...options });
         return { root: this.#walker.root, current: this.#walker.current, pid: process.pid };

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import {
   Device,
+  DEVICE_OPTIONS,
   LockError,
-  opt,
   OptionError,
   ParameterError,
   Parameterizable,
@@ -10,16 +10,15 @@ import {
   registeredDevices,
   sleep,
   soft,
-  type OptionSpec,
+  z,
 } from '../../../core/index.js';
 import { rejectsWith, throwsWith } from '../../support/async.js';
 
 class Stage extends Device {
-  static override readonly options: OptionSpec = {
-    ...Device.options,
-    speed: opt.number({ min: 0 }),
-    mode: opt.oneOf(['fast', 'slow']),
-  };
+  static override readonly options = DEVICE_OPTIONS.extend({
+    speed: z.number().min(0).optional(),
+    mode: z.enum(['fast', 'slow']).optional(),
+  });
   readonly zeta = this.parameter<number>('zeta', soft(1));
   readonly alpha = this.quantity('alpha', { unit: 'deg', ...soft(0) });
   readonly model = this.parameter<string>('model', { read: () => 'X1' });
@@ -58,7 +57,7 @@ describe('core/device', () => {
     await rejectsWith(
       Stage.create({ name: 'x', sped: 2 } as never),
       OptionError,
-      "Stage.create: unknown option 'sped' (allowed: mode, name, speed)",
+      "Stage.create: unknown option 'sped', did you mean 'speed'? (allowed: mode, name, speed)",
     );
     await rejectsWith(
       Stage.create({ speed: 'fast' } as never),

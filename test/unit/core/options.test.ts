@@ -1,71 +1,182 @@
-import { checkOptions, opt, OptionError, q } from '../../../core/index.js';
+import assert from 'node:assert/strict';
+import {
+  checkCallOptions,
+  math,
+  OptionError,
+  parseOptions,
+  q,
+  SIGNAL_OPTIONS,
+  z,
+  zfunction,
+  zinstance,
+  zq,
+  zwhere,
+} from '../../../core/index.js';
+import { Camera } from '../../../devices/cameras/dummy.js';
+import { LinearMotor } from '../../../devices/motors/dummy.js';
 import { throwsWith } from '../../support/async.js';
 
 describe('core/options', () => {
-  const spec = {
-    n: opt.number({ min: 1, max: 10, integer: true }),
-    x: opt.number(),
-    flag: opt.boolean,
-    label: opt.string,
-    speed: opt.quantity('mm/s'),
-    mode: opt.oneOf(['a', 'b']),
-    cb: opt.function,
-    when: opt.instance(Date),
-  };
+  const schema = z.strictObject({
+    n: z.number().int().min(1).max(10).optional(),
+    x: z.number().optional(),
+    flag: z.boolean().optional(),
+    label: z.string().optional(),
+    speed: zq('mm/s').optional(),
+    mode: z.enum(['a', 'b']).optional(),
+    cb: zfunction().optional(),
+    when: zinstance(Date).optional(),
+    names: z.array(z.string()).optional(),
+    exposureTime: zq('s', { min: '0 s', max: '10 s' }).optional(),
+    even: zwhere('an even number', (v): v is number => typeof v === 'number' && v % 2 === 0).optional(),
+  });
+  const check = (options: unknown) => parseOptions('T', schema, options);
 
-  it('accepts valid and undefined values', () => {
-    checkOptions('T', spec, {
+  it('accepts valid and undefined values and returns the options, typed', () => {
+    const options = {
       n: 3,
       x: -1.5,
       flag: false,
       label: '',
       speed: q('1 m/s'),
-      mode: 'b',
+      mode: 'b' as const,
       cb: () => 1,
       when: new Date(),
-    });
-    checkOptions('T', spec, { n: undefined });
-    checkOptions('T', spec, undefined);
-    checkOptions('T', spec, {});
+      names: ['a'],
+      exposureTime: q('10 s'),
+      even: 4,
+    };
+    assert.equal(check(options), options, 'the same object (no copy)');
+    check({ n: undefined });
+    assert.deepEqual(check(undefined), {});
+    check({});
   });
 
   it('names the owner, the option, the problem and the value', () => {
     throwsWith(
-      () => checkOptions('T', spec, { m: 1 }),
+      () => check({ m: 1 }),
       OptionError,
-      "T: unknown option 'm' (allowed: cb, flag, label, mode, n, speed, when, x)",
+      "T: unknown option 'm' (allowed: cb, even, exposureTime, flag, label, mode, n, names, speed, when, x)",
     );
+    throwsWith(() => check({ n: 1.5 }), OptionError, "T: option 'n' must be an integer in [1, 10], got 1.5");
+    throwsWith(() => check({ n: 11 }), OptionError, /must be an integer in \[1, 10\], got 11/);
+    throwsWith(() => check({ x: NaN }), OptionError, "T: option 'x' must be a finite number, got NaN");
+    throwsWith(() => check({ x: -Infinity }), OptionError, /got -Infinity/);
+    throwsWith(() => check({ x: '1' }), OptionError, /got "1"/);
+    throwsWith(() => check({ flag: 1 }), OptionError, "T: option 'flag' must be true or false, got 1");
     throwsWith(
-      () => checkOptions('T', spec, { n: 1.5 }),
-      OptionError,
-      "T: option 'n' must be an integer in [1, 10], got 1.5",
-    );
-    throwsWith(() => checkOptions('T', spec, { n: 11 }), OptionError, /must be an integer in \[1, 10\], got 11/);
-    throwsWith(
-      () => checkOptions('T', spec, { x: NaN }),
-      OptionError,
-      "T: option 'x' must be a finite number, got NaN",
-    );
-    throwsWith(() => checkOptions('T', spec, { x: -Infinity }), OptionError, /got -Infinity/);
-    throwsWith(() => checkOptions('T', spec, { x: '1' }), OptionError, /got "1"/);
-    throwsWith(
-      () => checkOptions('T', spec, { flag: 1 }),
-      OptionError,
-      "T: option 'flag' must be true or false, got 1",
-    );
-    throwsWith(
-      () => checkOptions('T', spec, { speed: 5 }),
+      () => check({ speed: 5 }),
       OptionError,
       "T: option 'speed' must be a quantity in mm/s, e.g. q('1 mm/s'), got 5",
     );
     throwsWith(
-      () => checkOptions('T', spec, { speed: q('5 mm') }),
+      () => check({ speed: q('5 mm') }),
       OptionError,
-      "T: option 'speed' must be a quantity in mm/s, got 5 mm, got 5 mm",
+      "T: option 'speed' must be a quantity in mm/s, got 5 mm",
     );
-    throwsWith(() => checkOptions('T', spec, { mode: 'c' }), OptionError, /must be one of "a", "b"/);
-    throwsWith(() => checkOptions('T', spec, { cb: 'f' }), OptionError, /must be a function/);
-    throwsWith(() => checkOptions('T', spec, { when: {} }), OptionError, "T: option 'when' must be a Date, got Object");
-    throwsWith(() => checkOptions('T', spec, 7), OptionError, 'T: options must be an object, got number');
+    throwsWith(
+      () => check({ speed: math.unit(Infinity, 'mm/s') }),
+      OptionError,
+      "T: option 'speed' must be finite, got Infinity mm / s",
+    );
+    throwsWith(() => check({ mode: 'c' }), OptionError, /must be one of "a", "b", got "c"/);
+    throwsWith(() => check({ cb: 'f' }), OptionError, /must be a function/);
+    throwsWith(() => check({ when: {} }), OptionError, "T: option 'when' must be a Date, got Object");
+    throwsWith(() => check({ names: ['a', 2] }), OptionError, "T: option 'names.1' must be a string, got 2");
+    throwsWith(() => check({ names: 'a' }), OptionError, `T: option 'names' must be an array of strings, got "a"`);
+    throwsWith(() => check({ even: 3 }), OptionError, "T: option 'even' must be an even number, got 3");
+    throwsWith(() => check(7), OptionError, 'T: options must be an object, got number');
+    throwsWith(() => check(null), OptionError, 'T: options must be an object, got null');
+    throwsWith(() => check([]), OptionError, 'T: options must be an object, got an array');
+  });
+
+  it('checks quantity ranges, with the range in the message', () => {
+    throwsWith(
+      () => check({ exposureTime: q('12 s') }),
+      OptionError,
+      "T: option 'exposureTime' must be a quantity in [0 s, 10 s], got 12 s",
+    );
+    throwsWith(() => check({ exposureTime: q('-1 ms') }), OptionError, /in \[0 s, 10 s\], got -1 ms/);
+    check({ exposureTime: q('10000 ms') });
+    assert.throws(() => zq('s', { min: '1 mm' }), /bound 1 mm is not a quantity in s/);
+  });
+
+  it('suggests the closest option for a typo, and none for a far one', () => {
+    throwsWith(() => check({ sped: 1 }), OptionError, /unknown option 'sped', did you mean 'speed'\? \(allowed: cb, /);
+    throwsWith(() => check({ exposuretime: 1 }), OptionError, /did you mean 'exposureTime'\?/);
+    throwsWith(() => check({ lable: 1 }), OptionError, /did you mean 'label'\?/);
+    throwsWith(() => check({ velocity: 1 }), OptionError, /^T: unknown option 'velocity' \(allowed/);
+  });
+
+  it('reports the first problem in the order the caller wrote the options', () => {
+    throwsWith(() => check({ flag: 1, n: 0 }), OptionError, /option 'flag'/);
+    throwsWith(() => check({ n: 0, flag: 1 }), OptionError, /option 'n'/);
+    throwsWith(() => check({ zzz: 1, n: 0 }), OptionError, /unknown option 'zzz'/);
+  });
+
+  it('describes exclusive bounds', () => {
+    const positive = z.strictObject({ maxFps: z.number().gt(0).optional() });
+    throwsWith(
+      () => parseOptions('W', positive, { maxFps: 0 }),
+      OptionError,
+      "W: option 'maxFps' must be a finite number in (0, Infinity], got 0",
+    );
+  });
+
+  it('reports a missing required option', () => {
+    const required = z.strictObject({ pattern: z.string(), n: z.number().optional() });
+    throwsWith(
+      () => parseOptions('FileCamera.create', required, {}),
+      OptionError,
+      "FileCamera.create: option 'pattern' is required (a string)",
+    );
+    throwsWith(() => parseOptions('FileCamera.create', required, undefined), OptionError, /'pattern' is required/);
+  });
+
+  it('checks call options only when there are some, naming the call lazily', () => {
+    let named = 0;
+    const owner = () => (named++, 'motor.position.set');
+    checkCallOptions(owner, SIGNAL_OPTIONS, undefined);
+    checkCallOptions(owner, SIGNAL_OPTIONS, {});
+    checkCallOptions(owner, SIGNAL_OPTIONS, { signal: new AbortController().signal });
+    assert.equal(named, 0);
+    throwsWith(
+      () => checkCallOptions(owner, SIGNAL_OPTIONS, { signl: 1 }),
+      OptionError,
+      "motor.position.set: unknown option 'signl', did you mean 'signal'? (allowed: signal)",
+    );
+    throwsWith(
+      () => checkCallOptions(owner, SIGNAL_OPTIONS, { signal: 5 }),
+      OptionError,
+      "motor.position.set: option 'signal' must be an AbortSignal, got 5",
+    );
+  });
+
+  it('call options go through the same checks: set(value, { signal }) and stream({ count })', async () => {
+    const motor = await LinearMotor.create({ name: 'flatMotor' });
+    const camera = await Camera.create({ name: 'camera', width: 4, height: 4 });
+    try {
+      await assert.rejects(
+        motor.setPosition(q('1 mm'), { sigal: new AbortController().signal } as never),
+        (e: unknown) =>
+          e instanceof OptionError &&
+          e.message === "flatMotor.position.set: unknown option 'sigal', did you mean 'signal'? (allowed: signal)",
+      );
+      assert.equal((await motor.getPosition()).toNumber('mm'), 0, 'the motor did not move');
+      await assert.rejects(
+        (async () => {
+          for await (const _ of camera.stream({ count: -1 }));
+        })(),
+        (e: unknown) =>
+          e instanceof OptionError &&
+          e.message === "camera.stream: option 'count' must be an integer in [0, Infinity], got -1",
+      );
+      let n = 0;
+      for await (const _ of camera.stream({ count: 2 })) n++;
+      assert.equal(n, 2);
+    } finally {
+      await motor.disconnect();
+      await camera.disconnect();
+    }
   });
 });

@@ -202,6 +202,48 @@ describe('experiments/experiment', () => {
     assert.equal(exp.addons.length, 1);
   });
 
+  it('attaches one way: experiment.attach(addon) → addon.attach(acquisitions), add() → attach([added])', async () => {
+    const calls: string[] = [];
+    const addon = {
+      name: 'probe',
+      attached: false,
+      attach(acquisitions: readonly Acquisition[]) {
+        this.attached = true;
+        calls.push(`attach ${acquisitions.map((a) => a.name).join(',')}`);
+      },
+      async detach() {
+        this.attached = false;
+        calls.push('detach');
+      },
+      async runFinished() {
+        calls.push('runFinished');
+      },
+    };
+    const exp = await Experiment.create([await Acquisition.create('a', frames(1))]);
+    await exp.attach(addon);
+    await exp.attach(addon);
+    exp.add(await Acquisition.create('b', frames(1)));
+    await exp.run();
+    assert.deepEqual(exp.addons, [addon]);
+    await exp.detach(addon);
+    await exp.detach(addon);
+    assert.deepEqual(calls, ['attach a', 'attach b', 'runFinished', 'detach']);
+    assert.deepEqual(exp.addons, []);
+  });
+
+  it('forgets an addon that detached itself and attaches it again on request', async () => {
+    const exp = await Experiment.create([await Acquisition.create('a', frames(2))]);
+    const acc = await Accumulator.create(exp);
+    await acc.detach();
+    assert.deepEqual(exp.addons, []);
+    exp.add(await Acquisition.create('b', frames(1)));
+    assert.deepEqual(acc.acquisitions, [], 'a detached addon is not attached to acquisitions added later');
+    await exp.attach(acc);
+    await exp.run();
+    assert.equal(acc.getItems('a').length, 2);
+    assert.equal(acc.getItems('b').length, 1);
+  });
+
   it('an addon for a missing acquisition is refused; detach stops consuming', async () => {
     const exp = await Experiment.create([await Acquisition.create('a', frames(2))]);
     await assert.rejects(Accumulator.create(exp, { acquisitions: ['nope'] }), /no acquisition 'nope' \(it has: a\)/);

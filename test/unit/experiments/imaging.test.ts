@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { makeFrame, ParameterError, q, toNumber, type Frame } from '../../../core/index.js';
+import { makeFrame, ParameterError, q, toNumber, type Device, type Frame } from '../../../core/index.js';
 import * as cameras from '../../../devices/cameras/dummy.js';
 import * as motors from '../../../devices/motors/dummy.js';
 import { Accumulator } from '../../../addons/local/index.js';
@@ -14,6 +14,7 @@ import {
   tomoAngularStep,
   tomoMaxSpeed,
   tomoProjectionsNumber,
+  type Exposure,
   type RadiographyOptions,
   type SpiralOptions,
   type TomographyOptions,
@@ -22,39 +23,14 @@ import { DummyWalker } from '../../../walkers/index.js';
 import { within } from '../../support/async.js';
 import { rig } from './rig.js';
 
-/** Exposure hooks that only record what they were asked to do. */
+/** An exposure part that only records what it was asked to do. */
 const exposures: string[] = [];
-class TestRadiography extends Radiography {
-  protected async startSampleExposure(): Promise<void> {
-    exposures.push('start');
-  }
-  protected async stopSampleExposure(): Promise<void> {
-    exposures.push('stop');
-  }
-}
-class TestStepped extends SteppedTomography {
-  protected async startSampleExposure(): Promise<void> {
-    exposures.push('start');
-  }
-  protected async stopSampleExposure(): Promise<void> {
-    exposures.push('stop');
-  }
-}
-class TestContinuous extends ContinuousTomography {
-  protected async startSampleExposure(): Promise<void> {
-    exposures.push('start');
-  }
-  protected async stopSampleExposure(): Promise<void> {
-    exposures.push('stop');
-  }
-}
-class TestSteppedSpiral extends SteppedSpiralTomography {
-  protected async startSampleExposure(): Promise<void> {}
-  protected async stopSampleExposure(): Promise<void> {}
-}
-class TestContinuousSpiral extends ContinuousSpiralTomography {
-  protected async startSampleExposure(): Promise<void> {}
-  protected async stopSampleExposure(): Promise<void> {}
+function recording(device: Device): Exposure {
+  return {
+    device,
+    start: async () => void exposures.push('start'),
+    stop: async () => void exposures.push('stop'),
+  };
 }
 
 function close(actual: number, expected: number, eps = 1e-9, what = 'value'): void {
@@ -133,6 +109,7 @@ describe('experiments/imaging', () => {
       return {
         walker: new DummyWalker(),
         camera: r.camera,
+        exposure: recording(r.shutter),
         flatMotor: r.flatMotor,
         radioPosition: q('2 mm'),
         flatPosition: q('12 mm'),
@@ -144,7 +121,7 @@ describe('experiments/imaging', () => {
     }
 
     it('radiography: acquisitions, exposures, positions and defaults', async () => {
-      const exp = await TestRadiography.create(
+      const exp = await Radiography.create(
         base({ numDarks: undefined, numFlats: undefined, numProjections: undefined }),
       );
       assert.deepEqual(
@@ -170,27 +147,27 @@ describe('experiments/imaging', () => {
     });
 
     it('rejects bad options clearly', async () => {
-      await assert.rejects(TestRadiography.create({ ...base(), numDarks: -1 }), {
+      await assert.rejects(Radiography.create({ ...base(), numDarks: -1 }), {
         name: 'OptionError',
         message: /numDarks/,
       });
-      await assert.rejects(TestRadiography.create({ ...base(), radioPosition: q('1 deg') }), {
+      await assert.rejects(Radiography.create({ ...base(), radioPosition: q('1 deg') }), {
         name: 'OptionError',
         message: /radioPosition/,
       });
-      await assert.rejects(TestRadiography.create({ ...base(), bogus: 1 } as never), {
+      await assert.rejects(Radiography.create({ ...base(), bogus: 1 } as never), {
         name: 'OptionError',
         message: /unknown option 'bogus'/,
       });
-      await assert.rejects(TestStepped.create({ ...base(), tomographyMotor: r.flatMotor }), {
+      await assert.rejects(SteppedTomography.create({ ...base(), tomographyMotor: r.flatMotor }), {
         name: 'OptionError',
         message: /rotation motor/,
       });
-      await assert.rejects(TestContinuous.create({ ...base(), tomographyMotor: r.steppedMotor }), {
+      await assert.rejects(ContinuousTomography.create({ ...base(), tomographyMotor: r.steppedMotor }), {
         name: 'OptionError',
         message: /continuous motor/,
       });
-      await assert.rejects(TestRadiography.create({ ...base(), flatMotor: undefined } as never), {
+      await assert.rejects(Radiography.create({ ...base(), flatMotor: undefined } as never), {
         name: 'OptionError',
         message: /'flatMotor' is required/,
       });
@@ -199,7 +176,7 @@ describe('experiments/imaging', () => {
     it('stepped tomography visits start + i·range/N in order, one triggered frame each', async () => {
       r.use('stepped');
       await r.steppedMotor.setPosition(q('7 deg'));
-      const exp = await TestStepped.create({
+      const exp = await SteppedTomography.create({
         ...base({ numProjections: 6 }),
         tomographyMotor: r.steppedMotor,
         startAngle: q('10 deg'),
@@ -226,7 +203,7 @@ describe('experiments/imaging', () => {
 
     it('cancelling a stepped tomography mid-move stops the motor, restores it and the camera', async () => {
       const slow = await motors.RotationMotor.create({ motionVelocity: q('200 deg/s') });
-      const exp = await TestStepped.create({
+      const exp = await SteppedTomography.create({
         ...base({ numProjections: 50, numDarks: 0, numFlats: 0 }),
         tomographyMotor: slow,
         angularRange: q('180 deg'),
@@ -247,7 +224,7 @@ describe('experiments/imaging', () => {
 
     it('tomography defaults to 180° from 0°', async () => {
       r.use('stepped');
-      const exp = await TestStepped.create({
+      const exp = await SteppedTomography.create({
         ...base({ numProjections: 4, numDarks: 0, numFlats: 0 }),
         tomographyMotor: r.steppedMotor,
       });
@@ -261,7 +238,7 @@ describe('experiments/imaging', () => {
     });
 
     it('continuous tomography rotates at fps·range/N, then stops the motor and restores it', async () => {
-      const exp = await TestContinuous.create({
+      const exp = await ContinuousTomography.create({
         ...base({ numProjections: 20, numDarks: 1, numFlats: 1 }),
         tomographyMotor: r.tomographyMotor,
       });
@@ -300,7 +277,7 @@ describe('experiments/imaging', () => {
         tomographyMotor: r.steppedMotor,
         ...spiral(),
       };
-      const exp = await TestSteppedSpiral.create(opts);
+      const exp = await SteppedSpiralTomography.create(opts);
       assert.equal(await exp.numTomograms.get(), 3);
       await within(5000, exp.run().done);
       assert.equal(r.shots.length, 12);
@@ -317,7 +294,7 @@ describe('experiments/imaging', () => {
         tomographyMotor: r.tomographyMotor,
         ...spiral(),
       };
-      const exp = await TestContinuousSpiral.create(opts);
+      const exp = await ContinuousSpiralTomography.create(opts);
       close(toNumber(await exp.getVerticalVelocity(), 'mm/s'), (0.5 * 2000) / 10);
       assert.equal(await exp.numTomograms.get(), 3);
       await within(5000, exp.run().done);
@@ -342,7 +319,7 @@ describe('experiments/imaging', () => {
           return makeFrame(new Uint16Array(4), [2, 2]);
         },
       });
-      const exp = await TestRadiography.create(base({ camera: failing }));
+      const exp = await Radiography.create(base({ camera: failing }));
       await r.flatMotor.setPosition(q('5 mm'));
       await assert.rejects(exp.run().done, /sensor on fire/);
       assert.equal(await exp.state.get(), 'error');

@@ -21,7 +21,7 @@ describe('experiments/synchrotron', () => {
     await r.close();
   });
 
-  function radiography(extra: Partial<ConstructorParameters<typeof synchrotron.Radiography>[0]> = {}) {
+  function radiography(extra: Partial<Parameters<typeof synchrotron.Radiography.create>[0]> = {}) {
     return synchrotron.Radiography.create({
       walker: new DummyWalker(),
       camera: r.camera,

@@ -298,23 +298,30 @@ describe('concert command', function () {
       );
     });
 
-    it('works the same through the tsx fallback loader (CONCERT_LOADER=tsx)', () => {
+    it('works from a fresh cache outside the package (first start after an install, or a read-only install)', () => {
       const dir = join(home, 'elsewhere');
       mkdirSync(dir);
       writeFileSync(
         join(dir, 'outside.ts'),
         'import { q, format } from "concert";\nimport { LinearMotor } from "concert/devices/motors/dummy";\nexport const m = await LinearMotor.create();\nconsole.log("value", format(q(2, "mm")));\n',
       );
-      const env = { CONCERT_LOADER: 'tsx' };
-      let r = concert(home, ['start', '--filename', join(dir, 'outside.ts'), '--non-interactive'], { env });
+      const env = { CONCERT_CACHE_DIR: join(home, 'cache') };
+      let r = concert(home, ['start', '--filename', join(dir, 'outside.ts'), '--non-interactive'], {
+        env,
+        timeoutMs: 60_000,
+      });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, 'value 2 mm\n');
+      // The first start says what it does; later ones are quiet.
+      assert.match(r.stderr, /^concert: preparing \d+ of \d+ files for this install \(once\)… done in [\d.]+ s\n$/);
+      assert.ok(existsSync(join(home, 'cache', 'core', 'device.js')));
       r = concert(home, ['start', '--filename', join(dir, 'outside.ts')], {
         env,
         input:
           'import { RotationMotor } from "concert/devices/motors/dummy"\nconsole.log(RotationMotor.name, m.name)\n',
       });
       assert.equal(r.status, 0, r.stderr + r.stdout);
+      assert.equal(r.stderr, '');
       assert.match(r.stdout, /RotationMotor m\n/);
       writeFileSync(join(dir, 'bad.ts'), 'export const a = 1;\nexport const b = a +* 2;\n');
       r = concert(home, ['start', '--filename', join(dir, 'bad.ts'), '--non-interactive'], { env });

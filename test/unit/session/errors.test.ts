@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ConcertError, LimitError } from '../../../core/errors.js';
 import { describeError } from '../../../session/errors.js';
-import { describeLoadError } from '../../../session/loader.js';
+import { describeLoadError } from '../../../session/loader/index.js';
 import { sessionFunctions } from '../../../session/helpers.js';
 
 describe('session/errors', () => {

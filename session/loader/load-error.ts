@@ -1,65 +1,10 @@
 /**
- * Loading TypeScript: the resolve hook that lets session files anywhere on disk import
- * `concert` and `concert/…`, and loading a session file as a module.
+ * Why a session file failed to load, as `file:line:column: message` (syntax errors, errors thrown
+ * by the session code, imports that cannot be resolved).
  * @module
- */
-import { register } from 'node:module';
-import * as urlModule from 'node:url';
-
-let registered = false;
-
-/**
- * The loader `bin/concert` set up (session/boot.mjs): the package transpiled once into
- * node_modules/.cache/concert/ and loaded without hooks. Undefined under tsx (tests, fallback).
  * @internal
  */
-export interface FastLoader {
-  readonly kind: 'cache';
-  importSession(file: string): Promise<Record<string, unknown>>;
-  /** Maps `concert`, `concert/…` and relative `.ts` specifiers typed at the prompt; undefined: unchanged. */
-  resolveSpecifier(specifier: string): string | undefined;
-}
-
-/** The fast loader, if `bin/concert` installed one. @internal */
-export function fastLoader(): FastLoader | undefined {
-  return (globalThis as Record<symbol, FastLoader | undefined>)[Symbol.for('concert.loader')];
-}
-
-/** The URL of this package's `package.json`. */
-export const packageJsonUrl = new URL('../package.json', import.meta.url).href;
-
-/**
- * Registers the resolve hook that maps `concert` and `concert/…` to this package, wherever the
- * importing file lives. Call once, after tsx is registered (hooks registered later run first).
- */
-export function registerConcertResolver(): void {
-  if (registered || fastLoader()) return;
-  registered = true;
-  register('./resolve-hook.mjs', import.meta.url, { data: { packageJson: packageJsonUrl } });
-}
-
-/**
- * Imports a session file and names its devices after the exports that hold them (devices created
- * without an explicit `name`). Returns the module's exports.
- */
-export async function loadSession(file: string): Promise<Record<string, unknown>> {
-  const { Device } = await import('../core/index.js');
-  const fast = fastLoader();
-  if (!fast) registerConcertResolver();
-  // Session lines in stack traces (inline source maps); only modules loaded from now on pay for it.
-  else process.setSourceMapsEnabled(true);
-  const module = (fast ? await fast.importSession(file) : await import(urlModule.pathToFileURL(file).href)) as Record<
-    string,
-    unknown
-  >;
-  const exports: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(module)) {
-    if (key === 'default' && value === undefined) continue;
-    if (value instanceof Device && !value.hasExplicitName) value.rename(key);
-    exports[key] = value;
-  }
-  return exports;
-}
+import { fileURLToPath } from 'node:url';
 
 function position(source: string, index: number): { line: number; column: number } {
   const before = source.slice(0, index).split('\n');
@@ -67,11 +12,10 @@ function position(source: string, index: number): { line: number; column: number
 }
 
 /**
- * Describes why a session file failed to load, as `file:line:column: message` (syntax errors,
- * errors thrown by the session code, imports that cannot be resolved).
+ * Describes why the session `file` (its text: `source`) failed to load, as
+ * `file:line:column: message` and a second line saying the session did not load.
  */
 export function describeLoadError(error: unknown, file: string, source: string): string {
-  const { fileURLToPath } = urlModule;
   const e = (error ?? {}) as Error & {
     code?: string;
     errors?: Array<{ text: string; location?: { line: number; column: number; file?: string } }>;
@@ -87,9 +31,11 @@ export function describeLoadError(error: unknown, file: string, source: string):
   const esbuild = /^(\/[^\n:]+):(\d+):(\d+): ERROR: (.*)$/m.exec(message);
   // (esbuild's columns are 0-based)
   if (esbuild) return lead(`${esbuild[1]}:${esbuild[2]}:${Number(esbuild[3]) + 1}`, `SyntaxError: ${esbuild[4]}`);
+  // The loader's TranspileError (esbuild's location: line 1-based, column 0-based), maybe in a
+  // file the session imports.
   if (Array.isArray(e.errors) && e.errors[0]?.location) {
-    const { line, column } = e.errors[0].location;
-    return lead(`${file}:${line}:${column + 1}`, `SyntaxError: ${e.errors[0].text}`);
+    const { line, column, file: where = file } = e.errors[0].location;
+    return lead(`${where}:${line}:${column + 1}`, `SyntaxError: ${e.errors[0].text}`);
   }
 
   // Unresolvable import: find the specifier in the source.

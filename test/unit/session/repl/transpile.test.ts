@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { IncompleteInput, InputSyntaxError, transpile } from '../../../session/transpile.js';
+import { IncompleteInput, InputSyntaxError, transpile } from '../../../../session/repl/transpile.js';
 
 describe('session/transpile', () => {
   it('strips types and keeps top-level await', () => {

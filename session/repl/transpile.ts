@@ -5,17 +5,8 @@
  * `)`) is reported as {@link IncompleteInput} so the REPL asks for more lines.
  * @module
  */
-import { createRequire } from 'node:module';
 import type * as TS from 'typescript';
-
-type TypeScript = typeof TS;
-let ts: TypeScript | undefined;
-
-/** Loads typescript (≈ 200 ms, once). */
-export function typescript(): TypeScript {
-  ts ??= createRequire(import.meta.url)('typescript') as TypeScript;
-  return ts;
-}
+import { typescript, type TypeScript } from '../loader/typescript.js';
 
 /** The input ends before a statement does: the REPL should read another line. */
 export class IncompleteInput extends Error {

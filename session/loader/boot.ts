@@ -1,0 +1,41 @@
+/**
+ * Start-up of the `concert` command, after bin/concert found the cache: bring the package's
+ * transpile cache up to date (saying so when that takes a while: after an install or update),
+ * install the V8 code cache, and run session/cli/main.ts from the cache.
+ * @module
+ * @internal
+ */
+import { join } from 'node:path';
+import { installCodeCache } from './code-cache.js';
+import { Loader, setActiveLoader } from './loader.js';
+
+/** Where bin/concert found things. */
+export interface BootPaths {
+  /** The package root (where package.json is). */
+  root: string;
+  /** The transpile cache (node_modules/.cache/concert, or a user cache when that is not writable). */
+  cacheDir: string;
+}
+
+/** Fewer changed files than this are transpiled without a word (a developer's edit). */
+const QUIET_BELOW = 10;
+
+/** Runs the `concert` command with `argv` (without `node` and the script). */
+export async function boot(argv: string[], paths: BootPaths): Promise<void> {
+  const loader = new Loader(paths.root, paths.cacheDir);
+  const refreshed = await loader.refresh({
+    onTranspile: (count, total) => {
+      if (count >= QUIET_BELOW)
+        process.stderr.write(`concert: preparing ${count} of ${total} files for this install (once)… `);
+    },
+  });
+  if (refreshed.transpiled >= QUIET_BELOW) process.stderr.write(`done in ${(refreshed.ms / 1000).toFixed(1)} s\n`);
+  if (process.env.CONCERT_STARTUP_TIMING)
+    process.stderr.write(
+      `[concert] transpile cache checked in ${refreshed.ms.toFixed(0)} ms (${refreshed.transpiled} transpiled)\n`,
+    );
+  if (!process.env.CONCERT_NO_CODE_CACHE) installCodeCache(join(paths.cacheDir, 'v8'));
+  setActiveLoader(loader);
+  const { main } = (await loader.importPackage('session/cli/main.ts')) as { main(argv: string[]): Promise<void> };
+  await main(argv);
+}

@@ -1,0 +1,177 @@
+/**
+ * The transpile cache of the package: every TypeScript source of the package transpiled once into
+ * a mirror of the source tree (`node_modules/.cache/concert/` by default), loaded from there as
+ * plain ES modules — no loader hooks, no loader thread, no transpiling at a normal start. Each
+ * start compares every source's mtime and size with the manifest and transpiles what changed.
+ * @module
+ * @internal
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve as resolvePath, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageSources, writeAtomic } from './files.js';
+import { isConcertSpecifier, resolveConcert, type ExportsMap } from './resolve.js';
+import { esbuildOptions, finishModule, transpileError } from './transform.js';
+
+/** Bump when the cached output changes shape (a new transpiler, new options): everything is redone. */
+export const CACHE_VERSION = 2;
+
+interface Manifest {
+  version: number;
+  /** Relative source path → [mtimeMs, size] when it was transpiled. */
+  files: Record<string, [number, number]>;
+}
+
+/** What {@link PackageCache.refresh} did. */
+export interface RefreshResult {
+  /** Sources transpiled this time (0 at a normal start). */
+  transpiled: number;
+  /** Sources of the package. */
+  total: number;
+  ms: number;
+}
+
+/** Options of {@link PackageCache.refresh}. */
+export interface RefreshOptions {
+  /** Called before transpiling when `count` sources (of `total`) must be transpiled. */
+  onTranspile?: (count: number, total: number) => void;
+}
+
+/** The package's transpile cache in `dir` for the package at `root`. */
+export class PackageCache {
+  readonly root: string;
+  readonly dir: string;
+  readonly exportsMap: ExportsMap;
+  #sources = new Set<string>();
+
+  constructor(root: string, dir: string) {
+    this.root = resolvePath(root);
+    this.dir = resolvePath(dir);
+    const manifest = JSON.parse(readFileSync(join(this.root, 'package.json'), 'utf8')) as { exports?: ExportsMap };
+    this.exportsMap = manifest.exports ?? {};
+  }
+
+  get #manifestPath(): string {
+    return join(this.dir, 'manifest.json');
+  }
+
+  #readManifest(): Manifest {
+    try {
+      const read = JSON.parse(readFileSync(this.#manifestPath, 'utf8')) as Manifest;
+      if (read.version === CACHE_VERSION && read.files) return read;
+    } catch {
+      // first start, or a cache of another version
+    }
+    return { version: CACHE_VERSION, files: {} };
+  }
+
+  /** Transpiles the sources that changed since the last start (all of them the first time). */
+  async refresh(options: RefreshOptions = {}): Promise<RefreshResult> {
+    const t0 = performance.now();
+    const manifest = this.#readManifest();
+    const seen: Manifest['files'] = {};
+    const stale: string[] = [];
+    // The manifest alone says what is in the cache (delete it, or the cache, to start afresh).
+    const prefix = this.root + sep;
+    for (const rel of packageSources(this.root)) {
+      const st = statSync(prefix + rel);
+      seen[rel] = [st.mtimeMs, st.size];
+      const old = manifest.files[rel];
+      if (!old || old[0] !== st.mtimeMs || old[1] !== st.size) stale.push(rel);
+    }
+    this.#sources = new Set(Object.keys(seen));
+    const total = this.#sources.size;
+    if (!existsSync(join(this.dir, 'package.json')))
+      writeAtomic(join(this.dir, 'package.json'), '{ "type": "module" }\n');
+    if (stale.length) {
+      options.onTranspile?.(stale.length, total);
+      await this.#transpile(stale);
+    }
+    if (stale.length || Object.keys(manifest.files).length !== total)
+      writeAtomic(this.#manifestPath, JSON.stringify({ version: CACHE_VERSION, files: seen } satisfies Manifest));
+    return { transpiled: stale.length, total, ms: performance.now() - t0 };
+  }
+
+  async #transpile(rels: string[]): Promise<void> {
+    const esbuild = await import('esbuild');
+    try {
+      const files = rels.map((rel) => join(this.root, rel));
+      let outputs: Map<string, string>;
+      try {
+        const result = await esbuild.build({
+          ...esbuildOptions('package'),
+          entryPoints: files,
+          outbase: this.root,
+          outdir: this.dir,
+          bundle: false,
+          write: false,
+        });
+        outputs = new Map(result.outputFiles.map((f) => [f.path, f.text]));
+      } catch {
+        // A broken file fails the whole build: transpile one by one, so only that one fails.
+        outputs = new Map();
+        for (const file of files) {
+          const rel = relative(this.root, file);
+          try {
+            const r = await esbuild.transform(readFileSync(file, 'utf8'), {
+              ...esbuildOptions('package'),
+              sourcefile: file,
+              loader: 'ts',
+            });
+            outputs.set(this.#outPath(rel), r.code);
+          } catch (error) {
+            // Loading it throws the same error, naming the file and line.
+            const e = transpileError(error, file);
+            outputs.set(
+              this.#outPath(rel),
+              `throw new SyntaxError(${JSON.stringify(e instanceof Error ? e.message : String(e))});\n`,
+            );
+          }
+        }
+      }
+      for (const rel of rels) {
+        const out = this.#outPath(rel);
+        const js = outputs.get(out);
+        if (js === undefined) throw new Error(`the transpiler gave no output for ${rel}`);
+        writeAtomic(
+          out,
+          finishModule(js, join(this.root, rel), (s) => this.#rewrite(s)),
+        );
+      }
+    } finally {
+      // Stop esbuild's child process: a Ctrl-C at the prompt would kill it under our feet.
+      await esbuild.stop();
+    }
+  }
+
+  /** Package files may import `concert/…` too (sessions/demo.ts does): point those at the cache. */
+  #rewrite(specifier: string): string | undefined {
+    return isConcertSpecifier(specifier) ? this.concertUrl(specifier) : undefined;
+  }
+
+  #outPath(rel: string): string {
+    return join(this.dir, rel.replace(/\.ts$/, '.js'));
+  }
+
+  /** True if `file` (absolute) is one of the package sources this cache holds. */
+  holds(file: string): boolean {
+    const path = resolvePath(file);
+    if (!path.startsWith(this.root + sep) || path.includes(`${sep}node_modules${sep}`)) return false;
+    return this.#sources.has(relative(this.root, path));
+  }
+
+  /** The URL to import for a source of the package (absolute, or relative to the root). */
+  urlOf(file: string): string {
+    return pathToFileURL(this.#outPath(relative(this.root, resolvePath(this.root, file)))).href;
+  }
+
+  /**
+   * The URL to import for `concert` / `concert/…`: the cached module of an exported TypeScript
+   * file, or the exported file itself.
+   * @throws ModuleNotFoundError when the package does not export it.
+   */
+  concertUrl(specifier: string): string {
+    const file = resolveConcert(specifier, this.root, this.exportsMap);
+    return file.endsWith('.ts') ? this.urlOf(file) : pathToFileURL(file).href;
+  }
+}

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PackageCache } from '../../../../session/loader/package-cache.js';
+import { makeFixture, type Fixture } from './fixture.js';
+
+describe('session/loader/package-cache', function () {
+  this.timeout(30_000);
+  let fx: Fixture;
+  beforeEach(() => (fx = makeFixture()));
+  afterEach(() => fx.remove());
+
+  it('transpiles every source of the package once, then only what changed', async () => {
+    const cache = new PackageCache(fx.root, fx.cacheDir);
+    let announced: [number, number] | undefined;
+    const first = await cache.refresh({ onTranspile: (n, total) => (announced = [n, total]) });
+    assert.deepEqual([first.transpiled, first.total], [3, 3], 'index.ts, lib/index.ts, lib/uses-self.ts (not test/)');
+    assert.deepEqual(announced, [3, 3]);
+    assert.equal(readFileSync(join(fx.cacheDir, 'package.json'), 'utf8').trim(), '{ "type": "module" }');
+    assert.ok(!existsSync(join(fx.cacheDir, 'test')));
+    const again = await new PackageCache(fx.root, fx.cacheDir).refresh({
+      onTranspile: () => assert.fail('nothing changed'),
+    });
+    assert.equal(again.transpiled, 0);
+    const before = statSync(join(fx.cacheDir, 'index.js')).mtimeMs;
+    fx.write('lib/index.ts', 'export const twice = (x: number): number => 3 * x;\nexport const where = 1;\n');
+    const third = await new PackageCache(fx.root, fx.cacheDir).refresh();
+    assert.equal(third.transpiled, 1);
+    assert.equal(statSync(join(fx.cacheDir, 'index.js')).mtimeMs, before, 'unchanged files are left alone');
+    const lib = (await import(new PackageCache(fx.root, fx.cacheDir).urlOf('lib/index.ts'))) as {
+      twice(x: number): number;
+    };
+    assert.equal(lib.twice(2), 6);
+  });
+
+  it('loads the package from the cache: types stripped, import.meta.url of the source, concert/… is the same module', async () => {
+    const cache = new PackageCache(fx.root, fx.cacheDir);
+    await cache.refresh();
+    assert.match(readFileSync(join(fx.cacheDir, 'lib', 'index.js'), 'utf8'), /function twice\(x\) \{/);
+    const root = (await import(cache.urlOf(join(fx.root, 'index.ts')))) as { twice(x: number): number; where: string };
+    assert.equal(root.twice(21), 42);
+    assert.equal(root.where, pathToFileURL(join(fx.root, 'lib', 'index.ts')).href);
+    const lib = (await import(cache.urlOf('lib/index.ts'))) as { Counter: new () => object };
+    const self = (await import(cache.urlOf('lib/uses-self.ts'))) as { counter: object };
+    assert.ok(self.counter instanceof lib.Counter, "'concert/lib' and './index.js' are one module");
+    assert.equal(cache.concertUrl('concert/lib'), cache.urlOf('lib/index.ts'));
+    assert.equal(cache.concertUrl('concert/data.json'), pathToFileURL(join(fx.root, 'data.json')).href);
+    assert.ok(cache.holds(join(fx.root, 'lib', 'index.ts')) && !cache.holds(join(fx.root, 'test', 'ignored.ts')));
+  });
+
+  it('a broken file of the package fails where it is imported, naming file and line; the others load', async () => {
+    fx.write('lib/broken.ts', 'export const a = 1;\nexport const b = (;\n');
+    const cache = new PackageCache(fx.root, fx.cacheDir);
+    const r = await cache.refresh();
+    assert.equal(r.transpiled, 4);
+    await assert.rejects(import(cache.urlOf('lib/broken.ts')), (e: Error) => {
+      assert.equal(e.name, 'SyntaxError');
+      assert.match(e.message, /lib\/broken\.ts:2:\d+: Unexpected "?;"?/);
+      return true;
+    });
+    assert.equal(((await import(cache.urlOf('index.ts'))) as { kind: string }).kind, 'root');
+  });
+});
