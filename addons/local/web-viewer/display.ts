@@ -188,3 +188,24 @@ export function valueAt(frame: Frame, bin: number, x: number, y: number): number
     for (let dx = 0; dx < bin; dx++) sum += frame.data[(y * bin + dy) * w + x * bin + dx]!;
   return sum / (bin * bin);
 }
+
+/**
+ * Runs the display path on synthetic frames until the JIT has optimised it (a few tens of ms of
+ * the server thread, once, when it starts): the first frames a page gets would otherwise run
+ * interpreted code for a large part of a second, competing with the producer for the CPU.
+ */
+export function warmUpDisplay(): void {
+  const side = 256;
+  const frames: Frame[] = [
+    { data: new Uint16Array(side * side).map((_, i) => i), dtype: 'uint16' },
+    { data: new Uint8Array(side * side).map((_, i) => i), dtype: 'uint8' },
+    { data: new Float32Array(side * side).map((_, i) => i / 7), dtype: 'float32' },
+  ].map(
+    ({ data, dtype }) => ({ data, dtype, shape: [side, side], metadata: { frameNumber: 0, timestamp: 0 } }) as Frame,
+  );
+  for (let round = 0; round < 12; round++)
+    for (const f of frames) {
+      displayImage(f, side, DEFAULT_CONTRAST);
+      displayImage(f, side / 2, { auto: false, clip: 0, min: 10, max: 1000 });
+    }
+}
