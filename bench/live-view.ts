@@ -6,7 +6,8 @@
  *     a paced 200 fps camera (1024²) with and without;
  *  2. display latency, frame produced → drawn in the page (`performance.timeOrigin +
  *     performance.now()` on both sides), median and p90 for 1024² uint16 frames at 30 fps
- *     (anchor: frame age ≤ 30 ms).
+ *     (goal ≤ 30 ms), against the floor of this browser and load: raw `ws` and a minimal canvas
+ *     page showing the same 1024² bytes at 30 fps (bench/raw-display.ts).
  * Run: `npx tsx bench/live-view.ts` (needs /usr/bin/chromium).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { chromium } from 'playwright-core';
 import { makeFrame, type Frame } from '../core/index.js';
 import { Acquisition, Experiment } from '../experiments/index.js';
 import { LiveView, WebViewer, type WebViewerStats } from '../addons/local/index.js';
+import { rawDisplayLatency } from './raw-display.js';
 import { printResult } from './result.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -204,7 +206,11 @@ try {
     });
   }
 
-  // 2. Display latency at 30 fps, 1024² uint16 (sent as is, and binned to 512² for the page).
+  // 2. Display latency at 30 fps, 1024² uint16 (sent as is, and binned to 512² for the page),
+  // after the floor: the same size of bytes through raw ws into a minimal page.
+  const raw = await rawDisplayLatency(page, { size: 1024, fps: 30, durationMs: 6000 });
+  row('display latency, raw ws + minimal canvas page, 1024² at 30 fps', `${raw.median.toFixed(1)} ms`, '', '');
+  console.log(`   p90 ${raw.p90.toFixed(1)} ms; ${raw.drawn} of ${raw.produced} frames drawn`);
   for (const maxSize of [1024, 512]) {
     const latencyViewer = await WebViewer.create({ maxSize });
     try {
@@ -236,6 +242,7 @@ try {
         name: `display latency, 1024² u16 at 30 fps${maxSize >= 1024 ? ', shown unbinned' : what} (median)`,
         value: lat.median,
         unit: 'ms',
+        ...(maxSize >= 1024 ? { baseline: raw.median, baselineName: 'raw ws + minimal canvas page' } : {}),
         goal: maxSize >= 1024 ? { of: 'value', atMost: 30 } : undefined,
       });
       printResult({
