@@ -18,6 +18,7 @@ import { chromium } from 'playwright-core';
 import { makeFrame, type Frame } from '../core/index.js';
 import { Acquisition, Experiment } from '../experiments/index.js';
 import { LiveView, WebViewer, type WebViewerStats } from '../addons/local/index.js';
+import type {} from '../addons/local/web-viewer/page-global.js';
 import { rawDisplayLatency } from './raw-display.js';
 import { printResult } from './result.js';
 
@@ -110,7 +111,7 @@ const page = await context.newPage();
 const viewer = await WebViewer.create();
 try {
   await page.goto(viewer.url);
-  await page.waitForFunction(() => (window as any).concertViewer?.connected, null, { timeout: 10000 }); // eslint-disable-line @typescript-eslint/no-explicit-any
+  await page.waitForFunction(() => window.concertViewer?.connected, null, { timeout: 10000 });
   console.log(`${'benchmark'.padEnd(62)} ${'value'.padStart(16)} ${'baseline'.padStart(16)} ${'ratio'.padStart(8)}`);
 
   // 1. Throughput with and without the web live view.
@@ -158,11 +159,15 @@ try {
       ratio.toFixed(3),
     );
     console.log(
-      `   (median of ${ROUNDS} paired rounds of ${ROUND_MS} ms; the viewer's copies took ${(100 * share).toFixed(1)} % of the producer thread's time)`,
+      `   (median of ${ROUNDS} paired rounds of ${ROUND_MS} ms; the viewer's copies took ${(100 * share).toFixed(1)} % of the producer ` +
+        `thread's time)`,
     );
     const serverMs = sendMsPerImage(before, after);
     console.log(
-      `   pages drew ${(drawn / seconds).toFixed(0)} frames/s; ${after.sent - before.sent} sent, ${after.dropped - before.dropped} replaced before sending; ${after.copyMs.toFixed(2)} ms session-thread CPU per image (copy), ${serverMs.toFixed(2)} ms server-thread CPU (bin + contrast + send); Chromium ${(browserMs / drawn).toFixed(1)} ms CPU per image drawn, ${((100 * browserMs) / 1000 / seconds).toFixed(0)} % of a core`,
+      `   pages drew ${(drawn / seconds).toFixed(0)} frames/s; ${after.sent - before.sent} sent, ` +
+        `${after.dropped - before.dropped} replaced before sending; ${after.copyMs.toFixed(2)} ms session-thread CPU ` +
+        `per image (copy), ${serverMs.toFixed(2)} ms server-thread CPU (bin + contrast + send); Chromium ` +
+        `${(browserMs / drawn).toFixed(1)} ms CPU per image drawn, ${((100 * browserMs) / 1000 / seconds).toFixed(0)} % of a core`,
     );
     printResult({
       name: `free-running ${size}² producer with web viewer + Chromium (median paired ratio ${ratio.toFixed(3)})`,
@@ -215,7 +220,7 @@ try {
     const latencyViewer = await WebViewer.create({ maxSize });
     try {
       await page.goto(latencyViewer.url);
-      await page.waitForFunction(() => (window as any).concertViewer?.connected, null, { timeout: 10000 }); // eslint-disable-line @typescript-eslint/no-explicit-any
+      await page.waitForFunction(() => window.concertViewer?.connected, null, { timeout: 10000 });
       const counter = { n: 0 };
       const exp = await Experiment.create([await Acquisition.create('radios', camera(1024, 6000, counter, 30))]);
       await LiveView.create(exp, { viewer: latencyViewer });
@@ -233,10 +238,14 @@ try {
         (30 / lat.median).toFixed(2),
       );
       console.log(
-        `   p90 ${lat.p90.toFixed(1)} ms over ${lat.samples} frames; ${s.drawn} of ${counter.n} frames drawn, ${s.dropped} replaced, ${s.upstreamDropped} dropped upstream; ${s.copyMs.toFixed(2)} ms session-thread CPU per image (copy); median sent → received ${s.transitMs?.toFixed(1)} ms, received → drawn ${s.drawMs?.toFixed(1)} ms`,
+        `   p90 ${lat.p90.toFixed(1)} ms over ${lat.samples} frames; ${s.drawn} of ${counter.n} frames drawn, ${s.dropped} replaced, ` +
+          `${s.upstreamDropped} dropped upstream; ${s.copyMs.toFixed(2)} ms session-thread CPU per image (copy); ` +
+          `median sent → received ` +
+          `${s.transitMs?.toFixed(1)} ms, received → drawn ${s.drawMs?.toFixed(1)} ms`,
       );
       console.log(
-        `   server thread ${s.sendMs.toFixed(2)} ms CPU per image; Chromium ${(browserMs / s.drawn).toFixed(1)} ms CPU per image drawn, ${((100 * browserMs) / 6000).toFixed(0)} % of a core`,
+        `   server thread ${s.sendMs.toFixed(2)} ms CPU per image; Chromium ${(browserMs / s.drawn).toFixed(1)} ms CPU ` +
+          `per image drawn, ${((100 * browserMs) / 6000).toFixed(0)} % of a core`,
       );
       printResult({
         name: `display latency, 1024² u16 at 30 fps${maxSize >= 1024 ? ', shown unbinned' : what} (median)`,

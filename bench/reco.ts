@@ -236,9 +236,10 @@ const sizes = process.argv
   .map(Number)
   .filter((x) => x > 0);
 console.log(
-  `reco bench: ${cpus()[0]?.model ?? '?'}, ${availableParallelism()} cores, node ${process.version}, wasm SIMD ${wasmSimdSupported()}, load average ${loadavg()
-    .map((x) => x.toFixed(1))
-    .join(' ')}`,
+  `reco bench: ${cpus()[0]?.model ?? '?'}, ${availableParallelism()} cores, node ${process.version}, ` +
+    `wasm SIMD ${wasmSimdSupported()}, load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
 );
 console.log("references: scikit-image iradon (Python Concert's bench_fbp.py phantom and sinogram), in this run");
 
@@ -249,7 +250,8 @@ console.log("references: scikit-image iradon (Python Concert's bench_fbp.py phan
   const missing = 'missing' in sk ? String(sk.missing) : undefined;
   const skimage = sk as Record<string, number>;
   console.log(
-    `\n256² slice from 360 projections, cold: ours ${ours.toFixed(3)} s (median of 3 fresh processes, create → slices), scikit-image ${missing ? missing : `${skimage.cold_s!.toFixed(3)} s first call, ${skimage.warm_s!.toFixed(3)} s warm`}`,
+    `\n256² slice from 360 projections, cold: ours ${ours.toFixed(3)} s (median of 3 fresh processes, create → slices), ` +
+      `scikit-image ${missing ? missing : `${skimage.cold_s!.toFixed(3)} s first call, ${skimage.warm_s!.toFixed(3)} s warm`}`,
   );
   printResult({
     name: 'Reconstructor, 256² slice from 360 projections, cold (fresh process)',
@@ -318,7 +320,8 @@ for (const n of sizes.length > 0 ? sizes : [512, 1024]) {
   line('    Reconstructor, warm', r.reconstructor, r.reconstructorCpu, '  (rereconstruct from the cache)');
   console.log('  live lag (last projection → slices complete):');
   console.log(
-    `    burst: ${f(r.wasmBurstLagMs)} ms wasm workers, ${f(r.jsBurstLagMs)} ms JS workers, ${f(r.reconstructorBurstLagMs)} ms Reconstructor`,
+    `    burst: ${f(r.wasmBurstLagMs)} ms wasm workers, ${f(r.jsBurstLagMs)} ms JS workers, ${f(r.reconstructorBurstLagMs)} ms ` +
+      `Reconstructor`,
   );
   console.log(
     `    paced: ${f(r.wasmPacedLagMs)} ms wasm workers (one projection per ${f(r.pacedIntervalMs)} ms), ` +

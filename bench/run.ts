@@ -37,8 +37,12 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'reco.ts', timeoutS: 900 },
   { file: 'tango.ts' },
   { file: 'remote.ts', timeoutS: 300 },
+  { file: 'remote-fuzz.ts', timeoutS: 1800 },
+  { file: 'remote-faults.ts', timeoutS: 5400 },
   { file: 'live-view.ts' },
   { file: 'session.ts', timeoutS: 600 },
+  { file: 'video.ts', timeoutS: 300 },
+  { file: 'streaming.ts', timeoutS: 300 },
 ];
 
 interface Row extends BenchResult {
@@ -241,7 +245,8 @@ async function main(): Promise<number> {
   console.log(rows.length ? `\n${table(rows)}\n` : '\n(no results)\n');
   for (const o of outcomes)
     console.log(
-      `${nameOf(o.file).padEnd(12)} ${o.status}${o.status === 'missing' ? '' : ` in ${o.seconds.toFixed(1)} s`}${o.detail ? ` (${o.detail})` : ''}`,
+      `${nameOf(o.file).padEnd(12)} ` +
+        `${o.status}${o.status === 'missing' ? '' : ` in ${o.seconds.toFixed(1)} s`}${o.detail ? ` (${o.detail})` : ''}`,
     );
   for (const f of failures) console.log(`failed: ${f}`);
   const lost = check ? checkGoals(rows) : 0;

@@ -285,7 +285,8 @@ async function main(): Promise<void> {
       });
       const f = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(0));
       console.log(
-        `| ${label} | ${f(pc.baseline)} | ${f(median(pyzmq.map(fps).filter((x): x is number => x !== undefined)))} | ${f(median(raw))} | ${f(b)} | ${pc.baseline ? (b / pc.baseline).toFixed(2) : pc.missing} |`,
+        `| ${label} | ${f(pc.baseline)} | ${f(median(pyzmq.map(fps).filter((x): x is number => x !== undefined)))} ` +
+          `| ${f(median(raw))} | ${f(b)} | ${pc.baseline ? (b / pc.baseline).toFixed(2) : pc.missing} |`,
       );
       rows.push(pc);
       rows.push(row(`ZeroMQ tcp loopback, ${label} frames, against raw pyzmq`, b, 'frames/s', pyzmq, 'raw pyzmq'));
@@ -315,7 +316,9 @@ async function main(): Promise<void> {
     const frameGB = (side * side * 2) / 1e9;
     const missing = shm ? undefined : 'the optional package shm-typed-array is not installed';
     console.log(
-      `\n| one host, 8 MiB | ZeroMQ ipc | shared memory, lent | shared memory, copied | memcpy |\n|---|---|---|---|---|\n| frames/s | ${median(ipc).toFixed(0)} | ${shm ? median(lent).toFixed(0) : '–'} | ${shm ? median(copied).toFixed(0) : '–'} | ${(memcpy / frameGB).toFixed(0)} (${memcpy.toFixed(2)} GB/s) |`,
+      '\n| one host, 8 MiB | ZeroMQ ipc | shared memory, lent | shared memory, copied | memcpy |\n|---|---|---|---|---|\n' +
+        `| frames/s | ${median(ipc).toFixed(0)} | ${shm ? median(lent).toFixed(0) : '–'} | ` +
+        `${shm ? median(copied).toFixed(0) : '–'} | ${(memcpy / frameGB).toFixed(0)} (${memcpy.toFixed(2)} GB/s) |`,
     );
     if (shm) {
       rows.push({

@@ -166,7 +166,8 @@ try {
   await writer.close();
   const seconds = (performance.now() - start) / 1000;
   console.log(
-    `\nHdf5Writer (h5wasm, NXtomo, flush per frame), ${hdf5Frames} frames: ${fmt((hdf5Frames * SIZE * SIZE * 2) / 1e6 / seconds)} MB/s (${((seconds * 1000) / hdf5Frames).toFixed(1)} ms/frame)`,
+    `\nHdf5Writer (h5wasm, NXtomo, flush per frame), ${hdf5Frames} frames: ${fmt((hdf5Frames * SIZE * SIZE * 2) / 1e6 / seconds)} MB/s ` +
+      `(${((seconds * 1000) / hdf5Frames).toFixed(1)} ms/frame)`,
   );
 } finally {
   await rm(dir, { recursive: true, force: true });
@@ -178,7 +179,8 @@ const missing = 'missing' in anchor ? String(anchor.missing) : undefined;
 const concert = anchor as Record<string, number>;
 if (!missing)
   console.log(
-    `\nPython Concert bench_writer.py (${Math.min(FRAMES, 60)} frames): DirectoryWalker one file per frame ${fmt(concert.concert!)} MB/s, tifffile ${fmt(concert.tifffile ?? NaN)} MB/s, raw ${fmt(concert.raw ?? NaN)} MB/s`,
+    `\nPython Concert bench_writer.py (${Math.min(FRAMES, 60)} frames): DirectoryWalker one file per frame ` +
+      `${fmt(concert.concert!)} MB/s, tifffile ${fmt(concert.tifffile ?? NaN)} MB/s, raw ${fmt(concert.raw ?? NaN)} MB/s`,
   );
 printResult({
   name: 'TIFF, one file per frame, against Python Concert (DirectoryWalker + TiffWriter)',

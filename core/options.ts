@@ -86,9 +86,12 @@ export function zfunction<F extends (...args: any[]) => unknown = (...args: any[
 }
 
 /** An instance of `ctor` ("must be a Camera"). */
-export function zinstance<T>(ctor: abstract new (...args: never[]) => T, what = article(ctor.name)): z.ZodCustom<T, T> {
+export function zinstance<C extends abstract new (...args: never[]) => unknown>(
+  ctor: C,
+  what = article(ctor.name),
+): z.ZodCustom<InstanceType<C>, InstanceType<C>> {
   return expecting(
-    z.custom<T>((v) => v instanceof ctor),
+    z.custom<InstanceType<C>>((v) => v instanceof ctor),
     what,
   );
 }
@@ -141,10 +144,30 @@ export function parseOptions<S extends z.ZodType>(
  */
 export function checkCallOptions(owner: () => string, schema: OptionsSchema, options: object | undefined): void {
   if (options === undefined) return;
+  if (typeof options !== 'object' || options === null) {
+    parseOptions(owner, schema, options);
+    return;
+  }
   for (const _ in options) {
     parseOptions(owner, schema, options);
     return;
   }
+}
+
+/**
+ * Checks the `{ signal }` call options of an operation that runs once per frame or move: free for
+ * `undefined` and for `{ signal }` with an AbortSignal (or undefined); anything else goes through
+ * {@link SIGNAL_OPTIONS}. @throws OptionError as {@link parseOptions}.
+ */
+export function checkSignalOptions(owner: () => string, options: unknown): void {
+  if (options === undefined) return;
+  if (typeof options === 'object' && options !== null) {
+    let other = false;
+    for (const key in options) if (key !== 'signal') other = true;
+    const signal = (options as { signal?: unknown }).signal;
+    if (!other && (signal === undefined || signal instanceof AbortSignal)) return;
+  }
+  parseOptions(owner, SIGNAL_OPTIONS, options);
 }
 
 function describeProblem(schema: z.ZodType, input: unknown, issues: readonly z.core.$ZodIssue[]): string {
@@ -153,16 +176,23 @@ function describeProblem(schema: z.ZodType, input: unknown, issues: readonly z.c
   // Report the problem of the first key in the caller's order, as a reader scans the call.
   const order = Object.keys(input);
   const rank = (issue: z.core.$ZodIssue) => {
-    const key = issue.code === 'unrecognized_keys' ? issue.keys[0] : issue.path[0];
+    const key = issue.code === 'unrecognized_keys' && issue.path.length === 0 ? issue.keys[0] : issue.path[0];
     const i = order.indexOf(String(key));
     return i < 0 ? order.length : i;
   };
   const issue = [...issues].sort((a, b) => rank(a) - rank(b))[0]!;
   if (issue.code === 'unrecognized_keys') {
-    const key = [...issue.keys].sort((a, b) => order.indexOf(a) - order.indexOf(b))[0]!;
-    const allowed = schema instanceof z.ZodObject ? Object.keys(schema.shape).sort() : [];
+    // In a nested object (`stop: { cuont }`) the names are given with their path (`stop.count`).
+    const within = valueAt(input, issue.path);
+    const keyOrder = typeof within === 'object' && within !== null ? Object.keys(within) : order;
+    const key = [...issue.keys].sort((a, b) => keyOrder.indexOf(a) - keyOrder.indexOf(b))[0]!;
+    const at = issue.path.length === 0 ? schema : schemaAt(schema, issue.path);
+    const object = at && unwrap(at);
+    const allowed = object instanceof z.ZodObject ? Object.keys(object.shape).sort() : [];
     const close = closest(key, allowed);
-    return `unknown option '${key}'${close ? `, did you mean '${close}'?` : ''} (allowed: ${allowed.join(', ') || 'none'})`;
+    const prefix = issue.path.map((k) => `${String(k)}.`).join('');
+    const list = allowed.map((k) => prefix + k).join(', ') || 'none';
+    return `unknown option '${prefix}${key}'${close ? `, did you mean '${prefix}${close}'?` : ''} (allowed: ${list})`;
   }
   const path = issue.path.map(String);
   const label = path.join('.');

@@ -10,6 +10,22 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
+let mapModule: ((url: string) => string) | undefined;
+
+/**
+ * Lets the session map a worker module's URL before a worker imports it: the `concert` command
+ * transpiles TypeScript modules beside session files as it does the session files themselves, so
+ * a worker imports plain JavaScript whose `concert/…` imports point at the package.
+ */
+export function setWorkerModuleMapper(mapper: ((url: string) => string) | undefined): void {
+  mapModule = mapper;
+}
+
+/** The URL a worker imports for the user module at `url` (see {@link setWorkerModuleMapper}). */
+export function workerModuleUrl(url: string): string {
+  return mapModule ? mapModule(url) : url;
+}
+
 /**
  * Starts the worker module `name` (without extension) next to the module at `base`
  * (pass `import.meta.url`).
@@ -24,6 +40,8 @@ export function startModuleWorker(base: string, name: string, options: WorkerOpt
     JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }
   ).exports;
   const api = new URL(exports['./esm/api']!.import.default, pathToFileURL(manifest)).href;
-  const source = `import(${JSON.stringify(api)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
+  const source =
+    `import(${JSON.stringify(api)}).then(async ({ register }) => { register(); ` +
+    `return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(source, { ...options, eval: true });
 }

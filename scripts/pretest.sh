@@ -14,6 +14,8 @@ packages=(
   tango-test         # TangoTest device server for the Tango client
   python3-tango      # PyTango: motor test server and reference benchmark
   unzip              # checks `concert export` zips
+  ffmpeg             # ffmpeg/ffprobe not ours: read back the movies we write
+  sqlite3            # reads streaming output sets from another process
 )
 missing=()
 for p in "${packages[@]}"; do

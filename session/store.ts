@@ -19,6 +19,7 @@ import { homedir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConcertError } from '../core/errors.js';
+import { processAlive } from '../core/process.js';
 
 /** A store operation failed (unknown session, name taken, bad name, locked session). */
 export class SessionError extends ConcertError {
@@ -100,7 +101,8 @@ export function findSession(name: string): { path: string; shipped: boolean } {
   if (existsSync(shipped)) return { path: shipped, shipped: true };
   const known = listSessions();
   throw new SessionError(
-    `there is no session called '${n}' (${known.length ? `sessions: ${known.join(', ')}` : 'the store is empty'}); create it with \`concert init ${n}\``,
+    `there is no session called '${n}' (${known.length ? `sessions: ${known.join(', ')}` : 'the store is empty'}); create it with ` +
+      `\`concert init ${n}\``,
   );
 }
 
@@ -138,16 +140,7 @@ export function isMultiInstance(source: string): boolean {
   return /export\s+(?:const|let|var)\s+MULTIINSTANCE(?:\s*:\s*\w+)?\s*=\s*true\b/.test(source);
 }
 
-/** True if a process with this pid is alive. */
-export function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { processAlive };
 
 /** A held session lock; `release()` removes the lock file (also done on process exit). */
 export interface SessionLock {
@@ -191,7 +184,8 @@ export function acquireLock(name: string): SessionLock {
       }
       if (processAlive(pid) && pid !== process.pid)
         throw new SessionError(
-          `session '${name}' is already running (pid ${pid}); quit it first, or export MULTIINSTANCE = true from the session to allow several at once`,
+          `session '${name}' is already running (pid ${pid}); quit it first, or export MULTIINSTANCE = true from the session to allow ` +
+            `several at once`,
         );
       try {
         unlinkSync(path); // stale: its process is gone

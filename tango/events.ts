@@ -8,6 +8,7 @@ import { Observable } from 'rxjs';
 import type { AttributeReading } from './attribute-value.js';
 import type { DeviceProxy } from './device-proxy.js';
 import { subscribeZmq } from './zmq-events.js';
+import { startTimer, type Timer } from '../core/index.js';
 
 /** Event kinds. */
 export type EventType = 'change' | 'periodic';
@@ -50,7 +51,7 @@ export function pollAttribute(
 ): Observable<AttributeReading> {
   return new Observable<AttributeReading>((subscriber) => {
     let last: AttributeReading | undefined;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     let stopped = false;
     const tick = async (): Promise<void> => {
       try {
@@ -58,7 +59,7 @@ export function pollAttribute(
         if (stopped) return;
         if (type === 'periodic' || changed(last, r)) subscriber.next(r);
         last = r;
-        timer = setTimeout(() => void tick(), periodMs);
+        timer = startTimer(periodMs, () => void tick());
       } catch (e) {
         if (!stopped) subscriber.error(e);
       }
@@ -66,7 +67,7 @@ export function pollAttribute(
     void tick();
     return () => {
       stopped = true;
-      clearTimeout(timer);
+      timer?.cancel();
     };
   });
 }

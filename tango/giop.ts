@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { CdrReader, CdrWriter } from './cdr.js';
 import { TangoProtocolError, TangoTimeoutError, TangoTransportError } from './errors.js';
-import { errorMessage } from '../core/index.js';
+import { errorMessage, startTimer, type Timer } from '../core/index.js';
 
 /** Default per-call timeout in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 3000;
@@ -79,7 +79,7 @@ export interface CallOptions {
 interface Pending {
   readonly resolve: (r: CdrReader) => void;
   readonly reject: (e: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  readonly timer: Timer;
   readonly device: string;
   readonly message: Uint8Array;
   resent: boolean;
@@ -206,10 +206,10 @@ export class GiopConnection {
     this.#nextId = (this.#nextId + 1) >>> 0 || 1;
     const message = encodeRequest(id, objectKey, operation, args);
     return new Promise<CdrReader>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = startTimer(timeoutMs, () => {
         this.#pending.delete(id);
         reject(new TangoTimeoutError(device, this.endpoint, `${operation} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
+      });
       const pending: Pending = { resolve, reject, timer, device, message, resent: false };
       this.#pending.set(id, pending);
       this.#send(id, pending);
@@ -234,7 +234,7 @@ export class GiopConnection {
     const p = this.#pending.get(id);
     if (!p) return; // timed out already, or unknown id
     this.#pending.delete(id);
-    clearTimeout(p.timer);
+    p.timer.cancel();
     if (error) p.reject(error);
     else p.resolve(value!);
   }

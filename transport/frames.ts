@@ -36,7 +36,7 @@ export interface FrameReceiver {
   readonly endpoint: string;
   readonly counters: ReceiverCounters;
   /** `borrow` only matters for shared memory (see {@link ShmStreamOptions.borrow}). */
-  stream(options?: ShmStreamOptions): AsyncGenerator<Frame, void, undefined>;
+  stream(options?: ShmStreamOptions): AsyncGenerator<Frame, unknown, undefined>;
   close(): void;
 }
 

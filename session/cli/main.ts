@@ -157,6 +157,94 @@ export function program(): Command {
         (await import('./broadcast.js')).broadcast(o),
       ),
     );
+
+  cli
+    .command('movie')
+    .description('make an mp4 from a TIFF dataset (file or acquisition folder) or a folder of PNG/JPEG/TIFF frames')
+    .argument('<source>', 'TIFF file, or folder of frames (sorted numerically)')
+    .argument('<out>', 'the movie to write (.mp4)')
+    .option('--fps <n>', 'frames per second', '30')
+    .option('--size <WxH>', 'scale into WxH (even numbers), keeping the aspect ratio, padded')
+    .option('--contrast <c>', 'how 16-bit/float frames map to 8 bits: auto, frame or MIN,MAX', 'auto')
+    .option('--crf <n>', 'x264 quality, 0 (lossless) to 51', '18')
+    .option('--overlay', 'burn in the frame number and angle')
+    .option('--erase-frames', 'delete the frame files once the movie is written and verified')
+    .action(
+      run(async (source: string, out: string, o: Record<string, string | boolean | undefined>) =>
+        (await import('./movie.js')).movie(source, out, o),
+      ),
+    );
+
+  cli
+    .command('record')
+    .description('record a ZeroMQ stream (tcp://HOST:PORT) or a websocket (ws://…) into a recording (.clog)')
+    .argument('<source>', "a camera server's PUSH/PUB endpoint or a websocket URI")
+    .argument('<out>', 'the recording to write (.clog)')
+    .option('--duration <time>', 'stop after this long (10s, 500ms, 2m); default: until SIGINT/SIGTERM')
+    .addOption(
+      new Option('--mode <mode>', 'ZeroMQ: pull (PUSH endpoint, every frame) or sub (PUB)').choices(['pull', 'sub']),
+    )
+    .option('--until-end', 'stop when the stream sends its end marker')
+    .action(
+      run(async (source: string, out: string, o: Record<string, string | boolean | undefined>) =>
+        (await import('./record.js')).record(source, out, o),
+      ),
+    );
+
+  const recording = cli
+    .command('recording')
+    .description('inspect a recording (.clog) or turn it into a movie or TIFFs');
+  recording
+    .command('info')
+    .description('records, frames, shape and dtype, duration, measured fps, cut short or not')
+    .argument('<log>', 'the recording')
+    .action(run(async (log: string) => (await import('./recording.js')).info(log)));
+  recording
+    .command('video')
+    .description("the recording's frames as an mp4 (fps measured from the receive times unless given)")
+    .argument('<log>', 'the recording')
+    .argument('<out>', 'the movie to write (.mp4)')
+    .option('--fps <n>', 'auto or frames per second', 'auto')
+    .option('--size <WxH>', 'scale into WxH (even numbers), keeping the aspect ratio, padded')
+    .option('--contrast <c>', 'auto, frame or MIN,MAX', 'auto')
+    .option('--crf <n>', 'x264 quality, 0 (lossless) to 51', '18')
+    .option('--overlay', 'burn in the frame number and angle')
+    .option('--acquisition <name>', 'only the frames of this acquisition')
+    .action(
+      run(async (log: string, out: string, o: Record<string, string | boolean | undefined>) =>
+        (await import('./recording.js')).video(log, out, o),
+      ),
+    );
+  recording
+    .command('export')
+    .description("the recording's frames as a TIFF dataset (frame_000000.tif, …)")
+    .argument('<log>', 'the recording')
+    .argument('<dir>', 'the folder to write')
+    .option('--acquisition <name>', 'only the frames of this acquisition')
+    .action(
+      run(async (log: string, dir: string, o: { acquisition?: string }) =>
+        (await import('./recording.js')).exportTiff(log, dir, o),
+      ),
+    );
+
+  const set = cli
+    .command('set')
+    .description('read the output set of a streaming step (its SQLite file), also while it is written');
+  set
+    .command('info')
+    .description('print the items, failures, state and rate of a set')
+    .argument('<file>', 'set file (.sqlite)')
+    .option('--json', 'print JSON')
+    .action(run(async (file: string, o: { json?: boolean }) => (await import('./set.js')).setInfo(file, o)));
+  set
+    .command('watch')
+    .description('print the items of a set as they land, until it closes (Ctrl-C to stop)')
+    .argument('<file>', 'set file (.sqlite)')
+    .option('--from <index>', 'first item to print (default: the last 10 already there)')
+    .option('--json', 'print one JSON object per item')
+    .action(
+      run(async (file: string, o: { from?: string; json?: boolean }) => (await import('./set.js')).setWatch(file, o)),
+    );
   return cli;
 }
 

@@ -6,6 +6,7 @@
  * @internal
  */
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { installCodeCache } from './code-cache.js';
 import { Loader, setActiveLoader } from './loader.js';
 
@@ -44,6 +45,11 @@ export async function boot(argv: string[], paths: BootPaths): Promise<void> {
     );
   if (!process.env.CONCERT_NO_CODE_CACHE) installCodeCache(join(paths.cacheDir, 'v8'));
   setActiveLoader(loader);
+  // Worker modules beside session files (streaming steps) are transpiled as session files are.
+  const worker = (await loader.importPackage('core/worker.ts')) as typeof import('../../core/worker.js');
+  worker.setWorkerModuleMapper((url) =>
+    url.startsWith('file:') && url.endsWith('.ts') ? loader.sessions.urlOf(fileURLToPath(url)) : url,
+  );
   const { main } = (await loader.importPackage('session/cli/main.ts')) as { main(argv: string[]): Promise<void> };
   await main(argv);
 }

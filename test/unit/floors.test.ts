@@ -11,9 +11,12 @@ const FLOORS: Record<string, number> = {
   reco: 1,
   walkers: 2,
   devices: 3,
+  video: 3,
   experiments: 4,
+  recording: 4,
   addons: 5,
-  session: 6,
+  streaming: 6,
+  session: 7,
 };
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

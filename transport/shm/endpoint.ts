@@ -44,7 +44,8 @@ export function parseShmEndpoint(endpoint: string): ShmAddress {
   const name = endpoint.slice(SHM_SCHEME.length);
   if (!NAME.test(name))
     throw new OptionError(
-      `${endpoint}: the name must be 1–80 letters, digits, '.', '_' or '-' (shm:// has no host part: shared memory works only between processes on one host)`,
+      `${endpoint}: the name must be 1–80 letters, digits, '.', '_' or '-' ` +
+        '(shm:// has no host part: shared memory works only between processes on one host)',
     );
   return { endpoint, name, socket: join(shmDirectory(), `concert-${name}.sock`) };
 }

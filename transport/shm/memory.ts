@@ -37,7 +37,9 @@ function shm(): ShmModule {
   }
   if (loaded instanceof Error)
     throw new TransportError(
-      `shared memory (shm://) needs the optional package shm-typed-array, which is not installed or did not build on this machine (${errorMessage(loaded)}); use a tcp:// or ipc:// endpoint instead, or reinstall with a C++ compiler and Python available`,
+      'shared memory (shm://) needs the optional package shm-typed-array, which is not installed or did not build ' +
+        `on this machine (${errorMessage(loaded)}); use a tcp:// or ipc:// endpoint instead, ` +
+        'or reinstall with a C++ compiler and Python available',
     );
   return loaded;
 }

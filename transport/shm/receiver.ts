@@ -68,7 +68,7 @@ export class ShmReceiver {
   readonly #address: ShmAddress;
   readonly #options: ShmReceiverOptions;
   readonly #queue: Item[] = [];
-  #counters: ReceiverCounters = { received: 0, invalid: 0, bytes: 0, superseded: 0, ends: 0 };
+  #counters: ReceiverCounters = { received: 0, invalid: 0, bytes: 0, superseded: 0, ends: 0, stray: 0 };
   #connection: Connection | undefined;
   #wakeConsumer: (() => void) | undefined;
   #connected!: Promise<void>;
@@ -117,7 +117,8 @@ export class ShmReceiver {
 
   /**
    * Resolves once connected to the sender.
-   * @throws TransportError after `timeoutMs` without a sender on this host (shared memory never crosses hosts), or when the sender refused this receiver.
+   * @throws TransportError after `timeoutMs` without a sender on this host (shared memory never
+   *   crosses hosts), or when the sender refused this receiver.
    */
   async waitConnected(timeoutMs = 2000): Promise<void> {
     await race(
@@ -127,7 +128,9 @@ export class ShmReceiver {
       () =>
         this.#failure ??
         new TransportError(
-          `no shared-memory sender ${this.endpoint} on this host within ${timeoutMs} ms (no one listens on ${this.#address.socket}): shm:// works only between processes on one host, with the sender bound first`,
+          `no shared-memory sender ${this.endpoint} on this host within ${timeoutMs} ms ` +
+            `(no one listens on ${this.#address.socket}): ` +
+            'shm:// works only between processes on one host, with the sender bound first',
           this.endpoint,
         ),
     );

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { MultiFileWriter, readTiff } from '../walkers/formats/index.js';
+ * import { MultiFileWriter, readTiff } from 'concert/walkers/formats';
  * const writer = await MultiFileWriter.open(dir, { pattern: 'frame_{:06}.tif', bytesPerFile: 0 });
  * await writer.write(frame);
  * await writer.close();
@@ -17,8 +17,8 @@
  * ```
  * @module
  */
-export { StorageError } from './errors.js';
-export { TiffWriter, PARTIAL_SUFFIX } from './tiff-writer.js';
+export { StorageError, storageError } from './errors.js';
+export { TiffWriter, PARTIAL_SUFFIX, writeAll } from './tiff-writer.js';
 export type { TiffWriterOptions } from './tiff-writer.js';
 export { MultiFileWriter } from './multi-file.js';
 export type { MultiFileWriterOptions } from './multi-file.js';
@@ -28,3 +28,13 @@ export { TiffReader, readTiff } from './tiff-reader.js';
 export type { TiffPage } from './tiff-reader.js';
 export { Hdf5Writer, IMAGE_KEY } from './hdf5-writer.js';
 export type { Hdf5WriterOptions, ImageKey, NxTomoFrameInfo } from './hdf5-writer.js';
+export {
+  LOG_MAGIC,
+  LOG_FORMAT_VERSION,
+  RecordKind,
+  type LogHeader,
+  type LogSource,
+  type LogTrailer,
+} from './log-format.js';
+export { LogWriter, preciseNow, type LogWriterOptions, type LogCounters } from './log-writer.js';
+export { LogReader, type LogRecord, type IndexEntry, type LogIndex, type LogEnding } from './log-reader.js';

@@ -31,7 +31,6 @@ export class BenchmarkerServer extends StreamServer {
     let frames = 0;
     let bytes = 0;
     return {
-      doneWithFrames: true,
       frame: (frame) => {
         last = performance.now();
         first ??= last;

@@ -12,8 +12,8 @@ import {
   zq,
   zwhere,
 } from '../../../core/index.js';
-import { Camera } from '../../../devices/cameras/dummy.js';
-import { LinearMotor } from '../../../devices/motors/dummy.js';
+import { DummyCamera } from '../../../devices/cameras/dummy.js';
+import { DummyLinearMotor } from '../../../devices/motors/dummy.js';
 import { throwsWith } from '../../support/async.js';
 
 describe('core/options', () => {
@@ -108,6 +108,23 @@ describe('core/options', () => {
     throwsWith(() => check({ velocity: 1 }), OptionError, /^T: unknown option 'velocity' \(allowed/);
   });
 
+  it('names an unknown key of a nested object with its path and the allowed ones there', () => {
+    const nested = z.strictObject({
+      name: z.string(),
+      stop: z.strictObject({ count: z.number().optional(), idleMs: z.number().optional() }).optional(),
+    });
+    throwsWith(
+      () => parseOptions('S', nested, { name: 'a', stop: { cuont: 2 } }),
+      OptionError,
+      "S: unknown option 'stop.cuont', did you mean 'stop.count'? (allowed: stop.count, stop.idleMs)",
+    );
+    throwsWith(
+      () => parseOptions('S', nested, { stop: { idleMs: 'x' }, name: 'a' }),
+      OptionError,
+      'S: option \'stop.idleMs\' must be a finite number, got "x"',
+    );
+  });
+
   it('reports the first problem in the order the caller wrote the options', () => {
     throwsWith(() => check({ flag: 1, n: 0 }), OptionError, /option 'flag'/);
     throwsWith(() => check({ n: 0, flag: 1 }), OptionError, /option 'n'/);
@@ -153,8 +170,8 @@ describe('core/options', () => {
   });
 
   it('call options go through the same checks: set(value, { signal }) and stream({ count })', async () => {
-    const motor = await LinearMotor.create({ name: 'flatMotor' });
-    const camera = await Camera.create({ name: 'camera', width: 4, height: 4 });
+    const motor = await DummyLinearMotor.create({ name: 'flatMotor' });
+    const camera = await DummyCamera.create({ name: 'camera', width: 4, height: 4 });
     try {
       await assert.rejects(
         motor.setPosition(q('1 mm'), { sigal: new AbortController().signal } as never),

@@ -42,7 +42,7 @@ describe('core/parameter', () => {
     assert.ok(t.count.readable && t.count.writable);
   });
 
-  it('hooks without a signal: an aborted signal rejects before the hook runs, a throw rejects, a promise is a running operation', async () => {
+  it('hooks without a signal: an aborted signal rejects first, a throw rejects, a promise is a running operation', async () => {
     const t = await make();
     const aborted = AbortSignal.abort(new Error('stop now'));
     await assert.rejects(t.count.set(5, { signal: aborted }), /stop now/);

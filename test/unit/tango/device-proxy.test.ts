@@ -198,7 +198,8 @@ describe('tango/device-proxy against TangoTest', function () {
         '/usr/bin/python3',
         [
           '-c',
-          `import tango;d=tango.DeviceProxy('${t.server.url}');d.write_attribute('ushort_image',[[1,2,3],[4,5,65535]]);v=d.read_attribute('ushort_image').w_value;print(v.shape, v.flatten().tolist())`,
+          `import tango;d=tango.DeviceProxy('${t.server.url}');d.write_attribute('ushort_image',[[1,2,3],[4,5,65535]]);` +
+            `v=d.read_attribute('ushort_image').w_value;print(v.shape, v.flatten().tolist())`,
         ],
         { timeout: 10000 },
       ).toString();

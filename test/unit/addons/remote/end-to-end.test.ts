@@ -3,10 +3,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { q, sleep, errorMessage } from '../../../../core/index.js';
-import { Camera as RemoteCamera } from '../../../../devices/cameras/remote.js';
+import { RemoteCamera } from '../../../../devices/cameras/remote.js';
 import { Experiment, remoteAcquisition, synchrotron } from '../../../../experiments/index.js';
-import { Shutter } from '../../../../devices/shutters/dummy.js';
-import { ContinuousRotationMotor, LinearMotor } from '../../../../devices/motors/dummy.js';
+import { DummyShutter } from '../../../../devices/shutters/dummy.js';
+import { DummyContinuousRotationMotor, DummyLinearMotor } from '../../../../devices/motors/dummy.js';
 import {
   Benchmarker,
   ImageWriter,
@@ -15,12 +15,11 @@ import {
   ServerClient,
 } from '../../../../addons/remote/index.js';
 import { freePort, tcpEndpoint, curveClientOptions, ensureKeyPairs } from '../../../../transport/zmq/index.js';
-import { shmAvailable, uniqueShmEndpoint } from '../../../../transport/shm/index.js';
 import { RemoteDirectoryWalker, readTiff } from '../../../../walkers/index.js';
 import { spawnServer, type ServerProcess } from '../../../../addons/remote/spawn.js';
 
-async function dataEndpoint(transport: 'tcp' | 'shm' = 'tcp'): Promise<string> {
-  return transport === 'shm' ? uniqueShmEndpoint('e2e') : tcpEndpoint(await freePort());
+async function dataEndpoint(): Promise<string> {
+  return tcpEndpoint(await freePort());
 }
 
 describe('remote data path (real processes over tcp loopback)', function () {
@@ -44,15 +43,7 @@ describe('remote data path (real processes over tcp loopback)', function () {
     return s;
   }
 
-  async function setup(
-    options: {
-      frames?: number;
-      frameRate?: number;
-      live?: boolean;
-      curveKeys?: string;
-      transport?: 'tcp' | 'shm';
-    } = {},
-  ) {
+  async function setup(options: { frames?: number; frameRate?: number; live?: boolean; curveKeys?: string } = {}) {
     const curveKeys = options.curveKeys;
     const [cameraServer, writerServer] = await Promise.all([
       start('camera', { width: 64, height: 48, frameRate: options.frameRate ?? 500, curveKeys }),
@@ -65,19 +56,18 @@ describe('remote data path (real processes over tcp loopback)', function () {
     closers.push(() => walker.close());
     const radios = await remoteAcquisition('radios', camera, options.frames ?? 30);
     const exp = await Experiment.create([radios], { walker });
-    (exp as unknown as { camera: RemoteCamera }).camera = camera;
-    const data = await dataEndpoint(options.transport);
-    const writer = await ImageWriter.create(exp, { server: writerServer.endpoint, data, curve });
+    const writer = await ImageWriter.create(exp, {
+      server: writerServer.endpoint,
+      data: await dataEndpoint(),
+      camera,
+      curve,
+    });
     closers.push(() => writer.close());
     let live: LiveView | undefined;
     let liveServer: ServerProcess | undefined;
     if (options.live) {
       liveServer = await start('live', { curveKeys });
-      live = await LiveView.create(exp, {
-        server: liveServer.endpoint,
-        data: await dataEndpoint(options.transport),
-        curve,
-      });
+      live = await LiveView.create(exp, { server: liveServer.endpoint, data: await dataEndpoint(), camera, curve });
       closers.push(() => live!.close());
     }
     return { camera, cameraServer, writerServer, walker, exp, writer, live, liveServer };
@@ -104,37 +94,6 @@ describe('remote data path (real processes over tcp loopback)', function () {
     const live = await (await ServerClient.create(liveServer!.endpoint)).status();
     assert.ok((live.extra as { shown: number }).shown > 0, 'the live server showed frames');
     assert.ok(live.stream.frames <= 30);
-  });
-
-  it('the same path over shared memory (shm://): files verified, live frames shown, and a run after it', async function () {
-    if (!shmAvailable()) {
-      console.log('      skipping: the optional package shm-typed-array is not installed');
-      return this.skip();
-    }
-    const { exp, liveServer, writerServer } = await setup({ frames: 25, live: true, transport: 'shm' });
-    for (const scan of ['scan_0000', 'scan_0001']) {
-      const result = await exp.run();
-      assert.equal(result.acquisitions.radios!.frames, 25);
-      const dir = join(root, scan, 'radios');
-      const files = (await readdir(dir)).sort();
-      assert.equal(files.length, 25);
-      for (const [i, f] of files.entries()) {
-        const [page] = await readTiff(join(dir, f));
-        assert.deepEqual(page!.frame.shape, [48, 64]);
-        assert.equal(page!.frame.metadata.frameNumber, i, `file ${f} holds frame ${i}`);
-      }
-    }
-    const live = await (await ServerClient.create(liveServer!.endpoint)).status();
-    assert.ok((live.extra as { shown: number }).shown > 0, 'the live server showed frames');
-    assert.match(String((await (await ServerClient.create(writerServer.endpoint)).status()).data), /^shm:\/\//);
-    // A server told to take an shm:// stream nobody sends on this host says so.
-    const client = await ServerClient.create(writerServer.endpoint);
-    closers.push(() => client.close());
-    await client.disconnectData();
-    await assert.rejects(
-      client.connectData(uniqueShmEndpoint('nobody'), 'pull'),
-      /no shared-memory sender shm:\/\/nobody-.* on this host .*shm:\/\/ works only between processes on one host/,
-    );
   });
 
   it('a second stream is refused while one runs, with a clear error', async () => {
@@ -246,9 +205,9 @@ describe('remote data path (real processes over tcp loopback)', function () {
     closers.push(() => camera.disconnect());
     const walker = await RemoteDirectoryWalker.create({ server: writerServer.endpoint });
     closers.push(() => walker.close());
-    const shutter = await Shutter.create();
-    const flatMotor = await LinearMotor.create({ motionVelocity: q('1000 mm/s') });
-    const tomographyMotor = await ContinuousRotationMotor.create({ motionVelocity: q('10000 deg/s') });
+    const shutter = await DummyShutter.create();
+    const flatMotor = await DummyLinearMotor.create({ motionVelocity: q('1000 mm/s') });
+    const tomographyMotor = await DummyContinuousRotationMotor.create({ motionVelocity: q('10000 deg/s') });
     const exp = await synchrotron.ContinuousTomography.create({
       camera,
       shutter,

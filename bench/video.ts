@@ -1,0 +1,246 @@
+/**
+ * Movies and recordings, each against a reference measured in the same run:
+ *
+ * 1. MovieWriter in latest mode (a 10 fps time-lapse) on a free-running 1024² uint16 acquisition
+ *    (the dummy camera at 2 kHz): producer frames/s with it attached / without (≥ 0.95).
+ * 2. MovieWriter lossless: frames/s from the first frame to the verified movie / ffmpeg's own
+ *    encode rate for the same 8-bit frames read from a raw file, same encoder settings (≥ 0.9).
+ * 3. Recorder (addon on an acquisition) MB/s into a recording / a raw `fs` write of the same bytes,
+ *    both ending with an fsync (≥ 0.9).
+ * 4. ReplayCamera fast mode frames/s / reading the same file raw, record by record (≥ 0.8).
+ *
+ * Measurements alternate (ours, reference, ours, …) and report medians, because the 2-core
+ * machine is shared and noisy.
+ *
+ *   npx tsx bench/video.ts [repeats = 4]
+ */
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MovieWriter, Recorder } from '../addons/local/index.js';
+import { frameBytes, makeFrame, q, type Frame } from '../core/index.js';
+import * as dummy from '../devices/cameras/dummy.js';
+import { ReplayCamera } from '../devices/cameras/replay.js';
+import { Acquisition, Experiment } from '../experiments/index.js';
+import { LogReader } from '../recording/index.js';
+import { ContrastMapper, FfmpegProcess, parseContrast, resolveMovieOptions } from '../video/index.js';
+import { h264OutputArgs } from '../video/movie-options.js';
+import { median, printResult } from './result.js';
+
+const REPEATS = Number(process.argv[2] ?? 4);
+const SIZE = 1024;
+const CONTRAST = { min: 0, max: 65535 };
+
+const pool: Frame[] = Array.from({ length: 8 }, (_, k) => {
+  const data = new Uint16Array(SIZE * SIZE);
+  for (let i = 0; i < data.length; i++) data[i] = ((i % SIZE) * 37 + Math.floor(i / SIZE) * 11 + k * 997) & 0xffff;
+  return makeFrame(data, [SIZE, SIZE]);
+});
+const frameAt = (i: number): Frame => ({
+  ...pool[i % pool.length]!,
+  metadata: { frameNumber: i, timestamp: Date.now() },
+});
+
+/** A producer yielding pre-made frames as fast as the consumers take them, for `ms` or `count`. */
+function freeRunning(limit: { ms?: number; count?: number }) {
+  return async function* (signal: AbortSignal): AsyncGenerator<Frame> {
+    const end = performance.now() + (limit.ms ?? Infinity);
+    for (let i = 0; i < (limit.count ?? Infinity) && !signal.aborted; i++) {
+      if ((i & 255) === 0 && performance.now() > end) return;
+      yield frameAt(i);
+      if ((i & 1023) === 1023) await new Promise((r) => setImmediate(r)); // let timers (the time-lapse) run
+    }
+  };
+}
+
+/**
+ * A free-running 1024² uint16 camera at 2 kHz (4 GB/s, faster than any detector we drive; the
+ * dummy without noise, so the clock and not the noise generator sets the pace).
+ */
+async function producerRate(dir: string, withMovie: boolean): Promise<number> {
+  const camera = await dummy.Camera.create({ width: SIZE, height: SIZE, frameRate: q('2000 Hz'), simulate: false });
+  const acquisition = await Acquisition.create('live', async function* (signal) {
+    const end = performance.now() + 3000;
+    for await (const frame of camera.stream({ signal })) {
+      yield frame;
+      if (performance.now() > end) return;
+    }
+  });
+  const exp = await Experiment.create([acquisition]);
+  if (withMovie)
+    await MovieWriter.create(exp, { mode: 'latest', fps: 10, dir, out: `live-${Date.now()}.mp4`, contrast: CONTRAST });
+  const result = await exp.run();
+  await camera.disconnect();
+  const r = result.acquisitions.live!;
+  return (r.frames / r.durationMs) * 1000;
+}
+
+async function losslessRate(dir: string, frames: number): Promise<number> {
+  const exp = await Experiment.create([await Acquisition.create('scan', freeRunning({ count: frames }))]);
+  await MovieWriter.create(exp, { fps: 30, dir, out: `scan-${Date.now()}.mp4`, contrast: CONTRAST });
+  const t0 = performance.now();
+  await exp.run();
+  return (frames / (performance.now() - t0)) * 1000;
+}
+
+/** ffmpeg alone: the same 8-bit frames from a raw file, the same output settings. */
+async function ffmpegRate(dir: string, raw: string, frames: number): Promise<number> {
+  const options = resolveMovieOptions('bench', { fps: 30 });
+  const out = join(dir, `ref-${Date.now()}.mp4`);
+  const t0 = performance.now();
+  const ffmpeg = FfmpegProcess.spawn({
+    what: 'encoding the reference',
+    args: [
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'gray',
+      '-video_size',
+      `${SIZE}x${SIZE}`,
+      '-framerate',
+      '30',
+      '-i',
+      raw,
+      ...h264OutputArgs(options, out),
+    ],
+  });
+  await ffmpeg.wait();
+  return (frames / (performance.now() - t0)) * 1000;
+}
+
+async function recorderRate(dir: string, frames: number): Promise<{ mbps: number; path: string }> {
+  const exp = await Experiment.create([await Acquisition.create('radios', freeRunning({ count: frames }))]);
+  const rec = await Recorder.create(exp);
+  const path = join(dir, `rec-${Date.now()}.clog`);
+  const t0 = performance.now();
+  await rec.start(path);
+  await exp.run();
+  const { bytes } = await rec.stop();
+  return { mbps: bytes / (performance.now() - t0) / 1000, path };
+}
+
+/** The same bytes written raw: one writev of a small head and the pixels per frame, then fsync. */
+async function rawWriteRate(dir: string, frames: number, headBytes: number): Promise<number> {
+  const path = join(dir, `raw-${Date.now()}.bin`);
+  const head = Buffer.alloc(headBytes);
+  const t0 = performance.now();
+  const handle = await open(path, 'w');
+  let position = 0;
+  for (let i = 0; i < frames; i++) {
+    const pixels = frameBytes(frameAt(i));
+    await handle.writev([head, pixels], position);
+    position += head.length + pixels.length;
+  }
+  await handle.sync();
+  await handle.close();
+  const mbps = position / (performance.now() - t0) / 1000;
+  await rm(path);
+  return mbps;
+}
+
+async function replayRate(path: string): Promise<number> {
+  const camera = await ReplayCamera.create({ file: path, timing: 'fast', frameRate: q('1000 Hz') });
+  const t0 = performance.now();
+  let n = 0;
+  for await (const _ of camera.stream()) n++;
+  const rate = (n / (performance.now() - t0)) * 1000;
+  await camera.disconnect();
+  return rate;
+}
+
+/** Reads the recording raw: each record into a fresh buffer, in order, no decoding. */
+async function rawReadRate(path: string): Promise<number> {
+  const reader = await LogReader.open(path);
+  const { frames } = await reader.index();
+  await reader.close();
+  const handle = await open(path, 'r');
+  const t0 = performance.now();
+  for (const f of frames) await handle.read(Buffer.allocUnsafeSlow(f.length + 4), 0, f.length + 4, f.offset);
+  const rate = (frames.length / (performance.now() - t0)) * 1000;
+  await handle.close();
+  return rate;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'concert-bench-video-'));
+  try {
+    // 1. latest mode: producer throughput with / without the time-lapse.
+    const without: number[] = [];
+    const withMovie: number[] = [];
+    for (let r = 0; r < REPEATS; r++) {
+      without.push(await producerRate(dir, false));
+      withMovie.push(await producerRate(dir, true));
+    }
+    printResult({
+      name: 'MovieWriter latest (1024² u16 camera free-running at 2 kHz): producer frames/s',
+      value: median(withMovie),
+      unit: 'frames/s',
+      baseline: median(without),
+      baselineName: 'same producer without it',
+      goal: { of: 'ratio', atLeast: 0.95 },
+    });
+
+    // 2. lossless mode against ffmpeg's own rate on the same 8-bit frames.
+    const frames = 120;
+    const mapper = new ContrastMapper(parseContrast(CONTRAST));
+    const raw = join(dir, 'frames.gray');
+    await writeFile(raw, Buffer.concat(Array.from({ length: frames }, (_, i) => mapper.map(frameAt(i)))));
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    for (let r = 0; r < REPEATS; r++) {
+      ours.push(await losslessRate(dir, frames));
+      theirs.push(await ffmpegRate(dir, raw, frames));
+    }
+    printResult({
+      name: 'MovieWriter lossless (1024² u16 → h264 veryfast crf 18): frames/s',
+      value: median(ours),
+      unit: 'frames/s',
+      baseline: median(theirs),
+      baselineName: 'ffmpeg alone, same frames from a raw file',
+      goal: { of: 'ratio', atLeast: 0.9 },
+    });
+
+    // 3. Recorder against raw fs writes of the same bytes.
+    const recorded = 250; // 500 MiB
+    const rec: number[] = [];
+    const rawWrites: number[] = [];
+    let log = '';
+    for (let r = 0; r < REPEATS; r++) {
+      // Alternate which goes first: the write-back of one run's dirty pages hits the next run.
+      if (r % 2) rawWrites.push(await rawWriteRate(dir, recorded, 256));
+      if (log) await rm(log);
+      const result = await recorderRate(dir, recorded);
+      rec.push(result.mbps);
+      log = result.path;
+      if (r % 2 === 0) rawWrites.push(await rawWriteRate(dir, recorded, 256));
+    }
+    printResult({
+      name: 'Recorder (2 MiB frames into a recording, fsync): MB/s',
+      value: median(rec),
+      unit: 'MB/s',
+      baseline: median(rawWrites),
+      baselineName: 'raw fs writev of the same bytes',
+      goal: { of: 'ratio', atLeast: 0.9 },
+    });
+
+    // 4. ReplayCamera fast against reading the same file raw.
+    const replay: number[] = [];
+    const rawReads: number[] = [];
+    for (let r = 0; r < REPEATS; r++) {
+      replay.push(await replayRate(log));
+      rawReads.push(await rawReadRate(log));
+    }
+    printResult({
+      name: 'ReplayCamera fast (2 MiB frames): frames/s',
+      value: median(replay),
+      unit: 'frames/s',
+      baseline: median(rawReads),
+      baselineName: 'raw reads of the same records',
+      goal: { of: 'ratio', atLeast: 0.8 },
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

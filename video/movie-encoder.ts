@@ -1,0 +1,199 @@
+/**
+ * `MovieEncoder`: frames in, an mp4 out. Frames are mapped to 8-bit grey (see `contrast.ts`),
+ * piped raw into ffmpeg's stdin as they come (no temporary files; a full pipe makes `write()`
+ * wait) and encoded as h264/yuv420p.
+ *
+ * The movie is written as `<path>.partial` and renamed to `<path>` only after ffmpeg exited
+ * cleanly and (by default) the movie was decoded again and holds exactly the frames written, so
+ * a file under the final name is always complete; on failure the partial file is removed.
+ * @module
+ */
+import { rename, rm, stat } from 'node:fs/promises';
+import { OptionError, type DType, type Frame } from '../core/index.js';
+import { FfmpegError, VideoError } from './errors.js';
+import { countVideoFrames, FfmpegProcess } from './ffmpeg.js';
+import { h264OutputArgs, resolveMovieOptions, type MovieOptions, type ResolvedMovieOptions } from './movie-options.js';
+import { GreyFeed } from './grey-feed.js';
+
+/** Options of {@link MovieEncoder.open}. */
+export interface MovieEncoderOptions extends MovieOptions {
+  /**
+   * Check the finished movie's frame count: `'demux'` (default) counts the frames in the file,
+   * `'decode'` decodes every one of them (slower: what `makeMovie` does before erasing frames),
+   * `false` trusts ffmpeg's exit status.
+   */
+  verify?: 'demux' | 'decode' | false;
+  /** Kills ffmpeg and removes the partial movie when aborted. */
+  signal?: AbortSignal;
+}
+
+/** What a finished movie holds. */
+export interface MovieResult {
+  path: string;
+  frames: number;
+  /** Size of the video (after scaling and padding). */
+  width: number;
+  height: number;
+  fps: number;
+  bytes: number;
+  /** How the frame count was checked (`false`: not checked). */
+  verified: 'demux' | 'decode' | false;
+}
+
+/** The suffix of a movie being written. */
+export const MOVIE_PARTIAL_SUFFIX = '.partial';
+
+/**
+ * Encodes frames into an mp4 movie.
+ * @example
+ * ```ts
+ * const movie = await MovieEncoder.open('/data/scan.mp4', { fps: 25, contrast: { min: 100, max: 4000 } });
+ * for await (const frame of camera.stream({ count: 100 })) await movie.write(frame);
+ * const { frames, bytes } = await movie.close();
+ * ```
+ */
+export class MovieEncoder {
+  readonly path: string;
+  readonly options: ResolvedMovieOptions;
+  readonly #verify: 'demux' | 'decode' | false;
+  readonly #signal: AbortSignal | undefined;
+  readonly #feed: GreyFeed;
+  #ffmpeg: FfmpegProcess | undefined;
+  #state: 'open' | 'closed' | 'failed' = 'open';
+
+  private constructor(path: string, options: MovieEncoderOptions) {
+    this.path = path;
+    this.options = resolveMovieOptions('MovieEncoder', options, ['verify', 'signal']);
+    this.#verify = options.verify ?? 'demux';
+    this.#signal = options.signal;
+    this.#feed = new GreyFeed(path, this.options.contrast, this.options.overlay, (image, frame) =>
+      this.#send(image, frame),
+    );
+  }
+
+  /**
+   * Prepares a movie at `path` (ffmpeg starts with the first frame, which sets the size).
+   * @throws OptionError for bad options.
+   */
+  static async open(path: string, options: MovieEncoderOptions = {}): Promise<MovieEncoder> {
+    if (typeof path !== 'string' || !path)
+      throw new OptionError('MovieEncoder.open: the movie path must be a file name');
+    return new MovieEncoder(path, options);
+  }
+
+  /** Frames written so far. */
+  get frames(): number {
+    return this.#feed.count;
+  }
+
+  /** The contrast window in use, once known (`[min, max]`). */
+  get window(): readonly [number, number] | undefined {
+    return this.#feed.window;
+  }
+
+  /**
+   * Adds a frame. Waits while ffmpeg's input pipe is full.
+   * @throws VideoError for a frame whose shape differs from the first; FfmpegError if ffmpeg failed.
+   */
+  async write(frame: Frame): Promise<void> {
+    if (this.#state !== 'open') throw new VideoError(`${this.path}: the movie is ${this.#state}; open a new one`);
+    try {
+      this.#signal?.throwIfAborted();
+      await this.#feed.push(frame);
+    } catch (error) {
+      await this.#fail();
+      throw error;
+    }
+  }
+
+  /**
+   * Finishes the movie: ends ffmpeg's input, waits for it, checks the frame count and renames the
+   * file to its final name.
+   * @throws VideoError if no frame was written or the movie does not hold every frame; FfmpegError if ffmpeg failed.
+   */
+  async close(): Promise<MovieResult> {
+    if (this.#state !== 'open') throw new VideoError(`${this.path}: the movie is already ${this.#state}`);
+    try {
+      await this.#feed.flush();
+      if (!this.#ffmpeg) throw new VideoError(`${this.path}: no frames were written, so there is no movie`);
+      await this.#ffmpeg.end();
+      const frames = this.#feed.count;
+      const partial = this.path + MOVIE_PARTIAL_SUFFIX;
+      if (this.#verify)
+        await verifyFrameCount(partial, frames, this.path, this.options.ffmpegPath, this.#signal, this.#verify);
+      await rename(partial, this.path);
+      this.#state = 'closed';
+      const [width, height] = this.#outputSize();
+      const bytes = (await stat(this.path)).size;
+      return { path: this.path, frames, width, height, fps: this.options.fps, bytes, verified: this.#verify };
+    } catch (error) {
+      await this.#fail();
+      throw this.#signal?.aborted && error instanceof FfmpegError ? this.#signal.reason : error;
+    }
+  }
+
+  /** Stops ffmpeg and removes the partial movie. Idempotent. */
+  async abort(): Promise<void> {
+    if (this.#state === 'open') await this.#fail();
+  }
+
+  async #send(image: Uint8Array, frame: Frame): Promise<void> {
+    this.#signal?.throwIfAborted();
+    const [height, width] = frame.shape;
+    const ffmpeg = (this.#ffmpeg ??= this.#spawn(width, height, frame.dtype));
+    await ffmpeg.write(image);
+  }
+
+  #spawn(width: number, height: number, dtype: DType): FfmpegProcess {
+    const input = ['-f', 'rawvideo', '-pix_fmt', 'gray', '-video_size', `${width}x${height}`];
+    return FfmpegProcess.spawn({
+      path: this.options.ffmpegPath,
+      what: `encoding ${this.path} (${width}×${height} ${dtype} frames)`,
+      stdin: true,
+      signal: this.#signal,
+      args: [
+        ...input,
+        '-framerate',
+        String(this.options.fps),
+        '-i',
+        'pipe:0',
+        ...h264OutputArgs(this.options, this.path + MOVIE_PARTIAL_SUFFIX),
+      ],
+    });
+  }
+
+  #outputSize(): [number, number] {
+    if (this.options.size) return this.options.size;
+    const [h, w] = this.#feed.shape!;
+    return [w + (w % 2), h + (h % 2)];
+  }
+
+  async #fail(): Promise<void> {
+    this.#state = 'failed';
+    this.#feed.discard();
+    const ffmpeg = this.#ffmpeg;
+    if (ffmpeg && !ffmpeg.exited) {
+      ffmpeg.kill();
+      await ffmpeg.wait().catch(() => undefined);
+    }
+    await rm(this.path + MOVIE_PARTIAL_SUFFIX, { force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Decodes `file` and checks that it holds `expected` frames.
+ * @throws VideoError naming both counts; FfmpegError if the movie cannot be decoded.
+ * @internal
+ */
+export async function verifyFrameCount(
+  file: string,
+  expected: number,
+  name: string,
+  ffmpegPath: string | undefined,
+  signal: AbortSignal | undefined,
+  how: 'decode' | 'demux' = 'decode',
+): Promise<void> {
+  const decoded = await countVideoFrames(file, { path: ffmpegPath, signal, how });
+  if (decoded !== expected)
+    throw new VideoError(`${name}: the movie holds ${decoded} frames, but ${expected} were given`);
+}
