@@ -148,7 +148,18 @@ async function throughput(impl: Impl, transport: 'tcp' | 'ipc', side: number, co
     return result.fps as number;
   }
   const sender = await ZmqSender.create({ mode: 'push', bind: endpoint });
-  const child = startChild(['child-throughput', impl, sender.endpoint]);
+  return sendToChild(sender, ['child-throughput', impl, sender.endpoint], payload, side, count);
+}
+
+/** Sends `count` frames of `payload` to a child started with `args`, then the end; the child's frames/s. */
+async function sendToChild(
+  sender: ZmqSender | ShmSender,
+  args: string[],
+  payload: Uint16Array,
+  side: number,
+  count: number,
+): Promise<number> {
+  const child = startChild(args);
   await child.ready;
   for (let i = 0; i < count; i++) await sender.send(makeFrame(payload, [side, side], { frameNumber: i }));
   await sender.end();
@@ -162,14 +173,7 @@ async function throughput(impl: Impl, transport: 'tcp' | 'ipc', side: number, co
 async function shmThroughput(side: number, count: number, borrow: boolean): Promise<number> {
   const payload = new Uint16Array(side * side).fill(7);
   const sender = await ShmSender.create({ mode: 'push', bind: uniqueShmEndpoint('bench') });
-  const child = startChild(['child-shm', sender.endpoint, borrow ? 'borrow' : 'copy']);
-  await child.ready;
-  for (let i = 0; i < count; i++) await sender.send(makeFrame(payload, [side, side], { frameNumber: i }));
-  await sender.end();
-  const result = await lastJson(child.lines);
-  await child.exited;
-  sender.close();
-  return result.fps as number;
+  return sendToChild(sender, ['child-shm', sender.endpoint, borrow ? 'borrow' : 'copy'], payload, side, count);
 }
 
 /** Buffer.copy of `bytes` into a buffer that is reused (no page faults): GB/s. */
