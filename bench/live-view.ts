@@ -6,18 +6,21 @@
  *     a paced 200 fps camera (1024²) with and without;
  *  2. display latency, frame produced → drawn in the page (`performance.timeOrigin +
  *     performance.now()` on both sides), median and p90 for 1024² uint16 frames at 30 fps
- *     (anchor: frame age ≤ 30 ms).
+ *     (goal ≤ 30 ms), against the floor of this browser and load: raw `ws` and a minimal canvas
+ *     page showing the same 1024² bytes at 30 fps (bench/raw-display.ts).
  * Run: `npx tsx bench/live-view.ts` (needs /usr/bin/chromium).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { makeFrame, type Frame } from '../core/index.js';
 import { Acquisition, Experiment } from '../experiments/index.js';
-import { LiveView, WebViewer } from '../addons/local/index.js';
+import { LiveView, WebViewer, type WebViewerStats } from '../addons/local/index.js';
 import type {} from '../addons/local/web-viewer/page-global.js';
+import { rawDisplayLatency } from './raw-display.js';
+import { printResult } from './result.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = [
@@ -59,8 +62,34 @@ function median(xs: number[]): number {
 
 const row = (name: string, value: string, baseline: string, ratio: string) =>
   console.log(`${name.padEnd(62)} ${value.padStart(16)} ${baseline.padStart(16)} ${ratio.padStart(8)}`);
-const result = (name: string, value: number, unit: string, baseline?: number, baselineName?: string) =>
-  console.log(`BENCH_RESULT ${JSON.stringify({ name, value, unit, baseline, baselineName })}`);
+/** CPU ms used so far by the processes started under this one (Chromium): utime + stime of /proc/PID/stat. */
+function childrenCpuMs(): number {
+  const parent = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(d), Number(f[1]));
+      cpu.set(Number(d), ((Number(f[11]) + Number(f[12])) * 1000) / TICKS);
+    } catch {
+      // gone
+    }
+  }
+  let total = 0;
+  for (const [pid, ms] of cpu) {
+    let p = pid;
+    while (p > 1 && p !== process.pid) p = parent.get(p) ?? 0;
+    if (p === process.pid && pid !== process.pid) total += ms;
+  }
+  return total;
+}
+const TICKS = 100; // USER_HZ
+
+/** Server-thread CPU per image sent between two stats() snapshots. */
+const sendMsPerImage = (a: WebViewerStats, b: WebViewerStats) =>
+  b.sent > a.sent ? (b.sendMs * b.sent - a.sendMs * a.sent) / (b.sent - a.sent) : NaN;
 
 if (!existsSync(CHROMIUM)) {
   console.log(`live-view bench skipped: ${CHROMIUM} is missing (Debian package chromium)`);
@@ -103,11 +132,17 @@ try {
     const before = viewer.stats();
     const without: number[] = [];
     const withViewer: number[] = [];
+    let browserMs = 0;
     for (let r = 0; r < ROUNDS; r++) {
       // Alternate the order too, so a trend in the machine's load hits both alike.
-      if (r % 2) withViewer.push(await run(size, true, ROUND_MS));
+      const viewed = async () => {
+        const c0 = childrenCpuMs();
+        withViewer.push(await run(size, true, ROUND_MS));
+        browserMs += childrenCpuMs() - c0;
+      };
+      if (r % 2) await viewed();
       without.push(await run(size, false, ROUND_MS));
-      if (!(r % 2)) withViewer.push(await run(size, true, ROUND_MS));
+      if (!(r % 2)) await viewed();
     }
     const after = viewer.stats();
     const a = median(without);
@@ -127,18 +162,28 @@ try {
       `   (median of ${ROUNDS} paired rounds of ${ROUND_MS} ms; the viewer's copies took ${(100 * share).toFixed(1)} % of the producer ` +
         `thread's time)`,
     );
+    const serverMs = sendMsPerImage(before, after);
     console.log(
-      `   pages drew ${(drawn / seconds).toFixed(0)} frames/s; ${after.sent - before.sent} sent, ${after.dropped - before.dropped} ` +
-        `replaced before sending; ${after.copyMs.toFixed(2)} ms session-thread CPU per image (copy), ${after.sendMs.toFixed(2)} ms ` +
-        `server-thread CPU (bin + send)`,
+      `   pages drew ${(drawn / seconds).toFixed(0)} frames/s; ${after.sent - before.sent} sent, ` +
+        `${after.dropped - before.dropped} replaced before sending; ${after.copyMs.toFixed(2)} ms session-thread CPU ` +
+        `per image (copy), ${serverMs.toFixed(2)} ms server-thread CPU (bin + contrast + send); Chromium ` +
+        `${(browserMs / drawn).toFixed(1)} ms CPU per image drawn, ${((100 * browserMs) / 1000 / seconds).toFixed(0)} % of a core`,
     );
-    result(
-      `experiment throughput with web live view, ${size}² u16 (median paired ratio ${ratio.toFixed(3)})`,
-      b,
-      'frames/s',
-      a,
-      'without live view',
-    );
+    printResult({
+      name: `free-running ${size}² producer with web viewer + Chromium (median paired ratio ${ratio.toFixed(3)})`,
+      value: b,
+      unit: 'frames/s',
+      baseline: a,
+      baselineName: 'without live view',
+      goal: size === 1024 ? { of: 'ratio', atLeast: 0.9 } : undefined,
+    });
+    printResult({
+      name: `web viewer server-thread CPU per shown ${size}² image (bin to 512 + contrast + send)`,
+      value: serverMs,
+      unit: 'ms',
+      goal: size === 1024 ? { of: 'value', atMost: 2 } : undefined,
+    });
+    printResult({ name: `Chromium CPU per drawn image, ${size}² binned to 512`, value: browserMs / drawn, unit: 'ms' });
   }
 
   // 1b. A camera at 200 fps (1024²): is it held back at all when the machine has headroom?
@@ -157,10 +202,20 @@ try {
       `${a.toFixed(1)} fps`,
       (b / a).toFixed(3),
     );
-    result('paced 200 fps camera with web live view, 1024² u16', b, 'frames/s', a, 'without live view');
+    printResult({
+      name: 'paced 200 fps camera with web live view, 1024² u16',
+      value: b,
+      unit: 'frames/s',
+      baseline: a,
+      baselineName: 'without live view',
+    });
   }
 
-  // 2. Display latency at 30 fps, 1024² uint16 (sent as is, and binned to 512² for the page).
+  // 2. Display latency at 30 fps, 1024² uint16 (sent as is, and binned to 512² for the page),
+  // after the floor: the same size of bytes through raw ws into a minimal page.
+  const raw = await rawDisplayLatency(page, { size: 1024, fps: 30, durationMs: 6000 });
+  row('display latency, raw ws + minimal canvas page, 1024² at 30 fps', `${raw.median.toFixed(1)} ms`, '', '');
+  console.log(`   p90 ${raw.p90.toFixed(1)} ms; ${raw.drawn} of ${raw.produced} frames drawn`);
   for (const maxSize of [1024, 512]) {
     const latencyViewer = await WebViewer.create({ maxSize });
     try {
@@ -169,7 +224,9 @@ try {
       const counter = { n: 0 };
       const exp = await Experiment.create([await Acquisition.create('radios', camera(1024, 6000, counter, 30))]);
       await LiveView.create(exp, { viewer: latencyViewer });
+      const c0 = childrenCpuMs();
       await exp.run();
+      const browserMs = childrenCpuMs() - c0;
       await new Promise((r) => setTimeout(r, 300));
       const s = latencyViewer.stats();
       const lat = s.latencyMs!;
@@ -186,13 +243,27 @@ try {
           `median sent → received ` +
           `${s.transitMs?.toFixed(1)} ms, received → drawn ${s.drawMs?.toFixed(1)} ms`,
       );
-      result(
-        `web live view display latency, 1024² u16 at 30 fps${what} (median)`,
-        lat.median,
-        'ms',
-        30,
-        'anchor (frame age)',
+      console.log(
+        `   server thread ${s.sendMs.toFixed(2)} ms CPU per image; Chromium ${(browserMs / s.drawn).toFixed(1)} ms CPU ` +
+          `per image drawn, ${((100 * browserMs) / 6000).toFixed(0)} % of a core`,
       );
+      printResult({
+        name: `display latency, 1024² u16 at 30 fps${maxSize >= 1024 ? ', shown unbinned' : what} (median)`,
+        value: lat.median,
+        unit: 'ms',
+        ...(maxSize >= 1024 ? { baseline: raw.median, baselineName: 'raw ws + minimal canvas page' } : {}),
+        goal: maxSize >= 1024 ? { of: 'value', atMost: 30 } : undefined,
+      });
+      printResult({
+        name: `web viewer server-thread CPU per image, 1024² at 30 fps${maxSize >= 1024 ? ', unbinned' : what}`,
+        value: s.sendMs,
+        unit: 'ms',
+      });
+      printResult({
+        name: `Chromium CPU per drawn image, 1024² at 30 fps${maxSize >= 1024 ? ', unbinned' : what}`,
+        value: browserMs / s.drawn,
+        unit: 'ms',
+      });
     } finally {
       await latencyViewer.close();
     }

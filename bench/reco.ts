@@ -13,7 +13,9 @@
  * The machine is shared: medians of several repetitions are printed, with the GUPS per
  * CPU-second of all threads (less sensitive to other load) and the load average.
  */
+import { spawnSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { makeFrame } from '../core/frame.js';
 import {
   ParallelBackprojector,
@@ -23,9 +25,11 @@ import {
   wasmSimdSupported,
 } from '../reco/index.js';
 import type { KernelName, SliceGeometry } from '../reco/index.js';
-import { arenaLayout, arenaViews, runBatch } from '../reco/batch.js';
-import { padRow, paddedLayout } from '../reco/geometry.js';
+import { arenaLayout, arenaViews, putRow, runBatch } from '../reco/batch.js';
+import { paddedLayout } from '../reco/geometry.js';
 import { instantiateKernel, sharedMemory } from '../reco/wasm-kernel.js';
+import { runAnchor } from './anchors.js';
+import { printResult } from './result.js';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const gups = (pixels: number, projections: number, ms: number): number => (pixels * projections) / (ms / 1000) / 1e9;
@@ -65,12 +69,12 @@ function singleThreadWasm(
   kernelName: KernelName,
 ): () => void {
   const padded = paddedLayout(g);
-  const a = arenaLayout(g, padded, 1, data.length);
+  const a = arenaLayout(g, padded, 1, data.length, kernelName);
   const memory = kernelName === 'wasm' ? sharedMemory(a.bytes) : undefined;
   const v = arenaViews(memory?.buffer ?? new SharedArrayBuffer(a.bytes), a);
   const kernel = memory && instantiateKernel(memory);
   data.forEach((row, k) => {
-    padRow(row, padded, v.f32, a.rowsByte / 4 + k * padded.length);
+    putRow(a, v.f32, k, 0, row);
     v.angles[k] = angles[k]!;
   });
   return () => runBatch(a, v, kernel, 0, data.length, 0, g.height);
@@ -187,18 +191,109 @@ async function bench(n: number): Promise<Record<string, number>> {
   return out;
 }
 
+/**
+ * A one-shot reconstruction as a user would run it in a fresh process: Reconstructor.create, a
+ * dark, a flat, `angles` projections of one `n`-wide row, slices(), close (seconds, modules loaded).
+ */
+async function cold(n: number, angles: number): Promise<number> {
+  let s = 7;
+  const frames = Array.from({ length: angles }, () =>
+    makeFrame(
+      Uint16Array.from({ length: n }, () => 1000 + ((s = (s * 16807) % 2147483647) % 500)),
+      [1, n],
+    ),
+  );
+  const t0 = performance.now();
+  const reco = await Reconstructor.create({ width: n, height: 1, number: angles, region: [0, 1, 1] });
+  reco.addDark(makeFrame(new Uint16Array(n).fill(10), [1, n]));
+  reco.addFlat(makeFrame(new Uint16Array(n).fill(2000), [1, n]));
+  for (let i = 0; i < angles; i++) await reco.addProjection(frames[i]!, i);
+  await reco.slices();
+  await reco.close();
+  return (performance.now() - t0) / 1000;
+}
+
+if (process.argv[2] === 'cold') {
+  console.log(JSON.stringify({ seconds: await cold(Number(process.argv[3]), Number(process.argv[4])) }));
+  process.exit(0);
+}
+
+/** {@link cold} in a child process (a fresh one each time: nothing compiled, no workers running). */
+function coldInChild(n: number, angles: number): number {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), 'cold', String(n), String(angles)],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  return (JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number }).seconds;
+}
+
 const sizes = process.argv
   .slice(2)
   .map(Number)
   .filter((x) => x > 0);
 console.log(
-  `reco bench: ${cpus()[0]?.model ?? '?'}, ${availableParallelism()} cores, node ${process.version}, wasm SIMD ${wasmSimdSupported()}`,
+  `reco bench: ${cpus()[0]?.model ?? '?'}, ${availableParallelism()} cores, node ${process.version}, ` +
+    `wasm SIMD ${wasmSimdSupported()}, load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
 );
-console.log(
-  'anchor: scikit-image iradon 1 thread: 0.064 GUPS at 512², 0.052 GUPS at 1024²; target ≥ 1.2 GUPS on 2 cores',
-);
+console.log("references: scikit-image iradon (Python Concert's bench_fbp.py phantom and sinogram), in this run");
+
+// One-shot 256² slice from 360 projections: ours in fresh processes against scikit-image's first iradon call.
+{
+  const ours = median([coldInChild(256, 360), coldInChild(256, 360), coldInChild(256, 360)]);
+  const sk = await runAnchor(['fbp', '256', '360', '2'], 300_000);
+  const missing = 'missing' in sk ? String(sk.missing) : undefined;
+  const skimage = sk as Record<string, number>;
+  console.log(
+    `\n256² slice from 360 projections, cold: ours ${ours.toFixed(3)} s (median of 3 fresh processes, create → slices), ` +
+      `scikit-image ${missing ? missing : `${skimage.cold_s!.toFixed(3)} s first call, ${skimage.warm_s!.toFixed(3)} s warm`}`,
+  );
+  printResult({
+    name: 'Reconstructor, 256² slice from 360 projections, cold (fresh process)',
+    value: ours,
+    unit: 's',
+    baseline: missing ? undefined : skimage.cold_s,
+    baselineName: 'scikit-image iradon, first call',
+    missing,
+    goal: { of: 'ratio', atMost: 1 },
+  });
+}
+
 for (const n of sizes.length > 0 ? sizes : [512, 1024]) {
   const r = await bench(n);
+  const sk = await runAnchor(['fbp', String(n), String(n), n > 512 ? '0' : '2'], 400_000);
+  const missing = 'missing' in sk ? String(sk.missing) : undefined;
+  const skimage = missing ? undefined : (sk as Record<string, number>).gups;
+  console.log(`\nscikit-image iradon ${n}²: ${missing ?? `${skimage!.toFixed(3)} GUPS`}`);
+  printResult({
+    name: `backprojection, 2 workers, ${n}²`,
+    value: r.wasmParallel!,
+    unit: 'GUPS',
+    baseline: skimage,
+    baselineName: 'scikit-image iradon (whole FBP)',
+    missing,
+    goal: { of: 'value', atLeast: 2 },
+  });
+  printResult({
+    name: `backprojection, 2 workers, ${n}², per CPU-second of all threads`,
+    value: r.wasmParallelCpu!,
+    unit: 'GUPS/CPU-s',
+    baseline: r.wasmSingleCpu,
+    baselineName: 'wasm kernel, 1 thread, per CPU-second',
+  });
+  printResult({
+    name: `Reconstructor, whole path (flat-field + filter + backprojection), first scan, ${n}²`,
+    value: r.reconstructorFirst!,
+    unit: 'GUPS',
+    baseline: r.wasmParallel,
+    baselineName: 'its own kernel (2 workers)',
+    goal: n === 512 ? { of: 'ratio', atLeast: 0.8 } : undefined,
+  });
   const f = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(3));
   const load = loadavg()[0]!.toFixed(1);
   console.log(

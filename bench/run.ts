@@ -32,9 +32,9 @@ const root = dirname(here);
 /** Standalone benchmark scripts, run as child processes; `timeoutS` defaults to `--timeout` (180 s). */
 export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: number }> = [
   { file: 'experiments.ts' },
-  { file: 'writers.ts' },
-  { file: 'transport.ts' },
-  { file: 'reco.ts' },
+  { file: 'writers.ts', timeoutS: 600 },
+  { file: 'transport.ts', timeoutS: 900 },
+  { file: 'reco.ts', timeoutS: 900 },
   { file: 'tango.ts' },
   { file: 'tango-server.ts' },
   { file: 'tango-fuzz.ts', timeoutS: 1800 },

@@ -1,11 +1,14 @@
 /**
  * Writer throughput: TIFF (one file per frame, multi-page) against raw `fs` writes of the same
- * bytes in the same pattern, and HDF5 (NXtomo via h5wasm). Files go to a temp dir (page cache)
- * and are removed after each run.
+ * bytes in the same pattern, interleaved in blocks of 10 frames, and HDF5 (NXtomo via h5wasm);
+ * then Python Concert's own writer benchmark (bench_writer.py: its DirectoryWalker one file per
+ * frame, tifffile and raw writes) in the same run. Files go to a temp dir (page cache) and are
+ * removed after each run.
  *
  *   npx tsx bench/writers.ts [frames = 200] [repeats = 5] [directory = os.tmpdir()]
  *
- * Prints MB/s (10⁶ bytes/s) per run, medians, and the ratio TIFF / raw (target ≥ 0.9).
+ * Prints MB/s (10⁶ bytes/s) per run, medians, the ratio TIFF / raw (goal ≥ 0.95 for one file per
+ * frame) and BENCH_RESULT rows for `npm run bench`.
  */
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +18,9 @@ import type { Frame } from '../core/frame.js';
 import { Hdf5Writer } from '../walkers/formats/hdf5-writer.js';
 import { MultiFileWriter } from '../walkers/formats/multi-file.js';
 import { TiffWriter } from '../walkers/formats/tiff-writer.js';
+import { runAnchor } from './anchors.js';
+import { printResult } from './result.js';
+import { loadavg } from 'node:os';
 
 const FRAMES = Number(process.argv[2] ?? 200);
 const REPEATS = Number(process.argv[3] ?? 5);
@@ -133,9 +139,23 @@ for (let r = 0; r < REPEATS; r++) {
 console.log('\nmedians:');
 for (const [name, list] of results) console.log(`  ${name.padEnd(28)} ${fmt(median(list))} MB/s`);
 for (const [pattern, list] of ratios)
-  console.log(
-    `  ratio TIFF / raw, ${pattern.padEnd(15)} ${median(list).toFixed(2)} (median of interleaved runs; target ≥ 0.9)`,
-  );
+  console.log(`  ratio TIFF / raw, ${pattern.padEnd(15)} ${median(list).toFixed(2)} (median of interleaved runs)`);
+const med = (name: string) => median(results.get(name)!);
+printResult({
+  name: 'TIFF, one file per frame, against raw fs writes of the same bytes',
+  value: med('TiffWriter, file per frame'),
+  unit: 'MB/s',
+  baseline: med('raw fs, file per frame'),
+  baselineName: 'raw fs, file per frame',
+  goal: { of: 'ratio', atLeast: 0.95 },
+});
+printResult({
+  name: 'TIFF, multi-page, against raw fs writes into one file',
+  value: med('TiffWriter, multi-page'),
+  unit: 'MB/s',
+  baseline: med('raw fs, one big file'),
+  baselineName: 'raw fs, one file',
+});
 
 const hdf5Frames = Math.min(FRAMES, 100);
 const dir = await mkdtemp(join(ROOT, 'concert-bench-'));
@@ -152,3 +172,26 @@ try {
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
+
+// Python Concert's writer benchmark, in the same run (its own script, fewer frames).
+const anchor = await runAnchor(['writer', String(Math.min(FRAMES, 60)), '1'], 600_000);
+const missing = 'missing' in anchor ? String(anchor.missing) : undefined;
+const concert = anchor as Record<string, number>;
+if (!missing)
+  console.log(
+    `\nPython Concert bench_writer.py (${Math.min(FRAMES, 60)} frames): DirectoryWalker one file per frame ` +
+      `${fmt(concert.concert!)} MB/s, tifffile ${fmt(concert.tifffile ?? NaN)} MB/s, raw ${fmt(concert.raw ?? NaN)} MB/s`,
+  );
+printResult({
+  name: 'TIFF, one file per frame, against Python Concert (DirectoryWalker + TiffWriter)',
+  value: med('TiffWriter, file per frame'),
+  unit: 'MB/s',
+  baseline: missing ? undefined : concert.concert,
+  baselineName: 'Python Concert',
+  missing,
+});
+console.log(
+  `load average at end: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);

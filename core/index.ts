@@ -20,4 +20,5 @@ export * from './mutex.js';
 export * from './frame.js';
 export * from './producer.js';
 export * from './progress.js';
+export { threadCpuMs, threadCpuIsPerThread } from './thread-cpu.js';
 export * from './process.js';

@@ -57,15 +57,32 @@ function emit(level: LogLevel, source: string, message: string, error?: unknown)
   if (sink && ranks[level] >= threshold) sink(level, source, message, error);
 }
 
+const levelTags: Record<LogLevel, string> = { debug: 'DEBUG', info: 'INFO ', warn: 'WARN ', error: 'ERROR' };
+/** `Date.prototype.toISOString()` costs microseconds: the part up to the second is kept. */
+let isoSecond = NaN;
+let isoPrefix = '';
+
+/** `new Date(ms).toISOString()`, reusing the date and time up to the second of the last call. */
+function isoTime(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20); // 2026-12-01T20:55:12.
+  }
+  return `${isoPrefix}${String(ms - second * 1000).padStart(3, '0')}Z`;
+}
+
 /** Formats one log line the way `concert.log` stores it. */
 export function formatLogLine(
   level: LogLevel,
   source: string,
   message: string,
   error?: unknown,
-  now = new Date(),
+  now: Date | number = Date.now(),
 ): string {
   const trace =
     error instanceof Error && error.stack ? `\n${error.stack}` : error !== undefined ? `\n${String(error)}` : '';
-  return `${now.toISOString()} ${level.toUpperCase().padEnd(5)} ${source}: ${message}${trace}\n`;
+  const ms = typeof now === 'number' ? now : now.getTime();
+  const time = Number.isFinite(ms) && ms >= 0 && ms < 253402300800000 ? isoTime(ms) : new Date(ms).toISOString();
+  return `${time} ${levelTags[level]} ${source}: ${message}${trace}\n`;
 }

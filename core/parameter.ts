@@ -5,7 +5,7 @@
  */
 import { inspect } from 'node:util';
 import type { Observable, Subject } from 'rxjs';
-import { operation } from './abort.js';
+import { operation, startOperation } from './abort.js';
 import { sleep } from './timers.js';
 import { rxjs } from './rx.js';
 import { LockError, ParameterError, ReadAccessError, WaitError, WriteAccessError } from './errors.js';
@@ -78,6 +78,25 @@ export function soft<T>(
   };
 }
 
+/** True if `value` is a promise or any other thenable. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/**
+ * Runs a hook that takes no `AbortSignal` (a soft parameter's, or any that cannot be cancelled):
+ * an already aborted `signal` still rejects first, a synchronous result is returned as it is (no
+ * operation tracking, no AbortController per get/set), and a promise is tracked as a running
+ * operation until it settles, as {@link operation} would (it could not be cancelled there either).
+ */
+function untracked<R>(signal: AbortSignal | undefined, hook: () => Promise<R> | R, label?: string): Promise<R> | R {
+  signal?.throwIfAborted();
+  const result = hook();
+  if (!isThenable(result)) return result;
+  const op = startOperation(signal, label);
+  return Promise.resolve(result).finally(() => op.done());
+}
+
 /** A named value of a device. */
 export class Parameter<T> {
   /** What sort of parameter this is, for listings. */
@@ -127,14 +146,24 @@ export class Parameter<T> {
     return this.#locked === 'permanent';
   }
 
-  /** Reads the current value. @throws ReadAccessError if the parameter cannot be read. */
-  async get(options: { signal?: AbortSignal } = {}): Promise<T> {
+  /**
+   * Reads the current value. A hook that takes no signal and answers synchronously (a soft
+   * parameter) resolves without an operation or an extra turn of the event loop.
+   * @throws ReadAccessError if the parameter cannot be read.
+   */
+  get(options: { signal?: AbortSignal } = {}): Promise<T> {
     const read = this.#spec.read;
-    if (!read) throw new ReadAccessError(`${this.fullName} cannot be read (it is write-only)`);
-    const value = await operation(options.signal, (signal) => Promise.resolve(read(signal)));
-    this.#last = { value };
-    this.#values?.next(value);
-    return value;
+    if (!read) return Promise.reject(new ReadAccessError(`${this.fullName} cannot be read (it is write-only)`));
+    try {
+      const value =
+        read.length === 0
+          ? untracked(options.signal, read as () => Promise<T> | T)
+          : operation(options.signal, (signal) => Promise.resolve(read(signal)));
+      if (isThenable(value)) return Promise.resolve(value).then((v) => this.#read(v));
+      return Promise.resolve(this.#read(value));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Reads the value the device is heading to. @throws ReadAccessError if there is no target. */
@@ -147,20 +176,41 @@ export class Parameter<T> {
    * Writes a value after checking it; the device is untouched when the check fails.
    * @throws WriteAccessError (read-only), LockError (locked), or the validation error.
    */
-  async set(value: T, options: SetOptions = {}): Promise<void> {
-    checkCallOptions(() => `${this.fullName}.set`, SIGNAL_OPTIONS, options);
-    const write = this.#spec.write;
-    if (!write) throw new WriteAccessError(`${this.fullName} cannot be written (it is read-only)`);
-    if (this.#locked)
-      throw new LockError(
-        `${this.fullName} is locked${this.#locked === 'permanent' ? ' permanently' : '; unlock() it first'}`,
-      );
-    const checked = this.validate(value);
-    await operation(options.signal, (signal) => Promise.resolve(write(checked, signal)), `set ${this.fullName}`);
+  set(value: T, options: SetOptions = {}): Promise<void> {
+    try {
+      checkCallOptions(() => `${this.fullName}.set`, SIGNAL_OPTIONS, options);
+      const write = this.#spec.write;
+      if (!write) throw new WriteAccessError(`${this.fullName} cannot be written (it is read-only)`);
+      if (this.#locked)
+        throw new LockError(
+          `${this.fullName} is locked${this.#locked === 'permanent' ? ' permanently' : '; unlock() it first'}`,
+        );
+      const checked = this.validate(value);
+      const written =
+        write.length < 2
+          ? untracked(options.signal, () => write(checked, undefined as never), `set ${this.fullName}`)
+          : operation(options.signal, (signal) => Promise.resolve(write(checked, signal)), `set ${this.fullName}`);
+      if (isThenable(written)) return Promise.resolve(written).then(() => this.#written(checked));
+      this.#written(checked);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Remembers a value read and passes it to observers. */
+  #read(value: T): T {
+    this.#last = { value };
+    this.#values?.next(value);
+    return value;
+  }
+
+  /** Logs a successful write, remembers the value and passes it to observers. */
+  #written(value: T): void {
     if (this.owner.log.enabled('info'))
-      this.owner.log.info(`set ${this.owner.kind}::${this.fullName}='${this.describe(checked)}'`);
-    this.#last = { value: checked };
-    this.#values?.next(checked);
+      this.owner.log.info(`set ${this.owner.kind}::${this.fullName}='${this.describe(value)}'`);
+    this.#last = { value };
+    this.#values?.next(value);
   }
 
   /**

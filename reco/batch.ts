@@ -5,6 +5,7 @@
  * @internal
  */
 import type { PaddedLayout, SliceGeometry } from './geometry.js';
+import { padRow } from './geometry.js';
 import { accumulatePadded } from './backproject.js';
 import type { WasmKernel } from './wasm-kernel.js';
 
@@ -13,8 +14,10 @@ export type KernelName = 'wasm' | 'js';
 
 /**
  * Memory layout of a backprojection arena (one buffer; offsets in bytes): a control block,
- * a ring of angles (f64), a ring of padded rows (`ring × slices × layout.length` f32) and the
- * slices (`slices × height × width` f32).
+ * a ring of angles (f64), a ring of padded rows (`ring × slices × rowFloats` f32) and the
+ * slices (`slices × height × width` f32). The JavaScript kernel reads plain padded rows; the
+ * wasm kernel reads each position `i` as the pair `(p[i], p[i+1] − p[i])`, so one 64-bit load
+ * gives a pixel's value and slope (see {@link putRow}).
  * @internal
  */
 export interface ArenaLayout {
@@ -22,6 +25,9 @@ export interface ArenaLayout {
   readonly slices: number;
   readonly geometry: SliceGeometry;
   readonly padded: PaddedLayout;
+  readonly kernel: KernelName;
+  /** Floats per stored row: `padded.length`, or twice that for the wasm kernel's pairs. */
+  readonly rowFloats: number;
   readonly anglesByte: number;
   readonly rowsByte: number;
   readonly slicesByte: number;
@@ -38,12 +44,40 @@ const CONTROL_BYTES = 256;
 const align = (n: number): number => Math.ceil(n / 64) * 64;
 
 /** Computes an arena layout. @internal */
-export function arenaLayout(geometry: SliceGeometry, padded: PaddedLayout, slices: number, ring: number): ArenaLayout {
+export function arenaLayout(
+  geometry: SliceGeometry,
+  padded: PaddedLayout,
+  slices: number,
+  ring: number,
+  kernel: KernelName,
+): ArenaLayout {
+  const rowFloats = kernel === 'wasm' ? 2 * padded.length : padded.length;
   const anglesByte = CONTROL_BYTES;
   const rowsByte = align(anglesByte + ring * 8);
-  const slicesByte = align(rowsByte + ring * slices * padded.length * 4);
+  const slicesByte = align(rowsByte + ring * slices * rowFloats * 4);
   const bytes = align(slicesByte + slices * geometry.width * geometry.height * 4);
-  return { ring, slices, geometry, padded, anglesByte, rowsByte, slicesByte, bytes };
+  return { ring, slices, geometry, padded, kernel, rowFloats, anglesByte, rowsByte, slicesByte, bytes };
+}
+
+/**
+ * Stores detector row `row` of slice `slice` in ring slot `slot`, padded (and as value/slope
+ * pairs for the wasm kernel). @internal
+ */
+export function putRow(a: ArenaLayout, f32: Float32Array, slot: number, slice: number, row: ArrayLike<number>): void {
+  const at = a.rowsByte / 4 + (slot * a.slices + slice) * a.rowFloats;
+  if (a.kernel === 'js') return padRow(row, a.padded, f32, at);
+  const { offset } = a.padded;
+  const n = row.length;
+  f32.fill(0, at, at + a.rowFloats);
+  let next = n > 0 ? Math.fround(row[0]!) : 0;
+  if (offset > 0) f32[at + 2 * (offset - 1) + 1] = next; // the zero before the row rises to row[0]
+  for (let u = 0; u < n; u++) {
+    const p = next;
+    next = u + 1 < n ? Math.fround(row[u + 1]!) : 0;
+    const i = at + 2 * (offset + u);
+    f32[i] = p;
+    f32[i + 1] = next - p;
+  }
 }
 
 /** Typed views of an arena. @internal */
@@ -77,7 +111,7 @@ export function runBatch(
   rowTo: number,
 ): void {
   const g = a.geometry;
-  const L = a.padded.length;
+  const L = a.rowFloats;
   const sliceSize = g.width * g.height;
   const groups = g.width >> 2;
   const tail = groups * 4;
@@ -171,15 +205,14 @@ export function runBatch(
           else kernel.bp1(dst * 4, groups, bytes[0]!, t[0]!, dt[0]!);
         }
         for (let c = tail; c < g.width; c++)
-          for (let j = 0; j < n; j++) addPixel(v.f32, dst + c, rows[j]!, t[j]! + c * dt[j]!);
+          for (let j = 0; j < n; j++) addPairPixel(v.f32, dst + c, rows[j]!, t[j]! + c * dt[j]!);
       }
       k += n;
     }
   }
 }
 
-function addPixel(f32: Float32Array, dst: number, row: number, t: number): void {
+function addPairPixel(f32: Float32Array, dst: number, row: number, t: number): void {
   const i = t | 0;
-  const a = f32[row + i]!;
-  f32[dst]! += a + (t - i) * (f32[row + i + 1]! - a);
+  f32[dst]! += f32[row + 2 * i]! + (t - i) * f32[row + 2 * i + 1]!;
 }

@@ -11,9 +11,9 @@ import { startModuleWorker } from '../core/worker.js';
 import { ConcertError, ParameterError } from '../core/errors.js';
 import { Atomics, waitChange } from './atomics.js';
 import type { ArenaLayout, ArenaViews, KernelName } from './batch.js';
-import { CTRL, arenaLayout, arenaViews } from './batch.js';
+import { CTRL, arenaLayout, arenaViews, putRow } from './batch.js';
 import type { SliceGeometry } from './geometry.js';
-import { padRow, paddedLayout } from './geometry.js';
+import { paddedLayout } from './geometry.js';
 import type { ConfigureMessage } from './backproject-worker.js';
 import { GROUP } from './batch.js';
 import type { Backprojector } from './serial.js';
@@ -123,7 +123,7 @@ export class ParallelBackprojector implements Backprojector {
    */
   async configure(geometry: SliceGeometry, slices = 1): Promise<void> {
     if (this.#layout !== undefined) await this.#stop();
-    const layout = arenaLayout(geometry, paddedLayout(geometry), slices, this.#ring);
+    const layout = arenaLayout(geometry, paddedLayout(geometry), slices, this.#ring, this.#kernel);
     const memory = this.#kernel === 'wasm' ? sharedMemory(layout.bytes) : undefined;
     const buffer = (memory?.buffer ?? new SharedArrayBuffer(layout.bytes)) as SharedArrayBuffer;
     this.#layout = layout;
@@ -172,8 +172,7 @@ export class ParallelBackprojector implements Backprojector {
       await this.#waitSlowest();
     }
     const slot = seq % a.ring;
-    for (let s = 0; s < a.slices; s++)
-      padRow(rows[s]!, a.padded, this.#views.f32, a.rowsByte / 4 + (slot * a.slices + s) * a.padded.length);
+    for (let s = 0; s < a.slices; s++) putRow(a, this.#views.f32, slot, s, rows[s]!);
     this.#views.angles[slot] = angle;
     this.#head = seq + 1;
     const control = this.#views.control;

@@ -20,6 +20,11 @@ import { SerialBackprojector } from './serial.js';
 
 export type { ReconstructionParameters } from './parameters.js';
 
+/** Default for small reconstructions (see {@link ReconstructorOptions.workers}): on the calling thread up to this many slice pixels × projections… */
+const SERIAL_WORK = 2 ** 25;
+/** …and this many slice pixels per projection (about a millisecond of the calling thread each). */
+const SERIAL_PIXELS = 2 ** 19;
+
 /** Options of {@link Reconstructor.create}. */
 export interface ReconstructorOptions extends ReconstructionParameters {
   /** Detector width [px]. */
@@ -28,9 +33,13 @@ export interface ReconstructorOptions extends ReconstructionParameters {
   height: number;
   /** Number of projections. */
   number: number;
-  /** Worker threads; 0 runs on the calling thread. Default `min(2, os.availableParallelism())`. */
+  /**
+   * Worker threads; 0 runs on the calling thread. Default: the calling thread for small
+   * reconstructions (at most 2²⁵ slice pixels × projections, and 2¹⁹ slice pixels per projection:
+   * starting workers would cost more than the work), else `min(2, os.availableParallelism())`.
+   */
   workers?: number;
-  /** Kernel of the workers; default `'wasm'` where supported. */
+  /** Kernel (on the workers or the calling thread); default `'wasm'` where supported. */
   kernel?: KernelName;
 }
 
@@ -108,10 +117,12 @@ export class Reconstructor {
     const params = mergeParameters(options, options);
     const geometry = scaled(sliceGeometryOf(options.width, params), params.oversample);
     const rows = regionRows(params.region, options.height);
-    const workers = options.workers;
+    const pixels = geometry.width * geometry.height * rows.length;
+    const small = pixels <= SERIAL_PIXELS && pixels * options.number <= SERIAL_WORK;
+    const workers = options.workers ?? (small ? 0 : undefined);
     const bp: Backprojector =
       workers === 0
-        ? new SerialBackprojector(geometry, rows.length)
+        ? new SerialBackprojector(geometry, rows.length, options.kernel)
         : await ParallelBackprojector.create({
             geometry,
             slices: rows.length,
@@ -121,6 +132,7 @@ export class Reconstructor {
     const reco = new Reconstructor(options, bp);
     reco.#cachedRows = rows;
     reco.#pass = reco.#makePass(params, rows);
+    warmUp(reco.#pass.filter);
     return reco;
   }
 
@@ -358,4 +370,15 @@ export class Reconstructor {
     if (h !== this.height || w !== this.width)
       throw new ParameterError(`reco: ${what} frame is ${h} × ${w}, expected ${this.height} × ${this.width}`);
   }
+}
+
+let warmed = false;
+
+/** Runs the filter a few dozen times on zeros once per process, so the first scan runs optimised code. */
+function warmUp(filter: RowFilter): void {
+  if (warmed) return;
+  warmed = true;
+  const rows = new Float32Array(2 * filter.width);
+  const out = new Float32Array(2 * filter.outputWidth);
+  for (let i = 0; i < 48; i++) filter.apply(rows, out, 2, 1);
 }

@@ -1,13 +1,23 @@
 /**
- * The single-threaded backprojector: same interface as {@link ParallelBackprojector}, running the
- * JavaScript kernel on the calling thread. Used where workers are unwanted and as the reference
- * the parallel result is checked against.
+ * The single-threaded backprojector: same interface as {@link ParallelBackprojector}, running a
+ * kernel on the calling thread. Used for small reconstructions (no worker start-up), where
+ * workers are unwanted, and as the reference the parallel result is checked against.
  * @module
  */
 import { ParameterError } from '../core/errors.js';
-import { accumulatePadded } from './backproject.js';
-import type { PaddedLayout, SliceGeometry } from './geometry.js';
-import { padRow, paddedLayout } from './geometry.js';
+import {
+  arenaLayout,
+  arenaViews,
+  GROUP,
+  putRow,
+  runBatch,
+  type ArenaLayout,
+  type ArenaViews,
+  type KernelName,
+} from './batch.js';
+import type { SliceGeometry } from './geometry.js';
+import { paddedLayout } from './geometry.js';
+import { instantiateKernel, sharedMemory, wasmSimdSupported, type WasmKernel } from './wasm-kernel.js';
 
 /** What the reconstructor needs from a backprojector (serial or parallel). */
 export interface Backprojector {
@@ -28,8 +38,9 @@ export interface Backprojector {
 }
 
 /**
- * Backprojects on the calling thread, four projections per pass over the slices (the last
- * 0–3 are added on {@link flush}).
+ * Backprojects on the calling thread with the wasm SIMD kernel where the runtime has it (the
+ * JavaScript kernel otherwise), eight projections per pass over the slices (the last 0–7 are
+ * added on {@link flush}). No thread start-up: the choice for small reconstructions.
  * @example
  * ```ts
  * const bp = new SerialBackprojector(sliceGeometry({ detectorWidth: 256 }));
@@ -38,21 +49,28 @@ export interface Backprojector {
  * ```
  */
 export class SerialBackprojector implements Backprojector {
-  #geometry!: SliceGeometry;
-  #layout!: PaddedLayout;
-  #slices: Float32Array[] = [];
-  #pending!: Float32Array;
-  #angles = new Float64Array(4);
+  readonly #kernelName: KernelName;
+  #layout!: ArenaLayout;
+  #views!: ArenaViews;
+  #kernel: WasmKernel | undefined;
   #count = 0;
 
-  /** A backprojector for `slices` slices of geometry `geometry`. */
-  constructor(geometry: SliceGeometry, slices = 1) {
+  /** A backprojector for `slices` slices of geometry `geometry` (kernel: `'wasm'` where supported). */
+  constructor(geometry: SliceGeometry, slices = 1, kernel: KernelName = wasmSimdSupported() ? 'wasm' : 'js') {
+    if (kernel === 'wasm' && !wasmSimdSupported())
+      throw new ParameterError('backproject: this runtime has no WebAssembly SIMD, use kernel "js"');
+    this.#kernelName = kernel;
     this.#setup(geometry, slices);
   }
 
   /** Current slice geometry. */
   get geometry(): SliceGeometry {
-    return this.#geometry;
+    return this.#layout.geometry;
+  }
+
+  /** The kernel it runs. */
+  get kernel(): KernelName {
+    return this.#kernelName;
   }
 
   /** Sets a new geometry and number of slices (zeroed). */
@@ -60,60 +78,51 @@ export class SerialBackprojector implements Backprojector {
     this.#setup(geometry, slices);
   }
 
-  /** Adds one filtered row per slice at `angle` [rad]; the slices are updated every fourth call. */
+  /** Adds one filtered row per slice at `angle` [rad]; the slices are updated every eighth call. */
   async accumulate(rows: readonly ArrayLike<number>[], angle: number): Promise<void> {
-    if (rows.length !== this.#slices.length)
-      throw new ParameterError(`backproject: ${rows.length} rows for ${this.#slices.length} slices`);
-    const L = this.#layout.length;
+    const a = this.#layout;
+    if (rows.length !== a.slices) throw new ParameterError(`backproject: ${rows.length} rows for ${a.slices} slices`);
     const k = this.#count;
-    for (let s = 0; s < rows.length; s++) padRow(rows[s]!, this.#layout, this.#pending, (s * 4 + k) * L);
-    this.#angles[k] = angle;
-    if (++this.#count === 4) this.#run();
+    for (let s = 0; s < rows.length; s++) putRow(a, this.#views.f32, k, s, rows[s]!);
+    this.#views.angles[k] = angle;
+    if (++this.#count === GROUP) this.#run();
   }
 
-  /** Adds the 0–3 rows still pending. */
+  /** Adds the rows still pending. */
   async flush(): Promise<void> {
     this.#run();
   }
 
   /** Copies of the slices (after {@link flush}). */
   slices(): Float32Array[] {
-    return this.#slices.map((s) => s.slice());
+    const a = this.#layout;
+    const size = a.geometry.width * a.geometry.height;
+    return Array.from({ length: a.slices }, (_, s) =>
+      this.#views.f32.slice(a.slicesByte / 4 + s * size, a.slicesByte / 4 + (s + 1) * size),
+    );
   }
 
   /** Zeroes the slices and drops pending rows. */
   async reset(): Promise<void> {
     this.#count = 0;
-    for (const s of this.#slices) s.fill(0);
+    this.#views.f32.fill(0, this.#layout.slicesByte / 4);
   }
 
   /** Nothing to release. */
   async close(): Promise<void> {}
 
   #setup(geometry: SliceGeometry, slices: number): void {
-    this.#geometry = geometry;
-    this.#layout = paddedLayout(geometry);
-    this.#slices = Array.from({ length: slices }, () => new Float32Array(geometry.width * geometry.height));
-    this.#pending = new Float32Array(slices * 4 * this.#layout.length);
+    const layout = arenaLayout(geometry, paddedLayout(geometry), slices, GROUP, this.#kernelName);
+    const memory = this.#kernelName === 'wasm' ? sharedMemory(layout.bytes) : undefined;
+    this.#layout = layout;
+    this.#views = arenaViews(memory?.buffer ?? new ArrayBuffer(layout.bytes), layout);
+    this.#kernel = memory && instantiateKernel(memory);
     this.#count = 0;
   }
 
   #run(): void {
-    const L = this.#layout.length;
-    for (let s = 0; s < this.#slices.length; s++)
-      accumulatePadded(
-        this.#slices[s]!,
-        0,
-        this.#pending,
-        s * 4 * L,
-        this.#angles,
-        0,
-        this.#count,
-        this.#geometry,
-        this.#layout,
-        0,
-        this.#geometry.height,
-      );
+    if (this.#count > 0)
+      runBatch(this.#layout, this.#views, this.#kernel, 0, this.#count, 0, this.#layout.geometry.height);
     this.#count = 0;
   }
 }

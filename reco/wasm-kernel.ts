@@ -1,10 +1,11 @@
 /**
  * A WebAssembly SIMD backprojection kernel, assembled at load time from the instruction list
  * below (no binary file, no tool chain). It adds `K` (1, 4 or 8) padded filtered rows into a run of
- * slice pixels, four pixels per step: positions `t = t₀ + c·dt` in f32x4, `i = trunc(t)`, then
- * each lane's neighbour pair `(p[i], p[i+1])` is fetched by one 64-bit lane load, the pairs are
- * de-interleaved with two shuffles and interpolated. The slice is loaded and stored once per
- * `K` projections.
+ * slice pixels, four pixels per step: positions `t = t₀ + c·dt` in f32x4, `i = ⌊t⌋` by a float
+ * rounding trick (no saturating conversion), then each lane's pair `(p[i], p[i+1] − p[i])` (rows
+ * are stored as value/slope pairs, see `putRow`) is fetched by one 64-bit lane load, the pairs
+ * are de-interleaved with two shuffles and interpolated (`p + f·slope`). The slice is loaded and
+ * stored once per `K` projections.
  *
  * Exports `bp1(dst, groups, row, t, dt)`, `bp4(dst, groups, row0…row3, t0…t3, dt0…dt3)` and
  * `bp8` (eight of each):
@@ -39,6 +40,20 @@ function section(id: number, body: number[]): number[] {
   return [id, ...leb(body.length), ...body];
 }
 
+/** Signed LEB128 (for `i32.const`). */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
 const simd = (op: number, ...imm: number[]): number[] => [0xfd, ...leb(op), ...imm];
 const get = (i: number): number[] => [0x20, ...leb(i)];
 const set = (i: number): number[] => [0x21, ...leb(i)];
@@ -56,14 +71,25 @@ const op = {
   extract: (lane: number) => simd(0x1b, lane),
   load64Zero: simd(0x5d, 3, 0),
   load64Lane1: simd(0x57, 3, 0, 1),
+  i32Const: (n: number) => [0x41, ...sleb(n)],
+  i32Sub: [0x6b],
   i32x4Shl: simd(0xab),
   i32x4Add: simd(0xae),
   f32x4Add: simd(0xe4),
   f32x4Sub: simd(0xe5),
   f32x4Mul: simd(0xe6),
-  truncSat: simd(0xf8),
-  convert: simd(0xfa),
 };
+
+/**
+ * Float to integer without `i32x4.trunc_sat_f32x4_s` (seven x64 instructions): for t ≥ 1,
+ * `v = t + (2²³ − ½)` rounds to `2²³ + i` with `i = ⌊t⌋`, or `⌊t⌋ − 1` when t is a whole number
+ * (then the fraction below is 1 and the interpolation gives the same value). `v`'s bits are
+ * `0x4B000000 + i`; `v − 2²³` is `i` as a float.
+ */
+const ROUND_BIAS = 8388607.5;
+const TWO_23 = 8388608;
+/** `0x4B000000 × 8` modulo 2³²: taken off the row address once, so `(bits(v) << 3) + row′` is the byte address of pair `i`. */
+const BIAS_BYTES = (0x4b000000 * 8) % 2 ** 32;
 
 /** Body of the function for `k` rows. Params: dst, groups, rows[k], t[k], dt[k]. */
 function body(k: number): number[] {
@@ -77,12 +103,13 @@ function body(k: number): number[] {
   const firstV = next;
   const vC = next++,
     vFour = next++,
+    vBias = next++,
+    vTwo23 = next++,
     vT = next++,
     vI = next++,
     vF = next++,
     vAB = next++,
     vCD = next++,
-    vP0 = next++,
     vAcc = next++;
   const vTS = Array.from({ length: k }, () => next++);
   const vDC = Array.from({ length: k }, () => next++);
@@ -94,28 +121,30 @@ function body(k: number): number[] {
   };
   emit([0xfd, ...leb(0x0c), ...f32Bytes([0, 1, 2, 3])], set(vC));
   emit([0xfd, ...leb(0x0c), ...f32Bytes([4, 4, 4, 4])], set(vFour));
+  emit([0xfd, ...leb(0x0c), ...f32Bytes([ROUND_BIAS, ROUND_BIAS, ROUND_BIAS, ROUND_BIAS])], set(vBias));
+  emit([0xfd, ...leb(0x0c), ...f32Bytes([TWO_23, TWO_23, TWO_23, TWO_23])], set(vTwo23));
   for (let j = 0; j < k; j++) {
     emit(get(pT + j), op.f32x4Splat, set(vTS[j]!));
     emit(get(pDt + j), op.f32x4Splat, set(vDC[j]!));
-    emit(get(pRow + j), op.i32x4Splat, set(vRow[j]!));
+    emit(get(pRow + j), op.i32Const(BIAS_BYTES | 0), op.i32Sub, op.i32x4Splat, set(vRow[j]!));
   }
   // end = dst + groups * 16
   emit(get(pDst), get(pGroups), [0x41, 4, 0x74, 0x6a], set(lEnd));
   emit([0x03, 0x40]); // loop
   emit(get(pDst), op.v128Load, set(vAcc));
   for (let j = 0; j < k; j++) {
-    // t = TS + c * DC; i = trunc(t); f = t - float(i); i = (i << 2) + row
+    // t = TS + c * DC; v = t + bias (bits 0x4B000000 + i); f = t - (v - 2^23); address = (bits << 2) + row'
     emit(get(vTS[j]!), get(vC), get(vDC[j]!), op.f32x4Mul, op.f32x4Add, tee(vT));
-    emit(op.truncSat, tee(vI), op.convert, set(vF));
+    emit(get(vBias), op.f32x4Add, tee(vI), get(vTwo23), op.f32x4Sub, set(vF));
     emit(get(vT), get(vF), op.f32x4Sub, set(vF));
-    emit(get(vI), [0x41, 2], op.i32x4Shl, get(vRow[j]!), op.i32x4Add, set(vI));
+    emit(get(vI), [0x41, 3], op.i32x4Shl, get(vRow[j]!), op.i32x4Add, set(vI));
     emit(get(vI), op.extract(0), op.load64Zero, set(vAB));
     emit(get(vI), op.extract(1), get(vAB), op.load64Lane1, set(vAB));
     emit(get(vI), op.extract(2), op.load64Zero, set(vCD));
     emit(get(vI), op.extract(3), get(vCD), op.load64Lane1, set(vCD));
-    // p0 = [a0 b0 c0 d0], p1 = [a1 b1 c1 d1]; acc += p0 + f * (p1 - p0)
-    emit(get(vAB), get(vCD), shuffle32([0, 2, 4, 6]), tee(vP0));
-    emit(get(vF), get(vAB), get(vCD), shuffle32([1, 3, 5, 7]), get(vP0), op.f32x4Sub, op.f32x4Mul, op.f32x4Add);
+    // pairs (value, slope): p = [pa pb pc pd], d = [da db dc dd]; acc += p + f * d
+    emit(get(vAB), get(vCD), shuffle32([0, 2, 4, 6]));
+    emit(get(vF), get(vAB), get(vCD), shuffle32([1, 3, 5, 7]), op.f32x4Mul, op.f32x4Add);
     emit(get(vAcc), op.f32x4Add, set(vAcc));
   }
   emit(get(pDst), get(vAcc), op.v128Store);

@@ -6,7 +6,14 @@
  * @module
  */
 import { Logger, OptionError, errorMessage } from '../../core/index.js';
-import { ZmqReceiver, ZmqSender, type CurveOptions, type SenderMode } from '../../transport/zmq/index.js';
+import {
+  createReceiver,
+  createSender,
+  isShmEndpoint,
+  type FrameReceiver,
+  type FrameSender,
+} from '../../transport/index.js';
+import type { CurveOptions, SenderMode } from '../../transport/zmq/index.js';
 
 /** One destination: where to bind and how. */
 export interface BroadcastTarget {
@@ -44,8 +51,8 @@ export class Broadcaster {
   #loop: Promise<void> | undefined;
 
   private constructor(
-    readonly receiver: ZmqReceiver,
-    readonly senders: ZmqSender[],
+    readonly receiver: FrameReceiver,
+    readonly senders: FrameSender[],
   ) {}
 
   static async create(options: BroadcastOptions): Promise<Broadcaster> {
@@ -53,14 +60,17 @@ export class Broadcaster {
       throw new OptionError(
         'broadcast needs { from: endpoint, to: [{ endpoint, mode }, …] } with at least one destination',
       );
-    const senders: ZmqSender[] = [];
+    const senders: FrameSender[] = [];
+    const curve = (endpoint: string, keys: CurveOptions | undefined) => (isShmEndpoint(endpoint) ? undefined : keys);
     try {
       for (const t of options.to)
-        senders.push(await ZmqSender.create({ mode: t.mode, bind: t.endpoint, curve: options.curve?.server }));
-      const receiver = await ZmqReceiver.create({
+        senders.push(
+          await createSender({ mode: t.mode, bind: t.endpoint, curve: curve(t.endpoint, options.curve?.server) }),
+        );
+      const receiver = await createReceiver({
         mode: options.input ?? 'pull',
         connect: options.from,
-        curve: options.curve?.client,
+        curve: curve(options.from, options.curve?.client),
       });
       const b = new Broadcaster(receiver, senders);
       b.#loop = b.#run();

@@ -17,6 +17,11 @@ export interface Placement {
   connect?: string;
 }
 
+/** True if the socket goes over TCP. @internal */
+export function isTcp(options: Placement): boolean {
+  return (options.bind ?? options.connect ?? '').startsWith('tcp://');
+}
+
 /** Applies CURVE options, then binds or connects; returns the concrete endpoint. @internal */
 export async function place(
   socket: Socket,

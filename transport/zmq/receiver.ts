@@ -8,7 +8,7 @@ import { zeromq } from './zeromq.js';
 import type { Frame } from '../../core/frame.js';
 import type { CurveOptions } from './curve.js';
 import { TransportError } from './errors.js';
-import { place, race, type Placement } from './internal.js';
+import { isTcp, place, race, type Placement } from './internal.js';
 import { decodeMessage, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HEADER_BYTES, type EndHeader } from './wire-format.js';
 import { errorMessage } from '../../core/index.js';
 
@@ -23,7 +23,7 @@ export interface ZmqReceiverOptions extends Placement {
    * can deadlock a flowing pipe whose HWM changes.
    */
   receiveHighWaterMark?: number;
-  /** Kernel receive buffer in bytes (ZMQ_RCVBUF). Default: pull 4 MiB, sub 65536. */
+  /** Kernel receive buffer in bytes (ZMQ_RCVBUF). Default: pull over tcp the system's (see `ZmqSenderOptions.sendBufferSize`), pull over ipc 4 MiB, sub 65536. */
   receiveBufferSize?: number;
   /**
    * Largest accepted frame payload in bytes (default 512 MiB). Also set as ZMQ_MAXMSGSIZE:
@@ -135,7 +135,7 @@ export class ZmqReceiver {
     );
     const common = {
       receiveHighWaterMark: options.receiveHighWaterMark ?? (pull ? 32 : 1),
-      receiveBufferSize: options.receiveBufferSize ?? (pull ? 4 * 1024 * 1024 : 65536),
+      receiveBufferSize: options.receiveBufferSize ?? (pull ? (isTcp(options) ? -1 : 4 * 1024 * 1024) : 65536),
       linger: 0,
       maxMessageSize,
     };

@@ -147,7 +147,16 @@ export function parseDType(text: unknown): { dtype: DType; bigEndian: boolean } 
  */
 export function encodeFrame(frame: Frame, options: EncodeOptions = {}): [Buffer, Buffer] {
   const bytes = frameBytes(frame);
-  let json: string;
+  return [Buffer.from(headerJson(frame, options)), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
+}
+
+/**
+ * The JSON text of a frame's header (`{...metadata, dtype, shape, version, frameNumber}`, and the
+ * stream id): the first part of {@link encodeFrame}, and what other transports send beside the
+ * pixels.
+ * @throws TransportError if the metadata cannot be serialised to JSON.
+ */
+export function headerJson(frame: Frame, options: EncodeOptions = {}): string {
   try {
     const header: FrameHeader = {
       ...frame.metadata,
@@ -158,7 +167,7 @@ export function encodeFrame(frame: Frame, options: EncodeOptions = {}): [Buffer,
     };
     if (options.stream !== undefined) header.stream = options.stream;
     else if (header.stream !== undefined && !isStreamId(header.stream)) delete header.stream;
-    json = JSON.stringify(header);
+    return JSON.stringify(header);
   } catch (error) {
     throw new TransportError(
       `frame ${frame.metadata.frameNumber}: metadata is not JSON-serialisable: ${errorMessage(error)}`,
@@ -166,7 +175,6 @@ export function encodeFrame(frame: Frame, options: EncodeOptions = {}): [Buffer,
       { cause: error },
     );
   }
-  return [Buffer.from(json), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)];
 }
 
 /**
@@ -179,7 +187,6 @@ export function encodeEnd(extra?: Record<string, unknown>): [Buffer] {
 
 /** Decodes one received multipart message. Never throws. */
 export function decodeMessage(parts: readonly Uint8Array[], options: DecodeOptions = {}): DecodedMessage {
-  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   const maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   if (parts.length === 0 || parts.length > 2) return invalid(`expected 1 or 2 parts, got ${parts.length}`);
   const first = parts[0]!;
@@ -211,6 +218,24 @@ export function decodeMessage(parts: readonly Uint8Array[], options: DecodeOptio
     return { kind: 'end', header: h as EndHeader, stream: stream as string | undefined };
   }
   if ('end' in h) return invalid('end marker with a payload part');
+  return decodeFrame(h, parts[1]!, options);
+}
+
+/**
+ * Checks a parsed frame header against its payload and builds the frame (the pixels are a view
+ * of `payload` where alignment allows). Never throws; shared by every transport.
+ */
+export function decodeFrame(
+  h: Record<string, unknown>,
+  payload: Uint8Array,
+  options: DecodeOptions = {},
+): DecodedMessage {
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const stream = h.stream;
+  if (stream !== undefined && !isStreamId(stream))
+    return invalid(
+      `stream id must be a string of 1 to ${MAX_STREAM_ID_LENGTH} characters, got ${JSON.stringify(stream)?.slice(0, 40)}`,
+    );
   if (
     h.version !== undefined &&
     !(Number.isInteger(h.version) && (h.version as number) >= 0 && (h.version as number) <= WIRE_FORMAT_VERSION)
@@ -227,7 +252,6 @@ export function decodeMessage(parts: readonly Uint8Array[], options: DecodeOptio
   const expected = height * width * size;
   if (!Number.isSafeInteger(expected) || expected > maxFrameBytes)
     return invalid(`shape [${height}, ${width}] ${dtype} exceeds the size cap of ${maxFrameBytes} bytes`);
-  const payload = parts[1]!;
   if (payload.byteLength !== expected)
     return invalid(`payload has ${payload.byteLength} bytes, shape [${height}, ${width}] ${dtype} needs ${expected}`);
   const data = pixels(dtype, payload, height * width, bigEndian);

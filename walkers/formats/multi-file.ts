@@ -12,7 +12,7 @@ import { StorageError, storageError } from './errors.js';
 import { parseNamePattern } from './name-pattern.js';
 import type { NamePattern } from './name-pattern.js';
 import { CLASSIC_LIMIT } from './tiff-format.js';
-import { TiffWriter } from './tiff-writer.js';
+import { TiffWriter, type TiffWriterOptions } from './tiff-writer.js';
 
 /** Options of {@link MultiFileWriter.open}. */
 export interface MultiFileWriterOptions {
@@ -62,6 +62,11 @@ export class MultiFileWriter {
   #frames = 0;
   #bytes = 0;
   #state: 'open' | 'closed' | 'failed' = 'open';
+  /**
+   * One file per frame: the next file, opened while the current one is written (so a frame costs
+   * the same trips through the thread pool as a plain open, write, close).
+   */
+  #prepared: { path: string; writer: Promise<TiffWriter> } | undefined;
   /** Keeps writes in call order; `close`/`abort` wait for them. */
   readonly #serial = new Mutex();
 
@@ -137,6 +142,7 @@ export class MultiFileWriter {
     await this.#serial.idle();
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    await this.#dropPrepared();
     await this.#finishFile();
   }
 
@@ -144,6 +150,7 @@ export class MultiFileWriter {
   async abort(): Promise<void> {
     await this.#serial.idle();
     this.#state = 'closed';
+    await this.#dropPrepared();
     await this.#current?.abort();
     this.#current = undefined;
   }
@@ -169,7 +176,13 @@ export class MultiFileWriter {
           sync: this.#options.sync,
         };
         if (bytesPerFile === 0) {
-          const written = await TiffWriter.writeFile(path, frame, options);
+          const prepared = this.#prepared;
+          this.#prepared = undefined;
+          const opening = prepared?.path === path ? prepared.writer : TiffWriter.open(path, options);
+          if (prepared && prepared.path !== path) await settle(prepared.writer);
+          const written = await opening;
+          this.#prepare(this.#names.format(this.#index + 1), options);
+          await written.writeOnly(frame);
           this.#index += 1;
           this.#frames += 1;
           this.#files.push(written.path);
@@ -189,6 +202,21 @@ export class MultiFileWriter {
     }
   }
 
+  /** Starts opening the file after the current one (its errors surface when it is written). */
+  #prepare(name: string, options: TiffWriterOptions): void {
+    const path = join(this.directory, name);
+    const writer = TiffWriter.open(path, options);
+    writer.catch(() => undefined); // reported by the write that takes it
+    this.#prepared = { path, writer };
+  }
+
+  /** Deletes the file opened ahead for a frame that never came. */
+  async #dropPrepared(): Promise<void> {
+    const prepared = this.#prepared;
+    this.#prepared = undefined;
+    if (prepared) await settle(prepared.writer);
+  }
+
   async #finishFile(): Promise<void> {
     const current = this.#current;
     if (current === undefined) return;
@@ -199,4 +227,12 @@ export class MultiFileWriter {
       this.#bytes += current.bytesWritten;
     }
   }
+}
+
+/** Aborts a writer opened ahead (deleting its empty `.partial` file); ignores a failed open. */
+async function settle(writer: Promise<TiffWriter>): Promise<void> {
+  await writer.then(
+    (w) => w.abort(),
+    () => undefined,
+  );
 }

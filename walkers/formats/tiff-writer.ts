@@ -104,13 +104,27 @@ export class TiffWriter {
     const rps = options.rowsPerStrip;
     if (rps !== undefined && (!Number.isInteger(rps) || rps < 1))
       throw new StorageError(`cannot write ${path}: rowsPerStrip must be a positive integer, got ${rps}`, { path });
-    if (!options.overwrite && (await exists(path)))
+    const partial = path + PARTIAL_SUFFIX;
+    // The existence check and the creation run at once (one trip through libuv's thread pool
+    // instead of two); the exclusive create tells a file we made from a leftover `.partial`.
+    const [existing, created] = await Promise.allSettled([
+      options.overwrite ? Promise.resolve(false) : exists(path),
+      open(partial, 'wx'),
+    ]);
+    if (existing.status === 'fulfilled' && existing.value) {
+      if (created.status === 'fulfilled') {
+        await created.value.close().catch(() => undefined);
+        await rm(partial, { force: true }).catch(() => undefined);
+      }
       throw new StorageError(`cannot write ${path}: the file already exists`, { path });
+    }
     let handle: FileHandle;
     try {
-      handle = await open(path + PARTIAL_SUFFIX, 'w');
+      if (created.status === 'fulfilled') handle = created.value;
+      else if ((created.reason as NodeJS.ErrnoException).code === 'EEXIST') handle = await open(partial, 'w');
+      else throw created.reason;
     } catch (error) {
-      throw storageError('create', path + PARTIAL_SUFFIX, error);
+      throw storageError('create', partial, error);
     }
     return new TiffWriter(path, handle, options);
   }
@@ -124,14 +138,23 @@ export class TiffWriter {
    */
   static async writeFile(path: string, frame: Frame, options: TiffWriterOptions = {}): Promise<TiffWriter> {
     const writer = await TiffWriter.open(path, options);
+    await writer.writeOnly(frame);
+    return writer;
+  }
+
+  /**
+   * Writes `frame` as the only page and closes the file (what {@link TiffWriter.writeFile} does
+   * after opening); on failure the `.partial` file is deleted.
+   * @internal
+   */
+  async writeOnly(frame: Frame): Promise<void> {
     try {
-      await writer.#write(frame, true);
-      await writer.close();
+      await this.#serial.run(() => this.#write(frame, true));
+      await this.close();
     } catch (error) {
-      await writer.abort();
+      await this.abort();
       throw error;
     }
-    return writer;
   }
 
   /** Pages written so far. */

@@ -1,6 +1,7 @@
 /**
  * The web viewer's page: one self-contained HTML document (no external files) that connects to
- * `/ws`, draws images with contrast and colormap applied on the client, acks each image, and
+ * `/ws`, draws images (bytes already contrast-mapped by the server) through its colormap, tells
+ * the server its contrast settings, asks it for the value under the cursor, acks each image, and
  * reconnects when the server goes away. Query parameters set initial controls for both panels:
  * `cmap`, `min` and `max` (manual contrast), `clip` (auto-contrast percentile), `zoom=1` (1:1
  * pixels), `ackDelay` (ms; simulates a slow client).
@@ -57,29 +58,6 @@ function makeLut(points) {
 }
 const LUTS = {};
 for (const name of Object.keys(COLORMAPS)) LUTS[name] = makeLut(COLORMAPS[name]);
-const ARRAYS = {
-  uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
-  uint32: Uint32Array, int32: Int32Array, float32: Float32Array,
-};
-
-/**
- * Contrast limits at the clip and 100 - clip percentiles: a 4096-bin histogram between min and
- * max of at most 2^18 evenly strided pixels.
- */
-function autoLimits(px, clip) {
-  const step = Math.max(1, Math.floor(px.length / 262144));
-  let mn = Infinity, mx = -Infinity;
-  for (let i = 0; i < px.length; i += step) { const v = px[i]; if (v < mn) mn = v; if (v > mx) mx = v; }
-  if (!(mx > mn) || !isFinite(mn) || !isFinite(mx)) return [isFinite(mn) ? mn : 0, isFinite(mn) ? mn + 1 : 1];
-  const B = 4096, hist = new Uint32Array(B), sc = (B - 1) / (mx - mn);
-  let n = 0;
-  for (let i = 0; i < px.length; i += step) { const v = px[i]; if (v >= mn && v <= mx) { hist[((v - mn) * sc) | 0]++; n++; } }
-  const a = (clip / 100) * n, b = (1 - clip / 100) * n;
-  let cum = 0, lo = 0, hi = B - 1, seenLo = false;
-  for (let k = 0; k < B; k++) { cum += hist[k]; if (!seenLo && cum > a) { lo = k; seenLo = true; } if (cum >= b) { hi = k; break; } }
-  const l = mn + lo / sc, h = Math.min(mx, mn + (hi + 1) / sc);
-  return h > l ? [l, h] : [mn, mx];
-}
 
 function draw(panel) {
   const img = panel.current;
@@ -87,21 +65,28 @@ function draw(panel) {
   const [h, w] = img.header.shape, px = img.pixels, c = panel.canvas;
   if (c.width !== w || c.height !== h) { c.width = w; c.height = h; panel.imageData = null; }
   if (!panel.imageData) panel.imageData = panel.ctx.createImageData(w, h);
+  panel.lo = img.header.lo; panel.hi = img.header.hi;
   if (panel.auto.checked) {
-    [panel.lo, panel.hi] = autoLimits(px, Number(panel.clip.value) || 0);
     const t = performance.now();
     if (t - panel.shownLimitsAt > 250) { panel.min.value = fmt(panel.lo); panel.max.value = fmt(panel.hi); panel.shownLimitsAt = t; }
-  } else {
-    panel.lo = Number(panel.min.value); panel.hi = Number(panel.max.value);
   }
-  const lo = panel.lo, sc = panel.hi > lo ? 255 / (panel.hi - lo) : 0;
   const lut = LUTS[panel.cmap.value] || LUTS.gray, out = new Uint32Array(panel.imageData.data.buffer);
-  for (let i = 0; i < px.length; i++) {
-    const t = (px[i] - lo) * sc;
-    out[i] = lut[t <= 0 ? 0 : t >= 255 ? 255 : (t + 0.5) | 0];
-  }
+  for (let i = 0; i < px.length; i++) out[i] = lut[px[i]];
   panel.ctx.putImageData(panel.imageData, 0, 0);
   updateCursor(panel);
+}
+
+/** The panel's contrast controls as a message (null while min or max is not a number). */
+function contrastOf(panel) {
+  const m = panel.auto.checked
+    ? { type: 'contrast', panel: panel.id, auto: true, clip: Number(panel.clip.value) || 0 }
+    : { type: 'contrast', panel: panel.id, auto: false, min: Number(panel.min.value), max: Number(panel.max.value) };
+  return m.auto || (isFinite(m.min) && isFinite(m.max) && panel.min.value !== '' && panel.max.value !== '') ? m : null;
+}
+/** Tells the server the panel's contrast; it sends the panel's images again, mapped anew. */
+function sendContrast(panel) {
+  const m = contrastOf(panel);
+  if (m && ws && ws.readyState === 1) ws.send(JSON.stringify(m));
 }
 
 function fmt(v) {
@@ -109,15 +94,32 @@ function fmt(v) {
   return Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toPrecision(4) : String(Number(v.toPrecision(5)));
 }
 
+/** Asks the server for the value under the cursor (one question at a time; the newest wins). */
 function updateCursor(panel) {
   const img = panel.current, p = panel.pointer;
-  if (!img || !p) { panel.cursor.textContent = ''; return; }
-  const [h, w] = img.header.shape, b = img.header.bin;
+  if (!img || !p) { panel.cursor.textContent = ''; panel.probe = null; return; }
+  const [h, w] = img.header.shape;
   const x = Math.floor(p.fx * w), y = Math.floor(p.fy * h);
-  if (x < 0 || y < 0 || x >= w || y >= h) { panel.cursor.textContent = ''; return; }
-  const v = img.pixels[y * w + x];
-  const range = (a) => (b > 1 ? a * b + '–' + (a * b + b - 1) : String(a));
-  panel.cursor.textContent = 'x ' + range(x) + ', y ' + range(y) + ': ' + fmt(v) + (b > 1 ? ' (' + b + '×' + b + ' mean)' : '');
+  if (x < 0 || y < 0 || x >= w || y >= h) { panel.cursor.textContent = ''; panel.probe = null; return; }
+  panel.probe = { x, y, name: img.header.name, frameNumber: img.header.frameNumber, bin: img.header.bin };
+  if (!panel.probing) askValue(panel);
+}
+function askValue(panel) {
+  const q = panel.probe;
+  if (!q || !ws || ws.readyState !== 1) { panel.probing = false; return; }
+  panel.probing = true;
+  panel.asked = q;
+  ws.send(JSON.stringify({ type: 'probe', panel: panel.id, name: q.name, x: q.x, y: q.y }));
+}
+function onValue(m) {
+  const panel = panels[m.panel], q = panel.asked;
+  panel.probing = false;
+  if (q && panel.probe === q) {
+    const b = m.bin, range = (a) => (b > 1 ? a * b + '–' + (a * b + b - 1) : String(a));
+    panel.cursor.textContent = m.value === null
+      ? ''
+      : 'x ' + range(q.x) + ', y ' + range(q.y) + ': ' + fmt(m.value) + (b > 1 ? ' (' + b + '×' + b + ' mean)' : '');
+  } else askValue(panel);
 }
 
 const panels = {};
@@ -127,7 +129,7 @@ function makePanel(id) {
     id, root, canvas: q('canvas'), ctx: q('canvas').getContext('2d'), auto: q('.auto'), clip: q('.clip'), min: q('.min'), max: q('.max'),
     cmap: q('.cmap'), zoom: q('.zoom'), names: q('.names'), title: q('.title'), frame: q('.frame'), fps: q('.fps'), drops: q('.drops'),
     shape: q('.shape'), cursor: q('.cursor'), images: new Map(), current: null, imageData: null, lo: 0, hi: 1, shownLimitsAt: 0,
-    drawn: 0, draws: [], pointer: null, lastHeader: null,
+    drawn: 0, draws: [], pointer: null, lastHeader: null, probe: null, probing: false, asked: null, contrast: null,
   };
   for (const name of Object.keys(COLORMAPS)) panel.cmap.add(new Option(name, name));
   panel.cmap.value = params.get('cmap') || 'gray';
@@ -139,9 +141,9 @@ function makePanel(id) {
   const applyZoom = () => panel.canvas.classList.toggle('fit', panel.zoom.value !== '1');
   applyZoom();
   panel.zoom.onchange = applyZoom;
-  const redraw = () => draw(panel);
-  panel.cmap.onchange = panel.auto.onchange = panel.clip.oninput = redraw;
-  panel.min.oninput = panel.max.oninput = () => { panel.auto.checked = false; redraw(); };
+  panel.cmap.onchange = () => draw(panel); // the colormap is the page's own
+  panel.auto.onchange = panel.clip.oninput = () => sendContrast(panel);
+  panel.min.oninput = panel.max.oninput = () => { panel.auto.checked = false; sendContrast(panel); };
   if (panel.names) panel.names.onchange = () => select(panel);
   panel.canvas.onmousemove = (e) => {
     const r = panel.canvas.getBoundingClientRect();
@@ -172,7 +174,7 @@ function onImage(buf) {
   const n = new DataView(buf).getUint32(0, true);
   const hd = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n)));
   const off = Math.ceil((4 + n) / 8) * 8;
-  const pixels = new ARRAYS[hd.dtype](buf, off, hd.shape[0] * hd.shape[1]);
+  const pixels = new Uint8Array(buf, off, hd.shape[0] * hd.shape[1]);
   const panel = panels[hd.panel];
   const img = { header: hd, pixels };
   panel.lastHeader = hd;
@@ -200,6 +202,7 @@ const conn = document.getElementById('conn'), stateEl = document.getElementById(
 const bar = document.getElementById('progress'), progressText = document.getElementById('progressText');
 function onJson(m) {
   if (m.type === 'hello') { viewer.session = m.session; viewer.hello++; }
+  else if (m.type === 'value') onValue(m);
   else if (m.type === 'status') {
     stateEl.textContent = m.state || '–';
     const p = m.progress;
@@ -216,7 +219,11 @@ function onJson(m) {
 
 let ws = null, retryMs = 250;
 function connect() {
-  const socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
+  // The contrast of both panels goes with the connection, so the first images are mapped with it.
+  const contrast = {};
+  for (const p of Object.values(panels)) { const m = contrastOf(p); if (m) contrast[p.id] = m; }
+  const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+  const socket = new WebSocket(scheme + location.host + '/ws?contrast=' + encodeURIComponent(JSON.stringify(contrast)));
   socket.binaryType = 'arraybuffer';
   ws = socket;
   socket.onopen = () => {

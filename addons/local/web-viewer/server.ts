@@ -1,9 +1,10 @@
 /**
  * The web viewer's HTTP and WebSocket server. It runs on a worker thread (see `worker.ts`), so
- * binning and socket writes never take the producer's thread. Each page has at most one image in
- * flight per panel and acks it when drawn; a newer image replaces the pending one. When a page is
- * waiting and the server has nothing newer, it asks the session thread for the next frame
- * (`onWant`).
+ * binning, contrast mapping and socket writes never take the producer's thread. Each page has at
+ * most one image in flight per panel and acks it when drawn; a newer image replaces the pending
+ * one. When a page is waiting and the server has nothing newer, it asks the session thread for
+ * the next frame (`onWant`). Pages tell the server their contrast (`contrast`) and ask for the
+ * value under the cursor (`probe`), which the server reads from the frame the page shows.
  * @module
  * @internal
  */
@@ -12,7 +13,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { DType, Frame, PixelArray } from '../../../core/index.js';
-import { encodePixels, headBytes, type EncodedImage, type ImageHeader } from './encode.js';
+import { threadCpuMs } from '../../../core/thread-cpu.js';
+import {
+  contrastKey,
+  DEFAULT_CONTRAST,
+  displayImage,
+  parseContrast,
+  valueAt,
+  type Contrast,
+  type DisplayImage,
+} from './display.js';
+import { headBytes, type ImageHeader } from './encode.js';
 import { pageHtml } from './page.js';
 
 export type Panel = 'camera' | 'slice';
@@ -65,12 +76,16 @@ export interface ServerEvents {
 
 interface Slot {
   image: ServerImage;
-  encoded: Omit<EncodedImage, 'head'> | undefined;
+  /** Display images made of it, by contrast (pages usually share one). */
+  encoded: Map<string, DisplayImage>;
   updatedAt: number;
   taken: boolean;
   /** Sends not yet written to the socket. */
   writing: number;
+  /** Pages showing it (they may ask for the value under the cursor). */
+  shown: number;
   replaced: boolean;
+  released: boolean;
 }
 
 interface Client {
@@ -81,7 +96,13 @@ interface Client {
   skipped: Record<Panel, number>;
   nextAt: Record<Panel, number>;
   timers: Record<Panel, NodeJS.Timeout | undefined>;
+  contrast: Record<Panel, Contrast>;
+  /** What the page shows per panel and name, and how it was binned. */
+  shown: Map<string, { slot: Slot; bin: number }>;
 }
+
+/** Display images kept per frame (one per contrast in use). */
+const MAX_ENCODED = 4;
 
 const now = () => performance.timeOrigin + performance.now();
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -126,7 +147,7 @@ export class ViewerServer {
     this.#wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
     server.on('request', (req, res) => this.#request(req, res));
     server.on('upgrade', (req, socket, head) => this.#upgrade(req, socket as Socket, head));
-    this.#wss.on('connection', (ws) => this.#connect(ws));
+    this.#wss.on('connection', (ws, req: IncomingMessage) => this.#connect(ws, req));
   }
 
   /** Takes the newest image of a panel (and name); pages get it when they are ready. */
@@ -147,11 +168,13 @@ export class ViewerServer {
     }
     slots.set(key, {
       image,
-      encoded: undefined,
+      encoded: new Map(),
       updatedAt: performance.now(),
       taken: false,
       writing: 0,
+      shown: 0,
       replaced: false,
+      released: false,
     });
     this.#wanted[image.panel] = false;
     for (const c of this.#clients) this.#pump(c, image.panel);
@@ -181,7 +204,24 @@ export class ViewerServer {
   }
 
   #release(slot: Slot): void {
-    if (slot.replaced && slot.writing === 0) this.#events.onRelease(slot.image);
+    if (slot.replaced && !slot.released && slot.writing === 0 && slot.shown === 0) {
+      slot.released = true;
+      this.#events.onRelease(slot.image);
+    }
+  }
+
+  /** Records what a page shows now for a panel and name (the previous image may go). */
+  #show(c: Client, panel: Panel, key: string, slot: Slot | undefined, bin = 1): void {
+    const k = `${panel}\0${key}`;
+    const previous = c.shown.get(k);
+    if (slot) {
+      slot.shown++;
+      c.shown.set(k, { slot, bin });
+    } else c.shown.delete(k);
+    if (previous) {
+      previous.slot.shown--;
+      this.#release(previous.slot);
+    }
   }
 
   #report(latency?: [number, number, number]): void {
@@ -217,29 +257,33 @@ export class ViewerServer {
       }, wait);
       return;
     }
-    const cpu0 = process.cpuUsage();
+    const cpu0 = threadCpuMs();
     const [key, slot] = next;
     const image = slot.image;
     const last = c.got[panel].get(key);
-    if (last !== undefined) c.skipped[panel] += image.seq - last - 1;
+    if (last !== undefined && image.seq > last) c.skipped[panel] += image.seq - last - 1;
     c.got[panel].set(key, image.seq);
     slot.taken = true;
-    const frame: Frame = {
-      data: image.data,
-      shape: image.shape,
-      dtype: image.dtype,
-      metadata: { frameNumber: image.frameNumber, timestamp: image.timestamp },
-    };
-    const encoded = (slot.encoded ??= encodePixels(frame, this.#options.maxSize));
+    const contrast = c.contrast[panel];
+    const ck = contrastKey(contrast);
+    let encoded = slot.encoded.get(ck);
+    if (!encoded) {
+      encoded = displayImage(frameOf(image), this.#options.maxSize, contrast);
+      if (slot.encoded.size >= MAX_ENCODED) slot.encoded.clear();
+      slot.encoded.set(ck, encoded);
+    }
+    this.#show(c, panel, key, slot, encoded.bin);
     const sentAt = now();
     const header: ImageHeader = {
       type: 'image',
       panel,
       name: image.name,
-      dtype: encoded.dtype,
+      dtype: image.dtype,
       shape: encoded.shape,
       originalShape: image.shape,
       bin: encoded.bin,
+      lo: encoded.lo,
+      hi: encoded.hi,
       frameNumber: image.frameNumber,
       timestamp: image.timestamp,
       sentAt,
@@ -255,13 +299,12 @@ export class ViewerServer {
       slot.writing--;
       this.#release(slot);
     });
-    const cpu = process.cpuUsage(cpu0);
     this.#counts.sent++;
-    this.#counts.sendMs += (cpu.user + cpu.system) / 1000;
+    this.#counts.sendMs += threadCpuMs() - cpu0;
     this.#report();
   }
 
-  #connect(ws: WebSocket): void {
+  #connect(ws: WebSocket, req: IncomingMessage): void {
     if (this.#closed) return void ws.terminate();
     const c: Client = {
       ws,
@@ -270,12 +313,18 @@ export class ViewerServer {
       skipped: { camera: 0, slice: 0 },
       nextAt: { camera: 0, slice: 0 },
       timers: { camera: undefined, slice: undefined },
+      contrast: { camera: DEFAULT_CONTRAST, slice: DEFAULT_CONTRAST, ...initialContrast(req) },
+      shown: new Map(),
     };
     this.#clients.add(c);
     ws.on('message', (data, binary) => this.#message(c, data, binary));
     ws.on('close', () => {
       this.#clients.delete(c);
       for (const p of PANELS) clearTimeout(c.timers[p]);
+      for (const k of [...c.shown.keys()]) {
+        const [panel, key] = k.split('\0') as [Panel, string];
+        this.#show(c, panel, key, undefined);
+      }
       this.#report();
     });
     ws.on('error', () => undefined);
@@ -288,14 +337,17 @@ export class ViewerServer {
 
   #message(c: Client, data: RawData, binary: boolean): void {
     if (binary) return;
-    let m: { type?: unknown; panel?: unknown; drawnAt?: unknown; receivedAt?: unknown };
+    let m: Record<string, unknown>;
     try {
       m = JSON.parse(data.toString());
     } catch {
       return;
     }
-    if (m.type !== 'ack' || (m.panel !== 'camera' && m.panel !== 'slice')) return;
+    if (typeof m !== 'object' || m === null || (m.panel !== 'camera' && m.panel !== 'slice')) return;
     const panel = m.panel;
+    if (m.type === 'contrast') return this.#contrast(c, panel, m);
+    if (m.type === 'probe') return this.#probe(c, panel, m);
+    if (m.type !== 'ack') return;
     const inflight = c.inflight[panel];
     if (!inflight) return;
     c.inflight[panel] = undefined;
@@ -306,6 +358,41 @@ export class ViewerServer {
         : undefined;
     this.#report(latency);
     this.#pump(c, panel);
+  }
+
+  /** A page changed its contrast: what it shows is sent again, mapped anew. */
+  #contrast(c: Client, panel: Panel, m: Record<string, unknown>): void {
+    const contrast = parseContrast(m);
+    if (!contrast || contrastKey(contrast) === contrastKey(c.contrast[panel])) return;
+    c.contrast[panel] = contrast;
+    c.got[panel].clear();
+    this.#pump(c, panel);
+  }
+
+  /** The value under a page's cursor, from the frame it shows (display pixel coordinates). */
+  #probe(c: Client, panel: Panel, m: Record<string, unknown>): void {
+    const key = panel === 'camera' ? '' : String(m.name ?? '');
+    const shown = c.shown.get(`${panel}\0${key}`);
+    const x = Number(m.x);
+    const y = Number(m.y);
+    const value =
+      shown && Number.isInteger(x) && Number.isInteger(y)
+        ? valueAt(frameOf(shown.slot.image), shown.bin, x, y)
+        : undefined;
+    if (c.ws.readyState !== WebSocket.OPEN) return;
+    c.ws.send(
+      JSON.stringify({
+        type: 'value',
+        panel,
+        name: key,
+        x,
+        y,
+        bin: shown?.bin ?? 1,
+        value: value ?? null,
+        frameNumber: shown?.slot.image.frameNumber ?? null,
+        id: m.id ?? null,
+      }),
+    );
   }
 
   /** Only requests addressed to this machine by a loopback name (guards against DNS rebinding). */
@@ -341,4 +428,30 @@ export class ViewerServer {
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit('connection', ws, req));
   }
+}
+
+/** The image's pixels as a frame. */
+function frameOf(image: ServerImage): Frame {
+  return {
+    data: image.data,
+    shape: image.shape,
+    dtype: image.dtype,
+    metadata: { frameNumber: image.frameNumber, timestamp: image.timestamp },
+  };
+}
+
+/** Contrast the page asked for when it connected (`/ws?contrast={"camera": {...}, "slice": {...}}`). */
+function initialContrast(req: IncomingMessage): Partial<Record<Panel, Contrast>> {
+  const out: Partial<Record<Panel, Contrast>> = {};
+  try {
+    const text = new URL(req.url ?? '/', 'http://localhost').searchParams.get('contrast');
+    const asked = text ? (JSON.parse(text) as Record<string, Record<string, unknown>>) : {};
+    for (const panel of PANELS) {
+      const c = asked[panel] && parseContrast(asked[panel]);
+      if (c) out[panel] = c;
+    }
+  } catch {
+    // no (readable) contrast: the defaults
+  }
+  return out;
 }

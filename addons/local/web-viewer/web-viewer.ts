@@ -10,6 +10,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { Observable, Subscription } from 'rxjs';
 import { expecting, startInterval, Logger, parseOptions, z, type Frame } from '../../../core/index.js';
+import { threadCpuMs } from '../../../core/thread-cpu.js';
 import { AddonError } from '../../errors.js';
 import type { Viewer } from '../live-view.js';
 import type { Panel, ServerCounts, ServerImage, ServerOptions } from './server.js';
@@ -348,11 +349,11 @@ export class WebViewer implements Viewer {
     slot.taken = true;
     this.#wanted = false;
     this.#noteProgress();
-    const cpu0 = process.cpuUsage();
+    const cpu0 = threadCpuMs();
     this.#post(slot.frame!, 'camera', slot.info.acquisition, slot.seq, slot.info.dropped);
-    // CPU time, not wall time: on a loaded machine wall time would count other processes' turns.
-    const cpu = process.cpuUsage(cpu0);
-    const costMs = (cpu.user + cpu.system) / 1000;
+    // This thread's CPU time, not wall time: on a loaded machine wall time would count other
+    // processes' turns (and process.cpuUsage() the server thread's).
+    const costMs = threadCpuMs() - cpu0;
     this.#counts.copies++;
     this.#counts.copyMs += costMs;
     this.#budgetAt = performance.now() + costMs / this.#cpuBudget;

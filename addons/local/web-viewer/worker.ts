@@ -6,6 +6,7 @@
  * @internal
  */
 import { parentPort } from 'node:worker_threads';
+import { warmUpDisplay } from './display.js';
 import { ViewerServer, type Panel, type ServerCounts, type ServerImage, type ServerOptions } from './server.js';
 import { errorMessage } from '../../../core/index.js';
 
@@ -28,6 +29,7 @@ export type FromWorker = { id: number } & (
 );
 
 const port = parentPort!;
+warmUpDisplay();
 const post = (message: FromWorker) => port.postMessage(message);
 const servers = new Map<number, ViewerServer>();
 const pooled = new WeakSet<ServerImage>();

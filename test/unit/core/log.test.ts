@@ -29,4 +29,14 @@ describe('core/log', () => {
     const line = formatLogLine('error', 'm', 'bad', new Error('boom'), now);
     assert.match(line, /^2026-01-02T03:04:05\.000Z ERROR m: bad\nError: boom\n/);
   });
+
+  it('writes the same time as toISOString() across milliseconds, seconds and days', () => {
+    const base = Date.parse('2026-12-31T23:59:58.990Z');
+    for (const ms of [0, 1, 9, 10, 99, 100, 999, 1000, 1001, 1999, 2000, 2011, -1e12, 1e15]) {
+      const at = new Date(base + ms);
+      assert.equal(formatLogLine('debug', 's', 'x', undefined, at), `${at.toISOString()} DEBUG s: x\n`);
+      assert.equal(formatLogLine('warn', 's', 'x', undefined, base + ms), `${at.toISOString()} WARN  s: x\n`);
+    }
+    assert.match(formatLogLine('info', 's', 'now'), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO  s: now\n$/);
+  });
 });

@@ -5,6 +5,7 @@ import {
   ParameterError,
   q,
   ReadAccessError,
+  runningOperations,
   soft,
   WaitError,
   WriteAccessError,
@@ -20,6 +21,13 @@ class Thing extends Device {
   written: string[] = [];
   readonly command = this.parameter<string>('command', { write: (v) => void this.written.push(v) });
   readonly position = this.quantity('position', { unit: 'mm', ...soft(0) });
+  release = () => {};
+  readonly slow = this.parameter<number>('slow', {
+    read: () => {
+      throw new Error('sensor unplugged');
+    },
+    write: () => new Promise<void>((resolve) => (this.release = resolve)),
+  });
 }
 
 const make = () => Thing.create({ name: 'thing' });
@@ -32,6 +40,24 @@ describe('core/parameter', () => {
     assert.equal(await t.count.get(), 3);
     assert.equal(t.count.fullName, 'thing.count');
     assert.ok(t.count.readable && t.count.writable);
+  });
+
+  it('hooks without a signal: an aborted signal rejects first, a throw rejects, a promise is a running operation', async () => {
+    const t = await make();
+    const aborted = AbortSignal.abort(new Error('stop now'));
+    await assert.rejects(t.count.set(5, { signal: aborted }), /stop now/);
+    await assert.rejects(t.count.get({ signal: aborted }), /stop now/);
+    assert.equal(await t.count.get(), 0, 'the aborted set left the value');
+    const slow = t.slow;
+    const pendingGet = slow.get();
+    assert.ok(pendingGet instanceof Promise, 'a hook that throws gives a rejected promise, not a throw');
+    await assert.rejects(pendingGet, /sensor unplugged/);
+    const before = runningOperations();
+    const pendingSet = slow.set(1);
+    assert.equal(runningOperations(), before + 1);
+    t.release();
+    await pendingSet;
+    assert.equal(runningOperations(), before);
   });
 
   it('refuses to write a read-only parameter (WriteAccessError) and to read a write-only one (ReadAccessError)', async () => {

@@ -8,8 +8,8 @@ import {
   wasmSimdSupported,
 } from '../../../reco/index.js';
 import type { SliceGeometry } from '../../../reco/index.js';
-import { CTRL, arenaLayout, arenaViews, runBatch } from '../../../reco/batch.js';
-import { paddedLayout, padRow } from '../../../reco/geometry.js';
+import { CTRL, arenaLayout, arenaViews, putRow, runBatch } from '../../../reco/batch.js';
+import { paddedLayout } from '../../../reco/geometry.js';
 import { instantiateKernel, sharedMemory } from '../../../reco/wasm-kernel.js';
 import { within } from '../../support/async.js';
 
@@ -57,25 +57,28 @@ describe('reco/backproject', () => {
     if (!wasmSimdSupported()) this.skip();
     const g = geometries[1]![1];
     const padded = paddedLayout(g);
-    const a = arenaLayout(g, padded, 2, 16);
+    const a = arenaLayout(g, padded, 2, 16, 'wasm');
+    const aJs = arenaLayout(g, padded, 2, 16, 'js');
     const memory = sharedMemory(a.bytes);
     const views = arenaViews(memory.buffer, a);
-    const js = arenaViews(new SharedArrayBuffer(a.bytes), a);
+    const js = arenaViews(new SharedArrayBuffer(aJs.bytes), aJs);
     // 15 projections: the kernel runs bp8, bp4 and bp1 (8 + 4 + 1 + 1 + 1).
     const rows = randomRows(2 * 15, g.detectorWidth, 7);
-    for (const v of [views, js]) {
+    for (const [layout, v] of [
+      [a, views],
+      [aJs, js],
+    ] as const) {
       for (let k = 0; k < 15; k++) {
         v.angles[k] = 0.3 * k;
-        for (let s = 0; s < 2; s++)
-          padRow(rows[2 * k + s]!, padded, v.f32, a.rowsByte / 4 + (k * 2 + s) * padded.length);
+        for (let s = 0; s < 2; s++) putRow(layout, v.f32, k, s, rows[2 * k + s]!);
       }
     }
     runBatch(a, views, instantiateKernel(memory), 0, 15, 0, g.height);
-    runBatch(a, js, undefined, 0, 15, 0, g.height);
+    runBatch(aJs, js, undefined, 0, 15, 0, g.height);
     const size = g.width * g.height;
     for (let s = 0; s < 2; s++) {
       const w = views.f32.subarray(a.slicesByte / 4 + s * size, a.slicesByte / 4 + (s + 1) * size);
-      const j = js.f32.subarray(a.slicesByte / 4 + s * size, a.slicesByte / 4 + (s + 1) * size);
+      const j = js.f32.subarray(aJs.slicesByte / 4 + s * size, aJs.slicesByte / 4 + (s + 1) * size);
       assert.ok(maxDiff(w, j) < 1e-3, `slice ${s}: ${maxDiff(w, j)}`);
     }
     assert.equal(CTRL.head, 0);

@@ -380,6 +380,20 @@ describe('concert command', function () {
       assert.match(r.stderr, /bad\.ts:2:21: SyntaxError: Unexpected "\*"/);
     });
 
+    it('--prepare-install (npm postinstall) fills the cache, so the first start transpiles nothing', () => {
+      const env = { CONCERT_CACHE_DIR: join(home, 'prepared-cache'), CONCERT_STARTUP_TIMING: '1' };
+      let r = concert(home, ['--prepare-install'], { env, timeoutMs: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /^concert: \d+ of \d+ files prepared in [\d.]+ s\n$/);
+      assert.ok(existsSync(join(home, 'prepared-cache', 'session', 'cli', 'main.js')));
+      write('prepared', 'console.log("ready")\n');
+      r = concert(home, ['start', 'prepared', '--non-interactive'], { env, timeoutMs: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'ready\n');
+      assert.match(r.stderr, /transpile cache checked in \d+ ms \(0 transpiled\)/);
+      assert.doesNotMatch(r.stderr, /preparing/);
+    });
+
     it('--logto stderr, --loglevel and --logfile', () => {
       write(
         'logs',

@@ -11,14 +11,15 @@ import { WebSocket } from 'ws';
 import { makeFrame, type Frame } from '../../../../core/index.js';
 import { Acquisition, Experiment } from '../../../../experiments/index.js';
 import { LiveView, WebViewer } from '../../../../addons/local/index.js';
+import { decodeImage, headBytes, type ImageHeader } from '../../../../addons/local/web-viewer/encode.js';
 import {
+  autoLimits,
   binFactor,
   binPixels,
-  decodeImage,
-  encodePixels,
-  headBytes,
-  type ImageHeader,
-} from '../../../../addons/local/web-viewer/encode.js';
+  displayImage,
+  mapToBytes,
+  valueAt,
+} from '../../../../addons/local/web-viewer/display.js';
 import type {} from '../../../../addons/local/web-viewer/page-global.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -110,27 +111,50 @@ describe('addons/local/web-viewer', function () {
       assert.equal(binFactor([2048, 1000], 1024), 2);
       assert.equal(binFactor([3000, 10], 1024), 3);
       const f = makeFrame(Uint16Array.from([1, 3, 5, 7, 2, 4, 6, 9, 100, 100, 0, 0]), [3, 4]);
-      const { data, shape, dtype } = binPixels(f, 2);
+      const { data, shape } = binPixels(f, 2);
       assert.deepEqual(shape, [1, 2]);
-      assert.equal(dtype, 'uint16');
-      assert.deepEqual([...data], [3 /* (1+3+2+4)/4 = 2.5 → 3 */, 7 /* (5+7+6+9)/4 = 6.75 */]);
-      const g = binPixels(makeFrame(Float64Array.from([0.5, 1, 1.5, 2]), [2, 2]), 2);
-      assert.equal(g.dtype, 'float32');
-      assert.deepEqual([...g.data], [1.25]);
+      assert.deepEqual([...data], [2.5 /* (1+3+2+4)/4 */, 6.75 /* (5+7+6+9)/4 */]);
+      assert.equal(binPixels(f, 1).data, f.data, 'unbinned: the frame itself');
+      assert.equal(valueAt(f, 2, 1, 0), 6.75);
+      assert.equal(valueAt(f, 1, 3, 2), 0);
+      assert.equal(valueAt(f, 2, 0, 1), undefined, 'outside the binned image');
     });
 
-    it('sends unbinned pixels without copying and decodes header and pixels', () => {
-      const f = pattern(8, 16);
-      const e = encodePixels(f, 1024);
-      assert.equal(e.body.buffer, f.data.buffer);
+    it('maps to bytes with the page formula, by table for 8/16-bit pixels and by arithmetic otherwise', () => {
+      const u16 = Uint16Array.from([0, 1000, 1100, 1255, 1256, 65535]);
+      const expected = [0, 0, 100, 255, 255, 255];
+      assert.deepEqual([...mapToBytes(u16, 1000, 1255)], expected);
+      assert.deepEqual([...mapToBytes(Float32Array.from(u16), 1000, 1255)], expected);
+      assert.deepEqual([...mapToBytes(Float32Array.from([NaN, -Infinity, Infinity]), 0, 1)], [0, 0, 255]);
+      const scale = 255 / 4095;
+      assert.deepEqual(
+        [...mapToBytes(Uint16Array.from([7, 2000, 4095]), 0, 4095)],
+        [7, 2000, 4095].map((v) => Math.min(255, Math.floor(v * scale + 0.5))),
+      );
+      const ramp = Float32Array.from({ length: 10000 }, (_, i) => i);
+      const [lo, hi] = autoLimits(ramp, 0.5);
+      assert.ok(Math.abs(lo - 50) < 5 && Math.abs(hi - 9950) < 5, `percentiles ${lo} ${hi}`);
+      assert.deepEqual(autoLimits(new Float32Array(9).fill(3), 1), [3, 4], 'a flat image');
+    });
+
+    it('makes the display image (binned, limits, bytes) and frames it in a message the page decodes', () => {
+      const f = pattern(8, 16, 1000);
+      const d = displayImage(f, 1024, { auto: false, clip: 0.5, min: 1000, max: 1255 });
+      assert.deepEqual([d.bin, d.shape, d.lo, d.hi], [1, [8, 16], 1000, 1255]);
+      assert.deepEqual(
+        [...d.body],
+        [...f.data].map((v) => v - 1000),
+      );
       const header: ImageHeader = {
         type: 'image',
         panel: 'camera',
         name: 'radios',
-        dtype: e.dtype,
-        shape: e.shape,
+        dtype: 'uint16',
+        shape: d.shape,
         originalShape: [8, 16],
         bin: 1,
+        lo: d.lo,
+        hi: d.hi,
         frameNumber: 0,
         timestamp: 1,
         sentAt: 2,
@@ -139,12 +163,15 @@ describe('addons/local/web-viewer', function () {
       };
       const head = headBytes(header);
       assert.equal(head.length % 8, 0);
-      const message = new Uint8Array(head.length + e.body.length);
+      const message = new Uint8Array(head.length + d.body.length);
       message.set(head);
-      message.set(e.body, head.length);
+      message.set(d.body, head.length);
       const decoded = decodeImage(message);
       assert.deepEqual(decoded.header, header);
-      assert.deepEqual([...decoded.pixels], [...f.data]);
+      assert.deepEqual([...decoded.pixels], [...d.body]);
+      const binned = displayImage(pattern(300, 600), 256, { auto: true, clip: 0.5, min: 0, max: 1 });
+      assert.deepEqual([binned.bin, binned.shape], [3, [100, 200]]);
+      assert.ok(binned.lo >= 1000 && binned.hi <= 1255 && binned.hi > binned.lo);
     });
   });
 
@@ -340,9 +367,17 @@ describe('addons/local/web-viewer', function () {
       for (let i = 0; i < h * w; i++)
         worst = Math.max(worst, Math.abs(shot.data[i * shot.info.channels]! - (frame.data[i]! - 1000)));
       assert.ok(worst <= 1, `screenshot differs by up to ${worst} levels`);
-      // Manual contrast changed on the page, no server involved.
+      // Manual contrast changed on the page: the server maps the frame again.
       await page.fill('#camera .min', '0');
       await page.fill('#camera .max', '4095');
+      await page.waitForFunction(
+        () => {
+          const c = (window as any).concertViewer.panels.camera; // eslint-disable-line @typescript-eslint/no-explicit-any
+          return c.lo === 0 && c.hi === 4095;
+        },
+        null,
+        { timeout: 5000 },
+      );
       const red = await page.evaluate(() =>
         [
           ...(document.querySelector('#camera canvas') as HTMLCanvasElement)
@@ -355,9 +390,13 @@ describe('addons/local/web-viewer', function () {
         red,
         [...frame.data].map((v) => Math.min(255, Math.floor(v * scale + 0.5))),
       );
-      // The value under the cursor, in original pixel coordinates.
+      // The value under the cursor, in original pixel coordinates (the server reads it from the frame).
       await page.locator('#camera canvas').hover({ position: { x: 10.5, y: 5.5 } });
-      assert.equal(await page.textContent('#camera .cursor'), `x 10, y 5: ${frame.data[5 * w + 10]}`);
+      await page.waitForFunction(
+        (text) => document.querySelector('#camera .cursor')!.textContent === text,
+        `x 10, y 5: ${frame.data[5 * w + 10]}`,
+        { timeout: 5000 },
+      );
     });
 
     it('auto contrast from percentiles, colormaps and binned cursor coordinates', async () => {
@@ -381,7 +420,14 @@ describe('addons/local/web-viewer', function () {
       await page
         .locator('#camera canvas')
         .hover({ position: { x: (3.5 * box.width) / 100, y: (1.5 * box.height) / 100 } });
-      assert.match((await page.textContent('#camera .cursor'))!, /^x 6–7, y 2–3: .* \(2×2 mean\)$/);
+      await page.waitForFunction(() => document.querySelector('#camera .cursor')!.textContent !== '', null, {
+        timeout: 5000,
+      });
+      const mean = (data[2 * 200 + 6]! + data[2 * 200 + 7]! + data[3 * 200 + 6]! + data[3 * 200 + 7]!) / 4;
+      assert.equal(
+        await page.textContent('#camera .cursor'),
+        `x 6–7, y 2–3: ${Number(mean.toPrecision(5))} (2×2 mean)`, // the page shows 5 digits
+      );
     });
 
     it('updates as frames arrive and shows slices in the second panel', async () => {

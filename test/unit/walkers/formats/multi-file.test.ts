@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OptionError } from '../../../../core/errors.js';
 import { StorageError } from '../../../../walkers/formats/errors.js';
@@ -112,6 +112,19 @@ describe('MultiFileWriter', function () {
     await assert.rejects(writer.write(testFrame('uint8', 2, 2, 2)), /writer is failed/);
     await writer.close();
     assert.deepEqual(writer.files, [join(dir.path, 'frame_000000.tif')]);
+  });
+
+  it('one file per frame: opens the next file ahead, and leaves none of it behind on close or abort', async () => {
+    for (const end of ['close', 'abort'] as const) {
+      const sub = join(dir.path, end);
+      await mkdir(sub);
+      const writer = await MultiFileWriter.open(sub);
+      for (let i = 0; i < 2; i++) await writer.write(testFrame('uint16', 4, 4, i));
+      // (frame_000002.tif.partial may exist by now: it is opened ahead for a next frame)
+      assert.deepEqual((await readdir(sub)).sort().slice(0, 2), ['frame_000000.tif', 'frame_000001.tif']);
+      await writer[end]();
+      assert.deepEqual((await readdir(sub)).sort(), ['frame_000000.tif', 'frame_000001.tif']);
+    }
   });
 
   it('abort() deletes the unfinished file and keeps the complete ones', async () => {

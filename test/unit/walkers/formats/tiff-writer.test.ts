@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DTYPES, makeFrame } from '../../../../core/frame.js';
 import type { Frame } from '../../../../core/frame.js';
@@ -167,8 +167,22 @@ describe('TiffWriter', function () {
       TiffWriter.open(path),
       (e: unknown) => e instanceof StorageError && /exists\.tif: the file already exists/.test(e.message),
     );
+    assert.deepEqual((await readdir(dir.path)).sort(), ['exists.tif'], 'no .partial file is left behind');
     await writeTiff(path, [testFrame('uint8', 2, 2)], { overwrite: true });
     assert.equal((await readTiff(path)).length, 1);
+  });
+
+  it('leaves a leftover .partial file alone when refusing an existing file, and reuses it otherwise', async () => {
+    const path = join(dir.path, 'both.tif');
+    await writeFile(path, 'complete');
+    await writeFile(path + PARTIAL_SUFFIX, 'leftover');
+    await assert.rejects(TiffWriter.open(path), /both\.tif: the file already exists/);
+    assert.equal(await readFile(path + PARTIAL_SUFFIX, 'utf8'), 'leftover');
+    await writeTiff(join(dir.path, 'other.tif'), [testFrame('uint8', 2, 2)]);
+    await writeFile(join(dir.path, 'next.tif') + PARTIAL_SUFFIX, 'leftover of a crash');
+    await writeTiff(join(dir.path, 'next.tif'), [testFrame('uint8', 2, 2)]);
+    assert.equal((await readTiff(join(dir.path, 'next.tif'))).length, 1);
+    assert.ok(!(await readdir(dir.path)).includes('next.tif' + PARTIAL_SUFFIX));
   });
 
   it('rejects with a StorageError naming the file for a missing or unwritable directory', async () => {
