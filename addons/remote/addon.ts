@@ -4,7 +4,7 @@
  * (with its frame count) before the acquisition ends.
  * @module
  */
-import { MAX_TIMER_MS, z, zwhere } from '../../core/index.js';
+import { MAX_TIMER_MS, sleep, z, zwhere } from '../../core/index.js';
 import type { CurveOptions } from '../../transport/zmq/index.js';
 import type { RemoteCamera } from '../../devices/cameras/remote.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
@@ -13,6 +13,9 @@ import type { Experiment } from '../../experiments/experiment.js';
 import { Addon, ADDON_OPTIONS } from '../base.js';
 import { AddonError } from '../errors.js';
 import { CANCEL_TIMEOUT_MS, ServerClient } from './client.js';
+
+/** How often `prepare` asks a server that is still ending an earlier run's stream (ms). */
+const BUSY_POLL_MS = 50;
 
 /** Options of remote addons. */
 export type RemoteAddonOptions = z.input<typeof REMOTE_ADDON_OPTIONS>;
@@ -90,10 +93,20 @@ export abstract class RemoteAddon extends Addon {
         // A restarted camera server has forgotten the endpoint, a restarted addon server its
         // data connection: restore both (each is a no-op when nothing changed).
         await this.#camera!.registerEndpoint(this.#options.data, { mode: this.lossless ? 'push' : 'pub' });
-        const status = await this.server.status();
+        let status = await this.server.status();
         // a stream of an earlier run that the server is still busy with (its cancel came late): drop it
-        if (status.stream.state === 'running' && status.stream.id !== undefined && this.#started.has(status.stream.id))
+        const ours = () => status.stream.id !== undefined && this.#started.has(status.stream.id);
+        if (status.stream.state === 'running' && ours())
           await this.server.request('stream.cancel', { id: status.stream.id }, { timeoutMs: CANCEL_TIMEOUT_MS });
+        // and wait while that stream ends (a reconstruction closing after a cancel or a failure);
+        // a stream of someone else is refused by stream.start at once
+        const until = performance.now() + CANCEL_TIMEOUT_MS;
+        for (;;) {
+          if (status.state === 'ready' || status.state === 'draining' || status.state === 'unconnected') break;
+          if (!(status.state === 'closing' || ours()) || performance.now() > until) break;
+          await sleep(BUSY_POLL_MS, ctx.signal);
+          status = await this.server.status();
+        }
         if (status.data !== this.#options.data)
           await this.server.connectData(this.#options.data, this.lossless ? 'pull' : 'sub');
         await this.beforeStream(this.server, acquisition);
