@@ -79,7 +79,9 @@ export class ErrorReport {
       ? `Interrupted (Ctrl-C): stopping what the command started (${describeOperations(started)})`
       : 'Interrupted (Ctrl-C): nothing this command started is still running';
     if (earlier.length)
-      text += `\nStill running from an earlier command: ${describeOperations(earlier)} (Ctrl-C leaves it running; abort() stops everything)`;
+      text +=
+        `\nStill running from an earlier command: ${describeOperations(earlier)} ` +
+        '(Ctrl-C leaves it running; abort() stops everything)';
     return text;
   }
 
