@@ -24,8 +24,11 @@ export function installQuantityInspection(): void {
 }
 
 /** The fields node's async hooks put on promises made at the prompt (noise in what is printed). */
-const asyncHookFields =
-  /,\s*\[Symbol\((?:async_id_symbol|trigger_async_id_symbol|kResourceStore)\)\]: (?:\d+|AbortSignal \{ aborted: (?:true|false) \}|undefined)/g;
+const asyncHookFields = new RegExp(
+  String.raw`,\s*\[Symbol\((?:async_id_symbol|trigger_async_id_symbol|kResourceStore)\)\]: ` +
+    String.raw`(?:\d+|AbortSignal \{ aborted: (?:true|false) \}|undefined)`,
+  'g',
+);
 
 /** What the prompt prints for a promise that has not settled yet. */
 export const PENDING_PROMISE = 'a Promise (still pending): add `await` to wait for its value';

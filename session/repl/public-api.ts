@@ -55,8 +55,10 @@ function sourceFiles(dir: string): string[] {
 /** `class Name` or `export default abstract class Name` at the start of a line. */
 const classLine = /^(?:export\s+)?(?:default\s+)?(?:abstract\s+)?class\s+([A-Za-z_$][\w$]*)/;
 /** A member line of a class body (two spaces in), with its modifiers and name. */
-const memberLine =
-  /^ {2}((?:(?:public|private|protected|static|readonly|override|abstract|async|declare|accessor)\s+)*)(?:(?:get|set)\s+)?(\*\s*)?(#?[A-Za-z_$][\w$]*)\s*[?!]?\s*[(:=<;]/;
+const memberLine = new RegExp(
+  String.raw`^ {2}((?:(?:public|private|protected|static|readonly|override|abstract|async|declare|accessor)\s+)*)` +
+    String.raw`(?:(?:get|set)\s+)?(\*\s*)?(#?[A-Za-z_$][\w$]*)\s*[?!]?\s*[(:=<;]`,
+);
 
 /**
  * Reads the class declarations of the package's sources: a member is not public when declared

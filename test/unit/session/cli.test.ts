@@ -147,7 +147,7 @@ describe('concert command', function () {
       assert.match(concert(home, ['mv', 'missing', 'x']).stderr, /Sorry, there is no session called 'missing'/);
       // cp of the shipped demo makes an editable copy
       assert.equal(concert(home, ['cp', 'demo', 'mine']).status, 0);
-      assert.match(readFileSync(join(store, 'mine.ts'), 'utf8'), /demo: a complete simulated imaging setup/);
+      assert.match(readFileSync(join(store, 'mine.ts'), 'utf8'), /mine: a complete simulated imaging setup/);
       // rm checks every name before removing any
       const bad = concert(home, ['rm', 'two', 'missing']);
       assert.equal(bad.status, 1);
@@ -256,8 +256,8 @@ describe('concert command', function () {
       assert.equal(concert(home, ['start', 'first', '--non-interactive']).status, 0);
       assert.equal(concert(home, ['start', 'second', '--non-interactive']).status, 0);
       const all = concert(home, ['log']).stdout;
-      assert.match(all, /INFO  first:dummyLinearMotor\d+: hello from first/);
-      assert.match(all, /INFO  second:dummyLinearMotor\d+: hello from second/);
+      assert.match(all, /INFO  first:m1: hello from first/);
+      assert.match(all, /INFO  second:m2: hello from second/);
       const one = concert(home, ['log', 'second']).stdout;
       assert.doesNotMatch(one, /first/);
       assert.match(one, /hello from second/);

@@ -34,11 +34,11 @@ describe('printed forms of Concert objects', () => {
 
   it('a device: kind, name, state and last known values; never internals', async () => {
     const motor = await LinearMotor.create({ name: 'inspMotor', lower: q('0 mm'), upper: q('10 mm') });
-    assert.equal(inspect(motor), 'LinearMotor inspMotor (standby)');
+    assert.equal(inspect(motor), `${motor.kind} inspMotor (standby)`);
     await motor.setPosition(q('2 mm'));
     await motor.snapshot();
     const text = inspect(motor);
-    assert.match(text, /^LinearMotor inspMotor \(standby\) \{ .*position: 2 mm.* \}$/);
+    assert.match(text, /^\w*LinearMotor inspMotor \(standby\) \{ .*position: 2 mm.* \}$/);
     assert.doesNotMatch(text, /#|Mutex|Logger|\[Circular/);
     assert.equal(inspect({ m: motor }), `{ m: ${text} }`, 'also inside objects');
   });
@@ -74,7 +74,7 @@ describe('printed forms of Concert objects', () => {
     const motor = await LinearMotor.create({ name: 'inspMotor3', lower: q('0 mm'), upper: q('10 mm') });
     const camera = await Camera.create({ name: 'inspCamera2' });
     const text = deviceDocs([motor, camera]);
-    assert.match(text, /inspMotor3 \(LinearMotor\)\n[\s\S]*position\s+mm\s+rw\s+\[0 mm, 10 mm\]/);
+    assert.match(text, /inspMotor3 \(\w*LinearMotor\)\n[\s\S]*position\s+mm\s+rw\s+\[0 mm, 10 mm\]/);
     assert.match(text, /triggerSource\s+rw\s+'\w+' \| '\w+'/);
     assert.throws(() => ddoc(42 as never), /ddoc\(\): argument 1 is not a device or an experiment \(got 42\)/);
   });
@@ -83,7 +83,7 @@ describe('printed forms of Concert objects', () => {
     const motor = await LinearMotor.create({ name: 'inspMotor4' });
     const t = new TestRepl({ inspMotor4: motor, inspNever: () => new Promise(() => {}) });
     try {
-      assert.match(await t.run('inspMotor4'), /^LinearMotor inspMotor4 \(standby\) \{ .*position: 0 mm/);
+      assert.match(await t.run('inspMotor4'), /^\w*LinearMotor inspMotor4 \(standby\) \{ .*position: 0 mm/);
       assert.equal(await t.run('inspMotor4.getPosition()'), PENDING_PROMISE);
       assert.equal(await t.run('inspNever()'), PENDING_PROMISE);
       assert.equal(await t.run('await inspMotor4.getPosition()'), '0 mm');

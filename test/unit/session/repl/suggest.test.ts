@@ -15,9 +15,9 @@ describe('session/repl/suggest', () => {
     const sugMotor = await LinearMotor.create();
     const scope = { sugMotor, camera: {} };
     assert.equal(
-      suggestion(new TypeError('sugMotor.moveHok is not a function'), scope),
+      suggestion(new TypeError('sugMotor.stopHok is not a function'), scope),
       undefined,
-      'moveHook is protected: not suggested',
+      'stopHook is protected: not suggested',
     );
     assert.equal(
       suggestion(new TypeError('sugMotor.setPositon is not a function'), scope),
