@@ -191,6 +191,32 @@ export function program(): Command {
       ),
     );
 
+  const conductor = cli
+    .command('conductor')
+    .description('record with many camera servers from one configuration file (a camera colony)');
+  conductor
+    .command('check')
+    .description('list every problem of a configuration file, or print it with the defaults filled in')
+    .argument('<file>', 'configuration (.toml, .yaml, .yml, .json)')
+    .action(run(async (file: string) => (await import('./conductor.js')).check(file)));
+  conductor
+    .command('convert')
+    .description('convert an RPi Camera Colony (ConfigObj) configuration into a conductor configuration')
+    .argument('<rcc>', 'the RCC configuration file')
+    .argument('<out>', 'the configuration to write (.toml, .yaml, .json)')
+    .option('--camera-port <port>', "port of the camera servers on the controllers' addresses", '8980')
+    .option(
+      '--endpoint <name=endpoint>',
+      'the endpoint of one camera, e.g. top=tcp://127.0.0.1:9001 (repeatable)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option('-f, --force', 'replace OUT if it exists')
+    .action(
+      run(async (rcc: string, out: string, o: { cameraPort?: string; endpoint?: string[]; force?: boolean }) =>
+        (await import('./conductor.js')).convert(rcc, out, o),
+      ),
+    );
+
   const recording = cli
     .command('recording')
     .description('inspect a recording (.clog) or turn it into a movie or TIFFs');

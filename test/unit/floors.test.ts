@@ -14,6 +14,7 @@ const FLOORS: Record<string, number> = {
   video: 3,
   experiments: 4,
   recording: 4,
+  conductor: 4,
   addons: 5,
   streaming: 6,
   session: 7,
