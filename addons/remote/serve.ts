@@ -104,8 +104,11 @@ export async function startServer(kind: string, options: ServeOptions = {}): Pro
     }
     case 'camera': {
       const { CameraServer } = await import('../../devices/cameras/server.js');
+      const { AcquisitionRecorder } = await import('../../conductor/host/recorder.js');
       const camera = await makeCamera(options);
       const server = await new CameraServer(camera, { control, curve: curve && { server: curve.server } }).start();
+      // the conductor's commands: recordings on this host, logs and heartbeats to the conductor
+      new AcquisitionRecorder(server, { root: options.root, curve: curve?.client }).install();
       return { kind, endpoint: server.endpoint, stop: () => server.stop() };
     }
     default:

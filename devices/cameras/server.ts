@@ -5,7 +5,13 @@
  * @module
  */
 import { errorMessage, isQuantity, Logger, q, type Frame } from '../../core/index.js';
-import { ControlServer, ZmqSender, type CurveOptions, type SenderMode } from '../../transport/zmq/index.js';
+import {
+  ControlServer,
+  ZmqSender,
+  type ControlHandler,
+  type CurveOptions,
+  type SenderMode,
+} from '../../transport/zmq/index.js';
 import type { Camera } from './base.js';
 
 /** Options of {@link CameraServer}. */
@@ -33,6 +39,7 @@ export class CameraServer {
   readonly #senders = new Map<string, ZmqSender>();
   #job: { controller: AbortController; status: GrabSendStatus; done: Promise<void> } | undefined;
   #last: GrabSendStatus = { state: 'idle', requested: 0, sent: 0 };
+  readonly #stopHooks: Array<() => Promise<void> | void> = [];
 
   constructor(
     readonly camera: Camera,
@@ -173,8 +180,26 @@ export class CameraServer {
     return this.#status();
   }
 
+  /**
+   * Adds (or replaces) a control method, e.g. the conductor's `acquisition.*` commands
+   * (`conductor/host/`). Call after {@link start}.
+   */
+  handle(method: string, handler: ControlHandler): this {
+    this.#control.handle(method, handler);
+    return this;
+  }
+
+  /** Runs `fn` first when the server stops (e.g. to close a recording's files). */
+  onStop(fn: () => Promise<void> | void): void {
+    this.#stopHooks.push(fn);
+  }
+
   /** Cancels a running grabSend, stops recording and closes the sockets. */
   async stop(): Promise<void> {
+    for (const fn of this.#stopHooks.splice(0))
+      await Promise.resolve()
+        .then(fn)
+        .catch((error: unknown) => this.log.error(`while stopping: ${errorMessage(error)}`, error));
     await this.#cancel();
     await this.camera.emergencyStop().catch(() => undefined);
     for (const s of this.#senders.values()) s.close();

@@ -216,6 +216,28 @@ export function program(): Command {
         (await import('./conductor.js')).convert(rcc, out, o),
       ),
     );
+  conductor
+    .command('run')
+    .description('record with every camera (a live table; Ctrl-C stops every camera cleanly and exits non-zero)')
+    .requiredOption('--config <file>', 'the configuration')
+    .option('--acquisition-name <name>', 'name of the recording (group__name sets the group)')
+    .option('--duration <time>', 'stop after this long (20s, 2m); default: until Ctrl-C or maxAcquisitionTime')
+    .option('--log-file <file>', "the conductor's log file (default: log.file of the configuration)")
+    .action(
+      run(async (o: { config: string; acquisitionName?: string; duration?: string; logFile?: string }) =>
+        (await import('./conductor.js')).run(o),
+      ),
+    );
+  conductor
+    .command('read')
+    .description('a table of a recorded acquisition (frames, fps from timestamps, drops, duration, completeness)')
+    .argument('<dir>', 'the acquisition folder (holding one folder per camera)')
+    .action(run(async (dir: string) => (await import('./conductor.js')).read(dir)));
+  conductor
+    .command('stop')
+    .description('stop recordings that an earlier conductor left running on the cameras of a configuration')
+    .requiredOption('--config <file>', 'the configuration')
+    .action(run(async (o: { config: string }) => (await import('./conductor.js')).stop(o)));
 
   const recording = cli
     .command('recording')
