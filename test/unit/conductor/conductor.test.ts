@@ -9,8 +9,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { spawnServer, type ServerProcess } from '../../../addons/remote/spawn.js';
-import { Conductor, ConductorError, readAcquisitionData, type ConductorEvent } from '../../../conductor/index.js';
+import {
+  Conductor,
+  ConductorError,
+  convertRcc,
+  rccToToml,
+  readAcquisitionData,
+  type ConductorEvent,
+} from '../../../conductor/index.js';
 import type { RecordingStatus } from '../../../conductor/protocol.js';
 import { ControlClient } from '../../../transport/zmq/index.js';
 import { delay, within } from '../../support/async.js';
@@ -143,6 +151,26 @@ describe('Conductor with camera server processes', function () {
     await conductor.startAcquisition({ name: 'twice-again' });
     await delay(300);
     assert.ok((await conductor.stopAcquisition()).complete);
+    await release(conductor);
+  });
+
+  it('an RCC configuration converted and run', async () => {
+    const source = fileURLToPath(new URL('config/rcc/rcc.config', import.meta.url));
+    const conversion = await convertRcc(source, {
+      endpoints: { top: servers[3]!.endpoint, side: servers[4]!.endpoint },
+    });
+    const file = join(base, 'rcc.toml');
+    writeFileSync(file, rccToToml(conversion, source));
+    const conductor = await Conductor.create({ config: file, logFile: join(base, 'rcc.log') });
+    conductors.push(conductor);
+    assert.deepEqual(conductor.cameras, ['top', 'side']);
+    const { start, summary } = await conductor.record({ durationMs: 1500 });
+    assert.equal(start.acquisition, '_test_rcc_name_config');
+    assert.ok(summary.complete, JSON.stringify(summary));
+    const data = await readAcquisitionData(join(dataDir(), '_test_rcc_name_config'));
+    assert.ok(data.complete);
+    assert.equal((data.cameras.top!.metadata!.settings as { mirror: boolean }).mirror, true);
+    assert.equal(data.cameras.top!.metadata!.maxAcquisitionTime, 30);
     await release(conductor);
   });
 
