@@ -40,6 +40,10 @@ export interface ServeOptions {
   height?: number;
   frameRate?: number;
   files?: string;
+  /** Camera: frames decoded by ffmpeg from /dev/videoN, rtsp://…, a video file or lavfi:… (width/height scale them). */
+  ffmpeg?: string;
+  /** Camera (ffmpeg): gray8 (default) or gray16le. */
+  pixelFormat?: 'gray8' | 'gray16le';
   /** Camera: add Poisson noise to each frame (default true); false sends the background as is. */
   simulate?: boolean;
   /** Live: also show the frames in the web viewer on this HTTP port (0: a free one). */
@@ -118,6 +122,18 @@ export async function startServer(kind: string, options: ServeOptions = {}): Pro
 
 async function makeCamera(options: ServeOptions) {
   const frameRate = options.frameRate === undefined ? undefined : q(options.frameRate, 'Hz');
+  if (options.ffmpeg) {
+    const { FfmpegCamera } = await import('../../devices/cameras/ffmpeg.js');
+    return FfmpegCamera.create({
+      name: 'camera',
+      source: options.ffmpeg,
+      ...(options.width !== undefined && options.height !== undefined
+        ? { width: options.width, height: options.height }
+        : {}),
+      ...(options.pixelFormat ? { pixelFormat: options.pixelFormat } : {}),
+      ...(frameRate ? { frameRate } : {}),
+    });
+  }
   if (options.files) {
     const { FileCamera } = await import('../../devices/cameras/file.js');
     return FileCamera.create({ name: 'camera', pattern: options.files, ...(frameRate ? { frameRate } : {}) });

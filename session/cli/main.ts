@@ -130,6 +130,8 @@ export function program(): Command {
     .option('--height <px>', 'camera: sensor height of the dummy camera')
     .option('--frame-rate <hz>', 'camera: frame rate')
     .option('--files <pattern>', 'camera: replay these TIFF files (directory, glob or file) instead of a dummy camera')
+    .option('--ffmpeg <source>', 'camera: frames decoded by ffmpeg from /dev/videoN, rtsp://…, a video file or lavfi:…')
+    .option('--pixel-format <format>', 'camera (--ffmpeg): gray8 (default) or gray16le')
     .option('--no-simulate', 'camera: send the background without noise (fast)')
     .option('--web-port <port>', 'live: show the frames in the web viewer on this port (0: a free one)')
     .addOption(

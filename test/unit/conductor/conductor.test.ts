@@ -21,6 +21,7 @@ import {
 } from '../../../conductor/index.js';
 import type { RecordingStatus } from '../../../conductor/protocol.js';
 import { ControlClient } from '../../../transport/zmq/index.js';
+import { runFfmpeg } from '../../../video/index.js';
 import { delay, within } from '../../support/async.js';
 import { concertBin, root } from '../session/support.js';
 
@@ -37,10 +38,26 @@ describe('Conductor with camera server processes', function () {
   before(async function () {
     this.timeout(180_000);
     base = mkdtempSync(join(tmpdir(), 'concert-conductor-'));
+    // half dummy cameras, half FfmpegCameras decoding a video file (looped, scaled to 64×48)
+    const clip = join(base, 'clip.mp4');
+    await runFfmpeg({
+      args: ['-f', 'lavfi', '-i', 'testsrc2=size=80x60:rate=30:duration=2', '-pix_fmt', 'yuv420p', clip],
+    });
     servers.push(
       ...(await Promise.all(
-        Array.from({ length: SERVERS }, () =>
-          spawnServer('camera', { width: 64, height: 48, frameRate: '30', simulate: false, root: base }, 150_000),
+        Array.from({ length: SERVERS }, (_, i) =>
+          spawnServer(
+            'camera',
+            {
+              width: 64,
+              height: 48,
+              frameRate: '30',
+              simulate: false,
+              root: base,
+              ...(i >= SERVERS / 2 ? { ffmpeg: clip } : {}),
+            },
+            150_000,
+          ),
         ),
       )),
     );
@@ -91,6 +108,7 @@ describe('Conductor with camera server processes', function () {
     const data = await readAcquisitionData(join(dataDir(), 'colony', 'colony__first'));
     assert.deepEqual(Object.keys(data.cameras).sort(), Object.keys(summary.cameras).sort());
     for (const [name, c] of Object.entries(data.cameras)) {
+      assert.equal(c.metadata!.cameraKind, Number(name.slice(3)) >= SERVERS / 2 ? 'FfmpegCamera' : 'Camera', name);
       assert.ok(c.complete, `${name}: ${c.problems.join('; ')}`);
       assert.equal(c.timestamps.length, summary.cameras[name]!.frames, `${name}: frames`);
       assert.ok(c.timestamps.length > 30, `${name}: ${c.timestamps.length} frames in 5 s at 30 Hz`);
