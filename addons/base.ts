@@ -5,11 +5,11 @@
  * `experiment.detach(addon)` stops it.
  * @module
  */
-import { parseOptions, z, type OptionsSchema } from '../core/index.js';
+import { OptionError, parseOptions, show, z, type OptionsSchema } from '../core/index.js';
 import type { Acquisition } from '../experiments/acquisition.js';
-import { consumer, type DeliveryPolicy, type FrameConsumer } from '../experiments/consumer.js';
+import { frameConsumer, type DeliveryPolicy, type FrameConsumer } from '../experiments/consumer.js';
 import type { ExperimentAddon } from '../experiments/addon.js';
-import type { Experiment } from '../experiments/experiment.js';
+import { Experiment as ExperimentClass, type Experiment } from '../experiments/experiment.js';
 import { AddonError } from './errors.js';
 
 /** The options every addon accepts; each addon extends them (`ADDON_OPTIONS.extend({...})`). */
@@ -59,7 +59,10 @@ export abstract class Addon implements ExperimentAddon {
     readonly experiment: Experiment,
     options: AddonOptions = {},
   ) {
-    this.name = options.name ?? this.constructor.name;
+    const kind = this.constructor.name;
+    checkExperiment(kind, experiment);
+    parseOptions(`${kind}.create`, (this.constructor as typeof Addon).options, options);
+    this.name = options.name ?? kind;
     this.#only = options.acquisitions;
   }
 
@@ -72,7 +75,7 @@ export abstract class Addon implements ExperimentAddon {
     experiment: Experiment,
     ...rest: AfterExperiment<C>
   ): Promise<InstanceType<C>> {
-    parseOptions(`${this.name}.create`, this.options, rest[0]);
+    checkExperiment(this.name, experiment);
     const addon = new this(experiment, ...rest) as InstanceType<C>;
     await addon.setup();
     await experiment.attach(addon);
@@ -91,7 +94,7 @@ export abstract class Addon implements ExperimentAddon {
     consume: FrameConsumer['consume'],
     options: { policy?: DeliveryPolicy; queueSize?: number } = {},
   ): FrameConsumer {
-    return consumer(`${this.name}:${acquisition.name}`, consume, options);
+    return frameConsumer(`${this.name}:${acquisition.name}`, consume, options);
   }
 
   /** True while attached. */
@@ -167,4 +170,13 @@ export abstract class Addon implements ExperimentAddon {
   protected counters(): Record<string, unknown> {
     return {};
   }
+}
+
+/** @throws OptionError unless `experiment` is an Experiment (the first argument of every addon's `create()`). */
+function checkExperiment(kind: string, experiment: unknown): asserts experiment is Experiment {
+  if (!(experiment instanceof ExperimentClass))
+    throw new OptionError(
+      `${kind}.create: the first argument must be the Experiment to attach to (await ${kind}.create(experiment, { … })), ` +
+        `got ${show(experiment)}`,
+    );
 }

@@ -36,7 +36,7 @@ export async function run(): Promise<BenchResult[]> {
 
   const width = 512;
   const height = 512;
-  const camera = await cameras.Camera.create({
+  const camera = await cameras.DummyCamera.create({
     name: 'benchCamera',
     width,
     height,

@@ -8,7 +8,7 @@
  * Run: `npx tsx bench/experiments.ts`.
  */
 import { makeFrame, sleep, type Frame } from '../core/index.js';
-import { Acquisition, Experiment, consumer } from '../experiments/index.js';
+import { Acquisition, Experiment, frameConsumer } from '../experiments/index.js';
 
 const SIZE = 2048;
 
@@ -50,7 +50,7 @@ async function through(
   const acq = await Acquisition.create('bench', gen);
   for (let i = 0; i < consumers; i++)
     acq.attach(
-      consumer(`noop${i}`, async (frames) => {
+      frameConsumer(`noop${i}`, async (frames) => {
         for await (const _ of frames);
       }),
     );
@@ -124,7 +124,7 @@ for (let r = 0; r < 3; r++) {
       1,
       (acq) =>
         acq.attach(
-          consumer(
+          frameConsumer(
             'slow view',
             async (frames) => {
               for await (const _ of frames) await sleep(50);

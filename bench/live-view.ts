@@ -17,6 +17,7 @@ import { chromium } from 'playwright-core';
 import { makeFrame, type Frame } from '../core/index.js';
 import { Acquisition, Experiment } from '../experiments/index.js';
 import { LiveView, WebViewer } from '../addons/local/index.js';
+import type {} from '../addons/local/web-viewer/page-global.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = [
@@ -81,7 +82,7 @@ const page = await context.newPage();
 const viewer = await WebViewer.create();
 try {
   await page.goto(viewer.url);
-  await page.waitForFunction(() => (window as any).concertViewer?.connected, null, { timeout: 10000 }); // eslint-disable-line @typescript-eslint/no-explicit-any
+  await page.waitForFunction(() => window.concertViewer?.connected, null, { timeout: 10000 });
   console.log(`${'benchmark'.padEnd(62)} ${'value'.padStart(16)} ${'baseline'.padStart(16)} ${'ratio'.padStart(8)}`);
 
   // 1. Throughput with and without the web live view.
@@ -123,10 +124,13 @@ try {
       ratio.toFixed(3),
     );
     console.log(
-      `   (median of ${ROUNDS} paired rounds of ${ROUND_MS} ms; the viewer's copies took ${(100 * share).toFixed(1)} % of the producer thread's time)`,
+      `   (median of ${ROUNDS} paired rounds of ${ROUND_MS} ms; the viewer's copies took ${(100 * share).toFixed(1)} % of the producer ` +
+        `thread's time)`,
     );
     console.log(
-      `   pages drew ${(drawn / seconds).toFixed(0)} frames/s; ${after.sent - before.sent} sent, ${after.dropped - before.dropped} replaced before sending; ${after.copyMs.toFixed(2)} ms session-thread CPU per image (copy), ${after.sendMs.toFixed(2)} ms server-thread CPU (bin + send)`,
+      `   pages drew ${(drawn / seconds).toFixed(0)} frames/s; ${after.sent - before.sent} sent, ${after.dropped - before.dropped} ` +
+        `replaced before sending; ${after.copyMs.toFixed(2)} ms session-thread CPU per image (copy), ${after.sendMs.toFixed(2)} ms ` +
+        `server-thread CPU (bin + send)`,
     );
     result(
       `experiment throughput with web live view, ${size}² u16 (median paired ratio ${ratio.toFixed(3)})`,
@@ -161,7 +165,7 @@ try {
     const latencyViewer = await WebViewer.create({ maxSize });
     try {
       await page.goto(latencyViewer.url);
-      await page.waitForFunction(() => (window as any).concertViewer?.connected, null, { timeout: 10000 }); // eslint-disable-line @typescript-eslint/no-explicit-any
+      await page.waitForFunction(() => window.concertViewer?.connected, null, { timeout: 10000 });
       const counter = { n: 0 };
       const exp = await Experiment.create([await Acquisition.create('radios', camera(1024, 6000, counter, 30))]);
       await LiveView.create(exp, { viewer: latencyViewer });
@@ -177,7 +181,10 @@ try {
         (30 / lat.median).toFixed(2),
       );
       console.log(
-        `   p90 ${lat.p90.toFixed(1)} ms over ${lat.samples} frames; ${s.drawn} of ${counter.n} frames drawn, ${s.dropped} replaced, ${s.upstreamDropped} dropped upstream; ${s.copyMs.toFixed(2)} ms session-thread CPU per image (copy); median sent → received ${s.transitMs?.toFixed(1)} ms, received → drawn ${s.drawMs?.toFixed(1)} ms`,
+        `   p90 ${lat.p90.toFixed(1)} ms over ${lat.samples} frames; ${s.drawn} of ${counter.n} frames drawn, ${s.dropped} replaced, ` +
+          `${s.upstreamDropped} dropped upstream; ${s.copyMs.toFixed(2)} ms session-thread CPU per image (copy); ` +
+          `median sent → received ` +
+          `${s.transitMs?.toFixed(1)} ms, received → drawn ${s.drawMs?.toFixed(1)} ms`,
       );
       result(
         `web live view display latency, 1024² u16 at 30 fps${what} (median)`,

@@ -225,7 +225,8 @@ for (const n of sizes.length > 0 ? sizes : [512, 1024]) {
   line('    Reconstructor, warm', r.reconstructor, r.reconstructorCpu, '  (rereconstruct from the cache)');
   console.log('  live lag (last projection → slices complete):');
   console.log(
-    `    burst: ${f(r.wasmBurstLagMs)} ms wasm workers, ${f(r.jsBurstLagMs)} ms JS workers, ${f(r.reconstructorBurstLagMs)} ms Reconstructor`,
+    `    burst: ${f(r.wasmBurstLagMs)} ms wasm workers, ${f(r.jsBurstLagMs)} ms JS workers, ${f(r.reconstructorBurstLagMs)} ms ` +
+      `Reconstructor`,
   );
   console.log(
     `    paced: ${f(r.wasmPacedLagMs)} ms wasm workers (one projection per ${f(r.pacedIntervalMs)} ms), ` +

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Pull, Push } from 'zeromq';
 import { makeFrame } from '../core/index.js';
-import { Camera as RemoteCamera } from '../devices/cameras/remote.js';
+import { RemoteCamera } from '../devices/cameras/remote.js';
 import { Experiment, remoteAcquisition } from '../experiments/index.js';
 import { Benchmarker, spawnServer, type ServerProcess } from '../addons/remote/index.js';
 import { encodeEnd, encodeFrame, freePort, tcpEndpoint, ZmqReceiver, ZmqSender } from '../transport/zmq/index.js';
@@ -137,12 +137,14 @@ async function main(): Promise<void> {
       }
       const label = `${size}² u16 remote camera → server (${((size * size * 2) / 2 ** 20).toFixed(1)} MiB)`;
       console.log(
-        `${label.padEnd(56)} ${(median(o).toFixed(0) + ' fps').padStart(14)} ${(median(r).toFixed(0) + ' fps').padStart(14)} ${(median(o) / median(r)).toFixed(3).padStart(7)}`,
+        `${label.padEnd(56)} ${(median(o).toFixed(0) + ' fps').padStart(14)} ${(median(r).toFixed(0) + ' fps').padStart(14)} ` +
+          `${(median(o) / median(r)).toFixed(3).padStart(7)}`,
       );
     }
     const age = await live();
     console.log(
-      `${'live view frame age, PUB HWM 1, 20 ms viewer (median)'.padEnd(56)} ${(age.toFixed(1) + ' ms').padStart(14)} ${'Python 189 ms'.padStart(14)}`,
+      `${'live view frame age, PUB HWM 1, 20 ms viewer (median)'.padEnd(56)} ${(age.toFixed(1) + ' ms').padStart(14)} ` +
+        `${'Python 189 ms'.padStart(14)}`,
     );
   } finally {
     clearTimeout(deadline);

@@ -36,7 +36,10 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'transport.ts' },
   { file: 'reco.ts' },
   { file: 'tango.ts' },
+  { file: 'tango-server.ts' },
   { file: 'remote.ts', timeoutS: 300 },
+  { file: 'remote-fuzz.ts', timeoutS: 1800 },
+  { file: 'remote-faults.ts', timeoutS: 5400 },
   { file: 'live-view.ts' },
   { file: 'session.ts', timeoutS: 600 },
   { file: 'video.ts', timeoutS: 300 },
@@ -243,7 +246,8 @@ async function main(): Promise<number> {
   console.log(rows.length ? `\n${table(rows)}\n` : '\n(no results)\n');
   for (const o of outcomes)
     console.log(
-      `${nameOf(o.file).padEnd(12)} ${o.status}${o.status === 'missing' ? '' : ` in ${o.seconds.toFixed(1)} s`}${o.detail ? ` (${o.detail})` : ''}`,
+      `${nameOf(o.file).padEnd(12)} ` +
+        `${o.status}${o.status === 'missing' ? '' : ` in ${o.seconds.toFixed(1)} s`}${o.detail ? ` (${o.detail})` : ''}`,
     );
   for (const f of failures) console.log(`failed: ${f}`);
   const lost = check ? checkGoals(rows) : 0;

@@ -185,7 +185,8 @@ async function main(): Promise<void> {
       }
       const [a, b] = [median(raw), median(ours)];
       console.log(
-        `| ${transport} | ${label} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(b / a).toFixed(2)} | ≥ ${anchor} ${b >= anchor ? 'met' : 'missed'} |`,
+        `| ${transport} | ${label} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(b / a).toFixed(2)} | ≥ ${anchor} ` +
+          `${b >= anchor ? 'met' : 'missed'} |`,
       );
     }
   }

@@ -146,7 +146,8 @@ try {
   await writer.close();
   const seconds = (performance.now() - start) / 1000;
   console.log(
-    `\nHdf5Writer (h5wasm, NXtomo, flush per frame), ${hdf5Frames} frames: ${fmt((hdf5Frames * SIZE * SIZE * 2) / 1e6 / seconds)} MB/s (${((seconds * 1000) / hdf5Frames).toFixed(1)} ms/frame)`,
+    `\nHdf5Writer (h5wasm, NXtomo, flush per frame), ${hdf5Frames} frames: ${fmt((hdf5Frames * SIZE * SIZE * 2) / 1e6 / seconds)} MB/s ` +
+      `(${((seconds * 1000) / hdf5Frames).toFixed(1)} ms/frame)`,
   );
 } finally {
   await rm(dir, { recursive: true, force: true });

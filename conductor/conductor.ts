@@ -175,7 +175,8 @@ export class Conductor extends Device {
             if (info.recording)
               failures.set(
                 link.name,
-                `still recording acquisition '${info.recording.acquisition}' (started by an earlier conductor): stop it with concert conductor stop, or wait for its maxAcquisitionTime`,
+                `still recording acquisition '${info.recording.acquisition}' (started by an earlier conductor): ` +
+                  'stop it with concert conductor stop, or wait for its maxAcquisitionTime',
               );
             else refusals.push(...(await link.applySettings()));
           } catch (error) {
@@ -186,14 +187,16 @@ export class Conductor extends Device {
       if (failures.size || refusals.length) {
         const lines = [...[...failures].map(([n, e]) => `cameras.${n}: ${e}`), ...refusals];
         throw new ConductorError(
-          `${this.name}: ${lines.length === 1 ? 'a camera is' : `${lines.length} problems with the cameras`} not ready (nothing was started):\n  ${lines.join('\n  ')}`,
+          `${this.name}: ${lines.length === 1 ? 'a camera is' : `${lines.length} problems with the cameras`} ` +
+            `not ready (nothing was started):\n  ${lines.join('\n  ')}`,
           new Map([...failures, ...refusals.map((r) => [r.split('.')[1]!, r] as [string, string])]),
         );
       }
       for (const link of this.#links)
         this.#note(
           'info',
-          `camera '${link.name}' ready: ${link.config.endpoint} on ${link.info!.host} (${link.info!.kind}), round trip ${link.rttMs.toFixed(2)} ms, clock offset ${link.offsetMs.toFixed(1)} ms`,
+          `camera '${link.name}' ready: ${link.config.endpoint} on ${link.info!.host} (${link.info!.kind}), ` +
+            `round trip ${link.rttMs.toFixed(2)} ms, clock offset ${link.offsetMs.toFixed(1)} ms`,
         );
       this.#watchdog = setInterval(() => this.#watch(), 100);
       this.#watchdog.unref();
@@ -286,7 +289,8 @@ export class Conductor extends Device {
       const lines = [...failed].map(([n, e]) => `${n}: ${e}`);
       for (const line of lines) this.#note('error', `start of '${name}' failed on ${line}`);
       throw new ConductorError(
-        `${this.name}: acquisition '${name}' could not start on ${failed.size} of ${this.#links.length} cameras (the others were stopped):\n  ${lines.join('\n  ')}`,
+        `${this.name}: acquisition '${name}' could not start on ${failed.size} of ${this.#links.length} cameras ` +
+          `(the others were stopped):\n  ${lines.join('\n  ')}`,
         failed,
       );
     }
@@ -308,7 +312,8 @@ export class Conductor extends Device {
     this.#stopAll = undefined;
     this.#note(
       'info',
-      `acquisition '${name}' started on ${this.#links.length} cameras, start skew ${report.skewMs.toFixed(2)} ms (${this.#links.map((l) => `${l.name} +${report.cameras[l.name]!.offsetMs.toFixed(2)}`).join(', ')})`,
+      `acquisition '${name}' started on ${this.#links.length} cameras, start skew ${report.skewMs.toFixed(2)} ms ` +
+        `(${this.#links.map((l) => `${l.name} +${report.cameras[l.name]!.offsetMs.toFixed(2)}`).join(', ')})`,
     );
     return report;
   }
@@ -349,7 +354,11 @@ export class Conductor extends Device {
     for (const [n, c] of Object.entries(ordered))
       this.#note(
         c.complete ? 'info' : 'error',
-        `'${summary.acquisition}' on ${n}: ${c.lost ? `lost (${c.lost})` : `${c.frames} frames, ${c.drops} dropped, ${c.reason}, ${c.complete ? 'complete' : `INCOMPLETE${c.error ? `: ${c.error}` : ''}`}`}`,
+        `'${summary.acquisition}' on ${n}: ` +
+          (c.lost
+            ? `lost (${c.lost})`
+            : `${c.frames} frames, ${c.drops} dropped, ${c.reason}, ` +
+              (c.complete ? 'complete' : `INCOMPLETE${c.error ? `: ${c.error}` : ''}`)),
       );
     return summary;
   }
@@ -418,7 +427,8 @@ export class Conductor extends Device {
         if (this.#acquisition && (beat.state === 'done' || beat.state === 'failed') && before !== beat.state) {
           this.#note(
             beat.state === 'failed' ? 'error' : 'info',
-            `camera '${link.name}' ended '${beat.acquisition}' by itself (${beat.reason}${beat.error ? `: ${beat.error}` : ''}): ${beat.frames} frames`,
+            `camera '${link.name}' ended '${beat.acquisition}' by itself ` +
+              `(${beat.reason}${beat.error ? `: ${beat.error}` : ''}): ${beat.frames} frames`,
           );
           this.#emit({ type: 'cameraEnded', camera: link.name, status: beat });
         }

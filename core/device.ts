@@ -4,7 +4,7 @@
  * @module
  */
 import { operation } from './abort.js';
-import { ParameterError, errorMessage } from './errors.js';
+import { cancellation, OptionError, ParameterError, errorMessage } from './errors.js';
 import { Logger } from './log.js';
 import { Mutex } from './mutex.js';
 import { parseOptions, z, type OptionsSchema } from './options.js';
@@ -205,6 +205,26 @@ function eitherSignal(a: AbortSignal, b: AbortSignal): { signal: AbortSignal; di
   };
 }
 
+/**
+ * Creation runs the checks of the setters: an option named like a writable parameter
+ * (`frameRate`, `exposureTime`, a motor's starting `position` against its limits) is checked as
+ * setting that parameter would check it.
+ * @throws OptionError naming the option, with the parameter's own message.
+ */
+function checkParameterOptions(owner: string, device: Device, options: unknown): void {
+  if (typeof options !== 'object' || options === null) return;
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined || !device.hasParam(key)) continue;
+    const parameter = device.param(key);
+    if (!parameter.writable || parameter.kind === 'state') continue;
+    try {
+      parameter.check(value);
+    } catch (error) {
+      throw new OptionError(`${owner}: option '${key}' is refused: ${errorMessage(error)}`, { cause: error });
+    }
+  }
+}
+
 function plain(value: unknown): unknown {
   return isQuantity(value) ? format(value) : value;
 }
@@ -241,12 +261,14 @@ export abstract class Device extends Parameterizable {
    * @throws OptionError for unknown options or bad values (nothing is constructed).
    * @example
    * ```ts
+   * import { LinearMotor } from 'concert/devices/motors/dummy';
    * const motor = await LinearMotor.create({ name: 'flatMotor' });
    * ```
    */
   static async create<C extends DeviceClass>(this: C, ...args: ConstructorParameters<C>): Promise<InstanceType<C>> {
     parseOptions(`${this.name}.create`, this.options, args[0]);
     const device = new this(...args) as InstanceType<C>;
+    checkParameterOptions(`${this.name}.create`, device, args[0]);
     await device.connect();
     registerDevice(device);
     return device;
@@ -261,12 +283,16 @@ export abstract class Device extends Parameterizable {
    */
   protected async operation<T>(signal: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const own = this.#stop.signal;
-    if (!signal) return operation(own, fn);
     // Not AbortSignal.any([signal, own]): on Node 20 every call leaves a WeakRef behind on the
     // long-lived device signal (about 70 bytes per grab or move, never freed).
-    const both = eitherSignal(signal, own);
+    const both = signal ? eitherSignal(signal, own) : { signal: own, dispose() {} };
     try {
       return await operation(both.signal, fn);
+    } catch (error) {
+      // Aborted with a reason that is not an AbortError (a failed consumer, `abort(new
+      // Error(…))`): still a cancellation, so the device's state machine does not record a fault.
+      if (both.signal.aborted && error === both.signal.reason) throw cancellation(both.signal, this.name);
+      throw error;
     } finally {
       both.dispose();
     }

@@ -108,7 +108,28 @@ export function errorMessage(error: unknown): string {
   return String(error);
 }
 
-/** Makes an `AbortError` with a message, as `signal.throwIfAborted()` would. */
-export function abortError(message = 'The operation was aborted'): DOMException {
-  return new DOMException(message, 'AbortError');
+/**
+ * Makes an `AbortError` with a message, as `signal.throwIfAborted()` would; `cause` is why (e.g. the
+ * consumer failure that stopped a producer).
+ */
+export function abortError(message = 'The operation was aborted', cause?: unknown): DOMException {
+  if (cause === undefined) return new DOMException(message, 'AbortError');
+  // Node's DOMException takes { name, cause } (WebIDL); the DOM typings only know the name.
+  const WithCause = DOMException as unknown as new (
+    message: string,
+    options: ErrorOptions & { name: string },
+  ) => DOMException;
+  return new WithCause(message, { name: 'AbortError', cause });
+}
+
+/**
+ * What an operation aborted by `signal` throws: the signal's reason if it is an `AbortError`,
+ * otherwise an `AbortError` saying `what` was cancelled and why, with the reason as its `cause`.
+ * Aborting with any reason (`controller.abort(new Error('beam lost'))`, a failed consumer) is a
+ * cancellation of the operation, never a fault of the device running it.
+ */
+export function cancellation(signal: AbortSignal, what: string): unknown {
+  const reason: unknown = signal.reason;
+  if (isAbortError(reason)) return reason;
+  return abortError(`${what} was cancelled: ${errorMessage(reason)}`, reason);
 }

@@ -103,6 +103,32 @@ export function makeFrame<D extends DType>(
   };
 }
 
+/**
+ * What is wrong with `value` as a frame (`undefined` if it is a good one): not an object, data
+ * that is not a typed array of its `dtype`, a shape that is not two positive integers matching the
+ * number of pixels, metadata that is not an object. Acquisitions check every frame a producer
+ * yields with it.
+ */
+export function frameProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return (
+      `${value === null ? 'null' : Array.isArray(value) ? 'an array' : `${typeof value} ${String(value)}`} ` +
+      'is not a frame (make one with makeFrame(data, [height, width]))'
+    );
+  const { data, shape, dtype, metadata } = value as Partial<Frame>;
+  if (!ArrayBuffer.isView(data) || data instanceof DataView)
+    return `its data is ${data === undefined ? 'missing' : Object.prototype.toString.call(data)}, not a typed array`;
+  if (!isDType(dtype)) return `its dtype ${JSON.stringify(dtype)} is not one of ${DTYPES.join(', ')}`;
+  if (!(data instanceof constructors[dtype]))
+    return `it is labelled ${dtype} but its data is a ${data.constructor.name} (a ${dtype} frame holds a ${constructors[dtype].name})`;
+  if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((n) => Number.isInteger(n) && n > 0))
+    return `its shape must be [height, width] with positive integers, got ${JSON.stringify(shape)}`;
+  if (shape[0] * shape[1] !== (data as PixelArray).length)
+    return `its shape [${shape[0]}, ${shape[1]}] needs ${shape[0] * shape[1]} pixels but its data has ${(data as PixelArray).length}`;
+  if (typeof metadata !== 'object' || metadata === null) return 'its metadata is not an object';
+  return undefined;
+}
+
 /** The frame's pixels as bytes, sharing memory with `frame.data` (no copy). */
 export function frameBytes(frame: Frame): Uint8Array {
   return new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength);

@@ -14,6 +14,7 @@ export * from './device.js';
 export * from './fsm.js';
 export * from './registry.js';
 export * from './abort.js';
+export * from './timers.js';
 export * from './log.js';
 export * from './mutex.js';
 export * from './frame.js';

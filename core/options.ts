@@ -86,9 +86,12 @@ export function zfunction<F extends (...args: any[]) => unknown = (...args: any[
 }
 
 /** An instance of `ctor` ("must be a Camera"). */
-export function zinstance<T>(ctor: abstract new (...args: never[]) => T, what = article(ctor.name)): z.ZodCustom<T, T> {
+export function zinstance<C extends abstract new (...args: never[]) => unknown>(
+  ctor: C,
+  what = article(ctor.name),
+): z.ZodCustom<InstanceType<C>, InstanceType<C>> {
   return expecting(
-    z.custom<T>((v) => v instanceof ctor),
+    z.custom<InstanceType<C>>((v) => v instanceof ctor),
     what,
   );
 }
@@ -141,10 +144,30 @@ export function parseOptions<S extends z.ZodType>(
  */
 export function checkCallOptions(owner: () => string, schema: OptionsSchema, options: object | undefined): void {
   if (options === undefined) return;
+  if (typeof options !== 'object' || options === null) {
+    parseOptions(owner, schema, options);
+    return;
+  }
   for (const _ in options) {
     parseOptions(owner, schema, options);
     return;
   }
+}
+
+/**
+ * Checks the `{ signal }` call options of an operation that runs once per frame or move: free for
+ * `undefined` and for `{ signal }` with an AbortSignal (or undefined); anything else goes through
+ * {@link SIGNAL_OPTIONS}. @throws OptionError as {@link parseOptions}.
+ */
+export function checkSignalOptions(owner: () => string, options: unknown): void {
+  if (options === undefined) return;
+  if (typeof options === 'object' && options !== null) {
+    let other = false;
+    for (const key in options) if (key !== 'signal') other = true;
+    const signal = (options as { signal?: unknown }).signal;
+    if (!other && (signal === undefined || signal instanceof AbortSignal)) return;
+  }
+  parseOptions(owner, SIGNAL_OPTIONS, options);
 }
 
 function describeProblem(schema: z.ZodType, input: unknown, issues: readonly z.core.$ZodIssue[]): string {

@@ -4,11 +4,12 @@
  * @module
  */
 import type { Observable, Subject } from 'rxjs';
-import { operation, sleep } from './abort.js';
+import { operation } from './abort.js';
+import { sleep } from './timers.js';
 import { rxjs } from './rx.js';
 import { LockError, ParameterError, ReadAccessError, WaitError, WriteAccessError } from './errors.js';
 import type { Logger } from './log.js';
-import { checkCallOptions, SIGNAL_OPTIONS } from './options.js';
+import { checkCallOptions, parseOptions, SIGNAL_OPTIONS, z, zwhere } from './options.js';
 
 /** What a parameter knows of the object that owns it. */
 export interface ParameterOwner {
@@ -36,6 +37,19 @@ export interface ParameterSpec<T> {
 export interface SetOptions {
   signal?: AbortSignal;
 }
+
+/** The options of {@link Parameter.wait}. */
+export const WAIT_OPTIONS = SIGNAL_OPTIONS.extend({
+  /** Give up after this many milliseconds (default: wait forever, until aborted). */
+  timeoutMs: zwhere(
+    'a number of milliseconds ≥ 0 (Infinity: no timeout)',
+    (v): v is number => typeof v === 'number' && v >= 0,
+  ).optional(),
+  /** Poll period in milliseconds (default 50). */
+  intervalMs: z.number().gt(0).optional(),
+  /** How close counts as reached (quantity parameters: a quantity; default 1e-9 in the unit). */
+  eps: z.unknown().optional(),
+});
 
 /** Options of {@link Parameter.wait}. */
 export interface WaitOptions {
@@ -145,6 +159,16 @@ export class Parameter<T> {
   }
 
   /**
+   * Checks `value` as `set()` would (unit, limits, the parameter's own check), without writing it;
+   * returns the value `set()` would write. Devices run it on their creation options, so creating
+   * one refuses what setting it would.
+   * @throws the error `set()` would throw for this value.
+   */
+  check(value: T): T {
+    return this.validate(value);
+  }
+
+  /**
    * Checks `value` and returns what will be written. Subclasses add unit, limit and selection checks.
    * @internal
    */
@@ -198,13 +222,8 @@ export class Parameter<T> {
    * @throws WaitError when `timeoutMs` passes first.
    */
   async wait(value: T, options: WaitOptions & { eps?: unknown } = {}): Promise<void> {
+    parseOptions(() => `${this.fullName}.wait`, WAIT_OPTIONS, options);
     const { timeoutMs, intervalMs = 50 } = options;
-    if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0 && !Number.isNaN(timeoutMs)))
-      throw new ParameterError(`${this.fullName}.wait(): timeoutMs must be a number ≥ 0, got ${String(timeoutMs)}`);
-    if (!(typeof intervalMs === 'number' && intervalMs > 0 && Number.isFinite(intervalMs)))
-      throw new ParameterError(
-        `${this.fullName}.wait(): intervalMs must be a finite number > 0, got ${String(intervalMs)}`,
-      );
     const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
     await operation(options.signal, async (signal) => {
       for (;;) {
@@ -231,5 +250,5 @@ export class Parameter<T> {
 }
 
 /** Any parameter, for lists and lookups by name. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Parameter<T> is invariant in T: unknown would not accept Parameter<number>
 export type AnyParameter = Parameter<any>;

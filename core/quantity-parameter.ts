@@ -57,7 +57,8 @@ export class Quantity extends Parameter<Unit> {
   toNumber(value: Unit, what = this.fullName): number {
     if (!isQuantity(value)) {
       throw new UnitError(
-        `${what}: expected a quantity in ${this.unit}, got ${describeValue(value)}; write e.g. q('${typeof value === 'number' ? value : 1} ${this.unit}')`,
+        `${what}: expected a quantity in ${this.unit}, got ${describeValue(value)}; write e.g. ` +
+          `q('${typeof value === 'number' ? value : 1} ${this.unit}')`,
       );
     }
     return toNumber(value, this.unit, what);

@@ -5,7 +5,7 @@
  * @module
  */
 import { FSMError, WriteAccessError } from './errors.js';
-import { Parameter, type ParameterOwner } from './parameter.js';
+import { Parameter, type ParameterOwner, type SetOptions } from './parameter.js';
 
 /** How a device's state is kept. */
 export interface StateSpec<S extends string> {
@@ -47,8 +47,8 @@ export class State<S extends string> extends Parameter<S | 'error'> {
     return this.#error;
   }
 
-  /** Users cannot assign a state: it changes only through the device's methods. */
-  override async set(): Promise<void> {
+  /** Users cannot assign a state: it changes only through the device's methods. @throws WriteAccessError */
+  override async set(_state?: S | 'error', _options?: SetOptions): Promise<void> {
     throw new WriteAccessError(
       `${this.fullName} cannot be set directly; it changes through the device's methods (use reset() to leave 'error')`,
     );

@@ -4,23 +4,27 @@
  * attached and detached while the acquisition runs.
  * @module
  */
+import { randomBytes } from 'node:crypto';
 import {
   abortError,
+  checkCallOptions,
   errorMessage,
+  frameProblem,
   isAbortError,
   Logger,
   OptionError,
   parseOptions,
+  SIGNAL_OPTIONS,
   startOperation,
   z,
   zfunction,
+  zwhere,
   type Frame,
-  type Producer,
 } from '../core/index.js';
-import type { FrameConsumer as Consumer, ConsumerStats } from './consumer.js';
+import { FRAME_CONSUMER, type ConsumerStats, type FrameConsumer } from './consumer.js';
 import { LatestDelivery, LosslessDelivery, type Delivery } from './delivery.js';
 import { AcquisitionError, ConsumerError } from './errors.js';
-import type { Gate } from './gate.js';
+import type { PausePoint } from './pause.js';
 
 /** The options of {@link Acquisition.create}. */
 export const ACQUISITION_OPTIONS = z.strictObject({
@@ -28,19 +32,52 @@ export const ACQUISITION_OPTIONS = z.strictObject({
    * Runs before the producer, e.g. to make a remote camera send frames straight to remote
    * consumers (then the producer may be `null`); may return how many frames it had sent.
    */
-  acquire: zfunction<(signal: AbortSignal) => Promise<number | void>>().optional(),
+  acquire: zfunction<(signal: AbortSignal, run: AcquireContext) => Promise<number | void>>().optional(),
   /** How many frames a run yields, if known (for progress bars). */
   frames: z.union([z.number().int().min(0), zfunction<() => number>()]).optional(),
+  /**
+   * The producer can restart from a checkpoint: called again as `producer(signal, { from })`, it
+   * yields frame `from` next (positions, angles and exposure set up for it). Pausing then closes
+   * the producer, so the hardware it drives can be made safe, and resuming restarts it (default
+   * false: pausing only holds the producer between two frames).
+   */
+  restartable: z.boolean().optional(),
 });
+
+/** Where a producer starts: frame `from` (0, or a checkpoint's frame count after a pause). */
+export interface ProducerStart {
+  readonly from: number;
+}
+
+/**
+ * An acquisition's source of frames: called once per run (and again after each pause, for a
+ * restartable acquisition) with a signal that stops it.
+ */
+export type FrameProducer = (signal: AbortSignal, start: ProducerStart) => AsyncIterable<Frame>;
 
 /** Options of {@link Acquisition.create}. */
 export type AcquisitionOptions = z.input<typeof ACQUISITION_OPTIONS>;
 
+/** What `acquire` gets besides the signal. */
+export interface AcquireContext {
+  /** This run's stream id (the same as its consumers' `streamId`): tag what is sent with it. */
+  readonly streamId: string;
+}
+
+/** The options of {@link Acquisition.run} (experiments pass them; users rarely do). */
+export const ACQUISITION_RUN_OPTIONS = SIGNAL_OPTIONS.extend({
+  pause: zwhere(
+    'a pause point (from an experiment run)',
+    (v): v is PausePoint => typeof (v as PausePoint)?.hold === 'function',
+  ).optional(),
+  onFrame: zfunction<(count: number) => void>().optional(),
+});
+
 /** Options of {@link Acquisition.run}. */
 export interface AcquisitionRunOptions {
   signal?: AbortSignal;
-  /** Frames wait here between each other while closed (pause). */
-  gate?: Gate;
+  /** Where the run holds when paused (between frames). */
+  pause?: PausePoint;
   /** Called after each frame was handed to the consumers. */
   onFrame?: (count: number) => void;
 }
@@ -54,7 +91,7 @@ export interface AcquisitionResult {
 
 /** A consumer taking part in the current run. */
 interface Live {
-  consumer: Consumer;
+  consumer: FrameConsumer;
   delivery: Delivery<Frame>;
   /** Settles when the consumer's `prepare()` did (consume() starts after it). */
   prepared: Promise<void>;
@@ -65,12 +102,20 @@ interface Live {
 /** An acquisition: `await Acquisition.create('darks', producer)`. */
 export class Acquisition {
   readonly log: Logger;
-  readonly #producer: Producer<Frame> | null;
+  readonly #producer: FrameProducer | null;
   readonly #options: AcquisitionOptions;
-  readonly #consumers = new Set<Consumer>();
-  readonly #stats = new Map<Consumer, ConsumerStats>();
+  readonly #consumers = new Set<FrameConsumer>();
+  readonly #stats = new Map<FrameConsumer, ConsumerStats>();
   #live: Live[] = [];
-  #run: { controller: AbortController; signal: AbortSignal; failure: unknown; produced: Promise<number> } | undefined;
+  #run:
+    | {
+        controller: AbortController;
+        signal: AbortSignal;
+        failure: unknown;
+        produced: Promise<number>;
+        streamId: string;
+      }
+    | undefined;
 
   /**
    * Makes an acquisition.
@@ -79,7 +124,7 @@ export class Acquisition {
    */
   static async create(
     name: string,
-    producer: Producer<Frame> | null,
+    producer: FrameProducer | null,
     options: AcquisitionOptions = {},
   ): Promise<Acquisition> {
     return new Acquisition(name, producer, options);
@@ -87,7 +132,7 @@ export class Acquisition {
 
   constructor(
     readonly name: string,
-    producer: Producer<Frame> | null,
+    producer: FrameProducer | null,
     options: AcquisitionOptions = {},
   ) {
     if (typeof name !== 'string' || name.length === 0)
@@ -109,6 +154,11 @@ export class Acquisition {
     return this.#producer !== null;
   }
 
+  /** True if pausing closes the producer and resuming restarts it from the checkpoint. */
+  get restartable(): boolean {
+    return this.#options.restartable === true && this.local;
+  }
+
   /** True while a run is in progress. */
   get running(): boolean {
     return this.#run !== undefined;
@@ -121,12 +171,12 @@ export class Acquisition {
   }
 
   /** The attached consumers. */
-  get consumers(): Consumer[] {
+  get consumers(): FrameConsumer[] {
     return [...this.#consumers];
   }
 
   /** Counters of a consumer over the last (or current) run. */
-  stats(consumer: Consumer): ConsumerStats | undefined {
+  stats(consumer: FrameConsumer): ConsumerStats | undefined {
     const live = this.#live.find((l) => l.consumer === consumer);
     if (live) return { frames: live.delivery.delivered, dropped: live.delivery.dropped };
     return this.#stats.get(consumer);
@@ -135,10 +185,17 @@ export class Acquisition {
   /**
    * Attaches a consumer; during a run it starts receiving at the next frame. Attaching twice is a
    * no-op.
-   * @throws ConsumerError for a local consumer on an acquisition without a producer.
+   * @throws ConsumerError for a local consumer on an acquisition without a producer; OptionError
+   *   for a consumer without a name or `consume`, or with a bad `policy`, `queueSize` or `kind`.
    */
-  attach(consumer: Consumer): void {
+  attach(consumer: FrameConsumer): void {
     if (this.#consumers.has(consumer)) return;
+    parseOptions(
+      () =>
+        `acquisition '${this.name}': attach(consumer${typeof consumer?.name === 'string' ? ` '${consumer.name}'` : ''})`,
+      FRAME_CONSUMER,
+      consumer,
+    );
     if ((consumer.kind ?? 'local') === 'local' && !this.local)
       throw new ConsumerError(
         `cannot attach local consumer '${consumer.name}' to acquisition '${this.name}': its frames go to remote consumers only`,
@@ -151,7 +208,7 @@ export class Acquisition {
    * Detaches a consumer. During a run its frame stream ends cleanly (lossless consumers get the
    * frames already queued); resolves when it has finished.
    */
-  async detach(consumer: Consumer): Promise<void> {
+  async detach(consumer: FrameConsumer): Promise<void> {
     this.#consumers.delete(consumer);
     const live = this.#live.find((l) => l.consumer === consumer);
     if (!live) return;
@@ -166,6 +223,7 @@ export class Acquisition {
    * @throws AcquisitionError naming the failed producer or consumer; AbortError when cancelled.
    */
   async run(options: AcquisitionRunOptions = {}): Promise<AcquisitionResult> {
+    checkCallOptions(() => `acquisition '${this.name}'.run`, ACQUISITION_RUN_OPTIONS, options);
     if (this.#run) throw new AcquisitionError(`acquisition '${this.name}' is already running`);
     const op = startOperation(options.signal);
     const controller = new AbortController();
@@ -173,14 +231,15 @@ export class Acquisition {
     let settleProduced!: (count: number | Promise<never>) => void;
     const produced = new Promise<number>((resolve) => (settleProduced = resolve));
     produced.catch(() => undefined);
-    const run = (this.#run = { controller, signal, failure: undefined as unknown, produced });
+    const streamId = randomBytes(6).toString('hex');
+    const run = (this.#run = { controller, signal, failure: undefined as unknown, produced, streamId });
     const started = performance.now();
     let count = 0;
     this.#live = [];
     for (const c of this.#consumers) this.#start(c, produced);
     try {
       await Promise.all(this.#live.map((l) => l.prepared));
-      const sent = this.#options.acquire ? await this.#acquire(this.#options.acquire, signal) : undefined;
+      const sent = this.#options.acquire ? await this.#acquire(this.#options.acquire, signal, streamId) : undefined;
       if (this.#producer) count = await this.#pump(this.#producer, signal, options);
       else if (typeof sent === 'number') count = sent;
       signal.throwIfAborted();
@@ -217,11 +276,12 @@ export class Acquisition {
    * to clean up (e.g. to stop a remote camera) before the run ends.
    */
   async #acquire(
-    acquire: (signal: AbortSignal) => Promise<number | void>,
+    acquire: (signal: AbortSignal, run: AcquireContext) => Promise<number | void>,
     signal: AbortSignal,
+    streamId: string,
   ): Promise<number | void> {
     const abortable = new Abortable(signal);
-    const task = acquire(signal);
+    const task = acquire(signal, { streamId });
     try {
       return await abortable.wait(task);
     } catch (error) {
@@ -233,18 +293,52 @@ export class Acquisition {
     }
   }
 
-  /** Pulls the producer and offers each frame to every live consumer. */
-  async #pump(producer: Producer<Frame>, signal: AbortSignal, options: AcquisitionRunOptions): Promise<number> {
-    const iterator = producer(signal)[Symbol.asyncIterator]();
+  /**
+   * Pulls the producer and offers each frame to every live consumer. At each pause point (before
+   * the next frame) a requested pause holds the run; a restartable producer is closed first
+   * (interrupted at once, even while it waits for a frame) and restarted from the checkpoint.
+   */
+  async #pump(producer: FrameProducer, signal: AbortSignal, options: AcquisitionRunOptions): Promise<number> {
+    const pause = options.pause;
+    const restartable = this.restartable && pause !== undefined;
     const abortable = new Abortable(signal);
     let count = 0;
+    let source: { iterator: AsyncIterator<Frame>; interrupted: AbortSignal | undefined } | undefined;
+    const open = () => {
+      const interrupted = restartable ? pause.interrupt : undefined;
+      const own = interrupted ? AbortSignal.any([signal, interrupted]) : signal;
+      return { iterator: producer(own, { from: count })[Symbol.asyncIterator](), interrupted };
+    };
+    const close = async () => {
+      const iterator = source?.iterator;
+      source = undefined;
+      if (iterator) await closeProducer(iterator);
+    };
     try {
       for (;;) {
-        const next = await abortable.wait(iterator.next());
+        if (pause?.requested) {
+          if (restartable) await close();
+          await pause.hold({ acquisition: this.name, frames: count, restarts: restartable }, signal);
+        }
+        source ??= open();
+        let next: IteratorResult<Frame>;
+        try {
+          next = await abortable.wait(source.iterator.next());
+        } catch (error) {
+          // Interrupted by a pause (not the run's abort): hold at this frame and restart there.
+          if (!signal.aborted && source.interrupted?.aborted) {
+            await close();
+            continue;
+          }
+          throw error;
+        }
         if (next.done) break;
-        const gate = options.gate?.pass(signal);
-        if (gate) await gate;
         const frame = next.value;
+        const problem = frameProblem(frame);
+        if (problem !== undefined)
+          throw new AcquisitionError(
+            `acquisition '${this.name}': the producer yielded a bad frame (frame ${count}): ${problem}`,
+          );
         let waits: Promise<void>[] | undefined;
         for (const live of this.#live) {
           const wait = live.delivery.offer(frame);
@@ -256,21 +350,18 @@ export class Acquisition {
       }
     } finally {
       abortable.dispose();
-      // Stop the producer; don't hang on one that ignores its signal.
-      const closing = iterator.return?.();
-      if (closing)
-        await Promise.race([closing.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+      await close();
     }
     return count;
   }
 
-  #start(consumer: Consumer, produced: Promise<number>): void {
+  #start(consumer: FrameConsumer, produced: Promise<number>): void {
     const run = this.#run!;
     const delivery: Delivery<Frame> =
       consumer.policy === 'latest' ? new LatestDelivery<Frame>() : new LosslessDelivery<Frame>(consumer.queueSize ?? 4);
     const live: Live = { consumer, delivery, prepared: Promise.resolve(), done: Promise.resolve(), finished: false };
     const signal = run.signal;
-    const context = { acquisition: this, signal, produced };
+    const context = { acquisition: this, signal, produced, streamId: run.streamId };
     live.prepared = Promise.resolve().then(() => consumer.prepare?.(context));
     live.done = live.prepared
       .then(() => consumer.consume(delivery, context))
@@ -291,7 +382,9 @@ export class Acquisition {
           );
           run.failure = failure;
           this.log.error(failure.message, error);
-          run.controller.abort(failure);
+          // The producer (a camera, a moving motor) is cancelled, not failed: a consumer's failure
+          // is not a fault of the devices feeding it. The run still fails with `failure`.
+          run.controller.abort(abortError(`acquisition '${this.name}' stopped: ${failure.message}`, failure));
         },
       );
     this.#live.push(live);
@@ -304,6 +397,12 @@ export class Acquisition {
     const i = this.#live.indexOf(live);
     if (i >= 0) this.#live = [...this.#live.slice(0, i), ...this.#live.slice(i + 1)];
   }
+}
+
+/** Stops a producer (its `finally` blocks run); don't hang on one that ignores its signal. */
+async function closeProducer(iterator: AsyncIterator<Frame>): Promise<void> {
+  const closing = iterator.return?.();
+  if (closing) await Promise.race([closing.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
 }
 
 /**

@@ -5,7 +5,7 @@
  * - `latest` (live view): never slows the producer; keeps only the newest frame; counts drops.
  * @module
  */
-import type { Frame } from '../core/index.js';
+import { parseOptions, z, zfunction, type Frame } from '../core/index.js';
 import type { Acquisition } from './acquisition.js';
 
 /** How frames reach a consumer. */
@@ -22,6 +22,12 @@ export interface ConsumeContext {
    * is done; rejects if it failed. Remote consumers compare it with what their server received.
    */
   readonly produced: Promise<number>;
+  /**
+   * An id unique to this run of the acquisition. Remote cameras tag the frames they send with it
+   * and remote servers drop frames of any other stream, so a stray frame of a failed or cancelled
+   * run never lands in the next run's dataset.
+   */
+  readonly streamId: string;
 }
 
 /** Something that takes the frames of an acquisition run. */
@@ -52,13 +58,32 @@ export interface ConsumerStats {
   dropped: number;
 }
 
+/** The options of {@link consumer}: how frames reach it. */
+export const CONSUMER_POLICY_OPTIONS = z.strictObject({
+  /** `lossless` (default: never drops, the producer waits) or `latest` (never waits, drops). */
+  policy: z.enum(['lossless', 'latest'] satisfies DeliveryPolicy[]).optional(),
+  /** Queue length of a lossless consumer in frames (default 4); 0 would deadlock the run. */
+  queueSize: z.number().int().min(1).max(65536).optional(),
+});
+
+/** What {@link Acquisition.attach} checks of a consumer (any object with these members). */
+export const FRAME_CONSUMER = CONSUMER_POLICY_OPTIONS.extend({
+  name: z.string().min(1),
+  policy: CONSUMER_POLICY_OPTIONS.shape.policy.unwrap(),
+  kind: z.enum(['local', 'remote']).optional(),
+  prepare: zfunction().optional(),
+  consume: zfunction(),
+}).loose();
+
 /**
- * A consumer from a function: `consumer('sum', async (frames) => { for await (const f of frames) … })`.
+ * A consumer from a function: `frameConsumer('sum', async (frames) => { for await (const f of frames) … })`.
+ * @throws OptionError for a bad `policy` or `queueSize`.
  */
-export function consumer(
+export function frameConsumer(
   name: string,
   consume: FrameConsumer['consume'],
-  options: { policy?: DeliveryPolicy; queueSize?: number } = {},
+  options: z.input<typeof CONSUMER_POLICY_OPTIONS> = {},
 ): FrameConsumer {
+  parseOptions(() => `consumer '${name}'`, CONSUMER_POLICY_OPTIONS, options);
   return { name, policy: options.policy ?? 'lossless', queueSize: options.queueSize, kind: 'local', consume };
 }

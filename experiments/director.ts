@@ -7,6 +7,7 @@
  */
 import {
   abortError,
+  checkSignalOptions,
   isAbortError,
   OptionError,
   parseOptions,
@@ -24,7 +25,7 @@ import {
 } from '../core/index.js';
 import { Motor } from '../devices/motors/index.js';
 import { Experiment, type ExperimentResult } from './experiment.js';
-import type { Gate } from './gate.js';
+import type { Checkpoint, PauseControl } from './pause.js';
 import { RunControl, type RunHandle } from './run-control.js';
 
 /** Director states. */
@@ -167,17 +168,21 @@ export class Director extends Parameterizable {
    * @throws TransitionNotAllowed while running.
    */
   run(options: { signal?: AbortSignal } = {}): DirectorRun {
-    return this.#control.start(options.signal, (signal, gate) => this.#execute(signal, gate));
+    checkSignalOptions(() => `${this.name}.run`, options);
+    return this.#control.start(options.signal, (signal, pause) => this.#execute(signal, pause));
   }
 
-  /** Holds the next iteration until {@link resume} (the running one finishes). */
-  pause(): void {
-    this.#control.pause();
+  /**
+   * Holds the next iteration until {@link resume} (the running one finishes, and its `finish()`
+   * leaves the hardware safe); resolves when held, with the iteration it holds before.
+   */
+  pause(): Promise<Checkpoint | undefined> {
+    return this.#control.pause();
   }
 
   /** Lets a paused director go on. */
-  resume(): void {
-    this.#control.resume();
+  resume(): Promise<void> {
+    return this.#control.resume();
   }
 
   /** Cancels the current run (if any) and waits for its cleanup. */
@@ -185,7 +190,7 @@ export class Director extends Parameterizable {
     return this.#control.cancel();
   }
 
-  async #execute(signal: AbortSignal, gate: Gate): Promise<DirectorResult> {
+  async #execute(signal: AbortSignal, pause: PauseControl): Promise<DirectorResult> {
     this.state.enter('running');
     const experiment = this.experiment;
     const walker = experiment.walker;
@@ -201,10 +206,10 @@ export class Director extends Parameterizable {
       this.#note(walker, `${this.name}: ${n} iteration(s) of ${experiment.name}`);
       if (n > 0) await this.prepareRun(0, signal);
       for (let i = 0; i < n; i++) {
-        const wait = gate.pass(signal);
-        if (wait) {
+        if (pause.requested) {
           this.#note(walker, `paused before iteration ${i}`);
-          await wait;
+          const first = experiment.acquisitions[0]?.name ?? '';
+          await pause.hold({ acquisition: first, frames: 0, restarts: false, iteration: i }, signal);
         }
         signal.throwIfAborted();
         this.#current = i;

@@ -56,13 +56,13 @@ function dummyDevices(options: DummyImagingOptions) {
   const height = options.height ?? 32;
   // Named after the experiment, so that two of them do not share names in snapshots.
   const prefix = `${options.name ?? 'imagingExperiment'}.`;
-  const shutter = new shutters.Shutter({ name: `${prefix}shutter` });
-  const flatMotor = new motors.LinearMotor({ name: `${prefix}flatMotor`, motionVelocity: q('1000 mm/s') });
-  const tomographyMotor = new motors.ContinuousRotationMotor({
+  const shutter = new shutters.DummyShutter({ name: `${prefix}shutter` });
+  const flatMotor = new motors.DummyLinearMotor({ name: `${prefix}flatMotor`, motionVelocity: q('1000 mm/s') });
+  const tomographyMotor = new motors.DummyContinuousRotationMotor({
     name: `${prefix}tomographyMotor`,
     motionVelocity: q('36000 deg/s'),
   });
-  const camera = new cameras.Camera({
+  const camera = new cameras.DummyCamera({
     name: `${prefix}camera`,
     width,
     height,
@@ -98,7 +98,7 @@ const BEAM = 1000;
 export class ImagingExperiment extends ContinuousTomography {
   static override readonly options: OptionsSchema = DUMMY_IMAGING_OPTIONS;
   /** The dummy beam shutter (the experiment's exposure). */
-  readonly shutter: shutters.Shutter;
+  readonly shutter: shutters.DummyShutter;
 
   /** Makes the dummy devices (registered like devices made with `create()`) and the experiment. @throws OptionError */
   constructor(options: DummyImagingOptions = {}) {
@@ -236,14 +236,10 @@ export class ImagingFileExperiment extends Experiment {
     counts: Record<string, number>,
     options: ImagingFileOptions,
   ) {
-    const { name, walker, separateScans, nameFmt, prepare, finish } = options;
+    const { name, walker, separateScans, nameFmt, prepare, finish, enterSafeState, leaveSafeState } = options;
     super([], {
       name: name ?? 'imagingFileExperiment',
-      walker,
-      separateScans,
-      nameFmt,
-      prepare,
-      finish,
+      ...{ walker, separateScans, nameFmt, prepare, finish, enterSafeState, leaveSafeState },
     });
     this.camera = camera;
     this.directory = directory;

@@ -4,16 +4,13 @@
  * @module
  */
 import {
-  formatLogLine,
+  checkSignalOptions,
   isAbortError,
   parseOptions,
   Parameterizable,
   progress,
-  registeredDevices,
-  setLogSink,
   soft,
   type Frame,
-  type LogSink,
   type OptionsSchema,
   z,
   zfunction,
@@ -24,7 +21,8 @@ import { Acquisition, type AcquisitionResult } from './acquisition.js';
 import type { ExperimentAddon } from './addon.js';
 import { ExperimentError } from './errors.js';
 import { Flag } from './flag.js';
-import type { Gate } from './gate.js';
+import type { Checkpoint, PauseControl } from './pause.js';
+import { runSnapshot, teeLog } from './run-record.js';
 import { RunControl, type RunHandle } from './run-control.js';
 
 /** Experiment states. */
@@ -44,6 +42,13 @@ export const EXPERIMENT_OPTIONS = z.strictObject({
   prepare: zfunction<(signal: AbortSignal) => Promise<void>>().optional(),
   /** Called after the last acquisition of each run, also after a failure or cancel. */
   finish: zfunction<(signal: AbortSignal) => Promise<void>>().optional(),
+  /**
+   * Called when a paused run is held at `checkpoint`: bring the hardware into a safe, resumable
+   * state (close the shutter, stop the motors). `pause()` resolves after it.
+   */
+  enterSafeState: zfunction<(signal: AbortSignal, checkpoint: Checkpoint) => Promise<void>>().optional(),
+  /** Called on `resume()` before the run goes on from `checkpoint`: bring the hardware back. */
+  leaveSafeState: zfunction<(signal: AbortSignal, checkpoint: Checkpoint) => Promise<void>>().optional(),
 });
 
 /** Options of {@link Experiment.create}. */
@@ -59,7 +64,8 @@ export interface ExperimentResult {
 
 /**
  * A run in progress: a promise of its result that can also `cancel()` (the producer stops,
- * motors stop, writers close; resolves when cleanup is done), `pause()` (between two frames) and
+ * motors stop, writers close; resolves when cleanup is done), `pause()` (held at the next frame
+ * or acquisition, the hardware brought into its safe state; see {@link Experiment.pause}) and
  * `resume()`.
  */
 export type ExperimentRun = RunHandle<ExperimentResult>;
@@ -90,7 +96,9 @@ export class Experiment extends Parameterizable {
   readonly walker: Walker | undefined;
   #acquisitions: Acquisition[] = [];
   readonly #addons = new Set<ExperimentAddon>();
-  readonly #hooks: Pick<ExperimentOptions, 'prepare' | 'finish'>;
+  readonly #hooks: Pick<ExperimentOptions, 'prepare' | 'finish' | 'enterSafeState' | 'leaveSafeState'>;
+  /** The acquisition running now, if any. */
+  #current: Acquisition | undefined;
   #currentName = '';
   readonly #control: RunControl<ExperimentResult>;
 
@@ -102,12 +110,24 @@ export class Experiment extends Parameterizable {
 
   constructor(acquisitions: Acquisition[] = [], options: ExperimentOptions = {}) {
     super({ name: options.name ?? 'experiment' });
-    this.#control = new RunControl(this.name, this.state);
+    this.#control = new RunControl(this.name, this.state, {
+      enter: (checkpoint, signal) => this.#safely('enter', () => this.enterSafeState(signal, checkpoint)),
+      leave: (checkpoint, signal) => this.#safely('leave', () => this.leaveSafeState(signal, checkpoint)),
+      refusal: () => {
+        const why = this.pauseRefusal(this.#current);
+        return why === undefined ? undefined : new ExperimentError(`${this.name} cannot be paused now: ${why}`);
+      },
+    });
     if (!Array.isArray(acquisitions))
       throw new ExperimentError(`Experiment.create: acquisitions must be an array of Acquisition`);
     for (const a of acquisitions) this.add(a);
     this.walker = options.walker;
-    this.#hooks = { prepare: options.prepare, finish: options.finish };
+    this.#hooks = {
+      prepare: options.prepare,
+      finish: options.finish,
+      enterSafeState: options.enterSafeState,
+      leaveSafeState: options.leaveSafeState,
+    };
     if (options.separateScans !== undefined) void this.separateScans.set(options.separateScans);
     if (options.nameFmt !== undefined) {
       formatFileName(options.nameFmt, 0);
@@ -196,22 +216,80 @@ export class Experiment extends Parameterizable {
   }
 
   /**
+   * Brings the hardware into a safe, resumable state once a paused run is held at `checkpoint`
+   * (a restartable acquisition's producer is closed by then). Default: the `enterSafeState`
+   * option. Imaging experiments stop the exposure, the camera and the motors.
+   */
+  protected async enterSafeState(signal: AbortSignal, checkpoint: Checkpoint): Promise<void> {
+    await this.#hooks.enterSafeState?.(signal, checkpoint);
+  }
+
+  /**
+   * Brings the hardware back before a paused run goes on from `checkpoint` (a restartable
+   * producer then restarts at `checkpoint.frames` and sets up its own positions). Default: the
+   * `leaveSafeState` option.
+   */
+  protected async leaveSafeState(signal: AbortSignal, checkpoint: Checkpoint): Promise<void> {
+    await this.#hooks.leaveSafeState?.(signal, checkpoint);
+  }
+
+  /**
+   * Why a run cannot be paused while `current` runs (`undefined` if it can; between acquisitions
+   * `current` is undefined). By default a remote acquisition cannot be paused: its frames go from
+   * the camera server straight to the remote addons and cannot be held between two frames.
+   */
+  protected pauseRefusal(current: Acquisition | undefined): string | undefined {
+    if (current && !current.local)
+      return (
+        `acquisition '${current.name}' sends its frames from the camera server straight to remote addons, which ` +
+        `cannot be held between two frames; cancel() the run instead, or pause between acquisitions`
+      );
+    return undefined;
+  }
+
+  async #safely(step: 'enter' | 'leave', hook: () => Promise<void>): Promise<void> {
+    try {
+      await hook();
+      this.log.info(step === 'enter' ? 'paused: the hardware is in its safe state' : 'resumed');
+    } catch (error) {
+      if (isAbortError(error)) throw error;
+      throw new ExperimentError(
+        `${this.name}: ${step === 'enter' ? 'bringing the hardware into its safe state' : 'leaving the safe state'} ` +
+          `failed: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /**
    * Starts a run and returns its handle: `await exp.run()`, or keep the handle to `cancel()`,
    * `pause()` or `resume()` it. Ctrl-C in the REPL and `abort()` cancel it too.
    * @throws TransitionNotAllowed if a run is in progress.
    */
   run(options: { signal?: AbortSignal } = {}): ExperimentRun {
-    return this.#control.start(options.signal, (signal, gate) => this.#execute(signal, gate));
+    checkSignalOptions(() => `${this.name}.run`, options);
+    return this.#control.start(options.signal, (signal, pause) => this.#execute(signal, pause));
   }
 
-  /** Pauses the current run between two frames. */
-  pause(): void {
-    this.#control.pause();
+  /**
+   * Pauses the current run: it holds before its next frame (a restartable acquisition is
+   * interrupted at once) or before its next acquisition, then {@link enterSafeState} brings the
+   * hardware into its safe state. Resolves with where the run is held (`undefined` if it ended
+   * first). The state is `paused` from the call on.
+   * @throws ExperimentError at once when the run cannot be paused now, saying why.
+   */
+  pause(): Promise<Checkpoint | undefined> {
+    return this.#control.pause();
   }
 
-  /** Resumes a paused run. */
-  resume(): void {
-    this.#control.resume();
+  /** Resumes a paused run from where it is held; resolves when it goes on. */
+  resume(): Promise<void> {
+    return this.#control.resume();
+  }
+
+  /** Where a paused run is held (`undefined` while it is not). */
+  get checkpoint(): Checkpoint | undefined {
+    return this.#control.checkpoint;
   }
 
   /** Cancels the current run (if any) and waits for its cleanup. */
@@ -219,7 +297,7 @@ export class Experiment extends Parameterizable {
     return this.#control.cancel();
   }
 
-  async #execute(signal: AbortSignal, gate: Gate): Promise<ExperimentResult> {
+  async #execute(signal: AbortSignal, pause: PauseControl): Promise<ExperimentResult> {
     const started = performance.now();
     this.state.enter('running');
     this.readyToPrepareNextSample.clear();
@@ -236,17 +314,24 @@ export class Experiment extends Parameterizable {
         await walker.descend(this.#currentName);
         descended = true;
       }
-      if (walker) restoreLog = this.#teeLog(walker);
+      if (walker) restoreLog = teeLog(walker);
       this.log.info(`run ${iteration} started${walker ? ` in ${walker.current}` : ''}`);
-      if (walker) await walker.writeText('experiment_start.json', await this.#snapshot(iteration));
+      if (walker)
+        await walker.writeText('experiment_start.json', await runSnapshot(this, this.#acquisitions, iteration));
       await this.prepare(signal);
       const total = this.#acquisitions.reduce((n, a) => n + (a.expectedFrames ?? 0), 0);
       const bar = progress(`${this.name} ${this.#currentName}`.trim(), total || undefined);
       try {
         for (const acquisition of this.#acquisitions) {
           signal.throwIfAborted();
+          if (pause.requested) await pause.hold({ acquisition: acquisition.name, frames: 0, restarts: false }, signal);
           this.log.info(`acquisition '${acquisition.name}' started`);
-          results[acquisition.name] = await acquisition.run({ signal, gate, onFrame: () => bar.tick() });
+          this.#current = acquisition;
+          try {
+            results[acquisition.name] = await acquisition.run({ signal, pause, onFrame: () => bar.tick() });
+          } finally {
+            this.#current = undefined;
+          }
           this.log.info(`acquisition '${acquisition.name}' finished: ${results[acquisition.name]!.frames} frames`);
         }
       } finally {
@@ -272,9 +357,13 @@ export class Experiment extends Parameterizable {
     try {
       if (walker) {
         this.log.info(
-          `run ${iteration} ended: ${outcome === 'standby' ? 'complete' : outcome}${failure !== undefined ? ` (${errorMessage(failure)})` : ''}`,
+          `run ${iteration} ended: ` +
+            `${outcome === 'standby' ? 'complete' : outcome}${failure !== undefined ? ` (${errorMessage(failure)})` : ''}`,
         );
-        await walker.writeText('experiment_finish.json', await this.#snapshot(iteration, outcome, failure));
+        await walker.writeText(
+          'experiment_finish.json',
+          await runSnapshot(this, this.#acquisitions, iteration, outcome, failure),
+        );
         await walker.flush();
       }
     } catch (error) {
@@ -303,42 +392,6 @@ export class Experiment extends Parameterizable {
       while (await this.walker.exists(formatFileName(fmt, i))) i++;
     }
     return i;
-  }
-
-  /** Copies every log line of this run into `experiment.log` in the scan directory. */
-  #teeLog(walker: Walker): () => Promise<void> {
-    let pending = Promise.resolve();
-    let previous: LogSink | undefined = undefined;
-    const sink: LogSink = (level, source, message, error) => {
-      previous?.(level, source, message, error);
-      const line = formatLogLine(level, source, message, error);
-      pending = pending.then(() => walker.appendText('experiment.log', line)).catch(() => undefined);
-    };
-    previous = setLogSink(sink);
-    return async () => {
-      setLogSink(previous);
-      await pending;
-    };
-  }
-
-  async #snapshot(iteration: number, outcome?: string, failure?: unknown): Promise<string> {
-    const devices: Record<string, unknown> = {};
-    await Promise.all(registeredDevices().map(async (d) => void (devices[d.name] = await d.snapshot())));
-    return (
-      JSON.stringify(
-        {
-          experiment: this.name,
-          iteration,
-          time: new Date().toISOString(),
-          acquisitions: this.#acquisitions.map((a) => a.name),
-          ...(outcome ? { outcome, error: failure === undefined ? undefined : errorMessage(failure) } : {}),
-          parameters: await this.snapshot(),
-          devices,
-        },
-        null,
-        2,
-      ) + '\n'
-    );
   }
 }
 

@@ -2,7 +2,7 @@
  * Acquisitions whose frames go from a remote camera straight to remote addons.
  * @module
  */
-import type { Camera as RemoteCamera } from '../devices/cameras/remote.js';
+import type { RemoteCamera } from '../devices/cameras/remote.js';
 import { Acquisition, type AcquisitionOptions } from './acquisition.js';
 
 /**
@@ -23,6 +23,6 @@ export function remoteAcquisition(
   return Acquisition.create(name, null, {
     ...options,
     frames: n,
-    acquire: (signal) => camera.recording(() => camera.grabSend(n(), { signal })),
+    acquire: (signal, { streamId }) => camera.recording(() => camera.grabSend(n(), { signal, stream: streamId })),
   });
 }

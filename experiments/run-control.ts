@@ -5,66 +5,88 @@
  * @internal
  */
 import { abortError, startOperation, TransitionNotAllowed, type State } from '../core/index.js';
-import { Gate } from './gate.js';
+import { PauseControl, type Checkpoint, type PauseHooks } from './pause.js';
 
 /** A run in progress: a promise of its result that can also `cancel()`, `pause()` and `resume()`. */
 export interface RunHandle<R> extends Promise<R> {
   /** Stops the run and resolves when its cleanup is done. */
   cancel(): Promise<void>;
-  /** Holds the run at its next pause point (between frames, between iterations). */
-  pause(): void;
-  resume(): void;
+  /**
+   * Holds the run at its next pause point and brings the hardware into its safe state; resolves
+   * with where it is held once it is (or with `undefined` if the run ended first).
+   * @throws ExperimentError at once when the run cannot be paused now (the message says why).
+   */
+  pause(): Promise<Checkpoint | undefined>;
+  /** Brings the hardware back and lets the run go on from where it was held; resolves when it does. */
+  resume(): Promise<void>;
   /** Settles with the run (like awaiting the handle). */
   readonly done: Promise<R>;
 }
 
 type RunState = 'standby' | 'running' | 'paused' | 'cancelled' | 'error';
 
+/** How an owner takes part in pausing: its hooks, and why it cannot be paused now. */
+export interface PauseSupport extends PauseHooks {
+  /** Why a run cannot be paused now; `undefined` if it can. Thrown as the error of `pause()`. */
+  refusal?(): Error | undefined;
+}
+
 /** Runs one thing at a time for an owner with a `running`/`paused` state. */
 export class RunControl<R> {
-  #run: { controller: AbortController; gate: Gate; done: Promise<R> } | undefined;
+  #run: { controller: AbortController; pause: PauseControl; done: Promise<R> } | undefined;
 
   constructor(
     readonly name: string,
     readonly state: State<RunState>,
+    readonly support: PauseSupport = {},
   ) {}
 
   get running(): boolean {
     return this.#run !== undefined;
   }
 
+  /** Where the current run is held, if it is paused there. */
+  get checkpoint(): Checkpoint | undefined {
+    return this.#run?.pause.checkpoint;
+  }
+
   /**
    * Starts `execute` as a tracked operation (Ctrl-C and `abort()` cancel it) and returns its handle.
    * @throws TransitionNotAllowed while a run is in progress.
    */
-  start(signal: AbortSignal | undefined, execute: (signal: AbortSignal, gate: Gate) => Promise<R>): RunHandle<R> {
+  start(
+    signal: AbortSignal | undefined,
+    execute: (signal: AbortSignal, pause: PauseControl) => Promise<R>,
+  ): RunHandle<R> {
     if (this.#run)
       throw new TransitionNotAllowed(`${this.name}.run() is not allowed while it is running`, this.state.current);
     const controller = new AbortController();
-    const gate = new Gate();
+    const pause = new PauseControl(this.support);
     const op = startOperation(signal ? AbortSignal.any([signal, controller.signal]) : controller.signal);
-    const done = execute(op.signal, gate).finally(() => {
+    const done = execute(op.signal, pause).finally(() => {
       op.done();
+      pause.end();
       this.#run = undefined;
     });
     done.catch(() => undefined);
-    this.#run = { controller, gate, done };
+    const run = { controller, pause, done };
+    this.#run = run;
     return Object.assign(done, {
       done,
       cancel: () => this.#cancel(controller, done),
-      pause: () => this.#pause(gate),
-      resume: () => this.#resume(gate),
+      pause: () => (this.#run === run ? this.#pause(pause) : Promise.resolve(undefined)),
+      resume: () => (this.#run === run ? this.#resume(pause) : Promise.resolve()),
     });
   }
 
-  /** Pauses the current run, if any. */
-  pause(): void {
-    if (this.#run) this.#pause(this.#run.gate);
+  /** Pauses the current run, if any (see {@link RunHandle.pause}). */
+  pause(): Promise<Checkpoint | undefined> {
+    return this.#run ? this.#pause(this.#run.pause) : Promise.resolve(undefined);
   }
 
   /** Resumes a paused run. */
-  resume(): void {
-    if (this.#run) this.#resume(this.#run.gate);
+  resume(): Promise<void> {
+    return this.#run ? this.#resume(this.#run.pause) : Promise.resolve();
   }
 
   /** Cancels the current run (if any) and waits for its cleanup. */
@@ -77,13 +99,19 @@ export class RunControl<R> {
     await done.catch(() => undefined);
   }
 
-  #pause(gate: Gate): void {
-    gate.close();
+  #pause(pause: PauseControl): Promise<Checkpoint | undefined> {
+    if (!pause.requested) {
+      const refusal = this.support.refusal?.();
+      if (refusal) throw refusal;
+    }
+    const held = pause.request();
     if (this.state.current === 'running') this.state.enter('paused');
+    return held;
   }
 
-  #resume(gate: Gate): void {
-    gate.open();
+  #resume(pause: PauseControl): Promise<void> {
+    const resumed = pause.release();
     if (this.state.current === 'paused') this.state.enter('running');
+    return resumed;
   }
 }

@@ -9,7 +9,7 @@
  * ```ts
  * import { Reconstructor } from 'concert/reco';
  * const reco = await Reconstructor.create({ width: 2048, height: 2048, number: 1500, region: [1000, 1100, 10] });
- * camera.frames.subscribe(async (frame) => await reco.addProjection(frame));
+ * for await (const frame of camera.stream({ count: 1500 })) await reco.addProjection(frame);
  * const slices = await reco.slices();
  * ```
  * @module

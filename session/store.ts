@@ -101,7 +101,8 @@ export function findSession(name: string): { path: string; shipped: boolean } {
   if (existsSync(shipped)) return { path: shipped, shipped: true };
   const known = listSessions();
   throw new SessionError(
-    `there is no session called '${n}' (${known.length ? `sessions: ${known.join(', ')}` : 'the store is empty'}); create it with \`concert init ${n}\``,
+    `there is no session called '${n}' (${known.length ? `sessions: ${known.join(', ')}` : 'the store is empty'}); create it with ` +
+      `\`concert init ${n}\``,
   );
 }
 
@@ -183,7 +184,8 @@ export function acquireLock(name: string): SessionLock {
       }
       if (processAlive(pid) && pid !== process.pid)
         throw new SessionError(
-          `session '${name}' is already running (pid ${pid}); quit it first, or export MULTIINSTANCE = true from the session to allow several at once`,
+          `session '${name}' is already running (pid ${pid}); quit it first, or export MULTIINSTANCE = true from the session to allow ` +
+            `several at once`,
         );
       try {
         unlinkSync(path); // stale: its process is gone

@@ -3,11 +3,11 @@
  * writes logs and JSON metadata through it; the server writes the data next to them.
  * @module
  */
-import { relative } from 'node:path';
-import { ControlClient, TransportError, type CurveOptions } from '../transport/zmq/index.js';
+import { dirname, relative } from 'node:path';
+import { ControlClient, RemoteError, TransportError, type CurveOptions } from '../transport/zmq/index.js';
 import { Walker, type DatasetWriter } from './base.js';
 import { StorageError } from './formats/index.js';
-import { errorMessage, parseOptions, z } from '../core/index.js';
+import { errorMessage, MAX_TIMER_MS, parseOptions, z } from '../core/index.js';
 import { DATASET_LAYOUT_OPTIONS } from './directory.js';
 
 /** The options of {@link RemoteDirectoryWalker.create}; the dataset layout is applied on the server (its root is the server's `--root`). */
@@ -15,7 +15,7 @@ export const REMOTE_DIRECTORY_WALKER_OPTIONS = DATASET_LAYOUT_OPTIONS.extend({
   /** The writer server's control endpoint. */
   server: z.string(),
   /** A request without a reply in this long means the server is gone (ms, default 3000). */
-  timeoutMs: z.number().min(1).optional(),
+  timeoutMs: z.number().min(1).max(MAX_TIMER_MS).optional(),
   /** CURVE keys of the control connection. */
   curve: z.custom<CurveOptions>((v) => typeof v === 'object' && v !== null).optional(),
 });
@@ -23,13 +23,25 @@ export const REMOTE_DIRECTORY_WALKER_OPTIONS = DATASET_LAYOUT_OPTIONS.extend({
 /** Options of {@link RemoteDirectoryWalker.create}. */
 export type RemoteDirectoryWalkerOptions = z.input<typeof REMOTE_DIRECTORY_WALKER_OPTIONS>;
 
-/** Drives the walker of a writer server. Datasets are written by the remote `ImageWriter`. */
+/** How long after a failed call the walker refuses calls at once instead of asking the server again (ms). */
+const RETRY_AFTER_MS = 1000;
+
+/**
+ * Drives the walker of a writer server. Datasets are written by the remote `ImageWriter`.
+ *
+ * The session keeps the position: every request carries it (`at`, relative to the root) and
+ * the server's walker goes there first, so a restarted server needs nothing restored. `ascend`
+ * and `home` move the position even when the server does not answer (a run's cleanup after the
+ * server died must not leave the next run inside the failed run's directory). After a server
+ * stopped answering, calls fail at once for a second, then each asks the server again.
+ */
 export class RemoteDirectoryWalker extends Walker {
   #root = '';
   #current = '';
   #pid = 0;
   #config: Omit<RemoteDirectoryWalkerOptions, 'server' | 'timeoutMs' | 'curve'> = {};
-  #down: { error: TransportError; since: number } | undefined;
+  /** The server stopped answering: why, and when it was last asked (`performance.now()`). */
+  #down: { error: TransportError; askedAt: number } | undefined;
 
   private constructor(readonly client: ControlClient) {
     super();
@@ -65,19 +77,6 @@ export class RemoteDirectoryWalker extends Walker {
     this.#pid = r.pid;
   }
 
-  /**
-   * A restarted server has forgotten the walker's options and position: configure it again and
-   * go back to where the session thinks it is.
-   */
-  async #checkRestart(): Promise<void> {
-    const r = await this.#call<{ current: string; pid: number }>('walker.current');
-    if (r.pid === this.#pid) return;
-    const wanted = this.#current;
-    await this.#configure();
-    const rel = relative(this.#root, wanted);
-    if (rel && !rel.startsWith('..')) await this.descend(rel);
-  }
-
   get root(): string {
     return this.#root;
   }
@@ -86,41 +85,78 @@ export class RemoteDirectoryWalker extends Walker {
     return this.#current;
   }
 
-  async #call<T>(method: string, params?: unknown): Promise<T> {
-    // After the server stopped answering, fail fast unless a quick ping shows it is back.
+  /** The current directory relative to the root (`''` at the root), as requests carry it. */
+  get at(): string {
+    return relative(this.#root, this.#current);
+  }
+
+  /** The dataset layout the session configured (the writer server applies it to each stream). */
+  get layout(): Omit<RemoteDirectoryWalkerOptions, 'server' | 'timeoutMs' | 'curve'> {
+    return { ...this.#config };
+  }
+
+  /** True once the server answered again after it had stopped; a restarted server is configured again. */
+  async #back(): Promise<boolean> {
+    try {
+      const r = await this.client.request<{ pid: number }>('walker.current', undefined, { timeoutMs: 300 });
+      if (r.pid !== this.#pid) {
+        const current = this.#current;
+        await this.client.request('walker.configure', this.#config);
+        this.#pid = r.pid;
+        this.#current = current; // the position travels with every request
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async #call<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
     if (this.#down) {
-      const { error, since } = this.#down;
-      const back =
-        performance.now() - since > 2000 &&
-        (await this.client.request('status', undefined, { timeoutMs: 300 }).then(
-          () => true,
-          () => false,
-        ));
-      if (!back) {
-        this.#down.since = performance.now();
-        throw new StorageError(`${this.client.endpoint} is not answering: ${error.message}`, { cause: error });
+      // fail fast for a while after a failure, then ask again: the window does not restart on refusals
+      const down = this.#down;
+      const recent = performance.now() - down.askedAt < RETRY_AFTER_MS;
+      if (recent || !(await this.#back())) {
+        if (!recent) down.askedAt = performance.now();
+        throw new StorageError(`${this.client.endpoint} is not answering: ${down.error.message}`, {
+          cause: down.error,
+        });
       }
       this.#down = undefined;
     }
     try {
-      return await this.client.request<T>(method, params);
+      return await this.client.request<T>(method, { ...params, at: this.at });
     } catch (error) {
-      if (error instanceof TransportError) this.#down = { error, since: performance.now() };
+      if (error instanceof TransportError && !(error instanceof RemoteError))
+        this.#down = { error, askedAt: performance.now() };
       throw new StorageError(`${this.client.endpoint}: ${errorMessage(error)}`, { cause: error });
     }
   }
 
   async descend(name: string): Promise<void> {
-    await this.#checkRestart();
     this.#current = await this.#call('walker.descend', { name });
   }
 
   async ascend(): Promise<void> {
-    this.#current = await this.#call('walker.ascend');
+    if (this.#current === this.#root)
+      throw new StorageError(`cannot ascend above the walker root ${this.#root}`, { path: this.#root });
+    const parent = dirname(this.#current);
+    try {
+      this.#current = await this.#call('walker.ascend');
+    } catch (error) {
+      // the session has left the directory even if the server did not hear it
+      if (!isRefusal(error)) this.#current = parent;
+      throw error;
+    }
   }
 
   async home(): Promise<void> {
-    this.#current = await this.#call('walker.home');
+    try {
+      this.#current = await this.#call('walker.home');
+    } catch (error) {
+      if (!isRefusal(error)) this.#current = this.#root;
+      throw error;
+    }
   }
 
   exists(...path: string[]): Promise<boolean> {
@@ -129,7 +165,8 @@ export class RemoteDirectoryWalker extends Walker {
 
   async writer(name: string): Promise<DatasetWriter> {
     throw new StorageError(
-      `RemoteDirectoryWalker cannot write dataset '${name}' from the session: attach a remote ImageWriter (concert/addons/remote) to write it in the server`,
+      `RemoteDirectoryWalker cannot write dataset '${name}' from the session: attach a remote ImageWriter (concert/addons/remote) to ` +
+        `write it in the server`,
     );
   }
 
@@ -149,4 +186,9 @@ export class RemoteDirectoryWalker extends Walker {
   close(): void {
     this.client.close();
   }
+}
+
+/** True if the server answered and refused (its walker is where it was). */
+function isRefusal(error: unknown): boolean {
+  return error instanceof StorageError && error.cause instanceof RemoteError;
 }

@@ -4,7 +4,7 @@
  */
 export * from './accumulator.js';
 export * from './benchmarker.js';
-export * from './consumer.js';
+export * from './function-addon.js';
 export * from './image-writer.js';
 export * from './live-view.js';
 export * from './web-viewer/index.js';

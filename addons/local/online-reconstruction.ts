@@ -131,7 +131,8 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
     const number = p.number || radios.expectedFrames;
     if (!number)
       throw new AddonError(
-        `OnlineReconstruction: set the number of projections (reco.setNumber(n)); acquisition '${radios.name}' does not say how many it yields`,
+        `OnlineReconstruction: set the number of projections (reco.setNumber(n)); acquisition '${radios.name}' does not say how many ` +
+          `it yields`,
       );
     const [height, width] = first.shape;
     const reco = await Reconstructor.create({

@@ -144,7 +144,8 @@ export class PhaseGratingSteppingFourierProcessing extends Addon {
     for (const needed of Object.keys(STEPPINGS))
       if (!names.includes(needed))
         throw new AddonError(
-          `PhaseGratingSteppingFourierProcessing needs acquisitions 'reference_stepping' and 'object_stepping' (a GratingInterferometryStepping experiment); ${experiment.name} has: ${names.join(', ') || 'none'}`,
+          `PhaseGratingSteppingFourierProcessing needs acquisitions 'reference_stepping' and 'object_stepping' (a ` +
+            `GratingInterferometryStepping experiment); ${experiment.name} has: ${names.join(', ') || 'none'}`,
         );
     super(experiment, {
       ...options,

@@ -4,15 +4,15 @@
  * (with its frame count) before the acquisition ends.
  * @module
  */
-import { z, zwhere } from '../../core/index.js';
+import { MAX_TIMER_MS, z, zwhere } from '../../core/index.js';
 import type { CurveOptions } from '../../transport/zmq/index.js';
-import type { Camera as RemoteCamera } from '../../devices/cameras/remote.js';
+import type { RemoteCamera } from '../../devices/cameras/remote.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
 import { Addon, ADDON_OPTIONS } from '../base.js';
 import { AddonError } from '../errors.js';
-import { ServerClient } from './client.js';
+import { CANCEL_TIMEOUT_MS, ServerClient } from './client.js';
 
 /** Options of remote addons. */
 export type RemoteAddonOptions = z.input<typeof REMOTE_ADDON_OPTIONS>;
@@ -30,7 +30,7 @@ export const REMOTE_ADDON_OPTIONS = ADDON_OPTIONS.extend({
   /** The camera that sends (default: the experiment's `camera`). */
   camera: zwhere('a remote camera', isRemoteCamera).optional(),
   /** Server timeout in ms (default 3000). */
-  timeoutMs: z.number().min(1).optional(),
+  timeoutMs: z.number().min(1).max(MAX_TIMER_MS).optional(),
   /** CURVE client options for the control connection (see `concert/transport`). */
   curve: z.custom<CurveOptions>((v) => typeof v === 'object' && v !== null).optional(),
 });
@@ -44,6 +44,8 @@ export abstract class RemoteAddon extends Addon {
   readonly #options: RemoteAddonOptions;
   #client: ServerClient | undefined;
   #camera: RemoteCamera | undefined;
+  /** Ids of the streams this addon started (the latest few). */
+  readonly #started = new Set<string>();
 
   constructor(experiment: Experiment, options: RemoteAddonOptions) {
     super(experiment, options);
@@ -84,22 +86,38 @@ export abstract class RemoteAddon extends Addon {
       name: `${this.name}:${acquisition.name}`,
       policy: this.lossless ? 'lossless' : 'latest',
       kind: 'remote',
-      prepare: async () => {
-        // A restarted server has forgotten its data connection: restore it.
+      prepare: async (ctx) => {
+        // A restarted camera server has forgotten the endpoint, a restarted addon server its
+        // data connection: restore both (each is a no-op when nothing changed).
+        await this.#camera!.registerEndpoint(this.#options.data, { mode: this.lossless ? 'push' : 'pub' });
         const status = await this.server.status();
+        // a stream of an earlier run that the server is still busy with (its cancel came late): drop it
+        if (status.stream.state === 'running' && status.stream.id !== undefined && this.#started.has(status.stream.id))
+          await this.server.request('stream.cancel', { id: status.stream.id }, { timeoutMs: CANCEL_TIMEOUT_MS });
         if (status.data !== this.#options.data)
           await this.server.connectData(this.#options.data, this.lossless ? 'pull' : 'sub');
         await this.beforeStream(this.server, acquisition);
-        await this.server.startStream(acquisition.name);
+        await this.server.startStream(acquisition.name, { ...this.streamParams(acquisition), id: ctx.streamId });
+        this.#started.add(ctx.streamId);
+        if (this.#started.size > 64) this.#started.delete(this.#started.values().next().value!);
       },
       consume: async (_frames, ctx) => {
-        await this.server.followStream(acquisition.name, ctx.produced, { signal: ctx.signal, lossless: this.lossless });
+        await this.server.followStream(acquisition.name, ctx.produced, {
+          signal: ctx.signal,
+          lossless: this.lossless,
+          id: ctx.streamId,
+        });
       },
     };
   }
 
   /** Tells the server what it needs before an acquisition's stream starts. */
   protected async beforeStream(_server: ServerClient, _acquisition: Acquisition): Promise<void> {}
+
+  /** Extra `stream.start` parameters of this addon's server (e.g. where the writer writes). */
+  protected streamParams(_acquisition: Acquisition): Record<string, unknown> {
+    return {};
+  }
 
   /** Detaches, disconnects the server's data socket, unregisters the endpoint and closes the client. */
   async close(): Promise<void> {

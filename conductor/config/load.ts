@@ -33,7 +33,9 @@ export function configFormatOf(path: string): ConfigFormat {
     throw new ConfigError(path, [
       {
         path: '',
-        message: `unknown configuration format '${extname(path) || '(no extension)'}' (allowed: .toml, .yaml, .yml, .json; an RCC ConfigObj file: concert conductor convert FILE out.toml)`,
+        message:
+          `unknown configuration format '${extname(path) || '(no extension)'}' (allowed: .toml, .yaml, .yml, .json; ` +
+          'an RCC ConfigObj file: concert conductor convert FILE out.toml)',
       },
     ]);
   return format;

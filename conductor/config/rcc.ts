@@ -128,7 +128,8 @@ export function convertRccText(text: string, source: string, options: RccConvert
   }
   if (isSection(rcc.control))
     notes.push(
-      'control: the conductor connects to each camera server instead of publishing commands; [log] address and port become control.address and control.port (where camera logs arrive)',
+      'control: the conductor connects to each camera server instead of publishing commands; ' +
+        '[log] address and port become control.address and control.port (where camera logs arrive)',
     );
   if (Object.keys(log).length) config.log = log;
   if (Object.keys(control).length) config.control = control;

@@ -181,7 +181,8 @@ export class AcquisitionRecorder {
     const inside = relative(this.#root, base);
     if (inside.startsWith('..') || isAbsolute(inside))
       throw new Error(
-        `dataPath ${dataPath} is outside this camera server's root ${this.#root} (start it with --root covering it, or use a relative dataPath)`,
+        `dataPath ${dataPath} is outside this camera server's root ${this.#root} ` +
+          '(start it with --root covering it, or use a relative dataPath)',
       );
     return join(base, group, name, camera);
   }

@@ -94,7 +94,8 @@ export class Recording {
       const existing = await readdir(this.#directory);
       if (existing.length)
         throw new Error(
-          `${this.#directory} already holds files (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}): choose another acquisition name`,
+          `${this.#directory} already holds files (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}): ` +
+            'choose another acquisition name',
         );
       this.#store = await this.#openStore();
       this.#timestamps = createWriteStream(join(this.#directory, `timestamps.csv${PARTIAL}`));
@@ -113,7 +114,8 @@ export class Recording {
     this.#startedAt = preciseNow();
     this.#state = 'recording';
     this.log.info(
-      `${p.camera}: recording '${p.acquisitionName}'${p.saveData ? ` into ${this.#directory} (${p.format})` : ' (saveData false: counting frames only)'}`,
+      `${p.camera}: recording '${p.acquisitionName}'` +
+        (p.saveData ? ` into ${this.#directory} (${p.format})` : ' (saveData false: counting frames only)'),
     );
     if (p.maxAcquisitionTime > 0)
       this.#maxTimer = setTimeout(() => {
@@ -195,7 +197,8 @@ export class Recording {
     };
     if (this.#params.saveData) await this.#writeMetadata(summary).catch((e: unknown) => this.#fail(e));
     this.log.info(
-      `${this.#params.camera}: '${this.#params.acquisitionName}' ${summary.state} (${summary.reason}): ${summary.frames} frames, ${summary.drops} dropped${summary.error ? `: ${summary.error}` : ''}`,
+      `${this.#params.camera}: '${this.#params.acquisitionName}' ${summary.state} (${summary.reason}): ` +
+        `${summary.frames} frames, ${summary.drops} dropped${summary.error ? `: ${summary.error}` : ''}`,
     );
     this.onEnd?.(summary);
     return summary;

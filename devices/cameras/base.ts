@@ -7,6 +7,7 @@
 import {
   check,
   checkCallOptions,
+  checkSignalOptions,
   Device,
   SIGNAL_OPTIONS,
   z,
@@ -158,7 +159,8 @@ export abstract class Camera extends Device {
             throw new ParameterError(`${this.name}.${name}: the ROI must be at least 1×1 px`);
           if (next.x0 + next.width > sensor.width || next.y0 + next.height > sensor.height)
             throw new ParameterError(
-              `${this.name}.${name}: ${v} px puts the ROI (x0 ${next.x0}, y0 ${next.y0}, ${next.width}×${next.height}) outside the ${sensor.width}×${sensor.height} px sensor`,
+              `${this.name}.${name}: ${v} px puts the ROI (x0 ${next.x0}, y0 ${next.y0}, ${next.width}×${next.height}) outside the ` +
+                `${sensor.width}×${sensor.height} px sensor`,
             );
           await this.writeRoi(next);
         }),
@@ -219,6 +221,7 @@ export abstract class Camera extends Device {
   /** Returns the next frame, mirrored and rotated as set. Only while recording or in readout. */
   @check(['recording', 'readout'], ['recording', 'readout'])
   async grab(options: { signal?: AbortSignal } = {}): Promise<Frame> {
+    checkSignalOptions(() => `${this.name}.grab`, options);
     const raw = await this.operation(options.signal, (signal) => this.grabHook(signal));
     const oriented = this.#mirror || this.#rotate ? mirrorRotate(raw, this.#mirror, this.#rotate) : raw;
     return makeFrame(oriented.data, oriented.shape, {

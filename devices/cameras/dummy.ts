@@ -10,7 +10,7 @@ import { cropToRoi } from './timing.js';
 import { poissonFill } from './noise.js';
 import { PHANTOM_OPTIONS, phantomRenderer } from './phantom.js';
 
-/** The options of the dummy {@link Camera}. */
+/** The options of the dummy {@link DummyCamera}. */
 export const DUMMY_CAMERA_OPTIONS = SIMULATED_CAMERA_OPTIONS.extend({
   /** Sensor width in pixels (default 640), ignored when `background` is given. */
   width: z.number().int().min(1).max(65536).optional(),
@@ -38,11 +38,11 @@ export const DUMMY_CAMERA_OPTIONS = SIMULATED_CAMERA_OPTIONS.extend({
   phantom: PHANTOM_OPTIONS.optional(),
 });
 
-/** Options of the dummy {@link Camera}. */
+/** Options of the dummy {@link DummyCamera}. */
 export type DummyCameraOptions = z.input<typeof DUMMY_CAMERA_OPTIONS>;
 
 /** A simulated camera that behaves like a real one. */
-export class Camera extends SimulatedCamera {
+export class DummyCamera extends SimulatedCamera {
   static override readonly options = DUMMY_CAMERA_OPTIONS;
 
   readonly #background: Frame<'uint16'>;
@@ -92,3 +92,6 @@ export class Camera extends SimulatedCamera {
     return (this.#cropped ??= cropToRoi(this.#background.data, fullWidth, fullHeight, this.roi));
   }
 }
+
+/** The family names users import: `import { Camera } from 'concert/devices/cameras/dummy'`. */
+export { DummyCamera as Camera };

@@ -184,7 +184,8 @@ export class FileCamera extends SimulatedCamera {
     const { width, height } = this.roi;
     if (fullWidth !== this.#sensor.width || fullHeight !== this.#sensor.height)
       throw new ParameterError(
-        `${this.name}: ${entry.path} page ${entry.page} is ${fullWidth}×${fullHeight} px, but the sequence started with ${this.#sensor.width}×${this.#sensor.height} px`,
+        `${this.name}: ${entry.path} page ${entry.page} is ${fullWidth}×${fullHeight} px, but the sequence started with ` +
+          `${this.#sensor.width}×${this.#sensor.height} px`,
       );
     const { frameNumber: _n, timestamp: _t, ...metadata } = frame.metadata;
     const extra = { ...metadata, file: entry.path, page: entry.page, timestamp: Date.now() };

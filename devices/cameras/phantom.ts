@@ -8,6 +8,7 @@
 import { isQuantity, makeFrame, z, zinstance, zwhere, type Frame, type Unit } from '../../core/index.js';
 import { phantomProjection } from '../../reco/phantom.js';
 import { Motor } from '../motors/base.js';
+import { SimulatedMotion } from '../motors/dummy.js';
 import { Shutter } from '../shutters/base.js';
 import type { Roi } from './base.js';
 
@@ -63,7 +64,6 @@ export function phantomRenderer(
 
 /** The motor's angle at time `at` (exact for simulated motors, which keep their motion; otherwise now). */
 async function angleAt(motor: Motor, at: number): Promise<Unit> {
-  const motion = (motor as { motion?: { position(now?: number): number } }).motion;
-  if (motion && typeof motion.position === 'function') return motor.position.quantity(motion.position(at));
+  if (motor.motion instanceof SimulatedMotion) return motor.position.quantity(motor.motion.position(at));
   return motor.position.get();
 }

@@ -8,39 +8,58 @@ import * as errors from '../../core/errors.js';
 import {
   arrayConstructor,
   check,
+  checkCallOptions,
   DEVICE_OPTIONS,
   makeFrame,
+  MAX_TIMER_MS,
   q,
+  show,
+  SIGNAL_OPTIONS,
   sleep,
   z,
   type DType,
   type Frame,
 } from '../../core/index.js';
-import { ControlClient, RemoteError, type CurveOptions, type SenderMode } from '../../transport/zmq/index.js';
+import {
+  ControlClient,
+  RemoteError,
+  TransportError,
+  type CurveOptions,
+  type SenderMode,
+} from '../../transport/zmq/index.js';
 import * as base from './base.js';
 import type { GrabSendStatus, WireValue } from './server.js';
 
-/** The options of {@link Camera.create}. */
+/** The options of {@link RemoteCamera.create}. */
 export const REMOTE_CAMERA_OPTIONS = DEVICE_OPTIONS.extend({
   /** The camera server's control endpoint, e.g. `tcp://127.0.0.1:8980`. */
   endpoint: z.string(),
   /** A request without a reply in this long means the server is gone (ms, default 3000). */
-  timeoutMs: z.number().min(1).optional(),
+  timeoutMs: z.number().min(1).max(MAX_TIMER_MS).optional(),
   /** CURVE keys of the control connection (see concert/transport/zmq). */
   curve: z.custom<CurveOptions>((v) => typeof v === 'object' && v !== null).optional(),
 });
 
-/** Options of {@link Camera.create}. */
+/** The options of {@link RemoteCamera.grabSend}. */
+export const GRAB_SEND_OPTIONS = SIGNAL_OPTIONS.extend({
+  /** Send the end marker after the frames (default true). */
+  end: z.boolean().optional(),
+  /** The stream id put on every frame and the end marker (default: the one of `withStream`). */
+  stream: z.string().optional(),
+});
+
+/** Options of {@link RemoteCamera.create}. */
 export type RemoteCameraOptions = z.input<typeof REMOTE_CAMERA_OPTIONS>;
 
 /** A remote camera: `await Camera.create({ endpoint })` from `concert/devices/cameras/remote`. */
-export class Camera extends base.Camera {
+export class RemoteCamera extends base.Camera {
   static override readonly options = REMOTE_CAMERA_OPTIONS;
   readonly endpoint: string;
   readonly #timeoutMs: number;
   readonly #curve: CurveOptions | undefined;
   #client!: ControlClient;
   #sent = 0;
+  #stream: string | undefined;
 
   /** Frames this camera's server sent to registered endpoints through `grabSend`, in total. */
   get sentFrames(): number {
@@ -167,17 +186,43 @@ export class Camera extends base.Camera {
   }
 
   /**
+   * Runs `fn` with `stream` as the stream id of every `grabSend` that does not name its own (an
+   * acquisition run whose frames are sent one `grabSend` at a time, e.g. a stepped tomography).
+   */
+  async withStream<T>(stream: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#stream;
+    this.#stream = stream;
+    try {
+      return await fn();
+    } finally {
+      this.#stream = previous;
+    }
+  }
+
+  /**
    * Grabs `count` frames on the server and sends them to every registered endpoint, then the end
    * marker. Resolves with the number sent. Aborting cancels it on the server (which still sends
-   * the end marker so consumers can drain).
-   * @throws TransportError when the server stops answering (naming it), RemoteError with its error.
+   * the end marker so consumers can drain). `stream` (default: the one of {@link withStream})
+   * tags every frame and the end marker, so receivers reading another stream drop them.
+   * @throws TransportError when the server stops answering (naming it), RemoteError with its error,
+   *   DeliveryError when the server could not send the frames (the camera stays in its state: the
+   *   receiving side failed, not the camera).
    */
-  @check(['recording', 'readout'], ['recording', 'readout'])
-  async grabSend(count: number, options: { signal?: AbortSignal; end?: boolean } = {}): Promise<number> {
+  @check(['recording', 'readout'], ['recording', 'readout'], { fault: (e) => !(e instanceof DeliveryError) })
+  async grabSend(
+    count: number,
+    options: { signal?: AbortSignal; end?: boolean; stream?: string } = {},
+  ): Promise<number> {
     if (!Number.isSafeInteger(count) || count < 0)
-      throw new TypeError(`${this.name}.grabSend: count must be a whole number ≥ 0, got ${count}`);
+      throw new errors.OptionError(`${this.name}.grabSend: count must be a whole number ≥ 0, got ${show(count)}`);
+    checkCallOptions(() => `${this.name}.grabSend`, GRAB_SEND_OPTIONS, options);
+    const stream = options.stream ?? this.#stream;
     return this.operation(options.signal, async (signal) => {
-      await this.#call('grabSend.start', { count, end: options.end ?? true });
+      await this.#call('grabSend.start', {
+        count,
+        end: options.end ?? true,
+        ...(stream === undefined ? {} : { stream }),
+      });
       try {
         for (;;) {
           const status = await this.#call<GrabSendStatus>('grabSend.status');
@@ -185,8 +230,16 @@ export class Camera extends base.Camera {
             this.#sent += status.sent;
             return status.sent;
           }
-          if (status.state === 'failed')
-            throw new Error(`${this.name}: grabSend failed on ${this.endpoint}: ${status.error?.message}`);
+          if (status.state === 'failed') {
+            const message = status.error?.message ?? 'unknown error';
+            // A send that failed is the receiving side's failure (gone, full, too slow), not the camera's.
+            if (status.error?.name === 'TransportError')
+              throw new DeliveryError(
+                `${this.name}: grabSend could not deliver frames from ${this.endpoint}: ${message}`,
+                this.endpoint,
+              );
+            throw new Error(`${this.name}: grabSend failed on ${this.endpoint}: ${message}`);
+          }
           if (status.state === 'cancelled')
             throw new DOMException(`${this.name}: grabSend was cancelled on the server`, 'AbortError');
           await sleep(50, signal);
@@ -202,6 +255,14 @@ export class Camera extends base.Camera {
     await this.#client.request('grabSend.cancel').catch(() => undefined);
     await super.stopHook();
   }
+}
+
+/**
+ * The camera server could not deliver frames to a registered endpoint (nobody took them in time,
+ * a receiver is gone): a failure of the receiving side, which leaves the camera's state unchanged.
+ */
+export class DeliveryError extends TransportError {
+  override name = 'DeliveryError';
 }
 
 /**
@@ -224,3 +285,6 @@ function localError(error: unknown): unknown {
   }
   return new (Class as new (message: string, options?: ErrorOptions) => Error)(message, { cause: error });
 }
+
+/** The family names users import: `import { Camera } from 'concert/devices/cameras/remote'`. */
+export { RemoteCamera as Camera };

@@ -7,6 +7,8 @@
 import { errorMessage, isQuantity, Logger, q, type Frame } from '../../core/index.js';
 import {
   ControlServer,
+  isStreamId,
+  MAX_STREAM_ID_LENGTH,
   ZmqSender,
   type ControlHandler,
   type CurveOptions,
@@ -24,10 +26,25 @@ export interface CameraServerOptions {
 /** A `grabSend` job as the client sees it. */
 export interface GrabSendStatus {
   state: 'idle' | 'running' | 'done' | 'failed' | 'cancelled';
+  /** The stream id the frames and the end marker were tagged with, if the client gave one. */
+  stream?: string;
   requested: number;
   sent: number;
   error?: { name: string; message: string };
 }
+
+/** What `grabSend.start` takes. */
+export interface GrabSendParams {
+  /** Frames to grab and send. */
+  count: number;
+  /** Send the end marker after the last frame (default true). */
+  end?: boolean;
+  /** Stream id: every frame and the end marker carry it, so receivers can drop strays of other streams. */
+  stream?: string;
+}
+
+/** Most data endpoints one camera server sends to. */
+export const MAX_ENDPOINTS = 64;
 
 /** A parameter value on the wire: quantities as a number and a unit. */
 export type WireValue = { value: number; unit: string } | string | number | boolean;
@@ -39,6 +56,8 @@ export class CameraServer {
   readonly #senders = new Map<string, ZmqSender>();
   #job: { controller: AbortController; status: GrabSendStatus; done: Promise<void> } | undefined;
   #last: GrabSendStatus = { state: 'idle', requested: 0, sent: 0 };
+  /** The stream being sent and each sender's `sent` counter when it began. */
+  #streamSent: { id: string; start: Map<ZmqSender, number> } | undefined;
   readonly #stopHooks: Array<() => Promise<void> | void> = [];
 
   constructor(
@@ -63,6 +82,7 @@ export class CameraServer {
           state: await c.getState(),
           endpoints: [...this.#senders.keys()],
           grabSend: this.#status(),
+          memory: { rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed },
         }),
         'param.list': () =>
           c
@@ -83,8 +103,7 @@ export class CameraServer {
         'endpoint.unregisterAll': async () => {
           for (const e of [...this.#senders.keys()]) await this.#unregister(e);
         },
-        'grabSend.start': (p) =>
-          this.#grabSend(Number((p as { count?: unknown })?.count), (p as { end?: boolean })?.end !== false),
+        'grabSend.start': (p) => this.#grabSend(p),
         'grabSend.status': () => this.#status(),
         'grabSend.cancel': () => this.#cancel(),
       },
@@ -97,12 +116,24 @@ export class CameraServer {
     mode?: SenderMode;
     sendHighWaterMark?: number;
   }): Promise<{ endpoint: string }> {
-    if (!p || typeof p.endpoint !== 'string')
-      throw new TypeError("endpoint.register needs { endpoint: 'tcp://127.0.0.1:port', mode: 'push' | 'pub' }");
+    if (!p || typeof p.endpoint !== 'string' || !/^(tcp|ipc|inproc):\/\/./.test(p.endpoint))
+      throw new TypeError(
+        `endpoint.register needs { endpoint: 'tcp://127.0.0.1:port' (or ipc://, inproc://), mode: 'push' | 'pub' }, got ` +
+          `endpoint ${JSON.stringify(p?.endpoint)?.slice(0, 80)}`,
+      );
     if (this.#senders.has(p.endpoint)) return { endpoint: p.endpoint };
     const mode = p.mode ?? 'push';
     if (mode !== 'push' && mode !== 'pub')
-      throw new TypeError(`endpoint.register: mode must be 'push' or 'pub', got ${JSON.stringify(mode)}`);
+      throw new TypeError(`endpoint.register: mode must be 'push' or 'pub', got ${JSON.stringify(mode)?.slice(0, 40)}`);
+    const hwm = p.sendHighWaterMark;
+    if (hwm !== undefined && !(Number.isSafeInteger(hwm) && hwm >= 1 && hwm <= 100_000))
+      throw new TypeError(
+        `endpoint.register: sendHighWaterMark must be a whole number in [1, 100000], got ${JSON.stringify(hwm)?.slice(0, 40)}`,
+      );
+    if (this.#senders.size >= MAX_ENDPOINTS)
+      throw new RangeError(
+        `endpoint.register: already sending to ${MAX_ENDPOINTS} endpoints (the most a camera server takes)`,
+      );
     const sender = await ZmqSender.create({
       mode,
       bind: p.endpoint,
@@ -129,13 +160,25 @@ export class CameraServer {
     return { ...(this.#job?.status ?? this.#last) };
   }
 
-  #grabSend(count: number, end: boolean): GrabSendStatus {
-    if (!Number.isSafeInteger(count) || count < 0)
-      throw new TypeError(`grabSend: count must be a whole number ≥ 0, got ${count}`);
+  #grabSend(params: unknown): GrabSendStatus {
+    const p = (params ?? {}) as Partial<GrabSendParams>;
+    const count = p.count;
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0)
+      throw new TypeError(`grabSend: count must be a whole number ≥ 0, got ${JSON.stringify(count)?.slice(0, 40)}`);
+    if (p.stream !== undefined && !isStreamId(p.stream))
+      throw new TypeError(
+        `grabSend: stream must be a string of 1 to ${MAX_STREAM_ID_LENGTH} characters, got ${JSON.stringify(p.stream)?.slice(0, 40)}`,
+      );
+    const end = p.end !== false;
     if (this.#job) throw new Error('grabSend is already running');
     if (this.#senders.size === 0) throw new Error('grabSend: no registered endpoints');
     const controller = new AbortController();
-    const status: GrabSendStatus = { state: 'running', requested: count, sent: 0 };
+    const status: GrabSendStatus = {
+      state: 'running',
+      ...(p.stream === undefined ? {} : { stream: p.stream }),
+      requested: count,
+      sent: 0,
+    };
     const done = this.#run(count, end, status, controller.signal).finally(() => {
       this.#last = { ...status };
       this.#job = undefined;
@@ -146,11 +189,16 @@ export class CameraServer {
 
   async #run(count: number, end: boolean, status: GrabSendStatus, signal: AbortSignal): Promise<void> {
     const senders = [...this.#senders.values()];
+    const stream = status.stream;
+    // a stream may be sent in several grabSends (one per triggered frame): count per stream
+    if (stream !== undefined && this.#streamSent?.id !== stream) this.#streamSent = { id: stream, start: new Map() };
+    const start = this.#streamSent?.start;
+    for (const s of senders) if (start && !start.has(s)) start.set(s, s.counters.sent);
     try {
       for (let i = 0; i < count; i++) {
         signal.throwIfAborted();
         const frame = await this.camera.grab({ signal });
-        await Promise.all(senders.map((s) => s.send(frame, { signal })));
+        await Promise.all(senders.map((s) => s.send(frame, { signal, stream })));
         status.sent++;
       }
       status.state = 'done';
@@ -165,7 +213,15 @@ export class CameraServer {
     // The end marker tells receivers the stream is over (also after a cancel, so they can drain);
     // after a cancel or failure, a receiver that is gone must not hold the camera up.
     if (end || status.state !== 'done') {
-      const ends = Promise.all(senders.map((s) => s.end().catch(() => undefined)));
+      // each receiver learns how many frames its sender sent in this stream
+      const ends = Promise.all(
+        senders.map((s) =>
+          s
+            .end(stream === undefined ? {} : { stream, frames: s.counters.sent - start!.get(s)! })
+            .catch(() => undefined),
+        ),
+      );
+      if (stream !== undefined) this.#streamSent = undefined;
       if (status.state === 'done') await ends;
       else await Promise.race([ends, new Promise((r) => setTimeout(r, 500))]);
     }

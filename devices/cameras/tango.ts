@@ -16,7 +16,11 @@
  * @example
  * ```ts
  * import { Camera } from 'concert/devices/cameras/tango';
- * const camera = await Camera.create({ name: 'camera', device: 'tango://host:10000/sys/tg_test/1#dbase=no', imageAttribute: 'ushort_image_ro' });
+ * const camera = await Camera.create({
+ *   name: 'camera',
+ *   device: 'tango://host:10000/sys/tg_test/1#dbase=no',
+ *   imageAttribute: 'ushort_image_ro',
+ * });
  * const frame = await camera.recording(() => camera.grab());
  * ```
  * @module
@@ -44,7 +48,7 @@ import {
 import * as base from './base.js';
 import { cropToRoi, FrameClock } from './timing.js';
 
-/** The options of the Tango {@link Camera}. */
+/** The options of the Tango {@link TangoCamera}. */
 export const TANGO_CAMERA_OPTIONS = TANGO_DEVICE_OPTIONS.extend({
   /** Image attribute (default `image`). */
   imageAttribute: z.string().optional(),
@@ -66,14 +70,14 @@ export const TANGO_CAMERA_OPTIONS = TANGO_DEVICE_OPTIONS.extend({
   frameRate: zq('Hz').optional(),
 });
 
-/** Options of the Tango {@link Camera}. */
+/** Options of the Tango {@link TangoCamera}. */
 export type TangoCameraOptions = z.input<typeof TANGO_CAMERA_OPTIONS>;
 
 /** An attribute or command mapping: its name, or undefined when unused. */
 type Mapping = string | undefined;
 
 /** A camera reading frames from a Tango image attribute. */
-export class Camera extends base.Camera {
+export class TangoCamera extends base.Camera {
   static override readonly options = TANGO_CAMERA_OPTIONS;
 
   /** The Tango device. @internal Valid after create(). */
@@ -218,7 +222,8 @@ export class Camera extends base.Camera {
     const { width, height } = this.#sensor;
     if (reading.dimX !== width || reading.dimY !== height)
       throw new ConcertError(
-        `${this.name}: the Tango image ${this.proxy.name}/${this.#image} is now ${reading.dimX}×${reading.dimY} px, not ${width}×${height} px as at connect (create the camera again)`,
+        `${this.name}: the Tango image ${this.proxy.name}/${this.#image} is now ${reading.dimX}×${reading.dimY} px, not ` +
+          `${width}×${height} px as at connect (create the camera again)`,
       );
     return makeFrame(
       cropToRoi(reading.value as PixelArray, width, height, this.#roi),
@@ -233,7 +238,8 @@ export class Camera extends base.Camera {
     const value = reading.value as unknown;
     if (!ArrayBuffer.isView(value) || value instanceof DataView || !isDType(typedName(value)))
       throw new ConcertError(
-        `${this.name}: the Tango attribute ${this.proxy.name}/${this.#image} does not hold a numeric image of 8/16/32-bit integers or floats (got ${describe(value)})`,
+        `${this.name}: the Tango attribute ${this.proxy.name}/${this.#image} does not hold a numeric image of 8/16/32-bit integers or ` +
+          `floats (got ${describe(value)})`,
       );
     return reading as AttributeReading & { value: PixelArray };
   }
@@ -253,3 +259,6 @@ function describe(v: unknown): string {
   if (ArrayBuffer.isView(v)) return v.constructor.name;
   return Array.isArray(v) ? 'a plain array' : typeof v;
 }
+
+/** The family names users import: `import { Camera } from 'concert/devices/cameras/tango'`. */
+export { TangoCamera as Camera };

@@ -1,68 +1,101 @@
 /**
- * Motors: the contract every backend (dummy, Tango, …) implements. The base owns unit and limit
- * checks, the state machine and cancellation; backends implement the protected hooks.
+ * Motors: the family base every backend (dummy, Tango, …) composes with a motion part. The base
+ * owns unit and limit checks, the state machine, cancellation and the refusal of a second move;
+ * the motion part ({@link MotorMotion}) moves the axis.
  * @module
  */
 import {
+  checkSignalOptions,
   Device,
   type DeviceOptions,
   HardLimitError,
+  type Quantity,
+  type SetOptions,
+  type State,
   transition,
   TransitionNotAllowed,
-  type SetOptions,
   type Unit,
 } from '../../core/index.js';
+import type { MotionContext, MotorMotion, MotorState, VelocityMotion } from './motion.js';
 
-/** Motor states. */
-export type MotorState = 'standby' | 'moving' | 'hard-limit' | 'disabled';
+export type { MotionContext, MotorMotion, MotorState, VelocityMotion } from './motion.js';
 
 /** Options of {@link Motor.create}. */
 export type MotorOptions = DeviceOptions;
 
-const afterMove = (error: unknown) => (error instanceof HardLimitError ? 'hard-limit' : 'error');
+const afterMove = (error: unknown): MotorState | 'error' => (error instanceof HardLimitError ? 'hard-limit' : 'error');
 
-/** A motor with a position in `positionUnit`. */
-export abstract class Motor extends Device {
+/**
+ * A motor with a position in `positionUnit`, moved by its motion part `M`.
+ * @example
+ * ```ts
+ * const stage = await LinearMotor.create({ name: 'stage' }, new StageMotion(…));
+ * await stage.setPosition(q('2 mm'));
+ * ```
+ */
+export abstract class Motor<M extends MotorMotion = MotorMotion> extends Device implements MotionContext {
   /** Unit of the position: `mm` for linear motors, `deg` for rotation motors. */
   static readonly positionUnit: string = 'mm';
 
+  /** What moves the axis (a simulated axis, a Tango device, …). */
+  readonly motion: M;
+
   /** Motor state: standby, moving, hard-limit, disabled or error. */
-  readonly state = this.stateParameter<MotorState>({
-    initial: 'standby',
-    read: this.readState && ((s) => this.readState!(s)),
-  });
+  readonly state: State<MotorState>;
 
   /** The axis position. Setting it moves the motor (abortable). */
-  readonly position = this.quantity('position', {
-    unit: (this.constructor as typeof Motor).positionUnit,
-    help: 'axis position',
-    read: () => this.readPosition(),
-    write: (target, signal) => this.moveTo(target, signal),
-    readTarget: () => this.readTargetPosition(),
-  });
+  readonly position: Quantity;
 
-  /** Reads the position (in the position unit). */
-  protected abstract readPosition(): Promise<number>;
-  /** Moves to `target` (position unit); stops and rejects with the signal's reason when aborted. */
-  protected abstract moveHook(target: number, signal: AbortSignal): Promise<void>;
-  /** Stops motion now. */
-  protected abstract stopMotion(): Promise<void>;
-  /** Drives to the home position. */
-  protected async homeHook(signal: AbortSignal): Promise<void> {
-    await this.moveHook(0, signal);
+  /** A move or homing started here is running. */
+  #positioning = false;
+
+  constructor(options: MotorOptions, motion: M) {
+    super(options);
+    this.motion = motion;
+    this.state = this.stateParameter<MotorState>({
+      initial: 'standby',
+      read: motion.readState && ((s) => motion.readState!(s) as Promise<MotorState>),
+    });
+    this.position = this.quantity('position', {
+      unit: (this.constructor as typeof Motor).positionUnit,
+      help: 'axis position',
+      read: () => motion.readPosition(),
+      write: (target, signal) => this.#oneMotion('moveTo', () => this.#moveTo(target, signal)),
+      readTarget: () => (motion.readTargetPosition ?? motion.readPosition).call(motion),
+    });
+    motion.bind?.(this);
   }
-  /** Reads the target position; by default the position. */
-  protected readTargetPosition(): Promise<number> {
-    return this.readPosition();
+
+  /**
+   * Runs one positioning move or homing at a time. A motor whose state lives in software refuses
+   * a second one through its state (`moving`); one that reads its state from the hardware is
+   * refused here at once, before the hardware says MOVING.
+   */
+  async #oneMotion(method: string, fn: () => Promise<void>): Promise<void> {
+    if (this.#positioning) {
+      if (!this.state.software)
+        throw new TransitionNotAllowed(
+          `${this.name}.${method}() is not allowed in state 'moving' (allowed in: standby, hard-limit)`,
+          'moving',
+        );
+      return fn(); // refused by its state transition
+    }
+    this.#positioning = true;
+    try {
+      await fn();
+    } finally {
+      this.#positioning = false;
+    }
   }
-  /** Reads the state from hardware; undefined: the base keeps it in software. */
-  protected readState?(signal: AbortSignal): Promise<MotorState>;
-  /** Switches the motor power. */
-  protected async enableHook(_enable: boolean): Promise<void> {}
 
   @transition({ source: ['standby', 'hard-limit'], immediate: 'moving', target: 'standby', failed: afterMove })
-  protected async moveTo(target: number, signal: AbortSignal): Promise<void> {
-    await this.operation(signal, (s) => this.moveHook(target, s));
+  async #moveTo(target: number, signal: AbortSignal): Promise<void> {
+    await this.operation(signal, (s) => this.motion.moveTo(target, s));
+  }
+
+  @transition({ source: ['standby', 'hard-limit'], immediate: 'moving', target: 'standby', failed: afterMove })
+  async #home(signal: AbortSignal | undefined): Promise<void> {
+    await this.operation(signal, (s) => (this.motion.home ? this.motion.home(s) : this.motion.moveTo(0, s)));
   }
 
   /** Moves to `position` (absolute). */
@@ -80,6 +113,7 @@ export abstract class Motor extends Device {
 
   /** Moves by `delta` relative to the current position. */
   async move(delta: Unit, options?: SetOptions): Promise<void> {
+    checkSignalOptions(() => `${this.name}.move`, options);
     const step = this.position.toNumber(delta, `${this.position.fullName} (delta)`);
     const here = this.position.toNumber(await this.position.get());
     await this.position.set(this.position.quantity(here + step), options);
@@ -88,85 +122,107 @@ export abstract class Motor extends Device {
   /** Stops the motor where it is; a running move rejects with an AbortError. */
   async stop(): Promise<void> {
     this.abortOperations('stopped');
-    await this.stopMotion();
+    await this.#stopMotion();
   }
 
   /** Drives to the home position. */
-  @transition({ source: ['standby', 'hard-limit'], immediate: 'moving', target: 'standby', failed: afterMove })
-  async home(options: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.operation(options.signal, (s) => this.homeHook(s));
+  home(options: { signal?: AbortSignal } = {}): Promise<void> {
+    checkSignalOptions(() => `${this.name}.home`, options);
+    return this.#oneMotion('home', () => this.#home(options.signal));
   }
 
   /** Powers the motor on (disabled → standby). */
   @transition({ source: ['disabled'], target: 'standby' })
   async enable(): Promise<void> {
-    await this.enableHook(true);
+    await this.motion.enable?.(true);
   }
 
   /** Powers the motor off (standby → disabled); a disabled motor refuses to move. */
   @transition({ source: ['standby', 'hard-limit'], target: 'disabled' })
   async disable(): Promise<void> {
-    await this.enableHook(false);
+    await this.motion.enable?.(false);
+  }
+
+  protected override async connect(): Promise<void> {
+    await this.motion.connect?.();
+  }
+
+  protected override async disconnectHook(): Promise<void> {
+    await this.motion.disconnect?.();
   }
 
   protected override async stopHook(): Promise<void> {
-    await this.stopMotion();
+    await this.#stopMotion();
   }
-}
 
-/** A motor moving along a line; position in mm. */
-export abstract class LinearMotor extends Motor {
-  static override readonly positionUnit: string = 'mm';
-}
+  async #stopMotion(): Promise<void> {
+    await this.motion.stop();
+    if (this.state.current === 'moving') this.state.enter('standby');
+  }
 
-/** A motor rotating about an axis; position in degrees. */
-export abstract class RotationMotor extends Motor {
-  static override readonly positionUnit: string = 'deg';
-}
-
-/** A constructor of some motor class (abstract or not), for the {@link Continuous} mixin. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type MotorClass = abstract new (...args: any[]) => Motor;
-
-/**
- * Adds a `velocity` parameter (position unit per second): a velocity ≠ 0 moves the motor
- * continuously, 0 stops it.
- */
-export function Continuous<B extends MotorClass>(Base: B) {
-  abstract class ContinuousMotor extends Base {
-    /** Continuous velocity; 0 stops. */
-    readonly velocity = this.quantity('velocity', {
-      unit: `${(this.constructor as typeof Motor).positionUnit}/s`,
+  /** Declares the `velocity` parameter of continuous motors (position unit per second; 0 stops). */
+  protected velocityParameter(motion: VelocityMotion): Quantity {
+    return this.quantity('velocity', {
+      unit: `${this.position.unit}/s`,
       help: 'continuous velocity (0 stops)',
-      read: () => this.readVelocity(),
-      write: (v, signal) => {
+      read: () => motion.readVelocity(),
+      write: async (velocity, signal) => {
         const state = this.state.current;
         if (state === 'disabled')
           throw new TransitionNotAllowed(
             `${this.name}.velocity cannot be set in state '${state}' (enable() the motor first)`,
             state,
           );
-        return this.writeVelocity(v, signal);
+        if (this.#positioning) {
+          // Velocity 0 means "no continuous motion": it must not cut a positioning move short (a
+          // device-level restore() sets position and velocity in parallel).
+          if (velocity === 0) return;
+          throw new TransitionNotAllowed(
+            `${this.name}.velocity cannot be set while the motor moves to a position (stop() it first)`,
+            'moving',
+          );
+        }
+        await motion.runAt(velocity, signal);
+        this.state.enter(velocity === 0 ? 'standby' : 'moving');
       },
     });
-    /** Reads the velocity (position unit per second). */
-    protected abstract readVelocity(): Promise<number>;
-    /** Starts moving at `velocity` (0 stops). */
-    protected abstract writeVelocity(velocity: number, signal: AbortSignal): Promise<void>;
-
-    setVelocity(velocity: Unit, options?: SetOptions): Promise<void> {
-      return this.velocity.set(velocity, options);
-    }
-
-    getVelocity(): Promise<Unit> {
-      return this.velocity.get();
-    }
   }
-  return ContinuousMotor;
 }
 
-/** A linear motor that can also move at a constant velocity (mm/s). */
-export abstract class ContinuousLinearMotor extends Continuous(LinearMotor) {}
+/** A motor moving along a line; position in mm. */
+export class LinearMotor<M extends MotorMotion = MotorMotion> extends Motor<M> {
+  static override readonly positionUnit: string = 'mm';
+}
 
-/** A rotation motor that can also move at a constant velocity (deg/s). */
-export abstract class ContinuousRotationMotor extends Continuous(RotationMotor) {}
+/** A motor rotating about an axis; position in degrees. */
+export class RotationMotor<M extends MotorMotion = MotorMotion> extends Motor<M> {
+  static override readonly positionUnit: string = 'deg';
+}
+
+/** A linear motor that can also move at a constant `velocity` (mm/s; ≠ 0 runs, 0 stops). */
+export class ContinuousLinearMotor<M extends VelocityMotion = VelocityMotion> extends LinearMotor<M> {
+  /** Continuous velocity; 0 stops. */
+  readonly velocity = this.velocityParameter(this.motion);
+
+  setVelocity(velocity: Unit, options?: SetOptions): Promise<void> {
+    return this.velocity.set(velocity, options);
+  }
+
+  getVelocity(): Promise<Unit> {
+    return this.velocity.get();
+  }
+}
+
+/** A rotation motor that can also rotate at a constant `velocity` (deg/s; ≠ 0 runs, 0 stops). */
+export class ContinuousRotationMotor<M extends VelocityMotion = VelocityMotion> extends RotationMotor<M> {
+  /** Continuous velocity; 0 stops. */
+  readonly velocity = this.velocityParameter(this.motion);
+
+  setVelocity(velocity: Unit, options?: SetOptions): Promise<void> {
+    return this.velocity.set(velocity, options);
+  }
+
+  getVelocity(): Promise<Unit> {
+    return this.velocity.get();
+  }
+}

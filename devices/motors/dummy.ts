@@ -4,9 +4,10 @@
  * @module
  */
 import type { z } from '../../core/index.js';
-import { DEVICE_OPTIONS, format, OptionError, TransitionNotAllowed, zq, type Unit } from '../../core/index.js';
+import { DEVICE_OPTIONS, format, OptionError, zq, type Unit } from '../../core/index.js';
 import * as base from './base.js';
-import { Motion } from './motion.js';
+import type { MotionContext, VelocityMotion } from './motion.js';
+import { SimulatedAxis } from './simulated-axis.js';
 
 /** The options of a dummy motor whose position is in `unit` (`mm` or `deg`). */
 function dummyMotorOptions(unit: string) {
@@ -33,104 +34,115 @@ export const DUMMY_ROTATION_MOTOR_OPTIONS = dummyMotorOptions('deg');
 /** Options of the dummy motors. */
 export type DummyMotorOptions = z.input<typeof DUMMY_LINEAR_MOTOR_OPTIONS>;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AbstractMotor = abstract new (...args: any[]) => base.Motor;
+/**
+ * The motion part of the dummy motors: a {@link SimulatedAxis} that moves with time at
+ * `motionVelocity`, stops where it is when aborted and clamps at `hardLower`/`hardUpper`.
+ */
+export class SimulatedMotion implements VelocityMotion {
+  readonly #options: DummyMotorOptions;
+  readonly #defaultSpeed: number;
+  #axis: SimulatedAxis | undefined;
+  #motor: MotionContext | undefined;
 
-function Simulated<B extends AbstractMotor>(Base: B, defaultSpeed: number) {
-  abstract class SimulatedMotor extends Base {
-    readonly motion: Motion;
-
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    constructor(...args: any[]) {
-      super(...args);
-      const o = (args[0] ?? {}) as DummyMotorOptions;
-      const unit = this.position.unit;
-      const n = (v: Unit | undefined, fallback: number) => (v === undefined ? fallback : this.position.toNumber(v));
-      const speedUnit = `${unit}/s`;
-      const kind = (this.constructor as { name: string }).name;
-      const speed = o.motionVelocity === undefined ? defaultSpeed : o.motionVelocity.toNumber(speedUnit);
-      if (!(speed > 0))
-        throw new OptionError(`${kind}.create: option 'motionVelocity' must be > 0, got ${format(o.motionVelocity!)}`);
-      const [hardLower, hardUpper, start] = [n(o.hardLower, -Infinity), n(o.hardUpper, Infinity), n(o.position, 0)];
-      if (!(hardLower < hardUpper))
-        throw new OptionError(`${kind}.create: option 'hardLower' must be below 'hardUpper'`);
-      if (start < hardLower || start > hardUpper)
-        throw new OptionError(
-          `${kind}.create: option 'position' ${format(this.position.quantity(start))} is outside the hard limits`,
-        );
-      this.motion = new Motion(start, speed, hardLower, hardUpper, (x) => format(this.position.quantity(x)));
-      if (o.lower) this.position.setLower(o.lower);
-      if (o.upper) this.position.setUpper(o.upper);
-    }
-
-    protected async readPosition(): Promise<number> {
-      return this.motion.position();
-    }
-
-    protected async moveHook(target: number, signal: AbortSignal): Promise<void> {
-      await this.motion.moveTo(target, signal, this.position.fullName);
-    }
-
-    protected async stopMotion(): Promise<void> {
-      this.motion.stop();
-      if (this.state.current === 'moving') this.state.enter('standby');
-    }
+  /** @param defaultSpeed Positioning speed without `motionVelocity` (position unit per second). */
+  constructor(options: DummyMotorOptions, defaultSpeed: number) {
+    this.#options = options;
+    this.#defaultSpeed = defaultSpeed;
   }
-  return SimulatedMotor;
+
+  bind(motor: MotionContext): void {
+    const o = this.#options;
+    const { position } = motor;
+    const n = (v: Unit | undefined, fallback: number) => (v === undefined ? fallback : position.toNumber(v));
+    const owner = `${motor.kind}.create`;
+    const speed = o.motionVelocity === undefined ? this.#defaultSpeed : o.motionVelocity.toNumber(`${position.unit}/s`);
+    if (!(speed > 0))
+      throw new OptionError(`${owner}: option 'motionVelocity' must be > 0, got ${format(o.motionVelocity!)}`);
+    const [hardLower, hardUpper, start] = [n(o.hardLower, -Infinity), n(o.hardUpper, Infinity), n(o.position, 0)];
+    if (!(hardLower < hardUpper)) throw new OptionError(`${owner}: option 'hardLower' must be below 'hardUpper'`);
+    if (start < hardLower || start > hardUpper)
+      throw new OptionError(
+        `${owner}: option 'position' ${format(position.quantity(start))} is outside the hard limits`,
+      );
+    this.#axis = new SimulatedAxis(start, speed, hardLower, hardUpper, (x) => format(position.quantity(x)));
+    if (o.lower) position.setLower(o.lower);
+    if (o.upper) position.setUpper(o.upper);
+    this.#motor = motor;
+  }
+
+  /** The simulated axis (valid once a motor holds this part). */
+  get axis(): SimulatedAxis {
+    if (!this.#axis) throw new Error('SimulatedMotion: not part of a motor yet');
+    return this.#axis;
+  }
+
+  /** Where the simulated axis is at time `now` (`performance.now()` ms), without a read. */
+  position(now = performance.now()): number {
+    return this.axis.position(now);
+  }
+
+  /** The velocity of the current simulated motion (position unit per second; 0 at rest). */
+  get velocity(): number {
+    return this.axis.velocity;
+  }
+
+  async readPosition(): Promise<number> {
+    return this.axis.position();
+  }
+
+  async moveTo(target: number, signal: AbortSignal): Promise<void> {
+    await this.axis.moveTo(target, signal, this.#motor!.position.fullName);
+  }
+
+  async stop(): Promise<void> {
+    this.axis.stop();
+  }
+
+  async readVelocity(): Promise<number> {
+    return this.axis.velocity;
+  }
+
+  async runAt(velocity: number): Promise<void> {
+    this.axis.run(velocity, () => this.#motor!.state.enter('hard-limit'));
+  }
 }
 
 /** A simulated linear motor (position in mm). */
-export class LinearMotor extends Simulated(base.LinearMotor, 100) {
+export class DummyLinearMotor extends base.LinearMotor<SimulatedMotion> {
   static override readonly options = DUMMY_LINEAR_MOTOR_OPTIONS;
   constructor(options: DummyMotorOptions = {}) {
-    super(options);
+    super(options, new SimulatedMotion(options, 100));
   }
 }
 
 /** A simulated rotation motor (position in degrees). */
-export class RotationMotor extends Simulated(base.RotationMotor, 360) {
+export class DummyRotationMotor extends base.RotationMotor<SimulatedMotion> {
   static override readonly options = DUMMY_ROTATION_MOTOR_OPTIONS;
   constructor(options: DummyMotorOptions = {}) {
-    super(options);
+    super(options, new SimulatedMotion(options, 360));
   }
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- TypeScript's mixin constructor type
-function ContinuousSimulated<B extends abstract new (...args: any[]) => base.Motor & { motion: Motion }>(Base: B) {
-  abstract class ContinuousSimulatedMotor extends base.Continuous(Base) {
-    protected async readVelocity(): Promise<number> {
-      return this.motion.velocity;
-    }
-
-    protected async writeVelocity(velocity: number): Promise<void> {
-      if (this.motion.positioning) {
-        // Velocity 0 means "no continuous motion": it must not cut a positioning move short (a
-        // device-level restore() sets position and velocity in parallel).
-        if (velocity === 0) return;
-        throw new TransitionNotAllowed(
-          `${this.name}.velocity cannot be set while the motor moves to a position (stop() it first)`,
-          'moving',
-        );
-      }
-      this.motion.run(velocity, () => this.state.enter('hard-limit'));
-      this.state.enter(velocity === 0 ? 'standby' : 'moving');
-    }
-  }
-  return ContinuousSimulatedMotor;
 }
 
 /** A simulated linear motor that also moves continuously at `velocity` (mm/s). */
-export class ContinuousLinearMotor extends ContinuousSimulated(Simulated(base.LinearMotor, 100)) {
+export class DummyContinuousLinearMotor extends base.ContinuousLinearMotor<SimulatedMotion> {
   static override readonly options = DUMMY_LINEAR_MOTOR_OPTIONS;
   constructor(options: DummyMotorOptions = {}) {
-    super(options);
+    super(options, new SimulatedMotion(options, 100));
   }
 }
 
 /** A simulated rotation motor that also rotates continuously at `velocity` (deg/s). */
-export class ContinuousRotationMotor extends ContinuousSimulated(Simulated(base.RotationMotor, 360)) {
+export class DummyContinuousRotationMotor extends base.ContinuousRotationMotor<SimulatedMotion> {
   static override readonly options = DUMMY_ROTATION_MOTOR_OPTIONS;
   constructor(options: DummyMotorOptions = {}) {
-    super(options);
+    super(options, new SimulatedMotion(options, 360));
   }
 }
+
+/** The family names users import: `import { LinearMotor } from 'concert/devices/motors/dummy'`. */
+export {
+  DummyContinuousLinearMotor as ContinuousLinearMotor,
+  DummyContinuousRotationMotor as ContinuousRotationMotor,
+  DummyLinearMotor as LinearMotor,
+  DummyRotationMotor as RotationMotor,
+};

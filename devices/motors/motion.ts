@@ -1,122 +1,72 @@
 /**
- * Simulated motion for dummy motors: positions move with time at a given speed, stop where they
- * are when aborted, and clamp at hard limits.
+ * Motion parts: the half of a motor that moves the axis (a simulation, a Tango device, …). The
+ * family base ({@link Motor}) owns units, limits, the state machine, locking and cancellation and
+ * composes one motion part, as ophyd-async composes `…Logic` objects into devices; a backend is
+ * a motion part plus a class that passes it in. Positions are plain numbers in the motor's
+ * position unit (mm or deg), velocities in that unit per second.
+ * @example
+ * ```ts
+ * class StageMotion implements MotorMotion { … }
+ * export class StageMotor extends LinearMotor<StageMotion> {
+ *   constructor(options: StageOptions) {
+ *     super(options, new StageMotion(options));
+ *   }
+ * }
+ * ```
  * @module
- * @internal
  */
-import { HardLimitError, sleep } from '../../core/index.js';
+import type { Logger, Quantity, State } from '../../core/index.js';
 
-interface Segment {
-  from: number;
-  /** Units per millisecond, signed. */
-  rate: number;
-  t0: number;
-  /** Where the motion ends (a target or a hard limit). */
-  end: number;
+/** Motor states. */
+export type MotorState = 'standby' | 'moving' | 'hard-limit' | 'disabled';
+
+/** What a motion part may use of the motor it moves (a {@link Motor} is one). */
+export interface MotionContext {
+  /** The motor's class name, e.g. `LinearMotor` (for `LinearMotor.create: …` messages). */
+  readonly kind: string;
+  /** The motor's name (it changes when a session renames the motor: read it when needed). */
+  readonly name: string;
+  readonly log: Logger;
+  /** The position parameter: its unit, `fullName`, limits and `quantity()`. */
+  readonly position: Quantity;
+  /** The state parameter; parts `enter()` states the hardware does not report. */
+  readonly state: State<MotorState>;
 }
 
-/** Position of a simulated axis over time. */
-export class Motion {
-  #rest: number;
-  #segment: Segment | undefined;
-  #stopTimer: NodeJS.Timeout | undefined;
-  /** The segment of the positioning move in progress, if any. */
-  #move: Segment | undefined;
-
-  constructor(
-    position: number,
-    /** Speed of positioning moves, units per second. */
-    public speed: number,
-    public hardLower = -Infinity,
-    public hardUpper = Infinity,
-    readonly describe: (n: number) => string = String,
-  ) {
-    this.#rest = position;
-  }
-
-  /** The position now. */
-  position(now = performance.now()): number {
-    const s = this.#segment;
-    if (!s) return this.#rest;
-    const p = s.from + s.rate * (now - s.t0);
-    return s.rate >= 0 ? Math.min(p, s.end) : Math.max(p, s.end);
-  }
-
-  /** True while a motion is in progress. */
-  get moving(): boolean {
-    const s = this.#segment;
-    return s !== undefined && this.position() !== s.end;
-  }
-
-  /** True while a positioning move (`moveTo`), not a continuous run, is in progress. */
-  get positioning(): boolean {
-    return this.#segment !== undefined && this.#segment === this.#move;
-  }
-
-  /** Stops the axis where it is now. */
-  stop(): void {
-    this.#rest = this.position();
-    this.#segment = undefined;
-    clearTimeout(this.#stopTimer);
-  }
-
+/** Moves an axis to positions. The motor calls these after its own checks. */
+export interface MotorMotion {
   /**
-   * Moves to `target` at `speed`, taking the time the distance needs. Aborting stops the axis
-   * where it is. Crossing a hard limit clamps there and throws `HardLimitError`.
+   * Called once by the motor's constructor, when its parameters exist: read and check options
+   * that need the position unit here. @throws OptionError for a bad option.
    */
-  async moveTo(target: number, signal: AbortSignal, what: string): Promise<void> {
-    this.stop();
-    const end = Math.min(Math.max(target, this.hardLower), this.hardUpper);
-    const from = this.#rest;
-    const duration = this.speed > 0 ? (Math.abs(end - from) / this.speed) * 1000 : 0;
-    const segment = { from, rate: duration > 0 ? (end - from) / duration : 0, t0: performance.now(), end };
-    this.#segment = segment;
-    this.#move = segment;
-    try {
-      await sleep(duration, signal);
-      // Only if nothing replaced this motion meanwhile (a stop() and a new move before we woke up).
-      if (this.#segment === segment) {
-        this.#rest = end;
-        this.#segment = undefined;
-      }
-    } catch (error) {
-      if (this.#segment === segment) this.stop();
-      throw error;
-    } finally {
-      if (this.#move === segment) this.#move = undefined;
-    }
-    if (end !== target) {
-      throw new HardLimitError(
-        `${what}: hit the hard limit at ${this.describe(end)} while moving to ${this.describe(target)}`,
-      );
-    }
-  }
-
+  bind?(motor: MotionContext): void;
+  /** Connects to the hardware (called once by `create()`). */
+  connect?(): Promise<void>;
+  /** Releases the hardware connection. */
+  disconnect?(): Promise<void>;
+  /** Reads the position. */
+  readPosition(): Promise<number>;
+  /** Reads the target position (default: the position). */
+  readTargetPosition?(): Promise<number>;
+  /** Reads the state from the hardware; without it the motor keeps its state in software. */
+  readState?(signal: AbortSignal): Promise<MotorState | 'error'>;
   /**
-   * Moves continuously at `velocity` units/s (0 stops) until a hard limit; `onLimit` is called
-   * when the axis reaches one.
+   * Moves to `target`; when `signal` aborts, stops the axis where it is and rejects with the
+   * signal's reason. @throws HardLimitError at an end switch (the motor enters `hard-limit`).
    */
-  run(velocity: number, onLimit: () => void): void {
-    this.stop();
-    if (velocity === 0) return;
-    const end = velocity > 0 ? this.hardUpper : this.hardLower;
-    const from = this.#rest;
-    this.#segment = { from, rate: velocity / 1000, t0: performance.now(), end };
-    if (Number.isFinite(end)) {
-      this.#stopTimer = setTimeout(
-        () => {
-          this.#segment = undefined;
-          this.#rest = end;
-          onLimit();
-        },
-        (Math.abs(end - from) / Math.abs(velocity)) * 1000,
-      );
-      this.#stopTimer.unref();
-    }
-  }
+  moveTo(target: number, signal: AbortSignal): Promise<void>;
+  /** Drives to the home position (default: `moveTo(0)`). */
+  home?(signal: AbortSignal): Promise<void>;
+  /** Stops the axis now. */
+  stop(): Promise<void>;
+  /** Switches the motor power (default: the motor only refuses moves while disabled). */
+  enable?(on: boolean): Promise<void>;
+}
 
-  /** The velocity of the current motion, units/s (0 at rest). */
-  get velocity(): number {
-    return this.moving ? this.#segment!.rate * 1000 : 0;
-  }
+/** Also moves the axis at a constant velocity (continuous motors). */
+export interface VelocityMotion extends MotorMotion {
+  /** Reads the velocity of the continuous motion (0 at rest). */
+  readVelocity(): Promise<number>;
+  /** Starts moving at `velocity` (0 stops). Never called during a positioning move. */
+  runAt(velocity: number, signal: AbortSignal): Promise<void>;
 }

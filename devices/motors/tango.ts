@@ -16,7 +16,7 @@
  * ```
  * @module
  */
-import { ConcertError, format, HardLimitError, OptionError, sleep, TransitionNotAllowed, z } from '../../core/index.js';
+import { ConcertError, format, HardLimitError, OptionError, sleep, z } from '../../core/index.js';
 import type { DeviceProxy, DevState } from '../../tango/index.js';
 import {
   abortable,
@@ -27,6 +27,7 @@ import {
   unitScale,
 } from '../tango-support.js';
 import * as base from './base.js';
+import type { MotionContext, MotorState, VelocityMotion } from './motion.js';
 
 /** The options of the Tango motors. Attribute and command names are case-insensitive, as in Tango. */
 export const TANGO_MOTOR_OPTIONS = TANGO_DEVICE_OPTIONS.extend({
@@ -58,276 +59,253 @@ export class TangoMotorFault extends ConcertError {
   override name = 'TangoMotorFault';
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AbstractMotor = abstract new (...args: any[]) => base.Motor;
-
 /** What a polled Tango state means for a motor. */
-type Reading = base.MotorState | 'fault';
+type Reading = MotorState | 'fault';
 
-function TangoBacked<B extends AbstractMotor>(Base: B) {
-  abstract class TangoMotor extends Base {
-    /** The Tango device. @internal Exposed for tests and advanced use; valid after create(). */
-    proxy!: DeviceProxy;
-    protected readonly tango: Required<
-      Omit<TangoMotorOptions, 'name' | 'timeoutMs' | 'lowerLimitAttribute' | 'upperLimitAttribute'>
-    > &
-      Pick<TangoMotorOptions, 'timeoutMs' | 'lowerLimitAttribute' | 'upperLimitAttribute'>;
-    /** Device units per position unit (1 unless the attribute has another known unit). */
-    protected scale = 1;
-    #hasHome = false;
-    #hasPower = false;
-    /** A move or homing started here is running: a second one is refused at once. */
-    protected busy = false;
+/** The Tango names and timings a {@link TangoMotion} uses, defaults filled in. */
+type TangoMotorConfig = Required<
+  Omit<TangoMotorOptions, 'name' | 'timeoutMs' | 'lowerLimitAttribute' | 'upperLimitAttribute'>
+> &
+  Pick<TangoMotorOptions, 'timeoutMs' | 'lowerLimitAttribute' | 'upperLimitAttribute'>;
 
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    constructor(...args: any[]) {
-      super(...args);
-      const o = (args[0] ?? {}) as TangoMotorOptions;
-      if (typeof o.device !== 'string')
-        throw new OptionError(`${this.kind}.create: option 'device' (the Tango device address) is required`);
-      this.tango = {
-        device: o.device,
-        timeoutMs: o.timeoutMs,
-        positionAttribute: o.positionAttribute ?? 'position',
-        velocityAttribute: o.velocityAttribute ?? 'velocity',
-        stopCommand: o.stopCommand ?? 'Stop',
-        homeCommand: o.homeCommand ?? 'Home',
-        onCommand: o.onCommand ?? 'On',
-        offCommand: o.offCommand ?? 'Off',
-        lowerLimitAttribute: o.lowerLimitAttribute,
-        upperLimitAttribute: o.upperLimitAttribute,
-        pollIntervalMs: o.pollIntervalMs ?? 10,
-      };
-    }
+/**
+ * The motion part of the Tango motors: writes the position attribute (or runs `Home`), polls the
+ * device State until it leaves MOVING, sends `Stop` on abort, and reads State, end switches and
+ * the velocity attribute.
+ */
+export class TangoMotion implements VelocityMotion {
+  readonly #options: TangoMotorOptions;
+  readonly #continuous: boolean;
+  #config!: TangoMotorConfig;
+  #motor!: MotionContext;
+  #proxy: DeviceProxy | undefined;
+  /** Device units per position unit (1 unless the attribute has another known unit). */
+  #scale = 1;
+  #hasHome = false;
+  #hasPower = false;
 
-    /** Attributes that must exist (continuous motors add the velocity). */
-    protected requiredAttributes(): string[] {
-      const t = this.tango;
-      return [t.positionAttribute, t.lowerLimitAttribute, t.upperLimitAttribute].filter(
-        (n): n is string => n !== undefined,
+  /** @param continuous Whether the motor also runs at a velocity (the velocity attribute must exist). */
+  constructor(options: TangoMotorOptions, { continuous = false }: { continuous?: boolean } = {}) {
+    this.#options = options;
+    this.#continuous = continuous;
+  }
+
+  bind(motor: MotionContext): void {
+    const o = this.#options;
+    if (typeof o?.device !== 'string')
+      throw new OptionError(`${motor.kind}.create: option 'device' (the Tango device address) is required`);
+    this.#config = {
+      device: o.device,
+      timeoutMs: o.timeoutMs,
+      positionAttribute: o.positionAttribute ?? 'position',
+      velocityAttribute: o.velocityAttribute ?? 'velocity',
+      stopCommand: o.stopCommand ?? 'Stop',
+      homeCommand: o.homeCommand ?? 'Home',
+      onCommand: o.onCommand ?? 'On',
+      offCommand: o.offCommand ?? 'Off',
+      lowerLimitAttribute: o.lowerLimitAttribute,
+      upperLimitAttribute: o.upperLimitAttribute,
+      pollIntervalMs: o.pollIntervalMs ?? 10,
+    };
+    this.#motor = motor;
+  }
+
+  /** The Tango device (valid after `create()`). */
+  get proxy(): DeviceProxy {
+    if (!this.#proxy) throw new OptionError(`${this.#motor.name}: not connected to its Tango device (use create())`);
+    return this.#proxy;
+  }
+
+  async connect(): Promise<void> {
+    const t = this.#config;
+    const motor = this.#motor;
+    const proxy = await connectProxy(motor.name, t);
+    try {
+      const attributes = [t.positionAttribute, t.lowerLimitAttribute, t.upperLimitAttribute];
+      if (this.#continuous) attributes.push(t.velocityAttribute);
+      await requireAttributes(
+        motor.name,
+        proxy,
+        attributes.filter((n): n is string => n !== undefined),
       );
-    }
-
-    protected override async connect(): Promise<void> {
-      const proxy = await connectProxy(this.name, this.tango);
-      try {
-        await requireAttributes(this.name, proxy, this.requiredAttributes());
-        const commands = await commandNames(proxy);
-        const t = this.tango;
-        if (!commands.has(t.stopCommand.toLowerCase()))
-          throw new OptionError(
-            `${this.name}: the Tango device ${proxy.name} has no command '${t.stopCommand}' (option stopCommand)`,
-          );
-        this.#hasHome = commands.has(t.homeCommand.toLowerCase());
-        this.#hasPower = commands.has(t.onCommand.toLowerCase()) && commands.has(t.offCommand.toLowerCase());
-        const [config] = await proxy.attributeConfig([t.positionAttribute]);
-        this.scale = unitScale(config!.unit, this.position.unit, (m) => this.log.warn(m));
-        const limit = (s: string) =>
-          s.trim() === '' || !Number.isFinite(Number(s)) ? undefined : Number(s) / this.scale;
-        this.position.setExternalLimits(limit(config!.minValue), limit(config!.maxValue));
-      } catch (error) {
-        await proxy.close();
-        throw error;
-      }
-      this.proxy = proxy;
-    }
-
-    protected override async disconnectHook(): Promise<void> {
-      await this.proxy?.close();
-    }
-
-    protected async readPosition(): Promise<number> {
-      return Number((await this.proxy.readAttribute(this.tango.positionAttribute)).value) / this.scale;
-    }
-
-    protected override async readTargetPosition(): Promise<number> {
-      const a = await this.proxy.readAttribute(this.tango.positionAttribute);
-      return Number(a.writeValue ?? a.value) / this.scale;
-    }
-
-    protected override async readState(): Promise<base.MotorState> {
-      if (!this.#hasPower && this.state.current === 'disabled') return 'disabled';
-      const reading = await this.#read();
-      if (reading !== 'fault') return reading;
-      this.state.enter(
-        'error',
-        new TangoMotorFault(
-          `${this.name}: the Tango device ${this.proxy.name} is in FAULT: ${await this.proxy.status().catch(() => '?')}`,
-        ),
-      );
-      return 'error' as base.MotorState;
-    }
-
-    /** The device state as a motor state; end-switch attributes, when configured, decide ALARM/FAULT. */
-    async #read(): Promise<Reading> {
-      const state: DevState = await this.proxy.state();
-      switch (state) {
-        case 'MOVING':
-        case 'RUNNING':
-        case 'INIT':
-          return 'moving';
-        case 'OFF':
-        case 'DISABLE':
-          return 'disabled';
-        case 'ALARM':
-        case 'FAULT': {
-          const t = this.tango;
-          const switches = [t.lowerLimitAttribute, t.upperLimitAttribute].filter((n): n is string => n !== undefined);
-          if (switches.length === 0) return state === 'ALARM' ? 'hard-limit' : 'fault';
-          const values = await this.proxy.readAttributes(switches);
-          if (values.some((v) => v.value === true)) return 'hard-limit';
-          return state === 'ALARM' ? 'standby' : 'fault';
-        }
-        case 'UNKNOWN':
-          return 'fault';
-        default:
-          return 'standby';
-      }
-    }
-
-    /** Refuses a second move at once (the hardware state may not say MOVING yet). */
-    protected async exclusiveMotion<T>(method: string, fn: () => Promise<T>): Promise<T> {
-      if (this.busy)
-        throw new TransitionNotAllowed(
-          `${this.name}.${method}() is not allowed in state 'moving' (allowed in: standby, hard-limit)`,
-          'moving',
+      const commands = await commandNames(proxy);
+      if (!commands.has(t.stopCommand.toLowerCase()))
+        throw new OptionError(
+          `${motor.name}: the Tango device ${proxy.name} has no command '${t.stopCommand}' (option stopCommand)`,
         );
-      this.busy = true;
-      try {
-        return await fn();
-      } finally {
-        this.busy = false;
+      this.#hasHome = commands.has(t.homeCommand.toLowerCase());
+      this.#hasPower = commands.has(t.onCommand.toLowerCase()) && commands.has(t.offCommand.toLowerCase());
+      const [config] = await proxy.attributeConfig([t.positionAttribute]);
+      this.#scale = unitScale(config!.unit, motor.position.unit, (m) => motor.log.warn(m));
+      const limit = (s: string) =>
+        s.trim() === '' || !Number.isFinite(Number(s)) ? undefined : Number(s) / this.#scale;
+      motor.position.setExternalLimits(limit(config!.minValue), limit(config!.maxValue));
+    } catch (error) {
+      await proxy.close();
+      throw error;
+    }
+    this.#proxy = proxy;
+  }
+
+  async disconnect(): Promise<void> {
+    await this.#proxy?.close();
+  }
+
+  async readPosition(): Promise<number> {
+    return Number((await this.proxy.readAttribute(this.#config.positionAttribute)).value) / this.#scale;
+  }
+
+  async readTargetPosition(): Promise<number> {
+    const a = await this.proxy.readAttribute(this.#config.positionAttribute);
+    return Number(a.writeValue ?? a.value) / this.#scale;
+  }
+
+  async readState(): Promise<MotorState | 'error'> {
+    const motor = this.#motor;
+    if (!this.#hasPower && motor.state.current === 'disabled') return 'disabled';
+    const reading = await this.#read();
+    if (reading !== 'fault') return reading;
+    motor.state.enter(
+      'error',
+      new TangoMotorFault(
+        `${motor.name}: the Tango device ${this.proxy.name} is in FAULT: ${await this.proxy.status().catch(() => '?')}`,
+      ),
+    );
+    return 'error';
+  }
+
+  /** The device state as a motor state; end-switch attributes, when configured, decide ALARM/FAULT. */
+  async #read(): Promise<Reading> {
+    const state: DevState = await this.proxy.state();
+    switch (state) {
+      case 'MOVING':
+      case 'RUNNING':
+      case 'INIT':
+        return 'moving';
+      case 'OFF':
+      case 'DISABLE':
+        return 'disabled';
+      case 'ALARM':
+      case 'FAULT': {
+        const t = this.#config;
+        const switches = [t.lowerLimitAttribute, t.upperLimitAttribute].filter((n): n is string => n !== undefined);
+        if (switches.length === 0) return state === 'ALARM' ? 'hard-limit' : 'fault';
+        const values = await this.proxy.readAttributes(switches);
+        if (values.some((v) => v.value === true)) return 'hard-limit';
+        return state === 'ALARM' ? 'standby' : 'fault';
       }
-    }
-
-    protected override moveTo(target: number, signal: AbortSignal): Promise<void> {
-      return this.exclusiveMotion('moveTo', () => super.moveTo(target, signal));
-    }
-
-    override home(options: { signal?: AbortSignal } = {}): Promise<void> {
-      return this.exclusiveMotion('home', () => super.home(options));
-    }
-
-    protected async moveHook(target: number, signal: AbortSignal): Promise<void> {
-      await this.#motion(
-        signal,
-        () => this.proxy.writeAttribute(this.tango.positionAttribute, target * this.scale),
-        target,
-      );
-    }
-
-    protected override async homeHook(signal: AbortSignal): Promise<void> {
-      if (!this.#hasHome) return super.homeHook(signal);
-      await this.#motion(signal, () => this.proxy.command(this.tango.homeCommand), undefined);
-    }
-
-    /** Starts a motion with `start`, then polls the State until the device leaves MOVING; an abort sends Stop. */
-    async #motion(signal: AbortSignal, start: () => Promise<unknown>, target: number | undefined): Promise<void> {
-      try {
-        await abortable(start(), signal);
-        for (;;) {
-          const reading = await abortable(this.#read(), signal);
-          if (reading === 'moving') {
-            await sleep(this.tango.pollIntervalMs, signal);
-            continue;
-          }
-          if (reading === 'hard-limit') {
-            const here = this.position.quantity(await this.readPosition());
-            const goal = target === undefined ? 'home' : format(this.position.quantity(target));
-            throw new HardLimitError(
-              `${this.position.fullName}: hit the hard limit at ${format(here)} while moving to ${goal}`,
-            );
-          }
-          if (reading === 'fault')
-            throw new TangoMotorFault(
-              `${this.position.fullName}: the Tango device ${this.proxy.name} went to FAULT: ${await this.proxy.status()}`,
-            );
-          if (reading === 'disabled')
-            throw new TangoMotorFault(
-              `${this.position.fullName}: the Tango device ${this.proxy.name} was switched off during the move`,
-            );
-          return;
-        }
-      } catch (error) {
-        if (signal.aborted) {
-          await this.proxy
-            .command(this.tango.stopCommand)
-            .catch((e: unknown) => this.log.warn('Stop after an abort failed', e));
-          throw signal.reason;
-        }
-        throw error;
-      }
-    }
-
-    protected async stopMotion(): Promise<void> {
-      await this.proxy.command(this.tango.stopCommand);
-      if (this.state.current === 'moving') this.state.enter('standby');
-    }
-
-    protected override async enableHook(enable: boolean): Promise<void> {
-      if (this.#hasPower) await this.proxy.command(enable ? this.tango.onCommand : this.tango.offCommand);
+      case 'UNKNOWN':
+        return 'fault';
+      default:
+        return 'standby';
     }
   }
-  return TangoMotor;
+
+  async moveTo(target: number, signal: AbortSignal): Promise<void> {
+    await this.#motion(
+      signal,
+      () => this.proxy.writeAttribute(this.#config.positionAttribute, target * this.#scale),
+      target,
+    );
+  }
+
+  async home(signal: AbortSignal): Promise<void> {
+    if (!this.#hasHome) return this.moveTo(0, signal);
+    await this.#motion(signal, () => this.proxy.command(this.#config.homeCommand), undefined);
+  }
+
+  /** Starts a motion with `start`, then polls the State until the device leaves MOVING; an abort sends Stop. */
+  async #motion(signal: AbortSignal, start: () => Promise<unknown>, target: number | undefined): Promise<void> {
+    const position = this.#motor.position;
+    try {
+      await abortable(start(), signal);
+      for (;;) {
+        const reading = await abortable(this.#read(), signal);
+        if (reading === 'moving') {
+          await sleep(this.#config.pollIntervalMs, signal);
+          continue;
+        }
+        if (reading === 'hard-limit') {
+          const here = position.quantity(await this.readPosition());
+          const goal = target === undefined ? 'home' : format(position.quantity(target));
+          throw new HardLimitError(
+            `${position.fullName}: hit the hard limit at ${format(here)} while moving to ${goal}`,
+          );
+        }
+        if (reading === 'fault')
+          throw new TangoMotorFault(
+            `${position.fullName}: the Tango device ${this.proxy.name} went to FAULT: ${await this.proxy.status()}`,
+          );
+        if (reading === 'disabled')
+          throw new TangoMotorFault(
+            `${position.fullName}: the Tango device ${this.proxy.name} was switched off during the move`,
+          );
+        return;
+      }
+    } catch (error) {
+      if (signal.aborted) {
+        await this.proxy
+          .command(this.#config.stopCommand)
+          .catch((e: unknown) => this.#motor.log.warn('Stop after an abort failed', e));
+        throw signal.reason;
+      }
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.proxy.command(this.#config.stopCommand);
+  }
+
+  async enable(on: boolean): Promise<void> {
+    if (this.#hasPower) await this.proxy.command(on ? this.#config.onCommand : this.#config.offCommand);
+  }
+
+  async readVelocity(): Promise<number> {
+    return Number((await this.proxy.readAttribute(this.#config.velocityAttribute)).value) / this.#scale;
+  }
+
+  async runAt(velocity: number): Promise<void> {
+    await this.proxy.writeAttribute(this.#config.velocityAttribute, velocity * this.#scale);
+  }
 }
 
 /** A linear motor (position in mm) backed by a Tango device. */
-export class LinearMotor extends TangoBacked(base.LinearMotor) {
+export class TangoLinearMotor extends base.LinearMotor<TangoMotion> {
   static override readonly options = TANGO_MOTOR_OPTIONS;
   constructor(options: TangoMotorOptions) {
-    super(options);
+    super(options, new TangoMotion(options));
   }
 }
 
 /** A rotation motor (position in degrees) backed by a Tango device. */
-export class RotationMotor extends TangoBacked(base.RotationMotor) {
+export class TangoRotationMotor extends base.RotationMotor<TangoMotion> {
   static override readonly options = TANGO_MOTOR_OPTIONS;
   constructor(options: TangoMotorOptions) {
-    super(options);
+    super(options, new TangoMotion(options));
   }
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function ContinuousTango<B extends abstract new (...args: any[]) => InstanceType<ReturnType<typeof TangoBacked>>>(
-  Base: B,
-) {
-  abstract class ContinuousTangoMotor extends base.Continuous(Base) {
-    protected override requiredAttributes(): string[] {
-      return [...super.requiredAttributes(), this.tango.velocityAttribute];
-    }
-
-    protected async readVelocity(): Promise<number> {
-      return Number((await this.proxy.readAttribute(this.tango.velocityAttribute)).value) / this.scale;
-    }
-
-    protected async writeVelocity(velocity: number): Promise<void> {
-      if (this.busy) {
-        // Velocity 0 means "no continuous motion": it must not cut a positioning move short.
-        if (velocity === 0) return;
-        throw new TransitionNotAllowed(
-          `${this.name}.velocity cannot be set while the motor moves to a position (stop() it first)`,
-          'moving',
-        );
-      }
-      await this.proxy.writeAttribute(this.tango.velocityAttribute, velocity * this.scale);
-      this.state.enter(velocity === 0 ? 'standby' : 'moving');
-    }
-  }
-  return ContinuousTangoMotor;
 }
 
 /** A linear motor that also runs at a constant `velocity` (mm/s), backed by a Tango device. */
-export class ContinuousLinearMotor extends ContinuousTango(TangoBacked(base.LinearMotor)) {
+export class TangoContinuousLinearMotor extends base.ContinuousLinearMotor<TangoMotion> {
   static override readonly options = TANGO_MOTOR_OPTIONS;
   constructor(options: TangoMotorOptions) {
-    super(options);
+    super(options, new TangoMotion(options, { continuous: true }));
   }
 }
 
 /** A rotation motor that also rotates at a constant `velocity` (deg/s), backed by a Tango device. */
-export class ContinuousRotationMotor extends ContinuousTango(TangoBacked(base.RotationMotor)) {
+export class TangoContinuousRotationMotor extends base.ContinuousRotationMotor<TangoMotion> {
   static override readonly options = TANGO_MOTOR_OPTIONS;
   constructor(options: TangoMotorOptions) {
-    super(options);
+    super(options, new TangoMotion(options, { continuous: true }));
   }
 }
+
+/** The family names users import: `import { LinearMotor } from 'concert/devices/motors/tango'`. */
+export {
+  TangoContinuousLinearMotor as ContinuousLinearMotor,
+  TangoContinuousRotationMotor as ContinuousRotationMotor,
+  TangoLinearMotor as LinearMotor,
+  TangoRotationMotor as RotationMotor,
+};

@@ -2,7 +2,7 @@
  * Shutters: open/closed with a state machine; an emergency stop closes the shutter.
  * @module
  */
-import { Device, transition } from '../../core/index.js';
+import { checkSignalOptions, Device, transition } from '../../core/index.js';
 
 /** Shutter states. */
 export type ShutterState = 'open' | 'closed';
@@ -27,6 +27,7 @@ export abstract class Shutter extends Device {
   /** Opens the shutter (closed → open). An aborted open stays 'closed', so `open()` can be retried. */
   @transition({ source: ['closed'], target: 'open', aborted: 'closed' })
   async open(options: { signal?: AbortSignal } = {}): Promise<void> {
+    checkSignalOptions(() => `${this.name}.open`, options);
     await this.operation(options.signal, (s) => this.openHook(s));
   }
 
@@ -36,6 +37,7 @@ export abstract class Shutter extends Device {
    */
   @transition({ source: ['open'], target: 'closed', aborted: 'open' })
   async close(options: { signal?: AbortSignal } = {}): Promise<void> {
+    checkSignalOptions(() => `${this.name}.close`, options);
     await this.operation(options.signal, (s) => this.closeHook(s));
   }
 

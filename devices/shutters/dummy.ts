@@ -6,17 +6,17 @@ import type { z } from '../../core/index.js';
 import { DEVICE_OPTIONS, sleep, zq } from '../../core/index.js';
 import * as base from './base.js';
 
-/** The options of the dummy {@link Shutter}. */
+/** The options of the dummy {@link DummyShutter}. */
 export const DUMMY_SHUTTER_OPTIONS = DEVICE_OPTIONS.extend({
   /** How long opening or closing takes (default 0). */
   motionTime: zq('s', { min: '0 s' }).optional(),
 });
 
-/** Options of the dummy {@link Shutter}. */
+/** Options of the dummy {@link DummyShutter}. */
 export type DummyShutterOptions = z.input<typeof DUMMY_SHUTTER_OPTIONS>;
 
 /** A simulated shutter, open at start. */
-export class Shutter extends base.Shutter {
+export class DummyShutter extends base.Shutter {
   static override readonly options = DUMMY_SHUTTER_OPTIONS;
   readonly #ms: number;
 
@@ -33,3 +33,6 @@ export class Shutter extends base.Shutter {
     await sleep(this.#ms, signal);
   }
 }
+
+/** The family names users import: `import { Shutter } from 'concert/devices/shutters/dummy'`. */
+export { DummyShutter as Shutter };

@@ -18,7 +18,7 @@ import { DEV_STATES, type DeviceProxy, type DevState } from '../../tango/index.j
 import { abortable, commandNames, connectProxy, TANGO_DEVICE_OPTIONS } from '../tango-support.js';
 import * as base from './base.js';
 
-/** The options of the Tango {@link Shutter}. */
+/** The options of the Tango {@link TangoShutter}. */
 export const TANGO_SHUTTER_OPTIONS = TANGO_DEVICE_OPTIONS.extend({
   /** Open command (default `Open`). */
   openCommand: z.string().optional(),
@@ -32,7 +32,7 @@ export const TANGO_SHUTTER_OPTIONS = TANGO_DEVICE_OPTIONS.extend({
   pollIntervalMs: z.number().min(1).max(10000).optional(),
 });
 
-/** Options of the Tango {@link Shutter}. */
+/** Options of the Tango {@link TangoShutter}. */
 export type TangoShutterOptions = z.input<typeof TANGO_SHUTTER_OPTIONS>;
 
 /** The shutter device is in a state that is neither open, closed nor moving. */
@@ -41,7 +41,7 @@ export class TangoShutterFault extends ConcertError {
 }
 
 /** A shutter backed by a Tango device. */
-export class Shutter extends base.Shutter {
+export class TangoShutter extends base.Shutter {
   static override readonly options = TANGO_SHUTTER_OPTIONS;
 
   /** The Tango device. @internal Valid after create(). */
@@ -117,3 +117,6 @@ export class Shutter extends base.Shutter {
     }
   }
 }
+
+/** The family names users import: `import { Shutter } from 'concert/devices/shutters/tango'`. */
+export { TangoShutter as Shutter };

@@ -5,7 +5,7 @@
 import * as base from './base.js';
 
 /** A simulated X-ray tube, off at start, 0 kV and 0 µA. */
-export class XRayTube extends base.XRayTube {
+export class DummyXRayTube extends base.XRayTube {
   #kV = 0;
   #uA = 0;
   protected async readVoltage(): Promise<number> {
@@ -22,3 +22,6 @@ export class XRayTube extends base.XRayTube {
   }
   protected async switchHook(): Promise<void> {}
 }
+
+/** The family names users import: `import { XRayTube } from 'concert/devices/xraytubes/dummy'`. */
+export { DummyXRayTube as XRayTube };

@@ -2,7 +2,7 @@
  * Frame helpers and tomography arithmetic of the imaging experiments.
  * @module
  */
-import { ParameterError, q, toNumber, type Frame, type Unit } from '../../core/index.js';
+import { checkSignalOptions, ParameterError, q, toNumber, type Frame, type Unit } from '../../core/index.js';
 import { Acquisition } from '../acquisition.js';
 import type { Camera } from '../../devices/cameras/index.js';
 
@@ -23,9 +23,9 @@ export async function toStandby(camera: Camera): Promise<void> {
 }
 
 /**
- * Yields `count` software-triggered frames. `before(i)` runs before frame `i` is triggered (move a
- * motor there) and may return metadata for that frame. The trigger source is restored and the
- * camera back in standby afterwards, also when aborted or stopped early.
+ * Yields software-triggered frames `from` … `count - 1`. `before(i)` runs before frame `i` is
+ * triggered (move a motor there) and may return metadata for that frame. The trigger source is
+ * restored and the camera back in standby afterwards, also when aborted or stopped early.
  * @internal
  */
 export async function* triggeredFrames(
@@ -33,6 +33,7 @@ export async function* triggeredFrames(
   count: number,
   signal?: AbortSignal,
   before?: (index: number, signal: AbortSignal | undefined) => Promise<Record<string, unknown> | void>,
+  from = 0,
 ): AsyncGenerator<Frame> {
   await toStandby(camera);
   await camera.triggerSource.stash();
@@ -40,7 +41,7 @@ export async function* triggeredFrames(
     await camera.setTriggerSource('SOFTWARE');
     await camera.startRecording();
     try {
-      for (let i = 0; i < count; i++) {
+      for (let i = from; i < count; i++) {
         signal?.throwIfAborted();
         const extra = before ? await before(i, signal) : undefined;
         await camera.trigger();
@@ -48,7 +49,8 @@ export async function* triggeredFrames(
         if (isRemoteCamera(camera)) await camera.grabSend(1, { signal, end: false });
         else {
           const frame = await camera.grab({ signal });
-          yield extra ? withMetadata(frame, extra) : frame;
+          // frameNumber counts within the acquisition, also after a restart from a checkpoint.
+          yield withMetadata(frame, { ...extra, frameNumber: i });
         }
       }
     } finally {
@@ -60,7 +62,8 @@ export async function* triggeredFrames(
 }
 
 /**
- * Yields `count` free-running (AUTO trigger) frames; `metadata(i)` is merged into frame `i`.
+ * Yields free-running (AUTO trigger) frames `from` … `count - 1`; `metadata(i)` is merged into
+ * frame `i`.
  * @internal
  */
 export async function* autoFrames(
@@ -68,6 +71,7 @@ export async function* autoFrames(
   count: number,
   signal?: AbortSignal,
   metadata?: (index: number) => Record<string, unknown>,
+  from = 0,
 ): AsyncGenerator<Frame> {
   await toStandby(camera);
   if (isRemoteCamera(camera)) {
@@ -75,15 +79,16 @@ export async function* autoFrames(
     await camera.triggerSource.stash();
     try {
       await camera.setTriggerSource('AUTO');
-      await camera.recording(() => camera.grabSend(count, { signal, end: false }));
+      await camera.recording(() => camera.grabSend(Math.max(0, count - from), { signal, end: false }));
     } finally {
       await camera.triggerSource.restore();
     }
     return;
   }
-  let i = 0;
-  for await (const frame of camera.stream({ signal, count })) {
-    yield metadata ? withMetadata(frame, metadata(i)) : frame;
+  let i = from;
+  for await (const frame of camera.stream({ signal, count: Math.max(0, count - from) })) {
+    // frameNumber counts within the acquisition, also after a restart from a checkpoint.
+    yield from === 0 && !metadata ? frame : withMetadata(frame, { ...metadata?.(i), frameNumber: i });
     i++;
   }
 }
@@ -103,6 +108,7 @@ export async function* frames(
   options: { signal?: AbortSignal } = {},
 ): AsyncGenerator<Frame> {
   checkCount('frames(): count', count);
+  checkSignalOptions(() => 'frames()', options);
   yield* triggeredFrames(camera, count, options.signal);
 }
 
@@ -147,7 +153,8 @@ export function checkCount(what: string, n: unknown): asserts n is number {
 
 /** A camera in a camera server (`concert/devices/cameras/remote`): frames go to registered endpoints. */
 export type RemoteCameraLike = Camera & {
-  grabSend(count: number, options?: { signal?: AbortSignal; end?: boolean }): Promise<number>;
+  grabSend(count: number, options?: { signal?: AbortSignal; end?: boolean; stream?: string }): Promise<number>;
+  withStream<T>(stream: string, fn: () => Promise<T>): Promise<T>;
   readonly sentFrames: number;
 };
 
@@ -157,25 +164,29 @@ export function isRemoteCamera(camera: Camera): camera is RemoteCameraLike {
 }
 
 /**
- * An acquisition of `take`'s frames; with a remote camera, one whose frames go from the camera
+ * An acquisition of `take`'s frames, restartable from a checkpoint (`take(signal, from)` yields
+ * frame `from` next, set up for it); with a remote camera, one whose frames go from the camera
  * server to remote consumers (then `take` yields nothing, and the end marker follows it).
  * @internal
  */
 export function imagingAcquisition(
   name: string,
   camera: Camera,
-  take: (signal: AbortSignal) => AsyncGenerator<Frame>,
+  take: (signal: AbortSignal, from: number) => AsyncGenerator<Frame>,
   frames: () => number,
 ): Acquisition {
-  if (!isRemoteCamera(camera)) return new Acquisition(name, take, { frames });
+  if (!isRemoteCamera(camera))
+    return new Acquisition(name, (signal, start) => take(signal, start.from), { frames, restartable: true });
   return new Acquisition(name, null, {
     frames,
-    acquire: async (signal) => {
-      const before = camera.sentFrames;
-      for await (const _ of take(signal));
-      await toStandby(camera);
-      await camera.recording(() => camera.grabSend(0, { signal, end: true }));
-      return camera.sentFrames - before;
-    },
+    // every grabSend of the run tags its frames with the run's stream id
+    acquire: (signal, { streamId }) =>
+      camera.withStream(streamId, async () => {
+        const before = camera.sentFrames;
+        for await (const _ of take(signal, 0));
+        await toStandby(camera);
+        await camera.recording(() => camera.grabSend(0, { signal, end: true }));
+        return camera.sentFrames - before;
+      }),
   });
 }

@@ -113,10 +113,20 @@ export class GratingInterferometryStepping extends Radiography {
     );
     const steps = () => this.#stepping.numPeriods * this.#stepping.numStepsPerPeriod;
     this.add(
-      imagingAcquisition('reference_stepping', this.camera, (signal) => this.takeStepping(signal, 'flat'), steps),
+      imagingAcquisition(
+        'reference_stepping',
+        this.camera,
+        (signal, from) => this.takeStepping(signal, 'flat', from),
+        steps,
+      ),
     );
     this.add(
-      imagingAcquisition('object_stepping', this.camera, (signal) => this.takeStepping(signal, 'projection'), steps),
+      imagingAcquisition(
+        'object_stepping',
+        this.camera,
+        (signal, from) => this.takeStepping(signal, 'projection', from),
+        steps,
+      ),
     );
   }
 
@@ -144,18 +154,24 @@ export class GratingInterferometryStepping extends Radiography {
     };
   }
 
-  /** One phase stepping: sample out (`flat`, reference) or in (`projection`, object). */
-  protected async *takeStepping(signal: AbortSignal, kind: 'flat' | 'projection'): AsyncGenerator<Frame> {
+  /** One phase stepping (steps `from` … on): sample out (`flat`, reference) or in (`projection`, object). */
+  protected async *takeStepping(signal: AbortSignal, kind: 'flat' | 'projection', from = 0): AsyncGenerator<Frame> {
     const unit = this.steppingMotor.position.unit;
     const position = await (kind === 'flat' ? this.flatPosition : this.radioPosition).get();
     await this.startSampleExposure(signal);
     await this.flatMotor.setPosition(position, { signal });
     const step = toNumber(await this.gratingPeriod.get(), unit) / this.#stepping.numStepsPerPeriod;
     const start = toNumber(await this.steppingStartPosition.get(), unit);
-    yield* triggeredFrames(this.camera, this.stepsPerScan, signal, async (i, s) => {
-      const at = start + i * step;
-      await this.steppingMotor.setPosition(q(at, unit), { signal: s });
-      return { image_key: IMAGE_KEYS[kind], step: i, stepping_position: at };
-    });
+    yield* triggeredFrames(
+      this.camera,
+      this.stepsPerScan,
+      signal,
+      async (i, s) => {
+        const at = start + i * step;
+        await this.steppingMotor.setPosition(q(at, unit), { signal: s });
+        return { image_key: IMAGE_KEYS[kind], step: i, stepping_position: at };
+      },
+      from,
+    );
   }
 }

@@ -19,7 +19,9 @@ import {
 } from '../../core/index.js';
 import { Camera } from '../../devices/cameras/index.js';
 import { Motor } from '../../devices/motors/index.js';
+import type { Acquisition } from '../acquisition.js';
 import { Experiment, EXPERIMENT_OPTIONS } from '../experiment.js';
+import type { Checkpoint } from '../pause.js';
 import { zexposure, type Exposure } from './exposure.js';
 import { autoFrames, checkCount, IMAGE_KEYS, imagingAcquisition, toStandby } from './frames.js';
 
@@ -99,8 +101,11 @@ export class Radiography extends Experiment {
   }
 
   constructor(options: RadiographyOptions) {
-    const { name, walker, separateScans, nameFmt, prepare, finish } = options;
-    super([], { name: name ?? lowerFirst(new.target.name), walker, separateScans, nameFmt, prepare, finish });
+    const { name, walker, separateScans, nameFmt, prepare, finish, enterSafeState, leaveSafeState } = options;
+    super([], {
+      name: name ?? lowerFirst(new.target.name),
+      ...{ walker, separateScans, nameFmt, prepare, finish, enterSafeState, leaveSafeState },
+    });
     this.camera = options.camera;
     this.exposure = options.exposure;
     this.flatMotor = options.flatMotor;
@@ -124,7 +129,7 @@ export class Radiography extends Experiment {
       imagingAcquisition(
         'darks',
         this.camera,
-        (signal) => this.takeDarks(signal),
+        (signal, from) => this.takeDarks(signal, from),
         () => this.counts.numDarks,
       ),
     );
@@ -132,7 +137,7 @@ export class Radiography extends Experiment {
       imagingAcquisition(
         'flats',
         this.camera,
-        (signal) => this.takeFlats(signal),
+        (signal, from) => this.takeFlats(signal, from),
         () => this.counts.numFlats,
       ),
     );
@@ -140,7 +145,7 @@ export class Radiography extends Experiment {
       imagingAcquisition(
         'radios',
         this.camera,
-        (signal) => this.takeRadios(signal),
+        (signal, from) => this.takeRadios(signal, from),
         () => this.counts.numProjections,
       ),
     );
@@ -237,39 +242,67 @@ export class Radiography extends Experiment {
     if (failures.length > 0) throw failures[0];
   }
 
-  /** Free-running frames of one acquisition, tagged with `image_key`. */
+  /** Free-running frames `from` … `count - 1` of one acquisition, tagged by `metadata(i)`. */
   protected produceFrames(
     count: number,
     signal: AbortSignal,
     metadata: (index: number) => Record<string, unknown>,
+    from = 0,
   ): AsyncGenerator<Frame> {
-    return autoFrames(this.camera, count, signal, metadata);
+    return autoFrames(this.camera, count, signal, metadata, from);
   }
 
-  /** Dark fields: exposure stopped. */
-  protected async *takeDarks(signal: AbortSignal): AsyncGenerator<Frame> {
+  /** Dark fields `from` … `numDarks - 1`: exposure stopped. */
+  protected async *takeDarks(signal: AbortSignal, from = 0): AsyncGenerator<Frame> {
     await this.stopSampleExposure(signal);
-    yield* this.produceFrames(this.counts.numDarks, signal, () => ({ image_key: IMAGE_KEYS.dark }));
+    yield* this.produceFrames(this.counts.numDarks, signal, () => ({ image_key: IMAGE_KEYS.dark }), from);
   }
 
-  /** Flat fields: sample out of the beam, exposed. */
-  protected async *takeFlats(signal: AbortSignal): AsyncGenerator<Frame> {
+  /** Flat fields `from` … `numFlats - 1`: sample out of the beam, exposed. */
+  protected async *takeFlats(signal: AbortSignal, from = 0): AsyncGenerator<Frame> {
     await this.flatMotor.setPosition(await this.flatPosition.get(), { signal });
     await this.startSampleExposure(signal);
-    yield* this.produceFrames(this.counts.numFlats, signal, () => ({ image_key: IMAGE_KEYS.flat }));
+    yield* this.produceFrames(this.counts.numFlats, signal, () => ({ image_key: IMAGE_KEYS.flat }), from);
   }
 
-  /** Moves the sample into the beam and starts the exposure. */
-  protected async prepareRadios(signal: AbortSignal): Promise<void> {
+  /** Moves the sample into the beam (for projection `from`) and starts the exposure. */
+  protected async prepareRadios(signal: AbortSignal, _from = 0): Promise<void> {
     await this.flatMotor.setPosition(await this.radioPosition.get(), { signal });
     await this.startSampleExposure(signal);
   }
 
-  /** Projections: sample in the beam, exposed; the exposure stops after the last one. */
-  protected async *takeRadios(signal: AbortSignal): AsyncGenerator<Frame> {
-    await this.prepareRadios(signal);
-    yield* this.produceFrames(this.counts.numProjections, signal, () => ({ image_key: IMAGE_KEYS.projection }));
+  /** Projections `from` … `numProjections - 1`: sample in the beam, exposed; the exposure stops after the last one. */
+  protected async *takeRadios(signal: AbortSignal, from = 0): AsyncGenerator<Frame> {
+    await this.prepareRadios(signal, from);
+    yield* this.produceFrames(this.counts.numProjections, signal, () => ({ image_key: IMAGE_KEYS.projection }), from);
     await this.stopSampleExposure(signal);
+  }
+
+  /**
+   * The safe state of a paused run: the exposure stopped (shutter closed, tube off), the camera in
+   * standby and every moving motor stopped where it is. The restarted producer sets positions,
+   * velocities and the exposure up again for the frame it goes on with.
+   */
+  protected override async enterSafeState(signal: AbortSignal, checkpoint: Checkpoint): Promise<void> {
+    await this.stopSampleExposure(signal);
+    await toStandby(this.camera);
+    await Promise.all(
+      [...new Set(this.motors())].map(async (m) => ((await m.getState()) === 'moving' ? m.stop() : undefined)),
+    );
+    await super.enterSafeState(signal, checkpoint);
+  }
+
+  /**
+   * An imaging run can be paused only where its hardware can be stopped and set up again: in a
+   * restartable acquisition (all of its own, with a local camera) or between acquisitions.
+   */
+  protected override pauseRefusal(current: Acquisition | undefined): string | undefined {
+    const refusal = super.pauseRefusal(current);
+    if (refusal !== undefined || !current || current.restartable) return refusal;
+    return (
+      `acquisition '${current.name}' cannot restart from a checkpoint (create it with { restartable: true }), so ` +
+      `its camera, motors and exposure cannot be stopped while it is held; pause between acquisitions or cancel() the run`
+    );
   }
 }
 

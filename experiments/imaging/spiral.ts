@@ -118,20 +118,30 @@ export class SteppedSpiralTomography extends SteppedTomography implements Spiral
     return [...super.motors(), this.verticalMotor];
   }
 
-  protected override async *takeRadios(signal: AbortSignal): AsyncGenerator<Frame> {
+  protected override async *takeRadios(signal: AbortSignal, from = 0): AsyncGenerator<Frame> {
     const { start, shift, tomograms } = await spiralValues(this);
     const n = this.counts.numProjections;
     const unit = this.verticalMotor.position.unit;
-    await Promise.all([this.prepareRadios(signal), this.verticalMotor.setPosition(q(start, unit), { signal })]);
-    yield* triggeredFrames(this.camera, spiralFrames(n, tomograms), signal, async (i, s) => {
-      const angle = await this.angleOf(i);
-      const vertical = start + (i * shift) / Math.max(1, n);
-      await Promise.all([
-        this.tomographyMotor.setPosition(q(angle, 'deg'), { signal: s }),
-        this.verticalMotor.setPosition(q(vertical, unit), { signal: s }),
-      ]);
-      return { image_key: IMAGE_KEYS.projection, angle, vertical_position: vertical };
-    });
+    const verticalOf = (i: number) => start + (i * shift) / Math.max(1, n);
+    await Promise.all([
+      this.prepareRadios(signal, from),
+      this.verticalMotor.setPosition(q(verticalOf(from), unit), { signal }),
+    ]);
+    yield* triggeredFrames(
+      this.camera,
+      spiralFrames(n, tomograms),
+      signal,
+      async (i, s) => {
+        const angle = await this.angleOf(i);
+        const vertical = verticalOf(i);
+        await Promise.all([
+          this.tomographyMotor.setPosition(q(angle, 'deg'), { signal: s }),
+          this.verticalMotor.setPosition(q(vertical, unit), { signal: s }),
+        ]);
+        return { image_key: IMAGE_KEYS.projection, angle, vertical_position: vertical };
+      },
+      from,
+    );
     await this.stopSampleExposure(signal);
   }
 }
@@ -193,13 +203,16 @@ export class ContinuousSpiralTomography extends ContinuousTomography implements 
     return [...super.motors(), this.verticalMotor];
   }
 
-  protected override async *takeRadios(signal: AbortSignal): AsyncGenerator<Frame> {
+  protected override async *takeRadios(signal: AbortSignal, from = 0): AsyncGenerator<Frame> {
     const { start, shift, tomograms } = await spiralValues(this);
     const n = Math.max(1, this.counts.numProjections);
     const unit = this.verticalMotor.position.unit;
     const tomo = this.tomographyMotor as VelocityMotor;
     const vertical = this.verticalMotor as VelocityMotor;
-    await Promise.all([this.prepareRadios(signal), this.verticalMotor.setPosition(q(start, unit), { signal })]);
+    await Promise.all([
+      this.prepareRadios(signal, from),
+      this.verticalMotor.setPosition(q(start + (from * shift) / n, unit), { signal }),
+    ]);
     const startAngle = toNumber(await this.startAngle.get(), 'deg');
     const step = toNumber(await this.angularRange.get(), 'deg') / n;
     try {
@@ -207,11 +220,16 @@ export class ContinuousSpiralTomography extends ContinuousTomography implements 
         tomo.setVelocity(await this.getVelocity(), { signal }),
         vertical.setVelocity(await this.getVerticalVelocity(), { signal }),
       ]);
-      yield* this.produceFrames(spiralFrames(this.counts.numProjections, tomograms), signal, (i) => ({
-        image_key: IMAGE_KEYS.projection,
-        angle: startAngle + i * step,
-        vertical_position: start + (i * shift) / n,
-      }));
+      yield* this.produceFrames(
+        spiralFrames(this.counts.numProjections, tomograms),
+        signal,
+        (i) => ({
+          image_key: IMAGE_KEYS.projection,
+          angle: startAngle + i * step,
+          vertical_position: start + (i * shift) / n,
+        }),
+        from,
+      );
     } finally {
       await Promise.all([tomo.stop(), vertical.stop()]);
     }

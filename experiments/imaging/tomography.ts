@@ -48,7 +48,8 @@ export abstract class Tomography extends Radiography {
     this.tomographyMotor = options.tomographyMotor;
     if (!math.unit(this.tomographyMotor.position.unit).equalBase(math.unit('deg')))
       throw new OptionError(
-        `${owner}: option 'tomographyMotor' must be a rotation motor (position in degrees), got one in ${this.tomographyMotor.position.unit}`,
+        `${owner}: option 'tomographyMotor' must be a rotation motor (position in degrees), got one in ` +
+          `${this.tomographyMotor.position.unit}`,
       );
     this.angularRange = this.quantitySetting(
       'angularRange',
@@ -75,11 +76,11 @@ export abstract class Tomography extends Radiography {
     return start + (i * range) / this.counts.numProjections;
   }
 
-  /** Moves the sample into the beam and to the start angle (in parallel), then exposes it. */
-  protected override async prepareRadios(signal: AbortSignal): Promise<void> {
+  /** Moves the sample into the beam and to the angle of projection `from` (in parallel), then exposes it. */
+  protected override async prepareRadios(signal: AbortSignal, from = 0): Promise<void> {
     await Promise.all([
       this.flatMotor.setPosition(await this.radioPosition.get(), { signal }),
-      this.tomographyMotor.setPosition(await this.startAngle.get(), { signal }),
+      this.tomographyMotor.setPosition(q(await this.angleOf(from), 'deg'), { signal }),
     ]);
     await this.startSampleExposure(signal);
   }
@@ -87,13 +88,19 @@ export abstract class Tomography extends Radiography {
 
 /** Stepped tomography: the sample is rotated to each angle, then one frame is triggered there. */
 export class SteppedTomography extends Tomography {
-  protected override async *takeRadios(signal: AbortSignal): AsyncGenerator<Frame> {
-    await this.prepareRadios(signal);
-    yield* triggeredFrames(this.camera, this.counts.numProjections, signal, async (i, s) => {
-      const angle = await this.angleOf(i);
-      await this.tomographyMotor.setPosition(q(angle, 'deg'), { signal: s });
-      return { image_key: IMAGE_KEYS.projection, angle };
-    });
+  protected override async *takeRadios(signal: AbortSignal, from = 0): AsyncGenerator<Frame> {
+    await this.prepareRadios(signal, from);
+    yield* triggeredFrames(
+      this.camera,
+      this.counts.numProjections,
+      signal,
+      async (i, s) => {
+        const angle = await this.angleOf(i);
+        await this.tomographyMotor.setPosition(q(angle, 'deg'), { signal: s });
+        return { image_key: IMAGE_KEYS.projection, angle };
+      },
+      from,
+    );
     await this.stopSampleExposure(signal);
   }
 }
@@ -146,16 +153,23 @@ export class ContinuousTomography extends Tomography {
     return this.velocity.get();
   }
 
-  protected override async *takeRadios(signal: AbortSignal): AsyncGenerator<Frame> {
-    await this.prepareRadios(signal);
+  /**
+   * Projections `from` … `numProjections - 1`: the motor starts at the angle of projection `from`
+   * and turns while the camera records, so that frame i is taken at start + i · step also after a
+   * pause (the producer restarts there).
+   */
+  protected override async *takeRadios(signal: AbortSignal, from = 0): AsyncGenerator<Frame> {
+    await this.prepareRadios(signal, from);
     const start = toNumber(await this.startAngle.get(), 'deg');
     const step = toNumber(await this.angularRange.get(), 'deg') / Math.max(1, this.counts.numProjections);
     try {
       await this.#motor.setVelocity(await this.getVelocity(), { signal });
-      yield* this.produceFrames(this.counts.numProjections, signal, (i) => ({
-        image_key: IMAGE_KEYS.projection,
-        angle: start + i * step,
-      }));
+      yield* this.produceFrames(
+        this.counts.numProjections,
+        signal,
+        (i) => ({ image_key: IMAGE_KEYS.projection, angle: start + i * step }),
+        from,
+      );
     } finally {
       await this.#motor.stop();
     }

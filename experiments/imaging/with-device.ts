@@ -43,7 +43,7 @@ export function deviceExposed<K extends string, D>(
       parseOptions(owner, options, given);
       const { [key]: exposing, ...rest } = given;
       const make = Radiography.create<T, O>;
-      return make.call(experiment, { ...rest, exposure: part(exposing as D) } as unknown as O);
+      return make.call(experiment, { ...rest, exposure: part(exposing as D) } as O);
     };
     return Object.assign(create, { options, create });
   };

@@ -134,7 +134,8 @@ export async function start(name: string | undefined, options: StartCliOptions):
     const { manual } = await import('../store.js');
     const first = manual(source).split('\n')[0];
     process.stdout.write(
-      `Concert session '${session.name}'${first ? `: ${first}` : ''}\nHelpers: ddoc(), await dstate(), pdoc(), abort(); Ctrl-C stops the running command, Ctrl-D quits.\n`,
+      `Concert session '${session.name}'${first ? `: ${first}` : ''}\nHelpers: ddoc(), await dstate(), pdoc(), abort(); Ctrl-C stops ` +
+        `the running command, Ctrl-D quits.\n`,
     );
   }
   const { closed } = startRepl({

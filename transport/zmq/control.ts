@@ -1,10 +1,16 @@
 /**
  * The control channel: JSON request/reply over ZeroMQ DEALER (client) / ROUTER (server).
  *
- * Request `{id, method, params}` → reply `{id, ok: true, result}` or
- * `{id, ok: false, error: {name, message}}`. There is no REQ socket whose state machine a lost
- * reply could wedge: the client matches replies by id and rejects a request that gets no reply
- * within `timeoutMs` with a `TransportError` naming the endpoint. Late replies are ignored.
+ * Request `{id, method, params, deadline?}` → reply `{id, ok: true, result, time}` or
+ * `{id, ok: false, error: {name, message}, time}`. There is no REQ socket whose state machine a
+ * lost reply could wedge: the client matches replies by id and rejects a request that gets no
+ * reply within `timeoutMs` with a `TransportError` naming the endpoint. Late replies are ignored.
+ *
+ * A request that timed out never runs later: the client hands it to ZeroMQ only while it has
+ * time left, and tags it with its `deadline` in the server's clock (`time` of the replies gives
+ * the offset); a server that reads a request after its deadline drops it instead of running it
+ * (`counters.expired`) — a restarted server included, since it shares the old one's clock.
+ * Until the first reply the client does not know the offset and sends no deadline.
  * The server also answers REQ clients (Python `zmq.REQ` + `send_json`).
  * @module
  */
@@ -13,19 +19,21 @@ import { zeromq } from './zeromq.js';
 import { errorMessage } from '../../core/errors.js';
 import type { CurveOptions } from './curve.js';
 import { RemoteError, TransportError } from './errors.js';
-import { place, race, type Placement } from './internal.js';
+import { checkSocketMs, place, race, type Placement } from './internal.js';
 
 /** A control request as it travels. */
 export interface ControlRequest {
   id: number | string;
   method: string;
   params?: unknown;
+  /** Server time (ms since the epoch) after which the request must not run. */
+  deadline?: number;
 }
 
-/** A control reply as it travels. */
+/** A control reply as it travels; `time` is the server's clock (ms since the epoch). */
 export type ControlReply =
-  | { id: number | string; ok: true; result: unknown }
-  | { id: number | string; ok: false; error: { name: string; message: string } };
+  | { id: number | string; ok: true; result: unknown; time?: number }
+  | { id: number | string; ok: false; error: { name: string; message: string }; time?: number };
 
 /** Handles one method; its return value (JSON-serialisable) is the result, a throw the error. */
 export type ControlHandler = (params: unknown) => unknown;
@@ -41,7 +49,7 @@ export interface ControlServerOptions extends Placement {
 
 /** Options of {@link ControlClient.create}. */
 export interface ControlClientOptions extends Placement {
-  /** Default reply timeout in ms (default 5000). */
+  /** Default reply timeout in ms (default 5000; at most 2³¹−1, as it is also ZMQ_SNDTIMEO). */
   timeoutMs?: number;
   curve?: CurveOptions;
 }
@@ -66,7 +74,7 @@ export class ControlServer {
   readonly #maxRequestBytes: number;
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
-  #counters = { requests: 0, errors: 0, invalid: 0 };
+  #counters = { requests: 0, errors: 0, invalid: 0, expired: 0 };
 
   private constructor(
     socket: Router,
@@ -92,8 +100,8 @@ export class ControlServer {
     return this;
   }
 
-  /** Requests answered, error replies sent, malformed requests dropped. */
-  get counters(): { requests: number; errors: number; invalid: number } {
+  /** Requests answered, error replies sent, malformed requests dropped, requests read after their deadline (not run). */
+  get counters(): { requests: number; errors: number; invalid: number; expired: number } {
     return { ...this.#counters };
   }
 
@@ -138,18 +146,46 @@ export class ControlServer {
       this.#counters.invalid++;
       return;
     }
-    this.#counters.requests++;
+    const { deadline } = request;
+    const late = typeof deadline === 'number' ? Date.now() - deadline : -1;
     let reply: string;
-    try {
-      const handler = this.#handlers.get(request.method);
-      if (!handler)
-        throw new TransportError(`unknown control method '${request.method}' on ${this.endpoint}`, this.endpoint);
-      const result = await handler(request.params);
-      reply = JSON.stringify({ id: request.id, ok: true, result: result ?? null });
-    } catch (error) {
-      this.#counters.errors++;
-      const name = error instanceof Error ? error.name : 'Error';
-      reply = JSON.stringify({ id: request.id, ok: false, error: { name, message: errorMessage(error) } });
+    if (late > 0) {
+      // the client has given up on it: running it now would do what it was told had failed
+      this.#counters.expired++;
+      const message = `control request '${request.method}' arrived ${late} ms after its deadline: dropped, not run`;
+      reply = JSON.stringify({
+        id: request.id,
+        ok: false,
+        error: { name: 'TransportError', message },
+        time: Date.now(),
+      });
+    } else {
+      this.#counters.requests++;
+      try {
+        const handler = this.#handlers.get(request.method);
+        if (!handler)
+          throw new TransportError(
+            `unknown control method '${String(request.method).slice(0, 80)}' on ${this.endpoint}`,
+            this.endpoint,
+          );
+        const { params } = request;
+        if (params !== undefined && params !== null && (typeof params !== 'object' || Array.isArray(params)))
+          throw new TypeError(
+            `control request '${request.method}': params must be an object (or absent), got ` +
+              `${Array.isArray(params) ? 'an array' : typeof params}`,
+          );
+        const result = await handler(request.params);
+        reply = JSON.stringify({ id: request.id, ok: true, result: result ?? null, time: Date.now() });
+      } catch (error) {
+        this.#counters.errors++;
+        const name = error instanceof Error ? error.name : 'Error';
+        reply = JSON.stringify({
+          id: request.id,
+          ok: false,
+          error: { name, message: errorMessage(error) },
+          time: Date.now(),
+        });
+      }
     }
     const op = this.#tail.then(() => (this.#closed ? undefined : this.#socket.send([...envelope, reply])));
     this.#tail = op.catch(() => undefined);
@@ -170,8 +206,17 @@ export class ControlClient {
   readonly #timeoutMs: number;
   readonly #pending = new Map<
     number,
-    { resolve: (value: unknown) => void; reject: (error: unknown) => void; method: string; unsent?: string }
+    {
+      resolve: (value: unknown) => void;
+      reject: (error: unknown) => void;
+      method: string;
+      unsent?: string;
+      /** `performance.now()` when it was handed to ZeroMQ. */
+      sentAt?: number;
+    }
   >();
+  /** Server clock − our clock (ms) and the round trip it was measured with; undefined before the first reply. */
+  #clock: { offset: number; rtt: number } | undefined;
   #nextId = 1;
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -188,6 +233,7 @@ export class ControlClient {
 
   /** Creates the DEALER socket and connects (or binds). @throws TransportError */
   static async create(options: ControlClientOptions): Promise<ControlClient> {
+    checkSocketMs('ControlClient.create', 'timeoutMs', options.timeoutMs, 1);
     const timeoutMs = options.timeoutMs ?? 5000;
     // immediate: never queue a request for a server that is not connected (it would run late)
     const socket = new (zeromq().Dealer)({ linger: 0, immediate: true, sendTimeout: timeoutMs });
@@ -206,11 +252,20 @@ export class ControlClient {
       return Promise.reject(new TransportError(`control client for ${this.endpoint} is closed`, this.endpoint));
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const id = this.#nextId++;
-    const payload = JSON.stringify({ id, method, params: params ?? null } satisfies ControlRequest);
+    const expires = performance.now() + timeoutMs;
     const reply = new Promise<unknown>((resolve, reject) => this.#pending.set(id, { resolve, reject, method }));
-    const send = this.#tail.then(() =>
-      this.#pending.has(id) && !this.#closed ? this.#socket.send(payload) : undefined,
-    );
+    const send = this.#tail.then(async () => {
+      const entry = this.#pending.get(id);
+      const left = Math.floor(expires - performance.now());
+      if (!entry || this.#closed || left <= 0) return; // timed out while waiting its turn: never sent
+      const request: ControlRequest = { id, method, params: params ?? null };
+      // the deadline in the server's clock, early by the offset's uncertainty (half a round trip)
+      if (this.#clock) request.deadline = Math.floor(Date.now() + left + this.#clock.offset - this.#clock.rtt / 2);
+      // wait for room at most as long as the request has left, so it cannot go out late
+      this.#socket.sendTimeout = left;
+      entry.sentAt = performance.now();
+      await this.#socket.send(JSON.stringify(request));
+    });
     this.#tail = send.catch(() => undefined);
     send.catch((error: unknown) => {
       // no connected server took it (ZMQ_IMMEDIATE): no reply can come, the timeout reports it
@@ -240,6 +295,18 @@ export class ControlClient {
       );
   }
 
+  /**
+   * Updates the server clock offset from a reply to a pending request (the most precise round trip
+   * wins, a newer one if it is not much worse).
+   */
+  #learnClock(reply: ControlReply): void {
+    const sentAt = this.#pending.get(reply.id as number)?.sentAt;
+    if (typeof reply.time !== 'number' || !Number.isFinite(reply.time) || sentAt === undefined) return;
+    const rtt = performance.now() - sentAt;
+    if (this.#clock && rtt > Math.max(2 * this.#clock.rtt, 5)) return;
+    this.#clock = { offset: reply.time - (Date.now() - rtt / 2), rtt };
+  }
+
   #settle(id: number, value: unknown, error?: unknown): void {
     const entry = this.#pending.get(id);
     if (!entry) return;
@@ -263,6 +330,7 @@ export class ControlClient {
         continue; // malformed reply: the request will time out
       }
       if (typeof reply !== 'object' || reply === null || typeof reply.id !== 'number') continue;
+      this.#learnClock(reply);
       if (reply.ok === true) this.#settle(reply.id, reply.result);
       else if (reply.ok === false) {
         const method = this.#pending.get(reply.id)?.method ?? '?';

@@ -12,11 +12,22 @@ export {
   encodeFrame,
   encodeEnd,
   decodeMessage,
+  isStreamId,
+  MAX_STREAM_ID_LENGTH,
+  type EncodeOptions,
+  type EndHeader,
   type FrameHeader,
   type DecodedMessage,
   type DecodeOptions,
 } from './wire-format.js';
-export { ZmqSender, type SenderMode, type ZmqSenderOptions, type SendOptions, type SenderCounters } from './sender.js';
+export {
+  ZmqSender,
+  type SenderMode,
+  type ZmqSenderOptions,
+  type SendOptions,
+  type EndOptions,
+  type SenderCounters,
+} from './sender.js';
 export {
   ZmqReceiver,
   type ReceiverMode,

@@ -7,7 +7,7 @@ import type { Socket } from 'zeromq';
 import { OptionError } from '../../core/errors.js';
 import { applyCurve, type CurveOptions } from './curve.js';
 import { TransportError } from './errors.js';
-import { errorMessage } from '../../core/index.js';
+import { errorMessage, MAX_TIMER_MS, startTimer, type Timer } from '../../core/index.js';
 
 /** Where a socket goes: exactly one of `bind` and `connect`. */
 export interface Placement {
@@ -62,9 +62,9 @@ export function race<T>(
   const timed = timeoutMs !== undefined && Number.isFinite(timeoutMs);
   if (!signal && !timed) return promise;
   return new Promise<T>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     const done = (): void => {
-      if (timer) clearTimeout(timer);
+      timer?.cancel();
       signal?.removeEventListener('abort', onAbort);
     };
     const onAbort = (): void => {
@@ -74,10 +74,10 @@ export function race<T>(
     if (signal?.aborted) return reject(signal.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (timed)
-      timer = setTimeout(() => {
+      timer = startTimer(Math.max(0, timeoutMs), () => {
         done();
         reject(onTimeout ? onTimeout() : new Error('timeout'));
-      }, timeoutMs);
+      });
     promise.then(
       (value) => {
         done();
@@ -94,4 +94,19 @@ export function race<T>(
 /** Resolves after `ms` milliseconds. @internal */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Checks a duration in ms that goes into a ZeroMQ socket option (ZMQ_SNDTIMEO, ZMQ_LINGER, …):
+ * those are 32-bit integers, so at most {@link MAX_TIMER_MS}; a longer one would fail with a bare
+ * "Invalid argument". @internal
+ * @throws OptionError naming `owner` and `option`.
+ */
+export function checkSocketMs(owner: string, option: string, ms: number | undefined, min = 0): void {
+  if (ms === undefined) return;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < min || ms > MAX_TIMER_MS)
+    throw new OptionError(
+      `${owner}: option '${option}' must be a number of milliseconds in [${min}, ${MAX_TIMER_MS}] (a ZeroMQ socket ` +
+        `option is a 32-bit integer), got ${String(ms)}`,
+    );
 }

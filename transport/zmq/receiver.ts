@@ -9,7 +9,7 @@ import type { Frame } from '../../core/frame.js';
 import type { CurveOptions } from './curve.js';
 import { TransportError } from './errors.js';
 import { place, race, type Placement } from './internal.js';
-import { decodeMessage, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HEADER_BYTES } from './wire-format.js';
+import { decodeMessage, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HEADER_BYTES, type EndHeader } from './wire-format.js';
 import { errorMessage } from '../../core/index.js';
 
 /** `'pull'`: every frame in order, with backpressure; `'sub'`: only the latest frame. */
@@ -37,6 +37,11 @@ export interface ZmqReceiverOptions extends Placement {
    * first 5 and then every 100th.
    */
   onInvalid?: (reason: string, receiver: ZmqReceiver) => void;
+  /**
+   * Called for every message of another stream that {@link ZmqReceiver.stream} dropped (a
+   * stray of a failed or cancelled stream). Default: `console.warn` for the first 5, then every 100th.
+   */
+  onStray?: (reason: string, receiver: ZmqReceiver) => void;
   /** CURVE encryption; a connecting receiver is usually the CURVE client. */
   curve?: CurveOptions;
 }
@@ -47,6 +52,12 @@ export interface StreamOptions {
   signal?: AbortSignal;
   /** Fails with a `TransportError` when no message arrives for this long (ms). Default: wait forever. */
   idleTimeoutMs?: number;
+  /**
+   * The id of the stream to read. Frames and end markers tagged with another id are strays of
+   * an earlier stream: counted (`counters.stray`), reported through `onStray` and dropped.
+   * Untagged messages (Python Concert) belong to any stream. Default: take every message.
+   */
+  id?: string;
 }
 
 /** Counters of a receiver. */
@@ -61,6 +72,8 @@ export interface ReceiverCounters {
   superseded: number;
   /** End markers received. */
   ends: number;
+  /** Frames and end markers of another stream dropped by `stream({ id })`. */
+  stray: number;
 }
 
 /** Sub mode: a consumer that kept its previous frame this long (ms) was busy. */
@@ -68,7 +81,9 @@ const STALE_MS = 5;
 /** Sub mode: how long to keep reading for a fresher frame after a busy consumer (ms). */
 const SKIM_MS = 4;
 
-type Item = { kind: 'frame'; frame: Frame } | { kind: 'end' };
+type Item =
+  | { kind: 'frame'; frame: Frame; stream: string | undefined }
+  | { kind: 'end'; header: EndHeader; stream: string | undefined };
 
 /**
  * Receives frames and exposes them as an async iterator that ends at the end marker.
@@ -88,7 +103,7 @@ export class ZmqReceiver {
   readonly #socket: Pull | Subscriber;
   readonly #options: ZmqReceiverOptions;
   readonly #queue: Item[] = [];
-  #counters: ReceiverCounters = { received: 0, invalid: 0, bytes: 0, superseded: 0, ends: 0 };
+  #counters: ReceiverCounters = { received: 0, invalid: 0, bytes: 0, superseded: 0, ends: 0, stray: 0 };
   #wakeConsumer: (() => void) | undefined;
   #wakeReader: (() => void) | undefined;
   #failure: TransportError | undefined;
@@ -142,16 +157,23 @@ export class ZmqReceiver {
   }
 
   /**
-   * The frames of one stream, ending at the end marker. Call again for the next stream.
+   * The frames of one stream, ending at the end marker (returned: it may say how many frames
+   * the sender sent). Call again for the next stream. With `id`, messages of other streams are
+   * dropped as strays.
    * @throws TransportError on idle timeout, when the receiver is closed, or if a stream is already being read.
    */
-  async *stream(options: StreamOptions = {}): AsyncGenerator<Frame, void, undefined> {
+  async *stream(options: StreamOptions = {}): AsyncGenerator<Frame, EndHeader, undefined> {
     if (this.#streaming) throw new TransportError(`receiver ${this.endpoint} is already being read`, this.endpoint);
     this.#streaming = true;
+    const { id } = options;
     try {
       for (;;) {
         const item = await this.#next(options);
-        if (item.kind === 'end') return;
+        if (id !== undefined && item.stream !== undefined && item.stream !== id) {
+          this.#stray(item, id);
+          continue;
+        }
+        if (item.kind === 'end') return item.header;
         yield item.frame;
       }
     } finally {
@@ -246,7 +268,7 @@ export class ZmqReceiver {
       }
       if (decoded.kind === 'end') {
         this.#counters.ends++;
-        this.#queue.push({ kind: 'end' });
+        this.#queue.push({ kind: 'end', header: decoded.header, stream: decoded.stream });
       } else {
         this.#counters.received++;
         this.#counters.bytes += decoded.frame.data.byteLength;
@@ -255,12 +277,27 @@ export class ZmqReceiver {
             this.#queue.pop();
             this.#counters.superseded++;
           }
-        this.#queue.push({ kind: 'frame', frame: decoded.frame });
+        this.#queue.push({ kind: 'frame', frame: decoded.frame, stream: decoded.stream });
         this.#arrivals++;
       }
       this.#wakeConsumer?.();
     }
     this.#wakeConsumer?.();
+  }
+
+  #stray(item: Item, id: string): void {
+    const n = ++this.#counters.stray;
+    const what = item.kind === 'end' ? 'end marker' : `frame ${item.frame.metadata.frameNumber}`;
+    const reason = `${what} of stream '${item.stream}' while reading stream '${id}'`;
+    if (this.#options.onStray) {
+      try {
+        this.#options.onStray(reason, this);
+      } catch {
+        // a faulty callback must not stop the stream
+      }
+    } else if (n <= 5 || n % 100 === 0) {
+      console.warn(`ZmqReceiver ${this.endpoint}: dropped stray #${n}: ${reason}`);
+    }
   }
 
   #invalid(reason: string): void {

@@ -9,7 +9,7 @@ import { isAbortError } from '../../core/errors.js';
 import type { Frame } from '../../core/frame.js';
 import type { CurveOptions } from './curve.js';
 import { TransportError } from './errors.js';
-import { place, race, sleep, zmqCode, type Placement } from './internal.js';
+import { checkSocketMs, place, race, sleep, zmqCode, type Placement } from './internal.js';
 import { encodeEnd, encodeFrame } from './wire-format.js';
 import { errorMessage } from '../../core/index.js';
 
@@ -40,8 +40,22 @@ export interface ZmqSenderOptions extends Placement {
 
 /** Options of one send. */
 export interface SendOptions {
-  /** Aborts waiting. A frame already handed to ZeroMQ may still go out if room appears before `sendTimeoutMs`; a frame still waiting behind earlier sends is not sent. */
+  /**
+   * Aborts waiting. A frame already handed to ZeroMQ may still go out if room appears before
+   * `sendTimeoutMs`; a frame still waiting behind earlier sends is not sent.
+   */
   signal?: AbortSignal;
+  /**
+   * The id of the stream the frame (or end marker) belongs to, sent in the header (`stream`):
+   * receivers reading another stream drop it as a stray. Default: the frame's `metadata.stream`.
+   */
+  stream?: string;
+}
+
+/** Options of {@link ZmqSender.end}. */
+export interface EndOptions extends SendOptions {
+  /** How many frames the stream had: lossless receivers check their count against it. */
+  frames?: number;
 }
 
 /** Counters of a sender. */
@@ -65,7 +79,7 @@ export interface SenderCounters {
  * @example
  * ```ts
  * const sender = await ZmqSender.create({ mode: 'push', bind: tcpEndpoint(5555) });
- * for await (const frame of camera.frames(signal)) await sender.send(frame, { signal });
+ * for await (const frame of camera.stream({ signal })) await sender.send(frame, { signal });
  * await sender.end();
  * sender.close();
  * ```
@@ -94,6 +108,8 @@ export class ZmqSender {
    * @throws OptionError without exactly one of `bind`/`connect`; TransportError if binding fails.
    */
   static async create(options: ZmqSenderOptions): Promise<ZmqSender> {
+    checkSocketMs(`ZmqSender(${options.mode})`, 'sendTimeoutMs', options.sendTimeoutMs);
+    checkSocketMs(`ZmqSender(${options.mode})`, 'lingerMs', options.lingerMs);
     const push = options.mode === 'push';
     const socket = push
       ? new (zeromq().Push)({
@@ -123,7 +139,7 @@ export class ZmqSender {
    * @throws TransportError when a push send cannot proceed within `sendTimeoutMs` or the sender is closed.
    */
   async send(frame: Frame, options: SendOptions = {}): Promise<boolean> {
-    const parts = encodeFrame(frame);
+    const parts = encodeFrame(frame, options.stream === undefined ? undefined : { stream: options.stream });
     return this.#enqueue(parts, options.signal, () => {
       this.#counters.sent++;
       this.#counters.bytes += parts[1].byteLength;
@@ -131,12 +147,16 @@ export class ZmqSender {
   }
 
   /**
-   * Sends the end-of-stream marker `{"end": true}`. A pub sender retries while its subscriber is
-   * full, up to `sendTimeoutMs`, so the marker is not dropped.
+   * Sends the end-of-stream marker `{"end": true}` (with `stream` and `frames` when given). A pub
+   * sender retries while its subscriber is full, up to `sendTimeoutMs`, so the marker is not dropped.
    * @throws TransportError if the marker cannot be sent in time.
    */
-  async end(options: SendOptions = {}): Promise<void> {
-    const parts = encodeEnd();
+  async end(options: EndOptions = {}): Promise<void> {
+    const { stream, frames } = options;
+    const parts =
+      stream === undefined && frames === undefined
+        ? encodeEnd()
+        : encodeEnd({ ...(stream === undefined ? {} : { stream }), ...(frames === undefined ? {} : { frames }) });
     if (this.mode === 'push') {
       await this.#enqueue(parts, options.signal);
       return;

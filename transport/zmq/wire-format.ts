@@ -3,7 +3,11 @@
  * the header being `{dtype, shape, ...metadata}` with numpy's dtype names and `shape` =
  * `[height, width]`; the end of a stream is a single JSON part `{"end": true}`. This is exactly
  * what Python Concert (`send_json(header, flags=zmq.SNDMORE); send(array)`) and uca-net send.
- * Our headers add `version` ({@link WIRE_FORMAT_VERSION}) and `frameNumber`.
+ * Our headers add `version` ({@link WIRE_FORMAT_VERSION}), `frameNumber` and, when the sender
+ * knows it, `stream`: the id of the stream the frame belongs to (also on the end marker, with
+ * `frames`, the number of frames the sender sent in it). Receivers that are told which stream
+ * they read drop frames and ends of any other stream (strays of a failed or cancelled one);
+ * Python Concert ignores the extra keys, and its untagged messages are taken by any stream.
  *
  * Encoding never copies pixels; decoding gives a typed array over the received buffer and copies
  * only when the buffer's offset is not a multiple of the item size (or the data is big-endian).
@@ -36,14 +40,40 @@ export interface FrameHeader {
   shape: number[];
   version?: number;
   frameNumber?: number;
+  /** The stream the frame belongs to (our senders). */
+  stream?: string;
   [key: string]: unknown;
 }
 
-/** Result of {@link decodeMessage}. */
+/** The end-of-stream marker as it travels: `{"end": true}`, with our optional keys. */
+export interface EndHeader {
+  end: true;
+  /** The stream that ended (our senders). */
+  stream?: string;
+  /** Frames the sender sent in this stream (our senders). */
+  frames?: number;
+  [key: string]: unknown;
+}
+
+/** Result of {@link decodeMessage}. `stream` is the header's stream id, if it has one. */
 export type DecodedMessage =
-  | { kind: 'frame'; frame: Frame; header: FrameHeader }
-  | { kind: 'end'; header: Record<string, unknown> }
+  | { kind: 'frame'; frame: Frame; header: FrameHeader; stream: string | undefined }
+  | { kind: 'end'; header: EndHeader; stream: string | undefined }
   | { kind: 'invalid'; reason: string };
+
+/** Options of {@link encodeFrame}. */
+export interface EncodeOptions {
+  /** The stream id to put in the header (default: the frame's `metadata.stream`, if any). */
+  stream?: string;
+}
+
+/** Longest accepted stream id. */
+export const MAX_STREAM_ID_LENGTH = 128;
+
+/** True for a valid stream id: a string of 1 to {@link MAX_STREAM_ID_LENGTH} characters. */
+export function isStreamId(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_STREAM_ID_LENGTH;
+}
 
 /** Limits applied by {@link decodeMessage}. */
 export interface DecodeOptions {
@@ -115,17 +145,20 @@ export function parseDType(text: unknown): { dtype: DType; bigEndian: boolean } 
  * mutated until the send has completed (frames are immutable once yielded anyway).
  * @throws TransportError if the metadata cannot be serialised to JSON.
  */
-export function encodeFrame(frame: Frame): [Buffer, Buffer] {
+export function encodeFrame(frame: Frame, options: EncodeOptions = {}): [Buffer, Buffer] {
   const bytes = frameBytes(frame);
   let json: string;
   try {
-    json = JSON.stringify({
+    const header: FrameHeader = {
       ...frame.metadata,
       dtype: frame.dtype,
       shape: [frame.shape[0], frame.shape[1]],
       version: WIRE_FORMAT_VERSION,
       frameNumber: frame.metadata.frameNumber,
-    });
+    };
+    if (options.stream !== undefined) header.stream = options.stream;
+    else if (header.stream !== undefined && !isStreamId(header.stream)) delete header.stream;
+    json = JSON.stringify(header);
   } catch (error) {
     throw new TransportError(
       `frame ${frame.metadata.frameNumber}: metadata is not JSON-serialisable: ${errorMessage(error)}`,
@@ -138,7 +171,7 @@ export function encodeFrame(frame: Frame): [Buffer, Buffer] {
 
 /**
  * The end-of-stream message: a single JSON part `{"end": true}`, with `extra` keys if given
- * (e.g. `{acquisition: 'radios'}` in a recording).
+ * (our senders add `stream` and `frames`, see {@link EndHeader}; a recording adds `acquisition`).
  */
 export function encodeEnd(extra?: Record<string, unknown>): [Buffer] {
   return [Buffer.from(extra ? JSON.stringify({ ...extra, end: true }) : '{"end":true}')];
@@ -161,8 +194,22 @@ export function decodeMessage(parts: readonly Uint8Array[], options: DecodeOptio
   if (typeof header !== 'object' || header === null || Array.isArray(header))
     return invalid('header is not a JSON object');
   const h = header as Record<string, unknown>;
-  if (parts.length === 1)
-    return 'end' in h ? { kind: 'end', header: h } : invalid('single-part message is not an end marker');
+  const stream = h.stream;
+  if (stream !== undefined && !isStreamId(stream))
+    return invalid(
+      `stream id must be a string of 1 to ${MAX_STREAM_ID_LENGTH} characters, got ${JSON.stringify(stream)?.slice(0, 40)}`,
+    );
+  if (parts.length === 1) {
+    if (h.end !== true)
+      return invalid(
+        'end' in h
+          ? `end marker must be {"end": true}, got "end": ${JSON.stringify(h.end)?.slice(0, 40)}`
+          : 'single-part message is not an end marker',
+      );
+    if (h.frames !== undefined && !(Number.isSafeInteger(h.frames) && (h.frames as number) >= 0))
+      return invalid(`end marker: frames must be a whole number ≥ 0, got ${JSON.stringify(h.frames)?.slice(0, 40)}`);
+    return { kind: 'end', header: h as EndHeader, stream: stream as string | undefined };
+  }
   if ('end' in h) return invalid('end marker with a payload part');
   if (
     h.version !== undefined &&
@@ -173,8 +220,8 @@ export function decodeMessage(parts: readonly Uint8Array[], options: DecodeOptio
   if (!parsed) return invalid(`unknown dtype ${JSON.stringify(h.dtype)?.slice(0, 40)}`);
   const { dtype, bigEndian } = parsed;
   const shape = h.shape;
-  if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((n) => Number.isSafeInteger(n) && n >= 0))
-    return invalid(`shape must be [height, width] non-negative integers, got ${JSON.stringify(shape)?.slice(0, 60)}`);
+  if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((n) => Number.isSafeInteger(n) && n >= 1))
+    return invalid(`shape must be [height, width], whole numbers ≥ 1, got ${JSON.stringify(shape)?.slice(0, 60)}`);
   const [height, width] = shape as [number, number];
   const size = itemSize(dtype);
   const expected = height * width * size;
@@ -188,7 +235,12 @@ export function decodeMessage(parts: readonly Uint8Array[], options: DecodeOptio
   for (const key in h) if (!RESERVED.has(key)) metadata[key] = h[key];
   if (typeof metadata.frameNumber !== 'number') metadata.frameNumber = options.fallbackFrameNumber ?? 0;
   if (typeof metadata.timestamp !== 'number') metadata.timestamp = Date.now();
-  return { kind: 'frame', frame: { data, shape: [height, width], dtype, metadata }, header: h as FrameHeader };
+  return {
+    kind: 'frame',
+    frame: { data, shape: [height, width], dtype, metadata },
+    header: h as FrameHeader,
+    stream: stream as string | undefined,
+  };
 }
 
 function pixels(dtype: DType, payload: Uint8Array, length: number, bigEndian: boolean): Frame['data'] {

@@ -41,7 +41,7 @@ const H5_DTYPE: Readonly<Record<DType, string>> = {
   float64: '<d',
 };
 
-type H5Api = typeof import('h5wasm');
+type H5Api = typeof import('h5wasm/node');
 /** The wasm module: its functions return HDF5's status codes, which the high-level API drops. */
 type H5Module = Awaited<H5Api['ready']>;
 let h5wasm: Promise<{ api: H5Api; low: H5Module }> | undefined;
@@ -50,7 +50,7 @@ let h5wasm: Promise<{ api: H5Api; low: H5Module }> | undefined;
 async function loadH5wasm(): Promise<{ api: H5Api; low: H5Module }> {
   h5wasm ??= import('h5wasm/node').then(async (module) => {
     const low = await module.ready;
-    return { api: module as unknown as H5Api, low };
+    return { api: module, low };
   });
   return h5wasm;
 }

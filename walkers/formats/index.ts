@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * import { MultiFileWriter, readTiff } from '../walkers/formats/index.js';
+ * import { MultiFileWriter, readTiff } from 'concert/walkers/formats';
  * const writer = await MultiFileWriter.open(dir, { pattern: 'frame_{:06}.tif', bytesPerFile: 0 });
  * await writer.write(frame);
  * await writer.close();

@@ -63,7 +63,7 @@ interface PageBlock {
  * @example
  * ```ts
  * const writer = await TiffWriter.open('/data/scan_0000/darks.tif', { bigTiff: 'auto' });
- * for await (const frame of camera.frames(10)) await writer.write(frame);
+ * for await (const frame of camera.stream({ count: 10 })) await writer.write(frame);
  * await writer.close();
  * ```
  */

@@ -57,7 +57,10 @@ function makeLut(points) {
 }
 const LUTS = {};
 for (const name of Object.keys(COLORMAPS)) LUTS[name] = makeLut(COLORMAPS[name]);
-const ARRAYS = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array, uint32: Uint32Array, int32: Int32Array, float32: Float32Array };
+const ARRAYS = {
+  uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array,
+  uint32: Uint32Array, int32: Int32Array, float32: Float32Array,
+};
 
 /**
  * Contrast limits at the clip and 100 - clip percentiles: a 4096-bin histogram between min and
@@ -101,7 +104,10 @@ function draw(panel) {
   updateCursor(panel);
 }
 
-function fmt(v) { return Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toPrecision(4) : String(Number(v.toPrecision(5))); }
+function fmt(v) {
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toPrecision(4) : String(Number(v.toPrecision(5)));
+}
 
 function updateCursor(panel) {
   const img = panel.current, p = panel.pointer;
@@ -126,7 +132,9 @@ function makePanel(id) {
   for (const name of Object.keys(COLORMAPS)) panel.cmap.add(new Option(name, name));
   panel.cmap.value = params.get('cmap') || 'gray';
   if (params.has('clip')) panel.clip.value = params.get('clip');
-  if (params.has('min') && params.has('max')) { panel.auto.checked = false; panel.min.value = params.get('min'); panel.max.value = params.get('max'); }
+  if (params.has('min') && params.has('max')) {
+    panel.auto.checked = false; panel.min.value = params.get('min'); panel.max.value = params.get('max');
+  }
   if (params.get('zoom') === '1') panel.zoom.value = '1';
   const applyZoom = () => panel.canvas.classList.toggle('fit', panel.zoom.value !== '1');
   applyZoom();
@@ -180,19 +188,25 @@ function onImage(buf) {
   panel.draws.push(t);
   while (panel.draws.length && t - panel.draws[0] > 1000) panel.draws.shift();
   panel.fps.textContent = panel.draws.length > 1 ? ((1000 * (panel.draws.length - 1)) / (t - panel.draws[0])).toFixed(1) : '–';
-  const ack = JSON.stringify({ type: 'ack', panel: hd.panel, name: hd.name, seq: hd.seq, frameNumber: hd.frameNumber, receivedAt, drawnAt });
+  const ack = JSON.stringify({
+    type: 'ack', panel: hd.panel, name: hd.name, seq: hd.seq, frameNumber: hd.frameNumber, receivedAt, drawnAt,
+  });
   const socket = ws;
   const send = () => { if (socket && socket.readyState === 1) socket.send(ack); };
   if (ackDelay > 0) setTimeout(send, ackDelay); else send();
 }
 
-const conn = document.getElementById('conn'), stateEl = document.getElementById('state'), bar = document.getElementById('progress'), progressText = document.getElementById('progressText');
+const conn = document.getElementById('conn'), stateEl = document.getElementById('state');
+const bar = document.getElementById('progress'), progressText = document.getElementById('progressText');
 function onJson(m) {
   if (m.type === 'hello') { viewer.session = m.session; viewer.hello++; }
   else if (m.type === 'status') {
     stateEl.textContent = m.state || '–';
     const p = m.progress;
-    if (p && p.total > 0) { bar.max = p.total; bar.value = p.done; progressText.textContent = p.done + ' / ' + p.total + ' (' + Math.round((100 * p.done) / p.total) + ' %)'; }
+    if (p && p.total > 0) {
+      bar.max = p.total; bar.value = p.done;
+      progressText.textContent = p.done + ' / ' + p.total + ' (' + Math.round((100 * p.done) / p.total) + ' %)';
+    }
     else if (p) { bar.removeAttribute('value'); progressText.textContent = p.done ? String(p.done) : ''; }
     else { bar.value = 0; progressText.textContent = ''; }
   } else if (m.type === 'stream') {
@@ -205,7 +219,10 @@ function connect() {
   const socket = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
   socket.binaryType = 'arraybuffer';
   ws = socket;
-  socket.onopen = () => { retryMs = 250; viewer.connected = true; viewer.connections++; conn.textContent = 'connected'; conn.className = 'conn up'; };
+  socket.onopen = () => {
+    retryMs = 250; viewer.connected = true; viewer.connections++;
+    conn.textContent = 'connected'; conn.className = 'conn up';
+  };
   socket.onmessage = (e) => { if (typeof e.data === 'string') onJson(JSON.parse(e.data)); else onImage(e.data); };
   socket.onclose = () => {
     if (ws !== socket) return;
@@ -251,7 +268,8 @@ export function pageHtml(title = 'Concert live view'): string {
 <style>${style}</style></head>
 <body>
 <header><b>${esc}</b><span id="conn" class="conn down">connecting</span>
-<span>state <b id="state">–</b></span><span><progress id="progress" value="0" max="1"></progress> <span id="progressText"></span></span></header>
+<span>state <b id="state">–</b></span>
+<span><progress id="progress" value="0" max="1"></progress> <span id="progressText"></span></span></header>
 <main>${panelHtml('camera', 'Camera', false)}${panelHtml('slice', 'Slices', true)}</main>
 <script>${script.replace('__COLORMAPS__', JSON.stringify(COLORMAPS))}</script>
 </body></html>

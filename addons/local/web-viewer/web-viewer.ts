@@ -9,7 +9,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { Observable, Subscription } from 'rxjs';
-import { expecting, Logger, parseOptions, z, type Frame } from '../../../core/index.js';
+import { expecting, startInterval, Logger, parseOptions, z, type Frame } from '../../../core/index.js';
 import { AddonError } from '../../errors.js';
 import type { Viewer } from '../live-view.js';
 import type { Panel, ServerCounts, ServerImage, ServerOptions } from './server.js';
@@ -250,13 +250,12 @@ export class WebViewer implements Viewer {
         this.setStatus(status);
       }
     };
-    const timer = setInterval(poll, options.intervalMs ?? 200);
-    timer.unref();
+    const timer = startInterval(options.intervalMs ?? 200, poll).unref();
     const subscription: Subscription = experiment.state.observe().subscribe(() => poll());
     poll();
     this.#polls.add(poll);
     const stop = () => {
-      clearInterval(timer);
+      timer.cancel();
       subscription.unsubscribe();
       this.#polls.delete(poll);
       this.#unfollow.delete(stop);

@@ -64,6 +64,6 @@ port.on('message', (m: ToWorker) => {
     if (m.pooled) pooled.add(m.image);
     server?.put(m.image);
   } else {
-    server?.remember(m as unknown as { type: 'status' | 'stream' });
+    server?.remember(m);
   }
 });

@@ -4,7 +4,7 @@
  * the server's root and can be fetched by the session.
  * @module
  */
-import { makeFrame, type Frame } from '../../../core/index.js';
+import { makeFrame, parseOptions, z, type Frame } from '../../../core/index.js';
 import { Reconstructor, type ReconstructionParameters } from '../../../reco/index.js';
 import { DirectoryWalker } from '../../../walkers/index.js';
 import { encodeFrame } from '../../../devices/cameras/server.js';
@@ -15,6 +15,18 @@ export interface RecoServerOptions extends StreamServerOptions {
   /** Where slices are written (default: the working directory). */
   root?: string;
 }
+
+/** What `reco.configure` takes (every key optional: the rest stays as it was). */
+const RECO_CONFIG = z.strictObject({
+  parameters: z.record(z.string(), z.unknown()).optional(),
+  number: z.number().int().min(0).optional(),
+  names: z
+    .strictObject({ darks: z.string().min(1), flats: z.string().min(1), radios: z.string().min(1) })
+    .partial()
+    .optional(),
+  directory: z.string().min(1).max(1024).optional(),
+  workers: z.number().int().min(1).max(64).optional(),
+});
 
 /** What the session configures. */
 interface RecoConfig {
@@ -47,7 +59,7 @@ export class RecoServer extends StreamServer {
   protected override handlers(): Record<string, (params: unknown) => unknown> {
     return {
       'reco.configure': (p) => {
-        const c = (p ?? {}) as Partial<RecoConfig>;
+        const c = parseOptions('reco.configure', RECO_CONFIG, p ?? {}) as Partial<RecoConfig>;
         this.#config = {
           ...this.#config,
           ...c,

@@ -64,6 +64,34 @@ class Machine extends Device {
   }
 }
 
+/** State names are checked at compile time (tsc runs over the tests): each line below must not compile. */
+class Misspelt extends Machine {
+  // @ts-expect-error -- 'standbye' is not a state of Machine
+  @check(['standbye'])
+  async a(): Promise<void> {}
+
+  // @ts-expect-error -- 'opened' is not a state of Machine
+  @check(['standby'], ['opened'])
+  async b(): Promise<void> {}
+
+  // @ts-expect-error -- 'movin' is not a state of Machine
+  @transition({ source: ['standby'], immediate: 'movin', target: 'standby' })
+  async c(): Promise<void> {}
+
+  // @ts-expect-error -- 'close' is not a state of Machine
+  @transition({ source: ['standby'], target: 'standby', aborted: 'close' })
+  async d(): Promise<void> {}
+
+  // @ts-expect-error -- 'broken' is not a state of Machine
+  @transition({ source: '*', target: 'standby', failed: (): 'broken' => 'broken' })
+  async e(): Promise<void> {}
+
+  // Another family's state (a motor's).
+  // @ts-expect-error -- 'hard-limit' is not a state of Machine
+  @transition({ source: ['hard-limit'], target: 'standby' })
+  async f(): Promise<void> {}
+}
+
 class Stateless extends Device {
   @check(['standby'])
   async go(): Promise<void> {}
@@ -179,6 +207,10 @@ describe('core/fsm', () => {
     );
     assert.deepEqual(got, [1]);
     assert.equal(await m.getState(), 'error');
+  });
+
+  it('misspelt state names do not compile (see Misspelt; tsc checks this file)', () => {
+    assert.equal(typeof Misspelt, 'function');
   });
 
   it('a device without a state parameter is an FSMError', async () => {

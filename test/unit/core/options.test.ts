@@ -12,8 +12,8 @@ import {
   zq,
   zwhere,
 } from '../../../core/index.js';
-import { Camera } from '../../../devices/cameras/dummy.js';
-import { LinearMotor } from '../../../devices/motors/dummy.js';
+import { DummyCamera } from '../../../devices/cameras/dummy.js';
+import { DummyLinearMotor } from '../../../devices/motors/dummy.js';
 import { throwsWith } from '../../support/async.js';
 
 describe('core/options', () => {
@@ -170,8 +170,8 @@ describe('core/options', () => {
   });
 
   it('call options go through the same checks: set(value, { signal }) and stream({ count })', async () => {
-    const motor = await LinearMotor.create({ name: 'flatMotor' });
-    const camera = await Camera.create({ name: 'camera', width: 4, height: 4 });
+    const motor = await DummyLinearMotor.create({ name: 'flatMotor' });
+    const camera = await DummyCamera.create({ name: 'camera', width: 4, height: 4 });
     try {
       await assert.rejects(
         motor.setPosition(q('1 mm'), { sigal: new AbortController().signal } as never),

@@ -6,7 +6,7 @@ import {
   LimitError,
   LockError,
   math,
-  ParameterError,
+  OptionError,
   q,
   SoftLimitError,
   UnitError,
@@ -217,8 +217,12 @@ describe('core/quantity-parameter', () => {
     );
     assert.ok(performance.now() - t0 < 500);
     await rejectsWith(m.position.wait(7 as never), UnitError);
-    await rejectsWith(m.position.wait(q('1 mm'), { timeoutMs: NaN }), ParameterError, /timeoutMs/);
-    await rejectsWith(m.position.wait(q('1 mm'), { intervalMs: 0 }), ParameterError, /intervalMs/);
+    await rejectsWith(
+      m.position.wait(q('1 mm'), { timeoutMs: NaN }),
+      OptionError,
+      "flatMotor.position.wait: option 'timeoutMs' must be a number of milliseconds ≥ 0 (Infinity: no timeout), got NaN",
+    );
+    await rejectsWith(m.position.wait(q('1 mm'), { intervalMs: 0 }), OptionError, /option 'intervalMs'/);
   });
 
   it('refuses an unknown unit when declared', () => {

@@ -16,11 +16,7 @@ describe('core/state', () => {
     const d = await Soft.create({ name: 'soft' });
     assert.equal(await d.getState(), 'idle');
     assert.ok(d.state.software);
-    await rejectsWith(
-      (d.state as unknown as { set(v: string): Promise<void> }).set('busy'),
-      WriteAccessError,
-      /soft\.state cannot be set directly/,
-    );
+    await rejectsWith(d.state.set('busy'), WriteAccessError, /soft\.state cannot be set directly/);
     assert.equal(await d.getState(), 'idle');
     assert.equal(d.state.kind, 'state');
   });

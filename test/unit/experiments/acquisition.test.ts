@@ -4,7 +4,7 @@ import {
   Acquisition,
   AcquisitionError,
   ConsumerError,
-  consumer,
+  frameConsumer,
   type FrameConsumer,
 } from '../../../experiments/index.js';
 
@@ -33,7 +33,7 @@ function collector(
   options: { policy?: 'lossless' | 'latest'; delayMs?: number; queueSize?: number } = {},
 ) {
   const seen: number[] = [];
-  const c = consumer(
+  const c = frameConsumer(
     name,
     async (frames) => {
       for await (const f of frames) {
@@ -41,7 +41,7 @@ function collector(
         if (options.delayMs) await sleep(options.delayMs);
       }
     },
-    options,
+    { policy: options.policy, queueSize: options.queueSize },
   );
   return { consumer: c, seen };
 }
@@ -53,7 +53,7 @@ describe('experiments/acquisition', () => {
     const got: Frame[][] = [[], []];
     for (const i of [0, 1])
       acq.attach(
-        consumer(`c${i}`, async (frames) => {
+        frameConsumer(`c${i}`, async (frames) => {
           for await (const f of frames) got[i]!.push(f);
         }),
       );
@@ -74,7 +74,7 @@ describe('experiments/acquisition', () => {
     let maxAhead = 0;
     const seen: number[] = [];
     acq.attach(
-      consumer(
+      frameConsumer(
         'slow',
         async (frames) => {
           for await (const f of frames) {
@@ -118,7 +118,7 @@ describe('experiments/acquisition', () => {
     const other = collector('other');
     acq.attach(other.consumer);
     acq.attach(
-      consumer('writer', async (frames) => {
+      frameConsumer('writer', async (frames) => {
         let i = 0;
         for await (const _ of frames) if (++i === 5) throw new Error('disk full');
       }),
@@ -139,7 +139,7 @@ describe('experiments/acquisition', () => {
     const rest = collector('rest', { queueSize: 1 });
     const firstThree: number[] = [];
     acq.attach(
-      consumer(
+      frameConsumer(
         'three',
         async (frames) => {
           for await (const f of frames) {
@@ -163,7 +163,7 @@ describe('experiments/acquisition', () => {
     });
     let consumerSaw: unknown;
     acq.attach(
-      consumer('c', async (frames) => {
+      frameConsumer('c', async (frames) => {
         try {
           for await (const _ of frames);
         } catch (e) {
@@ -223,7 +223,7 @@ describe('experiments/acquisition', () => {
     const acq = await Acquisition.create('radios', producer);
     let closed = false;
     const seen: number[] = [];
-    const writer: FrameConsumer = consumer('writer', async (frames) => {
+    const writer: FrameConsumer = frameConsumer('writer', async (frames) => {
       try {
         for await (const f of frames) seen.push(f.metadata.frameNumber);
       } finally {

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeFrame, q, sleep, toNumber, type Frame } from '../../../core/index.js';
-import { LinearMotor } from '../../../devices/motors/dummy.js';
+import { DummyLinearMotor } from '../../../devices/motors/dummy.js';
 import { Acquisition, Director, Experiment, gridPositions, XYScan } from '../../../experiments/index.js';
 import { DirectoryWalker, DummyWalker } from '../../../walkers/index.js';
 import { delay, within } from '../../support/async.js';
@@ -163,8 +163,8 @@ describe('experiments/director', () => {
   });
 
   it('XYScan visits the grid with y fastest, one iteration per point', async () => {
-    const x = await LinearMotor.create({ name: 'x', motionVelocity: q('1e5 mm/s') });
-    const y = await LinearMotor.create({ name: 'y', motionVelocity: q('1e5 mm/s') });
+    const x = await DummyLinearMotor.create({ name: 'x', motionVelocity: q('1e5 mm/s') });
+    const y = await DummyLinearMotor.create({ name: 'y', motionVelocity: q('1e5 mm/s') });
     const seen: Array<[number, number]> = [];
     const exp = await experiment([], {
       before: 1,

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeFrame, q, sleep, withAbortScope, type Frame } from '../../../core/index.js';
-import { LinearMotor } from '../../../devices/motors/dummy.js';
-import { Acquisition, Experiment, ExperimentError, consumer } from '../../../experiments/index.js';
+import { DummyLinearMotor } from '../../../devices/motors/dummy.js';
+import { Acquisition, Experiment, ExperimentError, frameConsumer } from '../../../experiments/index.js';
 import { Accumulator, ImageWriter } from '../../../addons/local/index.js';
 import { DirectoryWalker, DummyWalker } from '../../../walkers/index.js';
 
@@ -27,7 +27,7 @@ describe('experiments/experiment', () => {
   });
 
   it('runs acquisitions in order into scan directories with a log and device snapshots', async () => {
-    const motor = await LinearMotor.create({ name: 'sampleMotor' });
+    const motor = await DummyLinearMotor.create({ name: 'sampleMotor' });
     await motor.setPosition(q('3 mm'));
     const walker = await DirectoryWalker.create({ root });
     const order: string[] = [];
@@ -273,11 +273,11 @@ describe('experiments/experiment', () => {
     await run;
   });
 
-  it('a consumer added through consumer() sees the frames of every run', async () => {
+  it('a consumer added through frameConsumer() sees the frames of every run', async () => {
     const acq = await Acquisition.create('a', frames(4));
     let total = 0;
     acq.attach(
-      consumer('count', async (fs) => {
+      frameConsumer('count', async (fs) => {
         for await (const _ of fs) total++;
       }),
     );

@@ -8,7 +8,7 @@ import { rig } from './rig.js';
 
 describe('experiments/imaging/exposure', () => {
   it('shutterExposure opens and closes a shutter, only when needed', async () => {
-    const shutter = await shutters.Shutter.create();
+    const shutter = await shutters.DummyShutter.create();
     const exposure = shutterExposure(shutter);
     assert.equal(exposure.device, shutter);
     await exposure.stop();
@@ -21,7 +21,7 @@ describe('experiments/imaging/exposure', () => {
   });
 
   it('tubeExposure switches a tube on and off, only when needed', async () => {
-    const tube = await xraytubes.XRayTube.create();
+    const tube = await xraytubes.DummyXRayTube.create();
     const exposure = tubeExposure(tube);
     await exposure.start();
     await exposure.start();
@@ -58,12 +58,13 @@ describe('experiments/imaging/exposure', () => {
       await rejectsWith(
         Radiography.create({ ...options, exposure: r.shutter } as never),
         OptionError,
-        "Radiography.create: option 'exposure' must be an exposure part, e.g. shutterExposure(shutter) or tubeExposure(xrayTube), got Shutter",
+        "Radiography.create: option 'exposure' must be an exposure part, " +
+          'e.g. shutterExposure(shutter) or tubeExposure(xrayTube), got DummyShutter',
       );
       await rejectsWith(
         synchrotron.Radiography.create({ ...options, shutter: r.xrayTube } as never),
         OptionError,
-        "synchrotron.Radiography.create: option 'shutter' must be a Shutter, got XRayTube",
+        "synchrotron.Radiography.create: option 'shutter' must be a Shutter, got DummyXRayTube",
       );
       await rejectsWith(
         synchrotron.Radiography.create({ ...options, shutter: r.shutter, exposure: tubeExposure(r.xrayTube) } as never),

@@ -60,7 +60,7 @@ describe('experiments/imaging', () => {
 
   describe('frames()', () => {
     it('triggers n frames in SOFTWARE mode and restores the trigger source and standby', async () => {
-      const camera = await cameras.Camera.create({ width: 4, height: 2, frameRate: q('1 Hz') });
+      const camera = await cameras.DummyCamera.create({ width: 4, height: 2, frameRate: q('1 Hz') });
       await camera.setTriggerSource('EXTERNAL');
       const seen: string[] = [];
       const got: Frame[] = [];
@@ -202,7 +202,7 @@ describe('experiments/imaging', () => {
     });
 
     it('cancelling a stepped tomography mid-move stops the motor, restores it and the camera', async () => {
-      const slow = await motors.RotationMotor.create({ motionVelocity: q('200 deg/s') });
+      const slow = await motors.DummyRotationMotor.create({ motionVelocity: q('200 deg/s') });
       const exp = await SteppedTomography.create({
         ...base({ numProjections: 50, numDarks: 0, numFlats: 0 }),
         tomographyMotor: slow,
@@ -310,7 +310,7 @@ describe('experiments/imaging', () => {
 
     it('an error in the middle of a run still restores the motors and unlocks the settings', async () => {
       let n = 0;
-      const failing = await cameras.Camera.create({
+      const failing = await cameras.DummyCamera.create({
         width: 2,
         height: 2,
         frameRate: q('2000 Hz'),

@@ -214,7 +214,8 @@ describe('reco/reconstructor', () => {
         // Coarse: every 2 px over ±9 px; fine: every 0.2 px within 2 px of the best.
         const found = await reco.findAxis({ region: [(n - 1) / 2 - 9, (n - 1) / 2 + 9, 2], metric });
         console.log(
-          `      true ${trueCenter}, found ${found.center.toFixed(2)}, error ${(found.center - trueCenter).toFixed(3)} px (${found.candidates.length} candidates)`,
+          `      true ${trueCenter}, found ${found.center.toFixed(2)}, error ${(found.center - trueCenter).toFixed(3)} px ` +
+            `(${found.candidates.length} candidates)`,
         );
         assert.ok(Math.abs(found.center - trueCenter) <= 0.5);
         // The reconstructor's own slices and parameters are back as they were.

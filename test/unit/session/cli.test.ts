@@ -199,17 +199,19 @@ describe('concert command', function () {
     it('log prints concert.log, only one session with NAME, and follows', async () => {
       write(
         'first',
-        'import { LinearMotor } from "concert/devices/motors/dummy";\nexport const m1 = await LinearMotor.create();\nm1.log.info("hello from first");\n',
+        'import { LinearMotor } from "concert/devices/motors/dummy";\nexport const m1 = await ' +
+          'LinearMotor.create();\nm1.log.info("hello from first");\n',
       );
       write(
         'second',
-        'import { LinearMotor } from "concert/devices/motors/dummy";\nexport const m2 = await LinearMotor.create();\nm2.log.info("hello from second");\n',
+        'import { LinearMotor } from "concert/devices/motors/dummy";\nexport const m2 = await ' +
+          'LinearMotor.create();\nm2.log.info("hello from second");\n',
       );
       assert.equal(concert(home, ['start', 'first', '--non-interactive']).status, 0);
       assert.equal(concert(home, ['start', 'second', '--non-interactive']).status, 0);
       const all = concert(home, ['log']).stdout;
-      assert.match(all, /INFO  first:linearMotor\d+: hello from first/);
-      assert.match(all, /INFO  second:linearMotor\d+: hello from second/);
+      assert.match(all, /INFO  first:dummyLinearMotor\d+: hello from first/);
+      assert.match(all, /INFO  second:dummyLinearMotor\d+: hello from second/);
       const one = concert(home, ['log', 'second']).stdout;
       assert.doesNotMatch(one, /first/);
       assert.match(one, /hello from second/);
@@ -247,7 +249,8 @@ describe('concert command', function () {
       assert.match(
         r.stderr,
         new RegExp(
-          `^${escape(join(store, 'syntax.ts'))}:2:21: SyntaxError: (Expression expected\\.|Unexpected "\\*")\nThe session failed to load\\.\n$`,
+          `^${escape(join(store, 'syntax.ts'))}:2:21: SyntaxError: (Expression expected\\.|Unexpected "\\*")\nThe session failed to ` +
+            `load\\.\n$`,
         ),
       );
       write('throws', 'import { q } from "concert";\nexport const a = 1;\n\n  throw new Error("no beam");\n');
@@ -256,7 +259,8 @@ describe('concert command', function () {
       assert.match(r.stderr, new RegExp(`^${escape(join(store, 'throws.ts'))}:4:9: Error: no beam\n`));
       write(
         'concerterror',
-        'import { LinearMotor } from "concert/devices/motors/dummy";\nimport { q } from "concert";\nconst m = await LinearMotor.create({ upper: q("1 mm") });\nawait m.setPosition(q("2 mm"));\n',
+        'import { LinearMotor } from "concert/devices/motors/dummy";\nimport { q } from "concert";\nconst m = await ' +
+          'LinearMotor.create({ upper: q("1 mm") });\nawait m.setPosition(q("2 mm"));\n',
       );
       r = concert(home, ['start', 'concerterror', '--non-interactive']);
       assert.equal(r.status, 1);
@@ -303,7 +307,8 @@ describe('concert command', function () {
       mkdirSync(dir);
       writeFileSync(
         join(dir, 'outside.ts'),
-        'import { q, format } from "concert";\nimport { LinearMotor } from "concert/devices/motors/dummy";\nexport const m = await LinearMotor.create();\nconsole.log("value", format(q(2, "mm")));\n',
+        'import { q, format } from "concert";\nimport { LinearMotor } from "concert/devices/motors/dummy";\nexport const m = await ' +
+          'LinearMotor.create();\nconsole.log("value", format(q(2, "mm")));\n',
       );
       const env = { CONCERT_CACHE_DIR: join(home, 'cache') };
       let r = concert(home, ['start', '--filename', join(dir, 'outside.ts'), '--non-interactive'], {

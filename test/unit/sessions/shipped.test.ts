@@ -38,7 +38,8 @@ describe('shipped sessions', function () {
         'console.log("WRITTEN", writer.summary().framesWritten)',
         'import { sheppLogan } from "concert/reco"',
         // The camera sees the phantom with an attenuation of 4/256 per unit and pixel.
-        'const t = sheppLogan(256, 256, { supersample: 2 }); const s = reco.slices[0]; let e = 0; for (let i = 0; i < t.length; i++) e += (s.data[i] - t[i] * 4 / 256) ** 2',
+        'const t = sheppLogan(256, 256, { supersample: 2 }); const s = reco.slices[0]; let e = 0; for (let i = 0; i < t.length; i++) e ' +
+          '+= (s.data[i] - t[i] * 4 / 256) ** 2',
         'console.log("SLICE", s.shape.join("x"), "RMSE", Math.sqrt(e / t.length) / (4 / 256))',
       ].join('\n') + '\n',
     );

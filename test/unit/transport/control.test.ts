@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { Request } from 'zeromq';
 import { ParameterError } from '../../../core/errors.js';
-import { ControlClient, ControlServer, RemoteError, tcpEndpoint, TransportError } from '../../../transport/index.js';
+import {
+  ControlClient,
+  ControlServer,
+  freePort,
+  RemoteError,
+  tcpEndpoint,
+  TransportError,
+} from '../../../transport/index.js';
 import { Closer, rejection, sleep } from './helpers.js';
 
 describe('transport/zmq/control', () => {
@@ -34,6 +41,12 @@ describe('transport/zmq/control', () => {
     assert.equal(await client.request<number>('add', { a: 2, b: 3 }), 5);
     assert.equal(await client.request('nothing'), null);
     assert.equal(server.counters.requests, 2);
+  });
+
+  it('refuses params that are not an object before any handler runs', async () => {
+    const { client } = await pair();
+    for (const params of ['x', 42, true, [1, 2]])
+      await assert.rejects(client.request('add', params), /params must be an object \(or absent\)/);
   });
 
   it('matches concurrent replies to their requests', async () => {
@@ -86,7 +99,9 @@ describe('transport/zmq/control', () => {
     req.connect(server.endpoint);
     await req.send(JSON.stringify({ id: 'py-1', method: 'add', params: { a: 20, b: 22 } }));
     const [reply] = await req.receive();
-    assert.deepEqual(JSON.parse(reply!.toString()), { id: 'py-1', ok: true, result: 42 });
+    const { time, ...rest } = JSON.parse(reply!.toString());
+    assert.deepEqual(rest, { id: 'py-1', ok: true, result: 42 });
+    assert.ok(Math.abs(time - Date.now()) < 1000, 'the reply carries the server clock');
   });
 
   it('a request can be aborted, and a closed client rejects', async () => {
@@ -99,5 +114,60 @@ describe('transport/zmq/control', () => {
     client.close();
     await assert.rejects(pending, TransportError);
     await assert.rejects(client.request('add'), TransportError);
+  });
+});
+
+describe('transport/zmq/control: a request that timed out never runs (issue 10, item 3)', function () {
+  this.timeout(20_000);
+  const closer = new Closer();
+  afterEach(() => closer.closeAll());
+
+  async function markingServer(endpoint: string, marks: string[]): Promise<ControlServer> {
+    return closer.track(
+      await ControlServer.create({
+        bind: endpoint,
+        handlers: {
+          mark: (p) => void marks.push(String((p as { what: string }).what)),
+          block: (p) => {
+            const until = Date.now() + (p as { ms: number }).ms;
+            while (Date.now() < until); // a server too busy to read its socket
+          },
+        },
+      }),
+    );
+  }
+
+  it('requests queued while the server is down do not run on the restarted server', async () => {
+    const endpoint = tcpEndpoint(await freePort());
+    const marks: string[] = [];
+    const first = await markingServer(endpoint, marks);
+    const client = closer.track(await ControlClient.create({ connect: endpoint, timeoutMs: 800 }));
+    await client.request('mark', { what: 'before' });
+    first.close();
+    await sleep(100);
+    // two requests while the server is down: the second waits behind the first
+    const failures = ['a', 'b', 'c'].map((what) => client.request('mark', { what }).catch((e: unknown) => e));
+    const errors = await Promise.all(failures);
+    for (const e of errors) assert.ok(e instanceof TransportError, String(e));
+    await markingServer(endpoint, marks);
+    await sleep(2500);
+    assert.deepEqual(marks, ['before'], 'no request that had failed ran later');
+    await client.request('mark', { what: 'after' });
+    assert.deepEqual(marks, ['before', 'after'], 'the restarted server answers new requests');
+  });
+
+  it('a server that reads a request after its deadline drops it (and counts it)', async () => {
+    const marks: string[] = [];
+    const server = await markingServer(tcpEndpoint(), marks);
+    const client = closer.track(await ControlClient.create({ connect: server.endpoint, timeoutMs: 2000 }));
+    await client.request('mark', { what: 'sync' }); // learns the server's clock
+    // a handler that blocks the server's event loop past the next request's deadline
+    const blocking = client.request('block', { ms: 500 });
+    const late = client.request('mark', { what: 'late' }, { timeoutMs: 200 }).catch((e: unknown) => e);
+    await blocking;
+    assert.ok((await late) instanceof TransportError);
+    await sleep(200);
+    assert.deepEqual(marks, ['sync']);
+    assert.equal(server.counters.expired, 1);
   });
 });

@@ -52,7 +52,8 @@ describe('transport/zmq interop with Python (pyzmq + numpy)', function () {
     closer.track({ close: python.kill });
     const receiver = closer.track(await ZmqReceiver.create({ mode: 'pull', connect: endpoint }));
     const got: Frame[] = [];
-    for await (const frame of receiver.stream({ idleTimeoutMs: 15_000 })) got.push(frame);
+    // reading a stream with an id: Python's untagged frames and end marker belong to it
+    for await (const frame of receiver.stream({ idleTimeoutMs: 15_000, id: 'run-7' })) got.push(frame);
     const result = await python.done;
     assert.equal(result.code, 0, result.stderr);
     assert.equal(got.length, count);
@@ -70,15 +71,16 @@ describe('transport/zmq interop with Python (pyzmq + numpy)', function () {
       );
     });
     assert.equal(receiver.counters.invalid, 0);
+    assert.equal(receiver.counters.stray, 0);
   });
 
-  it('feeds a Concert-style Python receiver (our sender binds)', async () => {
+  it('feeds a Concert-style Python receiver (our sender binds), stream ids and frame counts included', async () => {
     const sender = closer.track(await ZmqSender.create({ mode: 'push', bind: tcpEndpoint() }));
     const python = runPython('receiver.py', [sender.endpoint]);
     closer.track({ close: python.kill });
     for (const [i, dtype] of DTYPES.entries())
-      await sender.send(testFrame(dtype, 10 + i, 30 - i, i, { angle: i / 10 }));
-    await sender.end();
+      await sender.send(testFrame(dtype, 10 + i, 30 - i, i, { angle: i / 10 }), { stream: 'run-7' });
+    await sender.end({ stream: 'run-7', frames: DTYPES.length });
     const result = await python.done;
     assert.equal(result.code, 0, result.stderr);
     const summary = JSON.parse(result.stdout) as {
@@ -94,6 +96,7 @@ describe('transport/zmq interop with Python (pyzmq + numpy)', function () {
       assert.equal(m.frameNumber, i);
       assert.equal(m.angle, i / 10);
       assert.equal(m.version, 1);
+      assert.equal(m.stream, 'run-7', 'Python Concert sees the stream id as one more header key');
     });
   });
 });

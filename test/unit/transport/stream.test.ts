@@ -56,8 +56,54 @@ describe('transport/zmq sender and receiver', () => {
       bytes: sent.reduce((n, f) => n + f.data.byteLength, 0),
       superseded: 0,
       ends: 1,
+      stray: 0,
     });
     assert.equal(sender.counters.sent, 8);
+  });
+
+  it('stream ids: strays of an ended stream are counted and dropped, never read as the next stream', async () => {
+    const strays: string[] = [];
+    const { sender, receiver } = await pushPull({}, { onStray: (reason) => strays.push(reason) });
+    // stream A: 5 frames, its end, then 3 strays (a sender that went on after the end)
+    for (let i = 0; i < 5; i++) await sender.send(testFrame('uint16', 4, 4, i), { stream: 'A' });
+    await sender.end({ stream: 'A', frames: 5 });
+    for (let i = 5; i < 8; i++) await sender.send(testFrame('uint16', 4, 4, i), { stream: 'A' });
+    const readA: number[] = [];
+    const a = receiver.stream({ id: 'A', idleTimeoutMs: 5000 });
+    for (let next = await a.next(); ; next = await a.next()) {
+      if (next.done) {
+        assert.deepEqual(next.value, { end: true, stream: 'A', frames: 5 }, 'the end marker is returned');
+        break;
+      }
+      readA.push(next.value.metadata.frameNumber);
+    }
+    assert.deepEqual(readA, [0, 1, 2, 3, 4]);
+    // stream B, with a stale end marker of A and an untagged (Python Concert) frame in between
+    await sender.end({ stream: 'A', frames: 8 });
+    for (let i = 0; i < 3; i++) await sender.send(testFrame('uint16', 4, 4, 100 + i), { stream: 'B' });
+    await sender.send(testFrame('uint16', 4, 4, 200));
+    await sender.end({ stream: 'B', frames: 3 });
+    const readB: number[] = [];
+    for await (const frame of receiver.stream({ id: 'B', idleTimeoutMs: 5000 })) {
+      readB.push(frame.metadata.frameNumber);
+      if (frame.metadata.frameNumber < 200) assert.equal(frame.metadata.stream, 'B', 'the id is kept as metadata');
+    }
+    assert.deepEqual(readB, [100, 101, 102, 200], 'B holds only its own frames (and the untagged one)');
+    assert.equal(receiver.counters.stray, 4, '3 stray frames and a stray end marker');
+    assert.equal(strays.length, 4);
+    assert.match(strays[0]!, /frame 5 of stream 'A' while reading stream 'B'/);
+    assert.match(strays[3]!, /end marker of stream 'A'/);
+  });
+
+  it('without an id, a stream takes every message (the Python Concert way)', async () => {
+    const { sender, receiver } = await pushPull();
+    await sender.send(testFrame('uint8', 2, 2, 1), { stream: 'X' });
+    await sender.send(testFrame('uint8', 2, 2, 2), { stream: 'Y' });
+    await sender.end({ stream: 'Y' });
+    const got: number[] = [];
+    for await (const frame of receiver.stream({ idleTimeoutMs: 5000 })) got.push(frame.metadata.frameNumber);
+    assert.deepEqual(got, [1, 2]);
+    assert.equal(receiver.counters.stray, 0);
   });
 
   it('works the other way round over ipc (receiver binds, sender connects), stream after stream', async () => {

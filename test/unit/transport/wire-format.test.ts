@@ -68,9 +68,48 @@ describe('transport/zmq/wire-format', () => {
     assert.ok(decoded.frame.metadata.timestamp > 0);
   });
 
-  it('recognises the end marker', () => {
+  it('recognises the end marker, and only {"end": true}', () => {
     assert.equal(decodeMessage(encodeEnd()).kind, 'end');
     assert.equal(decodeMessage([Buffer.from('{"end": true}')]).kind, 'end');
+    for (const text of [
+      '{"end": false}',
+      '{"end": 1}',
+      '{"end": "true"}',
+      '{"end": null}',
+      '{"end": true, "frames": -1}',
+    ]) {
+      const decoded = decodeMessage([Buffer.from(text)]);
+      assert.equal(decoded.kind, 'invalid', text);
+    }
+    assert.match(
+      (decodeMessage([Buffer.from('{"end": false}')]) as { reason: string }).reason,
+      /must be \{"end": true\}/,
+    );
+  });
+
+  it('carries an optional stream id on frames and end markers; the header without it is unchanged', () => {
+    const frame = testFrame('uint16', 2, 2, 3);
+    const plain = JSON.parse(encodeFrame(frame)[0].toString());
+    assert.equal('stream' in plain, false, 'no stream key unless asked for');
+    const [header, payload] = encodeFrame(frame, { stream: 'run-1' });
+    assert.equal(JSON.parse(header.toString()).stream, 'run-1');
+    const decoded = decodeMessage([header, payload]);
+    assert.ok(decoded.kind === 'frame' && decoded.stream === 'run-1' && decoded.frame.metadata.stream === 'run-1');
+    const end = decodeMessage(encodeEnd({ stream: 'run-1', frames: 7 }));
+    assert.deepEqual(end, { kind: 'end', header: { stream: 'run-1', frames: 7, end: true }, stream: 'run-1' });
+    // a frame received in one stream and sent on in another carries the new id
+    const forwarded = { ...frame, metadata: { ...frame.metadata, stream: 'old' } };
+    assert.equal(JSON.parse(encodeFrame(forwarded, { stream: 'new' })[0].toString()).stream, 'new');
+    assert.equal(JSON.parse(encodeFrame(forwarded)[0].toString()).stream, 'old');
+    // metadata that merely happens to be called 'stream' is not sent as an id
+    assert.equal(
+      'stream' in JSON.parse(encodeFrame({ ...frame, metadata: { ...frame.metadata, stream: 42 } })[0].toString()),
+      false,
+    );
+    for (const bad of ['""', '42', '{"a":1}', JSON.stringify('x'.repeat(200))]) {
+      const decoded = decodeMessage([Buffer.from(`{"dtype":"uint16","shape":[2,2],"stream":${bad}}`), payload]);
+      assert.equal(decoded.kind, 'invalid', bad);
+    }
   });
 
   it('rejects malformed messages with a reason instead of throwing', () => {
@@ -85,6 +124,8 @@ describe('transport/zmq/wire-format', () => {
       ['3-D shape', [Buffer.from('{"dtype":"uint16","shape":[1,2,2]}'), ok[1]]],
       ['float shape', [Buffer.from('{"dtype":"uint16","shape":[2.5,2]}'), ok[1]]],
       ['negative shape', [Buffer.from('{"dtype":"uint16","shape":[-2,-2]}'), ok[1]]],
+      ['empty frame', [Buffer.from('{"dtype":"uint16","shape":[0,0]}'), Buffer.alloc(0)]],
+      ['empty rows', [Buffer.from('{"dtype":"uint16","shape":[0,5]}'), Buffer.alloc(0)]],
       ['huge shape', [Buffer.from('{"dtype":"uint16","shape":[1e9,1e9]}'), ok[1]]],
       ['future version', [Buffer.from('{"dtype":"uint16","shape":[2,2],"version":99}'), ok[1]]],
       ['single part, not end', [ok[0]]],

@@ -117,7 +117,8 @@ for f in sorted(glob.glob(sys.argv[1] + '/*.tif')):
             pages.append((p.asarray(), json.loads(p.description)))
 out = []
 for a, meta in pages:
-    out.append({'shape': list(a.shape), 'dtype': str(a.dtype), 'first': int(a.flat[0]), 'last': int(a.flat[-1]), 'frameNumber': meta['frameNumber'], 'angle': meta['angle']})
+    out.append({'shape': list(a.shape), 'dtype': str(a.dtype), 'first': int(a.flat[0]), 'last': int(a.flat[-1]),
+                'frameNumber': meta['frameNumber'], 'angle': meta['angle']})
 print(json.dumps(out))
 `;
     const pages = JSON.parse(execFileSync(PYTHON, ['-c', script, dir], { encoding: 'utf8' }));
@@ -157,7 +158,8 @@ print(json.dumps(out))
 import json, sys, h5py
 with h5py.File(sys.argv[1], 'r') as f:
     d = f['/entry/instrument/detector/data']
-    print(json.dumps({'shape': list(d.shape), 'dtype': str(d.dtype), 'keys': [int(k) for k in f['/entry/instrument/detector/image_key'][()]],
+    keys = [int(k) for k in f['/entry/instrument/detector/image_key'][()]]
+    print(json.dumps({'shape': list(d.shape), 'dtype': str(d.dtype), 'keys': keys,
                       'first': [int(d[i, 0, 0]) for i in range(d.shape[0])]}))
 `;
     const info = JSON.parse(execFileSync(PYTHON, ['-c', script, file], { encoding: 'utf8' }));

@@ -7,7 +7,7 @@ import { Acquisition, Experiment } from '../../../../experiments/index.js';
 import {
   Accumulator,
   Benchmarker,
-  Consumer,
+  FunctionAddon,
   ImageWriter,
   LiveView,
   LogViewer,
@@ -97,12 +97,12 @@ describe('addons/local', () => {
     assert.equal(exp.addons.length, 0);
   });
 
-  it('Consumer runs a function on every frame, or on the whole stream; bad options are clear errors', async () => {
+  it('FunctionAddon runs a function on every frame, or on the whole stream; bad options are clear errors', async () => {
     const exp = await Experiment.create([await Acquisition.create('a', frames(4))]);
     const seen: number[] = [];
-    await Consumer.create(exp, { each: (f) => void seen.push(f.metadata.frameNumber) });
+    await FunctionAddon.create(exp, { each: (f) => void seen.push(f.metadata.frameNumber) });
     let streamed = 0;
-    await Consumer.create(exp, {
+    await FunctionAddon.create(exp, {
       stream: async (fs) => {
         for await (const _ of fs) streamed++;
       },
@@ -110,8 +110,8 @@ describe('addons/local', () => {
     await exp.run();
     assert.deepEqual(seen, [0, 1, 2, 3]);
     assert.equal(streamed, 4);
-    await assert.rejects(Consumer.create(exp, {}), /exactly one of/);
-    await assert.rejects(Consumer.create(exp, { each: 1 } as never), /option 'each' must be a function/);
+    await assert.rejects(FunctionAddon.create(exp, {}), /exactly one of/);
+    await assert.rejects(FunctionAddon.create(exp, { each: 1 } as never), /option 'each' must be a function/);
     await assert.rejects(Accumulator.create(exp, { limit: 0 }), /option 'limit' must be an integer in \[1, Infinity\]/);
     await assert.rejects(LiveView.create(exp, { viewer: {} } as never), /must be a Viewer/);
   });

@@ -169,10 +169,10 @@ describe('addons/local/phase-grating', () => {
   it('processes a GratingInterferometryStepping with dummy devices end to end', async () => {
     // A camera behind a stepped grating: the fringe phase follows the stepping motor; the sample adds `shift`.
     const periodMm = 0.0024;
-    const flatMotor = await motors.LinearMotor.create({ motionVelocity: q('1e5 mm/s') });
-    const steppingMotor = await motors.LinearMotor.create({ motionVelocity: q('1e5 mm/s') });
-    const shutter = await shutters.Shutter.create();
-    const camera = await cameras.Camera.create({
+    const flatMotor = await motors.DummyLinearMotor.create({ motionVelocity: q('1e5 mm/s') });
+    const steppingMotor = await motors.DummyLinearMotor.create({ motionVelocity: q('1e5 mm/s') });
+    const shutter = await shutters.DummyShutter.create();
+    const camera = await cameras.DummyCamera.create({
       width: W,
       height: H,
       render: () => {

@@ -19,6 +19,7 @@ import {
   headBytes,
   type ImageHeader,
 } from '../../../../addons/local/web-viewer/encode.js';
+import type {} from '../../../../addons/local/web-viewer/page-global.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = [
@@ -287,7 +288,7 @@ describe('addons/local/web-viewer', function () {
 
     const camera = (p: Page) =>
       p.evaluate(() => {
-        const v = (window as any).concertViewer; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const v = window.concertViewer!;
         const c = v.panels.camera;
         return {
           connected: v.connected as boolean,
@@ -304,7 +305,7 @@ describe('addons/local/web-viewer', function () {
     const waitFrame = (p: Page, frameNumber: number, name?: string) =>
       p.waitForFunction(
         ([n, a]) => {
-          const h = (window as any).concertViewer?.panels.camera.lastHeader; // eslint-disable-line @typescript-eslint/no-explicit-any
+          const h = window.concertViewer?.panels.camera.lastHeader;
           return h && h.frameNumber >= n && (a === null || h.name === a);
         },
         [frameNumber, name ?? null] as const,
@@ -314,7 +315,7 @@ describe('addons/local/web-viewer', function () {
     it('loads the page and draws a frame whose pixels match what was sent (canvas and screenshot)', async () => {
       const viewer = await make();
       await page.goto(`${viewer.url}?cmap=gray&min=1000&max=1255&zoom=1`);
-      await page.waitForFunction(() => (window as any).concertViewer?.connected, null, { timeout: 5000 }); // eslint-disable-line @typescript-eslint/no-explicit-any
+      await page.waitForFunction(() => window.concertViewer?.connected, null, { timeout: 5000 });
       const [h, w] = [48, 64];
       const frame = pattern(h, w, 1000, 3);
       viewer.show(frame, { acquisition: 'radios', dropped: 0 });
@@ -395,8 +396,7 @@ describe('addons/local/web-viewer', function () {
       assert.deepEqual(seen, [0, 1, 2, 3, 4]);
       viewer.showSlice(makeFrame(new Float32Array(64).fill(0.5), [8, 8]), { name: 'slice 0' });
       viewer.showSlice(makeFrame(new Float32Array(64).fill(1.5), [8, 8]), { name: 'slice 1' });
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the page's own global
-      await page.waitForFunction(() => (window as any).concertViewer.panels.slice.images.size === 2, null, {
+      await page.waitForFunction(() => window.concertViewer!.panels.slice.images.size === 2, null, {
         timeout: 5000,
       });
       assert.deepEqual(await page.$$eval('#slice .names option', (os) => os.map((o) => o.textContent)), [
@@ -430,7 +430,7 @@ describe('addons/local/web-viewer', function () {
       await waitFrame(page, 0, 'flats');
       await first.close();
       viewers.splice(viewers.indexOf(first), 1);
-      await page.waitForFunction(() => !(window as any).concertViewer.connected, null, { timeout: 5000 }); // eslint-disable-line @typescript-eslint/no-explicit-any
+      await page.waitForFunction(() => !window.concertViewer!.connected, null, { timeout: 5000 });
       const second = await make({ port: first.port });
       second.show(pattern(16, 16, 0, 42), { acquisition: 'darks', dropped: 0 });
       await waitFrame(page, 42, 'darks');
@@ -444,7 +444,7 @@ describe('addons/local/web-viewer', function () {
       // can only check that nothing holds the producer back.
       const viewer = await make();
       await page.goto(`${viewer.url}?ackDelay=150`);
-      await page.waitForFunction(() => (window as any).concertViewer?.connected, null, { timeout: 5000 }); // eslint-disable-line @typescript-eslint/no-explicit-any
+      await page.waitForFunction(() => window.concertViewer?.connected, null, { timeout: 5000 });
       const rate = async (withViewer: boolean) => {
         const counter = { n: 0 };
         const exp = await Experiment.create([await Acquisition.create('radios', pacedCamera(2000, 600, counter))]);

@@ -3,10 +3,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { q, sleep, errorMessage } from '../../../../core/index.js';
-import { Camera as RemoteCamera } from '../../../../devices/cameras/remote.js';
+import { RemoteCamera } from '../../../../devices/cameras/remote.js';
 import { Experiment, remoteAcquisition, synchrotron } from '../../../../experiments/index.js';
-import { Shutter } from '../../../../devices/shutters/dummy.js';
-import { ContinuousRotationMotor, LinearMotor } from '../../../../devices/motors/dummy.js';
+import { DummyShutter } from '../../../../devices/shutters/dummy.js';
+import { DummyContinuousRotationMotor, DummyLinearMotor } from '../../../../devices/motors/dummy.js';
 import {
   Benchmarker,
   ImageWriter,
@@ -56,14 +56,18 @@ describe('remote data path (real processes over tcp loopback)', function () {
     closers.push(() => walker.close());
     const radios = await remoteAcquisition('radios', camera, options.frames ?? 30);
     const exp = await Experiment.create([radios], { walker });
-    (exp as unknown as { camera: RemoteCamera }).camera = camera;
-    const writer = await ImageWriter.create(exp, { server: writerServer.endpoint, data: await dataEndpoint(), curve });
+    const writer = await ImageWriter.create(exp, {
+      server: writerServer.endpoint,
+      data: await dataEndpoint(),
+      camera,
+      curve,
+    });
     closers.push(() => writer.close());
     let live: LiveView | undefined;
     let liveServer: ServerProcess | undefined;
     if (options.live) {
       liveServer = await start('live', { curveKeys });
-      live = await LiveView.create(exp, { server: liveServer.endpoint, data: await dataEndpoint(), curve });
+      live = await LiveView.create(exp, { server: liveServer.endpoint, data: await dataEndpoint(), camera, curve });
       closers.push(() => live!.close());
     }
     return { camera, cameraServer, writerServer, walker, exp, writer, live, liveServer };
@@ -201,9 +205,9 @@ describe('remote data path (real processes over tcp loopback)', function () {
     closers.push(() => camera.disconnect());
     const walker = await RemoteDirectoryWalker.create({ server: writerServer.endpoint });
     closers.push(() => walker.close());
-    const shutter = await Shutter.create();
-    const flatMotor = await LinearMotor.create({ motionVelocity: q('1000 mm/s') });
-    const tomographyMotor = await ContinuousRotationMotor.create({ motionVelocity: q('10000 deg/s') });
+    const shutter = await DummyShutter.create();
+    const flatMotor = await DummyLinearMotor.create({ motionVelocity: q('1000 mm/s') });
+    const tomographyMotor = await DummyContinuousRotationMotor.create({ motionVelocity: q('10000 deg/s') });
     const exp = await synchrotron.ContinuousTomography.create({
       camera,
       shutter,

@@ -27,8 +27,8 @@ const numpy: Record<string, { shape: [number, number]; data: number[] }> = {
   'mirror k=3': { shape: [4, 3], data: [12, 8, 4, 11, 7, 3, 10, 6, 2, 9, 5, 1] },
 };
 
-function known(): Promise<dummy.Camera> {
-  return dummy.Camera.create({
+function known(): Promise<dummy.DummyCamera> {
+  return dummy.DummyCamera.create({
     name: 'cam',
     simulate: false,
     background: makeFrame<'uint16'>(new Uint16Array(frame), [3, 4]),
@@ -37,10 +37,10 @@ function known(): Promise<dummy.Camera> {
 }
 
 describe('devices/cameras/dummy', () => {
-  describeCamera(() => dummy.Camera.create({ width: 64, height: 48, frameRate: q('1000 Hz') }));
+  describeCamera(() => dummy.DummyCamera.create({ width: 64, height: 48, frameRate: q('1000 Hz') }));
 
   it('has a 640×480 uint16 sensor of 6.5 µm pixels by default', async () => {
-    const c = await dummy.Camera.create({ name: 'cam' });
+    const c = await dummy.DummyCamera.create({ name: 'cam' });
     const f = await c.recording(() => c.grab());
     assert.deepEqual(f.shape, [480, 640]);
     assert.equal(f.dtype, 'uint16');
@@ -49,7 +49,7 @@ describe('devices/cameras/dummy', () => {
   });
 
   it('simulates Poisson noise of mean background + exposure·1e5', async () => {
-    const c = await dummy.Camera.create({ width: 100, height: 100, exposureTime: q('1 ms') });
+    const c = await dummy.DummyCamera.create({ width: 100, height: 100, exposureTime: q('1 ms') });
     const f = await c.recording(() => c.grab());
     const data = f.data as Uint16Array;
     let sum = 0;
@@ -89,7 +89,7 @@ describe('devices/cameras/dummy', () => {
   }
 
   it('restores a stashed ROI with device restore() (no lost updates between the four ROI parameters)', async () => {
-    const c = await dummy.Camera.create({ width: 64, height: 48 });
+    const c = await dummy.DummyCamera.create({ width: 64, height: 48 });
     await c.stash();
     await c.param('roiWidth').set(q('10 px'));
     await c.param('roiHeight').set(q('8 px'));
@@ -99,12 +99,12 @@ describe('devices/cameras/dummy', () => {
   });
 
   it('refuses to change the ROI while recording', async () => {
-    const c = await dummy.Camera.create({ width: 64, height: 48 });
+    const c = await dummy.DummyCamera.create({ width: 64, height: 48 });
     await c.recording(() => rejectsWith(c.param('roiWidth').set(q('10 px')), ParameterError, /only change in standby/));
   });
 
   it('render: makes frames from a function of the index and ROI', async () => {
-    const c = await dummy.Camera.create({
+    const c = await dummy.DummyCamera.create({
       width: 4,
       height: 2,
       render: (i, roi) => makeFrame(new Float32Array(roi.width * roi.height).fill(i), [roi.height, roi.width]),
@@ -120,7 +120,7 @@ describe('devices/cameras/dummy', () => {
   });
 
   it('paces high frame rates (1 kHz): never faster than the rate, not capped by timer granularity', async () => {
-    const c = await dummy.Camera.create({ width: 8, height: 8, simulate: false, frameRate: q('1000 Hz') });
+    const c = await dummy.DummyCamera.create({ width: 8, height: 8, simulate: false, frameRate: q('1000 Hz') });
     const n = 100;
     const ms = await c.recording(async () => {
       const t0 = performance.now();
@@ -134,18 +134,18 @@ describe('devices/cameras/dummy', () => {
   it('refuses bad options with OptionError and registers nothing', async () => {
     const n = registeredDevices().length;
     await rejectsWith(
-      dummy.Camera.create({ width: 0 }),
+      dummy.DummyCamera.create({ width: 0 }),
       OptionError,
       /option 'width' must be an integer in \[1, 65536\], got 0/,
     );
-    await rejectsWith(dummy.Camera.create({ width: 10.5 }), OptionError);
-    await rejectsWith(dummy.Camera.create({ frameRate: q('1 s') }), OptionError, /frameRate/);
+    await rejectsWith(dummy.DummyCamera.create({ width: 10.5 }), OptionError);
+    await rejectsWith(dummy.DummyCamera.create({ frameRate: q('1 s') }), OptionError, /frameRate/);
     await rejectsWith(
-      dummy.Camera.create({ background: new Uint16Array(4) } as never),
+      dummy.DummyCamera.create({ background: new Uint16Array(4) } as never),
       OptionError,
       /must be a uint16 frame/,
     );
-    await rejectsWith(dummy.Camera.create({ fps: 10 } as never), OptionError, /unknown option 'fps'/);
+    await rejectsWith(dummy.DummyCamera.create({ fps: 10 } as never), OptionError, /unknown option 'fps'/);
     assert.equal(registeredDevices().length, n);
   });
 });

@@ -19,11 +19,11 @@ describe('devices/cameras/remote', function () {
   });
 
   /** A fresh camera server with a dummy camera, and a remote camera controlling it. */
-  async function make(): Promise<remote.Camera> {
-    const camera = await dummy.Camera.create({ width: 64, height: 48, frameRate: q('1000 Hz') });
+  async function make(): Promise<remote.RemoteCamera> {
+    const camera = await dummy.DummyCamera.create({ width: 64, height: 48, frameRate: q('1000 Hz') });
     const server = await new CameraServer(camera, { control: tcpEndpoint() }).start();
     servers.push(server);
-    return remote.Camera.create({ endpoint: server.endpoint });
+    return remote.RemoteCamera.create({ endpoint: server.endpoint });
   }
 
   describeCamera(make);

@@ -21,7 +21,7 @@ describe('devices/cameras/tango', function () {
 
   // TangoTest has a read-only image and no acquisition commands: triggers, pacing and the ROI are
   // handled by the camera itself, so the whole suite applies.
-  describeCamera(() => tango.Camera.create({ device: server!.url, imageAttribute: 'ushort_image_ro' }));
+  describeCamera(() => tango.TangoCamera.create({ device: server!.url, imageAttribute: 'ushort_image_ro' }));
 
   it('reads TangoTest images of several types as typed arrays of the sensor size', async () => {
     for (const [attribute, dtype] of [
@@ -31,7 +31,7 @@ describe('devices/cameras/tango', function () {
       ['long_image_ro', 'int32'],
       ['uchar_image_ro', 'uint8'],
     ] as const) {
-      const c = await tango.Camera.create({ name: 'tg', device: server!.url, imageAttribute: attribute });
+      const c = await tango.TangoCamera.create({ name: 'tg', device: server!.url, imageAttribute: attribute });
       try {
         const f = await c.recording(() => c.grab());
         assert.equal(f.dtype, dtype, attribute);
@@ -46,7 +46,7 @@ describe('devices/cameras/tango', function () {
   });
 
   it('keeps exposure time and frame rate itself when the device has no attributes for them', async () => {
-    const c = await tango.Camera.create({
+    const c = await tango.TangoCamera.create({
       name: 'tg',
       device: server!.url,
       imageAttribute: 'ushort_image_ro',
@@ -62,7 +62,7 @@ describe('devices/cameras/tango', function () {
   });
 
   it('maps exposure time and frame rate to attributes (double_scalar stands in for both)', async () => {
-    const c = await tango.Camera.create({
+    const c = await tango.TangoCamera.create({
       name: 'tg',
       device: server!.url,
       imageAttribute: 'ushort_image_ro',
@@ -81,22 +81,27 @@ describe('devices/cameras/tango', function () {
 
   it('refuses a missing or non-image attribute and unknown commands', async () => {
     await rejectsWith(
-      tango.Camera.create({ name: 'x', device: server!.url }),
+      tango.TangoCamera.create({ name: 'x', device: server!.url }),
       NotConnectedError,
       /no attribute 'image'/,
     );
     await rejectsWith(
-      tango.Camera.create({ name: 'x', device: server!.url, imageAttribute: 'double_spectrum_ro' }),
+      tango.TangoCamera.create({ name: 'x', device: server!.url, imageAttribute: 'double_spectrum_ro' }),
       OptionError,
       /is a SPECTRUM, not an IMAGE/,
     );
     await rejectsWith(
-      tango.Camera.create({ name: 'x', device: server!.url, imageAttribute: 'string_image_ro' }),
+      tango.TangoCamera.create({ name: 'x', device: server!.url, imageAttribute: 'string_image_ro' }),
       Error,
       /numeric image/,
     );
     await rejectsWith(
-      tango.Camera.create({ name: 'x', device: server!.url, imageAttribute: 'ushort_image_ro', startCommand: 'Snap' }),
+      tango.TangoCamera.create({
+        name: 'x',
+        device: server!.url,
+        imageAttribute: 'ushort_image_ro',
+        startCommand: 'Snap',
+      }),
       OptionError,
       /no command 'Snap'/,
     );
@@ -112,10 +117,10 @@ describe('devices/cameras/tango', function () {
       await sim?.stop();
     });
 
-    describeCamera(async () => tango.Camera.create({ device: await sim!.camera() }));
+    describeCamera(async () => tango.TangoCamera.create({ device: await sim!.camera() }));
 
     it('runs Start/Stop with the recording, Trigger with trigger(), and maps exposure (ms) and frame rate', async () => {
-      const c = await tango.Camera.create({ name: 'sim', device: await sim!.camera() });
+      const c = await tango.TangoCamera.create({ name: 'sim', device: await sim!.camera() });
       const raw = await sim!.raw('camera/sim/1');
       try {
         assert.equal((await c.getExposureTime()).toNumber('ms'), 10);

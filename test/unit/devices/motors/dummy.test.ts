@@ -19,7 +19,7 @@ describe('devices/motors/dummy', () => {
   describe('LinearMotor', () => {
     describeLinearMotor(
       ({ speed }) =>
-        dummy.LinearMotor.create({
+        dummy.DummyLinearMotor.create({
           motionVelocity: q(speed === 'slow' ? '2 mm/s' : '10000 mm/s'),
           hardUpper: q('5 mm'),
         }),
@@ -27,7 +27,7 @@ describe('devices/motors/dummy', () => {
     );
 
     it('takes the time the distance needs at motionVelocity', async () => {
-      const m = await dummy.LinearMotor.create({ name: 'flatMotor', motionVelocity: q('100 mm/s') });
+      const m = await dummy.DummyLinearMotor.create({ name: 'flatMotor', motionVelocity: q('100 mm/s') });
       const t0 = performance.now();
       await m.setPosition(q('5 mm'));
       const ms = performance.now() - t0;
@@ -36,7 +36,12 @@ describe('devices/motors/dummy', () => {
     });
 
     it('starts at the given position with the given soft limits', async () => {
-      const m = await dummy.LinearMotor.create({ name: 'm', position: q('2 mm'), lower: q('-1 mm'), upper: q('3 cm') });
+      const m = await dummy.DummyLinearMotor.create({
+        name: 'm',
+        position: q('2 mm'),
+        lower: q('-1 mm'),
+        upper: q('3 cm'),
+      });
       assert.equal(format(await m.getPosition()), '2 mm');
       assert.equal(format(m.position.lower!), '-1 mm');
       assert.equal(format(m.position.upper!), '30 mm');
@@ -45,42 +50,42 @@ describe('devices/motors/dummy', () => {
     it('refuses bad options with OptionError and registers nothing', async () => {
       const n = registeredDevices().length;
       await rejectsWith(
-        dummy.LinearMotor.create({ position: q('1 deg') }),
+        dummy.DummyLinearMotor.create({ position: q('1 deg') }),
         OptionError,
         /option 'position' must be a quantity in mm, got 1 deg/,
       );
-      await rejectsWith(dummy.LinearMotor.create({ position: 1 } as never), OptionError, /e\.g\. q\('1 mm'\)/);
-      await rejectsWith(dummy.LinearMotor.create({ motionVelocity: q('1 mm') }), OptionError, /motionVelocity/);
+      await rejectsWith(dummy.DummyLinearMotor.create({ position: 1 } as never), OptionError, /e\.g\. q\('1 mm'\)/);
+      await rejectsWith(dummy.DummyLinearMotor.create({ motionVelocity: q('1 mm') }), OptionError, /motionVelocity/);
       await rejectsWith(
-        dummy.LinearMotor.create({ speed: q('1 mm/s') } as never),
+        dummy.DummyLinearMotor.create({ speed: q('1 mm/s') } as never),
         OptionError,
         /unknown option 'speed'.*hardLower, hardUpper, lower, motionVelocity, name, position, upper/,
       );
       await assert.rejects(
-        dummy.LinearMotor.create({ lower: q('5 mm'), upper: q('1 mm') }),
+        dummy.DummyLinearMotor.create({ lower: q('5 mm'), upper: q('1 mm') }),
         /upper limit 1 mm must be above the lower limit 5 mm/,
       );
       await rejectsWith(
-        dummy.LinearMotor.create({ motionVelocity: q('0 mm/s') }),
+        dummy.DummyLinearMotor.create({ motionVelocity: q('0 mm/s') }),
         OptionError,
-        "LinearMotor.create: option 'motionVelocity' must be > 0, got 0 mm / s",
+        "DummyLinearMotor.create: option 'motionVelocity' must be > 0, got 0 mm / s",
       );
-      await rejectsWith(dummy.LinearMotor.create({ motionVelocity: q('-1 mm/s') }), OptionError, /must be > 0/);
+      await rejectsWith(dummy.DummyLinearMotor.create({ motionVelocity: q('-1 mm/s') }), OptionError, /must be > 0/);
       await rejectsWith(
-        dummy.LinearMotor.create({ hardLower: q('1 mm'), hardUpper: q('1 mm') }),
+        dummy.DummyLinearMotor.create({ hardLower: q('1 mm'), hardUpper: q('1 mm') }),
         OptionError,
         /'hardLower' must be below 'hardUpper'/,
       );
       await rejectsWith(
-        dummy.RotationMotor.create({ position: q('100 deg'), hardUpper: q('90 deg') }),
+        dummy.DummyRotationMotor.create({ position: q('100 deg'), hardUpper: q('90 deg') }),
         OptionError,
-        "RotationMotor.create: option 'position' 100 deg is outside the hard limits",
+        "DummyRotationMotor.create: option 'position' 100 deg is outside the hard limits",
       );
       assert.equal(registeredDevices().length, n);
     });
 
     it('hard limits clamp in both directions', async () => {
-      const m = await dummy.LinearMotor.create({
+      const m = await dummy.DummyLinearMotor.create({
         name: 'm',
         motionVelocity: q('1e5 mm/s'),
         hardLower: q('-2 mm'),
@@ -100,7 +105,7 @@ describe('devices/motors/dummy', () => {
     });
 
     it('a stop() and a new move right after do not disturb each other', async () => {
-      const m = await dummy.LinearMotor.create({ name: 'm', motionVelocity: q('100 mm/s') });
+      const m = await dummy.DummyLinearMotor.create({ name: 'm', motionVelocity: q('100 mm/s') });
       const first = m.setPosition(q('10 mm'));
       await delay(10);
       await m.stop();
@@ -115,7 +120,7 @@ describe('devices/motors/dummy', () => {
   describe('RotationMotor', () => {
     describeRotationMotor(
       ({ speed }) =>
-        dummy.RotationMotor.create({
+        dummy.DummyRotationMotor.create({
           motionVelocity: q(speed === 'slow' ? '20 deg/s' : '1e6 deg/s'),
           hardUpper: q('45 deg'),
         }),
@@ -129,18 +134,18 @@ describe('devices/motors/dummy', () => {
   describe('ContinuousLinearMotor', () => {
     describeLinearMotor(
       ({ speed }) =>
-        dummy.ContinuousLinearMotor.create({ motionVelocity: q(speed === 'slow' ? '2 mm/s' : '10000 mm/s') }),
+        dummy.DummyContinuousLinearMotor.create({ motionVelocity: q(speed === 'slow' ? '2 mm/s' : '10000 mm/s') }),
       { slowMoveMs: 500 },
     );
     describeContinuousMotor(
-      () => dummy.ContinuousLinearMotor.create({ hardUpper: q('20 mm'), motionVelocity: q('1e4 mm/s') }),
+      () => dummy.DummyContinuousLinearMotor.create({ hardUpper: q('20 mm'), motionVelocity: q('1e4 mm/s') }),
       { hardUpper: q('20 mm'), velocity: q('200 mm/s') },
     );
   });
 
   describe('ContinuousLinearMotor positioning and velocity', () => {
     it('refuses a velocity during a positioning move; velocity 0 does not cut the move short', async () => {
-      const m = await dummy.ContinuousLinearMotor.create({ name: 'm', motionVelocity: q('100 mm/s') });
+      const m = await dummy.DummyContinuousLinearMotor.create({ name: 'm', motionVelocity: q('100 mm/s') });
       const moving = m.setPosition(q('5 mm'));
       await delay(10);
       await rejectsWith(
@@ -156,7 +161,7 @@ describe('devices/motors/dummy', () => {
     });
 
     it('device stash()/restore() brings position and velocity back', async () => {
-      const m = await dummy.ContinuousLinearMotor.create({ name: 'm', motionVelocity: q('1000 mm/s') });
+      const m = await dummy.DummyContinuousLinearMotor.create({ name: 'm', motionVelocity: q('1000 mm/s') });
       await m.stash();
       await m.setPosition(q('5 mm'));
       await m.restore();
@@ -167,13 +172,13 @@ describe('devices/motors/dummy', () => {
   });
 
   describe('ContinuousRotationMotor', () => {
-    describeContinuousMotor(() => dummy.ContinuousRotationMotor.create({ hardUpper: q('90 deg') }), {
+    describeContinuousMotor(() => dummy.DummyContinuousRotationMotor.create({ hardUpper: q('90 deg') }), {
       hardUpper: q('90 deg'),
       velocity: q('900 deg/s'),
     });
 
     it('keeps rotating without a hard limit and reports its velocity', async () => {
-      const m = await dummy.ContinuousRotationMotor.create({ name: 'tomo' });
+      const m = await dummy.DummyContinuousRotationMotor.create({ name: 'tomo' });
       await m.setVelocity(q('3600 deg/s'));
       await delay(50);
       const p = (await m.getPosition()).toNumber('deg');

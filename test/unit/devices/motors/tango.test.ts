@@ -34,7 +34,7 @@ describe('devices/motors/tango', function () {
   describe('LinearMotor', () => {
     describeLinearMotor(
       async ({ speed }) =>
-        tango.LinearMotor.create({
+        tango.TangoLinearMotor.create({
           device: await prepare('motor/sim/1', speed === 'slow' ? 2 : 1e4, { upper: 5 }),
           ...switches,
         }),
@@ -42,7 +42,7 @@ describe('devices/motors/tango', function () {
     );
 
     it('maps min_value/max_value of the position attribute to external limits', async () => {
-      const m = await tango.LinearMotor.create({ name: 'lin', device: await prepare('motor/sim/1', 1e4) });
+      const m = await tango.TangoLinearMotor.create({ name: 'lin', device: await prepare('motor/sim/1', 1e4) });
       try {
         await rejectsWith(
           m.setPosition(q('1001 mm')),
@@ -57,7 +57,7 @@ describe('devices/motors/tango', function () {
     });
 
     it('works without end-switch attributes: ALARM means hard limit', async () => {
-      const m = await tango.LinearMotor.create({
+      const m = await tango.TangoLinearMotor.create({
         name: 'lin',
         device: await prepare('motor/sim/1', 1e4, { upper: 3 }),
       });
@@ -74,24 +74,28 @@ describe('devices/motors/tango', function () {
     });
 
     it('refuses a missing device address, unknown names and an unreachable device', async () => {
-      await rejectsWith(tango.LinearMotor.create({} as never), OptionError, /option 'device'/);
+      await rejectsWith(tango.TangoLinearMotor.create({} as never), OptionError, /option 'device'/);
       await rejectsWith(
-        tango.LinearMotor.create({ device: await prepare('motor/sim/1', 1), speed: 1 } as never),
+        tango.TangoLinearMotor.create({ device: await prepare('motor/sim/1', 1), speed: 1 } as never),
         OptionError,
         /unknown option 'speed'/,
       );
       await rejectsWith(
-        tango.LinearMotor.create({ name: 'x', device: await prepare('motor/sim/1', 1), positionAttribute: 'pos' }),
+        tango.TangoLinearMotor.create({ name: 'x', device: await prepare('motor/sim/1', 1), positionAttribute: 'pos' }),
         NotConnectedError,
         /x \(Tango motor\/sim\/1\): the device has no attribute 'pos'/,
       );
       await rejectsWith(
-        tango.LinearMotor.create({ name: 'x', device: await prepare('motor/sim/1', 1), stopCommand: 'Halt' }),
+        tango.TangoLinearMotor.create({ name: 'x', device: await prepare('motor/sim/1', 1), stopCommand: 'Halt' }),
         OptionError,
         /no command 'Halt'/,
       );
       await rejectsWith(
-        tango.LinearMotor.create({ name: 'y', device: 'tango://127.0.0.1:1/motor/sim/1#dbase=no', timeoutMs: 500 }),
+        tango.TangoLinearMotor.create({
+          name: 'y',
+          device: 'tango://127.0.0.1:1/motor/sim/1#dbase=no',
+          timeoutMs: 500,
+        }),
         NotConnectedError,
         /y \(Tango/,
       );
@@ -101,7 +105,7 @@ describe('devices/motors/tango', function () {
   describe('RotationMotor', () => {
     describeRotationMotor(
       async ({ speed }) =>
-        tango.RotationMotor.create({
+        tango.TangoRotationMotor.create({
           device: await prepare('motor/sim/2', speed === 'slow' ? 20 : 1e6, { upper: 45 }),
           ...switches,
         }),
@@ -112,12 +116,15 @@ describe('devices/motors/tango', function () {
   describe('ContinuousLinearMotor', () => {
     describeLinearMotor(
       async ({ speed }) =>
-        tango.ContinuousLinearMotor.create({ device: await prepare('motor/sim/3', speed === 'slow' ? 2 : 1e4) }),
+        tango.TangoContinuousLinearMotor.create({ device: await prepare('motor/sim/3', speed === 'slow' ? 2 : 1e4) }),
       { slowMoveMs: 500 },
     );
     describeContinuousMotor(
       async () =>
-        tango.ContinuousLinearMotor.create({ device: await prepare('motor/sim/3', 1e4, { upper: 20 }), ...switches }),
+        tango.TangoContinuousLinearMotor.create({
+          device: await prepare('motor/sim/3', 1e4, { upper: 20 }),
+          ...switches,
+        }),
       { hardUpper: q('20 mm'), velocity: q('200 mm/s') },
     );
   });
@@ -125,13 +132,16 @@ describe('devices/motors/tango', function () {
   describe('ContinuousRotationMotor', () => {
     describeContinuousMotor(
       async () =>
-        tango.ContinuousRotationMotor.create({ device: await prepare('motor/sim/4', 1e6, { upper: 90 }), ...switches }),
+        tango.TangoContinuousRotationMotor.create({
+          device: await prepare('motor/sim/4', 1e6, { upper: 90 }),
+          ...switches,
+        }),
       { hardUpper: q('90 deg'), velocity: q('900 deg/s') },
     );
   });
 
   it('converts a position attribute in µm (its Tango unit) to mm', async () => {
-    const m = await tango.LinearMotor.create({
+    const m = await tango.TangoLinearMotor.create({
       name: 'lin5',
       device: await prepare('motor/sim/5', 1e4),
       positionAttribute: 'position_um',
@@ -147,14 +157,14 @@ describe('devices/motors/tango', function () {
   });
 
   it('runs a stepped tomography with the Tango rotation motor and shutter (dummy camera and flat motor)', async () => {
-    const tomographyMotor = await tango.RotationMotor.create({
+    const tomographyMotor = await tango.TangoRotationMotor.create({
       name: 'tomo',
       device: await prepare('motor/sim/2', 3600),
     });
-    const shutter = await shutters.Shutter.create({ name: 'shutter', device: await fixture.server.shutter() });
-    const flatMotor = await dummy.LinearMotor.create({ name: 'flat', motionVelocity: q('1e6 mm/s') });
+    const shutter = await shutters.TangoShutter.create({ name: 'shutter', device: await fixture.server.shutter() });
+    const flatMotor = await dummy.DummyLinearMotor.create({ name: 'flat', motionVelocity: q('1e6 mm/s') });
     const shots: { angle: number; shutter: string }[] = [];
-    const camera = await cameras.Camera.create({
+    const camera = await cameras.DummyCamera.create({
       name: 'cam',
       width: 8,
       height: 4,

@@ -5,15 +5,15 @@ import { describeShutter } from '../../../conformance/shutter.case.js';
 import { rejectsWith } from '../../../support/async.js';
 
 describe('devices/shutters/dummy', () => {
-  describeShutter(() => dummy.Shutter.create());
+  describeShutter(() => dummy.DummyShutter.create());
 
   it('is open at start, like Concert’s dummy', async () => {
-    const s = await dummy.Shutter.create({ name: 'shutter' });
+    const s = await dummy.DummyShutter.create({ name: 'shutter' });
     assert.equal(await s.getState(), 'open');
   });
 
   it('takes motionTime to move; an aborted move keeps the old state so it can be retried', async () => {
-    const s = await dummy.Shutter.create({ name: 'slowShutter', motionTime: q('150 ms') });
+    const s = await dummy.DummyShutter.create({ name: 'slowShutter', motionTime: q('150 ms') });
     const t0 = performance.now();
     await s.close();
     assert.ok(performance.now() - t0 >= 145);
@@ -35,7 +35,7 @@ describe('devices/shutters/dummy', () => {
   });
 
   it('refuses bad options', async () => {
-    await rejectsWith(dummy.Shutter.create({ motionTime: q('5 mm') }), OptionError, /motionTime/);
-    await rejectsWith(dummy.Shutter.create({ delay: 1 } as never), OptionError, /unknown option 'delay'/);
+    await rejectsWith(dummy.DummyShutter.create({ motionTime: q('5 mm') }), OptionError, /motionTime/);
+    await rejectsWith(dummy.DummyShutter.create({ delay: 1 } as never), OptionError, /unknown option 'delay'/);
   });
 });

@@ -9,10 +9,10 @@ describe('devices/shutters/tango', function () {
   this.timeout(30000);
   const fixture = useMotorServer();
 
-  describeShutter(async () => tango.Shutter.create({ device: await fixture.server.shutter() }));
+  describeShutter(async () => tango.TangoShutter.create({ device: await fixture.server.shutter() }));
 
   it('reports what the hardware says, also after someone else moved it', async () => {
-    const s = await tango.Shutter.create({ name: 'fe', device: await fixture.server.shutter() });
+    const s = await tango.TangoShutter.create({ name: 'fe', device: await fixture.server.shutter() });
     try {
       assert.equal(await s.getState(), 'open');
       await (await fixture.server.raw('shutter/sim/1')).command('Close');
@@ -26,7 +26,7 @@ describe('devices/shutters/tango', function () {
 
   it('maps other states as configured and refuses unknown commands and states', async () => {
     const url = await fixture.server.shutter();
-    const s = await tango.Shutter.create({
+    const s = await tango.TangoShutter.create({
       name: 'stop',
       device: url,
       openState: 'CLOSE',
@@ -41,8 +41,12 @@ describe('devices/shutters/tango', function () {
     } finally {
       await s.disconnect();
     }
-    await rejectsWith(tango.Shutter.create({ device: url, openCommand: 'Lift' }), OptionError, /no command 'Lift'/);
-    await rejectsWith(tango.Shutter.create({ device: url, openState: 'AJAR' as never }), OptionError, /openState/);
-    await rejectsWith(tango.Shutter.create({} as never), OptionError, /option 'device'/);
+    await rejectsWith(
+      tango.TangoShutter.create({ device: url, openCommand: 'Lift' }),
+      OptionError,
+      /no command 'Lift'/,
+    );
+    await rejectsWith(tango.TangoShutter.create({ device: url, openState: 'AJAR' as never }), OptionError, /openState/);
+    await rejectsWith(tango.TangoShutter.create({} as never), OptionError, /option 'device'/);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * An addon from a function: `await Consumer.create(exp, { each: (frame) => … })`.
+ * An addon from a function: `await FunctionAddon.create(exp, { each: (frame) => … })`.
  * @module
  */
 import { z, zfunction, type Frame } from '../../core/index.js';
@@ -9,11 +9,11 @@ import type { Experiment } from '../../experiments/experiment.js';
 import { Addon, ADDON_OPTIONS } from '../base.js';
 import { AddonError } from '../errors.js';
 
-/** Options of {@link Consumer.create}: give `each` or `stream`. */
-export type ConsumerOptions = z.input<typeof CONSUMER_OPTIONS>;
+/** Options of {@link FunctionAddon.create}: give `each` or `stream`. */
+export type FunctionAddonOptions = z.input<typeof FUNCTION_ADDON_OPTIONS>;
 
-/** The options of {@link Consumer.create}. */
-export const CONSUMER_OPTIONS = ADDON_OPTIONS.extend({
+/** The options of {@link FunctionAddon.create}. */
+export const FUNCTION_ADDON_OPTIONS = ADDON_OPTIONS.extend({
   /** Called for every frame (awaited). */
   each: zfunction<(frame: Frame, acquisition: Acquisition) => void | Promise<void>>().optional(),
   /** Gets the whole frame stream of each run. */
@@ -23,15 +23,15 @@ export const CONSUMER_OPTIONS = ADDON_OPTIONS.extend({
 });
 
 /** Runs a function on frames. */
-export class Consumer extends Addon {
-  static override readonly options = CONSUMER_OPTIONS;
+export class FunctionAddon extends Addon {
+  static override readonly options = FUNCTION_ADDON_OPTIONS;
   readonly kind = 'local';
-  readonly #options: ConsumerOptions;
+  readonly #options: FunctionAddonOptions;
 
-  constructor(experiment: Experiment, options: ConsumerOptions = {}) {
+  constructor(experiment: Experiment, options: FunctionAddonOptions = {}) {
     super(experiment, options);
     if (!options.each === !options.stream)
-      throw new AddonError('Consumer: give exactly one of { each: (frame) => … } or { stream: (frames) => … }');
+      throw new AddonError('FunctionAddon: give exactly one of { each: (frame) => … } or { stream: (frames) => … }');
     this.#options = options;
   }
 
