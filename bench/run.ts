@@ -44,6 +44,7 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'session.ts', timeoutS: 600 },
   { file: 'video.ts', timeoutS: 300 },
   { file: 'streaming.ts', timeoutS: 300 },
+  { file: 'conductor.ts', timeoutS: 300 },
 ];
 
 interface Row extends BenchResult {
