@@ -46,6 +46,7 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'video.ts', timeoutS: 300 },
   { file: 'streaming.ts', timeoutS: 300 },
   { file: 'ctrl-c.ts', timeoutS: 3600 },
+  { file: 'conductor.ts', timeoutS: 300 },
 ];
 
 interface Row extends BenchResult {

@@ -272,7 +272,7 @@ function plural(words: string): string {
 }
 
 /** The allowed key closest to `key` (case-insensitive edit distance ≤ a third of its length), if any. */
-function closest(key: string, allowed: readonly string[]): string | undefined {
+export function closest(key: string, allowed: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of allowed) {

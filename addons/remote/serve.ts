@@ -40,6 +40,10 @@ export interface ServeOptions {
   height?: number;
   frameRate?: number;
   files?: string;
+  /** Camera: frames decoded by ffmpeg from /dev/videoN, rtsp://…, a video file or lavfi:… (width/height scale them). */
+  ffmpeg?: string;
+  /** Camera (ffmpeg): gray8 (default) or gray16le. */
+  pixelFormat?: 'gray8' | 'gray16le';
   /** Camera: add Poisson noise to each frame (default true); false sends the background as is. */
   simulate?: boolean;
   /** Live: also show the frames in the web viewer on this HTTP port (0: a free one). */
@@ -104,8 +108,11 @@ export async function startServer(kind: string, options: ServeOptions = {}): Pro
     }
     case 'camera': {
       const { CameraServer } = await import('../../devices/cameras/server.js');
+      const { AcquisitionRecorder } = await import('../../conductor/host/recorder.js');
       const camera = await makeCamera(options);
       const server = await new CameraServer(camera, { control, curve: curve && { server: curve.server } }).start();
+      // the conductor's commands: recordings on this host, logs and heartbeats to the conductor
+      new AcquisitionRecorder(server, { root: options.root, curve: curve?.client }).install();
       return { kind, endpoint: server.endpoint, stop: () => server.stop() };
     }
     default:
@@ -115,6 +122,18 @@ export async function startServer(kind: string, options: ServeOptions = {}): Pro
 
 async function makeCamera(options: ServeOptions) {
   const frameRate = options.frameRate === undefined ? undefined : q(options.frameRate, 'Hz');
+  if (options.ffmpeg) {
+    const { FfmpegCamera } = await import('../../devices/cameras/ffmpeg.js');
+    return FfmpegCamera.create({
+      name: 'camera',
+      source: options.ffmpeg,
+      ...(options.width !== undefined && options.height !== undefined
+        ? { width: options.width, height: options.height }
+        : {}),
+      ...(options.pixelFormat ? { pixelFormat: options.pixelFormat } : {}),
+      ...(frameRate ? { frameRate } : {}),
+    });
+  }
   if (options.files) {
     const { FileCamera } = await import('../../devices/cameras/file.js');
     return FileCamera.create({ name: 'camera', pattern: options.files, ...(frameRate ? { frameRate } : {}) });

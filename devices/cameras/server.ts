@@ -10,6 +10,7 @@ import {
   isStreamId,
   MAX_STREAM_ID_LENGTH,
   ZmqSender,
+  type ControlHandler,
   type CurveOptions,
   type SenderMode,
 } from '../../transport/zmq/index.js';
@@ -57,6 +58,7 @@ export class CameraServer {
   #last: GrabSendStatus = { state: 'idle', requested: 0, sent: 0 };
   /** The stream being sent and each sender's `sent` counter when it began. */
   #streamSent: { id: string; start: Map<ZmqSender, number> } | undefined;
+  readonly #stopHooks: Array<() => Promise<void> | void> = [];
 
   constructor(
     readonly camera: Camera,
@@ -234,8 +236,26 @@ export class CameraServer {
     return this.#status();
   }
 
+  /**
+   * Adds (or replaces) a control method, e.g. the conductor's `acquisition.*` commands
+   * (`conductor/host/`). Call after {@link start}.
+   */
+  handle(method: string, handler: ControlHandler): this {
+    this.#control.handle(method, handler);
+    return this;
+  }
+
+  /** Runs `fn` first when the server stops (e.g. to close a recording's files). */
+  onStop(fn: () => Promise<void> | void): void {
+    this.#stopHooks.push(fn);
+  }
+
   /** Cancels a running grabSend, stops recording and closes the sockets. */
   async stop(): Promise<void> {
+    for (const fn of this.#stopHooks.splice(0))
+      await Promise.resolve()
+        .then(fn)
+        .catch((error: unknown) => this.log.error(`while stopping: ${errorMessage(error)}`, error));
     await this.#cancel();
     // A normal shutdown (SIGTERM) stops recording the ordinary way: no "emergency stop" warning.
     // Only a camera that will not stop so is stopped hard.

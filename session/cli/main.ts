@@ -130,6 +130,8 @@ export function program(): Command {
     .option('--height <px>', 'camera: sensor height of the dummy camera')
     .option('--frame-rate <hz>', 'camera: frame rate')
     .option('--files <pattern>', 'camera: replay these TIFF files (directory, glob or file) instead of a dummy camera')
+    .option('--ffmpeg <source>', 'camera: frames decoded by ffmpeg from /dev/videoN, rtsp://…, a video file or lavfi:…')
+    .option('--pixel-format <format>', 'camera (--ffmpeg): gray8 (default) or gray16le')
     .option('--no-simulate', 'camera: send the background without noise (fast)')
     .option('--web-port <port>', 'live: show the frames in the web viewer on this port (0: a free one)')
     .addOption(
@@ -211,6 +213,54 @@ export function program(): Command {
         (await import('./record.js')).record(source, out, o),
       ),
     );
+
+  const conductor = cli
+    .command('conductor')
+    .description('record with many camera servers from one configuration file (a camera colony)');
+  conductor
+    .command('check')
+    .description('list every problem of a configuration file, or print it with the defaults filled in')
+    .argument('<file>', 'configuration (.toml, .yaml, .yml, .json)')
+    .action(run(async (file: string) => (await import('./conductor.js')).check(file)));
+  conductor
+    .command('convert')
+    .description('convert an RPi Camera Colony (ConfigObj) configuration into a conductor configuration')
+    .argument('<rcc>', 'the RCC configuration file')
+    .argument('<out>', 'the configuration to write (.toml, .yaml, .json)')
+    .option('--camera-port <port>', "port of the camera servers on the controllers' addresses", '8980')
+    .option(
+      '--endpoint <name=endpoint>',
+      'the endpoint of one camera, e.g. top=tcp://127.0.0.1:9001 (repeatable)',
+      (v: string, all: string[] = []) => [...all, v],
+    )
+    .option('-f, --force', 'replace OUT if it exists')
+    .action(
+      run(async (rcc: string, out: string, o: { cameraPort?: string; endpoint?: string[]; force?: boolean }) =>
+        (await import('./conductor.js')).convert(rcc, out, o),
+      ),
+    );
+  conductor
+    .command('run')
+    .description('record with every camera (a live table; Ctrl-C stops every camera cleanly and exits non-zero)')
+    .requiredOption('--config <file>', 'the configuration')
+    .option('--acquisition-name <name>', 'name of the recording (group__name sets the group)')
+    .option('--duration <time>', 'stop after this long (20s, 2m); default: until Ctrl-C or maxAcquisitionTime')
+    .option('--log-file <file>', "the conductor's log file (default: log.file of the configuration)")
+    .action(
+      run(async (o: { config: string; acquisitionName?: string; duration?: string; logFile?: string }) =>
+        (await import('./conductor.js')).run(o),
+      ),
+    );
+  conductor
+    .command('read')
+    .description('a table of a recorded acquisition (frames, fps from timestamps, drops, duration, completeness)')
+    .argument('<dir>', 'the acquisition folder (holding one folder per camera)')
+    .action(run(async (dir: string) => (await import('./conductor.js')).read(dir)));
+  conductor
+    .command('stop')
+    .description('stop recordings that an earlier conductor left running on the cameras of a configuration')
+    .requiredOption('--config <file>', 'the configuration')
+    .action(run(async (o: { config: string }) => (await import('./conductor.js')).stop(o)));
 
   const recording = cli
     .command('recording')

@@ -16,6 +16,8 @@ export interface ServeCliOptions {
   height?: string;
   frameRate?: string;
   files?: string;
+  ffmpeg?: string;
+  pixelFormat?: string;
   loglevel?: string;
   /** `--no-simulate` (camera): send the background without noise. */
   simulate?: boolean;
@@ -49,10 +51,16 @@ export async function serve(kind: string | undefined, o: ServeCliOptions): Promi
     height: integer('height', o.height, 1, 65536),
     frameRate: o.frameRate === undefined ? undefined : Number(o.frameRate),
     files: o.files,
+    ffmpeg: o.ffmpeg,
+    pixelFormat: o.pixelFormat as ServeOptions['pixelFormat'],
     simulate: o.simulate,
     webPort: integer('web-port', o.webPort, 0, 65535),
     loglevel: o.loglevel as ServeOptions['loglevel'],
   };
+  if (o.pixelFormat !== undefined && !['gray8', 'gray16le'].includes(o.pixelFormat))
+    throw new OptionError(`--pixel-format must be gray8 or gray16le, got '${o.pixelFormat}'`);
+  if (o.ffmpeg !== undefined && o.files !== undefined)
+    throw new OptionError('give --ffmpeg SOURCE or --files PATTERN, not both');
   if (options.frameRate !== undefined && !(options.frameRate > 0))
     throw new OptionError(`--frame-rate must be a positive number of Hz, got '${o.frameRate}'`);
   await serveForever(kind, options);

@@ -10,13 +10,14 @@ const FLOORS: Record<string, number> = {
   transport: 1,
   reco: 1,
   walkers: 2,
-  devices: 3,
   video: 3,
-  experiments: 4,
-  recording: 4,
-  addons: 5,
-  streaming: 6,
-  session: 7,
+  devices: 4,
+  experiments: 5,
+  recording: 5,
+  conductor: 5,
+  addons: 6,
+  streaming: 7,
+  session: 8,
 };
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

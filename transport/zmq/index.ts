@@ -62,3 +62,10 @@ export {
 } from './curve.js';
 export { DEFAULT_HOST, tcpEndpoint, freePort, uniqueIpcEndpoint } from './endpoints.js';
 export type { Placement } from './internal.js';
+export {
+  EventPublisher,
+  EventSubscriber,
+  type ZmqEvent,
+  type EventPublisherOptions,
+  type EventSubscriberOptions,
+} from './events.js';

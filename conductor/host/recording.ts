@@ -1,0 +1,387 @@
+/**
+ * One recording on a camera host: grabs frames while the camera records and stores them — a TIFF
+ * dataset (`frames_000000.tif`, multi-page files of at most 1 GiB) or an mp4 (`video.mp4`) —
+ * with `timestamps.csv` (frame, camera frame number, camera time, host time) and
+ * `metadata.json` (every setting, versions, host, start and stop times, frames and drops).
+ *
+ * Grabbing never waits for the disk: frames wait in a queue bounded in bytes, and a frame that
+ * finds it full is dropped and counted. Gaps in the camera's timing longer than 1.5 frame periods
+ * count as drops too. Every file is written under a `.partial` name and renamed when complete;
+ * `metadata.json` says `complete: false` until the last file is closed.
+ * @module
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { errorMessage, isAbortError, Logger, type Frame } from '../../core/index.js';
+import type { Camera } from '../../devices/cameras/index.js';
+import { MovieEncoder } from '../../video/index.js';
+import { MultiFileWriter, preciseNow } from '../../walkers/formats/index.js';
+import type { RecordingState, RecordingStatus, RecordingSummary, StartParams, StopReason } from '../protocol.js';
+
+/** Frames waiting for the disk, at most (bytes). */
+export const QUEUE_BYTES = 256 * 1024 * 1024;
+/** The TIFF files of a dataset hold at most this many bytes. */
+export const TIFF_FILE_BYTES = 2 ** 30;
+
+const PARTIAL = '.partial';
+
+interface Store {
+  write(frame: Frame): Promise<void>;
+  close(): Promise<string[]>;
+  abort(): Promise<void>;
+}
+
+/** Records one acquisition of one camera. */
+export class Recording {
+  readonly log = new Logger('recording');
+  readonly #camera: Camera;
+  readonly #params: StartParams;
+  readonly #directory: string;
+  readonly #versions: Record<string, string>;
+  #state: RecordingState = 'armed';
+  #frames = 0;
+  #drops = 0;
+  #startedAt: number | undefined;
+  #stoppedAt: number | undefined;
+  #reason: StopReason | undefined;
+  #error: string | undefined;
+  readonly #recent: number[] = [];
+  #lastCameraTime: number | undefined;
+  readonly #grabStop = new AbortController();
+  #grabbing: Promise<void> = Promise.resolve();
+  #writing: Promise<void> = Promise.resolve();
+  readonly #queue: Frame[] = [];
+  #queueBytes = 0;
+  #wake: (() => void) | undefined;
+  #grabDone = false;
+  #store: Store | undefined;
+  #timestamps: WriteStream | undefined;
+  #files: string[] = [];
+  #bytes = 0;
+  #stopping: Promise<RecordingSummary> | undefined;
+  #maxTimer: NodeJS.Timeout | undefined;
+  /** Called once when the recording ended, however. */
+  onEnd: ((summary: RecordingSummary) => void) | undefined;
+
+  constructor(camera: Camera, params: StartParams, directory: string, versions: Record<string, string>) {
+    this.#camera = camera;
+    this.#params = params;
+    this.#directory = directory;
+    this.#versions = versions;
+  }
+
+  /** The acquisition's name. */
+  get acquisition(): string {
+    return this.#params.acquisitionName;
+  }
+
+  /** True once the recording has ended (done or failed). */
+  get ended(): boolean {
+    return this.#state === 'done' || this.#state === 'failed';
+  }
+
+  /**
+   * Prepares the files, waits for `startAt`, starts the camera recording and the grab loop.
+   * @returns when the camera records, host clock.
+   * @throws when the folder exists, cannot be written, or the camera refuses to record.
+   */
+  async start(signal?: AbortSignal): Promise<number> {
+    const p = this.#params;
+    if (p.saveData) {
+      await mkdir(this.#directory, { recursive: true });
+      const existing = await readdir(this.#directory);
+      if (existing.length)
+        throw new Error(
+          `${this.#directory} already holds files (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}): ` +
+            'choose another acquisition name',
+        );
+      this.#store = await this.#openStore();
+      this.#timestamps = createWriteStream(join(this.#directory, `timestamps.csv${PARTIAL}`));
+      this.#timestamps.write('frame,cameraFrame,cameraTime,hostTime\n');
+      await this.#writeMetadata();
+    }
+    if (p.startAt !== undefined) await waitUntil(p.startAt, signal);
+    try {
+      await this.#camera.startRecording();
+    } catch (error) {
+      await this.#store?.abort();
+      this.#timestamps?.destroy();
+      if (p.saveData) await rm(this.#directory, { recursive: true, force: true });
+      throw error;
+    }
+    this.#startedAt = preciseNow();
+    this.#state = 'recording';
+    this.log.info(
+      `${p.camera}: recording '${p.acquisitionName}'` +
+        (p.saveData ? ` into ${this.#directory} (${p.format})` : ' (saveData false: counting frames only)'),
+    );
+    if (p.maxAcquisitionTime > 0)
+      this.#maxTimer = setTimeout(() => {
+        this.log.warn(
+          `${p.camera}: maxAcquisitionTime ${p.maxAcquisitionTime} s reached, stopping '${p.acquisitionName}'`,
+        );
+        void this.stop('maxAcquisitionTime');
+      }, p.maxAcquisitionTime * 1000);
+    this.#grabbing = this.#grab().catch((error: unknown) => this.#fail(error));
+    this.#writing = this.#write().catch((error: unknown) => this.#fail(error));
+    if (p.saveData) void this.#writeMetadata().catch(() => undefined);
+    return this.#startedAt;
+  }
+
+  /** Frames, drops, rate and state now. */
+  status(): RecordingStatus {
+    const now = this.#stoppedAt ?? preciseNow();
+    return {
+      state: this.#state,
+      acquisition: this.#params.acquisitionName,
+      frames: this.#frames,
+      drops: this.#drops,
+      fps: this.#fps(),
+      elapsed: this.#startedAt === undefined ? 0 : (now - this.#startedAt) / 1000,
+      ...(this.#startedAt === undefined ? {} : { startedAt: this.#startedAt }),
+      ...(this.#stoppedAt === undefined ? {} : { stoppedAt: this.#stoppedAt }),
+      ...(this.#reason ? { reason: this.#reason } : {}),
+      ...(this.#error ? { error: this.#error } : {}),
+      directory: this.#params.saveData ? this.#directory : '',
+    };
+  }
+
+  /**
+   * Stops grabbing, stores what is queued, closes every file and writes the final metadata.
+   * Idempotent: later calls get the same summary.
+   */
+  stop(reason: StopReason = 'stopped'): Promise<RecordingSummary> {
+    return (this.#stopping ??= this.#stop(reason));
+  }
+
+  async #stop(reason: StopReason): Promise<RecordingSummary> {
+    clearTimeout(this.#maxTimer);
+    if (this.#state === 'recording' || this.#state === 'armed') this.#state = 'stopping';
+    this.#reason ??= reason;
+    this.#grabStop.abort(new DOMException('recording stopped', 'AbortError'));
+    await this.#grabbing;
+    if (this.#camera.state.current === 'recording')
+      await this.#camera.stopRecording().catch((error: unknown) => this.#fail(error));
+    this.#stoppedAt ??= preciseNow();
+    this.#wake?.();
+    await this.#writing;
+    let complete = this.#error === undefined;
+    try {
+      if (this.#store) {
+        if (complete) this.#files = await this.#store.close();
+        else await this.#store.abort();
+      }
+      if (this.#timestamps) {
+        await endStream(this.#timestamps);
+        const partial = join(this.#directory, `timestamps.csv${PARTIAL}`);
+        if (complete) await rename(partial, join(this.#directory, 'timestamps.csv'));
+      }
+      if (this.#params.saveData) {
+        this.#files.push(...(complete ? ['timestamps.csv'] : []));
+        this.#bytes = 0;
+        for (const f of this.#files) this.#bytes += (await stat(join(this.#directory, f))).size;
+      }
+    } catch (error) {
+      this.#fail(error);
+      complete = false;
+    }
+    this.#state = this.#error === undefined ? 'done' : 'failed';
+    if (this.#error !== undefined) this.#reason = 'failed';
+    const summary: RecordingSummary = {
+      ...this.status(),
+      files: this.#files,
+      bytes: this.#bytes,
+      complete: complete && this.#error === undefined,
+    };
+    if (this.#params.saveData) await this.#writeMetadata(summary).catch((e: unknown) => this.#fail(e));
+    this.log.info(
+      `${this.#params.camera}: '${this.#params.acquisitionName}' ${summary.state} (${summary.reason}): ` +
+        `${summary.frames} frames, ${summary.drops} dropped${summary.error ? `: ${summary.error}` : ''}`,
+    );
+    this.onEnd?.(summary);
+    return summary;
+  }
+
+  #fail(error: unknown): void {
+    if (isAbortError(error) && this.#grabStop.signal.aborted) return;
+    this.#error ??= errorMessage(error);
+    this.log.error(`${this.#params.camera}: recording '${this.#params.acquisitionName}' failed: ${this.#error}`, error);
+    void this.stop('failed');
+  }
+
+  async #grab(): Promise<void> {
+    const signal = this.#grabStop.signal;
+    const period = 1000 / this.#params.frameRate;
+    const software = this.#params.triggerSource === 'SOFTWARE';
+    let next = preciseNow();
+    try {
+      while (!signal.aborted) {
+        if (software) {
+          const wait = next - preciseNow();
+          if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+          next = Math.max(next + period, preciseNow() - period);
+          if (signal.aborted) break;
+          await this.#camera.trigger();
+        }
+        let frame: Frame;
+        try {
+          frame = await this.#camera.grab({ signal });
+        } catch (error) {
+          if (signal.aborted) break;
+          throw error;
+        }
+        this.#take(frame, period);
+      }
+    } finally {
+      this.#grabDone = true;
+      this.#wake?.();
+    }
+  }
+
+  #take(frame: Frame, period: number): void {
+    const hostTime = preciseNow();
+    const cameraTime = frame.metadata.timestamp;
+    if (this.#lastCameraTime !== undefined && this.#params.triggerSource !== 'EXTERNAL') {
+      const gap = cameraTime - this.#lastCameraTime;
+      if (gap > 1.5 * period) this.#drops += Math.max(1, Math.round(gap / period) - 1);
+    }
+    this.#lastCameraTime = cameraTime;
+    this.#recent.push(hostTime);
+    while (this.#recent.length > 2 && this.#recent[0]! < hostTime - 1000) this.#recent.shift();
+    if (!this.#store) {
+      this.#frames++;
+      return;
+    }
+    const bytes = frame.data.byteLength;
+    if (this.#queueBytes + bytes > QUEUE_BYTES && this.#queue.length > 0) {
+      this.#drops++;
+      return;
+    }
+    (frame.metadata as Record<string, unknown>).hostTime = hostTime;
+    this.#queue.push(frame);
+    this.#queueBytes += bytes;
+    this.#wake?.();
+  }
+
+  async #write(): Promise<void> {
+    if (!this.#store) return;
+    let index = 0;
+    for (;;) {
+      const frame = this.#queue.shift();
+      if (!frame) {
+        if (this.#grabDone || this.#error !== undefined) return;
+        await new Promise<void>((resolve) => (this.#wake = resolve));
+        this.#wake = undefined;
+        continue;
+      }
+      this.#queueBytes -= frame.data.byteLength;
+      if (this.#error !== undefined) continue;
+      await this.#store.write(frame);
+      const m = frame.metadata as Record<string, unknown>;
+      this.#timestamps!.write(
+        `${index},${frame.metadata.frameNumber},${frame.metadata.timestamp},${(m.hostTime as number).toFixed(3)}\n`,
+      );
+      index++;
+      this.#frames++;
+    }
+  }
+
+  #fps(): number {
+    const r = this.#recent;
+    if (r.length < 2 || this.ended) return 0;
+    return ((r.length - 1) * 1000) / (r[r.length - 1]! - r[0]!);
+  }
+
+  async #openStore(): Promise<Store> {
+    const dir = this.#directory;
+    if (this.#params.format === 'mp4') {
+      let movie: MovieEncoder | undefined;
+      const path = join(dir, 'video.mp4');
+      return {
+        write: async (frame) => {
+          if (!movie) {
+            if (frame.metadata.pixelFormat === 'rgb24')
+              throw new Error('mp4 recording takes grey frames, the camera delivers rgb24: record tiff, or use gray8');
+            movie = await MovieEncoder.open(path, {
+              fps: this.#params.frameRate,
+              ...(frame.dtype === 'uint8' ? { contrast: { min: 0, max: 255 } } : {}),
+            });
+          }
+          await movie.write(frame);
+        },
+        close: async () => {
+          if (!movie) return [];
+          await movie.close();
+          return ['video.mp4'];
+        },
+        abort: async () => movie?.abort(),
+      };
+    }
+    const writer = await MultiFileWriter.open(dir, { pattern: 'frames_{:06}.tif', bytesPerFile: TIFF_FILE_BYTES });
+    return {
+      write: (frame) => writer.write(frame),
+      close: async () => {
+        await writer.close();
+        return writer.files.map((f) => f.slice(dir.length + 1));
+      },
+      abort: () => writer.abort(),
+    };
+  }
+
+  async #writeMetadata(summary?: RecordingSummary): Promise<void> {
+    const p = this.#params;
+    const s = summary ?? { ...this.status(), files: [], bytes: 0, complete: false };
+    const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
+    const metadata = {
+      format: 'concert-acquisition',
+      version: 1,
+      camera: p.camera,
+      acquisition: p.acquisitionName,
+      group: p.group,
+      host: hostname(),
+      pid: process.pid,
+      versions: this.#versions,
+      cameraKind: this.#camera.kind,
+      settings: p.settings,
+      parameters: await this.#camera.snapshot().catch(() => ({})),
+      storage: p.format,
+      frameRate: p.frameRate,
+      triggerSource: p.triggerSource,
+      maxAcquisitionTime: p.maxAcquisitionTime,
+      conductor: p.conductor ?? null,
+      state: s.state,
+      reason: s.reason ?? null,
+      error: s.error ?? null,
+      startedAt: iso(s.startedAt),
+      stoppedAt: iso(s.stoppedAt),
+      startedAtMs: s.startedAt ?? null,
+      stoppedAtMs: s.stoppedAt ?? null,
+      duration: s.elapsed,
+      frames: s.frames,
+      drops: s.drops,
+      files: s.files,
+      bytes: s.bytes,
+      complete: s.complete,
+    };
+    const path = join(this.#directory, 'metadata.json');
+    await writeFile(`${path}${PARTIAL}`, `${JSON.stringify(metadata, null, 2)}\n`);
+    await rename(`${path}${PARTIAL}`, path);
+  }
+}
+
+async function waitUntil(at: number, signal?: AbortSignal): Promise<void> {
+  const ahead = at - preciseNow();
+  if (ahead > 10_000) throw new Error(`startAt is ${Math.round(ahead)} ms ahead (at most 10 s)`);
+  if (ahead > 3) await new Promise((r) => setTimeout(r, ahead - 2));
+  // the last milliseconds: spin, timers are only millisecond-precise
+  while (preciseNow() < at) signal?.throwIfAborted();
+}
+
+function endStream(stream: WriteStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.once('error', reject);
+    stream.end(() => resolve());
+  });
+}

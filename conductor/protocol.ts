@@ -1,0 +1,114 @@
+/**
+ * The commands a conductor sends to camera servers (added to their control channel by
+ * `conductor/host/`; see docs/remote.md), and what they answer.
+ * @module
+ */
+import type { TriggerSource } from '../devices/cameras/index.js';
+
+/** `conductor.attach`: a conductor takes the camera; its logs and heartbeats go to `events`. */
+export interface AttachParams {
+  /** The camera's name in the conductor's configuration (tags its log lines). */
+  name: string;
+  /** The conductor's SUB endpoint the camera server connects its PUB to. */
+  events: string;
+  /** Heartbeat period in ms (default 250). */
+  heartbeatMs?: number;
+}
+
+/** What `conductor.attach` answers. */
+export interface AttachResult {
+  host: string;
+  pid: number;
+  /** The camera's kind (`Camera`, `FfmpegCamera`, …) and parameter names. */
+  kind: string;
+  parameters: string[];
+  versions: Record<string, string>;
+  /** The recording the server is running (a conductor before this one started it), if any. */
+  recording?: RecordingStatus;
+}
+
+/** How frames are stored on the camera host. */
+export type StorageFormat = 'tiff' | 'mp4';
+
+/** `acquisition.start`. */
+export interface StartParams {
+  /** The camera's name (its folder in the acquisition). */
+  camera: string;
+  acquisitionName: string;
+  /** Folder above the acquisition ('' for none). */
+  group: string;
+  /** Where recordings go on this host (relative: inside the server's root). */
+  dataPath: string;
+  saveData: boolean;
+  format: StorageFormat;
+  /** The server ends the recording by itself after this many seconds (0: never). */
+  maxAcquisitionTime: number;
+  /** Frames per second (paces SOFTWARE triggers; finds dropped frames). */
+  frameRate: number;
+  triggerSource: TriggerSource;
+  /** Start at this time of the host's clock (ms since the epoch), so all cameras start together. */
+  startAt?: number;
+  /** The camera's configuration, for metadata.json. */
+  settings: Record<string, unknown>;
+  /** Who asked: host, pid, configuration source. */
+  conductor?: Record<string, unknown>;
+}
+
+/** What `acquisition.start` answers once the camera records. */
+export interface StartResult {
+  /** When the camera started recording, host clock (ms since the epoch). */
+  startedAt: number;
+  /** The camera's folder on the host ('' when saveData is false). */
+  directory: string;
+  host: string;
+}
+
+/** The states of a recording on a camera host. */
+export type RecordingState = 'idle' | 'armed' | 'recording' | 'stopping' | 'done' | 'failed';
+
+/** Why a recording ended. */
+export type StopReason = 'stopped' | 'maxAcquisitionTime' | 'failed' | 'server stopped';
+
+/** `acquisition.status` and heartbeats. */
+export interface RecordingStatus {
+  state: RecordingState;
+  acquisition?: string;
+  /** Frames recorded (stored, or counted when saveData is false). */
+  frames: number;
+  /** Frames lost: gaps in the camera's timing, or frames the storage could not take in time. */
+  drops: number;
+  /** Frames per second over the last second. */
+  fps: number;
+  /** Seconds since the recording started. */
+  elapsed: number;
+  startedAt?: number;
+  stoppedAt?: number;
+  reason?: StopReason;
+  error?: string;
+  directory?: string;
+}
+
+/** What `acquisition.stop` answers once every file is closed. */
+export interface RecordingSummary extends RecordingStatus {
+  /** The files written (final names), relative to `directory`. */
+  files: string[];
+  bytes: number;
+  /** Every frame stored and every file closed. */
+  complete: boolean;
+}
+
+/** A heartbeat (topic `status`). */
+export interface Heartbeat extends RecordingStatus {
+  camera: string;
+  pid: number;
+}
+
+/** A log line (topic `log`). */
+export interface LogEvent {
+  camera: string;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  source: string;
+  message: string;
+  /** ms since the epoch, host clock. */
+  time: number;
+}
