@@ -5,7 +5,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { Mutex, type Frame } from '../../core/index.js';
+import { Mutex, OptionError, type Frame } from '../../core/index.js';
 import { encodeEnd, encodeFrame, WIRE_FORMAT_VERSION } from '../../transport/index.js';
 import { StorageError, storageError } from './errors.js';
 import { writeAll } from './tiff-writer.js';
@@ -136,6 +136,14 @@ export class LogWriter {
 
   /** Writes a frame (header and pixels as the wire format encodes them). */
   writeFrame(frame: Frame, receivedAt = preciseNow()): Promise<void> {
+    const [height, width] = frame.shape;
+    if (!(height >= 1 && width >= 1))
+      return Promise.reject(
+        new OptionError(
+          `${this.path}: a frame of shape [${height}, ${width}] cannot be recorded ` +
+            '(the wire format, which a recording keeps, refuses frames without pixels)',
+        ),
+      );
     const [header, payload] = encodeFrame(frame);
     return this.#write(RecordKind.frame, receivedAt, header, payload);
   }

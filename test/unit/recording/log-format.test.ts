@@ -36,12 +36,11 @@ describe('recording/log format', function () {
   it('round-trips frames of every kind, end markers and websocket messages, bit for bit, with their receive times', async () => {
     const path = join(dir.path, 'a.clog');
     const log = await LogWriter.create(path, { source, startTime: 1_700_000_000_000 });
-    const frames = [
-      frame(0),
-      frame(1, 'float32', 7, 2),
-      frame(2, 'uint8', 1, 1),
-      makeFrame(new Uint16Array(0), [0, 0]),
-    ];
+    const frames = [frame(0), frame(1, 'float32', 7, 2), frame(2, 'uint8', 1, 1), frame(3, 'uint16', 1, 3)];
+    await assert.rejects(
+      log.writeFrame(makeFrame(new Uint16Array(0), [0, 0])),
+      /a frame of shape \[0, 0\] cannot be recorded/,
+    );
     for (const [i, f] of frames.entries()) await log.writeFrame(f, 1000 + i);
     await log.writeEnd({ acquisition: 'radios' }, 2000);
     await log.writeMessage('{"state":"moving"}', 2001);
@@ -88,7 +87,7 @@ describe('recording/log format', function () {
       [summary.records, summary.frames, summary.ends, summary.texts, summary.binaries, summary.ending.complete],
       [7, 4, 1, 1, 1, true],
     );
-    assert.deepEqual(summary.formats, ['5x3 uint16', '7x2 float32', '1x1 uint8', '0x0 uint16']);
+    assert.deepEqual(summary.formats, ['5x3 uint16', '7x2 float32', '1x1 uint8', '1x3 uint16']);
     assert.equal(summary.fps, 3 / 0.003);
   });
 
