@@ -73,14 +73,28 @@ describe('addons/local', () => {
   });
 
   it('a writer detached during a run closes complete files; later frames are not written', async () => {
-    const exp = await Experiment.create([await Acquisition.create('radios', frames(60, 3))], {
-      walker: await DirectoryWalker.create({ root }),
+    // The producer holds after 10 frames until the writer is detached, so the detach always comes
+    // mid-run however slow the machine is.
+    let release!: () => void;
+    const detached = new Promise<void>((resolve) => (release = resolve));
+    const radios = await Acquisition.create('radios', async function* () {
+      for (let i = 0; i < 60; i++) {
+        if (i === 10) await detached;
+        yield makeFrame(new Uint16Array(12).fill(i), [3, 4], { frameNumber: i });
+      }
     });
+    const exp = await Experiment.create([radios], { walker: await DirectoryWalker.create({ root }) });
     const writer = await ImageWriter.create(exp);
     const run = exp.run();
-    await sleep(60);
+    const dir = join(root, 'scan_0000', 'radios');
+    const t0 = performance.now();
+    while (!(await readdir(dir).catch(() => [])).some((f) => f.endsWith('.tif'))) {
+      assert.ok(performance.now() - t0 < 20_000, 'the writer wrote a first file within 20 s');
+      await sleep(5);
+    }
     await writer.detach();
-    const files = await readdir(join(root, 'scan_0000', 'radios'));
+    const files = await readdir(dir);
+    release();
     await run;
     assert.ok(files.length > 0 && files.length < 60);
     assert.ok(

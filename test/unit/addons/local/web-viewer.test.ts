@@ -507,7 +507,9 @@ describe('addons/local/web-viewer', function () {
       console.log(
         `      camera ${without.toFixed(0)} frames/s alone, ${withViewer.toFixed(0)} with a slow page: ratio ${ratio.toFixed(3)}`,
       );
-      assert.ok(ratio >= 0.95, `throughput ratio ${ratio.toFixed(3)} < 0.95`);
+      // Held back by the page (one frame per 150 ms ack) the ratio would be below 0.01; the
+      // figure itself (goal ≥ 0.95 on a quiet machine) is bench/live-view.ts's.
+      assert.ok(ratio >= 0.5, `throughput ratio ${ratio.toFixed(3)} < 0.5: the page holds the camera back`);
       const stats = viewer.stats();
       assert.ok(stats.frames > 500, `frames offered: ${stats.frames}`);
       assert.ok(stats.sent <= stats.drawn + 1, `sent ${stats.sent}, drawn ${stats.drawn}: at most one in flight`);
