@@ -16,11 +16,15 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Spawns `kind` server with `options` (see `ServeOptions`); resolves with its control endpoint. */
+/**
+ * Spawns `kind` server with `options` (see `ServeOptions`); resolves with its control endpoint.
+ * `timeoutMs` (default 60 s: a server transpiles its modules when it starts, which takes long on a
+ * loaded machine) bounds the wait for its "listening on" line; the process is killed after it.
+ */
 export function spawnServer(
   kind: string,
   options: Record<string, unknown> = {},
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ): Promise<ServerProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry, kind, JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'pipe'],
