@@ -174,8 +174,8 @@ export class TangoDirectoryWalker extends Walker {
 
   async writer(name: string): Promise<DatasetWriter> {
     throw new StorageError(
-      `the Tango RemoteDirectoryWalker cannot write dataset '${name}' from the session: attach a Tango ImageWriter ` +
-        `(concert/addons/tango) to write it in the server`,
+      `the Tango RemoteDirectoryWalker cannot write dataset '${name}' from the session: ` +
+        'attach a Tango ImageWriter (concert/addons/tango) to write it in the server',
     );
   }
 
