@@ -60,3 +60,4 @@ export {
 } from './curve.js';
 export { DEFAULT_HOST, tcpEndpoint, freePort, uniqueIpcEndpoint } from './endpoints.js';
 export type { Placement } from './internal.js';
+export * from './zap.js';
