@@ -5,7 +5,8 @@
  * `experiment.detach(addon)` stops it.
  * @module
  */
-import { OptionError, parseOptions, show, z, type OptionsSchema } from '../core/index.js';
+import { inspect } from 'node:util';
+import { OptionError, parseOptions, sessionDefaultName, show, z, type OptionsSchema } from '../core/index.js';
 import type { Acquisition } from '../experiments/acquisition.js';
 import { frameConsumer, type DeliveryPolicy, type FrameConsumer } from '../experiments/consumer.js';
 import type { ExperimentAddon } from '../experiments/addon.js';
@@ -62,7 +63,7 @@ export abstract class Addon implements ExperimentAddon {
     const kind = this.constructor.name;
     checkExperiment(kind, experiment);
     parseOptions(`${kind}.create`, (this.constructor as typeof Addon).options, options);
-    this.name = options.name ?? kind;
+    this.name = options.name ?? sessionDefaultName(kind) ?? kind;
     this.#only = options.acquisitions;
   }
 
@@ -95,6 +96,14 @@ export abstract class Addon implements ExperimentAddon {
     options: { policy?: DeliveryPolicy; queueSize?: number } = {},
   ): FrameConsumer {
     return frameConsumer(`${this.name}:${acquisition.name}`, consume, options);
+  }
+
+  /** What the prompt prints: `ImageWriter writer (attached: darks, radios)`. */
+  [inspect.custom](): string {
+    const state = this.#attached
+      ? `attached: ${this.acquisitions.map((a) => a.name).join(', ') || 'none'}`
+      : 'detached';
+    return `${this.constructor.name} ${this.name} (${state})`;
   }
 
   /** True while attached. */
@@ -176,6 +185,7 @@ export abstract class Addon implements ExperimentAddon {
 function checkExperiment(kind: string, experiment: unknown): asserts experiment is Experiment {
   if (!(experiment instanceof ExperimentClass))
     throw new OptionError(
-      `${kind}.create: the first argument must be the Experiment to attach to (await ${kind}.create(experiment, { … })), got ${show(experiment)}`,
+      `${kind}.create: the first argument must be the Experiment to attach to (await ${kind}.create(experiment, { … })), ` +
+        `got ${show(experiment)}`,
     );
 }

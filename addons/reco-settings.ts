@@ -82,7 +82,7 @@ export class ReconstructionSettings extends Parameterizable {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a mixin base: TypeScript requires any[] constructor arguments
 type AddonBase = abstract new (...args: any[]) => Addon;
 
 /** Adds `params` and Concert's setters (`setCenterPositionX`, `setRegion`, …) to an addon class. */

@@ -13,20 +13,19 @@
  * is stopped at the end (by pid).
  * @module
  */
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { errorMessage, sleep } from '../core/index.js';
-import { RemoteRig, verifyScan, type RigServer } from '../test/support/remote-rig.js';
+import { errorMessage } from '../core/index.js';
+import { RemoteRig, verifyRun, type Fault } from '../test/support/remote-rig.js';
 import { printResult } from './result.js';
 
-type Fault = RigServer | 'disk' | 'cancel';
 const FAULTS: Fault[] = ['writer', 'live', 'benchmarker', 'camera', 'reco', 'disk', 'cancel'];
 
 /** Frames of the run that is hit (long enough to be mid-stream), and of the run after it. */
 const FAULTED_FRAMES = 600;
 const NEXT_FRAMES = 20;
-const DATASETS: Record<string, () => number> = { darks: () => 3, flats: () => 3, radios: () => NEXT_FRAMES };
+const DATASETS: Record<string, number> = { darks: 3, flats: 3, radios: NEXT_FRAMES };
 
 interface Tally {
   fault: Fault;
@@ -62,19 +61,32 @@ function errorClass(error: unknown): string {
     .slice(0, 160);
 }
 
-async function inject(rig: RemoteRig, fault: Fault, root: string, scan: string, run: Promise<unknown>): Promise<void> {
-  if (fault === 'cancel') return void (await rig.exp.cancel());
-  if (fault === 'disk') {
-    const dir = join(root, scan, 'radios');
-    await rename(dir, `${dir}.failed`).catch(() => undefined);
-    await writeFile(dir, 'the disk failed here');
-    await run.catch(() => undefined);
-    await rm(dir, { force: true });
-    return;
-  }
-  await rig.kill(fault);
-  await run.catch(() => undefined);
-  await rig.restart(fault);
+/** Prints a fault's counts and its rows (as soon as its runs are done: a long matrix shows them as it goes). */
+function report(t: Tally): void {
+  console.log(
+    `${t.fault}: ${t.runs} runs after the fault — ${t.complete} complete, ${t.failedClearly} failed with an error, ` +
+      `${t.misplaced} frames misplaced, ${t.falseComplete} false complete`,
+  );
+  for (const [message, n] of t.errors) console.log(`     ${n}× ${message}`);
+  const what = t.fault === 'disk' ? 'disk failure' : t.fault === 'cancel' ? 'cancel' : `${t.fault} server killed`;
+  printResult({
+    name: `runs after ${what}: complete`,
+    value: t.complete,
+    unit: `of ${t.runs}`,
+    goal: { of: 'value', atLeast: Math.ceil(t.runs * 0.9) },
+  });
+  printResult({
+    name: `frames misplaced after ${what}`,
+    value: t.misplaced,
+    unit: 'frames',
+    goal: { of: 'value', atMost: 0 },
+  });
+  printResult({
+    name: `false "complete" after ${what}`,
+    value: t.falseComplete,
+    unit: 'runs',
+    goal: { of: 'value', atMost: 0 },
+  });
 }
 
 async function main(): Promise<void> {
@@ -94,7 +106,6 @@ async function main(): Promise<void> {
     reco: true,
   });
   const seen = new Set<string>();
-  const tallies: Tally[] = [];
   const t0 = performance.now();
   try {
     for (const fault of faults) {
@@ -107,37 +118,20 @@ async function main(): Promise<void> {
         falseComplete: 0,
         errors: new Map(),
       };
-      tallies.push(tally);
       for (let i = 0; i < runs; i++) {
-        // the faulted run
-        rig.frames = FAULTED_FRAMES;
-        if ((await rig.camera.getState()) !== 'standby') await rig.camera.reset().catch(() => undefined);
-        const run = rig.exp.run();
-        run.catch(() => undefined);
-        const scan = await rig.exp.currentName.get().catch(() => '');
-        await sleep(fault === 'cancel' ? random() * 1500 : 150 + random() * 1000);
-        await inject(rig, fault, root, (await rig.exp.currentName.get()) || scan, run);
-        await run.catch(() => undefined);
+        await rig.faultedRun(fault, FAULTED_FRAMES, fault === 'cancel' ? random() * 1500 : 150 + random() * 1000);
         // the next run, at once
         rig.frames = NEXT_FRAMES;
-        if ((await rig.camera.getState()) !== 'standby') await rig.camera.reset().catch(() => undefined);
+        await rig.resetCamera();
         tally.runs++;
         try {
           const result = await rig.exp.run();
-          let ok = true;
-          for (const [name, expected] of Object.entries(DATASETS)) {
-            const check = await verifyScan(root, result.directory!, name);
-            // frames of a stream seen in an earlier scan belong to another run
-            for (const [stream, n] of Object.entries(check.perStream)) if (seen.has(stream)) tally.misplaced += n;
-            const fresh = check.streams.filter((s) => !seen.has(s));
-            for (const s of check.streams) seen.add(s);
-            if (check.files !== expected() || fresh.length !== 1 || check.streams.length !== 1 || !check.consecutive)
-              ok = false;
-          }
-          if (ok) tally.complete++;
+          const check = await verifyRun(root, result.directory!, DATASETS, seen);
+          tally.misplaced += check.misplaced;
+          if (check.ok) tally.complete++;
           else {
             tally.falseComplete++;
-            console.log(`   ${fault} #${i}: run ${result.directory} claimed complete with wrong data`);
+            console.log(`   ${fault} #${i}: run ${result.directory} claimed complete: ${check.problems.join('; ')}`);
           }
         } catch (error) {
           tally.failedClearly++;
@@ -146,38 +140,15 @@ async function main(): Promise<void> {
         }
         if ((i + 1) % 10 === 0)
           process.stdout.write(
-            `   ${fault}: ${i + 1}/${runs} (${tally.complete} complete, ${tally.failedClearly} failed with an error, ${tally.misplaced} misplaced, ${tally.falseComplete} false complete; ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
+            `   ${fault}: ${i + 1}/${runs} (${tally.complete} complete, ${tally.failedClearly} failed with an error, ` +
+              `${tally.misplaced} misplaced, ${tally.falseComplete} false complete; ${((performance.now() - t0) / 1000).toFixed(0)} s)\n`,
           );
       }
+      report(tally);
     }
   } finally {
     await rig.close();
     await rm(root, { recursive: true, force: true });
-  }
-  for (const t of tallies) {
-    console.log(
-      `${t.fault}: ${t.runs} runs after the fault — ${t.complete} complete, ${t.failedClearly} failed with an error, ${t.misplaced} frames misplaced, ${t.falseComplete} false complete`,
-    );
-    for (const [message, n] of t.errors) console.log(`     ${n}× ${message}`);
-    const what = t.fault === 'disk' ? 'disk failure' : t.fault === 'cancel' ? 'cancel' : `${t.fault} server killed`;
-    printResult({
-      name: `runs after ${what}: complete`,
-      value: t.complete,
-      unit: `of ${t.runs}`,
-      goal: { of: 'value', atLeast: Math.ceil(t.runs * 0.9) },
-    });
-    printResult({
-      name: `frames misplaced after ${what}`,
-      value: t.misplaced,
-      unit: 'frames',
-      goal: { of: 'value', atMost: 0 },
-    });
-    printResult({
-      name: `false "complete" after ${what}`,
-      value: t.falseComplete,
-      unit: 'runs',
-      goal: { of: 'value', atMost: 0 },
-    });
   }
 }
 

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorMessage, sleep } from '../core/index.js';
-import { RemoteRig, verifyScan, type RigServer } from '../test/support/remote-rig.js';
+import { RemoteRig, verifyRun, type RigServer } from '../test/support/remote-rig.js';
 import { printResult } from './result.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -89,19 +89,17 @@ async function main(): Promise<void> {
   })();
   try {
     while (elapsed() < minutes * 60) {
-      if ((await rig.camera.getState()) !== 'standby') await rig.camera.reset().catch(() => undefined);
+      await rig.resetCamera();
       try {
         const result = await rig.exp.run();
-        let ok = true;
-        for (const [name, expected] of Object.entries(DATASETS)) {
-          const check = await verifyScan(root, result.directory!, name);
-          for (const [stream, n] of Object.entries(check.perStream)) if (seen.has(stream)) misplaced += n;
-          for (const s of check.streams) seen.add(s);
-          if (check.files !== expected || check.streams.length !== 1 || !check.consecutive) ok = false;
-          framesWritten += check.files;
+        const check = await verifyRun(root, result.directory!, DATASETS, seen);
+        misplaced += check.misplaced;
+        framesWritten += check.files;
+        if (check.ok) runsComplete++;
+        else {
+          falseComplete++;
+          console.log(`   ${result.directory} claimed complete: ${check.problems.join('; ')}`);
         }
-        if (ok) runsComplete++;
-        else falseComplete++;
         await rm(join(root, result.directory!), { recursive: true, force: true }); // keep the disk bounded
       } catch (error) {
         runsFailed++;
@@ -124,7 +122,8 @@ async function main(): Promise<void> {
     await rm(root, { recursive: true, force: true });
   }
   console.log(
-    `soak: ${minutes} min, ${runsComplete} runs complete, ${runsFailed} failed, ${framesWritten} frames written and read back, ${misplaced} misplaced, ${falseComplete} false complete, ${restarts.length} restarts`,
+    `soak: ${minutes} min, ${runsComplete} runs complete, ${runsFailed} failed, ${framesWritten} frames written and read ` +
+      `back, ${misplaced} misplaced, ${falseComplete} false complete, ${restarts.length} restarts`,
   );
   for (const [message, n] of failures) console.log(`     ${n}× ${message}`);
   const results = join(here, 'results');

@@ -115,3 +115,22 @@ export function median(values: number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
+
+/**
+ * Robust means of paired measurements (ours and the reference taken back to back, round after
+ * round, on a noisy machine): the geometric means of both after dropping the pairs with the
+ * highest and the lowest ratio (when there are at least 5), so `value / baseline` is the trimmed
+ * geometric mean of the paired ratios.
+ */
+export function pairedMeans(
+  ours: readonly number[],
+  reference: readonly number[],
+): { value: number; baseline: number } {
+  const n = Math.min(ours.length, reference.length);
+  let pairs = Array.from({ length: n }, (_, i) => [ours[i]!, reference[i]!] as const).filter(
+    ([o, r]) => o > 0 && r > 0,
+  );
+  if (pairs.length >= 5) pairs = [...pairs].sort((a, b) => a[0] / a[1] - b[0] / b[1]).slice(1, -1);
+  const geo = (xs: number[]) => Math.exp(xs.reduce((sum, x) => sum + Math.log(x), 0) / xs.length);
+  return { value: geo(pairs.map((p) => p[0])), baseline: geo(pairs.map((p) => p[1])) };
+}

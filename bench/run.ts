@@ -36,6 +36,8 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'transport.ts' },
   { file: 'reco.ts' },
   { file: 'tango.ts' },
+  { file: 'tango-server.ts' },
+  { file: 'tango-fuzz.ts', timeoutS: 1800 },
   { file: 'remote.ts', timeoutS: 300 },
   { file: 'remote-fuzz.ts', timeoutS: 1800 },
   { file: 'remote-faults.ts', timeoutS: 5400 },
@@ -43,6 +45,7 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'session.ts', timeoutS: 600 },
   { file: 'video.ts', timeoutS: 300 },
   { file: 'streaming.ts', timeoutS: 300 },
+  { file: 'ctrl-c.ts', timeoutS: 3600 },
 ];
 
 interface Row extends BenchResult {

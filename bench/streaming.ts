@@ -66,7 +66,8 @@ try {
   }
   const loopRate = median(loop);
   console.log(
-    `1 ms per item: plain loop ${loopRate.toFixed(0)}/s, step ${median(inMemory).toFixed(0)}/s, with SQLite ${median(persisted).toFixed(0)}/s`,
+    `1 ms per item: plain loop ${loopRate.toFixed(0)}/s, step ${median(inMemory).toFixed(0)}/s, ` +
+      `with SQLite ${median(persisted).toFixed(0)}/s`,
   );
   printResult({
     name: 'streaming step, 1 ms of work per item (set in memory)',
@@ -146,7 +147,8 @@ try {
   }
   const commit = median(sqlite) - median(memory);
   console.log(
-    `per item: in memory ${median(memory).toFixed(1)} µs, SQLite ${median(sqlite).toFixed(1)} µs (commit ${commit.toFixed(1)} µs), bare insert ${median(bare).toFixed(1)} µs`,
+    `per item: in memory ${median(memory).toFixed(1)} µs, SQLite ${median(sqlite).toFixed(1)} µs ` +
+      `(commit ${commit.toFixed(1)} µs), bare insert ${median(bare).toFixed(1)} µs`,
   );
   printResult({
     name: 'set commit per item (SQLite, WAL, one transaction per item)',

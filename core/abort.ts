@@ -9,7 +9,17 @@ import { setMaxListeners } from 'node:events';
 import { abortError } from './errors.js';
 
 const scope = new AsyncLocalStorage<AbortSignal>();
-const running = new Set<AbortController>();
+
+/** What is known of a running operation. */
+export interface RunningOperation {
+  /** Increases with every operation started: lower ids started earlier. */
+  readonly id: number;
+  /** What it is, e.g. `experiment.run()` or `set flatMotor.position` (undefined: a part of another). */
+  readonly label: string | undefined;
+}
+
+const running = new Map<AbortController, RunningOperation>();
+let nextId = 1;
 
 /** Runs `fn` with `signal` as the ambient abort signal of every operation it starts. */
 export function withAbortScope<T>(signal: AbortSignal, fn: () => T): T {
@@ -32,9 +42,10 @@ export interface Operation {
 
 /**
  * Starts tracking an operation whose signal fires on `signal`, the ambient scope (if it is not
- * aborted already), or {@link abortAll}. Always call `done()` (in a `finally`).
+ * aborted already), or {@link abortAll}. Always call `done()` (in a `finally`). `label` says what
+ * it is in messages (`abort()`, Ctrl-C, quitting with work running).
  */
-export function startOperation(signal?: AbortSignal): Operation {
+export function startOperation(signal?: AbortSignal, label?: string): Operation {
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
   // An ambient scope that is already aborted does not stop new operations: they are the cleanup
@@ -51,7 +62,7 @@ export function startOperation(signal?: AbortSignal): Operation {
     source.addEventListener('abort', onAbort, { once: true });
     unlink.push(() => source.removeEventListener('abort', onAbort));
   }
-  running.add(controller);
+  running.set(controller, { id: nextId++, label });
   return {
     signal: controller.signal,
     done() {
@@ -65,8 +76,9 @@ export function startOperation(signal?: AbortSignal): Operation {
 export async function operation<T>(
   signal: AbortSignal | undefined,
   fn: (signal: AbortSignal) => Promise<T>,
+  label?: string,
 ): Promise<T> {
-  const op = startOperation(signal);
+  const op = startOperation(signal, label);
   try {
     op.signal.throwIfAborted();
     return await fn(op.signal);
@@ -77,7 +89,7 @@ export async function operation<T>(
 
 /** Aborts every running operation. Returns how many were aborted. */
 export function abortAll(reason: unknown = abortError('aborted by abortAll()')): number {
-  const all = [...running];
+  const all = [...running.keys()];
   for (const c of all) c.abort(reason);
   return all.length;
 }
@@ -85,4 +97,26 @@ export function abortAll(reason: unknown = abortError('aborted by abortAll()')):
 /** How many operations are running now. */
 export function runningOperations(): number {
   return running.size;
+}
+
+/** The operations running now, oldest first. */
+export function runningOperationList(): RunningOperation[] {
+  return [...running.values()];
+}
+
+/** The id the next operation will get: operations with this id or higher start after this call. */
+export function nextOperationId(): number {
+  return nextId;
+}
+
+/**
+ * Names the labelled operations of `list` for a message: `experiment.run(), set flatMotor.position`
+ * (each label once, with a count when repeated), plus how many unlabelled parts there are.
+ */
+export function describeOperations(list: readonly RunningOperation[]): string {
+  const counts = new Map<string, number>();
+  for (const op of list) if (op.label !== undefined) counts.set(op.label, (counts.get(op.label) ?? 0) + 1);
+  const named = [...counts].map(([label, n]) => (n > 1 ? `${label} ×${n}` : label));
+  if (named.length === 0) return `${list.length} operation${list.length === 1 ? '' : 's'}`;
+  return named.join(', ');
 }

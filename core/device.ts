@@ -3,6 +3,7 @@
  * exclusive locking, stash/restore, and an emergency stop.
  * @module
  */
+import { inspect } from 'node:util';
 import { operation } from './abort.js';
 import { cancellation, OptionError, ParameterError, errorMessage } from './errors.js';
 import { Logger } from './log.js';
@@ -34,11 +35,41 @@ export interface ParameterSnapshot {
 
 const counters = new Map<string, number>();
 
+/** Gives an object made without a `name` one (the session loader: the variable it is assigned to). */
+export type DefaultNamer = (kind: string) => string | undefined;
+
+let namer: DefaultNamer | undefined;
+
+/**
+ * Installs (or removes, with undefined) the namer of objects made without a `name`; returns the
+ * previous one. The session loader names `export const flatMotor = await LinearMotor.create()`
+ * `flatMotor` from the start, so every message while loading already says `flatMotor`.
+ * @internal
+ */
+export function setDefaultNamer(next: DefaultNamer | undefined): DefaultNamer | undefined {
+  const previous = namer;
+  namer = next;
+  return previous;
+}
+
+/**
+ * The name the installed {@link DefaultNamer} gives a new object of `kind` made without a name
+ * (undefined outside a session load). For named things that are not {@link Parameterizable}
+ * (addons).
+ * @internal
+ */
+export function sessionDefaultName(kind: string): string | undefined {
+  return namer?.(kind);
+}
+
 function defaultName(kind: string): string {
   const n = (counters.get(kind) ?? 0) + 1;
   counters.set(kind, n);
   return `${kind[0]!.toLowerCase()}${kind.slice(1)}${n}`;
 }
+
+/** How many parameters the printed form of a device shows. */
+const INSPECT_FIELDS = 8;
 
 /** Something with named parameters. Iterating it lists the parameters sorted by name. */
 export class Parameterizable implements ParameterOwner, Iterable<AnyParameter> {
@@ -47,9 +78,13 @@ export class Parameterizable implements ParameterOwner, Iterable<AnyParameter> {
   #named: boolean;
   readonly #parameters = new Map<string, AnyParameter>();
 
-  constructor(options: ParameterizableOptions = {}) {
+  /**
+   * `fallbackName`: the name when neither `options.name` nor the session gives one (default: the
+   * kind with a counter, `linearMotor1`).
+   */
+  constructor(options: ParameterizableOptions = {}, fallbackName?: string) {
     this.#named = options.name !== undefined;
-    this.#name = options.name ?? defaultName(this.kind);
+    this.#name = options.name ?? namer?.(this.kind) ?? fallbackName ?? defaultName(this.kind);
     this.log = new Logger(this.#name);
   }
 
@@ -101,6 +136,29 @@ export class Parameterizable implements ParameterOwner, Iterable<AnyParameter> {
 
   [Symbol.iterator](): Iterator<AnyParameter> {
     return this.parameters()[Symbol.iterator]();
+  }
+
+  /**
+   * What the prompt prints: `LinearMotor flatMotor (standby) { position: 2 mm, motionVelocity:
+   * 10 mm/s }` — kind, name, state and the parameters' last known values (the prompt reads them
+   * first), never internals.
+   */
+  [inspect.custom](): string {
+    const state = this.hasParam('state') ? this.param('state') : undefined;
+    const shown = state?.hasLastValue ? ` (${String(state.lastValue)})` : '';
+    const fields = this.inspectFields();
+    return `${this.kind} ${this.#name}${shown}${fields.length ? ` { ${fields.join(', ')} }` : ''}`;
+  }
+
+  /**
+   * The `key: value` parts of the printed form: the parameters' last known values, at most
+   * {@link INSPECT_FIELDS} (then how many more; `ddoc()` lists them all). Experiments override it.
+   */
+  protected inspectFields(): string[] {
+    const known = this.parameters().filter((p) => p.name !== 'state' && p.hasLastValue);
+    const fields = known.slice(0, INSPECT_FIELDS).map((p) => `${p.name}: ${p.describe(p.lastValue as never) || "''"}`);
+    if (known.length > INSPECT_FIELDS) fields.push(`… ${known.length - INSPECT_FIELDS} more`);
+    return fields;
   }
 
   /** Declares a plain parameter. */

@@ -3,6 +3,7 @@
  * from producers to every consumer; nobody copies or mutates a frame's pixels after it is yielded.
  * @module
  */
+import { inspect } from 'node:util';
 import { ParameterError } from './errors.js';
 
 /** Pixel types Concert handles, named as numpy names them (the wire format uses these names). */
@@ -95,12 +96,47 @@ export function makeFrame<D extends DType>(
     throw new ParameterError(
       `frame data has ${data.length} pixels but shape [${height}, ${width}] needs ${height * width}`,
     );
-  return {
+  const frame: Frame<D> = {
     data,
     shape: [height, width],
     dtype: dtypeOf(data) as D,
     metadata: { frameNumber: 0, timestamp: Date.now(), ...metadata },
   };
+  // Not enumerable: copies, comparisons and the wire format see only the four fields.
+  Object.defineProperty(frame, inspect.custom, { value: inspectThisFrame });
+  return frame;
+}
+
+function inspectThisFrame(this: Frame): string {
+  return describeFrame(this);
+}
+
+/**
+ * A frame as the prompt prints it: `Frame 2048×2048 uint16 { frameNumber: 3, timestamp: …,
+ * angle: 0.5 }` (height × width, dtype, metadata; never the pixels).
+ */
+export function describeFrame(frame: Frame): string {
+  const [height, width] = frame.shape;
+  const metadata = Object.entries(frame.metadata ?? {})
+    .map(
+      ([key, value]) =>
+        `${key}: ${typeof value === 'object' && value !== null ? inspect(value, { depth: 0, breakLength: Infinity }) : String(value)}`,
+    )
+    .join(', ');
+  return `Frame ${height}×${width} ${frame.dtype}${metadata ? ` { ${metadata} }` : ''}`;
+}
+
+/** True if `value` looks like a frame (a typed array, a two-number shape, a dtype and metadata). */
+export function isFrame(value: unknown): value is Frame {
+  if (typeof value !== 'object' || value === null) return false;
+  const f = value as Partial<Frame>;
+  return (
+    ArrayBuffer.isView(f.data) &&
+    Array.isArray(f.shape) &&
+    f.shape.length === 2 &&
+    isDType(f.dtype) &&
+    typeof f.metadata === 'object'
+  );
 }
 
 /**
@@ -111,7 +147,10 @@ export function makeFrame<D extends DType>(
  */
 export function frameProblem(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return `${value === null ? 'null' : Array.isArray(value) ? 'an array' : `${typeof value} ${String(value)}`} is not a frame (make one with makeFrame(data, [height, width]))`;
+    return (
+      `${value === null ? 'null' : Array.isArray(value) ? 'an array' : `${typeof value} ${String(value)}`} ` +
+      'is not a frame (make one with makeFrame(data, [height, width]))'
+    );
   const { data, shape, dtype, metadata } = value as Partial<Frame>;
   if (!ArrayBuffer.isView(data) || data instanceof DataView)
     return `its data is ${data === undefined ? 'missing' : Object.prototype.toString.call(data)}, not a typed array`;

@@ -119,7 +119,7 @@ function failed(
   if (to === 'error') device.log.error(`entered state 'error'`, error);
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the decorators wrap methods of any signature
 type AnyMethod<This> = (this: This, ...args: any) => any;
 
 /** The method's name in messages: `moveTo` also for a private `#moveTo`. */

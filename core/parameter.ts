@@ -3,6 +3,7 @@
  * a stash stack, waiting, logging of every successful set, and an observable stream of values.
  * @module
  */
+import { inspect } from 'node:util';
 import type { Observable, Subject } from 'rxjs';
 import { operation } from './abort.js';
 import { sleep } from './timers.js';
@@ -87,6 +88,8 @@ export class Parameter<T> {
   /** Made on the first `observe()`. */
   #values: Subject<T> | undefined;
   #locked: false | 'temporary' | 'permanent' = false;
+  /** The value last read or written (what the prompt shows without asking the hardware). */
+  #last: { value: T } | undefined;
 
   constructor(
     readonly owner: ParameterOwner,
@@ -129,6 +132,7 @@ export class Parameter<T> {
     const read = this.#spec.read;
     if (!read) throw new ReadAccessError(`${this.fullName} cannot be read (it is write-only)`);
     const value = await operation(options.signal, (signal) => Promise.resolve(read(signal)));
+    this.#last = { value };
     this.#values?.next(value);
     return value;
   }
@@ -152,9 +156,10 @@ export class Parameter<T> {
         `${this.fullName} is locked${this.#locked === 'permanent' ? ' permanently' : '; unlock() it first'}`,
       );
     const checked = this.validate(value);
-    await operation(options.signal, (signal) => Promise.resolve(write(checked, signal)));
+    await operation(options.signal, (signal) => Promise.resolve(write(checked, signal)), `set ${this.fullName}`);
     if (this.owner.log.enabled('info'))
       this.owner.log.info(`set ${this.owner.kind}::${this.fullName}='${this.describe(checked)}'`);
+    this.#last = { value: checked };
     this.#values?.next(checked);
   }
 
@@ -178,6 +183,36 @@ export class Parameter<T> {
       throw new ParameterError(`${this.fullName}: ${value} is not a finite number`);
     this.#spec.validate?.(value);
     return value;
+  }
+
+  /** The value last read or written, undefined before the first `get()`/`set()`. */
+  get lastValue(): T | undefined {
+    return this.#last?.value;
+  }
+
+  /** True once a value was read or written (`lastValue` may be a legitimate undefined). */
+  get hasLastValue(): boolean {
+    return this.#last !== undefined;
+  }
+
+  /**
+   * What the prompt prints: `Quantity flatMotor.position: 2 mm in [0 mm, 10 mm]` — the kind, the
+   * full name, the last value read or written, and what values are allowed.
+   */
+  [inspect.custom](): string {
+    const value = this.hasLastValue ? `: ${this.describe(this.lastValue as T)}` : '';
+    const access = this.readable ? (this.writable ? '' : ' (read-only)') : ' (write-only)';
+    const allowed = this.allowedValues();
+    const range = allowed === undefined ? '' : this.kind === 'selection' ? ` (one of ${allowed})` : ` in ${allowed}`;
+    return `${this.constructor.name} ${this.fullName}${value}${range}${access}`;
+  }
+
+  /**
+   * The values allowed, for the prompt and `ddoc()`: `[0 mm, 10 mm]`, `'auto' | 'software'`
+   * (undefined: any value of the type).
+   */
+  allowedValues(): string | undefined {
+    return undefined;
   }
 
   /** The value as printed in logs and tables. */
@@ -225,17 +260,21 @@ export class Parameter<T> {
     parseOptions(() => `${this.fullName}.wait`, WAIT_OPTIONS, options);
     const { timeoutMs, intervalMs = 50 } = options;
     const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
-    await operation(options.signal, async (signal) => {
-      for (;;) {
-        const current = await this.get({ signal });
-        if (this.reached(current, value, options.eps)) return;
-        if (performance.now() + intervalMs > deadline)
-          throw new WaitError(
-            `${this.fullName}: did not reach ${this.describe(value)} within ${timeoutMs} ms (last value ${this.describe(current)})`,
-          );
-        await sleep(intervalMs, signal);
-      }
-    });
+    await operation(
+      options.signal,
+      async (signal) => {
+        for (;;) {
+          const current = await this.get({ signal });
+          if (this.reached(current, value, options.eps)) return;
+          if (performance.now() + intervalMs > deadline)
+            throw new WaitError(
+              `${this.fullName}: did not reach ${this.describe(value)} within ${timeoutMs} ms (last value ${this.describe(current)})`,
+            );
+          await sleep(intervalMs, signal);
+        }
+      },
+      `${this.fullName}.wait()`,
+    );
   }
 
   /** Whether `current` counts as `target` for `wait()`. @internal */
@@ -250,5 +289,5 @@ export class Parameter<T> {
 }
 
 /** Any parameter, for lists and lookups by name. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Parameter<T> is invariant in T: unknown would not accept Parameter<number>
 export type AnyParameter = Parameter<any>;

@@ -9,6 +9,10 @@
 export interface Progress {
   /** Counts `n` (default 1) more items as done. */
   tick(n?: number): void;
+  /** Sets how many items are done (never backwards). */
+  advanceTo(done: number): void;
+  /** A word shown with the bar (`paused`), or undefined to clear it. */
+  status(text: string | undefined): void;
   /** Ends the report (clears the bar). Safe to call twice. */
   done(): void;
 }
@@ -21,6 +25,8 @@ export interface ProgressState {
   readonly done: number;
   /** Milliseconds since the report started. */
   readonly elapsedMs: number;
+  /** Shown with the bar, e.g. `paused`. */
+  readonly status?: string;
 }
 
 /** Draws progress: called on every change (the renderer throttles). */
@@ -38,7 +44,7 @@ export function setProgressRenderer(next: ProgressRenderer | undefined): Progres
   return previous;
 }
 
-const noop: Progress = { tick() {}, done() {} };
+const noop: Progress = { tick() {}, advanceTo() {}, status() {}, done() {} };
 
 /**
  * Starts a progress report of `total` items (0 or undefined: unknown).
@@ -54,11 +60,22 @@ export function progress(label: string, total = 0): Progress {
   const start = performance.now();
   let count = 0;
   let ended = false;
-  const state = (): ProgressState => ({ label, total, done: count, elapsedMs: performance.now() - start });
+  let status: string | undefined;
+  const state = (): ProgressState => ({ label, total, done: count, elapsedMs: performance.now() - start, status });
   return {
     tick(n = 1) {
       if (ended) return;
       count += n;
+      r.update(state());
+    },
+    advanceTo(done) {
+      if (ended || done <= count) return;
+      count = done;
+      r.update(state());
+    },
+    status(text) {
+      if (ended || text === status) return;
+      status = text;
       r.update(state());
     },
     done() {

@@ -79,6 +79,13 @@ export class Quantity extends Parameter<Unit> {
     return format(value);
   }
 
+  /** `[0 mm, 10 mm]` (the effective limits; undefined without limits). */
+  override allowedValues(): string | undefined {
+    const { lower, upper } = this;
+    if (lower === undefined && upper === undefined) return undefined;
+    return `[${lower === undefined ? '-∞' : format(lower)}, ${upper === undefined ? '∞' : format(upper)}]`;
+  }
+
   protected override reached(current: Unit, target: Unit, eps: unknown): boolean {
     const tolerance = eps === undefined ? 1e-9 : this.toNumber(eps as Unit, `${this.fullName} (eps)`);
     return Math.abs(this.toNumber(current) - this.toNumber(target)) <= tolerance;

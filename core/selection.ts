@@ -19,6 +19,10 @@ export class Selection<T extends string | number | boolean> extends Parameter<T>
     super(owner, name, spec);
   }
 
+  override allowedValues(): string {
+    return this.values.map((v) => JSON.stringify(v).replaceAll('"', "'")).join(' | ');
+  }
+
   protected override validate(value: T): T {
     if (!this.values.includes(value))
       throw new SelectionError(

@@ -42,6 +42,15 @@ export class State<S extends string> extends Parameter<S | 'error'> {
     return this.#soft.value;
   }
 
+  /** A state lives in software: its current value is always known. */
+  override get hasLastValue(): boolean {
+    return this.software || super.hasLastValue;
+  }
+
+  override get lastValue(): S | 'error' | undefined {
+    return this.software ? this.#soft.value : super.lastValue;
+  }
+
   /** What put the device into `'error'`, if it is there. */
   get error(): unknown {
     return this.#error;

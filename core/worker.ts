@@ -40,6 +40,8 @@ export function startModuleWorker(base: string, name: string, options: WorkerOpt
     JSON.parse(readFileSync(manifest, 'utf8')) as { exports: Record<string, { import: { default: string } }> }
   ).exports;
   const api = new URL(exports['./esm/api']!.import.default, pathToFileURL(manifest)).href;
-  const source = `import(${JSON.stringify(api)}).then(async ({ register }) => { register(); return import(${JSON.stringify(entry.href)}); });`;
+  const source =
+    `import(${JSON.stringify(api)}).then(async ({ register }) => { register(); ` +
+    `return import(${JSON.stringify(entry.href)}); });`;
   return new Worker(source, { ...options, eval: true });
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import {
   abortError,
   checkCallOptions,
@@ -78,7 +79,10 @@ export interface AcquisitionRunOptions {
   signal?: AbortSignal;
   /** Where the run holds when paused (between frames). */
   pause?: PausePoint;
-  /** Called after each frame was handed to the consumers. */
+  /**
+   * Called with the frames so far: after each frame was handed to the consumers, or, for an
+   * acquisition without a local producer, whenever every remote consumer's server has confirmed more.
+   */
   onFrame?: (count: number) => void;
 }
 
@@ -97,6 +101,8 @@ interface Live {
   prepared: Promise<void>;
   done: Promise<void>;
   finished: boolean;
+  /** Frames the consumer's server confirmed (remote consumers report them with `confirm`). */
+  confirmed?: number;
 }
 
 /** An acquisition: `await Acquisition.create('darks', producer)`. */
@@ -114,6 +120,8 @@ export class Acquisition {
         failure: unknown;
         produced: Promise<number>;
         streamId: string;
+        onFrame: ((count: number) => void) | undefined;
+        progress: number;
       }
     | undefined;
 
@@ -149,6 +157,18 @@ export class Acquisition {
     this.log = new Logger(`acquisition ${name}`);
   }
 
+  /** What the prompt prints: `Acquisition radios (200 frames, 2 consumers, running)`. */
+  [inspect.custom](): string {
+    const frames = this.expectedFrames;
+    const parts = [
+      frames === undefined ? 'frames: unknown count' : `${frames} frame${frames === 1 ? '' : 's'}`,
+      `${this.#consumers.size} consumer${this.#consumers.size === 1 ? '' : 's'}`,
+      ...(this.local ? [] : ['remote']),
+      ...(this.running ? ['running'] : []),
+    ];
+    return `Acquisition ${this.name} (${parts.join(', ')})`;
+  }
+
   /** True if frames come through this process (it has a producer). */
   get local(): boolean {
     return this.#producer !== null;
@@ -178,7 +198,7 @@ export class Acquisition {
   /** Counters of a consumer over the last (or current) run. */
   stats(consumer: FrameConsumer): ConsumerStats | undefined {
     const live = this.#live.find((l) => l.consumer === consumer);
-    if (live) return { frames: live.delivery.delivered, dropped: live.delivery.dropped };
+    if (live) return liveStats(live);
     return this.#stats.get(consumer);
   }
 
@@ -232,7 +252,15 @@ export class Acquisition {
     const produced = new Promise<number>((resolve) => (settleProduced = resolve));
     produced.catch(() => undefined);
     const streamId = randomBytes(6).toString('hex');
-    const run = (this.#run = { controller, signal, failure: undefined as unknown, produced, streamId });
+    const run = (this.#run = {
+      controller,
+      signal,
+      failure: undefined as unknown,
+      produced,
+      streamId,
+      onFrame: options.onFrame,
+      progress: 0,
+    });
     const started = performance.now();
     let count = 0;
     this.#live = [];
@@ -252,8 +280,7 @@ export class Acquisition {
       run.failure ??= reason;
     } finally {
       await Promise.all(this.#live.map((l) => l.done.catch(() => undefined)));
-      for (const live of this.#live)
-        this.#stats.set(live.consumer, { frames: live.delivery.delivered, dropped: live.delivery.dropped });
+      for (const live of this.#live) this.#stats.set(live.consumer, liveStats(live));
       this.#live = [];
       this.#run = undefined;
       op.done();
@@ -361,7 +388,18 @@ export class Acquisition {
       consumer.policy === 'latest' ? new LatestDelivery<Frame>() : new LosslessDelivery<Frame>(consumer.queueSize ?? 4);
     const live: Live = { consumer, delivery, prepared: Promise.resolve(), done: Promise.resolve(), finished: false };
     const signal = run.signal;
-    const context = { acquisition: this, signal, produced, streamId: run.streamId };
+    const confirm = (frames: number) => {
+      live.confirmed = Math.max(live.confirmed ?? 0, frames);
+      // Without a local producer, the servers' confirmed counts are the run's progress.
+      if (this.#producer || this.#run !== run) return;
+      const counts = this.#live.filter((l) => l.confirmed !== undefined).map((l) => l.confirmed!);
+      const now = counts.length ? Math.min(...counts) : 0;
+      if (now > run.progress) {
+        run.progress = now;
+        run.onFrame?.(now);
+      }
+    };
+    const context = { acquisition: this, signal, produced, streamId: run.streamId, confirm };
     live.prepared = Promise.resolve().then(() => consumer.prepare?.(context));
     live.done = live.prepared
       .then(() => consumer.consume(delivery, context))
@@ -393,10 +431,15 @@ export class Acquisition {
   #retire(live: Live): void {
     if (live.finished) return;
     live.finished = true;
-    this.#stats.set(live.consumer, { frames: live.delivery.delivered, dropped: live.delivery.dropped });
+    this.#stats.set(live.consumer, liveStats(live));
     const i = this.#live.indexOf(live);
     if (i >= 0) this.#live = [...this.#live.slice(0, i), ...this.#live.slice(i + 1)];
   }
+}
+
+/** A live consumer's counters: the frames its server confirmed, for a remote one. */
+function liveStats(live: Live): ConsumerStats {
+  return { frames: live.confirmed ?? live.delivery.delivered, dropped: live.delivery.dropped };
 }
 
 /** Stops a producer (its `finally` blocks run); don't hang on one that ignores its signal. */

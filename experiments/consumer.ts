@@ -23,6 +23,12 @@ export interface ConsumeContext {
    */
   readonly produced: Promise<number>;
   /**
+   * A remote consumer reports how many frames its server has confirmed so far: they are the
+   * consumer's frames in summaries and run results, and (for an acquisition without a local
+   * producer) the run's progress.
+   */
+  confirm(frames: number): void;
+  /**
    * An id unique to this run of the acquisition. Remote cameras tag the frames they send with it
    * and remote servers drop frames of any other stream, so a stray frame of a failed or cancelled
    * run never lands in the next run's dataset.
@@ -84,6 +90,6 @@ export function frameConsumer(
   consume: FrameConsumer['consume'],
   options: z.input<typeof CONSUMER_POLICY_OPTIONS> = {},
 ): FrameConsumer {
-  parseOptions(() => `consumer '${name}'`, CONSUMER_POLICY_OPTIONS, options);
+  parseOptions(() => `frameConsumer('${name}')`, CONSUMER_POLICY_OPTIONS, options);
   return { name, policy: options.policy ?? 'lossless', queueSize: options.queueSize, kind: 'local', consume };
 }

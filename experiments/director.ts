@@ -108,7 +108,7 @@ export class Director extends Parameterizable {
   #iterations: number;
   #current = 0;
   #currentName = '';
-  readonly #control = new RunControl<DirectorResult>(this.name, this.state);
+  readonly #control = new RunControl<DirectorResult>(this, this.state);
 
   /**
    * Makes a director for `experiment`.
@@ -126,7 +126,7 @@ export class Director extends Parameterizable {
   }
 
   constructor(experiment: Experiment, options: DirectorOptions = {}) {
-    super({ name: options.name ?? 'director' });
+    super({ name: options.name }, 'director');
     this.experiment = experiment;
     this.#options = options;
     this.#iterations = options.numberOfIterations ?? 1;
@@ -135,6 +135,11 @@ export class Director extends Parameterizable {
   /** True while a run is in progress. */
   get running(): boolean {
     return this.#control.running;
+  }
+
+  /** Reads the state (`standby`, `running`, `paused`, `cancelled`, `error`), as devices' `getState()`. */
+  async getState(): Promise<DirectorState> {
+    return this.state.get() as Promise<DirectorState>;
   }
 
   /** The number of iterations (subclasses compute it, e.g. from a scan grid). */

@@ -11,6 +11,7 @@ import {
   progress,
   soft,
   type Frame,
+  type Progress,
   type OptionsSchema,
   z,
   zfunction,
@@ -28,6 +29,12 @@ import { Suspender, Suspenders, type Suspension, type SuspendCondition, type Sus
 
 /** Experiment states. */
 export type ExperimentState = 'standby' | 'running' | 'paused' | 'cancelled' | 'error';
+
+/**
+ * How a run ended, as `experiment_finish.json` records it (`outcome`, with `error` holding the
+ * message of a failure or cancellation).
+ */
+export type RunOutcome = 'complete' | 'cancelled' | 'error';
 
 /** The options of {@link Experiment.create}; imaging experiments extend them. */
 export const EXPERIMENT_OPTIONS = z.strictObject({
@@ -105,6 +112,8 @@ export class Experiment extends Parameterizable {
   #currentName = '';
   readonly #control: RunControl<ExperimentResult>;
   readonly #suspenders = new Suspenders();
+  /** The progress bar of the current run. */
+  #bar: Progress | undefined;
 
   /** Makes an experiment from acquisitions (run in this order). @throws OptionError */
   static async create(acquisitions: Acquisition[], options: ExperimentOptions = {}): Promise<Experiment> {
@@ -113,20 +122,25 @@ export class Experiment extends Parameterizable {
   }
 
   constructor(acquisitions: Acquisition[] = [], options: ExperimentOptions = {}) {
-    super({ name: options.name ?? 'experiment' });
-    this.#control = new RunControl(this.name, this.state, {
-      enter: (checkpoint, signal) => this.#safely('enter', () => this.enterSafeState(signal, checkpoint)),
-      leave: (checkpoint, signal) => this.#safely('leave', () => this.leaveSafeState(signal, checkpoint)),
-      refusal: () => {
-        const why = this.pauseRefusal(this.#current);
-        return why === undefined ? undefined : new ExperimentError(`${this.name} cannot be paused now: ${why}`);
+    super({ name: options.name }, lowerFirst(new.target.name));
+    this.#control = new RunControl(
+      this,
+      this.state,
+      {
+        enter: (checkpoint, signal) => this.#safely('enter', () => this.enterSafeState(signal, checkpoint)),
+        leave: (checkpoint, signal) => this.#safely('leave', () => this.leaveSafeState(signal, checkpoint)),
+        refusal: () => {
+          const why = this.pauseRefusal(this.#current);
+          return why === undefined ? undefined : new ExperimentError(`${this.name} cannot be paused now: ${why}`);
+        },
+        stillHeld: (n) =>
+          this.log.warn(
+            `resume(): still suspended by ${this.#suspenders.causes() || `${n} suspender(s)`}; ` +
+              'the run goes on when the condition clears',
+          ),
       },
-      stillHeld: (n) =>
-        this.log.warn(
-          `resume(): still suspended by ${this.#suspenders.causes() || `${n} suspender(s)`}; ` +
-            'the run goes on when the condition clears',
-        ),
-    });
+      (paused) => this.#bar?.status(paused ? 'paused' : undefined),
+    );
     if (!Array.isArray(acquisitions))
       throw new ExperimentError(`Experiment.create: acquisitions must be an array of Acquisition`);
     for (const a of acquisitions) this.add(a);
@@ -155,6 +169,21 @@ export class Experiment extends Parameterizable {
     return [...this.#addons];
   }
 
+  /**
+   * The printed form: `ContinuousTomography experiment (standby) { iteration: 0, acquisitions:
+   * darks (10), radios (200), addons: writer }` (`ddoc(experiment)` lists every parameter).
+   */
+  protected override inspectFields(): string[] {
+    const acquisitions = this.#acquisitions.map((a) =>
+      a.expectedFrames === undefined ? a.name : `${a.name} (${a.expectedFrames})`,
+    );
+    return [
+      `iteration: ${this.iteration.lastValue === undefined ? '?' : this.iteration.describe(this.iteration.lastValue)}`,
+      `acquisitions: ${acquisitions.join(', ') || 'none'}`,
+      `addons: ${this.addons.map((a) => a.name).join(', ') || 'none'}`,
+    ];
+  }
+
   #forgetDetached(): void {
     for (const addon of this.#addons) if (!addon.attached) this.#addons.delete(addon);
   }
@@ -162,6 +191,11 @@ export class Experiment extends Parameterizable {
   /** True while a run is in progress. */
   get running(): boolean {
     return this.#control.running;
+  }
+
+  /** Reads the state (`standby`, `running`, `paused`, `cancelled`, `error`), as devices' `getState()`. */
+  async getState(): Promise<ExperimentState> {
+    return this.state.get() as Promise<ExperimentState>;
   }
 
   /** Adds an acquisition at the end; attached addons attach to it too. */
@@ -249,7 +283,10 @@ export class Experiment extends Parameterizable {
    */
   protected pauseRefusal(current: Acquisition | undefined): string | undefined {
     if (current && !current.local)
-      return `acquisition '${current.name}' sends its frames from the camera server straight to remote addons, which cannot be held between two frames; cancel() the run instead, or pause between acquisitions`;
+      return (
+        `acquisition '${current.name}' sends its frames from the camera server straight to remote addons, which ` +
+        `cannot be held between two frames; cancel() the run instead, or pause between acquisitions`
+      );
     return undefined;
   }
 
@@ -260,7 +297,8 @@ export class Experiment extends Parameterizable {
     } catch (error) {
       if (isAbortError(error)) throw error;
       throw new ExperimentError(
-        `${this.name}: ${step === 'enter' ? 'bringing the hardware into its safe state' : 'leaving the safe state'} failed: ${errorMessage(error)}`,
+        `${this.name}: ${step === 'enter' ? 'bringing the hardware into its safe state' : 'leaving the safe state'} ` +
+          `failed: ${errorMessage(error)}`,
         { cause: error },
       );
     }
@@ -367,20 +405,29 @@ export class Experiment extends Parameterizable {
       );
       const total = this.#acquisitions.reduce((n, a) => n + (a.expectedFrames ?? 0), 0);
       const bar = progress(`${this.name} ${this.#currentName}`.trim(), total || undefined);
+      this.#bar = bar;
       try {
+        let before = 0;
         for (const acquisition of this.#acquisitions) {
           signal.throwIfAborted();
           if (pause.requested) await pause.hold({ acquisition: acquisition.name, frames: 0, restarts: false }, signal);
           this.log.info(`acquisition '${acquisition.name}' started`);
           this.#current = acquisition;
+          const base = before;
           try {
-            results[acquisition.name] = await acquisition.run({ signal, pause, onFrame: () => bar.tick() });
+            results[acquisition.name] = await acquisition.run({
+              signal,
+              pause,
+              onFrame: (n) => bar.advanceTo(base + n),
+            });
           } finally {
             this.#current = undefined;
           }
+          before += results[acquisition.name]!.frames;
           this.log.info(`acquisition '${acquisition.name}' finished: ${results[acquisition.name]!.frames} frames`);
         }
       } finally {
+        this.#bar = undefined;
         bar.done();
       }
     } catch (error) {
@@ -400,13 +447,12 @@ export class Experiment extends Parameterizable {
     } catch (error) {
       failure ??= error;
     }
-    const outcome: ExperimentState = failure === undefined ? 'standby' : isAbortError(failure) ? 'cancelled' : 'error';
+    const outcome: RunOutcome = failure === undefined ? 'complete' : isAbortError(failure) ? 'cancelled' : 'error';
     if (outcome === 'error') this.log.error(`run ${iteration} failed: ${errorMessage(failure)}`, failure);
     try {
       if (walker) {
         this.log.info(
-          `run ${iteration} ended: ` +
-            `${outcome === 'standby' ? 'complete' : outcome}${failure !== undefined ? ` (${errorMessage(failure)})` : ''}`,
+          `run ${iteration} ended: ${outcome}${failure !== undefined ? ` (${errorMessage(failure)})` : ''}`,
         );
         await walker.writeText(
           'experiment_finish.json',
@@ -442,6 +488,10 @@ export class Experiment extends Parameterizable {
     }
     return i;
   }
+}
+
+function lowerFirst(s: string): string {
+  return s.length ? s[0]!.toLowerCase() + s.slice(1) : s;
 }
 
 function checkIndex(name: string, v: number): void {

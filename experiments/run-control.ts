@@ -48,11 +48,18 @@ interface Run<R> {
 export class RunControl<R> {
   #run: Run<R> | undefined;
 
+  /** `owner`: whose runs these are (its name, read when needed: sessions rename experiments). */
   constructor(
-    readonly name: string,
+    readonly owner: { readonly name: string },
     readonly state: State<RunState>,
     readonly support: PauseSupport = {},
+    /** Told when a run pauses (true) or resumes (false), e.g. to show it on the progress bar. */
+    readonly onPause?: (paused: boolean) => void,
   ) {}
+
+  get name(): string {
+    return this.owner.name;
+  }
 
   get running(): boolean {
     return this.#run !== undefined;
@@ -75,7 +82,10 @@ export class RunControl<R> {
       throw new TransitionNotAllowed(`${this.name}.run() is not allowed while it is running`, this.state.current);
     const controller = new AbortController();
     const pause = new PauseControl(this.support);
-    const op = startOperation(signal ? AbortSignal.any([signal, controller.signal]) : controller.signal);
+    const op = startOperation(
+      signal ? AbortSignal.any([signal, controller.signal]) : controller.signal,
+      `${this.name}.run()`,
+    );
     const done = execute(op.signal, pause).finally(() => {
       op.done();
       pause.end();
@@ -140,6 +150,7 @@ export class RunControl<R> {
     run.holders.add(holder);
     const held = pause.request();
     if (this.state.current === 'running') this.state.enter('paused');
+    this.onPause?.(true);
     return held;
   }
 
@@ -151,6 +162,7 @@ export class RunControl<R> {
     }
     const resumed = run.pause.release();
     if (this.state.current === 'paused') this.state.enter('running');
+    this.onPause?.(false);
     return resumed;
   }
 }

@@ -89,7 +89,8 @@ export function formatSummary(s: LogSummary): string {
     `${s.path}: Concert recording, ${mb} MB`,
     `  source      ${s.header.source.kind} ${s.header.source.description}`,
     `  started     ${s.header.startTimeIso}`,
-    `  records     ${s.records} (${s.frames} frames, ${s.ends} stream ends${s.texts + s.binaries ? `, ${s.texts} text and ${s.binaries} binary messages` : ''})`,
+    `  records     ${s.records} (${s.frames} frames, ${s.ends} stream ends` +
+      `${s.texts + s.binaries ? `, ${s.texts} text and ${s.binaries} binary messages` : ''})`,
   ];
   if (s.frames)
     lines.push(

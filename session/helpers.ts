@@ -3,7 +3,18 @@
  * `checkEmergencyStop(fn, {interval})`.
  * @module
  */
-import { abortAll, emergencyStopAll, Logger, Quantity, registeredDevices, type Device } from '../core/index.js';
+import { inspect } from 'node:util';
+import {
+  abortAll,
+  describeOperations,
+  emergencyStopAll,
+  Logger,
+  Parameterizable,
+  Quantity,
+  registeredDevices,
+  runningOperationList,
+  type Device,
+} from '../core/index.js';
 
 const log = new Logger('session');
 
@@ -26,8 +37,11 @@ function write(text: string, out: NodeJS.WritableStream = process.stdout): void 
   out.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
-/** The table `ddoc()` prints: every device with its parameters, units and help. */
-export function deviceDocs(devices: readonly Device[] = registeredDevices()): string {
+/**
+ * The table `ddoc()` prints: every device (or each of `devices`) with its parameters, units,
+ * access, allowed values (limits, Selection values) and help.
+ */
+export function deviceDocs(devices: readonly Parameterizable[] = registeredDevices()): string {
   if (devices.length === 0) return '(no devices)';
   return devices
     .map((d) => {
@@ -37,6 +51,7 @@ export function deviceDocs(devices: readonly Device[] = registeredDevices()): st
           p.name,
           p instanceof Quantity ? p.unit : '',
           [p.readable ? 'r' : '-', p.writable ? 'w' : '-'].join(''),
+          p.allowedValues() ?? '',
           p.help,
         ]);
       return `${d.name} (${d.kind})\n${rows.length ? table(rows) : '  (no parameters)'}`;
@@ -44,9 +59,21 @@ export function deviceDocs(devices: readonly Device[] = registeredDevices()): st
     .join('\n\n');
 }
 
-/** Prints a table of every device, its parameters (unit, read/write access) and their help. */
-export function ddoc(): void {
-  write(deviceDocs());
+/**
+ * Prints a table of every device — or of the devices (or experiments) given, `ddoc(camera)` — with
+ * its parameters (unit, read/write access, limits or allowed values) and their help.
+ * @throws TypeError naming the argument that is not a device.
+ */
+export function ddoc(...devices: Parameterizable[]): void {
+  devices.forEach((d, i) => {
+    if (!(d instanceof Parameterizable))
+      throw new TypeError(`ddoc(): argument ${i + 1} is not a device or an experiment (got ${describeValue(d)})`);
+  });
+  write(deviceDocs(devices.length ? devices : registeredDevices()));
+}
+
+function describeValue(value: unknown): string {
+  return typeof value === 'object' && value !== null ? (value.constructor?.name ?? 'an object') : inspect(value);
 }
 
 /** The text `dstate()` prints: every device's state and parameter values. */
@@ -119,11 +146,32 @@ export function makePdoc(source: string, exports: Record<string, unknown>): () =
   };
 }
 
-/** Cancels everything running (moves, acquisitions, experiments). Returns how many operations were aborted. */
-export function abort(): number {
+/** What {@link abort} stopped; at the prompt it prints as `Aborted 2 operations: experiment.run(), set flatMotor.position`. */
+export class AbortReport {
+  constructor(
+    /** How many operations were aborted. */
+    readonly count: number,
+    /** What they were (see `describeOperations()`). */
+    readonly operations: string,
+  ) {}
+
+  toString(): string {
+    if (this.count === 0) return 'Nothing was running: nothing to abort';
+    return `Aborted ${this.count} operation${this.count === 1 ? '' : 's'}: ${this.operations}`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
+
+/** Cancels everything running (moves, acquisitions, experiments) and says what it stopped. */
+export function abort(): AbortReport {
+  const running = runningOperationList();
   const n = abortAll();
-  log.warn(`abort(): aborted ${n} operation(s)`);
-  return n;
+  const report = new AbortReport(n, describeOperations(running));
+  log.warn(`abort(): ${report.toString()}`);
+  return report;
 }
 
 /** Options of {@link checkEmergencyStop}. */

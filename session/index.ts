@@ -6,6 +6,7 @@
 export { progress, type Progress } from './progress.js';
 export {
   abort,
+  AbortReport,
   checkEmergencyStop,
   ddoc,
   dstate,

@@ -135,6 +135,34 @@ export function manual(source: string): string {
     .trim();
 }
 
+/**
+ * What a session is, in one line: the first sentence of its manual's first paragraph (whole, over
+ * line breaks), without a leading `NAME:` when NAME is the session's own name (`demo: a complete
+ * simulated imaging setup, …` → `a complete simulated imaging setup, ready to play with offline.`).
+ */
+export function summary(source: string, name?: string): string {
+  const first = manual(source).split(/\n\s*\n/)[0] ?? '';
+  const line = first
+    .split('\n')
+    .map((l) => l.trim())
+    .join(' ')
+    .trim();
+  const text = name !== undefined && line.startsWith(`${name}:`) ? line.slice(name.length + 1).trim() : line;
+  // The first whole sentence (never cut mid-phrase); `e.g.`, `i.e.` and `etc.` do not end one.
+  const sentence = /^(.*?(?<!\be\.g|\bi\.e|\betc)[.!?])(?=\s+[A-Z(`'"]|$)/.exec(text);
+  return sentence ? sentence[1]! : text;
+}
+
+/**
+ * A session source whose manual says `target:` where it said `source:` (a copy names itself).
+ */
+export function renameManual(text: string, source: string, target: string): string {
+  return text.replace(
+    new RegExp(`^(\\s*(?:#![^\\n]*\\n\\s*)?\\/\\*\\*\\s*\\n?\\s*\\*?\\s*)${source}:`),
+    `$1${target}:`,
+  );
+}
+
 /** True if the session source exports `MULTIINSTANCE = true` (it may run several times at once). */
 export function isMultiInstance(source: string): boolean {
   return /export\s+(?:const|let|var)\s+MULTIINSTANCE(?:\s*:\s*\w+)?\s*=\s*true\b/.test(source);
@@ -149,8 +177,24 @@ export interface SessionLock {
 }
 
 /**
- * Takes the lock of session `name` (a file holding our pid). A lock left by a dead process is
- * stale: it is removed and taken over.
+ * True if `pid` is a live `concert` process (a lock naming a live but unrelated pid, e.g. after a
+ * reboot gave the number to another program, is stale). Where the command line cannot be read
+ * (no /proc), any live process counts.
+ */
+export function concertProcessAlive(pid: number): boolean {
+  if (!processAlive(pid)) return false;
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync('/proc/self');
+  }
+  return cmdline.split('\0').some((arg) => /(?:^|\/)concert(?:\.[cm]?[jt]s)?$/.test(arg));
+}
+
+/**
+ * Takes the lock of session `name` (a file holding our pid). A lock left by a dead process, or
+ * naming a live process that is not `concert`, is stale: it is removed and taken over.
  * @throws SessionError if a live process holds it.
  */
 export function acquireLock(name: string): SessionLock {
@@ -182,7 +226,7 @@ export function acquireLock(name: string): SessionLock {
       } catch {
         continue; // removed meanwhile: try again
       }
-      if (processAlive(pid) && pid !== process.pid)
+      if (pid !== process.pid && concertProcessAlive(pid))
         throw new SessionError(
           `session '${name}' is already running (pid ${pid}); quit it first, or export MULTIINSTANCE = true from the session to allow ` +
             `several at once`,

@@ -8,7 +8,9 @@
  * ```ts
  * import { DirectoryWatcher, StreamingStep } from 'concert/streaming';
  * const watcher = await DirectoryWatcher.create({ directory: '/data/detector', pattern: '*.tif' });
- * const read = await StreamingStep.create({ name: 'read', input: watcher, process: readFrame, set: '/data/run/read.sqlite', stop: { count: 500 } });
+ * const read = await StreamingStep.create({
+ *   name: 'read', input: watcher, process: readFrame, set: '/data/run/read.sqlite', stop: { count: 500 },
+ * });
  * const stats = await StreamingStep.create({ name: 'stats', input: read.output, process: statistics, set: '/data/run/stats.sqlite' });
  * await stats.output.closed; // after read's set closed: the close cascades
  * ```

@@ -242,7 +242,8 @@ export class OutputSet<T = unknown> implements AsyncIterable<OutputItem<T>>, Ste
     if (entry.own || it.value !== undefined || it.index >= this.#releasedUpTo) return it.value as T;
     if (!this.recover)
       throw new StreamingError(
-        `set '${this.name}': the value of item ${it.index} (input ${it.inputKey}) is not in memory and no step can compute it again (only its record is stored)`,
+        `set '${this.name}': the value of item ${it.index} (input ${it.inputKey}) is not in memory ` +
+          'and no step can compute it again (only its record is stored)',
       );
     return this.recover(it);
   }

@@ -481,7 +481,8 @@ export class StreamingStep<I = unknown, O = unknown> {
       input = await this.#input.reload(item.inputKey);
     } catch (error) {
       throw new StreamingError(
-        `set '${this.name}': the value of item ${item.index} is no longer in memory and its input cannot be read again: ${errorMessage(error)}`,
+        `set '${this.name}': the value of item ${item.index} is no longer in memory ` +
+          `and its input cannot be read again: ${errorMessage(error)}`,
         { cause: error },
       );
     }

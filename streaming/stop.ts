@@ -6,6 +6,7 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { z } from '../core/options.js';
+import { startTimer, type Timer } from '../core/timers.js';
 import type { CloseReason } from './item.js';
 
 /** When a step stops taking input (combinable; the first one met wins). */
@@ -34,8 +35,9 @@ export class StopWatch {
   readonly #criteria: StopCriteria;
   readonly #stopFile: string | undefined;
   readonly #onStop: (reason: CloseReason, message: string) => void;
-  #idle: NodeJS.Timeout | undefined;
-  #duration: NodeJS.Timeout | undefined;
+  // Timers of any length: a duration or idle time past 2³¹−1 ms must not fire at once.
+  #idle: Timer | undefined;
+  #duration: Timer | undefined;
   #poll: NodeJS.Timeout | undefined;
   #watcher: FSWatcher | undefined;
   #fired = false;
@@ -54,7 +56,7 @@ export class StopWatch {
   start(): void {
     const { idleMs, durationMs } = this.#criteria;
     if (durationMs !== undefined)
-      this.#duration = setTimeout(() => this.#fire('duration', `duration: streamed for ${durationMs} ms`), durationMs);
+      this.#duration = startTimer(durationMs, () => this.#fire('duration', `duration: streamed for ${durationMs} ms`));
     if (idleMs !== undefined) this.itemReceived();
     const file = this.#stopFile;
     if (file === undefined) return;
@@ -77,8 +79,8 @@ export class StopWatch {
   itemReceived(): void {
     const { idleMs } = this.#criteria;
     if (idleMs === undefined || this.#fired) return;
-    clearTimeout(this.#idle);
-    this.#idle = setTimeout(() => this.#fire('idle', `idle: no new item for ${idleMs} ms`), idleMs);
+    this.#idle?.cancel();
+    this.#idle = startTimer(idleMs, () => this.#fire('idle', `idle: no new item for ${idleMs} ms`));
   }
 
   #fire(reason: CloseReason, message: string): void {
@@ -90,8 +92,8 @@ export class StopWatch {
 
   /** Stops every timer and watch. */
   dispose(): void {
-    clearTimeout(this.#idle);
-    clearTimeout(this.#duration);
+    this.#idle?.cancel();
+    this.#duration?.cancel();
     clearInterval(this.#poll);
     this.#watcher?.close();
     this.#watcher = undefined;

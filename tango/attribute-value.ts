@@ -70,7 +70,8 @@ const KIND_TYPE: Partial<Record<AttKind, number>> = {
   encoded: TangoType.DevEncoded,
 };
 
-function readUnion(r: CdrReader): { kind: AttKind; data: unknown } {
+/** Reads an `AttrValUnion`: its kind and its elements (a typed array for numbers). */
+export function readUnion(r: CdrReader): { kind: AttKind; data: unknown } {
   const kind = ATT_KINDS[r.enumValue(ATT_KINDS.length, 'AttributeDataType')]!;
   switch (kind) {
     case 'bool':
@@ -104,6 +105,11 @@ function slice(data: unknown, from: number, to: number): ArrayValue {
   return ('subarray' in d ? d.subarray(from, to) : d.slice(from, to)) as ArrayValue;
 }
 
+/**
+ * Splits the received elements into read value and set point. READ_WRITE attributes send the
+ * read elements, then the written ones; a WRITE attribute sends its elements once (they are its
+ * value and its set point), which shows as a set point announced (`w_dim`) but not sent.
+ */
 function split(
   kind: AttKind,
   data: unknown,
@@ -115,12 +121,15 @@ function split(
   if (kind === 'devstate') return [data as DevState, undefined];
   const arr = data as ArrayLike<unknown>;
   if (format === 'SCALAR') {
-    const one = (i: number): AttrValue | undefined => (i < arr.length ? (arr[i] as AttrValue) : undefined);
-    return [one(0), arr.length > 1 ? one(1) : undefined];
+    const value = arr.length > 0 ? (arr[0] as AttrValue) : undefined;
+    if (arr.length > 1) return [value, arr[1] as AttrValue];
+    return [value, wCount > 0 ? value : undefined];
   }
   const r = Math.min(rCount, arr.length);
+  const value = slice(data, 0, r);
+  if (wCount > 0 && arr.length === r && r === wCount) return [value, value];
   const w = Math.min(wCount, arr.length - r);
-  return [slice(data, 0, r), w > 0 ? slice(data, r, r + w) : undefined];
+  return [value, w > 0 ? slice(data, r, r + w) : undefined];
 }
 
 /** Reads one `AttributeValue_5` (or `_4` when `idl` is 4). */
@@ -198,9 +207,23 @@ function flatten(value: WriteValue, format: AttrDataFormat): { data: ArrayLike<u
   return { data: arr, dimX: arr.length, dimY: 0 };
 }
 
-function writeUnion(w: CdrWriter, kind: AttKind, data: ArrayLike<unknown>): void {
+/**
+ * Writes an `AttrValUnion` of `kind` with the elements `data` (`[state name or index]` for
+ * `devstate`; ignored for `nodata`).
+ */
+export function writeUnion(w: CdrWriter, kind: AttKind, data: ArrayLike<unknown>): void {
   w.ulong(ATT_KINDS.indexOf(kind));
   switch (kind) {
+    case 'devstate': {
+      const v = data[0];
+      const idx = typeof v === 'number' ? v : DEV_STATES.indexOf(v as DevState);
+      if (idx < 0 || idx >= DEV_STATES.length) throw new TypeError(`not a DevState: ${String(v)}`);
+      w.ulong(idx);
+      return;
+    }
+    case 'nodata':
+      w.boolean(true);
+      return;
     case 'bool':
       w.booleans(data as ArrayLike<boolean>);
       return;
@@ -225,9 +248,6 @@ function writeUnion(w: CdrWriter, kind: AttKind, data: ArrayLike<unknown>): void
       }
       return;
     }
-    case 'devstate':
-    case 'nodata':
-      throw new TypeError(`cannot write ${kind} values`);
     default: {
       for (let i = 0; i < data.length; i++) {
         const t = typeof data[i];

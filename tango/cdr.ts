@@ -11,6 +11,11 @@ export class CdrError extends ConcertError {
   override name = 'CdrError';
 }
 
+/** Numeric sequences up to this long are written element by element (no typed array in between). */
+const SMALL_SEQUENCE = 8;
+/** Strings up to this many bytes are decoded in JavaScript (cheaper than a Buffer for names). */
+const SHORT_STRING = 48;
+
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Numeric element kinds that travel as bulk sequences. */
@@ -144,8 +149,12 @@ export class CdrReader {
     const n = this.length();
     if (n === 0) return ''; // tolerated (some ORBs send empty strings so)
     const at = this.#take(n, 1);
-    if (this.bytes[at + n - 1] !== 0) throw new CdrError('CDR string is not NUL-terminated');
-    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset + at, n - 1).toString('latin1');
+    const b = this.bytes;
+    if (b[at + n - 1] !== 0) throw new CdrError('CDR string is not NUL-terminated');
+    if (n > SHORT_STRING) return Buffer.from(b.buffer, b.byteOffset + at, n - 1).toString('latin1');
+    let s = '';
+    for (let i = at, end = at + n - 1; i < end; i++) s += String.fromCharCode(b[i]!);
+    return s;
   }
 
   /** `count` raw bytes (no alignment), as a view into the buffer. */
@@ -235,6 +244,23 @@ export class CdrWriter {
     return this.#pos;
   }
 
+  /** Starts over at byte 0, keeping the buffer unless it grew past `keepBytes`. */
+  reset(keepBytes = 1 << 20): this {
+    this.#pos = 0;
+    if (this.#buf.length > keepBytes) {
+      this.#buf = new Uint8Array(keepBytes);
+      this.#view = new DataView(this.#buf.buffer);
+    }
+    return this;
+  }
+
+  /** Drops what was written after byte `length`. */
+  truncate(length: number): this {
+    if (length < 0 || length > this.#pos) throw new RangeError(`cannot truncate ${this.#pos} bytes to ${length}`);
+    this.#pos = length;
+    return this;
+  }
+
   #reserve(n: number): void {
     const need = this.#pos + n;
     if (need <= this.#buf.length) return;
@@ -248,8 +274,10 @@ export class CdrWriter {
 
   align(n: number): this {
     const pad = (n - (this.#pos % n)) % n;
+    if (pad === 0) return this;
     this.#reserve(pad);
-    this.#buf.fill(0, this.#pos, this.#pos + pad);
+    const buf = this.#buf;
+    for (let i = this.#pos, end = this.#pos + pad; i < end; i++) buf[i] = 0;
     this.#pos += pad;
     return this;
   }
@@ -324,13 +352,18 @@ export class CdrWriter {
 
   /** A string (ISO-8859-1; characters above U+00FF are replaced by `?`). */
   string(s: string): this {
-    const bytes = new Uint8Array(s.length + 1);
+    const n = s.length + 1;
+    this.ulong(n);
+    this.#reserve(n);
+    const buf = this.#buf;
+    let at = this.#pos;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      bytes[i] = c > 0xff ? 0x3f : c;
+      buf[at++] = c > 0xff ? 0x3f : c;
     }
-    this.ulong(bytes.length);
-    return this.raw(bytes);
+    buf[at++] = 0;
+    this.#pos = at;
+    return this;
   }
 
   /** A `sequence<octet>`. */
@@ -346,6 +379,11 @@ export class CdrWriter {
     this.ulong(values.length);
     this.align(size);
     if (values.length === 0) return this;
+    if (values.length <= SMALL_SEQUENCE && !ArrayBuffer.isView(values)) {
+      // A few plain numbers (a scalar's value and set point): no typed array in between.
+      for (let i = 0; i < values.length; i++) this.#one(kind, values[i]!);
+      return this;
+    }
     let typed: NumericArray;
     if (values instanceof Ctor && this.littleEndian === HOST_LITTLE_ENDIAN) {
       typed = values as NumericArray;
@@ -364,6 +402,38 @@ export class CdrWriter {
       for (let i = start; i < this.#pos; i += size) this.#buf.subarray(i, i + size).reverse();
     }
     return this;
+  }
+
+  #one(kind: NumericKind, v: number | bigint): void {
+    switch (kind) {
+      case 'octet':
+        this.octet(Number(v));
+        return;
+      case 'short':
+        this.short(Number(v));
+        return;
+      case 'ushort':
+        this.ushort(Number(v));
+        return;
+      case 'long':
+        this.long(Number(v));
+        return;
+      case 'ulong':
+        this.ulong(Number(v));
+        return;
+      case 'float':
+        this.float(Number(v));
+        return;
+      case 'double':
+        this.double(Number(v));
+        return;
+      case 'longlong':
+        this.longlong(v);
+        return;
+      case 'ulonglong':
+        this.ulonglong(v);
+        return;
+    }
   }
 
   /** A sequence of booleans. */

@@ -5,7 +5,8 @@
  */
 import type { Observable } from 'rxjs';
 import type { CdrReader, CdrWriter } from './cdr.js';
-import { GiopConnection, GiopUserException, type CallOptions } from './giop.js';
+import { GiopConnection, GiopUserException, MAX_TIMEOUT_MS, PreparedRequest } from './giop.js';
+import type { Body } from './giop-messages.js';
 import { TangoError, TangoProtocolError, TangoTransportError } from './errors.js';
 import { parseIor } from './ior.js';
 import { readAny, writeAny } from './typecode.js';
@@ -73,6 +74,8 @@ export function parseTangoAddress(url: string, tangoHost = process.env['TANGO_HO
 }
 
 const textKey = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));
+/** Read requests kept encoded per proxy (cleared when full). */
+const MAX_PREPARED = 256;
 const CLIENT_PID = process.pid;
 const SOURCES = ['DEV', 'CACHE', 'CACHE_DEV'] as const;
 
@@ -94,6 +97,7 @@ export class DeviceProxy {
   #address: TangoAddress | undefined;
   #options: DeviceProxyOptions;
   #admin: Promise<DeviceProxy> | undefined;
+  #readRequests = new Map<string, PreparedRequest>();
 
   private constructor(name: string, url: string, conn: GiopConnection, key: Uint8Array, options: DeviceProxyOptions) {
     this.#options = options;
@@ -117,6 +121,14 @@ export class DeviceProxy {
    * ```
    */
   static async create(url: string, options: DeviceProxyOptions = {}): Promise<DeviceProxy> {
+    const { timeoutMs } = options;
+    if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS))
+      throw new RangeError(
+        `DeviceProxy timeoutMs must be a number of ms in (0, ${MAX_TIMEOUT_MS}], got ${String(timeoutMs)}`,
+      );
+    const source = options.source;
+    if (source !== undefined && !SOURCES.includes(source))
+      throw new RangeError(`DeviceProxy source must be one of ${SOURCES.join(', ')}, got ${String(source)}`);
     const addr = parseTangoAddress(url, options.tangoHost);
     let host = addr.host;
     let port = addr.port;
@@ -172,29 +184,53 @@ export class DeviceProxy {
   }
 
   /** @internal Calls an operation of the device and decodes the reply. */
-  async call<T>(
+  call<T>(
     operation: string,
-    args: ((w: CdrWriter) => void) | undefined,
+    args: Body | undefined,
     decode: (r: CdrReader) => T,
     timeoutMs = this.timeoutMs,
   ): Promise<T> {
-    if (this.#closed) throw new TangoTransportError(this.name, this.endpoint, 'proxy is closed');
-    const options: CallOptions = { timeoutMs, device: this.name };
-    let reader: CdrReader;
-    try {
-      reader = await this.#conn.call(this.#key, operation, args, options);
-    } catch (e) {
-      if (e instanceof GiopUserException) throw this.#userException(operation, e);
-      throw e;
+    if (this.#closed) return Promise.reject(new TangoTransportError(this.name, this.endpoint, 'proxy is closed'));
+    return this.#settle(
+      operation,
+      this.#conn.call(this.#key, operation, args, { timeoutMs, device: this.name }),
+      decode,
+    );
+  }
+
+  /** Decodes a reply, or maps a DevFailed to a {@link TangoError}. */
+  #settle<T>(operation: string, reply: Promise<CdrReader>, decode: (r: CdrReader) => T): Promise<T> {
+    return reply.then(
+      (reader) => {
+        try {
+          return decode(reader);
+        } catch (e) {
+          if (e instanceof TangoError || e instanceof TangoProtocolError) throw e;
+          throw new TangoProtocolError(
+            `${this.name} at ${this.endpoint}: cannot decode the reply to ${operation}: ${errorMessage(e)}`,
+            { cause: e },
+          );
+        }
+      },
+      (e: unknown) => {
+        throw e instanceof GiopUserException ? this.#userException(operation, e) : e;
+      },
+    );
+  }
+
+  /** The `read_attributes_N` request for `names`, encoded once per list of names. */
+  #readRequest(names: readonly string[]): PreparedRequest {
+    const key = names.length === 1 ? names[0]! : names.join('\0');
+    let request = this.#readRequests.get(key);
+    if (!request) {
+      if (this.#readRequests.size >= MAX_PREPARED) this.#readRequests.clear();
+      request = new PreparedRequest(this.#key, `read_attributes_${this.#idl}`, (w) => {
+        w.strings(names).ulong(this.#source);
+        this.#clientIdent(w);
+      });
+      this.#readRequests.set(key, request);
     }
-    try {
-      return decode(reader);
-    } catch (e) {
-      throw new TangoProtocolError(
-        `${this.name} at ${this.endpoint}: cannot decode the reply to ${operation}: ${errorMessage(e)}`,
-        { cause: e },
-      );
-    }
+    return request;
   }
 
   #userException(operation: string, e: GiopUserException): Error {
@@ -273,20 +309,12 @@ export class DeviceProxy {
   }
 
   /** Reads several attributes in one call. @throws TangoError when any of them failed. */
-  async readAttributes(names: readonly string[]): Promise<AttributeReading[]> {
+  readAttributes(names: readonly string[]): Promise<AttributeReading[]> {
+    if (this.#closed) return Promise.reject(new TangoTransportError(this.name, this.endpoint, 'proxy is closed'));
+    const request = this.#readRequest(names);
+    const reply = this.#conn.callPrepared(request, { timeoutMs: this.timeoutMs, device: this.name });
     const idl = this.#idl;
-    const readings = await this.call(
-      `read_attributes_${idl}`,
-      (w) => {
-        w.strings(names).ulong(this.#source);
-        this.#clientIdent(w);
-      },
-      (r) => readAttributeValues(r, idl),
-    );
-    for (const a of readings) {
-      if (a.errors.length) throw new TangoError(this.name, `reading ${a.name}`, a.errors);
-    }
-    return readings;
+    return this.#settle(request.operation, reply, (r) => this.#checked(readAttributeValues(r, idl)));
   }
 
   /**
@@ -294,10 +322,24 @@ export class DeviceProxy {
    * `dimX`/`dimY`.
    * @throws TangoError with the server's reason (e.g. `API_AttrNotFound`).
    */
-  async readAttribute(name: string): Promise<AttributeReading> {
-    const [a] = await this.readAttributes([name]);
-    if (!a) throw new TangoProtocolError(`${this.name}: empty reply reading ${name}`);
-    return a;
+  readAttribute(name: string): Promise<AttributeReading> {
+    if (this.#closed) return Promise.reject(new TangoTransportError(this.name, this.endpoint, 'proxy is closed'));
+    const request = this.#readRequest([name]);
+    const reply = this.#conn.callPrepared(request, { timeoutMs: this.timeoutMs, device: this.name });
+    const idl = this.#idl;
+    return this.#settle(request.operation, reply, (r) => {
+      const a = this.#checked(readAttributeValues(r, idl))[0];
+      if (!a) throw new TangoProtocolError(`${this.name}: empty reply reading ${name}`);
+      return a;
+    });
+  }
+
+  /** The readings, unless one of them carries errors (then a {@link TangoError}). */
+  #checked(readings: AttributeReading[]): AttributeReading[] {
+    for (const a of readings) {
+      if (a.errors.length) throw new TangoError(this.name, `reading ${a.name}`, a.errors);
+    }
+    return readings;
   }
 
   /** Writes several attributes in one call (types taken from the attribute configuration). */
@@ -357,8 +399,9 @@ export class DeviceProxy {
    * `{ dvalue, svalue }` for `DevVarLongStringArray` / `DevVarDoubleStringArray`, a state name
    * for `DevState`. The result has the same shapes (numeric arrays as typed arrays).
    * @param inType Tango type code of the argument; looked up in the command list when omitted.
+   * @param options `timeoutMs` for this call (long commands such as a stream that is written).
    */
-  async command(name: string, arg?: unknown, inType?: number): Promise<unknown> {
+  async command(name: string, arg?: unknown, inType?: number, options: { timeoutMs?: number } = {}): Promise<unknown> {
     let type = inType;
     if (type === undefined) {
       if (!this.#commands) await this.commandList();
@@ -393,6 +436,7 @@ export class DeviceProxy {
         }
       },
       (r) => readAny(r).value,
+      options.timeoutMs ?? this.timeoutMs,
     );
   }
 
@@ -402,6 +446,14 @@ export class DeviceProxy {
    */
   subscribe(attribute: string, type: EventType, options?: SubscribeOptions): Observable<AttributeReading> {
     return subscribeAttribute(this, attribute, type, options);
+  }
+
+  /**
+   * Calls `listener` when the connection to the device's server goes away (the server stopped
+   * or restarted). Returns the function that removes it.
+   */
+  onConnectionLost(listener: (why: string) => void): () => void {
+    return this.#conn.onLost(listener);
   }
 
   /** The admin device (`dserver/<server>/<instance>`) of this device's server, created on first use. */

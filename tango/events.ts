@@ -7,14 +7,15 @@
 import { Observable } from 'rxjs';
 import type { AttributeReading } from './attribute-value.js';
 import type { DeviceProxy } from './device-proxy.js';
-import { subscribeZmq } from './zmq-events.js';
-import { startTimer, type Timer } from '../core/index.js';
+import { subscribeZmq, type ZmqSubscribeOptions } from './zmq-events.js';
+import { TangoTransportError } from './errors.js';
+import { Logger, errorMessage, startTimer, type Timer } from '../core/index.js';
 
 /** Event kinds. */
 export type EventType = 'change' | 'periodic';
 
 /** Options of {@link subscribeAttribute}. */
-export interface SubscribeOptions {
+export interface SubscribeOptions extends ZmqSubscribeOptions {
   /** `'auto'` (default): ZeroMQ events, falling back to polling; or force one of them. */
   readonly mode?: 'auto' | 'zmq' | 'polling';
   /** Polling period in ms for the polling fallback (default 500). */
@@ -42,27 +43,44 @@ export function changed(prev: AttributeReading | undefined, next: AttributeReadi
   );
 }
 
-/** Client-side polling: reads the attribute every period; `'change'` emits only changes. */
+/**
+ * Client-side polling: reads the attribute every period; `'change'` emits only changes. While the
+ * server cannot be reached the polling goes on (unless `reconnect` is false) and the first
+ * reading after it is back is emitted as a change.
+ */
 export function pollAttribute(
   proxy: DeviceProxy,
   attribute: string,
   type: EventType,
   periodMs = 500,
+  { reconnect = true }: { reconnect?: boolean } = {},
 ): Observable<AttributeReading> {
+  if (!(periodMs >= 1 && periodMs <= 2 ** 31 - 1))
+    throw new RangeError(`pollingPeriodMs must be a number of ms in [1, ${2 ** 31 - 1}], got ${String(periodMs)}`);
+  const log = new Logger(`tango ${proxy.name}`);
   return new Observable<AttributeReading>((subscriber) => {
     let last: AttributeReading | undefined;
     let timer: Timer | undefined;
     let stopped = false;
+    let unreachable = false;
     const tick = async (): Promise<void> => {
       try {
         const r = await proxy.readAttribute(attribute);
         if (stopped) return;
-        if (type === 'periodic' || changed(last, r)) subscriber.next(r);
+        if (unreachable) log.info(`polling ${attribute}: the server answers again`);
+        if (type === 'periodic' || unreachable || changed(last, r)) subscriber.next(r);
+        unreachable = false;
         last = r;
-        timer = startTimer(periodMs, () => void tick());
       } catch (e) {
-        if (!stopped) subscriber.error(e);
+        if (stopped) return;
+        if (!reconnect || !(e instanceof TangoTransportError)) {
+          subscriber.error(e);
+          return;
+        }
+        if (!unreachable) log.warn(`polling ${attribute}: ${errorMessage(e)}; polling on until the server is back`);
+        unreachable = true;
       }
+      timer = startTimer(periodMs, () => void tick());
     };
     void tick();
     return () => {
@@ -73,8 +91,9 @@ export function pollAttribute(
 }
 
 /**
- * Subscribes to `change` or `periodic` events of an attribute. Errors (server gone, DevFailed)
- * end the stream; use rxjs `retry` to keep going.
+ * Subscribes to `change` or `periodic` events of an attribute. The subscription survives
+ * restarts of the server (see `reconnect`); a DevFailed (a refused subscription, an error event,
+ * an attribute that went away) ends the stream with a {@link TangoError}.
  * @example
  * ```ts
  * const sub = dev.subscribe('double_scalar', 'change').subscribe((r) => console.log(r.value));
@@ -87,8 +106,11 @@ export function subscribeAttribute(
   options: SubscribeOptions = {},
 ): Observable<AttributeReading> {
   const mode = options.mode ?? 'auto';
-  if (mode === 'polling') return pollAttribute(proxy, attribute, type, options.pollingPeriodMs);
-  const zmq = subscribeZmq(proxy, attribute, type);
+  if (mode !== 'auto' && mode !== 'zmq' && mode !== 'polling')
+    throw new TypeError(`subscribe mode must be 'auto', 'zmq' or 'polling', got ${String(mode)}`);
+  const poll = () => pollAttribute(proxy, attribute, type, options.pollingPeriodMs, options);
+  if (mode === 'polling') return poll();
+  const zmq = subscribeZmq(proxy, attribute, type, options);
   if (mode === 'zmq') return zmq;
   return new Observable<AttributeReading>((subscriber) => {
     let delivered = false;
@@ -102,7 +124,7 @@ export function subscribeAttribute(
           subscriber.error(e);
           return;
         }
-        inner = pollAttribute(proxy, attribute, type, options.pollingPeriodMs).subscribe(subscriber);
+        inner = poll().subscribe(subscriber);
       },
       complete: () => subscriber.complete(),
     });

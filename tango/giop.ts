@@ -1,47 +1,24 @@
 /**
- * GIOP 1.2 over TCP (IIOP): one connection per server endpoint shared by all its devices,
- * requests multiplexed by request id, per-call timeouts, fragment reassembly, and reconnection
- * on the next call after the server went away.
+ * GIOP 1.2 over TCP (IIOP), client side: one connection per server endpoint shared by all its
+ * devices, requests multiplexed by request id (the requests of one turn of the event loop go out
+ * in one write), per-call timeouts, fragment reassembly without copies, and reconnection on the
+ * next call after the server went away.
  * @module
  */
 import net from 'node:net';
-import { CdrReader, CdrWriter } from './cdr.js';
+import type { CdrReader } from './cdr.js';
 import { TangoProtocolError, TangoTimeoutError, TangoTransportError } from './errors.js';
-import { errorMessage, startTimer, type Timer } from '../core/index.js';
+import { GiopFramer, readUlong } from './giop-framer.js';
+import { MsgType, ReplyStatus, decodeReply, encodeRequest, type Body, type PreparedRequest } from './giop-messages.js';
+import { errorMessage } from '../core/index.js';
+
+export { MsgType, PreparedRequest, ReplyStatus, encodeReply, encodeRequest } from './giop-messages.js';
+export { MAX_MESSAGE_SIZE } from './giop-framer.js';
 
 /** Default per-call timeout in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 3000;
-/** Largest GIOP message accepted (bytes); larger announced sizes are treated as garbage. */
-export const MAX_MESSAGE_SIZE = 512 * 1024 * 1024;
-
-/** Size of the socket read buffer. */
-const READ_BUFFER = 256 * 1024;
-/** Largest buffer allocated for a message before its data arrives (guards against bogus sizes). */
-const INITIAL_ALLOCATION = 8 * 1024 * 1024;
-/** Spare bytes allocated after a fragmented reply's first part. */
-const FRAGMENT_SLACK = 64 * 1024;
-
-/** GIOP message types. */
-export enum MsgType {
-  Request = 0,
-  Reply = 1,
-  CancelRequest = 2,
-  LocateRequest = 3,
-  LocateReply = 4,
-  CloseConnection = 5,
-  MessageError = 6,
-  Fragment = 7,
-}
-
-/** GIOP reply status values. */
-export enum ReplyStatus {
-  NoException = 0,
-  UserException = 1,
-  SystemException = 2,
-  LocationForward = 3,
-  LocationForwardPerm = 4,
-  NeedsAddressingMode = 5,
-}
+/** Longest per-call timeout (what one Node timer can wait). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** A CORBA user exception (for Tango: DevFailed / MultiDevFailed); `body` is positioned after the id. */
 export class GiopUserException extends Error {
@@ -77,61 +54,16 @@ export interface CallOptions {
 }
 
 interface Pending {
+  readonly id: number;
   readonly resolve: (r: CdrReader) => void;
   readonly reject: (e: Error) => void;
-  readonly timer: Timer;
+  /** `performance.now()` when the call times out. */
+  readonly deadline: number;
+  readonly operation: string;
+  readonly timeoutMs: number;
   readonly device: string;
   readonly message: Uint8Array;
   resent: boolean;
-}
-
-function header(w: CdrWriter, type: MsgType): void {
-  w.raw(new Uint8Array([0x47, 0x49, 0x4f, 0x50, 1, 2, w.littleEndian ? 1 : 0, type])).ulong(0);
-}
-
-/**
- * Encodes a GIOP 1.2 Request. `args` writes the body (aligned on 8 bytes when not empty).
- * @internal
- */
-export function encodeRequest(
-  requestId: number,
-  objectKey: Uint8Array,
-  operation: string,
-  args?: (w: CdrWriter) => void,
-): Uint8Array {
-  const w = new CdrWriter(true, 256);
-  header(w, MsgType.Request);
-  w.ulong(requestId).octet(3).octet(0).octet(0).octet(0); // response expected, reserved
-  w.short(0).octets(objectKey); // TargetAddress: KeyAddr
-  w.string(operation).ulong(0); // no service contexts
-  if (args) {
-    const body = new CdrWriter(true, 256);
-    args(body);
-    if (body.length > 0) w.align(8).raw(body.bytes());
-  }
-  w.patchUlong(8, w.length - 12);
-  return w.bytes();
-}
-
-/**
- * Encodes a GIOP 1.2 Reply (used by tests and fake servers).
- * @internal
- */
-export function encodeReply(
-  requestId: number,
-  status: ReplyStatus,
-  body?: (w: CdrWriter) => void,
-  littleEndian = true,
-): Uint8Array {
-  const w = new CdrWriter(littleEndian, 256);
-  header(w, MsgType.Reply);
-  w.ulong(requestId).ulong(status).ulong(0);
-  if (body) {
-    w.align(8);
-    body(w);
-  }
-  w.patchUlong(8, w.length - 12);
-  return w.bytes();
 }
 
 const pool = new Map<string, GiopConnection>();
@@ -144,13 +76,14 @@ export class GiopConnection {
   #connecting: Promise<net.Socket> | undefined;
   #pending = new Map<number, Pending>();
   #nextId = 1;
-  #head = new Uint8Array(12);
-  #headLen = 0;
-  #msg: Uint8Array | undefined;
-  #msgLen = 0;
-  #msgSize = 0;
-  #fragments = new Map<number, { buf: Uint8Array; len: number }>();
   #users = 0;
+  /** Requests waiting for the end of this turn of the event loop, to go out in one write. */
+  #outbox: Uint8Array[] = [];
+  #flushScheduled = false;
+  /** One timer for all calls, set for the earliest deadline. */
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
+  #lostListeners = new Set<(why: string) => void>();
 
   constructor(host: string, port: number) {
     this.host = host;
@@ -174,6 +107,24 @@ export class GiopConnection {
     return `${this.host}:${this.port}`;
   }
 
+  /** Calls waiting for their reply. */
+  get pendingCalls(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Calls `listener` whenever an open connection to the server goes away (the server stopped or
+   * restarted, or sent garbage); not when it is closed here. Returns the function that removes it.
+   */
+  onLost(listener: (why: string) => void): () => void {
+    this.#lostListeners.add(listener);
+    return () => this.#lostListeners.delete(listener);
+  }
+
+  #notifyLost(why: string): void {
+    for (const listener of [...this.#lostListeners]) listener(why);
+  }
+
   /** Drops one user; the socket closes when none is left. */
   release(): void {
     if (--this.#users > 0) return;
@@ -185,6 +136,10 @@ export class GiopConnection {
   close(): void {
     const s = this.#socket;
     this.#socket = undefined;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    this.#outbox = [];
     s?.destroy();
     this.#failAll((d) => new TangoTransportError(d, this.endpoint, 'connection closed'));
   }
@@ -194,89 +149,153 @@ export class GiopConnection {
    * @throws GiopUserException, GiopSystemException, TangoTransportError, TangoTimeoutError,
    *   TangoProtocolError
    */
-  call(
-    objectKey: Uint8Array,
-    operation: string,
-    args?: (w: CdrWriter) => void,
-    options: CallOptions = {},
-  ): Promise<CdrReader> {
+  call(objectKey: Uint8Array, operation: string, args?: Body, options: CallOptions = {}): Promise<CdrReader> {
+    const id = this.#nextId;
+    let message: Uint8Array;
+    try {
+      message = encodeRequest(id, objectKey, operation, args);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    return this.#call(id, message, operation, options);
+  }
+
+  /** Like {@link call}, for a request encoded once ({@link PreparedRequest}). */
+  callPrepared(request: PreparedRequest, options: CallOptions = {}): Promise<CdrReader> {
+    const id = this.#nextId;
+    return this.#call(id, request.message(id), request.operation, options);
+  }
+
+  #call(id: number, message: Uint8Array, operation: string, options: CallOptions): Promise<CdrReader> {
     const device = options.device ?? '';
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const id = this.#nextId;
-    this.#nextId = (this.#nextId + 1) >>> 0 || 1;
-    const message = encodeRequest(id, objectKey, operation, args);
+    if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS))
+      return Promise.reject(
+        new RangeError(`timeoutMs must be a number of ms in (0, ${MAX_TIMEOUT_MS}], got ${String(timeoutMs)}`),
+      );
+    this.#nextId = (id + 1) >>> 0 || 1;
     return new Promise<CdrReader>((resolve, reject) => {
-      const timer = startTimer(timeoutMs, () => {
-        this.#pending.delete(id);
-        reject(new TangoTimeoutError(device, this.endpoint, `${operation} timed out after ${timeoutMs} ms`));
-      });
-      const pending: Pending = { resolve, reject, timer, device, message, resent: false };
-      this.#pending.set(id, pending);
-      this.#send(id, pending);
+      const deadline = performance.now() + timeoutMs;
+      const p: Pending = { id, resolve, reject, deadline, operation, timeoutMs, device, message, resent: false };
+      this.#pending.set(id, p);
+      if (deadline < this.#timerAt) this.#armTimer(deadline);
+      this.#send(p);
     });
   }
 
-  #send(id: number, p: Pending): void {
+  /**
+   * Sets the one timer for `at`. It is unref'd (the socket keeps the process alive while calls
+   * are pending) and left running when the last call settles, so a busy connection arms about
+   * one timer per timeout period instead of one per call.
+   */
+  #armTimer(at: number): void {
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => this.#expire(), Math.max(0, Math.ceil(at - performance.now())));
+    this.#timer.unref();
+  }
+
+  /** Fails every call past its deadline and sets the timer for the next one. */
+  #expire(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const p of [...this.#pending.values()]) {
+      if (p.deadline <= now + 1) {
+        this.#settle(
+          p.id,
+          undefined,
+          new TangoTimeoutError(p.device, this.endpoint, `${p.operation} timed out after ${p.timeoutMs} ms`),
+        );
+      } else if (p.deadline < next) next = p.deadline;
+    }
+    if (next < Infinity) this.#armTimer(next);
+  }
+
+  #send(p: Pending): void {
+    const s = this.#socket;
+    if (s && !s.destroyed && !this.#connecting) {
+      this.#outbox.push(p.message);
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        process.nextTick(() => this.#flush());
+      }
+      return;
+    }
     this.#connect().then(
-      (s) => {
-        if (this.#pending.get(id) === p) s.write(p.message);
+      () => {
+        if (this.#pending.get(p.id) === p) this.#send(p);
       },
       (e: Error) =>
         this.#settle(
-          id,
+          p.id,
           undefined,
           new TangoTransportError(p.device, this.endpoint, `cannot connect: ${e.message}`, { cause: e }),
         ),
     );
   }
 
+  /** Writes the requests of this turn in one go (a pipelined client pays one syscall, not one each). */
+  #flush(): void {
+    this.#flushScheduled = false;
+    const out = this.#outbox;
+    if (out.length === 0) return;
+    this.#outbox = [];
+    const s = this.#socket;
+    if (!s || s.destroyed) return; // their calls fail through #onClose
+    s.write(out.length === 1 ? out[0]! : Buffer.concat(out));
+  }
+
   #settle(id: number, value: CdrReader | undefined, error?: Error): void {
     const p = this.#pending.get(id);
     if (!p) return; // timed out already, or unknown id
     this.#pending.delete(id);
-    p.timer.cancel();
     if (error) p.reject(error);
     else p.resolve(value!);
   }
 
   #failAll(make: (device: string) => Error): void {
-    for (const id of [...this.#pending.keys()]) this.#settle(id, undefined, make(this.#pending.get(id)!.device));
+    for (const p of [...this.#pending.values()]) this.#settle(p.id, undefined, make(p.device));
   }
 
   #connect(): Promise<net.Socket> {
     if (this.#socket && !this.#socket.destroyed) return Promise.resolve(this.#socket);
     if (this.#connecting) return this.#connecting;
     this.#connecting = new Promise<net.Socket>((resolve, reject) => {
-      // Reads land in one reusable buffer and are copied straight into message buffers.
-      const s: net.Socket = net.connect({
+      const framer = new GiopFramer(
+        (msg) => {
+          if (this.#socket === socket) this.#onMessage(socket, msg);
+        },
+        (why) => this.#protocolError(socket, why),
+      );
+      // Large reply bodies are read straight into their message buffer (see GiopFramer).
+      const socket: net.Socket = net.connect({
         host: this.host,
         port: this.port,
         onread: {
-          buffer: Buffer.allocUnsafe(READ_BUFFER),
+          buffer: () => framer.nextBuffer(),
           callback: (n, buf) => {
-            this.#onData(s, buf.subarray(0, n));
+            framer.consumed(n, buf);
             return true;
           },
         },
       });
-      s.setNoDelay(true);
+      socket.setNoDelay(true);
       const onError = (e: Error): void => {
         this.#connecting = undefined;
         reject(e);
       };
-      s.once('error', onError);
-      s.once('connect', () => {
-        s.off('error', onError);
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        socket.off('error', onError);
         this.#connecting = undefined;
-        this.#socket = s;
-        this.#headLen = 0;
-        this.#msg = undefined;
-        this.#fragments.clear();
-        s.on('error', () => {
+        this.#socket = socket;
+        socket.on('error', () => {
           /* 'close' follows */
         });
-        s.on('close', () => this.#onClose(s));
-        resolve(s);
+        socket.on('close', () => this.#onClose(socket));
+        resolve(socket);
       });
     });
     return this.#connecting;
@@ -286,138 +305,46 @@ export class GiopConnection {
     if (this.#socket !== s) return;
     this.#socket = undefined;
     this.#failAll((d) => new TangoTransportError(d, this.endpoint, 'connection lost'));
+    this.#notifyLost('connection lost');
   }
 
   #protocolError(s: net.Socket, why: string): void {
-    if (this.#socket === s) this.#socket = undefined;
+    const current = this.#socket === s;
+    if (current) this.#socket = undefined;
     s.destroy();
     this.#failAll((d) => new TangoProtocolError(`${d ? `${d} ` : ''}at ${this.endpoint}: ${why}`));
-  }
-
-  /**
-   * Consumes received bytes: each is copied once, straight into the buffer of the message it
-   * belongs to (allocated when its header is complete, grown as data arrives).
-   */
-  #onData(s: net.Socket, data: Uint8Array): void {
-    let at = 0;
-    while (at < data.length && this.#socket === s) {
-      if (!this.#msg) {
-        const k = Math.min(12 - this.#headLen, data.length - at);
-        this.#head.set(data.subarray(at, at + k), this.#headLen);
-        this.#headLen += k;
-        at += k;
-        if (this.#headLen < 12) return;
-        if (!this.#startMessage(s)) return;
-      } else {
-        const msg = this.#msg;
-        const k = Math.min(this.#msgSize - this.#msgLen, data.length - at);
-        if (this.#msgLen + k > msg.length) this.#msg = this.#grow(msg, this.#msgLen + k);
-        this.#msg.set(data.subarray(at, at + k), this.#msgLen);
-        this.#msgLen += k;
-        at += k;
-      }
-      if (this.#msg && this.#msgLen === this.#msgSize) this.#finishMessage(s);
-    }
-  }
-
-  /** Validates a complete 12-byte header and allocates the message buffer. */
-  #startMessage(s: net.Socket): boolean {
-    const head = this.#head;
-    this.#headLen = 0;
-    if (head[0] !== 0x47 || head[1] !== 0x49 || head[2] !== 0x4f || head[3] !== 0x50) {
-      this.#protocolError(s, 'not a GIOP message');
-      return false;
-    }
-    if (head[4] !== 1 || head[5]! > 2) {
-      this.#protocolError(s, `unsupported GIOP version ${head[4]}.${head[5]}`);
-      return false;
-    }
-    const size = new DataView(head.buffer).getUint32(8, (head[6]! & 1) === 1);
-    if (size > MAX_MESSAGE_SIZE) {
-      this.#protocolError(s, `GIOP message of ${size} bytes is too large`);
-      return false;
-    }
-    // A reply with more fragments to come gets room for them, so reassembly rarely copies.
-    const slack = head[7] === MsgType.Reply && (head[6]! & 2) === 2 ? FRAGMENT_SLACK : 0;
-    const initial = Math.min(12 + size, INITIAL_ALLOCATION) + slack;
-    this.#msg = new Uint8Array(new ArrayBuffer(initial), 0, Math.min(12 + size, INITIAL_ALLOCATION));
-    this.#msg.set(head);
-    this.#msgLen = 12;
-    this.#msgSize = 12 + size;
-    return true;
-  }
-
-  #grow(msg: Uint8Array, need: number): Uint8Array {
-    if (need <= msg.buffer.byteLength) return new Uint8Array(msg.buffer, 0, need);
-    const cap = Math.max(need, Math.min(2 * msg.buffer.byteLength, this.#msgSize));
-    const next = new Uint8Array(new ArrayBuffer(cap), 0, need);
-    next.set(msg.subarray(0, this.#msgLen));
-    return next;
-  }
-
-  #finishMessage(s: net.Socket): void {
-    const msg = new Uint8Array(this.#msg!.buffer, 0, this.#msgSize);
-    this.#msg = undefined;
-    try {
-      this.#onMessage(s, msg);
-    } catch (e) {
-      this.#protocolError(s, errorMessage(e));
-    }
+    if (current) this.#notifyLost(why);
   }
 
   #onMessage(s: net.Socket, msg: Uint8Array): void {
-    const type = msg[7]!;
-    const le = (msg[6]! & 1) === 1;
-    const more = (msg[6]! & 2) === 2;
-    switch (type) {
+    switch (msg[7]) {
       case MsgType.Reply: {
-        const id = new CdrReader(msg, le, 12).ulong();
-        if (more) {
-          this.#fragments.set(id, { buf: msg, len: msg.length });
-          return;
-        }
+        if (msg.length < 16) return this.#protocolError(s, 'GIOP reply without a request id');
+        const id = readUlong(msg, 12, (msg[6]! & 1) === 1);
         this.#onReply(id, msg);
-        return;
-      }
-      case MsgType.Fragment: {
-        const id = new CdrReader(msg, le, 12).ulong();
-        const f = this.#fragments.get(id);
-        if (!f) return; // fragment of a message we do not track
-        const part = msg.subarray(16);
-        const need = f.len + part.length;
-        if (need > f.buf.buffer.byteLength) {
-          const grown = new Uint8Array(new ArrayBuffer(Math.max(need, 2 * f.buf.buffer.byteLength)));
-          grown.set(f.buf.subarray(0, f.len));
-          f.buf = grown;
-        }
-        f.buf = new Uint8Array(f.buf.buffer, 0, need);
-        f.buf.set(part, f.len);
-        f.len = need;
-        if (more) return;
-        this.#fragments.delete(id);
-        this.#onReply(id, f.buf);
         return;
       }
       case MsgType.CloseConnection: {
         // Orderly shutdown: nothing pending was processed, so send everything again once.
         if (this.#socket === s) this.#socket = undefined;
         s.destroy();
-        for (const [id, p] of [...this.#pending]) {
+        this.#notifyLost('connection closed by server');
+        for (const p of [...this.#pending.values()]) {
           if (p.resent)
             this.#settle(
-              id,
+              p.id,
               undefined,
               new TangoTransportError(p.device, this.endpoint, 'connection closed by server'),
             );
           else {
             p.resent = true;
-            this.#send(id, p);
+            this.#send(p);
           }
         }
         return;
       }
       case MsgType.MessageError:
-        throw new Error('server reported a GIOP MessageError');
+        return this.#protocolError(s, 'server reported a GIOP MessageError');
       default:
         return; // LocateReply etc.: ignore
     }
@@ -441,15 +368,7 @@ export class GiopConnection {
   }
 
   #decodeReply(msg: Uint8Array, device: string): CdrReader {
-    const r = new CdrReader(msg, (msg[6]! & 1) === 1, 12);
-    r.ulong(); // request id
-    const status = r.ulong();
-    const contexts = r.length(8);
-    for (let i = 0; i < contexts; i++) {
-      r.ulong();
-      r.octets();
-    }
-    if (r.remaining > 0) r.align(8);
+    const { status, body: r } = decodeReply(msg);
     switch (status) {
       case ReplyStatus.NoException:
         return r;

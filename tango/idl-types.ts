@@ -43,8 +43,12 @@ export const ATTR_WRITE_TYPES = ['READ', 'READ_WITH_WRITE', 'WRITE', 'READ_WRITE
 /** An attribute write type. */
 export type AttrWriteType = (typeof ATTR_WRITE_TYPES)[number];
 
-const SEVERITIES: readonly ErrSeverity[] = ['WARN', 'ERR', 'PANIC'];
-const DISP_LEVELS = ['OPERATOR', 'EXPERT', 'DL_UNKNOWN'] as const;
+/** Error severities (Tango `ErrSeverity`), in IDL order. */
+export const ERR_SEVERITIES: readonly ErrSeverity[] = ['WARN', 'ERR', 'PANIC'];
+/** Display levels (Tango `DispLevel`), in IDL order. */
+export const DISP_LEVELS = ['OPERATOR', 'EXPERT', 'DL_UNKNOWN'] as const;
+/** A display level. */
+export type DispLevel = (typeof DISP_LEVELS)[number];
 
 /** Tango data type codes (`CmdArgType`), used for commands and attributes. */
 export const TangoType = {
@@ -150,7 +154,7 @@ export function readDevErrors(r: CdrReader): DevError[] {
   const out: DevError[] = [];
   for (let i = 0; i < n; i++) {
     const reason = r.string();
-    const severity = SEVERITIES[r.enumValue(3, 'ErrSeverity')]!;
+    const severity = ERR_SEVERITIES[r.enumValue(3, 'ErrSeverity')]!;
     out.push({ reason, severity, desc: r.string(), origin: r.string() });
   }
   return out;
@@ -374,7 +378,11 @@ const ARG_TYPECODES: Record<number, TypeCode> = {
     id: 'IDL:Tango/DevEncoded:1.0',
     name: 'DevEncoded',
     members: [
-      { name: 'encoded_format', type: prim('string') },
+      // omniORB compares TypeCodes strictly: the format is a DevString, as tango.idl says.
+      {
+        name: 'encoded_format',
+        type: { kind: 'alias', id: 'IDL:Tango/DevString:1.0', name: 'DevString', content: prim('string') },
+      },
       { name: 'encoded_data', type: DevVarCharArray },
     ],
   },

@@ -46,7 +46,8 @@ function installedFfmpeg(): string {
   } catch (error) {
     // The package throws plain strings ("Could not find ffmpeg executable, tried …").
     throw new FfmpegError(
-      `no ffmpeg: @ffmpeg-installer/ffmpeg has no binary for ${process.platform}-${process.arch} (${errorMessage(error)}); set FFMPEG_PATH to an ffmpeg binary`,
+      `no ffmpeg: @ffmpeg-installer/ffmpeg has no binary for ${process.platform}-${process.arch} ` +
+        `(${errorMessage(error)}); set FFMPEG_PATH to an ffmpeg binary`,
       { path: '@ffmpeg-installer/ffmpeg' },
     );
   }

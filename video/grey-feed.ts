@@ -53,7 +53,8 @@ export class GreyFeed {
     if (!this.#shape) this.#shape = frame.shape;
     else if (frame.shape[0] !== this.#shape[0] || frame.shape[1] !== this.#shape[1])
       throw new VideoError(
-        `${this.#what}: frame ${frame.metadata.frameNumber} is ${frame.shape[1]}×${frame.shape[0]} px, the first was ${this.#shape[1]}×${this.#shape[0]} px`,
+        `${this.#what}: frame ${frame.metadata.frameNumber} is ${frame.shape[1]}×${frame.shape[0]} px, ` +
+          `the first was ${this.#shape[1]}×${this.#shape[0]} px`,
       );
     this.#count++;
     if (this.#mapper.calibrationFrames > 0) {

@@ -62,7 +62,8 @@ export async function makeMovie(options: MakeMovieOptions): Promise<MakeMovieRes
         erased++;
       } catch (error) {
         throw new VideoError(
-          `${out} is complete, but erasing the frames stopped at ${file} (${erased} of ${frames.files.length} erased): ${errorMessage(error)}`,
+          `${out} is complete, but erasing the frames stopped at ${file} ` +
+            `(${erased} of ${frames.files.length} erased): ${errorMessage(error)}`,
           { cause: error },
         );
       }

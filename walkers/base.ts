@@ -4,6 +4,7 @@
  * (experiment logs, JSON metadata).
  * @module
  */
+import { inspect } from 'node:util';
 import { zinstance, type Frame } from '../core/index.js';
 
 /** Writes the frames of one dataset (e.g. one acquisition in one scan). */
@@ -34,6 +35,11 @@ export abstract class Walker {
   abstract readonly root: string;
   /** The current directory (absolute for directory walkers). */
   abstract readonly current: string;
+  /** What the prompt prints: `DirectoryWalker /data/scan_0003 (root /data)`. */
+  [inspect.custom](): string {
+    return `${this.constructor.name} ${this.current}${this.current === this.root ? '' : ` (root ${this.root})`}`;
+  }
+
   /** Enters `name` (a relative path below the current directory), creating it if needed. */
   abstract descend(name: string): Promise<void>;
   /** Goes one level up. @throws StorageError above the root. */

@@ -106,6 +106,7 @@ export abstract class RemoteAddon extends Addon {
           signal: ctx.signal,
           lossless: this.lossless,
           id: ctx.streamId,
+          onStatus: (status) => ctx.confirm(status.frames),
         });
       },
     };

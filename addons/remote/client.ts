@@ -90,9 +90,17 @@ export class ServerClient {
   async followStream(
     name: string,
     produced: Promise<number>,
-    options: { signal: AbortSignal; lossless: boolean; graceMs?: number; id?: string; countWaitMs?: number },
+    options: {
+      signal: AbortSignal;
+      lossless: boolean;
+      graceMs?: number;
+      id?: string;
+      countWaitMs?: number;
+      /** Called with every status of this stream polled (its `frames`: what the server has confirmed so far). */
+      onStatus?: (status: StreamStatus) => void;
+    },
   ): Promise<StreamStatus> {
-    const { signal, lossless, graceMs = 2000, id, countWaitMs = COUNT_WAIT_MS } = options;
+    const { signal, lossless, graceMs = 2000, id, countWaitMs = COUNT_WAIT_MS, onStatus } = options;
     let sent: number | undefined;
     let producerFailed = false;
     let producedAt: number | undefined;
@@ -109,8 +117,12 @@ export class ServerClient {
         const status = await this.request<StreamStatus>('stream.status', undefined, { signal });
         if (id !== undefined && status.id !== id)
           throw new AcquisitionError(
-            `${this.endpoint} lost stream '${name}': it reports ${status.id === undefined ? `no stream of this run (state '${status.state}'; restarted?)` : `stream '${status.name}' (${status.id}) instead`}`,
+            `${this.endpoint} lost stream '${name}': it reports ` +
+              (status.id === undefined
+                ? `no stream of this run (state '${status.state}'; restarted?)`
+                : `stream '${status.name}' (${status.id}) instead`),
           );
+        onStatus?.(status);
         if (status.state === 'failed')
           throw new AcquisitionError(
             `${this.endpoint} failed stream '${name}': ${status.error?.name ?? 'Error'}: ${status.error?.message ?? ''}`,
@@ -121,7 +133,8 @@ export class ServerClient {
           const n = sent ?? (await this.#count(produced, signal, countWaitMs));
           if (n === undefined)
             throw new AcquisitionError(
-              `${this.endpoint} confirmed ${status.frames} frames of stream '${name}', but how many the camera sent is not known within ${countWaitMs} ms: cannot confirm that every frame arrived`,
+              `${this.endpoint} confirmed ${status.frames} frames of stream '${name}', but how many the camera sent is ` +
+                `not known within ${countWaitMs} ms: cannot confirm that every frame arrived`,
             );
           if (status.frames !== n)
             throw new AcquisitionError(`${this.endpoint} received ${status.frames} of ${n} frames of stream '${name}'`);

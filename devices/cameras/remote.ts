@@ -44,8 +44,8 @@ export const REMOTE_CAMERA_OPTIONS = DEVICE_OPTIONS.extend({
 export const GRAB_SEND_OPTIONS = SIGNAL_OPTIONS.extend({
   /** Send the end marker after the frames (default true). */
   end: z.boolean().optional(),
-  /** The stream id put on every frame and the end marker (default: the one of `withStream`). */
-  stream: z.string().optional(),
+  /** The stream id to tag the frames and the end marker with (default: the one of `withStream`). */
+  stream: z.string().min(1).optional(),
 });
 
 /** Options of {@link RemoteCamera.create}. */
@@ -206,7 +206,7 @@ export class RemoteCamera extends base.Camera {
    * tags every frame and the end marker, so receivers reading another stream drop them.
    * @throws TransportError when the server stops answering (naming it), RemoteError with its error,
    *   DeliveryError when the server could not send the frames (the camera stays in its state: the
-   *   receiving side failed, not the camera).
+   *   receiving side failed, not the camera); OptionError for a bad count or option.
    */
   @check(['recording', 'readout'], ['recording', 'readout'], { fault: (e) => !(e instanceof DeliveryError) })
   async grabSend(

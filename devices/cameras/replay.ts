@@ -142,7 +142,8 @@ export class ReplayCamera extends SimulatedCamera {
     if (this.#position >= this.#frames.length) {
       if (!this.loop)
         throw new ParameterError(
-          `${this.name}: the replay of ${this.file} is at its end (${this.#frames.length} frames); seek(0) to start over or create it with loop: true`,
+          `${this.name}: the replay of ${this.file} is at its end (${this.#frames.length} frames); ` +
+            'seek(0) to start over or create it with loop: true',
         );
       this.#position = 0;
       this.#anchor = undefined;
@@ -196,7 +197,8 @@ export class ReplayCamera extends SimulatedCamera {
     const [height, width] = frame.shape;
     if (width !== this.#sensor.width || height !== this.#sensor.height)
       throw new ParameterError(
-        `${this.name}: frame ${index} of ${this.file} is ${width}×${height} px, but the recording started with ${this.#sensor.width}×${this.#sensor.height} px`,
+        `${this.name}: frame ${index} of ${this.file} is ${width}×${height} px, ` +
+          `but the recording started with ${this.#sensor.width}×${this.#sensor.height} px`,
       );
     const { frameNumber, timestamp, ...metadata } = frame.metadata;
     const roi = this.roi;

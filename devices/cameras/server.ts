@@ -116,7 +116,8 @@ export class CameraServer {
   }): Promise<{ endpoint: string }> {
     if (!p || typeof p.endpoint !== 'string' || !/^(tcp|ipc|inproc):\/\/./.test(p.endpoint))
       throw new TypeError(
-        `endpoint.register needs { endpoint: 'tcp://127.0.0.1:port' (or ipc://, inproc://), mode: 'push' | 'pub' }, got endpoint ${JSON.stringify(p?.endpoint)?.slice(0, 80)}`,
+        `endpoint.register needs { endpoint: 'tcp://127.0.0.1:port' (or ipc://, inproc://), mode: 'push' | 'pub' }, got ` +
+          `endpoint ${JSON.stringify(p?.endpoint)?.slice(0, 80)}`,
       );
     if (this.#senders.has(p.endpoint)) return { endpoint: p.endpoint };
     const mode = p.mode ?? 'push';
@@ -236,7 +237,13 @@ export class CameraServer {
   /** Cancels a running grabSend, stops recording and closes the sockets. */
   async stop(): Promise<void> {
     await this.#cancel();
-    await this.camera.emergencyStop().catch(() => undefined);
+    // A normal shutdown (SIGTERM) stops recording the ordinary way: no "emergency stop" warning.
+    // Only a camera that will not stop so is stopped hard.
+    try {
+      if ((await this.camera.getState()) === 'recording') await this.camera.stopRecording();
+    } catch {
+      await this.camera.emergencyStop().catch(() => undefined);
+    }
     for (const s of this.#senders.values()) s.close();
     this.#control?.close();
   }

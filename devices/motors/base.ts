@@ -126,7 +126,7 @@ export abstract class Motor<M extends MotorMotion = MotorMotion> extends Device 
   }
 
   /** Drives to the home position. */
-  home(options: { signal?: AbortSignal } = {}): Promise<void> {
+  async home(options: { signal?: AbortSignal } = {}): Promise<void> {
     checkSignalOptions(() => `${this.name}.home`, options);
     return this.#oneMotion('home', () => this.#home(options.signal));
   }

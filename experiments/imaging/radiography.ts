@@ -102,10 +102,7 @@ export class Radiography extends Experiment {
 
   constructor(options: RadiographyOptions) {
     const { name, walker, separateScans, nameFmt, prepare, finish, enterSafeState, leaveSafeState } = options;
-    super([], {
-      name: name ?? lowerFirst(new.target.name),
-      ...{ walker, separateScans, nameFmt, prepare, finish, enterSafeState, leaveSafeState },
-    });
+    super([], { name, ...{ walker, separateScans, nameFmt, prepare, finish, enterSafeState, leaveSafeState } });
     this.camera = options.camera;
     this.exposure = options.exposure;
     this.flatMotor = options.flatMotor;
@@ -299,10 +296,9 @@ export class Radiography extends Experiment {
   protected override pauseRefusal(current: Acquisition | undefined): string | undefined {
     const refusal = super.pauseRefusal(current);
     if (refusal !== undefined || !current || current.restartable) return refusal;
-    return `acquisition '${current.name}' cannot restart from a checkpoint (create it with { restartable: true }), so its camera, motors and exposure cannot be stopped while it is held; pause between acquisitions or cancel() the run`;
+    return (
+      `acquisition '${current.name}' cannot restart from a checkpoint (create it with { restartable: true }), so ` +
+      `its camera, motors and exposure cannot be stopped while it is held; pause between acquisitions or cancel() the run`
+    );
   }
-}
-
-function lowerFirst(s: string): string {
-  return s.length ? s[0]!.toLowerCase() + s.slice(1) : s;
 }

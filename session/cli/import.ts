@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { checkName, sessionPath, SessionError, writeSession } from '../store.js';
 import { unzip } from '../zip.js';
+import { checkNotRunning } from './mv.js';
 import { errorMessage } from '../../core/index.js';
 
 async function fetchBytes(url: string): Promise<Buffer> {
@@ -46,6 +47,7 @@ export async function importSession(source: string, options: { force?: boolean }
   const taken = names.filter((n) => existsSync(sessionPath(n)));
   if (taken.length && !options.force)
     throw new SessionError(`session ${taken.map((n) => `'${n}'`).join(', ')} already exists; use --force to overwrite`);
+  for (const n of taken) checkNotRunning(n);
   files.forEach((f, i) => {
     const path = writeSession(names[i]!, f.data.toString('utf8'));
     process.stdout.write(`Imported ${names[i]} (${path})\n`);

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkName, sessionPath, SessionError, shippedDir, writeSession } from '../store.js';
+import { checkNotRunning } from './mv.js';
 
 /** The template text for a session called `name`. */
 export function template(name: string): string {
@@ -17,6 +18,7 @@ export async function init(name: string, options: { force?: boolean } = {}): Pro
   const path = sessionPath(n);
   if (existsSync(path) && !options.force)
     throw new SessionError(`session '${n}' already exists (${path}); use --force to overwrite it`);
+  checkNotRunning(n);
   writeSession(n, template(n));
   process.stdout.write(`Created ${path}\n`);
 }

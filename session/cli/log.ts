@@ -4,7 +4,14 @@
  * @module
  */
 import { closeSync, existsSync, openSync, readSync, statSync, watchFile, unwatchFile } from 'node:fs';
-import { checkName, logPath } from '../store.js';
+import { checkName, exists, listSessions, logPath, SessionError, shippedSessions } from '../store.js';
+
+function noSuchSession(name: string): SessionError {
+  const known = [...new Set([...listSessions(), ...shippedSessions()])].sort();
+  return new SessionError(
+    `there is no session called '${name}' and the log has no line of it (sessions: ${known.join(', ') || 'none'})`,
+  );
+}
 
 /** Keeps the lines of `text` that belong to session `name` (an entry's trace lines follow it). */
 export function filterLog(text: string, name: string | undefined, state = { keep: true }): string {
@@ -37,10 +44,14 @@ function readFrom(path: string, start: number): { text: string; end: number } {
 export async function log(name: string | undefined, options: { follow?: boolean } = {}): Promise<void> {
   const n = name === undefined ? undefined : checkName(name);
   const path = logPath();
+  // A name that is no session and has no line in the log is a mistake: say so, exit 1.
+  const known = () => n === undefined || exists(n) || shippedSessions().includes(n);
   if (!existsSync(path) && !options.follow) {
+    if (!known()) throw noSuchSession(n!);
     process.stderr.write(`(no log yet: ${path})\n`);
     return;
   }
+  if (!options.follow && !known() && filterLog(readFrom(path, 0).text, n) === '') throw noSuchSession(n!);
   const state = { keep: n === undefined };
   let position = 0;
   const pump = () => {

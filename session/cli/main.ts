@@ -182,6 +182,27 @@ export function program(): Command {
     .action(run(async (key: string, o: { dir?: string }) => (await import('./keys.js')).revokeKey(key, o)));
 
   cli
+    .command('tango')
+    .description(
+      "run a Tango device server (walker, benchmarker, reco) as Python Concert's `concert tango`; without KIND, list them",
+    )
+    .argument('[kind]', 'server kind')
+    .option('--port <port>', 'GIOP port (default 1234, as Python Concert; 0: a free one)')
+    .option('--device <name>', 'device name (default concert/tango/KIND)')
+    .option('--bind <address>', 'address to bind to', '127.0.0.1')
+    .option('--root <dir>', 'walker, reco: the directory clients may not leave (default: the working directory)')
+    .option('--idle-timeout <ms>', 'fail a stream with no frame for this long (default 30000)')
+    .option('--no-database', 'stay without a Tango database even when TANGO_HOST is set')
+    .addOption(
+      new Option('--loglevel <level>', 'lowest level logged to stderr').choices(['debug', 'info', 'warn', 'error']),
+    )
+    .action(
+      run(async (kind: string | undefined, o: Record<string, string | boolean | undefined>) =>
+        (await import('./tango.js')).tango(kind, o),
+      ),
+    );
+
+  cli
     .command('broadcast')
     .description('forward one incoming stream to several destinations, each lossless (push) or latest-wins (pub)')
     .requiredOption('--from <endpoint>', 'the sender to connect to, e.g. tcp://127.0.0.1:8992')
@@ -285,6 +306,15 @@ export function program(): Command {
     .action(
       run(async (file: string, o: { from?: string; json?: boolean }) => (await import('./set.js')).setWatch(file, o)),
     );
+  // `--version` works on every command, as the docs say (`concert start --version`).
+  const addVersion = (command: Command) => {
+    for (const sub of command.commands) {
+      if (!sub.options.some((o) => o.long === '--version'))
+        sub.version(version(), '--version', 'print the version and exit');
+      addVersion(sub);
+    }
+  };
+  addVersion(cli);
   return cli;
 }
 
@@ -300,5 +330,7 @@ export interface StartCliOptions {
 
 /** Runs the `concert` command with `argv` (without `node` and the script). */
 export async function main(argv: string[]): Promise<void> {
+  // `concert help CMD` is `concert CMD --help`; `concert help --help` is `concert --help` (exit 0).
+  if (argv[0] === 'help') argv = [...argv.slice(1).filter((a) => a !== '--help' && a !== '-h'), '--help'];
   await program().parseAsync(argv, { from: 'user' });
 }

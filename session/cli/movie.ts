@@ -35,7 +35,8 @@ export async function movie(source: string, out: string, o: MovieCliOptions): Pr
     eraseFrames: o.eraseFrames ?? false,
   });
   console.log(
-    `wrote ${result.path}: ${result.frames} frames, ${result.width}x${result.height}, ${result.fps} fps, ${(result.bytes / 1e6).toFixed(2)} MB (frame count verified)`,
+    `wrote ${result.path}: ${result.frames} frames, ${result.width}x${result.height}, ${result.fps} fps, ` +
+      `${(result.bytes / 1e6).toFixed(2)} MB (frame count verified)`,
   );
   if (o.eraseFrames) console.log(`erased ${result.erased} frame files`);
 }

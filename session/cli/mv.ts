@@ -3,15 +3,20 @@
  * @module
  */
 import { existsSync, renameSync } from 'node:fs';
-import { checkName, historyPath, lockPath, processAlive, sessionPath, SessionError } from '../store.js';
+import { checkName, concertProcessAlive, historyPath, lockPath, sessionPath, SessionError } from '../store.js';
 import { readFileSync } from 'node:fs';
 
-/** Refuses to touch a session that a live process is running. */
+/** Refuses to touch (move, remove, overwrite) a session that a live `concert` process is running. */
 export function checkNotRunning(name: string): void {
   const lock = lockPath(name);
   if (!existsSync(lock)) return;
-  const pid = Number.parseInt(readFileSync(lock, 'utf8'), 10);
-  if (processAlive(pid)) throw new SessionError(`session '${name}' is running (pid ${pid}); quit it first`);
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+  } catch {
+    return; // released meanwhile
+  }
+  if (concertProcessAlive(pid)) throw new SessionError(`session '${name}' is running (pid ${pid}); quit it first`);
 }
 
 /** Renames session `source` to `target`. */

@@ -37,7 +37,8 @@ export async function video(log: string, out: string, o: VideoCliOptions): Promi
     acquisition: o.acquisition,
   });
   console.log(
-    `wrote ${result.path}: ${result.frames} frames, ${result.width}x${result.height}, ${result.fps} fps, ${(result.bytes / 1e6).toFixed(2)} MB (frame count verified)`,
+    `wrote ${result.path}: ${result.frames} frames, ${result.width}x${result.height}, ${result.fps} fps, ` +
+      `${(result.bytes / 1e6).toFixed(2)} MB (frame count verified)`,
   );
 }
 

@@ -62,15 +62,26 @@ export async function start(name: string | undefined, options: StartCliOptions):
   let lock: SessionLock | undefined;
   if (!isMultiInstance(source)) lock = acquireLock(session.name);
   else ensureSessionDir();
-  // A closed terminal (SIGHUP) or `kill` (SIGTERM): stop the devices' operations, free the lock.
+  // A closed terminal (SIGHUP) or `kill` (SIGTERM): cancel what runs as Ctrl-C would (files
+  // closed, shutter closed, finish records written), free the lock, leave; a second signal leaves at once.
+  const { stopRunning } = await import('../shutdown.js');
+  let leaving = false;
   for (const [signal, code] of [
     ['SIGHUP', 129],
     ['SIGTERM', 143],
   ] as const) {
-    process.once(signal, () => {
-      core.abortAll();
-      lock?.release();
-      process.exit(code);
+    process.on(signal, () => {
+      if (leaving) process.exit(code);
+      leaving = true;
+      log.warn(`${signal}: the session is leaving`);
+      const print = (text: string) => {
+        log.info(text);
+        if (signal === 'SIGTERM') process.stderr.write(`\n${text}\n`);
+      };
+      void stopRunning({ reason: `the session received ${signal}`, print }).finally(() => {
+        lock?.release();
+        process.exit(code);
+      });
     });
   }
 
@@ -101,7 +112,10 @@ export async function start(name: string | undefined, options: StartCliOptions):
       process.stderr.write(`${describeLoadError(error, session.file, source)}\n`);
       log.error(`session ${session.file} failed to load`, error);
       lock?.release();
-      return loading.signal.aborted ? 130 : 1;
+      // What the session opened before it failed (sockets, servers, timers) would keep the
+      // process alive: stop its operations and leave now.
+      core.abortAll(core.abortError('the session failed to load'));
+      process.exit(loading.signal.aborted ? 130 : 1);
     }
   }
   process.off('SIGINT', onSigint);
@@ -111,16 +125,20 @@ export async function start(name: string | undefined, options: StartCliOptions):
   );
 
   if (options.nonInteractive) {
+    await stopRunning({ reason: 'the session file has ended', print: (text) => log.info(text) });
     lock?.release();
     const code = typeof process.exitCode === 'number' ? process.exitCode : 0;
     // Devices may hold timers or sockets open; the session is complete, so leave now.
     process.exit(code);
   }
 
-  const [helpers, { startRepl }, { setProgressRenderer, terminalRenderer }] = await promptModules!;
+  const [helpers, { startRepl, internals }, { setProgressRenderer, terminalRenderer }] = await promptModules!;
   const interactive = Boolean(process.stdin.isTTY);
-  if (interactive && options.progress !== false && process.stdout.isTTY)
-    setProgressRenderer(terminalRenderer(process.stdout));
+  const bars =
+    interactive && options.progress !== false && process.stdout.isTTY
+      ? terminalRenderer(process.stdout, { alsoGuard: [process.stderr] })
+      : undefined;
+  setProgressRenderer(bars);
   const globals: Record<string, unknown> = {
     q: core.q,
     ddoc: helpers.ddoc,
@@ -131,21 +149,33 @@ export async function start(name: string | undefined, options: StartCliOptions):
     ...exports,
   };
   if (interactive) {
-    const { manual } = await import('../store.js');
-    const first = manual(source).split('\n')[0];
+    const { summary } = await import('../store.js');
+    const first = summary(source, session.name);
     process.stdout.write(
       `Concert session '${session.name}'${first ? `: ${first}` : ''}\nHelpers: ddoc(), await dstate(), pdoc(), abort(); Ctrl-C stops ` +
         `the running command, Ctrl-D quits.\n`,
     );
   }
-  const { closed } = startRepl({
+  const { closed, server, commands } = startRepl({
     name: session.name,
     globals,
     historyFile: historyPath(session.name),
     sessionFile: session.file,
   });
+  bars?.attachPrompt({
+    idle: () => commands.current === undefined,
+    refresh: () => internals(server)._refreshLine(),
+  });
   timing('first prompt');
   const code = await closed;
+  // Ctrl-D, `.exit` or the end of piped input with a run still going: cancel it cleanly first.
+  await stopRunning({
+    reason: 'the session is quitting',
+    print: (text) => {
+      log.info(text);
+      process.stdout.write(`${text}\n`);
+    },
+  });
   lock?.release();
   process.exit(code);
 }

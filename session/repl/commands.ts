@@ -1,19 +1,24 @@
 /**
  * The command running at the prompt: each one gets its own abort scope, so Ctrl-C (or `abort()`)
- * stops what it started, and remembers how many operations were running before it, so the prompt
- * can wait for the ones it started to end.
+ * stops what it started, and remembers which operations started before it (background work of
+ * earlier commands, which Ctrl-C leaves running), so the prompt can wait for the ones it started
+ * to end and say what goes on.
  * @module
  * @internal
  */
-import { abortError, runningOperations } from '../../core/index.js';
+import { abortError, nextOperationId, runningOperationList, type RunningOperation } from '../../core/index.js';
 
 /** One command, from its evaluation to the next prompt. */
 export interface Command {
   readonly controller: AbortController;
   /** Ctrl-C stopped it. */
   interrupted: boolean;
-  /** Operations running before the command started (background work of earlier commands). */
-  readonly before: number;
+  /** Operations with this id or higher started during the command. */
+  readonly firstOperation: number;
+  /** What was typed (errors are located in it). */
+  readonly input: string;
+  /** What node ran: `input` transpiled (its columns are the user's only when it is the same text). */
+  readonly ran: string;
 }
 
 /** Which command is running (at most one: the prompt waits for each). */
@@ -26,8 +31,14 @@ export class Commands {
   }
 
   /** A new command starts (its evaluation begins). */
-  start(): Command {
-    this.#current = { controller: new AbortController(), interrupted: false, before: runningOperations() };
+  start(input = '', ran = input): Command {
+    this.#current = {
+      controller: new AbortController(),
+      interrupted: false,
+      firstOperation: nextOperationId(),
+      input,
+      ran,
+    };
     return this.#current;
   }
 
@@ -49,6 +60,16 @@ export class Commands {
 
   /** Operations still running that the command started. */
   leftOver(command: Command): number {
-    return Math.max(0, runningOperations() - command.before);
+    return this.started(command).length;
+  }
+
+  /** The running operations that the command started. */
+  started(command: Command): RunningOperation[] {
+    return runningOperationList().filter((op) => op.id >= command.firstOperation);
+  }
+
+  /** The running operations that earlier commands started (Ctrl-C of this command leaves them running). */
+  earlier(command: Command): RunningOperation[] {
+    return runningOperationList().filter((op) => op.id < command.firstOperation);
   }
 }

@@ -9,6 +9,7 @@
 import repl, { type REPLServer } from 'node:repl';
 import { withAbortScope } from '../../core/index.js';
 import type { Commands } from './commands.js';
+import { readForDisplay } from './inspection.js';
 import { internals } from './internals.js';
 import type { ErrorReport } from './report.js';
 import { IncompleteInput, InputSyntaxError } from './transpile.js';
@@ -41,11 +42,18 @@ export function installEvaluation(server: REPLServer, { transpile, commands, rep
       }
       throw error;
     }
-    const command = commands.start();
-    withAbortScope(command.controller.signal, () => defaultEval.call(this, js, context, file, callback));
+    const command = commands.start(code, js);
+    // A device or parameter is printed with its current values: read them first.
+    const print: typeof callback = (error, result) => {
+      if (error) return callback(error, result);
+      void readForDisplay(result).then(() => callback(null, result));
+    };
+    withAbortScope(command.controller.signal, () => defaultEval.call(this, js, context, file, print));
   };
 
   // A rejected await ends here (the eval callback is never called): report it, start afresh.
+  // Node calls `process.domain.exit()` right after emitting 'error': the next prompt (which
+  // feeds piped input its next line, evaluated in that domain) waits until node is done with it.
   const domain = repl_._domain;
   if (domain) {
     domain.removeAllListeners('error');
@@ -53,7 +61,7 @@ export function installEvaluation(server: REPLServer, { transpile, commands, rep
       report.error(error);
       server.clearBufferedCommand();
       if (repl_.lines) repl_.lines.level = [];
-      server.displayPrompt();
+      setImmediate(() => server.displayPrompt());
     });
   }
 }

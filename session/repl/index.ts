@@ -24,13 +24,14 @@ import { activeLoader, typescript } from '../loader/index.js';
 import { Commands } from './commands.js';
 import { completeParameterName, installCompletion } from './completion.js';
 import { hookPrompt, installEvaluation } from './evaluation.js';
-import { installQuantityInspection } from './inspection.js';
+import { installDisplay, installQuantityInspection } from './inspection.js';
 import { Interrupts } from './interrupt.js';
 import { LineGate } from './line-gate.js';
 import { ErrorReport } from './report.js';
 import { transpile } from './transpile.js';
 
 export { completeParameterName, Commands, ErrorReport, Interrupts, LineGate, transpile };
+export { internals } from './internals.js';
 
 const log = new Logger('repl');
 
@@ -115,6 +116,7 @@ export function startRepl(options: SessionReplOptions): SessionRepl {
   interrupts.install();
   installCompletion(server);
   installQuantityInspection();
+  installDisplay(server);
 
   if (terminal && options.historyFile) {
     server.setupHistory(options.historyFile, (error) => {

@@ -18,6 +18,8 @@ interface Internals {
   _domain?: EventEmitter;
   /** Open brackets of a multi-line input (cleared after an error so the next line starts afresh). */
   lines?: { level: unknown[] };
+  /** Draws the prompt and the line typed so far again (readline). */
+  _refreshLine(): void;
 }
 
 /** `server` with its internal fields visible. */

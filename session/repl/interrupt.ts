@@ -57,7 +57,8 @@ export class Interrupts {
     cleanup.presses++;
     if (cleanup.presses === 1) {
       this.#options.print(
-        `\nStill cleaning up after Ctrl-C (${this.#commands.leftOver(cleanup.command)} operation(s) running); press Ctrl-C again to stop waiting`,
+        `\nStill cleaning up after Ctrl-C (${this.#commands.leftOver(cleanup.command)} operation(s) running); ` +
+          'press Ctrl-C again to stop waiting',
       );
     } else {
       this.#options.print(

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errorMessage, sleep } from '../../core/index.js';
 import { ServerClient } from '../../addons/remote/index.js';
-import { RemoteRig, verifyScan } from '../support/remote-rig.js';
+import { RemoteRig, verifyRun, verifyScan, writingInto, type Fault } from '../support/remote-rig.js';
 
 describe('issue 10: the run after a failure (remote path)', function () {
   this.timeout(60_000);
@@ -28,10 +28,11 @@ describe('issue 10: the run after a failure (remote path)', function () {
     if ((await r.camera.getState()) !== 'standby') await r.camera.reset();
   }
 
-  it('1. frames of a failed stream never land in the next run: the disk fails 700 ms into run 0', async () => {
+  it('1. frames of a failed stream never land in the next run: the disk fails mid-stream in run 0', async () => {
     rig = await RemoteRig.create({ root, frames: 400, frameRate: 200 });
     const run0 = rig.exp.run();
-    await sleep(700);
+    await writingInto(join(root, 'scan_0000', 'radios'), 20_000);
+    await sleep(200);
     await rename(join(root, 'scan_0000', 'radios'), join(root, 'scan_0000', 'radios.moved'));
     await writeFile(join(root, 'scan_0000', 'radios'), 'not a directory');
     await assert.rejects(run0, /failed stream 'radios': StorageError: .*(ENOTDIR|ENOENT)/);
@@ -93,4 +94,49 @@ describe('issue 10: the run after a failure (remote path)', function () {
       client.close();
     }
   });
+});
+
+describe('issue 10: one instance of each fault of the matrix (bench/remote-faults.ts runs them 50×)', function () {
+  this.timeout(180_000);
+  let root: string;
+  let rig: RemoteRig | undefined;
+  const seen = new Set<string>();
+  const expected = { darks: 3, flats: 3, radios: 20 };
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'concert-issue10-matrix-'));
+    rig = await RemoteRig.create({
+      root,
+      frameRate: 400,
+      width: 64,
+      height: 16,
+      live: true,
+      benchmarker: true,
+      reco: true,
+    });
+  });
+  after(async () => {
+    await rig?.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const faults: [Fault, string][] = [
+    ['live', 'the live server killed and restarted'],
+    ['benchmarker', 'the benchmarker server killed and restarted'],
+    ['reco', 'the reco server killed and restarted'],
+    ['camera', 'the camera server killed and restarted'],
+    ['cancel', 'a cancel'],
+  ];
+  for (const [fault, what] of faults)
+    it(`after ${what} mid-stream, the next run writes exactly its own frames into its own scan`, async () => {
+      await rig!.faultedRun(fault, 600, fault === 'cancel' ? 400 : 700);
+      rig!.frames = expected.radios;
+      await rig!.resetCamera();
+      const result = await rig!.exp.run().catch((e) => {
+        throw new Error(`the run after ${what} failed: ${errorMessage(e)}\n${rig!.output()}`);
+      });
+      const check = await verifyRun(root, result.directory!, expected, seen);
+      assert.deepEqual(check.problems, []);
+      assert.equal(check.misplaced, 0);
+    });
 });

@@ -19,6 +19,7 @@ import {
 import { ControlClient, freePort, tcpEndpoint, ZmqReceiver, ZmqSender } from '../../transport/zmq/index.js';
 import { Accumulator, ImageWriter, FunctionAddon } from '../../addons/local/index.js';
 import * as shutters from '../../devices/shutters/dummy.js';
+import { StopWatch } from '../../streaming/stop.js';
 import {
   ContinuousTomography,
   ExperimentError,
@@ -448,6 +449,17 @@ describe('issue 10, item 10: timers longer than 2³¹−1 ms do not fire early',
     }
   });
 
+  it('a streaming step stopping after durationMs / idleMs of 3e9 does not stop at once', async () => {
+    const stops: string[] = [];
+    const watch = new StopWatch({ durationMs: 3e9, idleMs: 3e9 }, undefined, (reason) => stops.push(reason));
+    watch.start();
+    await sleep(60);
+    watch.itemReceived();
+    await sleep(30);
+    watch.dispose();
+    assert.deepEqual(stops, []);
+  });
+
   it('socket options beyond their 32-bit limit are refused with the option named', async () => {
     await assert.rejects(
       ControlClient.create({ connect: tcpEndpoint(await freePort()), timeoutMs: 1e12 }),
@@ -589,12 +601,12 @@ describe('issue 10, item 11: inputs are checked, never silently accepted', funct
     const a = await Acquisition.create('a', producer);
     await refused(
       () => frameConsumer('c', async () => undefined, { policy: 'fast' as never }),
-      /^consumer 'c': option 'policy' must be one of "lossless", "latest", got "fast"$/,
+      /^frameConsumer\('c'\): option 'policy' must be one of "lossless", "latest", got "fast"$/,
     );
     for (const queueSize of [0, -1, 1.5])
       await refused(
         () => frameConsumer('c', async () => undefined, { queueSize }),
-        /^consumer 'c': option 'queueSize' must be an integer in \[1, 65536\]/,
+        /^frameConsumer\('c'\): option 'queueSize' must be an integer in \[1, 65536\]/,
       );
     // Consumers written as objects are checked when attached.
     await refused(

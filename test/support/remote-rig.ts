@@ -5,7 +5,7 @@
  * killed and restarted on the same port; `verifyScan()` reads back what a run wrote.
  * @module
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Camera as RemoteCamera } from '../../devices/cameras/remote.js';
 import { Experiment, remoteAcquisition, type Acquisition } from '../../experiments/index.js';
@@ -20,6 +20,7 @@ import {
 } from '../../addons/remote/index.js';
 import { freePort, tcpEndpoint } from '../../transport/zmq/index.js';
 import { RemoteDirectoryWalker, readTiff } from '../../walkers/index.js';
+import { sleep } from '../../core/index.js';
 
 /** Which servers a rig runs besides the camera and the writer. */
 export interface RigOptions {
@@ -38,6 +39,9 @@ export interface RigOptions {
 }
 
 export type RigServer = 'camera' | 'writer' | 'live' | 'benchmarker' | 'reco';
+
+/** A fault of the matrix: a server kind killed (SIGKILL) and restarted, the disk failing, a cancel. */
+export type Fault = RigServer | 'disk' | 'cancel';
 
 /** What {@link verifyScan} found in one scan directory. */
 export interface ScanCheck {
@@ -160,10 +164,56 @@ export class RemoteRig {
     return [...this.servers].map(([k, s]) => `--- ${k} server:\n${s.output()}`).join('\n');
   }
 
+  /** Puts the camera back into standby if a failed run left it elsewhere. */
+  async resetCamera(): Promise<void> {
+    if ((await this.camera.getState()) !== 'standby') await this.camera.reset().catch(() => undefined);
+  }
+
+  /**
+   * Runs the experiment with `frames` radios and hits it with `fault` `afterMs` into the run:
+   * a server killed and restarted on its port, the radios directory of the run's scan turned
+   * into a file (the disk failing; put back afterwards), or the run cancelled. Resolves once the
+   * run has settled (its outcome is not checked: a cancel or a fault may fail it or not).
+   */
+  async faultedRun(fault: Fault, frames: number, afterMs: number): Promise<void> {
+    this.frames = frames;
+    await this.resetCamera();
+    const run = this.exp.run();
+    run.catch(() => undefined);
+    const scan = await this.exp.currentName.get().catch(() => '');
+    await sleep(afterMs);
+    if (fault === 'cancel') await this.exp.cancel();
+    else if (fault === 'disk') {
+      const dir = join(this.options.root, (await this.exp.currentName.get()) || scan, 'radios');
+      await writingInto(dir, 10_000);
+      await rename(dir, `${dir}.failed`).catch(() => undefined);
+      await writeFile(dir, 'the disk failed here');
+      await run.catch(() => undefined);
+      await rm(dir, { force: true });
+    } else {
+      await this.kill(fault);
+      await run.catch(() => undefined);
+      await this.restart(fault);
+    }
+    await run.catch(() => undefined);
+  }
+
   /** Stops everything the rig started (servers by pid). */
   async close(): Promise<void> {
     for (const c of this.#closers.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
     await Promise.all([...this.servers.values()].map((s) => s.stop('SIGKILL')));
+  }
+}
+
+/**
+ * Waits until `dir` holds a file (a writer is writing into it), at most `timeoutMs`; a loaded
+ * machine may start a run's dataset well after the run started.
+ */
+export async function writingInto(dir: string, timeoutMs: number): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (performance.now() < end) {
+    if ((await readdir(dir).catch(() => [])).length > 0) return;
+    await sleep(20);
   }
 }
 
@@ -181,4 +231,47 @@ export async function verifyScan(root: string, scan: string, dataset = 'radios')
     perStream[stream] = (perStream[stream] ?? 0) + 1;
   }
   return { files: files.length, streams: Object.keys(perStream), perStream, consecutive };
+}
+
+/** What {@link verifyRun} found in the datasets of one completed run. */
+export interface RunCheck {
+  /** Every dataset holds its expected files, frame numbers 0…n−1, of one stream never seen before. */
+  ok: boolean;
+  /** Frames of a stream already seen in another scan (they belong to another run). */
+  misplaced: number;
+  /** Files read back over all datasets. */
+  files: number;
+  /** What was wrong, dataset by dataset (empty when `ok`). */
+  problems: string[];
+}
+
+/**
+ * Reads back each dataset of a completed run in `root/scan` against the files it should hold;
+ * `seen` collects the stream ids of earlier runs: a frame of one of them here is misplaced, and
+ * so is every frame of a second new stream (a faulted run's, which nobody read back).
+ */
+export async function verifyRun(
+  root: string,
+  scan: string,
+  expected: Record<string, number>,
+  seen: Set<string>,
+): Promise<RunCheck> {
+  let misplaced = 0;
+  let read = 0;
+  const problems: string[] = [];
+  for (const [name, files] of Object.entries(expected)) {
+    const check = await verifyScan(root, scan, name);
+    read += check.files;
+    for (const [stream, n] of Object.entries(check.perStream)) if (seen.has(stream)) misplaced += n;
+    const fresh = check.streams.filter((s) => !seen.has(s));
+    // of several new streams (one of a faulted run that was never read back), all but the largest
+    const freshCounts = fresh.map((s) => check.perStream[s]!);
+    if (fresh.length > 1) misplaced += freshCounts.reduce((a, b) => a + b, 0) - Math.max(...freshCounts);
+    for (const s of check.streams) seen.add(s);
+    if (check.files !== files) problems.push(`${scan}/${name}: ${check.files} of ${files} files`);
+    if (check.streams.length !== 1 || fresh.length !== 1)
+      problems.push(`${scan}/${name}: streams ${check.streams.join(', ') || '(none)'}, ${fresh.length} new`);
+    if (!check.consecutive) problems.push(`${scan}/${name}: frame numbers are not 0…${check.files - 1}`);
+  }
+  return { ok: problems.length === 0, misplaced, files: read, problems };
 }

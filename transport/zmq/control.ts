@@ -172,7 +172,8 @@ export class ControlServer {
         const { params } = request;
         if (params !== undefined && params !== null && (typeof params !== 'object' || Array.isArray(params)))
           throw new TypeError(
-            `control request '${request.method}': params must be an object (or absent), got ${Array.isArray(params) ? 'an array' : typeof params}`,
+            `control request '${request.method}': params must be an object (or absent), got ` +
+              `${Array.isArray(params) ? 'an array' : typeof params}`,
           );
         const result = await handler(request.params);
         reply = JSON.stringify({ id: request.id, ok: true, result: result ?? null, time: Date.now() });
@@ -309,7 +310,10 @@ export class ControlClient {
       );
   }
 
-  /** Updates the server clock offset from a reply to a pending request (the most precise round trip wins, a newer one if it is not much worse). */
+  /**
+   * Updates the server clock offset from a reply to a pending request (the most precise round trip
+   * wins, a newer one if it is not much worse).
+   */
   #learnClock(reply: ControlReply): void {
     const sentAt = this.#pending.get(reply.id as number)?.sentAt;
     if (typeof reply.time !== 'number' || !Number.isFinite(reply.time) || sentAt === undefined) return;

@@ -110,6 +110,7 @@ export function checkSocketMs(owner: string, option: string, ms: number | undefi
   if (ms === undefined) return;
   if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < min || ms > MAX_TIMER_MS)
     throw new OptionError(
-      `${owner}: option '${option}' must be a number of milliseconds in [${min}, ${MAX_TIMER_MS}] (a ZeroMQ socket option is a 32-bit integer), got ${String(ms)}`,
+      `${owner}: option '${option}' must be a number of milliseconds in [${min}, ${MAX_TIMER_MS}] (a ZeroMQ socket ` +
+        `option is a 32-bit integer), got ${String(ms)}`,
     );
 }

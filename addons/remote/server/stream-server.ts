@@ -128,7 +128,8 @@ export abstract class StreamServer {
     const p = (params ?? {}) as { endpoint?: unknown; mode?: unknown };
     if (typeof p.endpoint !== 'string' || !/^(tcp|ipc|inproc):\/\/./.test(p.endpoint))
       throw new TypeError(
-        `connect needs { endpoint: 'tcp://host:port' (or ipc://, inproc://), mode: 'pull' | 'sub' }, got endpoint ${JSON.stringify(p.endpoint)?.slice(0, 80)}`,
+        `connect needs { endpoint: 'tcp://host:port' (or ipc://, inproc://), mode: 'pull' | 'sub' }, got endpoint ` +
+          `${JSON.stringify(p.endpoint)?.slice(0, 80)}`,
       );
     const endpoint = p.endpoint;
     const mode = p.mode ?? 'pull';
@@ -307,7 +308,8 @@ export abstract class StreamServer {
   async #cancelStream(id: unknown): Promise<StreamStatus> {
     if (id !== undefined && !isStreamId(id))
       throw new TypeError(
-        `stream.cancel takes { id?: a stream id }, got id ${JSON.stringify(id)?.slice(0, 40)} (without an id it cancels the current stream)`,
+        `stream.cancel takes { id?: a stream id }, got id ${JSON.stringify(id)?.slice(0, 40)} (without an id it cancels ` +
+          `the current stream)`,
       );
     // a stream.start still opening (its handler runs concurrently) is cancelled as soon as it is open
     if (this.#opening && (id === undefined || this.#opening.id === id)) this.#opening.cancelled = true;

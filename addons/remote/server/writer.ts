@@ -109,7 +109,8 @@ export class WriterServer extends StreamServer {
     const rel = relative(this.#base, real);
     if (rel.startsWith('..') || isAbsolute(rel))
       throw new StorageError(
-        `walker.configure: root '${root}' is outside the server's root ${this.#base} (--root); a client may only choose a directory below it`,
+        `walker.configure: root '${root}' is outside the server's root ${this.#base} (--root); a client may only choose ` +
+          `a directory below it`,
         { path: wanted },
       );
     return real;

@@ -62,7 +62,8 @@ describe('experiments/experiment', () => {
     assert.equal(start.devices.sampleMotor.position.unit, 'mm');
     assert.ok('target' in start.devices.sampleMotor.position);
     const finish = JSON.parse(await readFile(join(scan, 'experiment_finish.json'), 'utf8'));
-    assert.equal(finish.outcome, 'standby');
+    assert.equal(finish.outcome, 'complete');
+    assert.equal(finish.error, undefined);
     const log = await readFile(join(scan, 'experiment.log'), 'utf8');
     assert.match(log, /acquisition 'radios' finished: 3 frames/);
     assert.ok(exp.readyToPrepareNextSample.isSet);
@@ -167,6 +168,30 @@ describe('experiments/experiment', () => {
     assert.equal(await exp.state.get(), 'error');
     assert.ok(finished);
     assert.ok(exp.readyToPrepareNextSample.isSet);
+  });
+
+  it('experiment_finish.json records the outcome: complete, cancelled, or error with the message', async () => {
+    const walker = await DirectoryWalker.create({ root });
+    let fail = true;
+    const exp = await Experiment.create(
+      [
+        await Acquisition.create('a', async function* (signal): AsyncGenerator<Frame> {
+          yield* frames(1)(signal);
+          if (fail) throw new Error('detector unplugged');
+        }),
+      ],
+      { walker },
+    );
+    await assert.rejects(exp.run(), /detector unplugged/);
+    const failed = JSON.parse(await readFile(join(root, 'scan_0000', 'experiment_finish.json'), 'utf8'));
+    assert.equal(failed.outcome, 'error');
+    assert.match(failed.error, /detector unplugged/);
+    assert.match(await readFile(join(root, 'scan_0000', 'experiment.log'), 'utf8'), /run 0 ended: error \(/);
+    fail = false;
+    await exp.run();
+    const done = JSON.parse(await readFile(join(root, 'scan_0001', 'experiment_finish.json'), 'utf8'));
+    assert.equal(done.outcome, 'complete');
+    assert.match(await readFile(join(root, 'scan_0001', 'experiment.log'), 'utf8'), /run 1 ended: complete/);
   });
 
   it('add, remove, swap and getAcquisition; a missing name is a clear error', async () => {

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'n
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { concert, concertAsync, have, removeTemp, root, tempHome } from './support.js';
+import { concert, concertAsync, concertBin, have, removeTemp, root, tempHome } from './support.js';
 
 describe('concert command', function () {
   this.timeout(30_000);
@@ -30,6 +30,32 @@ describe('concert command', function () {
       const r = concert(home, ['--version']);
       assert.equal(r.status, 0);
       assert.equal(r.stdout.trim(), JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version);
+    });
+
+    it('prints the version from every subcommand; help --help and help CMD exit 0', () => {
+      const v = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+      for (const args of [
+        ['start', '--version'],
+        ['show', '--version'],
+        ['set', 'info', '--version'],
+      ]) {
+        const r = concert(home, args);
+        assert.equal(r.status, 0, args.join(' '));
+        assert.equal(r.stdout.trim(), v, args.join(' '));
+      }
+      const help = concert(home, ['help', '--help']);
+      assert.equal(help.status, 0);
+      assert.match(help.stdout, /^Usage: concert \[options\] \[command\]/);
+      const start = concert(home, ['help', 'start']);
+      assert.equal(start.status, 0);
+      assert.match(start.stdout, /^Usage: concert start/);
+    });
+
+    it('log of a session that does not exist says so and exits 1', () => {
+      const r = concert(home, ['log', 'nosuch']);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /there is no session called 'nosuch' and the log has no line of it \(sessions: demo/);
+      assert.equal(concert(home, ['log', 'demo']).status, 0, 'a shipped session without lines yet is fine');
     });
 
     it('has --help on every subcommand', () => {
@@ -72,12 +98,32 @@ describe('concert command', function () {
         /^tomo: a Concert session\.\n\nWrite the session's manual here/,
       );
       const list = concert(home, ['show']).stdout;
-      assert.match(list, /^tomo\s+tomo: a Concert session\.$/m);
-      assert.match(list, /shipped with Concert:\ndemo\s+demo: a complete simulated imaging setup/);
+      assert.match(list, /^tomo\s+a Concert session\.$/m);
+      assert.match(
+        list,
+        /shipped with Concert:\ndemo\s+a complete simulated imaging setup, ready to play with offline\.$/m,
+      );
       assert.match(concert(home, ['init', '9lives']).stderr, /Sorry, '9lives' is not a valid session name/);
       // the template loads
       const started = concert(home, ['start', 'tomo', '--non-interactive']);
       assert.equal(started.status, 0, started.stderr);
+    });
+
+    it('show and the banner give the whole first sentence; cp names the copy in its manual', () => {
+      write(
+        'long',
+        '/**\n * long: the first sentence goes on over a line break, e.g. like this,\n * and ends here. A second one.\n */\n',
+      );
+      assert.match(
+        concert(home, ['show']).stdout,
+        /^long\s+the first sentence goes on over a line break, e\.g\. like this, and ends here\.$/m,
+      );
+      assert.equal(concert(home, ['cp', 'demo', 'mine']).status, 0);
+      assert.match(
+        readFileSync(join(store, 'mine.ts'), 'utf8'),
+        /^\/\*\*\n \* mine: a complete simulated imaging setup/,
+      );
+      assert.match(concert(home, ['show', 'mine']).stdout, /^mine: a complete/);
     });
 
     it('show of an unknown session says which exist', () => {
@@ -378,15 +424,44 @@ describe('concert command', function () {
       const r = concert(home, ['start', 'demo', '--non-interactive']);
       assert.equal(r.status, 0, r.stderr);
       assert.ok(!existsSync(join(store, '.demo.lock')));
-      // a live holder (this test process) refuses the start
+      // a live process that is not concert (this test process) holds no session: the lock is stale
       writeFileSync(join(store, '.demo.lock'), `${process.pid}\n`);
-      const refused = concert(home, ['start', 'demo', '--non-interactive']);
-      assert.equal(refused.status, 1);
-      assert.match(refused.stderr, new RegExp(`^Sorry, session 'demo' is already running \\(pid ${process.pid}\\)`));
-      assert.match(concert(home, ['rm', 'demo']).stderr, /Sorry/);
+      const unrelated = concert(home, ['start', 'demo', '--non-interactive']);
+      assert.equal(unrelated.status, 0, unrelated.stderr);
       write('multi', 'export const MULTIINSTANCE = true;\n');
       writeFileSync(join(store, '.multi.lock'), `${process.pid}\n`);
       assert.equal(concert(home, ['start', 'multi', '--non-interactive']).status, 0);
+    });
+
+    it('lock: a running session refuses start, rm, mv, init --force and import --force, naming its pid', async () => {
+      write('held', '/** held */\nexport const x = 1;\n');
+      const holder = spawn(process.execPath, [concertBin, 'start', 'held'], {
+        cwd: root,
+        env: { ...process.env, XDG_DATA_HOME: home },
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
+      try {
+        const lock = join(store, '.held.lock');
+        await waitUntil(() => existsSync(lock), 20_000);
+        const pid = holder.pid!;
+        const running = new RegExp(`session 'held' is (already )?running \\(pid ${pid}\\)`);
+        const copy = join(home, 'held.ts');
+        writeFileSync(copy, 'export const y = 2;\n');
+        for (const args of [
+          ['start', 'held', '--non-interactive'],
+          ['rm', 'held'],
+          ['mv', 'held', 'other'],
+          ['init', 'held', '--force'],
+          ['import', copy, '--force'],
+        ]) {
+          const r = concert(home, args);
+          assert.equal(r.status, 1, args.join(' '));
+          assert.match(r.stderr, running, args.join(' '));
+        }
+        assert.match(readFileSync(join(store, 'held.ts'), 'utf8'), /held/, 'the file is untouched');
+      } finally {
+        holder.kill('SIGKILL');
+      }
     });
   });
 });

@@ -58,6 +58,25 @@ describe('session REPL (driven through tmux)', function () {
     assert.match(await s.run('await dstate()'), /tomoMotor \(DummyRotationMotor\)[\s\S]*state\s+standby/);
   });
 
+  it('prints devices, parameters, experiments and frames in short forms; a forgotten await says so', async () => {
+    const s = await startDemo();
+    await s.run('await flatMotor.setPosition(q("2 mm"))');
+    assert.match(await s.run('flatMotor'), /^LinearMotor flatMotor \(standby\) \{ .*position: 2 mm.* \}$/);
+    assert.equal(await s.run('flatMotor.position'), 'Quantity flatMotor.position: 2 mm');
+    assert.match(
+      await s.run('experiment'),
+      /^ContinuousTomography experiment \(standby\) \{ iteration: 0, acquisitions: darks \(10\), flats \(10\), radios \(200\), addons: writer, reco \}$/,
+    );
+    assert.equal(
+      await s.run('flatMotor.getPosition()'),
+      'a Promise (still pending): add `await` to wait for its value',
+    );
+    assert.match(
+      await s.run('ddoc(camera)'),
+      /^camera \(Camera\)\n[\s\S]*triggerSource\s+rw\s+'AUTO' \| 'SOFTWARE' \| 'EXTERNAL'/,
+    );
+  });
+
   it('Ctrl-C stops a long move where it is, the prompt returns within a second, the session goes on', async () => {
     const s = await startDemo();
     const before = s.prompts();
@@ -97,7 +116,7 @@ describe('session REPL (driven through tmux)', function () {
     );
     assert.match(
       await s.run('flatMotr.getPosition()'),
-      /^ReferenceError: flatMotr is not defined \(at <prompt>:1:1\)$/,
+      /^ReferenceError: flatMotr is not defined \(at <prompt>:1:1\); did you mean flatMotor\?$/,
     );
     assert.match(await s.run('flatMotor.moove(q("1 mm"))'), /^TypeError: flatMotor.moove is not a function/);
     assert.match(await s.run('const = 3'), /^SyntaxError: Variable declaration expected\. \(at <prompt>:1:7\)$/);
@@ -126,6 +145,27 @@ describe('session REPL (driven through tmux)', function () {
     s.tmux.keys('Tab');
     await s.tmux.waitFor(/demo > flatMotor\.param\("position"\)$/m);
     s.tmux.keys('C-u');
+    // the public API only: experiment.ru⇥ offers run and running; no protected hooks
+    s.tmux.type('experiment.ru');
+    await sleep(150);
+    s.tmux.keys('Tab');
+    await sleep(150);
+    s.tmux.keys('Tab');
+    await s.tmux.waitFor(/experiment\.run\s+experiment\.running/);
+    s.tmux.keys('C-u');
+    s.tmux.type('camera.grab');
+    await sleep(150);
+    s.tmux.keys('Tab');
+    await s.tmux.waitFor(/demo > camera\.grab$/m);
+    s.tmux.keys('Tab');
+    await sleep(300);
+    assert.doesNotMatch(s.tmux.screen(), /grabHook/);
+    s.tmux.keys('C-u');
+    s.tmux.type('camera.setTriggerSource("SO');
+    await sleep(150);
+    s.tmux.keys('Tab');
+    await s.tmux.waitFor(/demo > camera\.setTriggerSource\("SOFTWARE"\)$/m);
+    s.tmux.keys('C-u');
   });
 
   it('keeps history per session', async () => {
@@ -147,7 +187,8 @@ describe('session REPL (driven through tmux)', function () {
     await s.run('const moving = tomoMotor.setPosition(q("300 deg")).catch((e) => e.name)');
     await sleep(300);
     assert.equal(await s.run('await tomoMotor.getState()'), "'moving'");
-    assert.ok(Number(await s.run('abort()')) >= 1);
+    assert.match(await s.run('abort()'), /^Aborted \d+ operations?: set tomoMotor\.position/);
+    assert.equal(await s.run('abort()'), 'Nothing was running: nothing to abort');
     assert.equal(await s.run('await moving'), "'AbortError'");
     assert.equal(await s.run('await tomoMotor.getState()'), "'standby'");
   });

@@ -181,7 +181,8 @@ describe('streaming/directory-watcher', () => {
     await rejectsWith(
       DirectoryWatcher.create({ directory: tmp.path, fileTimeout: 3 } as never),
       OptionError,
-      "DirectoryWatcher.create: unknown option 'fileTimeout', did you mean 'fileTimeoutMs'? (allowed: directory, existing, fileTimeoutMs, pattern, pollMs)",
+      "DirectoryWatcher.create: unknown option 'fileTimeout', did you mean 'fileTimeoutMs'? (allowed: directory, " +
+        'existing, fileTimeoutMs, pattern, pollMs)',
     );
     await rejectsWith(
       DirectoryWatcher.create({ directory: tmp.path, fileTimeoutMs: -1 }),

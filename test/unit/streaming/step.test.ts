@@ -458,12 +458,14 @@ describe('streaming/step', () => {
       [
         'an unknown option, with the closest one',
         { name: 'a', input, process: () => 1, cuncurrency: 2 },
-        "StreamingStep.create: unknown option 'cuncurrency', did you mean 'concurrency'? (allowed: concurrency, highWaterMark, input, keepValues, key, name, onError, process, record, retries, retryDelayMs, set, stop, worker, workerConfig)",
+        "StreamingStep.create: unknown option 'cuncurrency', did you mean 'concurrency'? (allowed: concurrency, " +
+          'highWaterMark, input, keepValues, key, name, onError, process, record, retries, retryDelayMs, set, stop, worker, workerConfig)',
       ],
       [
         'an unknown stop criterion',
         { name: 'a', input, process: () => 1, stop: { cuont: 2 } },
-        "StreamingStep.create: unknown option 'stop.cuont', did you mean 'stop.count'? (allowed: stop.count, stop.durationMs, stop.idleMs, stop.stopFile)",
+        "StreamingStep.create: unknown option 'stop.cuont', did you mean 'stop.count'? (allowed: stop.count, " +
+          'stop.durationMs, stop.idleMs, stop.stopFile)',
       ],
       [
         'neither process nor worker',
@@ -493,7 +495,8 @@ describe('streaming/step', () => {
       [
         'a bad input',
         { name: 'a', input: [1, 2], process: () => 1 },
-        "StreamingStep.create: option 'input' must be an OutputSet (another step’s output), a DirectoryWatcher or a producer (signal) => AsyncIterable, got [1, 2]",
+        "StreamingStep.create: option 'input' must be an OutputSet (another step’s output), a DirectoryWatcher or a " +
+          'producer (signal) => AsyncIterable, got [1, 2]',
       ],
       ['no name', { input, process: () => 1 }, "StreamingStep.create: option 'name' is required (a string)"],
     ];

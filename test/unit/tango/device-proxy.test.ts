@@ -39,6 +39,19 @@ describe('tango/device-proxy: addresses', () => {
     assert.throws(() => parseTangoAddress('a/b/c', undefined), TangoTransportError);
     assert.throws(() => parseTangoAddress('tango://h:1/a/b', undefined), TangoTransportError);
   });
+
+  it('refuses bad options before connecting, naming the option and what is allowed', async () => {
+    const url = 'tango://127.0.0.1:1/a/b/c#dbase=no';
+    await assert.rejects(
+      DeviceProxy.create(url, { timeoutMs: 3e9 }),
+      /timeoutMs must be a number of ms in \(0, 2147483647\]/,
+    );
+    await assert.rejects(DeviceProxy.create(url, { timeoutMs: -1 }), /timeoutMs/);
+    await assert.rejects(
+      DeviceProxy.create(url, { source: 'FAST' as never }),
+      /source must be one of DEV, CACHE, CACHE_DEV, got FAST/,
+    );
+  });
 });
 
 describe('tango/device-proxy against TangoTest', function () {

@@ -1,46 +1,12 @@
 import assert from 'node:assert/strict';
-import { CdrWriter } from '../../../tango/cdr.js';
 import { GiopConnection, GiopSystemException, MsgType, ReplyStatus, encodeReply } from '../../../tango/giop.js';
 import { TangoProtocolError, TangoTimeoutError, TangoTransportError } from '../../../tango/errors.js';
 import { FakeGiopServer, type FakeRequest } from './fake-giop-server.js';
+import { fragment } from './giop-fragments.js';
 
 const KEY = new TextEncoder().encode('a/b/c');
 const longReply = (req: FakeRequest, v: number, le = true): Uint8Array =>
   encodeReply(req.id, ReplyStatus.NoException, (w) => w.long(v), le);
-
-/** Splits a reply into a first message and GIOP 1.2 fragments of about `size` bytes. */
-function fragment(msg: Uint8Array, size: number): Uint8Array[] {
-  const le = (msg[6]! & 1) === 1;
-  const id = msg.subarray(12, 16);
-  const body = msg.subarray(12);
-  const out: Uint8Array[] = [];
-  let at = 0;
-  while (at < body.length) {
-    const first = at === 0;
-    let n = Math.min(size, body.length - at);
-    if (at + n < body.length) n -= ((first ? 12 : 16) + n) % 8; // non-final fragments: multiple of 8
-    const last = at + n >= body.length;
-    const w = new CdrWriter(le);
-    w.raw(
-      new Uint8Array([
-        0x47,
-        0x49,
-        0x4f,
-        0x50,
-        1,
-        2,
-        (le ? 1 : 0) | (last ? 0 : 2),
-        first ? MsgType.Reply : MsgType.Fragment,
-      ]),
-    );
-    w.ulong((first ? 0 : 4) + n);
-    if (!first) w.raw(id);
-    w.raw(body.subarray(at, at + n));
-    out.push(Uint8Array.from(w.bytes()));
-    at += n;
-  }
-  return out;
-}
 
 describe('tango/giop', function () {
   this.timeout(10000);
@@ -107,6 +73,26 @@ describe('tango/giop', function () {
       assert.equal(arr.length, 1000);
       assert.equal(arr[999], 999);
     }
+  });
+
+  it('receives large fragmented replies over the socket intact (read straight into the message)', async () => {
+    const values = Float64Array.from({ length: 300_000 }, (_, i) => Math.sin(i));
+    server.handler = (req) => ({
+      chunks: fragment(
+        encodeReply(req.id, ReplyStatus.NoException, (w) => w.numbers('double', values)),
+        1_000_000,
+      ),
+    });
+    const replies = await Promise.all([1, 2, 3].map(() => conn.call(KEY, 'op', undefined, {})));
+    for (const r of replies) assert.deepEqual(r.numbers('double'), values);
+  });
+
+  it('refuses timeouts a timer cannot wait, naming the option', async () => {
+    await assert.rejects(
+      read(conn, 'op', 1e12),
+      /timeoutMs must be a number of ms in \(0, 2147483647\], got 1000000000000/,
+    );
+    await assert.rejects(read(conn, 'op', 0), /timeoutMs/);
   });
 
   it('times out a silent call, ignores its late reply, and keeps working', async () => {

@@ -26,11 +26,16 @@ export function pyTangoAvailable(): boolean {
 /** A running PyTango device server. */
 export class PyTangoServer {
   readonly port: number;
-  #proc: ChildProcess;
+  readonly #script: string;
+  readonly #dlist: readonly string[];
+  readonly #timeoutMs: number;
+  #proc: ChildProcess | undefined;
 
-  protected constructor(port: number, proc: ChildProcess) {
+  protected constructor(port: number, script: string, dlist: readonly string[], timeoutMs: number) {
     this.port = port;
-    this.#proc = proc;
+    this.#script = script;
+    this.#dlist = dlist;
+    this.#timeoutMs = timeoutMs;
   }
 
   /** Address of one of its devices (`#dbase=no`). */
@@ -38,22 +43,42 @@ export class PyTangoServer {
     return `tango://127.0.0.1:${this.port}/${device}#dbase=no`;
   }
 
+  /** Process id of the server (-1 when stopped). */
+  get pid(): number {
+    return this.#proc?.pid ?? -1;
+  }
+
   /**
    * Starts `script` on a free port with the devices `dlist` (`Class::domain/family/member` for
    * servers with several classes) and waits until it accepts requests.
    */
   static async start(script: string, dlist: readonly string[], timeoutMs = 20000): Promise<PyTangoServer> {
-    const port = await freePort();
+    const server = new PyTangoServer(await freePort(), script, dlist, timeoutMs);
+    await server.restart();
+    return server;
+  }
+
+  /** (Re)starts the server on the same port and waits until it accepts requests. */
+  async restart(): Promise<void> {
+    await this.stop();
     const proc = spawn(
       '/usr/bin/python3',
-      [script, 'test', '-ORBendPoint', `giop:tcp:127.0.0.1:${port}`, '-nodb', '-dlist', dlist.join(',')],
+      [
+        this.#script,
+        'test',
+        '-ORBendPoint',
+        `giop:tcp:127.0.0.1:${this.port}`,
+        '-nodb',
+        '-dlist',
+        this.#dlist.join(','),
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    const server = new PyTangoServer(port, proc);
+    this.#proc = proc;
     let log = '';
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${script} did not start: ${log}`)), timeoutMs);
+        const timer = setTimeout(() => reject(new Error(`${this.#script} did not start: ${log}`)), this.#timeoutMs);
         const onData = (d: Buffer): void => {
           log += d.toString();
           if (log.includes('Ready to accept request')) {
@@ -65,20 +90,20 @@ export class PyTangoServer {
         proc.stderr!.on('data', onData);
         proc.once('exit', (c) => {
           clearTimeout(timer);
-          reject(new Error(`${script} exited (${c}): ${log}`));
+          reject(new Error(`${this.#script} exited (${c}): ${log}`));
         });
       });
     } catch (e) {
-      await server.stop();
+      await this.stop();
       throw e;
     }
-    return server;
   }
 
   /** Kills the server and waits for it to exit. */
   async stop(): Promise<void> {
     const proc = this.#proc;
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    this.#proc = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise((r) => proc.once('exit', r));
     proc.kill('SIGKILL');
     await exited;
@@ -98,6 +123,11 @@ export class PushServer {
   /** Starts the server on a free port and waits until it accepts requests. */
   static async start(): Promise<PushServer> {
     return new PushServer(await PyTangoServer.start(PUSH_SERVER, ['test/push/1']));
+  }
+
+  /** Kills the server and starts it again on the same port. */
+  restart(): Promise<void> {
+    return this.#server.restart();
   }
 
   /** Kills the server and waits for it to exit. */

@@ -35,56 +35,60 @@ describe('video/make-movie and export-frames', function () {
     return framesDir;
   }
 
-  it('exports in the background with progress 0…1, refuses a second export meanwhile, then makes the movie and erases the frames', async function () {
-    debianFfmpeg(this);
-    const framesDir = join(dir.path, 'frames');
-    async function* slow() {
-      for (let i = 0; i < 20; i++) {
-        await delay(10);
-        yield rampFrame(i, 64, 48);
+  it(
+    'exports in the background with progress 0…1, refuses a second export meanwhile, then makes the movie and erases ' +
+      'the frames',
+    async function () {
+      debianFfmpeg(this);
+      const framesDir = join(dir.path, 'frames');
+      async function* slow() {
+        for (let i = 0; i < 20; i++) {
+          await delay(10);
+          yield rampFrame(i, 64, 48);
+        }
       }
-    }
-    const exporter = exportFrames(slow(), framesDir, { format: 'png', total: 20 });
-    assert.ok(exporter.running);
-    assert.throws(
-      () => exportFrames([], join(dir.path, 'other')),
-      (e: unknown) => e instanceof VideoError && /an export to .*frames is running/.test(e.message),
-    );
-    const seen: number[] = [];
-    while ((await exporter.progress()) < 1) {
-      seen.push(await exporter.progress());
-      await delay(20);
-    }
-    const result = await exporter.done;
-    assert.equal(result.frames, 20);
-    assert.ok(
-      seen.some((p) => p > 0 && p < 1),
-      `progress seen: ${seen.join(', ')}`,
-    );
-    const files = (await readdir(framesDir)).sort();
-    assert.equal(files.length, 20);
-    assert.equal(files[0], 'frame_000000.png');
-    const movie = await makeMovie({
-      framesDir,
-      out: join(dir.path, 'scan.mp4'),
-      fps: 30,
-      size: [128, 96],
-      eraseFrames: true,
-    });
-    assert.equal(movie.erased, 20);
-    assert.deepEqual([movie.width, movie.height, movie.frames], [128, 96, 20]);
-    assert.deepEqual(await readdir(framesDir), []);
-    assert.deepEqual(await probe(join(dir.path, 'scan.mp4')), {
-      codec: 'h264',
-      pixFmt: 'yuv420p',
-      width: 128,
-      height: 96,
-      fps: 30,
-      frames: 20,
-    });
-    // The next export works once the first is done.
-    await exportFrames([flat(1)], join(dir.path, 'next')).done;
-  });
+      const exporter = exportFrames(slow(), framesDir, { format: 'png', total: 20 });
+      assert.ok(exporter.running);
+      assert.throws(
+        () => exportFrames([], join(dir.path, 'other')),
+        (e: unknown) => e instanceof VideoError && /an export to .*frames is running/.test(e.message),
+      );
+      const seen: number[] = [];
+      while ((await exporter.progress()) < 1) {
+        seen.push(await exporter.progress());
+        await delay(20);
+      }
+      const result = await exporter.done;
+      assert.equal(result.frames, 20);
+      assert.ok(
+        seen.some((p) => p > 0 && p < 1),
+        `progress seen: ${seen.join(', ')}`,
+      );
+      const files = (await readdir(framesDir)).sort();
+      assert.equal(files.length, 20);
+      assert.equal(files[0], 'frame_000000.png');
+      const movie = await makeMovie({
+        framesDir,
+        out: join(dir.path, 'scan.mp4'),
+        fps: 30,
+        size: [128, 96],
+        eraseFrames: true,
+      });
+      assert.equal(movie.erased, 20);
+      assert.deepEqual([movie.width, movie.height, movie.frames], [128, 96, 20]);
+      assert.deepEqual(await readdir(framesDir), []);
+      assert.deepEqual(await probe(join(dir.path, 'scan.mp4')), {
+        codec: 'h264',
+        pixFmt: 'yuv420p',
+        width: 128,
+        height: 96,
+        fps: 30,
+        frames: 20,
+      });
+      // The next export works once the first is done.
+      await exportFrames([flat(1)], join(dir.path, 'next')).done;
+    },
+  );
 
   it('sorts frames numerically, past 99 999 frames too', async function () {
     const ffmpeg = debianFfmpeg(this);

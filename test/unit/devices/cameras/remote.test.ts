@@ -28,6 +28,23 @@ describe('devices/cameras/remote', function () {
 
   describeCamera(make);
 
+  it('a server stopped while recording stops the camera normally: no emergency stop', async () => {
+    const camera = await dummy.Camera.create({ width: 16, height: 8, frameRate: q('1000 Hz') });
+    const server = await new CameraServer(camera, { control: tcpEndpoint() }).start();
+    const client = await remote.Camera.create({ endpoint: server.endpoint });
+    await client.startRecording();
+    const warned: string[] = [];
+    const warn = camera.log.warn.bind(camera.log);
+    camera.log.warn = (message: string, ...rest: unknown[]) => {
+      warned.push(message);
+      warn(message, ...(rest as []));
+    };
+    await server.stop();
+    assert.equal(await camera.getState(), 'standby');
+    assert.deepEqual(warned, []);
+    await client.disconnect().catch(() => undefined);
+  });
+
   it('grabSend sends frames straight to a registered endpoint, then the end marker', async () => {
     const camera = await make();
     const data = tcpEndpoint(await freePort());

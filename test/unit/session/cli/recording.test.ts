@@ -38,7 +38,8 @@ describe('concert record and concert recording', function () {
     assert.match(
       r.stdout,
       new RegExp(
-        `^recording ${endpoint.replace(/\./g, '\\.')} \\(pull\\) to .*run1\\.clog until 60s or the end of the stream\\nrecorded 25 frames \\(26 records`,
+        `^recording ${endpoint.replace(/\./g, '\\.')} \\(pull\\) to .*run1\\.clog until 60s or the end of the ` +
+          `stream\\nrecorded 25 frames \\(26 records`,
       ),
     );
 

@@ -34,7 +34,11 @@ describe('session/repl/evaluation', () => {
     });
     assert.equal(await t.run('const = 5'), 'SyntaxError: Variable declaration expected. (at <prompt>:1:7)');
     assert.equal(await t.run('evalFail()'), 'Sorry, m.position: 12 mm is out of range');
-    assert.match(await t.run('await Promise.reject(new TypeError("bad"))'), /^TypeError: bad \(at <prompt>:1:\d+\)$/);
+    assert.match(
+      await t.run('await Promise.reject(new TypeError("bad"))'),
+      /^TypeError: bad \(at <prompt>\)$/,
+      'no column from the rewritten input',
+    );
     assert.match(await t.run('evalNope.x'), /^ReferenceError: evalNope is not defined \(at <prompt>:1:1\)$/);
     assert.equal(await t.run('1 + 1'), '2', 'the REPL goes on');
     const closing = t;
