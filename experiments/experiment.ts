@@ -25,6 +25,7 @@ import { Flag } from './flag.js';
 import type { Checkpoint, PauseControl } from './pause.js';
 import { runSnapshot, teeLog } from './run-record.js';
 import { RunControl, type RunHandle } from './run-control.js';
+import { Suspender, Suspenders, type Suspension, type SuspendCondition, type SuspendOptions } from './suspender.js';
 
 /** Experiment states. */
 export type ExperimentState = 'standby' | 'running' | 'paused' | 'cancelled' | 'error';
@@ -67,6 +68,8 @@ export interface ExperimentResult {
   directory: string | undefined;
   acquisitions: Record<string, AcquisitionResult>;
   durationMs: number;
+  /** Every time a suspender held the run, with its cause and duration (also in `experiment_finish.json`). */
+  suspensions: Suspension[];
 }
 
 /**
@@ -108,6 +111,7 @@ export class Experiment extends Parameterizable {
   #current: Acquisition | undefined;
   #currentName = '';
   readonly #control: RunControl<ExperimentResult>;
+  readonly #suspenders = new Suspenders();
   /** The progress bar of the current run. */
   #bar: Progress | undefined;
 
@@ -129,6 +133,11 @@ export class Experiment extends Parameterizable {
           const why = this.pauseRefusal(this.#current);
           return why === undefined ? undefined : new ExperimentError(`${this.name} cannot be paused now: ${why}`);
         },
+        stillHeld: (n) =>
+          this.log.warn(
+            `resume(): still suspended by ${this.#suspenders.causes() || `${n} suspender(s)`}; ` +
+              'the run goes on when the condition clears',
+          ),
       },
       (paused) => this.#bar?.status(paused ? 'paused' : undefined),
     );
@@ -331,6 +340,31 @@ export class Experiment extends Parameterizable {
     return this.#control.cancel();
   }
 
+  /**
+   * Suspends every run while `condition` is true: the run is paused (the hardware in its safe
+   * state, see {@link pause}) and goes on from where it was held once the condition has been
+   * false for `resumeAfter`, after `beforeResume` (if given). Each suspension is logged and kept
+   * in the result and in `experiment_finish.json`, with its cause and duration. A suspender
+   * never resumes a run the user paused.
+   * @example
+   * ```ts
+   * exp.suspendWhen({ parameter: ring.current, when: (c: Unit) => c.toNumber('mA') < 100 },
+   *   { cause: 'ring current below 100 mA', resumeAfter: q('30 s') });
+   * exp.suspendWhen(ringDevice.subscribe('current', 'change').pipe(map((r) => Number(r.value) < 100)),
+   *   { cause: 'beam lost', beforeResume: async (signal) => { await refreshFlats(signal); } });
+   * ```
+   * @returns the suspender; `remove()` stops it.
+   * @throws OptionError for a condition of none of the kinds, unknown options or bad values.
+   */
+  suspendWhen(condition: SuspendCondition, options: SuspendOptions = {}): Suspender {
+    return this.#suspenders.add(new Suspender(this.name, condition, options));
+  }
+
+  /** The registered suspenders. */
+  get suspenders(): readonly Suspender[] {
+    return this.#suspenders.list;
+  }
+
   async #execute(signal: AbortSignal, pause: PauseControl): Promise<ExperimentResult> {
     const started = performance.now();
     this.state.enter('running');
@@ -340,6 +374,8 @@ export class Experiment extends Parameterizable {
     const separate = await this.separateScans.get();
     this.#currentName = separate ? formatFileName(await this.nameFmt.get(), iteration) : '';
     const results: Record<string, AcquisitionResult> = {};
+    const suspensions: Suspension[] = [];
+    let stopSuspenders: (() => void) | undefined;
     let descended = false;
     let restoreLog: (() => Promise<void>) | undefined;
     let failure: unknown;
@@ -353,6 +389,20 @@ export class Experiment extends Parameterizable {
       if (walker)
         await walker.writeText('experiment_start.json', await runSnapshot(this, this.#acquisitions, iteration));
       await this.prepare(signal);
+      const control = this.#control;
+      stopSuspenders = this.#suspenders.watch(
+        {
+          hold: (holder) => control.hold(holder),
+          release: (holder) => control.release(holder),
+          fail: (error) => control.fail(error),
+          get checkpoint() {
+            return control.checkpoint;
+          },
+          signal,
+          log: this.log,
+        },
+        suspensions,
+      );
       const total = this.#acquisitions.reduce((n, a) => n + (a.expectedFrames ?? 0), 0);
       const bar = progress(`${this.name} ${this.#currentName}`.trim(), total || undefined);
       this.#bar = bar;
@@ -382,6 +432,8 @@ export class Experiment extends Parameterizable {
       }
     } catch (error) {
       failure = error;
+    } finally {
+      stopSuspenders?.();
     }
     // Cleanup always runs, with a signal of its own (the run's may be aborted).
     const cleanup = new AbortController().signal;
@@ -404,7 +456,7 @@ export class Experiment extends Parameterizable {
         );
         await walker.writeText(
           'experiment_finish.json',
-          await runSnapshot(this, this.#acquisitions, iteration, outcome, failure),
+          await runSnapshot(this, this.#acquisitions, iteration, outcome, failure, { suspensions }),
         );
         await walker.flush();
       }
@@ -423,6 +475,7 @@ export class Experiment extends Parameterizable {
       directory: descended ? this.#currentName : undefined,
       acquisitions: results,
       durationMs: performance.now() - started,
+      suspensions,
     };
   }
 

@@ -9,6 +9,7 @@ export * from './errors.js';
 export * from './experiment.js';
 export * from './flag.js';
 export * from './gate.js';
+export * from './suspender.js';
 export type { Checkpoint, PausePoint, PauseHooks } from './pause.js';
 export * from './imaging.js';
 export * as synchrotron from './synchrotron.js';

@@ -29,11 +29,24 @@ type RunState = 'standby' | 'running' | 'paused' | 'cancelled' | 'error';
 export interface PauseSupport extends PauseHooks {
   /** Why a run cannot be paused now; `undefined` if it can. Thrown as the error of `pause()`. */
   refusal?(): Error | undefined;
+  /** `resume()` was called while others (suspenders) still hold the run: it goes on when they let go. */
+  stillHeld?(holders: number): void;
+}
+
+/** Who holds a run paused: the user (`pause()`), or a suspender. */
+const USER = Object.freeze({ holder: 'user' });
+
+interface Run<R> {
+  controller: AbortController;
+  pause: PauseControl;
+  done: Promise<R>;
+  /** Who holds it paused; it goes on when none is left. */
+  holders: Set<object>;
 }
 
 /** Runs one thing at a time for an owner with a `running`/`paused` state. */
 export class RunControl<R> {
-  #run: { controller: AbortController; pause: PauseControl; done: Promise<R> } | undefined;
+  #run: Run<R> | undefined;
 
   /** `owner`: whose runs these are (its name, read when needed: sessions rename experiments). */
   constructor(
@@ -79,24 +92,43 @@ export class RunControl<R> {
       this.#run = undefined;
     });
     done.catch(() => undefined);
-    const run = { controller, pause, done };
+    const run: Run<R> = { controller, pause, done, holders: new Set() };
     this.#run = run;
     return Object.assign(done, {
       done,
       cancel: () => this.#cancel(controller, done),
-      pause: () => (this.#run === run ? this.#pause(pause) : Promise.resolve(undefined)),
-      resume: () => (this.#run === run ? this.#resume(pause) : Promise.resolve()),
+      pause: () => (this.#run === run ? this.#pause(run, USER) : Promise.resolve(undefined)),
+      resume: () => (this.#run === run ? this.#resume(run, USER) : Promise.resolve()),
     });
   }
 
   /** Pauses the current run, if any (see {@link RunHandle.pause}). */
   pause(): Promise<Checkpoint | undefined> {
-    return this.#run ? this.#pause(this.#run.pause) : Promise.resolve(undefined);
+    return this.#run ? this.#pause(this.#run, USER) : Promise.resolve(undefined);
   }
 
   /** Resumes a paused run. */
   resume(): Promise<void> {
-    return this.#run ? this.#resume(this.#run.pause) : Promise.resolve();
+    return this.#run ? this.#resume(this.#run, USER) : Promise.resolve();
+  }
+
+  /**
+   * Holds the current run for `holder` (a suspender), like `pause()`; it goes on once every
+   * holder (and the user, if they paused it) let go.
+   * @throws the refusal when the run cannot be paused now.
+   */
+  hold(holder: object): Promise<Checkpoint | undefined> {
+    return this.#run ? this.#pause(this.#run, holder) : Promise.resolve(undefined);
+  }
+
+  /** `holder` lets the current run go on. */
+  release(holder: object): Promise<void> {
+    return this.#run ? this.#resume(this.#run, holder) : Promise.resolve();
+  }
+
+  /** Ends the current run with `error` (its cleanup runs as for a cancel). */
+  fail(error: Error): void {
+    this.#run?.controller.abort(error);
   }
 
   /** Cancels the current run (if any) and waits for its cleanup. */
@@ -109,19 +141,26 @@ export class RunControl<R> {
     await done.catch(() => undefined);
   }
 
-  #pause(pause: PauseControl): Promise<Checkpoint | undefined> {
+  #pause(run: Run<R>, holder: object): Promise<Checkpoint | undefined> {
+    const pause = run.pause;
     if (!pause.requested) {
       const refusal = this.support.refusal?.();
       if (refusal) throw refusal;
     }
+    run.holders.add(holder);
     const held = pause.request();
     if (this.state.current === 'running') this.state.enter('paused');
     this.onPause?.(true);
     return held;
   }
 
-  #resume(pause: PauseControl): Promise<void> {
-    const resumed = pause.release();
+  #resume(run: Run<R>, holder: object): Promise<void> {
+    if (!run.holders.delete(holder) && holder !== USER) return Promise.resolve();
+    if (run.holders.size > 0) {
+      if (holder === USER) this.support.stillHeld?.(run.holders.size);
+      return Promise.resolve();
+    }
+    const resumed = run.pause.release();
     if (this.state.current === 'paused') this.state.enter('running');
     this.onPause?.(false);
     return resumed;

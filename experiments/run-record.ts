@@ -37,6 +37,7 @@ export async function runSnapshot(
   iteration: number,
   outcome?: string,
   failure?: unknown,
+  extra: Record<string, unknown> = {},
 ): Promise<string> {
   const devices: Record<string, unknown> = {};
   await Promise.all(registeredDevices().map(async (d) => void (devices[d.name] = await d.snapshot())));
@@ -48,6 +49,7 @@ export async function runSnapshot(
         time: new Date().toISOString(),
         acquisitions: acquisitions.map((a) => a.name),
         ...(outcome ? { outcome, error: failure === undefined ? undefined : errorMessage(failure) } : {}),
+        ...extra,
         parameters: await experiment.snapshot(),
         devices,
       },

@@ -5,7 +5,7 @@
  */
 import { sleep, errorMessage } from '../../core/index.js';
 import { AcquisitionError } from '../../experiments/errors.js';
-import { ControlClient, TransportError, type CurveOptions } from '../../transport/zmq/index.js';
+import { ControlClient, RefusedError, TransportError, type CurveOptions } from '../../transport/zmq/index.js';
 import { AddonError } from '../errors.js';
 import {
   DEFAULT_SERVER_TIMEOUT_MS,
@@ -46,6 +46,8 @@ export class ServerClient {
       await control.request<ServerStatus>('status');
     } catch (error) {
       control.close();
+      if (error instanceof RefusedError)
+        throw new AddonError(`the server at ${endpoint} refused this client: ${errorMessage(error)}`, { cause: error });
       throw new AddonError(`no server answers at ${endpoint}: ${errorMessage(error)}`, { cause: error });
     }
     return new ServerClient(endpoint, control);

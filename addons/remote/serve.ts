@@ -13,7 +13,16 @@ import {
   type LogLevel,
   errorMessage,
 } from '../../core/index.js';
-import { curveClientOptions, curveServerOptions, ensureKeyPairs, tcpEndpoint } from '../../transport/zmq/index.js';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AllowList,
+  curveClientOptions,
+  curveServerOptions,
+  ensureKeyPairs,
+  tcpEndpoint,
+} from '../../transport/zmq/index.js';
 import type { ServerKind } from './protocol.js';
 
 /** What each server kind does, for `concert serve` without arguments. */
@@ -33,8 +42,14 @@ export interface ServeOptions {
   port?: number;
   /** Writer and reco: root directory of what they write (default: the working directory). */
   root?: string;
-  /** Directory with CURVE keys (created if missing): encrypts and authenticates every socket. */
+  /**
+   * Directory with CURVE keys (created if missing): encrypts every socket and accepts only the
+   * clients whose public key is in `authorizedKeys` (default `<curveKeys>/authorized`; made on
+   * first use with the directory's own `client.key` in it).
+   */
   curveKeys?: string;
+  /** The allow-list directory of client public keys (`*.key`), re-read when it changes. */
+  authorizedKeys?: string;
   /** Camera: sensor size and frame rate of the dummy camera, or TIFF files to replay. */
   width?: number;
   height?: number;
@@ -65,13 +80,35 @@ export async function startServer(kind: string, options: ServeOptions = {}): Pro
   let curve:
     | { server: Awaited<ReturnType<typeof curveServerOptions>>; client: Awaited<ReturnType<typeof curveClientOptions>> }
     | undefined;
+  let allow: AllowList | undefined;
   if (options.curveKeys) {
     await ensureKeyPairs(options.curveKeys);
+    const authorized = options.authorizedKeys ?? join(options.curveKeys, 'authorized');
+    if (!existsSync(authorized)) {
+      // First use: the key directory's own client may connect (sessions on this machine).
+      await mkdir(authorized, { recursive: true, mode: 0o700 });
+      await copyFile(join(options.curveKeys, 'client.key'), join(authorized, 'client.key'));
+    }
+    allow = await AllowList.open(authorized, `${kind} server`);
     curve = {
-      server: await curveServerOptions(options.curveKeys),
+      server: { ...(await curveServerOptions(options.curveKeys)), allow },
       client: await curveClientOptions(options.curveKeys),
     };
   }
+  try {
+    const server = await start(kind, options, control, curve);
+    return allow ? { ...server, stop: () => server.stop().finally(() => allow.close()) } : server;
+  } catch (error) {
+    allow?.close();
+    throw error;
+  }
+}
+
+type ServerCurve =
+  | { server: Awaited<ReturnType<typeof curveServerOptions>>; client: Awaited<ReturnType<typeof curveClientOptions>> }
+  | undefined;
+
+async function start(kind: string, options: ServeOptions, control: string, curve: ServerCurve): Promise<RunningServer> {
   switch (kind) {
     case 'writer': {
       const { WriterServer } = await import('./server/writer.js');

@@ -125,7 +125,11 @@ export function program(): Command {
     .option('--bind <address>', 'address to bind the control endpoint to', '127.0.0.1')
     .option('--port <port>', 'control port (default: a free one, printed)')
     .option('--root <dir>', 'writer: root directory of the walker (default: the working directory)')
-    .option('--curve-keys <dir>', 'encrypt and authenticate with the CURVE keys in DIR (created if missing)')
+    .option(
+      '--curve-keys <dir>',
+      'encrypt with the CURVE keys in DIR (created if missing) and accept only the clients in DIR/authorized',
+    )
+    .option('--authorized-keys <dir>', 'with --curve-keys: the allow-list directory (default DIR/authorized)')
     .option('--width <px>', 'camera: sensor width of the dummy camera')
     .option('--height <px>', 'camera: sensor height of the dummy camera')
     .option('--frame-rate <hz>', 'camera: frame rate')
@@ -142,6 +146,42 @@ export function program(): Command {
         (await import('./serve.js')).serve(kind, o),
       ),
     );
+
+  const keys = cli
+    .command('keys')
+    .description('CURVE keys: create key pairs, list them, authorize or revoke the clients servers accept');
+  const dirOption = () => new Option('--dir <dir>', 'key directory (default $CONCERT_KEYS or ~/.concert/keys)');
+  keys
+    .command('create')
+    .description('create a key pair NAME.key / NAME.key_secret')
+    .argument('<name>', 'key name')
+    .addOption(dirOption())
+    .action(
+      run(async (name: string, o: { dir?: string }) => void (await (await import('./keys.js')).createKey(name, o))),
+    );
+  keys
+    .command('list')
+    .description('list the key pairs and the authorized client keys')
+    .addOption(dirOption())
+    .action(run(async (o: { dir?: string }) => (await import('./keys.js')).listKeys(o)));
+  keys
+    .command('authorize')
+    .description('let a client in: its public key (Z85) or .key file goes into DIR/authorized')
+    .argument('<key>', 'a Z85 public key or a .key file')
+    .option('--name <name>', 'name of the authorized key file')
+    .addOption(dirOption())
+    .action(
+      run(
+        async (key: string, o: { dir?: string; name?: string }) =>
+          void (await (await import('./keys.js')).authorizeKey(key, o)),
+      ),
+    );
+  keys
+    .command('revoke')
+    .description('remove a client key from DIR/authorized (running servers drop its connections)')
+    .argument('<key>', 'the authorized name or the Z85 key')
+    .addOption(dirOption())
+    .action(run(async (key: string, o: { dir?: string }) => (await import('./keys.js')).revokeKey(key, o)));
 
   cli
     .command('tango')

@@ -12,6 +12,7 @@ export interface ServeCliOptions {
   port?: string;
   root?: string;
   curveKeys?: string;
+  authorizedKeys?: string;
   width?: string;
   height?: string;
   frameRate?: string;
@@ -47,6 +48,7 @@ export async function serve(kind: string | undefined, o: ServeCliOptions): Promi
     port: integer('port', o.port, 1, 65535),
     root: o.root,
     curveKeys: o.curveKeys,
+    authorizedKeys: o.authorizedKeys,
     width: integer('width', o.width, 1, 65536),
     height: integer('height', o.height, 1, 65536),
     frameRate: o.frameRate === undefined ? undefined : Number(o.frameRate),

@@ -20,6 +20,7 @@ import { errorMessage } from '../../core/errors.js';
 import type { CurveOptions } from './curve.js';
 import { RemoteError, TransportError } from './errors.js';
 import { checkSocketMs, place, race, type Placement } from './internal.js';
+import { RefusedError, watchAuthFailures } from './zap.js';
 
 /** A control request as it travels. */
 export interface ControlRequest {
@@ -238,7 +239,18 @@ export class ControlClient {
     // immediate: never queue a request for a server that is not connected (it would run late)
     const socket = new (zeromq().Dealer)({ linger: 0, immediate: true, sendTimeout: timeoutMs });
     const endpoint = await place(socket, options, 'ControlClient');
-    return new ControlClient(socket, timeoutMs, endpoint);
+    const client = new ControlClient(socket, timeoutMs, endpoint);
+    if (options.curve && !('curveServer' in options.curve))
+      client.#auth = watchAuthFailures(socket, options.curve.curvePublicKey, (error) => client.#refused(error));
+    return client;
+  }
+
+  #auth: { failure(): RefusedError | undefined } | undefined;
+
+  /** The server's ZAP handler refused this client's key: pending requests fail with that, at once. */
+  #refused(error: RefusedError): void {
+    for (const [id, { method }] of this.#pending)
+      this.#settle(id, undefined, new RefusedError(`control request '${method}' to ${error.message}`, this.endpoint));
   }
 
   /**
@@ -250,6 +262,9 @@ export class ControlClient {
   request<T = unknown>(method: string, params?: unknown, options: RequestOptions = {}): Promise<T> {
     if (this.#closed)
       return Promise.reject(new TransportError(`control client for ${this.endpoint} is closed`, this.endpoint));
+    const refused = this.#auth?.failure();
+    if (refused)
+      return Promise.reject(new RefusedError(`control request '${method}' to ${refused.message}`, this.endpoint));
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const id = this.#nextId++;
     const expires = performance.now() + timeoutMs;

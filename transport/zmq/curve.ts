@@ -22,6 +22,7 @@ import type { Socket } from 'zeromq';
 import { zeromq } from './zeromq.js';
 import { errorMessage } from '../../core/errors.js';
 import { TransportError } from './errors.js';
+import type { AllowList } from './zap.js';
 
 /** A CURVE key pair, both keys as 40-character Z85 strings. */
 export interface CurveKeyPair {
@@ -33,6 +34,8 @@ export interface CurveKeyPair {
 export interface CurveServerOptions {
   curveServer: true;
   curveSecretKey: string;
+  /** Accept only the clients whose public key is in this list (ZAP, `ZMQ_ZAP_DOMAIN`); without it, every client that knows the server key. */
+  allow?: AllowList;
 }
 
 /** Options of a CURVE client (`ZMQ_CURVE_SERVERKEY`, `ZMQ_CURVE_PUBLICKEY`, `ZMQ_CURVE_SECRETKEY`). */
@@ -115,6 +118,7 @@ export function applyCurve(socket: Socket, curve: CurveOptions | undefined): voi
   if ('curveServer' in curve) {
     socket.curveServer = true;
     socket.curveSecretKey = curve.curveSecretKey;
+    if (curve.allow) socket.zapDomain = curve.allow.domain;
   } else {
     socket.curveServerKey = curve.curveServerKey;
     socket.curvePublicKey = curve.curvePublicKey;

@@ -69,3 +69,4 @@ export {
   type EventPublisherOptions,
   type EventSubscriberOptions,
 } from './events.js';
+export * from './zap.js';

@@ -7,6 +7,7 @@ import type { Socket } from 'zeromq';
 import { OptionError } from '../../core/errors.js';
 import { applyCurve, type CurveOptions } from './curve.js';
 import { TransportError } from './errors.js';
+import { rebindOnRevoke } from './zap.js';
 import { errorMessage, MAX_TIMER_MS, startTimer, type Timer } from '../../core/index.js';
 
 /** Where a socket goes: exactly one of `bind` and `connect`. */
@@ -35,7 +36,10 @@ export async function place(
   try {
     if (bind !== undefined) {
       await socket.bind(bind);
-      return socket.lastEndpoint ?? bind;
+      const endpoint = socket.lastEndpoint ?? bind;
+      if (options.curve && 'curveServer' in options.curve && options.curve.allow)
+        rebindOnRevoke(socket, endpoint, options.curve.allow);
+      return endpoint;
     }
     socket.connect(connect!);
     return connect!;

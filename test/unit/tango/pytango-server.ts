@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from './tango-test-server.js';
 
 const PUSH_SERVER = fileURLToPath(new URL('./fixtures/push_server.py', import.meta.url));
+const RING_SERVER = fileURLToPath(new URL('./fixtures/ring_server.py', import.meta.url));
 
 /** True when `/usr/bin/python3` can import PyTango; else prints why tests are skipped. */
 export function pyTangoAvailable(): boolean {
@@ -127,6 +128,27 @@ export class PushServer {
   /** Kills the server and starts it again on the same port. */
   restart(): Promise<void> {
     return this.#server.restart();
+  }
+
+  /** Kills the server and waits for it to exit. */
+  stop(): Promise<void> {
+    return this.#server.stop();
+  }
+}
+
+/** A running ring server (device `test/ring/1`: attribute `current` in mA with change events, command `SetCurrent`). */
+export class RingServer {
+  readonly url: string;
+  readonly #server: PyTangoServer;
+
+  private constructor(server: PyTangoServer) {
+    this.#server = server;
+    this.url = server.url('test/ring/1');
+  }
+
+  /** Starts the server on a free port and waits until it accepts requests. */
+  static async start(): Promise<RingServer> {
+    return new RingServer(await PyTangoServer.start(RING_SERVER, ['test/ring/1']));
   }
 
   /** Kills the server and waits for it to exit. */

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AllowList,
+  ControlClient,
+  ControlServer,
+  curveServerOptions,
+  ensureKeyPairs,
+  generateKeyPair,
+  tcpEndpoint,
+  TransportError,
+  z85Encode,
+  type CurveKeyPair,
+} from '../../../transport/index.js';
+
+describe('transport/zmq/zap: remote control only for known clients', function () {
+  this.timeout(20_000);
+  let dir: string;
+  let allow: AllowList;
+  let server: ControlServer;
+  let serverKey: string;
+  const clients: ControlClient[] = [];
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'concert-zap-'));
+    const keys = await ensureKeyPairs(dir);
+    serverKey = keys.server.publicKey;
+    allow = await AllowList.open(join(dir, 'authorized'), 'test server');
+    server = await ControlServer.create({
+      bind: tcpEndpoint(0),
+      curve: { ...(await curveServerOptions(dir)), allow },
+      handlers: { ping: () => 'pong' },
+    });
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    server.close();
+    allow.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function client(pair: CurveKeyPair): Promise<ControlClient> {
+    const c = await ControlClient.create({
+      connect: server.endpoint,
+      timeoutMs: 5000,
+      curve: { curveServerKey: serverKey, curvePublicKey: pair.publicKey, curveSecretKey: pair.secretKey },
+    });
+    clients.push(c);
+    return c;
+  }
+
+  it('z85Encode matches ZeroMQ (RFC 32 test vector)', () => {
+    const bytes = Uint8Array.from([0x86, 0x4f, 0xd2, 0x6f, 0xb5, 0x59, 0xf7, 0x5b]);
+    assert.equal(z85Encode(bytes), 'HelloWorld');
+  });
+
+  it('an authorized client is served; an unlisted one gets a clear refusal at once, logged with its key and address', async () => {
+    const known = generateKeyPair();
+    const stranger = generateKeyPair();
+    await writeFile(join(dir, 'authorized', 'alice.key'), `${known.publicKey}\n`);
+    await allow.reload();
+    assert.equal(await (await client(known)).request('ping'), 'pong');
+    const t0 = performance.now();
+    await assert.rejects(
+      (await client(stranger)).request('ping'),
+      (e: Error) =>
+        e instanceof TransportError &&
+        e.message.includes(server.endpoint) &&
+        e.message.includes(`refused this client's CURVE key ${stranger.publicKey}`) &&
+        /concert keys authorize/.test(e.message),
+    );
+    assert.ok(performance.now() - t0 < 4000, 'not a time-out');
+    const refusal = allow.refusals.at(-1)!;
+    assert.equal(refusal.key, stranger.publicKey);
+    assert.equal(refusal.address, '127.0.0.1');
+  });
+
+  it('a key written into the directory is accepted without a restart; a key revoked while connected is cut off', async () => {
+    const bob = generateKeyPair();
+    const other = generateKeyPair();
+    await writeFile(join(dir, 'authorized', 'other.key'), `${other.publicKey}\n`);
+    await writeFile(join(dir, 'authorized', 'bob.key'), `${bob.publicKey}\n`);
+    const t0 = performance.now();
+    while (!allow.accepts(bob.publicKey)) {
+      if (performance.now() - t0 > 5000) throw new Error('the directory was not re-read');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const b = await client(bob);
+    const o = await client(other);
+    assert.equal(await b.request('ping'), 'pong');
+    assert.equal(await o.request('ping'), 'pong');
+    await unlink(join(dir, 'authorized', 'bob.key'));
+    while (allow.accepts(bob.publicKey)) {
+      if (performance.now() - t0 > 5000) throw new Error('the revocation was not seen');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    await assert.rejects(b.request('ping'), /refused this client's CURVE key/);
+    assert.equal(await o.request('ping'), 'pong', 'the others reconnect and go on');
+  });
+});
