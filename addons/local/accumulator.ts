@@ -2,7 +2,7 @@
  * Keeps the frames of each acquisition in memory (lossless), e.g. to look at them in the session.
  * @module
  */
-import { z, type Frame } from '../../core/index.js';
+import { OptionError, z, type Frame } from '../../core/index.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
@@ -30,15 +30,21 @@ export class Accumulator extends Addon {
     this.#limit = options.limit ?? Infinity;
   }
 
-  /** The frames of the last run of `acquisition`. @throws AddonError if it was never accumulated. */
-  getItems(acquisition: string | Acquisition): Frame[] {
+  /**
+   * The frames of the last run of `acquisition`, or only its last `count` frames.
+   * @throws AddonError if it was never accumulated; OptionError for a `count` that is not a whole
+   *   number ≥ 0.
+   */
+  getItems(acquisition: string | Acquisition, count?: number): Frame[] {
+    if (count !== undefined && !(Number.isSafeInteger(count) && count >= 0))
+      throw new OptionError(`${this.name}.getItems: count must be a whole number ≥ 0, got ${String(count)}`);
     const name = typeof acquisition === 'string' ? acquisition : acquisition.name;
     const items = this.#items.get(name);
     if (!items)
       throw new AddonError(
         `${this.name} has no frames of acquisition '${name}' (it has: ${[...this.#items.keys()].join(', ') || 'none'})`,
       );
-    return items;
+    return count === undefined ? items : items.slice(Math.max(0, items.length - count));
   }
 
   protected consumerFor(acquisition: Acquisition): FrameConsumer {

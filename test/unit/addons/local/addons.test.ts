@@ -144,4 +144,17 @@ describe('addons/local', () => {
       [7, 8, 9],
     );
   });
+
+  it('Accumulator.getItems(name, count) gives the last count frames; a bad count is a clear error', async () => {
+    const exp = await Experiment.create([await Acquisition.create('darks', frames(10))]);
+    const acc = await Accumulator.create(exp);
+    await exp.run();
+    assert.deepEqual(
+      acc.getItems('darks', 3).map((f) => f.metadata.frameNumber),
+      [7, 8, 9],
+    );
+    assert.equal(acc.getItems('darks', 0).length, 0);
+    assert.equal(acc.getItems('darks', 50).length, 10);
+    assert.throws(() => acc.getItems('darks', -1), /getItems: count must be a whole number ≥ 0, got -1/);
+  });
 });
