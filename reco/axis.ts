@@ -87,6 +87,20 @@ export interface AxisSearch {
   center: number;
   /** Every evaluated candidate, coarse then fine. */
   candidates: AxisCandidate[];
+  /**
+   * True when the best coarse candidate is the first or the last of the region: the optimum may
+   * lie outside it (search again over a wider region).
+   */
+  atEdge: boolean;
+}
+
+/** The warning for a search whose best center is at the edge of its region, if it is. */
+export function axisEdgeWarning(search: AxisSearch, region: readonly [number, number, number]): string | undefined {
+  if (!search.atEdge) return undefined;
+  return (
+    `findAxis: the best center ${search.center} px is at the edge of the region [${region.join(', ')}]; ` +
+    'the optimum may lie outside it: search again over a wider region'
+  );
 }
 
 /**
@@ -117,6 +131,7 @@ export async function searchAxis(
   const coarse: number[] = [];
   for (let c = from; c < to - 1e-9; c += step) coarse.push(c);
   let best = await evaluate(coarse);
+  const atEdge = coarse.length > 1 && (best.center === coarse[0] || best.center === coarse[coarse.length - 1]);
   let width = step;
   for (let level = 1; level < levels; level++) {
     const fine: number[] = [];
@@ -126,5 +141,5 @@ export async function searchAxis(
     if (f.score > best.score) best = f;
     width = sub;
   }
-  return { center: best.center, candidates };
+  return { center: best.center, candidates, atEdge };
 }

@@ -29,7 +29,7 @@ export { ParallelBackprojector } from './parallel.js';
 export type { ParallelBackprojectorOptions } from './parallel.js';
 export type { KernelName } from './batch.js';
 export { wasmSimdSupported } from './wasm-kernel.js';
-export { AXIS_METRICS, axisScore, searchAxis } from './axis.js';
+export { AXIS_METRICS, axisEdgeWarning, axisScore, searchAxis } from './axis.js';
 export type { AxisCandidate, AxisMetric, AxisSearch } from './axis.js';
 export { MODIFIED_SHEPP_LOGAN, phantomProjection, phantomSinogram, sheppLogan } from './phantom.js';
 export type { Ellipse, PhantomOptions, ProjectionOptions } from './phantom.js';

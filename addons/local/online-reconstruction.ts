@@ -9,7 +9,7 @@ import { format, makeFrame, q, z, zwhere, type Frame, type Unit } from '../../co
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
-import { Reconstructor, type AxisMetric, type AxisSearch, type FilterName } from '../../reco/index.js';
+import { Reconstructor, axisEdgeWarning, type AxisMetric, type AxisSearch, type FilterName } from '../../reco/index.js';
 import { zwalker } from '../../walkers/index.js';
 import { Addon, ADDON_OPTIONS } from '../base.js';
 import { AddonError } from '../errors.js';
@@ -217,6 +217,8 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
     const search = await reco.findAxis({ region, metric: options.metric, row: options.row });
     await this.setCenterPositionX(q(search.center, 'px'));
     this.experiment.log.info(`findAxis: center ${format(q(search.center, 'px'))}`);
+    const warning = axisEdgeWarning(search, region);
+    if (warning) this.experiment.log.warn(warning);
     return search;
   }
 

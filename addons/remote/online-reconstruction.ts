@@ -8,7 +8,7 @@
 import { arrayConstructor, makeFrame, q, type DType, type Frame, type Unit } from '../../core/index.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { Experiment } from '../../experiments/experiment.js';
-import type { AxisMetric, AxisSearch } from '../../reco/index.js';
+import { axisEdgeWarning, type AxisMetric, type AxisSearch } from '../../reco/index.js';
 import { AddonError } from '../errors.js';
 import { WithReconstructionSettings } from '../reco-settings.js';
 import { RemoteAddon, type RemoteAddonOptions } from './addon.js';
@@ -87,6 +87,8 @@ export class OnlineReconstruction extends WithReconstructionSettings(RemoteAddon
       { timeoutMs: 60_000 },
     );
     await this.setCenterPositionX(q(search.center, 'px'));
+    const warning = axisEdgeWarning(search, region as [number, number, number]);
+    if (warning) this.experiment.log.warn(warning);
     return search;
   }
 }
