@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const entry = fileURLToPath(new URL('./spawn-entry.ts', import.meta.url));
+/** tsx's loader, resolved from here: `--import tsx` would resolve it from the working directory. */
+const tsx = import.meta.resolve('tsx');
 
 /** A server process. */
 export interface ServerProcess {
@@ -26,7 +28,7 @@ export function spawnServer(
   options: Record<string, unknown> = {},
   timeoutMs = 60_000,
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, kind, JSON.stringify(options)], {
+  const child = spawn(process.execPath, ['--import', tsx, entry, kind, JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
