@@ -47,7 +47,7 @@ const METHODS: Record<ServerKind, Record<string, readonly string[]>> = {
   reco: {
     ...STREAM_METHODS,
     'reco.configure': ['parameters', 'number', 'names', 'directory', 'workers'],
-    'reco.findAxis': ['region', 'metric'],
+    'reco.findAxis': ['centers', 'metric'],
     'reco.rereconstruct': ['region', 'centerPositionX'],
   },
   camera: {

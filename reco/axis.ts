@@ -98,8 +98,8 @@ export interface AxisSearch {
 export function axisEdgeWarning(search: AxisSearch, region: readonly [number, number, number]): string | undefined {
   if (!search.atEdge) return undefined;
   return (
-    `findAxis: the best center ${search.center} px is at the edge of the region [${region.join(', ')}]; ` +
-    'the optimum may lie outside it: search again over a wider region'
+    `findAxis: the best center ${search.center} px is at the edge of the candidates [${region.join(', ')}]; ` +
+    'the optimum may lie outside them: search again over a wider range'
   );
 }
 
@@ -116,7 +116,7 @@ export async function searchAxis(
   const [from, to, step] = region;
   if (!(step > 0) || !(to > from))
     throw new ParameterError(
-      `findAxis: region must be [from, to, step] with from < to and step > 0, got [${region.join(', ')}]`,
+      `findAxis: centers must be [from, to, step] with from < to and step > 0, got [${region.join(', ')}]`,
     );
   const candidates: AxisCandidate[] = [];
   const evaluate = async (centers: number[]): Promise<AxisCandidate> => {

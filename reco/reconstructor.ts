@@ -46,7 +46,7 @@ export interface ReconstructorOptions extends ReconstructionParameters {
 /** Options of {@link Reconstructor.findAxis}. */
 export interface FindAxisOptions {
   /** Candidate centers `[from, to, step]` [px]; refined to a tenth of `step` around the best. */
-  region: readonly [number, number, number];
+  centers: readonly [number, number, number];
   /** Default `'entropy'`. */
   metric?: AxisMetric;
   /** Detector row to use (must be in the reconstructed region); default the region's first. */
@@ -238,7 +238,7 @@ export class Reconstructor {
   }
 
   /**
-   * Searches the rotation axis: reconstructs one row at every candidate center of `region`
+   * Searches the rotation axis: reconstructs one row at every candidate center of `centers`
    * (then at tenth steps around the best, per refinement level) and keeps the best score.
    * Leaves the reconstructor's own slices and parameters unchanged.
    * @throws ConcertError if no projection was added yet.
@@ -264,7 +264,7 @@ export class Reconstructor {
     });
     try {
       return await searchAxis(
-        options.region,
+        options.centers,
         async (center) => {
           const params = { ...saved.params, centerPositionX: center };
           const g = sliceGeometryOf(this.width, params);

@@ -16,7 +16,7 @@
  *   await tomoMotor.move(q('90 deg'))      // Ctrl-C stops it where it is
  *   await experiment.run()                 // a progress bar; Ctrl-C cancels it cleanly
  *   reco.slices[0]                         // the reconstructed slice (float32)
- *   await reco.findAxis({ region: [q('120 px'), q('136 px'), q('1 px')] })
+ *   await reco.findAxis({ centers: [q('120 px'), q('136 px'), q('1 px')] })
  *   writer.summary()
  *   await webView()                        // camera frames and slices in the browser (prints the URL)
  *   await dstate()                         // every device's state and values

@@ -204,7 +204,7 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
    * sets `centerPositionX` to the best and returns the search.
    */
   async findAxis(options: {
-    region: readonly [Unit | number, Unit | number, Unit | number];
+    centers: readonly [Unit | number, Unit | number, Unit | number];
     metric?: AxisMetric;
     row?: number;
   }): Promise<AxisSearch> {
@@ -212,12 +212,12 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
     if (!reco || reco.count === 0)
       throw new AddonError('OnlineReconstruction: no projections to search the axis in; run the experiment first');
     const px = (v: Unit | number) =>
-      typeof v === 'number' ? v : this.params.centerPositionX.toNumber(v, 'findAxis region');
-    const region = options.region.map(px) as [number, number, number];
-    const search = await reco.findAxis({ region, metric: options.metric, row: options.row });
+      typeof v === 'number' ? v : this.params.centerPositionX.toNumber(v, 'findAxis centers');
+    const centers = options.centers.map(px) as [number, number, number];
+    const search = await reco.findAxis({ centers, metric: options.metric, row: options.row });
     await this.setCenterPositionX(q(search.center, 'px'));
     this.experiment.log.info(`findAxis: center ${format(q(search.center, 'px'))}`);
-    const warning = axisEdgeWarning(search, region);
+    const warning = axisEdgeWarning(search, centers);
     if (warning) this.experiment.log.warn(warning);
     return search;
   }

@@ -74,20 +74,20 @@ export class OnlineReconstruction extends WithReconstructionSettings(RemoteAddon
 
   /** Searches the rotation axis in the server and sets `centerPositionX` to the best. */
   async findAxis(options: {
-    region: readonly [Unit | number, Unit | number, Unit | number];
+    centers: readonly [Unit | number, Unit | number, Unit | number];
     metric?: AxisMetric;
   }): Promise<AxisSearch> {
     const px = (v: Unit | number) =>
-      typeof v === 'number' ? v : this.params.centerPositionX.toNumber(v, 'findAxis region');
-    const region = options.region.map(px);
-    if (region.length !== 3) throw new AddonError('findAxis: region must be [from, to, step]');
+      typeof v === 'number' ? v : this.params.centerPositionX.toNumber(v, 'findAxis centers');
+    const centers = options.centers.map(px);
+    if (centers.length !== 3) throw new AddonError('findAxis: centers must be [from, to, step]');
     const search = await this.server.request<AxisSearch>(
       'reco.findAxis',
-      { region, metric: options.metric },
+      { centers, metric: options.metric },
       { timeoutMs: 60_000 },
     );
     await this.setCenterPositionX(q(search.center, 'px'));
-    const warning = axisEdgeWarning(search, region as [number, number, number]);
+    const warning = axisEdgeWarning(search, centers as [number, number, number]);
     if (warning) this.experiment.log.warn(warning);
     return search;
   }

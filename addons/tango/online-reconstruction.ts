@@ -130,11 +130,11 @@ export class TangoOnlineReconstruction extends WithReconstructionSettings(TangoA
   }
 
   /** Searches the rotation axis in the device, sets `centerPositionX` to the best and returns it (px). */
-  async findAxis(options: { region: readonly [Unit | number, Unit | number, Unit | number] }): Promise<number> {
+  async findAxis(options: { centers: readonly [Unit | number, Unit | number, Unit | number] }): Promise<number> {
     const px = (v: Unit | number) =>
-      typeof v === 'number' ? v : this.params.centerPositionX.toNumber(v, 'findAxis region');
-    const region = options.region.map(px);
-    if (region.length !== 3) throw new AddonError(`${this.name}.findAxis: region must be [from, to, step]`);
+      typeof v === 'number' ? v : this.params.centerPositionX.toNumber(v, 'findAxis centers');
+    const region = options.centers.map(px); // Python Concert's find_parameter calls them region
+    if (region.length !== 3) throw new AddonError(`${this.name}.findAxis: centers must be [from, to, step]`);
     const args = { parameter: 'center-position-x', region, metric: 'sag', z: 0, store: true };
     await this.command('set_find_parameter_args', JSON.stringify(args), TangoType.DevString);
     const center = Number(

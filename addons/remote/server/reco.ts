@@ -78,7 +78,7 @@ export class RecoServer extends StreamServer {
       },
       'reco.findAxis': async (p) => {
         if (!this.#reco) throw new Error('no projections to search the axis in yet');
-        return this.#reco.findAxis(p as { region: [number, number, number] });
+        return this.#reco.findAxis(p as { centers: [number, number, number] });
       },
     };
   }

@@ -363,7 +363,7 @@ export function recoDevice(options: RecoDeviceOptions = {}): DeviceDefinition {
             throw new DevFailed('Concert_NotImplemented', `only center-position-x can be searched, not ${parameter}`);
           const region = (findArgs['region'] as number[] | undefined) ?? [];
           if (region.length !== 3) throw new DevFailed('Concert_BadArguments', 'region must be [from, to, step]');
-          const search = await reco.findAxis({ region: region as [number, number, number] });
+          const search = await reco.findAxis({ centers: region as [number, number, number] });
           if (findArgs['store']) settings = { ...settings, center_position_x: [search.center] };
           return search.center;
         },

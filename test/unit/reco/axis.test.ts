@@ -16,12 +16,12 @@ describe('reco/axis: searchAxis', () => {
     assert.equal(search.atEdge, true);
     assert.match(
       axisEdgeWarning(search, [0, 10, 1])!,
-      /^findAxis: the best center \d+(\.\d+)? px is at the edge of the region \[0, 10, 1\]; the optimum may lie outside it/,
+      /^findAxis: the best center \d+(\.\d+)? px is at the edge of the candidates \[0, 10, 1\]; the optimum may lie outside them/,
     );
     assert.equal((await searchAxis([0, 10, 1], peakAt(-50))).atEdge, true);
   });
 
   it('refuses an empty or unordered region', async () => {
-    await assert.rejects(searchAxis([10, 0, 1], peakAt(0)), /region must be \[from, to, step\] with from < to/);
+    await assert.rejects(searchAxis([10, 0, 1], peakAt(0)), /centers must be \[from, to, step\] with from < to/);
   });
 });

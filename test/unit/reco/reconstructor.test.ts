@@ -212,7 +212,7 @@ describe('reco/reconstructor', () => {
         for (const [i, f] of frames.entries()) await reco.addProjection(f, i);
         const before = await reco.slices();
         // Coarse: every 2 px over ±9 px; fine: every 0.2 px within 2 px of the best.
-        const found = await reco.findAxis({ region: [(n - 1) / 2 - 9, (n - 1) / 2 + 9, 2], metric });
+        const found = await reco.findAxis({ centers: [(n - 1) / 2 - 9, (n - 1) / 2 + 9, 2], metric });
         console.log(
           `      true ${trueCenter}, found ${found.center.toFixed(2)}, error ${(found.center - trueCenter).toFixed(3)} px ` +
             `(${found.candidates.length} candidates)`,
@@ -254,7 +254,7 @@ describe('reco/reconstructor', () => {
       /roi/,
     );
     const reco = await Reconstructor.create({ width: 8, height: 4, number: 2, workers: 0 });
-    await assert.rejects(reco.findAxis({ region: [0, 8, 1] }), /needs projections/);
+    await assert.rejects(reco.findAxis({ centers: [0, 8, 1] }), /needs projections/);
     assert.deepEqual(reco.rows, [2]);
     await reco.close();
   });

@@ -89,7 +89,7 @@ describe('addons/local/online-reconstruction', function () {
     const center = (W - 1) / 2 + 3.3;
     const { exp, reco } = await experiment(center);
     await exp.run();
-    const search = await reco.findAxis({ region: [q('60 px'), q('72 px'), q('1 px')] });
+    const search = await reco.findAxis({ centers: [q('60 px'), q('72 px'), q('1 px')] });
     assert.ok(Math.abs(search.center - center) < 0.5, `found ${search.center}, true ${center}`);
     const before = rmse(
       reco.slices[0]!.data,
