@@ -179,6 +179,30 @@ export abstract class Camera extends Device {
   getFrameRate(): Promise<Unit> {
     return this.frameRate.get();
   }
+  setRoiX0(v: Unit, o?: SetOptions): Promise<void> {
+    return this.roiX0.set(v, o);
+  }
+  getRoiX0(): Promise<Unit> {
+    return this.roiX0.get();
+  }
+  setRoiY0(v: Unit, o?: SetOptions): Promise<void> {
+    return this.roiY0.set(v, o);
+  }
+  getRoiY0(): Promise<Unit> {
+    return this.roiY0.get();
+  }
+  setRoiWidth(v: Unit, o?: SetOptions): Promise<void> {
+    return this.roiWidth.set(v, o);
+  }
+  getRoiWidth(): Promise<Unit> {
+    return this.roiWidth.get();
+  }
+  setRoiHeight(v: Unit, o?: SetOptions): Promise<void> {
+    return this.roiHeight.set(v, o);
+  }
+  getRoiHeight(): Promise<Unit> {
+    return this.roiHeight.get();
+  }
   setTriggerSource(v: TriggerSource, o?: SetOptions): Promise<void> {
     return this.triggerSource.set(v, o);
   }

@@ -199,8 +199,8 @@ export function describeCamera<C extends Camera>(make: () => Promise<C>, options
       assert.ok(width >= 4 && height >= 4, 'the suite needs a sensor of at least 4×4 px');
       await c.param('roiWidth').set(q(Math.floor(width / 2), 'px'));
       await c.param('roiHeight').set(q(Math.floor(height / 2), 'px'));
-      await c.param('roiX0').set(q(1, 'px'));
-      await c.param('roiY0').set(q(2, 'px'));
+      await c.setRoiX0(q(1, 'px'));
+      await c.setRoiY0(q(2, 'px'));
       const f = await c.recording(() => c.grab());
       assert.deepEqual(f.shape, [Math.floor(height / 2), Math.floor(width / 2)]);
       await rejectsWith(c.param('roiX0').set(q(width, 'px')), ParameterError, /outside the .* px sensor/);
@@ -212,6 +212,10 @@ export function describeCamera<C extends Camera>(make: () => Promise<C>, options
       assert.equal(await px(c, 'roiX0'), 1);
       assert.equal(await px(c, 'roiY0'), 2);
       assert.equal(await px(c, 'roiWidth'), Math.floor(width / 2));
+      assert.equal(format(await c.getRoiWidth()), format(q(Math.floor(width / 2), 'px')));
+      assert.equal(format(await c.getRoiHeight()), format(q(Math.floor(height / 2), 'px')));
+      await c.setRoiWidth(q(2, 'px'));
+      assert.equal((await c.recording(() => c.grab())).shape[1], 2);
     });
 
     it('rotate swaps the frame shape; mirror keeps it', async () => {
