@@ -13,6 +13,8 @@ export interface Command {
   readonly controller: AbortController;
   /** Ctrl-C stopped it. */
   interrupted: boolean;
+  /** The operations it had started when Ctrl-C stopped it (they may end before it is reported). */
+  stopping: readonly RunningOperation[];
   /** Operations with this id or higher started during the command. */
   readonly firstOperation: number;
   /** What was typed (errors are located in it). */
@@ -35,6 +37,7 @@ export class Commands {
     this.#current = {
       controller: new AbortController(),
       interrupted: false,
+      stopping: [],
       firstOperation: nextOperationId(),
       input,
       ran,
@@ -54,6 +57,7 @@ export class Commands {
     const command = this.#current;
     if (!command) return false;
     command.interrupted = true;
+    command.stopping = this.started(command);
     command.controller.abort(abortError(reason));
     return true;
   }

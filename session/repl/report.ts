@@ -73,7 +73,7 @@ export class ErrorReport {
   #interrupted(): string {
     const command = this.#commands.current;
     if (!command) return 'Interrupted (Ctrl-C)';
-    const started = this.#commands.started(command);
+    const started = command.interrupted ? command.stopping : this.#commands.started(command);
     const earlier = this.#commands.earlier(command).filter((op) => op.label !== undefined);
     let text = started.length
       ? `Interrupted (Ctrl-C): stopping what the command started (${describeOperations(started)})`

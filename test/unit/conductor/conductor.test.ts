@@ -108,7 +108,7 @@ describe('Conductor with camera server processes', function () {
     const data = await readAcquisitionData(join(dataDir(), 'colony', 'colony__first'));
     assert.deepEqual(Object.keys(data.cameras).sort(), Object.keys(summary.cameras).sort());
     for (const [name, c] of Object.entries(data.cameras)) {
-      assert.equal(c.metadata!.cameraKind, Number(name.slice(3)) >= SERVERS / 2 ? 'FfmpegCamera' : 'Camera', name);
+      assert.equal(c.metadata!.cameraKind, Number(name.slice(3)) >= SERVERS / 2 ? 'FfmpegCamera' : 'DummyCamera', name);
       assert.ok(c.complete, `${name}: ${c.problems.join('; ')}`);
       assert.equal(c.timestamps.length, summary.cameras[name]!.frames, `${name}: frames`);
       assert.ok(c.timestamps.length > 30, `${name}: ${c.timestamps.length} frames in 5 s at 30 Hz`);

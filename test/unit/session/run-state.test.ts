@@ -162,7 +162,8 @@ describe('run state at the prompt (real CLI)', function () {
 
     it('Ctrl-C of `await rp` (a run started earlier) says the run goes on; the bar shows paused', async () => {
       const { s } = await demoWithBackgroundRun();
-      assert.equal(await quiet(s, 'rp.pause()'), '');
+      // pause() resolves once the hardware is safe (with the checkpoint): the prompt says to await it.
+      assert.match(await quiet(s, 'rp.pause()'), /a Promise \(still pending\): add `await`/);
       assert.equal(await quiet(s, 'await experiment.getState()'), "'paused'");
       const before = s.prompts();
       s.tmux.line('await rp');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -69,7 +69,15 @@ describe('session/store', () => {
     });
     writeFileSync(lockPath('x'), child.stdout);
     acquireLock('x').release();
-    writeFileSync(lockPath('x'), '1\n'); // pid 1 is alive
-    assert.throws(() => acquireLock('x'), /session 'x' is already running \(pid 1\)/);
+    writeFileSync(lockPath('x'), '1\n'); // pid 1 is alive but not concert: a stale lock
+    acquireLock('x').release();
+    // A live concert process holds it (its command line names bin/concert).
+    const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'bin/concert'], { stdio: 'ignore' });
+    try {
+      writeFileSync(lockPath('x'), `${holder.pid}\n`);
+      assert.throws(() => acquireLock('x'), new RegExp(`session 'x' is already running \\(pid ${holder.pid}\\)`));
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 });
