@@ -372,7 +372,7 @@ describe('addons/local/web-viewer', function () {
       await page.fill('#camera .max', '4095');
       await page.waitForFunction(
         () => {
-          const c = (window as any).concertViewer.panels.camera; // eslint-disable-line @typescript-eslint/no-explicit-any
+          const c = window.concertViewer!.panels.camera;
           return c.lo === 0 && c.hi === 4095;
         },
         null,
