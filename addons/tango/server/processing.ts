@@ -31,7 +31,7 @@ export class StreamReception {
   readonly log: Logger;
   #endpoint = '';
   #receiver: ZmqReceiver | undefined;
-  #task: { controller: AbortController; done: Promise<number> } | undefined;
+  #task: { controller: AbortController; done: Promise<number>; settled: Promise<void> } | undefined;
   #state: StreamState = 'idle';
   #name = '';
   #frames = 0;
@@ -133,7 +133,9 @@ export class StreamReception {
       }
       return this.#frames;
     })();
-    this.#task = { controller, done };
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    this.#task = { controller, done, settled };
     try {
       const n = await done;
       this.#state = 'done';
@@ -155,6 +157,7 @@ export class StreamReception {
     } finally {
       this.#task = undefined;
       device.setState('STANDBY');
+      settle();
     }
   }
 
@@ -162,12 +165,15 @@ export class StreamReception {
     this.#task?.controller.abort(new DOMException('stream cancelled by a client', 'AbortError'));
   }
 
-  /** `cancel`: stops the running stream at once. */
+  /**
+   * `cancel`: stops the running stream at once; returns when it has ended, its files are closed
+   * and the data socket is connected again (so the next stream's frames reach the new socket).
+   */
   async cancel(): Promise<void> {
     const task = this.#task;
     if (!task) return;
     this.#cancelTask();
-    await task.done.catch(() => undefined);
+    await task.settled;
   }
 
   /** Stops everything (server shutdown, `Init`). */

@@ -141,8 +141,10 @@ describe('concert tango walker|benchmarker|reco (our client, PyTango)', function
     await other.command('cancel', undefined, TangoType.DevVoid);
     await assert.rejects(first, /cancelled after 0 frames/);
     assert.equal((await device.readAttribute('stream_state')).value, 'cancelled');
-    // The next stream works.
+    assert.equal(await device.state(), 'STANDBY', 'cancel returns once the stream has ended');
+    // The next stream works (its frames are sent once it runs, as a camera would after write_sequence).
     const next = device.command('write_sequence', 'c', TangoType.DevString, { timeoutMs: 60_000 });
+    while ((await other.state()) !== 'RUNNING') await new Promise((r) => setTimeout(r, 10));
     await send(sender, 3);
     await next;
     assert.equal((await readdir(join(root, 'scan', 'c'))).length, 3);
