@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
-import { closest, describe, errorMessage, show, z } from '../../core/index.js';
+import { closest, describe, errorMessage, schemaAt, show, valueAt, z } from '../../core/index.js';
 import { ConfigError } from '../errors.js';
 import { CONDUCTOR_CONFIG, crossCheck, type ConductorConfig, type Violation } from './schema.js';
 
@@ -186,24 +186,4 @@ function allowedKeys(schema: z.ZodType | undefined): string[] {
   let s = schema;
   while (s instanceof z.ZodOptional || s instanceof z.ZodDefault) s = s.unwrap() as z.ZodType;
   return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let v = input;
-  for (const key of path)
-    v = typeof v === 'object' && v !== null ? (v as Record<PropertyKey, unknown>)[key] : undefined;
-  return v;
-}
-
-function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | undefined {
-  let s: z.ZodType | undefined = schema;
-  for (const key of path) {
-    while (s instanceof z.ZodOptional || s instanceof z.ZodDefault) s = s.unwrap() as z.ZodType;
-    if (s instanceof z.ZodObject) s = (s.shape as Record<string, z.ZodType>)[String(key)];
-    else if (s instanceof z.ZodRecord) s = s.valueType as z.ZodType;
-    else if (s instanceof z.ZodTuple) s = s.def.items[Number(key)] as z.ZodType | undefined;
-    else if (s instanceof z.ZodArray) s = s.element as z.ZodType;
-    else return undefined;
-  }
-  return s;
 }

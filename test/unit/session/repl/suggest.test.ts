@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { editDistance, locateInInput, nearest, suggestion } from '../../../../session/repl/suggest.js';
+import { editDistance } from '../../../../core/index.js';
+import { locateInInput, nearest, suggestion } from '../../../../session/repl/suggest.js';
 import { LinearMotor } from '../../../../devices/motors/dummy.js';
 
 describe('session/repl/suggest', () => {
