@@ -260,26 +260,27 @@ export function rebindOnRevoke(socket: Socket, endpoint: string, allow: AllowLis
 
 /**
  * Remembers the last CURVE authentication failure of a connecting socket (the server's ZAP
- * handler refused its key): `failure()` gives it while it is recent (2 s), so a request can
- * fail with it at once instead of timing out. @internal
+ * handler refused its key): `failure()` gives it until a handshake succeeds (ZeroMQ does not
+ * reconnect a refused socket), so a request fails with it at once instead of timing out. @internal
  */
 export function watchAuthFailures(
   socket: Socket,
   key: string,
   onFailure?: (error: RefusedError) => void,
 ): { failure(): RefusedError | undefined } {
-  let last: { error: RefusedError; at: number } | undefined;
+  // ZeroMQ does not reconnect after a refused handshake: the refusal stands until one succeeds.
+  let last: { error: RefusedError } | undefined;
   socket.events.on('handshake:error:auth', (event) => {
     const error = new RefusedError(
       `${event.address}: the server refused this client's CURVE key ${key}: it is not in the server's ` +
         `allow-list (on the server: concert keys authorize ${key} --dir <its authorized-keys directory>)`,
       event.address,
     );
-    last = { error, at: performance.now() };
+    last = { error };
     onFailure?.(error);
   });
   socket.events.on('handshake', () => (last = undefined));
   return {
-    failure: () => (last && performance.now() - last.at < 2000 ? last.error : undefined),
+    failure: () => last?.error,
   };
 }
