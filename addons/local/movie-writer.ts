@@ -11,6 +11,7 @@ import { sleep, z, zq, zwhere } from '../../core/index.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
+import type { AddonEstimate } from '../../experiments/estimate.js';
 import {
   MovieEncoder,
   parseContrast,
@@ -90,6 +91,15 @@ export class MovieWriter extends Addon {
   readonly #queueSize: number;
   #movies: MovieResult[] = [];
   #failures = 0;
+
+  /** A movie's size depends on what the encoder makes of the frames: reported as unknown. */
+  override async estimate(acquisition: Acquisition): Promise<AddonEstimate> {
+    return {
+      bytes: undefined,
+      exact: false,
+      note: `${this.name}: the size of the movie of '${acquisition.name}' depends on the encoder (crf ${this.#movie.crf ?? 'default'})`,
+    };
+  }
 
   constructor(experiment: Experiment, options: MovieWriterOptions = {}) {
     super(experiment, options);

@@ -4,7 +4,8 @@
  * (with its frame count) before the acquisition ends.
  * @module
  */
-import { MAX_TIMER_MS, sleep, z, zwhere } from '../../core/index.js';
+import { errorMessage, MAX_TIMER_MS, sleep, z, zwhere } from '../../core/index.js';
+import type { AcquisitionPlan, AddonEstimate, PlanContext } from '../../experiments/estimate.js';
 import type { CurveOptions } from '../../transport/zmq/index.js';
 import type { RemoteCamera } from '../../devices/cameras/remote.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
@@ -79,6 +80,31 @@ export abstract class RemoteAddon extends Addon {
     await camera.registerEndpoint(this.#options.data, { mode: this.lossless ? 'push' : 'pub' });
     await this.#client.connectData(this.#options.data, this.lossless ? 'pull' : 'sub');
     await this.configure(this.#client);
+  }
+
+  /**
+   * Asks the server whether it answers (within 1 s): a server that does not is a limit of the
+   * run. Writes nothing of its own (the remote writer adds its datasets).
+   */
+  override async estimate(
+    _acquisition: Acquisition,
+    _plan: AcquisitionPlan,
+    context: PlanContext,
+  ): Promise<AddonEstimate | undefined> {
+    await this.serverAnswers(context);
+    return undefined;
+  }
+
+  /** Whether the server answers (once per dry run); a limit in `context` if not. */
+  protected async serverAnswers(context: PlanContext): Promise<boolean> {
+    const endpoint = this.#options.server;
+    try {
+      await this.server.request('status', undefined, { timeoutMs: 1000 });
+      return true;
+    } catch (error) {
+      context.limit(this.name, `${this.name}: the server ${endpoint} does not answer: ${errorMessage(error)}`);
+      return false;
+    }
   }
 
   /** Sends addon-specific settings to the server. */

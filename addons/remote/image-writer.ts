@@ -5,6 +5,12 @@
  * @module
  */
 import type { Acquisition } from '../../experiments/acquisition.js';
+import {
+  plannedFrames,
+  type AcquisitionPlan,
+  type AddonEstimate,
+  type PlanContext,
+} from '../../experiments/estimate.js';
 import { RemoteDirectoryWalker } from '../../walkers/index.js';
 import { RemoteAddon } from './addon.js';
 
@@ -16,6 +22,40 @@ import { RemoteAddon } from './addon.js';
  */
 export class ImageWriter extends RemoteAddon {
   protected readonly lossless = true;
+
+  /**
+   * The dataset the writer server would write: with the experiment's `RemoteDirectoryWalker` of
+   * the same server, the TIFF bytes of its layout (exact) and the server's free space.
+   */
+  override async estimate(
+    acquisition: Acquisition,
+    plan: AcquisitionPlan,
+    context: PlanContext,
+  ): Promise<AddonEstimate | undefined> {
+    if (!(await this.serverAnswers(context)))
+      return { bytes: undefined, exact: false, note: 'the server does not answer' };
+    const walker = this.experiment.walker;
+    if (!(walker instanceof RemoteDirectoryWalker) || walker.client.endpoint !== this.server.endpoint)
+      return {
+        bytes: undefined,
+        exact: false,
+        note: `the layout of ${this.server.endpoint}'s datasets is not known here`,
+      };
+    const frames = plannedFrames(plan);
+    if (!frames)
+      return {
+        bytes: undefined,
+        exact: false,
+        note: `acquisition '${acquisition.name}' does not say what its frames look like`,
+      };
+    return (
+      (await walker.estimateDataset(acquisition.name, frames)) ?? {
+        bytes: undefined,
+        exact: false,
+        note: 'HDF5 on a server',
+      }
+    );
+  }
 
   protected override streamParams(_acquisition: Acquisition): Record<string, unknown> {
     const walker = this.experiment.walker;

@@ -108,6 +108,11 @@ export function program(): Command {
     .argument('[name]', 'session name')
     .option('--filename <file>', 'run this session file instead of one from the store')
     .option('--non-interactive', 'run the session to completion and exit with its status')
+    .option(
+      '--dry-run',
+      'load the session, estimate every experiment it exports (frames, bytes, duration, limits), print the tables ' +
+        'and exit: 1 when a run would hit a limit',
+    )
     .addOption(new Option('--logto <where>', 'where log lines go').choices(['stderr', 'file']).default('file'))
     .option('--logfile <file>', 'log file (default concert.log in the session directory)')
     .addOption(
@@ -372,6 +377,7 @@ export function program(): Command {
 export interface StartCliOptions {
   filename?: string;
   nonInteractive?: boolean;
+  dryRun?: boolean;
   logto: 'stderr' | 'file';
   logfile?: string;
   loglevel: 'debug' | 'info' | 'warn' | 'error';

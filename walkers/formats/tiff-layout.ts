@@ -142,13 +142,25 @@ export function tiffDatasetSize(frames: Iterable<FrameLike>, options: DatasetSiz
   let files = 0;
   let pixelBytes = 0;
   let end = 0;
+  // A page's size depends on where it starts only through alignment (8 and 16 bytes) and the
+  // file header of the first page: cache it by those.
+  const cache = new Map<string, number>();
+  const endOf = (start: number, page: PageShape, big: boolean): number => {
+    const key = `${page.height},${page.width},${page.dtype},${page.descriptionBytes},${big ? 1 : 0},${start === 0 ? 'h' : start % 16}`;
+    let size = cache.get(key);
+    if (size === undefined) {
+      size = pageLayout(start, page, big).end - start;
+      cache.set(key, size);
+    }
+    return start + size;
+  };
   let bigTiff: boolean | undefined;
   let open = false;
   for (const frame of frames) {
     const page = pageShape(frame);
     pixelBytes += page.height * page.width * itemSize(page.dtype);
     if (open) {
-      const size = pageLayout(end, page, bigTiff!).end;
+      const size = endOf(end, page, bigTiff!);
       if (size > bytesPerFile || (!bigTiff && size > CLASSIC_LIMIT)) {
         bytes += end;
         open = false;
@@ -157,11 +169,10 @@ export function tiffDatasetSize(frames: Iterable<FrameLike>, options: DatasetSiz
     if (!open) {
       end = 0;
       files++;
-      bigTiff =
-        force === 'auto' ? bytesPerFile >= CLASSIC_LIMIT || pageLayout(0, page, false).end > CLASSIC_LIMIT : force;
+      bigTiff = force === 'auto' ? bytesPerFile >= CLASSIC_LIMIT || endOf(0, page, false) > CLASSIC_LIMIT : force;
       open = true;
     }
-    end = pageLayout(end, page, bigTiff!).end;
+    end = endOf(end, page, bigTiff!);
     if (bytesPerFile === 0) {
       bytes += end;
       open = false;

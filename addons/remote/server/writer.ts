@@ -8,7 +8,7 @@
  * any position of its own to restore; `stream.start` may also carry the dataset `layout`.
  * @module
  */
-import { realpath } from 'node:fs/promises';
+import { realpath, statfs } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Mutex, parseOptions, type Frame } from '../../../core/index.js';
 import {
@@ -87,6 +87,11 @@ export class WriterServer extends StreamServer {
       'walker.writeText': (p) => at(async (w) => void (await w.writeText(name(p), text(p))))(p),
       'walker.appendText': (p) => at(async (w) => void (await w.appendText(name(p), text(p))))(p),
       'walker.flush': () => this.#walking.run(() => this.#walker.flush()),
+      // Free bytes below the root, for dry runs (`experiment.estimate()`).
+      'walker.space': async () => {
+        const fs = await statfs(this.#walker.root);
+        return { root: this.#walker.root, free: fs.bavail * fs.bsize };
+      },
     };
   }
 

@@ -40,7 +40,10 @@ describe('tiffDatasetSize', function () {
       assert.equal(estimate.bytes, disk.bytes);
       assert.equal(estimate.files, disk.files);
       assert.equal(estimate.bytes, writer.bytesWritten);
-      assert.equal(estimate.pixelBytes, dataset.reduce((n, f) => n + f.data.byteLength, 0));
+      assert.equal(
+        estimate.pixelBytes,
+        dataset.reduce((n, f) => n + f.data.byteLength, 0),
+      );
     });
 
   it('counts BigTIFF headers when bytesPerFile reaches 4 GiB', async () => {
@@ -49,7 +52,10 @@ describe('tiffDatasetSize', function () {
     for (const frame of dataset) await writer.write(frame);
     await writer.close();
     assert.equal(tiffDatasetSize(dataset, { bytesPerFile: 2 ** 33 }).bytes, (await bytesOnDisk(dir.path)).bytes);
-    assert.ok(tiffDatasetSize(dataset, { bytesPerFile: 2 ** 33 }).bytes > tiffDatasetSize(dataset, { bytesPerFile: 2 ** 20 }).bytes);
+    assert.ok(
+      tiffDatasetSize(dataset, { bytesPerFile: 2 ** 33 }).bytes >
+        tiffDatasetSize(dataset, { bytesPerFile: 2 ** 20 }).bytes,
+    );
   });
 
   it('is 0 bytes in 0 files for no frames', () => {
