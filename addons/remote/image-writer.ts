@@ -57,6 +57,16 @@ export class ImageWriter extends RemoteAddon {
     );
   }
 
+  /** Frames and bytes on disk of each acquisition's dataset, as the server reports its last one of each. */
+  async actuals(): Promise<Record<string, { frames: number; bytes: number }>> {
+    const status = await this.server.request<{
+      extra?: { lastDatasets?: Record<string, { frames: number; bytes: number }> };
+    }>('status', undefined, { timeoutMs: 1000 });
+    const last = status.extra?.lastDatasets ?? {};
+    const names = new Set(this.acquisitions.map((a) => a.name));
+    return Object.fromEntries(Object.entries(last).filter(([name]) => names.has(name)));
+  }
+
   protected override streamParams(_acquisition: Acquisition): Record<string, unknown> {
     const walker = this.experiment.walker;
     if (!(walker instanceof RemoteDirectoryWalker) || walker.client.endpoint !== this.server.endpoint) return {};

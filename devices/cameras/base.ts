@@ -50,6 +50,11 @@ export interface FrameEstimate {
   metadata(index: number): Record<string, unknown>;
   /** Every problem a run would hit (a ROI beyond the sensor, …), as messages naming the camera. */
   limits: string[];
+  /**
+   * The frames go from a camera server straight to remote consumers: they carry the server's
+   * metadata only (the experiment's `image_key`, `angle`, … are not merged in).
+   */
+  direct?: boolean;
 }
 
 /** What a backend adds to {@link Camera.estimateFrames}. */

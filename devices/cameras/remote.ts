@@ -60,6 +60,8 @@ export class RemoteCamera extends base.Camera {
   #client!: ControlClient;
   #sent = 0;
   #stream: string | undefined;
+  /** The name of the camera in the server (its frames carry it). */
+  #serverCamera = '';
 
   /** Frames this camera's server sent to registered endpoints through `grabSend`, in total. */
   get sentFrames(): number {
@@ -81,8 +83,22 @@ export class RemoteCamera extends base.Camera {
       timeoutMs: this.#timeoutMs,
       curve: this.#curve,
     });
-    const status = await this.#client.request<{ state: string }>('status');
+    const status = await this.#client.request<{ state: string; camera?: string }>('status');
+    this.#serverCamera = status.camera ?? this.name;
     if (status.state !== 'standby') this.log.warn(`the camera server is in state '${status.state}'`);
+  }
+
+  /**
+   * What the server's camera would send: its settings read from the server, frames tagged by
+   * the server (its camera's name and the run's stream id) and sent straight to remote consumers.
+   */
+  override async estimateFrames(): Promise<base.FrameEstimate> {
+    const estimate = await super.estimateFrames();
+    const camera = this.#serverCamera;
+    const timestamp = Date.now();
+    // every run's stream id has 12 hex digits (the acquisition's randomBytes(6))
+    const stream = '0'.repeat(12);
+    return { ...estimate, direct: true, metadata: (index) => ({ frameNumber: index, timestamp, camera, stream }) };
   }
 
   protected override async disconnectHook(): Promise<void> {

@@ -113,11 +113,18 @@ export async function planStep(
   }
   if (step.stopAfter) durationMs += await planExposure(devices.exposure, false, context);
   const { shape, dtype } = camera;
+  if (camera.direct)
+    context.note(
+      `${devices.camera.name} sends from a camera server: the durations leave out the stream setup and the network ` +
+        '(a remote run takes longer)',
+    );
   return {
     frames: step.count,
     durationMs,
     // As withMetadata merges them: the camera's keys first, frameNumber counting within the acquisition.
-    frame: (i) => ({ shape, dtype, metadata: { ...camera.metadata(i), ...step.metadata(i), frameNumber: i } }),
+    frame: camera.direct
+      ? (i) => ({ shape, dtype, metadata: camera.metadata(i) })
+      : (i) => ({ shape, dtype, metadata: { ...camera.metadata(i), ...step.metadata(i), frameNumber: i } }),
   };
 }
 

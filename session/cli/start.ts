@@ -202,7 +202,9 @@ function isEstimable(value: unknown): value is Estimable {
     typeof value === 'object' &&
     value !== null &&
     typeof (value as Estimable).estimate === 'function' &&
-    Array.isArray((value as { acquisitions?: unknown }).acquisitions)
+    typeof (value as { run?: unknown }).run === 'function' &&
+    Array.isArray((value as { acquisitions?: unknown }).acquisitions) &&
+    Array.isArray((value as { addons?: unknown }).addons)
   );
 }
 

@@ -39,6 +39,8 @@ export class WriterServer extends StreamServer {
   readonly #walking = new Mutex();
   #bytes = 0;
   #files = 0;
+  /** The last dataset of each stream name: frames and bytes on disk (headers included). */
+  readonly #datasets = new Map<string, { frames: number; bytes: number }>();
 
   constructor(options: WriterServerOptions) {
     super('writer', options);
@@ -156,6 +158,7 @@ export class WriterServer extends StreamServer {
         if (ok) await writer.close();
         else await writer.close().catch(() => writer.abort());
         this.#files++;
+        this.#datasets.set(name, { frames: writer.framesWritten, bytes: writer.bytesWritten });
       },
     };
   }
@@ -164,6 +167,7 @@ export class WriterServer extends StreamServer {
     return {
       bytesWritten: this.#bytes,
       datasets: this.#files,
+      lastDatasets: Object.fromEntries(this.#datasets),
       root: this.#walker?.root,
       current: this.#walker?.current,
     };
