@@ -78,9 +78,9 @@ export class Quantity extends Parameter<Unit> {
    */
   limitProblem(value: number, given?: Unit): string | undefined {
     const [lower, upper] = this.#effective();
-    if ((lower !== undefined && value < lower) || (upper !== undefined && value > upper))
-      return `${this.fullName}: ${format(given ?? this.quantity(value))} is out of range [${this.#show(lower, '-∞')}, ${this.#show(upper, '∞')}]`;
-    return undefined;
+    if ((lower === undefined || value >= lower) && (upper === undefined || value <= upper)) return undefined;
+    const range = `[${this.#show(lower, '-∞')}, ${this.#show(upper, '∞')}]`;
+    return `${this.fullName}: ${format(given ?? this.quantity(value))} is out of range ${range}`;
   }
 
   override describe(value: Unit): string {

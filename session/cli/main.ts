@@ -200,6 +200,10 @@ export function program(): Command {
     .option('--root <dir>', 'walker, reco: the directory clients may not leave (default: the working directory)')
     .option('--idle-timeout <ms>', 'fail a stream with no frame for this long (default 30000)')
     .option('--no-database', 'stay without a Tango database even when TANGO_HOST is set')
+    .option(
+      '--allow-address <ips>',
+      'accept event subscribers (PyTango clients) only from these comma-separated IP addresses; others are refused and logged',
+    )
     .addOption(
       new Option('--loglevel <level>', 'lowest level logged to stderr').choices(['debug', 'info', 'warn', 'error']),
     )
