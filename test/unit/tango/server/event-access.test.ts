@@ -7,9 +7,14 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { firstValueFrom, take, timeout, toArray } from 'rxjs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as zmq from 'zeromq';
 import { DeviceProxy } from '../../../../tango/index.js';
+import { requestEvents } from '../../../../tango/zmq-events.js';
 import { DeviceServer } from '../../../../tango/server/index.js';
-import { AllowList } from '../../../../transport/zmq/index.js';
+import { AllowList, generateKeyPair } from '../../../../transport/zmq/index.js';
 import { pyTangoAvailable } from '../pytango-server.js';
 import { matrixDevice } from './fixtures/matrix-device.js';
 
@@ -80,6 +85,51 @@ describe('tango/server: who may subscribe to events (ZAP)', function () {
       await refused.dev.close();
       await refused.server.stop();
       refused.allow.close();
+    }
+  });
+
+  it('CURVE: with a secret key only subscribers whose key is authorized get events; others are refused with their key', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'concert-tango-curve-'));
+    const serverPair = generateKeyPair();
+    const ours = generateKeyPair();
+    const stranger = generateKeyPair();
+    await writeFile(join(dir, 'ours.key'), ours.publicKey);
+    const allow = await AllowList.open(dir, 'matrix Tango server events');
+    const server = await DeviceServer.create({
+      server: 'matrix',
+      instance: 'curve',
+      devices: [{ name: 'test/matrix/1', definition: matrixDevice() }],
+      events: { allow, curveSecretKey: serverPair.secretKey },
+    });
+    const dev = await DeviceProxy.create(server.url('test/matrix/1'));
+    const subscribers: zmq.Subscriber[] = [];
+    /** The first event a CURVE subscriber with `pair` gets within `ms` (undefined: none). */
+    const firstEvent = async (pair: { publicKey: string; secretKey: string }, ms: number) => {
+      const channel = await requestEvents(dev, 'counter', 'change');
+      const sub = new zmq.Subscriber({ linger: 0 });
+      subscribers.push(sub);
+      sub.curveServerKey = serverPair.publicKey;
+      sub.curvePublicKey = pair.publicKey;
+      sub.curveSecretKey = pair.secretKey;
+      sub.connect(channel.eventEndpoint);
+      sub.subscribe(channel.topic);
+      return pushing(dev, () =>
+        Promise.race([
+          sub.receive().then((parts) => parts[0]!.toString()),
+          new Promise<undefined>((resolve) => setTimeout(resolve, ms)),
+        ]),
+      );
+    };
+    try {
+      assert.match((await firstEvent(ours, 10_000)) ?? 'no event', /test\/matrix\/1\/counter/);
+      assert.equal(await firstEvent(stranger, 1500), undefined, 'an unauthorized key gets no event');
+      assert.equal(allow.refusals.at(-1)?.key, stranger.publicKey);
+    } finally {
+      for (const s of subscribers) s.close();
+      await dev.close();
+      await server.stop();
+      allow.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
