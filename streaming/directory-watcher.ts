@@ -10,6 +10,7 @@ import picomatch from 'picomatch';
 import type { Frame } from '../core/frame.js';
 import { errorMessage } from '../core/errors.js';
 import { parseOptions, z } from '../core/options.js';
+import { startInterval, startTimer, type Timer } from '../core/timers.js';
 import type { Producer } from '../core/producer.js';
 import { TiffReader } from '../walkers/formats/index.js';
 import { StreamingError } from './errors.js';
@@ -189,7 +190,7 @@ class FileStream {
   #nextDue = Infinity;
   readonly #ready: WatchedFile[] = [];
   #wake: (() => void) | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #failure: unknown;
   #checking = false;
   #again = false;
@@ -206,7 +207,7 @@ class FileStream {
     if (signal?.aborted) return;
     const onAbort = () => this.#poke();
     signal?.addEventListener('abort', onAbort, { once: true });
-    const poll = setInterval(() => void this.#rescan(false), owner.pollMs);
+    const poll = startInterval(owner.pollMs, () => this.#rescan(false));
     try {
       // Watch first, then list: a file created while listing is seen by one or the other.
       this.#watcher = watch(owner.directory, { persistent: false }, (_event, name) => {
@@ -234,8 +235,8 @@ class FileStream {
         cause: error,
       });
     } finally {
-      clearInterval(poll);
-      clearTimeout(this.#timer);
+      poll.cancel();
+      this.#timer?.cancel();
       signal?.removeEventListener('abort', onAbort);
       this.#watcher?.close();
     }
@@ -359,9 +360,9 @@ class FileStream {
 
   /** Wakes {@link check} when the first waiting file is due. */
   #schedule(): void {
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     if (this.#nextDue === Infinity) return;
-    this.#timer = setTimeout(() => this.#kick(), Math.max(0, this.#nextDue - performance.now()));
+    this.#timer = startTimer(Math.max(0, this.#nextDue - performance.now()), () => this.#kick());
   }
 }

@@ -61,6 +61,33 @@ describe('streaming/directory-watcher', () => {
     assert.ok(latency < 500, `took ${latency.toFixed(0)} ms`);
   });
 
+  it('takes poll and file-timeout periods past 24.8 days without overflowing into a 1 ms busy loop', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const long = 2 ** 32; // setTimeout would fire after 1 ms and warn TimeoutOverflowWarning
+      const watcher = await DirectoryWatcher.create({
+        directory: tmp.path,
+        pattern: '*.tif',
+        pollMs: long,
+        fileTimeoutMs: long,
+      });
+      const c = collect(watcher);
+      writeFileSync(join(tmp.path, 'slow.tif'), 'x');
+      await delay(200);
+      await c.stop();
+      assert.deepEqual(c.got, [], 'a file is not taken before its (long) timeout');
+      await delay(10); // warnings are emitted on the next tick
+      assert.deepEqual(
+        warnings.filter((w) => w === 'TimeoutOverflowWarning'),
+        [],
+      );
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('takes the files already there first, in natural name order, when asked', async () => {
     for (const n of [10, 2, 1]) writeFileSync(join(tmp.path, `frame_${n}.tif`), 'x');
     const watcher = await DirectoryWatcher.create({
