@@ -1,31 +1,49 @@
 /**
- * The docs cannot drift: every fenced block of README.md and docs/*.md opened with ```ts runnable
- * is run as a session script (`concert start --filename F --non-interactive`) and must exit 0.
- * Blocks without the marker are fragments (prompt transcripts, signatures) and are not run.
+ * The docs cannot drift: every fenced ```ts block of README.md and docs/*.md is either
+ * ```ts runnable, run as a session script (`concert start --filename F --non-interactive`) that
+ * must exit 0, or ```ts fragment <why it cannot run>, which names the reason it is not run (it
+ * needs hardware, a facility's Tango database, …). A ```ts block with neither fails the suite.
+ * Blocks run two at a time in their own processes, so the whole file stays well under a minute and a
+ * half on a quiet machine.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { concert, root } from '../session/support.js';
+import { dirname, join } from 'node:path';
+import { concertBin, root, type CliResult } from '../session/support.js';
 
-/** A block to run: where it is and its text. */
-interface RunnableBlock {
+/** A fenced ```ts block: where it is, what it is marked and its text. */
+export interface TsBlock {
   file: string;
+  /** The first line of code (1-based). */
   line: number;
+  kind: 'runnable' | 'fragment' | 'unmarked';
+  /** For a fragment: why it is not run. */
+  reason?: string;
   code: string;
 }
 
-/** The ```ts runnable blocks of `text`. */
-export function runnableBlocks(file: string, text: string): RunnableBlock[] {
-  const blocks: RunnableBlock[] = [];
+/** The ```ts blocks of `text` (other languages are not examples to run: sh, toml, text, …). */
+export function tsBlocks(file: string, text: string): TsBlock[] {
+  const blocks: TsBlock[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    if (!/^```ts\s+runnable\b/.test(lines[i]!)) continue;
+    const open = /^```ts(?:\s+(.*))?$/.exec(lines[i]!.trimEnd());
+    if (!open) continue;
     const start = i + 1;
     let end = start;
     while (end < lines.length && !/^```\s*$/.test(lines[end]!)) end++;
-    blocks.push({ file, line: start + 1, code: lines.slice(start, end).join('\n') });
+    const code = lines.slice(start, end).join('\n');
+    const info = (open[1] ?? '').trim();
+    const fragment = /^fragment\b\s*(.*)$/.exec(info);
+    const block: TsBlock =
+      info === 'runnable'
+        ? { file, line: start + 1, kind: 'runnable', code }
+        : fragment
+          ? { file, line: start + 1, kind: 'fragment', reason: fragment[1]!.trim(), code }
+          : { file, line: start + 1, kind: 'unmarked', code };
+    blocks.push(block);
     i = end;
   }
   return blocks;
@@ -37,27 +55,82 @@ const docs = [
     .filter((f) => f.endsWith('.md'))
     .map((f) => `docs/${f}`),
 ];
-const blocks = docs.flatMap((f) => runnableBlocks(f, readFileSync(join(root, f), 'utf8')));
+const blocks = docs.flatMap((f) => tsBlocks(f, readFileSync(join(root, f), 'utf8')));
+const runnable = blocks.filter((b) => b.kind === 'runnable');
 
-describe('runnable examples of the docs', function () {
+/** Runs the session script `file` in its directory to completion (killed after `timeoutMs`). */
+function runScript(home: string, file: string, timeoutMs: number): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [concertBin, 'start', '--filename', file, '--non-interactive'], {
+      cwd: dirname(file),
+      env: { ...process.env, XDG_DATA_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      stderr += `\n[killed after ${timeoutMs} ms]`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+/** Runs every runnable block, at most `parallel` at once; one promise per block, in order. */
+function runAll(home: string, parallel: number): Promise<CliResult>[] {
+  const starts: (() => void)[] = [];
+  const results = runnable.map((block) => {
+    // Each block in a directory of its own: the relative paths it writes (data/…) do not collide.
+    const dir = join(home, `${block.file.replaceAll('/', '_').replace(/\.md$/, '')}_${block.line}`);
+    mkdirSync(dir);
+    const file = join(dir, 'example.ts');
+    writeFileSync(file, `${block.code}\n`);
+    return new Promise<CliResult>((resolve, reject) => {
+      starts.push(() => runScript(home, file, 60_000).then(resolve, reject).finally(next));
+    });
+  });
+  const next = () => starts.shift()?.();
+  for (let i = 0; i < parallel; i++) next();
+  return results;
+}
+
+describe('examples of the docs', function () {
   this.timeout(120_000);
   let home: string;
+  let results: Promise<CliResult>[] | undefined;
   before(() => (home = mkdtempSync(join(tmpdir(), 'concert-docs-'))));
   after(() => rmSync(home, { recursive: true, force: true }));
 
-  it('finds runnable blocks', () => {
-    assert.ok(blocks.length > 0, 'no ```ts runnable block in README.md or docs/');
-    assert.deepEqual(runnableBlocks('x.md', 'a\n```ts runnable\nconst a = 1;\n```\n```ts\nnot run\n```\n'), [
-      { file: 'x.md', line: 3, code: 'const a = 1;' },
-    ]);
+  it('reads how each ```ts block is marked', () => {
+    assert.deepEqual(
+      tsBlocks('x.md', 'a\n```ts runnable\nconst a = 1;\n```\n```ts fragment needs a camera\nb\n```\n```ts\nc\n```\n```sh\nd\n```\n'),
+      [
+        { file: 'x.md', line: 3, kind: 'runnable', code: 'const a = 1;' },
+        { file: 'x.md', line: 6, kind: 'fragment', reason: 'needs a camera', code: 'b' },
+        { file: 'x.md', line: 9, kind: 'unmarked', code: 'c' },
+      ],
+    );
   });
 
-  for (const block of blocks) {
-    it(`${block.file}:${block.line} runs as a session script`, () => {
-      const file = join(home, `${block.file.replaceAll('/', '_').replace(/\.md$/, '')}_${block.line}.ts`);
-      writeFileSync(file, `${block.code}\n`);
-      const r = concert(home, ['start', '--filename', file, '--non-interactive'], { cwd: home, timeoutMs: 100_000 });
+  it('marks every ```ts block of README.md and docs/ runnable, or fragment with the reason', () => {
+    assert.ok(runnable.length > 0, 'no ```ts runnable block in README.md or docs/');
+    const unmarked = blocks.filter((b) => b.kind === 'unmarked').map((b) => `${b.file}:${b.line}`);
+    assert.deepEqual(unmarked, [], 'open these with ```ts runnable (a complete script) or ```ts fragment <why it cannot run>');
+    const unexplained = blocks.filter((b) => b.kind === 'fragment' && b.reason!.length < 10).map((b) => `${b.file}:${b.line}`);
+    assert.deepEqual(unexplained, [], 'a ```ts fragment says in words why it cannot run');
+  });
+
+  runnable.forEach((block, i) => {
+    it(`${block.file}:${block.line} runs as a session script`, async () => {
+      results ??= runAll(home, 2);
+      const r = await results[i]!;
       assert.equal(r.status, 0, `${block.file}:${block.line} exited ${r.status}\n${r.stderr}\n${r.stdout}`);
     });
-  }
+  });
 });
