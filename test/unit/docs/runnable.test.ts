@@ -1,8 +1,10 @@
 /**
  * The docs cannot drift: every fenced ```ts block of README.md and docs/*.md is either
  * ```ts runnable, run as a session script (`concert start --filename F --non-interactive`) that
- * must exit 0, or ```ts fragment <why it cannot run>, which names the reason it is not run (it
- * needs hardware, a facility's Tango database, …). A ```ts block with neither fails the suite.
+ * must exit 0; ```ts file <name>, a module the runnable examples of the same page import (a worker
+ * module), written next to each of them; or ```ts fragment <why it cannot run>, which names the
+ * reason it is not run (it needs hardware, a facility's Tango database, …). A ```ts block with
+ * none of these fails the suite.
  * Blocks run two at a time in their own processes, so the whole file stays well under a minute and a
  * half on a quiet machine.
  */
@@ -18,9 +20,11 @@ export interface TsBlock {
   file: string;
   /** The first line of code (1-based). */
   line: number;
-  kind: 'runnable' | 'fragment' | 'unmarked';
+  kind: 'runnable' | 'file' | 'fragment' | 'unmarked';
   /** For a fragment: why it is not run. */
   reason?: string;
+  /** For a file: its name next to the page's runnable examples. */
+  name?: string;
   code: string;
 }
 
@@ -37,10 +41,13 @@ export function tsBlocks(file: string, text: string): TsBlock[] {
     const code = lines.slice(start, end).join('\n');
     const info = (open[1] ?? '').trim();
     const fragment = /^fragment\b\s*(.*)$/.exec(info);
+    const module = /^file\s+([\w.-]+\.ts)$/.exec(info);
     const block: TsBlock =
       info === 'runnable'
         ? { file, line: start + 1, kind: 'runnable', code }
-        : fragment
+        : module
+          ? { file, line: start + 1, kind: 'file', name: module[1]!, code }
+          : fragment
           ? { file, line: start + 1, kind: 'fragment', reason: fragment[1]!.trim(), code }
           : { file, line: start + 1, kind: 'unmarked', code };
     blocks.push(block);
@@ -91,6 +98,8 @@ function runAll(home: string, parallel: number): Promise<CliResult>[] {
     mkdirSync(dir);
     const file = join(dir, 'example.ts');
     writeFileSync(file, `${block.code}\n`);
+    for (const m of blocks.filter((b) => b.kind === 'file' && b.file === block.file))
+      writeFileSync(join(dir, m.name!), `${m.code}\n`);
     return new Promise<CliResult>((resolve, reject) => {
       starts.push(() => runScript(home, file, 60_000).then(resolve, reject).finally(next));
     });
@@ -109,11 +118,15 @@ describe('examples of the docs', function () {
 
   it('reads how each ```ts block is marked', () => {
     assert.deepEqual(
-      tsBlocks('x.md', 'a\n```ts runnable\nconst a = 1;\n```\n```ts fragment needs a camera\nb\n```\n```ts\nc\n```\n```sh\nd\n```\n'),
+      tsBlocks(
+        'x.md',
+        'a\n```ts runnable\nconst a = 1;\n```\n```ts fragment needs a camera\nb\n```\n```ts\nc\n```\n```sh\nd\n```\n```ts file w.ts\ne\n```\n',
+      ),
       [
         { file: 'x.md', line: 3, kind: 'runnable', code: 'const a = 1;' },
         { file: 'x.md', line: 6, kind: 'fragment', reason: 'needs a camera', code: 'b' },
         { file: 'x.md', line: 9, kind: 'unmarked', code: 'c' },
+        { file: 'x.md', line: 15, kind: 'file', name: 'w.ts', code: 'e' },
       ],
     );
   });
@@ -121,7 +134,7 @@ describe('examples of the docs', function () {
   it('marks every ```ts block of README.md and docs/ runnable, or fragment with the reason', () => {
     assert.ok(runnable.length > 0, 'no ```ts runnable block in README.md or docs/');
     const unmarked = blocks.filter((b) => b.kind === 'unmarked').map((b) => `${b.file}:${b.line}`);
-    assert.deepEqual(unmarked, [], 'open these with ```ts runnable (a complete script) or ```ts fragment <why it cannot run>');
+    assert.deepEqual(unmarked, [], 'open these with ```ts runnable (a complete script), ```ts file <name>.ts or ```ts fragment <why it cannot run>');
     const unexplained = blocks.filter((b) => b.kind === 'fragment' && b.reason!.length < 10).map((b) => `${b.file}:${b.line}`);
     assert.deepEqual(unexplained, [], 'a ```ts fragment says in words why it cannot run');
   });
