@@ -94,9 +94,11 @@ function runAll(home: string, parallel: number): Promise<CliResult>[] {
   const starts: (() => void)[] = [];
   const results = runnable.map((block) => {
     // Each block in a directory of its own: the relative paths it writes (data/…) do not collide.
-    const dir = join(home, `${block.file.replaceAll('/', '_').replace(/\.md$/, '')}_${block.line}`);
+    // The session is named after the file: one name per block, so two at once do not share a lock.
+    const name = `${block.file.replaceAll('/', '_').replace(/\.md$/, '')}_${block.line}`;
+    const dir = join(home, name);
     mkdirSync(dir);
-    const file = join(dir, 'example.ts');
+    const file = join(dir, `${name}.ts`);
     writeFileSync(file, `${block.code}\n`);
     for (const m of blocks.filter((b) => b.kind === 'file' && b.file === block.file))
       writeFileSync(join(dir, m.name!), `${m.code}\n`);
