@@ -117,7 +117,10 @@ describe('run state at the prompt (real CLI)', function () {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /file ended/);
     assert.doesNotMatch(r.stderr, /AbortError|DOMException|at /);
-    assert.match(readFileSync(join(home, 'concert', 'concert.log'), 'utf8'), /Cancelling what is still running before leaving/);
+    assert.match(
+      readFileSync(join(home, 'concert', 'concert.log'), 'utf8'),
+      /Cancelling what is still running before leaving/,
+    );
   });
 
   describe('interactive (tmux)', () => {

@@ -224,7 +224,12 @@ describe('streaming/directory-watcher', () => {
   });
 
   it('frames({ count }) ends an acquisition after count frames, in the middle of a file too', async () => {
-    const watcher = await DirectoryWatcher.create({ directory: tmp.path, pattern: '*.tif', existing: true, fileTimeoutMs: 0 });
+    const watcher = await DirectoryWatcher.create({
+      directory: tmp.path,
+      pattern: '*.tif',
+      existing: true,
+      fileTimeoutMs: 0,
+    });
     await TiffWriter.writeFile(join(tmp.path, 'a.tif'), flatFrame(1));
     const multi = await TiffWriter.open(join(tmp.path, 'b.tif'));
     await multi.write(flatFrame(2));
@@ -232,9 +237,11 @@ describe('streaming/directory-watcher', () => {
     await multi.close();
     const radios = await Acquisition.create('radios', watcher.frames({ count: 2 }));
     const values: number[] = [];
-    radios.attach(frameConsumer('values', async (frames) => {
-      for await (const f of frames) values.push(f.data[0]!);
-    }));
+    radios.attach(
+      frameConsumer('values', async (frames) => {
+        for await (const f of frames) values.push(f.data[0]!);
+      }),
+    );
     const result = await within(5000, radios.run());
     assert.equal(result.frames, 2);
     assert.deepEqual(values, [1, 2]);
