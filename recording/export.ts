@@ -7,7 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OptionError, progress, type Frame } from '../core/index.js';
-import { MovieEncoder, VideoError, type MovieOptions, type MovieResult } from '../video/index.js';
+import { encodeMovie, VideoError, type MovieOptions, type MovieResult } from '../video/index.js';
 import { MultiFileWriter } from '../walkers/formats/index.js';
 import { LogReader, type IndexEntry } from '../walkers/formats/index.js';
 import { measuredFps } from './summary.js';
@@ -56,20 +56,13 @@ export async function logToVideo(log: string, out: string, options: LogToVideoOp
     if (index.frames.length === 0) throw new VideoError(`no frames in ${log}`);
     const entries = selectFrames(index.frames, acquisition, log);
     const rate = fps === 'auto' ? roundFps(measuredFps({ ...index, frames: entries }) ?? 30) : fps;
-    const encoder = await MovieEncoder.open(out, { ...movie, fps: rate, signal });
-    const bar = progress(`video ${out}`, entries.length);
-    try {
-      for await (const frame of logFrames(reader, entries, signal)) {
-        await encoder.write(frame);
-        bar.tick();
-      }
-      return await encoder.close();
-    } catch (error) {
-      await encoder.abort();
-      throw error;
-    } finally {
-      bar.done();
-    }
+    return await encodeMovie(
+      out,
+      logFrames(reader, entries, signal),
+      entries.length,
+      { ...movie, fps: rate, signal },
+      `video ${out}`,
+    );
   } finally {
     await reader.close();
   }

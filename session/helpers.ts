@@ -9,10 +9,16 @@ import {
   describeOperations,
   emergencyStopAll,
   Logger,
+  OptionError,
   Parameterizable,
+  parseOptions,
   Quantity,
   registeredDevices,
   runningOperationList,
+  show,
+  startInterval,
+  z,
+  zfunction,
   type Device,
 } from '../core/index.js';
 
@@ -174,13 +180,16 @@ export function abort(): AbortReport {
   return report;
 }
 
+/** The options of {@link checkEmergencyStop}. */
+export const EMERGENCY_STOP_OPTIONS = z.strictObject({
+  /** Poll period in milliseconds (default 100; any length, it cannot overflow). */
+  interval: z.number().positive().optional(),
+  /** Called after tripping with the number of operations aborted (default: print a line to stderr). */
+  onTrip: zfunction<(stopped: number) => void>().optional(),
+});
+
 /** Options of {@link checkEmergencyStop}. */
-export interface EmergencyStopOptions {
-  /** Poll period in milliseconds (default 100). */
-  interval?: number;
-  /** Called after tripping (default: print a line to stderr). */
-  onTrip?: (stopped: number) => void;
-}
+export type EmergencyStopOptions = z.input<typeof EMERGENCY_STOP_OPTIONS>;
 
 /** A running emergency-stop watch. */
 export interface EmergencyStopWatch {
@@ -203,13 +212,16 @@ export function checkEmergencyStop(
   check: () => boolean | Promise<boolean>,
   options: EmergencyStopOptions = {},
 ): EmergencyStopWatch {
+  if (typeof check !== 'function')
+    throw new OptionError(
+      `checkEmergencyStop: the condition must be a function returning true to stop, got ${show(check)}`,
+    );
+  parseOptions('checkEmergencyStop', EMERGENCY_STOP_OPTIONS, options);
   const interval = options.interval ?? 100;
   let tripped = false;
-  let busy = false;
   let trips = 0;
-  const timer = setInterval(async () => {
-    if (busy) return;
-    busy = true;
+  // A check that takes longer than the period is never run twice at once.
+  const timer = startInterval(interval, async () => {
     try {
       const now = Boolean(await check());
       if (now && !tripped) {
@@ -226,13 +238,10 @@ export function checkEmergencyStop(
       tripped = now;
     } catch (error) {
       log.error('emergency stop check failed', error);
-    } finally {
-      busy = false;
     }
-  }, interval);
-  timer.unref();
+  }).unref();
   return {
-    stop: () => clearInterval(timer),
+    stop: () => timer.cancel(),
     get trips() {
       return trips;
     },

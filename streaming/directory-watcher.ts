@@ -10,6 +10,7 @@ import picomatch from 'picomatch';
 import type { Frame } from '../core/frame.js';
 import { errorMessage } from '../core/errors.js';
 import { parseOptions, z } from '../core/options.js';
+import { startInterval, startTimer, type Timer } from '../core/timers.js';
 import type { Producer } from '../core/producer.js';
 import { TiffReader } from '../walkers/formats/index.js';
 import { StreamingError } from './errors.js';
@@ -36,6 +37,12 @@ export const DIRECTORY_WATCHER_OPTIONS = z.strictObject({
 
 /** Options of {@link DirectoryWatcher.create}. */
 export type DirectoryWatcherOptions = z.input<typeof DIRECTORY_WATCHER_OPTIONS>;
+
+/** The options of {@link DirectoryWatcher.frames}. */
+export const WATCHER_FRAMES_OPTIONS = z.strictObject({
+  /** End after this many frames (an acquisition of a known size); default: until aborted. */
+  count: z.number().int().min(1).optional(),
+});
 
 /** A file the watcher yields. */
 export interface WatchedFile {
@@ -154,20 +161,25 @@ export class DirectoryWatcher implements StepSource<WatchedFile> {
   /**
    * A producer of the frames in the files (every page of each TIFF file, in file order), for
    * `Acquisition.create('radios', watcher.frames())`. Frame numbers count across files; each
-   * frame's metadata gets `file` (the file name) and `page`.
+   * frame's metadata gets `file` (the file name) and `page`. With `count` the producer ends after
+   * that many frames (the acquisition ends); without it, it runs until its signal aborts.
+   * @throws OptionError for a `count` that is not a whole number ≥ 1.
    */
-  frames(): Producer<Frame> {
+  frames(options: z.input<typeof WATCHER_FRAMES_OPTIONS> = {}): Producer<Frame> {
+    const { count = Infinity } = parseOptions('DirectoryWatcher.frames', WATCHER_FRAMES_OPTIONS, options);
     const files = (signal: AbortSignal) => this.files(signal);
     return async function* frames(signal: AbortSignal) {
       let frameNumber = 0;
       for await (const file of files(signal)) {
         const reader = await TiffReader.open(file.path);
         try {
-          for await (const page of reader.pages())
+          for await (const page of reader.pages()) {
             yield {
               ...page.frame,
               metadata: { ...page.frame.metadata, frameNumber: frameNumber++, file: file.name, page: page.index },
             };
+            if (frameNumber >= count) return;
+          }
         } finally {
           await reader.close();
         }
@@ -189,7 +201,7 @@ class FileStream {
   #nextDue = Infinity;
   readonly #ready: WatchedFile[] = [];
   #wake: (() => void) | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Timer | undefined;
   #failure: unknown;
   #checking = false;
   #again = false;
@@ -206,7 +218,7 @@ class FileStream {
     if (signal?.aborted) return;
     const onAbort = () => this.#poke();
     signal?.addEventListener('abort', onAbort, { once: true });
-    const poll = setInterval(() => void this.#rescan(false), owner.pollMs);
+    const poll = startInterval(owner.pollMs, () => this.#rescan(false));
     try {
       // Watch first, then list: a file created while listing is seen by one or the other.
       this.#watcher = watch(owner.directory, { persistent: false }, (_event, name) => {
@@ -234,8 +246,8 @@ class FileStream {
         cause: error,
       });
     } finally {
-      clearInterval(poll);
-      clearTimeout(this.#timer);
+      poll.cancel();
+      this.#timer?.cancel();
       signal?.removeEventListener('abort', onAbort);
       this.#watcher?.close();
     }
@@ -359,9 +371,9 @@ class FileStream {
 
   /** Wakes {@link check} when the first waiting file is due. */
   #schedule(): void {
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     if (this.#nextDue === Infinity) return;
-    this.#timer = setTimeout(() => this.#kick(), Math.max(0, this.#nextDue - performance.now()));
+    this.#timer = startTimer(Math.max(0, this.#nextDue - performance.now()), () => this.#kick());
   }
 }

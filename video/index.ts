@@ -25,6 +25,7 @@ export {
 } from './contrast.js';
 export { overlayText, drawText, type OverlayField } from './overlay.js';
 export {
+  MOVIE_OPTIONS,
   X264_PRESETS,
   parseSize,
   resolveMovieOptions,
@@ -32,7 +33,13 @@ export {
   type ResolvedMovieOptions,
   type X264Preset,
 } from './movie-options.js';
-export { MovieEncoder, MOVIE_PARTIAL_SUFFIX, type MovieEncoderOptions, type MovieResult } from './movie-encoder.js';
+export {
+  encodeMovie,
+  MovieEncoder,
+  MOVIE_PARTIAL_SUFFIX,
+  type MovieEncoderOptions,
+  type MovieResult,
+} from './movie-encoder.js';
 export {
   listFrameFiles,
   countTiffFrames,

@@ -9,7 +9,7 @@ import { errorMessage, OptionError, progress } from '../core/index.js';
 import { FfmpegError, VideoError } from './errors.js';
 import { FfmpegProcess } from './ffmpeg.js';
 import { countTiffFrames, listFrameFiles, readTiffFrames, type FrameFiles } from './frame-files.js';
-import { MOVIE_PARTIAL_SUFFIX, MovieEncoder, verifyFrameCount, type MovieResult } from './movie-encoder.js';
+import { encodeMovie, MOVIE_PARTIAL_SUFFIX, verifyFrameCount, type MovieResult } from './movie-encoder.js';
 import { h264OutputArgs, resolveMovieOptions, type MovieOptions } from './movie-options.js';
 
 /** Options of {@link makeMovie}. */
@@ -79,20 +79,7 @@ async function fromTiff(
   signal?: AbortSignal,
 ): Promise<MovieResult> {
   const total = await countTiffFrames(frames.files);
-  const bar = progress(`movie ${out}`, total);
-  const encoder = await MovieEncoder.open(out, { ...movie, signal, verify: 'decode' });
-  try {
-    for await (const frame of readTiffFrames(frames.files, signal)) {
-      await encoder.write(frame);
-      bar.tick();
-    }
-    return await encoder.close();
-  } catch (error) {
-    await encoder.abort();
-    throw error;
-  } finally {
-    bar.done();
-  }
+  return encodeMovie(out, readTiffFrames(frames.files, signal), total, { ...movie, signal, verify: 'decode' });
 }
 
 /** PNG or JPEG files, piped one after another into ffmpeg's image2pipe demuxer. */

@@ -9,7 +9,7 @@
  * @module
  */
 import { rename, rm, stat } from 'node:fs/promises';
-import { OptionError, type DType, type Frame } from '../core/index.js';
+import { OptionError, progress, z, zsignal, type DType, type Frame } from '../core/index.js';
 import { FfmpegError, VideoError } from './errors.js';
 import { countVideoFrames, FfmpegProcess } from './ffmpeg.js';
 import { h264OutputArgs, resolveMovieOptions, type MovieOptions, type ResolvedMovieOptions } from './movie-options.js';
@@ -26,6 +26,12 @@ export interface MovieEncoderOptions extends MovieOptions {
   /** Kills ffmpeg and removes the partial movie when aborted. */
   signal?: AbortSignal;
 }
+
+/** The options {@link MovieEncoder.open} takes beside the movie's. */
+const ENCODER_OPTIONS = {
+  verify: z.union([z.enum(['demux', 'decode']), z.literal(false)]).optional(),
+  signal: zsignal.optional(),
+};
 
 /** What a finished movie holds. */
 export interface MovieResult {
@@ -63,7 +69,7 @@ export class MovieEncoder {
 
   private constructor(path: string, options: MovieEncoderOptions) {
     this.path = path;
-    this.options = resolveMovieOptions('MovieEncoder', options, ['verify', 'signal']);
+    this.options = resolveMovieOptions('MovieEncoder', options, ENCODER_OPTIONS);
     this.#verify = options.verify ?? 'demux';
     this.#signal = options.signal;
     this.#feed = new GreyFeed(path, this.options.contrast, this.options.overlay, (image, frame) =>
@@ -196,4 +202,31 @@ export async function verifyFrameCount(
   const decoded = await countVideoFrames(file, { path: ffmpegPath, signal, how });
   if (decoded !== expected)
     throw new VideoError(`${name}: the movie holds ${decoded} frames, but ${expected} were given`);
+}
+
+/**
+ * Encodes every frame of `frames` (`count` of them, for the progress bar `label`) into a movie at
+ * `path` and closes it; on any failure ffmpeg is stopped and the partial movie removed.
+ */
+export async function encodeMovie(
+  path: string,
+  frames: AsyncIterable<Frame>,
+  count: number,
+  options: MovieEncoderOptions,
+  label = `movie ${path}`,
+): Promise<MovieResult> {
+  const encoder = await MovieEncoder.open(path, options);
+  const bar = progress(label, count);
+  try {
+    for await (const frame of frames) {
+      await encoder.write(frame);
+      bar.tick();
+    }
+    return await encoder.close();
+  } catch (error) {
+    await encoder.abort();
+    throw error;
+  } finally {
+    bar.done();
+  }
 }

@@ -4,7 +4,7 @@
  * `+faststart` so that players start before the whole file is read.
  * @module
  */
-import { OptionError } from '../core/index.js';
+import { OptionError, parseOptions, z, zwhere } from '../core/index.js';
 import { parseContrast, type Contrast, type ContrastSpec } from './contrast.js';
 import type { OverlayField } from './overlay.js';
 
@@ -22,26 +22,42 @@ export const X264_PRESETS = [
 ] as const;
 export type X264Preset = (typeof X264_PRESETS)[number];
 
-/** Options of a movie (`MovieEncoder`, `makeMovie`, the `MovieWriter` addon). */
-export interface MovieOptions {
+/**
+ * Size and contrast are checked here for their shape only: {@link parseSize} and `parseContrast`
+ * then say precisely what is wrong (`size must have an even width and height`).
+ */
+const sizeShape = z.union([z.string(), z.tuple([z.number(), z.number()])]);
+const contrastShape = zwhere(
+  "'auto', 'frame', { min, max } or { low, high, frames, perFrame }",
+  (v): v is ContrastSpec => v === 'auto' || v === 'frame' || (typeof v === 'object' && v !== null && !Array.isArray(v)),
+);
+
+/**
+ * The options every movie takes (`MovieEncoder`, `makeMovie`, the `MovieWriter` addon, which
+ * extends this schema): one zod schema gives both their type and their check.
+ */
+export const MOVIE_OPTIONS = z.strictObject({
   /** Frames per second of the movie (default 30). */
-  fps?: number;
+  fps: z.number().positive().max(1000).optional(),
   /**
    * Output size `[width, height]` or `'WxH'` (even numbers): frames are scaled to fit, keeping
    * their aspect ratio, and padded with black. Default: the frame size, padded to even.
    */
-  size?: readonly [number, number] | string;
+  size: sizeShape.optional(),
   /** x264 constant rate factor, 0 (lossless) … 51 (worst); default 18 (visually lossless). */
-  crf?: number;
+  crf: z.number().int().min(0).max(51).optional(),
   /** x264 preset (default `'veryfast'`). */
-  preset?: X264Preset;
+  preset: z.enum(X264_PRESETS).optional(),
   /** How 16-bit and float frames map to 8 bits (default `'auto'`, see `video/contrast.ts`). */
-  contrast?: ContrastSpec;
+  contrast: contrastShape.optional(),
   /** Burn in the frame number and/or angle (`true`: both). */
-  overlay?: boolean | readonly OverlayField[];
+  overlay: z.union([z.boolean(), z.array(z.enum(['frameNumber', 'angle']))]).optional(),
   /** The ffmpeg binary (default: `FFMPEG_PATH`, else the one shipped with @ffmpeg-installer/ffmpeg). */
-  ffmpegPath?: string;
-}
+  ffmpegPath: z.string().min(1).optional(),
+});
+
+/** Options of a movie (`MovieEncoder`, `makeMovie`, the `MovieWriter` addon). */
+export type MovieOptions = z.input<typeof MOVIE_OPTIONS>;
 
 /** Movie options with their defaults filled in. */
 export interface ResolvedMovieOptions {
@@ -54,46 +70,26 @@ export interface ResolvedMovieOptions {
   ffmpegPath: string | undefined;
 }
 
-const KEYS = ['fps', 'size', 'crf', 'preset', 'contrast', 'overlay', 'ffmpegPath'];
-
 /**
- * Checks movie options (unknown keys are refused unless listed in `extraKeys`).
+ * Checks movie options against {@link MOVIE_OPTIONS}, extended by `extra` (the caller's own
+ * options, e.g. `verify` and `signal`), and fills in the defaults.
  * @throws OptionError naming the bad option and what is allowed.
  */
 export function resolveMovieOptions(
   owner: string,
   options: MovieOptions = {},
-  extraKeys: string[] = [],
+  extra: z.ZodRawShape = {},
 ): ResolvedMovieOptions {
-  for (const key of Object.keys(options))
-    if (!KEYS.includes(key) && !extraKeys.includes(key))
-      throw new OptionError(
-        `${owner}: unknown option '${key}' (allowed: ${[...KEYS, ...extraKeys].sort().join(', ')})`,
-      );
-  const { fps = 30, crf = 18, preset = 'veryfast', overlay = false } = options;
-  if (typeof fps !== 'number' || !Number.isFinite(fps) || fps <= 0 || fps > 1000)
-    throw new OptionError(`${owner}: fps must be a number in (0, 1000], got ${String(fps)}`);
-  if (!Number.isInteger(crf) || crf < 0 || crf > 51)
-    throw new OptionError(`${owner}: crf must be a whole number in [0, 51], got ${String(crf)}`);
-  if (!X264_PRESETS.includes(preset))
-    throw new OptionError(`${owner}: preset must be one of ${X264_PRESETS.join(', ')}, got ${JSON.stringify(preset)}`);
-  const fields: OverlayField[] =
-    overlay === true ? ['frameNumber', 'angle'] : overlay === false ? [] : Array.isArray(overlay) ? [...overlay] : [];
-  if (
-    typeof overlay !== 'boolean' &&
-    (!Array.isArray(overlay) || !fields.every((f) => f === 'frameNumber' || f === 'angle'))
-  )
-    throw new OptionError(`${owner}: overlay must be true, false or a list of 'frameNumber', 'angle'`);
-  if (options.ffmpegPath !== undefined && typeof options.ffmpegPath !== 'string')
-    throw new OptionError(`${owner}: ffmpegPath must be a path to an ffmpeg binary`);
+  const checked = parseOptions(owner, MOVIE_OPTIONS.extend(extra), options) as MovieOptions;
+  const { fps = 30, crf = 18, preset = 'veryfast', overlay = false } = checked;
   return {
     fps,
-    size: options.size === undefined ? undefined : parseSize(options.size, owner),
+    size: checked.size === undefined ? undefined : parseSize(checked.size, owner),
     crf,
     preset,
-    contrast: options.contrast === undefined ? undefined : parseContrast(options.contrast, `${owner}: contrast`),
-    overlay: fields,
-    ffmpegPath: options.ffmpegPath,
+    contrast: checked.contrast === undefined ? undefined : parseContrast(checked.contrast, `${owner}: contrast`),
+    overlay: overlay === true ? ['frameNumber', 'angle'] : overlay === false ? [] : [...overlay],
+    ffmpegPath: checked.ffmpegPath,
   };
 }
 

@@ -7,35 +7,21 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { sleep, z, zq, zwhere } from '../../core/index.js';
+import { sleep, z, zq } from '../../core/index.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
 import type { AddonEstimate } from '../../experiments/estimate.js';
 import {
+  MOVIE_OPTIONS,
   MovieEncoder,
-  parseContrast,
   resolveMovieOptions,
-  X264_PRESETS,
-  type ContrastSpec,
   type MovieOptions,
   type MovieResult,
 } from '../../video/index.js';
 import { DirectoryWalker } from '../../walkers/index.js';
 import { Addon, ADDON_OPTIONS } from '../base.js';
 import { AddonError } from '../errors.js';
-
-const contrastSpec = zwhere(
-  "'auto', 'frame', { min, max } or { low, high, frames, perFrame }",
-  (v): v is ContrastSpec => {
-    try {
-      parseContrast(v as ContrastSpec);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-);
 
 /** The options of {@link MovieWriter.create}. */
 export const MOVIE_WRITER_OPTIONS = ADDON_OPTIONS.extend({
@@ -53,20 +39,7 @@ export const MOVIE_WRITER_OPTIONS = ADDON_OPTIONS.extend({
   dir: z.string().min(1).optional(),
   /** Lossless mode: frames queued before the producer waits (default 8). */
   queueSize: z.number().int().min(1).optional(),
-  /** Frames per second of the movie (default 30). */
-  fps: z.number().positive().max(1000).optional(),
-  /** `[width, height]` or `'WxH'`, even numbers: scaled keeping the aspect ratio, padded. */
-  size: z.union([z.string(), z.tuple([z.number(), z.number()])]).optional(),
-  /** x264 constant rate factor, 0 (lossless) … 51; default 18. */
-  crf: z.number().int().min(0).max(51).optional(),
-  /** x264 preset (default `'veryfast'`). */
-  preset: z.enum(X264_PRESETS).optional(),
-  /** How 16-bit and float frames map to 8 bits (default `'auto'`, see `docs/video.md`). */
-  contrast: contrastSpec.optional(),
-  /** Burn in the frame number and/or angle (`true`: both). */
-  overlay: z.union([z.boolean(), z.array(z.enum(['frameNumber', 'angle']))]).optional(),
-  /** The ffmpeg binary (default: `FFMPEG_PATH`, else the one of @ffmpeg-installer/ffmpeg). */
-  ffmpegPath: z.string().optional(),
+  ...MOVIE_OPTIONS.shape,
 });
 
 /** Options of {@link MovieWriter.create}. */

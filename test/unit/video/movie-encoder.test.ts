@@ -129,7 +129,7 @@ describe('video/movie-encoder', function () {
     await rejectsWith(
       MovieEncoder.open(join(dir.path, 'y.mp4'), { fps: 0 }),
       Error,
-      /fps must be a number in \(0, 1000\]/,
+      /option 'fps' must be a finite number in \(0, 1000\]/,
     );
     await rejectsWith(
       MovieEncoder.open(join(dir.path, 'y.mp4'), { speed: 2 } as never),
