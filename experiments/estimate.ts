@@ -10,6 +10,7 @@ import { inspect } from 'node:util';
 import { errorMessage, type DType } from '../core/index.js';
 import type { Camera, FrameEstimate } from '../devices/cameras/index.js';
 import type { Motor } from '../devices/motors/index.js';
+import type { DatasetOptions, Walker } from '../walkers/index.js';
 
 /** A frame as far as its size goes: shape, dtype and metadata (no pixels). */
 export interface PlannedFrame {
@@ -39,6 +40,29 @@ export function plannedFrames(plan: AcquisitionPlan): Iterable<PlannedFrame> | u
       for (let i = 0; i < plan.frames; i++) yield frame(i);
     },
   };
+}
+
+/** An estimate whose bytes are unknown, saying why. */
+export function unknownBytes(note: string): AddonEstimate {
+  return { bytes: undefined, exact: false, note };
+}
+
+/**
+ * What `walker` would write for dataset `name` of `plan`'s frames (the writers' estimate): its
+ * `estimateDataset`, or unknown bytes saying why.
+ */
+export async function datasetEstimate(
+  walker: Walker,
+  name: string,
+  plan: AcquisitionPlan,
+  options?: DatasetOptions,
+): Promise<AddonEstimate> {
+  const frames = plannedFrames(plan);
+  if (!frames) return unknownBytes(`acquisition '${name}' does not say what its frames look like`);
+  return (
+    (await walker.estimateDataset(name, frames, options)) ??
+    unknownBytes(`${walker.constructor.name} cannot estimate its datasets`)
+  );
 }
 
 /** What an addon would write for one acquisition. */

@@ -6,7 +6,7 @@
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
-import { plannedFrames, type AcquisitionPlan, type AddonEstimate } from '../../experiments/estimate.js';
+import { datasetEstimate, type AcquisitionPlan, type AddonEstimate } from '../../experiments/estimate.js';
 import { z } from '../../core/index.js';
 import { zwalker, type Walker } from '../../walkers/index.js';
 import { Addon, ADDON_OPTIONS } from '../base.js';
@@ -83,21 +83,7 @@ export class ImageWriter extends Addon {
 
   /** The bytes the walker would write for `acquisition` (TIFF: exact; HDF5: an estimate). */
   override async estimate(acquisition: Acquisition, plan: AcquisitionPlan): Promise<AddonEstimate> {
-    const frames = plannedFrames(plan);
-    if (!frames)
-      return {
-        bytes: undefined,
-        exact: false,
-        note: `acquisition '${acquisition.name}' does not say what its frames look like`,
-      };
-    const estimate = await this.walker.estimateDataset(acquisition.name, frames);
-    return (
-      estimate ?? {
-        bytes: undefined,
-        exact: false,
-        note: `${this.walker.constructor.name} cannot estimate its datasets`,
-      }
-    );
+    return datasetEstimate(this.walker, acquisition.name, plan);
   }
 
   /** Frames and bytes (headers included, as on disk) of each acquisition of the run. */

@@ -9,7 +9,7 @@ import { format, makeFrame, q, z, zwhere, type Frame, type Unit } from '../../co
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
-import type { AcquisitionPlan, AddonEstimate } from '../../experiments/estimate.js';
+import { unknownBytes, type AcquisitionPlan, type AddonEstimate } from '../../experiments/estimate.js';
 import { Reconstructor, axisEdgeWarning, type AxisMetric, type AxisSearch, type FilterName } from '../../reco/index.js';
 import { zwalker } from '../../walkers/index.js';
 import { Addon, ADDON_OPTIONS } from '../base.js';
@@ -237,11 +237,7 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
     if (!walker) return undefined;
     const first = plan.frame?.(0);
     if (!first || plan.frames === 0)
-      return {
-        bytes: undefined,
-        exact: false,
-        note: `acquisition '${acquisition.name}' does not say what its frames look like`,
-      };
+      return unknownBytes(`acquisition '${acquisition.name}' does not say what its frames look like`);
     const [height, width] = first.shape;
     const { number: _n, ...params } = await this.params.toReconstruction();
     const { shape, count } = Reconstructor.sliceLayout({ ...params, width, height });
@@ -254,9 +250,7 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
     const estimate = await walker.estimateDataset(this.#options.sliceDirectory ?? 'online-slices', slices, {
       pattern: SLICE_PATTERN,
     });
-    return (
-      estimate ?? { bytes: undefined, exact: false, note: `${walker.constructor.name} cannot estimate its datasets` }
-    );
+    return estimate ?? unknownBytes(`${walker.constructor.name} cannot estimate its datasets`);
   }
 
   /** The slices written after the last run's projections. */

@@ -6,7 +6,8 @@
  */
 import type { Acquisition } from '../../experiments/acquisition.js';
 import {
-  plannedFrames,
+  datasetEstimate,
+  unknownBytes,
   type AcquisitionPlan,
   type AddonEstimate,
   type PlanContext,
@@ -32,29 +33,11 @@ export class ImageWriter extends RemoteAddon {
     plan: AcquisitionPlan,
     context: PlanContext,
   ): Promise<AddonEstimate | undefined> {
-    if (!(await this.serverAnswers(context)))
-      return { bytes: undefined, exact: false, note: 'the server does not answer' };
+    if (!(await this.serverAnswers(context))) return unknownBytes('the server does not answer');
     const walker = this.experiment.walker;
     if (!(walker instanceof RemoteDirectoryWalker) || walker.client.endpoint !== this.server.endpoint)
-      return {
-        bytes: undefined,
-        exact: false,
-        note: `the layout of ${this.server.endpoint}'s datasets is not known here`,
-      };
-    const frames = plannedFrames(plan);
-    if (!frames)
-      return {
-        bytes: undefined,
-        exact: false,
-        note: `acquisition '${acquisition.name}' does not say what its frames look like`,
-      };
-    return (
-      (await walker.estimateDataset(acquisition.name, frames)) ?? {
-        bytes: undefined,
-        exact: false,
-        note: 'HDF5 on a server',
-      }
-    );
+      return unknownBytes(`the layout of ${this.server.endpoint}'s datasets is not known here`);
+    return datasetEstimate(walker, acquisition.name, plan);
   }
 
   /** Frames and bytes on disk of each acquisition's dataset, as the server reports its last one of each. */

@@ -56,8 +56,8 @@ export interface EventPublisherOptions {
 /** What the event sockets need of an allow-list (`AllowList` of concert/transport is one). */
 export interface EventAllowList {
   readonly domain: string;
-  readonly log: Logger;
-  onRevoke(fn: (keys: string[]) => Promise<void> | void): () => void;
+  /** Rebinds `endpoint` of `socket` when a key is revoked (its connections dropped). */
+  rebindOnRevoke(socket: zmq.Socket, endpoint: string): void;
 }
 
 /**
@@ -115,23 +115,10 @@ export class EventPublisher {
     }
     p.heartbeatEndpoint = p.#heartbeat.lastEndpoint!;
     p.eventEndpoint = p.#event.lastEndpoint!;
+    // A revoked key's subscriber is dropped: every subscriber passes the check again.
     const allow = options.security?.allow;
-    if (allow)
-      for (const [socket, endpoint] of [
-        [p.#heartbeat, p.heartbeatEndpoint],
-        [p.#event, p.eventEndpoint],
-      ] as const) {
-        // A revoked key's subscriber is dropped: every subscriber passes the check again.
-        const stop = allow.onRevoke(async () => {
-          if (socket.closed) return stop();
-          try {
-            await socket.unbind(endpoint);
-            await socket.bind(endpoint);
-          } catch (error) {
-            allow.log.error(`cannot rebind ${endpoint} after revoking a key: ${errorMessage(error)}`, error);
-          }
-        });
-      }
+    allow?.rebindOnRevoke(p.#heartbeat, p.heartbeatEndpoint);
+    allow?.rebindOnRevoke(p.#event, p.eventEndpoint);
     p.#timer = setInterval(() => p.#beat(), HEARTBEAT_MS);
     p.#timer.unref();
     p.#beat();

@@ -159,6 +159,14 @@ export class AllowList {
     return false;
   }
 
+  /**
+   * Rebinds `endpoint` of `socket` whenever this list revokes a key (see {@link rebindOnRevoke}):
+   * for sockets of other floors (the Tango servers' event sockets).
+   */
+  rebindOnRevoke(socket: Socket, endpoint: string): void {
+    rebindOnRevoke(socket, endpoint, this);
+  }
+
   /** Calls `fn` with the keys revoked whenever a reload drops some. @internal */
   onRevoke(fn: (keys: string[]) => Promise<void> | void): () => void {
     this.#revoked.add(fn);
