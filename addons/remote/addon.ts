@@ -48,6 +48,8 @@ export abstract class RemoteAddon extends Addon {
   readonly #options: RemoteAddonOptions;
   #client: ServerClient | undefined;
   #camera: RemoteCamera | undefined;
+  /** Whether the server answered, per dry run. */
+  readonly #answers = new WeakMap<PlanContext, Promise<boolean>>();
   /** Ids of the streams this addon started (the latest few). */
   readonly #started = new Set<string>();
 
@@ -95,16 +97,21 @@ export abstract class RemoteAddon extends Addon {
     return undefined;
   }
 
-  /** Whether the server answers (once per dry run); a limit in `context` if not. */
-  protected async serverAnswers(context: PlanContext): Promise<boolean> {
-    const endpoint = this.#options.server;
-    try {
-      await this.server.request('status', undefined, { timeoutMs: 1000 });
-      return true;
-    } catch (error) {
-      context.limit(this.name, `${this.name}: the server ${endpoint} does not answer: ${errorMessage(error)}`);
-      return false;
+  /** Whether the server answers (asked once per dry run); a limit in `context` if not. */
+  protected serverAnswers(context: PlanContext): Promise<boolean> {
+    let answer = this.#answers.get(context);
+    if (!answer) {
+      const endpoint = this.#options.server;
+      answer = this.server.request('status', undefined, { timeoutMs: 1000 }).then(
+        () => true,
+        (error: unknown) => {
+          context.limit(this.name, `${this.name}: the server ${endpoint} does not answer: ${errorMessage(error)}`);
+          return false;
+        },
+      );
+      this.#answers.set(context, answer);
     }
+    return answer;
   }
 
   /** Sends addon-specific settings to the server. */

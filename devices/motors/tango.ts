@@ -17,7 +17,10 @@
  * @module
  */
 import { ConcertError, format, HardLimitError, OptionError, sleep, z } from '../../core/index.js';
-import type { DeviceProxy, DevState } from '../../tango/index.js';
+import type { AttributeReading, DeviceProxy, DevState } from '../../tango/index.js';
+
+/** How long dry runs reuse a motor's speed and acceleration readings (ms). */
+const PROFILE_CACHE_MS = 500;
 import {
   abortable,
   commandNames,
@@ -99,6 +102,7 @@ export class TangoMotion implements VelocityMotion {
   /** The attributes dry runs read (undefined: the device has none). */
   #speedAttribute: string | undefined;
   #accelerationAttribute: string | undefined;
+  #profileCache: { at: number; values: AttributeReading[] } | undefined;
 
   /** @param continuous Whether the motor also runs at a velocity (the velocity attribute must exist). */
   constructor(options: TangoMotorOptions, { continuous = false }: { continuous?: boolean } = {}) {
@@ -302,13 +306,25 @@ export class TangoMotion implements VelocityMotion {
           `the Tango device ${this.proxy.name} has no speed attribute ` +
           `(option speedAttribute; looked for 'speed'${this.#continuous ? '' : " and 'velocity'"})`,
       };
-    const names = [speedName, ...(this.#accelerationAttribute ? [this.#accelerationAttribute] : [])];
-    const values = await this.proxy.readAttributes(names);
+    const values = await this.#profile(speedName);
     const speed = Math.abs(Number(values[0]!.value)) / this.#scale;
     const acceleration = values[1] === undefined ? Infinity : Math.abs(Number(values[1].value)) / this.#scale;
     if (!(speed > 0) || !Number.isFinite(speed))
       return { unknown: `the Tango device ${this.proxy.name} reports ${speedName} = ${String(values[0]!.value)}` };
     return { durationMs: trapezoidMs(Math.abs(to - from), speed, acceleration) };
+  }
+
+  /**
+   * The speed and acceleration readings, kept for half a second: a dry run of a stepped scan asks
+   * for thousands of moves, and reads the device once.
+   */
+  async #profile(speedName: string): Promise<AttributeReading[]> {
+    const now = performance.now();
+    if (this.#profileCache && now - this.#profileCache.at < PROFILE_CACHE_MS) return this.#profileCache.values;
+    const names = [speedName, ...(this.#accelerationAttribute ? [this.#accelerationAttribute] : [])];
+    const values = await this.proxy.readAttributes(names);
+    this.#profileCache = { at: now, values };
+    return values;
   }
 
   async estimateRamp(velocity: number): Promise<number> {
