@@ -93,11 +93,22 @@ export class RemoteCamera extends base.Camera {
    * the server (its camera's name and the run's stream id) and sent straight to remote consumers.
    */
   override async estimateFrames(): Promise<base.FrameEstimate> {
+    // every run's stream id has 12 hex digits (the acquisition's randomBytes(6))
+    const stream = '0'.repeat(12);
+    let server: (Omit<base.FrameEstimate, 'metadata'> & { sample: Record<string, unknown> }) | undefined;
+    try {
+      server = await this.#call('camera.estimate');
+    } catch (error) {
+      if (!(error instanceof RemoteError && /unknown control method/.test(error.message))) throw error;
+    }
+    if (server) {
+      const { sample, ...estimate } = server;
+      return { ...estimate, direct: true, metadata: (index) => ({ ...sample, frameNumber: index, stream }) };
+    }
+    // A server without camera.estimate: the settings read through it, the metadata of a dummy.
     const estimate = await super.estimateFrames();
     const camera = this.#serverCamera;
     const timestamp = Date.now();
-    // every run's stream id has 12 hex digits (the acquisition's randomBytes(6))
-    const stream = '0'.repeat(12);
     return { ...estimate, direct: true, metadata: (index) => ({ frameNumber: index, timestamp, camera, stream }) };
   }
 

@@ -64,7 +64,11 @@ describe('devices/motors/tango', function () {
         assert.deepEqual(plan.limits, []);
         await m.motion.proxy.writeAttribute('speed', 40);
         await new Promise((r) => setTimeout(r, 600)); // past the half second a dry run reuses the readings
-        assert.equal((await m.estimateMove(0, 10)).durationMs, 250, 'read from the device (a dry run reuses a reading for half a second)');
+        assert.equal(
+          (await m.estimateMove(0, 10)).durationMs,
+          250,
+          'read from the device (a dry run reuses a reading for half a second)',
+        );
         assert.match(
           (await m.estimateMove(0, 1001)).limits.join(),
           /^est\.position: 1001 mm is out of range \[-1000 mm, 1000 mm\]$/,
