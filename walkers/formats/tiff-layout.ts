@@ -143,14 +143,27 @@ export function tiffDatasetSize(frames: Iterable<FrameLike>, options: DatasetSiz
   let pixelBytes = 0;
   let end = 0;
   // A page's size depends on where it starts only through alignment (8 and 16 bytes) and the
-  // file header of the first page: cache it by those.
-  const cache = new Map<string, number>();
+  // file header of the first page: cache it by those, per shape (frames of a dataset share one).
+  const shapes = new Map<string, Map<number, number>>();
+  let last: { page: PageShape; big: boolean; sizes: Map<number, number> } | undefined;
   const endOf = (start: number, page: PageShape, big: boolean): number => {
-    const key = `${page.height},${page.width},${page.dtype},${page.descriptionBytes},${big ? 1 : 0},${start === 0 ? 'h' : start % 16}`;
-    let size = cache.get(key);
+    if (
+      !last ||
+      last.big !== big ||
+      last.page.height !== page.height ||
+      last.page.width !== page.width ||
+      last.page.dtype !== page.dtype
+    ) {
+      const shapeKey = `${page.height},${page.width},${page.dtype},${big ? 1 : 0}`;
+      let sizes = shapes.get(shapeKey);
+      if (!sizes) shapes.set(shapeKey, (sizes = new Map()));
+      last = { page, big, sizes };
+    }
+    const key = page.descriptionBytes * 32 + (start === 0 ? 16 : start % 16);
+    let size = last.sizes.get(key);
     if (size === undefined) {
       size = pageLayout(start, page, big).end - start;
-      cache.set(key, size);
+      last.sizes.set(key, size);
     }
     return start + size;
   };
