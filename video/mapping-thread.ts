@@ -32,8 +32,10 @@ export interface GreyJob {
 export type GreyReply =
   { id: number; image: Uint8Array; pixels: ArrayBuffer } | { id: number; error: string; pixels: ArrayBuffer };
 
-/** Pixel buffers kept for reuse (a few frames' worth). */
-const SPARE_BUFFERS = 6;
+/** Pixel buffers kept for reuse (a few frames' worth)… */
+const SPARE_BUFFERS = 3;
+/** …and for this long once no frame is being mapped. */
+const SPARE_KEEP_MS = 1000;
 
 /** The mapping thread of the process. */
 export class MappingThread {
@@ -106,12 +108,22 @@ export class MappingThread {
     const job = this.#jobs.get(reply.id);
     if (!job) return;
     this.#jobs.delete(reply.id);
-    if (this.#jobs.size === 0) this.#worker.unref();
+    if (this.#jobs.size === 0) {
+      this.#worker.unref();
+      this.#dropSpares();
+    }
     if ('error' in reply) job.reject(new Error(reply.error));
     else {
       this.#mapped++;
       job.resolve(reply.image);
     }
+  }
+
+  /** Frees the spare buffers unless mapping resumes within {@link SPARE_KEEP_MS}. */
+  #dropSpares(): void {
+    setTimeout(() => {
+      if (this.#jobs.size === 0) this.#spare.length = 0;
+    }, SPARE_KEEP_MS).unref();
   }
 
   #break(error: Error): void {
