@@ -1,6 +1,8 @@
 /**
  * Starts servers as child processes (for tests, benchmarks and scripts), waits for their
- * "listening on" line, and stops them (SIGTERM, then SIGKILL).
+ * "listening on" line, and stops them (SIGTERM, then SIGKILL). A server still running when this
+ * process exits — a session file that failed after starting it, `process.exit()` — gets SIGTERM
+ * then, so it never outlives the process that started it.
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,6 +11,12 @@ import { fileURLToPath } from 'node:url';
 const entry = fileURLToPath(new URL('./spawn-entry.ts', import.meta.url));
 /** tsx's loader, resolved from here: `--import tsx` would resolve it from the working directory. */
 const tsx = import.meta.resolve('tsx');
+
+/** The servers started and not yet exited: stopped when this process exits. */
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGTERM');
+});
 
 /** A server process. */
 export interface ServerProcess {
@@ -31,6 +39,8 @@ export function spawnServer(
   const child = spawn(process.execPath, ['--import', tsx, entry, kind, JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));

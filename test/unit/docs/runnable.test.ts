@@ -151,7 +151,11 @@ describe('examples of the docs', function () {
     assert.deepEqual(
       tsBlocks(
         'x.md',
-        'a\n```ts runnable\nconst a = 1;\n```\n```ts fragment needs a camera\nb\n```\n```ts\nc\n```\n```sh\nd\n```\n```ts file w.ts\ne\n```\n',
+        [
+          'a',
+          ...['```ts runnable', 'const a = 1;', '```', '```ts fragment needs a camera', 'b', '```'],
+          ...['```ts', 'c', '```', '```sh', 'd', '```', '```ts file w.ts', 'e', '```', ''],
+        ].join('\n'),
       ),
       [
         { file: 'x.md', line: 3, kind: 'runnable', code: 'const a = 1;' },

@@ -123,6 +123,34 @@ describe('run state at the prompt (real CLI)', function () {
     );
   });
 
+  it('--non-interactive: a session file that fails after spawning a server leaves no server running', async () => {
+    const file = writeSession(
+      'spawns',
+      [
+        "import { spawnServer } from 'concert/addons/remote';",
+        "const server = await spawnServer('live');",
+        "console.log('server pid', server.child.pid);",
+        "throw new Error('fails after starting a server');",
+      ].join('\n'),
+    );
+    const r = concert(home, ['start', '--filename', file, '--non-interactive'], { timeoutMs: 90_000 });
+    assert.equal(r.status, 1, r.stderr);
+    const pid = Number(/server pid (\d+)/.exec(r.stdout)?.[1]);
+    assert.ok(pid > 0, r.stdout);
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const t0 = Date.now();
+    while (alive() && Date.now() - t0 < 10_000) await sleep(50);
+    if (alive()) process.kill(pid, 'SIGKILL');
+    assert.ok(!alive(), `server ${pid} outlived the session`);
+  });
+
   describe('interactive (tmux)', () => {
     before(function () {
       if (!have('tmux')) {
