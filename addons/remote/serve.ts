@@ -59,6 +59,11 @@ export interface ServeOptions {
   ffmpeg?: string;
   /** Camera (ffmpeg): gray8 (default) or gray16le. */
   pixelFormat?: 'gray8' | 'gray16le';
+  /**
+   * Camera (dummy): frames it holds for a consumer that falls behind, as a real camera's
+   * memory or driver ring does (default 16, as FfmpegCamera's queue).
+   */
+  bufferFrames?: number;
   /** Camera: add Poisson noise to each frame (default true); false sends the background as is. */
   simulate?: boolean;
   /** Live: also show the frames in the web viewer on this HTTP port (0: a free one). */
@@ -182,6 +187,7 @@ async function makeCamera(options: ServeOptions) {
     height: options.height,
     frameRate,
     simulate: options.simulate,
+    bufferFrames: options.bufferFrames ?? 16,
   });
 }
 

@@ -179,6 +179,8 @@ export class FfmpegCamera extends SimulatedCamera {
     });
     this.#ffmpeg = ffmpeg;
     const frameBytes = width * height * BYTES[this.pixelFormat];
+    const rate = this.clock.rate;
+    let firstAt: number | undefined;
     this.#reading = (async () => {
       try {
         for await (const chunk of ffmpeg.chunks(frameBytes)) {
@@ -186,7 +188,13 @@ export class FfmpegCamera extends SimulatedCamera {
             this.pixelFormat === 'gray8'
               ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
               : new Uint16Array(chunk.buffer, chunk.byteOffset, chunk.byteLength / 2);
-          const frame = makeFrame(data, [height, width], { timestamp: Date.now() });
+          // ffmpeg's output runs at the frame rate (the fps filter): frame i was taken i periods
+          // after frame 0, so a frame lost from the queue leaves a gap in camera time. A frame
+          // that arrives before its time moves frame 0 earlier (no timestamp lies in the future).
+          const arrived = performance.timeOrigin + performance.now();
+          const due = (this.#decoded * 1000) / rate;
+          if (firstAt === undefined || firstAt + due > arrived) firstAt = arrived - due;
+          const frame = makeFrame(data, [height, width], { timestamp: firstAt + due });
           this.#decoded++;
           this.#newest = frame;
           this.#queue.push(frame);

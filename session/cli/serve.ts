@@ -20,6 +20,7 @@ export interface ServeCliOptions {
   ffmpeg?: string;
   pixelFormat?: string;
   loglevel?: string;
+  bufferFrames?: string;
   /** `--no-simulate` (camera): send the background without noise. */
   simulate?: boolean;
   /** live: serve the web viewer on this port. */
@@ -56,6 +57,7 @@ export async function serve(kind: string | undefined, o: ServeCliOptions): Promi
     ffmpeg: o.ffmpeg,
     pixelFormat: o.pixelFormat as ServeOptions['pixelFormat'],
     simulate: o.simulate,
+    bufferFrames: integer('buffer-frames', o.bufferFrames, 0, 100_000),
     webPort: integer('web-port', o.webPort, 0, 65535),
     loglevel: o.loglevel as ServeOptions['loglevel'],
   };
