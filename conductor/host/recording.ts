@@ -395,11 +395,10 @@ export class Recording {
       return {
         write: async (frame) => {
           if (!movie) {
-            if (frame.metadata.pixelFormat === 'rgb24')
-              throw new Error('mp4 recording takes grey frames, the camera delivers rgb24: record tiff, or use gray8');
+            // 8-bit grey as it is (no contrast calibration); colour (rgb24) goes to ffmpeg as it is
             movie = await MovieEncoder.open(path, {
               fps: this.#params.frameRate,
-              ...(frame.dtype === 'uint8' ? { contrast: { min: 0, max: 255 } } : {}),
+              ...(frame.dtype === 'uint8' && frame.channels === undefined ? { contrast: { min: 0, max: 255 } } : {}),
             });
           }
           await movie.write(frame);

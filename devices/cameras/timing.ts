@@ -93,16 +93,22 @@ export class FrameClock {
 }
 
 /**
- * The region of interest of a `fullWidth × fullHeight` image: row copies, or the image itself
- * when the ROI is the whole image.
+ * The region of interest of a `fullWidth × fullHeight` image of `channels` samples per pixel
+ * (3 for rgb24): row copies, or the image itself when the ROI is the whole image.
  */
-export function cropToRoi<A extends PixelArray>(image: A, fullWidth: number, fullHeight: number, roi: Roi): A {
+export function cropToRoi<A extends PixelArray>(
+  image: A,
+  fullWidth: number,
+  fullHeight: number,
+  roi: Roi,
+  channels = 1,
+): A {
   const { x0, y0, width, height } = roi;
   if (x0 === 0 && y0 === 0 && width === fullWidth && height === fullHeight) return image;
-  const out = new (image.constructor as new (n: number) => A)(width * height);
+  const out = new (image.constructor as new (n: number) => A)(width * height * channels);
   for (let r = 0; r < height; r++) {
-    const from = (y0 + r) * fullWidth + x0;
-    out.set(image.subarray(from, from + width) as never, r * width);
+    const from = ((y0 + r) * fullWidth + x0) * channels;
+    out.set(image.subarray(from, from + width * channels) as never, r * width * channels);
   }
   return out;
 }

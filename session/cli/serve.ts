@@ -61,8 +61,8 @@ export async function serve(kind: string | undefined, o: ServeCliOptions): Promi
     webPort: integer('web-port', o.webPort, 0, 65535),
     loglevel: o.loglevel as ServeOptions['loglevel'],
   };
-  if (o.pixelFormat !== undefined && !['gray8', 'gray16le'].includes(o.pixelFormat))
-    throw new OptionError(`--pixel-format must be gray8 or gray16le, got '${o.pixelFormat}'`);
+  if (o.pixelFormat !== undefined && !['gray8', 'gray16le', 'rgb24'].includes(o.pixelFormat))
+    throw new OptionError(`--pixel-format must be gray8, gray16le or rgb24, got '${o.pixelFormat}'`);
   if (o.ffmpeg !== undefined && o.files !== undefined)
     throw new OptionError('give --ffmpeg SOURCE or --files PATTERN, not both');
   if (options.frameRate !== undefined && !(options.frameRate > 0))

@@ -6,7 +6,7 @@
 import { lstat, open, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { frameBytes, itemSize } from '../../core/frame.js';
+import { channelsOf, frameBytes, itemSize, pixelFormatOf } from '../../core/frame.js';
 import type { Frame } from '../../core/frame.js';
 import { Mutex } from '../../core/mutex.js';
 import { StorageError, storageError } from './errors.js';
@@ -234,14 +234,16 @@ export class TiffWriter {
         path: this.partialPath,
       });
     const [height, width] = frame.shape;
+    const samples = channelsOf(frame);
     if (
       !(height > 0 && width > 0) ||
-      frame.data.length !== height * width ||
-      frame.data.BYTES_PER_ELEMENT !== itemSize(frame.dtype)
+      frame.data.length !== height * width * samples ||
+      frame.data.BYTES_PER_ELEMENT !== itemSize(frame.dtype) ||
+      (samples === 3 && frame.dtype !== 'uint8')
     )
       throw new StorageError(
         `cannot write ${this.partialPath}: frame ${frame.metadata.frameNumber} has shape [${height}, ${width}], ` +
-          `dtype ${frame.dtype} and ${frame.data.length} pixels`,
+          `${pixelFormatOf(frame)} and ${frame.data.length} ${samples === 3 ? 'samples' : 'pixels'}`,
         { path: this.partialPath },
       );
     const bigTiff = this.#bigTiff ?? this.#decideBigTiff(frame);
@@ -292,7 +294,10 @@ export class TiffWriter {
   #encode(frame: Frame, bigTiff: boolean, sizeOnly = false, last = false): PageBlock {
     const [height, width] = frame.shape;
     const [bits, format] = tiffLayout(frame.dtype);
-    const rowBytes = width * itemSize(frame.dtype);
+    // colour (rgb24): 3 interleaved samples per pixel, photometric RGB (2), planar configuration 1
+    const samples = channelsOf(frame);
+    const perSample = (v: number) => new Array<number>(samples).fill(v);
+    const rowBytes = width * itemSize(frame.dtype) * samples;
     const rps = Math.min(this.#options.rowsPerStrip ?? height, height);
     const strips = Math.ceil(height / rps);
     const offsetType = bigTiff ? FieldType.LONG8 : FieldType.LONG;
@@ -303,17 +308,17 @@ export class TiffWriter {
       [Tag.NewSubfileType, FieldType.LONG, [0]],
       [Tag.ImageWidth, FieldType.LONG, [width]],
       [Tag.ImageLength, FieldType.LONG, [height]],
-      [Tag.BitsPerSample, FieldType.SHORT, [bits]],
+      [Tag.BitsPerSample, FieldType.SHORT, perSample(bits)],
       [Tag.Compression, FieldType.SHORT, [1]],
-      [Tag.Photometric, FieldType.SHORT, [1]],
+      [Tag.Photometric, FieldType.SHORT, [samples === 3 ? 2 : 1]],
       [Tag.ImageDescription, FieldType.ASCII, this.#description(frame)],
       [Tag.StripOffsets, offsetType, stripOffsets],
-      [Tag.SamplesPerPixel, FieldType.SHORT, [1]],
+      [Tag.SamplesPerPixel, FieldType.SHORT, [samples]],
       [Tag.RowsPerStrip, FieldType.LONG, [rps]],
       [Tag.StripByteCounts, offsetType, stripCounts],
       [Tag.PlanarConfiguration, FieldType.SHORT, [1]],
       [Tag.Software, FieldType.ASCII, SOFTWARE],
-      [Tag.SampleFormat, FieldType.SHORT, [format]],
+      [Tag.SampleFormat, FieldType.SHORT, perSample(format)],
     ];
     const start = this.#end;
     const ifd = start + headerSize(bigTiff, start);
