@@ -6,6 +6,9 @@
  * the experiment brings the hardware into its safe state, and on resume the acquisition goes on
  * from the checkpoint — no frame twice, none missing. A suspender never resumes a run the user
  * paused, and a run several suspenders hold goes on only when every one has cleared.
+ *
+ * Its timers (polling, hold-off, retries) keep the process alive: they exist only while a run is
+ * watched, and that run waits for them — a script awaiting a suspended run must not exit.
  * @module
  */
 import {
@@ -171,7 +174,7 @@ export class Suspender {
           error: (e) => {
             update(true, e);
             // Subscribe again after the polling interval (a Tango server that restarts).
-            if (!stopped) retry = startTimer(this.#intervalMs, start).unref();
+            if (!stopped) retry = startTimer(this.#intervalMs, start);
           },
         });
       };
@@ -191,7 +194,7 @@ export class Suspender {
       }
     };
     void check();
-    const timer = startInterval(this.#intervalMs, check).unref();
+    const timer = startInterval(this.#intervalMs, check);
     return () => timer.cancel();
   }
 }
@@ -290,7 +293,7 @@ class Watch {
       this.#holdOff = startTimer(this.resumeAfterMs, () => {
         this.#holdOff = undefined;
         void this.#resume();
-      }).unref();
+      });
     }
   }
 
@@ -310,7 +313,7 @@ class Watch {
       if (this.#reported !== errorMessage(error))
         this.target.log.warn(`${this.suspender.cause}: ${errorMessage(error)}; suspends as soon as it can`);
       this.#reported = errorMessage(error);
-      this.#retry = startTimer(100, () => this.#tryHold()).unref();
+      this.#retry = startTimer(100, () => this.#tryHold());
       return;
     }
     this.#held.catch(() => undefined);

@@ -27,15 +27,27 @@ export async function stopRunning(options: StopRunningOptions): Promise<boolean>
   if (running.length === 0) return true;
   const print = options.print ?? (() => {});
   print(`Cancelling what is still running before leaving (${describeOperations(running)})…`);
-  abortAll(abortError(`cancelled: ${options.reason}`));
-  const deadline = performance.now() + (options.timeoutMs ?? 15_000);
-  while (runningOperationList().length > 0) {
-    if (performance.now() > deadline) {
-      print(`Gave up waiting for ${describeOperations(runningOperationList())} to end; leaving anyway`);
-      return false;
+  const reason = abortError(`cancelled: ${options.reason}`);
+  // A promise of what is cancelled here that nobody awaits (`void motor.setPosition(…)` at the end
+  // of a session file) rejects with `reason`: that is this cancellation, not a crash to report.
+  const ignoreOurs = (error: unknown) => {
+    if (error !== reason) throw error;
+  };
+  process.on('unhandledRejection', ignoreOurs);
+  try {
+    abortAll(reason);
+    const deadline = performance.now() + (options.timeoutMs ?? 15_000);
+    while (runningOperationList().length > 0) {
+      if (performance.now() > deadline) {
+        print(`Gave up waiting for ${describeOperations(runningOperationList())} to end; leaving anyway`);
+        return false;
+      }
+      await sleep(20);
     }
-    await sleep(20);
+    await sleep(0); // rejections of the last operations are reported after a turn
+    print('Everything is stopped.');
+    return true;
+  } finally {
+    process.off('unhandledRejection', ignoreOurs);
   }
-  print('Everything is stopped.');
-  return true;
 }

@@ -38,6 +38,12 @@ export const DIRECTORY_WATCHER_OPTIONS = z.strictObject({
 /** Options of {@link DirectoryWatcher.create}. */
 export type DirectoryWatcherOptions = z.input<typeof DIRECTORY_WATCHER_OPTIONS>;
 
+/** The options of {@link DirectoryWatcher.frames}. */
+export const WATCHER_FRAMES_OPTIONS = z.strictObject({
+  /** End after this many frames (an acquisition of a known size); default: until aborted. */
+  count: z.number().int().min(1).optional(),
+});
+
 /** A file the watcher yields. */
 export interface WatchedFile {
   /** Absolute path. */
@@ -155,20 +161,25 @@ export class DirectoryWatcher implements StepSource<WatchedFile> {
   /**
    * A producer of the frames in the files (every page of each TIFF file, in file order), for
    * `Acquisition.create('radios', watcher.frames())`. Frame numbers count across files; each
-   * frame's metadata gets `file` (the file name) and `page`.
+   * frame's metadata gets `file` (the file name) and `page`. With `count` the producer ends after
+   * that many frames (the acquisition ends); without it, it runs until its signal aborts.
+   * @throws OptionError for a `count` that is not a whole number ≥ 1.
    */
-  frames(): Producer<Frame> {
+  frames(options: z.input<typeof WATCHER_FRAMES_OPTIONS> = {}): Producer<Frame> {
+    const { count = Infinity } = parseOptions('DirectoryWatcher.frames', WATCHER_FRAMES_OPTIONS, options);
     const files = (signal: AbortSignal) => this.files(signal);
     return async function* frames(signal: AbortSignal) {
       let frameNumber = 0;
       for await (const file of files(signal)) {
         const reader = await TiffReader.open(file.path);
         try {
-          for await (const page of reader.pages())
+          for await (const page of reader.pages()) {
             yield {
               ...page.frame,
               metadata: { ...page.frame.metadata, frameNumber: frameNumber++, file: file.name, page: page.index },
             };
+            if (frameNumber >= count) return;
+          }
         } finally {
           await reader.close();
         }

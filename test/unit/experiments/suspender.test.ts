@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Subject } from 'rxjs';
 import { OptionError, q, sleep, type Frame, type Unit } from '../../../core/index.js';
 import { Accumulator } from '../../../addons/local/index.js';
@@ -13,6 +16,8 @@ import {
 import { DummyWalker } from '../../../walkers/index.js';
 import { DummyRing } from './ring.js';
 import { rig } from './rig.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
 
 async function until(test: () => boolean, what: string, ms = 10_000): Promise<void> {
   const t0 = performance.now();
@@ -289,6 +294,35 @@ describe('experiments/suspender: a dummy ring current drops and recovers', funct
     const result = await run;
     assert.equal(result.suspensions[0]!.cause, 'interlock');
     assert.equal(acc.getItems('a').length, 40);
+  });
+
+  it('a script awaiting a suspended run waits for the resume (the hold-off keeps the process alive)', function () {
+    // Once the producer is held, only the suspender's timers are pending: the process must stay.
+    const core = pathToFileURL(join(root, 'core', 'index.ts')).href;
+    const experiments = pathToFileURL(join(root, 'experiments', 'index.ts')).href;
+    const script = [
+      `const { Device, q, sleep, soft } = await import(${JSON.stringify(core)});`,
+      `const { Acquisition, Experiment } = await import(${JSON.stringify(experiments)});`,
+      `class Ring extends Device { current = this.quantity('current', { unit: 'mA', ...soft(200) }); }`,
+      `const ring = await Ring.create({ name: 'ring' });`,
+      `const a = await Acquisition.create('a', async function* (signal, { from }) {`,
+      `  for (let i = from; i < 30; i++) { await sleep(2, signal); yield { data: new Uint16Array(1), shape: [1, 1], dtype: 'uint16', metadata: { frameNumber: i, timestamp: 0 } }; }`,
+      `}, { restartable: true });`,
+      `const exp = await Experiment.create([a]);`,
+      `exp.suspendWhen({ parameter: ring.current, when: (c) => c.toNumber('mA') < 100 }, { interval: q('5 ms'), resumeAfter: q('300 ms') });`,
+      `const run = exp.run();`,
+      `await sleep(20); await ring.current.set(q('50 mA'));`,
+      `await sleep(50); await ring.current.set(q('200 mA'));`,
+      `const result = await run;`,
+      `console.log(JSON.stringify({ frames: result.acquisitions.a.frames, outcome: result.suspensions[0]?.outcome }));`,
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 0, `exited ${r.status} (13: the await never settled)\n${r.stderr}`);
+    assert.deepEqual(JSON.parse(r.stdout), { frames: 30, outcome: 'resumed' });
   });
 });
 

@@ -102,6 +102,27 @@ describe('run state at the prompt (real CLI)', function () {
     assert.ok(exitedAt - failedAt < 1000, `exited ${(exitedAt - failedAt).toFixed(0)} ms after the failure`);
   });
 
+  it('--non-interactive: a move nobody awaits when the file ends is cancelled and the session exits 0, without a trace', () => {
+    const file = writeSession(
+      'background',
+      [
+        "import { q } from 'concert';",
+        "import { LinearMotor } from 'concert/devices/motors/dummy';",
+        "const m = await LinearMotor.create({ name: 'm', motionVelocity: q('1 mm/s') });",
+        "void m.setPosition(q('10 mm'));",
+        "console.log('file ended');",
+      ].join('\n'),
+    );
+    const r = concert(home, ['start', '--filename', file, '--non-interactive'], { timeoutMs: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /file ended/);
+    assert.doesNotMatch(r.stderr, /AbortError|DOMException|at /);
+    assert.match(
+      readFileSync(join(home, 'concert', 'concert.log'), 'utf8'),
+      /Cancelling what is still running before leaving/,
+    );
+  });
+
   describe('interactive (tmux)', () => {
     before(function () {
       if (!have('tmux')) {

@@ -5,6 +5,7 @@ import { DirectoryWatcher, type WatchedFile } from '../../../streaming/directory
 import { StreamingError } from '../../../streaming/errors.js';
 import { OptionError } from '../../../core/errors.js';
 import { TiffWriter } from '../../../walkers/formats/index.js';
+import { Acquisition, frameConsumer } from '../../../experiments/index.js';
 import { delay, rejectsWith, since, within } from '../../support/async.js';
 import { flatFrame, useTempDir } from './helpers.js';
 
@@ -247,6 +248,31 @@ describe('streaming/directory-watcher', () => {
       { value: 2, frameNumber: 1, file: 'b.tif', page: 0 },
       { value: 3, frameNumber: 2, file: 'b.tif', page: 1 },
     ]);
+  });
+
+  it('frames({ count }) ends an acquisition after count frames, in the middle of a file too', async () => {
+    const watcher = await DirectoryWatcher.create({
+      directory: tmp.path,
+      pattern: '*.tif',
+      existing: true,
+      fileTimeoutMs: 0,
+    });
+    await TiffWriter.writeFile(join(tmp.path, 'a.tif'), flatFrame(1));
+    const multi = await TiffWriter.open(join(tmp.path, 'b.tif'));
+    await multi.write(flatFrame(2));
+    await multi.write(flatFrame(3));
+    await multi.close();
+    const radios = await Acquisition.create('radios', watcher.frames({ count: 2 }));
+    const values: number[] = [];
+    radios.attach(
+      frameConsumer('values', async (frames) => {
+        for await (const f of frames) values.push(f.data[0]!);
+      }),
+    );
+    const result = await within(5000, radios.run());
+    assert.equal(result.frames, 2);
+    assert.deepEqual(values, [1, 2]);
+    assert.throws(() => watcher.frames({ count: 0 }), /DirectoryWatcher.frames: option 'count'/);
   });
 
   it('takes 10 000 existing files, each once, for a slow consumer', async function () {
