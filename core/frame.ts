@@ -200,7 +200,8 @@ export function frameProblem(value: unknown): string | undefined {
     return `its channels must be absent (grey) or 3 with uint8 data (rgb24), got ${JSON.stringify(channels)} with ${dtype}`;
   if (shape[0] * shape[1] * (channels ?? 1) !== (data as PixelArray).length)
     return channels
-      ? `its shape [${shape[0]}, ${shape[1]}] rgb24 needs ${3 * shape[0] * shape[1]} samples but its data has ${(data as PixelArray).length}`
+      ? `its shape [${shape[0]}, ${shape[1]}] rgb24 needs ${3 * shape[0] * shape[1]} samples ` +
+          `but its data has ${(data as PixelArray).length}`
       : `its shape [${shape[0]}, ${shape[1]}] needs ${shape[0] * shape[1]} pixels but its data has ${(data as PixelArray).length}`;
   if (typeof metadata !== 'object' || metadata === null) return 'its metadata is not an object';
   return undefined;

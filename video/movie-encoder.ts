@@ -1,6 +1,7 @@
 /**
  * `MovieEncoder`: frames in, an mp4 out. Grey frames are mapped to 8-bit grey (see
- * `contrast.ts`), colour (rgb24) frames go as they are (a movie holds one kind); frames are piped raw into ffmpeg's stdin as they come (no temporary files; a full pipe makes `write()`
+ * `contrast.ts`), colour (rgb24) frames go as they are (a movie holds one kind); frames are
+ * piped raw into ffmpeg's stdin as they come (no temporary files; a full pipe makes `write()`
  * wait) and encoded as h264/yuv420p.
  *
  * The movie is written as `<path>.partial` and renamed to `<path>` only after ffmpeg exited

@@ -253,7 +253,8 @@ export function decodeFrame(
     !shape.every((n) => Number.isSafeInteger(n) && n >= 1)
   )
     return invalid(
-      `shape must be [height, width] (or [height, width, 3] for uint8 colour), whole numbers ≥ 1, got ${JSON.stringify(shape)?.slice(0, 60)}`,
+      'shape must be [height, width] (or [height, width, 3] for uint8 colour), whole numbers ≥ 1, ' +
+        `got ${JSON.stringify(shape)?.slice(0, 60)}`,
     );
   const [height, width] = shape as [number, number];
   const channels = colour ? 3 : 1;
