@@ -10,6 +10,7 @@ import { OptionError, parseOptions, sessionDefaultName, show, z, type OptionsSch
 import type { Acquisition } from '../experiments/acquisition.js';
 import { frameConsumer, type DeliveryPolicy, type FrameConsumer } from '../experiments/consumer.js';
 import type { ExperimentAddon } from '../experiments/addon.js';
+import type { AcquisitionPlan, AddonEstimate, PlanContext } from '../experiments/estimate.js';
 import { Experiment as ExperimentClass, type Experiment } from '../experiments/experiment.js';
 import { AddonError } from './errors.js';
 
@@ -155,6 +156,18 @@ export abstract class Addon implements ExperimentAddon {
 
   /** Called after every experiment run (finished, failed or cancelled). */
   async runFinished(): Promise<void> {}
+
+  /**
+   * What this addon would write for one run of `acquisition` (dry runs, `experiment.estimate()`);
+   * undefined (the default): it writes nothing. Writers override it.
+   */
+  async estimate(
+    _acquisition: Acquisition,
+    _plan: AcquisitionPlan,
+    _context: PlanContext,
+  ): Promise<AddonEstimate | undefined> {
+    return undefined;
+  }
 
   /** Frames seen and dropped per acquisition, plus addon-specific counters. */
   summary(): AddonSummary {

@@ -47,6 +47,7 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'streaming.ts', timeoutS: 300 },
   { file: 'ctrl-c.ts', timeoutS: 3600 },
   { file: 'conductor.ts', timeoutS: 300 },
+  { file: 'plan.ts', timeoutS: 300 },
 ];
 
 interface Row extends BenchResult {

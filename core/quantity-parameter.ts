@@ -66,13 +66,21 @@ export class Quantity extends Parameter<Unit> {
 
   protected override validate(value: Unit): Unit {
     const n = this.toNumber(value);
-    const [lower, upper] = this.#effective();
-    if ((lower !== undefined && n < lower) || (upper !== undefined && n > upper)) {
-      throw new SoftLimitError(
-        `${this.fullName}: ${format(value)} is out of range [${this.#show(lower, '-∞')}, ${this.#show(upper, '∞')}]`,
-      );
-    }
+    const problem = this.limitProblem(n, value);
+    if (problem !== undefined) throw new SoftLimitError(problem);
     return super.validate(this.quantity(n));
+  }
+
+  /**
+   * Why `value` (a number in this parameter's unit) is outside the effective limits, as
+   * `m.position: 12 mm is out of range [0 mm, 10 mm]`; undefined when it is inside. `given`: the
+   * value as the user wrote it (shown in its own unit).
+   */
+  limitProblem(value: number, given?: Unit): string | undefined {
+    const [lower, upper] = this.#effective();
+    if ((lower === undefined || value >= lower) && (upper === undefined || value <= upper)) return undefined;
+    const range = `[${this.#show(lower, '-∞')}, ${this.#show(upper, '∞')}]`;
+    return `${this.fullName}: ${format(given ?? this.quantity(value))} is out of range ${range}`;
   }
 
   override describe(value: Unit): string {

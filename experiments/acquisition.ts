@@ -26,6 +26,7 @@ import { FRAME_CONSUMER, type ConsumerStats, type FrameConsumer } from './consum
 import { LatestDelivery, LosslessDelivery, type Delivery } from './delivery.js';
 import { AcquisitionError, ConsumerError } from './errors.js';
 import type { PausePoint } from './pause.js';
+import type { AcquisitionPlan, PlanContext } from './estimate.js';
 
 /** The options of {@link Acquisition.create}. */
 export const ACQUISITION_OPTIONS = z.strictObject({
@@ -43,6 +44,12 @@ export const ACQUISITION_OPTIONS = z.strictObject({
    * false: pausing only holds the producer between two frames).
    */
   restartable: z.boolean().optional(),
+  /**
+   * What a run would do, for dry runs (`experiment.estimate()`): frames, duration and each
+   * frame's shape, dtype and metadata, worked out from the devices' hooks without moving them.
+   * Imaging experiments declare it from the same step their producer runs.
+   */
+  plan: zfunction<(context: PlanContext) => Promise<AcquisitionPlan>>().optional(),
 });
 
 /** Where a producer starts: frame `from` (0, or a checkpoint's frame count after a pause). */
@@ -188,6 +195,19 @@ export class Acquisition {
   get expectedFrames(): number | undefined {
     const f = this.#options.frames;
     return typeof f === 'function' ? f() : f;
+  }
+
+  /**
+   * What a run would do, without running (see the `plan` option). Without a plan: the expected
+   * frames, no duration and no frame shapes (noted in the context).
+   */
+  async plan(context: PlanContext): Promise<AcquisitionPlan> {
+    if (this.#options.plan) return this.#options.plan(context);
+    context.note(
+      `acquisition '${this.name}' declares no plan (option plan): its duration${this.expectedFrames === undefined ? ', frames' : ''} ` +
+        'and bytes are not estimated',
+    );
+    return { frames: this.expectedFrames ?? 0, durationMs: 0, unknown: [`acquisition '${this.name}' has no plan`] };
   }
 
   /** The attached consumers. */

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Acquisition } from './acquisition.js';
+import type { AcquisitionPlan, AddonEstimate, PlanContext } from './estimate.js';
 
 /** The part of an addon an {@link Experiment} uses: attach to acquisitions, detach, hear a run end. */
 export interface ExperimentAddon {
@@ -23,4 +24,16 @@ export interface ExperimentAddon {
   detach(): Promise<void>;
   /** Called after every experiment run (finished, failed or cancelled). */
   runFinished?(): Promise<void>;
+  /** The acquisitions it consumes (a dry run asks it about these only). */
+  readonly acquisitions?: readonly Acquisition[];
+  /**
+   * What it would write for one run of `acquisition` as `plan` describes it (dry runs); records
+   * the limits it would hit (a server that does not answer) in `context`. Undefined: it writes nothing.
+   */
+  estimate?(acquisition: Acquisition, plan: AcquisitionPlan, context: PlanContext): Promise<AddonEstimate | undefined>;
+  /**
+   * What it wrote in the run that just ended, per acquisition (read before `runFinished`): frames
+   * and bytes, for `run.result.actual`.
+   */
+  actuals?(): Promise<Record<string, { frames: number; bytes?: number }>>;
 }

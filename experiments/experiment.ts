@@ -24,6 +24,16 @@ import { ExperimentError } from './errors.js';
 import { Flag } from './flag.js';
 import type { Checkpoint, PauseControl } from './pause.js';
 import { runSnapshot, teeLog } from './run-record.js';
+import type { ExperimentEstimate, PlanContext } from './estimate.js';
+import {
+  describeErrors,
+  estimateErrors,
+  runActuals,
+  startEstimate,
+  walkEstimate,
+  type EstimateErrors,
+  type RunActuals,
+} from './estimate-walk.js';
 import { RunControl, type RunHandle } from './run-control.js';
 import { Suspender, Suspenders, type Suspension, type SuspendCondition, type SuspendOptions } from './suspender.js';
 
@@ -70,6 +80,12 @@ export interface ExperimentResult {
   durationMs: number;
   /** Every time a suspender held the run, with its cause and duration (also in `experiment_finish.json`). */
   suspensions: Suspension[];
+  /** The dry run made when the run started (undefined if it failed; its error is logged). */
+  estimate: ExperimentEstimate | undefined;
+  /** What the run did: frames, bytes written per addon, duration (from after the estimate to after `finish`). */
+  actual: RunActuals;
+  /** The relative error of each estimated figure (`durationError: 0.04`: the run took 4 % longer). */
+  errors: EstimateErrors | undefined;
 }
 
 /**
@@ -248,6 +264,37 @@ export class Experiment extends Parameterizable {
     await addon.detach();
   }
 
+  /**
+   * A dry run: what a run would do — frames, bytes per addon and duration, per acquisition and
+   * in total — and every limit it would hit (a motor target outside its limits, a ROI beyond the
+   * sensor, too little free space, a server that does not answer), without moving hardware or
+   * taking frames. Bad configuration is reported as a limit; the report prints as a table.
+   * @example
+   * ```ts
+   * const plan = await experiment.estimate();
+   * plan.total.durationMs; plan.limits; console.log(String(plan));
+   * ```
+   */
+  async estimate(): Promise<ExperimentEstimate> {
+    return walkEstimate({
+      name: this.name,
+      acquisitions: this.#acquisitions,
+      addons: this.addons,
+      before: (context) => this.planBefore(context),
+      after: (context) => this.planAfter(context),
+    });
+  }
+
+  /** The dry run of what {@link prepare} does (ms); subclasses that move hardware there extend it. */
+  protected async planBefore(_context: PlanContext): Promise<number> {
+    return 0;
+  }
+
+  /** The dry run of what {@link finish} does (ms): imaging experiments move the motors back. */
+  protected async planAfter(_context: PlanContext): Promise<number> {
+    return 0;
+  }
+
   /** Called before the first acquisition of each run; subclasses extend it. */
   protected async prepare(signal: AbortSignal): Promise<void> {
     await this.#hooks.prepare?.(signal);
@@ -369,6 +416,8 @@ export class Experiment extends Parameterizable {
     const started = performance.now();
     this.state.enter('running');
     this.readyToPrepareNextSample.clear();
+    const estimate = await startEstimate(this);
+    const measured = performance.now();
     const walker = this.walker;
     const iteration = await this.#chooseIteration();
     const separate = await this.separateScans.get();
@@ -442,6 +491,9 @@ export class Experiment extends Parameterizable {
     } catch (error) {
       failure ??= error;
     }
+    const actual = await runActuals(results, this.addons, performance.now() - measured);
+    const errors = estimate && failure === undefined ? estimateErrors(estimate, actual) : undefined;
+    if (errors) this.log.info(`estimate vs run: ${describeErrors(errors)}`);
     try {
       await Promise.all(this.addons.map((a) => a.runFinished?.()));
     } catch (error) {
@@ -456,7 +508,12 @@ export class Experiment extends Parameterizable {
         );
         await walker.writeText(
           'experiment_finish.json',
-          await runSnapshot(this, this.#acquisitions, iteration, outcome, failure, { suspensions }),
+          await runSnapshot(this, this.#acquisitions, iteration, outcome, failure, {
+            suspensions,
+            estimate: estimate?.toJSON(),
+            actual,
+            errors,
+          }),
         );
         await walker.flush();
       }
@@ -476,6 +533,9 @@ export class Experiment extends Parameterizable {
       acquisitions: results,
       durationMs: performance.now() - started,
       suspensions,
+      estimate,
+      actual,
+      errors,
     };
   }
 

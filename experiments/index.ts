@@ -7,6 +7,8 @@ export * from './addon.js';
 export * from './consumer.js';
 export * from './errors.js';
 export * from './experiment.js';
+export * from './estimate.js';
+export type { EstimateErrors, RunActuals } from './estimate-walk.js';
 export * from './flag.js';
 export * from './gate.js';
 export * from './suspender.js';

@@ -136,6 +136,19 @@ export class Reconstructor {
     return reco;
   }
 
+  /**
+   * The shape (`[height, width]`) and number of the slices a reconstruction with `options`
+   * makes, without starting one (dry runs). @throws ParameterError for bad parameters.
+   */
+  static sliceLayout(options: ReconstructionParameters & { width: number; height: number }): {
+    shape: [number, number];
+    count: number;
+  } {
+    const params = mergeParameters(options, options);
+    const geometry = sliceGeometryOf(options.width, params);
+    return { shape: [geometry.height, geometry.width], count: regionRows(params.region, options.height).length };
+  }
+
   /** Current parameters (defaults filled in). */
   get parameters(): Readonly<ReconstructionParameters> {
     return { ...this.#pass.params };

@@ -14,7 +14,8 @@
  * sorted values.
  * @module
  */
-import { OptionError, type DType, type Frame, type PixelArray } from '../core/index.js';
+import { OptionError, type Frame, type PixelArray } from '../core/index.js';
+import { mapPixels, percentilesOf, widen, type TableCache } from './grey-kernel.js';
 
 /** A contrast as users give it (see the module documentation). */
 export type ContrastSpec =
@@ -84,45 +85,17 @@ export function parseContrastArgument(text: string): Contrast {
 
 /** The `[low, high]` percentiles of the pixels of `frames` (see the module documentation). */
 export function percentiles(frames: readonly Frame[], low: number, high: number): [number, number] {
-  if (frames.length === 0) return [0, 1];
-  const dtype = frames[0]!.dtype;
-  const histogram = HISTOGRAM_OFFSET[dtype];
-  if (histogram !== undefined && frames.every((f) => f.dtype === dtype)) {
-    const bins = new Float64Array(dtype === 'uint8' || dtype === 'int8' ? 256 : 65536);
-    let n = 0;
-    for (const f of frames) {
-      const data = f.data;
-      for (let i = 0; i < data.length; i++) bins[data[i]! + histogram]++;
-      n += data.length;
-    }
-    if (n === 0) return [0, 1];
-    const rank = (p: number) => {
-      const target = Math.floor((p / 100) * (n - 1));
-      let seen = 0;
-      for (let b = 0; b < bins.length; b++) {
-        seen += bins[b]!;
-        if (seen > target) return b - histogram;
-      }
-      return bins.length - 1 - histogram;
-    };
-    return [rank(low), rank(high)];
-  }
-  const samples: number[] = [];
-  for (const f of frames) {
-    const data = f.data;
-    const step = Math.max(1, Math.floor(data.length / (1 << 20)));
-    for (let i = 0; i < data.length; i += step) {
-      const v = Number(data[i]!);
-      if (!Number.isNaN(v)) samples.push(v);
-    }
-  }
-  if (samples.length === 0) return [0, 1];
-  const sorted = Float64Array.from(samples).sort();
-  const at = (p: number) => sorted[Math.floor((p / 100) * (sorted.length - 1))]!;
-  return [at(low), at(high)];
+  return percentilesOf(frames, low, high);
 }
 
-const HISTOGRAM_OFFSET: Partial<Record<DType, number>> = { uint8: 0, int8: 128, uint16: 0, int16: 32768 };
+/**
+ * How one frame becomes grey: copied unchanged (uint8 without a contrast), mapped under a
+ * window, or under the percentiles of the frame itself.
+ */
+export type GreyPlan =
+  | { kind: 'copy' }
+  | { kind: 'window'; window: readonly [number, number] }
+  | { kind: 'frame'; low: number; high: number };
 
 /**
  * Maps frames to 8-bit grey with one contrast. For `'percentiles'`, call {@link calibrate} with
@@ -131,7 +104,7 @@ const HISTOGRAM_OFFSET: Partial<Record<DType, number>> = { uint8: 0, int8: 128, 
 export class ContrastMapper {
   readonly contrast: Contrast | undefined;
   #window: [number, number] | undefined;
-  #lut: { dtype: DType; table: Uint8Array } | undefined;
+  readonly #table: TableCache = {};
 
   /** @param contrast undefined: uint8 frames unchanged, others `'auto'`. */
   constructor(contrast?: Contrast) {
@@ -156,7 +129,14 @@ export class ContrastMapper {
     if (c.mode !== 'percentiles' || this.#window) return;
     const sample = frames.filter((f) => f.dtype !== 'uint8' || this.contrast);
     this.#window = percentiles(sample.length ? sample : frames, c.low, c.high);
-    this.#lut = undefined;
+  }
+
+  /** How `frame` is mapped (calibrating on it alone if no window is known yet). */
+  plan(frame: Frame): GreyPlan {
+    if (frame.dtype === 'uint8' && !this.contrast) return { kind: 'copy' };
+    if (this.contrast?.mode === 'frame') return { kind: 'frame', low: this.contrast.low, high: this.contrast.high };
+    if (!this.#window) this.calibrate([frame]);
+    return { kind: 'window', window: this.#window! };
   }
 
   /** The frame as 8-bit grey, one byte per pixel, row-major (into `out` if given). */
@@ -187,57 +167,10 @@ export class ContrastMapper {
 
   /** The function that maps (a range of) this frame's pixels. */
   #kernel(frame: Frame): (data: PixelArray, out: Uint8Array) => void {
-    if (frame.dtype === 'uint8' && !this.contrast) return (data, out) => out.set(data as Uint8Array);
-    let window = this.#window;
-    if (this.contrast?.mode === 'frame') window = percentiles([frame], this.contrast.low, this.contrast.high);
-    else if (!window) {
-      this.calibrate([frame]);
-      window = this.#window!;
-    }
-    const [min, max] = widen(window);
-    const offset = HISTOGRAM_OFFSET[frame.dtype];
-    if (offset === undefined || this.contrast?.mode === 'frame') return (data, out) => mapLinear(data, out, min, max);
-    const table = this.#table(frame.dtype, offset, min, max);
-    return (data, out) => {
-      if (data instanceof Uint16Array && LITTLE_ENDIAN && out.byteOffset % 4 === 0) lookUint16(data, table, out);
-      else for (let i = 0; i < data.length; i++) out[i] = table[data[i]! + offset]!;
-    };
-  }
-
-  #table(dtype: DType, offset: number, min: number, max: number): Uint8Array {
-    if (this.#lut?.dtype === dtype) return this.#lut.table;
-    const size = dtype === 'uint8' || dtype === 'int8' ? 256 : 65536;
-    const values = new Float64Array(size);
-    for (let i = 0; i < size; i++) values[i] = i - offset;
-    const table = new Uint8Array(size);
-    mapLinear(values, table, min, max);
-    this.#lut = { dtype, table };
-    return table;
-  }
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** `out[i] = table[data[i]]`, four pixels per 32-bit store (about twice as fast as one by one). */
-function lookUint16(data: Uint16Array, table: Uint8Array, out: Uint8Array): void {
-  const n = data.length;
-  const words = new Uint32Array(out.buffer, out.byteOffset, n >> 2);
-  let i = 0;
-  for (let j = 0; j < words.length; j++, i += 4)
-    words[j] =
-      table[data[i]!]! | (table[data[i + 1]!]! << 8) | (table[data[i + 2]!]! << 16) | (table[data[i + 3]!]! << 24);
-  for (; i < n; i++) out[i] = table[data[i]!]!;
-}
-
-function widen([min, max]: readonly [number, number]): [number, number] {
-  return max > min ? [min, max] : [min, min + 1];
-}
-
-function mapLinear(data: PixelArray | Float64Array, out: Uint8Array, min: number, max: number): void {
-  const range = max - min;
-  for (let i = 0; i < data.length; i++) {
-    const x = ((Number(data[i]!) - min) * 255) / range;
-    out[i] = x <= 0 ? 0 : x >= 255 ? 255 : (x + 0.5) | 0;
+    const plan = this.plan(frame);
+    if (plan.kind === 'copy') return (data, out) => out.set(data as Uint8Array);
+    const window = plan.kind === 'frame' ? percentiles([frame], plan.low, plan.high) : plan.window;
+    return (data, out) => mapPixels(data, frame.dtype, window, out, this.#table);
   }
 }
 

@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
+import { getPriority, setPriority } from 'node:os';
 import { errorMessage } from '../core/index.js';
 import { FfmpegError } from './errors.js';
 
@@ -71,6 +72,11 @@ export interface FfmpegOptions {
   logLines?: number;
   /** Kills ffmpeg (SIGKILL) when aborted. */
   signal?: AbortSignal;
+  /**
+   * Run ffmpeg this much nicer than this process (e.g. 10; capped at 19): for work that must
+   * never take CPU from the acquisition, such as a time-lapse. Default 0.
+   */
+  niceness?: number;
 }
 
 /**
@@ -106,6 +112,7 @@ export class FfmpegProcess {
     this.#child = spawn(binary.path, [...args, ...options.args], {
       stdio: [options.stdin ? 'pipe' : 'ignore', options.stdout ? 'pipe' : 'ignore', 'pipe'],
     });
+    if (options.niceness && this.#child.pid !== undefined) lowerPriority(this.#child.pid, options.niceness);
     this.#child.stderr!.setEncoding('utf8');
     this.#child.stderr!.on('data', (text: string) => this.#collect(text));
     // EPIPE when ffmpeg exits early: the exit status tells why; never an unhandled 'error'.
@@ -269,6 +276,18 @@ export class FfmpegProcess {
     return new FfmpegError(`${where} ${what} while ${this.#what}${tail}`, this.#details(), {
       cause: exit.error ?? this.#stdinError,
     });
+  }
+}
+
+/**
+ * Makes process `pid` `by` nicer than this one (capped at 19). ffmpeg has not read a frame yet
+ * when this runs, so the encoder threads it starts later inherit the priority.
+ */
+function lowerPriority(pid: number, by: number): void {
+  try {
+    setPriority(pid, Math.min(19, getPriority() + by));
+  } catch {
+    // Not allowed or already gone: it runs at our priority (the exit status tells the rest).
   }
 }
 

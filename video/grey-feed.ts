@@ -2,16 +2,29 @@
  * Turns a stream of frames into 8-bit grey images of one size: checks that every frame has the
  * first one's shape, holds back the first frames while a percentile contrast is calibrated on
  * them (at most `frames` of them, so memory stays bounded), maps and burns in the overlay.
+ *
+ * Frames are mapped ahead of the sink (up to `depth` frames between {@link GreyFeed.push} and the
+ * sink), large ones on the mapping thread, so the sink (ffmpeg's input pipe) never waits for a
+ * mapping and the main thread stays free; images reach the sink in order, one at a time.
  * @module
  * @internal
  */
 import type { Frame } from '../core/index.js';
 import { ContrastMapper, type Contrast } from './contrast.js';
 import { VideoError } from './errors.js';
+import { MappingThread } from './mapping-thread.js';
 import { drawText, overlayText, type OverlayField } from './overlay.js';
 
 /** Receives each grey image with the frame it came from. */
 export type GreySink = (image: Uint8Array, frame: Frame) => Promise<void>;
+
+/** Options of a {@link GreyFeed}. */
+export interface GreyFeedOptions {
+  /** Frames between `push` and the sink, mapped or being mapped (default 3). */
+  depth?: number;
+  /** Frames of at least this many pixels go to the mapping thread (default 2¹⁶; `Infinity`: never). */
+  threadPixels?: number;
+}
 
 /** Maps frames to grey images for a sink, in order. */
 export class GreyFeed {
@@ -19,15 +32,30 @@ export class GreyFeed {
   readonly #overlay: readonly OverlayField[];
   readonly #sink: GreySink;
   readonly #what: string;
+  readonly #depth: number;
+  readonly #threadPixels: number;
   #shape: readonly [number, number] | undefined;
   #pending: Frame[] = [];
   #count = 0;
+  /** Frames on their way to the sink, oldest first (the first may be in the sink). */
+  #queue: Array<{ frame: Frame; image: Promise<Uint8Array> }> = [];
+  #draining: Promise<void> | undefined;
+  #failure: { error: unknown } | undefined;
+  #space: (() => void) | undefined;
 
-  constructor(what: string, contrast: Contrast | undefined, overlay: readonly OverlayField[], sink: GreySink) {
+  constructor(
+    what: string,
+    contrast: Contrast | undefined,
+    overlay: readonly OverlayField[],
+    sink: GreySink,
+    options: GreyFeedOptions = {},
+  ) {
     this.#what = what;
     this.#mapper = new ContrastMapper(contrast);
     this.#overlay = overlay;
     this.#sink = sink;
+    this.#depth = Math.max(1, options.depth ?? 3);
+    this.#threadPixels = options.threadPixels ?? 1 << 16;
   }
 
   /** Frames pushed so far. */
@@ -46,10 +74,13 @@ export class GreyFeed {
   }
 
   /**
-   * Adds a frame; the sink gets it now or, while the contrast is being calibrated, later.
-   * @throws VideoError for a frame whose shape differs from the first.
+   * Adds a frame; the sink gets it soon or, while the contrast is being calibrated, later. Waits
+   * while `depth` frames are on their way to the sink.
+   * @throws VideoError for a frame whose shape differs from the first; whatever the sink threw
+   * for an earlier frame.
    */
   async push(frame: Frame): Promise<void> {
+    this.#throwIfFailed();
     if (!this.#shape) this.#shape = frame.shape;
     else if (frame.shape[0] !== this.#shape[0] || frame.shape[1] !== this.#shape[1])
       throw new VideoError(
@@ -59,30 +90,91 @@ export class GreyFeed {
     this.#count++;
     if (this.#mapper.calibrationFrames > 0) {
       this.#pending.push(frame);
-      if (this.#pending.length >= this.#mapper.calibrationFrames) await this.flush();
+      if (this.#pending.length >= this.#mapper.calibrationFrames) await this.#release();
       return;
     }
-    await this.#emit(frame);
+    await this.#enqueue(frame);
   }
 
-  /** Hands the frames held back for calibration to the sink (call at the end). */
+  /**
+   * Hands every frame to the sink (those held back for calibration too) and waits until it took
+   * them (call at the end).
+   * @throws whatever the sink threw.
+   */
   async flush(): Promise<void> {
+    await this.#release();
+    await this.#draining;
+    this.#throwIfFailed();
+  }
+
+  /** Drops the frames not yet in the sink (after a failure). */
+  discard(): void {
+    this.#pending = [];
+    this.#queue.length = Math.min(this.#queue.length, 1);
+    this.#failure ??= { error: new VideoError(`${this.#what}: discarded`) };
+  }
+
+  async #release(): Promise<void> {
     if (this.#pending.length === 0) return;
     const pending = this.#pending;
     this.#pending = [];
     this.#mapper.calibrate(pending);
-    for (const frame of pending) await this.#emit(frame);
+    for (const frame of pending) await this.#enqueue(frame);
   }
 
-  /** Drops frames held back (after a failure). */
-  discard(): void {
-    this.#pending = [];
+  async #enqueue(frame: Frame): Promise<void> {
+    const image = this.#map(frame);
+    image.catch(() => undefined); // a failure reaches the sink's loop
+    this.#queue.push({ frame, image });
+    this.#draining ??= this.#drain();
+    while (this.#queue.length >= this.#depth && !this.#failure) await new Promise<void>((r) => (this.#space = r));
+    this.#throwIfFailed();
   }
 
-  async #emit(frame: Frame): Promise<void> {
+  /** Hands the queued images to the sink, in order, until the queue is empty or the sink failed. */
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && !this.#failure) {
+        const { frame, image } = this.#queue[0]!;
+        await this.#sink(await image, frame);
+        this.#queue.shift();
+        this.#wake();
+      }
+    } catch (error) {
+      this.#failure ??= { error };
+      this.#queue = [];
+    } finally {
+      this.#draining = undefined;
+      this.#wake();
+    }
+  }
+
+  #wake(): void {
+    const space = this.#space;
+    this.#space = undefined;
+    space?.();
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  /** The grey image of `frame`: on the mapping thread if it is large and the thread runs. */
+  async #map(frame: Frame): Promise<Uint8Array> {
+    const plan = this.#mapper.plan(frame);
+    const text = this.#overlay.length ? overlayText(frame.metadata, this.#overlay) : '';
+    if (plan.kind !== 'copy' && frame.data.length >= this.#threadPixels) {
+      const thread = MappingThread.shared();
+      if (thread.ready) {
+        try {
+          return await thread.map(frame, plan.kind === 'window' ? { window: plan.window } : plan, text);
+        } catch {
+          // The thread failed: map here (the next frames start a new thread).
+        }
+      }
+    }
     const image = await this.#mapper.mapSliced(frame);
-    if (this.#overlay.length)
-      drawText(image, frame.shape[1], frame.shape[0], overlayText(frame.metadata, this.#overlay));
-    await this.#sink(image, frame);
+    if (text) drawText(image, frame.shape[1], frame.shape[0], text);
+    return image;
   }
 }

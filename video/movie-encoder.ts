@@ -26,12 +26,18 @@ export interface MovieEncoderOptions extends MovieOptions {
   verify?: 'demux' | 'decode' | false;
   /** Kills ffmpeg and removes the partial movie when aborted. */
   signal?: AbortSignal;
+  /**
+   * Run ffmpeg at a lower CPU priority (nice +10), so it never takes CPU from the acquisition;
+   * for a time-lapse, which may drop frames (default false).
+   */
+  background?: boolean;
 }
 
 /** The options {@link MovieEncoder.open} takes beside the movie's. */
 const ENCODER_OPTIONS = {
   verify: z.union([z.enum(['demux', 'decode']), z.literal(false)]).optional(),
   signal: zsignal.optional(),
+  background: z.boolean().optional(),
 };
 
 /** What a finished movie holds. */
@@ -64,6 +70,7 @@ export class MovieEncoder {
   readonly options: ResolvedMovieOptions;
   readonly #verify: 'demux' | 'decode' | false;
   readonly #signal: AbortSignal | undefined;
+  readonly #background: boolean;
   readonly #feed: GreyFeed;
   #ffmpeg: FfmpegProcess | undefined;
   #state: 'open' | 'closed' | 'failed' = 'open';
@@ -77,6 +84,7 @@ export class MovieEncoder {
     this.options = resolveMovieOptions('MovieEncoder', options, ENCODER_OPTIONS);
     this.#verify = options.verify ?? 'demux';
     this.#signal = options.signal;
+    this.#background = options.background ?? false;
     this.#feed = new GreyFeed(path, this.options.contrast, this.options.overlay, (image, frame) =>
       this.#send(image, frame),
     );
@@ -195,6 +203,7 @@ export class MovieEncoder {
       what: `encoding ${this.path} (${width}×${height} ${format} frames)`,
       stdin: true,
       signal: this.#signal,
+      niceness: this.#background ? 10 : 0,
       args: [
         ...input,
         '-framerate',

@@ -6,6 +6,7 @@
  */
 import { inspect } from 'node:util';
 import { zinstance, type Frame } from '../core/index.js';
+import type { FrameLike } from './formats/tiff-layout.js';
 
 /** Writes the frames of one dataset (e.g. one acquisition in one scan). */
 export interface DatasetWriter {
@@ -27,6 +28,18 @@ export interface DatasetOptions {
   imageKey?: 'projection' | 'flat' | 'dark';
   /** File names of this dataset (default: the walker's `dsetname`), e.g. `slice_{:04}.tif`; TIFF always, one file per frame. */
   pattern?: string;
+}
+
+/** What writing a dataset would take ({@link Walker.estimateDataset}). */
+export interface DatasetEstimate {
+  bytes: number;
+  files: number;
+  /** True when `bytes` is exact (TIFF). */
+  exact: boolean;
+  /** Where the bytes go (for the free-space check). */
+  storage: { readonly where: string; free(): Promise<number> };
+  /** How the figure was made. */
+  note?: string;
 }
 
 /** Where data goes. */
@@ -56,6 +69,17 @@ export abstract class Walker {
   abstract appendText(name: string, text: string): Promise<void>;
   /** Finishes pending files (e.g. an HDF5 file shared by several datasets). */
   async flush(): Promise<void> {}
+  /**
+   * What writing dataset `name` of `frames` would put on disk, without writing (dry runs);
+   * undefined when this walker cannot tell.
+   */
+  async estimateDataset(
+    _name: string,
+    _frames: Iterable<FrameLike>,
+    _options?: DatasetOptions,
+  ): Promise<DatasetEstimate | undefined> {
+    return undefined;
+  }
 }
 
 /** The one way a walker is recognised: the schema of a `walker` option ("must be a Walker"). */

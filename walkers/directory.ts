@@ -4,11 +4,27 @@
  * per directory.
  * @module
  */
-import { appendFile, mkdir, readdir, realpath, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, realpath, stat, statfs, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parseOptions, z, type Frame, errorMessage } from '../core/index.js';
-import { Walker, imageKeyFor, type DatasetOptions, type DatasetWriter } from './base.js';
-import { Hdf5Writer, MultiFileWriter, parseNamePattern, StorageError } from './formats/index.js';
+import { itemSize } from '../core/frame.js';
+import { Walker, imageKeyFor, type DatasetEstimate, type DatasetOptions, type DatasetWriter } from './base.js';
+import { Hdf5Writer, MultiFileWriter, parseNamePattern, StorageError, tiffDatasetSize } from './formats/index.js';
+import type { FrameLike } from './formats/tiff-layout.js';
+
+/** NXtomo metadata per frame in an HDF5 file (image key, angle, …: an estimate for dry runs). */
+const HDF5_BYTES_PER_FRAME = 32;
+
+/** Free space of a local directory (`fs.statfs`). */
+function localStorage(root: string): DatasetEstimate['storage'] {
+  return {
+    where: root,
+    async free() {
+      const fs = await statfs(root);
+      return fs.bavail * fs.bsize;
+    },
+  };
+}
 
 /** How datasets are written (shared by the directory walker, the remote walker and the writer server). */
 export const DATASET_LAYOUT_OPTIONS = z.strictObject({
@@ -155,6 +171,35 @@ export class DirectoryWalker extends Walker {
       },
       location: directory,
     };
+  }
+
+  /**
+   * TIFF: the bytes and files the writer would write, exact to the byte (the same page layout
+   * and file splits). HDF5: the pixels plus the NXtomo metadata of each frame (an estimate).
+   */
+  override async estimateDataset(
+    _name: string,
+    frames: Iterable<FrameLike>,
+    options: DatasetOptions = {},
+  ): Promise<DatasetEstimate> {
+    const storage = localStorage(this.root);
+    if (this.#options.format === 'hdf5' && !options.pattern) {
+      let bytes = 0;
+      let count = 0;
+      for (const f of frames) {
+        bytes += f.shape[0] * f.shape[1] * itemSize(f.dtype) + HDF5_BYTES_PER_FRAME;
+        count++;
+      }
+      return {
+        bytes,
+        files: count > 0 ? 1 : 0,
+        exact: false,
+        storage,
+        note: 'HDF5: the pixels plus about 32 bytes per frame of NXtomo metadata; the file header is shared by the datasets',
+      };
+    }
+    const size = tiffDatasetSize(frames, { bytesPerFile: options.pattern ? 0 : this.#options.bytesPerFile });
+    return { bytes: size.bytes, files: size.files, exact: true, storage };
   }
 
   /** Datasets of one directory share one NXtomo file, closed when the walker leaves the directory. */

@@ -5,8 +5,9 @@
  */
 import { dirname, relative } from 'node:path';
 import { ControlClient, RemoteError, TransportError, type CurveOptions } from '../transport/zmq/index.js';
-import { Walker, type DatasetWriter } from './base.js';
-import { StorageError } from './formats/index.js';
+import { Walker, type DatasetEstimate, type DatasetOptions, type DatasetWriter } from './base.js';
+import { StorageError, tiffDatasetSize } from './formats/index.js';
+import type { FrameLike } from './formats/tiff-layout.js';
 import { errorMessage, MAX_TIMER_MS, parseOptions, z } from '../core/index.js';
 import { DATASET_LAYOUT_OPTIONS } from './directory.js';
 
@@ -93,6 +94,29 @@ export class RemoteDirectoryWalker extends Walker {
   /** The dataset layout the session configured (the writer server applies it to each stream). */
   get layout(): Omit<RemoteDirectoryWalkerOptions, 'server' | 'timeoutMs' | 'curve'> {
     return { ...this.#config };
+  }
+
+  /**
+   * The TIFF bytes the writer server would write with this walker's layout (exact, as the
+   * server writes with the same writer), and its free space, asked of the server. HDF5: not estimated.
+   */
+  override async estimateDataset(
+    _name: string,
+    frames: Iterable<FrameLike>,
+    options: DatasetOptions = {},
+  ): Promise<DatasetEstimate | undefined> {
+    if (this.#config.format === 'hdf5' && !options.pattern) return undefined;
+    const size = tiffDatasetSize(frames, { bytesPerFile: options.pattern ? 0 : (this.#config.bytesPerFile ?? 0) });
+    const client = this.client;
+    return {
+      bytes: size.bytes,
+      files: size.files,
+      exact: true,
+      storage: {
+        where: `${client.endpoint} ${this.#root}`,
+        free: async () => (await client.request<{ free: number }>('walker.space', undefined, { timeoutMs: 1000 })).free,
+      },
+    };
   }
 
   /** True once the server answered again after it had stopped; a restarted server is configured again. */

@@ -6,6 +6,7 @@
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
+import { datasetEstimate, type AcquisitionPlan, type AddonEstimate } from '../../experiments/estimate.js';
 import { z } from '../../core/index.js';
 import { zwalker, type Walker } from '../../walkers/index.js';
 import { Addon, ADDON_OPTIONS } from '../base.js';
@@ -31,6 +32,8 @@ export class ImageWriter extends Addon {
   #bytes = 0;
   #frames = 0;
   #last: string[] = [];
+  /** Frames and file bytes per acquisition of the current run. */
+  #run = new Map<string, { frames: number; bytes: number }>();
 
   constructor(experiment: Experiment, options: ImageWriterOptions = {}) {
     super(experiment, options);
@@ -66,6 +69,7 @@ export class ImageWriter extends Addon {
           // Frames written so far stay complete files; a failed write leaves its file marked partial.
           if (ok) await writer.close();
           else await writer.close().catch(() => writer.abort());
+          this.#run.set(acquisition.name, { frames: writer.framesWritten, bytes: writer.bytesWritten });
         }
       },
       { policy: 'lossless', queueSize: this.#queueSize },
@@ -74,6 +78,17 @@ export class ImageWriter extends Addon {
 
   override async runFinished(): Promise<void> {
     this.#last = [];
+    this.#run = new Map();
+  }
+
+  /** The bytes the walker would write for `acquisition` (TIFF: exact; HDF5: an estimate). */
+  override async estimate(acquisition: Acquisition, plan: AcquisitionPlan): Promise<AddonEstimate> {
+    return datasetEstimate(this.walker, acquisition.name, plan);
+  }
+
+  /** Frames and bytes (headers included, as on disk) of each acquisition of the run. */
+  async actuals(): Promise<Record<string, { frames: number; bytes: number }>> {
+    return Object.fromEntries(this.#run);
   }
 
   protected override counters(): Record<string, unknown> {

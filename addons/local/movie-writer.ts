@@ -11,6 +11,7 @@ import { sleep, z, zq } from '../../core/index.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
+import type { AddonEstimate } from '../../experiments/estimate.js';
 import {
   MOVIE_OPTIONS,
   MovieEncoder,
@@ -64,6 +65,15 @@ export class MovieWriter extends Addon {
   #movies: MovieResult[] = [];
   #failures = 0;
 
+  /** A movie's size depends on what the encoder makes of the frames: reported as unknown. */
+  override async estimate(acquisition: Acquisition): Promise<AddonEstimate> {
+    return {
+      bytes: undefined,
+      exact: false,
+      note: `${this.name}: the size of the movie of '${acquisition.name}' depends on the encoder (crf ${this.#movie.crf ?? 'default'})`,
+    };
+  }
+
   constructor(experiment: Experiment, options: MovieWriterOptions = {}) {
     super(experiment, options);
     const {
@@ -101,7 +111,13 @@ export class MovieWriter extends Addon {
       acquisition,
       async (frames, context) => {
         const path = this.#path(acquisition.name);
-        const encoder = await MovieEncoder.open(path, { ...this.#movie, signal: context.signal });
+        const encoder = await MovieEncoder.open(path, { ...this.#movie, signal: context.signal, background: latest });
+        // Latest mode: the wait for the next time-lapse frame ends when the producer does, so
+        // the movie is finished right after the last frame (not up to `every` later).
+        const ended = new AbortController();
+        const end = () => ended.abort();
+        context.produced.then(end, end);
+        context.signal.addEventListener('abort', end, { once: true });
         let next = performance.now();
         try {
           for await (const frame of frames) {
@@ -109,13 +125,15 @@ export class MovieWriter extends Addon {
             if (!latest) continue;
             next += this.#everyMs;
             const wait = next - performance.now();
-            if (wait > 0) await sleep(wait, context.signal).catch(() => undefined);
+            if (wait > 0) await sleep(wait, ended.signal).catch(() => undefined);
             else next = performance.now();
           }
         } catch (error) {
           // The run failed or was cancelled: keep a movie of the frames that came, if any.
           await this.#finish(encoder, acquisition).catch(() => undefined);
           throw error;
+        } finally {
+          context.signal.removeEventListener('abort', end);
         }
         await this.#finish(encoder, acquisition);
       },

@@ -9,6 +9,7 @@ import { format, makeFrame, q, requireGrey, z, zwhere, type Frame, type Unit } f
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
+import { unknownBytes, type AcquisitionPlan, type AddonEstimate } from '../../experiments/estimate.js';
 import { Reconstructor, axisEdgeWarning, type AxisMetric, type AxisSearch, type FilterName } from '../../reco/index.js';
 import { zwalker } from '../../walkers/index.js';
 import { Addon, ADDON_OPTIONS } from '../base.js';
@@ -16,6 +17,9 @@ import { AddonError } from '../errors.js';
 import { WithReconstructionSettings } from '../reco-settings.js';
 
 export { ReconstructionSettings } from '../reco-settings.js';
+
+/** File names of the written slices. */
+const SLICE_PATTERN = 'slice_{:04}.tif';
 
 /** Shows reconstructed slices (the web viewer's second panel implements it). */
 export interface SliceViewer {
@@ -52,6 +56,8 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
   readonly kind = 'local';
   readonly #names: { darks: string; flats: string; radios: string };
   readonly #options: OnlineReconstructionOptions;
+  /** The slices the current run wrote. */
+  #written: { frames: number; bytes: number } | undefined;
   #reco: Reconstructor | undefined;
   #pending: { darks: Frame[]; flats: Frame[] } = { darks: [], flats: [] };
   #slices: Float32Array[] = [];
@@ -167,13 +173,12 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
   async #publish(): Promise<void> {
     const walker = this.#options.walker ?? this.experiment.walker;
     if (walker) {
-      const writer = await walker.writer(this.#options.sliceDirectory ?? 'online-slices', {
-        pattern: 'slice_{:04}.tif',
-      });
+      const writer = await walker.writer(this.#options.sliceDirectory ?? 'online-slices', { pattern: SLICE_PATTERN });
       try {
         for (const s of this.slices) await writer.write(s);
       } finally {
         await writer.close();
+        this.#written = { frames: writer.framesWritten, bytes: writer.bytesWritten };
       }
     }
     const viewer = this.viewer;
@@ -224,6 +229,42 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
     const warning = axisEdgeWarning(search, centers);
     if (warning) this.experiment.log.warn(warning);
     return search;
+  }
+
+  /**
+   * The slices written after the projections (float32 TIFF, one file each), from the
+   * reconstruction parameters and the projections' width and height.
+   */
+  override async estimate(acquisition: Acquisition, plan: AcquisitionPlan): Promise<AddonEstimate | undefined> {
+    if (acquisition.name !== this.#names.radios) return undefined;
+    const walker = this.#options.walker ?? this.experiment.walker;
+    if (!walker) return undefined;
+    const first = plan.frame?.(0);
+    if (!first || plan.frames === 0)
+      return unknownBytes(`acquisition '${acquisition.name}' does not say what its frames look like`);
+    const [height, width] = first.shape;
+    const { number: _n, ...params } = await this.params.toReconstruction();
+    const { shape, count } = Reconstructor.sliceLayout({ ...params, width, height });
+    const timestamp = Date.now();
+    const slices = Array.from({ length: count }, (_, i) => ({
+      shape,
+      dtype: 'float32' as const,
+      metadata: { frameNumber: i, timestamp },
+    }));
+    const estimate = await walker.estimateDataset(this.#options.sliceDirectory ?? 'online-slices', slices, {
+      pattern: SLICE_PATTERN,
+    });
+    return estimate ?? unknownBytes(`${walker.constructor.name} cannot estimate its datasets`);
+  }
+
+  /** The slices written after the last run's projections. */
+  async actuals(): Promise<Record<string, { frames: number; bytes: number }>> {
+    return this.#written ? { [this.#names.radios]: this.#written } : {};
+  }
+
+  override async runFinished(): Promise<void> {
+    this.#written = undefined;
+    await super.runFinished();
   }
 
   protected override counters(): Record<string, unknown> {

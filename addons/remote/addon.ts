@@ -4,7 +4,8 @@
  * (with its frame count) before the acquisition ends.
  * @module
  */
-import { MAX_TIMER_MS, sleep, z, zwhere } from '../../core/index.js';
+import { errorMessage, MAX_TIMER_MS, sleep, z, zwhere } from '../../core/index.js';
+import type { AcquisitionPlan, AddonEstimate, PlanContext } from '../../experiments/estimate.js';
 import type { CurveOptions } from '../../transport/zmq/index.js';
 import type { RemoteCamera } from '../../devices/cameras/remote.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
@@ -47,6 +48,8 @@ export abstract class RemoteAddon extends Addon {
   readonly #options: RemoteAddonOptions;
   #client: ServerClient | undefined;
   #camera: RemoteCamera | undefined;
+  /** Whether the server answered, per dry run. */
+  readonly #answers = new WeakMap<PlanContext, Promise<boolean>>();
   /** Ids of the streams this addon started (the latest few). */
   readonly #started = new Set<string>();
 
@@ -79,6 +82,36 @@ export abstract class RemoteAddon extends Addon {
     await camera.registerEndpoint(this.#options.data, { mode: this.lossless ? 'push' : 'pub' });
     await this.#client.connectData(this.#options.data, this.lossless ? 'pull' : 'sub');
     await this.configure(this.#client);
+  }
+
+  /**
+   * Asks the server whether it answers (within 1 s): a server that does not is a limit of the
+   * run. Writes nothing of its own (the remote writer adds its datasets).
+   */
+  override async estimate(
+    _acquisition: Acquisition,
+    _plan: AcquisitionPlan,
+    context: PlanContext,
+  ): Promise<AddonEstimate | undefined> {
+    await this.serverAnswers(context);
+    return undefined;
+  }
+
+  /** Whether the server answers (asked once per dry run); a limit in `context` if not. */
+  protected serverAnswers(context: PlanContext): Promise<boolean> {
+    let answer = this.#answers.get(context);
+    if (!answer) {
+      const endpoint = this.#options.server;
+      answer = this.server.request('status', undefined, { timeoutMs: 1000 }).then(
+        () => true,
+        (error: unknown) => {
+          context.limit(this.name, `${this.name}: the server ${endpoint} does not answer: ${errorMessage(error)}`);
+          return false;
+        },
+      );
+      this.#answers.set(context, answer);
+    }
+    return answer;
   }
 
   /** Sends addon-specific settings to the server. */

@@ -15,6 +15,7 @@ import {
   Mutex,
   ParameterError,
   transition,
+  type DType,
   type Frame,
   type SetOptions,
   type Unit,
@@ -34,6 +35,38 @@ export interface Roi {
   y0: number;
   width: number;
   height: number;
+}
+
+/** What a camera would deliver, as a dry run needs it ({@link Camera.estimateFrames}). */
+export interface FrameEstimate {
+  /** `[height, width]` of a frame, after ROI, mirror and rotate. */
+  shape: [number, number];
+  dtype: DType;
+  /** Time between two free-running (AUTO) frames, ms. */
+  periodMs: number;
+  /** Time one software-triggered frame takes from `trigger()` to its pixels, ms. */
+  triggeredMs: number;
+  /** The metadata `grab()` gives frame `index` of a recording (keys in the order the frame has them). */
+  metadata(index: number): Record<string, unknown>;
+  /** Every problem a run would hit (a ROI beyond the sensor, …), as messages naming the camera. */
+  limits: string[];
+  /**
+   * The frames go from a camera server straight to remote consumers: they carry the server's
+   * metadata only (the experiment's `image_key`, `angle`, … are not merged in).
+   */
+  direct?: boolean;
+}
+
+/** What a backend adds to {@link Camera.estimateFrames}. */
+export interface FrameFormat {
+  /** Pixel type of the frames (default uint16). */
+  dtype: DType;
+  /** Metadata keys the backend's raw frames carry besides frameNumber and timestamp (values as a sample). */
+  metadata?: Record<string, unknown>;
+  /** Time between two AUTO frames, ms (default: the longer of 1 / frameRate and the exposure time). */
+  periodMs?: number;
+  /** Time of a software-triggered frame, ms (default: the exposure time). */
+  triggeredMs?: number;
 }
 
 /** The options of {@link Camera.stream}. */
@@ -142,6 +175,48 @@ export abstract class Camera extends Device {
   /** Returns the next raw frame (as the sensor delivers it; the base applies mirror/rotate). */
   protected abstract grabHook(signal: AbortSignal): Promise<Frame>;
   protected async readoutHook(_start: boolean): Promise<void> {}
+  /**
+   * The format and timing of the frames the backend would deliver now (dry runs). Default:
+   * uint16, paced at the longer of 1 / frameRate and the exposure time.
+   */
+  protected async frameFormat(): Promise<FrameFormat> {
+    return { dtype: 'uint16' };
+  }
+
+  /**
+   * What recording would deliver, without taking a frame: the frames' shape (ROI, mirror,
+   * rotate), dtype and metadata, their timing from the exposure time and frame rate, and the
+   * problems a run would hit (a ROI beyond the sensor).
+   */
+  async estimateFrames(): Promise<FrameEstimate> {
+    const [roi, sensor, exposure, rate, format] = await Promise.all([
+      this.readRoi(),
+      this.readSensorSize(),
+      this.readExposureTime(),
+      this.readFrameRate(),
+      this.frameFormat(),
+    ]);
+    const limits: string[] = [];
+    if (roi.x0 + roi.width > sensor.width || roi.y0 + roi.height > sensor.height)
+      limits.push(
+        `${this.name}: the ROI (x0 ${roi.x0}, y0 ${roi.y0}, ${roi.width}×${roi.height}) lies outside the ` +
+          `${sensor.width}×${sensor.height} px sensor`,
+      );
+    if (roi.width < 1 || roi.height < 1) limits.push(`${this.name}: the ROI ${roi.width}×${roi.height} px is empty`);
+    const turned = this.#rotate % 2 === 1;
+    const shape: [number, number] = turned ? [roi.width, roi.height] : [roi.height, roi.width];
+    const name = this.name;
+    const extra = format.metadata ?? {};
+    const timestamp = Date.now();
+    return {
+      shape,
+      dtype: format.dtype,
+      periodMs: format.periodMs ?? Math.max(1000 / rate, exposure * 1000),
+      triggeredMs: format.triggeredMs ?? exposure * 1000,
+      metadata: (index) => ({ frameNumber: index, timestamp, ...extra, camera: name }),
+      limits,
+    };
+  }
 
   #roi(key: keyof Roi, name: string) {
     return this.quantity(name, {

@@ -7,7 +7,8 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { makeFrame, OptionError, ParameterError, z, type Frame } from '../../core/index.js';
+import { makeFrame, OptionError, ParameterError, z, type DType, type Frame } from '../../core/index.js';
+import type { FrameFormat } from './base.js';
 import { TiffReader } from '../../walkers/formats/index.js';
 import { SIMULATED_CAMERA_OPTIONS, SimulatedCamera } from './simulated.js';
 import { cropToRoi } from './timing.js';
@@ -68,6 +69,7 @@ export class FileCamera extends SimulatedCamera {
   #pattern: string;
   #entries: Entry[] = [];
   #sensor = { width: 0, height: 0 };
+  #dtype: DType = 'uint16';
   #index = 0;
   #reader: TiffReader | undefined;
 
@@ -116,13 +118,16 @@ export class FileCamera extends SimulatedCamera {
     if (files.length === 0) throw new OptionError(`${this.name}: '${pattern}' names no TIFF files`);
     const entries: Entry[] = [];
     let sensor: { width: number; height: number } | undefined;
+    let dtype: DType = 'uint16';
     for (const path of files) {
       const reader = await TiffReader.open(path);
       try {
         const pages = await reader.pageCount();
         if (!sensor && pages > 0) {
-          const [height, width] = (await reader.readPage(0)).frame.shape;
+          const { frame } = await reader.readPage(0);
+          const [height, width] = frame.shape;
           sensor = { width, height };
+          dtype = frame.dtype;
         }
         for (let page = 0; page < pages; page++) entries.push({ path, page });
       } finally {
@@ -136,11 +141,22 @@ export class FileCamera extends SimulatedCamera {
     const r = this.roi;
     const fits = r.width > 0 && r.height > 0 && r.x0 + r.width <= sensor.width && r.y0 + r.height <= sensor.height;
     this.#sensor = sensor;
+    this.#dtype = dtype;
     if (!fits) this.roi = { x0: 0, y0: 0, ...sensor };
   }
 
   protected async readSensorSize(): Promise<{ width: number; height: number }> {
     return { ...this.#sensor };
+  }
+
+  /** The first file's dtype; frames carry their file and page. */
+  protected override async frameFormat(): Promise<FrameFormat> {
+    const entry = this.#entries[0];
+    return {
+      ...(await super.frameFormat()),
+      dtype: this.#dtype,
+      metadata: { file: entry?.path ?? '', page: entry?.page ?? 0 },
+    };
   }
 
   protected override async recordHook(start: boolean): Promise<void> {

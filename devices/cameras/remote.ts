@@ -60,6 +60,8 @@ export class RemoteCamera extends base.Camera {
   #client!: ControlClient;
   #sent = 0;
   #stream: string | undefined;
+  /** The name of the camera in the server (its frames carry it). */
+  #serverCamera = '';
 
   /** Frames this camera's server sent to registered endpoints through `grabSend`, in total. */
   get sentFrames(): number {
@@ -81,8 +83,33 @@ export class RemoteCamera extends base.Camera {
       timeoutMs: this.#timeoutMs,
       curve: this.#curve,
     });
-    const status = await this.#client.request<{ state: string }>('status');
+    const status = await this.#client.request<{ state: string; camera?: string }>('status');
+    this.#serverCamera = status.camera ?? this.name;
     if (status.state !== 'standby') this.log.warn(`the camera server is in state '${status.state}'`);
+  }
+
+  /**
+   * What the server's camera would send: its settings read from the server, frames tagged by
+   * the server (its camera's name and the run's stream id) and sent straight to remote consumers.
+   */
+  override async estimateFrames(): Promise<base.FrameEstimate> {
+    // every run's stream id has 12 hex digits (the acquisition's randomBytes(6))
+    const stream = '0'.repeat(12);
+    let server: (Omit<base.FrameEstimate, 'metadata'> & { sample: Record<string, unknown> }) | undefined;
+    try {
+      server = await this.#call('camera.estimate');
+    } catch (error) {
+      if (!(error instanceof RemoteError && /unknown control method/.test(error.message))) throw error;
+    }
+    if (server) {
+      const { sample, ...estimate } = server;
+      return { ...estimate, direct: true, metadata: (index) => ({ ...sample, frameNumber: index, stream }) };
+    }
+    // A server without camera.estimate: the settings read through it, the metadata of a dummy.
+    const estimate = await super.estimateFrames();
+    const camera = this.#serverCamera;
+    const timestamp = Date.now();
+    return { ...estimate, direct: true, metadata: (index) => ({ frameNumber: index, timestamp, camera, stream }) };
   }
 
   protected override async disconnectHook(): Promise<void> {

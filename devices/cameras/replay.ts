@@ -6,7 +6,7 @@
  * `import { ReplayCamera } from 'concert/devices/cameras/replay'`.
  * @module
  */
-import { makeFrame, OptionError, ParameterError, sleep, z, type Frame } from '../../core/index.js';
+import { OptionError, ParameterError, sleep, z, type Frame, type FrameMetadata } from '../../core/index.js';
 import { LogReader, type IndexEntry, type LogRecord } from '../../walkers/formats/index.js';
 import { SIMULATED_CAMERA_OPTIONS, SimulatedCamera } from './simulated.js';
 import { cropToRoi } from './timing.js';
@@ -200,15 +200,21 @@ export class ReplayCamera extends SimulatedCamera {
         `${this.name}: frame ${index} of ${this.file} is ${width}×${height} px, ` +
           `but the recording started with ${this.#sensor.width}×${this.#sensor.height} px`,
       );
-    const { frameNumber, timestamp, ...metadata } = frame.metadata;
+    const recorded = frame.metadata;
+    const metadata: FrameMetadata = { frameNumber: index, timestamp: Date.now() };
+    for (const key in recorded) if (key !== 'frameNumber' && key !== 'timestamp') metadata[key] = recorded[key];
+    metadata.recordedFrameNumber = recorded.frameNumber;
+    metadata.recordedTimestamp = recorded.timestamp;
+    metadata.receivedAt = entry.receivedAt;
+    metadata.replayIndex = index;
     const roi = this.roi;
-    return makeFrame(cropToRoi(frame.data, width, height, roi), [roi.height, roi.width], {
-      ...metadata,
-      recordedFrameNumber: frameNumber,
-      recordedTimestamp: timestamp,
-      receivedAt: entry.receivedAt,
-      replayIndex: index,
-      timestamp: Date.now(),
-    });
+    // A plain frame (no rest/spread copies, no second makeFrame): grab() checks it and makes the
+    // frame handed out, with its own frame number.
+    return {
+      data: cropToRoi(frame.data, width, height, roi),
+      shape: [roi.height, roi.width],
+      dtype: frame.dtype,
+      metadata,
+    };
   }
 }

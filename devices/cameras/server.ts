@@ -97,6 +97,11 @@ export class CameraServer {
         'camera.trigger': () => c.trigger(),
         'camera.reset': () => c.reset(),
         'camera.grab': async () => encodeFrame(await c.grab()),
+        // Dry runs: what the camera would deliver (frame 0's metadata as a sample of every frame's).
+        'camera.estimate': async () => {
+          const { metadata, ...estimate } = await c.estimateFrames();
+          return { ...estimate, sample: metadata(0) };
+        },
         'endpoint.register': (p) =>
           this.#register(p as { endpoint: string; mode?: SenderMode; sendHighWaterMark?: number }),
         'endpoint.unregister': (p) => this.#unregister(String((p as { endpoint?: unknown })?.endpoint)),

@@ -71,6 +71,11 @@ export abstract class SimulatedCamera extends base.Camera {
     return [this.#pixelSize, this.#pixelSize];
   }
 
+  /** Paced by the frame clock alone: the simulated exposure takes no time, a trigger none either. */
+  protected override async frameFormat(): Promise<base.FrameFormat> {
+    return { dtype: 'uint16', periodMs: 1000 / this.clock.rate, triggeredMs: 0 };
+  }
+
   protected async recordHook(start: boolean): Promise<void> {
     this.clock.record(start);
   }

@@ -33,6 +33,7 @@ import {
   ParameterError,
   z,
   zq,
+  type DType,
   type Frame,
   type PixelArray,
 } from '../../core/index.js';
@@ -97,6 +98,8 @@ export class TangoCamera extends base.Camera {
   #roi: base.Roi = { x0: 0, y0: 0, width: 0, height: 0 };
   readonly #pixelSize: number;
   readonly #clock = new FrameClock(100, () => this.name);
+  /** The dtype and a time stamp of the image read at connect (what dry runs assume frames look like). */
+  #sample: { dtype: DType; time: unknown } = { dtype: 'uint16', time: 0 };
 
   constructor(options: TangoCameraOptions) {
     super(options);
@@ -144,6 +147,7 @@ export class TangoCamera extends base.Camera {
       this.proxy = proxy;
       const first = await this.#readImage();
       this.#sensor = { width: first.dimX, height: first.dimY };
+      this.#sample = { dtype: typedName(first.value) as DType, time: first.time };
       this.#roi = { x0: 0, y0: 0, width: first.dimX, height: first.dimY };
       if (o.exposureTime && this.#exposureAttr) await this.writeExposureTime(this.#exposure);
       if (o.frameRate && this.#rateAttr) await this.writeFrameRate(this.#clock.rate);
@@ -155,6 +159,11 @@ export class TangoCamera extends base.Camera {
 
   protected override async disconnectHook(): Promise<void> {
     await this.proxy?.close();
+  }
+
+  /** The image's dtype as the device delivers it; frames carry the device's time stamp. */
+  protected override async frameFormat(): Promise<base.FrameFormat> {
+    return { dtype: this.#sample.dtype, metadata: { tangoTime: this.#sample.time } };
   }
 
   async #readNumber(attribute: string, scale: number): Promise<number> {

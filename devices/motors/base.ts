@@ -18,7 +18,17 @@ import {
 } from '../../core/index.js';
 import type { MotionContext, MotorMotion, MotorState, VelocityMotion } from './motion.js';
 
-export type { MotionContext, MotorMotion, MotorState, VelocityMotion } from './motion.js';
+export type { MotionContext, MotionEstimate, MotorMotion, MotorState, VelocityMotion } from './motion.js';
+
+/** What a move would take and the limits it would hit ({@link Motor.estimateMove}). */
+export interface MoveEstimate {
+  /** Duration in ms (undefined: unknown, see `unknown`). */
+  durationMs: number | undefined;
+  /** Why the duration is unknown. */
+  unknown?: string;
+  /** Every limit the move would hit, as messages naming the motor (`m.position: 12 mm is out of range …`). */
+  limits: string[];
+}
 
 /** Options of {@link Motor.create}. */
 export type MotorOptions = DeviceOptions;
@@ -117,6 +127,41 @@ export abstract class Motor<M extends MotorMotion = MotorMotion> extends Device 
     const step = this.position.toNumber(delta, `${this.position.fullName} (delta)`);
     const here = this.position.toNumber(await this.position.get());
     await this.position.set(this.position.quantity(here + step), options);
+  }
+
+  /**
+   * What moving from `from` to `to` (numbers in the position unit) would take, without moving:
+   * the duration the motion part computes from its speed and acceleration as configured (a dummy
+   * from `motionVelocity`, a Tango motor from the device's attributes), and every limit the move
+   * would hit: the soft limits (user and controller) and a hard limit (end switch).
+   */
+  async estimateMove(from: number, to: number): Promise<MoveEstimate> {
+    const limits: string[] = [];
+    const soft = this.position.limitProblem(to);
+    if (soft !== undefined) limits.push(soft);
+    if (from === to) return { durationMs: 0, limits };
+    if (!this.motion.estimateMove)
+      return { durationMs: undefined, unknown: `${this.name} cannot estimate its moves`, limits };
+    const motion = await this.motion.estimateMove(from, to);
+    if (motion.hardLimit !== undefined) limits.push(motion.hardLimit);
+    return { durationMs: motion.durationMs, unknown: motion.unknown, limits };
+  }
+
+  /**
+   * What running at `velocity` for `durationMs` from `from` would take, without moving: the ramp
+   * to the velocity, where the axis ends up, and the limits on the way (velocity motors only).
+   */
+  async estimateRun(from: number, velocity: number, durationMs: number): Promise<MoveEstimate & { end: number }> {
+    const motion = this.motion as Partial<VelocityMotion>;
+    const rampMs = (await motion.estimateRamp?.(velocity)) ?? 0;
+    const end = from + (velocity * durationMs) / 1000;
+    const limits: string[] = [];
+    const soft = this.position.limitProblem(end);
+    if (soft !== undefined)
+      limits.push(`${soft} (where ${this.name} ends up running at ${velocity} ${this.position.unit}/s)`);
+    const hard = from === end ? undefined : (await this.motion.estimateMove?.(from, end))?.hardLimit;
+    if (hard !== undefined) limits.push(hard);
+    return { durationMs: rampMs, limits, end };
   }
 
   /** Stops the motor where it is; a running move rejects with an AbortError. */

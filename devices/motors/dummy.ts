@@ -6,7 +6,7 @@
 import type { z } from '../../core/index.js';
 import { DEVICE_OPTIONS, format, OptionError, zq, type Unit } from '../../core/index.js';
 import * as base from './base.js';
-import type { MotionContext, VelocityMotion } from './motion.js';
+import type { MotionContext, MotionEstimate, VelocityMotion } from './motion.js';
 import { SimulatedAxis } from './simulated-axis.js';
 
 /** The options of a dummy motor whose position is in `unit` (`mm` or `deg`). */
@@ -100,6 +100,17 @@ export class SimulatedMotion implements VelocityMotion {
 
   async readVelocity(): Promise<number> {
     return this.axis.velocity;
+  }
+
+  /** The time at `motionVelocity` (the simulation has no acceleration), and a hard limit on the way. */
+  async estimateMove(from: number, to: number): Promise<MotionEstimate> {
+    const axis = this.axis;
+    const end = Math.min(Math.max(to, axis.hardLower), axis.hardUpper);
+    const hardLimit =
+      end === to
+        ? undefined
+        : `${this.#motor!.position.fullName}: would hit the hard limit at ${axis.describe(end)} moving to ${axis.describe(to)}`;
+    return { durationMs: (Math.abs(end - from) / axis.speed) * 1000, hardLimit };
   }
 
   async runAt(velocity: number): Promise<void> {

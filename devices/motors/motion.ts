@@ -33,6 +33,16 @@ export interface MotionContext {
   readonly state: State<MotorState>;
 }
 
+/** What a motion part knows of a move it was not asked to make (see {@link MotorMotion.estimateMove}). */
+export interface MotionEstimate {
+  /** How long the move would take (ms); undefined when the part cannot tell (then `unknown` says why). */
+  durationMs?: number;
+  /** Why the duration is unknown. */
+  unknown?: string;
+  /** The hard limit (end switch) the move would hit, as a message naming the motor. */
+  hardLimit?: string;
+}
+
 /** Moves an axis to positions. The motor calls these after its own checks. */
 export interface MotorMotion {
   /**
@@ -61,6 +71,12 @@ export interface MotorMotion {
   stop(): Promise<void>;
   /** Switches the motor power (default: the motor only refuses moves while disabled). */
   enable?(on: boolean): Promise<void>;
+  /**
+   * What a move from `from` to `to` would take, without moving: the duration from the speeds and
+   * accelerations as configured, and a hard limit it would hit. Without it a dry run reports the
+   * motor's moves with an unknown duration.
+   */
+  estimateMove?(from: number, to: number): Promise<MotionEstimate>;
 }
 
 /** Also moves the axis at a constant velocity (continuous motors). */
@@ -69,4 +85,6 @@ export interface VelocityMotion extends MotorMotion {
   readVelocity(): Promise<number>;
   /** Starts moving at `velocity` (0 stops). Never called during a positioning move. */
   runAt(velocity: number, signal: AbortSignal): Promise<void>;
+  /** Time to reach `velocity` from rest (ms; default 0), for dry runs. */
+  estimateRamp?(velocity: number): Promise<number>;
 }

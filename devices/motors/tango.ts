@@ -17,7 +17,10 @@
  * @module
  */
 import { ConcertError, format, HardLimitError, OptionError, sleep, z } from '../../core/index.js';
-import type { DeviceProxy, DevState } from '../../tango/index.js';
+import type { AttributeReading, DeviceProxy, DevState } from '../../tango/index.js';
+
+/** How long dry runs reuse a motor's speed and acceleration readings (ms). */
+const PROFILE_CACHE_MS = 500;
 import {
   abortable,
   commandNames,
@@ -27,7 +30,7 @@ import {
   unitScale,
 } from '../tango-support.js';
 import * as base from './base.js';
-import type { MotionContext, MotorState, VelocityMotion } from './motion.js';
+import type { MotionContext, MotionEstimate, MotorState, VelocityMotion } from './motion.js';
 
 /** The options of the Tango motors. Attribute and command names are case-insensitive, as in Tango. */
 export const TANGO_MOTOR_OPTIONS = TANGO_DEVICE_OPTIONS.extend({
@@ -47,6 +50,13 @@ export const TANGO_MOTOR_OPTIONS = TANGO_DEVICE_OPTIONS.extend({
   lowerLimitAttribute: z.string().optional(),
   /** Boolean end-switch attribute (default none). */
   upperLimitAttribute: z.string().optional(),
+  /**
+   * Positioning speed attribute, read by dry runs (default: `speed`, or `velocity` on motors that
+   * are not continuous, whichever the device has). In position units per second.
+   */
+  speedAttribute: z.string().optional(),
+  /** Acceleration attribute, read by dry runs (default `acceleration` if the device has it); units per s². */
+  accelerationAttribute: z.string().optional(),
   /** How often the State is polled while moving (ms, default 10). */
   pollIntervalMs: z.number().min(1).max(10000).optional(),
 });
@@ -64,9 +74,15 @@ type Reading = MotorState | 'fault';
 
 /** The Tango names and timings a {@link TangoMotion} uses, defaults filled in. */
 type TangoMotorConfig = Required<
-  Omit<TangoMotorOptions, 'name' | 'timeoutMs' | 'lowerLimitAttribute' | 'upperLimitAttribute'>
+  Omit<
+    TangoMotorOptions,
+    'name' | 'timeoutMs' | 'lowerLimitAttribute' | 'upperLimitAttribute' | 'speedAttribute' | 'accelerationAttribute'
+  >
 > &
-  Pick<TangoMotorOptions, 'timeoutMs' | 'lowerLimitAttribute' | 'upperLimitAttribute'>;
+  Pick<
+    TangoMotorOptions,
+    'timeoutMs' | 'lowerLimitAttribute' | 'upperLimitAttribute' | 'speedAttribute' | 'accelerationAttribute'
+  >;
 
 /**
  * The motion part of the Tango motors: writes the position attribute (or runs `Home`), polls the
@@ -83,6 +99,10 @@ export class TangoMotion implements VelocityMotion {
   #scale = 1;
   #hasHome = false;
   #hasPower = false;
+  /** The attributes dry runs read (undefined: the device has none). */
+  #speedAttribute: string | undefined;
+  #accelerationAttribute: string | undefined;
+  #profileCache: { at: number; values: AttributeReading[] } | undefined;
 
   /** @param continuous Whether the motor also runs at a velocity (the velocity attribute must exist). */
   constructor(options: TangoMotorOptions, { continuous = false }: { continuous?: boolean } = {}) {
@@ -106,6 +126,8 @@ export class TangoMotion implements VelocityMotion {
       lowerLimitAttribute: o.lowerLimitAttribute,
       upperLimitAttribute: o.upperLimitAttribute,
       pollIntervalMs: o.pollIntervalMs ?? 10,
+      speedAttribute: o.speedAttribute,
+      accelerationAttribute: o.accelerationAttribute,
     };
     this.#motor = motor;
   }
@@ -121,13 +143,23 @@ export class TangoMotion implements VelocityMotion {
     const motor = this.#motor;
     const proxy = await connectProxy(motor.name, t);
     try {
-      const attributes = [t.positionAttribute, t.lowerLimitAttribute, t.upperLimitAttribute];
+      const attributes = [
+        t.positionAttribute,
+        t.lowerLimitAttribute,
+        t.upperLimitAttribute,
+        t.speedAttribute,
+        t.accelerationAttribute,
+      ];
       if (this.#continuous) attributes.push(t.velocityAttribute);
       await requireAttributes(
         motor.name,
         proxy,
         attributes.filter((n): n is string => n !== undefined),
       );
+      const present = new Map((await proxy.attributeList()).map((n) => [n.toLowerCase(), n]));
+      const first = (...names: string[]) => names.map((n) => present.get(n.toLowerCase())).find((n) => n !== undefined);
+      this.#speedAttribute = t.speedAttribute ?? first('speed', ...(this.#continuous ? [] : ['velocity']));
+      this.#accelerationAttribute = t.accelerationAttribute ?? first('acceleration');
       const commands = await commandNames(proxy);
       if (!commands.has(t.stopCommand.toLowerCase()))
         throw new OptionError(
@@ -261,6 +293,46 @@ export class TangoMotion implements VelocityMotion {
     if (this.#hasPower) await this.proxy.command(on ? this.#config.onCommand : this.#config.offCommand);
   }
 
+  /**
+   * The time of a trapezoidal move at the device's speed and acceleration (read from the device
+   * each time, so a dry run sees what the controller is set to); without an acceleration
+   * attribute, at constant speed.
+   */
+  async estimateMove(from: number, to: number): Promise<MotionEstimate> {
+    const speedName = this.#speedAttribute;
+    if (speedName === undefined)
+      return {
+        unknown:
+          `the Tango device ${this.proxy.name} has no speed attribute ` +
+          `(option speedAttribute; looked for 'speed'${this.#continuous ? '' : " and 'velocity'"})`,
+      };
+    const values = await this.#profile(speedName);
+    const speed = Math.abs(Number(values[0]!.value)) / this.#scale;
+    const acceleration = values[1] === undefined ? Infinity : Math.abs(Number(values[1].value)) / this.#scale;
+    if (!(speed > 0) || !Number.isFinite(speed))
+      return { unknown: `the Tango device ${this.proxy.name} reports ${speedName} = ${String(values[0]!.value)}` };
+    return { durationMs: trapezoidMs(Math.abs(to - from), speed, acceleration) };
+  }
+
+  /**
+   * The speed and acceleration readings, kept for half a second: a dry run of a stepped scan asks
+   * for thousands of moves, and reads the device once.
+   */
+  async #profile(speedName: string): Promise<AttributeReading[]> {
+    const now = performance.now();
+    if (this.#profileCache && now - this.#profileCache.at < PROFILE_CACHE_MS) return this.#profileCache.values;
+    const names = [speedName, ...(this.#accelerationAttribute ? [this.#accelerationAttribute] : [])];
+    const values = await this.proxy.readAttributes(names);
+    this.#profileCache = { at: now, values };
+    return values;
+  }
+
+  async estimateRamp(velocity: number): Promise<number> {
+    if (!this.#accelerationAttribute) return 0;
+    const a = Math.abs(Number((await this.proxy.readAttribute(this.#accelerationAttribute)).value)) / this.#scale;
+    return a > 0 && Number.isFinite(a) ? (Math.abs(velocity) / a) * 1000 : 0;
+  }
+
   async readVelocity(): Promise<number> {
     return Number((await this.proxy.readAttribute(this.#config.velocityAttribute)).value) / this.#scale;
   }
@@ -268,6 +340,21 @@ export class TangoMotion implements VelocityMotion {
   async runAt(velocity: number): Promise<void> {
     await this.proxy.writeAttribute(this.#config.velocityAttribute, velocity * this.#scale);
   }
+}
+
+/**
+ * The time (ms) to travel `distance` at top speed `speed` with `acceleration` (both ways):
+ * d/v + v/a when the top speed is reached, 2·√(d/a) otherwise.
+ * @internal
+ */
+export function trapezoidMs(distance: number, speed: number, acceleration: number): number {
+  if (distance === 0) return 0;
+  if (!Number.isFinite(acceleration) || acceleration <= 0) return (distance / speed) * 1000;
+  const seconds =
+    distance >= (speed * speed) / acceleration
+      ? distance / speed + speed / acceleration
+      : 2 * Math.sqrt(distance / acceleration);
+  return seconds * 1000;
 }
 
 /** A linear motor (position in mm) backed by a Tango device. */

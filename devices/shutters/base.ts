@@ -22,6 +22,12 @@ export abstract class Shutter extends Device {
   /** Reads the state from hardware; undefined: the base keeps it in software. */
   protected readState?(signal: AbortSignal): Promise<ShutterState>;
   protected abstract openHook(signal: AbortSignal): Promise<void>;
+
+  /** How long opening or closing takes (ms), for dry runs; default 0 (backends that know override it). */
+  async estimateMotion(): Promise<number> {
+    return 0;
+  }
+
   protected abstract closeHook(signal: AbortSignal): Promise<void>;
 
   /** Opens the shutter (closed → open). An aborted open stays 'closed', so `open()` can be retried. */

@@ -25,6 +25,11 @@ export class DummyShutter extends base.Shutter {
     this.#ms = (options.motionTime?.toNumber('s') ?? 0) * 1000;
   }
 
+  /** The `motionTime` option. */
+  override async estimateMotion(): Promise<number> {
+    return this.#ms;
+  }
+
   protected async openHook(signal: AbortSignal): Promise<void> {
     await sleep(this.#ms, signal);
   }

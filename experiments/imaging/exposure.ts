@@ -22,6 +22,10 @@ export interface Exposure {
   start(signal?: AbortSignal): Promise<void>;
   /** Stops exposing the sample (closes the shutter, switches the tube off); a no-op if it already is. */
   stop(signal?: AbortSignal): Promise<void>;
+  /** Whether the sample is exposed now (dry runs count a switch only when it changes). */
+  isExposing?(): Promise<boolean>;
+  /** How long switching the exposure takes (ms), for dry runs (default 0). */
+  switchTimeMs?(): Promise<number>;
 }
 
 /** Exposure by a beam shutter (synchrotrons): open to expose, closed for darks and after a run. */
@@ -34,6 +38,10 @@ export function shutterExposure(shutter: Shutter): Exposure {
     async stop(signal) {
       if ((await shutter.getState()) !== 'closed') await shutter.close({ signal });
     },
+    async isExposing() {
+      return (await shutter.getState()) === 'open';
+    },
+    switchTimeMs: () => shutter.estimateMotion(),
   };
 }
 
@@ -46,6 +54,9 @@ export function tubeExposure(tube: XRayTube): Exposure {
     },
     async stop() {
       if ((await tube.getState()) !== 'off') await tube.off();
+    },
+    async isExposing() {
+      return (await tube.getState()) === 'on';
     },
   };
 }

@@ -5,6 +5,7 @@
 import { checkSignalOptions, ParameterError, q, toNumber, type Frame, type Unit } from '../../core/index.js';
 import { Acquisition } from '../acquisition.js';
 import type { Camera } from '../../devices/cameras/index.js';
+import type { AcquisitionPlan, PlanContext } from '../estimate.js';
 
 /** NXtomo image keys, as written into frame metadata (`image_key`). */
 export const IMAGE_KEYS = { projection: 0, flat: 1, dark: 2 } as const;
@@ -174,11 +175,13 @@ export function imagingAcquisition(
   camera: Camera,
   take: (signal: AbortSignal, from: number) => AsyncGenerator<Frame>,
   frames: () => number,
+  plan?: (context: PlanContext) => Promise<AcquisitionPlan>,
 ): Acquisition {
   if (!isRemoteCamera(camera))
-    return new Acquisition(name, (signal, start) => take(signal, start.from), { frames, restartable: true });
+    return new Acquisition(name, (signal, start) => take(signal, start.from), { frames, restartable: true, plan });
   return new Acquisition(name, null, {
     frames,
+    plan,
     // every grabSend of the run tags its frames with the run's stream id
     acquire: (signal, { streamId }) =>
       camera.withStream(streamId, async () => {

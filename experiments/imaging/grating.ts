@@ -5,18 +5,17 @@
 import type { z } from '../../core/index.js';
 import {
   ParameterError,
-  q,
   soft,
   toNumber,
   type AnyParameter,
-  type Frame,
   type Quantity,
   zinstance,
   zquantity,
   type OptionsSchema,
 } from '../../core/index.js';
 import { Motor } from '../../devices/motors/index.js';
-import { IMAGE_KEYS, imagingAcquisition, triggeredFrames } from './frames.js';
+import { IMAGE_KEYS } from './frames.js';
+import type { ImagingStep } from './step.js';
 import { Radiography, RADIOGRAPHY_OPTIONS, zcount, type RadiographyOptions } from './radiography.js';
 
 /** The options of {@link GratingInterferometryStepping} (no flats or projections: the steppings replace them). */
@@ -112,22 +111,8 @@ export class GratingInterferometryStepping extends Radiography {
       }),
     );
     const steps = () => this.#stepping.numPeriods * this.#stepping.numStepsPerPeriod;
-    this.add(
-      imagingAcquisition(
-        'reference_stepping',
-        this.camera,
-        (signal, from) => this.takeStepping(signal, 'flat', from),
-        steps,
-      ),
-    );
-    this.add(
-      imagingAcquisition(
-        'object_stepping',
-        this.camera,
-        (signal, from) => this.takeStepping(signal, 'projection', from),
-        steps,
-      ),
-    );
+    this.add(this.stepAcquisition('reference_stepping', steps));
+    this.add(this.stepAcquisition('object_stepping', steps));
   }
 
   protected override motors(): Motor[] {
@@ -154,24 +139,26 @@ export class GratingInterferometryStepping extends Radiography {
     };
   }
 
-  /** One phase stepping (steps `from` … on): sample out (`flat`, reference) or in (`projection`, object). */
-  protected async *takeStepping(signal: AbortSignal, kind: 'flat' | 'projection', from = 0): AsyncGenerator<Frame> {
+  /**
+   * A phase stepping: sample out (`reference_stepping`, flat) or in (`object_stepping`,
+   * projection), exposed, one triggered frame per position of the stepping motor.
+   */
+  protected override async step(name: string): Promise<ImagingStep> {
+    if (name !== 'reference_stepping' && name !== 'object_stepping') return super.step(name);
+    const kind = name === 'reference_stepping' ? 'flat' : 'projection';
     const unit = this.steppingMotor.position.unit;
     const position = await (kind === 'flat' ? this.flatPosition : this.radioPosition).get();
-    await this.startSampleExposure(signal);
-    await this.flatMotor.setPosition(position, { signal });
+    const flat = { motor: this.flatMotor, target: this.flatMotor.position.toNumber(position) };
     const step = toNumber(await this.gratingPeriod.get(), unit) / this.#stepping.numStepsPerPeriod;
     const start = toNumber(await this.steppingStartPosition.get(), unit);
-    yield* triggeredFrames(
-      this.camera,
-      this.stepsPerScan,
-      signal,
-      async (i, s) => {
-        const at = start + i * step;
-        await this.steppingMotor.setPosition(q(at, unit), { signal: s });
-        return { image_key: IMAGE_KEYS[kind], step: i, stepping_position: at };
-      },
-      from,
-    );
+    const motor = this.steppingMotor;
+    return {
+      count: this.stepsPerScan,
+      exposed: true,
+      setup: () => [flat],
+      trigger: 'software',
+      before: (i) => [{ motor, target: start + i * step }],
+      metadata: (i) => ({ image_key: IMAGE_KEYS[kind], step: i, stepping_position: start + i * step }),
+    };
   }
 }

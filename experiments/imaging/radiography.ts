@@ -20,10 +20,13 @@ import {
 import { Camera } from '../../devices/cameras/index.js';
 import { Motor } from '../../devices/motors/index.js';
 import type { Acquisition } from '../acquisition.js';
+import { ExperimentError } from '../errors.js';
+import type { PlanContext, PlannedMove } from '../estimate.js';
 import { Experiment, EXPERIMENT_OPTIONS } from '../experiment.js';
 import type { Checkpoint } from '../pause.js';
 import { zexposure, type Exposure } from './exposure.js';
 import { autoFrames, checkCount, IMAGE_KEYS, imagingAcquisition, toStandby } from './frames.js';
+import { planExposure, planStep, runStep, type ImagingStep, type StepDevices } from './step.js';
 
 /** @internal The schema of a frame count option. */
 export const zcount = z.number().int().min(0);
@@ -122,30 +125,97 @@ export class Radiography extends Experiment {
       options.flatPosition,
       'flat motor position with the sample out of the beam',
     );
-    this.add(
-      imagingAcquisition(
-        'darks',
-        this.camera,
-        (signal, from) => this.takeDarks(signal, from),
-        () => this.counts.numDarks,
-      ),
+    for (const [name, count] of [
+      ['darks', () => this.counts.numDarks],
+      ['flats', () => this.counts.numFlats],
+      ['radios', () => this.counts.numProjections],
+    ] as const)
+      this.add(this.stepAcquisition(name, count));
+  }
+
+  /**
+   * The acquisition `name` whose frames come from {@link step}`(name)`: the run executes the
+   * step, a dry run walks it.
+   */
+  protected stepAcquisition(name: string, frames: () => number): Acquisition {
+    return imagingAcquisition(
+      name,
+      this.camera,
+      (signal, from) => this.#take(name, signal, from),
+      frames,
+      async (context) => planStep(await this.step(name), this, context),
     );
-    this.add(
-      imagingAcquisition(
-        'flats',
-        this.camera,
-        (signal, from) => this.takeFlats(signal, from),
-        () => this.counts.numFlats,
-      ),
+  }
+
+  async *#take(name: string, signal: AbortSignal, from: number): AsyncGenerator<Frame> {
+    const devices: StepDevices = {
+      camera: this.camera,
+      exposure: this.exposure,
+      produce: (count, s, metadata, start) => this.produceFrames(count, s, metadata, start),
+    };
+    yield* runStep(await this.step(name), devices, signal, from);
+  }
+
+  /**
+   * What acquisition `name` does, from the settings now: `darks` (exposure stopped), `flats`
+   * (sample out of the beam, exposed) and `radios` ({@link radiosStep}). Subclasses add theirs.
+   * @throws ExperimentError for a name this experiment has no step for.
+   */
+  protected async step(name: string): Promise<ImagingStep> {
+    switch (name) {
+      case 'darks':
+        return {
+          count: this.counts.numDarks,
+          exposed: false,
+          setup: () => [],
+          trigger: 'auto',
+          metadata: () => ({ image_key: IMAGE_KEYS.dark }),
+        };
+      case 'flats': {
+        const target = this.flatMotor.position.toNumber(await this.flatPosition.get());
+        return {
+          count: this.counts.numFlats,
+          exposed: true,
+          setup: () => [{ motor: this.flatMotor, target }],
+          trigger: 'auto',
+          metadata: () => ({ image_key: IMAGE_KEYS.flat }),
+        };
+      }
+      case 'radios':
+        return this.radiosStep();
+      default:
+        throw new ExperimentError(`${this.name} has no imaging step for acquisition '${name}'`);
+    }
+  }
+
+  /** Projections: sample in the beam, exposed; the exposure stops after the last one. */
+  protected async radiosStep(): Promise<ImagingStep> {
+    const move = await this.radioMove();
+    return {
+      count: this.counts.numProjections,
+      exposed: true,
+      setup: () => [move],
+      trigger: 'auto',
+      metadata: () => ({ image_key: IMAGE_KEYS.projection }),
+      stopAfter: true,
+    };
+  }
+
+  /** The flat motor's move that puts the sample into the beam. */
+  protected async radioMove(): Promise<PlannedMove> {
+    return { motor: this.flatMotor, target: this.flatMotor.position.toNumber(await this.radioPosition.get()) };
+  }
+
+  /**
+   * The dry run of {@link finish}: the exposure stopped and every motor moved back to where it
+   * was when the run started (in parallel).
+   */
+  protected override async planAfter(context: PlanContext): Promise<number> {
+    const exposure = await planExposure(this.exposure, false, context);
+    const back = await Promise.all(
+      [...new Set(this.motors())].map(async (motor) => ({ motor, target: await context.initialPosition(motor) })),
     );
-    this.add(
-      imagingAcquisition(
-        'radios',
-        this.camera,
-        (signal, from) => this.takeRadios(signal, from),
-        () => this.counts.numProjections,
-      ),
-    );
+    return exposure + (await context.move(back)) + (await super.planAfter(context));
   }
 
   /** Declares a frame-count setting (locked while running). */
@@ -247,32 +317,6 @@ export class Radiography extends Experiment {
     from = 0,
   ): AsyncGenerator<Frame> {
     return autoFrames(this.camera, count, signal, metadata, from);
-  }
-
-  /** Dark fields `from` … `numDarks - 1`: exposure stopped. */
-  protected async *takeDarks(signal: AbortSignal, from = 0): AsyncGenerator<Frame> {
-    await this.stopSampleExposure(signal);
-    yield* this.produceFrames(this.counts.numDarks, signal, () => ({ image_key: IMAGE_KEYS.dark }), from);
-  }
-
-  /** Flat fields `from` … `numFlats - 1`: sample out of the beam, exposed. */
-  protected async *takeFlats(signal: AbortSignal, from = 0): AsyncGenerator<Frame> {
-    await this.flatMotor.setPosition(await this.flatPosition.get(), { signal });
-    await this.startSampleExposure(signal);
-    yield* this.produceFrames(this.counts.numFlats, signal, () => ({ image_key: IMAGE_KEYS.flat }), from);
-  }
-
-  /** Moves the sample into the beam (for projection `from`) and starts the exposure. */
-  protected async prepareRadios(signal: AbortSignal, _from = 0): Promise<void> {
-    await this.flatMotor.setPosition(await this.radioPosition.get(), { signal });
-    await this.startSampleExposure(signal);
-  }
-
-  /** Projections `from` … `numProjections - 1`: sample in the beam, exposed; the exposure stops after the last one. */
-  protected async *takeRadios(signal: AbortSignal, from = 0): AsyncGenerator<Frame> {
-    await this.prepareRadios(signal, from);
-    yield* this.produceFrames(this.counts.numProjections, signal, () => ({ image_key: IMAGE_KEYS.projection }), from);
-    await this.stopSampleExposure(signal);
   }
 
   /**

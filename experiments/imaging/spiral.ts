@@ -5,17 +5,16 @@
 import type { z } from '../../core/index.js';
 import {
   ParameterError,
-  q,
   toNumber,
   zinstance,
   zquantity,
-  type Frame,
   type Quantity,
   type Unit,
   type OptionsSchema,
 } from '../../core/index.js';
 import { Motor } from '../../devices/motors/index.js';
-import { IMAGE_KEYS, triggeredFrames } from './frames.js';
+import { IMAGE_KEYS } from './frames.js';
+import type { ImagingStep } from './step.js';
 import {
   CONTINUOUS_TOMOGRAPHY_OPTIONS,
   ContinuousTomography,
@@ -118,31 +117,27 @@ export class SteppedSpiralTomography extends SteppedTomography implements Spiral
     return [...super.motors(), this.verticalMotor];
   }
 
-  protected override async *takeRadios(signal: AbortSignal, from = 0): AsyncGenerator<Frame> {
+  /**
+   * N · numTomograms triggered frames, each at its angle and height (both motors moved in
+   * parallel before it).
+   */
+  protected override async radiosStep(): Promise<ImagingStep> {
+    const step = await super.radiosStep();
     const { start, shift, tomograms } = await spiralValues(this);
     const n = this.counts.numProjections;
-    const unit = this.verticalMotor.position.unit;
     const verticalOf = (i: number) => start + (i * shift) / Math.max(1, n);
-    await Promise.all([
-      this.prepareRadios(signal, from),
-      this.verticalMotor.setPosition(q(verticalOf(from), unit), { signal }),
-    ]);
-    yield* triggeredFrames(
-      this.camera,
-      spiralFrames(n, tomograms),
-      signal,
-      async (i, s) => {
-        const angle = await this.angleOf(i);
-        const vertical = verticalOf(i);
-        await Promise.all([
-          this.tomographyMotor.setPosition(q(angle, 'deg'), { signal: s }),
-          this.verticalMotor.setPosition(q(vertical, unit), { signal: s }),
-        ]);
-        return { image_key: IMAGE_KEYS.projection, angle, vertical_position: vertical };
-      },
-      from,
-    );
-    await this.stopSampleExposure(signal);
+    const angleOf = await this.angles();
+    const [tomo, vertical] = [this.tomographyMotor, this.verticalMotor];
+    return {
+      ...step,
+      count: spiralFrames(n, tomograms),
+      setup: (from) => [...step.setup(from), { motor: vertical, target: verticalOf(from) }],
+      before: (i) => [
+        { motor: tomo, target: angleOf(i) },
+        { motor: vertical, target: verticalOf(i) },
+      ],
+      metadata: (i) => ({ image_key: IMAGE_KEYS.projection, angle: angleOf(i), vertical_position: verticalOf(i) }),
+    };
   }
 }
 
@@ -203,36 +198,28 @@ export class ContinuousSpiralTomography extends ContinuousTomography implements 
     return [...super.motors(), this.verticalMotor];
   }
 
-  protected override async *takeRadios(signal: AbortSignal, from = 0): AsyncGenerator<Frame> {
+  /** N · numTomograms free-running frames while rotating at `velocity` and rising at `verticalVelocity`. */
+  protected override async radiosStep(): Promise<ImagingStep> {
+    const step = await super.radiosStep();
     const { start, shift, tomograms } = await spiralValues(this);
     const n = Math.max(1, this.counts.numProjections);
-    const unit = this.verticalMotor.position.unit;
-    const tomo = this.tomographyMotor as VelocityMotor;
     const vertical = this.verticalMotor as VelocityMotor;
-    await Promise.all([
-      this.prepareRadios(signal, from),
-      this.verticalMotor.setPosition(q(start + (from * shift) / n, unit), { signal }),
-    ]);
+    const unit = vertical.position.unit;
     const startAngle = toNumber(await this.startAngle.get(), 'deg');
-    const step = toNumber(await this.angularRange.get(), 'deg') / n;
-    try {
-      await Promise.all([
-        tomo.setVelocity(await this.getVelocity(), { signal }),
-        vertical.setVelocity(await this.getVerticalVelocity(), { signal }),
-      ]);
-      yield* this.produceFrames(
-        spiralFrames(this.counts.numProjections, tomograms),
-        signal,
-        (i) => ({
-          image_key: IMAGE_KEYS.projection,
-          angle: startAngle + i * step,
-          vertical_position: start + (i * shift) / n,
-        }),
-        from,
-      );
-    } finally {
-      await Promise.all([tomo.stop(), vertical.stop()]);
-    }
-    await this.stopSampleExposure(signal);
+    const angle = toNumber(await this.angularRange.get(), 'deg') / n;
+    return {
+      ...step,
+      count: spiralFrames(this.counts.numProjections, tomograms),
+      setup: (from) => [...step.setup(from), { motor: vertical, target: start + (from * shift) / n }],
+      runs: [
+        ...(step.runs ?? []),
+        { motor: vertical, velocity: toNumber(await this.getVerticalVelocity(), `${unit}/s`) },
+      ],
+      metadata: (i) => ({
+        image_key: IMAGE_KEYS.projection,
+        angle: startAngle + i * angle,
+        vertical_position: start + (i * shift) / n,
+      }),
+    };
   }
 }

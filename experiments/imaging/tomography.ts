@@ -11,14 +11,14 @@ import {
   zinstance,
   zquantity,
   zwhere,
-  type Frame,
   type Quantity,
   type Unit,
   type OptionsSchema,
 } from '../../core/index.js';
 import { Motor } from '../../devices/motors/index.js';
-import { IMAGE_KEYS, triggeredFrames } from './frames.js';
+import { IMAGE_KEYS } from './frames.js';
 import { Radiography, RADIOGRAPHY_OPTIONS } from './radiography.js';
+import type { ImagingStep } from './step.js';
 
 /** The options of the tomography experiments. */
 export const TOMOGRAPHY_OPTIONS = RADIOGRAPHY_OPTIONS.extend({
@@ -69,39 +69,36 @@ export abstract class Tomography extends Radiography {
     return [...super.motors(), this.tomographyMotor];
   }
 
-  /** The angle of projection `i` in degrees: start + i · range / numProjections. */
-  protected async angleOf(i: number): Promise<number> {
+  /** The angle of projection `i` in degrees: start + i · range / numProjections (settings read now). */
+  protected async angles(): Promise<(i: number) => number> {
     const range = toNumber(await this.angularRange.get(), 'deg');
     const start = toNumber(await this.startAngle.get(), 'deg');
-    return start + (i * range) / this.counts.numProjections;
+    const n = this.counts.numProjections;
+    return (i) => start + (i * range) / n;
   }
 
-  /** Moves the sample into the beam and to the angle of projection `from` (in parallel), then exposes it. */
-  protected override async prepareRadios(signal: AbortSignal, from = 0): Promise<void> {
-    await Promise.all([
-      this.flatMotor.setPosition(await this.radioPosition.get(), { signal }),
-      this.tomographyMotor.setPosition(q(await this.angleOf(from), 'deg'), { signal }),
-    ]);
-    await this.startSampleExposure(signal);
+  /** Projections: the sample moved into the beam and to the angle of projection `from` (in parallel), then exposed. */
+  protected override async radiosStep(): Promise<ImagingStep> {
+    const step = await super.radiosStep();
+    const angleOf = await this.angles();
+    const motor = this.tomographyMotor;
+    return { ...step, setup: (from) => [...step.setup(from), { motor, target: angleOf(from) }] };
   }
 }
 
 /** Stepped tomography: the sample is rotated to each angle, then one frame is triggered there. */
 export class SteppedTomography extends Tomography {
-  protected override async *takeRadios(signal: AbortSignal, from = 0): AsyncGenerator<Frame> {
-    await this.prepareRadios(signal, from);
-    yield* triggeredFrames(
-      this.camera,
-      this.counts.numProjections,
-      signal,
-      async (i, s) => {
-        const angle = await this.angleOf(i);
-        await this.tomographyMotor.setPosition(q(angle, 'deg'), { signal: s });
-        return { image_key: IMAGE_KEYS.projection, angle };
-      },
-      from,
-    );
-    await this.stopSampleExposure(signal);
+  /** Triggered projections, the sample rotated to each angle before its frame. */
+  protected override async radiosStep(): Promise<ImagingStep> {
+    const step = await super.radiosStep();
+    const angleOf = await this.angles();
+    const motor = this.tomographyMotor;
+    return {
+      ...step,
+      trigger: 'software',
+      before: (i) => [{ motor, target: angleOf(i) }],
+      metadata: (i) => ({ image_key: IMAGE_KEYS.projection, angle: angleOf(i) }),
+    };
   }
 }
 
@@ -154,25 +151,19 @@ export class ContinuousTomography extends Tomography {
   }
 
   /**
-   * Projections `from` … `numProjections - 1`: the motor starts at the angle of projection `from`
-   * and turns while the camera records, so that frame i is taken at start + i · step also after a
-   * pause (the producer restarts there).
+   * Projections: the motor starts at the angle of projection `from` and turns at {@link velocity}
+   * while the camera records, so that frame i is taken at start + i · step also after a pause
+   * (the producer restarts there); the motor is stopped afterwards.
    */
-  protected override async *takeRadios(signal: AbortSignal, from = 0): AsyncGenerator<Frame> {
-    await this.prepareRadios(signal, from);
+  protected override async radiosStep(): Promise<ImagingStep> {
+    const step = await super.radiosStep();
     const start = toNumber(await this.startAngle.get(), 'deg');
-    const step = toNumber(await this.angularRange.get(), 'deg') / Math.max(1, this.counts.numProjections);
-    try {
-      await this.#motor.setVelocity(await this.getVelocity(), { signal });
-      yield* this.produceFrames(
-        this.counts.numProjections,
-        signal,
-        (i) => ({ image_key: IMAGE_KEYS.projection, angle: start + i * step }),
-        from,
-      );
-    } finally {
-      await this.#motor.stop();
-    }
-    await this.stopSampleExposure(signal);
+    const angle = toNumber(await this.angularRange.get(), 'deg') / Math.max(1, this.counts.numProjections);
+    const velocity = toNumber(await this.getVelocity(), 'deg/s');
+    return {
+      ...step,
+      runs: [{ motor: this.#motor, velocity }],
+      metadata: (i) => ({ image_key: IMAGE_KEYS.projection, angle: start + i * angle }),
+    };
   }
 }

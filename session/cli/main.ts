@@ -108,6 +108,11 @@ export function program(): Command {
     .argument('[name]', 'session name')
     .option('--filename <file>', 'run this session file instead of one from the store')
     .option('--non-interactive', 'run the session to completion and exit with its status')
+    .option(
+      '--dry-run',
+      'load the session, estimate every experiment it exports (frames, bytes, duration, limits), print the tables ' +
+        'and exit: 1 when a run would hit a limit',
+    )
     .addOption(new Option('--logto <where>', 'where log lines go').choices(['stderr', 'file']).default('file'))
     .option('--logfile <file>', 'log file (default concert.log in the session directory)')
     .addOption(
@@ -196,6 +201,10 @@ export function program(): Command {
     .option('--root <dir>', 'walker, reco: the directory clients may not leave (default: the working directory)')
     .option('--idle-timeout <ms>', 'fail a stream with no frame for this long (default 30000)')
     .option('--no-database', 'stay without a Tango database even when TANGO_HOST is set')
+    .option(
+      '--allow-address <ips>',
+      'accept event subscribers (PyTango clients) only from these comma-separated IP addresses; others are refused and logged',
+    )
     .addOption(
       new Option('--loglevel <level>', 'lowest level logged to stderr').choices(['debug', 'info', 'warn', 'error']),
     )
@@ -373,6 +382,7 @@ export function program(): Command {
 export interface StartCliOptions {
   filename?: string;
   nonInteractive?: boolean;
+  dryRun?: boolean;
   logto: 'stderr' | 'file';
   logfile?: string;
   loglevel: 'debug' | 'info' | 'warn' | 'error';

@@ -1,7 +1,8 @@
 /**
- * `concert start [NAME] [--filename FILE] [--non-interactive] [--logto stderr|file] [--logfile F]
- * [--loglevel L] [--no-progress]`: runs a session file, then (unless non-interactive) a REPL with
- * the session's exports as globals.
+ * `concert start [NAME] [--filename FILE] [--non-interactive] [--dry-run] [--logto stderr|file]
+ * [--logfile F] [--loglevel L] [--no-progress]`: runs a session file, then (unless non-interactive)
+ * a REPL with the session's exports as globals. `--dry-run` estimates every exported experiment
+ * instead (see {@link dryRun}).
  * @module
  */
 import { existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
@@ -99,9 +100,10 @@ export async function start(name: string | undefined, options: StartCliOptions):
   process.on('SIGINT', onSigint);
 
   // The prompt's modules load while the session does (their file reads overlap).
-  const promptModules = options.nonInteractive
-    ? undefined
-    : Promise.all([import('../helpers.js'), import('../repl/index.js'), import('../progress.js')]);
+  const promptModules =
+    options.nonInteractive || options.dryRun
+      ? undefined
+      : Promise.all([import('../helpers.js'), import('../repl/index.js'), import('../progress.js')]);
   promptModules?.catch(() => {}); // an error surfaces where it is awaited
 
   let exports: Record<string, unknown> = {};
@@ -126,6 +128,12 @@ export async function start(name: string | undefined, options: StartCliOptions):
   log.info(
     `session ${session.name} loaded in ${(performance.now() - t0).toFixed(0)} ms${session.file ? ` from ${session.file}` : ''}`,
   );
+
+  if (options.dryRun) {
+    const code = await dryRun(exports, (text) => process.stdout.write(`${text}\n`));
+    lock?.release();
+    process.exit(code);
+  }
 
   if (options.nonInteractive) {
     await stopRunning({ reason: 'the session file has ended', print: (text) => log.info(text) });
@@ -181,4 +189,47 @@ export async function start(name: string | undefined, options: StartCliOptions):
   });
   lock?.release();
   process.exit(code);
+}
+
+/** What `--dry-run` needs of an experiment (any exported object with these is one). */
+interface Estimable {
+  readonly name: string;
+  estimate(): Promise<{ readonly ok: boolean; toString(): string }>;
+}
+
+function isEstimable(value: unknown): value is Estimable {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Estimable).estimate === 'function' &&
+    typeof (value as { run?: unknown }).run === 'function' &&
+    Array.isArray((value as { acquisitions?: unknown }).acquisitions) &&
+    Array.isArray((value as { addons?: unknown }).addons)
+  );
+}
+
+/**
+ * `--dry-run`: estimates every experiment among `exports` (nothing moves, no frame is taken)
+ * and prints each table. Returns 0 when no run would hit a limit, 1 when one would, 2 when the
+ * session exports no experiment or an estimate fails.
+ */
+export async function dryRun(exports: Record<string, unknown>, print: (text: string) => void): Promise<number> {
+  const experiments = Object.entries(exports).filter((e): e is [string, Estimable] => isEstimable(e[1]));
+  if (experiments.length === 0) {
+    print('dry run: the session exports no experiment to estimate');
+    return 2;
+  }
+  const { errorMessage } = await import('../../core/index.js');
+  let code = 0;
+  for (const [binding, experiment] of experiments) {
+    try {
+      const estimate = await experiment.estimate();
+      print(`${binding}: ${String(estimate)}\n`);
+      if (!estimate.ok) code = Math.max(code, 1);
+    } catch (error) {
+      print(`${binding}: cannot be estimated: ${errorMessage(error)}\n`);
+      code = 2;
+    }
+  }
+  return code;
 }

@@ -18,6 +18,8 @@ export interface TangoCliOptions {
   /** `--no-database`: stay without a database even when TANGO_HOST is set. */
   database?: boolean;
   idleTimeout?: string;
+  /** `--allow-address a,b`: event subscribers only from these addresses. */
+  allowAddress?: string;
 }
 
 /** Lists the servers, or runs one. */
@@ -47,6 +49,7 @@ export async function tango(kind: string | undefined, o: TangoCliOptions): Promi
     root: o.root,
     tangoHost,
     idleTimeoutMs: idle,
+    allowAddresses: o.allowAddress?.split(',').map((a) => a.trim()),
     loglevel: o.loglevel as LogLevel | undefined,
   });
 }

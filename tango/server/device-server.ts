@@ -24,7 +24,7 @@ import { readAttribute } from './attribute-io.js';
 import { DevFailed } from './dev-failed.js';
 import { TangoDevice, type DeviceDefinition } from './device.js';
 import { DeviceServant } from './device-servant.js';
-import { EventPublisher, type EventKind, type SubscriptionReply } from './events.js';
+import { EventPublisher, type EventKind, type EventSecurity, type SubscriptionReply } from './events.js';
 import { GiopServer } from './giop-server.js';
 import { Poller } from './polling.js';
 
@@ -46,6 +46,8 @@ export interface DeviceServerOptions {
   readonly tangoHost?: string;
   /** Called after a client ran the admin device's `Kill` (default: nothing more than stopping). */
   readonly onKill?: () => void;
+  /** Who may subscribe to events (client addresses, or CURVE keys; default: everyone). */
+  readonly events?: EventSecurity;
 }
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
@@ -114,6 +116,7 @@ export class DeviceServer implements AdminHost {
         prefix: options.tangoHost ? `tango://${options.tangoHost}/` : `tango://${hostname()}:${giop.port}/`,
         modifier: options.tangoHost ? '' : '#dbase=no',
         adminName: `dserver/${options.server}/${instance}`,
+        security: options.events,
       });
     } catch (e) {
       await giop.close();

@@ -49,6 +49,29 @@ export interface EventPublisherOptions {
   modifier: string;
   /** Admin device name (`dserver/walker/name`). */
   adminName: string;
+  /** Who may subscribe (see {@link EventSecurity}; default: everyone who can connect). */
+  security?: EventSecurity;
+}
+
+/** What the event sockets need of an allow-list (`AllowList` of concert/transport is one). */
+export interface EventAllowList {
+  readonly domain: string;
+  /** Rebinds `endpoint` of `socket` when a key is revoked (its connections dropped). */
+  rebindOnRevoke(socket: zmq.Socket, endpoint: string): void;
+}
+
+/**
+ * Who may connect to a device server's event sockets, through the process's ZAP handler:
+ * standard Tango clients (PyTango) use the NULL mechanism, so without `curveSecretKey` only the
+ * addresses of `allow` (an `AllowList.addresses(...)`) are accepted; with `curveSecretKey` the
+ * sockets are CURVE servers and only the keys of `allow` (an `AllowList.open(dir, …)`) are
+ * accepted (our own subscribers). Refusals are logged with the client's address (and key).
+ */
+export interface EventSecurity {
+  /** An `AllowList` of concert/transport (its ZAP domain, and how it reports revoked keys). */
+  readonly allow: EventAllowList;
+  /** The server's CURVE secret key (Z85): the event sockets become CURVE servers. */
+  readonly curveSecretKey?: string;
 }
 
 /** The two PUB sockets of a device server and its subscriptions. */
@@ -69,6 +92,15 @@ export class EventPublisher {
     this.#options = options;
     this.#heartbeat = new zmq.Publisher({ linger: 0 });
     this.#event = new zmq.Publisher({ linger: 0, sendHighWaterMark: 10000 });
+    const security = options.security;
+    if (security)
+      for (const socket of [this.#heartbeat, this.#event]) {
+        if (security.curveSecretKey !== undefined) {
+          socket.curveServer = true;
+          socket.curveSecretKey = security.curveSecretKey;
+        }
+        socket.zapDomain = security.allow.domain;
+      }
   }
 
   /** Binds the PUB sockets on free ports and starts the heartbeat. */
@@ -83,6 +115,10 @@ export class EventPublisher {
     }
     p.heartbeatEndpoint = p.#heartbeat.lastEndpoint!;
     p.eventEndpoint = p.#event.lastEndpoint!;
+    // A revoked key's subscriber is dropped: every subscriber passes the check again.
+    const allow = options.security?.allow;
+    allow?.rebindOnRevoke(p.#heartbeat, p.heartbeatEndpoint);
+    allow?.rebindOnRevoke(p.#event, p.eventEndpoint);
     p.#timer = setInterval(() => p.#beat(), HEARTBEAT_MS);
     p.#timer.unref();
     p.#beat();

@@ -6,6 +6,7 @@
  */
 export { DeviceServer } from './device-server.js';
 export type { DeviceServerOptions, DeviceSpec } from './device-server.js';
+export type { EventAllowList, EventSecurity } from './events.js';
 export { TangoDevice, defineDevice, defaultStatus, DEVICE_DEFINITION } from './device.js';
 export type { AttributeAccess, AttributeDefinition, CommandDefinition, DeviceDefinition } from './device.js';
 export { DevFailed } from './dev-failed.js';

@@ -77,6 +77,8 @@ export class AllowList {
   #closed = false;
   readonly #refusals: Refusal[] = [];
   readonly #revoked = new Set<(keys: string[]) => Promise<void> | void>();
+  /** Client addresses accepted without CURVE (the NULL mechanism, e.g. PyTango event subscribers). */
+  #addresses = new Set<string>();
   static #next = 0;
 
   private constructor(
@@ -85,6 +87,45 @@ export class AllowList {
   ) {
     this.domain = `concert-${process.pid}-${AllowList.#next++}`;
     this.log = new Logger(server);
+  }
+
+  /**
+   * An allow-list of client addresses (IP addresses, as ZeroMQ reports them) for sockets without
+   * CURVE: clients that cannot do CURVE (standard Tango clients subscribing to events) are
+   * accepted from these addresses only; every other connection is refused and logged.
+   * @example
+   * ```ts
+   * const allow = await AllowList.addresses(['127.0.0.1', '10.0.0.7'], 'walker Tango server events');
+   * ```
+   */
+  static async addresses(addresses: readonly string[], server: string): Promise<AllowList> {
+    const list = new AllowList('', server);
+    list.setAddresses(addresses);
+    await ZapHandler.register(list);
+    return list;
+  }
+
+  /** The client addresses accepted without CURVE. */
+  get acceptedAddresses(): ReadonlySet<string> {
+    return this.#addresses;
+  }
+
+  /** Replaces the addresses accepted without CURVE. */
+  setAddresses(addresses: readonly string[]): void {
+    this.#addresses = new Set(addresses.map((a) => a.trim()).filter((a) => a.length > 0));
+  }
+
+  /** Answers one ZAP request of a client without CURVE (NULL mechanism). @internal */
+  checkAddress(address: string): boolean {
+    if (this.#addresses.has(address)) return true;
+    const refusal = { server: this.server, key: '', address, time: new Date().toISOString() };
+    this.#refusals.push(refusal);
+    if (this.#refusals.length > 100) this.#refusals.shift();
+    this.log.warn(
+      `refused a client at ${address || '?'}: its address is not among the allowed ones ` +
+        `(${[...this.#addresses].join(', ') || 'none'})`,
+    );
+    return false;
   }
 
   /**
@@ -118,6 +159,14 @@ export class AllowList {
     return false;
   }
 
+  /**
+   * Rebinds `endpoint` of `socket` whenever this list revokes a key (see {@link rebindOnRevoke}):
+   * for sockets of other floors (the Tango servers' event sockets).
+   */
+  rebindOnRevoke(socket: Socket, endpoint: string): void {
+    rebindOnRevoke(socket, endpoint, this);
+  }
+
   /** Calls `fn` with the keys revoked whenever a reload drops some. @internal */
   onRevoke(fn: (keys: string[]) => Promise<void> | void): () => void {
     this.#revoked.add(fn);
@@ -126,6 +175,7 @@ export class AllowList {
 
   /** Reads the directory again (done by itself when it changes). */
   async reload(): Promise<void> {
+    if (this.dir === '') return; // an address list has no key directory
     let names: string[];
     try {
       names = (await readdir(this.dir)).filter((n) => n.endsWith('.key'));
@@ -228,8 +278,12 @@ class ZapHandler {
       const list = this.#lists.get(name);
       let status: [string, string] = ['200', 'OK'];
       if (list) {
-        const key = mechanism?.toString() === 'CURVE' && credentials[0] ? z85Encode(credentials[0]) : '';
-        if (!key) status = ['400', 'CURVE required'];
+        const kind = mechanism?.toString();
+        const key = kind === 'CURVE' && credentials[0] ? z85Encode(credentials[0]) : '';
+        if (kind === 'NULL' && list.acceptedAddresses.size > 0) {
+          if (!list.checkAddress(address?.toString() ?? ''))
+            status = ['400', `client address not allowed by ${list.server}`];
+        } else if (!key) status = ['400', 'CURVE required'];
         else if (!list.check(key, address?.toString() ?? ''))
           status = ['400', `client key not authorized by ${list.server}`];
       } else if (this.#closedDomains.has(name)) status = ['400', 'server closed'];

@@ -20,6 +20,7 @@
 export { StorageError, storageError } from './errors.js';
 export { TiffWriter, PARTIAL_SUFFIX, writeAll } from './tiff-writer.js';
 export type { TiffWriterOptions } from './tiff-writer.js';
+export { tiffDatasetSize, type DatasetSize, type DatasetSizeOptions, type FrameLike } from './tiff-layout.js';
 export { MultiFileWriter } from './multi-file.js';
 export type { MultiFileWriterOptions } from './multi-file.js';
 export { parseNamePattern, formatFileName } from './name-pattern.js';

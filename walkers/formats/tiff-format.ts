@@ -103,9 +103,17 @@ export const CLASSIC_LIMIT = 2 ** 32;
  * @internal
  */
 export function metadataJson(metadata: unknown): string {
-  const json = JSON.stringify(metadata, (_key, value: unknown) => {
-    if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-    return value;
-  });
+  let json: string;
+  try {
+    json = JSON.stringify(metadata); // the common case, fast: no bigint anywhere
+  } catch {
+    json = JSON.stringify(metadata, (_key, value: unknown) => {
+      if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+      return value;
+    });
+  }
+  if (!NON_ASCII.test(json)) return json;
   return json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+const NON_ASCII = /[\u007f-\uffff]/;

@@ -10,7 +10,8 @@ import { channelsOf, frameBytes, itemSize, pixelFormatOf } from '../../core/fram
 import type { Frame } from '../../core/frame.js';
 import { Mutex } from '../../core/mutex.js';
 import { StorageError, storageError } from './errors.js';
-import { CLASSIC_LIMIT, FIELD_SIZE, FieldType, Tag, metadataJson, tiffLayout } from './tiff-format.js';
+import { CLASSIC_LIMIT, FieldType, Tag, metadataJson, tiffLayout } from './tiff-format.js';
+import { align, pageLayout, SOFTWARE } from './tiff-layout.js';
 
 /** Options of {@link TiffWriter.open}. */
 export interface TiffWriterOptions {
@@ -293,54 +294,44 @@ export class TiffWriter {
   /** Lays out the page that `frame` would append; with `sizeOnly`, `head` is left empty. */
   #encode(frame: Frame, bigTiff: boolean, sizeOnly = false, last = false): PageBlock {
     const [height, width] = frame.shape;
-    const [bits, format] = tiffLayout(frame.dtype);
     // colour (rgb24): 3 interleaved samples per pixel, photometric RGB (2), planar configuration 1
     const samples = channelsOf(frame);
     const perSample = (v: number) => new Array<number>(samples).fill(v);
-    const rowBytes = width * itemSize(frame.dtype) * samples;
-    const rps = Math.min(this.#options.rowsPerStrip ?? height, height);
-    const strips = Math.ceil(height / rps);
-    const offsetType = bigTiff ? FieldType.LONG8 : FieldType.LONG;
-    const stripOffsets = new Array<number>(strips).fill(0);
-    const stripCounts: number[] = [];
-    for (let s = 0; s < strips; s++) stripCounts.push(Math.min(rps, height - s * rps) * rowBytes);
-    const entries: Entry[] = [
-      [Tag.NewSubfileType, FieldType.LONG, [0]],
-      [Tag.ImageWidth, FieldType.LONG, [width]],
-      [Tag.ImageLength, FieldType.LONG, [height]],
-      [Tag.BitsPerSample, FieldType.SHORT, perSample(bits)],
-      [Tag.Compression, FieldType.SHORT, [1]],
-      [Tag.Photometric, FieldType.SHORT, [samples === 3 ? 2 : 1]],
-      [Tag.ImageDescription, FieldType.ASCII, this.#description(frame)],
-      [Tag.StripOffsets, offsetType, stripOffsets],
-      [Tag.SamplesPerPixel, FieldType.SHORT, [samples]],
-      [Tag.RowsPerStrip, FieldType.LONG, [rps]],
-      [Tag.StripByteCounts, offsetType, stripCounts],
-      [Tag.PlanarConfiguration, FieldType.SHORT, [1]],
-      [Tag.Software, FieldType.ASCII, SOFTWARE],
-      [Tag.SampleFormat, FieldType.SHORT, perSample(format)],
-    ];
+    const description = this.#description(frame);
     const start = this.#end;
-    const ifd = start + headerSize(bigTiff, start);
-    const entrySize = bigTiff ? 20 : 12;
-    const inline = bigTiff ? 8 : 4;
-    const countSize = bigTiff ? 8 : 2;
-    let cursor = ifd + countSize + entries.length * entrySize + inline;
-    const extraAt: number[] = entries.map(([, type, values]) => {
-      const size = FIELD_SIZE[type]! * values.length;
-      if (size <= inline) return -1;
-      const at = align(cursor, 8);
-      cursor = at + size;
-      return at;
-    });
-    const pixels = align(cursor, 16);
-    for (let s = 0, at = pixels; s < strips; s++) {
-      stripOffsets[s] = at;
+    const layout = pageLayout(
+      start,
+      { height, width, dtype: frame.dtype, descriptionBytes: description.length, samples },
+      bigTiff,
+      this.#options.rowsPerStrip,
+    );
+    const { ifd, extraAt, pixels, nextField, end, stripCounts } = layout;
+    if (sizeOnly) return { head: Buffer.alloc(0), nextField, end };
+    const [bits, format] = tiffLayout(frame.dtype);
+    const stripOffsets: number[] = [];
+    for (let s = 0, at = pixels; s < stripCounts.length; s++) {
+      stripOffsets.push(at);
       at += stripCounts[s]!;
     }
-    const nextField = ifd + countSize + entries.length * entrySize;
-    const end = pixels + height * rowBytes;
-    if (sizeOnly) return { head: Buffer.alloc(0), nextField, end };
+    const values: Record<number, readonly number[] | Buffer> = {
+      [Tag.NewSubfileType]: [0],
+      [Tag.ImageWidth]: [width],
+      [Tag.ImageLength]: [height],
+      [Tag.BitsPerSample]: perSample(bits),
+      [Tag.Compression]: [1],
+      [Tag.Photometric]: [samples === 3 ? 2 : 1],
+      [Tag.ImageDescription]: description,
+      [Tag.StripOffsets]: stripOffsets,
+      [Tag.SamplesPerPixel]: [samples],
+      [Tag.RowsPerStrip]: [layout.rowsPerStrip],
+      [Tag.StripByteCounts]: stripCounts,
+      [Tag.PlanarConfiguration]: [1],
+      [Tag.Software]: SOFTWARE,
+      [Tag.SampleFormat]: perSample(format),
+    };
+    const entries: Entry[] = layout.entries.map(([tag, type]) => [tag, type, values[tag]!]);
+    const entrySize = bigTiff ? 20 : 12;
+    const countSize = bigTiff ? 8 : 2;
     const head = Buffer.alloc(pixels - start);
     const put = (at: number) => at - start;
     if (start === 0) {
@@ -383,8 +374,6 @@ export class TiffWriter {
 
 type Entry = [tag: number, type: number, values: readonly number[] | Buffer];
 
-const SOFTWARE = Buffer.from('concert\0', 'latin1');
-
 function putValues(buffer: Buffer, at: number, type: number, values: readonly number[] | Buffer): void {
   if (Buffer.isBuffer(values)) {
     values.copy(buffer, at);
@@ -395,16 +384,6 @@ function putValues(buffer: Buffer, at: number, type: number, values: readonly nu
     else if (type === FieldType.LONG) buffer.writeUInt32LE(value, at + 4 * i);
     else buffer.writeBigUInt64LE(BigInt(value), at + 8 * i);
   });
-}
-
-/** Bytes before the IFD of a page that starts at `start`: the file header on the first page, then alignment. */
-function headerSize(bigTiff: boolean, start: number): number {
-  const header = start === 0 ? (bigTiff ? 16 : 8) : 0;
-  return align(start + header, 8) - start;
-}
-
-function align(n: number, to: number): number {
-  return Math.ceil(n / to) * to;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -8,7 +8,7 @@
  * any position of its own to restore; `stream.start` may also carry the dataset `layout`.
  * @module
  */
-import { realpath } from 'node:fs/promises';
+import { realpath, statfs } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { Mutex, parseOptions, type Frame } from '../../../core/index.js';
 import {
@@ -39,6 +39,8 @@ export class WriterServer extends StreamServer {
   readonly #walking = new Mutex();
   #bytes = 0;
   #files = 0;
+  /** The last dataset of each stream name: frames and bytes on disk (headers included). */
+  readonly #datasets = new Map<string, { frames: number; bytes: number }>();
 
   constructor(options: WriterServerOptions) {
     super('writer', options);
@@ -87,6 +89,11 @@ export class WriterServer extends StreamServer {
       'walker.writeText': (p) => at(async (w) => void (await w.writeText(name(p), text(p))))(p),
       'walker.appendText': (p) => at(async (w) => void (await w.appendText(name(p), text(p))))(p),
       'walker.flush': () => this.#walking.run(() => this.#walker.flush()),
+      // Free bytes below the root, for dry runs (`experiment.estimate()`).
+      'walker.space': async () => {
+        const fs = await statfs(this.#walker.root);
+        return { root: this.#walker.root, free: fs.bavail * fs.bsize };
+      },
     };
   }
 
@@ -151,6 +158,7 @@ export class WriterServer extends StreamServer {
         if (ok) await writer.close();
         else await writer.close().catch(() => writer.abort());
         this.#files++;
+        this.#datasets.set(name, { frames: writer.framesWritten, bytes: writer.bytesWritten });
       },
     };
   }
@@ -159,6 +167,7 @@ export class WriterServer extends StreamServer {
     return {
       bytesWritten: this.#bytes,
       datasets: this.#files,
+      lastDatasets: Object.fromEntries(this.#datasets),
       root: this.#walker?.root,
       current: this.#walker?.current,
     };

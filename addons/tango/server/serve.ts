@@ -14,6 +14,7 @@ import {
   type LogLevel,
 } from '../../../core/index.js';
 import { DeviceServer } from '../../../tango/server/index.js';
+import { AllowList } from '../../../transport/zmq/index.js';
 
 /** The servers and what they do. */
 export const TANGO_SERVERS = {
@@ -40,6 +41,11 @@ export interface TangoServeOptions {
   idleTimeoutMs?: number;
   /** Called when a client kills the server through its admin device. */
   onKill?: () => void;
+  /**
+   * Accept event subscribers only from these IP addresses (standard Tango clients subscribe
+   * without CURVE; the ZAP handler refuses and logs every other address). Default: everyone.
+   */
+  allowAddresses?: readonly string[];
 }
 
 /** Starts one Concert Tango server in this process. @throws OptionError for an unknown kind. */
@@ -61,8 +67,13 @@ export async function startTangoServer(kind: string, options: TangoServeOptions 
       definition = (await import('./reco.js')).recoDevice({ ...stream, root: options.root });
       break;
   }
+  const allow =
+    options.allowAddresses && options.allowAddresses.length > 0
+      ? await AllowList.addresses(options.allowAddresses, `${k} Tango server events`)
+      : undefined;
   return DeviceServer.create({
     server: k,
+    ...(allow ? { events: { allow } } : {}),
     instance: 'name',
     port: options.port ?? 1234,
     host: options.bind,

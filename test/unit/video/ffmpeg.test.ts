@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { countVideoFrames, FfmpegError, FfmpegProcess, locateFfmpeg, runFfmpeg } from '../../../video/index.js';
 import { rejectsWith } from '../../support/async.js';
@@ -119,6 +120,25 @@ describe('video/ffmpeg', function () {
     const error = await rejectsWith(ffmpeg.wait(), FfmpegError, /was killed by SIGKILL \(cancelled\) while waiting/);
     assert.equal(error.signal, 'SIGKILL');
     assert.ok(ffmpeg.exited);
+  });
+
+  it('niceness runs ffmpeg that much nicer than this process, capped at 19', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const niceOf = async (pid: number) => {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const ffmpeg = FfmpegProcess.spawn({
+      stdin: true,
+      what: 'waiting',
+      niceness: 5,
+      args: [...raw(8, 8), '-f', 'null', '-'],
+    });
+    try {
+      assert.equal(await niceOf(ffmpeg.pid!), Math.min(19, getPriority() + 5));
+    } finally {
+      await ffmpeg.end();
+    }
   });
 
   it('a binary that is not ffmpeg fails with what it printed', async () => {

@@ -77,6 +77,25 @@ describe('addons/local/movie-writer', function () {
     assert.deepEqual((await readdir(root)).sort(), ['live-1.mp4', 'live.mp4']);
   });
 
+  it('latest: the movie is finished right after the producer ends, not an interval later', async function () {
+    debianFfmpeg(this);
+    const exp = await Experiment.create([await Acquisition.create('live', producer(20, 10))]);
+    const writer = await MovieWriter.create(exp, {
+      mode: 'latest',
+      every: q('5 s'),
+      dir: root,
+      contrast: { min: 0, max: 6000 },
+    });
+    const t0 = performance.now();
+    await exp.run();
+    const took = performance.now() - t0;
+    assert.ok(took < 4000, `the run took ${took.toFixed(0)} ms with one sample per 5 s`);
+    const movie = writer.movies[0]!;
+    // The first frame, then the newest one when the producer ended.
+    assert.equal(movie.frames, 2);
+    assert.equal((await probe(movie.path)).frames, 2);
+  });
+
   it('says where movies cannot go and which option is wrong', async () => {
     const exp = await Experiment.create([await Acquisition.create('radios', producer(1))]);
     await rejectsWith(

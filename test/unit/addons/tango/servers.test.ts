@@ -15,6 +15,8 @@ import type { DeviceServer } from '../../../../tango/server/index.js';
 import { freePort, tcpEndpoint, ZmqSender } from '../../../../transport/zmq/index.js';
 import { readTiff } from '../../../../walkers/index.js';
 import { pyTangoAvailable } from '../../tango/pytango-server.js';
+import { captureLog } from '../../../support/log.js';
+import { firstValueFrom, take, timeout } from 'rxjs';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -49,7 +51,7 @@ describe('concert tango walker|benchmarker|reco (our client, PyTango)', function
     await rm(root, { recursive: true, force: true });
   });
 
-  async function serve(kind: string, options: { idleTimeoutMs?: number } = {}) {
+  async function serve(kind: string, options: { idleTimeoutMs?: number; allowAddresses?: string[] } = {}) {
     const server: DeviceServer = await startTangoServer(kind, { port: 0, root, ...options });
     cleanup.push(() => server.stop());
     const device = await DeviceProxy.create(server.url(`concert/tango/${kind}`), { timeoutMs: 10_000 });
@@ -157,6 +159,23 @@ describe('concert tango walker|benchmarker|reco (our client, PyTango)', function
     await assert.rejects(timed, /Concert_StreamFailed.*failed after 1 frames.*within 400 ms/s);
     assert.equal(await device.state(), 'STANDBY');
     assert.equal((await device.readAttribute('stream_state')).value, 'failed');
+  });
+
+  it('--allow-address: event subscribers from other addresses are refused by the ZAP handler and logged', async () => {
+    const lines = await captureLog(async () => {
+      const { device } = await serve('benchmarker', { allowAddresses: ['10.11.12.13'] });
+      await firstValueFrom(device.subscribe('State', 'change', { mode: 'zmq' }).pipe(take(2), timeout(2500))).catch(
+        () => undefined,
+      );
+    }, 'warn');
+    assert.ok(
+      lines.some((l) =>
+        /refused a client at 127\.0\.0\.1: its address is not among the allowed ones \(10\.11\.12\.13\)/.test(
+          l.message,
+        ),
+      ),
+      JSON.stringify(lines),
+    );
   });
 
   it('benchmarker: start_timer times a stream, get_duration gives its seconds, reset forgets them', async () => {

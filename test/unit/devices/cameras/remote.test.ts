@@ -45,6 +45,27 @@ describe('devices/cameras/remote', function () {
     await client.disconnect().catch(() => undefined);
   });
 
+  it("estimateFrames asks the server: its camera's settings, dtype and metadata, frames sent directly", async () => {
+    const camera = await dummy.DummyCamera.create({ name: 'serverCam', width: 40, height: 20, frameRate: q('250 Hz') });
+    const server = await new CameraServer(camera, { control: tcpEndpoint() }).start();
+    servers.push(server);
+    const client = await remote.RemoteCamera.create({ name: 'mine', endpoint: server.endpoint });
+    try {
+      await client.setRoiWidth(q('32 px'));
+      const e = await client.estimateFrames();
+      assert.deepEqual(e.shape, [20, 32]);
+      assert.equal(e.dtype, 'uint16');
+      assert.equal(e.periodMs, 4);
+      assert.equal(e.direct, true);
+      const m = e.metadata(7);
+      assert.deepEqual(Object.keys(m), ['frameNumber', 'timestamp', 'camera', 'stream']);
+      assert.equal(m.frameNumber, 7);
+      assert.equal(m.camera, 'serverCam', "the server's camera names the frames");
+    } finally {
+      await client.disconnect();
+    }
+  });
+
   it('grabSend sends frames straight to a registered endpoint, then the end marker', async () => {
     const camera = await make();
     const data = tcpEndpoint(await freePort());

@@ -33,8 +33,12 @@ describe('devices/cameras/tango', function () {
     ] as const) {
       const c = await tango.TangoCamera.create({ name: 'tg', device: server!.url, imageAttribute: attribute });
       try {
+        const estimate = await c.estimateFrames();
         const f = await c.recording(() => c.grab());
         assert.equal(f.dtype, dtype, attribute);
+        assert.equal(estimate.dtype, dtype, `${attribute}: a dry run knows the device's dtype`);
+        assert.deepEqual(estimate.shape, f.shape);
+        assert.deepEqual(Object.keys(estimate.metadata(0)), Object.keys(f.metadata));
         const width = (await c.param('roiWidth').get()).toNumber('px');
         const height = (await c.param('roiHeight').get()).toNumber('px');
         assert.deepEqual(f.shape, [height, width]);

@@ -56,6 +56,40 @@ describe('devices/motors/tango', function () {
       }
     });
 
+    it('estimates a move from the speed the device is set to and its limits, without moving', async () => {
+      const m = await tango.TangoLinearMotor.create({ name: 'est', device: await prepare('motor/sim/1', 20) });
+      try {
+        const plan = await m.estimateMove(0, 10);
+        assert.equal(plan.durationMs, 500, '10 mm at the device speed of 20 mm/s');
+        assert.deepEqual(plan.limits, []);
+        await m.motion.proxy.writeAttribute('speed', 40);
+        await new Promise((r) => setTimeout(r, 600)); // past the half second a dry run reuses the readings
+        assert.equal(
+          (await m.estimateMove(0, 10)).durationMs,
+          250,
+          'read from the device (a dry run reuses a reading for half a second)',
+        );
+        assert.match(
+          (await m.estimateMove(0, 1001)).limits.join(),
+          /^est\.position: 1001 mm is out of range \[-1000 mm, 1000 mm\]$/,
+        );
+        assert.equal(format(await m.getPosition()), '0 mm', 'nothing moved');
+        const started = performance.now();
+        await m.setPosition(q('10 mm'));
+        const took = performance.now() - started;
+        assert.ok(took >= 240 && took < 2000, `the move took ${took} ms, estimated 250 ms`);
+      } finally {
+        await m.disconnect();
+      }
+    });
+
+    it('trapezoidMs: d/v + v/a when the top speed is reached, 2·√(d/a) otherwise', () => {
+      assert.equal(tango.trapezoidMs(10, 5, Infinity), 2000);
+      assert.equal(tango.trapezoidMs(10, 5, 5), 3000);
+      assert.equal(tango.trapezoidMs(1, 5, 4), 1000);
+      assert.equal(tango.trapezoidMs(0, 5, 4), 0);
+    });
+
     it('works without end-switch attributes: ALARM means hard limit', async () => {
       const m = await tango.TangoLinearMotor.create({
         name: 'lin',

@@ -1,0 +1,135 @@
+/**
+ * The contrast mapping off the main thread: one worker thread, shared by every movie and export
+ * of the process, maps large frames to grey while the main thread runs the acquisition (a camera
+ * at kHz rates, other consumers) and feeds ffmpeg. Each frame's pixels are copied once into a
+ * buffer that is transferred (the frame itself may still be in use elsewhere) and come back for
+ * reuse with the image.
+ *
+ * The thread starts on first use; until it is ready, and if it ever fails, frames are mapped on
+ * the main thread instead (in slices), so a movie never waits for it.
+ * @module
+ * @internal
+ */
+import type { Worker } from 'node:worker_threads';
+import type { DType, Frame } from '../core/index.js';
+import { startModuleWorker } from '../core/worker.js';
+
+/** What the main thread sends: the pixels (transferred), and the window or the per-frame percentiles. */
+export interface GreyJob {
+  id: number;
+  pixels: ArrayBuffer;
+  dtype: DType;
+  width: number;
+  height: number;
+  window?: readonly [number, number];
+  low?: number;
+  high?: number;
+  /** Overlay text to burn in ('' for none). */
+  text: string;
+}
+
+/** What the thread sends back: the image, or why not; always the pixel buffer. */
+export type GreyReply =
+  { id: number; image: Uint8Array; pixels: ArrayBuffer } | { id: number; error: string; pixels: ArrayBuffer };
+
+/** Pixel buffers kept for reuse (a few frames' worth)… */
+const SPARE_BUFFERS = 3;
+/** …and for this long once no frame is being mapped. */
+const SPARE_KEEP_MS = 1000;
+
+/** The mapping thread of the process. */
+export class MappingThread {
+  static #shared: MappingThread | undefined;
+  readonly #worker: Worker;
+  readonly #jobs = new Map<number, { resolve(image: Uint8Array): void; reject(error: Error): void }>();
+  readonly #spare: ArrayBuffer[] = [];
+  #nextId = 0;
+  #mapped = 0;
+  #ready = false;
+  #broken = false;
+
+  private constructor() {
+    this.#worker = startModuleWorker(import.meta.url, 'grey-worker');
+    this.#worker.unref();
+    this.#worker.on('message', (message: GreyReply | { ready: true }) => {
+      if ('ready' in message) {
+        this.#ready = true;
+        return;
+      }
+      this.#settle(message);
+    });
+    this.#worker.on('error', (error) => this.#break(error));
+    this.#worker.on('exit', (code) => this.#break(new Error(`the mapping thread exited with code ${code}`)));
+  }
+
+  /** The process's mapping thread (started on first call; a failed one is replaced). */
+  static shared(): MappingThread {
+    if (!this.#shared || this.#shared.#broken) this.#shared = new MappingThread();
+    return this.#shared;
+  }
+
+  /** True once the thread runs (map on the main thread until then). */
+  get ready(): boolean {
+    return this.#ready && !this.#broken;
+  }
+
+  /** Frames mapped on this thread so far. */
+  get mapped(): number {
+    return this.#mapped;
+  }
+
+  /**
+   * Maps `frame` under `window` (or the percentiles `low`/`high` of the frame itself) and burns
+   * in `text`.
+   * @throws Error if the thread fails meanwhile (map the frame on the main thread then).
+   */
+  map(frame: Frame, how: { window: readonly [number, number] } | { low: number; high: number }, text: string) {
+    const { data } = frame;
+    const pixels = this.#buffer(data.byteLength);
+    new Uint8Array(pixels).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    const [height, width] = frame.shape;
+    const id = this.#nextId++;
+    const job: GreyJob = { id, pixels, dtype: frame.dtype, width, height, text, ...how };
+    return new Promise<Uint8Array>((resolve, reject) => {
+      if (this.#jobs.size === 0) this.#worker.ref();
+      this.#jobs.set(id, { resolve, reject });
+      this.#worker.postMessage(job, [pixels]);
+    });
+  }
+
+  #buffer(bytes: number): ArrayBuffer {
+    const i = this.#spare.findIndex((b) => b.byteLength === bytes);
+    return i >= 0 ? this.#spare.splice(i, 1)[0]! : new ArrayBuffer(bytes);
+  }
+
+  #settle(reply: GreyReply): void {
+    this.#spare.push(reply.pixels);
+    if (this.#spare.length > SPARE_BUFFERS) this.#spare.shift();
+    const job = this.#jobs.get(reply.id);
+    if (!job) return;
+    this.#jobs.delete(reply.id);
+    if (this.#jobs.size === 0) {
+      this.#worker.unref();
+      this.#dropSpares();
+    }
+    if ('error' in reply) job.reject(new Error(reply.error));
+    else {
+      this.#mapped++;
+      job.resolve(reply.image);
+    }
+  }
+
+  /** Frees the spare buffers unless mapping resumes within {@link SPARE_KEEP_MS}. */
+  #dropSpares(): void {
+    setTimeout(() => {
+      if (this.#jobs.size === 0) this.#spare.length = 0;
+    }, SPARE_KEEP_MS).unref();
+  }
+
+  #break(error: Error): void {
+    this.#broken = true;
+    for (const job of this.#jobs.values()) job.reject(error);
+    this.#jobs.clear();
+    void this.#worker.terminate();
+  }
+}
