@@ -8,7 +8,7 @@
 import { errorMessage, q, type Unit } from '../core/index.js';
 import { ControlClient, type CurveClientOptions } from '../transport/zmq/index.js';
 import { BACKEND_SETTINGS, type ResolvedCamera } from './config/schema.js';
-import type { AttachResult, Heartbeat, RecordingSummary, StartParams, StartResult } from './protocol.js';
+import type { ArmResult, AttachResult, Heartbeat, RecordingSummary, StartParams, StartResult } from './protocol.js';
 
 /** A value on the wire: quantities as a number and a unit. */
 type WireValue = { value: number; unit: string } | string | number | boolean;
@@ -125,9 +125,14 @@ export class CameraLink {
     return refusals;
   }
 
-  /** Starts recording on the host. */
-  start(params: StartParams, timeoutMs: number): Promise<StartResult> {
-    return this.client.request<StartResult>('acquisition.start', params, { timeoutMs });
+  /** Prepares the recording on the host (folder, files); nothing is recorded yet. */
+  arm(params: StartParams, timeoutMs: number): Promise<ArmResult> {
+    return this.client.request<ArmResult>('acquisition.arm', params, { timeoutMs });
+  }
+
+  /** Starts the armed recording at `startAt` (host clock); resolves once its first frame came. */
+  start(startAt: number, timeoutMs: number): Promise<StartResult> {
+    return this.client.request<StartResult>('acquisition.start', { startAt }, { timeoutMs });
   }
 
   /** Stops recording and waits for the files to be closed. */

@@ -22,7 +22,11 @@ import { loadConfig, validateConfig } from './config/load.js';
 import { acquisitionGroupOf, isValidName, NAME_WORDS, resolveCamera, type ConductorConfig } from './config/schema.js';
 import { ConductorError } from './errors.js';
 import { ConductorLog } from './log-file.js';
-import type { Heartbeat, LogEvent, RecordingState, RecordingSummary } from './protocol.js';
+import { firstFrameWaitMs } from './host/recording.js';
+import type { Heartbeat, LogEvent, RecordingState, RecordingSummary, StartResult } from './protocol.js';
+
+/** The least time between sending the start and the instant the cameras start (ms). */
+const START_MARGIN_MS = 50;
 
 /** The options of {@link Conductor.create}. */
 export const CONDUCTOR_OPTIONS = DEVICE_OPTIONS.extend({
@@ -63,7 +67,23 @@ export interface StartReport {
   group: string;
   /** Latest minus earliest camera start, conductor clock (ms). */
   skewMs: number;
-  cameras: Record<string, { host: string; directory: string; startedAt: number; offsetMs: number }>;
+  /** What the skew was measured from: the cameras' first-frame timestamps, or their start times. */
+  skewFrom: 'firstFrame' | 'start';
+  cameras: Record<
+    string,
+    {
+      host: string;
+      directory: string;
+      /** When the camera started recording, host clock (ms since the epoch). */
+      startedAt: number;
+      /** The camera's timestamp of its first frame, host clock. */
+      firstFrameAt?: number;
+      /** After the earliest camera, ms. */
+      offsetMs: number;
+      /** How late its start request arrived, ms (0: on time). */
+      lateMs: number;
+    }
+  >;
 }
 
 /** One camera in an {@link AcquisitionSummary}. */
@@ -253,11 +273,10 @@ export class Conductor extends Device {
       );
     const group = acquisitionGroupOf(name, config.general.acquisitionGroup);
     const timeoutMs = config.control.timeout * 1000;
-    const margin = Math.max(40, 4 * Math.max(...this.#links.map((l) => l.rttMs)));
-    const startAt = performance.timeOrigin + performance.now() + margin;
-    const results = await Promise.allSettled(
+    // 1. arm: every camera prepares its folder and files; nothing is recorded yet
+    const armed = await Promise.allSettled(
       this.#links.map((l) =>
-        l.start(
+        l.arm(
           {
             camera: l.name,
             acquisitionName: name,
@@ -268,54 +287,105 @@ export class Conductor extends Device {
             maxAcquisitionTime: config.general.maxAcquisitionTime,
             frameRate: l.config.frameRate,
             triggerSource: l.config.triggerSource,
-            startAt: startAt + l.offsetMs,
             settings: { ...l.config },
             conductor: { host: hostname(), pid: process.pid, configuration: this.#source },
           },
-          timeoutMs + margin,
+          timeoutMs,
         ),
       ),
     );
-    const failed = new Map<string, string>();
-    results.forEach((r, i) => {
-      if (r.status === 'rejected') failed.set(this.#links[i]!.name, errorMessage(r.reason));
-    });
-    if (failed.size) {
-      await Promise.all(
-        this.#links.map((l, i) =>
-          results[i]!.status === 'fulfilled' ? l.stop(timeoutMs).catch(() => undefined) : undefined,
-        ),
+    await this.#failedToStart(name, 'be armed', armed);
+    // 2. start: one instant of the conductor's clock, sent in each host's clock (offsets measured
+    // just now), far enough ahead for every request to arrive; each server waits for it precisely
+    let results: PromiseSettledResult<StartResult>[];
+    try {
+      await Promise.all(this.#links.map((l) => l.measureClock(3)));
+      const margin = Math.max(START_MARGIN_MS, 8 * Math.max(...this.#links.map((l) => l.rttMs)));
+      const startAt = performance.timeOrigin + performance.now() + margin;
+      const wait = Math.max(...this.#links.map((l) => firstFrameWaitMs(l.config.frameRate)));
+      results = await Promise.allSettled(
+        this.#links.map((l) => l.start(startAt + l.offsetMs, timeoutMs + margin + wait)),
       );
-      const lines = [...failed].map(([n, e]) => `${n}: ${e}`);
-      for (const line of lines) this.#note('error', `start of '${name}' failed on ${line}`);
-      throw new ConductorError(
-        `${this.name}: acquisition '${name}' could not start on ${failed.size} of ${this.#links.length} cameras ` +
-          `(the others were stopped):\n  ${lines.join('\n  ')}`,
-        failed,
-      );
+    } catch (error) {
+      results = this.#links.map(() => ({ status: 'rejected', reason: error }));
     }
-    const starts = results.map(
-      (r, i) => (r as PromiseFulfilledResult<{ startedAt: number }>).value.startedAt - this.#links[i]!.offsetMs,
-    );
+    await this.#failedToStart(name, 'start', results);
+    const values = results.map((r) => (r as PromiseFulfilledResult<StartResult>).value);
+    // the skew: from the cameras' own first-frame timestamps when every camera has one
+    const fromFrames = values.every((v) => v.firstFrameAt !== undefined);
+    const starts = values.map((v, i) => (fromFrames ? v.firstFrameAt! : v.startedAt) - this.#links[i]!.offsetMs);
     const first = Math.min(...starts);
-    const report: StartReport = { acquisition: name, group, skewMs: Math.max(...starts) - first, cameras: {} };
-    results.forEach((r, i) => {
-      const v = (r as PromiseFulfilledResult<{ startedAt: number; directory: string; host: string }>).value;
-      report.cameras[this.#links[i]!.name] = {
+    const report: StartReport = {
+      acquisition: name,
+      group,
+      skewMs: Math.max(...starts) - first,
+      skewFrom: fromFrames ? 'firstFrame' : 'start',
+      cameras: {},
+    };
+    values.forEach((v, i) => {
+      const l = this.#links[i]!;
+      report.cameras[l.name] = {
         host: v.host,
         directory: v.directory,
         startedAt: v.startedAt,
+        ...(v.firstFrameAt === undefined ? {} : { firstFrameAt: v.firstFrameAt }),
         offsetMs: starts[i]! - first,
+        lateMs: v.lateMs,
+      };
+      // heartbeats of an earlier acquisition say nothing about this one
+      l.heartbeat = {
+        state: 'recording',
+        acquisition: name,
+        frames: 0,
+        drops: 0,
+        fps: 0,
+        elapsed: 0,
+        camera: l.name,
+        pid: l.info?.pid ?? 0,
       };
     });
+    const late = values.map((v, i) => [this.#links[i]!.name, v.lateMs] as const).filter(([, ms]) => ms > 1);
+    if (late.length)
+      this.#note(
+        'warn',
+        `'${name}' started late on ${late.map(([n, ms]) => `${n} (${ms.toFixed(1)} ms)`).join(', ')}: ` +
+          'the start request arrived after the instant asked for (a loaded host?)',
+      );
     this.#acquisition = report;
     this.#stopAll = undefined;
     this.#note(
       'info',
       `acquisition '${name}' started on ${this.#links.length} cameras, start skew ${report.skewMs.toFixed(2)} ms ` +
+        `(${fromFrames ? "the cameras' first-frame timestamps" : 'start times'}) ` +
         `(${this.#links.map((l) => `${l.name} +${report.cameras[l.name]!.offsetMs.toFixed(2)}`).join(', ')})`,
     );
     return report;
+  }
+
+  /**
+   * Throws, naming each camera that failed, after stopping (or disarming) the others, when any
+   * of `results` was rejected.
+   */
+  async #failedToStart(name: string, step: string, results: PromiseSettledResult<unknown>[]): Promise<void> {
+    const failed = new Map<string, string>();
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') failed.set(this.#links[i]!.name, errorMessage(r.reason));
+    });
+    if (!failed.size) return;
+    const timeoutMs = this.#config.control.timeout * 1000;
+    // stop also disarms a camera that was armed but did not start (its folder goes away)
+    await Promise.all(
+      this.#links.map((l) =>
+        failed.has(l.name) && step === 'be armed' ? undefined : l.stop(timeoutMs).catch(() => undefined),
+      ),
+    );
+    const lines = [...failed].map(([n, e]) => `${n}: ${e}`);
+    for (const line of lines) this.#note('error', `'${name}' could not ${step} on ${line}`);
+    throw new ConductorError(
+      `${this.name}: acquisition '${name}' could not ${step} on ${failed.size} of ${this.#links.length} cameras ` +
+        `(the others were stopped):\n  ${lines.join('\n  ')}`,
+      failed,
+    );
   }
 
   /**
@@ -421,9 +491,11 @@ export class Conductor extends Device {
         const beat = body as Heartbeat;
         const link = this.#links.find((l) => l.name === beat.camera);
         if (!link || link.lost) continue;
+        link.lastSeen = performance.now();
+        // a late heartbeat of an earlier acquisition says nothing about this one
+        if (this.#acquisition && beat.acquisition !== this.#acquisition.acquisition) continue;
         const before = link.heartbeat?.state;
         link.heartbeat = beat;
-        link.lastSeen = performance.now();
         if (this.#acquisition && (beat.state === 'done' || beat.state === 'failed') && before !== beat.state) {
           this.#note(
             beat.state === 'failed' ? 'error' : 'info',

@@ -30,7 +30,10 @@ export interface AttachResult {
 /** How frames are stored on the camera host. */
 export type StorageFormat = 'tiff' | 'mp4';
 
-/** `acquisition.start`. */
+/**
+ * `acquisition.arm` (everything but `startAt`): prepares the recording. `acquisition.start` then
+ * takes `{ startAt }`; given all of these, it arms and starts in one step.
+ */
 export interface StartParams {
   /** The camera's name (its folder in the acquisition). */
   camera: string;
@@ -54,20 +57,34 @@ export interface StartParams {
   conductor?: Record<string, unknown>;
 }
 
-/** What `acquisition.start` answers once the camera records. */
-export interface StartResult {
+/** When a camera started: what {@link StartResult} says about timing. */
+export interface StartTiming {
   /** When the camera started recording, host clock (ms since the epoch). */
   startedAt: number;
+  /** How late the start was for the instant asked for (`startAt`), ms (0: on time). */
+  lateMs: number;
+  /**
+   * The camera's own timestamp of its first frame, host clock (ms since the epoch); absent with
+   * an EXTERNAL trigger, or when no frame came within a short wait.
+   */
+  firstFrameAt?: number;
+}
+
+/** What `acquisition.arm` answers once the files are prepared. */
+export interface ArmResult {
   /** The camera's folder on the host ('' when saveData is false). */
   directory: string;
   host: string;
 }
 
+/** What `acquisition.start` answers once the camera records (and its first frame came). */
+export interface StartResult extends StartTiming, ArmResult {}
+
 /** The states of a recording on a camera host. */
 export type RecordingState = 'idle' | 'armed' | 'recording' | 'stopping' | 'done' | 'failed';
 
 /** Why a recording ended. */
-export type StopReason = 'stopped' | 'maxAcquisitionTime' | 'failed' | 'server stopped';
+export type StopReason = 'stopped' | 'maxAcquisitionTime' | 'failed' | 'server stopped' | 'disarmed';
 
 /** `acquisition.status` and heartbeats. */
 export interface RecordingStatus {
@@ -82,6 +99,8 @@ export interface RecordingStatus {
   /** Seconds since the recording started. */
   elapsed: number;
   startedAt?: number;
+  /** The camera's timestamp of the first frame, host clock (ms since the epoch). */
+  firstFrameAt?: number;
   stoppedAt?: number;
   reason?: StopReason;
   error?: string;

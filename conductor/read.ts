@@ -118,6 +118,11 @@ async function readCamera(directory: string, countMovieFrames: boolean): Promise
     }
   }
   const frames = typeof metadata?.frames === 'number' ? metadata.frames : undefined;
+  const drops = typeof metadata?.drops === 'number' ? metadata.drops : 0;
+  if (drops > 0)
+    problems.push(
+      `${drops} frame${drops === 1 ? ' was' : 's were'} dropped (the camera took them, they were not stored)`,
+    );
   if (metadata && metadata.complete !== true)
     problems.push(
       `metadata.json says incomplete (state ${String(metadata.state)}${metadata.error ? `: ${String(metadata.error)}` : ''})`,
@@ -152,7 +157,7 @@ async function readCamera(directory: string, countMovieFrames: boolean): Promise
     storedFrames,
     fps: duration > 0 ? (timestamps.length - 1) / duration : 0,
     duration,
-    drops: typeof metadata?.drops === 'number' ? metadata.drops : 0,
+    drops,
     complete: problems.length === 0,
     problems,
   };

@@ -32,12 +32,41 @@ export interface FrameMetadata {
   [key: string]: unknown;
 }
 
-/** One 2-D image: `shape` is `[height, width]` (row-major, numpy order). */
+/**
+ * One 2-D image: `shape` is `[height, width]` (row-major, numpy order). A colour frame (`rgb24`)
+ * has `channels: 3`: its `uint8` data holds 3 interleaved samples (R, G, B) per pixel, as numpy's
+ * `[height, width, 3]`; without `channels` a frame is grey (one sample per pixel).
+ */
 export interface Frame<D extends DType = DType> {
   readonly data: TypedArrayOf[D];
   readonly shape: readonly [height: number, width: number];
   readonly dtype: D;
   readonly metadata: FrameMetadata;
+  /** 3 for a colour (rgb24) frame; absent for grey. */
+  readonly channels?: 3;
+}
+
+/** Samples per pixel: 3 for a colour frame, else 1. */
+export function channelsOf(frame: Pick<Frame, 'channels'>): 1 | 3 {
+  return frame.channels ?? 1;
+}
+
+/** The frame's pixel format as cameras name it: `rgb24` for colour, else its dtype. */
+export function pixelFormatOf(frame: Pick<Frame, 'channels' | 'dtype'>): string {
+  return frame.channels === 3 ? 'rgb24' : frame.dtype;
+}
+
+/**
+ * Refuses a colour frame for a consumer that takes grey frames only.
+ * @throws ParameterError naming the consumer, the frame, its camera and its pixel format.
+ */
+export function requireGrey(frame: Frame, consumer: string): void {
+  if (frame.channels === undefined) return;
+  const camera = typeof frame.metadata.camera === 'string' ? ` from camera '${frame.metadata.camera}'` : '';
+  throw new ParameterError(
+    `${consumer} takes grey frames, but frame ${frame.metadata.frameNumber}${camera} is ${pixelFormatOf(frame)} ` +
+      "(colour): set the camera's pixelFormat to gray8 or gray16le, or record colour as TIFF or mp4",
+  );
 }
 
 const constructors = {
@@ -88,19 +117,26 @@ export function makeFrame<D extends DType>(
   data: TypedArrayOf[D],
   shape: readonly [number, number],
   metadata: Partial<FrameMetadata> = {},
+  channels: 1 | 3 = 1,
 ): Frame<D> {
   const [height, width] = shape;
   if (!Number.isInteger(height) || !Number.isInteger(width) || height < 0 || width < 0)
     throw new ParameterError(`frame shape must be two non-negative integers, got [${shape.join(', ')}]`);
-  if (data.length !== height * width)
+  const dtype = dtypeOf(data) as D;
+  if (channels === 3 && dtype !== 'uint8')
+    throw new ParameterError(`a colour (rgb24) frame holds uint8 samples, got ${dtype}`);
+  if (data.length !== height * width * channels)
     throw new ParameterError(
-      `frame data has ${data.length} pixels but shape [${height}, ${width}] needs ${height * width}`,
+      channels === 3
+        ? `frame data has ${data.length} samples but an rgb24 frame of shape [${height}, ${width}] needs ${3 * height * width}`
+        : `frame data has ${data.length} pixels but shape [${height}, ${width}] needs ${height * width}`,
     );
   const frame: Frame<D> = {
     data,
     shape: [height, width],
-    dtype: dtypeOf(data) as D,
+    dtype,
     metadata: { frameNumber: 0, timestamp: Date.now(), ...metadata },
+    ...(channels === 3 ? { channels } : {}),
   };
   // Not enumerable: copies, comparisons and the wire format see only the four fields.
   Object.defineProperty(frame, inspect.custom, { value: inspectThisFrame });
@@ -123,7 +159,7 @@ export function describeFrame(frame: Frame): string {
         `${key}: ${typeof value === 'object' && value !== null ? inspect(value, { depth: 0, breakLength: Infinity }) : String(value)}`,
     )
     .join(', ');
-  return `Frame ${height}×${width} ${frame.dtype}${metadata ? ` { ${metadata} }` : ''}`;
+  return `Frame ${height}×${width} ${pixelFormatOf(frame)}${metadata ? ` { ${metadata} }` : ''}`;
 }
 
 /** True if `value` looks like a frame (a typed array, a two-number shape, a dtype and metadata). */
@@ -159,8 +195,14 @@ export function frameProblem(value: unknown): string | undefined {
     return `it is labelled ${dtype} but its data is a ${data.constructor.name} (a ${dtype} frame holds a ${constructors[dtype].name})`;
   if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((n) => Number.isInteger(n) && n > 0))
     return `its shape must be [height, width] with positive integers, got ${JSON.stringify(shape)}`;
-  if (shape[0] * shape[1] !== (data as PixelArray).length)
-    return `its shape [${shape[0]}, ${shape[1]}] needs ${shape[0] * shape[1]} pixels but its data has ${(data as PixelArray).length}`;
+  const channels = (value as Partial<Frame>).channels;
+  if (channels !== undefined && (channels !== 3 || dtype !== 'uint8'))
+    return `its channels must be absent (grey) or 3 with uint8 data (rgb24), got ${JSON.stringify(channels)} with ${dtype}`;
+  if (shape[0] * shape[1] * (channels ?? 1) !== (data as PixelArray).length)
+    return channels
+      ? `its shape [${shape[0]}, ${shape[1]}] rgb24 needs ${3 * shape[0] * shape[1]} samples ` +
+          `but its data has ${(data as PixelArray).length}`
+      : `its shape [${shape[0]}, ${shape[1]}] needs ${shape[0] * shape[1]} pixels but its data has ${(data as PixelArray).length}`;
   if (typeof metadata !== 'object' || metadata === null) return 'its metadata is not an object';
   return undefined;
 }

@@ -1,5 +1,6 @@
 /**
- * `MovieEncoder`: frames in, an mp4 out. Frames are mapped to 8-bit grey (see `contrast.ts`),
+ * `MovieEncoder`: frames in, an mp4 out. Grey frames are mapped to 8-bit grey (see
+ * `contrast.ts`), colour (rgb24) frames go as they are (a movie holds one kind); frames are
  * piped raw into ffmpeg's stdin as they come (no temporary files; a full pipe makes `write()`
  * wait) and encoded as h264/yuv420p.
  *
@@ -9,7 +10,7 @@
  * @module
  */
 import { rename, rm, stat } from 'node:fs/promises';
-import { OptionError, progress, z, zsignal, type DType, type Frame } from '../core/index.js';
+import { frameBytes, OptionError, pixelFormatOf, progress, z, zsignal, type Frame } from '../core/index.js';
 import { FfmpegError, VideoError } from './errors.js';
 import { countVideoFrames, FfmpegProcess } from './ffmpeg.js';
 import { h264OutputArgs, resolveMovieOptions, type MovieOptions, type ResolvedMovieOptions } from './movie-options.js';
@@ -73,6 +74,10 @@ export class MovieEncoder {
   readonly #feed: GreyFeed;
   #ffmpeg: FfmpegProcess | undefined;
   #state: 'open' | 'closed' | 'failed' = 'open';
+  /** Whether the movie is colour (rgb24 frames), once the first frame came. */
+  #colour: boolean | undefined;
+  #colourShape: readonly [number, number] | undefined;
+  #colourFrames = 0;
 
   private constructor(path: string, options: MovieEncoderOptions) {
     this.path = path;
@@ -97,7 +102,26 @@ export class MovieEncoder {
 
   /** Frames written so far. */
   get frames(): number {
-    return this.#feed.count;
+    return this.#feed.count + this.#colourFrames;
+  }
+
+  /**
+   * A colour (rgb24) frame goes to ffmpeg as it is: no contrast mapping (it is 8-bit already),
+   * no overlay (burnt-in text is drawn on grey images).
+   */
+  async #writeColour(frame: Frame): Promise<void> {
+    if (this.options.overlay.length)
+      throw new VideoError(
+        `${this.path}: the overlay is drawn on grey frames; frame ${frame.metadata.frameNumber} is rgb24`,
+      );
+    const shape = (this.#colourShape ??= frame.shape);
+    if (frame.shape[0] !== shape[0] || frame.shape[1] !== shape[1])
+      throw new VideoError(
+        `${this.path}: frame ${frame.metadata.frameNumber} is ${frame.shape[1]}×${frame.shape[0]} px, ` +
+          `the first was ${shape[1]}×${shape[0]} px`,
+      );
+    this.#colourFrames++;
+    await this.#send(frameBytes(frame), frame);
   }
 
   /** The contrast window in use, once known (`[min, max]`). */
@@ -113,7 +137,14 @@ export class MovieEncoder {
     if (this.#state !== 'open') throw new VideoError(`${this.path}: the movie is ${this.#state}; open a new one`);
     try {
       this.#signal?.throwIfAborted();
-      await this.#feed.push(frame);
+      if (this.#colour === undefined) this.#colour = frame.channels === 3;
+      if ((frame.channels === 3) !== this.#colour)
+        throw new VideoError(
+          `${this.path}: frame ${frame.metadata.frameNumber} is ${pixelFormatOf(frame)}, the movie's first frame was ` +
+            `${this.#colour ? 'rgb24 (colour)' : 'grey'}: a movie holds one kind`,
+        );
+      if (this.#colour) await this.#writeColour(frame);
+      else await this.#feed.push(frame);
     } catch (error) {
       await this.#fail();
       throw error;
@@ -131,7 +162,7 @@ export class MovieEncoder {
       await this.#feed.flush();
       if (!this.#ffmpeg) throw new VideoError(`${this.path}: no frames were written, so there is no movie`);
       await this.#ffmpeg.end();
-      const frames = this.#feed.count;
+      const frames = this.frames;
       const partial = this.path + MOVIE_PARTIAL_SUFFIX;
       if (this.#verify)
         await verifyFrameCount(partial, frames, this.path, this.options.ffmpegPath, this.#signal, this.#verify);
@@ -154,15 +185,22 @@ export class MovieEncoder {
   async #send(image: Uint8Array, frame: Frame): Promise<void> {
     this.#signal?.throwIfAborted();
     const [height, width] = frame.shape;
-    const ffmpeg = (this.#ffmpeg ??= this.#spawn(width, height, frame.dtype));
+    const ffmpeg = (this.#ffmpeg ??= this.#spawn(width, height, pixelFormatOf(frame)));
     await ffmpeg.write(image);
   }
 
-  #spawn(width: number, height: number, dtype: DType): FfmpegProcess {
-    const input = ['-f', 'rawvideo', '-pix_fmt', 'gray', '-video_size', `${width}x${height}`];
+  #spawn(width: number, height: number, format: string): FfmpegProcess {
+    const input = [
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      format === 'rgb24' ? 'rgb24' : 'gray',
+      '-video_size',
+      `${width}x${height}`,
+    ];
     return FfmpegProcess.spawn({
       path: this.options.ffmpegPath,
-      what: `encoding ${this.path} (${width}×${height} ${dtype} frames)`,
+      what: `encoding ${this.path} (${width}×${height} ${format} frames)`,
       stdin: true,
       signal: this.#signal,
       niceness: this.#background ? 10 : 0,
@@ -179,7 +217,7 @@ export class MovieEncoder {
 
   #outputSize(): [number, number] {
     if (this.options.size) return this.options.size;
-    const [h, w] = this.#feed.shape!;
+    const [h, w] = (this.#feed.shape ?? this.#colourShape)!;
     return [w + (w % 2), h + (h % 2)];
   }
 

@@ -4,7 +4,7 @@
  * @module
  */
 import type { z } from '../../core/index.js';
-import { Logger, zwhere, type Frame } from '../../core/index.js';
+import { Logger, requireGrey, zwhere, type Frame } from '../../core/index.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
@@ -13,6 +13,8 @@ import { AddonError } from '../errors.js';
 
 /** Something that displays frames (a terminal report, the web viewer, …). */
 export interface Viewer {
+  /** True if {@link show} takes colour (rgb24) frames too; otherwise LiveView refuses them. */
+  readonly acceptsColour?: boolean;
   /** Shows a frame; the next one is offered when the returned promise settles. */
   show(frame: Frame, info: { acquisition: string; dropped: number }): void | Promise<void>;
   /** Called when a stream of frames starts or ends. */
@@ -21,6 +23,8 @@ export interface Viewer {
 
 /** A viewer that reports frame rate and drops to the log (or a callback) every `intervalMs`. */
 export class LogViewer implements Viewer {
+  /** It only counts frames: colour ones too. */
+  readonly acceptsColour = true;
   readonly #log = new Logger('live view');
   readonly #report: (line: string) => void;
   readonly #intervalMs: number;
@@ -85,6 +89,7 @@ export class LiveView extends Addon {
         this.viewer.streamState?.({ acquisition: acquisition.name, running: true });
         try {
           for await (const frame of frames) {
+            if (!this.viewer.acceptsColour) requireGrey(frame, `${this.name} (its viewer)`);
             const dropped = acquisition.stats(consumer)?.dropped ?? 0;
             await this.viewer.show(frame, { acquisition: acquisition.name, dropped });
           }

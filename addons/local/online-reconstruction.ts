@@ -5,7 +5,7 @@
  * projection. Parameters use Concert's names.
  * @module
  */
-import { format, makeFrame, q, z, zwhere, type Frame, type Unit } from '../../core/index.js';
+import { format, makeFrame, q, requireGrey, z, zwhere, type Frame, type Unit } from '../../core/index.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
 import type { Experiment } from '../../experiments/experiment.js';
@@ -110,12 +110,16 @@ export class OnlineReconstruction extends WithReconstructionSettings(Addon) {
         if (role === 'dark' || role === 'flat') {
           // A new darks/flats acquisition starts a new reconstruction.
           if (role === 'dark' || this.#reco) await this.#reset();
-          for await (const f of frames) (role === 'dark' ? this.#pending.darks : this.#pending.flats).push(f);
+          for await (const f of frames) {
+            requireGrey(f, `${this.name} (reconstruction, ${role}s)`);
+            (role === 'dark' ? this.#pending.darks : this.#pending.flats).push(f);
+          }
           return;
         }
         let index = 0;
         let last = 0;
         for await (const f of frames) {
+          requireGrey(f, `${this.name} (reconstruction)`);
           const reco = this.#reco ?? (await this.#start(f, acquisition));
           await reco.addProjection(f, index++);
           last = performance.now();

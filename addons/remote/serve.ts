@@ -57,8 +57,13 @@ export interface ServeOptions {
   files?: string;
   /** Camera: frames decoded by ffmpeg from /dev/videoN, rtsp://…, a video file or lavfi:… (width/height scale them). */
   ffmpeg?: string;
-  /** Camera (ffmpeg): gray8 (default) or gray16le. */
-  pixelFormat?: 'gray8' | 'gray16le';
+  /** Camera (ffmpeg): gray8 (default), gray16le or rgb24 (colour). */
+  pixelFormat?: 'gray8' | 'gray16le' | 'rgb24';
+  /**
+   * Camera (dummy): frames it holds for a consumer that falls behind, as a real camera's
+   * memory or driver ring does (default 16, as FfmpegCamera's queue).
+   */
+  bufferFrames?: number;
   /** Camera: add Poisson noise to each frame (default true); false sends the background as is. */
   simulate?: boolean;
   /** Live: also show the frames in the web viewer on this HTTP port (0: a free one). */
@@ -182,6 +187,7 @@ async function makeCamera(options: ServeOptions) {
     height: options.height,
     frameRate,
     simulate: options.simulate,
+    bufferFrames: options.bufferFrames ?? 16,
   });
 }
 

@@ -13,7 +13,15 @@ import { errorMessage, Logger, parseOptions, setLogSink, z, type LogSink } from 
 import type { CameraServer } from '../../devices/cameras/server.js';
 import { EventPublisher, type CurveClientOptions } from '../../transport/zmq/index.js';
 import { preciseNow } from '../../walkers/formats/index.js';
-import type { AttachResult, Heartbeat, LogEvent, RecordingStatus, RecordingSummary, StartResult } from '../protocol.js';
+import type {
+  ArmResult,
+  AttachResult,
+  Heartbeat,
+  LogEvent,
+  RecordingStatus,
+  RecordingSummary,
+  StartResult,
+} from '../protocol.js';
 import { Recording } from './recording.js';
 
 /** Options of {@link AcquisitionRecorder}. */
@@ -30,7 +38,7 @@ const ATTACH_PARAMS = z.strictObject({
   heartbeatMs: z.number().int().min(20).max(10_000).optional(),
 });
 
-const START_PARAMS = z.strictObject({
+const ARM_PARAMS = z.strictObject({
   camera: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/),
   acquisitionName: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/),
   group: z.union([z.literal(''), z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/)]),
@@ -40,9 +48,13 @@ const START_PARAMS = z.strictObject({
   maxAcquisitionTime: z.number().min(0).max(7200),
   frameRate: z.number().positive().max(100_000),
   triggerSource: z.enum(['AUTO', 'SOFTWARE', 'EXTERNAL']),
-  startAt: z.number().optional(),
   settings: z.record(z.string(), z.unknown()),
   conductor: z.record(z.string(), z.unknown()).optional(),
+});
+
+const START_PARAMS = z.strictObject({
+  /** Host clock, ms since the epoch. */
+  startAt: z.number().optional(),
 });
 
 /** Versions recorded in metadata.json. */
@@ -74,12 +86,13 @@ export class AcquisitionRecorder {
     this.#curve = options.curve;
   }
 
-  /** Registers `clock`, `conductor.attach|detach` and `acquisition.start|stop|status`. */
+  /** Registers `clock`, `conductor.attach|detach` and `acquisition.arm|start|stop|status`. */
   install(): this {
     const s = this.#server;
     s.handle('clock', () => ({ now: preciseNow() }));
     s.handle('conductor.attach', (p) => this.#attach(p));
     s.handle('conductor.detach', () => this.#detach());
+    s.handle('acquisition.arm', (p) => this.#arm(p));
     s.handle('acquisition.start', (p) => this.#start(p));
     s.handle('acquisition.stop', () => this.#stop());
     s.handle('acquisition.status', () => this.status());
@@ -146,23 +159,40 @@ export class AcquisitionRecorder {
     await a.events.close();
   }
 
-  async #start(params: unknown): Promise<StartResult> {
-    const p = parseOptions('acquisition.start', START_PARAMS, params);
+  async #arm(params: unknown): Promise<ArmResult> {
+    const p = parseOptions('acquisition.arm', ARM_PARAMS, params);
     if (this.#recording && !this.#recording.ended)
       throw new Error(
-        `${p.camera} is still recording acquisition '${this.#recording.acquisition}': stop it first (acquisition.stop)`,
+        `${p.camera} is still ${this.#recording.status().state} for acquisition '${this.#recording.acquisition}': ` +
+          'stop it first (acquisition.stop)',
       );
     const directory = this.#directoryOf(p.dataPath, p.group, p.acquisitionName, p.camera);
     const recording = new Recording(this.#server.camera, p, directory, this.#versions);
     recording.onEnd = (summary) => this.#ended(p.camera, summary);
     this.#recording = recording;
     try {
-      const startedAt = await recording.start();
-      return { startedAt, directory: p.saveData ? directory : '', host: hostname() };
+      await recording.arm();
     } catch (error) {
       this.#recording = undefined;
       throw error;
     }
+    return { directory: p.saveData ? directory : '', host: hostname() };
+  }
+
+  /** Starts the armed recording at `startAt`; given the arm parameters too, arms it first. */
+  async #start(params: unknown): Promise<StartResult> {
+    const { startAt, ...rest } = (params ?? {}) as { startAt?: unknown };
+    const at = parseOptions('acquisition.start', START_PARAMS, { startAt }).startAt;
+    const armed = Object.keys(rest).length ? await this.#arm(rest) : undefined;
+    const r = this.#recording;
+    if (!r || r.ended || r.status().state !== 'armed')
+      throw new Error(
+        r && !r.ended
+          ? `acquisition '${r.acquisition}' is already ${r.status().state}`
+          : 'no acquisition is armed on this camera server (acquisition.arm first)',
+      );
+    const timing = await r.start(at);
+    return { ...timing, directory: r.status().directory ?? '', host: armed?.host ?? hostname() };
   }
 
   #ended(camera: string, summary: RecordingSummary): void {

@@ -14,14 +14,25 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { errorMessage, isAbortError, Logger, type Frame } from '../../core/index.js';
+import { errorMessage, isAbortError, Logger, sleep, type Frame } from '../../core/index.js';
 import type { Camera } from '../../devices/cameras/index.js';
 import { MovieEncoder } from '../../video/index.js';
 import { MultiFileWriter, preciseNow } from '../../walkers/formats/index.js';
-import type { RecordingState, RecordingStatus, RecordingSummary, StartParams, StopReason } from '../protocol.js';
+import type {
+  RecordingState,
+  RecordingStatus,
+  RecordingSummary,
+  StartParams,
+  StartTiming,
+  StopReason,
+} from '../protocol.js';
 
 /** Frames waiting for the disk, at most (bytes). */
 export const QUEUE_BYTES = 256 * 1024 * 1024;
+/** Gaps in camera time logged one by one, at most (the rest are counted). */
+const MAX_GAP_WARNINGS = 10;
+/** An armed recording not started within this time disarms itself (ms). */
+export const ARM_TIMEOUT_MS = 60_000;
 /** The TIFF files of a dataset hold at most this many bytes. */
 export const TIFF_FILE_BYTES = 2 ** 30;
 
@@ -49,6 +60,7 @@ export class Recording {
   #error: string | undefined;
   readonly #recent: number[] = [];
   #lastCameraTime: number | undefined;
+  #gaps = 0;
   readonly #grabStop = new AbortController();
   #grabbing: Promise<void> = Promise.resolve();
   #writing: Promise<void> = Promise.resolve();
@@ -62,6 +74,10 @@ export class Recording {
   #bytes = 0;
   #stopping: Promise<RecordingSummary> | undefined;
   #maxTimer: NodeJS.Timeout | undefined;
+  #armTimer: NodeJS.Timeout | undefined;
+  #firstFrameAt: number | undefined;
+  #onFirstFrame: (() => void) | undefined;
+  #starting: Promise<StartTiming> | undefined;
   /** Called once when the recording ended, however. */
   onEnd: ((summary: RecordingSummary) => void) | undefined;
 
@@ -83,11 +99,12 @@ export class Recording {
   }
 
   /**
-   * Prepares the files, waits for `startAt`, starts the camera recording and the grab loop.
-   * @returns when the camera records, host clock.
-   * @throws when the folder exists, cannot be written, or the camera refuses to record.
+   * Prepares everything but the camera: the folder, the files, the first metadata.json. An armed
+   * recording that is not started within {@link ARM_TIMEOUT_MS} disarms itself (its folder is
+   * removed), so a conductor that dies between arming and starting leaves nothing behind.
+   * @throws when the folder exists, or cannot be written.
    */
-  async start(signal?: AbortSignal): Promise<number> {
+  async arm(): Promise<void> {
     const p = this.#params;
     if (p.saveData) {
       await mkdir(this.#directory, { recursive: true });
@@ -102,20 +119,47 @@ export class Recording {
       this.#timestamps.write('frame,cameraFrame,cameraTime,hostTime\n');
       await this.#writeMetadata();
     }
-    if (p.startAt !== undefined) await waitUntil(p.startAt, signal);
+    this.#armTimer = setTimeout(() => {
+      this.log.warn(`${p.camera}: '${p.acquisitionName}' was armed but not started within ${ARM_TIMEOUT_MS / 1000} s`);
+      void this.stop('disarmed');
+    }, ARM_TIMEOUT_MS);
+    this.#armTimer.unref();
+  }
+
+  /**
+   * Waits for `startAt` (host clock, precisely: a timer, then a futex wait for the last 20 ms,
+   * then a spin of the last 0.15 ms), starts the camera recording and the grab loop, and waits (at most
+   * {@link firstFrameWaitMs}) for the first frame, whose camera timestamp it reports.
+   * @throws when the camera refuses to record (the armed files are removed).
+   */
+  start(startAt?: number): Promise<StartTiming> {
+    const p = this.#params;
+    if (this.#state !== 'armed' || this.#starting || this.#stopping)
+      return Promise.reject(
+        new Error(
+          `${p.camera}: '${p.acquisitionName}' is ${this.#stopping ? 'stopped' : this.#state}, not armed: it cannot start`,
+        ),
+      );
+    clearTimeout(this.#armTimer);
+    return (this.#starting = this.#start(startAt));
+  }
+
+  async #start(startAt: number | undefined): Promise<StartTiming> {
+    const p = this.#params;
+    const lateMs = startAt === undefined ? 0 : await waitUntil(startAt, this.#grabStop.signal);
     try {
       await this.#camera.startRecording();
     } catch (error) {
-      await this.#store?.abort();
-      this.#timestamps?.destroy();
-      if (p.saveData) await rm(this.#directory, { recursive: true, force: true });
+      await this.#discard();
+      this.#state = 'failed';
       throw error;
     }
     this.#startedAt = preciseNow();
     this.#state = 'recording';
     this.log.info(
       `${p.camera}: recording '${p.acquisitionName}'` +
-        (p.saveData ? ` into ${this.#directory} (${p.format})` : ' (saveData false: counting frames only)'),
+        (p.saveData ? ` into ${this.#directory} (${p.format})` : ' (saveData false: counting frames only)') +
+        (lateMs > 1 ? `, ${lateMs.toFixed(1)} ms after the instant the conductor asked for` : ''),
     );
     if (p.maxAcquisitionTime > 0)
       this.#maxTimer = setTimeout(() => {
@@ -124,10 +168,30 @@ export class Recording {
         );
         void this.stop('maxAcquisitionTime');
       }, p.maxAcquisitionTime * 1000);
+    const firstFrame = new Promise<void>((resolve) => (this.#onFirstFrame = resolve));
     this.#grabbing = this.#grab().catch((error: unknown) => this.#fail(error));
     this.#writing = this.#write().catch((error: unknown) => this.#fail(error));
     if (p.saveData) void this.#writeMetadata().catch(() => undefined);
-    return this.#startedAt;
+    if (p.triggerSource !== 'EXTERNAL') {
+      const wait = firstFrameWaitMs(p.frameRate);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([firstFrame, this.#grabbing, new Promise((r) => (timer = setTimeout(r, wait)))]);
+      clearTimeout(timer);
+    }
+    return {
+      startedAt: this.#startedAt,
+      lateMs,
+      ...(this.#firstFrameAt === undefined ? {} : { firstFrameAt: this.#firstFrameAt }),
+    };
+  }
+
+  /** Removes what {@link arm} prepared. */
+  async #discard(): Promise<void> {
+    await this.#store?.abort();
+    this.#store = undefined;
+    this.#timestamps?.destroy();
+    this.#timestamps = undefined;
+    if (this.#params.saveData) await rm(this.#directory, { recursive: true, force: true });
   }
 
   /** Frames, drops, rate and state now. */
@@ -142,6 +206,7 @@ export class Recording {
       elapsed: this.#startedAt === undefined ? 0 : (now - this.#startedAt) / 1000,
       ...(this.#startedAt === undefined ? {} : { startedAt: this.#startedAt }),
       ...(this.#stoppedAt === undefined ? {} : { stoppedAt: this.#stoppedAt }),
+      ...(this.#firstFrameAt === undefined ? {} : { firstFrameAt: this.#firstFrameAt }),
       ...(this.#reason ? { reason: this.#reason } : {}),
       ...(this.#error ? { error: this.#error } : {}),
       directory: this.#params.saveData ? this.#directory : '',
@@ -158,9 +223,12 @@ export class Recording {
 
   async #stop(reason: StopReason): Promise<RecordingSummary> {
     clearTimeout(this.#maxTimer);
-    if (this.#state === 'recording' || this.#state === 'armed') this.#state = 'stopping';
-    this.#reason ??= reason;
+    clearTimeout(this.#armTimer);
     this.#grabStop.abort(new DOMException('recording stopped', 'AbortError'));
+    await this.#starting?.catch(() => undefined);
+    if (this.#startedAt === undefined) return this.#disarm(reason);
+    if (this.#state === 'recording') this.#state = 'stopping';
+    this.#reason ??= reason;
     await this.#grabbing;
     if (this.#camera.state.current === 'recording')
       await this.#camera.stopRecording().catch((error: unknown) => this.#fail(error));
@@ -189,17 +257,29 @@ export class Recording {
     }
     this.#state = this.#error === undefined ? 'done' : 'failed';
     if (this.#error !== undefined) this.#reason = 'failed';
+    // complete: every frame the camera took is stored and confirmed, and every file is closed
     const summary: RecordingSummary = {
       ...this.status(),
       files: this.#files,
       bytes: this.#bytes,
-      complete: complete && this.#error === undefined,
+      complete: complete && this.#error === undefined && this.#drops === 0,
     };
     if (this.#params.saveData) await this.#writeMetadata(summary).catch((e: unknown) => this.#fail(e));
     this.log.info(
       `${this.#params.camera}: '${this.#params.acquisitionName}' ${summary.state} (${summary.reason}): ` +
         `${summary.frames} frames, ${summary.drops} dropped${summary.error ? `: ${summary.error}` : ''}`,
     );
+    this.onEnd?.(summary);
+    return summary;
+  }
+
+  /** Stops an armed recording that never started: nothing was recorded, its folder goes away. */
+  async #disarm(reason: StopReason): Promise<RecordingSummary> {
+    this.#reason = reason === 'stopped' ? 'disarmed' : reason;
+    await this.#discard().catch((error: unknown) => (this.#error ??= errorMessage(error)));
+    this.#state = this.#state === 'failed' ? 'failed' : 'done';
+    const summary: RecordingSummary = { ...this.status(), files: [], bytes: 0, complete: false };
+    this.log.info(`${this.#params.camera}: '${this.#params.acquisitionName}' disarmed before it started`);
     this.onEnd?.(summary);
     return summary;
   }
@@ -245,9 +325,22 @@ export class Recording {
     const cameraTime = frame.metadata.timestamp;
     if (this.#lastCameraTime !== undefined && this.#params.triggerSource !== 'EXTERNAL') {
       const gap = cameraTime - this.#lastCameraTime;
-      if (gap > 1.5 * period) this.#drops += Math.max(1, Math.round(gap / period) - 1);
+      if (gap > 1.5 * period) {
+        const lost = Math.max(1, Math.round(gap / period) - 1);
+        this.#drops += lost;
+        if (++this.#gaps <= MAX_GAP_WARNINGS)
+          this.log.warn(
+            `${this.#params.camera}: ${lost} frame${lost === 1 ? '' : 's'} lost before camera frame ` +
+              `${frame.metadata.frameNumber} (camera time jumped ${gap.toFixed(1)} ms, a frame is ${period.toFixed(1)} ms)` +
+              (this.#gaps === MAX_GAP_WARNINGS ? '; further gaps are only counted' : ''),
+          );
+      }
     }
     this.#lastCameraTime = cameraTime;
+    if (this.#firstFrameAt === undefined) {
+      this.#firstFrameAt = cameraTime;
+      this.#onFirstFrame?.();
+    }
     this.#recent.push(hostTime);
     while (this.#recent.length > 2 && this.#recent[0]! < hostTime - 1000) this.#recent.shift();
     if (!this.#store) {
@@ -302,11 +395,10 @@ export class Recording {
       return {
         write: async (frame) => {
           if (!movie) {
-            if (frame.metadata.pixelFormat === 'rgb24')
-              throw new Error('mp4 recording takes grey frames, the camera delivers rgb24: record tiff, or use gray8');
+            // 8-bit grey as it is (no contrast calibration); colour (rgb24) goes to ffmpeg as it is
             movie = await MovieEncoder.open(path, {
               fps: this.#params.frameRate,
-              ...(frame.dtype === 'uint8' ? { contrast: { min: 0, max: 255 } } : {}),
+              ...(frame.dtype === 'uint8' && frame.channels === undefined ? { contrast: { min: 0, max: 255 } } : {}),
             });
           }
           await movie.write(frame);
@@ -371,12 +463,30 @@ export class Recording {
   }
 }
 
-async function waitUntil(at: number, signal?: AbortSignal): Promise<void> {
+/** A cell to futex-wait on: `Atomics.wait` sleeps with sub-millisecond precision, timers do not. */
+const WAIT_CELL = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Waits until `at` (host clock): a timer until 20 ms before, a futex wait until 0.15 ms before,
+ * then a spin, so 8 servers on 2 cores wake within a fraction of a millisecond of `at` without
+ * spinning against each other.
+ * @returns how late the wait ended (ms; 0 when `at` was still ahead).
+ */
+async function waitUntil(at: number, signal?: AbortSignal): Promise<number> {
   const ahead = at - preciseNow();
   if (ahead > 10_000) throw new Error(`startAt is ${Math.round(ahead)} ms ahead (at most 10 s)`);
-  if (ahead > 3) await new Promise((r) => setTimeout(r, ahead - 2));
-  // the last milliseconds: spin, timers are only millisecond-precise
+  if (ahead < 0) return -ahead;
+  if (ahead > 25) await sleep(ahead - 20, signal);
+  signal?.throwIfAborted();
+  const rest = at - preciseNow() - 0.15;
+  if (rest > 0) Atomics.wait(WAIT_CELL, 0, 0, rest);
   while (preciseNow() < at) signal?.throwIfAborted();
+  return 0;
+}
+
+/** How long `acquisition.start` waits for the first frame, to report its timestamp (ms). */
+export function firstFrameWaitMs(frameRate: number): number {
+  return Math.min(2000, Math.max(250, 3000 / frameRate));
 }
 
 function endStream(stream: WriteStream): Promise<void> {

@@ -323,11 +323,12 @@ export abstract class Camera extends Device {
     checkSignalOptions(() => `${this.name}.grab`, options);
     const raw = await this.operation(options.signal, (signal) => this.grabHook(signal));
     const oriented = this.#mirror || this.#rotate ? mirrorRotate(raw, this.#mirror, this.#rotate) : raw;
-    return makeFrame(oriented.data, oriented.shape, {
-      ...raw.metadata,
-      frameNumber: this.#frameNumber++,
-      camera: this.name,
-    });
+    return makeFrame(
+      oriented.data,
+      oriented.shape,
+      { ...raw.metadata, frameNumber: this.#frameNumber++, camera: this.name },
+      raw.channels ?? 1,
+    );
   }
 
   /** Records while `fn` runs; always returns to standby. */

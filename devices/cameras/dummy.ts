@@ -21,6 +21,12 @@ export const DUMMY_CAMERA_OPTIONS = SIMULATED_CAMERA_OPTIONS.extend({
     'a uint16 frame',
     (v): v is Frame<'uint16'> => typeof v === 'object' && v !== null && (v as Frame).dtype === 'uint16',
   ).optional(),
+  /**
+   * Frames the camera holds for a consumer that falls behind, as a real camera's memory or
+   * driver ring does (default 0: a late consumer gets the next frame now, the frames it missed
+   * were never taken). Only a consumer more than this many frames behind loses frames.
+   */
+  bufferFrames: z.number().int().min(0).max(100_000).optional(),
   /** Add Poisson noise of mean `background + exposure·1e5` (default true); false returns the background itself. */
   simulate: z.boolean().optional(),
   /**
@@ -55,7 +61,7 @@ export class DummyCamera extends SimulatedCamera {
     const width = options.background?.shape[1] ?? options.width ?? 640;
     const height = options.background?.shape[0] ?? options.height ?? 480;
     const render = options.render ?? (options.phantom ? phantomRenderer(options.phantom, width) : undefined);
-    super(options, render !== undefined);
+    super(options, render !== undefined ? Infinity : (options.bufferFrames ?? 0));
     this.#render = render;
     this.#background = options.background ?? makeFrame(new Uint16Array(width * height).fill(1), [height, width]);
     this.#simulate = options.simulate ?? true;
@@ -81,10 +87,12 @@ export class DummyCamera extends SimulatedCamera {
     const index = this.#index++;
     if (this.#render) return this.#render(index, roi, exposedAt);
     const background = this.#crop();
-    if (!this.#simulate) return makeFrame(background, [roi.height, roi.width]);
+    // the frame's timestamp is its exposure time (as a camera stamps its frames), not when it was handed out
+    const timestamp = performance.timeOrigin + exposedAt;
+    if (!this.#simulate) return makeFrame(background, [roi.height, roi.width], { timestamp });
     const data = new Uint16Array(background.length);
     poissonFill(data, background, this.exposure * 1e5);
-    return makeFrame(data, [roi.height, roi.width]);
+    return makeFrame(data, [roi.height, roi.width], { timestamp });
   }
 
   #crop(): Uint16Array {

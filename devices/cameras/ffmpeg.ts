@@ -1,7 +1,8 @@
 /**
  * A camera most labs own: frames from a V4L2 device (`/dev/video0`), an RTSP/HTTP stream (IP
  * cameras), a video file, or one of ffmpeg's `lavfi` test sources (`lavfi:testsrc2=size=640x480`),
- * decoded by ffmpeg to raw `gray8` or `gray16le` over a pipe. The frame rate, the frame size and
+ * decoded by ffmpeg to raw `gray8`, `gray16le` or `rgb24` (colour frames: `channels: 3`, 3
+ * interleaved uint8 samples per pixel) over a pipe. The frame rate, the frame size and
  * the pixel format become ffmpeg options (`fps`, `scale`, `-pix_fmt`); the ROI crops the decoded
  * frames. With the AUTO trigger every decoded frame is handed out in order (a consumer that falls
  * more than `queueFrames` behind loses the oldest, counted in {@link FfmpegCamera.dropped}); with
@@ -15,7 +16,7 @@ import { SIMULATED_CAMERA_OPTIONS, SimulatedCamera } from './simulated.js';
 import { cropToRoi } from './timing.js';
 
 /** The raw pixel formats ffmpeg decodes to. */
-export const FFMPEG_PIXEL_FORMATS = ['gray8', 'gray16le'] as const;
+export const FFMPEG_PIXEL_FORMATS = ['gray8', 'gray16le', 'rgb24'] as const;
 /** A raw pixel format of {@link FfmpegCamera}. */
 export type FfmpegPixelFormat = (typeof FFMPEG_PIXEL_FORMATS)[number];
 
@@ -23,7 +24,7 @@ export type FfmpegPixelFormat = (typeof FFMPEG_PIXEL_FORMATS)[number];
 export const FFMPEG_CAMERA_OPTIONS = SIMULATED_CAMERA_OPTIONS.extend({
   /** `/dev/videoN`, `rtsp://…`, `http(s)://…`, a video file, or `lavfi:<filter graph>`. */
   source: z.string().min(1),
-  /** Pixel format of the frames (default gray8). */
+  /** Pixel format of the frames (default gray8); rgb24 gives colour frames (`channels: 3`). */
   pixelFormat: z.enum(FFMPEG_PIXEL_FORMATS).default('gray8'),
   /** Scale the source to this width (with `height`); default: the source's size. */
   width: z.number().int().min(1).max(16384).optional(),
@@ -64,8 +65,9 @@ function inputArgs(source: string, loop: boolean, rate: number, realTime: boolea
   }
 }
 
-const PIX_FMT: Record<FfmpegPixelFormat, string> = { gray8: 'gray', gray16le: 'gray16le' };
-const BYTES: Record<FfmpegPixelFormat, number> = { gray8: 1, gray16le: 2 };
+const PIX_FMT: Record<FfmpegPixelFormat, string> = { gray8: 'gray', gray16le: 'gray16le', rgb24: 'rgb24' };
+const BYTES: Record<FfmpegPixelFormat, number> = { gray8: 1, gray16le: 2, rgb24: 3 };
+const CHANNELS: Record<FfmpegPixelFormat, 1 | 3> = { gray8: 1, gray16le: 1, rgb24: 3 };
 
 /** A camera whose frames ffmpeg decodes from a device, a stream, a file or a test source. */
 export class FfmpegCamera extends SimulatedCamera {
@@ -179,14 +181,22 @@ export class FfmpegCamera extends SimulatedCamera {
     });
     this.#ffmpeg = ffmpeg;
     const frameBytes = width * height * BYTES[this.pixelFormat];
+    const rate = this.clock.rate;
+    let firstAt: number | undefined;
     this.#reading = (async () => {
       try {
         for await (const chunk of ffmpeg.chunks(frameBytes)) {
           const data =
-            this.pixelFormat === 'gray8'
-              ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
-              : new Uint16Array(chunk.buffer, chunk.byteOffset, chunk.byteLength / 2);
-          const frame = makeFrame(data, [height, width], { timestamp: Date.now() });
+            this.pixelFormat === 'gray16le'
+              ? new Uint16Array(chunk.buffer, chunk.byteOffset, chunk.byteLength / 2)
+              : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+          // ffmpeg's output runs at the frame rate (the fps filter): frame i was taken i periods
+          // after frame 0, so a frame lost from the queue leaves a gap in camera time. A frame
+          // that arrives before its time moves frame 0 earlier (no timestamp lies in the future).
+          const arrived = performance.timeOrigin + performance.now();
+          const due = (this.#decoded * 1000) / rate;
+          if (firstAt === undefined || firstAt + due > arrived) firstAt = arrived - due;
+          const frame = makeFrame(data, [height, width], { timestamp: firstAt + due }, CHANNELS[this.pixelFormat]);
           this.#decoded++;
           this.#newest = frame;
           this.#queue.push(frame);
@@ -253,8 +263,14 @@ export class FfmpegCamera extends SimulatedCamera {
     }
     signal.throwIfAborted();
     const { width, height } = this.roi;
-    const data = cropToRoi(frame.data, this.#sensor.width, this.#sensor.height, this.roi);
-    return makeFrame(data, [height, width], { timestamp: frame.metadata.timestamp, source: this.sourceName });
+    const channels = CHANNELS[this.pixelFormat];
+    const data = cropToRoi(frame.data, this.#sensor.width, this.#sensor.height, this.roi, channels);
+    return makeFrame(
+      data,
+      [height, width],
+      { timestamp: frame.metadata.timestamp, source: this.sourceName, pixelFormat: this.pixelFormat },
+      channels,
+    );
   }
 
   protected override async disconnectHook(): Promise<void> {

@@ -32,10 +32,10 @@ export abstract class SimulatedCamera extends base.Camera {
   protected roi: base.Roi = { x0: 0, y0: 0, width: 0, height: 0 };
   readonly #pixelSize: number;
 
-  /** @param buffered keep the exposure schedule when consumers fall behind (see {@link FrameClock}). */
-  constructor(options: SimulatedCameraOptions = {}, buffered = false) {
+  /** @param buffer frames held for a consumer that falls behind (see {@link FrameClock}). */
+  constructor(options: SimulatedCameraOptions = {}, buffer = 0) {
     super(options);
-    this.clock = new FrameClock(100, () => this.name, buffered);
+    this.clock = new FrameClock(100, () => this.name, buffer);
     this.#pixelSize = options.pixelSize?.toNumber('um') ?? 6.5;
     if (options.exposureTime) this.exposure = options.exposureTime.toNumber('s');
     if (options.frameRate) this.clock.rate = options.frameRate.toNumber('Hz');

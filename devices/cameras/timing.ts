@@ -21,11 +21,13 @@ export class FrameClock {
     /** Names the camera in messages. */
     readonly what: () => string,
     /**
-     * Keep the exposure schedule when the consumer falls behind, as a camera that stores frames
-     * in its memory does (frames then come in a burst, each with its own exposure time). Without
-     * it, a late consumer gets the next frame now and the schedule restarts from there.
+     * Frames the camera holds for a consumer that falls behind, as a camera's on-board memory or
+     * its driver's buffer ring does: frames then come in a burst, each with its own exposure
+     * time, and only a consumer more than `buffer` frames behind loses the oldest (a gap in the
+     * exposure times). 0 (default): a late consumer gets the next frame now and the schedule
+     * restarts from there; `Infinity`: the schedule is always kept.
      */
-    readonly buffered = false,
+    readonly buffer = 0,
   ) {
     this.rate = rate;
   }
@@ -57,8 +59,14 @@ export class FrameClock {
   async #pace(signal: AbortSignal): Promise<number> {
     const period = 1000 / this.rate;
     const now = performance.now();
-    // A consumer that fell behind gets the next frame now (no burst to catch up on more than 5 ms).
-    if (!this.buffered && this.#next < now - Math.max(period, 5)) this.#next = now;
+    if (this.buffer === 0) {
+      // A consumer that fell behind gets the next frame now (no burst to catch up on more than 5 ms).
+      if (this.#next < now - Math.max(period, 5)) this.#next = now;
+    } else if (this.buffer !== Infinity) {
+      // More than `buffer` frames behind: the oldest were overwritten before anyone took them.
+      const behind = Math.floor((now - this.#next) / period);
+      if (behind > this.buffer) this.#next += (behind - this.buffer) * period;
+    }
     const due = this.#next;
     this.#next = due + period;
     // Timers have millisecond granularity: closer than that, deliver now and keep the schedule, so
@@ -85,16 +93,22 @@ export class FrameClock {
 }
 
 /**
- * The region of interest of a `fullWidth × fullHeight` image: row copies, or the image itself
- * when the ROI is the whole image.
+ * The region of interest of a `fullWidth × fullHeight` image of `channels` samples per pixel
+ * (3 for rgb24): row copies, or the image itself when the ROI is the whole image.
  */
-export function cropToRoi<A extends PixelArray>(image: A, fullWidth: number, fullHeight: number, roi: Roi): A {
+export function cropToRoi<A extends PixelArray>(
+  image: A,
+  fullWidth: number,
+  fullHeight: number,
+  roi: Roi,
+  channels = 1,
+): A {
   const { x0, y0, width, height } = roi;
   if (x0 === 0 && y0 === 0 && width === fullWidth && height === fullHeight) return image;
-  const out = new (image.constructor as new (n: number) => A)(width * height);
+  const out = new (image.constructor as new (n: number) => A)(width * height * channels);
   for (let r = 0; r < height; r++) {
-    const from = (y0 + r) * fullWidth + x0;
-    out.set(image.subarray(from, from + width) as never, r * width);
+    const from = ((y0 + r) * fullWidth + x0) * channels;
+    out.set(image.subarray(from, from + width * channels) as never, r * width * channels);
   }
   return out;
 }

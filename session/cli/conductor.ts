@@ -113,7 +113,8 @@ export async function run(o: RunCliOptions, out: NodeJS.WriteStream = process.st
     });
     table.end();
     out.write(
-      `acquisition '${start.acquisition}'${start.group ? ` (group ${start.group})` : ''}: start skew ${start.skewMs.toFixed(2)} ms\n`,
+      `acquisition '${start.acquisition}'${start.group ? ` (group ${start.group})` : ''}: start skew ${start.skewMs.toFixed(2)} ms ` +
+        `(${start.skewFrom === 'firstFrame' ? "the cameras' first-frame timestamps" : 'start times'})\n`,
     );
     out.write(
       formatTable(

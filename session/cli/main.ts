@@ -140,8 +140,9 @@ export function program(): Command {
     .option('--frame-rate <hz>', 'camera: frame rate')
     .option('--files <pattern>', 'camera: replay these TIFF files (directory, glob or file) instead of a dummy camera')
     .option('--ffmpeg <source>', 'camera: frames decoded by ffmpeg from /dev/videoN, rtsp://…, a video file or lavfi:…')
-    .option('--pixel-format <format>', 'camera (--ffmpeg): gray8 (default) or gray16le')
+    .option('--pixel-format <format>', 'camera (--ffmpeg): gray8 (default), gray16le or rgb24 (colour)')
     .option('--no-simulate', 'camera: send the background without noise (fast)')
+    .option('--buffer-frames <n>', 'camera (dummy): frames held for a consumer that falls behind (default 16)')
     .option('--web-port <port>', 'live: show the frames in the web viewer on this port (0: a free one)')
     .addOption(
       new Option('--loglevel <level>', 'lowest level logged to stderr').choices(['debug', 'info', 'warn', 'error']),

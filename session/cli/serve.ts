@@ -20,6 +20,7 @@ export interface ServeCliOptions {
   ffmpeg?: string;
   pixelFormat?: string;
   loglevel?: string;
+  bufferFrames?: string;
   /** `--no-simulate` (camera): send the background without noise. */
   simulate?: boolean;
   /** live: serve the web viewer on this port. */
@@ -56,11 +57,12 @@ export async function serve(kind: string | undefined, o: ServeCliOptions): Promi
     ffmpeg: o.ffmpeg,
     pixelFormat: o.pixelFormat as ServeOptions['pixelFormat'],
     simulate: o.simulate,
+    bufferFrames: integer('buffer-frames', o.bufferFrames, 0, 100_000),
     webPort: integer('web-port', o.webPort, 0, 65535),
     loglevel: o.loglevel as ServeOptions['loglevel'],
   };
-  if (o.pixelFormat !== undefined && !['gray8', 'gray16le'].includes(o.pixelFormat))
-    throw new OptionError(`--pixel-format must be gray8 or gray16le, got '${o.pixelFormat}'`);
+  if (o.pixelFormat !== undefined && !['gray8', 'gray16le', 'rgb24'].includes(o.pixelFormat))
+    throw new OptionError(`--pixel-format must be gray8, gray16le or rgb24, got '${o.pixelFormat}'`);
   if (o.ffmpeg !== undefined && o.files !== undefined)
     throw new OptionError('give --ffmpeg SOURCE or --files PATTERN, not both');
   if (options.frameRate !== undefined && !(options.frameRate > 0))

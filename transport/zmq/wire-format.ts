@@ -161,7 +161,8 @@ export function headerJson(frame: Frame, options: EncodeOptions = {}): string {
     const header: FrameHeader = {
       ...frame.metadata,
       dtype: frame.dtype,
-      shape: [frame.shape[0], frame.shape[1]],
+      // colour (rgb24) as numpy holds it: [height, width, 3] uint8
+      shape: frame.channels === 3 ? [frame.shape[0], frame.shape[1], 3] : [frame.shape[0], frame.shape[1]],
       version: WIRE_FORMAT_VERSION,
       frameNumber: frame.metadata.frameNumber,
     };
@@ -245,23 +246,32 @@ export function decodeFrame(
   if (!parsed) return invalid(`unknown dtype ${JSON.stringify(h.dtype)?.slice(0, 40)}`);
   const { dtype, bigEndian } = parsed;
   const shape = h.shape;
-  if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((n) => Number.isSafeInteger(n) && n >= 1))
-    return invalid(`shape must be [height, width], whole numbers ≥ 1, got ${JSON.stringify(shape)?.slice(0, 60)}`);
+  const colour = Array.isArray(shape) && shape.length === 3 && shape[2] === 3 && dtype === 'uint8';
+  if (
+    !Array.isArray(shape) ||
+    (shape.length !== 2 && !colour) ||
+    !shape.every((n) => Number.isSafeInteger(n) && n >= 1)
+  )
+    return invalid(
+      'shape must be [height, width] (or [height, width, 3] for uint8 colour), whole numbers ≥ 1, ' +
+        `got ${JSON.stringify(shape)?.slice(0, 60)}`,
+    );
   const [height, width] = shape as [number, number];
-  const size = itemSize(dtype);
+  const channels = colour ? 3 : 1;
+  const size = itemSize(dtype) * channels;
   const expected = height * width * size;
   if (!Number.isSafeInteger(expected) || expected > maxFrameBytes)
     return invalid(`shape [${height}, ${width}] ${dtype} exceeds the size cap of ${maxFrameBytes} bytes`);
   if (payload.byteLength !== expected)
     return invalid(`payload has ${payload.byteLength} bytes, shape [${height}, ${width}] ${dtype} needs ${expected}`);
-  const data = pixels(dtype, payload, height * width, bigEndian);
+  const data = pixels(dtype, payload, height * width * channels, bigEndian);
   const metadata = {} as FrameMetadata;
   for (const key in h) if (!RESERVED.has(key)) metadata[key] = h[key];
   if (typeof metadata.frameNumber !== 'number') metadata.frameNumber = options.fallbackFrameNumber ?? 0;
   if (typeof metadata.timestamp !== 'number') metadata.timestamp = Date.now();
   return {
     kind: 'frame',
-    frame: { data, shape: [height, width], dtype, metadata },
+    frame: { data, shape: [height, width], dtype, metadata, ...(colour ? { channels: 3 as const } : {}) },
     header: h as FrameHeader,
     stream: stream as string | undefined,
   };

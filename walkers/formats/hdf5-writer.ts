@@ -4,7 +4,7 @@
  */
 import { lstat, open, rm } from 'node:fs/promises';
 import type { Dataset, File as H5File, Group } from 'h5wasm';
-import type { DType, Frame, PixelArray } from '../../core/frame.js';
+import { pixelFormatOf, type DType, type Frame, type PixelArray } from '../../core/frame.js';
 import { Mutex } from '../../core/mutex.js';
 import { StorageError, storageError } from './errors.js';
 
@@ -240,6 +240,12 @@ export class Hdf5Writer {
   async #write(frame: Frame, info: NxTomoFrameInfo): Promise<void> {
     if (this.#state !== 'open')
       throw new StorageError(`cannot write ${this.path}: the writer is ${this.#state}`, { path: this.path });
+    if (frame.channels !== undefined)
+      throw new StorageError(
+        `cannot write ${this.path}: NXtomo holds grey frames, frame ${frame.metadata.frameNumber} is ${pixelFormatOf(frame)} ` +
+          "(colour): set the camera's pixelFormat to gray8 or gray16le, or write TIFF",
+        { path: this.path },
+      );
     const imageKey = this.#imageKey(frame, info);
     const angle = info.angle ?? (typeof frame.metadata['angle'] === 'number' ? frame.metadata['angle'] : Number.NaN);
     const [height, width] = frame.shape;

@@ -18,6 +18,8 @@ export interface PageShape {
   readonly dtype: DType;
   /** Bytes of the ImageDescription value (the metadata JSON and its NUL). */
   readonly descriptionBytes: number;
+  /** Samples per pixel: 3 for colour (rgb24), default 1. */
+  readonly samples?: 1 | 3;
 }
 
 /** One IFD entry: tag, type and either its values or (for sizing) the number of values. */
@@ -44,7 +46,8 @@ export interface PageLayout {
 /** Lays out a page of `page` that starts at file offset `start`. @internal */
 export function pageLayout(start: number, page: PageShape, bigTiff: boolean, rowsPerStrip?: number): PageLayout {
   const { height, width, dtype } = page;
-  const rowBytes = width * itemSize(dtype);
+  const samples = page.samples ?? 1;
+  const rowBytes = width * itemSize(dtype) * samples;
   const rps = Math.min(rowsPerStrip ?? height, height);
   const strips = Math.ceil(height / rps);
   const offsetType = bigTiff ? FieldType.LONG8 : FieldType.LONG;
@@ -54,7 +57,7 @@ export function pageLayout(start: number, page: PageShape, bigTiff: boolean, row
     [Tag.NewSubfileType, FieldType.LONG, 1],
     [Tag.ImageWidth, FieldType.LONG, 1],
     [Tag.ImageLength, FieldType.LONG, 1],
-    [Tag.BitsPerSample, FieldType.SHORT, 1],
+    [Tag.BitsPerSample, FieldType.SHORT, samples],
     [Tag.Compression, FieldType.SHORT, 1],
     [Tag.Photometric, FieldType.SHORT, 1],
     [Tag.ImageDescription, FieldType.ASCII, page.descriptionBytes],
@@ -64,7 +67,7 @@ export function pageLayout(start: number, page: PageShape, bigTiff: boolean, row
     [Tag.StripByteCounts, offsetType, strips],
     [Tag.PlanarConfiguration, FieldType.SHORT, 1],
     [Tag.Software, FieldType.ASCII, SOFTWARE.length],
-    [Tag.SampleFormat, FieldType.SHORT, 1],
+    [Tag.SampleFormat, FieldType.SHORT, samples],
   ];
   const ifd = start + headerSize(bigTiff, start);
   const entrySize = bigTiff ? 20 : 12;
@@ -102,6 +105,8 @@ export interface FrameLike {
   readonly shape: readonly [height: number, width: number];
   readonly dtype: DType;
   readonly metadata: unknown;
+  /** 3 for colour (rgb24). */
+  readonly channels?: 3;
 }
 
 /** The size of a frame's page: shape, dtype and the length of its metadata JSON. @internal */
@@ -111,6 +116,7 @@ export function pageShape(frame: FrameLike): PageShape {
     width: frame.shape[1],
     dtype: frame.dtype,
     descriptionBytes: metadataJson(frame.metadata).length + 1,
+    ...(frame.channels === 3 ? { samples: 3 as const } : {}),
   };
 }
 
@@ -152,9 +158,10 @@ export function tiffDatasetSize(frames: Iterable<FrameLike>, options: DatasetSiz
       last.big !== big ||
       last.page.height !== page.height ||
       last.page.width !== page.width ||
-      last.page.dtype !== page.dtype
+      last.page.dtype !== page.dtype ||
+      last.page.samples !== page.samples
     ) {
-      const shapeKey = `${page.height},${page.width},${page.dtype},${big ? 1 : 0}`;
+      const shapeKey = `${page.height},${page.width},${page.dtype},${page.samples ?? 1},${big ? 1 : 0}`;
       let sizes = shapes.get(shapeKey);
       if (!sizes) shapes.set(shapeKey, (sizes = new Map()));
       last = { page, big, sizes };
@@ -171,7 +178,7 @@ export function tiffDatasetSize(frames: Iterable<FrameLike>, options: DatasetSiz
   let open = false;
   for (const frame of frames) {
     const page = pageShape(frame);
-    pixelBytes += page.height * page.width * itemSize(page.dtype);
+    pixelBytes += page.height * page.width * itemSize(page.dtype) * (page.samples ?? 1);
     if (open) {
       const size = endOf(end, page, bigTiff!);
       if (size > bytesPerFile || (!bigTiff && size > CLASSIC_LIMIT)) {

@@ -6,7 +6,7 @@
 import { lstat, open, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { frameBytes, itemSize } from '../../core/frame.js';
+import { channelsOf, frameBytes, itemSize, pixelFormatOf } from '../../core/frame.js';
 import type { Frame } from '../../core/frame.js';
 import { Mutex } from '../../core/mutex.js';
 import { StorageError, storageError } from './errors.js';
@@ -235,14 +235,16 @@ export class TiffWriter {
         path: this.partialPath,
       });
     const [height, width] = frame.shape;
+    const samples = channelsOf(frame);
     if (
       !(height > 0 && width > 0) ||
-      frame.data.length !== height * width ||
-      frame.data.BYTES_PER_ELEMENT !== itemSize(frame.dtype)
+      frame.data.length !== height * width * samples ||
+      frame.data.BYTES_PER_ELEMENT !== itemSize(frame.dtype) ||
+      (samples === 3 && frame.dtype !== 'uint8')
     )
       throw new StorageError(
         `cannot write ${this.partialPath}: frame ${frame.metadata.frameNumber} has shape [${height}, ${width}], ` +
-          `dtype ${frame.dtype} and ${frame.data.length} pixels`,
+          `${pixelFormatOf(frame)} and ${frame.data.length} ${samples === 3 ? 'samples' : 'pixels'}`,
         { path: this.partialPath },
       );
     const bigTiff = this.#bigTiff ?? this.#decideBigTiff(frame);
@@ -292,11 +294,14 @@ export class TiffWriter {
   /** Lays out the page that `frame` would append; with `sizeOnly`, `head` is left empty. */
   #encode(frame: Frame, bigTiff: boolean, sizeOnly = false, last = false): PageBlock {
     const [height, width] = frame.shape;
+    // colour (rgb24): 3 interleaved samples per pixel, photometric RGB (2), planar configuration 1
+    const samples = channelsOf(frame);
+    const perSample = (v: number) => new Array<number>(samples).fill(v);
     const description = this.#description(frame);
     const start = this.#end;
     const layout = pageLayout(
       start,
-      { height, width, dtype: frame.dtype, descriptionBytes: description.length },
+      { height, width, dtype: frame.dtype, descriptionBytes: description.length, samples },
       bigTiff,
       this.#options.rowsPerStrip,
     );
@@ -312,17 +317,17 @@ export class TiffWriter {
       [Tag.NewSubfileType]: [0],
       [Tag.ImageWidth]: [width],
       [Tag.ImageLength]: [height],
-      [Tag.BitsPerSample]: [bits],
+      [Tag.BitsPerSample]: perSample(bits),
       [Tag.Compression]: [1],
-      [Tag.Photometric]: [1],
+      [Tag.Photometric]: [samples === 3 ? 2 : 1],
       [Tag.ImageDescription]: description,
       [Tag.StripOffsets]: stripOffsets,
-      [Tag.SamplesPerPixel]: [1],
+      [Tag.SamplesPerPixel]: [samples],
       [Tag.RowsPerStrip]: [layout.rowsPerStrip],
       [Tag.StripByteCounts]: stripCounts,
       [Tag.PlanarConfiguration]: [1],
       [Tag.Software]: SOFTWARE,
-      [Tag.SampleFormat]: [format],
+      [Tag.SampleFormat]: perSample(format),
     };
     const entries: Entry[] = layout.entries.map(([tag, type]) => [tag, type, values[tag]!]);
     const entrySize = bigTiff ? 20 : 12;

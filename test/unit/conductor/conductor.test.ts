@@ -133,6 +133,20 @@ describe('Conductor with camera server processes', function () {
     await release(conductor);
   });
 
+  it('record() twice in a row: the second records for its whole duration (stale heartbeats of the first ended it at once)', async () => {
+    const conductor = await create(config([0, 4]));
+    for (const name of ['twice_a', 'twice_b']) {
+      const t0 = performance.now();
+      const { start, summary } = await conductor.record({ name, durationMs: 1500 });
+      const took = performance.now() - t0;
+      assert.ok(took >= 1500, `${name}: record() returned after ${took.toFixed(0)} ms of 1500`);
+      assert.equal(start.skewFrom, 'firstFrame');
+      for (const [camera, c] of Object.entries(summary.cameras))
+        assert.ok(c.frames! >= 30, `${name} on ${camera}: ${c.frames} frames in 1.5 s at 30 Hz`);
+    }
+    await release(conductor);
+  });
+
   it('a setting a camera refuses is reported with the camera name, and nothing starts', async () => {
     const c = config([0, 1]);
     (c.cameras.cam1 as Record<string, unknown>).brightness = 50;

@@ -131,6 +131,32 @@ describe('devices/cameras/dummy', () => {
     assert.ok(ms > 90 && ms < 400, `${n} frames at 1 kHz took ${ms.toFixed(1)} ms`);
   });
 
+  it('bufferFrames: a consumer less than that many frames behind loses none; further behind, the oldest', async () => {
+    /** Frames lost (gaps in the exposure times) when the consumer stalls once for `stallMs`. */
+    async function lostAfterStall(bufferFrames: number, stallMs: number): Promise<number> {
+      const c = await dummy.DummyCamera.create({
+        width: 8,
+        height: 8,
+        simulate: false,
+        frameRate: q('100 Hz'),
+        bufferFrames,
+      });
+      const stamps = await c.recording(async () => {
+        const t: number[] = [(await c.grab()).metadata.timestamp];
+        await new Promise((r) => setTimeout(r, stallMs));
+        for (let i = 0; i < 40; i++) t.push((await c.grab()).metadata.timestamp);
+        return t;
+      });
+      await c.disconnect();
+      let lost = 0;
+      for (let i = 1; i < stamps.length; i++) lost += Math.round((stamps[i]! - stamps[i - 1]!) / 10) - 1;
+      return lost;
+    }
+    assert.equal(await lostAfterStall(30, 150), 0, 'a 150 ms stall fits a 30-frame buffer at 100 Hz');
+    const lost = await lostAfterStall(3, 150);
+    assert.ok(lost >= 8 && lost <= 14, `a 150 ms stall with a 3-frame buffer loses about 11 frames, lost ${lost}`);
+  });
+
   it('refuses bad options with OptionError and registers nothing', async () => {
     const n = registeredDevices().length;
     await rejectsWith(

@@ -1,0 +1,108 @@
+/**
+ * One recording on a camera host: arming, a start at an instant, and what "complete" means (every
+ * frame the camera took stored and confirmed: a gap in the camera's timestamps is a drop).
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeFrame, q } from '../../../../core/index.js';
+import { readAcquisitionData } from '../../../../conductor/index.js';
+import { Recording } from '../../../../conductor/host/recording.js';
+import type { StartParams } from '../../../../conductor/protocol.js';
+import { Camera } from '../../../../devices/cameras/dummy.js';
+import { delay } from '../../../support/async.js';
+
+const RATE = 100;
+
+function params(name: string, extra: Partial<StartParams> = {}): StartParams {
+  return {
+    camera: 'cam',
+    acquisitionName: name,
+    group: '',
+    dataPath: 'data',
+    saveData: true,
+    format: 'tiff',
+    maxAcquisitionTime: 60,
+    frameRate: RATE,
+    triggerSource: 'AUTO',
+    settings: {},
+    ...extra,
+  };
+}
+
+describe('Recording (conductor/host)', function () {
+  this.timeout(20_000);
+  let base = '';
+  beforeEach(() => (base = mkdtempSync(join(tmpdir(), 'concert-recording-'))));
+  afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+  it('a recording whose camera skipped frames is not complete: the drops are counted and named', async () => {
+    const period = 1000 / RATE;
+    const t0 = Date.now();
+    // frames 0…4, then the camera loses 3 frames (its timestamps jump), then on
+    const render = (i: number) =>
+      makeFrame(new Uint16Array(16 * 8).fill(i), [8, 16], { timestamp: t0 + (i < 5 ? i : i + 3) * period });
+    const camera = await Camera.create({ width: 16, height: 8, frameRate: q(RATE, 'Hz'), render });
+    const directory = join(base, 'gaps', 'cam');
+    const recording = new Recording(camera, params('gaps'), directory, {});
+    await recording.arm();
+    await recording.start();
+    await delay(200);
+    const summary = await recording.stop();
+    assert.equal(summary.drops, 3);
+    assert.ok(summary.frames > 5);
+    assert.equal(summary.complete, false, 'a recording with drops is not complete');
+    const metadata = JSON.parse(readFileSync(join(directory, 'metadata.json'), 'utf8')) as Record<string, unknown>;
+    assert.equal(metadata.complete, false);
+    assert.equal(metadata.drops, 3);
+    const data = await readAcquisitionData(join(base, 'gaps'));
+    assert.equal(data.cameras.cam!.complete, false);
+    assert.ok(
+      data.cameras.cam!.problems.some((p) => /3 frames were dropped/.test(p)),
+      data.cameras.cam!.problems.join('; '),
+    );
+    await camera.disconnect();
+  });
+
+  it('without gaps the recording is complete', async () => {
+    const camera = await Camera.create({ width: 16, height: 8, frameRate: q(RATE, 'Hz'), simulate: false });
+    const recording = new Recording(camera, params('clean'), join(base, 'clean', 'cam'), {});
+    await recording.arm();
+    await recording.start();
+    await delay(200);
+    const summary = await recording.stop();
+    assert.ok(summary.frames > 5);
+    assert.equal(summary.drops, 0, 'the dummy camera stamps frames with their exposure time');
+    assert.equal(summary.complete, true);
+    await camera.disconnect();
+  });
+
+  it('starts at the instant asked for and reports its first frame; stopping an armed recording removes it', async () => {
+    const camera = await Camera.create({ width: 16, height: 8, frameRate: q(RATE, 'Hz'), simulate: false });
+    const armedDir = join(base, 'armed', 'cam');
+    const armed = new Recording(camera, params('armed'), armedDir, {});
+    await armed.arm();
+    assert.ok(existsSync(join(armedDir, 'metadata.json')));
+    const disarmed = await armed.stop();
+    assert.equal(disarmed.reason, 'disarmed');
+    assert.equal(disarmed.frames, 0);
+    assert.equal(existsSync(armedDir), false, 'the armed folder is gone');
+    await assert.rejects(armed.start(), /not armed: it cannot start|stopped/);
+
+    const recording = new Recording(camera, params('timed'), join(base, 'timed', 'cam'), {});
+    await recording.arm();
+    const at = performance.timeOrigin + performance.now() + 30;
+    const timing = await recording.start(at);
+    assert.equal(timing.lateMs, 0);
+    assert.ok(timing.startedAt >= at, `started ${(at - timing.startedAt).toFixed(3)} ms early`);
+    assert.ok(timing.firstFrameAt !== undefined && timing.firstFrameAt >= at, 'the first frame is reported');
+    assert.ok(
+      timing.firstFrameAt! - at < 20,
+      `first frame ${(timing.firstFrameAt! - at).toFixed(2)} ms after the instant`,
+    );
+    const summary = await recording.stop();
+    assert.equal(summary.firstFrameAt, timing.firstFrameAt);
+    await camera.disconnect();
+  });
+});
