@@ -87,8 +87,9 @@ export class DummyCamera extends SimulatedCamera {
     const index = this.#index++;
     if (this.#render) return this.#render(index, roi, exposedAt);
     const background = this.#crop();
-    // the frame's timestamp is its exposure time (as a camera stamps its frames), not when it was handed out
-    const timestamp = performance.timeOrigin + exposedAt;
+    // The frame's timestamp is its exposure time (as a camera stamps its frames), not when it was
+    // handed out; whole milliseconds as Date.now() gives, so a dry run knows its bytes exactly.
+    const timestamp = Math.round(performance.timeOrigin + exposedAt);
     if (!this.#simulate) return makeFrame(background, [roi.height, roi.width], { timestamp });
     const data = new Uint16Array(background.length);
     poissonFill(data, background, this.exposure * 1e5);
