@@ -8,8 +8,8 @@
  * @module
  */
 import WebSocket from 'ws';
-import { errorMessage, OptionError } from '../core/index.js';
-import { ZmqReceiver, type CurveOptions, type ReceiverMode } from '../transport/index.js';
+import { errorMessage, expecting, MAX_TIMER_MS, parseOptions, z } from '../core/index.js';
+import { zcurve, ZmqReceiver, type CurveOptions, type ReceiverMode } from '../transport/index.js';
 import type { LogSource } from '../walkers/formats/index.js';
 import { preciseNow } from '../walkers/formats/index.js';
 import {
@@ -20,24 +20,30 @@ import {
   type StartOptions,
 } from './segments.js';
 
-/** Options of {@link StreamRecorder.create}. */
-export interface StreamRecorderOptions {
+/** The options of {@link StreamRecorder.create}. */
+export const STREAM_RECORDER_OPTIONS = z.strictObject({
   /** `tcp://host:port` / `ipc://path` (ZeroMQ) or `ws://host:port/path` / `wss://…` (websocket). */
-  source: string;
+  source: expecting(
+    z.string().regex(/^((tcp|ipc|inproc):\/\/|wss?:\/\/)/),
+    "a ZeroMQ endpoint (tcp://, ipc://) or a websocket URI (ws://, wss://), e.g. 'tcp://127.0.0.1:8992'",
+  ),
   /** ZeroMQ: `'pull'` (default, every frame, for a PUSH endpoint) or `'sub'` (a PUB endpoint). */
-  mode?: ReceiverMode;
+  mode: z.enum(['pull', 'sub']).optional(),
   /** ZeroMQ: CURVE client keys for an encrypted server. */
-  curve?: CurveOptions;
+  curve: zcurve.optional(),
   /** Websocket: how long to wait for the connection (default 5000 ms). */
-  connectTimeoutMs?: number;
+  connectTimeoutMs: z.number().positive().max(MAX_TIMER_MS).optional(),
   /** Name in messages and the log (default `recorder <source>`). */
-  name?: string;
+  name: z.string().min(1).optional(),
   /**
    * Opens the first segment in this file before connecting, so that not even the first message
    * is missed (what `concert record` does).
    */
-  recordTo?: string;
-}
+  recordTo: z.string().min(1).optional(),
+});
+
+/** Options of {@link StreamRecorder.create}. */
+export type StreamRecorderOptions = z.input<typeof STREAM_RECORDER_OPTIONS>;
 
 /** What a stream recorder is connected to. */
 interface Connection {
@@ -85,23 +91,9 @@ export class StreamRecorder {
    *   the source cannot be reached.
    */
   static async create(options: StreamRecorderOptions): Promise<StreamRecorder> {
-    const allowed = ['source', 'mode', 'curve', 'connectTimeoutMs', 'name', 'recordTo'];
-    for (const key of Object.keys(options ?? {}))
-      if (!allowed.includes(key))
-        throw new OptionError(`StreamRecorder.create: unknown option '${key}' (allowed: ${allowed.join(', ')})`);
-    const { source } = options ?? {};
-    if (typeof source !== 'string')
-      throw new OptionError(
-        "StreamRecorder.create: option 'source' is required, e.g. 'tcp://127.0.0.1:8992' or 'ws://127.0.0.1:7001'",
-      );
+    parseOptions('StreamRecorder.create', STREAM_RECORDER_OPTIONS, options);
+    const { source, mode = 'pull' } = options;
     const zmq = /^(tcp|ipc|inproc):\/\//.test(source);
-    if (!zmq && !/^wss?:\/\//.test(source))
-      throw new OptionError(
-        `StreamRecorder.create: source must be a ZeroMQ endpoint (tcp://, ipc://) or a websocket URI (ws://, wss://), got '${source}'`,
-      );
-    const mode = options.mode ?? 'pull';
-    if (mode !== 'pull' && mode !== 'sub')
-      throw new OptionError(`StreamRecorder.create: mode must be 'pull' or 'sub', got ${JSON.stringify(options.mode)}`);
     const described: LogSource = zmq
       ? { kind: 'zmq', description: `${source} (${mode})`, endpoint: source, mode }
       : { kind: 'websocket', description: source, uri: source };

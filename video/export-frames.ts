@@ -6,13 +6,14 @@
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { errorMessage, isAbortError, OptionError, progress, type Frame } from '../core/index.js';
+import { errorMessage, isAbortError, OptionError, parseOptions, progress, z, type Frame } from '../core/index.js';
 import { MultiFileWriter } from '../walkers/formats/index.js';
-import { parseContrast, type ContrastSpec } from './contrast.js';
+import { parseContrast } from './contrast.js';
 import { VideoError } from './errors.js';
 import { FfmpegProcess } from './ffmpeg.js';
 import { countTiffFrames, listFrameFiles, readTiffFrames } from './frame-files.js';
 import { GreyFeed } from './grey-feed.js';
+import { MOVIE_OPTIONS } from './movie-options.js';
 import type { OverlayField } from './overlay.js';
 
 /** Image formats of {@link exportFrames}. */
@@ -21,22 +22,19 @@ export type ExportFormat = 'png' | 'jpg' | 'tiff';
 /** Where frames come from: a TIFF dataset (path), or frames in memory or from a generator. */
 export type FrameSource = string | Iterable<Frame> | AsyncIterable<Frame>;
 
-/** Options of {@link exportFrames}. */
-export interface ExportFramesOptions {
+/** The options of {@link exportFrames}. */
+export const EXPORT_FRAMES_OPTIONS = MOVIE_OPTIONS.pick({ contrast: true, overlay: true, ffmpegPath: true }).extend({
   /**
    * `'png'` (default) and `'jpg'` hold 8-bit grey (through the contrast mapping); `'tiff'` keeps
    * the frames' own dtype and metadata.
    */
-  format?: ExportFormat;
-  /** png/jpg: how frames map to 8 bits (default `'auto'`). */
-  contrast?: ContrastSpec;
-  /** png/jpg: burn in the frame number and/or angle. */
-  overlay?: boolean | readonly OverlayField[];
+  format: z.enum(['png', 'jpg', 'tiff']).optional(),
   /** How many frames the source yields, for progress, when it cannot be counted (generators). */
-  total?: number;
-  /** The ffmpeg binary for png/jpg. */
-  ffmpegPath?: string;
-}
+  total: z.number().int().min(0).optional(),
+});
+
+/** Options of {@link exportFrames}. */
+export type ExportFramesOptions = z.input<typeof EXPORT_FRAMES_OPTIONS>;
 
 /** What an export did. */
 export interface ExportResult {
@@ -221,15 +219,8 @@ export class FrameExporter {
  * @throws VideoError if another export is running; OptionError for bad options.
  */
 export function exportFrames(source: FrameSource, dir: string, options: ExportFramesOptions = {}): FrameExporter {
-  const allowed = ['format', 'contrast', 'overlay', 'total', 'ffmpegPath'];
-  for (const key of Object.keys(options ?? {}))
-    if (!allowed.includes(key))
-      throw new OptionError(`exportFrames: unknown option '${key}' (allowed: ${allowed.join(', ')})`);
-  const { format = 'png', total } = options;
-  if (!['png', 'jpg', 'tiff'].includes(format))
-    throw new OptionError(`exportFrames: format must be 'png', 'jpg' or 'tiff', got ${JSON.stringify(format)}`);
-  if (total !== undefined && !(Number.isInteger(total) && total >= 0))
-    throw new OptionError(`exportFrames: total must be a whole number of frames, got ${String(total)}`);
+  parseOptions('exportFrames', EXPORT_FRAMES_OPTIONS, options);
+  const { format = 'png' } = options;
   if (options.contrast !== undefined) parseContrast(options.contrast, 'exportFrames: contrast');
   if (typeof dir !== 'string' || !dir) throw new OptionError('exportFrames: the target folder must be a path');
   if (typeof source !== 'string' && !(source && (Symbol.iterator in source || Symbol.asyncIterator in source)))

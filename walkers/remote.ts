@@ -4,7 +4,7 @@
  * @module
  */
 import { dirname, relative } from 'node:path';
-import { ControlClient, RemoteError, TransportError, type CurveOptions } from '../transport/zmq/index.js';
+import { ControlClient, RemoteError, TransportError, zcurve } from '../transport/zmq/index.js';
 import { Walker, type DatasetEstimate, type DatasetOptions, type DatasetWriter } from './base.js';
 import { StorageError, tiffDatasetSize } from './formats/index.js';
 import type { FrameLike } from './formats/tiff-layout.js';
@@ -18,7 +18,7 @@ export const REMOTE_DIRECTORY_WALKER_OPTIONS = DATASET_LAYOUT_OPTIONS.extend({
   /** A request without a reply in this long means the server is gone (ms, default 3000). */
   timeoutMs: z.number().min(1).max(MAX_TIMER_MS).optional(),
   /** CURVE keys of the control connection. */
-  curve: z.custom<CurveOptions>((v) => typeof v === 'object' && v !== null).optional(),
+  curve: zcurve.optional(),
 });
 
 /** Options of {@link RemoteDirectoryWalker.create}. */

@@ -6,7 +6,7 @@
  */
 import { errorMessage, MAX_TIMER_MS, sleep, z, zwhere } from '../../core/index.js';
 import type { AcquisitionPlan, AddonEstimate, PlanContext } from '../../experiments/estimate.js';
-import type { CurveOptions } from '../../transport/zmq/index.js';
+import { zcurve } from '../../transport/zmq/index.js';
 import type { RemoteCamera } from '../../devices/cameras/remote.js';
 import type { Acquisition } from '../../experiments/acquisition.js';
 import type { FrameConsumer } from '../../experiments/consumer.js';
@@ -36,7 +36,7 @@ export const REMOTE_ADDON_OPTIONS = ADDON_OPTIONS.extend({
   /** Server timeout in ms (default 3000). */
   timeoutMs: z.number().min(1).max(MAX_TIMER_MS).optional(),
   /** CURVE client options for the control connection (see `concert/transport`). */
-  curve: z.custom<CurveOptions>((v) => typeof v === 'object' && v !== null).optional(),
+  curve: zcurve.optional(),
 });
 
 /** A remote addon: frames go from the camera to its server, not through the session. */

@@ -24,6 +24,7 @@ import {
   ControlClient,
   RemoteError,
   TransportError,
+  zcurve,
   type CurveOptions,
   type SenderMode,
 } from '../../transport/zmq/index.js';
@@ -37,7 +38,7 @@ export const REMOTE_CAMERA_OPTIONS = DEVICE_OPTIONS.extend({
   /** A request without a reply in this long means the server is gone (ms, default 3000). */
   timeoutMs: z.number().min(1).max(MAX_TIMER_MS).optional(),
   /** CURVE keys of the control connection (see concert/transport/zmq). */
-  curve: z.custom<CurveOptions>((v) => typeof v === 'object' && v !== null).optional(),
+  curve: zcurve.optional(),
 });
 
 /** The options of {@link RemoteCamera.grabSend}. */

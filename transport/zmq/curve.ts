@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import type { Socket } from 'zeromq';
 import { zeromq } from './zeromq.js';
 import { errorMessage } from '../../core/errors.js';
+import { zwhere } from '../../core/options.js';
 import { TransportError } from './errors.js';
 import type { AllowList } from './zap.js';
 
@@ -47,6 +48,12 @@ export interface CurveClientOptions {
 
 /** CURVE options of one socket: server or client side. */
 export type CurveOptions = CurveServerOptions | CurveClientOptions;
+
+/** The schema of a `curve` option: CURVE server or client options (see {@link CurveOptions}). */
+export const zcurve = zwhere(
+  'CURVE options ({ secretKey, publicKey } and, for a client, serverKey)',
+  (v): v is CurveOptions => typeof v === 'object' && v !== null && !Array.isArray(v),
+);
 
 const Z85_KEY = /^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/;
 

@@ -55,6 +55,7 @@ export {
   ensureKeyPairs,
   curveServerOptions,
   curveClientOptions,
+  zcurve,
   type CurveKeyPair,
   type CurveOptions,
   type CurveServerOptions,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { OptionError } from '../../../core/errors.js';
 import { join } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { sleep, type Frame } from '../../../core/index.js';
@@ -147,6 +148,16 @@ describe('recording/stream-recorder', function () {
       StreamRecorder.create({ source: 'tcp://127.0.0.1:1', speed: 1 } as never),
       Error,
       /unknown option 'speed'/,
+    );
+    await rejectsWith(
+      StreamRecorder.create({ source: 'tcp://127.0.0.1:1', mode: 'push' } as never),
+      OptionError,
+      /StreamRecorder\.create: option 'mode' must be one of "pull", "sub", got "push"/,
+    );
+    await rejectsWith(
+      StreamRecorder.create({} as never),
+      OptionError,
+      /option 'source' is required \(a ZeroMQ endpoint/,
     );
   });
 });

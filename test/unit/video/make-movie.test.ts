@@ -228,7 +228,11 @@ describe('video/make-movie and export-frames', function () {
     );
     assert.throws(
       () => exportFrames(frames, dir.path, { format: 'gif' as never }),
-      /format must be 'png', 'jpg' or 'tiff'/,
+      /option 'format' must be one of "png", "jpg", "tiff"/,
+    );
+    assert.throws(
+      () => exportFrames(frames, dir.path, { formt: 'png' } as never),
+      /exportFrames: unknown option 'formt', did you mean 'format'\?/,
     );
   });
 });
