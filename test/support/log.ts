@@ -10,16 +10,16 @@ export interface CapturedLine {
   message: string;
 }
 
-/** Runs `fn` with a log sink that records every line; returns the lines. */
+/** Runs `fn` with a log sink that records every line (`fn` sees them as they come); returns the lines. */
 export async function captureLog(
-  fn: () => Promise<unknown> | unknown,
+  fn: (lines: readonly CapturedLine[]) => Promise<unknown> | unknown,
   level: LogLevel = 'debug',
 ): Promise<CapturedLine[]> {
   const lines: CapturedLine[] = [];
   const previous = setLogSink((l, source, message) => lines.push({ level: l, source, message }));
   setLogLevel(level);
   try {
-    await fn();
+    await fn(lines);
   } finally {
     setLogSink(previous);
     setLogLevel('info');
