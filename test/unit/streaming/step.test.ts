@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { OptionError } from '../../../core/errors.js';
 import { StreamingError } from '../../../streaming/errors.js';
 import { OutputSet } from '../../../streaming/output-set.js';
+import { SetFile } from '../../../streaming/set-file.js';
 import { StreamingStep } from '../../../streaming/step.js';
 import { delay, rejectsWith, since, within } from '../../support/async.js';
 import { numbers, stopProcess, useTempDir } from './helpers.js';
@@ -342,6 +343,51 @@ describe('streaming/step', () => {
         again.output.items.slice(0, before).map((i) => i.inputKey),
         first.output.items.map((i) => i.inputKey),
         'the items committed before are unchanged',
+      );
+    });
+
+    it('registers each item only once it is committed, in groups, in order, while the work goes on', async () => {
+      const file = join(tmp.path, 'g.sqlite');
+      const step = await StreamingStep.create({
+        name: 'g',
+        input: numbers(300),
+        set: file,
+        process: (x: number) => {
+          const end = performance.now() + 0.2; // work on the main thread: groups are committed as they fill
+          while (performance.now() < end);
+          return x * 2;
+        },
+      });
+      const reader = SetFile.openForReading(file); // another connection, as another process reads the file
+      const notCommitted: number[] = [];
+      const chained: number[] = [];
+      step.output.items$.subscribe((item) => {
+        if (reader.counts().items <= item.index) notCommitted.push(item.index);
+      });
+      const next = await StreamingStep.create({
+        name: 'next',
+        input: step.output,
+        process: (x: number, { key }) => {
+          if (reader.counts().items <= Number(key)) notCommitted.push(Number(key));
+          chained.push(x);
+          return x;
+        },
+      });
+      await Promise.all([step.done, next.done]);
+      reader.close();
+      assert.deepEqual(notCommitted, [], 'items registered before they were committed');
+      assert.deepEqual(
+        step.output.items.map((i) => [i.index, i.inputKey, i.value]),
+        Array.from({ length: 300 }, (_, i) => [i, String(i), i * 2]),
+      );
+      assert.deepEqual(
+        chained,
+        Array.from({ length: 300 }, (_, i) => i * 2),
+      );
+      const stored = (await OutputSet.open<number>(file)).items;
+      assert.deepEqual(
+        stored.map((i) => [i.index, i.inputKey, i.value]),
+        Array.from({ length: 300 }, (_, i) => [i, String(i), i * 2]),
       );
     });
 
