@@ -78,8 +78,8 @@ export interface SetSummary {
  * Values stay in memory while a chained step still needs them, plus the newest `keepValues`;
  * plain JSON values (numbers, strings, plain objects) always stay, as they are their own record.
  * With a file, every item is committed to SQLite before it is registered: the items a step hands
- * over are committed in groups, one transaction each (see {@link GroupLimits}), and each group is
- * registered once it is durable.
+ * over are committed in groups, one transaction each (as soon as the event loop is free, or once
+ * 64 items or 10 ms have piled up), and each group is registered once it is committed.
  *
  * @example
  * ```ts
