@@ -1,7 +1,8 @@
 /**
  * The SQLite file of an output set (better-sqlite3, WAL mode): one row per item, committed in
- * groups (one transaction per group) before the set registers them, so another process (`concert set info|watch`, Debian's `sqlite3`) reads the set
- * while it grows, and a set reopened after a crash has every item committed before it.
+ * groups (one transaction per group) before the set registers them, so another process
+ * (`concert set info|watch`, Debian's `sqlite3`) reads the set while it grows, and a set reopened
+ * after a crash has every item committed before it.
  *
  * Tables: `set_info(key, value)` (name, step, input, state, close reason, writer pid, …),
  * `items(idx, input_index, input_key UNIQUE, status, record, value_is_record, error, attempts,
