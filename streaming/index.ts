@@ -1,8 +1,9 @@
 /**
  * Streaming processing: steps that run on items as they arrive (files a detector writes,
  * another step's results, a producer), in parallel with each other, into output sets that stay
- * `open` until a stop criterion closes them; persisted item by item in SQLite so that another
- * process reads a set while it grows and a step resumes after a crash without duplicates.
+ * `open` until a stop criterion closes them; persisted in SQLite, every item committed before it
+ * is registered (in groups), so that another process reads a set while it grows and a step
+ * resumes after a crash without duplicates.
  *
  * @example
  * ```ts

@@ -43,7 +43,23 @@ export interface OutputSetInit {
   readonly keepValues?: number;
   /** Items a chained step may lag before {@link OutputSet.register} makes the producing step wait (default 32). */
   readonly highWaterMark?: number;
+  /** Bounds of a group of items committed in one transaction (with a file). */
+  readonly group?: Partial<GroupLimits>;
 }
+
+/**
+ * When a group of items handed to a set with a file is committed: as soon as the event loop is
+ * free (an I/O-bound step commits each turn), and at once when the group holds `maxItems` or
+ * waiting for one more item like the last would make its oldest item wait more than `maxAgeMs`.
+ */
+export interface GroupLimits {
+  /** Items in a group at most (default 64). */
+  readonly maxItems: number;
+  /** Longest an item waits for its group's commit, if the step's own work lets it (default 10 ms). */
+  readonly maxAgeMs: number;
+}
+
+const GROUP_LIMITS: GroupLimits = { maxItems: 64, maxAgeMs: 10 };
 
 /** Counts and state of a set, for summaries and `concert set info`. */
 export interface SetSummary {
@@ -61,7 +77,9 @@ export interface SetSummary {
  *
  * Values stay in memory while a chained step still needs them, plus the newest `keepValues`;
  * plain JSON values (numbers, strings, plain objects) always stay, as they are their own record.
- * With a file, every item is committed to SQLite before it is registered.
+ * With a file, every item is committed to SQLite before it is registered: the items a step hands
+ * over are committed in groups, one transaction each (as soon as the event loop is free, or once
+ * 64 items or 10 ms have piled up), and each group is registered once it is committed.
  *
  * @example
  * ```ts
@@ -92,6 +110,18 @@ export class OutputSet<T = unknown> implements AsyncIterable<OutputItem<T>>, Ste
   #space: (() => void)[] = [];
   #releasedUpTo = 0;
   #follow: AbortController | undefined;
+  readonly #group: GroupLimits;
+  /** Items handed over and not yet committed (with a file), in index order. */
+  #pending: Entry<T>[] = [];
+  readonly #pendingKeys = new Set<string>();
+  #commitSoon: NodeJS.Immediate | undefined;
+  /** Why a group could not be committed: the set takes no more items. */
+  #commitError: StreamingError | undefined;
+  /**
+   * @internal Told when a group handed over by {@link register} could not be committed later, in
+   * the background (installed by the step that writes the set: it fails the step).
+   */
+  onCommitError: ((error: StreamingError) => void) | undefined;
   /** @internal The STOP file of the step that writes the set (a chained step sharing it closes in cascade). */
   stopFile: string | undefined;
   /** @internal Computes a released value again (installed by the step that writes the set). */
@@ -104,6 +134,7 @@ export class OutputSet<T = unknown> implements AsyncIterable<OutputItem<T>>, Ste
     this.file = init.file?.path;
     this.#keepValues = init.keepValues ?? 16;
     this.#highWaterMark = init.highWaterMark ?? 32;
+    this.#group = { ...GROUP_LIMITS, ...init.group };
     this.#closed = new Promise<CloseInfo>((resolve, reject) => (this.#settle = { resolve, reject }));
     this.#closed.catch(() => undefined); // a failure nobody awaits is not an unhandled rejection
     if (init.file) this.#load(init.file);
@@ -127,7 +158,7 @@ export class OutputSet<T = unknown> implements AsyncIterable<OutputItem<T>>, Ste
     const meta = file.meta();
     for (const stored of file.items()) this.#append(stored);
     this.#releasedUpTo = this.#entries.length;
-    if (meta.state === 'closed') this.#finish(meta.close!, undefined, false);
+    if (meta.state === 'closed') this.#finish(meta.close!, undefined);
   }
 
   #append(stored: StoredItem): Entry<T> {
@@ -148,13 +179,12 @@ export class OutputSet<T = unknown> implements AsyncIterable<OutputItem<T>>, Ste
       try {
         for await (const update of followSetFile(file, { from: this.#entries.length, signal: controller.signal })) {
           for (const stored of update.items) this.#announce(this.#append(stored).item);
-          if (update.meta.state === 'closed') this.#finish(update.meta.close!, undefined, false);
+          if (update.meta.state === 'closed') this.#finish(update.meta.close!, undefined);
         }
       } catch (error) {
         this.#finish(
           { reason: 'failed', at: Date.now(), message: `cannot read ${file.path}: ${errorMessage(error)}` },
           new StreamingError(`set '${this.name}': cannot read ${file.path}: ${errorMessage(error)}`, { cause: error }),
-          false,
         );
       } finally {
         file.close();
@@ -203,6 +233,11 @@ export class OutputSet<T = unknown> implements AsyncIterable<OutputItem<T>>, Ste
   /** True if an item of input key `key` is in the set. */
   has(key: string): boolean {
     return this.#keys.has(key);
+  }
+
+  /** @internal True if an item of input key `key` is in the set or handed over to be committed. */
+  accepted(key: string): boolean {
+    return this.#keys.has(key) || this.#pendingKeys.has(key);
   }
 
   /** Items per second over the last `windowMs` (default 10 s) before the newest item. */
@@ -328,29 +363,79 @@ export class OutputSet<T = unknown> implements AsyncIterable<OutputItem<T>>, Ste
   }
 
   /**
-   * @internal Registers a completed item: commits it to the file (if any), then tells readers and
-   * subscribers. Returns a promise while a chained step lags by more than the high-water mark
-   * (the producing step should wait for it), undefined otherwise.
-   * @throws StreamingError if the set is closed, the key is already in it, or the commit fails.
+   * @internal Registers a completed item; with a file, hands it over to be committed first (in a
+   * group, see {@link GroupLimits}): it is registered, with the rest of its group, once committed.
+   * Returns a promise while a chained step lags by more than the high-water mark (the producing
+   * step should wait for it), undefined otherwise.
+   * @throws StreamingError if the set is closed, the key is already in it, or a commit failed.
    */
   register(completed: CompletedItem<T>): Promise<void> | undefined {
     if (this.#state === 'closed')
       throw new StreamingError(
         `set '${this.name}' is closed; item ${JSON.stringify(completed.inputKey)} came too late`,
       );
-    if (this.#keys.has(completed.inputKey))
+    if (this.#commitError) throw this.#commitError;
+    if (this.accepted(completed.inputKey))
       throw new StreamingError(`set '${this.name}' already has an item of input ${JSON.stringify(completed.inputKey)}`);
     const { own, ...rest } = completed;
-    const item: Entry<T>['item'] = { index: this.#entries.length, ...rest, finishedAt: now() };
+    const item: Entry<T>['item'] = { index: this.#entries.length + this.#pending.length, ...rest, finishedAt: now() };
     if (item.error === undefined) delete item.error;
-    this.#file?.append(item, own);
-    this.#entries.push({ item, own });
+    if (this.#file) {
+      this.#pending.push({ item, own });
+      this.#pendingKeys.add(item.inputKey);
+      const oldest = this.#pending[0]!.item.finishedAt;
+      const { maxItems, maxAgeMs } = this.#group;
+      if (this.#pending.length >= maxItems || item.finishedAt - oldest + (item.finishedAt - item.startedAt) >= maxAgeMs)
+        this.flush();
+      else this.#commitSoon ??= setImmediate(() => this.#commitInBackground());
+    } else this.#add({ item, own });
+    if (this.#lag() <= this.#highWaterMark) return undefined;
+    return new Promise<void>((resolve) => this.#space.push(resolve));
+  }
+
+  /**
+   * @internal Commits the items handed over and not yet committed, in one transaction, then
+   * registers them. A no-op if there are none.
+   * @throws StreamingError if they cannot be committed (none of them is registered then, and the
+   *   set takes no more items).
+   */
+  flush(): void {
+    if (this.#commitSoon) clearImmediate(this.#commitSoon);
+    this.#commitSoon = undefined;
+    if (this.#commitError) throw this.#commitError;
+    if (this.#pending.length === 0) return;
+    const group = this.#pending;
+    this.#pending = [];
+    this.#pendingKeys.clear();
+    try {
+      this.#file!.append(group.map((e) => ({ item: e.item, valueIsRecord: e.own })));
+    } catch (error) {
+      this.#commitError =
+        error instanceof StreamingError
+          ? error
+          : new StreamingError(`set '${this.name}': ${errorMessage(error)}`, { cause: error });
+      throw this.#commitError;
+    }
+    for (const entry of group) this.#add(entry);
+  }
+
+  #commitInBackground(): void {
+    this.#commitSoon = undefined;
+    try {
+      this.flush();
+    } catch {
+      this.onCommitError?.(this.#commitError!);
+    }
+  }
+
+  /** Registers a (committed) item: in the set, then readers and subscribers are told. */
+  #add(entry: Entry<T>): void {
+    const { item } = entry;
+    this.#entries.push(entry);
     this.#keys.add(item.inputKey);
     if (item.status === 'failed') this.#failed++;
     this.#announce(item);
     this.#release();
-    if (this.#lag() <= this.#highWaterMark) return undefined;
-    return new Promise<void>((resolve) => this.#space.push(resolve));
   }
 
   #announce(item: OutputItem<T>): void {
@@ -358,17 +443,40 @@ export class OutputSet<T = unknown> implements AsyncIterable<OutputItem<T>>, Ste
     for (const s of this.#itemSubscribers) s.next(item);
   }
 
-  /** @internal Closes the set (commits the state first). A second close is a no-op. */
+  /**
+   * @internal Closes the set: commits the items handed over, then the state, and gives the file
+   * up. A second close is a no-op. If the file cannot be written (or a group could not be
+   * committed before), the set closes as failed, with that error, and it is thrown; the file then
+   * stays open, as after a crash.
+   */
   close(info: CloseInfo, failure?: unknown): void {
-    this.#finish(info, failure, true);
+    if (this.#state === 'closed') return;
+    let error: StreamingError | undefined;
+    if (this.#file) {
+      try {
+        this.flush();
+        this.#file.markClosed(info);
+      } catch (e) {
+        error =
+          e instanceof StreamingError
+            ? e
+            : new StreamingError(`set '${this.name}': cannot mark ${this.file} closed: ${errorMessage(e)}`, {
+                cause: e,
+              });
+      } finally {
+        this.#file.close();
+      }
+    }
+    if (error === undefined) return this.#finish(info, failure);
+    // A step failing because of this very error already says so.
+    const told = failure !== undefined && (failure === error || (failure as { cause?: unknown }).cause === error);
+    const message = failure === undefined || told ? error.message : `${info.message}; then ${error.message}`;
+    this.#finish({ reason: 'failed', at: info.at, message }, failure ?? error);
+    throw error;
   }
 
-  #finish(info: CloseInfo, failure: unknown, persist: boolean): void {
+  #finish(info: CloseInfo, failure: unknown): void {
     if (this.#state === 'closed') return;
-    if (persist && this.#file) {
-      this.#file.markClosed(info);
-      this.#file.close();
-    }
     this.#state = 'closed';
     this.#close = info;
     this.#failure = failure;
@@ -387,10 +495,18 @@ export class OutputSet<T = unknown> implements AsyncIterable<OutputItem<T>>, Ste
     this.#stateSubscribers.clear();
   }
 
-  /** @internal Gives the file up without closing the set (the step stopped because its process is ending). */
+  /**
+   * @internal Gives the file up without closing the set (the step stopped because its process is
+   * ending), after committing the items handed over.
+   * @throws StreamingError if they cannot be committed (the file is given up all the same).
+   */
   detachFile(): void {
-    this.#file?.close();
-    this.#follow?.abort();
+    try {
+      if (this.#file && this.#pending.length > 0) this.flush();
+    } finally {
+      this.#file?.close();
+      this.#follow?.abort();
+    }
   }
 
   [inspect.custom](): string {

@@ -1,7 +1,8 @@
 /**
- * The SQLite file of an output set (better-sqlite3, WAL mode): one row per item, committed as it
- * is registered, so another process (`concert set info|watch`, Debian's `sqlite3`) reads the set
- * while it grows, and a set reopened after a crash has every item committed before it.
+ * The SQLite file of an output set (better-sqlite3, WAL mode): one row per item, committed in
+ * groups (one transaction per group) before the set registers them, so another process
+ * (`concert set info|watch`, Debian's `sqlite3`) reads the set while it grows, and a set reopened
+ * after a crash has every item committed before it.
  *
  * Tables: `set_info(key, value)` (name, step, input, state, close reason, writer pid, …),
  * `items(idx, input_index, input_key UNIQUE, status, record, value_is_record, error, attempts,
@@ -96,6 +97,9 @@ export class SetFile {
   readonly writable: boolean;
   readonly #db: BetterSqlite3.Database;
   #insert: BetterSqlite3.Statement<unknown[]> | undefined;
+  #appendGroup:
+    | BetterSqlite3.Transaction<(group: readonly { item: OutputItem<unknown>; valueIsRecord: boolean }[]) => void>
+    | undefined;
   #closed = false;
 
   private constructor(path: string, db: BetterSqlite3.Database, writable: boolean) {
@@ -246,30 +250,47 @@ export class SetFile {
   }
 
   /**
-   * Commits one item (its own transaction).
-   * @throws StreamingError if its input key is already in the set, or the write fails.
+   * Commits a group of items in one transaction: all of them or, if one cannot be stored, none.
+   * @throws StreamingError naming the items, the file and why (an input key already in the set, a
+   *   full disk, …).
    */
-  append(item: OutputItem<unknown>, valueIsRecord: boolean): void {
+  append(group: readonly { item: OutputItem<unknown>; valueIsRecord: boolean }[]): void {
+    if (group.length === 0) return;
+    let current: OutputItem<unknown> | undefined;
     try {
-      this.#insert!.run(
-        item.index,
-        item.inputIndex,
-        item.inputKey,
-        item.status,
-        JSON.stringify(item.record),
-        valueIsRecord ? 1 : 0,
-        item.error ?? null,
-        item.attempts,
-        item.receivedAt,
-        item.startedAt,
-        item.finishedAt,
-      );
+      this.#appendGroup ??= this.#db.transaction((rows: typeof group) => {
+        for (const { item, valueIsRecord } of rows) {
+          current = item;
+          this.#insert!.run(
+            item.index,
+            item.inputIndex,
+            item.inputKey,
+            item.status,
+            JSON.stringify(item.record),
+            valueIsRecord ? 1 : 0,
+            item.error ?? null,
+            item.attempts,
+            item.receivedAt,
+            item.startedAt,
+            item.finishedAt,
+          );
+        }
+        current = undefined;
+      });
+      this.#appendGroup(group);
     } catch (error) {
+      const first = group[0]!.item.index;
+      const last = group[group.length - 1]!.item.index;
+      const items = first === last ? `item ${first}` : `items ${first}–${last}`;
+      const code = (error as { code?: string }).code ?? '';
       const what =
-        (error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE'
-          ? `input ${JSON.stringify(item.inputKey)} is already in the set`
-          : errorMessage(error);
-      throw new StreamingError(`cannot store item ${item.index} in ${this.path}: ${what}`, { cause: error });
+        code === 'SQLITE_CONSTRAINT_UNIQUE' && current
+          ? `input ${JSON.stringify(current.inputKey)} (item ${current.index}) is already in the set`
+          : /^SQLITE_(IOERR|FULL)/.test(code)
+            ? `${errorMessage(error)} (${code}: is the disk full?)`
+            : errorMessage(error);
+      const none = group.length === 1 ? '' : `; none of these ${group.length} items was committed`;
+      throw new StreamingError(`cannot store ${items} in ${this.path}: ${what}${none}`, { cause: error });
     }
   }
 

@@ -57,8 +57,9 @@ export const STREAMING_STEP_OPTIONS = z.strictObject({
   /** Items processed at once: worker threads for a `worker` step; calls in flight for `process` (default 1). */
   concurrency: z.number().int().min(1).optional(),
   /**
-   * SQLite file the set is persisted in, item by item (created if missing; an open set is resumed,
-   * a closed one is loaded and the step does nothing). Default: memory only.
+   * SQLite file the set is persisted in: every item is committed before it is registered, in
+   * groups (created if missing; an open set is resumed, a closed one is loaded and the step does
+   * nothing). Default: memory only.
    */
   set: z.string().min(1).optional(),
   /** When to close the set; the end of the input (or the input set closing) always closes it. */
@@ -228,6 +229,7 @@ export class StreamingStep<I = unknown, O = unknown> {
       this.#requestStop({ reason, message }),
     );
     set.recover = (item) => this.#recompute(item);
+    set.onCommitError = (error) => this.#commitFailed(error);
   }
 
   /** `streaming`, `closed` or `failed`. */
@@ -336,7 +338,7 @@ export class StreamingStep<I = unknown, O = unknown> {
         }
         this.#stopWatch.itemReceived();
         const item = next.value;
-        if (this.output.has(item.key)) {
+        if (this.output.accepted(item.key)) {
           this.#skipped++;
           continue;
         }
@@ -373,15 +375,21 @@ export class StreamingStep<I = unknown, O = unknown> {
     this.#pool = undefined;
     this.#progress?.done();
     if (this.#dispose.signal.aborted) return; // disposed: the set stays open
+    let error = stop.error;
+    let message = stop.message;
     try {
-      this.output.close({ reason: stop.reason, at: Date.now(), message: stop.message }, stop.error);
-    } catch (error) {
-      this.log.error(`cannot close set '${this.name}': ${errorMessage(error)}`, error);
-      this.output.detachFile();
+      // Commits the items handed over and not yet committed first.
+      this.output.close({ reason: stop.reason, at: Date.now(), message }, stop.error);
+    } catch (closeError) {
+      // The set is closed as failed; its file stays open, as after a crash (a restart resumes it).
+      if (error === undefined || (error as { cause?: unknown }).cause !== closeError) {
+        message = error === undefined ? errorMessage(closeError) : `${message}; then ${errorMessage(closeError)}`;
+        error ??= new StreamingError(`step '${this.name}': ${errorMessage(closeError)}`, { cause: closeError });
+      }
     }
-    this.#state = stop.error === undefined ? 'closed' : 'failed';
-    if (stop.error === undefined) this.log.info(`set '${this.name}' closed: ${stop.message}`);
-    else this.log.error(`step '${this.name}' failed: ${stop.message}`, stop.error);
+    this.#state = error === undefined ? 'closed' : 'failed';
+    if (error === undefined) this.log.info(`set '${this.name}' closed: ${message}`);
+    else this.log.error(`step '${this.name}' failed: ${message}`, error);
   }
 
   /** Runs one item (with retries), registers it, and waits while a chained step lags. */
@@ -446,11 +454,7 @@ export class StreamingStep<I = unknown, O = unknown> {
         ...(error === undefined ? {} : { error }),
       });
     } catch (registerError) {
-      this.#requestStop({
-        reason: 'failed',
-        message: errorMessage(registerError),
-        error: new StreamingError(`step '${this.name}': ${errorMessage(registerError)}`, { cause: registerError }),
-      });
+      this.#commitFailed(registerError);
       return;
     }
     this.#progress?.tick();
@@ -465,6 +469,15 @@ export class StreamingStep<I = unknown, O = unknown> {
       else this.log.warn(message);
     }
     if (wait) await wait;
+  }
+
+  /** Fails the step: an item could not be registered (a group of items could not be committed, …). */
+  #commitFailed(error: unknown): void {
+    this.#requestStop({
+      reason: 'failed',
+      message: errorMessage(error),
+      error: new StreamingError(`step '${this.name}': ${errorMessage(error)}`, { cause: error }),
+    });
   }
 
   /** Calls the step's function or worker on one input. */

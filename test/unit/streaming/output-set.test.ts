@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { inspect } from 'node:util';
 import { join } from 'node:path';
 import { firstValueFrom, toArray } from 'rxjs';
@@ -7,7 +8,16 @@ import { SetFile } from '../../../streaming/set-file.js';
 import { StreamingError } from '../../../streaming/errors.js';
 import { toRecord } from '../../../streaming/item.js';
 import { delay, rejectsWith, within } from '../../support/async.js';
-import { flatFrame, useTempDir } from './helpers.js';
+import { requireTool } from '../../support/tools.js';
+import { flatFrame, sqlite3, until, useTempDir } from './helpers.js';
+
+/** Items in a set file, as another process (Debian's `sqlite3`) reads them. */
+const countIn = (path: string) => Number(sqlite3(path, 'SELECT count(*) FROM items')[0]![0]);
+
+/** Runs a statement on a set file with Debian's `sqlite3` in another process. */
+function sqlite3w(path: string, statement: string): void {
+  execFileSync('sqlite3', ['-cmd', '.timeout 5000', path, statement], { timeout: 10_000, stdio: 'ignore' });
+}
 
 function completed<T>(key: number | string, value: T, extra: Partial<CompletedItem<T>> = {}): CompletedItem<T> {
   const { record, own } = toRecord(value);
@@ -182,6 +192,100 @@ describe('streaming/output-set', () => {
       close(again);
     });
 
+    it('commits the items handed over in a group once the event loop is free, and only then registers them', async function () {
+      requireTool(this, 'sqlite3', 'sqlite3');
+      const path = join(tmp.path, 'g.sqlite');
+      const set = new OutputSet<number>({
+        name: 'g',
+        file: SetFile.openForWriting(path, { name: 'g', step: 'g', input: '' }),
+      });
+      const committedWhenRegistered: [number, number][] = [];
+      set.items$.subscribe((item) => committedWhenRegistered.push([item.index, countIn(path)]));
+      for (let i = 0; i < 5; i++) set.register(completed(i, i * 10));
+      assert.equal(set.size, 0, 'not registered before it is committed');
+      assert.equal(countIn(path), 0);
+      assert.ok(!set.has('0'));
+      assert.throws(() => set.register(completed(2, 0)), /set 'g' already has an item of input "2"/);
+      await until(() => set.size === 5, 10_000, 'the group being committed');
+      assert.deepEqual(
+        set.items.map((i) => [i.index, i.inputKey, i.value]),
+        [0, 1, 2, 3, 4].map((i) => [i, String(i), i * 10]),
+      );
+      // Each item was in the file (as another process reads it) when the set told its subscribers.
+      assert.deepEqual(
+        committedWhenRegistered,
+        [0, 1, 2, 3, 4].map((i) => [i, 5]),
+      );
+      set.register(completed(5, 50));
+      close(set); // commits the last group first
+      assert.deepEqual(sqlite3(path, 'SELECT idx, input_key FROM items ORDER BY idx').at(-1), ['5', '5']);
+      assert.deepEqual(sqlite3(path, 'SELECT state, items FROM summary'), [['closed', '6']]);
+    });
+
+    it('commits a group at once when it is full, or when one more item would make its oldest wait too long', () => {
+      const path = join(tmp.path, 'f.sqlite');
+      const set = new OutputSet<number>({
+        name: 'f',
+        file: SetFile.openForWriting(path, { name: 'f', step: 'f', input: '' }),
+        group: { maxItems: 4, maxAgeMs: 50 },
+      });
+      for (let i = 0; i < 10; i++) set.register(completed(i, i));
+      assert.equal(set.size, 8, 'two full groups committed while the step goes on');
+      // An item whose work took longer than maxAgeMs: waiting for another would exceed it.
+      set.register(completed(10, 10, { startedAt: Date.now() - 60 }));
+      assert.equal(set.size, 11);
+      set.register(completed(11, 11));
+      set.detachFile(); // commits it first
+      const again = new OutputSet<number>({
+        name: 'f',
+        file: SetFile.openForWriting(path, { name: 'f', step: 'f', input: '' }),
+      });
+      assert.equal(again.state, 'open');
+      assert.deepEqual(
+        again.items.map((i) => [i.index, i.value]),
+        Array.from({ length: 12 }, (_, i) => [i, i]),
+      );
+      close(again);
+    });
+
+    it('a group that cannot be committed is not registered, fails the set and leaves the file open', async function () {
+      requireTool(this, 'sqlite3', 'sqlite3');
+      const path = join(tmp.path, 'e.sqlite');
+      const set = new OutputSet<number>({
+        name: 'e',
+        file: SetFile.openForWriting(path, { name: 'e', step: 'e', input: '' }),
+      });
+      const failures: StreamingError[] = [];
+      set.onCommitError = (error) => failures.push(error);
+      set.register(completed('a', 1));
+      set.flush();
+      // Another process writes the next index into the file: the next group cannot be committed.
+      sqlite3w(path, `INSERT INTO items VALUES (1, 9, 'intruder', 'done', '1', 1, NULL, 1, 0, 0, 0)`);
+      set.register(completed('b', 2));
+      set.register(completed('c', 3));
+      await until(() => failures.length > 0, 10_000, 'the commit failing');
+      assert.match(
+        failures[0]!.message,
+        /^cannot store items 1–2 in .*e\.sqlite: UNIQUE constraint failed: items\.idx; none of these 2 items was committed$/,
+      );
+      assert.deepEqual(
+        set.items.map((i) => i.inputKey),
+        ['a'],
+      );
+      assert.throws(
+        () => set.register(completed('d', 4)),
+        (e) => e === failures[0],
+      );
+      assert.throws(
+        () => close(set),
+        (e) => e === failures[0],
+      );
+      assert.equal(set.state, 'closed');
+      assert.equal(set.closeInfo!.reason, 'failed');
+      await rejectsWith(set.closed, StreamingError, /^cannot store items 1–2 in /);
+      assert.deepEqual(sqlite3(path, 'SELECT state, items FROM summary'), [['open', '2']]);
+    });
+
     it('OutputSet.open follows a set another writer fills until it closes', async () => {
       const path = join(tmp.path, 'b.sqlite');
       const writer = new OutputSet<number>({
@@ -189,6 +293,7 @@ describe('streaming/output-set', () => {
         file: SetFile.openForWriting(path, { name: 'b', step: 'b', input: '' }),
       });
       writer.register(completed(0, 0));
+      writer.flush(); // committed now rather than when the event loop is free
       const reader = await OutputSet.open<number>(path);
       assert.equal(reader.size, 1);
       const arrived = firstValueFrom(reader.items$.pipe(toArray()));

@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { OptionError } from '../../../core/errors.js';
 import { StreamingError } from '../../../streaming/errors.js';
 import { OutputSet } from '../../../streaming/output-set.js';
+import { SetFile } from '../../../streaming/set-file.js';
 import { StreamingStep } from '../../../streaming/step.js';
 import { delay, rejectsWith, since, within } from '../../support/async.js';
-import { numbers, useTempDir } from './helpers.js';
+import { numbers, stopProcess, useTempDir } from './helpers.js';
+
+const FULL_DISK_STEP = fileURLToPath(new URL('./fixtures/full-disk-step.ts', import.meta.url));
 
 /** A producer that yields `n` numbers and then waits until aborted; `state.ended` once it has stopped. */
 function endless(n: number, everyMs = 0) {
@@ -338,6 +343,98 @@ describe('streaming/step', () => {
         again.output.items.slice(0, before).map((i) => i.inputKey),
         first.output.items.map((i) => i.inputKey),
         'the items committed before are unchanged',
+      );
+    });
+
+    it('registers each item only once it is committed, in groups, in order, while the work goes on', async () => {
+      const file = join(tmp.path, 'g.sqlite');
+      const step = await StreamingStep.create({
+        name: 'g',
+        input: numbers(300),
+        set: file,
+        process: (x: number) => {
+          const end = performance.now() + 0.2; // work on the main thread: groups are committed as they fill
+          while (performance.now() < end);
+          return x * 2;
+        },
+      });
+      const reader = SetFile.openForReading(file); // another connection, as another process reads the file
+      const notCommitted: number[] = [];
+      const chained: number[] = [];
+      step.output.items$.subscribe((item) => {
+        if (reader.counts().items <= item.index) notCommitted.push(item.index);
+      });
+      const next = await StreamingStep.create({
+        name: 'next',
+        input: step.output,
+        process: (x: number, { key }) => {
+          if (reader.counts().items <= Number(key)) notCommitted.push(Number(key));
+          chained.push(x);
+          return x;
+        },
+      });
+      await Promise.all([step.done, next.done]);
+      reader.close();
+      assert.deepEqual(notCommitted, [], 'items registered before they were committed');
+      assert.deepEqual(
+        step.output.items.map((i) => [i.index, i.inputKey, i.value]),
+        Array.from({ length: 300 }, (_, i) => [i, String(i), i * 2]),
+      );
+      assert.deepEqual(
+        chained,
+        Array.from({ length: 300 }, (_, i) => i * 2),
+      );
+      const stored = (await OutputSet.open<number>(file)).items;
+      assert.deepEqual(
+        stored.map((i) => [i.index, i.inputKey, i.value]),
+        Array.from({ length: 300 }, (_, i) => [i, String(i), i * 2]),
+      );
+    });
+
+    it('a commit that fails in the background (a full disk) fails the step; a restart resumes without duplicates', async function () {
+      this.timeout(60_000);
+      const file = join(tmp.path, 'full', 'full.sqlite');
+      // The file size limit stops the set file growing past 512 kB, as a full disk would.
+      const child = spawn(
+        'sh',
+        ['-c', 'ulimit -f 1024 && exec "$0" --import tsx "$1" "$2"', process.execPath, FULL_DISK_STEP, file],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const code = await within(
+        50_000,
+        new Promise((resolve) => child.once('exit', resolve)),
+        'the step on a full disk ending',
+      ).finally(() => stopProcess(child));
+      assert.equal(code, 0, stderr);
+      const outcome = JSON.parse(stdout) as { state: string; size: number; error: string };
+      assert.equal(outcome.state, 'failed', stdout);
+      assert.match(
+        outcome.error,
+        /^step 'full': cannot store items? \d+(–\d+)? in .*full\.sqlite: disk I\/O error \(SQLITE_IOERR_WRITE: is the disk full\?\)/,
+      );
+      // Every item the failed step had registered is in the file, and only those; the set is still open.
+      const reopened = await OutputSet.open<{ i: number }>(file, { follow: false });
+      assert.equal(reopened.state, 'open');
+      assert.ok(outcome.size > 10, `${outcome.size} items before the disk was full`);
+      assert.deepEqual(
+        reopened.items.map((i) => [i.index, i.inputKey, i.value?.i]),
+        Array.from({ length: outcome.size }, (_, i) => [i, String(i), i]),
+      );
+      const again = await StreamingStep.create({
+        name: 'full',
+        input: numbers(outcome.size + 20),
+        set: file,
+        process: (i: number) => ({ i }),
+      });
+      assert.equal(again.resumed, outcome.size);
+      assert.equal((await again.done).reason, 'input-ended');
+      assert.deepEqual(
+        again.output.items.map((i) => i.inputKey),
+        Array.from({ length: outcome.size + 20 }, (_, i) => String(i)),
       );
     });
 

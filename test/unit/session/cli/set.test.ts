@@ -50,6 +50,7 @@ describe('concert set', function () {
     add(set, 'a.tif', 1);
     add(set, 'b.tif', 2);
     add(set, 'c.tif', undefined, 'bad pixels');
+    set.flush(); // committed now: `concert` below blocks this process's event loop
     let r = concert(tmp.path, ['set', 'info', path]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^set 'flat' \(.*flat\.sqlite\)$/m);
