@@ -99,6 +99,19 @@ describe('Conductor with camera server processes', function () {
     assert.equal(start.group, 'colony');
     assert.ok(Number.isFinite(start.skewMs) && start.skewMs >= 0, `skew ${start.skewMs}`);
     assert.equal(Object.keys(start.cameras).length, SERVERS);
+    // the decomposition of each camera's start, host clock: asked ≤ woke ≤ first exposure ≤ started
+    for (const [name, c] of Object.entries(start.cameras)) {
+      assert.ok(c.wokeAt! >= c.askedAt, `${name} woke ${(c.askedAt - c.wokeAt!).toFixed(3)} ms before the instant`);
+      assert.ok(c.lateMs <= c.wokeAt! - c.askedAt, `${name}: late ${c.lateMs} ms`);
+      assert.ok(c.startedAt >= c.wokeAt!, `${name} started before it woke`);
+      if (c.firstFrameAt !== undefined && Number(name.slice(3)) < SERVERS / 2)
+        // the dummy's first exposure begins as it starts recording, not at a later frame-clock tick
+        assert.ok(
+          c.firstFrameAt >= c.wokeAt! - 0.001 && c.firstFrameAt <= c.startedAt + 0.001,
+          `${name}: first exposure ${(c.firstFrameAt - c.wokeAt!).toFixed(3)} ms after waking, ` +
+            `started ${(c.startedAt - c.wokeAt!).toFixed(3)} ms after`,
+        );
+    }
     await delay(5000);
     const during = await conductor.status();
     assert.equal(during.state, 'recording');
