@@ -25,6 +25,8 @@ import { ConductorLog } from './log-file.js';
 import { firstFrameWaitMs } from './host/recording.js';
 import type { Heartbeat, LogEvent, RecordingState, RecordingSummary, StartResult } from './protocol.js';
 
+/** A camera server that woke later than this for the start instant is named in a warning (ms). */
+const LATE_WARNING_MS = 5;
 /** The least time between sending the start and the instant the cameras start (ms). */
 const START_MARGIN_MS = 50;
 
@@ -356,7 +358,9 @@ export class Conductor extends Device {
         pid: l.info?.pid ?? 0,
       };
     });
-    const late = values.map((v, i) => [this.#links[i]!.name, v.lateMs] as const).filter(([, ms]) => ms > 1);
+    const late = values
+      .map((v, i) => [this.#links[i]!.name, v.lateMs] as const)
+      .filter(([, ms]) => ms > LATE_WARNING_MS);
     if (late.length)
       this.#note(
         'warn',
