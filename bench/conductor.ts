@@ -5,22 +5,28 @@
  * - control round-trip time (`clock`) against raw zeromq.js REQ/REP with the REP in another
  *   process, measured in the same run;
  * - start skew with 8 cameras, median and max over 10 acquisitions (goal ≤ 5 ms each), measured
- *   from the cameras' own first-frame timestamps (the report must say so);
+ *   from the cameras' own first-frame timestamps (the report must say so), against 8 bare
+ *   processes woken at one instant by the same wait, in the same run (how well the host wakes 8
+ *   processes at once: the floor of any software start); decomposed per camera start into how late
+ *   the server woke and the time from waking to the first exposure;
  * - 8 × 640×480 at 90 fps for 20 s recorded as TIFF datasets: frames stored against the frames
  *   the cameras were due to take, frames dropped (goal 0), whether every camera is complete, and
  *   the CPU each camera server used (percent of one core, from /proc), with the load average.
  *
- * Usage: `npx tsx bench/conductor.ts [--seconds 20] [--keep]` (`--keep`: keep the recordings and the log).
+ * Usage: `npx tsx bench/conductor.ts [--seconds 20] [--keep] [--skew-only]` (`--keep`: keep the
+ * recordings and the log; `--skew-only`: the round trip and the start skew, no sustained recording).
  * @module
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Request } from 'zeromq';
 import { spawnServer, type ServerProcess } from '../addons/remote/spawn.js';
 import { Conductor } from '../conductor/index.js';
 import { ControlClient, freePort, tcpEndpoint } from '../transport/zmq/index.js';
+import { preciseNow } from '../walkers/formats/index.js';
 import { printResult } from './result.js';
 
 const CAMERAS = 8;
@@ -76,6 +82,40 @@ async function rawRoundTripMs(rounds: number): Promise<number> {
   }
 }
 
+/**
+ * `n` bare processes (bench/start-waker.ts) that each wait for one instant as a camera server
+ * does; `round()` wakes them all at one instant 60 ms ahead and answers the skew (latest minus
+ * earliest wake, ms).
+ */
+async function bareWakers(n: number): Promise<{ round(): Promise<number>; stop(): void }> {
+  const script = new URL('start-waker.ts', import.meta.url).pathname;
+  const children: ChildProcess[] = [];
+  const stop = () => children.forEach((c) => c.kill('SIGKILL'));
+  try {
+    const lines = await Promise.all(
+      Array.from({ length: n }, async () => {
+        const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+        children.push(child);
+        const it = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+        if ((await it.next()).value !== 'ready') throw new Error('a start waker did not start');
+        return it;
+      }),
+    );
+    return {
+      stop,
+      async round() {
+        const at = preciseNow() + 60;
+        for (const c of children) c.stdin!.write(`${at}\n`);
+        const late = await Promise.all(lines.map(async (it) => Number((await it.next()).value)));
+        return Math.max(...late) - Math.min(...late);
+      },
+    };
+  } catch (error) {
+    stop();
+    throw error;
+  }
+}
+
 async function main(): Promise<void> {
   const base = mkdtempSync(join(tmpdir(), 'concert-bench-conductor-'));
   const servers: ServerProcess[] = [];
@@ -115,32 +155,61 @@ async function main(): Promise<void> {
       baselineName: 'raw zeromq REQ/REP to another process',
     });
 
-    // start skew over 10 short acquisitions, from the cameras' first-frame timestamps
+    // start skew over 10 short acquisitions, from the cameras' first-frame timestamps; after each,
+    // 8 bare processes woken at one instant the same way (the floor the host gives, same run)
     conductor = await Conductor.create({ config });
+    const wakers = await bareWakers(CAMERAS);
     const skews: number[] = [];
-    const late: number[] = [];
-    for (let i = 0; i < 10; i++) {
-      const start = await conductor.startAcquisition({ name: `skew${i}` });
-      if (start.skewFrom !== 'firstFrame')
-        throw new Error(`skew${i}: measured from ${start.skewFrom}, not the first frames`);
-      skews.push(start.skewMs);
-      late.push(...Object.values(start.cameras).map((c) => c.lateMs));
-      await conductor.stopAcquisition();
+    const bare: number[] = [];
+    const oneClock: number[] = [];
+    const wholeMs: number[] = [];
+    const woke: number[] = [];
+    const toFirst: number[] = [];
+    try {
+      for (let i = 0; i < 10; i++) {
+        const start = await conductor.startAcquisition({ name: `skew${i}` });
+        if (start.skewFrom !== 'firstFrame')
+          throw new Error(`skew${i}: measured from ${start.skewFrom}, not the first frames`);
+        skews.push(start.skewMs);
+        const cams = Object.values(start.cameras);
+        const spread = (v: number[]) => Math.max(...v) - Math.min(...v);
+        // on loopback every server shares the conductor's clock: the skew without clock offsets
+        oneClock.push(spread(cams.map((c) => c.firstFrameAt!)));
+        // what whole-millisecond stamps would have said
+        wholeMs.push(spread(cams.map((c) => Math.round(c.firstFrameAt!) - (c.askedAt - cams[0]!.askedAt))));
+        for (const c of cams) {
+          woke.push(c.wokeAt! - c.askedAt);
+          toFirst.push(c.firstFrameAt! - c.wokeAt!);
+        }
+        await conductor.stopAcquisition();
+        bare.push(await wakers.round());
+      }
+    } finally {
+      wakers.stop();
     }
+    const ms = (v: number[]) => v.map((x) => x.toFixed(2)).join(', ');
     process.stderr.write(
-      `start skew (ms): ${skews.map((s) => s.toFixed(2)).join(', ')}; ` +
-        `start requests late: ${late.filter((l) => l > 0).length} of ${late.length}; load ${load()}\n`,
+      `start skew (ms): ${ms(skews)}; load ${load()}\n` +
+        `  on the one host clock (no offsets): ${ms(oneClock)}\n` +
+        `  from whole-ms stamps: ${ms(wholeMs)}\n` +
+        `  ${CAMERAS} bare processes woken at one instant: ${ms(bare)}\n` +
+        `  per camera start (${woke.length}): server woke after the instant median ${median(woke).toFixed(2)}, ` +
+        `max ${Math.max(...woke).toFixed(2)} ms; wake to first exposure median ${median(toFirst).toFixed(2)}, ` +
+        `max ${Math.max(...toFirst).toFixed(2)} ms\n`,
     );
-    for (const [what, value] of [
-      ['median', median(skews)],
-      ['max', Math.max(...skews)],
+    for (const [what, value, reference] of [
+      ['median', median(skews), median(bare)],
+      ['max', Math.max(...skews), Math.max(...bare)],
     ] as const)
       printResult({
         name: `conductor: start skew (first frames), ${CAMERAS} cameras, ${what} of 10`,
         value,
         unit: 'ms',
+        baseline: reference,
+        baselineName: `${CAMERAS} bare processes woken at one instant by the same wait`,
         goal: { of: 'value', atMost: 5 },
       });
+    if (process.argv.includes('--skew-only')) return;
 
     // 8 × 640×480 at 90 fps for SECONDS, recorded as TIFF datasets
     const cpu0 = servers.map((s) => cpuSeconds(s.child.pid!));

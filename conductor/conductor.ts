@@ -25,6 +25,8 @@ import { ConductorLog } from './log-file.js';
 import { firstFrameWaitMs } from './host/recording.js';
 import type { Heartbeat, LogEvent, RecordingState, RecordingSummary, StartResult } from './protocol.js';
 
+/** A camera server that woke later than this for the start instant is named in a warning (ms). */
+const LATE_WARNING_MS = 5;
 /** The least time between sending the start and the instant the cameras start (ms). */
 const START_MARGIN_MS = 50;
 
@@ -74,13 +76,20 @@ export interface StartReport {
     {
       host: string;
       directory: string;
+      /** The start instant asked of the camera, host clock (ms since the epoch). */
+      askedAt: number;
+      /** When the camera server's wait for that instant ended, host clock. */
+      wokeAt?: number;
       /** When the camera started recording, host clock (ms since the epoch). */
       startedAt: number;
       /** The camera's timestamp of its first frame, host clock. */
       firstFrameAt?: number;
       /** After the earliest camera, ms. */
       offsetMs: number;
-      /** How late its start request arrived, ms (0: on time). */
+      /**
+       * How late the camera server woke for the start instant, ms (0: on time): a start request
+       * that arrived late, or a server that got no core at the instant (a loaded host).
+       */
       lateMs: number;
     }
   >;
@@ -298,10 +307,13 @@ export class Conductor extends Device {
     // 2. start: one instant of the conductor's clock, sent in each host's clock (offsets measured
     // just now), far enough ahead for every request to arrive; each server waits for it precisely
     let results: PromiseSettledResult<StartResult>[];
+    let startAt = 0;
     try {
-      await Promise.all(this.#links.map((l) => l.measureClock(3)));
+      // one camera at a time: replies of the others in flight would delay the stamps of each
+      // round trip unevenly, and an offset wrong by d starts that camera d late unseen
+      for (const l of this.#links) await l.measureClock(5);
       const margin = Math.max(START_MARGIN_MS, 8 * Math.max(...this.#links.map((l) => l.rttMs)));
-      const startAt = performance.timeOrigin + performance.now() + margin;
+      startAt = performance.timeOrigin + performance.now() + margin;
       const wait = Math.max(...this.#links.map((l) => firstFrameWaitMs(l.config.frameRate)));
       results = await Promise.allSettled(
         this.#links.map((l) => l.start(startAt + l.offsetMs, timeoutMs + margin + wait)),
@@ -327,6 +339,8 @@ export class Conductor extends Device {
       report.cameras[l.name] = {
         host: v.host,
         directory: v.directory,
+        askedAt: startAt + l.offsetMs,
+        ...(v.wokeAt === undefined ? {} : { wokeAt: v.wokeAt }),
         startedAt: v.startedAt,
         ...(v.firstFrameAt === undefined ? {} : { firstFrameAt: v.firstFrameAt }),
         offsetMs: starts[i]! - first,
@@ -344,12 +358,14 @@ export class Conductor extends Device {
         pid: l.info?.pid ?? 0,
       };
     });
-    const late = values.map((v, i) => [this.#links[i]!.name, v.lateMs] as const).filter(([, ms]) => ms > 1);
+    const late = values
+      .map((v, i) => [this.#links[i]!.name, v.lateMs] as const)
+      .filter(([, ms]) => ms > LATE_WARNING_MS);
     if (late.length)
       this.#note(
         'warn',
         `'${name}' started late on ${late.map(([n, ms]) => `${n} (${ms.toFixed(1)} ms)`).join(', ')}: ` +
-          'the start request arrived after the instant asked for (a loaded host?)',
+          'the camera server woke after the instant asked for (a loaded host?)',
       );
     this.#acquisition = report;
     this.#stopAll = undefined;

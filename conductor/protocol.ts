@@ -61,10 +61,16 @@ export interface StartParams {
 export interface StartTiming {
   /** When the camera started recording, host clock (ms since the epoch). */
   startedAt: number;
-  /** How late the start was for the instant asked for (`startAt`), ms (0: on time). */
-  lateMs: number;
   /**
-   * The camera's own timestamp of its first frame, host clock (ms since the epoch); absent with
+   * How late the server woke for the instant asked for (`startAt`), ms (0: on time): the start
+   * request came late, or the server got no core at the instant.
+   */
+  lateMs: number;
+  /** When the server's wait for `startAt` ended, host clock (ms since the epoch). */
+  wokeAt?: number;
+  /**
+   * The camera's own timestamp of its first frame (`timestampUs` when the camera gives it, else
+   * `timestamp`), host clock (ms since the epoch); absent with
    * an EXTERNAL trigger, or when no frame came within a short wait.
    */
   firstFrameAt?: number;

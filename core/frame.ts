@@ -29,6 +29,11 @@ export interface FrameMetadata {
   frameNumber: number;
   /** Milliseconds since the Unix epoch when the frame was taken. */
   timestamp: number;
+  /**
+   * The same instant in whole microseconds since the epoch, from cameras whose clock resolves
+   * it (the dummy camera); `timestamp` stays whole milliseconds, as `Date.now()` gives.
+   */
+  timestampUs?: number;
   [key: string]: unknown;
 }
 

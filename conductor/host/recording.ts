@@ -18,6 +18,7 @@ import { errorMessage, isAbortError, Logger, sleep, type Frame } from '../../cor
 import type { Camera } from '../../devices/cameras/index.js';
 import { MovieEncoder } from '../../video/index.js';
 import { MultiFileWriter, preciseNow } from '../../walkers/formats/index.js';
+import { waitUntil } from './wait.js';
 import type {
   RecordingState,
   RecordingStatus,
@@ -33,6 +34,8 @@ export const QUEUE_BYTES = 256 * 1024 * 1024;
 const MAX_GAP_WARNINGS = 10;
 /** An armed recording not started within this time disarms itself (ms). */
 export const ARM_TIMEOUT_MS = 60_000;
+/** Storing waits this long after the start instant, the frames in the queue (ms). */
+export const START_SETTLE_MS = 30;
 /** The TIFF files of a dataset hold at most this many bytes. */
 export const TIFF_FILE_BYTES = 2 ** 30;
 
@@ -127,9 +130,10 @@ export class Recording {
   }
 
   /**
-   * Waits for `startAt` (host clock, precisely: a timer, then a futex wait for the last 20 ms,
-   * then a spin of the last 0.15 ms), starts the camera recording and the grab loop, and waits (at most
-   * {@link firstFrameWaitMs}) for the first frame, whose camera timestamp it reports.
+   * Waits for `startAt` (host clock, precisely: a timer, then a futex wait for the last 20 ms),
+   * starts the camera recording and the grab loop, and waits (at most {@link firstFrameWaitMs})
+   * for the first frame, whose camera timestamp (the finest the camera gives) it reports, with
+   * when the wait ended.
    * @throws when the camera refuses to record (the armed files are removed).
    */
   start(startAt?: number): Promise<StartTiming> {
@@ -147,6 +151,7 @@ export class Recording {
   async #start(startAt: number | undefined): Promise<StartTiming> {
     const p = this.#params;
     const lateMs = startAt === undefined ? 0 : await waitUntil(startAt, this.#grabStop.signal);
+    const wokeAt = preciseNow();
     try {
       await this.#camera.startRecording();
     } catch (error) {
@@ -156,11 +161,6 @@ export class Recording {
     }
     this.#startedAt = preciseNow();
     this.#state = 'recording';
-    this.log.info(
-      `${p.camera}: recording '${p.acquisitionName}'` +
-        (p.saveData ? ` into ${this.#directory} (${p.format})` : ' (saveData false: counting frames only)') +
-        (lateMs > 1 ? `, ${lateMs.toFixed(1)} ms after the instant the conductor asked for` : ''),
-    );
     if (p.maxAcquisitionTime > 0)
       this.#maxTimer = setTimeout(() => {
         this.log.warn(
@@ -170,8 +170,19 @@ export class Recording {
       }, p.maxAcquisitionTime * 1000);
     const firstFrame = new Promise<void>((resolve) => (this.#onFirstFrame = resolve));
     this.#grabbing = this.#grab().catch((error: unknown) => this.#fail(error));
-    this.#writing = this.#write().catch((error: unknown) => this.#fail(error));
-    if (p.saveData) void this.#writeMetadata().catch(() => undefined);
+    // Storing (the first TIFF pages, metadata.json) and the log line wait a little, the frames
+    // meanwhile in the queue: other camera servers on this host wake for the same instant and
+    // need its cores now, not after this one's first files.
+    const settled = sleep(START_SETTLE_MS, this.#grabStop.signal).catch(() => undefined);
+    this.#writing = settled.then(() => this.#write()).catch((error: unknown) => this.#fail(error));
+    void settled.then(() => {
+      this.log.info(
+        `${p.camera}: recording '${p.acquisitionName}'` +
+          (p.saveData ? ` into ${this.#directory} (${p.format})` : ' (saveData false: counting frames only)') +
+          (lateMs > 1 ? `, ${lateMs.toFixed(1)} ms after the instant the conductor asked for` : ''),
+      );
+      if (p.saveData) void this.#writeMetadata().catch(() => undefined);
+    });
     if (p.triggerSource !== 'EXTERNAL') {
       const wait = firstFrameWaitMs(p.frameRate);
       let timer: NodeJS.Timeout | undefined;
@@ -180,6 +191,7 @@ export class Recording {
     }
     return {
       startedAt: this.#startedAt,
+      wokeAt,
       lateMs,
       ...(this.#firstFrameAt === undefined ? {} : { firstFrameAt: this.#firstFrameAt }),
     };
@@ -338,7 +350,8 @@ export class Recording {
     }
     this.#lastCameraTime = cameraTime;
     if (this.#firstFrameAt === undefined) {
-      this.#firstFrameAt = cameraTime;
+      const us = frame.metadata.timestampUs;
+      this.#firstFrameAt = typeof us === 'number' ? us / 1000 : cameraTime;
       this.#onFirstFrame?.();
     }
     this.#recent.push(hostTime);
@@ -461,27 +474,6 @@ export class Recording {
     await writeFile(`${path}${PARTIAL}`, `${JSON.stringify(metadata, null, 2)}\n`);
     await rename(`${path}${PARTIAL}`, path);
   }
-}
-
-/** A cell to futex-wait on: `Atomics.wait` sleeps with sub-millisecond precision, timers do not. */
-const WAIT_CELL = new Int32Array(new SharedArrayBuffer(4));
-
-/**
- * Waits until `at` (host clock): a timer until 20 ms before, a futex wait until 0.15 ms before,
- * then a spin, so 8 servers on 2 cores wake within a fraction of a millisecond of `at` without
- * spinning against each other.
- * @returns how late the wait ended (ms; 0 when `at` was still ahead).
- */
-async function waitUntil(at: number, signal?: AbortSignal): Promise<number> {
-  const ahead = at - preciseNow();
-  if (ahead > 10_000) throw new Error(`startAt is ${Math.round(ahead)} ms ahead (at most 10 s)`);
-  if (ahead < 0) return -ahead;
-  if (ahead > 25) await sleep(ahead - 20, signal);
-  signal?.throwIfAborted();
-  const rest = at - preciseNow() - 0.15;
-  if (rest > 0) Atomics.wait(WAIT_CELL, 0, 0, rest);
-  while (preciseNow() < at) signal?.throwIfAborted();
-  return 0;
 }
 
 /** How long `acquisition.start` waits for the first frame, to report its timestamp (ms). */

@@ -76,6 +76,12 @@ export class DummyCamera extends SimulatedCamera {
     return { width: this.#background.shape[1], height: this.#background.shape[0] };
   }
 
+  /** Frames carry `timestampUs` too (rendered frames carry what the renderer gives). */
+  protected override async frameFormat(): Promise<base.FrameFormat> {
+    const format = await super.frameFormat();
+    return this.#render ? format : { ...format, metadata: { timestampUs: Date.now() * 1000 } };
+  }
+
   protected override async recordHook(start: boolean): Promise<void> {
     this.#index = 0;
     await super.recordHook(start);
@@ -88,12 +94,14 @@ export class DummyCamera extends SimulatedCamera {
     if (this.#render) return this.#render(index, roi, exposedAt);
     const background = this.#crop();
     // The frame's timestamp is its exposure time (as a camera stamps its frames), not when it was
-    // handed out; whole milliseconds as Date.now() gives, so a dry run knows its bytes exactly.
-    const timestamp = Math.round(performance.timeOrigin + exposedAt);
-    if (!this.#simulate) return makeFrame(background, [roi.height, roi.width], { timestamp });
+    // handed out; whole milliseconds as Date.now() gives, and whole microseconds (16 digits until
+    // 2286), so a dry run knows its bytes exactly and a start skew is not rounded to 1 ms.
+    const timestampUs = Math.round((performance.timeOrigin + exposedAt) * 1000);
+    const timestamp = Math.round(timestampUs / 1000);
+    if (!this.#simulate) return makeFrame(background, [roi.height, roi.width], { timestamp, timestampUs });
     const data = new Uint16Array(background.length);
     poissonFill(data, background, this.exposure * 1e5);
-    return makeFrame(data, [roi.height, roi.width], { timestamp });
+    return makeFrame(data, [roi.height, roi.width], { timestamp, timestampUs });
   }
 
   #crop(): Uint16Array {

@@ -19,7 +19,7 @@ import {
   readAcquisitionData,
   type ConductorEvent,
 } from '../../../conductor/index.js';
-import type { RecordingStatus } from '../../../conductor/protocol.js';
+import type { RecordingStatus, StartResult } from '../../../conductor/protocol.js';
 import { ControlClient } from '../../../transport/zmq/index.js';
 import { runFfmpeg } from '../../../video/index.js';
 import { delay, within } from '../../support/async.js';
@@ -99,6 +99,19 @@ describe('Conductor with camera server processes', function () {
     assert.equal(start.group, 'colony');
     assert.ok(Number.isFinite(start.skewMs) && start.skewMs >= 0, `skew ${start.skewMs}`);
     assert.equal(Object.keys(start.cameras).length, SERVERS);
+    // the decomposition of each camera's start, host clock: asked ≤ woke ≤ first exposure ≤ started
+    for (const [name, c] of Object.entries(start.cameras)) {
+      assert.ok(c.wokeAt! >= c.askedAt, `${name} woke ${(c.askedAt - c.wokeAt!).toFixed(3)} ms before the instant`);
+      assert.ok(c.lateMs <= c.wokeAt! - c.askedAt, `${name}: late ${c.lateMs} ms`);
+      assert.ok(c.startedAt >= c.wokeAt!, `${name} started before it woke`);
+      if (c.firstFrameAt !== undefined && Number(name.slice(3)) < SERVERS / 2)
+        // the dummy's first exposure begins as it starts recording, not at a later frame-clock tick
+        assert.ok(
+          c.firstFrameAt >= c.wokeAt! - 0.001 && c.firstFrameAt <= c.startedAt + 0.001,
+          `${name}: first exposure ${(c.firstFrameAt - c.wokeAt!).toFixed(3)} ms after waking, ` +
+            `started ${(c.startedAt - c.wokeAt!).toFixed(3)} ms after`,
+        );
+    }
     await delay(5000);
     const during = await conductor.status();
     assert.equal(during.state, 'recording');
@@ -145,6 +158,36 @@ describe('Conductor with camera server processes', function () {
         assert.ok(c.frames! >= 30, `${name} on ${camera}: ${c.frames} frames in 1.5 s at 30 Hz`);
     }
     await release(conductor);
+  });
+
+  it('a camera server answers acquisition.start with when it woke and its first exposure, in µs for a dummy', async () => {
+    const client = await ControlClient.create({ connect: servers[0]!.endpoint, timeoutMs: 10_000 });
+    try {
+      const startAt = performance.timeOrigin + performance.now() + 40; // one host: one clock
+      const r = await client.request<StartResult>('acquisition.start', {
+        startAt,
+        camera: 'cam0',
+        acquisitionName: 'direct',
+        group: '',
+        dataPath: 'data',
+        saveData: false,
+        format: 'tiff',
+        maxAcquisitionTime: 10,
+        frameRate: 30,
+        triggerSource: 'AUTO',
+        settings: {},
+      });
+      const woke = r.wokeAt!;
+      assert.ok(woke >= startAt, `woke ${(startAt - woke).toFixed(3)} ms early`);
+      assert.ok(r.lateMs <= woke - startAt, `late ${r.lateMs} ms, woke ${(woke - startAt).toFixed(3)} ms after`);
+      assert.ok(
+        r.firstFrameAt! >= woke - 0.001 && r.firstFrameAt! <= r.startedAt + 0.001,
+        `first exposure ${(r.firstFrameAt! - woke).toFixed(3)} ms after waking, started ${(r.startedAt - woke).toFixed(3)} ms after`,
+      );
+    } finally {
+      await client.request('acquisition.stop');
+      client.close();
+    }
   });
 
   it('a setting a camera refuses is reported with the camera name, and nothing starts', async () => {

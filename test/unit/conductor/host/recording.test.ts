@@ -66,7 +66,16 @@ describe('Recording (conductor/host)', function () {
   });
 
   it('without gaps the recording is complete', async () => {
-    const camera = await Camera.create({ width: 16, height: 8, frameRate: q(RATE, 'Hz'), simulate: false });
+    // 16 frames held for a grab loop that falls behind, as a served camera holds (a loaded CI
+    // machine stalls a process for more than a frame period now and then: without a buffer that
+    // is a frame never taken, a drop)
+    const camera = await Camera.create({
+      width: 16,
+      height: 8,
+      frameRate: q(RATE, 'Hz'),
+      simulate: false,
+      bufferFrames: 16,
+    });
     const recording = new Recording(camera, params('clean'), join(base, 'clean', 'cam'), {});
     await recording.arm();
     await recording.start();
@@ -94,15 +103,53 @@ describe('Recording (conductor/host)', function () {
     await recording.arm();
     const at = performance.timeOrigin + performance.now() + 30;
     const timing = await recording.start(at);
-    assert.equal(timing.lateMs, 0);
-    assert.ok(timing.startedAt >= at, `started ${(at - timing.startedAt).toFixed(3)} ms early`);
-    assert.ok(timing.firstFrameAt !== undefined && timing.firstFrameAt >= at, 'the first frame is reported');
+    const woke = timing.wokeAt!;
+    assert.ok(woke >= at, `woke ${(at - woke).toFixed(3)} ms early`);
+    assert.ok(timing.lateMs <= woke - at, `late ${timing.lateMs} ms, woke ${(woke - at).toFixed(3)} ms after`);
+    assert.ok(timing.startedAt >= woke, `started ${(woke - timing.startedAt).toFixed(3)} ms before it woke`);
+    // the first exposure begins as the camera starts recording (after waking, before startRecording
+    // returned), not at a frame-clock tick after it; its time has the camera's µs resolution
+    const first = timing.firstFrameAt!;
     assert.ok(
-      timing.firstFrameAt! - at < 20,
-      `first frame ${(timing.firstFrameAt! - at).toFixed(2)} ms after the instant`,
+      first >= woke - 0.001 && first <= timing.startedAt + 0.001,
+      `first frame ${first - woke} ms after waking`,
     );
     const summary = await recording.stop();
-    assert.equal(summary.firstFrameAt, timing.firstFrameAt);
+    assert.equal(summary.firstFrameAt, first);
+    const rows = readFileSync(join(base, 'timed', 'cam', 'timestamps.csv'), 'utf8').split('\n');
+    assert.equal(Number(rows[1]!.split(',')[2]), Math.round(first), 'timestamps.csv keeps whole ms');
+    await camera.disconnect();
+  });
+
+  it('a start instant already past is reported late by as much', async () => {
+    const camera = await Camera.create({ width: 16, height: 8, frameRate: q(RATE, 'Hz'), simulate: false });
+    const recording = new Recording(camera, params('late'), join(base, 'late', 'cam'), {});
+    await recording.arm();
+    const at = performance.timeOrigin + performance.now() - 40;
+    const timing = await recording.start(at);
+    assert.ok(timing.lateMs >= 40 && timing.lateMs <= timing.wokeAt! - at, `late ${timing.lateMs} ms`);
+    await recording.stop();
+    await camera.disconnect();
+  });
+
+  it('stopped right after its start, before storing began, it still stores every frame it took', async () => {
+    const camera = await Camera.create({
+      width: 16,
+      height: 8,
+      frameRate: q(RATE, 'Hz'),
+      simulate: false,
+      bufferFrames: 16,
+    });
+    const directory = join(base, 'quick', 'cam');
+    const recording = new Recording(camera, params('quick'), directory, {});
+    await recording.arm();
+    await recording.start();
+    const summary = await recording.stop();
+    assert.ok(summary.frames >= 1, `${summary.frames} frames`);
+    assert.equal(summary.complete, true);
+    const data = await readAcquisitionData(join(base, 'quick'));
+    assert.ok(data.cameras.cam!.complete, data.cameras.cam!.problems.join('; '));
+    assert.equal(data.cameras.cam!.storedFrames, summary.frames);
     await camera.disconnect();
   });
 });

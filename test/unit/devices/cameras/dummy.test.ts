@@ -157,6 +157,30 @@ describe('devices/cameras/dummy', () => {
     assert.ok(lost >= 8 && lost <= 14, `a 150 ms stall with a 3-frame buffer loses about 11 frames, lost ${lost}`);
   });
 
+  it('stamps each frame in whole ms and in whole µs, the first at the start of recording; a dry run knows both', async () => {
+    const c = await dummy.DummyCamera.create({ width: 8, height: 4, simulate: false, frameRate: q('100 Hz') });
+    const estimate = await c.estimateFrames();
+    let before = 0;
+    const frames = await c.recording(async () => {
+      before = performance.timeOrigin + performance.now();
+      return [await c.grab(), await c.grab()];
+    });
+    for (const { metadata: m } of frames) {
+      assert.ok(Number.isSafeInteger(m.timestampUs), `timestampUs ${m.timestampUs}`);
+      assert.equal(m.timestamp, Math.round(m.timestampUs! / 1000));
+      assert.equal(
+        JSON.stringify(m).length,
+        JSON.stringify(estimate.metadata(m.frameNumber)).length,
+        'exact TIFF bytes',
+      );
+    }
+    // the first exposure is when recording started (the frame clock starts there), not a tick later
+    const first = frames[0]!.metadata.timestampUs! / 1000;
+    assert.ok(first <= before + 0.001, `first exposure ${(first - before).toFixed(3)} ms after recording started`);
+    assert.ok(frames[1]!.metadata.timestampUs! - frames[0]!.metadata.timestampUs! === 10_000, 'one period later');
+    await c.disconnect();
+  });
+
   it('refuses bad options with OptionError and registers nothing', async () => {
     const n = registeredDevices().length;
     await rejectsWith(

@@ -58,7 +58,7 @@ describe('devices/cameras/remote', function () {
       assert.equal(e.periodMs, 4);
       assert.equal(e.direct, true);
       const m = e.metadata(7);
-      assert.deepEqual(Object.keys(m), ['frameNumber', 'timestamp', 'camera', 'stream']);
+      assert.deepEqual(Object.keys(m), ['frameNumber', 'timestamp', 'timestampUs', 'camera', 'stream']);
       assert.equal(m.frameNumber, 7);
       assert.equal(m.camera, 'serverCam', "the server's camera names the frames");
     } finally {
