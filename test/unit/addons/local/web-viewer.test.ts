@@ -17,8 +17,10 @@ import {
   binFactor,
   binPixels,
   displayImage,
+  integerDisplayImage,
   mapToBytes,
   valueAt,
+  type Contrast,
 } from '../../../../addons/local/web-viewer/display.js';
 import type {} from '../../../../addons/local/web-viewer/page-global.js';
 
@@ -172,6 +174,54 @@ describe('addons/local/web-viewer', function () {
       const binned = displayImage(pattern(300, 600), 256, { auto: true, clip: 0.5, min: 0, max: 1 });
       assert.deepEqual([binned.bin, binned.shape], [3, [100, 200]]);
       assert.ok(binned.lo >= 1000 && binned.hi <= 1255 && binned.hi > binned.lo);
+    });
+
+    it('8/16-bit frames: the fused path gives the same limits and bytes as binning, limits and mapping in turn', () => {
+      // A small deterministic generator (the same cases every run).
+      let seed = 12345;
+      const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+      const contrasts: Contrast[] = [
+        { auto: true, clip: 0.5, min: 0, max: 1 },
+        { auto: true, clip: 5, min: 0, max: 1 },
+        { auto: false, clip: 0.5, min: 10.3, max: 3000.7 },
+        { auto: false, clip: 0.5, min: -5, max: -1 },
+        { auto: false, clip: 0.5, min: 5, max: 5 },
+        { auto: false, clip: 0.5, min: 80000, max: 70000 },
+        { auto: false, clip: 0.5, min: 70000, max: 80000 },
+      ];
+      let checked = 0;
+      let bigChecked = 0;
+      // Small frames, and large 16-bit ones (their block-sum table is used only if it is not larger than the frame).
+      const large: [number, number][] = [
+        [1024, 1024],
+        [520, 1030],
+        [801, 799],
+      ];
+      for (let t = 0; t < 40 + large.length; t++) {
+        const [h, w] = t >= 40 ? large[t - 40]! : [1 + Math.floor(random() * 150), 1 + Math.floor(random() * 150)];
+        const u8 = t % 4 === 3 && t < 40;
+        const max = u8 ? 255 : [255, 4095, 65535][t % 3]!;
+        const data = u8 ? new Uint8Array(h * w) : new Uint16Array(h * w);
+        for (let i = 0; i < data.length; i++)
+          data[i] = t % 5 === 0 ? 100 : t % 5 === 1 ? (i * 37) % (max + 1) : Math.floor(random() * (max + 1));
+        const frame = makeFrame(data, [h, w]);
+        for (const bin of t >= 40 ? [2, 3] : [1, 2, 3, 4])
+          for (const contrast of contrasts) {
+            if (Math.floor(h / bin) < 1 || Math.floor(w / bin) < 1) continue;
+            const fused = integerDisplayImage(frame, bin, contrast);
+            if (!fused) continue;
+            const { data: binned, shape } = binPixels(frame, bin);
+            const [lo, hi] = contrast.auto ? autoLimits(binned, contrast.clip) : [contrast.min, contrast.max];
+            const what = `${h}×${w} ${frame.dtype} bin ${bin} ${JSON.stringify(contrast)}`;
+            assert.deepEqual([fused.shape, fused.lo, fused.hi], [shape, lo, hi], what);
+            assert.ok(Buffer.from(fused.body).equals(Buffer.from(mapToBytes(binned, lo, hi))), what);
+            checked++;
+            if (t >= 40) bigChecked++;
+          }
+      }
+      assert.ok(checked > 300, `${checked} cases`);
+      assert.ok(bigChecked >= 3 * contrasts.length, `${bigChecked} large cases`);
+      assert.equal(integerDisplayImage(makeFrame(new Float32Array(16), [4, 4]), 2, contrasts[0]!), undefined);
     });
   });
 
