@@ -8,7 +8,8 @@
  *     performance.now()` on both sides), median and p90 for 1024² uint16 frames at 30 fps
  *     (goal ≤ 30 ms), against the floor of this browser and load: raw `ws` and a minimal canvas
  *     page showing the same 1024² bytes at 30 fps (bench/raw-display.ts).
- * Run: `npx tsx bench/live-view.ts` (needs /usr/bin/chromium).
+ * Run: `npx tsx bench/live-view.ts [--throughput | --latency]` (needs /usr/bin/chromium); the flags
+ * run one part only.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -91,6 +92,9 @@ const TICKS = 100; // USER_HZ
 const sendMsPerImage = (a: WebViewerStats, b: WebViewerStats) =>
   b.sent > a.sent ? (b.sendMs * b.sent - a.sendMs * a.sent) / (b.sent - a.sent) : NaN;
 
+/** Thrown to skip the rest of the bench (one part only). */
+class Done extends Error {}
+
 if (!existsSync(CHROMIUM)) {
   console.log(`live-view bench skipped: ${CHROMIUM} is missing (Debian package chromium)`);
   process.exit(0);
@@ -125,9 +129,10 @@ try {
     await live?.detach();
     return rate;
   };
+  const parts = { throughput: !process.argv.includes('--latency'), latency: !process.argv.includes('--throughput') };
   const ROUNDS = 8;
   const ROUND_MS = 600;
-  for (const size of [1024, 2048]) {
+  for (const size of parts.throughput ? [1024, 2048] : []) {
     await run(size, true, 500); // warm-up
     const before = viewer.stats();
     const without: number[] = [];
@@ -169,9 +174,15 @@ try {
         `per image (copy), ${serverMs.toFixed(2)} ms server-thread CPU (bin + contrast + send); Chromium ` +
         `${(browserMs / drawn).toFixed(1)} ms CPU per image drawn, ${((100 * browserMs) / 1000 / seconds).toFixed(0)} % of a core`,
     );
+    console.log(
+      `   medians: ${b.toFixed(0)} fps with, ${a.toFixed(0)} fps without (ratio of medians ${(b / a).toFixed(3)}); ` +
+        `the row's ratio is the median of the paired ratios`,
+    );
+    // One statistic: the table's ratio (value / baseline) is the median paired ratio, which a
+    // trend in the machine's load (other processes) hits alike on both sides of each pair.
     printResult({
-      name: `free-running ${size}² producer with web viewer + Chromium (median paired ratio ${ratio.toFixed(3)})`,
-      value: b,
+      name: `free-running ${size}² producer with web viewer + Chromium (paired rounds; value = ratio × median without)`,
+      value: ratio * a,
       unit: 'frames/s',
       baseline: a,
       baselineName: 'without live view',
@@ -187,7 +198,7 @@ try {
   }
 
   // 1b. A camera at 200 fps (1024²): is it held back at all when the machine has headroom?
-  {
+  if (parts.throughput) {
     const without: number[] = [];
     const withViewer: number[] = [];
     for (let r = 0; r < 4; r++) {
@@ -213,6 +224,7 @@ try {
 
   // 2. Display latency at 30 fps, 1024² uint16 (sent as is, and binned to 512² for the page),
   // after the floor: the same size of bytes through raw ws into a minimal page.
+  if (!parts.latency) throw new Done();
   const raw = await rawDisplayLatency(page, { size: 1024, fps: 30, durationMs: 6000 });
   row('display latency, raw ws + minimal canvas page, 1024² at 30 fps', `${raw.median.toFixed(1)} ms`, '', '');
   console.log(`   p90 ${raw.p90.toFixed(1)} ms; ${raw.drawn} of ${raw.produced} frames drawn`);
@@ -268,6 +280,8 @@ try {
       await latencyViewer.close();
     }
   }
+} catch (error) {
+  if (!(error instanceof Done)) throw error;
 } finally {
   await viewer.close();
   await context.close();
