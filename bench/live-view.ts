@@ -11,6 +11,7 @@
  * Run: `npx tsx bench/live-view.ts [--throughput | --latency]` (needs /usr/bin/chromium); the flags
  * run one part only.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -88,6 +89,21 @@ function childrenCpuMs(): number {
 }
 const TICKS = 100; // USER_HZ
 
+/**
+ * Starts a process that keeps `share` of a core busy (busy for `share` of every 33 ms, the rest
+ * asleep: a browser drawing at 30 fps, without the browser); resolves, once it runs, with what
+ * stops it.
+ */
+async function burnCpu(share: number): Promise<() => void> {
+  const code =
+    'const s = Number(process.argv[1]); let x = 0; const tick = () => { const t0 = performance.now(); ' +
+    'while (performance.now() - t0 < 33 * s) x = (x * 1103515245 + 12345) | 0; ' +
+    'setTimeout(tick, Math.max(0, 33 - (performance.now() - t0))); }; tick();';
+  const child = spawn(process.execPath, ['-e', code, String(share)], { stdio: 'ignore' });
+  await new Promise((resolve) => setTimeout(resolve, 300)); // started and burning
+  return () => child.kill('SIGKILL');
+}
+
 /** Server-thread CPU per image sent between two stats() snapshots. */
 const sendMsPerImage = (a: WebViewerStats, b: WebViewerStats) =>
   b.sent > a.sent ? (b.sendMs * b.sent - a.sendMs * a.sent) / (b.sent - a.sent) : NaN;
@@ -113,16 +129,17 @@ const context = await chromium.launchPersistentContext(profile, {
 });
 const page = await context.newPage();
 const viewer = await WebViewer.create();
+const bare = await WebViewer.create();
 try {
   await page.goto(viewer.url);
   await page.waitForFunction(() => window.concertViewer?.connected, null, { timeout: 10000 });
   console.log(`${'benchmark'.padEnd(62)} ${'value'.padStart(16)} ${'baseline'.padStart(16)} ${'ratio'.padStart(8)}`);
 
   // 1. Throughput with and without the web live view.
-  const run = async (size: number, attached: boolean, durationMs: number, fps = 0) => {
+  const run = async (size: number, attached: boolean, durationMs: number, fps = 0, to: WebViewer = viewer) => {
     const counter = { n: 0 };
     const exp = await Experiment.create([await Acquisition.create('radios', camera(size, durationMs, counter, fps))]);
-    const live = attached ? await LiveView.create(exp, { viewer }) : undefined;
+    const live = attached ? await LiveView.create(exp, { viewer: to }) : undefined;
     const t0 = performance.now();
     await exp.run();
     const rate = counter.n / ((performance.now() - t0) / 1000);
@@ -137,6 +154,7 @@ try {
     const before = viewer.stats();
     const without: number[] = [];
     const withViewer: number[] = [];
+    const noPage: number[] = [];
     let browserMs = 0;
     for (let r = 0; r < ROUNDS; r++) {
       // Alternate the order too, so a trend in the machine's load hits both alike.
@@ -147,6 +165,8 @@ try {
       };
       if (r % 2) await viewed();
       without.push(await run(size, false, ROUND_MS));
+      // LiveView + a WebViewer no page watches: our own cost on the producer, without Chromium's.
+      noPage.push(await run(size, true, ROUND_MS, 0, bare));
       if (!(r % 2)) await viewed();
     }
     const after = viewer.stats();
@@ -174,6 +194,12 @@ try {
         `per image (copy), ${serverMs.toFixed(2)} ms server-thread CPU (bin + contrast + send); Chromium ` +
         `${(browserMs / drawn).toFixed(1)} ms CPU per image drawn, ${((100 * browserMs) / 1000 / seconds).toFixed(0)} % of a core`,
     );
+    const bareRatio = median(without.map((x, i) => noPage[i]! / x));
+    console.log(
+      `   LiveView + web viewer without a page: median paired ratio ${bareRatio.toFixed(3)} (our code on the producer's ` +
+        `thread); with the page / without a page ${median(noPage.map((x, i) => withViewer[i]! / x)).toFixed(3)} (Chromium and ` +
+        `the server thread competing for the cores)`,
+    );
     console.log(
       `   medians: ${b.toFixed(0)} fps with, ${a.toFixed(0)} fps without (ratio of medians ${(b / a).toFixed(3)}); ` +
         `the row's ratio is the median of the paired ratios`,
@@ -195,6 +221,32 @@ try {
       goal: size === 1024 ? { of: 'value', atMost: 2 } : undefined,
     });
     printResult({ name: `Chromium CPU per drawn image, ${size}² binned to 512`, value: browserMs / drawn, unit: 'ms' });
+    // The limit on this machine: the same producer next to a plain process that burns the CPU share
+    // Chromium took (no browser, no viewer). What that costs the producer, any page would cost it.
+    const chromiumShare = Math.min(1, browserMs / 1000 / seconds);
+    const alone: number[] = [];
+    const nextToBurner: number[] = [];
+    for (let r = 0; r < ROUNDS / 2; r++) {
+      alone.push(await run(size, false, ROUND_MS));
+      const stop = await burnCpu(chromiumShare);
+      try {
+        nextToBurner.push(await run(size, false, ROUND_MS));
+      } finally {
+        stop();
+      }
+    }
+    const burnRatio = median(alone.map((x, i) => nextToBurner[i]! / x));
+    console.log(
+      `   limit: next to a plain process burning ${(100 * chromiumShare).toFixed(0)} % of a core (Chromium's share), the ` +
+        `producer alone makes ${burnRatio.toFixed(3)} of its rate (median paired ratio; load ${loadavg()[0]!.toFixed(1)})`,
+    );
+    printResult({
+      name: `free-running ${size}² producer next to a CPU burner taking Chromium's share (the machine's limit for that row)`,
+      value: burnRatio * median(alone),
+      unit: 'frames/s',
+      baseline: median(alone),
+      baselineName: 'alone',
+    });
   }
 
   // 1b. A camera at 200 fps (1024²): is it held back at all when the machine has headroom?
@@ -283,6 +335,7 @@ try {
 } catch (error) {
   if (!(error instanceof Done)) throw error;
 } finally {
+  await bare.close();
   await viewer.close();
   await context.close();
   await rm(profile, { recursive: true, force: true });
