@@ -210,17 +210,29 @@ export function integerDisplayImage(frame: Frame, bin: number, contrast: Contras
     ? autoLimits(sampleBlockMeans(src, w, oh, ow, bin), contrast.clip)
     : [contrast.min, contrast.max];
   const sc = hi > lo ? 255 / (hi - lo) : 0;
-  const table = new Uint8Array(size); // 0 below lo
+  const table = lookupTable(size);
   // Block means a whole unit outside [lo, hi] map to 0 or 255 whatever float32 rounding does.
   const from = Math.min(size, Math.max(0, Math.floor(lo * b2) - b2));
   const to = sc > 0 ? Math.min(size, Math.max(from, Math.ceil(hi * b2) + b2 + 1)) : from;
+  table.fill(0, 0, from); // 0 below lo
   for (let s = from; s < to; s++) table[s] = index(Math.fround(s * norm), lo, sc);
-  if (sc > 0) table.fill(255, to); // 255 above hi
+  table.fill(sc > 0 ? 255 : 0, to); // 255 above hi
   const out = new Uint8Array(oh * ow);
   if (bin === 1) lookUp(src, table, out);
   else if (bin === 2) mapBlocks2(src, w, oh, ow, table, out);
   else mapBlocks(src, w, oh, ow, bin, table, out);
   return { body: out, shape: [oh, ow], bin, lo, hi };
+}
+
+/** One table per size, reused by every image (refilled each time; display images are made one at a time). */
+const tables = new Map<number, Uint8Array>();
+function lookupTable(size: number): Uint8Array {
+  let table = tables.get(size);
+  if (!table) {
+    if (tables.size >= 4) tables.clear();
+    tables.set(size, (table = new Uint8Array(size)));
+  }
+  return table;
 }
 
 /**

@@ -307,6 +307,20 @@ describe('addons/local/web-viewer', function () {
         [3, [100, 200], [300, 600], 2],
       );
       assert.equal(pixels.length, 100 * 200);
+      // The server thread's own CPU clock comes with the counters: the work of binning shows in it.
+      const before = viewer.stats().serverThreadMs;
+      assert.ok(before > 0, `server thread CPU ${before} ms`);
+      const big = makeFrame(
+        new Uint16Array(2048 * 2048).map((_, i) => i & 0xfff),
+        [2048, 2048],
+        { frameNumber: 1 },
+      );
+      for (let i = 0; i < 5; i++) {
+        viewer.show(big, { acquisition: 'radios', dropped: 0 });
+        await until(`image ${i + 2}`, () => client.images.length === i + 2);
+      }
+      await until('the counts of the last image', () => viewer.stats().sent === 6);
+      assert.ok(viewer.stats().serverThreadMs > before, 'the thread clock advanced with five 2048² images binned');
     });
 
     it('follows an experiment: state and progress', async () => {
