@@ -327,8 +327,8 @@ try {
           `${s.transitMs?.toFixed(1)} ms, received → drawn ${s.drawMs?.toFixed(1)} ms`,
       );
       console.log(
-        `   server thread ${server.thread.toFixed(2)} ms CPU per image (${server.timed.toFixed(2)} timed around the sends); Chromium ${(browserMs / s.drawn).toFixed(1)} ms CPU ` +
-          `per image drawn, ${((100 * browserMs) / 6000).toFixed(0)} % of a core`,
+        `   server thread ${server.thread.toFixed(2)} ms CPU per image (${server.timed.toFixed(2)} timed around the sends); ` +
+          `Chromium ${(browserMs / s.drawn).toFixed(1)} ms CPU per image drawn, ${((100 * browserMs) / 6000).toFixed(0)} % of a core`,
       );
       printResult({
         name: `display latency, 1024² u16 at 30 fps${maxSize >= 1024 ? ', shown unbinned' : what} (median)`,
