@@ -8,8 +8,10 @@
  *     performance.now()` on both sides), median and p90 for 1024² uint16 frames at 30 fps
  *     (goal ≤ 30 ms), against the floor of this browser and load: raw `ws` and a minimal canvas
  *     page showing the same 1024² bytes at 30 fps (bench/raw-display.ts).
- * Run: `npx tsx bench/live-view.ts` (needs /usr/bin/chromium).
+ * Run: `npx tsx bench/live-view.ts [--throughput | --latency]` (needs /usr/bin/chromium); the flags
+ * run one part only.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -87,9 +89,37 @@ function childrenCpuMs(): number {
 }
 const TICKS = 100; // USER_HZ
 
-/** Server-thread CPU per image sent between two stats() snapshots. */
-const sendMsPerImage = (a: WebViewerStats, b: WebViewerStats) =>
-  b.sent > a.sent ? (b.sendMs * b.sent - a.sendMs * a.sent) / (b.sent - a.sent) : NaN;
+/**
+ * Starts a process that keeps `share` of a core busy (busy for `share` of every 33 ms, the rest
+ * asleep: a browser drawing at 30 fps, without the browser); resolves, once it runs, with what
+ * stops it.
+ */
+async function burnCpu(share: number): Promise<() => void> {
+  const code =
+    'const s = Number(process.argv[1]); let x = 0; const tick = () => { const t0 = performance.now(); ' +
+    'while (performance.now() - t0 < 33 * s) x = (x * 1103515245 + 12345) | 0; ' +
+    'setTimeout(tick, Math.max(0, 33 - (performance.now() - t0))); }; tick();';
+  const child = spawn(process.execPath, ['-e', code, String(share)], { stdio: 'ignore' });
+  await new Promise((resolve) => setTimeout(resolve, 300)); // started and burning
+  return () => child.kill('SIGKILL');
+}
+
+/**
+ * Server-thread CPU per image sent between two stats() snapshots: all the thread's CPU time over
+ * the window (the thread clock is exact over seconds), and the sum of the times taken around each
+ * send (a lower bound: the clock advances at scheduler ticks, so short work after a wake-up is
+ * undercounted by up to a tick).
+ */
+const serverMsPerImage = (a: WebViewerStats, b: WebViewerStats) =>
+  b.sent > a.sent
+    ? {
+        thread: (b.serverThreadMs - a.serverThreadMs) / (b.sent - a.sent),
+        timed: (b.sendMs * b.sent - a.sendMs * a.sent) / (b.sent - a.sent),
+      }
+    : { thread: NaN, timed: NaN };
+
+/** Thrown to skip the rest of the bench (one part only). */
+class Done extends Error {}
 
 if (!existsSync(CHROMIUM)) {
   console.log(`live-view bench skipped: ${CHROMIUM} is missing (Debian package chromium)`);
@@ -109,29 +139,32 @@ const context = await chromium.launchPersistentContext(profile, {
 });
 const page = await context.newPage();
 const viewer = await WebViewer.create();
+const bare = await WebViewer.create();
 try {
   await page.goto(viewer.url);
   await page.waitForFunction(() => window.concertViewer?.connected, null, { timeout: 10000 });
   console.log(`${'benchmark'.padEnd(62)} ${'value'.padStart(16)} ${'baseline'.padStart(16)} ${'ratio'.padStart(8)}`);
 
   // 1. Throughput with and without the web live view.
-  const run = async (size: number, attached: boolean, durationMs: number, fps = 0) => {
+  const run = async (size: number, attached: boolean, durationMs: number, fps = 0, to: WebViewer = viewer) => {
     const counter = { n: 0 };
     const exp = await Experiment.create([await Acquisition.create('radios', camera(size, durationMs, counter, fps))]);
-    const live = attached ? await LiveView.create(exp, { viewer }) : undefined;
+    const live = attached ? await LiveView.create(exp, { viewer: to }) : undefined;
     const t0 = performance.now();
     await exp.run();
     const rate = counter.n / ((performance.now() - t0) / 1000);
     await live?.detach();
     return rate;
   };
+  const parts = { throughput: !process.argv.includes('--latency'), latency: !process.argv.includes('--throughput') };
   const ROUNDS = 8;
   const ROUND_MS = 600;
-  for (const size of [1024, 2048]) {
+  for (const size of parts.throughput ? [1024, 2048] : []) {
     await run(size, true, 500); // warm-up
     const before = viewer.stats();
     const without: number[] = [];
     const withViewer: number[] = [];
+    const noPage: number[] = [];
     let browserMs = 0;
     for (let r = 0; r < ROUNDS; r++) {
       // Alternate the order too, so a trend in the machine's load hits both alike.
@@ -142,6 +175,8 @@ try {
       };
       if (r % 2) await viewed();
       without.push(await run(size, false, ROUND_MS));
+      // LiveView + a WebViewer no page watches: our own cost on the producer, without Chromium's.
+      noPage.push(await run(size, true, ROUND_MS, 0, bare));
       if (!(r % 2)) await viewed();
     }
     const after = viewer.stats();
@@ -162,16 +197,30 @@ try {
       `   (median of ${ROUNDS} paired rounds of ${ROUND_MS} ms; the viewer's copies took ${(100 * share).toFixed(1)} % of the producer ` +
         `thread's time)`,
     );
-    const serverMs = sendMsPerImage(before, after);
+    const server = serverMsPerImage(before, after);
+    const serverMs = server.thread;
     console.log(
       `   pages drew ${(drawn / seconds).toFixed(0)} frames/s; ${after.sent - before.sent} sent, ` +
         `${after.dropped - before.dropped} replaced before sending; ${after.copyMs.toFixed(2)} ms session-thread CPU ` +
-        `per image (copy), ${serverMs.toFixed(2)} ms server-thread CPU (bin + contrast + send); Chromium ` +
+        `per image (copy), ${serverMs.toFixed(2)} ms server-thread CPU (bin + contrast + send; ` +
+        `${server.timed.toFixed(2)} ms timed around the sends); Chromium ` +
         `${(browserMs / drawn).toFixed(1)} ms CPU per image drawn, ${((100 * browserMs) / 1000 / seconds).toFixed(0)} % of a core`,
     );
+    const bareRatio = median(without.map((x, i) => noPage[i]! / x));
+    console.log(
+      `   LiveView + web viewer without a page: median paired ratio ${bareRatio.toFixed(3)} (our code on the producer's ` +
+        `thread); with the page / without a page ${median(noPage.map((x, i) => withViewer[i]! / x)).toFixed(3)} (Chromium and ` +
+        `the server thread competing for the cores)`,
+    );
+    console.log(
+      `   medians: ${b.toFixed(0)} fps with, ${a.toFixed(0)} fps without (ratio of medians ${(b / a).toFixed(3)}); ` +
+        `the row's ratio is the median of the paired ratios`,
+    );
+    // One statistic: the table's ratio (value / baseline) is the median paired ratio, which a
+    // trend in the machine's load (other processes) hits alike on both sides of each pair.
     printResult({
-      name: `free-running ${size}² producer with web viewer + Chromium (median paired ratio ${ratio.toFixed(3)})`,
-      value: b,
+      name: `free-running ${size}² producer with web viewer + Chromium (paired rounds; value = ratio × median without)`,
+      value: ratio * a,
       unit: 'frames/s',
       baseline: a,
       baselineName: 'without live view',
@@ -184,10 +233,36 @@ try {
       goal: size === 1024 ? { of: 'value', atMost: 2 } : undefined,
     });
     printResult({ name: `Chromium CPU per drawn image, ${size}² binned to 512`, value: browserMs / drawn, unit: 'ms' });
+    // The limit on this machine: the same producer next to a plain process that burns the CPU share
+    // Chromium took (no browser, no viewer). What that costs the producer, any page would cost it.
+    const chromiumShare = Math.min(1, browserMs / 1000 / seconds);
+    const alone: number[] = [];
+    const nextToBurner: number[] = [];
+    for (let r = 0; r < ROUNDS / 2; r++) {
+      alone.push(await run(size, false, ROUND_MS));
+      const stop = await burnCpu(chromiumShare);
+      try {
+        nextToBurner.push(await run(size, false, ROUND_MS));
+      } finally {
+        stop();
+      }
+    }
+    const burnRatio = median(alone.map((x, i) => nextToBurner[i]! / x));
+    console.log(
+      `   limit: next to a plain process burning ${(100 * chromiumShare).toFixed(0)} % of a core (Chromium's share), the ` +
+        `producer alone makes ${burnRatio.toFixed(3)} of its rate (median paired ratio; load ${loadavg()[0]!.toFixed(1)})`,
+    );
+    printResult({
+      name: `free-running ${size}² producer next to a CPU burner taking Chromium's share (the machine's limit for that row)`,
+      value: burnRatio * median(alone),
+      unit: 'frames/s',
+      baseline: median(alone),
+      baselineName: 'alone',
+    });
   }
 
   // 1b. A camera at 200 fps (1024²): is it held back at all when the machine has headroom?
-  {
+  if (parts.throughput) {
     const without: number[] = [];
     const withViewer: number[] = [];
     for (let r = 0; r < 4; r++) {
@@ -213,9 +288,15 @@ try {
 
   // 2. Display latency at 30 fps, 1024² uint16 (sent as is, and binned to 512² for the page),
   // after the floor: the same size of bytes through raw ws into a minimal page.
+  if (!parts.latency) throw new Done();
+  const rawC0 = childrenCpuMs();
   const raw = await rawDisplayLatency(page, { size: 1024, fps: 30, durationMs: 6000 });
+  const rawBrowserMs = childrenCpuMs() - rawC0;
   row('display latency, raw ws + minimal canvas page, 1024² at 30 fps', `${raw.median.toFixed(1)} ms`, '', '');
-  console.log(`   p90 ${raw.p90.toFixed(1)} ms; ${raw.drawn} of ${raw.produced} frames drawn`);
+  console.log(
+    `   p90 ${raw.p90.toFixed(1)} ms; ${raw.drawn} of ${raw.produced} frames drawn; Chromium ` +
+      `${(rawBrowserMs / raw.drawn).toFixed(1)} ms CPU per image drawn, ${((100 * rawBrowserMs) / 6000).toFixed(0)} % of a core`,
+  );
   for (const maxSize of [1024, 512]) {
     const latencyViewer = await WebViewer.create({ maxSize });
     try {
@@ -224,11 +305,16 @@ try {
       const counter = { n: 0 };
       const exp = await Experiment.create([await Acquisition.create('radios', camera(1024, 6000, counter, 30))]);
       await LiveView.create(exp, { viewer: latencyViewer });
+      // The counts of the page's connection carry the thread clock the window starts from.
+      for (const t0 = performance.now(); latencyViewer.stats().clients < 1 && performance.now() - t0 < 10000;)
+        await new Promise((r) => setTimeout(r, 10));
       const c0 = childrenCpuMs();
+      const s0 = latencyViewer.stats();
       await exp.run();
       const browserMs = childrenCpuMs() - c0;
       await new Promise((r) => setTimeout(r, 300));
       const s = latencyViewer.stats();
+      const server = serverMsPerImage(s0, s);
       const lat = s.latencyMs!;
       const what = maxSize >= 1024 ? '' : `, shown binned to ${maxSize}²`;
       row(
@@ -244,8 +330,8 @@ try {
           `${s.transitMs?.toFixed(1)} ms, received → drawn ${s.drawMs?.toFixed(1)} ms`,
       );
       console.log(
-        `   server thread ${s.sendMs.toFixed(2)} ms CPU per image; Chromium ${(browserMs / s.drawn).toFixed(1)} ms CPU ` +
-          `per image drawn, ${((100 * browserMs) / 6000).toFixed(0)} % of a core`,
+        `   server thread ${server.thread.toFixed(2)} ms CPU per image (${server.timed.toFixed(2)} timed around the sends); ` +
+          `Chromium ${(browserMs / s.drawn).toFixed(1)} ms CPU per image drawn, ${((100 * browserMs) / 6000).toFixed(0)} % of a core`,
       );
       printResult({
         name: `display latency, 1024² u16 at 30 fps${maxSize >= 1024 ? ', shown unbinned' : what} (median)`,
@@ -256,7 +342,7 @@ try {
       });
       printResult({
         name: `web viewer server-thread CPU per image, 1024² at 30 fps${maxSize >= 1024 ? ', unbinned' : what}`,
-        value: s.sendMs,
+        value: server.thread,
         unit: 'ms',
       });
       printResult({
@@ -268,7 +354,10 @@ try {
       await latencyViewer.close();
     }
   }
+} catch (error) {
+  if (!(error instanceof Done)) throw error;
 } finally {
+  await bare.close();
   await viewer.close();
   await context.close();
   await rm(profile, { recursive: true, force: true });

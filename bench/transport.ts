@@ -14,7 +14,7 @@
  *    taking 20 ms per frame (busy, then awaiting); frame age = receive time − send time.
  *
  * Rows for `npm run bench` (BENCH_RESULT lines) carry the goals of issue 16. `--quick`: fewer
- * frames and one round; `--live`: the live-view part only. Every child is killed at the end or
+ * frames and one round; `--live`: the live-view part only; `--tcp`, `--shm`: that part only. Every child is killed at the end or
  * after a global deadline.
  * @module
  */
@@ -265,7 +265,9 @@ async function main(): Promise<void> {
       .map((x) => x.toFixed(1))
       .join(' ')}`,
   );
-  if (!process.argv.includes('--live')) {
+  const only = ['--live', '--tcp', '--shm'].filter((f) => process.argv.includes(f));
+  const part = (flag: string) => only.length === 0 || only.includes(flag);
+  if (part('--tcp')) {
     console.log('| tcp loopback | Python Concert | raw pyzmq | raw zeromq.js | ours | ours / Python Concert |');
     console.log('|---|---|---|---|---|---|');
     for (const [side, count, label, goal] of [
@@ -302,6 +304,8 @@ async function main(): Promise<void> {
         baselineName: 'raw zeromq.js',
       });
     }
+  }
+  if (part('--shm')) {
     // Frames between processes on one host: ZeroMQ ipc against shared memory, 8 MiB frames.
     const side = 2048;
     const count = quick ? 100 : 200;
@@ -349,16 +353,18 @@ async function main(): Promise<void> {
       });
     } else rows.push({ name: 'frames between processes, 8 MiB: shared memory', value: 0, unit: 'frames/s', missing });
   }
-  console.log(
-    '\n# live view: PUB HWM 1 → SUB, 512² u16, free-running sender, viewer 20 ms/frame (target median ≤ 30 ms)',
-  );
-  console.log('| viewer | frame age median | p90 | frames shown | sent | dropped at PUB | superseded at SUB |');
-  console.log('|---|---|---|---|---|---|---|');
-  for (const viewer of ['busy', 'async'] as const) {
-    const r = await liveView(viewer, quick ? 40 : 100);
+  if (part('--live')) {
     console.log(
-      `| ${viewer} | ${r.median.toFixed(1)} ms | ${r.p90.toFixed(1)} ms | ${r.shown} | ${r.sent} | ${r.dropped} | ${r.superseded} |`,
+      '\n# live view: PUB HWM 1 → SUB, 512² u16, free-running sender, viewer 20 ms/frame (target median ≤ 30 ms)',
     );
+    console.log('| viewer | frame age median | p90 | frames shown | sent | dropped at PUB | superseded at SUB |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const viewer of ['busy', 'async'] as const) {
+      const r = await liveView(viewer, quick ? 40 : 100);
+      console.log(
+        `| ${viewer} | ${r.median.toFixed(1)} ms | ${r.p90.toFixed(1)} ms | ${r.shown} | ${r.sent} | ${r.dropped} | ${r.superseded} |`,
+      );
+    }
   }
   console.log(
     `load average at end: ${loadavg()

@@ -171,12 +171,159 @@ function index(v: number, lo: number, sc: number): number {
   return t <= 0 ? 0 : t >= 255 ? 255 : t | 0;
 }
 
-/** Bins, finds the limits and maps: what one page needs of one frame with its contrast. */
+/**
+ * Bins, finds the limits and maps: what one page needs of one frame with its contrast. 8- and
+ * 16-bit frames take a fused path (the same bytes as {@link binPixels}, {@link autoLimits} and
+ * {@link mapToBytes} in turn, in one pass over the pixels; see {@link integerDisplayImage}).
+ */
 export function displayImage(frame: Frame, maxSize: number, contrast: Contrast): DisplayImage {
   const bin = binFactor(frame.shape, maxSize);
+  const fused = integerDisplayImage(frame, bin, contrast);
+  if (fused) return fused;
   const { data, shape } = binPixels(frame, bin);
   const [lo, hi] = contrast.auto ? autoLimits(data, contrast.clip) : [contrast.min, contrast.max];
   return { body: mapToBytes(data, lo, hi), shape, bin, lo, hi };
+}
+
+/** True where a Uint32Array stores its lowest byte first (writing four display bytes at once). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * The display image of a uint8 or uint16 frame without the float32 binned copy: the limits come
+ * from the same strided samples of the block means {@link autoLimits} would take, and the bytes
+ * from one table indexed by the block *sum* (`bin² × 2^bits` entries, built only between the
+ * limits; the table value is the module's formula applied to the float32 block mean, so the bytes
+ * equal the general path's). Four bytes are written per store. Undefined for other dtypes, or
+ * when the table would be larger than the frame.
+ */
+export function integerDisplayImage(frame: Frame, bin: number, contrast: Contrast): DisplayImage | undefined {
+  const src = frame.data;
+  if (!(src instanceof Uint16Array || src instanceof Uint8Array)) return undefined;
+  const [h, w] = frame.shape;
+  const b2 = bin * bin;
+  const size = b2 * (src instanceof Uint8Array ? 256 : 65536);
+  if (bin > 1 && size > src.length) return undefined;
+  const oh = bin > 1 ? Math.floor(h / bin) : h;
+  const ow = bin > 1 ? Math.floor(w / bin) : w;
+  const norm = 1 / b2;
+  const [lo, hi] = contrast.auto
+    ? autoLimits(sampleBlockMeans(src, w, oh, ow, bin), contrast.clip)
+    : [contrast.min, contrast.max];
+  const sc = hi > lo ? 255 / (hi - lo) : 0;
+  const table = lookupTable(size);
+  // Block means a whole unit outside [lo, hi] map to 0 or 255 whatever float32 rounding does.
+  const from = Math.min(size, Math.max(0, Math.floor(lo * b2) - b2));
+  const to = sc > 0 ? Math.min(size, Math.max(from, Math.ceil(hi * b2) + b2 + 1)) : from;
+  table.fill(0, 0, from); // 0 below lo
+  for (let s = from; s < to; s++) table[s] = index(Math.fround(s * norm), lo, sc);
+  table.fill(sc > 0 ? 255 : 0, to); // 255 above hi
+  const out = new Uint8Array(oh * ow);
+  if (bin === 1) lookUp(src, table, out);
+  else if (bin === 2) mapBlocks2(src, w, oh, ow, table, out);
+  else mapBlocks(src, w, oh, ow, bin, table, out);
+  return { body: out, shape: [oh, ow], bin, lo, hi };
+}
+
+/** One table per size, reused by every image (refilled each time; display images are made one at a time). */
+const tables = new Map<number, Uint8Array>();
+function lookupTable(size: number): Uint8Array {
+  let table = tables.get(size);
+  if (!table) {
+    if (tables.size >= 4) tables.clear();
+    tables.set(size, (table = new Uint8Array(size)));
+  }
+  return table;
+}
+
+/**
+ * The float32 block means at the indices {@link autoLimits} samples of the binned image (every
+ * `max(1, floor(n / 2¹⁶))`-th of its `n` pixels): it then takes every one of these.
+ */
+function sampleBlockMeans(src: Uint8Array | Uint16Array, w: number, oh: number, ow: number, bin: number): Float32Array {
+  const n = oh * ow;
+  const step = Math.max(1, Math.floor(n / SAMPLES));
+  const out = new Float32Array(Math.ceil(n / step));
+  const norm = 1 / (bin * bin);
+  let oy = 0;
+  let ox = 0;
+  for (let k = 0; k < out.length; k++) {
+    const at = oy * bin * w + ox * bin;
+    let sum = 0;
+    if (bin === 1) sum = src[at]!;
+    else if (bin === 2) sum = src[at]! + src[at + 1]! + src[at + w]! + src[at + w + 1]!;
+    else for (let dy = 0, row = at; dy < bin; dy++, row += w) for (let dx = 0; dx < bin; dx++) sum += src[row + dx]!;
+    out[k] = sum * norm;
+    ox += step;
+    while (ox >= ow) {
+      ox -= ow;
+      oy++;
+    }
+  }
+  return out;
+}
+
+/** `out[i] = table[px[i]]`, four bytes per store where the platform allows. */
+function lookUp(px: Uint8Array | Uint16Array, table: Uint8Array, out: Uint8Array): void {
+  let i = 0;
+  if (LITTLE_ENDIAN && out.byteOffset % 4 === 0) {
+    const words = new Uint32Array(out.buffer, out.byteOffset, out.length >> 2);
+    for (let k = 0; k < words.length; k++, i += 4)
+      words[k] = table[px[i]!]! | (table[px[i + 1]!]! << 8) | (table[px[i + 2]!]! << 16) | (table[px[i + 3]!]! << 24);
+  }
+  for (; i < px.length; i++) out[i] = table[px[i]!]!;
+}
+
+/** 2 × 2 blocks: `out = table[sum of the block]`, four output bytes per store where the platform allows. */
+function mapBlocks2(
+  src: Uint8Array | Uint16Array,
+  w: number,
+  oh: number,
+  ow: number,
+  table: Uint8Array,
+  out: Uint8Array,
+): void {
+  const words =
+    LITTLE_ENDIAN && ow % 4 === 0 ? new Uint32Array(out.buffer, out.byteOffset, out.length >> 2) : undefined;
+  for (let oy = 0; oy < oh; oy++) {
+    let i = 2 * oy * w;
+    let j = i + w;
+    if (words) {
+      for (let k = (oy * ow) >> 2, end = k + (ow >> 2); k < end; k++, i += 8, j += 8)
+        words[k] =
+          table[src[i]! + src[i + 1]! + src[j]! + src[j + 1]!]! |
+          (table[src[i + 2]! + src[i + 3]! + src[j + 2]! + src[j + 3]!]! << 8) |
+          (table[src[i + 4]! + src[i + 5]! + src[j + 4]! + src[j + 5]!]! << 16) |
+          (table[src[i + 6]! + src[i + 7]! + src[j + 6]! + src[j + 7]!]! << 24);
+    } else
+      for (let o = oy * ow, end = o + ow; o < end; o++, i += 2, j += 2)
+        out[o] = table[src[i]! + src[i + 1]! + src[j]! + src[j + 1]!]!;
+  }
+}
+
+/** Blocks of any size: row sums of each block row, then one table lookup per block. */
+function mapBlocks(
+  src: Uint8Array | Uint16Array,
+  w: number,
+  oh: number,
+  ow: number,
+  bin: number,
+  table: Uint8Array,
+  out: Uint8Array,
+): void {
+  const sums = new Float64Array(ow);
+  for (let oy = 0; oy < oh; oy++) {
+    sums.fill(0);
+    for (let dy = 0; dy < bin; dy++) {
+      let i = (oy * bin + dy) * w;
+      for (let ox = 0; ox < ow; ox++) {
+        let s = 0;
+        for (let dx = 0; dx < bin; dx++) s += src[i++]!;
+        sums[ox]! += s;
+      }
+    }
+    const o = oy * ow;
+    for (let ox = 0; ox < ow; ox++) out[o + ox] = table[sums[ox]!]!;
+  }
 }
 
 /** The frame's value at display pixel `(x, y)`: the block mean when binned. */

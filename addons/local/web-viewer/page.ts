@@ -32,7 +32,7 @@ section h2 { font-size: 14px; line-height: 22px; margin: 0 0 4px; font-weight: 6
 .controls input[type=number] { width: 6.5em; }
 .controls input[type=checkbox] { margin: 0 4px 0 0; }
 .view { overflow: auto; max-height: 80vh; background: #111; }
-canvas { display: block; image-rendering: pixelated; }
+canvas { display: block; image-rendering: pixelated; will-change: transform; }
 canvas.fit { width: 100%; height: auto; }
 .mono { font-family: ui-monospace, monospace; }
 .cursor { height: 22px; margin-bottom: 4px; white-space: nowrap; overflow: hidden; }

@@ -51,8 +51,14 @@ export interface ServerCounts {
   /** Images replaced before any page got them. */
   dropped: number;
   clients: number;
-  /** Worker-thread CPU time spent binning and sending, in total (ms). */
+  /**
+   * Worker-thread CPU time spent binning and sending, in total (ms), summed over short intervals
+   * (each image's send): the thread's clock (`/proc/thread-self/schedstat`) advances at
+   * scheduler ticks, so it undercounts short work that follows a wake-up; see `threadMs`.
+   */
   sendMs: number;
+  /** The server thread's whole CPU time when the counts were taken (ms; shared by every viewer of the process). */
+  threadMs: number;
 }
 
 /** Options of the server. */
@@ -121,7 +127,7 @@ export class ViewerServer {
   /** Camera: one slot (key ''); slices: one per name. */
   readonly #slots: Record<Panel, Map<string, Slot>> = { camera: new Map(), slice: new Map() };
   readonly #wanted: Record<Panel, boolean> = { camera: false, slice: false };
-  readonly #counts: ServerCounts = { sent: 0, drawn: 0, dropped: 0, clients: 0, sendMs: 0 };
+  readonly #counts: ServerCounts = { sent: 0, drawn: 0, dropped: 0, clients: 0, sendMs: 0, threadMs: 0 };
   #status: object = {};
   #stream: object | undefined;
   #closed = false;
@@ -226,6 +232,7 @@ export class ViewerServer {
 
   #report(latency?: [number, number, number]): void {
     this.#counts.clients = this.#clients.size;
+    this.#counts.threadMs = threadCpuMs();
     this.#events.onCounts({ ...this.#counts }, latency);
   }
 

@@ -77,8 +77,14 @@ export interface WebViewerStats {
   drawMs?: number;
   /** Mean session-thread CPU time per frame handed to the server (the copy), ms. */
   copyMs: number;
-  /** Mean worker-thread CPU time per image sent (binning and socket writes), ms. */
+  /**
+   * Mean worker-thread CPU time per image sent (binning and socket writes), ms, timed around
+   * each send: a lower bound (the thread clock advances at scheduler ticks). Over a long window,
+   * the difference of two `serverThreadMs` divided by the images sent is the unbiased figure.
+   */
   sendMs: number;
+  /** CPU time the server thread has used in all (ms; the thread serves every viewer of the process). */
+  serverThreadMs: number;
 }
 
 /** The newest camera frame (updated in place) and whether the server has it. */
@@ -120,7 +126,7 @@ export class WebViewer implements Viewer {
   readonly #upstream = new Map<string, number>();
   /** Frames seen per acquisition in the followed run (for progress). */
   readonly #seen = new Map<string, number>();
-  #server: ServerCounts = { sent: 0, drawn: 0, dropped: 0, clients: 0, sendMs: 0 };
+  #server: ServerCounts = { sent: 0, drawn: 0, dropped: 0, clients: 0, sendMs: 0, threadMs: 0 };
   #counts = { slices: 0, dropped: 0, copies: 0, copyMs: 0 };
   #wanted = false;
   #budgetAt = 0;
@@ -292,6 +298,7 @@ export class WebViewer implements Viewer {
       drawMs: mid(pick(2)),
       copyMs: this.#counts.copies ? this.#counts.copyMs / this.#counts.copies : 0,
       sendMs: s.sent ? s.sendMs / s.sent : 0,
+      serverThreadMs: s.threadMs,
     };
   }
 

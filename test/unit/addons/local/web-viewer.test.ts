@@ -17,8 +17,10 @@ import {
   binFactor,
   binPixels,
   displayImage,
+  integerDisplayImage,
   mapToBytes,
   valueAt,
+  type Contrast,
 } from '../../../../addons/local/web-viewer/display.js';
 import type {} from '../../../../addons/local/web-viewer/page-global.js';
 
@@ -173,6 +175,54 @@ describe('addons/local/web-viewer', function () {
       assert.deepEqual([binned.bin, binned.shape], [3, [100, 200]]);
       assert.ok(binned.lo >= 1000 && binned.hi <= 1255 && binned.hi > binned.lo);
     });
+
+    it('8/16-bit frames: the fused path gives the same limits and bytes as binning, limits and mapping in turn', () => {
+      // A small deterministic generator (the same cases every run).
+      let seed = 12345;
+      const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+      const contrasts: Contrast[] = [
+        { auto: true, clip: 0.5, min: 0, max: 1 },
+        { auto: true, clip: 5, min: 0, max: 1 },
+        { auto: false, clip: 0.5, min: 10.3, max: 3000.7 },
+        { auto: false, clip: 0.5, min: -5, max: -1 },
+        { auto: false, clip: 0.5, min: 5, max: 5 },
+        { auto: false, clip: 0.5, min: 80000, max: 70000 },
+        { auto: false, clip: 0.5, min: 70000, max: 80000 },
+      ];
+      let checked = 0;
+      let bigChecked = 0;
+      // Small frames, and large 16-bit ones (their block-sum table is used only if it is not larger than the frame).
+      const large: [number, number][] = [
+        [1024, 1024],
+        [520, 1030],
+        [801, 799],
+      ];
+      for (let t = 0; t < 40 + large.length; t++) {
+        const [h, w] = t >= 40 ? large[t - 40]! : [1 + Math.floor(random() * 150), 1 + Math.floor(random() * 150)];
+        const u8 = t % 4 === 3 && t < 40;
+        const max = u8 ? 255 : [255, 4095, 65535][t % 3]!;
+        const data = u8 ? new Uint8Array(h * w) : new Uint16Array(h * w);
+        for (let i = 0; i < data.length; i++)
+          data[i] = t % 5 === 0 ? 100 : t % 5 === 1 ? (i * 37) % (max + 1) : Math.floor(random() * (max + 1));
+        const frame = makeFrame(data, [h, w]);
+        for (const bin of t >= 40 ? [2, 3] : [1, 2, 3, 4])
+          for (const contrast of contrasts) {
+            if (Math.floor(h / bin) < 1 || Math.floor(w / bin) < 1) continue;
+            const fused = integerDisplayImage(frame, bin, contrast);
+            if (!fused) continue;
+            const { data: binned, shape } = binPixels(frame, bin);
+            const [lo, hi] = contrast.auto ? autoLimits(binned, contrast.clip) : [contrast.min, contrast.max];
+            const what = `${h}×${w} ${frame.dtype} bin ${bin} ${JSON.stringify(contrast)}`;
+            assert.deepEqual([fused.shape, fused.lo, fused.hi], [shape, lo, hi], what);
+            assert.ok(Buffer.from(fused.body).equals(Buffer.from(mapToBytes(binned, lo, hi))), what);
+            checked++;
+            if (t >= 40) bigChecked++;
+          }
+      }
+      assert.ok(checked > 300, `${checked} cases`);
+      assert.ok(bigChecked >= 3 * contrasts.length, `${bigChecked} large cases`);
+      assert.equal(integerDisplayImage(makeFrame(new Float32Array(16), [4, 4]), 2, contrasts[0]!), undefined);
+    });
   });
 
   describe('server', () => {
@@ -257,6 +307,20 @@ describe('addons/local/web-viewer', function () {
         [3, [100, 200], [300, 600], 2],
       );
       assert.equal(pixels.length, 100 * 200);
+      // The server thread's own CPU clock comes with the counters: the work of binning shows in it.
+      const before = viewer.stats().serverThreadMs;
+      assert.ok(before > 0, `server thread CPU ${before} ms`);
+      const big = makeFrame(
+        new Uint16Array(2048 * 2048).map((_, i) => i & 0xfff),
+        [2048, 2048],
+        { frameNumber: 1 },
+      );
+      for (let i = 0; i < 5; i++) {
+        viewer.show(big, { acquisition: 'radios', dropped: 0 });
+        await until(`image ${i + 2}`, () => client.images.length === i + 2);
+      }
+      await until('the counts of the last image', () => viewer.stats().sent === 6);
+      assert.ok(viewer.stats().serverThreadMs > before, 'the thread clock advanced with five 2048² images binned');
     });
 
     it('follows an experiment: state and progress', async () => {
