@@ -13,6 +13,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { DType, Frame } from '../core/index.js';
 import { startModuleWorker } from '../core/worker.js';
+import type { GreyRange } from './grey-kernel.js';
 
 /** What the main thread sends: the pixels (transferred), and the window or the per-frame percentiles. */
 export interface GreyJob {
@@ -26,6 +27,7 @@ export interface GreyJob {
   high?: number;
   /** Overlay text to burn in ('' for none). */
   text: string;
+  range: GreyRange;
 }
 
 /** What the thread sends back: the image, or why not; always the pixel buffer. */
@@ -79,17 +81,22 @@ export class MappingThread {
   }
 
   /**
-   * Maps `frame` under `window` (or the percentiles `low`/`high` of the frame itself) and burns
-   * in `text`.
+   * Maps `frame` under `window` (or the percentiles `low`/`high` of the frame itself) into
+   * `range` and burns in `text`.
    * @throws Error if the thread fails meanwhile (map the frame on the main thread then).
    */
-  map(frame: Frame, how: { window: readonly [number, number] } | { low: number; high: number }, text: string) {
+  map(
+    frame: Frame,
+    how: { window: readonly [number, number] } | { low: number; high: number },
+    text: string,
+    range: GreyRange = 'full',
+  ) {
     const { data } = frame;
     const pixels = this.#buffer(data.byteLength);
     new Uint8Array(pixels).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     const [height, width] = frame.shape;
     const id = this.#nextId++;
-    const job: GreyJob = { id, pixels, dtype: frame.dtype, width, height, text, ...how };
+    const job: GreyJob = { id, pixels, dtype: frame.dtype, width, height, text, range, ...how };
     return new Promise<Uint8Array>((resolve, reject) => {
       if (this.#jobs.size === 0) this.#worker.ref();
       this.#jobs.set(id, { resolve, reject });
