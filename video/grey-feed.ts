@@ -25,6 +25,11 @@ export interface GreyFeedOptions {
   depth?: number;
   /** Frames of at least this many pixels go to the mapping thread (default 2¹⁶; `Infinity`: never). */
   threadPixels?: number;
+  /**
+   * The sink is done with an image once its promise resolved: the mapping thread maps later
+   * frames into the images it made (default false: the sink may keep them).
+   */
+  recycle?: boolean;
   /** The range of the images, chosen on the first frame's shape (`[height, width]`; default `'full'`). */
   range?: (shape: readonly [number, number]) => GreyRange;
 }
@@ -33,6 +38,9 @@ export interface GreyFeedOptions {
 export class GreyFeed {
   #mapper: ContrastMapper;
   readonly #rangeFor: ((shape: readonly [number, number]) => GreyRange) | undefined;
+  readonly #recycle: boolean;
+  /** The images the mapping thread made, with it (to give them back once the sink is done). */
+  readonly #threadImages = new WeakMap<Uint8Array, MappingThread>();
   readonly #overlay: readonly OverlayField[];
   readonly #sink: GreySink;
   readonly #what: string;
@@ -61,6 +69,7 @@ export class GreyFeed {
     this.#depth = Math.max(1, options.depth ?? 3);
     this.#threadPixels = options.threadPixels ?? 1 << 16;
     this.#rangeFor = options.range;
+    this.#recycle = options.recycle ?? false;
   }
 
   /** Frames pushed so far. */
@@ -149,7 +158,9 @@ export class GreyFeed {
     try {
       while (this.#queue.length > 0 && !this.#failure) {
         const { frame, image } = this.#queue[0]!;
-        await this.#sink(await image, frame);
+        const grey = await image;
+        await this.#sink(grey, frame);
+        if (this.#recycle) this.#threadImages.get(grey)?.recycle(grey);
         this.#queue.shift();
         this.#wake();
       }
@@ -181,7 +192,9 @@ export class GreyFeed {
       if (thread.ready) {
         try {
           const how = plan.kind === 'window' ? { window: plan.window } : plan;
-          return await thread.map(frame, how, text, this.#mapper.range);
+          const image = await thread.map(frame, how, text, this.#mapper.range);
+          this.#threadImages.set(image, thread);
+          return image;
         } catch {
           // The thread failed: map here (the next frames start a new thread).
         }

@@ -94,7 +94,8 @@ export class MovieEncoder {
       this.options.contrast,
       this.options.overlay,
       (image, frame) => this.#send(image, frame),
-      { range: ([height, width]) => (height % 2 === 0 && width % 2 === 0 ? 'video' : 'full') },
+      // Sent means in the pipe (#send): the mapping thread maps later frames into the same images.
+      { range: ([height, width]) => (height % 2 === 0 && width % 2 === 0 ? 'video' : 'full'), recycle: true },
     );
   }
 
@@ -199,11 +200,12 @@ export class MovieEncoder {
       height,
       frame.channels === 3 ? 'rgb24' : yuv ? 'yuv420p' : 'gray',
     ));
-    if (!yuv) return ffmpeg.write(image);
-    // Two writes, one wait: the pipe takes the luma, the shared constant chroma follows.
+    if (frame.channels === 3) return ffmpeg.write(image);
+    // Resolves once the image is in the pipe (the feed reuses it); the luma plane, then the
+    // shared constant chroma planes.
+    if (!yuv) return ffmpeg.writeFlushed([image]);
     const chroma = (this.#chroma ??= new Uint8Array((width * height) / 2).fill(128));
-    void ffmpeg.write(image).catch(() => undefined);
-    await ffmpeg.write(chroma);
+    await ffmpeg.writeFlushed([image, chroma]);
   }
 
   #spawn(width: number, height: number, format: 'rgb24' | 'gray' | 'yuv420p'): FfmpegProcess {

@@ -87,6 +87,31 @@ describe('video/grey-feed', function () {
     });
   }
 
+  it('recycle: the mapping thread maps later frames into the images the sink is done with', async () => {
+    await threadReady();
+    const contrast = parseContrast({ min: 100, max: 3000 });
+    const frames = Array.from({ length: 30 }, (_, i) => frameOf(i, 'uint16'));
+    const copies: Buffer[] = [];
+    const before = MappingThread.shared().reused;
+    const feed = new GreyFeed(
+      'test',
+      contrast,
+      [],
+      async (image) => {
+        await sleep(1);
+        copies.push(Buffer.from(image)); // a copy: the image itself is reused once this returns
+      },
+      { threadPixels: 0, recycle: true },
+    );
+    for (const f of frames) await feed.push(f);
+    await feed.flush();
+    const want = expected(frames, contrast, false, 'full');
+    for (const [i, copy] of copies.entries()) assert.ok(copy.equals(Buffer.from(want[i]!)), `frame ${i}`);
+    // Every frame but the first few (mapped ahead before the sink gave one back) reused an image.
+    const reused = MappingThread.shared().reused - before;
+    assert.ok(reused >= 30 - 8, `${reused} of 30 frames mapped into a given-back image`);
+  });
+
   it('maps ahead of a slow sink, at most depth frames, and reports a sink failure on a later push', async () => {
     let inSink = 0;
     let written = 0;
