@@ -57,7 +57,8 @@ describe('video/grey-feed', function () {
     ['float32', 'frame', 'video'],
     ['uint8', undefined, 'video'],
   ] as const) {
-    it(`the mapping thread gives the main thread's images, in order (${dtype}, contrast ${JSON.stringify(spec)}, ${range} range)`, async () => {
+    const what = `${dtype}, contrast ${JSON.stringify(spec)}, ${range} range`;
+    it(`the mapping thread gives the main thread's images, in order (${what})`, async () => {
       await threadReady();
       const before = MappingThread.shared().mapped;
       const contrast = spec === undefined ? undefined : parseContrast(spec);
