@@ -46,13 +46,29 @@ export interface Operation {
  * it is in messages (`abort()`, Ctrl-C, quitting with work running).
  */
 export function startOperation(signal?: AbortSignal, label?: string): Operation {
+  const { controller, unlink } = linkedController(signal);
+  running.set(controller, { id: nextId++, label });
+  return {
+    signal: controller.signal,
+    done() {
+      running.delete(controller);
+      unlink();
+    },
+  };
+}
+
+/**
+ * A controller that aborts when `signal` or the ambient scope (if it is not aborted already)
+ * fires, and `unlink()` to remove its listeners.
+ */
+function linkedController(signal: AbortSignal | undefined): { controller: AbortController; unlink(): void } {
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
   // An ambient scope that is already aborted does not stop new operations: they are the cleanup
   // (finally blocks restoring positions, closing shutters) of the operations it interrupted.
   const ambient = ambientSignal();
   const sources = [signal, ambient?.aborted ? undefined : ambient].filter((s): s is AbortSignal => s !== undefined);
-  const unlink: Array<() => void> = [];
+  const unlinks: Array<() => void> = [];
   for (const source of sources) {
     if (source.aborted) {
       controller.abort(source.reason);
@@ -60,14 +76,47 @@ export function startOperation(signal?: AbortSignal, label?: string): Operation 
     }
     const onAbort = () => controller.abort(source.reason);
     source.addEventListener('abort', onAbort, { once: true });
-    unlink.push(() => source.removeEventListener('abort', onAbort));
+    unlinks.push(() => source.removeEventListener('abort', onAbort));
   }
-  running.set(controller, { id: nextId++, label });
+  return {
+    controller,
+    unlink() {
+      for (const u of unlinks) u();
+    },
+  };
+}
+
+/**
+ * The same operation run many times in a row, one run at a time (each grab of a camera's
+ * stream): its signal (firing on `signal`, the ambient scope as it was when it was made, or
+ * {@link abortAll}) is made once, and each run is tracked (`abortAll()`, `runningOperations()`)
+ * only while it runs, as a fresh {@link startOperation} would be, without a new controller and
+ * listeners per run. Call `dispose()` once done.
+ */
+export interface RepeatedOperation {
+  readonly signal: AbortSignal;
+  /** Runs `fn` as one tracked run. @throws the signal's reason if it has fired. */
+  run<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
+  dispose(): void;
+}
+
+/** Makes a {@link RepeatedOperation}. */
+export function repeatedOperation(signal?: AbortSignal, label?: string): RepeatedOperation {
+  const { controller, unlink } = linkedController(signal);
   return {
     signal: controller.signal,
-    done() {
+    async run(fn) {
+      controller.signal.throwIfAborted();
+      running.set(controller, { id: nextId++, label });
+      try {
+        return await fn(controller.signal);
+      } finally {
+        running.delete(controller);
+      }
+    },
+    dispose() {
       running.delete(controller);
-      for (const u of unlink) u();
+      unlink();
     },
   };
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { inspect } from 'node:util';
-import { operation } from './abort.js';
+import { operation, repeatedOperation, type RepeatedOperation } from './abort.js';
 import { cancellation, OptionError, ParameterError, errorMessage } from './errors.js';
 import { Logger } from './log.js';
 import { Mutex } from './mutex.js';
@@ -354,6 +354,33 @@ export abstract class Device extends Parameterizable {
     } finally {
       both.dispose();
     }
+  }
+
+  /**
+   * Like {@link operation}, for the same action run many times in a row, one run at a time (the
+   * grabs of a camera's stream): one signal for every run, made once, and each run tracked while
+   * it runs. Call `dispose()` once done.
+   */
+  protected repeatedOperation(signal: AbortSignal | undefined): RepeatedOperation {
+    const both = signal ? eitherSignal(signal, this.#stop.signal) : { signal: this.#stop.signal, dispose() {} };
+    const op = repeatedOperation(both.signal);
+    const name = this.name;
+    return {
+      signal: op.signal,
+      async run(fn) {
+        try {
+          return await op.run(fn);
+        } catch (error) {
+          // As in operation(): an abort whatever its reason is a cancellation, not a fault.
+          if (both.signal.aborted && error === both.signal.reason) throw cancellation(both.signal, name);
+          throw error;
+        }
+      },
+      dispose() {
+        op.dispose();
+        both.dispose();
+      },
+    };
   }
 
   /** Waits for exclusive use of the device; call the returned function to release it. */

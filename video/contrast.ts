@@ -15,7 +15,7 @@
  * @module
  */
 import { OptionError, type Frame, type PixelArray } from '../core/index.js';
-import { mapPixels, percentilesOf, widen, type TableCache } from './grey-kernel.js';
+import { mapPixels, percentilesOf, toVideoRange, widen, type GreyRange, type TableCache } from './grey-kernel.js';
 
 /** A contrast as users give it (see the module documentation). */
 export type ContrastSpec =
@@ -103,12 +103,15 @@ export type GreyPlan =
  */
 export class ContrastMapper {
   readonly contrast: Contrast | undefined;
+  /** The range of the images made (default `'full'`; `'video'`: yuv420p luma, see `GreyRange`). */
+  readonly range: GreyRange;
   #window: [number, number] | undefined;
   readonly #table: TableCache = {};
 
   /** @param contrast undefined: uint8 frames unchanged, others `'auto'`. */
-  constructor(contrast?: Contrast) {
+  constructor(contrast?: Contrast, range: GreyRange = 'full') {
     this.contrast = contrast;
+    this.range = range;
     if (contrast?.mode === 'fixed') this.#window = [contrast.min, contrast.max];
   }
 
@@ -139,7 +142,7 @@ export class ContrastMapper {
     return { kind: 'window', window: this.#window! };
   }
 
-  /** The frame as 8-bit grey, one byte per pixel, row-major (into `out` if given). */
+  /** The frame as 8-bit grey (in {@link range}), one byte per pixel, row-major (into `out` if given). */
   map(frame: Frame, out: Uint8Array = new Uint8Array(frame.data.length)): Uint8Array {
     this.#kernel(frame)(frame.data, out);
     return out;
@@ -168,9 +171,13 @@ export class ContrastMapper {
   /** The function that maps (a range of) this frame's pixels. */
   #kernel(frame: Frame): (data: PixelArray, out: Uint8Array) => void {
     const plan = this.plan(frame);
-    if (plan.kind === 'copy') return (data, out) => out.set(data as Uint8Array);
+    const range = this.range;
+    if (plan.kind === 'copy')
+      return range === 'video'
+        ? (data, out) => toVideoRange(out, data as Uint8Array)
+        : (data, out) => out.set(data as Uint8Array);
     const window = plan.kind === 'frame' ? percentiles([frame], plan.low, plan.high) : plan.window;
-    return (data, out) => mapPixels(data, frame.dtype, window, out, this.#table);
+    return (data, out) => mapPixels(data, frame.dtype, window, out, this.#table, range);
   }
 }
 

@@ -180,6 +180,29 @@ export class FfmpegProcess {
     if (this.#stdinError || (stdin.destroyed && !stdin.writableFinished)) throw await this.#failure();
   }
 
+  /**
+   * Writes `chunks` to ffmpeg's stdin, in order, and resolves once every one of them was handed
+   * to the pipe (not merely buffered here), so their memory may be reused.
+   * @throws FfmpegError if ffmpeg has ended (with its exit code and log).
+   */
+  async writeFlushed(chunks: readonly Uint8Array[]): Promise<void> {
+    const stdin = this.#child.stdin;
+    if (!stdin) throw new TypeError('FfmpegProcess.writeFlushed: spawned without { stdin: true }');
+    if (this.#exit || this.#stdinError || stdin.destroyed) throw await this.#failure();
+    const flushed = await new Promise<boolean>((resolve) => {
+      const close = () => resolve(false);
+      stdin.once('close', close);
+      chunks.forEach((chunk, k) =>
+        stdin.write(chunk, (error) => {
+          if (k < chunks.length - 1 && !error) return;
+          stdin.off('close', close);
+          resolve(!error);
+        }),
+      );
+    });
+    if (!flushed || this.#stdinError) throw await this.#failure();
+  }
+
   /** Closes stdin (if open) and waits for ffmpeg to exit. @throws FfmpegError unless it exits with 0. */
   async end(): Promise<void> {
     const stdin = this.#child.stdin;

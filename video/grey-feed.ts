@@ -12,6 +12,7 @@
 import type { Frame } from '../core/index.js';
 import { ContrastMapper, type Contrast } from './contrast.js';
 import { VideoError } from './errors.js';
+import type { GreyRange } from './grey-kernel.js';
 import { MappingThread } from './mapping-thread.js';
 import { drawText, overlayText, type OverlayField } from './overlay.js';
 
@@ -24,11 +25,22 @@ export interface GreyFeedOptions {
   depth?: number;
   /** Frames of at least this many pixels go to the mapping thread (default 2¹⁶; `Infinity`: never). */
   threadPixels?: number;
+  /**
+   * The sink is done with an image once its promise resolved: the mapping thread maps later
+   * frames into the images it made (default false: the sink may keep them).
+   */
+  recycle?: boolean;
+  /** The range of the images, chosen on the first frame's shape (`[height, width]`; default `'full'`). */
+  range?: (shape: readonly [number, number]) => GreyRange;
 }
 
 /** Maps frames to grey images for a sink, in order. */
 export class GreyFeed {
-  readonly #mapper: ContrastMapper;
+  #mapper: ContrastMapper;
+  readonly #rangeFor: ((shape: readonly [number, number]) => GreyRange) | undefined;
+  readonly #recycle: boolean;
+  /** The images the mapping thread made, with it (to give them back once the sink is done). */
+  readonly #threadImages = new WeakMap<Uint8Array, MappingThread>();
   readonly #overlay: readonly OverlayField[];
   readonly #sink: GreySink;
   readonly #what: string;
@@ -56,6 +68,8 @@ export class GreyFeed {
     this.#sink = sink;
     this.#depth = Math.max(1, options.depth ?? 3);
     this.#threadPixels = options.threadPixels ?? 1 << 16;
+    this.#rangeFor = options.range;
+    this.#recycle = options.recycle ?? false;
   }
 
   /** Frames pushed so far. */
@@ -66,6 +80,11 @@ export class GreyFeed {
   /** The shape of the first frame (`[height, width]`), once one was pushed. */
   get shape(): readonly [number, number] | undefined {
     return this.#shape;
+  }
+
+  /** The range of the images (`'full'` until the first frame chose another). */
+  get range(): GreyRange {
+    return this.#mapper.range;
   }
 
   /** The contrast window, once known. */
@@ -81,8 +100,11 @@ export class GreyFeed {
    */
   async push(frame: Frame): Promise<void> {
     this.#throwIfFailed();
-    if (!this.#shape) this.#shape = frame.shape;
-    else if (frame.shape[0] !== this.#shape[0] || frame.shape[1] !== this.#shape[1])
+    if (!this.#shape) {
+      this.#shape = frame.shape;
+      const range = this.#rangeFor?.(frame.shape) ?? 'full';
+      if (range !== this.#mapper.range) this.#mapper = new ContrastMapper(this.#mapper.contrast, range);
+    } else if (frame.shape[0] !== this.#shape[0] || frame.shape[1] !== this.#shape[1])
       throw new VideoError(
         `${this.#what}: frame ${frame.metadata.frameNumber} is ${frame.shape[1]}×${frame.shape[0]} px, ` +
           `the first was ${this.#shape[1]}×${this.#shape[0]} px`,
@@ -136,7 +158,9 @@ export class GreyFeed {
     try {
       while (this.#queue.length > 0 && !this.#failure) {
         const { frame, image } = this.#queue[0]!;
-        await this.#sink(await image, frame);
+        const grey = await image;
+        await this.#sink(grey, frame);
+        if (this.#recycle) this.#threadImages.get(grey)?.recycle(grey);
         this.#queue.shift();
         this.#wake();
       }
@@ -167,14 +191,17 @@ export class GreyFeed {
       const thread = MappingThread.shared();
       if (thread.ready) {
         try {
-          return await thread.map(frame, plan.kind === 'window' ? { window: plan.window } : plan, text);
+          const how = plan.kind === 'window' ? { window: plan.window } : plan;
+          const image = await thread.map(frame, how, text, this.#mapper.range);
+          this.#threadImages.set(image, thread);
+          return image;
         } catch {
           // The thread failed: map here (the next frames start a new thread).
         }
       }
     }
     const image = await this.#mapper.mapSliced(frame);
-    if (text) drawText(image, frame.shape[1], frame.shape[0], text);
+    if (text) drawText(image, frame.shape[1], frame.shape[0], text, this.#mapper.range);
     return image;
   }
 }

@@ -68,6 +68,21 @@ export function percentilesOf(images: readonly Pixels[], low: number, high: numb
   return [at(low), at(high)];
 }
 
+/**
+ * The range of the 8-bit values: `'full'` (0 … 255, grey images, PNG/JPEG) or `'video'` (16 … 235,
+ * the luma of yuv420p as ffmpeg converts grey to it: `round(16 + g · 219 / 255)`), so that a movie's
+ * frames go to ffmpeg as yuv420p it encodes without converting them.
+ */
+export type GreyRange = 'full' | 'video';
+
+/** Full-range grey value → video-range luma (what ffmpeg's gray → yuv420p conversion gives). */
+export const VIDEO_LUMA: Uint8Array = Uint8Array.from({ length: 256 }, (_, g) => Math.round(16 + (g * 219) / 255));
+
+/** Converts full-range grey values to video-range luma, in place (or from `data` into `out`). */
+export function toVideoRange(out: Uint8Array, data: Uint8Array = out): void {
+  for (let i = 0; i < data.length; i++) out[i] = VIDEO_LUMA[data[i]!]!;
+}
+
 /** The lookup table last built (one per mapper or thread: a window rarely changes). */
 export interface TableCache {
   key?: string;
@@ -76,7 +91,8 @@ export interface TableCache {
 
 /**
  * Maps `data` (pixels of `dtype`, or a range of them) to 8-bit grey under `window` into `out`:
- * through a lookup table for 8- and 16-bit integers (about 4× faster), by the formula otherwise.
+ * through a lookup table for 8- and 16-bit integers (about 4× faster), by the formula otherwise;
+ * in the video range, the table maps straight to luma (no second pass).
  */
 export function mapPixels(
   data: PixelArray,
@@ -84,17 +100,23 @@ export function mapPixels(
   window: readonly [number, number],
   out: Uint8Array,
   cache: TableCache = {},
+  range: GreyRange = 'full',
 ): void {
   const [min, max] = widen(window);
   const offset = HISTOGRAM_OFFSET[dtype];
-  if (offset === undefined) return mapLinear(data, out, min, max);
-  const key = `${dtype} ${min} ${max}`;
+  if (offset === undefined) {
+    mapLinear(data, out, min, max);
+    if (range === 'video') toVideoRange(out);
+    return;
+  }
+  const key = `${dtype} ${min} ${max} ${range}`;
   if (cache.key !== key) {
     const size = dtype === 'uint8' || dtype === 'int8' ? 256 : 65536;
     const values = new Float64Array(size);
     for (let i = 0; i < size; i++) values[i] = i - offset;
     const table = new Uint8Array(size);
     mapLinear(values, table, min, max);
+    if (range === 'video') toVideoRange(table);
     cache.key = key;
     cache.table = table;
   }

@@ -19,9 +19,9 @@ port.on('message', (job: GreyJob) => {
   try {
     const data = new PIXEL_ARRAYS[job.dtype](job.pixels);
     const window = job.window ?? percentilesOf([{ data, dtype: job.dtype }], job.low!, job.high!);
-    const image = new Uint8Array(data.length);
-    mapPixels(data, job.dtype, window, image, table);
-    if (job.text) drawText(image, job.width, job.height, job.text);
+    const image = job.image?.byteLength === data.length ? new Uint8Array(job.image) : new Uint8Array(data.length);
+    mapPixels(data, job.dtype, window, image, table, job.range);
+    if (job.text) drawText(image, job.width, job.height, job.text, job.range);
     reply = { id: job.id, image, pixels: job.pixels };
     transfer.push(image.buffer);
   } catch (error) {

@@ -13,6 +13,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { DType, Frame } from '../core/index.js';
 import { startModuleWorker } from '../core/worker.js';
+import type { GreyRange } from './grey-kernel.js';
 
 /** What the main thread sends: the pixels (transferred), and the window or the per-frame percentiles. */
 export interface GreyJob {
@@ -26,6 +27,9 @@ export interface GreyJob {
   high?: number;
   /** Overlay text to burn in ('' for none). */
   text: string;
+  range: GreyRange;
+  /** A spare image buffer to map into (one byte per pixel), else the thread makes one. */
+  image?: ArrayBuffer;
 }
 
 /** What the thread sends back: the image, or why not; always the pixel buffer. */
@@ -43,8 +47,11 @@ export class MappingThread {
   readonly #worker: Worker;
   readonly #jobs = new Map<number, { resolve(image: Uint8Array): void; reject(error: Error): void }>();
   readonly #spare: ArrayBuffer[] = [];
+  /** Image buffers given back ({@link recycle}) for the thread to map into again. */
+  readonly #spareImages: ArrayBuffer[] = [];
   #nextId = 0;
   #mapped = 0;
+  #reused = 0;
   #ready = false;
   #broken = false;
 
@@ -73,28 +80,56 @@ export class MappingThread {
     return this.#ready && !this.#broken;
   }
 
+  /** Frames mapped into an image given back by {@link recycle}, so far. */
+  get reused(): number {
+    return this.#reused;
+  }
+
   /** Frames mapped on this thread so far. */
   get mapped(): number {
     return this.#mapped;
   }
 
   /**
-   * Maps `frame` under `window` (or the percentiles `low`/`high` of the frame itself) and burns
-   * in `text`.
+   * Maps `frame` under `window` (or the percentiles `low`/`high` of the frame itself) into
+   * `range` and burns in `text`.
    * @throws Error if the thread fails meanwhile (map the frame on the main thread then).
    */
-  map(frame: Frame, how: { window: readonly [number, number] } | { low: number; high: number }, text: string) {
+  map(
+    frame: Frame,
+    how: { window: readonly [number, number] } | { low: number; high: number },
+    text: string,
+    range: GreyRange = 'full',
+  ) {
     const { data } = frame;
     const pixels = this.#buffer(data.byteLength);
     new Uint8Array(pixels).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     const [height, width] = frame.shape;
     const id = this.#nextId++;
-    const job: GreyJob = { id, pixels, dtype: frame.dtype, width, height, text, ...how };
+    const job: GreyJob = { id, pixels, dtype: frame.dtype, width, height, text, range, ...how };
+    const i = this.#spareImages.findIndex((b) => b.byteLength === data.length);
+    const transfer = [pixels];
+    if (i >= 0) {
+      transfer.push((job.image = this.#spareImages.splice(i, 1)[0]!));
+      this.#reused++;
+    }
     return new Promise<Uint8Array>((resolve, reject) => {
       if (this.#jobs.size === 0) this.#worker.ref();
       this.#jobs.set(id, { resolve, reject });
-      this.#worker.postMessage(job, [pixels]);
+      this.#worker.postMessage(job, transfer);
     });
+  }
+
+  /**
+   * Gives back an image this thread made once nothing uses it any more (its bytes are in
+   * ffmpeg's pipe): a later frame is mapped into it instead of a new buffer.
+   */
+  recycle(image: Uint8Array): void {
+    const buffer = image.buffer;
+    if (!(buffer instanceof ArrayBuffer) || image.byteOffset !== 0 || image.byteLength !== buffer.byteLength) return;
+    if (buffer.byteLength === 0 || this.#spareImages.includes(buffer)) return;
+    this.#spareImages.push(buffer);
+    if (this.#spareImages.length > SPARE_BUFFERS) this.#spareImages.shift();
   }
 
   #buffer(bytes: number): ArrayBuffer {
@@ -122,7 +157,7 @@ export class MappingThread {
   /** Frees the spare buffers unless mapping resumes within {@link SPARE_KEEP_MS}. */
   #dropSpares(): void {
     setTimeout(() => {
-      if (this.#jobs.size === 0) this.#spare.length = 0;
+      if (this.#jobs.size === 0) this.#spare.length = this.#spareImages.length = 0;
     }, SPARE_KEEP_MS).unref();
   }
 

@@ -2,7 +2,9 @@
  * `MovieEncoder`: frames in, an mp4 out. Grey frames are mapped to 8-bit grey (see
  * `contrast.ts`), colour (rgb24) frames go as they are (a movie holds one kind); frames are
  * piped raw into ffmpeg's stdin as they come (no temporary files; a full pipe makes `write()`
- * wait) and encoded as h264/yuv420p.
+ * wait) and encoded as h264/yuv420p. Grey frames of even width and height go as yuv420p already
+ * (the contrast mapping makes luma in the video range, the chroma planes are constant), so ffmpeg
+ * only encodes; others go as grey and ffmpeg converts and pads them.
  *
  * The movie is written as `<path>.partial` and renamed to `<path>` only after ffmpeg exited
  * cleanly and (by default) the movie was decoded again and holds exactly the frames written, so
@@ -78,6 +80,8 @@ export class MovieEncoder {
   #colour: boolean | undefined;
   #colourShape: readonly [number, number] | undefined;
   #colourFrames = 0;
+  /** The constant chroma planes (128) sent after each luma plane of a yuv420p movie. */
+  #chroma: Uint8Array | undefined;
 
   private constructor(path: string, options: MovieEncoderOptions) {
     this.path = path;
@@ -85,8 +89,13 @@ export class MovieEncoder {
     this.#verify = options.verify ?? 'demux';
     this.#signal = options.signal;
     this.#background = options.background ?? false;
-    this.#feed = new GreyFeed(path, this.options.contrast, this.options.overlay, (image, frame) =>
-      this.#send(image, frame),
+    this.#feed = new GreyFeed(
+      path,
+      this.options.contrast,
+      this.options.overlay,
+      (image, frame) => this.#send(image, frame),
+      // Sent means in the pipe (#send): the mapping thread maps later frames into the same images.
+      { range: ([height, width]) => (height % 2 === 0 && width % 2 === 0 ? 'video' : 'full'), recycle: true },
     );
   }
 
@@ -185,19 +194,22 @@ export class MovieEncoder {
   async #send(image: Uint8Array, frame: Frame): Promise<void> {
     this.#signal?.throwIfAborted();
     const [height, width] = frame.shape;
-    const ffmpeg = (this.#ffmpeg ??= this.#spawn(width, height, pixelFormatOf(frame)));
-    await ffmpeg.write(image);
+    const yuv = frame.channels !== 3 && this.#feed.range === 'video';
+    const ffmpeg = (this.#ffmpeg ??= this.#spawn(
+      width,
+      height,
+      frame.channels === 3 ? 'rgb24' : yuv ? 'yuv420p' : 'gray',
+    ));
+    if (frame.channels === 3) return ffmpeg.write(image);
+    // Resolves once the image is in the pipe (the feed reuses it); the luma plane, then the
+    // shared constant chroma planes.
+    if (!yuv) return ffmpeg.writeFlushed([image]);
+    const chroma = (this.#chroma ??= new Uint8Array((width * height) / 2).fill(128));
+    await ffmpeg.writeFlushed([image, chroma]);
   }
 
-  #spawn(width: number, height: number, format: string): FfmpegProcess {
-    const input = [
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      format === 'rgb24' ? 'rgb24' : 'gray',
-      '-video_size',
-      `${width}x${height}`,
-    ];
+  #spawn(width: number, height: number, format: 'rgb24' | 'gray' | 'yuv420p'): FfmpegProcess {
+    const input = ['-f', 'rawvideo', '-pix_fmt', format, '-video_size', `${width}x${height}`];
     return FfmpegProcess.spawn({
       path: this.options.ffmpegPath,
       what: `encoding ${this.path} (${width}×${height} ${format} frames)`,
@@ -210,7 +222,7 @@ export class MovieEncoder {
         String(this.options.fps),
         '-i',
         'pipe:0',
-        ...h264OutputArgs(this.options, this.path + MOVIE_PARTIAL_SUFFIX),
+        ...h264OutputArgs(this.options, this.path + MOVIE_PARTIAL_SUFFIX, width % 2 === 0 && height % 2 === 0),
       ],
     });
   }

@@ -119,12 +119,14 @@ export function videoFilter(size: [number, number] | undefined): string {
   return `scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2`;
 }
 
-/** The output arguments of an h264 movie written to `file` (as mp4, whatever its name). */
-export function h264OutputArgs(options: ResolvedMovieOptions, file: string): string[] {
+/**
+ * The output arguments of an h264 movie written to `file` (as mp4, whatever its name).
+ * `evenInput`: the frames are of even width and height already, so without a `size` no filter runs.
+ */
+export function h264OutputArgs(options: ResolvedMovieOptions, file: string, evenInput = false): string[] {
   return [
     '-an',
-    '-vf',
-    videoFilter(options.size),
+    ...(evenInput && !options.size ? [] : ['-vf', videoFilter(options.size)]),
     '-c:v',
     'libx264',
     '-preset',

@@ -39,16 +39,24 @@ export function overlayText(metadata: FrameMetadata, fields: readonly OverlayFie
 
 /**
  * Draws `text` into the `width × height` grey image `pixels` (in place), scaled to about a
- * fortieth of the image width; characters without a glyph are drawn as spaces.
+ * fortieth of the image width; characters without a glyph are drawn as spaces. White glyphs on
+ * black, as 255 and 0 (`'video'`: the video range's 235 and 16).
  */
-export function drawText(pixels: Uint8Array, width: number, height: number, text: string): void {
+export function drawText(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  text: string,
+  range: 'full' | 'video' = 'full',
+): void {
   if (!text) return;
   const scale = Math.max(1, Math.round(width / 320));
   const advance = 6 * scale;
   const margin = scale;
   const boxWidth = Math.min(width, text.length * advance + 2 * margin);
   const boxHeight = Math.min(height, 7 * scale + 2 * margin);
-  for (let y = 0; y < boxHeight; y++) pixels.fill(0, y * width, y * width + boxWidth);
+  const [black, white] = range === 'video' ? [16, 235] : [0, 255];
+  for (let y = 0; y < boxHeight; y++) pixels.fill(black, y * width, y * width + boxWidth);
   for (let c = 0; c < text.length; c++) {
     const glyph = GLYPHS[text[c]!] ?? GLYPHS[' ']!;
     const x0 = margin + c * advance;
@@ -61,7 +69,7 @@ export function drawText(pixels: Uint8Array, width: number, height: number, text
           if (y >= height) break;
           const start = y * width + x0 + col * scale;
           const end = Math.min(start + scale, (y + 1) * width);
-          if (x0 + col * scale < width) pixels.fill(255, start, end);
+          if (x0 + col * scale < width) pixels.fill(white, start, end);
         }
       }
     }

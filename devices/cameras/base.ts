@@ -17,6 +17,7 @@ import {
   transition,
   type DType,
   type Frame,
+  type RepeatedOperation,
   type SetOptions,
   type Unit,
 } from '../../core/index.js';
@@ -321,7 +322,20 @@ export abstract class Camera extends Device {
   @check(['recording', 'readout'], ['recording', 'readout'])
   async grab(options: { signal?: AbortSignal } = {}): Promise<Frame> {
     checkSignalOptions(() => `${this.name}.grab`, options);
-    const raw = await this.operation(options.signal, (signal) => this.grabHook(signal));
+    return this.#deliver(await this.operation(options.signal, (signal) => this.grabHook(signal)));
+  }
+
+  /**
+   * `grab()` within {@link stream}: the grab runs in the stream's one repeated operation instead
+   * of a new tracked operation (controller, listeners) per frame.
+   */
+  @check(['recording', 'readout'], ['recording', 'readout'])
+  async #grab(operation: RepeatedOperation): Promise<Frame> {
+    return this.#deliver(await operation.run((signal) => this.grabHook(signal)));
+  }
+
+  /** The frame handed out: mirrored and rotated as set, numbered, named. */
+  #deliver(raw: Frame): Frame {
     const oriented = this.#mirror || this.#rotate ? mirrorRotate(raw, this.#mirror, this.#rotate) : raw;
     return makeFrame(
       oriented.data,
@@ -362,12 +376,15 @@ export abstract class Camera extends Device {
     try {
       await this.setTriggerSource('AUTO');
       await this.startRecording();
+      // One tracked operation for the stream's grabs, each tracked while it runs.
+      const operation = this.repeatedOperation(signal);
       try {
         for (let i = 0; i < count; i++) {
           signal?.throwIfAborted();
-          yield await this.grab({ signal });
+          yield await this.#grab(operation);
         }
       } finally {
+        operation.dispose();
         if (this.state.current === 'recording') await this.stopRecording();
       }
     } finally {

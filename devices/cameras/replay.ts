@@ -7,7 +7,7 @@
  * @module
  */
 import { OptionError, ParameterError, sleep, z, type Frame, type FrameMetadata } from '../../core/index.js';
-import { LogReader, type IndexEntry, type LogRecord } from '../../walkers/formats/index.js';
+import { LogReader, type IndexEntry, type LogRecord, type StorageError } from '../../walkers/formats/index.js';
 import { SIMULATED_CAMERA_OPTIONS, SimulatedCamera } from './simulated.js';
 import { cropToRoi } from './timing.js';
 
@@ -35,7 +35,23 @@ export const REPLAY_CAMERA_OPTIONS = SIMULATED_CAMERA_OPTIONS.extend({
 /** Options of {@link ReplayCamera.create}. */
 export type ReplayCameraOptions = z.input<typeof REPLAY_CAMERA_OPTIONS>;
 
-/** Plays a recording back as a camera. */
+/** Consecutive frames up to this many bytes are read with one read of the file (at least one frame)… */
+const SPAN_BYTES = 8 << 20;
+/** …and at most this many. */
+const SPAN_FRAMES = 64;
+
+/** Frames `first` … `first + count - 1` (indices into the replayed frames), read or being read. */
+interface Span {
+  first: number;
+  count: number;
+  records: Promise<Array<LogRecord | StorageError>>;
+}
+
+/**
+ * Plays a recording back as a camera. Frames are read ahead, consecutive ones (up to 8 MiB) with
+ * one read of the file: a frame handed out is a view of that read's own fresh buffer (never
+ * reused), so keeping one frame keeps its span's memory.
+ */
 export class ReplayCamera extends SimulatedCamera {
   static override readonly options = REPLAY_CAMERA_OPTIONS;
 
@@ -49,8 +65,8 @@ export class ReplayCamera extends SimulatedCamera {
   #frames: IndexEntry[] = [];
   #sensor = { width: 0, height: 0 };
   #position = 0;
-  /** The read of the next frame, started while the current one is handed out (one frame ahead). */
-  #ahead: { index: number; record: Promise<LogRecord> } | undefined;
+  /** The span being handed out and the next one, read while the current one is (one span ahead). */
+  #spans: Span[] = [];
   /** Original timing: the replay clock (`performance.now()`) and the recorded time it matches. */
   #anchor: { at: number; recorded: number } | undefined;
 
@@ -124,8 +140,9 @@ export class ReplayCamera extends SimulatedCamera {
   protected override async disconnectHook(): Promise<void> {
     const reader = this.#reader;
     this.#reader = undefined;
-    await this.#ahead?.record.catch(() => undefined);
-    this.#ahead = undefined;
+    const spans = this.#spans;
+    this.#spans = [];
+    await Promise.allSettled(spans.map((span) => span.records));
     await reader?.close().catch(() => undefined);
   }
 
@@ -151,20 +168,41 @@ export class ReplayCamera extends SimulatedCamera {
     const index = this.#position;
     const entry = this.#frames[index]!;
     await this.#wait(entry, signal);
-    const ahead = this.#ahead;
-    this.#ahead = undefined;
-    const record = await (ahead?.index === index ? ahead.record : this.#reader!.read(entry));
-    const next = index + 1 < this.#frames.length ? index + 1 : this.loop ? 0 : undefined;
-    if (next !== undefined) {
-      const reading = this.#reader!.read(this.#frames[next]!);
-      reading.catch(() => undefined); // a failure surfaces when that frame is grabbed
-      this.#ahead = { index: next, record: reading };
-    }
+    const record = await this.#record(index);
     signal.throwIfAborted();
+    if (record instanceof Error) throw record;
     if (record.kind !== 'frame')
       throw new ParameterError(`${this.name}: record ${index} of ${this.file} is not a frame`);
     this.#position = index + 1;
     return this.#crop(record.frame, index, entry);
+  }
+
+  /** Record `index` from its span (read now if no span holds it), the next span read ahead. */
+  #record(index: number): Promise<LogRecord | StorageError> {
+    while (this.#spans.length > 0 && !holds(this.#spans[0]!, index)) this.#spans.shift();
+    if (this.#spans.length === 0) this.#spans.push(this.#readSpan(index));
+    const span = this.#spans[0]!;
+    const after = span.first + span.count;
+    const next = after < this.#frames.length ? after : this.loop ? 0 : undefined;
+    if (this.#spans.length === 1 && next !== undefined && next !== span.first) this.#spans.push(this.#readSpan(next));
+    return span.records.then((records) => records[index - span.first]!);
+  }
+
+  /** Starts reading the span of consecutive frames from `first`. */
+  #readSpan(first: number): Span {
+    const frames = this.#frames;
+    let end = first + 1;
+    let bytes = frames[first]!.length;
+    while (end < frames.length && end - first < SPAN_FRAMES) {
+      const before = frames[end - 1]!;
+      const entry = frames[end]!;
+      if (entry.offset !== before.offset + 4 + before.length || bytes + entry.length > SPAN_BYTES) break;
+      bytes += entry.length;
+      end++;
+    }
+    const records = this.#reader!.readSpan(frames.slice(first, end));
+    records.catch(() => undefined); // a failure surfaces when one of its frames is grabbed
+    return { first, count: end - first, records };
   }
 
   async #wait(entry: IndexEntry, signal: AbortSignal): Promise<void> {
@@ -217,4 +255,8 @@ export class ReplayCamera extends SimulatedCamera {
       metadata,
     };
   }
+}
+
+function holds(span: Span, index: number): boolean {
+  return index >= span.first && index < span.first + span.count;
 }

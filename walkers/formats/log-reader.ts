@@ -259,6 +259,45 @@ export class LogReader {
     return decoded;
   }
 
+  /**
+   * Reads the records of consecutive index entries (each starting where the one before ends)
+   * with one read into one fresh buffer, and decodes each: the record, or the StorageError saying
+   * why it cannot be read. Frames' pixels are views of that buffer where alignment allows, so a
+   * frame kept keeps the whole span's memory.
+   * @throws StorageError if the span cannot be read; RangeError if the entries are not consecutive.
+   */
+  async readSpan(entries: readonly IndexEntry[]): Promise<Array<LogRecord | StorageError>> {
+    if (entries.length === 0) return [];
+    const start = entries[0]!.offset;
+    for (let k = 1; k < entries.length; k++) {
+      const before = entries[k - 1]!;
+      if (entries[k]!.offset !== before.offset + LENGTH_PREFIX_BYTES + before.length)
+        throw new RangeError(
+          `LogReader.readSpan: the entry at offset ${entries[k]!.offset} does not follow the one before`,
+        );
+    }
+    const last = entries[entries.length - 1]!;
+    const bytes = await readAt(
+      this.#handle,
+      this.path,
+      start + LENGTH_PREFIX_BYTES,
+      last.offset + LENGTH_PREFIX_BYTES + last.length - start - LENGTH_PREFIX_BYTES,
+    );
+    return entries.map((entry) => {
+      const at = entry.offset - start;
+      if (at + entry.length > bytes.length)
+        return new StorageError(`cannot read ${this.path}: the record at offset ${entry.offset} is cut short`, {
+          path: this.path,
+        });
+      const decoded = decodeRecord(bytes.subarray(at, at + entry.length), entry.offset);
+      if (typeof decoded === 'string')
+        return new StorageError(`cannot read ${this.path}: ${decoded}`, { path: this.path });
+      if ('trailer' in decoded)
+        return new StorageError(`cannot read ${this.path}: offset ${entry.offset} is the trailer`, { path: this.path });
+      return decoded;
+    });
+  }
+
   /** Closes the file. */
   async close(): Promise<void> {
     await this.#handle.close();

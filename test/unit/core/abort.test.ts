@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import {
   abortAll,
   ambientSignal,
+  nextOperationId,
   operation,
+  repeatedOperation,
+  runningOperationList,
   runningOperations,
   sleep,
   startOperation,
@@ -34,6 +37,42 @@ describe('core/abort', () => {
     await assert.rejects(b, { name: 'AbortError' });
     assert.ok(performance.now() - t0 < 100);
     assert.equal(abortAll(), 0);
+  });
+
+  it('a repeated operation is tracked only while a run runs, each run with a fresh id; abortAll() ends it', async () => {
+    const caller = new AbortController();
+    const op = repeatedOperation(caller.signal, 'grabs');
+    assert.equal(runningOperations(), 0, 'not running between runs');
+    const first = nextOperationId();
+    let seen: number[] = [];
+    for (let i = 0; i < 3; i++)
+      await op.run(async (signal) => {
+        assert.equal(signal, op.signal);
+        seen.push(runningOperationList().find((o) => o.label === 'grabs')!.id);
+      });
+    assert.deepEqual(seen, [first, first + 1, first + 2]);
+    assert.equal(runningOperations(), 0);
+    // abortAll() during a run aborts it, and every later run refuses to start.
+    const running = op.run((signal) => sleep(5000, signal));
+    assert.equal(abortAll(), 1);
+    await assert.rejects(running, { name: 'AbortError' });
+    await assert.rejects(
+      op.run(async () => assert.fail('ran')),
+      { name: 'AbortError' },
+    );
+    op.dispose();
+    // The caller's signal aborts another one; disposed, it no longer listens to it.
+    const other = repeatedOperation(caller.signal);
+    const waiting = other.run((signal) => sleep(5000, signal));
+    caller.abort(new DOMException('caller', 'AbortError'));
+    await assert.rejects(waiting, /caller/);
+    other.dispose();
+    seen = [];
+    const later = new AbortController();
+    const disposed = repeatedOperation(later.signal);
+    disposed.dispose();
+    later.abort();
+    assert.equal(disposed.signal.aborted, false, 'unlinked from its sources');
   });
 
   it('withAbortScope() makes its signal ambient for every operation started inside', async () => {

@@ -79,6 +79,36 @@ describe('video/ffmpeg', function () {
     assert.ok(waited > 0, 'some writes waited for the pipe (backpressure)');
   });
 
+  it('writeFlushed() resolves once its chunks are in the pipe: one buffer refilled per frame arrives intact', async () => {
+    // Small chunks (below the stream's buffering) and one reused buffer: had writeFlushed()
+    // resolved while a chunk was still buffered here, refilling it would corrupt that frame.
+    const ffmpeg = FfmpegProcess.spawn({
+      stdin: true,
+      stdout: true,
+      what: 'copying',
+      args: [...raw(64, 32), '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'],
+    });
+    const reading = (async () => {
+      const out: boolean[] = [];
+      for await (const chunk of ffmpeg.chunks(64 * 32)) out.push(chunk.every((v) => v === out.length % 256));
+      return out;
+    })();
+    const luma = new Uint8Array(64 * 16);
+    const rest = new Uint8Array(64 * 16);
+    for (let i = 0; i < 300; i++) {
+      luma.fill(i % 256);
+      rest.fill(i % 256);
+      await ffmpeg.writeFlushed([luma, rest]);
+    }
+    await ffmpeg.end();
+    const out = await reading;
+    assert.equal(out.length, 300);
+    assert.ok(
+      out.every((ok) => ok),
+      `frames ${out.flatMap((ok, i) => (ok ? [] : [i])).slice(0, 5)} corrupt`,
+    );
+  });
+
   it('a failing ffmpeg rejects with its exit code and last log lines', async () => {
     const error = await rejectsWith(
       runFfmpeg({ what: 'reading a missing file', args: ['-i', join(dir.path, 'missing.mp4'), '-f', 'null', '-'] }),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { makeFrame, sleep, type Frame } from '../../../core/index.js';
 import { ContrastMapper, drawText, overlayText, parseContrast, type Contrast } from '../../../video/index.js';
+import { toVideoRange, type GreyRange } from '../../../video/grey-kernel.js';
 import { GreyFeed } from '../../../video/grey-feed.js';
 import { MappingThread } from '../../../video/mapping-thread.js';
 import { VideoError } from '../../../video/errors.js';
@@ -24,12 +25,14 @@ function frameOf(i: number, dtype: 'uint16' | 'int16' | 'float32' | 'uint8'): Fr
 }
 
 /** What the main thread's mapping gives for these frames (calibrated on the first `frames`). */
-function expected(frames: Frame[], contrast: Contrast | undefined, overlay: boolean): Uint8Array[] {
+function expected(frames: Frame[], contrast: Contrast | undefined, overlay: boolean, range: GreyRange): Uint8Array[] {
   const mapper = new ContrastMapper(contrast);
   mapper.calibrate(frames.slice(0, mapper.calibrationFrames));
   return frames.map((f) => {
     const image = mapper.map(f);
     if (overlay) drawText(image, W, H, overlayText(f.metadata, ['frameNumber', 'angle']));
+    // The video range is the full range's image, value by value through VIDEO_LUMA.
+    if (range === 'video') toVideoRange(image);
     return image;
   });
 }
@@ -44,14 +47,18 @@ async function threadReady(): Promise<void> {
 describe('video/grey-feed', function () {
   this.timeout(60_000);
 
-  for (const [dtype, spec] of [
-    ['uint16', { min: 100, max: 3000 }],
-    ['uint16', 'auto'],
-    ['int16', { min: -1000, max: 1500 }],
-    ['float32', 'frame'],
-    ['uint8', undefined],
+  for (const [dtype, spec, range] of [
+    ['uint16', { min: 100, max: 3000 }, 'full'],
+    ['uint16', 'auto', 'full'],
+    ['int16', { min: -1000, max: 1500 }, 'full'],
+    ['float32', 'frame', 'full'],
+    ['uint8', undefined, 'full'],
+    ['uint16', { min: 100, max: 3000 }, 'video'],
+    ['float32', 'frame', 'video'],
+    ['uint8', undefined, 'video'],
   ] as const) {
-    it(`the mapping thread gives the main thread's images, in order (${dtype}, contrast ${JSON.stringify(spec)})`, async () => {
+    const what = `${dtype}, contrast ${JSON.stringify(spec)}, ${range} range`;
+    it(`the mapping thread gives the main thread's images, in order (${what})`, async () => {
       await threadReady();
       const before = MappingThread.shared().mapped;
       const contrast = spec === undefined ? undefined : parseContrast(spec);
@@ -65,20 +72,46 @@ describe('video/grey-feed', function () {
           await sleep(1); // a slow sink: frames queue up and are mapped ahead
           got.push({ image, frame: frame.metadata.frameNumber });
         },
-        { threadPixels: 0 },
+        { threadPixels: 0, range: () => range },
       );
       for (const f of frames) await feed.push(f);
       await feed.flush();
+      assert.equal(feed.range, range);
       assert.deepEqual(
         got.map((g) => g.frame),
         frames.map((_, i) => i),
       );
-      const want = expected(frames, contrast, true);
+      const want = expected(frames, contrast, true, range);
       for (const [i, g] of got.entries()) assert.ok(Buffer.from(g.image).equals(Buffer.from(want[i]!)), `frame ${i}`);
       // uint8 frames without a contrast are copied on the main thread; the others went to the thread.
       assert.equal(MappingThread.shared().mapped - before, spec === undefined ? 0 : frames.length);
     });
   }
+
+  it('recycle: the mapping thread maps later frames into the images the sink is done with', async () => {
+    await threadReady();
+    const contrast = parseContrast({ min: 100, max: 3000 });
+    const frames = Array.from({ length: 30 }, (_, i) => frameOf(i, 'uint16'));
+    const copies: Buffer[] = [];
+    const before = MappingThread.shared().reused;
+    const feed = new GreyFeed(
+      'test',
+      contrast,
+      [],
+      async (image) => {
+        await sleep(1);
+        copies.push(Buffer.from(image)); // a copy: the image itself is reused once this returns
+      },
+      { threadPixels: 0, recycle: true },
+    );
+    for (const f of frames) await feed.push(f);
+    await feed.flush();
+    const want = expected(frames, contrast, false, 'full');
+    for (const [i, copy] of copies.entries()) assert.ok(copy.equals(Buffer.from(want[i]!)), `frame ${i}`);
+    // Every frame but the first few (mapped ahead before the sink gave one back) reused an image.
+    const reused = MappingThread.shared().reused - before;
+    assert.ok(reused >= 30 - 8, `${reused} of 30 frames mapped into a given-back image`);
+  });
 
   it('maps ahead of a slow sink, at most depth frames, and reports a sink failure on a later push', async () => {
     let inSink = 0;

@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { makeFrame, type Frame } from '../../../core/index.js';
-import { mapPixel, MovieEncoder, VideoError } from '../../../video/index.js';
+import { FfmpegProcess, mapPixel, MovieEncoder, VideoError } from '../../../video/index.js';
+import { VIDEO_LUMA } from '../../../video/grey-kernel.js';
 import { rejectsWith } from '../../support/async.js';
 import { useTempDir } from '../walkers/formats/helpers.js';
 import { debianFfmpeg, decodeGrey, probe, rampFrame } from './helpers.js';
+
+/** The pid of this process's ffmpeg child encoding a movie. */
+function ffmpegChild(): number {
+  const out = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'rawvideo'], { encoding: 'utf8' });
+  return Number(out.trim().split('\n')[0]);
+}
 
 async function encode(path: string, frames: Frame[], options = {}) {
   const movie = await MovieEncoder.open(path, options);
@@ -55,6 +63,43 @@ describe('video/movie-encoder', function () {
     });
     assert.deepEqual([result.width, result.height], [34, 18]);
     assert.deepEqual(await probe(odd), { codec: 'h264', pixFmt: 'yuv420p', width: 34, height: 18, fps: 5, frames: 3 });
+  });
+
+  it("grey frames of even size go to ffmpeg as yuv420p: our video-range luma is ffmpeg's own gray → yuv420p", async function () {
+    // Our ffmpeg converts every grey level 0 … 255 (a 256×2 ramp): its luma plane is VIDEO_LUMA.
+    const ramp = Uint8Array.from({ length: 512 }, (_, k) => k & 255);
+    const ffmpeg = FfmpegProcess.spawn({
+      stdin: true,
+      stdout: true,
+      args: ['-f', 'rawvideo', '-pix_fmt', 'gray', '-video_size', '256x2', '-i', 'pipe:0'].concat([
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'yuv420p',
+        'pipe:1',
+      ]),
+    });
+    const out = (async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of ffmpeg.chunks(256 * 2 * 1.5)) chunks.push(chunk);
+      return chunks;
+    })();
+    await ffmpeg.write(ramp);
+    await ffmpeg.end();
+    const [yuv] = await out;
+    assert.deepEqual([...yuv!.subarray(0, 256)], [...VIDEO_LUMA]);
+    assert.ok(
+      yuv!.subarray(512).every((v) => v === 128),
+      'constant chroma',
+    );
+    // …so an even-sized movie is encoded from yuv420p: ffmpeg converts nothing (no filter either).
+    const encoder = await MovieEncoder.open(join(dir.path, 'even.mp4'), { contrast: { min: 0, max: 4000 } });
+    await encoder.write(rampFrame(0, 64, 48));
+    await encoder.write(rampFrame(1, 64, 48));
+    const command = (await readFile(`/proc/${ffmpegChild()}/cmdline`, 'utf8')).split('\0').join(' ');
+    assert.match(command, /-pix_fmt yuv420p -video_size 64x48/);
+    assert.doesNotMatch(command, /-vf/);
+    await encoder.close();
   });
 
   it('a decoded frame matches the contrast mapping of its source frame within ±2 grey levels', async function () {

@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { makeFrame, OptionError, ParameterError, q, registeredDevices } from '../../../../core/index.js';
+import {
+  abortAll,
+  makeFrame,
+  OptionError,
+  ParameterError,
+  q,
+  registeredDevices,
+  runningOperations,
+} from '../../../../core/index.js';
 import * as dummy from '../../../../devices/cameras/dummy.js';
 import { describeCamera } from '../../../conformance/camera.case.js';
 import { rejectsWith } from '../../../support/async.js';
@@ -38,6 +46,35 @@ function known(): Promise<dummy.DummyCamera> {
 
 describe('devices/cameras/dummy', () => {
   describeCamera(() => dummy.DummyCamera.create({ width: 64, height: 48, frameRate: q('1000 Hz') }));
+
+  it('stream(): each grab is a tracked operation while it runs (none between frames), so abortAll() ends the stream', async () => {
+    const c = await dummy.DummyCamera.create({ width: 8, height: 8, frameRate: q('4 Hz') });
+    const between: number[] = [];
+    let n = 0;
+    let aborted = -1;
+    await assert.rejects(
+      (async () => {
+        for await (const _ of c.stream()) {
+          between.push(runningOperations());
+          if (++n === 2) {
+            // The next grab waits for the 4 Hz frame clock: poll until it runs, then abort it.
+            const deadline = Date.now() + 20_000;
+            const abortWhenGrabbing = () => {
+              if (runningOperations() > 0 || Date.now() > deadline) aborted = abortAll();
+              else setTimeout(abortWhenGrabbing, 1);
+            };
+            setTimeout(abortWhenGrabbing, 1);
+          }
+        }
+      })(),
+      { name: 'AbortError' },
+    );
+    assert.deepEqual(between, [0, 0]);
+    assert.equal(aborted, 1, 'the grab waiting for its frame was the one operation running');
+    assert.equal(await c.getState(), 'standby');
+    assert.equal(runningOperations(), 0);
+    await c.disconnect();
+  });
 
   it('has a 640×480 uint16 sensor of 6.5 µm pixels by default', async () => {
     const c = await dummy.DummyCamera.create({ name: 'cam' });
