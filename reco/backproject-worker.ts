@@ -27,8 +27,10 @@ export interface ConfigureMessage {
 /** Largest number of projections handled in one call of {@link runBatch}. */
 const BATCH = 32;
 
-/** Passes run on the fresh (zero) ring before the first scan, so it runs optimised code. */
+/** Passes over the whole band run on the fresh (zero) ring before the first scan (the wasm kernel tiers up)… */
 const WARM_UP_PASSES = 4;
+/** …and one-row passes, cheap, so that runBatch is called often enough to be optimised before the scan too. */
+const WARM_UP_CALLS = 48;
 let warm = false;
 
 function serve(m: ConfigureMessage): void {
@@ -42,6 +44,9 @@ function serve(m: ConfigureMessage): void {
     // The ring's rows are still zeros: adding them leaves the slices at zero, and the kernel
     // (and runBatch) get optimised now instead of during the first scan.
     for (let p = 0; p < WARM_UP_PASSES; p++) runBatch(m.layout, views, kernel, 0, GROUP, m.rowFrom, m.rowTo);
+    const rowTo = Math.min(m.rowTo, m.rowFrom + 1);
+    for (let p = 0; p < WARM_UP_CALLS; p++)
+      runBatch(m.layout, views, kernel, 0, Math.min(ring, BATCH), m.rowFrom, rowTo);
     warm = true;
   }
   parentPort!.postMessage({ type: 'ready' });

@@ -97,6 +97,16 @@ export function arenaViews(buffer: ArrayBufferLike, a: ArenaLayout): ArenaViews 
 }
 
 /**
+ * Per-group scratch of {@link runBatch} (typed, reused: no allocation per call, and the JIT sees one
+ * element kind whatever the angles, so the code optimised during the workers' warm-up stays valid).
+ */
+const cos = new Float64Array(8);
+const sin = new Float64Array(8);
+const dt = new Float64Array(8);
+const t = new Float64Array(8);
+const rows = new Float64Array(8);
+
+/**
  * Backprojects ring slots `[first, first + count)` (no wrap-around) into slice rows
  * `[rowFrom, rowTo)` of every slice.
  * @internal
@@ -118,13 +128,12 @@ export function runBatch(
   const base = g.centerPositionX + a.padded.offset;
   for (let s = 0; s < a.slices; s++) {
     const sliceIndex = a.slicesByte / 4 + s * sliceSize;
-    const rowIndex = (slot: number): number => a.rowsByte / 4 + (slot * a.slices + s) * L;
     if (kernel === undefined) {
       accumulatePadded(
         v.f32,
         sliceIndex,
         v.f32,
-        rowIndex(first),
+        rowIndex(a, first, s),
         v.angles,
         first,
         count,
@@ -138,19 +147,13 @@ export function runBatch(
     }
     for (let k = 0; k < count;) {
       const n = count - k >= 8 ? 8 : count - k >= 4 ? 4 : 1;
-      const cos: number[] = [];
-      const dt: number[] = [];
-      const sin: number[] = [];
-      const rows: number[] = [];
       for (let j = 0; j < n; j++) {
         const angle = v.angles[first + k + j]!;
-        cos.push(Math.cos(angle));
-        dt.push(g.step * Math.cos(angle));
-        sin.push(Math.sin(angle));
-        rows.push(rowIndex(first + k + j));
+        cos[j] = Math.cos(angle);
+        sin[j] = Math.sin(angle);
+        dt[j] = g.step * cos[j]!;
+        rows[j] = rowIndex(a, first + k + j, s);
       }
-      const bytes = rows.map((r) => r * 4);
-      const t = new Float64Array(n);
       for (let r = rowFrom; r < rowTo; r++) {
         const y = g.y0 - r * g.step;
         const dst = sliceIndex + r * g.width;
@@ -160,14 +163,14 @@ export function runBatch(
             kernel.bp8(
               dst * 4,
               groups,
-              bytes[0]!,
-              bytes[1]!,
-              bytes[2]!,
-              bytes[3]!,
-              bytes[4]!,
-              bytes[5]!,
-              bytes[6]!,
-              bytes[7]!,
+              rows[0]! * 4,
+              rows[1]! * 4,
+              rows[2]! * 4,
+              rows[3]! * 4,
+              rows[4]! * 4,
+              rows[5]! * 4,
+              rows[6]! * 4,
+              rows[7]! * 4,
               t[0]!,
               t[1]!,
               t[2]!,
@@ -189,10 +192,10 @@ export function runBatch(
             kernel.bp4(
               dst * 4,
               groups,
-              bytes[0]!,
-              bytes[1]!,
-              bytes[2]!,
-              bytes[3]!,
+              rows[0]! * 4,
+              rows[1]! * 4,
+              rows[2]! * 4,
+              rows[3]! * 4,
               t[0]!,
               t[1]!,
               t[2]!,
@@ -202,7 +205,7 @@ export function runBatch(
               dt[2]!,
               dt[3]!,
             );
-          else kernel.bp1(dst * 4, groups, bytes[0]!, t[0]!, dt[0]!);
+          else kernel.bp1(dst * 4, groups, rows[0]! * 4, t[0]!, dt[0]!);
         }
         for (let c = tail; c < g.width; c++)
           for (let j = 0; j < n; j++) addPairPixel(v.f32, dst + c, rows[j]!, t[j]! + c * dt[j]!);
@@ -210,6 +213,11 @@ export function runBatch(
       k += n;
     }
   }
+}
+
+/** Float index of the stored row of slice `slice` in ring slot `slot`. */
+function rowIndex(a: ArenaLayout, slot: number, slice: number): number {
+  return a.rowsByte / 4 + (slot * a.slices + slice) * a.rowFloats;
 }
 
 function addPairPixel(f32: Float32Array, dst: number, row: number, t: number): void {

@@ -129,6 +129,7 @@ export class ParallelBackprojector implements Backprojector {
     this.#layout = layout;
     this.#views = arenaViews(buffer, layout);
     this.#head = 0;
+    warmUpPutRow(layout, this.#views.f32);
     const n = this.#workers.length;
     await Promise.all(
       this.#workers.map((worker, index) => {
@@ -275,4 +276,22 @@ export class ParallelBackprojector implements Backprojector {
       if (message !== undefined) worker.postMessage(message);
     });
   }
+}
+
+let putRowWarm = false;
+
+/**
+ * Once per process: stores a few dozen pseudo-random rows in ring slot 0 (zeroed again after, the
+ * workers warm up on a zero ring), so `putRow` runs optimised code from the first projection on.
+ */
+function warmUpPutRow(layout: ArenaLayout, f32: Float32Array): void {
+  if (putRowWarm) return;
+  putRowWarm = true;
+  let seed = 1;
+  const row = Float32Array.from(
+    { length: layout.geometry.detectorWidth },
+    () => (seed = (seed * 16807) % 2147483647) / 2147483647,
+  );
+  for (let i = 0; i < 48; i++) putRow(layout, f32, 0, 0, row);
+  f32.fill(0, layout.rowsByte / 4, layout.slicesByte / 4);
 }

@@ -132,7 +132,7 @@ export class Reconstructor {
     const reco = new Reconstructor(options, bp);
     reco.#cachedRows = rows;
     reco.#pass = reco.#makePass(params, rows);
-    warmUp(reco.#pass.filter);
+    warmUp(reco.#pass.filter, reco.#pass.params);
     return reco;
   }
 
@@ -387,11 +387,24 @@ export class Reconstructor {
 
 let warmed = false;
 
-/** Runs the filter a few dozen times on zeros once per process, so the first scan runs optimised code. */
-function warmUp(filter: RowFilter): void {
+/**
+ * Runs the flat-field correction and the filter a few dozen times once per process, so the first
+ * scan runs optimised code. The rows are pseudo-random fractions and the scale is not a whole
+ * number: on zeros the JIT would record small-integer feedback and throw the optimised code away at
+ * the first real projection.
+ */
+function warmUp(filter: RowFilter, p: FullParameters): void {
   if (warmed) return;
   warmed = true;
   const rows = new Float32Array(2 * filter.width);
+  let seed = 1;
+  for (let i = 0; i < rows.length; i++) rows[i] = (seed = (seed * 16807) % 2147483647) / 2147483647;
   const out = new Float32Array(2 * filter.outputWidth);
-  for (let i = 0; i < 48; i++) filter.apply(rows, out, 2, 1);
+  const dark = rows.map((v) => v / 8);
+  const flat = rows.map((v) => v + 1);
+  const options = { flatCorrect: p.doNormalization, absorptivity: p.absorptivity, fixNanAndInf: p.fixNanAndInf };
+  for (let i = 0; i < 48; i++) {
+    correctRows(rows, filter.width, [0, 1], out, dark, flat, options);
+    filter.apply(rows, out, 2, 0.5 + i / 97);
+  }
 }

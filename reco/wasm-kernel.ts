@@ -91,8 +91,16 @@ const TWO_23 = 8388608;
 /** `0x4B000000 × 8` modulo 2³²: taken off the row address once, so `(bits(v) << 3) + row′` is the byte address of pair `i`. */
 const BIAS_BYTES = (0x4b000000 * 8) % 2 ** 32;
 
+/**
+ * What a generated function computes: the kernel, or for the benchmark's cost breakdown only the
+ * index arithmetic (`'index'`: positions, fractions and pair addresses, summed so they stay live) or
+ * the index arithmetic and the four 64-bit lane loads (`'gather'`: the pairs summed, no interpolation).
+ * @internal
+ */
+export type KernelVariant = 'kernel' | 'gather' | 'index';
+
 /** Body of the function for `k` rows. Params: dst, groups, rows[k], t[k], dt[k]. */
-function body(k: number): number[] {
+function body(k: number, variant: KernelVariant): number[] {
   const pDst = 0,
     pGroups = 1,
     pRow = 2,
@@ -138,10 +146,18 @@ function body(k: number): number[] {
     emit(get(vBias), op.f32x4Add, tee(vI), get(vTwo23), op.f32x4Sub, set(vF));
     emit(get(vT), get(vF), op.f32x4Sub, set(vF));
     emit(get(vI), [0x41, 3], op.i32x4Shl, get(vRow[j]!), op.i32x4Add, set(vI));
+    if (variant === 'index') {
+      emit(get(vAcc), get(vI), op.f32x4Add, get(vF), op.f32x4Add, set(vAcc));
+      continue;
+    }
     emit(get(vI), op.extract(0), op.load64Zero, set(vAB));
     emit(get(vI), op.extract(1), get(vAB), op.load64Lane1, set(vAB));
     emit(get(vI), op.extract(2), op.load64Zero, set(vCD));
     emit(get(vI), op.extract(3), get(vCD), op.load64Lane1, set(vCD));
+    if (variant === 'gather') {
+      emit(get(vAcc), get(vAB), op.f32x4Add, get(vCD), op.f32x4Add, set(vAcc));
+      continue;
+    }
     // pairs (value, slope): p = [pa pb pc pd], d = [da db dc dd]; acc += p + f * d
     emit(get(vAB), get(vCD), shuffle32([0, 2, 4, 6]));
     emit(get(vF), get(vAB), get(vCD), shuffle32([1, 3, 5, 7]), op.f32x4Mul, op.f32x4Add);
@@ -159,8 +175,8 @@ function body(k: number): number[] {
 /** Angles per slice visit of the exported functions `bp1`, `bp4`, `bp8`. */
 const KS = [1, 4, 8];
 
-/** The module's bytes for a shared memory of `pages` 64 KiB pages. */
-export function kernelModuleBytes(pages: number): Uint8Array<ArrayBuffer> {
+/** The module's bytes for a shared memory of `pages` 64 KiB pages (`variant` for the benchmark only). */
+export function kernelModuleBytes(pages: number, variant: KernelVariant = 'kernel'): Uint8Array<ArrayBuffer> {
   const ks = KS;
   const types = ks.map((k) => [0x60, ...leb(2 + 3 * k), I32, I32, ...Array(k).fill(I32), ...Array(2 * k).fill(F32), 0]);
   const bytes = [
@@ -176,7 +192,7 @@ export function kernelModuleBytes(pages: number): Uint8Array<ArrayBuffer> {
     ...section(2, [1, ...str('env'), ...str('memory'), 0x02, 0x03, ...leb(pages), ...leb(pages)]),
     ...section(3, [...leb(ks.length), ...ks.map((_, i) => i)]),
     ...section(7, [...leb(ks.length), ...ks.flatMap((k, i) => [...str(`bp${k}`), 0x00, i])]),
-    ...section(10, [...leb(ks.length), ...ks.flatMap((k) => body(k))]),
+    ...section(10, [...leb(ks.length), ...ks.flatMap((k) => body(k, variant))]),
   ];
   return Uint8Array.from(bytes);
 }
@@ -220,9 +236,9 @@ export function sharedMemory(bytes: number): WebAssembly.Memory {
 }
 
 /** Instantiates the kernel on `memory` (synchronous; the module is a few hundred bytes). */
-export function instantiateKernel(memory: WebAssembly.Memory): WasmKernel {
+export function instantiateKernel(memory: WebAssembly.Memory, variant: KernelVariant = 'kernel'): WasmKernel {
   const pages = memory.buffer.byteLength / 65536;
-  const module = new WebAssembly.Module(kernelModuleBytes(pages));
+  const module = new WebAssembly.Module(kernelModuleBytes(pages, variant));
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   return instance.exports as unknown as WasmKernel;
 }
