@@ -574,13 +574,19 @@ describe('addons/local/web-viewer', function () {
       // Held back by the page (one frame per 150 ms ack) the ratio would be below 0.01; the
       // figure itself (goal ≥ 0.95 on a quiet machine) is bench/live-view.ts's.
       assert.ok(ratio >= 0.5, `throughput ratio ${ratio.toFixed(3)} < 0.5: the page holds the camera back`);
-      const stats = viewer.stats();
+      // The server thread reports its counts a moment later; at most one frame waits in each of the
+      // two stages (the session's slot and the server thread's) without being sent or dropped.
+      const accounted = (st: ReturnType<typeof viewer.stats>) =>
+        st.dropped + st.upstreamDropped >= st.frames - st.sent - 2;
+      let stats = viewer.stats();
+      for (const deadline = Date.now() + 10_000; !accounted(stats) && Date.now() < deadline; stats = viewer.stats())
+        await new Promise((r) => setTimeout(r, 50));
       assert.ok(stats.frames > 500, `frames offered: ${stats.frames}`);
       assert.ok(stats.sent <= stats.drawn + 1, `sent ${stats.sent}, drawn ${stats.drawn}: at most one in flight`);
       assert.ok(stats.sent < 20, `sent ${stats.sent} in 0.6 s to a page that acks after 150 ms`);
       assert.ok(
-        stats.dropped + stats.upstreamDropped >= stats.frames - stats.sent - 1,
-        `dropped ${stats.dropped} + ${stats.upstreamDropped} of ${stats.frames}`,
+        accounted(stats),
+        `dropped ${stats.dropped} + ${stats.upstreamDropped} of ${stats.frames}, sent ${stats.sent}`,
       );
       await page.waitForFunction(() => Number(document.querySelector('#camera .drops')!.textContent) > 100, null, {
         timeout: 5000,
