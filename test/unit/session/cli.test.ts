@@ -348,6 +348,29 @@ describe('concert command', function () {
       );
     });
 
+    it("a session's zod is the package's (one bundle), and a start loads neither ws nor node's http/tls", () => {
+      const dir = join(home, 'elsewhere');
+      mkdirSync(dir);
+      writeFileSync(
+        join(dir, 'zod.ts'),
+        [
+          'import { z } from "zod";',
+          'import { z as cz, parseOptions } from "concert";',
+          'import "concert/addons/local";',
+          'import "concert/recording";',
+          'const schema = z.strictObject({ n: z.number() });',
+          'console.log("same zod", z === cz, parseOptions("probe", schema, { n: 1 }).n);',
+          'const loaded = process.moduleLoadList.filter((m) => /^NativeModule (https?|tls|zlib)$/.test(m));',
+          'const ws = Object.keys((await import("node:module")).createRequire(import.meta.url).cache)',
+          '  .filter((f) => f.includes("/node_modules/ws/"));',
+          'console.log("loaded", loaded.length + ws.length, loaded.join(" "));',
+        ].join('\n'),
+      );
+      const r = concert(home, ['start', '--filename', join(dir, 'zod.ts'), '--non-interactive']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'same zod true 1\nloaded 0 \n');
+    });
+
     it('works from a fresh cache outside the package (first start after an install, or a read-only install)', () => {
       const dir = join(home, 'elsewhere');
       mkdirSync(dir);
