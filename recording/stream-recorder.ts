@@ -7,6 +7,7 @@
  * keeps flowing while nothing is recorded, and `start()` records from the next message on.
  * @module
  */
+import WebSocket from 'ws';
 import { errorMessage, expecting, MAX_TIMER_MS, parseOptions, z } from '../core/index.js';
 import { zcurve, ZmqReceiver, type CurveOptions, type ReceiverMode } from '../transport/index.js';
 import type { LogSource } from '../walkers/formats/index.js';
@@ -195,9 +196,6 @@ const WEBSOCKET_QUEUE = 16;
 
 /** A websocket client whose messages go to the segments, with the socket paused while the disk is behind. */
 async function websocketConnection(uri: string, timeoutMs: number, segments: SegmentRecorder): Promise<Connection> {
-  // Loaded here, not with the module: `ws` brings node's http, https and tls (≈ 50 ms of every
-  // `concert start`, where only recordings of websocket streams need it).
-  const { default: WebSocket } = await import('ws');
   const ws = new WebSocket(uri, { handshakeTimeout: timeoutMs });
   await new Promise<void>((resolve, reject) => {
     const fail = (error: Error) => {
