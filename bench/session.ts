@@ -23,7 +23,7 @@
  * @module
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,13 +103,35 @@ function python(): ((args: string[]) => Runner) | string {
   return (args) => ({ command: [pythonConcert, ...args], env, cwd: dir });
 }
 
-/** Wall time of one run to completion, ms. */
+/** CPU times (user + system, ms) of the runs of {@link wall}, by command line. */
+const cpuTimes = new Map<string, number[]>();
+const TIME = '/usr/bin/time';
+const haveTime = existsSync(TIME);
+
+/**
+ * Wall time of one run to completion, ms. Its CPU time (user + system, of the process and its
+ * children: GNU time's) is kept in {@link cpuTimes}: on a loaded machine wall times mostly measure
+ * the wait for a core, CPU times what each start does.
+ */
 function wall(r: Runner): number {
+  const cpuFile = join(work, 'cpu.txt');
+  const [program, ...args] = haveTime ? [TIME, '-f', '%U %S', '-o', cpuFile, ...r.command] : r.command;
   const t0 = performance.now();
-  const p = spawnSync(r.command[0]!, r.command.slice(1), { env: r.env, cwd: r.cwd, encoding: 'utf8' });
+  const p = spawnSync(program!, args, { env: r.env, cwd: r.cwd, encoding: 'utf8' });
   const ms = performance.now() - t0;
   if (p.status !== 0) throw new Error(`${r.command.join(' ')} failed (${p.status}): ${p.stderr}`);
+  if (haveTime) {
+    const [user, system] = readFileSync(cpuFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+    const key = r.command.join(' ');
+    cpuTimes.set(key, [...(cpuTimes.get(key) ?? []), (user! + system!) * 1000]);
+  }
   return ms;
+}
+
+/** Median CPU time of the runs of `r`'s command (undefined without GNU time). */
+function cpuOf(r: Runner): number | undefined {
+  const xs = cpuTimes.get(r.command.join(' '));
+  return xs?.length ? median(xs) : undefined;
 }
 
 /**
@@ -206,6 +228,23 @@ try {
       atMost: 0.35,
     },
   );
+  const cpuOurs = cpuOf(bench(['start', 'demo', '--non-interactive']));
+  const cpuPython = pyRun && cpuOf(pyRun(['start', 'bench10', '--non-interactive']));
+  const cpuNode = cpuOf({ command: [process.execPath, '-e', '0'], env: process.env, cwd: root });
+  if (cpuOurs !== undefined) {
+    console.log(
+      `  CPU time (user + system), medians: concert ${cpuOurs.toFixed(0)} ms, Python Concert ${cpuPython?.toFixed(0) ?? '–'} ms, ` +
+        `node -e 0 ${cpuNode?.toFixed(0) ?? '–'} ms (the floor of the ratio: ${cpuPython ? (cpuNode! / cpuPython).toFixed(2) : '–'})`,
+    );
+    printResult({
+      name: 'start demo --non-interactive, CPU time (bin/concert; load-insensitive companion)',
+      value: cpuOurs,
+      unit: 'ms CPU',
+      ...(cpuPython !== undefined
+        ? { baseline: cpuPython, baselineName: 'Python Concert 0.34, CPU time (same run)' }
+        : { missing: pyMissing }),
+    });
+  }
   row(
     'start demo --non-interactive (npx concert)',
     batch['concert start demo --non-interactive (npx concert)']!,

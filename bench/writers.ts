@@ -10,7 +10,7 @@
  * Prints MB/s (10⁶ bytes/s) per run, medians, the ratio TIFF / raw (goal ≥ 0.95 for one file per
  * frame) and BENCH_RESULT rows for `npm run bench`.
  */
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, open, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { frameBytes, makeFrame } from '../core/frame.js';
@@ -85,28 +85,115 @@ const sinks: Record<string, (dir: string) => Promise<Sink>> = {
  * Runs two write patterns interleaved in blocks of 10 frames (alternating which goes first), so
  * that the load of this shared machine hits both alike; returns MB/s of each (close included).
  */
-async function pairRun(nameA: string, nameB: string): Promise<[number, number]> {
+async function pairRun(nameA: string, nameB: string): Promise<[number, number, number, number]> {
   const dirs = [await mkdtemp(join(ROOT, 'concert-bench-')), await mkdtemp(join(ROOT, 'concert-bench-'))];
   try {
     const pair = [await sinks[nameA]!(dirs[0]!), await sinks[nameB]!(dirs[1]!)];
     const time = [0, 0];
+    // CPU time of the process (main thread and libuv's pool: the kernel's copy into the page
+    // cache included) while each pattern runs: far less sensitive to the machine's load than time.
+    const cpu = [0, 0];
+    const cpuNow = () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    };
     const block = 10;
     for (let first = 0; first < FRAMES; first += block) {
       const order = (first / block) % 2 === 0 ? [0, 1] : [1, 0];
       for (const k of order) {
         const start = performance.now();
+        const c0 = cpuNow();
         for (let i = first; i < Math.min(first + block, FRAMES); i++) await pair[k]!.write(i);
         time[k]! += performance.now() - start;
+        cpu[k]! += cpuNow() - c0;
       }
     }
     for (const k of [0, 1]) {
       const start = performance.now();
+      const c0 = cpuNow();
       await pair[k]!.close();
       time[k]! += performance.now() - start;
+      cpu[k]! += cpuNow() - c0;
     }
-    return [payload / 1e6 / (time[0]! / 1000), payload / 1e6 / (time[1]! / 1000)];
+    return [payload / 1e6 / (time[0]! / 1000), payload / 1e6 / (time[1]! / 1000), cpu[0]! / FRAMES, cpu[1]! / FRAMES];
   } finally {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * What each step of the crash-safe one-file-per-frame path costs per file, with 4 KiB files so
+ * that the per-file system calls dominate (an 8 MiB frame costs milliseconds; these are µs):
+ * the raw open/write/close of the reference, then the same plus each step the writer adds — the
+ * existence check (lstat) that refuses to overwrite, the exclusive create of `.partial`, the
+ * rename to the final name — and the writers themselves. Steps alternate in blocks, as above.
+ */
+async function perFileCosts(files = 1000, rounds = 5): Promise<void> {
+  const bytes = new Uint8Array(4096).fill(7);
+  const small = makeFrame(new Uint16Array(2048).fill(7), [32, 64], { frameNumber: 0 });
+  const steps: Record<string, (dir: string, i: number) => Promise<void>> = {
+    'open/write/close (reference)': async (dir, i) => {
+      const h = await open(join(dir, `r_${i}`), 'w');
+      await writeAll(h, bytes, 0);
+      await h.close();
+    },
+    '+ lstat (no overwrite)': async (dir, i) => {
+      await lstat(join(dir, `l_${i}`)).catch(() => undefined);
+      const h = await open(join(dir, `l_${i}`), 'w');
+      await writeAll(h, bytes, 0);
+      await h.close();
+    },
+    '+ lstat ∥ open wx .partial, + rename': async (dir, i) => {
+      const path = join(dir, `p_${i}`);
+      const [, h] = await Promise.all([lstat(path).catch(() => undefined), open(`${path}.partial`, 'wx')]);
+      await writeAll(h, bytes, 0);
+      await h.close();
+      await rename(`${path}.partial`, path);
+    },
+    'TiffWriter.writeFile (4 KiB frame)': async (dir, i) => {
+      await TiffWriter.writeFile(join(dir, `t_${i}.tif`), small);
+    },
+  };
+  const names = Object.keys(steps);
+  const perFile = new Map<string, number[]>(names.map((n) => [n, []]));
+  const perFileCpu = new Map<string, number[]>(names.map((n) => [n, []]));
+  const walker = await mkdtemp(join(ROOT, 'concert-bench-'));
+  try {
+    const multi = await MultiFileWriter.open(walker, { pattern: 'm_{:06}.tif' });
+    steps['MultiFileWriter (4 KiB frames)'] = async () => multi.write(small);
+    names.push('MultiFileWriter (4 KiB frames)');
+    perFile.set(names.at(-1)!, []);
+    perFileCpu.set(names.at(-1)!, []);
+    for (let r = 0; r < rounds; r++) {
+      const dir = await mkdtemp(join(ROOT, 'concert-bench-'));
+      try {
+        const order = r % 2 === 0 ? names : [...names].reverse();
+        for (const name of order) {
+          const c0 = process.cpuUsage();
+          const t0 = performance.now();
+          for (let i = 0; i < files; i++) await steps[name]!(dir, r * files + i);
+          const c = process.cpuUsage(c0);
+          perFile.get(name)!.push(((performance.now() - t0) * 1000) / files);
+          perFileCpu.get(name)!.push((c.user + c.system) / files);
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
+    await multi.close();
+  } finally {
+    await rm(walker, { recursive: true, force: true });
+  }
+  console.log(`\nper-file cost of each step (${files} files of 4 KiB, ${rounds} rounds; µs per file, medians):`);
+  const ref = median(perFile.get(names[0]!)!);
+  const refCpu = median(perFileCpu.get(names[0]!)!);
+  for (const name of names) {
+    const t = median(perFile.get(name)!);
+    const c = median(perFileCpu.get(name)!);
+    console.log(
+      `  ${name.padEnd(40)} ${t.toFixed(0).padStart(5)} µs (+${(t - ref).toFixed(0).padStart(4)})` +
+        `   CPU ${c.toFixed(0).padStart(5)} µs (+${(c - refCpu).toFixed(0).padStart(4)})`,
+    );
   }
 }
 
@@ -122,22 +209,27 @@ const pairs: [string, string, string][] = [
 ];
 const results = new Map<string, number[]>();
 const ratios = new Map<string, number[]>();
+const cpuMs = new Map<string, number[]>();
+const push = (map: Map<string, number[]>, key: string, x: number) => map.set(key, [...(map.get(key) ?? []), x]);
 for (let r = 0; r < REPEATS; r++) {
   for (const [pattern, raw, tiff] of pairs) {
-    const [rawMbs, tiffMbs] = await pairRun(raw, tiff);
-    for (const [name, mbs] of [
-      [raw, rawMbs],
-      [tiff, tiffMbs],
-    ] as const)
-      results.set(name, [...(results.get(name) ?? []), mbs]);
-    ratios.set(pattern, [...(ratios.get(pattern) ?? []), tiffMbs / rawMbs]);
+    const [rawMbs, tiffMbs, rawCpu, tiffCpu] = await pairRun(raw, tiff);
+    push(results, raw, rawMbs);
+    push(results, tiff, tiffMbs);
+    push(cpuMs, raw, rawCpu);
+    push(cpuMs, tiff, tiffCpu);
+    push(ratios, pattern, tiffMbs / rawMbs);
     console.log(
-      `  run ${r + 1}  ${pattern.padEnd(15)} raw ${fmt(rawMbs)} MB/s   TIFF ${fmt(tiffMbs)} MB/s   ratio ${(tiffMbs / rawMbs).toFixed(2)}`,
+      `  run ${r + 1}  ${pattern.padEnd(15)} raw ${fmt(rawMbs)} MB/s   TIFF ${fmt(tiffMbs)} MB/s   ratio ${(tiffMbs / rawMbs).toFixed(2)}` +
+        `   CPU/frame raw ${rawCpu.toFixed(2)} ms, TIFF ${tiffCpu.toFixed(2)} ms`,
     );
   }
 }
 console.log('\nmedians:');
-for (const [name, list] of results) console.log(`  ${name.padEnd(28)} ${fmt(median(list))} MB/s`);
+for (const [name, list] of results)
+  console.log(
+    `  ${name.padEnd(28)} ${fmt(median(list))} MB/s, ${median(cpuMs.get(name)!).toFixed(2)} ms CPU per frame`,
+  );
 for (const [pattern, list] of ratios)
   console.log(`  ratio TIFF / raw, ${pattern.padEnd(15)} ${median(list).toFixed(2)} (median of interleaved runs)`);
 const med = (name: string) => median(results.get(name)!);
@@ -149,6 +241,14 @@ printResult({
   baselineName: 'raw fs, file per frame',
   goal: { of: 'ratio', atLeast: 0.95 },
 });
+printResult({
+  name: 'TIFF, one file per frame, CPU per frame against raw fs writes (load-insensitive companion)',
+  value: median(cpuMs.get('TiffWriter, file per frame')!),
+  unit: 'ms CPU/frame',
+  baseline: median(cpuMs.get('raw fs, file per frame')!),
+  baselineName: 'raw fs, file per frame',
+});
+await perFileCosts();
 printResult({
   name: 'TIFF, multi-page, against raw fs writes into one file',
   value: med('TiffWriter, multi-page'),

@@ -119,6 +119,27 @@ function article(name: string): string {
 }
 
 /**
+ * How often a schema is checked by zod's interpreter before zod compiles its fast path. zod
+ * compiles an object schema into a function at its first check (`new Function`: about half a
+ * millisecond each), which pays off only after some thousand checks (a compiled check takes
+ * ≈ 0.25 µs, an interpreted one ≈ 0.9 µs). Most option schemas are checked a few times per
+ * session (`create()` of each device); compiling all of them at the first check cost
+ * `concert start demo` ≈ 20–40 ms. The schemas checked on hot paths are compiled after this many checks.
+ */
+const INTERPRETED_CHECKS = 64;
+
+const checks = new WeakMap<z.ZodType, number>();
+const INTERPRETED = { jitless: true } as const;
+
+/** zod's parse context for the next check of `schema`: interpreted for its first {@link INTERPRETED_CHECKS}. */
+function interpretFirst(schema: z.ZodType): typeof INTERPRETED | undefined {
+  const n = checks.get(schema) ?? 0;
+  if (n >= INTERPRETED_CHECKS) return undefined;
+  checks.set(schema, n + 1);
+  return INTERPRETED;
+}
+
+/**
  * Checks `options` against `schema` and returns them (typed). Undefined options mean "all
  * defaults"; an undefined value means that option's default.
  * @param owner Names the call in messages (`Stage.create`, `flatMotor.position.set`); a function is
@@ -132,7 +153,7 @@ export function parseOptions<S extends z.ZodType>(
   options: unknown,
 ): z.output<S> {
   const input = options === undefined ? {} : options;
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, interpretFirst(schema));
   if (result.success) return options === undefined ? (result.data as z.output<S>) : (options as z.output<S>);
   const name = typeof owner === 'string' ? owner : owner();
   throw new OptionError(`${name}: ${describeProblem(schema, input, result.error.issues)}`);

@@ -45,7 +45,11 @@ export async function start(name: string | undefined, options: StartCliOptions):
 
   // Logging: every line to concert.log (or stderr), tagged with the session name.
   const timing = process.env.CONCERT_STARTUP_TIMING
-    ? (what: string) => process.stderr.write(`[concert] ${what} after ${performance.now().toFixed(0)} ms\n`)
+    ? (what: string) => {
+        const cpu = process.cpuUsage();
+        const cpuMs = ((cpu.user + cpu.system) / 1000).toFixed(0);
+        process.stderr.write(`[concert] ${what} after ${performance.now().toFixed(0)} ms (CPU ${cpuMs} ms)\n`);
+      }
     : () => {};
   timing('start command');
   const core = await import('../../core/index.js');

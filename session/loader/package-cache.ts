@@ -3,6 +3,12 @@
  * a mirror of the source tree (`node_modules/.cache/concert/` by default), loaded from there as
  * plain ES modules — no loader hooks, no loader thread, no transpiling at a normal start. Each
  * start compares every source's mtime and size with the manifest and transpiles what changed.
+ *
+ * Dependencies that ship as a tree of many small ES modules ({@link BUNDLED_DEPENDENCIES}: zod's
+ * hundred files) are bundled by esbuild into one module of the cache, `deps/<name>.js`, and the
+ * package's and session files' imports of them point there: node then reads, resolves and
+ * compiles one file instead of a hundred (zod: ≈ 35 ms less CPU at every start). The bundle is
+ * made again when the dependency's package.json changes (an update).
  * @module
  * @internal
  */
@@ -14,12 +20,20 @@ import { isConcertSpecifier, resolveConcert, type ExportsMap } from './resolve.j
 import { esbuildOptions, finishModule, transpileError } from './transform.js';
 
 /** Bump when the cached output changes shape (a new transpiler, new options): everything is redone. */
-export const CACHE_VERSION = 2;
+export const CACHE_VERSION = 3;
+
+/**
+ * Dependencies loaded from one bundled module of the cache (see the module comment). Only the bare
+ * name is mapped (`zod`, not `zod/v4/core`): every import of it gets the one bundle.
+ */
+export const BUNDLED_DEPENDENCIES: readonly string[] = ['zod'];
 
 interface Manifest {
   version: number;
   /** Relative source path → [mtimeMs, size] when it was transpiled. */
   files: Record<string, [number, number]>;
+  /** Bundled dependency → the `mtimeMs:size` of its package.json when it was bundled. */
+  bundles?: Record<string, string>;
 }
 
 /** What {@link PackageCache.refresh} did. */
@@ -43,6 +57,8 @@ export class PackageCache {
   readonly dir: string;
   readonly exportsMap: ExportsMap;
   #sources = new Set<string>();
+  /** The bundled dependencies in the cache (known after {@link refresh}). */
+  #bundled = new Set<string>();
 
   constructor(root: string, dir: string) {
     this.root = resolvePath(root);
@@ -83,18 +99,72 @@ export class PackageCache {
     const total = this.#sources.size;
     if (!existsSync(join(this.dir, 'package.json')))
       writeAtomic(join(this.dir, 'package.json'), '{ "type": "module" }\n');
-    if (stale.length) {
-      options.onTranspile?.(stale.length, total);
-      await this.#transpile(stale);
+    const bundles = this.#bundleStamps();
+    this.#bundled = new Set(Object.keys(bundles));
+    const staleBundles = Object.keys(bundles).filter(
+      (name) => manifest.bundles?.[name] !== bundles[name] || !existsSync(this.#bundlePath(name)),
+    );
+    if (stale.length || staleBundles.length) {
+      if (stale.length) options.onTranspile?.(stale.length, total);
+      await this.#transpile(stale, staleBundles);
     }
-    if (stale.length || Object.keys(manifest.files).length !== total)
-      writeAtomic(this.#manifestPath, JSON.stringify({ version: CACHE_VERSION, files: seen } satisfies Manifest));
+    if (stale.length || staleBundles.length || Object.keys(manifest.files).length !== total) {
+      const made = Object.fromEntries(Object.entries(bundles).filter(([name]) => this.#bundled.has(name)));
+      writeAtomic(
+        this.#manifestPath,
+        JSON.stringify({ version: CACHE_VERSION, files: seen, bundles: made } satisfies Manifest),
+      );
+    }
     return { transpiled: stale.length, total, ms: performance.now() - t0 };
   }
 
-  async #transpile(rels: string[]): Promise<void> {
+  /** The bundled dependencies that are installed, each with the stamp of its package.json. */
+  #bundleStamps(): Record<string, string> {
+    const stamps: Record<string, string> = {};
+    for (const name of BUNDLED_DEPENDENCIES) {
+      try {
+        const st = statSync(join(this.root, 'node_modules', name, 'package.json'));
+        stamps[name] = `${st.mtimeMs}:${st.size}`;
+      } catch {
+        // not installed: its imports stay as written (and fail as node reports it)
+      }
+    }
+    return stamps;
+  }
+
+  #bundlePath(name: string): string {
+    return join(this.dir, 'deps', `${name}.js`);
+  }
+
+  /**
+   * The URL to import for the bare specifier `specifier` when it names a bundled dependency
+   * (undefined otherwise: node resolves it).
+   */
+  dependencyUrl(specifier: string): string | undefined {
+    if (!BUNDLED_DEPENDENCIES.includes(specifier) || !this.#bundled.has(specifier)) return undefined;
+    return pathToFileURL(this.#bundlePath(specifier)).href;
+  }
+
+  async #transpile(rels: string[], bundles: string[]): Promise<void> {
     const esbuild = await import('esbuild');
     try {
+      // The bundles first: the files transpiled next import them.
+      for (const name of bundles) {
+        try {
+          const result = await esbuild.build({
+            ...esbuildOptions('package'),
+            entryPoints: [name],
+            absWorkingDir: this.root,
+            bundle: true,
+            write: false,
+            outfile: this.#bundlePath(name),
+          });
+          writeAtomic(this.#bundlePath(name), result.outputFiles[0]!.contents);
+        } catch {
+          // Only slower: its imports stay as written, and the next start tries again.
+          this.#bundled.delete(name);
+        }
+      }
       const files = rels.map((rel) => join(this.root, rel));
       let outputs: Map<string, string>;
       try {
@@ -144,9 +214,12 @@ export class PackageCache {
     }
   }
 
-  /** Package files may import `concert/…` too (sessions/demo.ts does): point those at the cache. */
+  /**
+   * Package files may import `concert/…` too (sessions/demo.ts does): point those at the cache,
+   * and bundled dependencies at their bundle.
+   */
   #rewrite(specifier: string): string | undefined {
-    return isConcertSpecifier(specifier) ? this.concertUrl(specifier) : undefined;
+    return isConcertSpecifier(specifier) ? this.concertUrl(specifier) : this.dependencyUrl(specifier);
   }
 
   #outPath(rel: string): string {

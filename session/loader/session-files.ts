@@ -45,7 +45,8 @@ export class SessionFiles {
   /**
    * Maps a specifier written in `parent` (a session file; undefined: typed at the prompt):
    * `concert…` to the cached package, a path to a `.ts` file to its transpiled copy, a path to
-   * another file to its URL. Undefined: leave it to node (`node:fs`, packages).
+   * another file to its URL, a bundled dependency (`zod`) to its bundle. Undefined: leave it to
+   * node (`node:fs`, other packages).
    */
   resolve(specifier: string, parent?: string): string | undefined {
     return this.#resolve(specifier, parent, new Set(), () => loadEsbuild(), undefined);
@@ -59,7 +60,8 @@ export class SessionFiles {
     deps: string[] | undefined,
   ): string | undefined {
     if (isConcertSpecifier(specifier)) return this.#cache.concertUrl(specifier);
-    if (!isPathSpecifier(specifier)) return undefined;
+    // Bundled dependencies (zod) are the package's bundle, so a session's `z` is the package's.
+    if (!isPathSpecifier(specifier)) return this.#cache.dependencyUrl(specifier);
     const found = resolvePathSpecifier(specifier, baseDirOf(parent));
     if (!found.endsWith('.ts')) return pathToFileURL(found).href;
     deps?.push(found);

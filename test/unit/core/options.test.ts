@@ -52,6 +52,27 @@ describe('core/options', () => {
     check({});
   });
 
+  it('gives the same answers while zod interprets a schema and after it compiled it (its first checks are interpreted)', () => {
+    // A fresh schema with a nested object: its first checks run zod's interpreter (fast to start),
+    // later ones the function zod compiles for it; every answer must be the same.
+    const nested = z.strictObject({ n: z.number().int().min(1), inner: z.strictObject({ s: z.string() }).optional() });
+    const answers = new Set<string>();
+    for (let i = 0; i < 300; i++) {
+      const good = { n: 1 + (i % 5), inner: { s: `x${i}` } };
+      assert.equal(parseOptions('N', nested, good), good);
+      for (const bad of [{ n: 0 }, { n: 1, inner: { s: 1 } }, { n: 1, inner: { t: '' } }, { m: 1 }]) {
+        try {
+          parseOptions('N', nested, bad);
+          assert.fail(`accepted ${JSON.stringify(bad)} at check ${i}`);
+        } catch (error) {
+          assert.ok(error instanceof OptionError, String(error));
+          answers.add(`${JSON.stringify(bad)} → ${error.message}`);
+        }
+      }
+    }
+    assert.equal(answers.size, 4, [...answers].join('\n'));
+  });
+
   it('names the owner, the option, the problem and the value', () => {
     throwsWith(
       () => check({ m: 1 }),

@@ -348,6 +348,28 @@ describe('concert command', function () {
       );
     });
 
+    it("a session's zod is the package's (one bundle in the cache)", () => {
+      const dir = join(home, 'elsewhere');
+      mkdirSync(dir);
+      writeFileSync(
+        join(dir, 'zod.ts'),
+        [
+          'import { z } from "zod";',
+          'import { z as cz, parseOptions } from "concert";',
+          'const schema = z.strictObject({ n: z.number() });',
+          'console.log("same zod", z === cz, parseOptions("probe", schema, { n: 1 }).n);',
+        ].join('\n'),
+      );
+      const env = { CONCERT_CACHE_DIR: join(home, 'zod-cache') };
+      const r = concert(home, ['start', '--filename', join(dir, 'zod.ts'), '--non-interactive'], {
+        env,
+        timeoutMs: 60_000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'same zod true 1\n');
+      assert.ok(existsSync(join(home, 'zod-cache', 'deps', 'zod.js')), 'zod is bundled in the cache');
+    });
+
     it('works from a fresh cache outside the package (first start after an install, or a read-only install)', () => {
       const dir = join(home, 'elsewhere');
       mkdirSync(dir);

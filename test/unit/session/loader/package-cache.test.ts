@@ -61,4 +61,55 @@ describe('session/loader/package-cache', function () {
     });
     assert.equal(((await import(cache.urlOf('index.ts'))) as { kind: string }).kind, 'root');
   });
+
+  it('bundles zod into one module of the cache for the package and session files, remade when zod is updated', async () => {
+    // A dependency named zod in the fixture's node_modules, of two modules (zod itself has hundreds).
+    const zod = (version: number) => {
+      fx.write(
+        'node_modules/zod/package.json',
+        JSON.stringify({ name: 'zod', version: `${version}.0.0`, type: 'module' }),
+      );
+      fx.write('node_modules/zod/index.js', `export { tag } from './tag.js';\nexport const version = ${version};\n`);
+      fx.write('node_modules/zod/tag.js', 'export const tag = {};\n');
+    };
+    fx.write('lib/schema.ts', "export { tag, version } from 'zod';\n");
+    const bare = new PackageCache(fx.root, fx.cacheDir);
+    await bare.refresh();
+    assert.match(
+      readFileSync(join(fx.cacheDir, 'lib', 'schema.js'), 'utf8'),
+      /from "zod"/,
+      'not installed: as written',
+    );
+    assert.equal(bare.dependencyUrl('zod'), undefined);
+
+    zod(1);
+    fx.write('lib/schema.ts', "export { tag, version } from 'zod';\nexport const again = 1;\n");
+    const cache = new PackageCache(fx.root, fx.cacheDir);
+    await cache.refresh();
+    const bundle = join(fx.cacheDir, 'deps', 'zod.js');
+    assert.equal(cache.dependencyUrl('zod'), pathToFileURL(bundle).href);
+    assert.equal(cache.dependencyUrl('zod/v4'), undefined, 'only the bare name');
+    assert.match(readFileSync(bundle, 'utf8'), /var tag = \{\};[^]*var version = 1;/, 'both modules in one');
+    assert.ok(
+      readFileSync(join(fx.cacheDir, 'lib', 'schema.js'), 'utf8').includes(`from "${pathToFileURL(bundle).href}"`),
+    );
+    const session = fx.write(
+      'uses-zod.ts',
+      "export { tag } from 'zod';\nexport { tag as ours } from 'concert/lib/schema';\n",
+      'sessions',
+    );
+    const { SessionFiles } = await import('../../../../session/loader/session-files.js');
+    const loaded = (await import(new SessionFiles(cache).urlOf(session))) as { tag: object; ours: object };
+    assert.equal(loaded.tag, loaded.ours, "a session's zod is the package's");
+    const again = await new PackageCache(fx.root, fx.cacheDir).refresh({ onTranspile: () => assert.fail('unchanged') });
+    assert.equal(again.transpiled, 0);
+    const made = statSync(bundle).mtimeMs;
+    await new PackageCache(fx.root, fx.cacheDir).refresh();
+    assert.equal(statSync(bundle).mtimeMs, made, 'not bundled again while zod is unchanged');
+
+    zod(22); // an update: the bundle is made again, the package files are left alone
+    const updated = await new PackageCache(fx.root, fx.cacheDir).refresh();
+    assert.equal(updated.transpiled, 0);
+    assert.match(readFileSync(bundle, 'utf8'), /var version = 22;/);
+  });
 });
