@@ -77,7 +77,7 @@ describe('transport/zmq/zap: remote control only for known clients', function ()
     assert.equal(refusal.address, '127.0.0.1');
   });
 
-  it('the server keeps listening through 200 revocations with clients connected (rebinding as ZeroMQ closes the old listener)', async () => {
+  it('the server keeps listening through 200 revocations with clients connected (rebinding while the old listener closes)', async () => {
     // An immediate bind after the unbind failed with "Address already in use" about once in 50:
     // the server then stopped listening for every client.
     const alice = generateKeyPair();
