@@ -41,7 +41,7 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'remote.ts', timeoutS: 300 },
   { file: 'remote-fuzz.ts', timeoutS: 1800 },
   { file: 'remote-faults.ts', timeoutS: 5400 },
-  { file: 'live-view.ts' },
+  { file: 'live-view.ts', timeoutS: 600 },
   { file: 'session.ts', timeoutS: 600 },
   { file: 'video.ts', timeoutS: 300 },
   { file: 'streaming.ts', timeoutS: 300 },
