@@ -31,6 +31,15 @@ function params(name: string, extra: Partial<StartParams> = {}): StartParams {
   };
 }
 
+/**
+ * A dummy camera holding 16 frames for a grab loop that falls behind, as a served camera holds (a
+ * loaded CI machine stalls a process for more than a frame period now and then: without a buffer
+ * that is a frame never taken, a drop).
+ */
+function bufferedCamera(): Promise<Camera> {
+  return Camera.create({ width: 16, height: 8, frameRate: q(RATE, 'Hz'), simulate: false, bufferFrames: 16 });
+}
+
 describe('Recording (conductor/host)', function () {
   this.timeout(20_000);
   let base = '';
@@ -66,16 +75,7 @@ describe('Recording (conductor/host)', function () {
   });
 
   it('without gaps the recording is complete', async () => {
-    // 16 frames held for a grab loop that falls behind, as a served camera holds (a loaded CI
-    // machine stalls a process for more than a frame period now and then: without a buffer that
-    // is a frame never taken, a drop)
-    const camera = await Camera.create({
-      width: 16,
-      height: 8,
-      frameRate: q(RATE, 'Hz'),
-      simulate: false,
-      bufferFrames: 16,
-    });
+    const camera = await bufferedCamera();
     const recording = new Recording(camera, params('clean'), join(base, 'clean', 'cam'), {});
     await recording.arm();
     await recording.start();
@@ -133,13 +133,7 @@ describe('Recording (conductor/host)', function () {
   });
 
   it('stopped right after its start, before storing began, it still stores every frame it took', async () => {
-    const camera = await Camera.create({
-      width: 16,
-      height: 8,
-      frameRate: q(RATE, 'Hz'),
-      simulate: false,
-      bufferFrames: 16,
-    });
+    const camera = await bufferedCamera();
     const directory = join(base, 'quick', 'cam');
     const recording = new Recording(camera, params('quick'), directory, {});
     await recording.arm();
