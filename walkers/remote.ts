@@ -24,9 +24,6 @@ export const REMOTE_DIRECTORY_WALKER_OPTIONS = DATASET_LAYOUT_OPTIONS.extend({
 /** Options of {@link RemoteDirectoryWalker.create}. */
 export type RemoteDirectoryWalkerOptions = z.input<typeof REMOTE_DIRECTORY_WALKER_OPTIONS>;
 
-/** How long after a failed call the walker refuses calls at once instead of asking the server again (ms). */
-const RETRY_AFTER_MS = 1000;
-
 /**
  * Drives the walker of a writer server. Datasets are written by the remote `ImageWriter`.
  *
@@ -42,7 +39,8 @@ export class RemoteDirectoryWalker extends Walker {
   #pid = 0;
   #config: Omit<RemoteDirectoryWalkerOptions, 'server' | 'timeoutMs' | 'curve'> = {};
   /** The server stopped answering: why, and when it was last asked (`performance.now()`). */
-  #down: { error: TransportError; askedAt: number } | undefined;
+  /** The last transport failure, until the server answers again. */
+  #down: { error: TransportError } | undefined;
 
   private constructor(readonly client: ControlClient) {
     super();
@@ -122,7 +120,7 @@ export class RemoteDirectoryWalker extends Walker {
   /** True once the server answered again after it had stopped; a restarted server is configured again. */
   async #back(): Promise<boolean> {
     try {
-      const r = await this.client.request<{ pid: number }>('walker.current', undefined, { timeoutMs: 300 });
+      const r = await this.client.request<{ pid: number }>('walker.current', undefined, { timeoutMs: 500 });
       if (r.pid !== this.#pid) {
         const current = this.#current;
         await this.client.request('walker.configure', this.#config);
@@ -137,22 +135,19 @@ export class RemoteDirectoryWalker extends Walker {
 
   async #call<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
     if (this.#down) {
-      // fail fast for a while after a failure, then ask again: the window does not restart on refusals
+      // after a failure, each call first asks whether the server is back: a short probe, which also
+      // gives ZeroMQ a moment to reconnect to a restarted server; while it is away, the call fails then
       const down = this.#down;
-      const recent = performance.now() - down.askedAt < RETRY_AFTER_MS;
-      if (recent || !(await this.#back())) {
-        if (!recent) down.askedAt = performance.now();
+      if (!(await this.#back()))
         throw new StorageError(`${this.client.endpoint} is not answering: ${down.error.message}`, {
           cause: down.error,
         });
-      }
       this.#down = undefined;
     }
     try {
       return await this.client.request<T>(method, { ...params, at: this.at });
     } catch (error) {
-      if (error instanceof TransportError && !(error instanceof RemoteError))
-        this.#down = { error, askedAt: performance.now() };
+      if (error instanceof TransportError && !(error instanceof RemoteError)) this.#down = { error };
       throw new StorageError(`${this.client.endpoint}: ${errorMessage(error)}`, { cause: error });
     }
   }
