@@ -24,6 +24,9 @@ export const REMOTE_DIRECTORY_WALKER_OPTIONS = DATASET_LAYOUT_OPTIONS.extend({
 /** Options of {@link RemoteDirectoryWalker.create}. */
 export type RemoteDirectoryWalkerOptions = z.input<typeof REMOTE_DIRECTORY_WALKER_OPTIONS>;
 
+/** How long after a failed call the walker refuses calls at once instead of asking the server again (ms). */
+const RETRY_AFTER_MS = 1000;
+
 /**
  * Drives the walker of a writer server. Datasets are written by the remote `ImageWriter`.
  *
@@ -39,8 +42,7 @@ export class RemoteDirectoryWalker extends Walker {
   #pid = 0;
   #config: Omit<RemoteDirectoryWalkerOptions, 'server' | 'timeoutMs' | 'curve'> = {};
   /** The server stopped answering: why, and when it was last asked (`performance.now()`). */
-  /** The last transport failure, until the server answers again. */
-  #down: { error: TransportError } | undefined;
+  #down: { error: TransportError; askedAt: number } | undefined;
 
   private constructor(readonly client: ControlClient) {
     super();
@@ -120,7 +122,7 @@ export class RemoteDirectoryWalker extends Walker {
   /** True once the server answered again after it had stopped; a restarted server is configured again. */
   async #back(): Promise<boolean> {
     try {
-      const r = await this.client.request<{ pid: number }>('walker.current', undefined, { timeoutMs: 500 });
+      const r = await this.client.request<{ pid: number }>('walker.current', undefined, { timeoutMs: 300 });
       if (r.pid !== this.#pid) {
         const current = this.#current;
         await this.client.request('walker.configure', this.#config);
@@ -135,19 +137,22 @@ export class RemoteDirectoryWalker extends Walker {
 
   async #call<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
     if (this.#down) {
-      // after a failure, each call first asks whether the server is back: a short probe, which also
-      // gives ZeroMQ a moment to reconnect to a restarted server; while it is away, the call fails then
+      // fail fast for a while after a failure, then ask again: the window does not restart on refusals
       const down = this.#down;
-      if (!(await this.#back()))
+      const recent = performance.now() - down.askedAt < RETRY_AFTER_MS;
+      if (recent || !(await this.#back())) {
+        if (!recent) down.askedAt = performance.now();
         throw new StorageError(`${this.client.endpoint} is not answering: ${down.error.message}`, {
           cause: down.error,
         });
+      }
       this.#down = undefined;
     }
     try {
       return await this.client.request<T>(method, { ...params, at: this.at });
     } catch (error) {
-      if (error instanceof TransportError && !(error instanceof RemoteError)) this.#down = { error };
+      if (error instanceof TransportError && !(error instanceof RemoteError))
+        this.#down = { error, askedAt: performance.now() };
       throw new StorageError(`${this.client.endpoint}: ${errorMessage(error)}`, { cause: error });
     }
   }
