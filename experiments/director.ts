@@ -243,7 +243,10 @@ export class Director extends Parameterizable {
     const walker = this.experiment.walker;
     const local = new AbortController();
     const both = AbortSignal.any([signal, local.signal]);
-    if (walker) await walker.descend(this.#currentName);
+    if (walker) {
+      await walker.runStarting();
+      await walker.descend(this.#currentName);
+    }
     try {
       const run = this.experiment.run({ signal: both });
       let preparing: Promise<void> | undefined;

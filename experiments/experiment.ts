@@ -419,6 +419,7 @@ export class Experiment extends Parameterizable {
     const estimate = await startEstimate(this);
     const measured = performance.now();
     const walker = this.walker;
+    await walker?.runStarting();
     const iteration = await this.#chooseIteration();
     const separate = await this.separateScans.get();
     this.#currentName = separate ? formatFileName(await this.nameFmt.get(), iteration) : '';

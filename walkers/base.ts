@@ -70,6 +70,11 @@ export abstract class Walker {
   /** Finishes pending files (e.g. an HDF5 file shared by several datasets). */
   async flush(): Promise<void> {}
   /**
+   * A run is about to use this walker (called by experiments and directors before their first call):
+   * a walker whose storage had stopped answering asks it again now rather than failing fast.
+   */
+  async runStarting(): Promise<void> {}
+  /**
    * What writing dataset `name` of `frames` would put on disk, without writing (dry runs);
    * undefined when this walker cannot tell.
    */

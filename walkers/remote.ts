@@ -34,7 +34,8 @@ const RETRY_AFTER_MS = 1000;
  * the server's walker goes there first, so a restarted server needs nothing restored. `ascend`
  * and `home` move the position even when the server does not answer (a run's cleanup after the
  * server died must not leave the next run inside the failed run's directory). After a server
- * stopped answering, calls fail at once for a second, then each asks the server again.
+ * stopped answering, calls fail at once for a second (so a failed run's clean-up is quick), then
+ * each asks the server again; a new run ({@link runStarting}) asks at once.
  */
 export class RemoteDirectoryWalker extends Walker {
   #root = '';
@@ -119,10 +120,21 @@ export class RemoteDirectoryWalker extends Walker {
     };
   }
 
+  /**
+   * A new run asks a server that had stopped answering at once, waiting up to half a second for
+   * ZeroMQ to reconnect to a restarted one; if it is still away, the run's calls fail fast with the error.
+   */
+  override async runStarting(): Promise<void> {
+    const down = this.#down;
+    if (!down) return;
+    if (await this.#back(500)) this.#down = undefined;
+    else down.askedAt = performance.now();
+  }
+
   /** True once the server answered again after it had stopped; a restarted server is configured again. */
-  async #back(): Promise<boolean> {
+  async #back(timeoutMs = 300): Promise<boolean> {
     try {
-      const r = await this.client.request<{ pid: number }>('walker.current', undefined, { timeoutMs: 300 });
+      const r = await this.client.request<{ pid: number }>('walker.current', undefined, { timeoutMs });
       if (r.pid !== this.#pid) {
         const current = this.#current;
         await this.client.request('walker.configure', this.#config);

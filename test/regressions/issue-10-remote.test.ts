@@ -60,9 +60,11 @@ describe('issue 10: the run after a failure (remote path)', function () {
       assert.ok(performance.now() - t < 1000, 'fails fast');
       await sleep(1000);
     }
+    // found away just before the restart: a plain call would still fail fast for a second
+    await assert.rejects(rig.walker.exists('x'), /is not answering|no reply/);
     await rig.restart('writer');
-    await sleep(1000);
-    assert.equal(await rig.walker.exists('scan_0000'), true, 'answers again one call after the restart');
+    // the next run starts at once (the fault matrix's next run failed with the stale error in 4 of 8
+    // runs when the restart took under a second): a new run asks the server again
     await resetCamera(rig);
     rig.frames = 20;
     const result = await rig.exp.run().catch((e) => {
