@@ -4,7 +4,9 @@
  *     experiment driven from this process, vs raw PUSH/PULL of the same messages between two
  *     processes (target ≥ 0.9);
  *  2. the same with 512×512 frames (msg/s);
- *  3. live-view latency (send → receive) median with PUB HWM 1 and a viewer taking 20 ms/frame.
+ *  3. live-view latency (send → receive) median with PUB HWM 1 and a viewer taking 20 ms/frame;
+ *  4. 2048×2048 frames camera server → benchmarker server over shared memory (`shm://`) against
+ *     the same servers over ZeroMQ ipc, in the same run.
  * Run: `npx tsx bench/remote.ts`. Every process it starts is stopped at the end.
  */
 import { spawn } from 'node:child_process';
@@ -15,6 +17,8 @@ import { RemoteCamera } from '../devices/cameras/remote.js';
 import { Experiment, remoteAcquisition } from '../experiments/index.js';
 import { Benchmarker, spawnServer, type ServerProcess } from '../addons/remote/index.js';
 import { encodeEnd, encodeFrame, freePort, tcpEndpoint, ZmqReceiver, ZmqSender } from '../transport/zmq/index.js';
+import { shmAvailable, uniqueShmEndpoint } from '../transport/index.js';
+import { printResult } from './result.js';
 
 const self = fileURLToPath(import.meta.url);
 const now = () => performance.timeOrigin + performance.now();
@@ -55,7 +59,7 @@ async function raw(size: number, n: number): Promise<number> {
 }
 
 /** Remote camera → benchmarker server, driven by an experiment in this process. */
-async function ours(size: number, n: number, servers: ServerProcess[]): Promise<number> {
+async function ours(size: number, n: number, servers: ServerProcess[], data?: string): Promise<number> {
   const [cam, bench] = await Promise.all([
     spawnServer('camera', { width: size, height: size, frameRate: 1e6, simulate: false, loglevel: 'warn' }),
     spawnServer('benchmarker', { loglevel: 'warn' }),
@@ -63,7 +67,11 @@ async function ours(size: number, n: number, servers: ServerProcess[]): Promise<
   servers.push(cam, bench);
   const camera = await RemoteCamera.create({ endpoint: cam.endpoint });
   const exp = await Experiment.create([await remoteAcquisition('frames', camera, n)]);
-  const b = await Benchmarker.create(exp, { server: bench.endpoint, data: tcpEndpoint(await freePort()), camera });
+  const b = await Benchmarker.create(exp, {
+    server: bench.endpoint,
+    data: data ?? tcpEndpoint(await freePort()),
+    camera,
+  });
   await exp.run();
   const t = (await b.timings()).at(-1)!;
   await b.close();
@@ -141,6 +149,31 @@ async function main(): Promise<void> {
           `${(median(o) / median(r)).toFixed(3).padStart(7)}`,
       );
     }
+    if (shmAvailable()) {
+      // the same two servers, the frames through shared memory or ZeroMQ ipc (alternating order)
+      const [shm, ipc]: number[][] = [[], []];
+      for (let k = 0; k < 4; k++) {
+        const ipcEndpoint = () => `ipc:///tmp/concert-bench-${process.pid}-${k}.ipc`;
+        for (const kind of k % 2 ? ['ipc', 'shm'] : ['shm', 'ipc']) {
+          const fps = await ours(2048, 150, servers, kind === 'shm' ? uniqueShmEndpoint('bench') : ipcEndpoint());
+          (kind === 'shm' ? shm : ipc).push(fps);
+          await Promise.all(servers.splice(0).map((s) => s.stop()));
+        }
+      }
+      const label = '2048² u16 camera server → server over shm:// (vs ipc://)';
+      console.log(
+        `${label.padEnd(56)} ${(median(shm).toFixed(0) + ' fps').padStart(14)} ` +
+          `${(median(ipc).toFixed(0) + ' ipc').padStart(14)} ${(median(shm) / median(ipc)).toFixed(3).padStart(7)}   ` +
+          `rounds shm ${shm.map((x) => x.toFixed(0))} ipc ${ipc.map((x) => x.toFixed(0))}`,
+      );
+      printResult({
+        name: 'remote camera server → server, 8 MiB frames over shm:// (whole path)',
+        value: median(shm),
+        unit: 'frames/s',
+        baseline: median(ipc),
+        baselineName: 'the same servers over ZeroMQ ipc',
+      });
+    } else console.log('shm:// row skipped: the optional package shm-typed-array is not installed');
     const age = await live();
     console.log(
       `${'live view frame age, PUB HWM 1, 20 ms viewer (median)'.padEnd(56)} ${(age.toFixed(1) + ' ms').padStart(14)} ` +

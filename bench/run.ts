@@ -38,7 +38,7 @@ export const SCRIPTS: ReadonlyArray<{ file: string; args?: string[]; timeoutS?: 
   { file: 'tango.ts' },
   { file: 'tango-server.ts' },
   { file: 'tango-fuzz.ts', timeoutS: 1800 },
-  { file: 'remote.ts', timeoutS: 300 },
+  { file: 'remote.ts', timeoutS: 420 },
   { file: 'remote-fuzz.ts', timeoutS: 1800 },
   { file: 'remote-faults.ts', timeoutS: 5400 },
   { file: 'live-view.ts', timeoutS: 600 },

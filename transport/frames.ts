@@ -7,10 +7,12 @@
 import type { Frame } from '../core/frame.js';
 import { OptionError } from '../core/errors.js';
 import { isShmEndpoint, ShmReceiver, ShmSender, type ShmStreamOptions } from './shm/index.js';
+import type { EndHeader } from './zmq/wire-format.js';
 import {
   ZmqReceiver,
   ZmqSender,
   type ReceiverCounters,
+  type EndOptions,
   type ReceiverMode,
   type SenderCounters,
   type SenderMode,
@@ -26,7 +28,7 @@ export interface FrameSender {
   readonly counters: SenderCounters;
   readonly closed: boolean;
   send(frame: Frame, options?: SendOptions): Promise<boolean>;
-  end(options?: SendOptions): Promise<void>;
+  end(options?: EndOptions): Promise<void>;
   close(): void;
 }
 
@@ -35,13 +37,16 @@ export interface FrameReceiver {
   readonly mode: ReceiverMode;
   readonly endpoint: string;
   readonly counters: ReceiverCounters;
-  /** `borrow` only matters for shared memory (see {@link ShmStreamOptions.borrow}). */
-  stream(options?: ShmStreamOptions): AsyncGenerator<Frame, unknown, undefined>;
+  /** The frames of one stream, returning its end marker; `borrow` only matters for shared memory (see {@link ShmStreamOptions.borrow}). */
+  stream(options?: ShmStreamOptions): AsyncGenerator<Frame, EndHeader, undefined>;
   close(): void;
 }
 
-/** Options of {@link createReceiver}: those of {@link ZmqReceiver.create}, `onInvalid` without the receiver. */
-export type FrameReceiverOptions = Omit<ZmqReceiverOptions, 'onInvalid'> & { onInvalid?: (reason: string) => void };
+/** Options of {@link createReceiver}: those of {@link ZmqReceiver.create}, `onInvalid` and `onStray` without the receiver. */
+export type FrameReceiverOptions = Omit<ZmqReceiverOptions, 'onInvalid' | 'onStray'> & {
+  onInvalid?: (reason: string) => void;
+  onStray?: (reason: string) => void;
+};
 
 /**
  * A sender for `options.bind` (or `connect`): shared memory for `shm://`, ZeroMQ otherwise.
@@ -69,9 +74,13 @@ export async function createSender(options: ZmqSenderOptions): Promise<FrameSend
  */
 export async function createReceiver(options: FrameReceiverOptions): Promise<FrameReceiver> {
   const endpoint = options.connect ?? options.bind;
-  const onInvalid = options.onInvalid;
+  const { onInvalid, onStray } = options;
   if (!isShmEndpoint(endpoint))
-    return ZmqReceiver.create({ ...options, onInvalid: onInvalid && ((reason) => onInvalid(reason)) });
+    return ZmqReceiver.create({
+      ...options,
+      onInvalid: onInvalid && ((reason) => onInvalid(reason)),
+      onStray: onStray && ((reason) => onStray(reason)),
+    });
   if (options.bind !== undefined)
     throw new OptionError(`${endpoint}: a shared-memory receiver connects (the sender binds); got bind`);
   return ShmReceiver.create({
@@ -79,5 +88,6 @@ export async function createReceiver(options: FrameReceiverOptions): Promise<Fra
     connect: endpoint,
     maxFrameBytes: options.maxFrameBytes,
     onInvalid: onInvalid && ((reason) => onInvalid(reason)),
+    onStray: onStray && ((reason) => onStray(reason)),
   });
 }

@@ -9,11 +9,11 @@ import {
   ControlServer,
   isStreamId,
   MAX_STREAM_ID_LENGTH,
-  ZmqSender,
   type ControlHandler,
   type CurveOptions,
   type SenderMode,
 } from '../../transport/zmq/index.js';
+import { createSender, type FrameSender } from '../../transport/frames.js';
 import type { Camera } from './base.js';
 
 /** Options of {@link CameraServer}. */
@@ -53,11 +53,11 @@ export type WireValue = { value: number; unit: string } | string | number | bool
 export class CameraServer {
   readonly log = new Logger('camera server');
   #control!: ControlServer;
-  readonly #senders = new Map<string, ZmqSender>();
+  readonly #senders = new Map<string, FrameSender>();
   #job: { controller: AbortController; status: GrabSendStatus; done: Promise<void> } | undefined;
   #last: GrabSendStatus = { state: 'idle', requested: 0, sent: 0 };
   /** The stream being sent and each sender's `sent` counter when it began. */
-  #streamSent: { id: string; start: Map<ZmqSender, number> } | undefined;
+  #streamSent: { id: string; start: Map<FrameSender, number> } | undefined;
   readonly #stopHooks: Array<() => Promise<void> | void> = [];
 
   constructor(
@@ -121,9 +121,9 @@ export class CameraServer {
     mode?: SenderMode;
     sendHighWaterMark?: number;
   }): Promise<{ endpoint: string }> {
-    if (!p || typeof p.endpoint !== 'string' || !/^(tcp|ipc|inproc):\/\/./.test(p.endpoint))
+    if (!p || typeof p.endpoint !== 'string' || !/^(tcp|ipc|inproc|shm):\/\/./.test(p.endpoint))
       throw new TypeError(
-        `endpoint.register needs { endpoint: 'tcp://127.0.0.1:port' (or ipc://, inproc://), mode: 'push' | 'pub' }, got ` +
+        `endpoint.register needs { endpoint: 'tcp://127.0.0.1:port' (or ipc://, inproc://, shm://NAME), mode: 'push' | 'pub' }, got ` +
           `endpoint ${JSON.stringify(p?.endpoint)?.slice(0, 80)}`,
       );
     if (this.#senders.has(p.endpoint)) return { endpoint: p.endpoint };
@@ -139,7 +139,8 @@ export class CameraServer {
       throw new RangeError(
         `endpoint.register: already sending to ${MAX_ENDPOINTS} endpoints (the most a camera server takes)`,
       );
-    const sender = await ZmqSender.create({
+    // shm://NAME: frames through shared memory to one consumer on this host (transport/shm)
+    const sender = await createSender({
       mode,
       bind: p.endpoint,
       sendHighWaterMark: p.sendHighWaterMark,

@@ -3,7 +3,7 @@
  * travel in the ring; these messages say which slot holds which frame and when a slot is free.
  *
  * sender → receiver: `hello`, `ring` (map this ring), `frame` (slot, sequence number, the frame's
- * JSON header), `end`, `refused` (a reason, then the sender hangs up).
+ * JSON header, with its stream id), `end` (with the stream id and frame count), `refused` (a reason, then the sender hangs up).
  * receiver → sender: `mapped` (ring id), `release` (slot).
  * @module
  * @internal
@@ -18,7 +18,7 @@ export type ShmMessage =
   | { t: 'hello'; version: number; pid: number; mode: 'push' | 'pub' }
   | { t: 'ring'; name: string; id: string; slots: number; slotBytes: number }
   | { t: 'frame'; seq: number; slot: number; header: Record<string, unknown> }
-  | { t: 'end'; seq: number }
+  | { t: 'end'; seq: number; stream?: string; frames?: number }
   | { t: 'refused'; reason: string }
   | { t: 'mapped'; id: string }
   | { t: 'release'; slot: number };

@@ -11,7 +11,7 @@ import { arrayConstructor, itemSize, type Frame } from '../../core/frame.js';
 import { TransportError } from '../zmq/errors.js';
 import { race, sleep } from '../zmq/internal.js';
 import type { ReceiverCounters, ReceiverMode, StreamOptions } from '../zmq/receiver.js';
-import { decodeFrame, DEFAULT_MAX_FRAME_BYTES, parseDType } from '../zmq/wire-format.js';
+import { decodeFrame, DEFAULT_MAX_FRAME_BYTES, isStreamId, parseDType, type EndHeader } from '../zmq/wire-format.js';
 import { Channel, SHM_PROTOCOL_VERSION, type ShmMessage } from './channel.js';
 import { parseShmEndpoint, type ShmAddress } from './endpoint.js';
 import { mapRing, releaseRing, requireShm, slotView, type Ring } from './memory.js';
@@ -25,6 +25,11 @@ export interface ShmReceiverOptions {
   maxFrameBytes?: number;
   /** Called for every invalid message, which is then dropped (default: `console.warn` for the first 5, then every 100th). */
   onInvalid?: (reason: string, receiver: ShmReceiver) => void;
+  /**
+   * Called for every message of another stream that {@link ShmReceiver.stream} dropped (a stray of
+   * a failed or cancelled stream). Default: `console.warn` for the first 5, then every 100th.
+   */
+  onStray?: (reason: string, receiver: ShmReceiver) => void;
 }
 
 /** Options of {@link ShmReceiver.stream}. */
@@ -47,8 +52,8 @@ interface Connection {
 }
 
 type Item =
-  | { kind: 'frame'; frame: Frame; slot: number; connection: Connection }
-  | { kind: 'end' }
+  | { kind: 'frame'; frame: Frame; slot: number; connection: Connection; stream: string | undefined }
+  | { kind: 'end'; header: EndHeader; stream: string | undefined }
   | { kind: 'broken'; error: TransportError };
 
 /** How often a receiver looks for its sender while not connected (ms). */
@@ -138,19 +143,26 @@ export class ShmReceiver {
   }
 
   /**
-   * The frames of one stream, ending at the end marker. Call again for the next stream.
+   * The frames of one stream, ending at the end marker (returned: it may say how many frames the
+   * sender sent). Call again for the next stream. With `id`, frames and end markers of other
+   * streams are dropped as strays (as {@link ZmqReceiver.stream}).
    * @throws TransportError on idle timeout, when the sender goes away during the stream, when
    * the receiver is closed, or if a stream is already being read.
    */
-  async *stream(options: ShmStreamOptions = {}): AsyncGenerator<Frame, void, undefined> {
+  async *stream(options: ShmStreamOptions = {}): AsyncGenerator<Frame, EndHeader, undefined> {
     if (this.#streaming) throw new TransportError(`receiver ${this.endpoint} is already being read`, this.endpoint);
     this.#streaming = true;
+    const { id } = options;
     let lent: (Item & { kind: 'frame' }) | undefined;
     try {
       for (;;) {
         const item = await this.#next(options);
-        if (item.kind === 'end') return;
         if (item.kind === 'broken') throw item.error;
+        if (id !== undefined && item.stream !== undefined && item.stream !== id) {
+          this.#stray(item, id);
+          continue;
+        }
+        if (item.kind === 'end') return item.header;
         if (options.borrow) {
           lent = item;
           yield item.frame;
@@ -268,11 +280,23 @@ export class ShmReceiver {
       }
       case 'frame':
         return this.#frame(c, m);
-      case 'end':
+      case 'end': {
+        const { stream, frames } = m;
+        if (stream !== undefined && !isStreamId(stream)) return this.#invalid('end marker with a bad stream id');
+        if (frames !== undefined && !(Number.isSafeInteger(frames) && frames >= 0))
+          return this.#invalid(
+            `end marker: frames must be a whole number ≥ 0, got ${JSON.stringify(frames)?.slice(0, 40)}`,
+          );
         c.midStream = 0;
         this.#counters.ends++;
-        this.#push({ kind: 'end' });
+        const header: EndHeader = {
+          end: true,
+          ...(stream === undefined ? {} : { stream }),
+          ...(frames === undefined ? {} : { frames }),
+        };
+        this.#push({ kind: 'end', header, stream });
         return;
+      }
       default:
         this.#invalid(`unknown message type ${JSON.stringify((m as { t: unknown }).t)}`);
     }
@@ -313,7 +337,24 @@ export class ShmReceiver {
         release(this.#queue.pop() as Item & { kind: 'frame' });
         this.#counters.superseded++;
       }
-    this.#push({ kind: 'frame', frame: decoded.frame, slot: m.slot, connection: c });
+    this.#push({ kind: 'frame', frame: decoded.frame, slot: m.slot, connection: c, stream: decoded.stream });
+  }
+
+  /** Drops a message of another stream (a frame's slot is freed at once). */
+  #stray(item: Item & { kind: 'frame' | 'end' }, id: string): void {
+    if (item.kind === 'frame') release(item);
+    const n = ++this.#counters.stray;
+    const what = item.kind === 'end' ? 'end marker' : `frame ${item.frame.metadata.frameNumber}`;
+    const reason = `${what} of stream '${item.stream}' while reading stream '${id}'`;
+    if (this.#options.onStray) {
+      try {
+        this.#options.onStray(reason, this);
+      } catch {
+        // a faulty callback must not stop the stream
+      }
+    } else if (n <= 5 || n % 100 === 0) {
+      console.warn(`ShmReceiver ${this.endpoint}: dropped stray #${n}: ${reason}`);
+    }
   }
 
   #fatal(c: Connection, message: string): void {

@@ -11,7 +11,7 @@ import { frameBytes, type Frame } from '../../core/frame.js';
 import { OptionError } from '../../core/errors.js';
 import { TransportError } from '../zmq/errors.js';
 import { race } from '../zmq/internal.js';
-import type { SenderCounters, SenderMode, SendOptions } from '../zmq/sender.js';
+import type { EndOptions, SenderCounters, SenderMode, SendOptions } from '../zmq/sender.js';
 import { headerJson } from '../zmq/wire-format.js';
 import { Channel, SHM_PROTOCOL_VERSION, type ShmMessage } from './channel.js';
 import { parseShmEndpoint, type ShmAddress } from './endpoint.js';
@@ -133,17 +133,25 @@ export class ShmSender {
    * @throws TransportError when a push send finds no receiver or no free slot within `sendTimeoutMs`, or the sender is closed.
    */
   send(frame: Frame, options: SendOptions = {}): Promise<boolean> {
-    return this.#enqueue(options.signal, (deadline, signal) => this.#send(frame, deadline, signal));
+    const json = headerJson(frame, options.stream === undefined ? {} : { stream: options.stream });
+    return this.#enqueue(options.signal, (deadline, signal) => this.#send(frame, json, deadline, signal));
   }
 
   /**
-   * Tells the receiver the stream ended (after every frame sent before). A push sender waits for
-   * a receiver like `send()`; a pub sender without receiver has nobody to tell.
+   * Tells the receiver the stream ended (after every frame sent before), with the stream's id and
+   * frame count when given (as {@link ZmqSender.end}). A push sender waits for a receiver like
+   * `send()`; a pub sender without receiver has nobody to tell.
    */
-  async end(options: SendOptions = {}): Promise<void> {
+  async end(options: EndOptions = {}): Promise<void> {
+    const { stream, frames } = options;
     await this.#enqueue(options.signal, async (deadline, signal) => {
       const peer = this.mode === 'push' ? await this.#waitFor(() => this.#peer, deadline, signal, 'end') : this.#peer;
-      peer?.channel.send({ t: 'end', seq: this.#seq });
+      peer?.channel.send({
+        t: 'end',
+        seq: this.#seq,
+        ...(stream === undefined ? {} : { stream }),
+        ...(frames === undefined ? {} : { frames }),
+      });
       return true;
     });
   }
@@ -177,9 +185,8 @@ export class ShmSender {
     return race(op, signal);
   }
 
-  async #send(frame: Frame, deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
+  async #send(frame: Frame, json: string, deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
     const bytes = frameBytes(frame);
-    const json = headerJson(frame);
     const push = this.mode === 'push';
     let peer = this.#peer;
     if (push) peer = await this.#waitFor(() => this.#peer, deadline, signal, 'frame');
@@ -194,14 +201,14 @@ export class ShmSender {
           'frame',
         );
       else if (peer.held.size > 0) return this.#dropped();
-      if (this.#peer !== peer) return push ? this.#send(frame, deadline, signal) : this.#dropped();
+      if (this.#peer !== peer) return push ? this.#send(frame, json, deadline, signal) : this.#dropped();
       this.#newRing(peer, bytes.byteLength);
     }
     let slot: number | undefined = peer.free.pop();
     if (slot === undefined) {
       if (!push) return this.#dropped();
       slot = await this.#waitFor(() => (this.#peer === peer ? peer.free.pop() : -1), deadline, signal, 'frame');
-      if (slot === -1) return this.#send(frame, deadline, signal); // the receiver went away: wait for the next
+      if (slot === -1) return this.#send(frame, json, deadline, signal); // the receiver went away: wait for the next
     }
     const ring = peer.ring!;
     const target = slotView(ring, slot, bytes.byteLength);

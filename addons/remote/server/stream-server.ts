@@ -9,10 +9,10 @@ import {
   ControlServer,
   isStreamId,
   MAX_STREAM_ID_LENGTH,
-  ZmqReceiver,
   type CurveOptions,
   type EndHeader,
 } from '../../../transport/zmq/index.js';
+import { createReceiver, type FrameReceiver } from '../../../transport/frames.js';
 import type { DataMode, ServerKind, ServerStatus, StreamStatus } from '../protocol.js';
 import { StreamStateMachine, type StreamServerState } from './stream-state.js';
 
@@ -51,7 +51,7 @@ export abstract class StreamServer {
   readonly log: Logger;
   #control!: ControlServer;
   readonly #machine = new StreamStateMachine();
-  #receiver: ZmqReceiver | undefined;
+  #receiver: FrameReceiver | undefined;
   #data: { endpoint: string; mode: DataMode } | undefined;
   #stream: StreamStatus = { ...IDLE };
   /** The stream `stream.start` is opening, and whether a `stream.cancel` came meanwhile. */
@@ -126,9 +126,9 @@ export abstract class StreamServer {
 
   async #connect(params: unknown): Promise<{ endpoint: string }> {
     const p = (params ?? {}) as { endpoint?: unknown; mode?: unknown };
-    if (typeof p.endpoint !== 'string' || !/^(tcp|ipc|inproc):\/\/./.test(p.endpoint))
+    if (typeof p.endpoint !== 'string' || !/^(tcp|ipc|inproc|shm):\/\/./.test(p.endpoint))
       throw new TypeError(
-        `connect needs { endpoint: 'tcp://host:port' (or ipc://, inproc://), mode: 'pull' | 'sub' }, got endpoint ` +
+        `connect needs { endpoint: 'tcp://host:port' (or ipc://, inproc://, shm://NAME), mode: 'pull' | 'sub' }, got endpoint ` +
           `${JSON.stringify(p.endpoint)?.slice(0, 80)}`,
       );
     const endpoint = p.endpoint;
@@ -139,10 +139,11 @@ export abstract class StreamServer {
     this.#machine.check('connect');
     const back = this.#machine.state === 'unconnected' ? 'unconnected' : 'ready';
     this.#machine.enter('connecting');
-    let receiver: ZmqReceiver;
+    let receiver: FrameReceiver;
     try {
       await this.#stopTask();
-      receiver = await ZmqReceiver.create({
+      // shm://NAME: a camera server's shared-memory sender on this host (transport/shm)
+      receiver = await createReceiver({
         mode,
         connect: endpoint,
         curve: this.options.curve?.client,
@@ -225,7 +226,7 @@ export abstract class StreamServer {
     return { ...stream };
   }
 
-  async #consume(receiver: ZmqReceiver, sink: StreamSink, stream: StreamStatus, signal: AbortSignal): Promise<void> {
+  async #consume(receiver: FrameReceiver, sink: StreamSink, stream: StreamStatus, signal: AbortSignal): Promise<void> {
     let ok = false;
     const frames = receiver.stream({ signal, idleTimeoutMs: this.#idleTimeoutMs, id: stream.id });
     try {
@@ -289,7 +290,7 @@ export abstract class StreamServer {
   }
 
   /** Discards frames up to the stream's end marker (or a quiet half second). */
-  async #drain(receiver: ZmqReceiver, signal: AbortSignal): Promise<void> {
+  async #drain(receiver: FrameReceiver, signal: AbortSignal): Promise<void> {
     try {
       for await (const _ of receiver.stream({ idleTimeoutMs: DRAIN_QUIET_MS, signal }));
     } catch {

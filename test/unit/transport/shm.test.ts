@@ -299,4 +299,42 @@ describe('transport/shm sender and receiver', function () {
     await sending;
     assert.deepEqual(Array.from(got[0]!.data as Uint16Array), [9, 9, 9, 9]);
   });
+  it('tells streams apart: frames and end markers of another stream are strays, dropped and counted', async () => {
+    const strays: string[] = [];
+    const endpoint = uniqueShmEndpoint('test');
+    const sender = closer.track(await ShmSender.create({ mode: 'push', bind: endpoint }));
+    const receiver = closer.track(
+      await ShmReceiver.create({ mode: 'pull', connect: endpoint, onStray: (reason) => strays.push(reason) }),
+    );
+    await receiver.waitConnected();
+    // stream A was cancelled: 2 of its frames and its end are still on the way when B starts
+    const sending = (async () => {
+      for (let i = 0; i < 2; i++) await sender.send(testFrame('uint16', 4, 4, 100 + i), { stream: 'A' });
+      await sender.end({ stream: 'A', frames: 2 });
+      for (let i = 0; i < 3; i++) await sender.send(testFrame('uint16', 4, 4, i), { stream: 'B' });
+      await sender.end({ stream: 'B', frames: 3 });
+    })();
+    const got: number[] = [];
+    const frames = receiver.stream({ idleTimeoutMs: 5000, id: 'B' });
+    let next = await frames.next();
+    for (; !next.done; next = await frames.next()) got.push(next.value.metadata.frameNumber);
+    await sending;
+    assert.deepEqual(got, [0, 1, 2], "only stream B's frames");
+    assert.deepEqual(next.value, { end: true, stream: 'B', frames: 3 }, "B's end marker, with its count");
+    assert.equal(receiver.counters.stray, 3);
+    assert.deepEqual(strays, [
+      "frame 100 of stream 'A' while reading stream 'B'",
+      "frame 101 of stream 'A' while reading stream 'B'",
+      "end marker of stream 'A' while reading stream 'B'",
+    ]);
+    // the strays' slots were freed: the ring (8 slots) still takes a long stream
+    const more = (async () => {
+      for (let i = 0; i < 20; i++) await sender.send(testFrame('uint16', 4, 4, i), { stream: 'C' });
+      await sender.end({ stream: 'C' });
+    })();
+    let n = 0;
+    for await (const _ of receiver.stream({ idleTimeoutMs: 5000, id: 'C' })) n++;
+    await more;
+    assert.equal(n, 20);
+  });
 });
