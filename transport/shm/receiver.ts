@@ -14,6 +14,7 @@ import type { ReceiverCounters, ReceiverMode, StreamOptions } from '../zmq/recei
 import { decodeFrame, DEFAULT_MAX_FRAME_BYTES, isStreamId, parseDType, type EndHeader } from '../zmq/wire-format.js';
 import { Channel, SHM_PROTOCOL_VERSION, type ShmMessage } from './channel.js';
 import { parseShmEndpoint, type ShmAddress } from './endpoint.js';
+import { reportStray } from '../zmq/strays.js';
 import { mapRing, releaseRing, requireShm, slotView, type Ring } from './memory.js';
 
 /** Options of {@link ShmReceiver.create}. */
@@ -343,18 +344,14 @@ export class ShmReceiver {
   /** Drops a message of another stream (a frame's slot is freed at once). */
   #stray(item: Item & { kind: 'frame' | 'end' }, id: string): void {
     if (item.kind === 'frame') release(item);
-    const n = ++this.#counters.stray;
-    const what = item.kind === 'end' ? 'end marker' : `frame ${item.frame.metadata.frameNumber}`;
-    const reason = `${what} of stream '${item.stream}' while reading stream '${id}'`;
-    if (this.#options.onStray) {
-      try {
-        this.#options.onStray(reason, this);
-      } catch {
-        // a faulty callback must not stop the stream
-      }
-    } else if (n <= 5 || n % 100 === 0) {
-      console.warn(`ShmReceiver ${this.endpoint}: dropped stray #${n}: ${reason}`);
-    }
+    const onStray = this.#options.onStray;
+    reportStray(
+      item,
+      id,
+      ++this.#counters.stray,
+      onStray && ((reason) => onStray(reason, this)),
+      `ShmReceiver ${this.endpoint}`,
+    );
   }
 
   #fatal(c: Connection, message: string): void {

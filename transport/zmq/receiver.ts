@@ -11,6 +11,7 @@ import { TransportError } from './errors.js';
 import { isTcp, place, race, type Placement } from './internal.js';
 import { decodeMessage, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HEADER_BYTES, type EndHeader } from './wire-format.js';
 import { errorMessage } from '../../core/index.js';
+import { reportStray } from './strays.js';
 
 /** `'pull'`: every frame in order, with backpressure; `'sub'`: only the latest frame. */
 export type ReceiverMode = 'pull' | 'sub';
@@ -286,18 +287,14 @@ export class ZmqReceiver {
   }
 
   #stray(item: Item, id: string): void {
-    const n = ++this.#counters.stray;
-    const what = item.kind === 'end' ? 'end marker' : `frame ${item.frame.metadata.frameNumber}`;
-    const reason = `${what} of stream '${item.stream}' while reading stream '${id}'`;
-    if (this.#options.onStray) {
-      try {
-        this.#options.onStray(reason, this);
-      } catch {
-        // a faulty callback must not stop the stream
-      }
-    } else if (n <= 5 || n % 100 === 0) {
-      console.warn(`ZmqReceiver ${this.endpoint}: dropped stray #${n}: ${reason}`);
-    }
+    const onStray = this.#options.onStray;
+    reportStray(
+      item,
+      id,
+      ++this.#counters.stray,
+      onStray && ((reason) => onStray(reason, this)),
+      `ZmqReceiver ${this.endpoint}`,
+    );
   }
 
   #invalid(reason: string): void {
