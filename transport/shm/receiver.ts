@@ -11,7 +11,7 @@ import { arrayConstructor, itemSize, type Frame } from '../../core/frame.js';
 import { TransportError } from '../zmq/errors.js';
 import { race, sleep } from '../zmq/internal.js';
 import type { ReceiverCounters, ReceiverMode, StreamOptions } from '../zmq/receiver.js';
-import { decodeFrame, DEFAULT_MAX_FRAME_BYTES, isStreamId, parseDType, type EndHeader } from '../zmq/wire-format.js';
+import { decodeEnd, decodeFrame, DEFAULT_MAX_FRAME_BYTES, parseDType, type EndHeader } from '../zmq/wire-format.js';
 import { Channel, SHM_PROTOCOL_VERSION, type ShmMessage } from './channel.js';
 import { parseShmEndpoint, type ShmAddress } from './endpoint.js';
 import { reportStray } from '../zmq/strays.js';
@@ -283,19 +283,16 @@ export class ShmReceiver {
         return this.#frame(c, m);
       case 'end': {
         const { stream, frames } = m;
-        if (stream !== undefined && !isStreamId(stream)) return this.#invalid('end marker with a bad stream id');
-        if (frames !== undefined && !(Number.isSafeInteger(frames) && frames >= 0))
-          return this.#invalid(
-            `end marker: frames must be a whole number ≥ 0, got ${JSON.stringify(frames)?.slice(0, 40)}`,
-          );
-        c.midStream = 0;
-        this.#counters.ends++;
-        const header: EndHeader = {
+        const decoded = decodeEnd({
           end: true,
           ...(stream === undefined ? {} : { stream }),
           ...(frames === undefined ? {} : { frames }),
-        };
-        this.#push({ kind: 'end', header, stream });
+        });
+        if (decoded.kind !== 'end')
+          return this.#invalid(decoded.kind === 'invalid' ? decoded.reason : 'not an end marker');
+        c.midStream = 0;
+        this.#counters.ends++;
+        this.#push({ kind: 'end', header: decoded.header, stream: decoded.stream });
         return;
       }
       default:

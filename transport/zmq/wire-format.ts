@@ -207,19 +207,30 @@ export function decodeMessage(parts: readonly Uint8Array[], options: DecodeOptio
     return invalid(
       `stream id must be a string of 1 to ${MAX_STREAM_ID_LENGTH} characters, got ${JSON.stringify(stream)?.slice(0, 40)}`,
     );
-  if (parts.length === 1) {
-    if (h.end !== true)
-      return invalid(
-        'end' in h
-          ? `end marker must be {"end": true}, got "end": ${JSON.stringify(h.end)?.slice(0, 40)}`
-          : 'single-part message is not an end marker',
-      );
-    if (h.frames !== undefined && !(Number.isSafeInteger(h.frames) && (h.frames as number) >= 0))
-      return invalid(`end marker: frames must be a whole number ≥ 0, got ${JSON.stringify(h.frames)?.slice(0, 40)}`);
-    return { kind: 'end', header: h as EndHeader, stream: stream as string | undefined };
-  }
+  if (parts.length === 1) return decodeEnd(h);
   if ('end' in h) return invalid('end marker with a payload part');
   return decodeFrame(h, parts[1]!, options);
+}
+
+/**
+ * Checks a parsed end marker (`{"end": true}` with our optional `stream` and `frames`). Never
+ * throws; shared by every transport.
+ */
+export function decodeEnd(h: Record<string, unknown>): DecodedMessage {
+  const stream = h.stream;
+  if (stream !== undefined && !isStreamId(stream))
+    return invalid(
+      `stream id must be a string of 1 to ${MAX_STREAM_ID_LENGTH} characters, got ${JSON.stringify(stream)?.slice(0, 40)}`,
+    );
+  if (h.end !== true)
+    return invalid(
+      'end' in h
+        ? `end marker must be {"end": true}, got "end": ${JSON.stringify(h.end)?.slice(0, 40)}`
+        : 'single-part message is not an end marker',
+    );
+  if (h.frames !== undefined && !(Number.isSafeInteger(h.frames) && (h.frames as number) >= 0))
+    return invalid(`end marker: frames must be a whole number ≥ 0, got ${JSON.stringify(h.frames)?.slice(0, 40)}`);
+  return { kind: 'end', header: h as EndHeader, stream: stream as string | undefined };
 }
 
 /**
