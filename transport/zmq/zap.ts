@@ -75,6 +75,7 @@ export class AllowList {
   #watcher: FSWatcher | undefined;
   #debounce: Timer | undefined;
   #closed = false;
+  #reloading: Promise<void> = Promise.resolve();
   readonly #refusals: Refusal[] = [];
   readonly #revoked = new Set<(keys: string[]) => Promise<void> | void>();
   /** Client addresses accepted without CURVE (the NULL mechanism, e.g. PyTango event subscribers). */
@@ -173,8 +174,18 @@ export class AllowList {
     return () => this.#revoked.delete(fn);
   }
 
-  /** Reads the directory again (done by itself when it changes). */
-  async reload(): Promise<void> {
+  /**
+   * Reads the directory again (done by itself when it changes). Reloads run one at a time: a
+   * watcher's reload overlapping an explicit one would otherwise rebind the server's sockets
+   * twice at once, and the second unbind would find the endpoint not yet bound again.
+   */
+  reload(): Promise<void> {
+    const run = this.#reloading.then(() => this.#reload());
+    this.#reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  async #reload(): Promise<void> {
     if (this.dir === '') return; // an address list has no key directory
     let names: string[];
     try {
