@@ -4,7 +4,8 @@
  * 1. ZeroMQ over tcp loopback, 2048² (8 MiB) and 512² (0.5 MiB) uint16 frames, in rounds that
  *    alternate: Python Concert's ZmqSender/ZmqReceiver and raw pyzmq (its own bench_zmq.py, see
  *    bench/anchors.ts), raw zeromq.js PUSH/PULL of the same `[JSON header, payload]` messages, and
- *    our ZmqSender/ZmqReceiver. Frames/s at the receiver (first message to end marker; Python
+ *    our ZmqSender/ZmqReceiver (the receiving child started as our servers are, with
+ *    addons/remote/server-runtime.ts's settings; the raw zeromq.js child with Node's defaults). Frames/s at the receiver (first message to end marker; Python
  *    Concert's script counts from the sender's start, the same within one frame); medians.
  * 2. Frames between processes on one host, 8 MiB: our ZeroMQ over ipc against our shared-memory
  *    transport (shm://), the receiver lent each frame from the ring (as the writer, reco and
@@ -23,6 +24,7 @@ import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pull, Push } from 'zeromq';
+import { RECEIVER_NODE_OPTIONS, receiverEnv } from '../addons/remote/index.js';
 import { makeFrame } from '../core/frame.js';
 import {
   encodeEnd,
@@ -104,8 +106,19 @@ async function childLiveView(endpoint: string, viewer: 'busy' | 'async', frames:
 // ---------------------------------------------------------------- parent
 const children = new Set<ChildProcess>();
 
-function startChild(args: string[]): { ready: Promise<void>; lines: AsyncIterator<string>; exited: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', self, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * Starts this file as a child with `args`. `ours`: a receiver of ours, started as our servers are
+ * (addons/remote/server-runtime.ts); the raw zeromq.js child keeps Node's defaults.
+ */
+function startChild(
+  args: string[],
+  ours = true,
+): { ready: Promise<void>; lines: AsyncIterator<string>; exited: Promise<void> } {
+  const node = ours ? RECEIVER_NODE_OPTIONS : [];
+  const child = spawn(process.execPath, [...node, '--import', 'tsx', self, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: ours ? receiverEnv() : process.env,
+  });
   children.add(child);
   const exited = new Promise<void>((resolve) =>
     child.on('exit', () => {
@@ -132,7 +145,7 @@ async function throughput(impl: Impl, transport: 'tcp' | 'ipc', side: number, co
   if (impl === 'raw') {
     const push = new Push({ linger: 1000 });
     await push.bind(endpoint);
-    const child = startChild(['child-throughput', impl, push.lastEndpoint!]);
+    const child = startChild(['child-throughput', impl, push.lastEndpoint!], false);
     await child.ready;
     const body = Buffer.from(payload.buffer);
     for (let i = 0; i < count; i++) {

@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { RECEIVER_NODE_OPTIONS, receiverEnv, receivesFrames } from './server-runtime.js';
 
 const entry = fileURLToPath(new URL('./spawn-entry.ts', import.meta.url));
 /** tsx's loader, resolved from here: `--import tsx` would resolve it from the working directory. */
@@ -28,6 +29,7 @@ export interface ServerProcess {
 
 /**
  * Spawns `kind` server with `options` (see `ServeOptions`); resolves with its control endpoint.
+ * A server that receives frames runs with the receiver's process settings (server-runtime.ts).
  * `timeoutMs` (default 60 s: a server transpiles its modules when it starts, which takes long on a
  * loaded machine) bounds the wait for its "listening on" line; the process is killed after it.
  */
@@ -36,8 +38,11 @@ export function spawnServer(
   options: Record<string, unknown> = {},
   timeoutMs = 60_000,
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', tsx, entry, kind, JSON.stringify(options)], {
+  const receiver = receivesFrames(kind);
+  const node = receiver ? RECEIVER_NODE_OPTIONS : [];
+  const child = spawn(process.execPath, [...node, '--import', tsx, entry, kind, JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: receiver ? receiverEnv() : process.env,
   });
   running.add(child);
   child.once('exit', () => running.delete(child));
