@@ -309,19 +309,41 @@ class ZapHandler {
 
 /**
  * Rebinds `endpoint` of `socket` whenever `allow` revokes a key: the revoked client's connection
- * is dropped, and every client passes the allow-list again when it reconnects. @internal
+ * is dropped, and every client passes the allow-list again when it reconnects.
+ *
+ * Rebinds are spaced by at least {@link REBIND_SPACING_MS}; revocations that come meanwhile are
+ * taken by the next one. An unbind while the clients of the previous rebind are still in their
+ * reconnection handshakes made libzmq 4.3.5 abort the process (an assertion in pipe.cpp, seen in
+ * 200 revocations in a row), and one rebind drops every revoked connection anyway. @internal
  */
 export function rebindOnRevoke(socket: Socket, endpoint: string, allow: AllowList): void {
-  const stop = allow.onRevoke(async () => {
-    if (socket.closed) return stop();
+  let lastAt = -Infinity;
+  let chain = Promise.resolve();
+  /** A rebind is scheduled and has not started: it takes every revocation until it starts. */
+  let waiting = false;
+  const rebind = async (): Promise<void> => {
+    await sleep(Math.max(0, lastAt + REBIND_SPACING_MS - performance.now()));
+    waiting = false;
+    if (socket.closed) return void stop();
+    lastAt = performance.now();
     try {
       await socket.unbind(endpoint);
       await bindAgain(socket, endpoint);
     } catch (error) {
-      allow.log.error(`cannot rebind ${endpoint} after revoking a key: ${errorMessage(error)}`, error);
+      if (!socket.closed)
+        allow.log.error(`cannot rebind ${endpoint} after revoking a key: ${errorMessage(error)}`, error);
     }
+  };
+  const stop = allow.onRevoke(() => {
+    if (socket.closed) return stop();
+    if (waiting) return;
+    waiting = true;
+    chain = chain.then(rebind); // one at a time: never an unbind while the last bind is still being retried
   });
 }
+
+/** The least time between two rebinds of one endpoint (see {@link rebindOnRevoke}). */
+export const REBIND_SPACING_MS = 1000;
 
 /** How long {@link bindAgain} keeps trying while the old listener is still being closed. */
 const REBIND_DEADLINE_MS = 10_000;

@@ -10,6 +10,7 @@
  */
 // core/frame.js, not the core barrel: this runs on the server thread, which should not load mathjs.
 import type { Frame, PixelArray } from '../../../core/frame.js';
+import { wasmDisplay } from './display-wasm.js';
 
 /** How a page wants a panel's contrast: automatic from percentiles, or fixed limits. */
 export interface Contrast {
@@ -185,6 +186,18 @@ export function displayImage(frame: Frame, maxSize: number, contrast: Contrast):
   return { body: mapToBytes(data, lo, hi), shape, bin, lo, hi };
 }
 
+let useWasm = true;
+
+/**
+ * Whether uint16 frames binned 1 × 1 or 2 × 2 take the WebAssembly SIMD kernel (display-wasm.ts,
+ * the same bytes; on by default where it checked out): off for tests and benchmarks that compare
+ * it with the JavaScript. Answers the kernel's name.
+ */
+export function displayKernel(wasm?: boolean): 'wasm-simd' | 'javascript' {
+  if (wasm !== undefined) useWasm = wasm;
+  return useWasm && wasmDisplay() ? 'wasm-simd' : 'javascript';
+}
+
 /** True where a Uint32Array stores its lowest byte first (writing four display bytes at once). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -201,14 +214,19 @@ export function integerDisplayImage(frame: Frame, bin: number, contrast: Contras
   if (!(src instanceof Uint16Array || src instanceof Uint8Array)) return undefined;
   const [h, w] = frame.shape;
   const b2 = bin * bin;
-  const size = b2 * (src instanceof Uint8Array ? 256 : 65536);
-  if (bin > 1 && size > src.length) return undefined;
   const oh = bin > 1 ? Math.floor(h / bin) : h;
   const ow = bin > 1 ? Math.floor(w / bin) : w;
+  const limits = (): [number, number] =>
+    contrast.auto ? autoLimits(sampleBlockMeans(src, w, oh, ow, bin), contrast.clip) : [contrast.min, contrast.max];
+  const simd = src instanceof Uint16Array && useWasm ? wasmDisplay() : undefined;
+  if (simd?.takes(w, h, bin)) {
+    const [lo, hi] = limits();
+    return { body: simd.map(src as Uint16Array, w, h, bin, lo, hi), shape: [oh, ow], bin, lo, hi };
+  }
+  const size = b2 * (src instanceof Uint8Array ? 256 : 65536);
+  if (bin > 1 && size > src.length) return undefined;
   const norm = 1 / b2;
-  const [lo, hi] = contrast.auto
-    ? autoLimits(sampleBlockMeans(src, w, oh, ow, bin), contrast.clip)
-    : [contrast.min, contrast.max];
+  const [lo, hi] = limits();
   const sc = hi > lo ? 255 / (hi - lo) : 0;
   const table = lookupTable(size);
   // Block means a whole unit outside [lo, hi] map to 0 or 255 whatever float32 rounding does.
@@ -239,11 +257,25 @@ function lookupTable(size: number): Uint8Array {
  * The float32 block means at the indices {@link autoLimits} samples of the binned image (every
  * `max(1, floor(n / 2¹⁶))`-th of its `n` pixels): it then takes every one of these.
  */
-function sampleBlockMeans(src: Uint8Array | Uint16Array, w: number, oh: number, ow: number, bin: number): Float32Array {
+export function sampleBlockMeans(
+  src: Uint8Array | Uint16Array,
+  w: number,
+  oh: number,
+  ow: number,
+  bin: number,
+): Float32Array {
   const n = oh * ow;
   const step = Math.max(1, Math.floor(n / SAMPLES));
   const out = new Float32Array(Math.ceil(n / step));
   const norm = 1 / (bin * bin);
+  if (bin === 2 && ow % step === 0) {
+    // Every row's samples start at its first block: one strided pass per row, no index arithmetic.
+    const jump = 2 * step;
+    for (let oy = 0, k = 0; oy < oh; oy++)
+      for (let at = 2 * oy * w, end = at + 2 * ow, below = at + w; at < end; at += jump, below += jump)
+        out[k++] = (src[at]! + src[at + 1]! + src[below]! + src[below + 1]!) * norm;
+    return out;
+  }
   let oy = 0;
   let ox = 0;
   for (let k = 0; k < out.length; k++) {

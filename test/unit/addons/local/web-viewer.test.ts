@@ -17,11 +17,13 @@ import {
   binFactor,
   binPixels,
   displayImage,
+  displayKernel,
   integerDisplayImage,
   mapToBytes,
   valueAt,
   type Contrast,
 } from '../../../../addons/local/web-viewer/display.js';
+import { wasmDisplay } from '../../../../addons/local/web-viewer/display-wasm.js';
 import type {} from '../../../../addons/local/web-viewer/page-global.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -222,6 +224,53 @@ describe('addons/local/web-viewer', function () {
       assert.ok(checked > 300, `${checked} cases`);
       assert.ok(bigChecked >= 3 * contrasts.length, `${bigChecked} large cases`);
       assert.equal(integerDisplayImage(makeFrame(new Float32Array(16), [4, 4]), 2, contrasts[0]!), undefined);
+    });
+
+    it('maps uint16 frames binned 1 × 1 and 2 × 2 in WebAssembly SIMD to the same bytes as the JavaScript', () => {
+      assert.equal(displayKernel(), 'wasm-simd', 'Node 20 has WebAssembly SIMD: the kernel must check out');
+      const kernel = wasmDisplay()!;
+      assert.ok(kernel.agreesWithJavaScript());
+      let seed = 7;
+      const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) / 2 ** 24;
+      const contrasts: Contrast[] = [
+        { auto: true, clip: 0.5, min: 0, max: 1 },
+        { auto: true, clip: 0, min: 0, max: 1 },
+        { auto: false, clip: 0.5, min: 10.3, max: 3000.7 },
+        { auto: false, clip: 0.5, min: 5, max: 5 },
+        { auto: false, clip: 0.5, min: 80000, max: 70000 },
+        { auto: false, clip: 0.5, min: -1e6, max: 1e6 },
+      ];
+      let simd = 0;
+      const shapes: [number, number][] = [
+        [1024, 1024],
+        [64, 32],
+        [33, 65],
+        [7, 16],
+        [512, 96],
+        [31, 48],
+        [20, 20],
+      ];
+      try {
+        for (const [h, w] of shapes)
+          for (const max of [255, 4095, 65535]) {
+            const data = new Uint16Array(h * w).map(() => Math.floor(random() * (max + 1)));
+            const frame = makeFrame(data, [h, w]);
+            for (const bin of [1, 2])
+              for (const contrast of contrasts) {
+                if (kernel.takes(w, h, bin)) simd++;
+                displayKernel(false);
+                const js = displayImage(frame, Math.ceil(Math.max(h, w) / bin), contrast);
+                displayKernel(true);
+                const wasm = displayImage(frame, Math.ceil(Math.max(h, w) / bin), contrast);
+                const what = `${h}×${w} max ${max} bin ${bin} ${JSON.stringify(contrast)}`;
+                assert.deepEqual([wasm.shape, wasm.bin, wasm.lo, wasm.hi], [js.shape, js.bin, js.lo, js.hi], what);
+                assert.ok(Buffer.from(wasm.body).equals(Buffer.from(js.body)), what);
+              }
+          }
+      } finally {
+        displayKernel(true);
+      }
+      assert.ok(simd >= 60, `${simd} cases took the kernel`);
     });
   });
 

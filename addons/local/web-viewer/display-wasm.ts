@@ -1,0 +1,322 @@
+/**
+ * The web viewer's display mapping of uint16 frames in WebAssembly SIMD, for 1 × 1 and 2 × 2
+ * binning: block sums by pairwise widening adds, then the module's formula of display.ts,
+ * `index = clamp(floor((mean − lo) · sc + 0.5), 0, 255)`, in f64x2 lanes (the same IEEE operations
+ * in the same order as the JavaScript, so the same bytes), clamped by saturating narrowing; 16
+ * display bytes per step, no table. {@link wasmDisplay} checks the kernel against the JavaScript
+ * formula when it is made and answers undefined if they differ anywhere (or SIMD is missing):
+ * the viewer then keeps its JavaScript path.
+ *
+ * Exports `map1(src, n, out, lo, sc)` (n pixels, a multiple of 16) and
+ * `map2(src, w, oh, ow, out, lo, sc)` (source rows of w pixels, oh × ow blocks, ow a multiple
+ * of 16); addresses are bytes in the module's own exported memory.
+ * @module
+ * @internal
+ */
+import {
+  F64,
+  I32,
+  V128,
+  f64x2Const,
+  get,
+  i32Const,
+  moduleBytes,
+  set,
+  shuffle,
+  simd,
+  tee,
+  type WasmFunction,
+} from '../../../core/wasm-asm.js';
+
+const op = {
+  load: (offset: number) => simd(0x00, 4, offset),
+  store: simd(0x0b, 4, 0),
+  f64x2Splat: simd(0x14),
+  extaddPairwiseU16: simd(0x7f),
+  extendLowU16: simd(0xa9),
+  extendHighU16: simd(0xaa),
+  i32x4Add: simd(0xae),
+  f64x2Add: simd(0xf0),
+  f64x2Sub: simd(0xf1),
+  f64x2Mul: simd(0xf2),
+  truncSatZero: simd(0xfc),
+  convertLow: simd(0xfe),
+  narrowI32S: simd(0x85),
+  narrowI16U: simd(0x66),
+  i32Add: [0x6a],
+  i32LtU: [0x49],
+  i32GeU: [0x4f],
+  brIf: (depth: number) => [0x0d, depth],
+  br: (depth: number) => [0x0c, depth],
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  end: [0x0b],
+};
+const HIGH_TO_LOW = shuffle([8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]);
+const LOW_PAIRS = shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+
+/**
+ * Four display bytes as i32 lanes from the four i32 sums in local `s`: the formula on the low two
+ * lanes, then on the high two, joined. `norm` (a v128 local) multiplies the sums first, if given.
+ */
+function four(s: number, norm: number | undefined, lo: number, sc: number, half: number): number[] {
+  const formula = (...sums: number[][]) => [
+    ...sums.flat(),
+    ...op.convertLow,
+    ...(norm === undefined ? [] : [...get(norm), ...op.f64x2Mul]),
+    ...get(lo),
+    ...op.f64x2Sub,
+    ...get(sc),
+    ...op.f64x2Mul,
+    ...get(half),
+    ...op.f64x2Add,
+    ...op.truncSatZero,
+  ];
+  return [...formula(get(s)), ...formula(get(s), get(s), HIGH_TO_LOW), ...LOW_PAIRS];
+}
+
+/** Sixteen display bytes (address already on the stack) from four groups of sums, stored. */
+function sixteen(sums: (k: number) => number[], s: number, ...constants: [number | undefined, number, number, number]) {
+  const q = (k: number) => [...sums(k), ...set(s), ...four(s, ...constants)];
+  return [...q(0), ...q(1), ...op.narrowI32S, ...q(2), ...q(3), ...op.narrowI32S, ...op.narrowI16U, ...op.store];
+}
+
+function map1(): WasmFunction {
+  const [src, n, out, lo, sc] = [0, 1, 2, 3, 4];
+  const end = 5;
+  const [vLo, vSc, vHalf, s] = [6, 7, 8, 9];
+  // Group k of 4 pixels: the low or high half of the k >> 1-th 8-pixel load.
+  const sums = (k: number) => [...get(src), ...op.load(16 * (k >> 1)), ...(k & 1 ? op.extendHighU16 : op.extendLowU16)];
+  return {
+    name: 'map1',
+    params: [I32, I32, I32, F64, F64],
+    locals: [
+      [1, I32],
+      [4, V128],
+    ],
+    code: [
+      ...get(lo),
+      ...op.f64x2Splat,
+      ...set(vLo),
+      ...get(sc),
+      ...op.f64x2Splat,
+      ...set(vSc),
+      ...f64x2Const(0.5, 0.5),
+      ...set(vHalf),
+      ...get(out),
+      ...get(n),
+      ...op.i32Add,
+      ...set(end),
+      ...op.loop,
+      ...get(out),
+      ...sixteen(sums, s, undefined, vLo, vSc, vHalf),
+      ...get(src),
+      ...i32Const(32),
+      ...op.i32Add,
+      ...set(src),
+      ...get(out),
+      ...i32Const(16),
+      ...op.i32Add,
+      ...tee(out),
+      ...get(end),
+      ...op.i32LtU,
+      ...op.brIf(0),
+      ...op.end,
+    ],
+  };
+}
+
+function map2(): WasmFunction {
+  const [src, w, oh, ow, out, lo, sc] = [0, 1, 2, 3, 4, 5, 6];
+  const [y, rowStart, rowI, rowJ, oEnd, rowBytes] = [7, 8, 9, 10, 11, 12];
+  const [vLo, vSc, vHalf, vNorm, s] = [13, 14, 15, 16, 17];
+  // Group k: 8 pixels of each of the block's two rows, summed pairwise into 4 block sums.
+  const sums = (k: number) => [
+    ...get(rowI),
+    ...op.load(16 * k),
+    ...op.extaddPairwiseU16,
+    ...get(rowJ),
+    ...op.load(16 * k),
+    ...op.extaddPairwiseU16,
+    ...op.i32x4Add,
+  ];
+  return {
+    name: 'map2',
+    params: [I32, I32, I32, I32, I32, F64, F64],
+    locals: [
+      [6, I32],
+      [5, V128],
+    ],
+    code: [
+      ...get(lo),
+      ...op.f64x2Splat,
+      ...set(vLo),
+      ...get(sc),
+      ...op.f64x2Splat,
+      ...set(vSc),
+      ...f64x2Const(0.5, 0.5),
+      ...set(vHalf),
+      ...f64x2Const(0.25, 0.25),
+      ...set(vNorm),
+      ...get(w),
+      ...get(w),
+      ...op.i32Add,
+      ...set(rowBytes),
+      ...get(src),
+      ...set(rowStart),
+      ...op.block,
+      ...op.loop,
+      ...get(y),
+      ...get(oh),
+      ...op.i32GeU,
+      ...op.brIf(1),
+      ...get(rowStart),
+      ...tee(rowI),
+      ...get(rowBytes),
+      ...op.i32Add,
+      ...set(rowJ),
+      ...get(out),
+      ...get(ow),
+      ...op.i32Add,
+      ...set(oEnd),
+      ...op.loop,
+      ...get(out),
+      ...sixteen(sums, s, vNorm, vLo, vSc, vHalf),
+      ...get(rowI),
+      ...i32Const(64),
+      ...op.i32Add,
+      ...set(rowI),
+      ...get(rowJ),
+      ...i32Const(64),
+      ...op.i32Add,
+      ...set(rowJ),
+      ...get(out),
+      ...i32Const(16),
+      ...op.i32Add,
+      ...tee(out),
+      ...get(oEnd),
+      ...op.i32LtU,
+      ...op.brIf(0),
+      ...op.end,
+      ...get(rowStart),
+      ...get(rowBytes),
+      ...op.i32Add,
+      ...get(rowBytes),
+      ...op.i32Add,
+      ...set(rowStart),
+      ...get(y),
+      ...i32Const(1),
+      ...op.i32Add,
+      ...set(y),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+    ],
+  };
+}
+
+/** The module's bytes. @internal */
+export function displayModuleBytes(): Uint8Array<ArrayBuffer> {
+  return moduleBytes([map1(), map2()], { exportAs: 'memory', pages: 1 });
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  map1(src: number, n: number, out: number, lo: number, sc: number): void;
+  map2(src: number, w: number, oh: number, ow: number, out: number, lo: number, sc: number): void;
+}
+
+/** The module's formula for one block mean (display.ts's `index`). */
+function index(v: number, lo: number, sc: number): number {
+  const t = (v - lo) * sc + 0.5;
+  return t <= 0 ? 0 : t >= 255 ? 255 : t | 0;
+}
+
+/** Maps uint16 frames to display bytes with the SIMD kernel. */
+export class WasmDisplay {
+  readonly #k: Exports;
+
+  constructor(k: Exports) {
+    this.#k = k;
+  }
+
+  /** Whether {@link map} takes a frame of this width and binning. */
+  takes(width: number, height: number, bin: number): boolean {
+    if (bin === 1) return width * height > 0 && (width * height) % 16 === 0;
+    return bin === 2 && height >= 2 && Math.floor(width / 2) > 0 && Math.floor(width / 2) % 16 === 0;
+  }
+
+  /**
+   * The display bytes of `src` (`height × width`, row-major) binned by `bin` (1 or 2; edge pixels
+   * that fill no whole block are left out) with limits `[lo, hi]`. Check {@link takes} first.
+   */
+  map(src: Uint16Array, width: number, height: number, bin: number, lo: number, hi: number): Uint8Array {
+    const sc = hi > lo ? 255 / (hi - lo) : 0;
+    const oh = bin === 2 ? Math.floor(height / 2) : height;
+    const ow = bin === 2 ? Math.floor(width / 2) : width;
+    const outAt = Math.ceil((width * height * 2) / 16) * 16;
+    const need = outAt + oh * ow;
+    const memory = this.#k.memory;
+    if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+    new Uint16Array(memory.buffer, 0, width * height).set(src.subarray(0, width * height));
+    if (bin === 1) this.#k.map1(0, oh * ow, outAt, lo, sc);
+    else this.#k.map2(0, width, oh, ow, outAt, lo, sc);
+    return new Uint8Array(memory.buffer, outAt, oh * ow).slice();
+  }
+
+  /** Whether the kernel gives the JavaScript formula's bytes on test frames with edge values and limits. */
+  agreesWithJavaScript(): boolean {
+    const width = 66; // 33 blocks per row: one odd pixel and one block left out of each binned row
+    const height = 33;
+    const src = new Uint16Array(width * height);
+    let seed = 12345;
+    for (let i = 0; i < src.length; i++) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      src[i] = i % 7 === 0 ? 65535 : i % 11 === 0 ? 0 : seed >>> 16;
+    }
+    const limits: [number, number][] = [
+      [100.3, 3000.7],
+      [0, 65535],
+      [40000, 40000],
+      [5000, 10],
+      [-70000.5, 300000.25],
+      [32767.5, 32767.500000001],
+      [1e-300, 2e-300],
+    ];
+    for (const bin of [1, 2]) {
+      const w = bin === 1 ? 64 : width; // bin 1: 64 × 33 pixels, a multiple of 16
+      if (!this.takes(w, height, bin)) continue;
+      const frame = bin === 1 ? src.subarray(0, w * height) : src;
+      const oh = bin === 2 ? Math.floor(height / 2) : height;
+      const ow = bin === 2 ? Math.floor(w / 2) : w;
+      for (const [lo, hi] of limits) {
+        const got = this.map(frame, w, height, bin, lo, hi);
+        const sc = hi > lo ? 255 / (hi - lo) : 0;
+        for (let y = 0; y < oh; y++)
+          for (let x = 0; x < ow; x++) {
+            let sum = 0;
+            for (let dy = 0; dy < bin; dy++)
+              for (let dx = 0; dx < bin; dx++) sum += frame[(y * bin + dy) * w + x * bin + dx]!;
+            if (got[y * ow + x] !== index(Math.fround(sum / (bin * bin)), lo, sc)) return false;
+          }
+      }
+    }
+    return true;
+  }
+}
+
+let made: WasmDisplay | null | undefined;
+
+/** The SIMD kernel, made and checked once per thread; undefined where it cannot be used. */
+export function wasmDisplay(): WasmDisplay | undefined {
+  if (made === undefined) {
+    try {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(displayModuleBytes()));
+      const kernel = new WasmDisplay(instance.exports as unknown as Exports);
+      made = kernel.agreesWithJavaScript() ? kernel : null;
+    } catch {
+      made = null;
+    }
+  }
+  return made ?? undefined;
+}
