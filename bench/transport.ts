@@ -5,8 +5,9 @@
  *    alternate: Python Concert's ZmqSender/ZmqReceiver and raw pyzmq (its own bench_zmq.py, see
  *    bench/anchors.ts), raw zeromq.js PUSH/PULL of the same `[JSON header, payload]` messages, and
  *    our ZmqSender/ZmqReceiver (the receiving child started as our servers are, with
- *    addons/remote/server-runtime.ts's settings; the raw zeromq.js child with Node's defaults). Frames/s at the receiver (first message to end marker; Python
- *    Concert's script counts from the sender's start, the same within one frame); medians.
+ *    addons/remote/server-runtime.ts's settings; the raw zeromq.js child with Node's defaults).
+ *    Frames/s at the receiver (first message to end marker; Python Concert's script counts from
+ *    the sender's start, the same within one frame); medians.
  * 2. Frames between processes on one host, 8 MiB: our ZeroMQ over ipc against our shared-memory
  *    transport (shm://), the receiver lent each frame from the ring (as the writer, reco and
  *    benchmarker servers are) and copying it out; and the memcpy rate measured here, the limit of
