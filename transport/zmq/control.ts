@@ -17,10 +17,10 @@
 import type { Dealer, Router } from 'zeromq';
 import { zeromq } from './zeromq.js';
 import { errorMessage } from '../../core/errors.js';
-import type { CurveOptions } from './curve.js';
+import { applyCurve, type CurveOptions } from './curve.js';
 import { RemoteError, TransportError } from './errors.js';
 import { checkSocketMs, place, race, type Placement } from './internal.js';
-import { RefusedError, watchAuthFailures } from './zap.js';
+import { afterEachRevocation, bindAgain, RefusedError, watchAuthFailures, type AllowList } from './zap.js';
 
 /** A control request as it travels. */
 export interface ControlRequest {
@@ -70,7 +70,8 @@ export interface RequestOptions {
  * ```
  */
 export class ControlServer {
-  readonly #socket: Router;
+  #socket: Router;
+  readonly #options: ControlServerOptions;
   readonly #handlers = new Map<string, ControlHandler>();
   readonly #maxRequestBytes: number;
   #tail: Promise<unknown> = Promise.resolve();
@@ -83,16 +84,47 @@ export class ControlServer {
     /** The concrete endpoint. */ readonly endpoint: string,
   ) {
     this.#socket = socket;
+    this.#options = options;
     this.#maxRequestBytes = options.maxRequestBytes ?? 1024 * 1024;
     for (const [method, handler] of Object.entries(options.handlers ?? {})) this.#handlers.set(method, handler);
-    void this.#run();
+    void this.#run(socket);
+    const allow = options.curve && 'curveServer' in options.curve ? options.curve.allow : undefined;
+    if (allow && options.bind !== undefined)
+      afterEachRevocation(
+        allow,
+        () => this.#closed,
+        () => this.#renew(allow),
+      );
   }
 
-  /** Creates the ROUTER socket and binds (or connects). @throws TransportError */
+  /**
+   * Creates the ROUTER socket and binds (or connects). With an allow-list, a revoked key is cut
+   * off by a new socket bound in the old one's place: every client reconnects and passes the
+   * list again (an unbind of the old socket with clients connected made libzmq 4.3.5 abort the
+   * process now and then). A request in flight then gets no reply; clients ask again.
+   * @throws TransportError
+   */
   static async create(options: ControlServerOptions): Promise<ControlServer> {
     const socket = new (zeromq().Router)({ linger: 0 });
-    const endpoint = await place(socket, options, 'ControlServer');
+    const endpoint = await place(socket, options, 'ControlServer', 'owner');
     return new ControlServer(socket, options, endpoint);
+  }
+
+  /** Closes the socket and binds a new one to the same endpoint (see {@link ControlServer.create}). */
+  async #renew(allow: AllowList): Promise<void> {
+    const socket = new (zeromq().Router)({ linger: 0 });
+    applyCurve(socket, this.#options.curve);
+    this.#socket.close();
+    this.#socket = socket;
+    try {
+      await bindAgain(socket, this.endpoint);
+    } catch (error) {
+      if (!this.#closed)
+        allow.log.error(`cannot bind ${this.endpoint} again after revoking a key: ${errorMessage(error)}`, error);
+      return;
+    }
+    if (this.#closed) return void socket.close();
+    void this.#run(socket);
   }
 
   /** Registers (or replaces) the handler of `method`. */
@@ -113,11 +145,12 @@ export class ControlServer {
     this.#socket.close();
   }
 
-  async #run(): Promise<void> {
-    while (!this.#closed) {
+  /** Serves the requests `socket` receives until it is closed. */
+  async #run(socket: Router): Promise<void> {
+    while (!this.#closed && !socket.closed) {
       let parts: Buffer[];
       try {
-        parts = await this.#socket.receive();
+        parts = await socket.receive();
       } catch {
         break;
       }

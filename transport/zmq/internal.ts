@@ -23,11 +23,16 @@ export function isTcp(options: Placement): boolean {
   return (options.bind ?? options.connect ?? '').startsWith('tcp://');
 }
 
-/** Applies CURVE options, then binds or connects; returns the concrete endpoint. @internal */
+/**
+ * Applies CURVE options, then binds or connects; returns the concrete endpoint. A socket bound
+ * with an allow-list is rebound when a key is revoked, unless `revoked` is `'owner'`: its owner
+ * then cuts revoked clients off itself (as `ControlServer` does, with a new socket). @internal
+ */
 export async function place(
   socket: Socket,
   options: Placement & { curve?: CurveOptions },
   what: string,
+  revoked: 'rebind' | 'owner' = 'rebind',
 ): Promise<string> {
   const { bind, connect } = options;
   if ((bind === undefined) === (connect === undefined))
@@ -37,7 +42,7 @@ export async function place(
     if (bind !== undefined) {
       await socket.bind(bind);
       const endpoint = socket.lastEndpoint ?? bind;
-      if (options.curve && 'curveServer' in options.curve && options.curve.allow)
+      if (revoked === 'rebind' && options.curve && 'curveServer' in options.curve && options.curve.allow)
         rebindOnRevoke(socket, endpoint, options.curve.allow);
       return endpoint;
     }

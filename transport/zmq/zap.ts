@@ -317,28 +317,43 @@ class ZapHandler {
  * 200 revocations in a row), and one rebind drops every revoked connection anyway. @internal
  */
 export function rebindOnRevoke(socket: Socket, endpoint: string, allow: AllowList): void {
+  afterEachRevocation(
+    allow,
+    () => socket.closed,
+    async () => {
+      try {
+        await socket.unbind(endpoint);
+        await bindAgain(socket, endpoint);
+      } catch (error) {
+        if (!socket.closed)
+          allow.log.error(`cannot rebind ${endpoint} after revoking a key: ${errorMessage(error)}`, error);
+      }
+    },
+  );
+}
+
+/**
+ * Runs `fn` after `allow` revokes keys: one run at a time, at least {@link REBIND_SPACING_MS}
+ * after the last one started, and a run that waits takes every revocation made meanwhile. Stops
+ * once `closed()` answers true. @internal
+ */
+export function afterEachRevocation(allow: AllowList, closed: () => boolean, fn: () => Promise<void>): void {
   let lastAt = -Infinity;
   let chain = Promise.resolve();
-  /** A rebind is scheduled and has not started: it takes every revocation until it starts. */
+  /** A run is scheduled and has not started: it takes every revocation until it starts. */
   let waiting = false;
-  const rebind = async (): Promise<void> => {
+  const run = async (): Promise<void> => {
     await sleep(Math.max(0, lastAt + REBIND_SPACING_MS - performance.now()));
     waiting = false;
-    if (socket.closed) return void stop();
+    if (closed()) return void stop();
     lastAt = performance.now();
-    try {
-      await socket.unbind(endpoint);
-      await bindAgain(socket, endpoint);
-    } catch (error) {
-      if (!socket.closed)
-        allow.log.error(`cannot rebind ${endpoint} after revoking a key: ${errorMessage(error)}`, error);
-    }
+    await fn();
   };
   const stop = allow.onRevoke(() => {
-    if (socket.closed) return stop();
+    if (closed()) return stop();
     if (waiting) return;
     waiting = true;
-    chain = chain.then(rebind); // one at a time: never an unbind while the last bind is still being retried
+    chain = chain.then(run, run); // one at a time: never an unbind while the last bind is still being retried
   });
 }
 
@@ -351,9 +366,9 @@ const REBIND_DEADLINE_MS = 10_000;
 /**
  * Binds `endpoint` again right after an unbind. ZeroMQ closes the old listener in its I/O thread,
  * so an immediate bind fails now and then with "Address already in use" (6 of 300 here); without
- * a retry the server would stop listening for every client.
+ * a retry the server would stop listening for every client. @internal
  */
-async function bindAgain(socket: Socket, endpoint: string): Promise<void> {
+export async function bindAgain(socket: Socket, endpoint: string): Promise<void> {
   const t0 = performance.now();
   for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
     try {
