@@ -14,6 +14,7 @@ import { Camera } from '../../../../devices/cameras/dummy.js';
 import { CameraServer } from '../../../../devices/cameras/server.js';
 import { ControlClient, EventSubscriber } from '../../../../transport/zmq/index.js';
 import { preciseNow } from '../../../../walkers/formats/index.js';
+import { delay } from '../../../support/async.js';
 
 describe('AcquisitionRecorder (conductor/host)', function () {
   this.timeout(20_000);
@@ -48,19 +49,23 @@ describe('AcquisitionRecorder (conductor/host)', function () {
       const at = preciseNow() + 400;
       await client.request('acquisition.start', { startAt: at });
       const answeredAt = preciseNow();
-      await new Promise((r) => setTimeout(r, 200));
+      // heartbeats resume: wait for 3 after the answer (a loaded machine delays timers; bounded)
+      const resumed = () => beats.filter((t) => t > answeredAt).length >= 3;
+      for (const until = preciseNow() + 5000; !resumed() && preciseNow() < until;) await delay(20);
       await client.request('acquisition.stop');
-      assert.ok(answeredAt >= at + START_SETTLE_MS, `answered ${(answeredAt - at).toFixed(1)} ms after the instant`);
-      // the widest gap between heartbeats holds the instant and lasts about the quiet window
-      const gaps = beats.slice(1).map((t, i) => ({ from: beats[i]!, to: t }));
-      const widest = gaps.reduce((a, b) => (b.to - b.from > a.to - a.from ? b : a));
-      const ms = (t: number) => `${(t - at).toFixed(1)} ms`;
+      // the settle counts from the camera's start, after the instant; its timers may end 1 ms early
       assert.ok(
-        widest.from < at && widest.to > at + START_SETTLE_MS,
-        `widest gap ${ms(widest.from)} … ${ms(widest.to)} from the instant`,
+        answeredAt >= at + START_SETTLE_MS - 2,
+        `answered ${(answeredAt - at).toFixed(1)} ms after the instant`,
       );
-      assert.ok(widest.from <= at - QUIET_BEFORE_MS + 25, `last heartbeat before the start at ${ms(widest.from)}`);
-      assert.ok(beats.filter((t) => t > at + 100).length >= 3, 'heartbeats resume after the start');
+      // none sent in the window: a beat received well inside it (30 ms from its edges, for the
+      // delivery of one sent just before) was sent in it
+      const from = at - QUIET_BEFORE_MS + 30;
+      const to = at + START_SETTLE_MS - 5;
+      const inside = beats.filter((t) => t > from && t < to).map((t) => `${(t - at).toFixed(1)} ms`);
+      assert.deepEqual(inside, [], 'heartbeats received inside the quiet window (from the instant)');
+      assert.ok(beats.filter((t) => t < from).length >= 3, 'heartbeats came before the window');
+      assert.ok(resumed(), `heartbeats resume after the start (${beats.filter((t) => t > answeredAt).length} in 5 s)`);
     } finally {
       client.close();
       events.close();

@@ -88,7 +88,9 @@ describe('Recording (conductor/host)', function () {
   });
 
   it('starts at the instant asked for and reports its first frame; stopping an armed recording removes it', async () => {
-    const camera = await Camera.create({ width: 16, height: 8, frameRate: q(RATE, 'Hz'), simulate: false });
+    // buffered as a served camera is: the first grab waits START_YIELD_MS after the start, and on a
+    // loaded machine a bufferless camera stalled past a frame then would not have taken that frame
+    const camera = await bufferedCamera();
     const armedDir = join(base, 'armed', 'cam');
     const armed = new Recording(camera, params('armed'), armedDir, {});
     await armed.arm();
@@ -124,33 +126,44 @@ describe('Recording (conductor/host)', function () {
   for (const rate of [100, 1000])
     it(`at ${rate} Hz grabbing waits after the camera started (at most half a frame), the answer until the start settled`, async () => {
       // no frame buffer: a frame not grabbed within max(period, 5 ms) would never have been taken
-      const camera = await Camera.create({ width: 16, height: 8, frameRate: q(rate, 'Hz'), simulate: false });
-      const directory = join(base, `yield${rate}`, 'cam');
-      const recording = new Recording(camera, params(`yield${rate}`, { frameRate: rate }), directory, {});
-      await recording.arm();
-      const at = performance.timeOrigin + performance.now() + 30;
-      const timing = await recording.start(at);
-      const answeredAt = performance.timeOrigin + performance.now();
-      await recording.stop();
-      await camera.disconnect();
-      const first = timing.firstFrameAt!;
-      assert.ok(
-        first <= timing.startedAt + 0.001,
-        `first exposure ${(first - timing.startedAt).toFixed(3)} ms after the start`,
-      );
-      const [, row] = readFileSync(join(directory, 'timestamps.csv'), 'utf8').split('\n');
-      const grabbedAt = Number(row!.split(',')[3]);
+      // (the dummy's frame clock restarts from the late grab). The yield stays within that; a
+      // machine that stalls this process past it during the yield is not the yield's doing: such
+      // an attempt (seen from when the grab ran) is tried again, at most 3 times.
+      const limit = Math.max(1000 / rate, 5);
       const yieldMs = Math.min(START_YIELD_MS, 500 / rate);
-      // libuv's timers count whole ms: one may end up to 1 ms before the precise clock says
-      assert.ok(
-        grabbedAt - timing.startedAt >= yieldMs - 1,
-        `grabbed ${(grabbedAt - timing.startedAt).toFixed(2)} ms after the start`,
-      );
-      // the settle is a second timer after the first (each up to 1 ms early)
-      assert.ok(
-        answeredAt - timing.startedAt >= START_SETTLE_MS - 2,
-        `answered ${(answeredAt - timing.startedAt).toFixed(2)} ms after`,
-      );
+      const stalls: string[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const camera = await Camera.create({ width: 16, height: 8, frameRate: q(rate, 'Hz'), simulate: false });
+        const name = `yield${rate}-${attempt}`;
+        const directory = join(base, name, 'cam');
+        const recording = new Recording(camera, params(name, { frameRate: rate }), directory, {});
+        await recording.arm();
+        const at = performance.timeOrigin + performance.now() + 30;
+        const timing = await recording.start(at);
+        const answeredAt = performance.timeOrigin + performance.now();
+        await recording.stop();
+        await camera.disconnect();
+        const [, row] = readFileSync(join(directory, 'timestamps.csv'), 'utf8').split('\n');
+        const grabbedAfter = Number(row!.split(',')[3]) - timing.startedAt;
+        if (grabbedAfter > limit) {
+          stalls.push(`grabbed ${grabbedAfter.toFixed(2)} ms after the start`);
+          continue;
+        }
+        const first = timing.firstFrameAt!;
+        assert.ok(
+          first <= timing.startedAt + 0.001,
+          `first exposure ${(first - timing.startedAt).toFixed(3)} ms after the start`,
+        );
+        // libuv's timers count whole ms: one may end up to 1 ms before the precise clock says
+        assert.ok(grabbedAfter >= yieldMs - 1, `grabbed ${grabbedAfter.toFixed(2)} ms after the start`);
+        // the settle is a second timer after the first (each up to 1 ms early)
+        assert.ok(
+          answeredAt - timing.startedAt >= START_SETTLE_MS - 2,
+          `answered ${(answeredAt - timing.startedAt).toFixed(2)} ms after`,
+        );
+        return;
+      }
+      assert.fail(`the machine stalled past ${limit} ms in each of 3 attempts: ${stalls.join('; ')}`);
     });
 
   it('a start instant already past is reported late by as much', async () => {
@@ -193,7 +206,10 @@ describe('Recording (conductor/host)', function () {
       assert.equal(answered.quiet(at - QUIET_BEFORE_MS), true, 'the window opens');
       assert.equal(answered.quiet(at + 10_000), true, 'until the answer, however late');
       const timing = await starting;
-      assert.ok(now() - timing.startedAt >= START_SETTLE_MS - 1, 'answered after the settle');
+      assert.ok(
+        now() - timing.startedAt >= START_SETTLE_MS - 2,
+        'answered after the settle (two timers, each up to 1 ms early)',
+      );
       assert.equal(answered.quiet(at), false, 'answered: heartbeats again');
       await answered.stop();
 
