@@ -207,7 +207,8 @@ export class Recording {
     if (p.triggerSource !== 'SOFTWARE')
       await sleep(Math.min(START_YIELD_MS, 500 / p.frameRate), signal).catch(() => undefined);
     const since = () => preciseNow() - startedAt;
-    if (p.maxAcquisitionTime > 0)
+    // (a stop during the yield already ran: no timer then)
+    if (p.maxAcquisitionTime > 0 && !signal.aborted)
       this.#maxTimer = setTimeout(
         () => {
           this.log.warn(
