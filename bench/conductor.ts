@@ -165,6 +165,7 @@ async function main(): Promise<void> {
     const wholeMs: number[] = [];
     const woke: number[] = [];
     const toFirst: number[] = [];
+    const rounds: string[] = [];
     try {
       for (let i = 0; i < 10; i++) {
         const start = await conductor.startAcquisition({ name: `skew${i}` });
@@ -181,6 +182,13 @@ async function main(): Promise<void> {
           woke.push(c.wokeAt! - c.askedAt);
           toFirst.push(c.firstFrameAt! - c.wokeAt!);
         }
+        // per camera, in the order of the first frames: how late it woke / wake to first exposure
+        rounds.push(
+          Object.entries(start.cameras)
+            .sort(([, a], [, b]) => a.offsetMs - b.offsetMs)
+            .map(([n, c]) => `${n} ${(c.wokeAt! - c.askedAt).toFixed(2)}/${(c.firstFrameAt! - c.wokeAt!).toFixed(2)}`)
+            .join(', '),
+        );
         await conductor.stopAcquisition();
         bare.push(await wakers.round());
       }
@@ -188,6 +196,7 @@ async function main(): Promise<void> {
       wakers.stop();
     }
     const ms = (v: number[]) => v.map((x) => x.toFixed(2)).join(', ');
+    const worst = skews.indexOf(Math.max(...skews));
     process.stderr.write(
       `start skew (ms): ${ms(skews)}; load ${load()}\n` +
         `  on the one host clock (no offsets): ${ms(oneClock)}\n` +
@@ -195,7 +204,12 @@ async function main(): Promise<void> {
         `  ${CAMERAS} bare processes woken at one instant: ${ms(bare)}\n` +
         `  per camera start (${woke.length}): server woke after the instant median ${median(woke).toFixed(2)}, ` +
         `max ${Math.max(...woke).toFixed(2)} ms; wake to first exposure median ${median(toFirst).toFixed(2)}, ` +
-        `max ${Math.max(...toFirst).toFixed(2)} ms\n`,
+        `max ${Math.max(...toFirst).toFixed(2)} ms\n` +
+        `  the worst start (skew${worst}, ${skews[worst]!.toFixed(2)} ms), per camera woke late / wake to first exposure (ms): ` +
+        `${rounds[worst]}\n` +
+        (process.env.BENCH_ALL_ROUNDS
+          ? rounds.map((r, i) => `  skew${i} ${skews[i]!.toFixed(2)}: ${r}\n`).join('')
+          : ''),
     );
     for (const [what, value, reference] of [
       ['median', median(skews), median(bare)],

@@ -6,6 +6,8 @@
  * @module
  */
 import { createInterface } from 'node:readline';
+import { sleep } from '../core/index.js';
+import { START_YIELD_MS } from '../conductor/host/recording.js';
 import { waitUntil } from '../conductor/host/wait.js';
 import { preciseNow } from '../walkers/formats/index.js';
 
@@ -13,5 +15,7 @@ console.log('ready');
 for await (const line of createInterface({ input: process.stdin })) {
   const at = Number(line);
   await waitUntil(at);
-  console.log(String(preciseNow() - at));
+  const late = preciseNow() - at;
+  await sleep(START_YIELD_MS);
+  console.log(String(late));
 }

@@ -130,6 +130,7 @@ export class AcquisitionRecorder {
     };
     setLogSink(sink);
     const beat = () => {
+      if (this.#recording?.quiet(preciseNow())) return;
       const status: Heartbeat = { ...this.status(), camera: name, pid: process.pid };
       events.publish('status', status);
     };

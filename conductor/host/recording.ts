@@ -34,8 +34,21 @@ export const QUEUE_BYTES = 256 * 1024 * 1024;
 const MAX_GAP_WARNINGS = 10;
 /** An armed recording not started within this time disarms itself (ms). */
 export const ARM_TIMEOUT_MS = 60_000;
-/** Storing waits this long after the start instant, the frames in the queue (ms). */
+/**
+ * Storing, the log line and the start answer wait this long after the camera started, the frames
+ * meanwhile in the queue (ms): the other camera servers of the host wake for the same instant.
+ */
 export const START_SETTLE_MS = 30;
+/**
+ * Grabbing waits this long after the camera started (ms; AUTO and EXTERNAL triggers; at most half
+ * a frame period, so a camera that holds no frame loses none): the camera exposes meanwhile and
+ * the server gives its core up at once to the other camera servers of the host waking for the
+ * same instant. Grabbing at once, each server held a core ~0.4 ms (~1 ms in its first start)
+ * and 8 servers on 2 cores woke one pair after the other (skew 2–3 ms, 6–8 ms in the first).
+ */
+export const START_YIELD_MS = 4;
+/** Heartbeats pause from this long before a start instant until the start answered (ms). */
+export const QUIET_BEFORE_MS = 100;
 /** The TIFF files of a dataset hold at most this many bytes. */
 export const TIFF_FILE_BYTES = 2 ** 30;
 
@@ -81,6 +94,8 @@ export class Recording {
   #firstFrameAt: number | undefined;
   #onFirstFrame: (() => void) | undefined;
   #starting: Promise<StartTiming> | undefined;
+  #quietUntil = -Infinity;
+  #quietFrom = Infinity;
   /** Called once when the recording ended, however. */
   onEnd: ((summary: RecordingSummary) => void) | undefined;
 
@@ -94,6 +109,17 @@ export class Recording {
   /** The acquisition's name. */
   get acquisition(): string {
     return this.#params.acquisitionName;
+  }
+
+  /**
+   * Whether the host should keep still at `now` (host clock, ms since the epoch): from
+   * {@link QUIET_BEFORE_MS} before the start instant until the start answered or failed (at most
+   * that, the server's lateness, {@link START_SETTLE_MS} and {@link firstFrameWaitMs}: under the
+   * conductor's 3 s heartbeat timeout). A heartbeat sent then wakes this server's event loop and
+   * the conductor's just as the servers of the host need every core to wake at the instant.
+   */
+  quiet(now: number): boolean {
+    return now >= this.#quietFrom && now < this.#quietUntil;
   }
 
   /** True once the recording has ended (done or failed). */
@@ -148,9 +174,23 @@ export class Recording {
     return (this.#starting = this.#start(startAt));
   }
 
+  /** Keeps the host quiet (see {@link quiet}) around {@link #startAt}. */
   async #start(startAt: number | undefined): Promise<StartTiming> {
+    if (startAt !== undefined) {
+      this.#quietFrom = startAt - QUIET_BEFORE_MS;
+      this.#quietUntil = Infinity;
+    }
+    try {
+      return await this.#startAt(startAt);
+    } finally {
+      this.#quietUntil = -Infinity;
+    }
+  }
+
+  async #startAt(startAt: number | undefined): Promise<StartTiming> {
     const p = this.#params;
-    const lateMs = startAt === undefined ? 0 : await waitUntil(startAt, this.#grabStop.signal);
+    const signal = this.#grabStop.signal;
+    const lateMs = startAt === undefined ? 0 : await waitUntil(startAt, signal);
     const wokeAt = preciseNow();
     try {
       await this.#camera.startRecording();
@@ -159,21 +199,31 @@ export class Recording {
       this.#state = 'failed';
       throw error;
     }
-    this.#startedAt = preciseNow();
+    const startedAt = (this.#startedAt = preciseNow());
     this.#state = 'recording';
-    if (p.maxAcquisitionTime > 0)
-      this.#maxTimer = setTimeout(() => {
-        this.log.warn(
-          `${p.camera}: maxAcquisitionTime ${p.maxAcquisitionTime} s reached, stopping '${p.acquisitionName}'`,
-        );
-        void this.stop('maxAcquisitionTime');
-      }, p.maxAcquisitionTime * 1000);
+    // The camera exposes: give the core up at once to the other camera servers of this host
+    // waking for the same instant (its first frames wait in its buffer). Not with a software
+    // trigger: there the first trigger is the first exposure.
+    if (p.triggerSource !== 'SOFTWARE')
+      await sleep(Math.min(START_YIELD_MS, 500 / p.frameRate), signal).catch(() => undefined);
+    const since = () => preciseNow() - startedAt;
+    // (a stop during the yield already ran: no timer then)
+    if (p.maxAcquisitionTime > 0 && !signal.aborted)
+      this.#maxTimer = setTimeout(
+        () => {
+          this.log.warn(
+            `${p.camera}: maxAcquisitionTime ${p.maxAcquisitionTime} s reached, stopping '${p.acquisitionName}'`,
+          );
+          void this.stop('maxAcquisitionTime');
+        },
+        Math.max(0, p.maxAcquisitionTime * 1000 - since()),
+      );
     const firstFrame = new Promise<void>((resolve) => (this.#onFirstFrame = resolve));
     this.#grabbing = this.#grab().catch((error: unknown) => this.#fail(error));
-    // Storing (the first TIFF pages, metadata.json) and the log line wait a little, the frames
-    // meanwhile in the queue: other camera servers on this host wake for the same instant and
-    // need its cores now, not after this one's first files.
-    const settled = sleep(START_SETTLE_MS, this.#grabStop.signal).catch(() => undefined);
+    // Storing (the first TIFF pages, metadata.json), the log line and the start answer wait a
+    // little longer, the frames meanwhile in the queue: they wake this server's ZeroMQ thread,
+    // the disk and the conductor while the other servers of the host may still be starting.
+    const settled = sleep(Math.max(0, START_SETTLE_MS - since()), signal).catch(() => undefined);
     this.#writing = settled.then(() => this.#write()).catch((error: unknown) => this.#fail(error));
     void settled.then(() => {
       this.log.info(
@@ -189,8 +239,9 @@ export class Recording {
       await Promise.race([firstFrame, this.#grabbing, new Promise((r) => (timer = setTimeout(r, wait)))]);
       clearTimeout(timer);
     }
+    await settled;
     return {
-      startedAt: this.#startedAt,
+      startedAt,
       wokeAt,
       lateMs,
       ...(this.#firstFrameAt === undefined ? {} : { firstFrameAt: this.#firstFrameAt }),

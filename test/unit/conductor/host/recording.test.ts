@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeFrame, q } from '../../../../core/index.js';
 import { readAcquisitionData } from '../../../../conductor/index.js';
-import { Recording } from '../../../../conductor/host/recording.js';
+import { QUIET_BEFORE_MS, Recording, START_SETTLE_MS, START_YIELD_MS } from '../../../../conductor/host/recording.js';
 import type { StartParams } from '../../../../conductor/protocol.js';
 import { Camera } from '../../../../devices/cameras/dummy.js';
 import { delay } from '../../../support/async.js';
@@ -88,7 +88,9 @@ describe('Recording (conductor/host)', function () {
   });
 
   it('starts at the instant asked for and reports its first frame; stopping an armed recording removes it', async () => {
-    const camera = await Camera.create({ width: 16, height: 8, frameRate: q(RATE, 'Hz'), simulate: false });
+    // buffered as a served camera is: the first grab waits START_YIELD_MS after the start, and on a
+    // loaded machine a bufferless camera stalled past a frame then would not have taken that frame
+    const camera = await bufferedCamera();
     const armedDir = join(base, 'armed', 'cam');
     const armed = new Recording(camera, params('armed'), armedDir, {});
     await armed.arm();
@@ -121,6 +123,74 @@ describe('Recording (conductor/host)', function () {
     await camera.disconnect();
   });
 
+  for (const rate of [100, 1000])
+    it(`at ${rate} Hz grabbing waits after the camera started (at most half a frame), the answer until the start settled`, async () => {
+      // no frame buffer: a frame not grabbed within max(period, 5 ms) would never have been taken
+      // (the dummy's frame clock restarts from the late grab). The yield stays within that; a
+      // machine that stalls this process past it during the yield is not the yield's doing: such
+      // an attempt (seen from when the grab ran) is tried again, at most 3 times.
+      const limit = Math.max(1000 / rate, 5);
+      const yieldMs = Math.min(START_YIELD_MS, 500 / rate);
+      const stalls: string[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const camera = await Camera.create({ width: 16, height: 8, frameRate: q(rate, 'Hz'), simulate: false });
+        const name = `yield${rate}-${attempt}`;
+        const directory = join(base, name, 'cam');
+        const recording = new Recording(camera, params(name, { frameRate: rate }), directory, {});
+        await recording.arm();
+        const at = performance.timeOrigin + performance.now() + 30;
+        const timing = await recording.start(at);
+        const answeredAt = performance.timeOrigin + performance.now();
+        await recording.stop();
+        await camera.disconnect();
+        const [, row] = readFileSync(join(directory, 'timestamps.csv'), 'utf8').split('\n');
+        const grabbedAfter = Number(row!.split(',')[3]) - timing.startedAt;
+        if (grabbedAfter > limit) {
+          stalls.push(`grabbed ${grabbedAfter.toFixed(2)} ms after the start`);
+          continue;
+        }
+        const first = timing.firstFrameAt!;
+        assert.ok(
+          first <= timing.startedAt + 0.001,
+          `first exposure ${(first - timing.startedAt).toFixed(3)} ms after the start`,
+        );
+        // libuv's timers count whole ms: one may end up to 1 ms before the precise clock says
+        assert.ok(grabbedAfter >= yieldMs - 1, `grabbed ${grabbedAfter.toFixed(2)} ms after the start`);
+        // the settle is a second timer after the first (each up to 1 ms early)
+        assert.ok(
+          answeredAt - timing.startedAt >= START_SETTLE_MS - 2,
+          `answered ${(answeredAt - timing.startedAt).toFixed(2)} ms after`,
+        );
+        return;
+      }
+      assert.fail(`the machine stalled past ${limit} ms in each of 3 attempts: ${stalls.join('; ')}`);
+    });
+
+  it('stopped during the yield after the camera started, it arms no maxAcquisitionTime timer', async () => {
+    const camera = await Camera.create({ width: 16, height: 8, frameRate: q(RATE, 'Hz'), simulate: false });
+    const recording = new Recording(
+      camera,
+      params('yieldstop', { saveData: false, maxAcquisitionTime: 3600 }),
+      join(base, 'yieldstop', 'cam'),
+      {},
+    );
+    await recording.arm();
+    const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timeouts();
+    const at = performance.timeOrigin + performance.now() + 30;
+    const starting = recording.start(at);
+    // runs once the wait ended and the camera started: the start is in its yield then (a stop
+    // later than the yield finds the timer armed and clears it: this case then passes anyway)
+    await delay(31);
+    assert.equal(camera.state.current, 'recording', 'the camera started before the stop');
+    const summary = await recording.stop();
+    await starting.catch(() => undefined);
+    assert.equal(summary.state, 'done');
+    // as many as while armed (mocha's; the arm timer is unref'd, not counted)
+    assert.equal(timeouts(), before, 'a timer is left behind');
+    await camera.disconnect();
+  });
+
   it('a start instant already past is reported late by as much', async () => {
     const camera = await Camera.create({ width: 16, height: 8, frameRate: q(RATE, 'Hz'), simulate: false });
     const recording = new Recording(camera, params('late'), join(base, 'late', 'cam'), {});
@@ -145,5 +215,50 @@ describe('Recording (conductor/host)', function () {
     assert.ok(data.cameras.cam!.complete, data.cameras.cam!.problems.join('; '));
     assert.equal(data.cameras.cam!.storedFrames, summary.frames);
     await camera.disconnect();
+  });
+
+  it('keeps the host quiet from QUIET_BEFORE_MS before the instant until the start answered, failed or was stopped', async () => {
+    const camera = await Camera.create({ width: 16, height: 8, frameRate: q(RATE, 'Hz'), simulate: false });
+    const now = () => performance.timeOrigin + performance.now();
+    try {
+      // answered: quiet from the window's start, through the first frame and the settle, then not
+      const answered = new Recording(camera, params('quietAnswered'), join(base, 'qa', 'cam'), {});
+      await answered.arm();
+      assert.equal(answered.quiet(now()), false, 'armed, not starting');
+      const at = now() + 150;
+      const starting = answered.start(at);
+      assert.equal(answered.quiet(at - QUIET_BEFORE_MS - 1), false, 'before the window');
+      assert.equal(answered.quiet(at - QUIET_BEFORE_MS), true, 'the window opens');
+      assert.equal(answered.quiet(at + 10_000), true, 'until the answer, however late');
+      const timing = await starting;
+      assert.ok(
+        now() - timing.startedAt >= START_SETTLE_MS - 2,
+        'answered after the settle (two timers, each up to 1 ms early)',
+      );
+      assert.equal(answered.quiet(at), false, 'answered: heartbeats again');
+      await answered.stop();
+
+      // a camera that refuses to start (already recording): quiet ends with the failure
+      const refused = new Recording(camera, params('quietRefused'), join(base, 'qr', 'cam'), {});
+      await refused.arm();
+      await camera.startRecording();
+      const refusedAt = now() + 30;
+      await assert.rejects(refused.start(refusedAt), /recording/);
+      assert.equal(refused.quiet(refusedAt), false, 'failed: heartbeats again');
+      await camera.stopRecording();
+
+      // stopped while it waits for the instant: quiet ends with the stop
+      const stopped = new Recording(camera, params('quietStopped'), join(base, 'qs', 'cam'), {});
+      await stopped.arm();
+      const stoppedAt = now() + 400;
+      const waiting = stopped.start(stoppedAt);
+      await delay(20);
+      assert.equal(stopped.quiet(stoppedAt), true, 'waiting for the instant');
+      assert.equal((await stopped.stop()).reason, 'disarmed');
+      await assert.rejects(waiting);
+      assert.equal(stopped.quiet(stoppedAt), false, 'stopped: heartbeats again');
+    } finally {
+      await camera.disconnect();
+    }
   });
 });
