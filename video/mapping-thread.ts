@@ -174,7 +174,9 @@ export class MappingThread {
     }
     const [height, width] = frame.shape;
     const id = this.#nextId++;
-    const job: GreySlotJob = { id, slot, dtype: frame.dtype, width, height, text, range, ...how };
+    // The offsets alone: the slot also holds its tail, which must not be cloned each frame.
+    const where = { input: slot.input, output: slot.output };
+    const job: GreySlotJob = { id, slot: where, dtype: frame.dtype, width, height, text, range, ...how };
     this.#slotOf.set(image, slot);
     this.#inSlots++;
     return this.#post(id, job).then(
