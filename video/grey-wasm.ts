@@ -34,7 +34,9 @@ const V = {
   i32x4LtS: 0x39,
   i16x8Add: 0x8e,
   i16x8ShrU: 0x8d,
+  i16x8SubSatU: 0x93,
   i16x8Mul: 0x95,
+  i16x8MinU: 0x97,
   i32x4ExtendLowI16x8U: 0xa9,
   i32x4ExtendHighI16x8U: 0xaa,
   i32x4Add: 0xae,
@@ -81,8 +83,8 @@ export function reciprocal(d: number): number {
 // Parameters: src, dst, n (a multiple of 16), min, R (i32), c = reciprocal(2R) (f32).
 const [SRC, DST, N, MIN, R, C] = [0, 1, 2, 3, 4, 5];
 // Locals: end (i32), then v128s.
-const [END, LO, HI, VMIN, VR, V2R, V510, VC, ZERO, T, Q, V219, V127, V1, V16] = [
-  6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+const [END, LO, HI, VMIN, VR, V2R, V510, VC, ZERO, T, Q, V219, V127, V1, V16, VMIN16, VR16, A16] = [
+  6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
 ];
 
 /** `q = trunc(t · c)`, then `q − 1` where `t − q · d < 0` (t on the stack; leaves q). */
@@ -97,11 +99,26 @@ function divide(c: number, d: number): number[] {
   ]; // prettier-ignore
 }
 
-/** Four pixels (`extend` of the v128 in `from`) to grey, as i32x4. */
-function quarter(from: number, extend: number): number[] {
+/**
+ * Four pixels (`extend` of the v128 in `from`) to grey, as i32x4; `clamped`: `from` holds `a`
+ * already (clamped in 16-bit lanes).
+ */
+function quarter(from: number, extend: number, clamped: boolean): number[] {
+  const clamp = clamped
+    ? []
+    : [
+        LOCAL_GET,
+        VMIN,
+        ...simd(V.i32x4Sub),
+        LOCAL_GET,
+        ZERO,
+        ...simd(V.i32x4MaxS),
+        LOCAL_GET,
+        VR,
+        ...simd(V.i32x4MinS),
+      ];
   return [
-    LOCAL_GET, from, ...simd(extend),
-    LOCAL_GET, VMIN, ...simd(V.i32x4Sub), LOCAL_GET, ZERO, ...simd(V.i32x4MaxS), LOCAL_GET, VR, ...simd(V.i32x4MinS),
+    LOCAL_GET, from, ...simd(extend), ...clamp,
     LOCAL_GET, V510, ...simd(V.i32x4Mul), LOCAL_GET, VR, ...simd(V.i32x4Add),
     ...divide(VC, V2R),
   ]; // prettier-ignore
@@ -111,10 +128,27 @@ function quarter(from: number, extend: number): number[] {
  * Eight pixels (`from`, low or high half) to grey as i16x8 and, for video, on to luma:
  * `16 + floor(x / 255)` with `x = 219 g + 127 < 2¹⁶`, where `floor(x / 255) = (x + (x >> 8) + 1) >> 8`.
  */
-function half(from: number, video: boolean): number[] {
+function half(from: number, video: boolean, narrow: boolean): number[] {
+  // With min and R in 0 … 65535, `a = min(v ⊖ min, R)` (saturating) in 16-bit lanes: 8 at a time.
+  const clamp = narrow
+    ? [
+        LOCAL_GET,
+        from,
+        LOCAL_GET,
+        VMIN16,
+        ...simd(V.i16x8SubSatU),
+        LOCAL_GET,
+        VR16,
+        ...simd(V.i16x8MinU),
+        LOCAL_SET,
+        A16,
+      ]
+    : [];
+  const a = narrow ? A16 : from;
   const grey = [
-    ...quarter(from, V.i32x4ExtendLowI16x8U),
-    ...quarter(from, V.i32x4ExtendHighI16x8U),
+    ...clamp,
+    ...quarter(a, V.i32x4ExtendLowI16x8U, narrow),
+    ...quarter(a, V.i32x4ExtendHighI16x8U, narrow),
     ...simd(V.i16x8NarrowI32x4U),
   ];
   if (!video) return grey;
@@ -125,7 +159,7 @@ function half(from: number, video: boolean): number[] {
   ]; // prettier-ignore
 }
 
-function body(video: boolean): number[] {
+function body(video: boolean, narrow: boolean): number[] {
   const splat = (push: number[], local: number, op = V.i32x4Splat) => [...push, ...simd(op), LOCAL_SET, local];
   const code = [
     LOCAL_GET, SRC, LOCAL_GET, N, I32_CONST, 1, 0x74 /* i32.shl */, 0x6a /* i32.add */, LOCAL_SET, END,
@@ -139,14 +173,16 @@ function body(video: boolean): number[] {
     ...splat([I32_CONST, ...sleb(127)], V127, V.i16x8Splat),
     ...splat([I32_CONST, 1], V1, V.i16x8Splat),
     ...splat([I32_CONST, 16], V16, V.i16x8Splat),
+    ...splat([LOCAL_GET, MIN], VMIN16, V.i16x8Splat),
+    ...splat([LOCAL_GET, R], VR16, V.i16x8Splat),
     0x02, 0x40, // block
     0x03, 0x40, // loop
     LOCAL_GET, SRC, LOCAL_GET, END, 0x4f /* i32.ge_u */, 0x0d, 1, // br_if out
     LOCAL_GET, SRC, ...simd(V.load), 0, 0, LOCAL_SET, LO,
     LOCAL_GET, SRC, ...simd(V.load), 0, 16, LOCAL_SET, HI,
     LOCAL_GET, DST,
-    ...half(LO, video),
-    ...half(HI, video),
+    ...half(LO, video, narrow),
+    ...half(HI, video, narrow),
     ...simd(V.i8x16NarrowI16x8U),
     ...simd(V.store), 0, 0,
     LOCAL_GET, SRC, I32_CONST, 32, 0x6a, LOCAL_SET, SRC,
@@ -156,13 +192,16 @@ function body(video: boolean): number[] {
   ]; // prettier-ignore
   const locals = [
     [1, 0x7f],
-    [14, 0x7b],
+    [17, 0x7b],
   ];
   const fn = [...vector(locals), ...code];
   return [...uleb(fn.length), ...fn];
 }
 
-/** The module: imports `env.memory` (shared), exports `full` and `video` (src, dst, n, min, R, c). */
+/**
+ * The module: imports `env.memory` (shared), exports `full` and `video` (src, dst, n, min, R, c),
+ * and `full16`/`video16`, the same for `0 ≤ min ≤ 65535` and `R ≤ 65535` (clamped in 16-bit lanes).
+ */
 export function greyWasmBytes(): Uint8Array<ArrayBuffer> {
   const i32 = 0x7f;
   const type = [0x60, ...vector([[i32], [i32], [i32], [i32], [i32], [0x7d]]), 0];
@@ -170,14 +209,16 @@ export function greyWasmBytes(): Uint8Array<ArrayBuffer> {
   const exports = [
     [...name('full'), 0x00, 0],
     [...name('video'), 0x00, 1],
+    [...name('full16'), 0x00, 2],
+    [...name('video16'), 0x00, 3],
   ];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vector([type])),
     ...section(2, vector([memory])),
-    ...section(3, vector([[0], [0]])),
+    ...section(3, vector([[0], [0], [0], [0]])),
     ...section(7, vector(exports)),
-    ...section(10, [...uleb(2), ...body(false), ...body(true)]),
+    ...section(10, [...uleb(4), ...body(false, false), ...body(true, false), ...body(false, true), ...body(true, true)]),
   ]); // prettier-ignore
 }
 
@@ -208,9 +249,9 @@ function integerWindow(min: number, max: number): boolean {
  */
 export class GreyWasm {
   readonly memory: WebAssembly.Memory;
-  readonly #kernels: Record<GreyRange, Kernel>;
+  readonly #kernels: Record<GreyRange | 'full16' | 'video16', Kernel>;
 
-  private constructor(memory: WebAssembly.Memory, kernels: Record<GreyRange, Kernel>) {
+  private constructor(memory: WebAssembly.Memory, kernels: Record<GreyRange | 'full16' | 'video16', Kernel>) {
     this.memory = memory;
     this.#kernels = kernels;
   }
@@ -221,7 +262,8 @@ export class GreyWasm {
     if (!compiledModule) return undefined;
     try {
       const { exports } = new WebAssembly.Instance(compiledModule, { env: { memory } });
-      return new GreyWasm(memory, { full: exports.full as Kernel, video: exports.video as Kernel });
+      const [full, video, full16, video16] = ['full', 'video', 'full16', 'video16'].map((k) => exports[k] as Kernel);
+      return new GreyWasm(memory, { full: full!, video: video!, full16: full16!, video16: video16! });
     } catch {
       return undefined;
     }
@@ -246,7 +288,7 @@ export class GreyWasm {
     for (let v = 0; v < 65536; v++) values[v] = v;
     const out = new Uint8Array(buffer, 65536 * 2, 65536);
     out.fill(0);
-    checker.#kernels[range](0, 65536 * 2, 65536, min, max - min, reciprocal(2 * (max - min)));
+    checker.#run(0, 65536 * 2, 65536, min, max, range);
     for (let v = 0; v < 65536; v++) if (out[v] !== table[v]) return false;
     return true;
   }
@@ -260,11 +302,18 @@ export class GreyWasm {
     const [min, max] = widen(window);
     if (!integerWindow(min, max)) throw new RangeError(`GreyWasm.map: [${min}, ${max}] is not an integer window`);
     const whole = n - (n % 16);
-    this.#kernels[range](src, dst, whole, min, max - min, reciprocal(2 * (max - min)));
+    this.#run(src, dst, whole, min, max, range);
     if (whole < n) {
       const buffer = this.memory.buffer;
       const rest = new Uint16Array(buffer, src + whole * 2, n - whole);
       mapPixels(rest, 'uint16', [min, max], new Uint8Array(buffer, dst + whole, n - whole), {}, range);
     }
+  }
+
+  /** The kernel for the window: clamping in 16-bit lanes where min and R fit them. */
+  #run(src: number, dst: number, n: number, min: number, max: number, range: GreyRange): void {
+    const narrow = min >= 0 && min <= 65535 && max - min <= 65535;
+    const kernel = this.#kernels[narrow ? (range === 'video' ? 'video16' : 'full16') : range];
+    kernel(src, dst, n, min, max - min, reciprocal(2 * (max - min)));
   }
 }

@@ -31,11 +31,11 @@ function lutImage(values: Uint16Array, window: [number, number], range: GreyRang
 }
 
 describe('video/grey-wasm', () => {
-  it('emits a module WebAssembly validates, exporting full and video', () => {
+  it('emits a module WebAssembly validates, exporting the kernels (16: clamping in 16-bit lanes)', () => {
     const bytes = greyWasmBytes();
     assert.ok(WebAssembly.validate(bytes));
     const exports = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name);
-    assert.deepEqual(exports.sort(), ['full', 'video']);
+    assert.deepEqual(exports.sort(), ['full', 'full16', 'video', 'video16']);
   });
 
   it('equals the lookup-table kernel on all 65536 uint16 values, in both ranges', () => {
