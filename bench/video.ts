@@ -17,6 +17,7 @@
  *
  *   npx tsx bench/video.ts [repeats = 4] [sections = latest,lossless,recorder,replay]
  */
+import { readFileSync } from 'node:fs';
 import { appendFile, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,12 +92,27 @@ async function producerRate(
   return { rate: (r.frames / (stopped - started)) * 1000, tailMs: ended - stopped, movie: movie?.movies[0]?.frames };
 }
 
+/** CPU time of this process's main thread so far, in ms (utime + stime of /proc/thread-self/stat). */
+function mainThreadCpuMs(): number {
+  const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
+
+/** Our CPU per frame in the lossless rounds (ms): the whole process (main + mapping thread) and the main thread. */
+const losslessCpu: Array<{ all: number; main: number }> = [];
+
 async function losslessRate(dir: string, frames: number): Promise<number> {
   const exp = await Experiment.create([await Acquisition.create('scan', freeRunning({ count: frames }))]);
   await MovieWriter.create(exp, { fps: 30, dir, out: `scan-${Date.now()}.mp4`, contrast: CONTRAST });
+  const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs();
   const t0 = performance.now();
   await exp.run();
-  return (frames / (performance.now() - t0)) * 1000;
+  const rate = (frames / (performance.now() - t0)) * 1000;
+  const cpu = process.cpuUsage(cpu0);
+  losslessCpu.push({ all: (cpu.user + cpu.system) / 1000 / frames, main: (mainThreadCpuMs() - main0) / frames });
+  return rate;
 }
 
 /** ffmpeg alone: the same 8-bit frames from a raw file, the same output settings. */
@@ -280,6 +296,12 @@ async function losslessSection(dir: string): Promise<void> {
     () => ffmpegRate(dir, raw, frames),
   );
   console.log(`lossless: paired ratios ${run.ratios} (${load()})`);
+  const cpu = (pick: (c: { all: number; main: number }) => number) =>
+    losslessCpu.map((c) => pick(c).toFixed(2)).join(' ');
+  console.log(
+    `lossless: our CPU per frame (ms, each run; ffmpeg not included): all threads ${cpu((c) => c.all)}; ` +
+      `main thread ${cpu((c) => c.main)}`,
+  );
   printResult({
     name: 'MovieWriter lossless (1024² u16 → h264 veryfast crf 18): frames/s',
     value: run.value,

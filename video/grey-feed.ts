@@ -32,12 +32,19 @@ export interface GreyFeedOptions {
   recycle?: boolean;
   /** The range of the images, chosen on the first frame's shape (`[height, width]`; default `'full'`). */
   range?: (shape: readonly [number, number]) => GreyRange;
+  /**
+   * Constant bytes to follow each image, chosen on the first frame's shape (e.g. yuv420p's chroma
+   * planes): the sink gets image and tail as one array, to write at once (default none).
+   */
+  tail?: (shape: readonly [number, number]) => Uint8Array | undefined;
 }
 
 /** Maps frames to grey images for a sink, in order. */
 export class GreyFeed {
   #mapper: ContrastMapper;
   readonly #rangeFor: ((shape: readonly [number, number]) => GreyRange) | undefined;
+  readonly #tailFor: ((shape: readonly [number, number]) => Uint8Array | undefined) | undefined;
+  #tail: Uint8Array | undefined;
   readonly #recycle: boolean;
   /** The images the mapping thread made, with it (to give them back once the sink is done). */
   readonly #threadImages = new WeakMap<Uint8Array, MappingThread>();
@@ -69,6 +76,7 @@ export class GreyFeed {
     this.#depth = Math.max(1, options.depth ?? 3);
     this.#threadPixels = options.threadPixels ?? 1 << 16;
     this.#rangeFor = options.range;
+    this.#tailFor = options.tail;
     this.#recycle = options.recycle ?? false;
   }
 
@@ -104,6 +112,7 @@ export class GreyFeed {
       this.#shape = frame.shape;
       const range = this.#rangeFor?.(frame.shape) ?? 'full';
       if (range !== this.#mapper.range) this.#mapper = new ContrastMapper(this.#mapper.contrast, range);
+      this.#tail = this.#tailFor?.(frame.shape);
     } else if (frame.shape[0] !== this.#shape[0] || frame.shape[1] !== this.#shape[1])
       throw new VideoError(
         `${this.#what}: frame ${frame.metadata.frameNumber} is ${frame.shape[1]}×${frame.shape[0]} px, ` +
@@ -132,7 +141,7 @@ export class GreyFeed {
   /** Drops the frames not yet in the sink (after a failure). */
   discard(): void {
     this.#pending = [];
-    this.#queue.length = Math.min(this.#queue.length, 1);
+    this.#giveBack(this.#queue.splice(1));
     this.#failure ??= { error: new VideoError(`${this.#what}: discarded`) };
   }
 
@@ -166,11 +175,22 @@ export class GreyFeed {
       }
     } catch (error) {
       this.#failure ??= { error };
+      this.#giveBack(this.#queue);
       this.#queue = [];
     } finally {
       this.#draining = undefined;
       this.#wake();
     }
+  }
+
+  /** Gives the images of dropped entries back to the mapping thread (a slot each, maybe). */
+  #giveBack(entries: ReadonlyArray<{ image: Promise<Uint8Array> }>): void {
+    if (!this.#recycle) return;
+    for (const { image } of entries)
+      image.then(
+        (grey) => this.#threadImages.get(grey)?.recycle(grey),
+        () => undefined,
+      );
   }
 
   #wake(): void {
@@ -192,16 +212,36 @@ export class GreyFeed {
       if (thread.ready) {
         try {
           const how = plan.kind === 'window' ? { window: plan.window } : plan;
-          const image = await thread.map(frame, how, text, this.#mapper.range);
-          this.#threadImages.set(image, thread);
-          return image;
+          // Images come back (recycle) only if the sink is done with them: then map in a slot.
+          const image = await thread.map(frame, how, text, this.#mapper.range, {
+            slot: this.#recycle,
+            tail: this.#tail,
+          });
+          if (!this.#tail || image.length === frame.data.length + this.#tail.length) {
+            this.#threadImages.set(image, thread);
+            return image;
+          }
+          // Not in a slot (none free): the image alone, so the tail goes after it in a copy.
+          const whole = this.#withTail(image);
+          if (this.#recycle) thread.recycle(image);
+          return whole;
         } catch {
           // The thread failed: map here (the next frames start a new thread).
         }
       }
     }
-    const image = await this.#mapper.mapSliced(frame);
+    const pixels = frame.data.length;
+    const image = new Uint8Array(pixels + (this.#tail?.length ?? 0));
+    await this.#mapper.mapSliced(frame, image.subarray(0, pixels));
+    if (this.#tail) image.set(this.#tail, pixels);
     if (text) drawText(image, frame.shape[1], frame.shape[0], text, this.#mapper.range);
     return image;
+  }
+
+  #withTail(image: Uint8Array): Uint8Array {
+    const whole = new Uint8Array(image.length + this.#tail!.length);
+    whole.set(image);
+    whole.set(this.#tail!, image.length);
+    return whole;
   }
 }

@@ -11,7 +11,10 @@ import type { DType, PixelArray } from '../core/index.js';
 export const HISTOGRAM_OFFSET: Partial<Record<DType, number>> = { uint8: 0, int8: 128, uint16: 0, int16: 32768 };
 
 /** The typed array of each dtype. */
-export const PIXEL_ARRAYS: Record<DType, new (buffer: ArrayBuffer) => PixelArray> = {
+export const PIXEL_ARRAYS: Record<
+  DType,
+  new (buffer: ArrayBuffer, byteOffset?: number, length?: number) => PixelArray
+> = {
   uint8: Uint8Array,
   int8: Int8Array,
   uint16: Uint16Array,
@@ -102,13 +105,31 @@ export function mapPixels(
   cache: TableCache = {},
   range: GreyRange = 'full',
 ): void {
-  const [min, max] = widen(window);
   const offset = HISTOGRAM_OFFSET[dtype];
-  if (offset === undefined) {
+  const table = lookupTable(dtype, window, cache, range);
+  if (offset === undefined || !table) {
+    const [min, max] = widen(window);
     mapLinear(data, out, min, max);
     if (range === 'video') toVideoRange(out);
     return;
   }
+  if (data instanceof Uint16Array && LITTLE_ENDIAN && out.byteOffset % 4 === 0) lookUint16(data, table, out);
+  else for (let i = 0; i < data.length; i++) out[i] = table[data[i]! + offset]!;
+}
+
+/**
+ * The lookup table of `window` for an 8- or 16-bit integer dtype (index: value + the dtype's
+ * `HISTOGRAM_OFFSET`), kept in `cache` while the window stays; undefined for other dtypes.
+ */
+export function lookupTable(
+  dtype: DType,
+  window: readonly [number, number],
+  cache: TableCache,
+  range: GreyRange = 'full',
+): Uint8Array | undefined {
+  const offset = HISTOGRAM_OFFSET[dtype];
+  if (offset === undefined) return undefined;
+  const [min, max] = widen(window);
   const key = `${dtype} ${min} ${max} ${range}`;
   if (cache.key !== key) {
     const size = dtype === 'uint8' || dtype === 'int8' ? 256 : 65536;
@@ -120,9 +141,7 @@ export function mapPixels(
     cache.key = key;
     cache.table = table;
   }
-  const table = cache.table!;
-  if (data instanceof Uint16Array && LITTLE_ENDIAN && out.byteOffset % 4 === 0) lookUint16(data, table, out);
-  else for (let i = 0; i < data.length; i++) out[i] = table[data[i]! + offset]!;
+  return cache.table!;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

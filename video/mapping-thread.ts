@@ -14,6 +14,7 @@ import type { Worker } from 'node:worker_threads';
 import type { DType, Frame } from '../core/index.js';
 import { startModuleWorker } from '../core/worker.js';
 import type { GreyRange } from './grey-kernel.js';
+import { GreySlots, type GreySlot } from './grey-slots.js';
 
 /** What the main thread sends: the pixels (transferred), and the window or the per-frame percentiles. */
 export interface GreyJob {
@@ -32,9 +33,17 @@ export interface GreyJob {
   image?: ArrayBuffer;
 }
 
-/** What the thread sends back: the image, or why not; always the pixel buffer. */
+/** A frame mapped in a slot of the shared memory (see `grey-slots.ts`): nothing is transferred. */
+export interface GreySlotJob extends Omit<GreyJob, 'pixels' | 'image'> {
+  slot: { input: number; output: number };
+}
+
+/** What the main thread sends: a job, or the shared memory of the slots that follow. */
+export type GreyMessage = GreyJob | GreySlotJob | { memory: WebAssembly.Memory | undefined };
+
+/** What the thread sends back: the image, or why not; the pixel buffer unless the job was in a slot. */
 export type GreyReply =
-  { id: number; image: Uint8Array; pixels: ArrayBuffer } | { id: number; error: string; pixels: ArrayBuffer };
+  { id: number; image?: Uint8Array; pixels?: ArrayBuffer } | { id: number; error: string; pixels?: ArrayBuffer };
 
 /** Pixel buffers kept for reuse (a few frames' worth)… */
 const SPARE_BUFFERS = 3;
@@ -45,13 +54,17 @@ const SPARE_KEEP_MS = 1000;
 export class MappingThread {
   static #shared: MappingThread | undefined;
   readonly #worker: Worker;
-  readonly #jobs = new Map<number, { resolve(image: Uint8Array): void; reject(error: Error): void }>();
+  readonly #jobs = new Map<number, { resolve(image?: Uint8Array): void; reject(error: Error): void }>();
+  /** The slots (created on first use, dropped when idle) and the images in them. */
+  #slots: GreySlots | undefined;
+  readonly #slotOf = new Map<Uint8Array, GreySlot>();
   readonly #spare: ArrayBuffer[] = [];
   /** Image buffers given back ({@link recycle}) for the thread to map into again. */
   readonly #spareImages: ArrayBuffer[] = [];
   #nextId = 0;
   #mapped = 0;
   #reused = 0;
+  #inSlots = 0;
   #ready = false;
   #broken = false;
 
@@ -80,9 +93,14 @@ export class MappingThread {
     return this.#ready && !this.#broken;
   }
 
-  /** Frames mapped into an image given back by {@link recycle}, so far. */
+  /** Frames mapped into an image (or a slot) given back by {@link recycle}, so far. */
   get reused(): number {
     return this.#reused;
+  }
+
+  /** Frames mapped in a slot of the shared memory, so far. */
+  get inSlots(): number {
+    return this.#inSlots;
   }
 
   /** Frames mapped on this thread so far. */
@@ -92,7 +110,9 @@ export class MappingThread {
 
   /**
    * Maps `frame` under `window` (or the percentiles `low`/`high` of the frame itself) into
-   * `range` and burns in `text`.
+   * `range` and burns in `text`. With `slot`, the frame is mapped in a slot of the shared memory
+   * when one is free: the image (followed by `tail`) is a view of it, valid until {@link recycle}
+   * gives it back, which the caller must do.
    * @throws Error if the thread fails meanwhile (map the frame on the main thread then).
    */
   map(
@@ -100,8 +120,13 @@ export class MappingThread {
     how: { window: readonly [number, number] } | { low: number; high: number },
     text: string,
     range: GreyRange = 'full',
-  ) {
+    options: { slot?: boolean; tail?: Uint8Array } = {},
+  ): Promise<Uint8Array> {
     const { data } = frame;
+    if (options.slot) {
+      const mapped = this.#mapInSlot(frame, how, text, range, options.tail);
+      if (mapped) return mapped;
+    }
     const pixels = this.#buffer(data.byteLength);
     new Uint8Array(pixels).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     const [height, width] = frame.shape;
@@ -113,11 +138,54 @@ export class MappingThread {
       transfer.push((job.image = this.#spareImages.splice(i, 1)[0]!));
       this.#reused++;
     }
-    return new Promise<Uint8Array>((resolve, reject) => {
+    return this.#post(id, job, transfer) as Promise<Uint8Array>;
+  }
+
+  #post(id: number, job: GreyMessage, transfer: ArrayBuffer[] = []): Promise<Uint8Array | undefined> {
+    return new Promise<Uint8Array | undefined>((resolve, reject) => {
       if (this.#jobs.size === 0) this.#worker.ref();
       this.#jobs.set(id, { resolve, reject });
       this.#worker.postMessage(job, transfer);
     });
+  }
+
+  /** Maps `frame` in a free slot (undefined if none fits): its pixels are copied in once. */
+  #mapInSlot(
+    frame: Frame,
+    how: { window: readonly [number, number] } | { low: number; high: number },
+    text: string,
+    range: GreyRange,
+    tail: Uint8Array | undefined,
+  ): Promise<Uint8Array> | undefined {
+    const { data } = frame;
+    if (!this.#slots) {
+      this.#slots = new GreySlots();
+      this.#worker.postMessage({ memory: this.#slots.memory } satisfies GreyMessage);
+    }
+    const slots = this.#slots;
+    const slot = slots.take(data.byteLength, data.length + (tail?.length ?? 0));
+    if (!slot) return undefined;
+    if (slot.taken > 1) this.#reused++;
+    slots.input(slot).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    const image = slots.output(slot);
+    if (tail && slot.tail !== tail) {
+      image.set(tail, data.length);
+      slot.tail = tail;
+    }
+    const [height, width] = frame.shape;
+    const id = this.#nextId++;
+    // The offsets alone: the slot also holds its tail, which must not be cloned each frame.
+    const where = { input: slot.input, output: slot.output };
+    const job: GreySlotJob = { id, slot: where, dtype: frame.dtype, width, height, text, range, ...how };
+    this.#slotOf.set(image, slot);
+    this.#inSlots++;
+    return this.#post(id, job).then(
+      () => image,
+      (error: unknown) => {
+        this.recycle(image);
+        throw error;
+      },
+    );
   }
 
   /**
@@ -125,6 +193,12 @@ export class MappingThread {
    * ffmpeg's pipe): a later frame is mapped into it instead of a new buffer.
    */
   recycle(image: Uint8Array): void {
+    const slot = this.#slotOf.get(image);
+    if (slot) {
+      this.#slotOf.delete(image);
+      this.#slots?.give(slot);
+      return;
+    }
     const buffer = image.buffer;
     if (!(buffer instanceof ArrayBuffer) || image.byteOffset !== 0 || image.byteLength !== buffer.byteLength) return;
     if (buffer.byteLength === 0 || this.#spareImages.includes(buffer)) return;
@@ -138,8 +212,10 @@ export class MappingThread {
   }
 
   #settle(reply: GreyReply): void {
-    this.#spare.push(reply.pixels);
-    if (this.#spare.length > SPARE_BUFFERS) this.#spare.shift();
+    if (reply.pixels) {
+      this.#spare.push(reply.pixels);
+      if (this.#spare.length > SPARE_BUFFERS) this.#spare.shift();
+    }
     const job = this.#jobs.get(reply.id);
     if (!job) return;
     this.#jobs.delete(reply.id);
@@ -154,10 +230,18 @@ export class MappingThread {
     }
   }
 
-  /** Frees the spare buffers unless mapping resumes within {@link SPARE_KEEP_MS}. */
+  /**
+   * Frees the spare buffers, and the slots' memory if no slot is in use, unless mapping resumes
+   * within {@link SPARE_KEEP_MS}.
+   */
   #dropSpares(): void {
     setTimeout(() => {
-      if (this.#jobs.size === 0) this.#spare.length = this.#spareImages.length = 0;
+      if (this.#jobs.size > 0) return;
+      this.#spare.length = this.#spareImages.length = 0;
+      if (this.#slots?.inUse === 0) {
+        this.#slots = undefined;
+        this.#worker.postMessage({ memory: undefined });
+      }
     }, SPARE_KEEP_MS).unref();
   }
 

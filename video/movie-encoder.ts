@@ -55,6 +55,11 @@ export interface MovieResult {
   verified: 'demux' | 'decode' | false;
 }
 
+/** The range of grey frames of `shape`: yuv420p luma if their size is even (see the module documentation). */
+function evenSize([height, width]: readonly [number, number]): 'video' | 'full' {
+  return height % 2 === 0 && width % 2 === 0 ? 'video' : 'full';
+}
+
 /** The suffix of a movie being written. */
 export const MOVIE_PARTIAL_SUFFIX = '.partial';
 
@@ -95,7 +100,12 @@ export class MovieEncoder {
       this.options.overlay,
       (image, frame) => this.#send(image, frame),
       // Sent means in the pipe (#send): the mapping thread maps later frames into the same images.
-      { range: ([height, width]) => (height % 2 === 0 && width % 2 === 0 ? 'video' : 'full'), recycle: true },
+      // Grey frames of even size go as yuv420p: each image is followed by the constant chroma planes.
+      {
+        range: evenSize,
+        tail: (shape) => (evenSize(shape) === 'video' ? this.#chromaOf(shape) : undefined),
+        recycle: true,
+      },
     );
   }
 
@@ -201,11 +211,15 @@ export class MovieEncoder {
       frame.channels === 3 ? 'rgb24' : yuv ? 'yuv420p' : 'gray',
     ));
     if (frame.channels === 3) return ffmpeg.write(image);
-    // Resolves once the image is in the pipe (the feed reuses it); the luma plane, then the
-    // shared constant chroma planes.
-    if (!yuv) return ffmpeg.writeFlushed([image]);
-    const chroma = (this.#chroma ??= new Uint8Array((width * height) / 2).fill(128));
-    await ffmpeg.writeFlushed([image, chroma]);
+    // Resolves once the image is in the pipe (the feed reuses it): for yuv420p, the luma plane and
+    // the chroma planes after it (the feed's tail) in one write.
+    if (!yuv || image.length === (width * height * 3) / 2) return ffmpeg.writeFlushed([image]);
+    await ffmpeg.writeFlushed([image, this.#chromaOf(frame.shape)]);
+  }
+
+  /** The constant chroma planes (128) of a yuv420p frame of `shape`. */
+  #chromaOf([height, width]: readonly [number, number]): Uint8Array {
+    return (this.#chroma ??= new Uint8Array((width * height) / 2).fill(128));
   }
 
   #spawn(width: number, height: number, format: 'rgb24' | 'gray' | 'yuv420p'): FfmpegProcess {

@@ -94,6 +94,7 @@ describe('video/grey-feed', function () {
     const frames = Array.from({ length: 30 }, (_, i) => frameOf(i, 'uint16'));
     const copies: Buffer[] = [];
     const before = MappingThread.shared().reused;
+    const inSlotsBefore = MappingThread.shared().inSlots;
     const feed = new GreyFeed(
       'test',
       contrast,
@@ -111,6 +112,8 @@ describe('video/grey-feed', function () {
     // Every frame but the first few (mapped ahead before the sink gave one back) reused an image.
     const reused = MappingThread.shared().reused - before;
     assert.ok(reused >= 30 - 8, `${reused} of 30 frames mapped into a given-back image`);
+    // …in the slots of the shared memory: the images the sink got were views of it.
+    assert.equal(MappingThread.shared().inSlots - inSlotsBefore, 30);
   });
 
   it('maps ahead of a slow sink, at most depth frames, and reports a sink failure on a later push', async () => {

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { makeFrame, type Frame } from '../../../core/index.js';
+import { makeFrame, sleep, type Frame } from '../../../core/index.js';
 import { FfmpegProcess, mapPixel, MovieEncoder, VideoError } from '../../../video/index.js';
 import { VIDEO_LUMA } from '../../../video/grey-kernel.js';
+import { MappingThread } from '../../../video/mapping-thread.js';
 import { rejectsWith } from '../../support/async.js';
 import { useTempDir } from '../walkers/formats/helpers.js';
 import { debianFfmpeg, decodeGrey, probe, rampFrame } from './helpers.js';
@@ -128,6 +129,28 @@ describe('video/movie-encoder', function () {
       }
       assert.ok(worst <= 2, `${name}: worst difference ${worst} grey levels`);
     }
+  });
+
+  it('large grey frames go through the shared-memory slots (luma and chroma in one write): every frame, mapped exactly', async function () {
+    // 320×240 = 76 800 px: past the mapping thread's threshold (2¹⁶), so each frame is copied into a
+    // slot, mapped there by the SIMD kernel (an integer window) and written from it with its chroma.
+    const ffmpeg = debianFfmpeg(this);
+    const [width, height] = [320, 240];
+    const thread = MappingThread.shared();
+    for (let i = 0; i < 600 && !thread.ready; i++) await sleep(50);
+    const before = thread.inSlots;
+    const out = join(dir.path, 'slots.mp4');
+    const frames = Array.from({ length: 20 }, (_, i) => rampFrame(i, width, height));
+    const { result } = await encode(out, frames, { fps: 10, contrast: { min: 1200, max: 5000 }, crf: 0 });
+    assert.equal(result.frames, 20);
+    assert.equal(thread.inSlots - before, 20, 'every frame was mapped in a slot');
+    const decoded = await decodeGrey(ffmpeg, out);
+    assert.equal(decoded.images.length, 20);
+    let worst = 0;
+    for (const [i, image] of decoded.images.entries())
+      for (let k = 0; k < width * height; k++)
+        worst = Math.max(worst, Math.abs(image[k]! - mapPixel(frames[i]!.data[k]!, 1200, 5000)));
+    assert.ok(worst <= 2, `worst difference ${worst} grey levels`);
   });
 
   it('at the default crf 18, decoded frames stay within one grey level of the mapping on average', async function () {
