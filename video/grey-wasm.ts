@@ -12,6 +12,7 @@
  * @module
  * @internal
  */
+import { leb as uleb, section, simd, sleb, str as name } from '../core/wasm-asm.js';
 import { mapPixels, widen, type GreyRange } from './grey-kernel.js';
 
 /** The largest window width the integer formulas hold for (510 R + R < 2³¹). */
@@ -22,7 +23,6 @@ const LOCAL_GET = 0x20;
 const LOCAL_SET = 0x21;
 const LOCAL_TEE = 0x22;
 const I32_CONST = 0x41;
-const SIMD = 0xfd;
 const V = {
   load: 0x00,
   store: 0x0b,
@@ -49,31 +49,7 @@ const V = {
   f32x4ConvertI32x4S: 0xfa,
 };
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n) byte |= 0x80;
-    out.push(byte);
-  } while (n);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(byte & 0x40)) || (n === -1 && byte & 0x40)) return [...out, byte];
-    out.push(byte | 0x80);
-  }
-}
-
-const simd = (op: number) => [SIMD, ...uleb(op)];
-const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
 const vector = (items: number[][]) => [...uleb(items.length), ...items.flat()];
-const name = (s: string) => [...uleb(s.length), ...new TextEncoder().encode(s)];
 
 /** f32 multiplier for `floor(x / d)`: 1/d rounded up a little, so the estimate is never low. */
 export function reciprocal(d: number): number {
