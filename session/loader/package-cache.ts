@@ -5,14 +5,18 @@
  * start compares every source's mtime and size with the manifest and transpiles what changed.
  *
  * Dependencies that ship as a tree of many small ES modules ({@link BUNDLED_DEPENDENCIES}: zod's
- * hundred files) are bundled by esbuild into one module of the cache, `deps/<name>.js`, and the
- * package's and session files' imports of them point there: node then reads, resolves and
- * compiles one file instead of a hundred (zod: ≈ 35 ms less CPU at every start). The bundle is
- * made again when the dependency's package.json changes (an update).
+ * hundred files) are bundled by esbuild into one CommonJS file of the cache, `deps/<name>.cjs`,
+ * behind a small ES module `deps/<name>.js` that requires it and re-exports its names; the
+ * package's and session files' imports of them point there. Node then reads, resolves and
+ * compiles one file instead of a hundred (zod: ≈ 35 ms less CPU at every start), and, being
+ * CommonJS, the bundle is compiled with the V8 code cache (code-cache.ts; ES modules cannot use
+ * it on Node 20): ≈ 50 ms less again. The bundle is made again when the dependency's
+ * package.json changes (an update).
  * @module
  * @internal
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative, resolve as resolvePath, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageSources, writeAtomic } from './files.js';
@@ -20,7 +24,7 @@ import { isConcertSpecifier, resolveConcert, type ExportsMap } from './resolve.j
 import { esbuildOptions, finishModule, transpileError } from './transform.js';
 
 /** Bump when the cached output changes shape (a new transpiler, new options): everything is redone. */
-export const CACHE_VERSION = 3;
+export const CACHE_VERSION = 4;
 
 /**
  * Dependencies loaded from one bundled module of the cache (see the module comment). Only the bare
@@ -102,7 +106,10 @@ export class PackageCache {
     const bundles = this.#bundleStamps();
     this.#bundled = new Set(Object.keys(bundles));
     const staleBundles = Object.keys(bundles).filter(
-      (name) => manifest.bundles?.[name] !== bundles[name] || !existsSync(this.#bundlePath(name)),
+      (name) =>
+        manifest.bundles?.[name] !== bundles[name] ||
+        !existsSync(this.#bundlePath(name)) ||
+        !existsSync(this.#bundlePath(name).replace(/\.js$/, '.cjs')),
     );
     if (stale.length || staleBundles.length) {
       if (stale.length) options.onTranspile?.(stale.length, total);
@@ -151,15 +158,18 @@ export class PackageCache {
       // The bundles first: the files transpiled next import them.
       for (const name of bundles) {
         try {
+          const cjs = this.#bundlePath(name).replace(/\.js$/, '.cjs');
           const result = await esbuild.build({
             ...esbuildOptions('package'),
+            format: 'cjs',
             entryPoints: [name],
             absWorkingDir: this.root,
             bundle: true,
             write: false,
-            outfile: this.#bundlePath(name),
+            outfile: cjs,
           });
-          writeAtomic(this.#bundlePath(name), result.outputFiles[0]!.contents);
+          writeAtomic(cjs, result.outputFiles[0]!.contents);
+          writeAtomic(this.#bundlePath(name), bundleWrapper(cjs));
         } catch {
           // Only slower: its imports stay as written, and the next start tries again.
           this.#bundled.delete(name);
@@ -247,4 +257,25 @@ export class PackageCache {
     const file = resolveConcert(specifier, this.root, this.exportsMap);
     return file.endsWith('.ts') ? this.urlOf(file) : pathToFileURL(file).href;
   }
+}
+
+/**
+ * The ES module in front of the CommonJS bundle `cjs`: requires it (so the code cache compiles
+ * it) and exports each of its names, and its `default`, as the dependency's own ES module does.
+ */
+export function bundleWrapper(cjs: string): string {
+  const require = createRequire(cjs);
+  const exports = require(cjs) as Record<string, unknown>;
+  delete require.cache[cjs]; // an update in this process is read afresh
+  const names = Object.keys(exports).filter((n) => n !== 'default' && /^[A-Za-z_$][\w$]*$/.test(n));
+  const file = JSON.stringify(`./${cjs.split(sep).pop()!}`);
+  // Locals by index: export names may be reserved words (zod exports `catch`, `enum`, `null`).
+  return [
+    `import { createRequire } from 'node:module';`,
+    `const bundle = createRequire(import.meta.url)(${file});`,
+    ...names.map((n, i) => `const e${i} = bundle.${n};`),
+    names.length ? `export { ${names.map((n, i) => `e${i} as ${n}`).join(', ')} };` : '',
+    `export default 'default' in bundle ? bundle.default : bundle;`,
+    '',
+  ].join('\n');
 }
