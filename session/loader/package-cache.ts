@@ -15,16 +15,18 @@
  * @module
  * @internal
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, relative, resolve as resolvePath, sep } from 'node:path';
+import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { rewriteBarrelImports, shapeOf, type Shape } from './barrels.js';
 import { packageSources, writeAtomic } from './files.js';
 import { isConcertSpecifier, resolveConcert, type ExportsMap } from './resolve.js';
 import { esbuildOptions, finishModule, transpileError } from './transform.js';
 
 /** Bump when the cached output changes shape (a new transpiler, new options): everything is redone. */
-export const CACHE_VERSION = 4;
+export const CACHE_VERSION = 5;
 
 /**
  * Dependencies loaded from one bundled module of the cache (see the module comment). Only the bare
@@ -38,6 +40,8 @@ interface Manifest {
   files: Record<string, [number, number]>;
   /** Bundled dependency → the `mtimeMs:size` of its package.json when it was bundled. */
   bundles?: Record<string, string>;
+  /** A hash of shapes.json (barrels.ts), which session files' imports were rewritten with. */
+  shapes?: string;
 }
 
 /** What {@link PackageCache.refresh} did. */
@@ -63,6 +67,10 @@ export class PackageCache {
   #sources = new Set<string>();
   /** The bundled dependencies in the cache (known after {@link refresh}). */
   #bundled = new Set<string>();
+  /** Each source's {@link Shape} (shapes.json, read when first needed). */
+  #shapes: Record<string, Shape> | undefined;
+  /** The hash of the shapes (after {@link refresh}): session files transpiled with others are redone. */
+  shapesStamp = '';
 
   constructor(root: string, dir: string) {
     this.root = resolvePath(root);
@@ -115,11 +123,18 @@ export class PackageCache {
       if (stale.length) options.onTranspile?.(stale.length, total);
       await this.#transpile(stale, staleBundles);
     }
+    this.shapesStamp = manifest.shapes ?? '';
     if (stale.length || staleBundles.length || Object.keys(manifest.files).length !== total) {
+      if (this.#shapes) this.shapesStamp = this.#saveShapes(this.#shapes);
       const made = Object.fromEntries(Object.entries(bundles).filter(([name]) => this.#bundled.has(name)));
       writeAtomic(
         this.#manifestPath,
-        JSON.stringify({ version: CACHE_VERSION, files: seen, bundles: made } satisfies Manifest),
+        JSON.stringify({
+          version: CACHE_VERSION,
+          files: seen,
+          bundles: made,
+          shapes: this.shapesStamp,
+        } satisfies Manifest),
       );
     }
     return { transpiled: stale.length, total, ms: performance.now() - t0 };
@@ -175,53 +190,141 @@ export class PackageCache {
           this.#bundled.delete(name);
         }
       }
-      const files = rels.map((rel) => join(this.root, rel));
-      let outputs: Map<string, string>;
-      try {
-        const result = await esbuild.build({
-          ...esbuildOptions('package'),
-          entryPoints: files,
-          outbase: this.root,
-          outdir: this.dir,
-          bundle: false,
-          write: false,
-        });
-        outputs = new Map(result.outputFiles.map((f) => [f.path, f.text]));
-      } catch {
-        // A broken file fails the whole build: transpile one by one, so only that one fails.
-        outputs = new Map();
-        for (const file of files) {
-          const rel = relative(this.root, file);
-          try {
-            const r = await esbuild.transform(readFileSync(file, 'utf8'), {
-              ...esbuildOptions('package'),
-              sourcefile: file,
-              loader: 'ts',
-            });
-            outputs.set(this.#outPath(rel), r.code);
-          } catch (error) {
-            // Loading it throws the same error, naming the file and line.
-            const e = transpileError(error, file);
-            outputs.set(
-              this.#outPath(rel),
-              `throw new SyntaxError(${JSON.stringify(e instanceof Error ? e.message : String(e))});\n`,
-            );
-          }
+      const redo = new Set(rels);
+      const raw = await this.#esbuildOutputs(esbuild, rels);
+      // The shapes of the new outputs; when one changed, every importer may import differently.
+      const shapes = this.#loadShapes();
+      let changed = false;
+      for (const [rel, js] of raw) {
+        const shape = shapeOf(js, (s) => this.#moduleKey(s, rel));
+        if (JSON.stringify(shapes[rel]) !== JSON.stringify(shape)) changed = true;
+        shapes[rel] = shape;
+      }
+      for (const rel of Object.keys(shapes))
+        if (!this.#sources.has(rel)) {
+          delete shapes[rel];
+          changed = true;
+        }
+      if (changed) {
+        const others = [...this.#sources].filter((rel) => !raw.has(rel));
+        for (const [rel, js] of await this.#esbuildOutputs(esbuild, others)) {
+          raw.set(rel, js);
+          shapes[rel] ??= shapeOf(js, (s) => this.#moduleKey(s, rel));
         }
       }
-      for (const rel of rels) {
-        const out = this.#outPath(rel);
-        const js = outputs.get(out);
-        if (js === undefined) throw new Error(`the transpiler gave no output for ${rel}`);
-        writeAtomic(
-          out,
-          finishModule(js, join(this.root, rel), (s) => this.#rewrite(s)),
+      for (const [rel, js] of raw) {
+        const through = rewriteBarrelImports(
+          js,
+          shapes,
+          (s) => this.#moduleKey(s, rel),
+          (key) => relativeSpecifier(rel, key),
         );
+        const out = this.#outPath(rel);
+        const text = finishModule(through, join(this.root, rel), (s) => this.#rewrite(s));
+        // (a file redone only for the new shapes is left alone when its output is the same)
+        if (!redo.has(rel) && existsSync(out) && readFileSync(out, 'utf8') === text) continue;
+        writeAtomic(out, text);
       }
     } finally {
       // Stop esbuild's child process: a Ctrl-C at the prompt would kill it under our feet.
       await esbuild.stop();
     }
+  }
+
+  /** esbuild's output for each of `rels`, by rel (a file that does not compile throws its error when loaded). */
+  async #esbuildOutputs(esbuild: typeof import('esbuild'), rels: string[]): Promise<Map<string, string>> {
+    const byRel = new Map<string, string>();
+    if (!rels.length) return byRel;
+    const files = rels.map((rel) => join(this.root, rel));
+    let outputs: Map<string, string>;
+    try {
+      const result = await esbuild.build({
+        ...esbuildOptions('package'),
+        entryPoints: files,
+        outbase: this.root,
+        outdir: this.dir,
+        bundle: false,
+        write: false,
+      });
+      outputs = new Map(result.outputFiles.map((f) => [f.path, f.text]));
+    } catch {
+      // A broken file fails the whole build: transpile one by one, so only that one fails.
+      outputs = new Map();
+      for (const file of files) {
+        const rel = relative(this.root, file);
+        try {
+          const r = await esbuild.transform(readFileSync(file, 'utf8'), {
+            ...esbuildOptions('package'),
+            sourcefile: file,
+            loader: 'ts',
+          });
+          outputs.set(this.#outPath(rel), r.code);
+        } catch (error) {
+          // Loading it throws the same error, naming the file and line.
+          const e = transpileError(error, file);
+          outputs.set(
+            this.#outPath(rel),
+            `throw new SyntaxError(${JSON.stringify(e instanceof Error ? e.message : String(e))});\n`,
+          );
+        }
+      }
+    }
+    for (const rel of rels) {
+      const js = outputs.get(this.#outPath(rel));
+      if (js === undefined) throw new Error(`the transpiler gave no output for ${rel}`);
+      byRel.set(rel, js);
+    }
+    return byRel;
+  }
+
+  get #shapesPath(): string {
+    return join(this.dir, 'shapes.json');
+  }
+
+  #loadShapes(): Record<string, Shape> {
+    if (!this.#shapes) {
+      try {
+        this.#shapes = JSON.parse(readFileSync(this.#shapesPath, 'utf8')) as Record<string, Shape>;
+      } catch {
+        this.#shapes = {};
+      }
+    }
+    return this.#shapes;
+  }
+
+  /** Writes shapes.json; returns its hash. */
+  #saveShapes(shapes: Record<string, Shape>): string {
+    const text = JSON.stringify(shapes);
+    writeAtomic(this.#shapesPath, text);
+    return createHash('sha1').update(text).digest('hex').slice(0, 16);
+  }
+
+  /** The source (relative to the root) that `specifier`, written in source `from`, names, if it is one of the package's. */
+  #moduleKey(specifier: string, from?: string): string | undefined {
+    let rel: string;
+    if (isConcertSpecifier(specifier)) {
+      try {
+        rel = relative(this.root, resolveConcert(specifier, this.root, this.exportsMap));
+      } catch {
+        return undefined;
+      }
+    } else if (from !== undefined && (specifier.startsWith('./') || specifier.startsWith('../')))
+      rel = join(dirname(from), specifier).replace(/\.js$/, '.ts');
+    else return undefined;
+    return this.#sources.has(rel) ? rel : undefined;
+  }
+
+  /**
+   * `js` (esbuild's output of a session file) with its imports of names through the package's
+   * barrels (`concert`, `concert/addons/local`) pointed at the modules that define them.
+   */
+  throughBarrels(js: string): string {
+    return rewriteBarrelImports(
+      js,
+      this.#loadShapes(),
+      (s) => this.#moduleKey(s),
+      (key) => this.urlOf(key),
+    );
   }
 
   /**
@@ -278,4 +381,10 @@ export function bundleWrapper(cjs: string): string {
     `export default 'default' in bundle ? bundle.default : bundle;`,
     '',
   ].join('\n');
+}
+
+/** The specifier that source `from` writes for source `to` (both relative to the root): `./x.js`, `../core/y.js`. */
+function relativeSpecifier(from: string, to: string): string {
+  const path = relative(dirname(from), to).split(sep).join('/').replace(/\.ts$/, '.js');
+  return path.startsWith('.') ? path : `./${path}`;
 }
