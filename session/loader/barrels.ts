@@ -15,7 +15,10 @@
  * @internal
  */
 
-/** What importing a name from one module of the package needs to know about it. */
+/**
+ * What importing a name from one module of the package needs to know about it. A name there of
+ * `'*'` is the namespace of that module (`export * as ns from`).
+ */
 export interface Shape {
   /** Nothing but import and export declarations: its names can be taken from where it gets them. */
   barrel: boolean;
@@ -70,7 +73,7 @@ export function shapeOf(js: string, resolve: ResolveModule): Shape {
     (m) => {
       const from = resolve(m[4]!);
       if (m[1]) imported.set(m[1], from === undefined ? null : [from, 'default']);
-      if (m[2]) imported.set(m[2], null);
+      if (m[2]) imported.set(m[2], from === undefined ? null : [from, '*']);
       for (const [name, local] of specifiers(m[3] ?? '')) imported.set(local, from === undefined ? null : [from, name]);
     },
     false,
@@ -86,8 +89,9 @@ export function shapeOf(js: string, resolve: ResolveModule): Shape {
   strip(
     EXPORT_STAR,
     (m) => {
-      if (m[1]) names[m[1]] = null;
-      else stars.push(resolve(m[2]!) ?? null);
+      const from = resolve(m[2]!);
+      if (m[1]) names[m[1]] = from === undefined ? null : [from, '*'];
+      else stars.push(from ?? null);
     },
     true,
   );
@@ -147,6 +151,7 @@ export function resolveName(
   if (name in shape.names) {
     const from = shape.names[name];
     if (from === null || from === undefined) return [key, name];
+    if (from[1] === '*') return from; // a namespace: the module's own, whatever it is
     return resolveName(shapes, from[0], from[1], depth + 1) ?? [key, name];
   }
   const having: string[] = [];
@@ -179,18 +184,28 @@ export function rewriteBarrelImports(
       const key = resolve(spec);
       if (key === undefined || !shapes[key]?.barrel) return whole;
       const groups = new Map<string, string[]>();
+      // (a namespace import is a statement of its own, kept in its place by a key no specifier has)
+      let namespaces = 0;
       const parts = list.split(',').filter((p) => p.trim() !== '');
       for (const part of parts) {
         const m = /^\s*([\w$]+)(?:\s+as\s+([\w$]+))?\s*$/.exec(part);
         const target = m ? resolveName(shapes, key, m[1]!) : undefined;
         const to = target && target[0] !== key ? target : undefined;
+        if (to?.[1] === '*') {
+          groups.set(`\0${namespaces++}`, [`* as ${m![2] ?? m![1]}`, specifierOf(to[0])]);
+          continue;
+        }
         const where = to ? specifierOf(to[0]) : spec;
         const text = to ? `${to[1]} as ${m![2] ?? m![1]}` : part.trim();
         groups.set(where, [...(groups.get(where) ?? []), text]);
       }
-      if (groups.size === 1 && groups.has(spec)) return whole;
+      if (!namespaces && groups.size === 1 && groups.has(spec)) return whole;
       return [...groups]
-        .map(([where, items]) => `import { ${items.join(', ')} } from ${JSON.stringify(where)};`)
+        .map(([where, items]) =>
+          where.startsWith('\0')
+            ? `import ${items[0]} from ${JSON.stringify(items[1])};`
+            : `import { ${items.join(', ')} } from ${JSON.stringify(where)};`,
+        )
         .join('\n');
     },
   );

@@ -26,7 +26,7 @@ import { isConcertSpecifier, resolveConcert, type ExportsMap } from './resolve.j
 import { esbuildOptions, finishModule, transpileError } from './transform.js';
 
 /** Bump when the cached output changes shape (a new transpiler, new options): everything is redone. */
-export const CACHE_VERSION = 5;
+export const CACHE_VERSION = 6;
 
 /**
  * Dependencies loaded from one bundled module of the cache (see the module comment). Only the bare

@@ -20,7 +20,7 @@ describe('session/loader/barrels', function () {
       c: shapeOf('export const x = 3;\nexport default 4;\n', local),
       both: shapeOf('export * from "./a.js";\nexport * from "./a2.js";\n', local),
       a2: shapeOf('const a = 5;\nexport { a };\n', local),
-      dep: shapeOf('export * from "rxjs";\n', local),
+      dep: shapeOf('export * from "rxjs";\nexport * as operators from "rxjs/operators";\n', local),
       code: shapeOf('export * from "./a.js";\nconsole.log("side effect");\n', local),
     };
 
@@ -39,10 +39,11 @@ describe('session/loader/barrels', function () {
       assert.deepEqual(resolveName(shapes, 'index', 'a'), ['a', 'a']);
       assert.deepEqual(resolveName(shapes, 'index', 'shown'), ['a', 'shown']);
       assert.deepEqual(resolveName(shapes, 'index', 'fromC'), ['b', 'fromC'], 'b has code: it is not looked through');
-      assert.deepEqual(resolveName(shapes, 'index', 'ns'), ['index', 'ns'], 'a namespace stays');
+      assert.deepEqual(resolveName(shapes, 'index', 'ns'), ['c', '*'], "a namespace is the module's");
       assert.equal(resolveName(shapes, 'index', 'missing'), undefined);
       assert.equal(resolveName(shapes, 'both', 'a'), undefined, 'two stars with the name: ambiguous');
       assert.equal(resolveName(shapes, 'dep', 'Observable'), undefined, 'a dependency is not read');
+      assert.deepEqual(resolveName(shapes, 'dep', 'operators'), ['dep', 'operators'], "nor a dependency's namespace");
       assert.deepEqual(resolveName(shapes, 'code', 'a'), ['code', 'a']);
     });
 
@@ -54,7 +55,8 @@ describe('session/loader/barrels', function () {
         [
           'import { a as first } from "./a.js";',
           'import { B as B } from "./b.js";',
-          'import { ns, nope } from "./index.js";',
+          'import * as ns from "./c.js";',
+          'import { nope } from "./index.js";',
           'import * as all from "./index.js";',
           'use(first, B, ns, nope, all);',
           '',
