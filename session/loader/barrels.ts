@@ -169,7 +169,8 @@ export function resolveName(
 /**
  * Rewrites the named imports of `js` (esbuild's output) that go through a barrel to the defining
  * modules. `resolve` maps a specifier to a module key; `specifierOf` gives the specifier to write
- * for a module key.
+ * for a module key. The output has the lines of `js` (the new imports of one statement share its
+ * first line).
  */
 export function rewriteBarrelImports(
   js: string,
@@ -200,13 +201,17 @@ export function rewriteBarrelImports(
         groups.set(where, [...(groups.get(where) ?? []), text]);
       }
       if (!namespaces && groups.size === 1 && groups.has(spec)) return whole;
-      return [...groups]
-        .map(([where, items]) =>
-          where.startsWith('\0')
-            ? `import ${items[0]} from ${JSON.stringify(items[1])};`
-            : `import { ${items.join(', ')} } from ${JSON.stringify(where)};`,
-        )
-        .join('\n');
+      return (
+        [...groups]
+          .map(([where, items]) =>
+            where.startsWith('\0')
+              ? `import ${items[0]} from ${JSON.stringify(items[1])};`
+              : `import { ${items.join(', ')} } from ${JSON.stringify(where)};`,
+          )
+          .join(' ')
+          // The same lines as before: a session file's inline source map still places its lines.
+          .concat('\n'.repeat(whole.split('\n').length - 1))
+      );
     },
   );
 }

@@ -303,6 +303,15 @@ describe('concert command', function () {
       r = concert(home, ['start', 'throws', '--non-interactive']);
       assert.equal(r.status, 1);
       assert.match(r.stderr, new RegExp(`^${escape(join(store, 'throws.ts'))}:4:9: Error: no beam\n`));
+      // imports through barrels (rewritten to the defining modules) keep the lines of the file
+      write(
+        'barrels',
+        'import {\n  q,\n  Device,\n} from "concert";\nimport { LinearMotor } from "concert/devices/motors/dummy";\n' +
+          'export const m = await LinearMotor.create({ upper: q("1 mm") });\nexport { Device };\n  throw new Error("late");\n',
+      );
+      r = concert(home, ['start', 'barrels', '--non-interactive']);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, new RegExp(`^${escape(join(store, 'barrels.ts'))}:8:9: Error: late\n`));
       write(
         'concerterror',
         'import { LinearMotor } from "concert/devices/motors/dummy";\nimport { q } from "concert";\nconst m = await ' +

@@ -53,14 +53,17 @@ describe('session/loader/barrels', function () {
       assert.equal(
         rewriteBarrelImports(js, shapes, local, (key) => `./${key}.js`),
         [
-          'import { a as first } from "./a.js";',
-          'import { B as B } from "./b.js";',
-          'import * as ns from "./c.js";',
-          'import { nope } from "./index.js";',
+          'import { a as first } from "./a.js"; import { B as B } from "./b.js"; import * as ns from "./c.js"; import { nope } from "./index.js";',
           'import * as all from "./index.js";',
           'use(first, B, ns, nope, all);',
           '',
         ].join('\n'),
+      );
+      const long = 'import {\n  a,\n  shown\n} from "./index.js";\nuse(a, shown);\n';
+      assert.equal(
+        rewriteBarrelImports(long, shapes, local, (key) => `./${key}.js`),
+        'import { a as a, shown as shown } from "./a.js";\n\n\n\nuse(a, shown);\n',
+        'the lines stay where they were (source maps of session files)',
       );
       const code = 'import { a } from "./code.js";\n';
       assert.equal(
