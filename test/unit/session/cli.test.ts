@@ -357,6 +357,26 @@ describe('concert command', function () {
       );
     });
 
+    it('a start loads neither commander nor ws (until a websocket is used)', () => {
+      write(
+        'loaded',
+        [
+          "import { createRequire } from 'node:module';",
+          "import { ImageWriter, WebViewer } from 'concert/addons/local';",
+          "import { StreamRecorder } from 'concert/recording';",
+          'const cache = createRequire(import.meta.url).cache;',
+          'const has = (dep: string) => Object.keys(cache).some((f) => f.includes(`/node_modules/${dep}/`));',
+          'console.log(has("commander"), has("ws"), [ImageWriter, WebViewer, StreamRecorder].length);',
+          "await import('ws');",
+          'console.log(has("ws"));',
+          '',
+        ].join('\n'),
+      );
+      const r = concert(home, ['start', 'loaded', '--non-interactive']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'false false 3\ntrue\n');
+    });
+
     it("a session's zod is the package's (one bundle in the cache)", () => {
       const dir = join(home, 'elsewhere');
       mkdirSync(dir);

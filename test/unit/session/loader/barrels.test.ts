@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { resolveName, rewriteBarrelImports, shapeOf, type Shape } from '../../../../session/loader/barrels.js';
 import { PackageCache } from '../../../../session/loader/package-cache.js';
 import { SessionFiles } from '../../../../session/loader/session-files.js';
+import { staticImportSpecifiers } from '../../../../session/loader/transform.js';
 import { makeFixture, type Fixture } from './fixture.js';
 
 /** Specifiers of the form `./x.js` name module `x`. */
@@ -126,5 +128,39 @@ describe('session/loader/barrels', function () {
       assert.equal(mod.twiceA, 2);
       assert.equal((globalThis as Record<string, unknown>).loadedB, undefined);
     });
+  });
+
+  it('the shipped demo, from the package cache, loads no barrel (and none of video/, recording/, transport/)', async () => {
+    const root = resolve(fileURLToPath(new URL('../../../../', import.meta.url)));
+    const cache = new PackageCache(root, join(root, 'node_modules', '.cache', 'concert'));
+    await cache.refresh();
+    const shapes = JSON.parse(readFileSync(join(cache.dir, 'shapes.json'), 'utf8')) as Record<string, Shape>;
+    // The static import closure of sessions/demo.js in the cache.
+    const seen = new Set<string>();
+    // (a barrel imported as a namespace, `import * as imaging`, is the barrel itself: allowed)
+    const namespaces = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const js = readFileSync(file, 'utf8');
+      const whole = new Set([...js.matchAll(/^import \* as [\w$]+ from "([^"]+)";/gm)].map((m) => m[1]!));
+      for (const s of staticImportSpecifiers(js)) {
+        const path = s.startsWith('file:') ? fileURLToPath(s) : s.startsWith('.') ? resolve(dirname(file), s) : '';
+        if (!path.startsWith(cache.dir)) continue;
+        if (whole.has(s)) namespaces.add(path);
+        visit(path);
+      }
+    };
+    visit(fileURLToPath(cache.urlOf('sessions/demo.ts')));
+    const loaded = [...seen].map((f) => f.slice(cache.dir.length + 1).replace(/\.js$/, '.ts'));
+    assert.ok(loaded.length > 50, `the demo's modules: ${loaded.length}`);
+    assert.deepEqual(
+      loaded.filter((rel) => shapes[rel]?.barrel && !namespaces.has(join(cache.dir, rel.replace(/\.ts$/, '.js')))),
+      [],
+    );
+    assert.deepEqual(
+      loaded.filter((rel) => /^(video|recording|transport)\//.test(rel)),
+      [],
+    );
   });
 });
