@@ -26,7 +26,7 @@ import { isConcertSpecifier, resolveConcert, type ExportsMap } from './resolve.j
 import { esbuildOptions, finishModule, transpileError } from './transform.js';
 
 /** Bump when the cached output changes shape (a new transpiler, new options): everything is redone. */
-export const CACHE_VERSION = 6;
+export const CACHE_VERSION = 8;
 
 /**
  * Dependencies loaded from one bundled module of the cache (see the module comment). Only the bare
@@ -371,11 +371,13 @@ export function bundleWrapper(cjs: string): string {
   const exports = require(cjs) as Record<string, unknown>;
   delete require.cache[cjs]; // an update in this process is read afresh
   const names = Object.keys(exports).filter((n) => n !== 'default' && /^[A-Za-z_$][\w$]*$/.test(n));
-  const file = JSON.stringify(`./${cjs.split(sep).pop()!}`);
+  // An absolute path, not `import.meta.url`: the cache's copy of this module has that expression
+  // pinned to package-cache.ts (transform.ts), which would then be written into the wrapper.
+  const file = JSON.stringify(cjs);
   // Locals by index: export names may be reserved words (zod exports `catch`, `enum`, `null`).
   return [
     `import { createRequire } from 'node:module';`,
-    `const bundle = createRequire(import.meta.url)(${file});`,
+    `const bundle = createRequire(${file})(${file});`,
     ...names.map((n, i) => `const e${i} = bundle.${n};`),
     names.length ? `export { ${names.map((n, i) => `e${i} as ${n}`).join(', ')} };` : '',
     `export default 'default' in bundle ? bundle.default : bundle;`,
