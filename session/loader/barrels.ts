@@ -115,6 +115,26 @@ export function shapeOf(js: string, resolve: ResolveModule): Shape {
   return { barrel: code === '', names, stars, opaque: exportsKnown !== exportCount };
 }
 
+/**
+ * The names whose resolution a module's new shape may change (`'all'`: any name, when it became
+ * or stopped being a barrel or its `export *` changed). Importers that import none of them
+ * through a barrel keep their rewrites.
+ */
+export function shapeChanges(old: Shape | undefined, now: Shape): Set<string> | 'all' {
+  if (!old) return new Set(Object.keys(now.names));
+  if (old.barrel !== now.barrel || old.opaque !== now.opaque || JSON.stringify(old.stars) !== JSON.stringify(now.stars))
+    return 'all';
+  const names = new Set<string>();
+  for (const name of new Set([...Object.keys(old.names), ...Object.keys(now.names)]))
+    if (
+      !(name in old.names) ||
+      !(name in now.names) ||
+      JSON.stringify(old.names[name]) !== JSON.stringify(now.names[name])
+    )
+      names.add(name);
+  return names;
+}
+
 /** True if module `key` exports `name` (undefined: cannot tell). */
 function exportsName(shapes: Record<string, Shape>, key: string, name: string, seen: Set<string>): boolean | undefined {
   const shape = shapes[key];
@@ -169,14 +189,15 @@ export function resolveName(
 /**
  * Rewrites the named imports of `js` (esbuild's output) that go through a barrel to the defining
  * modules. `resolve` maps a specifier to a module key; `specifierOf` gives the specifier to write
- * for a module key. The output has the lines of `js` (the new imports of one statement share its
- * first line).
+ * for a module key; `used` hears each name imported through a barrel. The output has the lines
+ * of `js` (the new imports of one statement share its first line).
  */
 export function rewriteBarrelImports(
   js: string,
   shapes: Record<string, Shape>,
   resolve: ResolveModule,
   specifierOf: (key: string) => string,
+  used?: (name: string) => void,
 ): string {
   return js.replace(
     IMPORT,
@@ -190,6 +211,7 @@ export function rewriteBarrelImports(
       const parts = list.split(',').filter((p) => p.trim() !== '');
       for (const part of parts) {
         const m = /^\s*([\w$]+)(?:\s+as\s+([\w$]+))?\s*$/.exec(part);
+        if (m) used?.(m[1]!);
         const target = m ? resolveName(shapes, key, m[1]!) : undefined;
         const to = target && target[0] !== key ? target : undefined;
         if (to?.[1] === '*') {

@@ -20,7 +20,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { rewriteBarrelImports, shapeOf, type Shape } from './barrels.js';
+import { rewriteBarrelImports, shapeChanges, shapeOf, type Shape } from './barrels.js';
 import { packageSources, writeAtomic } from './files.js';
 import { isConcertSpecifier, resolveConcert, type ExportsMap } from './resolve.js';
 import { esbuildOptions, finishModule, transpileError } from './transform.js';
@@ -42,6 +42,14 @@ interface Manifest {
   bundles?: Record<string, string>;
   /** A hash of shapes.json (barrels.ts), which session files' imports were rewritten with. */
   shapes?: string;
+}
+
+/** shapes.json: each source's {@link Shape}, and the names each imports through barrels. */
+interface Shapes {
+  shapes: Record<string, Shape>;
+  uses: Record<string, string[]>;
+  /** There was no shapes.json to read. */
+  missing: boolean;
 }
 
 /** What {@link PackageCache.refresh} did. */
@@ -67,8 +75,8 @@ export class PackageCache {
   #sources = new Set<string>();
   /** The bundled dependencies in the cache (known after {@link refresh}). */
   #bundled = new Set<string>();
-  /** Each source's {@link Shape} (shapes.json, read when first needed). */
-  #shapes: Record<string, Shape> | undefined;
+  /** shapes.json, read when first needed. */
+  #shapes: Shapes | undefined;
   /** The hash of the shapes (after {@link refresh}): session files transpiled with others are redone. */
   shapesStamp = '';
 
@@ -192,33 +200,42 @@ export class PackageCache {
       }
       const redo = new Set(rels);
       const raw = await this.#esbuildOutputs(esbuild, rels);
-      // The shapes of the new outputs; when one changed, every importer may import differently.
-      const shapes = this.#loadShapes();
-      let changed = false;
+      // The shapes of the new outputs. Where names were added, removed or moved, the files that
+      // import one of them through a barrel are redone too; everything when a barrel changed.
+      const stored = this.#loadShapes();
+      const { shapes, uses } = stored;
+      let all = stored.missing;
+      const names = new Set<string>();
       for (const [rel, js] of raw) {
         const shape = shapeOf(js, (s) => this.#moduleKey(s, rel));
-        if (JSON.stringify(shapes[rel]) !== JSON.stringify(shape)) changed = true;
+        const changes = shapeChanges(shapes[rel], shape);
+        if (changes === 'all') all = true;
+        else for (const name of changes) names.add(name);
         shapes[rel] = shape;
       }
       for (const rel of Object.keys(shapes))
         if (!this.#sources.has(rel)) {
           delete shapes[rel];
-          changed = true;
+          delete uses[rel];
+          all = true;
         }
-      if (changed) {
-        const others = [...this.#sources].filter((rel) => !raw.has(rel));
-        for (const [rel, js] of await this.#esbuildOutputs(esbuild, others)) {
-          raw.set(rel, js);
-          shapes[rel] ??= shapeOf(js, (s) => this.#moduleKey(s, rel));
-        }
+      const others = [...this.#sources].filter(
+        (rel) => !raw.has(rel) && (all || !uses[rel] || uses[rel].some((name) => names.has(name))),
+      );
+      for (const [rel, js] of await this.#esbuildOutputs(esbuild, others)) {
+        raw.set(rel, js);
+        shapes[rel] ??= shapeOf(js, (s) => this.#moduleKey(s, rel));
       }
       for (const [rel, js] of raw) {
+        const imported = new Set<string>();
         const through = rewriteBarrelImports(
           js,
           shapes,
           (s) => this.#moduleKey(s, rel),
           (key) => relativeSpecifier(rel, key),
+          (name) => imported.add(name),
         );
+        uses[rel] = [...imported];
         const out = this.#outPath(rel);
         const text = finishModule(through, join(this.root, rel), (s) => this.#rewrite(s));
         // (a file redone only for the new shapes is left alone when its output is the same)
@@ -281,22 +298,25 @@ export class PackageCache {
     return join(this.dir, 'shapes.json');
   }
 
-  #loadShapes(): Record<string, Shape> {
+  #loadShapes(): Shapes {
     if (!this.#shapes) {
       try {
-        this.#shapes = JSON.parse(readFileSync(this.#shapesPath, 'utf8')) as Record<string, Shape>;
+        const read = JSON.parse(readFileSync(this.#shapesPath, 'utf8')) as Shapes;
+        this.#shapes = { shapes: read.shapes ?? {}, uses: read.uses ?? {}, missing: false };
       } catch {
-        this.#shapes = {};
+        // none yet (or unreadable): every file is redone with the shapes made now
+        this.#shapes = { shapes: {}, uses: {}, missing: true };
       }
     }
     return this.#shapes;
   }
 
   /** Writes shapes.json; returns its hash. */
-  #saveShapes(shapes: Record<string, Shape>): string {
-    const text = JSON.stringify(shapes);
-    writeAtomic(this.#shapesPath, text);
-    return createHash('sha1').update(text).digest('hex').slice(0, 16);
+  #saveShapes(stored: Shapes): string {
+    writeAtomic(this.#shapesPath, JSON.stringify({ shapes: stored.shapes, uses: stored.uses }));
+    stored.missing = false;
+    // (of the shapes alone: what session files' rewrites depend on)
+    return createHash('sha1').update(JSON.stringify(stored.shapes)).digest('hex').slice(0, 16);
   }
 
   /** The source (relative to the root) that `specifier`, written in source `from`, names, if it is one of the package's. */
@@ -321,7 +341,7 @@ export class PackageCache {
   throughBarrels(js: string): string {
     return rewriteBarrelImports(
       js,
-      this.#loadShapes(),
+      this.#loadShapes().shapes,
       (s) => this.#moduleKey(s),
       (key) => this.urlOf(key),
     );

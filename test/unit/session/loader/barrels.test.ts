@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resolveName, rewriteBarrelImports, shapeOf, type Shape } from '../../../../session/loader/barrels.js';
+import {
+  resolveName,
+  rewriteBarrelImports,
+  shapeChanges,
+  shapeOf,
+  type Shape,
+} from '../../../../session/loader/barrels.js';
 import { PackageCache } from '../../../../session/loader/package-cache.js';
 import { SessionFiles } from '../../../../session/loader/session-files.js';
 import { staticImportSpecifiers } from '../../../../session/loader/transform.js';
@@ -47,6 +53,15 @@ describe('session/loader/barrels', function () {
       assert.equal(resolveName(shapes, 'dep', 'Observable'), undefined, 'a dependency is not read');
       assert.deepEqual(resolveName(shapes, 'dep', 'operators'), ['dep', 'operators'], "nor a dependency's namespace");
       assert.deepEqual(resolveName(shapes, 'code', 'a'), ['code', 'a']);
+    });
+
+    it('says which names a new shape may resolve differently (the importers of others are left alone)', () => {
+      const a2 = shapeOf('const a = 1;\nconst b = 2;\nexport {\n  a as shown,\n  b\n};\n', local);
+      assert.deepEqual([...(shapeChanges(shapes.a, a2) as Set<string>)].sort(), ['a', 'b']);
+      assert.deepEqual([...(shapeChanges(shapes.a, shapes.a!) as Set<string>)], [], 'only the code changed');
+      assert.deepEqual([...(shapeChanges(undefined, shapes.a!) as Set<string>)].sort(), ['a', 'shown']);
+      assert.equal(shapeChanges(shapes.index, shapes.both!), 'all', 'a barrel with other stars');
+      assert.equal(shapeChanges(shapes.code, shapes.index!), 'all', 'a module that became a barrel');
     });
 
     it('rewrites named imports through barrels, keeping local names and what it cannot place', () => {
