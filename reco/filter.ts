@@ -10,8 +10,13 @@
  * spatial kernel is sampled and transformed, which avoids the DC error of sampling `|ω|` directly.
  * @module
  */
-import FFT from 'fft.js';
+import type FFTClass from 'fft.js';
+import { createRequire } from 'node:module';
 import { ParameterError } from '../core/errors.js';
+
+// `require`, not `import`: node would scan the CommonJS module for its exports at each start.
+type FFT = FFTClass;
+const FFT = createRequire(import.meta.url)('fft.js') as typeof FFTClass;
 
 /** Window applied to the ramp (Concert/ufo `projection_filter` names). */
 export type FilterName = 'ramp' | 'shepp-logan' | 'cosine' | 'hamming' | 'hann';

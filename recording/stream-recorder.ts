@@ -7,7 +7,6 @@
  * keeps flowing while nothing is recorded, and `start()` records from the next message on.
  * @module
  */
-import WebSocket from 'ws';
 import { errorMessage, expecting, MAX_TIMER_MS, parseOptions, z } from '../core/index.js';
 import { zcurve, ZmqReceiver, type CurveOptions, type ReceiverMode } from '../transport/index.js';
 import type { LogSource } from '../walkers/formats/index.js';
@@ -196,6 +195,8 @@ const WEBSOCKET_QUEUE = 16;
 
 /** A websocket client whose messages go to the segments, with the socket paused while the disk is behind. */
 async function websocketConnection(uri: string, timeoutMs: number, segments: SegmentRecorder): Promise<Connection> {
+  // (imported here: only websocket sources need it, and a session start should not load it)
+  const { default: WebSocket } = await import('ws');
   const ws = new WebSocket(uri, { handshakeTimeout: timeoutMs });
   await new Promise<void>((resolve, reject) => {
     const fail = (error: Error) => {

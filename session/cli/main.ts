@@ -1,10 +1,14 @@
 /**
  * The `concert` command line: parses argv with commander and runs one of `session/cli/<command>.ts`
- * (imported lazily, so `concert show` does not pay for what `concert start` loads).
+ * (imported lazily, so `concert show` does not pay for what `concert start` loads). A plain
+ * `concert start …` skips commander (start-args.ts); commander is loaded with `require`, which
+ * spares node's scan of a CommonJS module's exports for an `import`.
  * @module
  */
-import { Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { parseStartArgs } from './start-args.js';
 
 function version(): string {
   try {
@@ -31,6 +35,7 @@ function run<A extends unknown[]>(fn: (...args: A) => Promise<void | number>): (
 
 /** Builds the command tree (exported for tests of the help texts). */
 export function program(): Command {
+  const { Command, Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
   const cli = new Command('concert')
     .description('Concert: run experiment sessions (TypeScript files with devices and helpers) in an interactive REPL.')
     .version(version(), '-v, --version', 'print the version and exit')
@@ -393,5 +398,7 @@ export interface StartCliOptions {
 export async function main(argv: string[]): Promise<void> {
   // `concert help CMD` is `concert CMD --help`; `concert help --help` is `concert --help` (exit 0).
   if (argv[0] === 'help') argv = [...argv.slice(1).filter((a) => a !== '--help' && a !== '-h'), '--help'];
+  const start = parseStartArgs(argv);
+  if (start) return run(async () => (await import('./start.js')).start(start.name, start.options))();
   await program().parseAsync(argv, { from: 'user' });
 }

@@ -42,11 +42,14 @@ export interface CodeCacheStats {
 
 let installed: { dir: string; stats: CodeCacheStats } | undefined;
 
-/** True for a file the code cache handles: big, CommonJS, in node_modules (not in our own cache). */
+/**
+ * True for a file the code cache handles: big, CommonJS, in node_modules (not in our own cache),
+ * or a dependency bundle of our cache (`deps/<name>.cjs`, package-cache.ts).
+ */
 export function isCached(filename: string, size: number): boolean {
-  return (
-    size >= MIN_CACHED_SIZE && filename.includes(`${sep}node_modules${sep}`) && !filename.includes(`${sep}.cache${sep}`)
-  );
+  if (size < MIN_CACHED_SIZE) return false;
+  if (filename.endsWith('.cjs') && dirname(filename).endsWith(`${sep}deps`)) return true;
+  return filename.includes(`${sep}node_modules${sep}`) && !filename.includes(`${sep}.cache${sep}`);
 }
 
 /**

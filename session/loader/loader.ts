@@ -42,8 +42,11 @@ export class Loader {
     const url = this.sessions.urlOf(file);
     const cacheUrl = pathToFileURL(this.cache.dir).href + '/';
     const js = readFileSync(fileURLToPath(url), 'utf8');
-    for (const specifier of staticImportSpecifiers(js))
-      if (specifier.startsWith(cacheUrl) && !specifier.startsWith(`${cacheUrl}ext/`)) await import(specifier);
+    for (const specifier of staticImportSpecifiers(js)) {
+      // (a package file, sessions/demo.ts, imports others relatively: `../core/quantity.js`)
+      const target = specifier.startsWith('.') ? new URL(specifier, url).href : specifier;
+      if (target.startsWith(cacheUrl) && !target.startsWith(`${cacheUrl}ext/`)) await import(target);
+    }
     return url;
   }
 

@@ -77,7 +77,8 @@ export class SessionFiles {
     if (stack.has(src)) return url; // an import cycle: the file is being compiled further up
     stack.add(src);
     const st = statSync(src);
-    const stamp = `v${CACHE_VERSION} ${st.mtimeMs}:${st.size}`;
+    // (with the package's shapes: its imports through barrels were rewritten with them)
+    const stamp = `v${CACHE_VERSION} ${this.#cache.shapesStamp} ${st.mtimeMs}:${st.size}`;
     const stampFile = `${out}.stamp`;
     const recorded = existsSync(stampFile) && existsSync(out) ? readFileSync(stampFile, 'utf8').split('\n') : [];
     if (recorded[0] === stamp) {
@@ -92,6 +93,8 @@ export class SessionFiles {
     } catch (error) {
       throw transpileError(error, src);
     }
+    // `import { q } from 'concert'` loads core/quantity.js, not every module of the package.
+    js = this.#cache.throughBarrels(js);
     const deps: string[] = [];
     // Resolve (and transpile) every import before writing, so a broken import fails the load.
     const mapped = new Map<string, string | undefined>();

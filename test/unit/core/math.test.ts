@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { math, unitPow } from '../../../core/math.js';
+import { math, scalarStandIn, unitPow } from '../../../core/math.js';
 
 describe('core/math', () => {
   it("Unit's pow gives what mathjs' pow gives", () => {
@@ -54,5 +54,33 @@ describe('core/math', () => {
     );
     assert.deepEqual(math.fix([1.5, -1.5]), [1, -1]);
     assert.equal((math.pow(math.unit('3 m') as unknown as number, 2) as unknown as object).toString(), '9 m^2');
+  });
+
+  it("Unit's scalar operations give what mathjs gives, for numbers and the other types", () => {
+    const m = math as unknown as Record<string, (a: unknown, b: unknown) => unknown> & typeof math;
+    const ops = [
+      ['addScalar', (a: number, b: number) => a + b],
+      ['subtractScalar', (a: number, b: number) => a - b],
+      ['multiplyScalar', (a: number, b: number) => a * b],
+      ['divideScalar', (a: number, b: number) => a / b],
+    ] as const;
+    const xs = [0, -0, 1, -2.5, 1e-300, 1e300, Infinity, -Infinity, NaN];
+    for (const [name, op] of ops) {
+      const standIn = scalarStandIn(name, op);
+      for (const x of xs)
+        for (const y of xs) assert.ok(Object.is(standIn(x, y), m[name]!(x, y)), `${name}(${x}, ${y})`);
+      for (const [a, b] of [
+        [math.bignumber(2), math.bignumber(3)],
+        [math.fraction(1, 3), math.fraction(1, 6)],
+        [math.complex(1, 2), 3],
+        [math.bignumber(2), 4],
+      ])
+        assert.equal(String(standIn(a, b)), String(m[name]!(a, b)), `${name}(${String(a)}, ${String(b)}) handed over`);
+    }
+    // Units use them: offsets (°C), conversions and products, with numbers and BigNumbers.
+    assert.ok(Math.abs(math.unit('20 degC').toNumber('K') - 293.15) < 1e-12);
+    assert.equal(math.unit('300 K').to('degC').toString(), '26.850000000000023 degC');
+    assert.equal(math.unit(math.bignumber(2), 'mm').to('m').toString(), '0.002 m');
+    assert.equal(math.divide(math.unit('6 mm'), math.unit('2 s')).toString(), '3 mm / s');
   });
 });

@@ -303,6 +303,15 @@ describe('concert command', function () {
       r = concert(home, ['start', 'throws', '--non-interactive']);
       assert.equal(r.status, 1);
       assert.match(r.stderr, new RegExp(`^${escape(join(store, 'throws.ts'))}:4:9: Error: no beam\n`));
+      // imports through barrels (rewritten to the defining modules) keep the lines of the file
+      write(
+        'barrels',
+        'import {\n  q,\n  Device,\n} from "concert";\nimport { LinearMotor } from "concert/devices/motors/dummy";\n' +
+          'export const m = await LinearMotor.create({ upper: q("1 mm") });\nexport { Device };\n  throw new Error("late");\n',
+      );
+      r = concert(home, ['start', 'barrels', '--non-interactive']);
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, new RegExp(`^${escape(join(store, 'barrels.ts'))}:8:9: Error: late\n`));
       write(
         'concerterror',
         'import { LinearMotor } from "concert/devices/motors/dummy";\nimport { q } from "concert";\nconst m = await ' +
@@ -346,6 +355,26 @@ describe('concert command', function () {
         concert(home, ['start', '--filename', join(dir, 'nope.ts')]).stderr,
         /Sorry, there is no session file/,
       );
+    });
+
+    it('a start loads neither commander nor ws (until a websocket is used)', () => {
+      write(
+        'loaded',
+        [
+          "import { createRequire } from 'node:module';",
+          "import { ImageWriter, WebViewer } from 'concert/addons/local';",
+          "import { StreamRecorder } from 'concert/recording';",
+          'const cache = createRequire(import.meta.url).cache;',
+          'const has = (dep: string) => Object.keys(cache).some((f) => f.includes(`/node_modules/${dep}/`));',
+          'console.log(has("commander"), has("ws"), [ImageWriter, WebViewer, StreamRecorder].length);',
+          "await import('ws');",
+          'console.log(has("ws"));',
+          '',
+        ].join('\n'),
+      );
+      const r = concert(home, ['start', 'loaded', '--non-interactive']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, 'false false 3\ntrue\n');
     });
 
     it("a session's zod is the package's (one bundle in the cache)", () => {

@@ -12,11 +12,14 @@ describe('session/loader/code-cache', function () {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'concert-code-cache-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('handles only big CommonJS files of node_modules', () => {
+  it('handles only big CommonJS files of node_modules and the bundles of the cache', () => {
     assert.ok(isCached('/p/node_modules/mathjs/lib/browser/math.js', MIN_CACHED_SIZE));
     assert.ok(!isCached('/p/node_modules/small/index.js', MIN_CACHED_SIZE - 1));
     assert.ok(!isCached('/p/lib/big.js', MIN_CACHED_SIZE));
     assert.ok(!isCached('/p/node_modules/.cache/concert/core/device.js', MIN_CACHED_SIZE));
+    assert.ok(isCached('/p/node_modules/.cache/concert/deps/zod.cjs', MIN_CACHED_SIZE), 'a bundle of the cache');
+    assert.ok(isCached('/home/u/.cache/concert/0123/deps/zod.cjs', MIN_CACHED_SIZE));
+    assert.ok(!isCached('/p/node_modules/.cache/concert/deps/zod.js', MIN_CACHED_SIZE), 'its ES module');
   });
 
   it('writes V8 code at exit and compiles with it the next time; the module works the same', () => {

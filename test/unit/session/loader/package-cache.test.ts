@@ -89,7 +89,15 @@ describe('session/loader/package-cache', function () {
     const bundle = join(fx.cacheDir, 'deps', 'zod.js');
     assert.equal(cache.dependencyUrl('zod'), pathToFileURL(bundle).href);
     assert.equal(cache.dependencyUrl('zod/v4'), undefined, 'only the bare name');
-    assert.match(readFileSync(bundle, 'utf8'), /var tag = \{\};[^]*var version = 1;/, 'both modules in one');
+    const cjs = join(fx.cacheDir, 'deps', 'zod.cjs');
+    assert.match(readFileSync(cjs, 'utf8'), /var tag = \{\};[^]*var version = 1;/, 'both modules in one CommonJS file');
+    // By absolute path: the cache's own copy of package-cache.ts has import.meta.url pinned to its source.
+    const wrapper = readFileSync(bundle, 'utf8');
+    assert.ok(
+      wrapper.includes(`createRequire(${JSON.stringify(cjs)})(${JSON.stringify(cjs)})`),
+      'its ES module requires it',
+    );
+    assert.ok(!wrapper.includes('import.meta'));
     assert.ok(
       readFileSync(join(fx.cacheDir, 'lib', 'schema.js'), 'utf8').includes(`from "${pathToFileURL(bundle).href}"`),
     );
@@ -110,6 +118,8 @@ describe('session/loader/package-cache', function () {
     zod(22); // an update: the bundle is made again, the package files are left alone
     const updated = await new PackageCache(fx.root, fx.cacheDir).refresh();
     assert.equal(updated.transpiled, 0);
-    assert.match(readFileSync(bundle, 'utf8'), /var version = 22;/);
+    assert.match(readFileSync(cjs, 'utf8'), /var version = 22;/);
+    const fresh = (await import(`${pathToFileURL(bundle).href}?v=22`)) as { version: number };
+    assert.equal(fresh.version, 22);
   });
 });
