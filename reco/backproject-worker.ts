@@ -24,7 +24,7 @@ export interface ConfigureMessage {
   rowTo: number;
 }
 
-/** Largest number of projections handled in one call of {@link runBatch}. */
+/** Largest number of projections handled in one call of {@link runBatch} (and at most half the ring, see below). */
 const BATCH = 32;
 
 /** Passes over the whole band run on the fresh (zero) ring before the first scan (the wasm kernel tiers up)… */
@@ -57,7 +57,8 @@ function serve(m: ConfigureMessage): void {
     // Wait for groups of GROUP (one slice pass per eight projections) unless asked to flush.
     if (head - seq >= GROUP || (flushing && seq < head)) {
       const slot = seq % ring;
-      let count = Math.min(head - seq, BATCH, ring - slot);
+      // At most half the ring per batch: the calling thread refills the other half meanwhile.
+      let count = Math.min(head - seq, BATCH, ring - slot, Math.max(GROUP, ring >> 1));
       if (!flushing && count > GROUP) count -= count % GROUP;
       runBatch(m.layout, views, kernel, slot, count, m.rowFrom, m.rowTo);
       seq += count;

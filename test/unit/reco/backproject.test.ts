@@ -158,4 +158,24 @@ describe('reco/backproject', () => {
       await bp.close();
     }
   });
+
+  it('workers take at most half the ring per pass, so a full ring is refilled while they work', async () => {
+    // 4096² slices: a pass of eight projections takes ≈ 40 ms per worker, far longer than queuing
+    // the rest. While the workers do projections 0–7, the calling thread fills the ring of 32
+    // (8–39 wait); then they took all 24 queued at once (done: 8 → 32) and the 41st waited for
+    // them all. Now a pass takes at most 16 (done: 8 → 24), so the 41st is queued after it.
+    const g = sliceGeometry({ detectorWidth: 4096 });
+    const bp = await ParallelBackprojector.create({ geometry: g, ring: 32 });
+    const rows = randomRows(41, 4096, 9);
+    try {
+      for (let i = 0; i < 40; i++) await bp.accumulate([rows[i]!], i * 0.1);
+      await bp.accumulate([rows[40]!], 4);
+      const completed = bp.completed;
+      assert.ok(completed >= 9 && completed < 32, `completed ${completed} when the 41st projection was queued`);
+      await bp.flush();
+      assert.equal(bp.completed, 41);
+    } finally {
+      await bp.close();
+    }
+  });
 });
