@@ -113,11 +113,6 @@ export class ParallelBackprojector implements Backprojector {
     return this.#workers.length;
   }
 
-  /** Projections already in the slices on every worker (since the last {@link configure}). */
-  get completed(): number {
-    return this.#minDone();
-  }
-
   /** Current geometry. */
   get geometry(): SliceGeometry {
     return this.#layout.geometry;

@@ -8,7 +8,7 @@ import {
   wasmSimdSupported,
 } from '../../../reco/index.js';
 import type { SliceGeometry } from '../../../reco/index.js';
-import { CTRL, arenaLayout, arenaViews, putRow, runBatch } from '../../../reco/batch.js';
+import { BATCH, CTRL, arenaLayout, arenaViews, batchCount, putRow, runBatch } from '../../../reco/batch.js';
 import { paddedLayout } from '../../../reco/geometry.js';
 import { instantiateKernel, sharedMemory } from '../../../reco/wasm-kernel.js';
 import { within } from '../../support/async.js';
@@ -159,23 +159,16 @@ describe('reco/backproject', () => {
     }
   });
 
-  it('workers take at most half the ring per pass, so a full ring is refilled while they work', async () => {
-    // 4096² slices: a pass of eight projections takes ≈ 40 ms per worker, far longer than queuing
-    // the rest. While the workers do projections 0–7, the calling thread fills the ring of 32
-    // (8–39 wait); then they took all 24 queued at once (done: 8 → 32) and the 41st waited for
-    // them all. Now a pass takes at most 16 (done: 8 → 24), so the 41st is queued after it.
-    const g = sliceGeometry({ detectorWidth: 4096 });
-    const bp = await ParallelBackprojector.create({ geometry: g, ring: 32 });
-    const rows = randomRows(41, 4096, 9);
-    try {
-      for (let i = 0; i < 40; i++) await bp.accumulate([rows[i]!], i * 0.1);
-      await bp.accumulate([rows[40]!], 4);
-      const completed = bp.completed;
-      assert.ok(completed >= 9 && completed < 32, `completed ${completed} when the 41st projection was queued`);
-      await bp.flush();
-      assert.equal(bp.completed, 41);
-    } finally {
-      await bp.close();
-    }
+  it('workers take whole groups of at most half the ring, so a full ring is refilled while they work', () => {
+    // (head, seq, ring, flushing) → projections of the next pass.
+    assert.equal(batchCount(16, 0, 16, false), 8); // a full ring of 16: eight, the caller refills 0–7 meanwhile
+    assert.equal(batchCount(40, 8, 32, false), 16); // 32 queued in a ring of 32: half (before: 24, all of it)
+    assert.equal(batchCount(7, 0, 16, false), 0); // less than a group: wait
+    assert.equal(batchCount(5, 0, 16, true), 5); // flushing: the rest
+    assert.equal(batchCount(21, 12, 16, true), 4); // flushing: not past the end of the ring
+    assert.equal(batchCount(13, 0, 16, true), 8); // flushing: still at most half the ring
+    assert.equal(batchCount(100, 0, 128, false), BATCH); // never more than BATCH
+    assert.equal(batchCount(30, 0, 8, false), 8); // ring of 8: one group
+    assert.equal(batchCount(8, 8, 16, false), 0); // nothing queued
   });
 });
