@@ -25,13 +25,16 @@ import { makeFrame } from '../core/frame.js';
 import {
   ParallelBackprojector,
   Reconstructor,
+  RowFilter,
   accumulatePlain,
+  correctRows,
   sliceGeometry,
   wasmSimdSupported,
 } from '../reco/index.js';
 import type { KernelName, SliceGeometry } from '../reco/index.js';
 import { arenaLayout, arenaViews, putRow, runBatch } from '../reco/batch.js';
 import { paddedLayout } from '../reco/geometry.js';
+import { scaled } from '../reco/parameters.js';
 import { instantiateKernel, sharedMemory } from '../reco/wasm-kernel.js';
 import type { KernelVariant } from '../reco/wasm-kernel.js';
 import { runAnchor } from './anchors.js';
@@ -152,6 +155,41 @@ function kernelCycles(n: number, ghz: number): Record<KernelVariant, number> {
   return out;
 }
 
+/**
+ * CPU µs per projection of the Reconstructor's calling-thread work on one `n`-wide row (flat-field
+ * correction, the filter with oversampling 2 — two projections per FFT —, and `putRow` of the
+ * oversampled row into the ring), best of 5 by CPU time: what the first scan adds to the kernel.
+ */
+function callingThreadMicros(n: number): { correct: number; filter: number; putRow: number } {
+  let s = 3;
+  const raw = Float32Array.from({ length: 2 * n }, () => 1000 + ((s = (s * 16807) % 2147483647) % 500));
+  const dark = new Float32Array(2 * n).fill(10);
+  const flat = new Float32Array(2 * n).fill(2000);
+  const filter = new RowFilter(n, { oversample: 2 });
+  const corrected = new Float32Array(2 * n);
+  const filtered = new Float32Array(4 * n);
+  const g = scaled(sliceGeometry({ detectorWidth: n }), 2);
+  const a = arenaLayout(g, paddedLayout(g), 1, 16, 'wasm');
+  const f32 = arenaViews(new SharedArrayBuffer(a.bytes), a).f32;
+  const row = filtered.subarray(0, 2 * n);
+  const micros = (fn: () => void, reps: number): number => {
+    for (let i = 0; i < 100; i++) fn();
+    let best = Infinity;
+    for (let r = 0; r < 5; r++) {
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < reps; i++) fn();
+      const c = process.cpuUsage(c0);
+      best = Math.min(best, (c.user + c.system) / reps);
+    }
+    return best;
+  };
+  return {
+    correct: micros(() => correctRows(raw, n, [0], corrected, dark, flat, { absorptivity: false }), 2000),
+    filter: micros(() => filter.apply(corrected, filtered, 2, 0.01), 400) / 2,
+    putRow: micros(() => putRow(a, f32, 3, 0, row), 2000),
+  };
+}
+
 function singleThreadWasm(
   g: SliceGeometry,
   data: Float32Array[],
@@ -184,6 +222,10 @@ async function bench(n: number): Promise<Record<string, number>> {
     out.cyclesPerUpdateGather = cycles.gather;
     out.cyclesPerUpdateIndex = cycles.index;
   }
+  const calling = callingThreadMicros(n);
+  out.callingCorrectUs = calling.correct;
+  out.callingFilterUs = calling.filter;
+  out.callingPutRowUs = calling.putRow;
 
   const slice = new Float32Array(pixels);
   out.plain = gups(
@@ -445,6 +487,17 @@ for (const n of sizes.length > 0 ? sizes : [512, 1024]) {
       `  wasm kernel, 1 thread, at ${f(r.clockGHz)} GHz (measured): ${f(r.cyclesPerUpdate)} cycles per update; ` +
         `index arithmetic alone ${f(r.cyclesPerUpdateIndex)}, with the gathered lane loads ${f(r.cyclesPerUpdateGather)} ` +
         `→ ${f(r.clockGHz! / r.cyclesPerUpdate!)} GUPS per core, ${f((2 * r.clockGHz!) / r.cyclesPerUpdate!)} on two idle cores`,
+    );
+  }
+  if (r.wasmParallelCpu !== undefined) {
+    // The kernel's CPU per projection at the 2 workers' rate per CPU-second, against what the
+    // Reconstructor's calling thread adds per projection: the ceiling of the first scan's ratio per CPU-second.
+    const kernelUs = (n * n) / (r.wasmParallelCpu! * 1e3);
+    const callingUs = r.callingCorrectUs! + r.callingFilterUs! + r.callingPutRowUs!;
+    console.log(
+      `  calling thread per projection (CPU): correction ${f(r.callingCorrectUs)} µs, filter (oversample 2) ` +
+        `${f(r.callingFilterUs)} µs, putRow ${f(r.callingPutRowUs)} µs; kernel ${f(kernelUs)} µs → ` +
+        `first scan per CPU-second at most ${f(kernelUs / (kernelUs + callingUs))}× the kernel`,
     );
   }
   if (r.wasmParallelCores !== undefined)

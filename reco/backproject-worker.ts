@@ -8,7 +8,7 @@
 import { parentPort } from 'node:worker_threads';
 import { Atomics } from './atomics.js';
 import type { ArenaLayout, KernelName } from './batch.js';
-import { CTRL, GROUP, arenaViews, runBatch } from './batch.js';
+import { BATCH, CTRL, GROUP, arenaViews, batchCount, runBatch } from './batch.js';
 import type { WasmKernel } from './wasm-kernel.js';
 import { instantiateKernel } from './wasm-kernel.js';
 
@@ -23,9 +23,6 @@ export interface ConfigureMessage {
   rowFrom: number;
   rowTo: number;
 }
-
-/** Largest number of projections handled in one call of {@link runBatch}. */
-const BATCH = 32;
 
 /** Passes over the whole band run on the fresh (zero) ring before the first scan (the wasm kernel tiers up)… */
 const WARM_UP_PASSES = 4;
@@ -54,11 +51,9 @@ function serve(m: ConfigureMessage): void {
     const wake = Atomics.load(control, CTRL.wake);
     const head = Atomics.load(control, CTRL.head);
     const flushing = Atomics.load(control, CTRL.flush) > seq;
-    // Wait for groups of GROUP (one slice pass per eight projections) unless asked to flush.
-    if (head - seq >= GROUP || (flushing && seq < head)) {
+    const count = batchCount(head, seq, ring, flushing);
+    if (count > 0) {
       const slot = seq % ring;
-      let count = Math.min(head - seq, BATCH, ring - slot);
-      if (!flushing && count > GROUP) count -= count % GROUP;
       runBatch(m.layout, views, kernel, slot, count, m.rowFrom, m.rowTo);
       seq += count;
       Atomics.store(control, CTRL.done + m.index, seq);

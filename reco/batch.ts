@@ -37,6 +37,22 @@ export interface ArenaLayout {
 /** Projections a worker waits for before a pass (the wasm kernel sums eight per slice visit). @internal */
 export const GROUP = 8;
 
+/** Largest number of projections a worker handles in one call of {@link runBatch}. @internal */
+export const BATCH = 32;
+
+/**
+ * How many projections a worker backprojects next, from sequence number `seq` with `head` queued,
+ * or 0 to wait: whole groups of {@link GROUP} (any remainder when `flushing`), never past the end
+ * of the ring, at most {@link BATCH}, and at most half the ring (at least one group), so the
+ * calling thread refills the other half while the workers run instead of waiting for all of it.
+ * @internal
+ */
+export function batchCount(head: number, seq: number, ring: number, flushing: boolean): number {
+  if (!(head - seq >= GROUP || (flushing && seq < head))) return 0;
+  const count = Math.min(head - seq, BATCH, ring - (seq % ring), Math.max(GROUP, ring >> 1));
+  return !flushing && count > GROUP ? count - (count % GROUP) : count;
+}
+
 /** Control-block indices (Int32). @internal */
 export const CTRL = { head: 0, wake: 1, stop: 2, flush: 3, done: 8 } as const;
 const CONTROL_BYTES = 256;

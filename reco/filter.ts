@@ -166,10 +166,10 @@ export class RowFilter {
       const a = inputOffset + r * width;
       const pair = r + 1 < rows;
       const b = a + width;
-      data.fill(0);
+      // The padding of `data` and the middle of `wide` are never written: they stay zero.
       for (let i = 0; i < width; i++) {
         data[2 * i] = input[a + i]!;
-        if (pair) data[2 * i + 1] = input[b + i]!;
+        data[2 * i + 1] = pair ? input[b + i]! : 0;
       }
       if (this.padding === 'edge') {
         const half = width + ((size - width) >> 1);
@@ -183,29 +183,34 @@ export class RowFilter {
         }
       }
       this.#fft.transform(spectrum, data);
-      for (let k = 0; k < size; k++) {
-        const h = response[k]! * scale;
-        spectrum[2 * k]! *= h;
-        spectrum[2 * k + 1]! *= h;
-      }
       const os = this.oversample;
-      if (os === 1) this.#fft.inverseTransform(result, spectrum);
-      else {
-        // Zero-fill the spectrum to os × size points (the Nyquist bin split between ±), scale by os.
+      if (os === 1) {
+        for (let k = 0; k < size; k++) {
+          const h = response[k]! * scale;
+          spectrum[2 * k]! *= h;
+          spectrum[2 * k + 1]! *= h;
+        }
+        this.#fft.inverseTransform(result, spectrum);
+      } else {
+        // Filter and zero-fill the spectrum to os × size points in one pass (the Nyquist bin split
+        // between ±), scaled by os. os is a power of two, so (response · scale · os) · X rounds
+        // exactly like os · ((response · scale) · X): the result does not depend on the order.
         const wide = this.#wide;
         const half = size / 2;
         const big = size * os;
-        wide.fill(0);
         for (let k = 0; k < half; k++) {
-          wide[2 * k] = os * spectrum[2 * k]!;
-          wide[2 * k + 1] = os * spectrum[2 * k + 1]!;
+          const h = response[k]! * scale * os;
+          wide[2 * k] = h * spectrum[2 * k]!;
+          wide[2 * k + 1] = h * spectrum[2 * k + 1]!;
         }
         for (let k = 1; k < half; k++) {
-          wide[2 * (big - k)] = os * spectrum[2 * (size - k)]!;
-          wide[2 * (big - k) + 1] = os * spectrum[2 * (size - k) + 1]!;
+          const h = response[size - k]! * scale * os;
+          wide[2 * (big - k)] = h * spectrum[2 * (size - k)]!;
+          wide[2 * (big - k) + 1] = h * spectrum[2 * (size - k) + 1]!;
         }
-        const nyRe = (os * spectrum[2 * half]!) / 2;
-        const nyIm = (os * spectrum[2 * half + 1]!) / 2;
+        const h = response[half]! * scale * os;
+        const nyRe = (h * spectrum[2 * half]!) / 2;
+        const nyIm = (h * spectrum[2 * half + 1]!) / 2;
         wide[2 * half] = nyRe;
         wide[2 * half + 1] = nyIm;
         wide[2 * (big - half)] = nyRe;

@@ -8,7 +8,7 @@ import {
   wasmSimdSupported,
 } from '../../../reco/index.js';
 import type { SliceGeometry } from '../../../reco/index.js';
-import { CTRL, arenaLayout, arenaViews, putRow, runBatch } from '../../../reco/batch.js';
+import { BATCH, CTRL, arenaLayout, arenaViews, batchCount, putRow, runBatch } from '../../../reco/batch.js';
 import { paddedLayout } from '../../../reco/geometry.js';
 import { instantiateKernel, sharedMemory } from '../../../reco/wasm-kernel.js';
 import { within } from '../../support/async.js';
@@ -157,5 +157,18 @@ describe('reco/backproject', () => {
     } finally {
       await bp.close();
     }
+  });
+
+  it('workers take whole groups of at most half the ring, so a full ring is refilled while they work', () => {
+    // (head, seq, ring, flushing) → projections of the next pass.
+    assert.equal(batchCount(16, 0, 16, false), 8); // a full ring of 16: eight, the caller refills 0–7 meanwhile
+    assert.equal(batchCount(40, 8, 32, false), 16); // 32 queued in a ring of 32: half (before: 24, all of it)
+    assert.equal(batchCount(7, 0, 16, false), 0); // less than a group: wait
+    assert.equal(batchCount(5, 0, 16, true), 5); // flushing: the rest
+    assert.equal(batchCount(21, 12, 16, true), 4); // flushing: not past the end of the ring
+    assert.equal(batchCount(13, 0, 16, true), 8); // flushing: still at most half the ring
+    assert.equal(batchCount(100, 0, 128, false), BATCH); // never more than BATCH
+    assert.equal(batchCount(30, 0, 8, false), 8); // ring of 8: one group
+    assert.equal(batchCount(8, 8, 16, false), 0); // nothing queued
   });
 });
