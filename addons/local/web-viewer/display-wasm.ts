@@ -81,6 +81,24 @@ function sixteen(sums: (k: number) => number[], s: number, ...constants: [number
   return [...q(0), ...q(1), ...op.narrowI32S, ...q(2), ...q(3), ...op.narrowI32S, ...op.narrowI16U, ...op.store];
 }
 
+/** The formula's constants as f64x2 locals: `lo` and `sc` (parameters) splatted, and ½. */
+function constants(lo: number, sc: number, vLo: number, vSc: number, vHalf: number): number[] {
+  return [
+    ...[...get(lo), ...op.f64x2Splat, ...set(vLo)],
+    ...[...get(sc), ...op.f64x2Splat, ...set(vSc)],
+    ...[...f64x2Const(0.5, 0.5), ...set(vHalf)],
+  ];
+}
+
+/** `local += by`. */
+const advance = (local: number, by: number): number[] => [...get(local), ...i32Const(by), ...op.i32Add, ...set(local)];
+
+/** `out += 16`, then loop again (`br_if 0`) while `out < end`. */
+const nextSixteen = (out: number, end: number): number[] => [
+  ...[...get(out), ...i32Const(16), ...op.i32Add, ...tee(out)],
+  ...[...get(end), ...op.i32LtU, ...op.brIf(0)],
+];
+
 function map1(): WasmFunction {
   const [src, n, out, lo, sc] = [0, 1, 2, 3, 4];
   const end = 5;
@@ -95,14 +113,7 @@ function map1(): WasmFunction {
       [4, V128],
     ],
     code: [
-      ...get(lo),
-      ...op.f64x2Splat,
-      ...set(vLo),
-      ...get(sc),
-      ...op.f64x2Splat,
-      ...set(vSc),
-      ...f64x2Const(0.5, 0.5),
-      ...set(vHalf),
+      ...constants(lo, sc, vLo, vSc, vHalf),
       ...get(out),
       ...get(n),
       ...op.i32Add,
@@ -110,17 +121,8 @@ function map1(): WasmFunction {
       ...op.loop,
       ...get(out),
       ...sixteen(sums, s, undefined, vLo, vSc, vHalf),
-      ...get(src),
-      ...i32Const(32),
-      ...op.i32Add,
-      ...set(src),
-      ...get(out),
-      ...i32Const(16),
-      ...op.i32Add,
-      ...tee(out),
-      ...get(end),
-      ...op.i32LtU,
-      ...op.brIf(0),
+      ...advance(src, 32),
+      ...nextSixteen(out, end),
       ...op.end,
     ],
   };
@@ -148,14 +150,7 @@ function map2(): WasmFunction {
       [5, V128],
     ],
     code: [
-      ...get(lo),
-      ...op.f64x2Splat,
-      ...set(vLo),
-      ...get(sc),
-      ...op.f64x2Splat,
-      ...set(vSc),
-      ...f64x2Const(0.5, 0.5),
-      ...set(vHalf),
+      ...constants(lo, sc, vLo, vSc, vHalf),
       ...f64x2Const(0.25, 0.25),
       ...set(vNorm),
       ...get(w),
@@ -182,21 +177,9 @@ function map2(): WasmFunction {
       ...op.loop,
       ...get(out),
       ...sixteen(sums, s, vNorm, vLo, vSc, vHalf),
-      ...get(rowI),
-      ...i32Const(64),
-      ...op.i32Add,
-      ...set(rowI),
-      ...get(rowJ),
-      ...i32Const(64),
-      ...op.i32Add,
-      ...set(rowJ),
-      ...get(out),
-      ...i32Const(16),
-      ...op.i32Add,
-      ...tee(out),
-      ...get(oEnd),
-      ...op.i32LtU,
-      ...op.brIf(0),
+      ...advance(rowI, 64),
+      ...advance(rowJ, 64),
+      ...nextSixteen(out, oEnd),
       ...op.end,
       ...get(rowStart),
       ...get(rowBytes),
@@ -204,10 +187,7 @@ function map2(): WasmFunction {
       ...get(rowBytes),
       ...op.i32Add,
       ...set(rowStart),
-      ...get(y),
-      ...i32Const(1),
-      ...op.i32Add,
-      ...set(y),
+      ...advance(y, 1),
       ...op.br(0),
       ...op.end,
       ...op.end,
