@@ -70,7 +70,8 @@ describe('session/loader/barrels', function () {
       assert.equal(
         rewriteBarrelImports(js, shapes, local, (key) => `./${key}.js`),
         [
-          'import { a as first } from "./a.js"; import { B as B } from "./b.js"; import * as ns from "./c.js"; import { nope } from "./index.js";',
+          'import { a as first } from "./a.js"; import { B as B } from "./b.js"; ' +
+            'import * as ns from "./c.js"; import { nope } from "./index.js";',
           'import * as all from "./index.js";',
           'use(first, B, ns, nope, all);',
           '',
