@@ -25,7 +25,7 @@ import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Pull, Push } from 'zeromq';
-import { RECEIVER_NODE_OPTIONS, receiverEnv } from '../addons/remote/index.js';
+import { serverProcess } from '../addons/remote/index.js';
 import { makeFrame } from '../core/frame.js';
 import {
   encodeEnd,
@@ -115,10 +115,10 @@ function startChild(
   args: string[],
   ours = true,
 ): { ready: Promise<void>; lines: AsyncIterator<string>; exited: Promise<void> } {
-  const node = ours ? RECEIVER_NODE_OPTIONS : [];
-  const child = spawn(process.execPath, [...node, '--import', 'tsx', self, ...args], {
+  const { nodeOptions, env } = serverProcess(ours);
+  const child = spawn(process.execPath, [...nodeOptions, '--import', 'tsx', self, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: ours ? receiverEnv() : process.env,
+    env,
   });
   children.add(child);
   const exited = new Promise<void>((resolve) =>

@@ -15,6 +15,12 @@ export { LiveServer, type LiveServerOptions } from './server/live.js';
 export { BenchmarkerServer, type StreamTiming } from './server/benchmarker.js';
 export * from './broadcast.js';
 export { spawnServer, type ServerProcess } from './spawn.js';
-export { RECEIVER_MALLOC_TUNABLES, RECEIVER_NODE_OPTIONS, receiverEnv, receivesFrames } from './server-runtime.js';
+export {
+  RECEIVER_MALLOC_TUNABLES,
+  RECEIVER_NODE_OPTIONS,
+  receiverEnv,
+  receivesFrames,
+  serverProcess,
+} from './server-runtime.js';
 export * from './online-reconstruction.js';
 export { RecoServer, type RecoServerOptions } from './server/reco.js';

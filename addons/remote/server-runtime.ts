@@ -27,6 +27,14 @@ export function receivesFrames(kind: string): boolean {
 }
 
 /**
+ * How to start Node for a server process: the receiver's options and environment when it
+ * `receives` frames, Node's defaults (no options, this process's environment) otherwise.
+ */
+export function serverProcess(receives: boolean): { nodeOptions: readonly string[]; env: NodeJS.ProcessEnv } {
+  return receives ? { nodeOptions: RECEIVER_NODE_OPTIONS, env: receiverEnv() } : { nodeOptions: [], env: process.env };
+}
+
+/**
  * The environment of a frame-receiving server: `env` with the malloc tunables added to any
  * `GLIBC_TUNABLES` already set (the user's own settings come last and win).
  */

@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { RECEIVER_NODE_OPTIONS, receiverEnv, receivesFrames } from './server-runtime.js';
+import { receivesFrames, serverProcess } from './server-runtime.js';
 
 const entry = fileURLToPath(new URL('./spawn-entry.ts', import.meta.url));
 /** tsx's loader, resolved from here: `--import tsx` would resolve it from the working directory. */
@@ -38,11 +38,10 @@ export function spawnServer(
   options: Record<string, unknown> = {},
   timeoutMs = 60_000,
 ): Promise<ServerProcess> {
-  const receiver = receivesFrames(kind);
-  const node = receiver ? RECEIVER_NODE_OPTIONS : [];
-  const child = spawn(process.execPath, [...node, '--import', tsx, entry, kind, JSON.stringify(options)], {
+  const { nodeOptions, env } = serverProcess(receivesFrames(kind));
+  const child = spawn(process.execPath, [...nodeOptions, '--import', tsx, entry, kind, JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: receiver ? receiverEnv() : process.env,
+    env,
   });
   running.add(child);
   child.once('exit', () => running.delete(child));
