@@ -27,6 +27,7 @@ import {
   tee,
   type WasmFunction,
 } from '../../../core/wasm-asm.js';
+import { displayIndex } from './display-index.js';
 
 const op = {
   load: (offset: number) => simd(0x00, 4, offset),
@@ -206,12 +207,6 @@ interface Exports {
   map2(src: number, w: number, oh: number, ow: number, out: number, lo: number, sc: number): void;
 }
 
-/** The module's formula for one block mean (display.ts's `index`). */
-function index(v: number, lo: number, sc: number): number {
-  const t = (v - lo) * sc + 0.5;
-  return t <= 0 ? 0 : t >= 255 ? 255 : t | 0;
-}
-
 /** Maps uint16 frames to display bytes with the SIMD kernel. */
 export class WasmDisplay {
   readonly #k: Exports;
@@ -277,7 +272,7 @@ export class WasmDisplay {
             let sum = 0;
             for (let dy = 0; dy < bin; dy++)
               for (let dx = 0; dx < bin; dx++) sum += frame[(y * bin + dy) * w + x * bin + dx]!;
-            if (got[y * ow + x] !== index(Math.fround(sum / (bin * bin)), lo, sc)) return false;
+            if (got[y * ow + x] !== displayIndex(Math.fround(sum / (bin * bin)), lo, sc)) return false;
           }
       }
     }

@@ -10,6 +10,7 @@
  */
 // core/frame.js, not the core barrel: this runs on the server thread, which should not load mathjs.
 import type { Frame, PixelArray } from '../../../core/frame.js';
+import { displayIndex } from './display-index.js';
 import { wasmDisplay } from './display-wasm.js';
 
 /** How a page wants a panel's contrast: automatic from percentiles, or fixed limits. */
@@ -158,18 +159,13 @@ export function mapToBytes(px: PixelArray, lo: number, hi: number, out = new Uin
     const table = new Uint8Array(size); // 0 below lo
     const from = Math.max(0, Math.floor(lo));
     const to = sc > 0 ? Math.min(size, Math.ceil(lo + 255 / sc) + 1) : from;
-    for (let v = from; v < to; v++) table[v] = index(v, lo, sc);
+    for (let v = from; v < to; v++) table[v] = displayIndex(v, lo, sc);
     if (sc > 0) table.fill(255, Math.max(from, to)); // 255 above hi
     for (let i = 0; i < px.length; i++) out[i] = table[px[i]!]!;
     return out;
   }
-  for (let i = 0; i < px.length; i++) out[i] = index(px[i]!, lo, sc);
+  for (let i = 0; i < px.length; i++) out[i] = displayIndex(px[i]!, lo, sc);
   return out;
-}
-
-function index(v: number, lo: number, sc: number): number {
-  const t = (v - lo) * sc + 0.5;
-  return t <= 0 ? 0 : t >= 255 ? 255 : t | 0;
 }
 
 /**
@@ -233,7 +229,7 @@ export function integerDisplayImage(frame: Frame, bin: number, contrast: Contras
   const from = Math.min(size, Math.max(0, Math.floor(lo * b2) - b2));
   const to = sc > 0 ? Math.min(size, Math.max(from, Math.ceil(hi * b2) + b2 + 1)) : from;
   table.fill(0, 0, from); // 0 below lo
-  for (let s = from; s < to; s++) table[s] = index(Math.fround(s * norm), lo, sc);
+  for (let s = from; s < to; s++) table[s] = displayIndex(Math.fround(s * norm), lo, sc);
   table.fill(sc > 0 ? 255 : 0, to); // 255 above hi
   const out = new Uint8Array(oh * ow);
   if (bin === 1) lookUp(src, table, out);
