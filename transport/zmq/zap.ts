@@ -311,10 +311,12 @@ class ZapHandler {
  * Rebinds `endpoint` of `socket` whenever `allow` revokes a key: the revoked client's connection
  * is dropped, and every client passes the allow-list again when it reconnects.
  *
- * Rebinds are spaced by at least {@link REBIND_SPACING_MS}; revocations that come meanwhile are
- * taken by the next one. An unbind while the clients of the previous rebind are still in their
- * reconnection handshakes made libzmq 4.3.5 abort the process (an assertion in pipe.cpp, seen in
- * 200 revocations in a row), and one rebind drops every revoked connection anyway. @internal
+ * Rebinds run through {@link afterEachRevocation}: spaced by at least {@link REBIND_SPACING_MS},
+ * revocations meanwhile taken by the next one (one rebind drops every revoked connection). An
+ * unbind with clients connected can make libzmq 4.3.5 abort the process (an assertion in
+ * pipe.cpp: seen after 200 revocations in a row, and after a single one under load), which is why
+ * `ControlServer` renews its socket instead; the sockets that still rebind here are data and
+ * event sockets. @internal
  */
 export function rebindOnRevoke(socket: Socket, endpoint: string, allow: AllowList): void {
   afterEachRevocation(
