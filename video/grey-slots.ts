@@ -75,6 +75,18 @@ export class GreySlots {
   }
 }
 
+/**
+ * Makes sure this thread's view of the shared `memory` reaches byte `end`. The main thread grows
+ * the memory for new slots, and a thread that received the memory while it grew can keep a
+ * shorter view (seen under load: a slot past the view's end); growing by 0 pages refreshes it.
+ * @throws Error if the memory itself is shorter.
+ */
+export function reachView(memory: WebAssembly.Memory, end: number): void {
+  if (memory.buffer.byteLength < end) memory.grow(0);
+  if (memory.buffer.byteLength < end)
+    throw new Error(`the slot memory has ${memory.buffer.byteLength} bytes, short of the slot's end at ${end}`);
+}
+
 function align(offset: number): number {
   return Math.ceil(offset / ALIGN) * ALIGN;
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { GreySlots } from '../../../video/grey-slots.js';
+import { once } from 'node:events';
+import { startModuleWorker } from '../../../core/worker.js';
+import { GreySlots, reachView } from '../../../video/grey-slots.js';
 
 describe('video/grey-slots', () => {
   it('takes slots that do not overlap, 64-byte aligned, growing the shared memory as needed', () => {
@@ -52,5 +54,31 @@ describe('video/grey-slots', () => {
     slots.give(taken[5]!);
     assert.equal(slots.take(64, 32), taken[5]);
     assert.equal(new GreySlots().take(1 << 29, 1 << 28), undefined, 'more than the memory may grow to (512 MiB)');
+  });
+
+  it('reachView gives a thread that received the memory while it grew a view of all of it', async function () {
+    this.timeout(60_000);
+    // The race of a memory posted and then grown (a new slot memory's first slot): about 2% of
+    // such memories arrived with a view of their first page only, before reachView.
+    const worker = startModuleWorker(new URL('./fixtures/base.ts', import.meta.url).href, 'grown-memory-worker');
+    try {
+      await once(worker, 'message');
+      const rounds = 3000;
+      for (let i = 0; i < rounds; i++) {
+        const memory = new WebAssembly.Memory({ initial: 1, maximum: 16, shared: true });
+        worker.postMessage({ memory });
+        memory.grow(3);
+        worker.postMessage({ end: 4 * 65536, last: i === rounds - 1 });
+      }
+      const [counts] = (await once(worker, 'message')) as [{ jobs: number; short: number }];
+      assert.deepEqual(counts, { jobs: rounds, short: 0 });
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it('reachView refuses an end past the memory itself', () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true });
+    assert.throws(() => reachView(memory, 65537), /the slot memory has 65536 bytes, short of the slot's end at 65537/);
   });
 });
