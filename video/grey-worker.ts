@@ -8,6 +8,7 @@
  * @internal
  */
 import { parentPort } from 'node:worker_threads';
+import { itemSize } from '../core/frame.js';
 import { lookupTable, mapPixels, percentilesOf, PIXEL_ARRAYS, widen, type TableCache } from './grey-kernel.js';
 import { reachView } from './grey-slots.js';
 import { GreyWasm } from './grey-wasm.js';
@@ -54,7 +55,7 @@ function mapInSlot(job: GreySlotJob): GreyReply {
   try {
     if (!memory) throw new Error('the mapping thread has no slot memory');
     const n = job.width * job.height;
-    reachView(memory, Math.max(job.slot.input + n * PIXEL_ARRAYS[job.dtype].BYTES_PER_ELEMENT, job.slot.output + n));
+    reachView(memory, Math.max(job.slot.input + n * itemSize(job.dtype), job.slot.output + n));
     const data = new PIXEL_ARRAYS[job.dtype](memory.buffer as unknown as ArrayBuffer, job.slot.input, n);
     const image = new Uint8Array(memory.buffer, job.slot.output, n);
     const window = job.window ?? percentilesOf([{ data, dtype: job.dtype }], job.low!, job.high!);
