@@ -64,7 +64,7 @@ def main(argv):
         ).stdout
         result = {}
         for key, label in (("concert", "concert DirectoryWalker+TiffWriter, 1 file/frame"),
-                           ("tifffile", "tifffile.imwrite, 1 file/frame"),
+                           ("tifffile", "tifffile.imwrite, 1 file/frame (no concert)"),
                            ("raw", "raw open().write(), 1 file/frame")):
             m = re.search(re.escape(label) + r"\s+[\d.]+\s+(\d+)", out)
             if m:
