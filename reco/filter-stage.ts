@@ -112,12 +112,15 @@ export class FilterStage {
     const rows = length * n;
     const f32 = this.#views.f32;
     const ow = this.#filter.outputWidth;
-    const at = (j: number): number => inputIndex(a, (first + Math.floor(j / n)) % a.ring, j % n);
     for (let j = 0; j < rows; j += 2) {
       const pair = j + 1 < rows;
-      this.#filter.applyPair(f32, at(j), pair ? at(j + 1) : -1, this.#out, 0, ow, this.#scale);
-      putRow(a, f32, (first + Math.floor(j / n)) % a.ring, j % n, this.#rowA);
-      if (pair) putRow(a, f32, (first + Math.floor((j + 1) / n)) % a.ring, (j + 1) % n, this.#rowB);
+      // Row j of the unit is slice j % n of its projection first + ⌊j / n⌋.
+      const slotA = (first + Math.floor(j / n)) % a.ring;
+      const slotB = (first + Math.floor((j + 1) / n)) % a.ring;
+      const inB = pair ? inputIndex(a, slotB, (j + 1) % n) : -1;
+      this.#filter.applyPair(f32, inputIndex(a, slotA, j % n), inB, this.#out, 0, ow, this.#scale);
+      putRow(a, f32, slotA, j % n, this.#rowA);
+      if (pair) putRow(a, f32, slotB, (j + 1) % n, this.#rowB);
     }
     const control = this.#views.control;
     for (let k = 0; k < length; k++) Atomics.store(this.#ready, (first + k) % a.ring, first + k + 1);

@@ -62,6 +62,8 @@ interface Pass {
   params: FullParameters;
   geometry: SliceGeometry;
   rows: number[];
+  /** Where each of `rows` is in a cached projection. */
+  positions: number[];
   filter: RowFilter;
   /** Corrected rows of up to two projections (an odd row count is filtered two projections at a time). */
   corrected: Float32Array;
@@ -318,6 +320,7 @@ export class Reconstructor {
       params,
       geometry,
       rows,
+      positions: rows.map((r) => this.#cachedRows.indexOf(r)),
       filter,
       corrected: new Float32Array(n),
       filtered: new Float32Array(n * params.oversample),
@@ -383,8 +386,7 @@ export class Reconstructor {
     }
     const nCached = this.#cachedRows.length;
     const source = this.#cache!.subarray(index * nCached * w, (index + 1) * nCached * w);
-    const positions = pass.rows.map((r) => this.#cachedRows.indexOf(r));
-    correctRows(source, w, positions, out, pass.reference.dark, pass.reference.flat, {
+    correctRows(source, w, pass.positions, out, pass.reference.dark, pass.reference.flat, {
       flatCorrect: p.doNormalization,
       absorptivity: p.absorptivity,
       fixNanAndInf: p.fixNanAndInf,
