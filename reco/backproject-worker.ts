@@ -24,6 +24,8 @@ export interface ConfigureMessage {
   layout: ArenaLayout;
   kernel: KernelName;
   index: number;
+  /** Number of workers sharing the arena. */
+  workers: number;
   rowFrom: number;
   rowTo: number;
   /** Filter the queued corrected rows here (absent: the rows arrive filtered). */
@@ -57,10 +59,11 @@ function serve(m: ConfigureMessage): void {
   for (;;) {
     const wake = Atomics.load(control, CTRL.wake);
     const head = Atomics.load(control, CTRL.head);
-    // Filter first what is queued (the other worker waits for it too), then backproject.
-    if (stage?.claim(head)) continue;
     const flushing = Atomics.load(control, CTRL.flush) > seq;
     const count = batchCount(head, seq, ring, flushing);
+    // Filter first what is queued (the others wait for it too), then backproject; a worker behind
+    // another filters only what its next batch needs and leaves the rest to those ahead.
+    if (stage?.claim(behind(control, m, seq) ? Math.min(head, seq + count) : head)) continue;
     if (count > 0) {
       if (stage && !stage.ready(seq, count)) {
         stage.wait(seq, count); // the other worker is filtering part of the batch
@@ -77,6 +80,12 @@ function serve(m: ConfigureMessage): void {
     Atomics.wait(control, CTRL.wake, wake);
   }
   parentPort!.postMessage({ type: 'stopped' });
+}
+
+/** True if another worker has backprojected more than `seq` projections. */
+function behind(control: Int32Array, m: ConfigureMessage, seq: number): boolean {
+  for (let i = 0; i < m.workers; i++) if (i !== m.index && Atomics.load(control, CTRL.done + i) > seq) return true;
+  return false;
 }
 
 parentPort!.on('message', (m: ConfigureMessage) => serve(m));

@@ -161,6 +161,7 @@ export class ParallelBackprojector implements Backprojector {
           layout,
           kernel: this.#kernel,
           index,
+          workers: n,
           rowFrom: Math.floor((geometry.height * index) / n),
           rowTo: Math.floor((geometry.height * (index + 1)) / n),
           filter,
