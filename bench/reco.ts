@@ -156,9 +156,10 @@ function kernelCycles(n: number, ghz: number): Record<KernelVariant, number> {
 }
 
 /**
- * CPU µs per projection of the Reconstructor's calling-thread work on one `n`-wide row (flat-field
- * correction, the filter with oversampling 2 — two projections per FFT —, and `putRow` of the
- * oversampled row into the ring), best of 5 by CPU time: what the first scan adds to the kernel.
+ * CPU µs per projection of the Reconstructor's work besides the kernel on one `n`-wide row (flat-field
+ * correction on the calling thread; the filter with oversampling 2 — two projections per FFT —, and
+ * `putRow` of the oversampled row into the ring, on the workers), best of 5 by CPU time: what the
+ * first scan adds to the kernel. (The keys keep their `calling…` names: the filter ran there before.)
  */
 function callingThreadMicros(n: number): { correct: number; filter: number; putRow: number } {
   let s = 3;
@@ -491,12 +492,12 @@ for (const n of sizes.length > 0 ? sizes : [512, 1024]) {
   }
   if (r.wasmParallelCpu !== undefined) {
     // The kernel's CPU per projection at the 2 workers' rate per CPU-second, against what the
-    // Reconstructor's calling thread adds per projection: the ceiling of the first scan's ratio per CPU-second.
+    // Reconstructor adds per projection: the ceiling of the first scan's ratio per CPU-second.
     const kernelUs = (n * n) / (r.wasmParallelCpu! * 1e3);
     const callingUs = r.callingCorrectUs! + r.callingFilterUs! + r.callingPutRowUs!;
     console.log(
-      `  calling thread per projection (CPU): correction ${f(r.callingCorrectUs)} µs, filter (oversample 2) ` +
-        `${f(r.callingFilterUs)} µs, putRow ${f(r.callingPutRowUs)} µs; kernel ${f(kernelUs)} µs → ` +
+      `  besides the kernel, per projection (CPU): correction ${f(r.callingCorrectUs)} µs (calling thread), ` +
+        `filter (oversample 2) ${f(r.callingFilterUs)} µs and putRow ${f(r.callingPutRowUs)} µs (workers); kernel ${f(kernelUs)} µs → ` +
         `first scan per CPU-second at most ${f(kernelUs / (kernelUs + callingUs))}× the kernel`,
     );
   }

@@ -17,7 +17,9 @@ export type KernelName = 'wasm' | 'js';
  * a ring of angles (f64), a ring of padded rows (`ring × slices × rowFloats` f32) and the
  * slices (`slices × height × width` f32). The JavaScript kernel reads plain padded rows; the
  * wasm kernel reads each position `i` as the pair `(p[i], p[i+1] − p[i])`, so one 64-bit load
- * gives a pixel's value and slope (see {@link putRow}).
+ * gives a pixel's value and slope (see {@link putRow}). When the workers filter (see
+ * `filter-stage.ts`), a ring of corrected detector rows (`ring × slices × inputWidth` f32) and
+ * two Int32 flags per slot (`ready`, then `units`) lie between the angles and the padded rows.
  * @internal
  */
 export interface ArenaLayout {
@@ -29,6 +31,11 @@ export interface ArenaLayout {
   /** Floats per stored row: `padded.length`, or twice that for the wasm kernel's pairs. */
   readonly rowFloats: number;
   readonly anglesByte: number;
+  /** Detector width of the corrected rows the workers filter; 0 when rows arrive filtered. */
+  readonly inputWidth: number;
+  /** Per-slot flags (Int32, `2 × ring`) and the corrected-row ring (both empty when `inputWidth` is 0). */
+  readonly flagsByte: number;
+  readonly inputByte: number;
   readonly rowsByte: number;
   readonly slicesByte: number;
   readonly bytes: number;
@@ -54,7 +61,7 @@ export function batchCount(head: number, seq: number, ring: number, flushing: bo
 }
 
 /** Control-block indices (Int32). @internal */
-export const CTRL = { head: 0, wake: 1, stop: 2, flush: 3, done: 8 } as const;
+export const CTRL = { head: 0, wake: 1, stop: 2, flush: 3, claim: 4, filtered: 5, done: 8 } as const;
 const CONTROL_BYTES = 256;
 
 const align = (n: number): number => Math.ceil(n / 64) * 64;
@@ -66,13 +73,30 @@ export function arenaLayout(
   slices: number,
   ring: number,
   kernel: KernelName,
+  inputWidth = 0,
 ): ArenaLayout {
   const rowFloats = kernel === 'wasm' ? 2 * padded.length : padded.length;
   const anglesByte = CONTROL_BYTES;
-  const rowsByte = align(anglesByte + ring * 8);
+  const flagsByte = align(anglesByte + ring * 8);
+  const inputByte = align(flagsByte + (inputWidth > 0 ? 2 * ring * 4 : 0));
+  const rowsByte = align(inputByte + ring * slices * inputWidth * 4);
   const slicesByte = align(rowsByte + ring * slices * rowFloats * 4);
   const bytes = align(slicesByte + slices * geometry.width * geometry.height * 4);
-  return { ring, slices, geometry, padded, kernel, rowFloats, anglesByte, rowsByte, slicesByte, bytes };
+  return {
+    ring,
+    slices,
+    geometry,
+    padded,
+    kernel,
+    rowFloats,
+    anglesByte,
+    inputWidth,
+    flagsByte,
+    inputByte,
+    rowsByte,
+    slicesByte,
+    bytes,
+  };
 }
 
 /**

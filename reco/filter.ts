@@ -157,70 +157,88 @@ export class RowFilter {
     inputOffset = 0,
     outputOffset = 0,
   ): void {
+    const { width, outputWidth: ow } = this;
+    for (let r = 0; r < rows; r += 2) {
+      const a = inputOffset + r * width;
+      const oa = outputOffset + r * ow;
+      this.applyPair(input, a, r + 1 < rows ? a + width : -1, output, oa, oa + ow, scale);
+    }
+  }
+
+  /**
+   * Filters the row at `a` of `input` into `output` at `outA`, and the row at `b` (packed into the
+   * same transform; −1 for none) into `output` at `outB`, multiplied by `scale`. The rows need not
+   * be adjacent: {@link apply} is this on consecutive rows (same arithmetic, same results).
+   * @internal
+   */
+  applyPair(
+    input: ArrayLike<number>,
+    a: number,
+    b: number,
+    output: Float32Array,
+    outA: number,
+    outB: number,
+    scale: number,
+  ): void {
     const { width, size } = this;
     const data = this.#data;
     const spectrum = this.#spectrum;
     const result = this.#result;
     const response = this.response;
-    for (let r = 0; r < rows; r += 2) {
-      const a = inputOffset + r * width;
-      const pair = r + 1 < rows;
-      const b = a + width;
-      // The padding of `data` and the middle of `wide` are never written: they stay zero.
-      for (let i = 0; i < width; i++) {
-        data[2 * i] = input[a + i]!;
-        data[2 * i + 1] = pair ? input[b + i]! : 0;
-      }
-      if (this.padding === 'edge') {
-        const half = width + ((size - width) >> 1);
-        const lastA = input[a + width - 1]!;
-        const firstA = input[a]!;
-        const lastB = pair ? input[b + width - 1]! : 0;
-        const firstB = pair ? input[b]! : 0;
-        for (let i = width; i < size; i++) {
-          data[2 * i] = i < half ? lastA : firstA;
-          data[2 * i + 1] = i < half ? lastB : firstB;
-        }
-      }
-      this.#fft.transform(spectrum, data);
-      const os = this.oversample;
-      if (os === 1) {
-        for (let k = 0; k < size; k++) {
-          const h = response[k]! * scale;
-          spectrum[2 * k]! *= h;
-          spectrum[2 * k + 1]! *= h;
-        }
-        this.#fft.inverseTransform(result, spectrum);
-      } else {
-        // Filter and zero-fill the spectrum to os × size points in one pass (the Nyquist bin split
-        // between ±), scaled by os. os is a power of two, so (response · scale · os) · X rounds
-        // exactly like os · ((response · scale) · X): the result does not depend on the order.
-        const wide = this.#wide;
-        const half = size / 2;
-        const big = size * os;
-        for (let k = 0; k < half; k++) {
-          const h = response[k]! * scale * os;
-          wide[2 * k] = h * spectrum[2 * k]!;
-          wide[2 * k + 1] = h * spectrum[2 * k + 1]!;
-        }
-        for (let k = 1; k < half; k++) {
-          const h = response[size - k]! * scale * os;
-          wide[2 * (big - k)] = h * spectrum[2 * (size - k)]!;
-          wide[2 * (big - k) + 1] = h * spectrum[2 * (size - k) + 1]!;
-        }
-        const h = response[half]! * scale * os;
-        const nyRe = (h * spectrum[2 * half]!) / 2;
-        const nyIm = (h * spectrum[2 * half + 1]!) / 2;
-        wide[2 * half] = nyRe;
-        wide[2 * half + 1] = nyIm;
-        wide[2 * (big - half)] = nyRe;
-        wide[2 * (big - half) + 1] = nyIm;
-        this.#inverse.inverseTransform(result, wide);
-      }
-      const ow = this.outputWidth;
-      const oa = outputOffset + r * ow;
-      for (let i = 0; i < ow; i++) output[oa + i] = result[2 * i]!;
-      if (pair) for (let i = 0; i < ow; i++) output[oa + ow + i] = result[2 * i + 1]!;
+    const pair = b >= 0;
+    // The padding of `data` and the middle of `wide` are never written: they stay zero.
+    for (let i = 0; i < width; i++) {
+      data[2 * i] = input[a + i]!;
+      data[2 * i + 1] = pair ? input[b + i]! : 0;
     }
+    if (this.padding === 'edge') {
+      const half = width + ((size - width) >> 1);
+      const lastA = input[a + width - 1]!;
+      const firstA = input[a]!;
+      const lastB = pair ? input[b + width - 1]! : 0;
+      const firstB = pair ? input[b]! : 0;
+      for (let i = width; i < size; i++) {
+        data[2 * i] = i < half ? lastA : firstA;
+        data[2 * i + 1] = i < half ? lastB : firstB;
+      }
+    }
+    this.#fft.transform(spectrum, data);
+    const os = this.oversample;
+    if (os === 1) {
+      for (let k = 0; k < size; k++) {
+        const h = response[k]! * scale;
+        spectrum[2 * k]! *= h;
+        spectrum[2 * k + 1]! *= h;
+      }
+      this.#fft.inverseTransform(result, spectrum);
+    } else {
+      // Filter and zero-fill the spectrum to os × size points in one pass (the Nyquist bin split
+      // between ±), scaled by os. os is a power of two, so (response · scale · os) · X rounds
+      // exactly like os · ((response · scale) · X): the result does not depend on the order.
+      const wide = this.#wide;
+      const half = size / 2;
+      const big = size * os;
+      for (let k = 0; k < half; k++) {
+        const h = response[k]! * scale * os;
+        wide[2 * k] = h * spectrum[2 * k]!;
+        wide[2 * k + 1] = h * spectrum[2 * k + 1]!;
+      }
+      for (let k = 1; k < half; k++) {
+        const h = response[size - k]! * scale * os;
+        wide[2 * (big - k)] = h * spectrum[2 * (size - k)]!;
+        wide[2 * (big - k) + 1] = h * spectrum[2 * (size - k) + 1]!;
+      }
+      const h = response[half]! * scale * os;
+      const nyRe = (h * spectrum[2 * half]!) / 2;
+      const nyIm = (h * spectrum[2 * half + 1]!) / 2;
+      wide[2 * half] = nyRe;
+      wide[2 * half + 1] = nyIm;
+      wide[2 * (big - half)] = nyRe;
+      wide[2 * (big - half) + 1] = nyIm;
+      this.#inverse.inverseTransform(result, wide);
+    }
+    const ow = this.outputWidth;
+    for (let i = 0; i < ow; i++) output[outA + i] = result[2 * i]!;
+    if (pair) for (let i = 0; i < ow; i++) output[outB + i] = result[2 * i + 1]!;
   }
 }

@@ -3,6 +3,8 @@
  * projection into a ring in a `SharedArrayBuffer` (a shared `WebAssembly.Memory` for the SIMD
  * kernel); each worker owns a band of slice rows and backprojects every queued projection into
  * it as soon as it is queued, so slices are complete moments after the last projection.
+ * Configured with a filter, it takes corrected rather than filtered rows ({@link
+ * ParallelBackprojector.queue}) and the workers filter them (`filter-stage.ts`).
  * @module
  */
 import { availableParallelism } from 'node:os';
@@ -15,6 +17,8 @@ import { CTRL, arenaLayout, arenaViews, putRow } from './batch.js';
 import type { SliceGeometry } from './geometry.js';
 import { paddedLayout } from './geometry.js';
 import type { ConfigureMessage } from './backproject-worker.js';
+import type { FilterSpec } from './filter-stage.js';
+import { flagViews, inputIndex } from './filter-stage.js';
 import { GROUP } from './batch.js';
 import type { Backprojector } from './serial.js';
 import { sharedMemory, wasmSimdSupported } from './wasm-kernel.js';
@@ -36,6 +40,8 @@ export interface ParallelBackprojectorOptions {
   /** Projections that may be queued ahead of the workers (≥ 8); default 16. A burst
    * leaves at most this many projections to do after the last one arrives (the live lag). */
   ring?: number;
+  /** Workers filter corrected rows (see {@link ParallelBackprojector.queue}); ring ≥ 16. @internal */
+  filter?: FilterSpec;
 }
 
 /**
@@ -56,10 +62,16 @@ export class ParallelBackprojector implements Backprojector {
   #layout!: ArenaLayout;
   #views!: ArenaViews;
   #head = 0;
+  /** Projections written to the ring but not yet published (the first of a pair, see {@link queue}). */
+  #pending = 0;
+  #units: Int32Array | undefined;
+  #pairs = false;
   #closed = false;
   #tail: Promise<void> = Promise.resolve();
 
   #failure: ConcertError | undefined;
+  /** Workers that have exited (they answer no request). */
+  #exited = new Set<Worker>();
 
   private constructor(workers: Worker[], kernel: KernelName, ring: number) {
     this.#workers = workers;
@@ -73,6 +85,7 @@ export class ParallelBackprojector implements Backprojector {
           (this.#failure ??= new ConcertError(`backproject: worker failed: ${error.message}`, { cause: error })),
       );
       w.on('exit', (code) => {
+        this.#exited.add(w);
         if (!this.#closed) this.#failure ??= new ConcertError(`backproject: worker exited with code ${code}`);
       });
     }
@@ -95,7 +108,7 @@ export class ParallelBackprojector implements Backprojector {
       throw new ParameterError(`backproject: ring must be an integer ≥ ${GROUP}, got ${ring}`);
     const bp = new ParallelBackprojector(workers, kernel, ring);
     try {
-      await bp.configure(options.geometry, options.slices ?? 1);
+      await bp.configure(options.geometry, options.slices ?? 1, options.filter);
     } catch (error) {
       await bp.close();
       throw error;
@@ -119,16 +132,24 @@ export class ParallelBackprojector implements Backprojector {
   }
 
   /**
-   * Sets a new geometry and slice count, with zeroed slices (waits for queued work first).
+   * Sets a new geometry and slice count, with zeroed slices (waits for queued work first). With
+   * `filter` (internal) the workers filter: feed corrected rows with {@link queue}.
+   * @throws ParameterError for a filter with a ring of fewer than 16 projections.
    */
-  async configure(geometry: SliceGeometry, slices = 1): Promise<void> {
+  async configure(geometry: SliceGeometry, slices = 1, filter?: FilterSpec): Promise<void> {
+    // A pending first of a pair holds a slot: a ring of two groups still leaves a whole one queued.
+    if (filter && this.#ring < 2 * GROUP)
+      throw new ParameterError(`backproject: filtering on the workers needs a ring ≥ ${2 * GROUP}, got ${this.#ring}`);
     if (this.#layout !== undefined) await this.#stop();
-    const layout = arenaLayout(geometry, paddedLayout(geometry), slices, this.#ring, this.#kernel);
+    const layout = arenaLayout(geometry, paddedLayout(geometry), slices, this.#ring, this.#kernel, filter?.width);
     const memory = this.#kernel === 'wasm' ? sharedMemory(layout.bytes) : undefined;
     const buffer = (memory?.buffer ?? new SharedArrayBuffer(layout.bytes)) as SharedArrayBuffer;
     this.#layout = layout;
     this.#views = arenaViews(buffer, layout);
+    this.#units = filter && flagViews(buffer, layout).units;
     this.#head = 0;
+    this.#pending = 0;
+    this.#pairs = filter?.pairs ?? false;
     warmUpPutRow(layout, this.#views.f32);
     const n = this.#workers.length;
     await Promise.all(
@@ -140,8 +161,10 @@ export class ParallelBackprojector implements Backprojector {
           layout,
           kernel: this.#kernel,
           index,
+          workers: n,
           rowFrom: Math.floor((geometry.height * index) / n),
           rowTo: Math.floor((geometry.height * (index + 1)) / n),
+          filter,
         };
         return this.#request(worker, message, 'ready');
       }),
@@ -166,6 +189,7 @@ export class ParallelBackprojector implements Backprojector {
     const a = this.#layout;
     if (this.#closed) throw new ConcertError('backproject: closed');
     if (this.#failure) throw this.#failure;
+    if (this.#units) throw new ConcertError('backproject: configured to filter on the workers: queue corrected rows');
     if (rows.length !== a.slices) throw new ParameterError(`backproject: ${rows.length} rows for ${a.slices} slices`);
     const seq = this.#head;
     while (this.#minDone() <= seq - a.ring) {
@@ -182,6 +206,46 @@ export class ParallelBackprojector implements Backprojector {
     if ((seq + 1) % GROUP === 0) this.#wake();
   }
 
+  /**
+   * Queues one projection for the workers to filter and backproject (configured with a filter):
+   * `fill` writes its corrected rows (`slices × width`, row-major) into the view it is given, when
+   * the call's turn comes and a ring slot is free; `angle` in radians. With `filter.pairs` every
+   * other projection waits for the next (or {@link flush}) to be filtered with it. @internal
+   */
+  queue(fill: (rows: Float32Array) => void, angle: number): Promise<void> {
+    const run = this.#tail.then(() => this.#queue(fill, angle));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #queue(fill: (rows: Float32Array) => void, angle: number): Promise<void> {
+    const a = this.#layout;
+    if (this.#closed) throw new ConcertError('backproject: closed');
+    if (this.#failure) throw this.#failure;
+    if (!this.#units) throw new ConcertError('backproject: not configured to filter: accumulate filtered rows');
+    const seq = this.#head + this.#pending;
+    while (this.#minDone() <= seq - a.ring) {
+      this.#wake();
+      await this.#waitSlowest();
+    }
+    const slot = seq % a.ring;
+    fill(this.#views.f32.subarray(inputIndex(a, slot, 0), inputIndex(a, slot, a.slices)));
+    this.#views.angles[slot] = angle;
+    if (this.#pairs && this.#pending === 0) this.#pending = 1;
+    else this.#publish(this.#pending + 1);
+  }
+
+  /** Publishes the projections written since the last publish as one filter unit. */
+  #publish(length: number): void {
+    const start = this.#head;
+    Atomics.store(this.#units!, start % this.#layout.ring, length);
+    this.#head = start + length;
+    this.#pending = 0;
+    Atomics.store(this.#views.control, CTRL.head, this.#head);
+    // Workers take groups of eight: wake them when a group is complete (flush wakes them too).
+    if (Math.floor(this.#head / GROUP) > Math.floor(start / GROUP)) this.#wake();
+  }
+
   #wake(): void {
     Atomics.add(this.#views.control, CTRL.wake, 1);
     Atomics.notify(this.#views.control, CTRL.wake);
@@ -190,6 +254,7 @@ export class ParallelBackprojector implements Backprojector {
   /** Resolves when every queued projection is in the slices. */
   async flush(): Promise<void> {
     await this.#tail;
+    if (this.#pending > 0) this.#publish(this.#pending);
     if (this.#minDone() >= this.#head) return;
     const control = this.#views.control;
     Atomics.store(control, CTRL.flush, this.#head);
@@ -253,6 +318,8 @@ export class ParallelBackprojector implements Backprojector {
 
   /** Posts `message` (if any) and resolves on the worker's reply of type `reply`. */
   #request(worker: Worker, message: ConfigureMessage | undefined, reply: string): Promise<void> {
+    if (this.#exited.has(worker))
+      return Promise.reject(this.#failure ?? new ConcertError('backproject: worker exited'));
     worker.ref();
     return new Promise<void>((resolve, reject) => {
       const onMessage = (m: { type: string }): void => {

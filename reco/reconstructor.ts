@@ -1,7 +1,8 @@
 /**
  * The streaming reconstructor: darks and flats are averaged as they arrive, and every projection
  * is corrected, filtered and backprojected into the requested slices the moment it is added, so
- * the slices are complete moments after the last projection.
+ * the slices are complete moments after the last projection. With workers the calling thread only
+ * corrects and copies each projection into shared memory; the workers filter and backproject it.
  * @module
  */
 import type { Frame } from '../core/frame.js';
@@ -12,6 +13,7 @@ import { RunningAverage, correctRows } from './flat-field.js';
 import { RowFilter } from './filter.js';
 import type { SliceGeometry } from './geometry.js';
 import type { KernelName } from './batch.js';
+import type { FilterSpec } from './filter-stage.js';
 import type { FullParameters, ReconstructionParameters } from './parameters.js';
 import { circleMask, mergeParameters, pickRows, regionRows, scaled, sliceGeometryOf } from './parameters.js';
 import { ParallelBackprojector } from './parallel.js';
@@ -60,6 +62,8 @@ interface Pass {
   params: FullParameters;
   geometry: SliceGeometry;
   rows: number[];
+  /** Where each of `rows` is in a cached projection. */
+  positions: number[];
   filter: RowFilter;
   /** Corrected rows of up to two projections (an odd row count is filtered two projections at a time). */
   corrected: Float32Array;
@@ -128,6 +132,7 @@ export class Reconstructor {
             slices: rows.length,
             workers,
             ...(options.kernel ? { kernel: options.kernel } : {}),
+            filter: filterSpec(options.width, params, options.number, rows.length),
           });
     const reco = new Reconstructor(options, bp);
     reco.#cachedRows = rows;
@@ -245,7 +250,11 @@ export class Reconstructor {
         `reco: rows ${missing.join(', ')} were not cached; rereconstruct can only use rows of the original region`,
       );
     this.#pass = this.#makePass(params, rows);
-    await this.#backprojector.configure(scaled(this.#pass.geometry, params.oversample), rows.length);
+    const geometry = scaled(this.#pass.geometry, params.oversample);
+    const bp = this.#backprojector;
+    if (bp instanceof ParallelBackprojector)
+      await bp.configure(geometry, rows.length, filterSpec(this.width, params, this.number, rows.length));
+    else await bp.configure(geometry, rows.length);
     for (let i = 0; i < this.number; i++) if (this.#have[i]) await this.#feed(this.#pass, i);
     return this.#slices();
   }
@@ -271,7 +280,7 @@ export class Reconstructor {
     const base = this.#makePass(saved.params, [row]);
     const indices = [...this.#have.keys()].filter((i) => this.#have[i]);
     const filtered = indices.map((i) => {
-      this.#correct(base, i, 0);
+      this.#correct(base, i, base.corrected);
       base.filter.apply(base.corrected, base.filtered, 1, this.#weight(base.params));
       return base.filtered.slice(0, base.filter.outputWidth);
     });
@@ -311,6 +320,7 @@ export class Reconstructor {
       params,
       geometry,
       rows,
+      positions: rows.map((r) => this.#cachedRows.indexOf(r)),
       filter,
       corrected: new Float32Array(n),
       filtered: new Float32Array(n * params.oversample),
@@ -323,9 +333,16 @@ export class Reconstructor {
    * Corrects cached projection `index` and, once two are corrected (or at once for an even number
    * of rows, which pair up by themselves), filters and queues them for backprojection. Filtering
    * packs two rows into one complex FFT, so pairing projections halves the FFT work for one slice.
+   * With workers, corrects it straight into their ring; they pair, filter and backproject.
    */
   async #feed(pass: Pass, index: number): Promise<void> {
-    this.#correct(pass, index, pass.queued.length);
+    const bp = this.#backprojector;
+    if (bp instanceof ParallelBackprojector) {
+      await bp.queue((out) => this.#correct(pass, index, out), this.#angle(pass.params, index));
+      return;
+    }
+    const size = pass.rows.length * this.width;
+    this.#correct(pass, index, pass.corrected.subarray(pass.queued.length * size, (pass.queued.length + 1) * size));
     pass.queued.push(index);
     if (pass.queued.length === 2 || pass.rows.length % 2 === 0) await this.#drain(pass);
   }
@@ -345,15 +362,15 @@ export class Reconstructor {
   }
 
   #weight(p: FullParameters): number {
-    return Math.min(p.overallAngle, Math.PI) / this.number;
+    return angularWeight(p, this.number);
   }
 
   #angle(p: FullParameters, index: number): number {
     return p.angleOffset + (index * p.overallAngle) / this.number;
   }
 
-  /** Flat-field corrects the cached rows of projection `index` into slot `slot` of `pass.corrected`. */
-  #correct(pass: Pass, index: number, slot: number): void {
+  /** Flat-field corrects the cached rows of projection `index` into `out` (`rows × width`). */
+  #correct(pass: Pass, index: number, out: Float32Array): void {
     const w = this.width;
     const p = pass.params;
     const ref = pass.reference;
@@ -369,9 +386,7 @@ export class Reconstructor {
     }
     const nCached = this.#cachedRows.length;
     const source = this.#cache!.subarray(index * nCached * w, (index + 1) * nCached * w);
-    const positions = pass.rows.map((r) => this.#cachedRows.indexOf(r));
-    const out = pass.corrected.subarray(slot * pass.rows.length * w, (slot + 1) * pass.rows.length * w);
-    correctRows(source, w, positions, out, pass.reference.dark, pass.reference.flat, {
+    correctRows(source, w, pass.positions, out, pass.reference.dark, pass.reference.flat, {
       flatCorrect: p.doNormalization,
       absorptivity: p.absorptivity,
       fixNanAndInf: p.fixNanAndInf,
@@ -383,6 +398,22 @@ export class Reconstructor {
     if (h !== this.height || w !== this.width)
       throw new ParameterError(`reco: ${what} frame is ${h} × ${w}, expected ${this.height} × ${this.width}`);
   }
+}
+
+/** What the workers need to filter like {@link Reconstructor} on the calling thread. */
+function filterSpec(width: number, p: FullParameters, number: number, slices: number): FilterSpec {
+  return {
+    width,
+    filter: p.filter,
+    oversample: p.oversample,
+    scale: angularWeight(p, number),
+    pairs: slices % 2 === 1,
+  };
+}
+
+/** The weight of each of `number` projections (a 2π scan measures every line twice). */
+function angularWeight(p: FullParameters, number: number): number {
+  return Math.min(p.overallAngle, Math.PI) / number;
 }
 
 let warmed = false;

@@ -4,6 +4,7 @@ import type { ReconstructorOptions } from '../../../reco/index.js';
 import { makeFrame } from '../../../core/frame.js';
 import type { Frame } from '../../../core/frame.js';
 import { ParameterError } from '../../../core/errors.js';
+import { within } from '../../support/async.js';
 
 /**
  * scikit-image 0.19.3 `iradon(filter_name='ramp', interpolation='linear', circle=True)` on the same
@@ -194,6 +195,53 @@ describe('reco/reconstructor', () => {
     } finally {
       await reco.close();
     }
+  });
+
+  for (const [region, oversample] of [
+    [[0, 3, 1], 2], // odd: two projections per transform on the workers, as on the calling thread
+    [[1, 5, 2], 4], // even: rows pair up within a projection
+    [[2, 3, 1], 1], // one row
+  ] as const)
+    it(`filters on the workers bit-identically to the calling thread: rows [${region.join(', ')}], oversample ${oversample}, rereconstruct with another center`, async () => {
+      const n = 70;
+      const number = 61;
+      const height = 5;
+      const sino = phantomSinogram(angles(number), { width: n, center: 35.2 });
+      // Each detector row its own multiple of the sinogram, so slices differ and mix-ups show.
+      const frames = Array.from({ length: number }, (_, a) =>
+        makeFrame(
+          Float32Array.from({ length: n * height }, (_, i) => sino[a * n + (i % n)]! * (1 + Math.floor(i / n))),
+          [height, n],
+        ),
+      );
+      const run = async (workers: number): Promise<Float32Array[][]> => {
+        const reco = await Reconstructor.create({ width: n, height, number, region, oversample, workers });
+        try {
+          // Out of order and not awaited one by one (as from a subscription).
+          const order = [...frames.keys()].map((i) => (i * 17) % number);
+          const added = order.map((i) => reco.addProjection(frames[i]!, i));
+          const first = await reco.slices();
+          await Promise.all(added);
+          const again = await reco.rereconstruct({ centerPositionX: 36.1, filter: 'cosine' });
+          return [first, again];
+        } finally {
+          await reco.close();
+        }
+      };
+      const [serial, workers] = [await run(0), await run(2)];
+      for (const [k, what] of ['first scan', 'rereconstruct'].entries())
+        for (let s = 0; s < serial[k]!.length; s++)
+          assert.deepEqual(workers[k]![s], serial[k]![s], `${what}, slice ${s}`);
+    });
+
+  it('close() while projections are still queued (a scan aborted) finishes them, stops the workers, and later calls reject', async () => {
+    const n = 512;
+    const frames = rowFrames(phantomSinogram(angles(64), { width: n }), n);
+    const reco = await Reconstructor.create({ width: n, height: 1, number: 256, region: [0, 1, 1], workers: 2 });
+    const added = frames.map((f, i) => reco.addProjection(f, i));
+    await within(10_000, reco.close(), 'close with queued projections');
+    await within(1000, Promise.all(added), 'the queued projections');
+    await assert.rejects(reco.addProjection(frames[0]!, 100), /backproject: closed/);
   });
 
   for (const [shift, workers, metric] of [
