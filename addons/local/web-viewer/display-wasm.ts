@@ -223,20 +223,47 @@ export class WasmDisplay {
 
   /**
    * The display bytes of `src` (`height × width`, row-major) binned by `bin` (1 or 2; edge pixels
-   * that fill no whole block are left out) with limits `[lo, hi]`. Check {@link takes} first.
+   * that fill no whole block are left out) with limits `[lo, hi]`, in `out` if given (`oh × ow`
+   * bytes). Check {@link takes} first.
    */
-  map(src: Uint16Array, width: number, height: number, bin: number, lo: number, hi: number): Uint8Array {
+  map(
+    src: Uint16Array,
+    width: number,
+    height: number,
+    bin: number,
+    lo: number,
+    hi: number,
+    out?: Uint8Array,
+  ): Uint8Array {
+    this.load(src, width, height);
+    return this.mapLoaded(width, height, bin, lo, hi, out);
+  }
+
+  /**
+   * Copies `src` into the kernel's memory for {@link mapLoaded}; answers the copy (valid until the
+   * next load), which is in the cache now: reading it there is faster than reading `src` again.
+   */
+  load(src: Uint16Array, width: number, height: number): Uint16Array {
+    const need = outputAt(width, height) + width * height;
+    const memory = this.#k.memory;
+    if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+    const copy = new Uint16Array(memory.buffer, 0, width * height);
+    copy.set(src.subarray(0, width * height));
+    return copy;
+  }
+
+  /** {@link map} of the frame last {@link load}ed. */
+  mapLoaded(width: number, height: number, bin: number, lo: number, hi: number, out?: Uint8Array): Uint8Array {
     const sc = hi > lo ? 255 / (hi - lo) : 0;
     const oh = bin === 2 ? Math.floor(height / 2) : height;
     const ow = bin === 2 ? Math.floor(width / 2) : width;
-    const outAt = Math.ceil((width * height * 2) / 16) * 16;
-    const need = outAt + oh * ow;
-    const memory = this.#k.memory;
-    if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
-    new Uint16Array(memory.buffer, 0, width * height).set(src.subarray(0, width * height));
+    const outAt = outputAt(width, height);
     if (bin === 1) this.#k.map1(0, oh * ow, outAt, lo, sc);
     else this.#k.map2(0, width, oh, ow, outAt, lo, sc);
-    return new Uint8Array(memory.buffer, outAt, oh * ow).slice();
+    const result = new Uint8Array(this.#k.memory.buffer, outAt, oh * ow);
+    if (!out) return result.slice();
+    out.set(result);
+    return out;
   }
 
   /** Whether the kernel gives the JavaScript formula's bytes on test frames with edge values and limits. */
@@ -279,6 +306,9 @@ export class WasmDisplay {
     return true;
   }
 }
+
+/** Where the output starts in the kernel's memory: after the frame, 16-byte aligned. */
+const outputAt = (width: number, height: number) => Math.ceil((width * height * 2) / 16) * 16;
 
 let made: WasmDisplay | null | undefined;
 

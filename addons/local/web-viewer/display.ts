@@ -99,35 +99,59 @@ export function binPixels(frame: Frame, bin: number): { data: PixelArray; shape:
 /** Pixels sampled for automatic limits: enough for a 0.5 % tail of 300 pixels. */
 const SAMPLES = 65536;
 
+/** Bins of the histogram of {@link autoLimits}. */
+const BINS = 4096;
+/** Four interleaved histograms (consecutive samples count into different ones, so no increment waits for the previous), and their sum; reused by every image. */
+const LANES = new Uint32Array(4 * BINS);
+const HISTOGRAM = new Uint32Array(BINS);
+
 /**
  * Limits at the `clip` and 100 − `clip` percentiles: a 4096-bin histogram between the minimum and
  * maximum of at most 2¹⁶ evenly strided pixels (NaN and infinities ignored). A flat image gets
- * `[v, v + 1]`.
+ * `[v, v + 1]`. `range`, if given, is that minimum and maximum already found, of finite pixels
+ * (by {@link sampleBlockMeans}, whose at most 2¹⁷ samples are all taken).
  */
-export function autoLimits(px: ArrayLike<number>, clip: number): [number, number] {
+export function autoLimits(px: ArrayLike<number>, clip: number, range?: readonly [number, number]): [number, number] {
   const step = Math.max(1, Math.floor(px.length / SAMPLES));
   let mn = Infinity;
   let mx = -Infinity;
-  for (let i = 0; i < px.length; i += step) {
-    const v = px[i]!;
-    if (v < mn) mn = v;
-    if (v > mx) mx = v;
-  }
+  if (range) [mn, mx] = range;
+  else
+    for (let i = 0; i < px.length; i += step) {
+      const v = px[i]!;
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
+    }
   if (!(mx > mn) || !Number.isFinite(mn) || !Number.isFinite(mx)) {
     const v = Number.isFinite(mn) ? mn : 0;
     return [v, v + 1];
   }
-  const B = 4096;
-  const hist = new Uint32Array(B);
+  const B = BINS;
+  const lanes = LANES.fill(0);
   const sc = (B - 1) / (mx - mn);
   let n = 0;
-  for (let i = 0; i < px.length; i += step) {
-    const v = px[i]!;
-    if (v >= mn && v <= mx) {
-      hist[((v - mn) * sc) | 0]!++;
-      n++;
+  if (range && step === 1) {
+    // Every sample lies in [mn, mx]: no test, four at a time.
+    const len = px.length;
+    let i = 0;
+    for (; i + 3 < len; i += 4) {
+      lanes[((px[i]! - mn) * sc) | 0]!++;
+      lanes[B + (((px[i + 1]! - mn) * sc) | 0)]!++;
+      lanes[2 * B + (((px[i + 2]! - mn) * sc) | 0)]!++;
+      lanes[3 * B + (((px[i + 3]! - mn) * sc) | 0)]!++;
     }
-  }
+    for (; i < len; i++) lanes[((px[i]! - mn) * sc) | 0]!++;
+    n = len;
+  } else
+    for (let i = 0, lane = 0; i < px.length; i += step, lane = (lane + B) % (4 * B)) {
+      const v = px[i]!;
+      if (v >= mn && v <= mx) {
+        lanes[lane + (((v - mn) * sc) | 0)]!++;
+        n++;
+      }
+    }
+  const hist = HISTOGRAM;
+  for (let k = 0; k < B; k++) hist[k] = lanes[k]! + lanes[B + k]! + lanes[2 * B + k]! + lanes[3 * B + k]!;
   const a = (clip / 100) * n;
   const b = (1 - clip / 100) * n;
   let cum = 0;
@@ -151,7 +175,12 @@ export function autoLimits(px: ArrayLike<number>, clip: number): [number, number
 }
 
 /** Maps pixels to bytes with limits `[lo, hi]` (see the module's formula). */
-export function mapToBytes(px: PixelArray, lo: number, hi: number, out = new Uint8Array(px.length)): Uint8Array {
+export function mapToBytes(
+  px: PixelArray,
+  lo: number,
+  hi: number,
+  out: Uint8Array = new Uint8Array(px.length),
+): Uint8Array {
   const sc = hi > lo ? 255 / (hi - lo) : 0;
   if (px instanceof Uint16Array || px instanceof Uint8Array) {
     // One table lookup per pixel: the table costs at most 65536 steps, once per image.
@@ -172,14 +201,20 @@ export function mapToBytes(px: PixelArray, lo: number, hi: number, out = new Uin
  * Bins, finds the limits and maps: what one page needs of one frame with its contrast. 8- and
  * 16-bit frames take a fused path (the same bytes as {@link binPixels}, {@link autoLimits} and
  * {@link mapToBytes} in turn, in one pass over the pixels; see {@link integerDisplayImage}).
+ * `alloc` gives the output bytes (a caller may pass buffers it reuses).
  */
-export function displayImage(frame: Frame, maxSize: number, contrast: Contrast): DisplayImage {
+export function displayImage(
+  frame: Frame,
+  maxSize: number,
+  contrast: Contrast,
+  alloc: (length: number) => Uint8Array = (length) => new Uint8Array(length),
+): DisplayImage {
   const bin = binFactor(frame.shape, maxSize);
-  const fused = integerDisplayImage(frame, bin, contrast);
+  const fused = integerDisplayImage(frame, bin, contrast, alloc);
   if (fused) return fused;
   const { data, shape } = binPixels(frame, bin);
   const [lo, hi] = contrast.auto ? autoLimits(data, contrast.clip) : [contrast.min, contrast.max];
-  return { body: mapToBytes(data, lo, hi), shape, bin, lo, hi };
+  return { body: mapToBytes(data, lo, hi, alloc(data.length)), shape, bin, lo, hi };
 }
 
 let useWasm = true;
@@ -205,24 +240,33 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * equal the general path's). Four bytes are written per store. Undefined for other dtypes, or
  * when the table would be larger than the frame.
  */
-export function integerDisplayImage(frame: Frame, bin: number, contrast: Contrast): DisplayImage | undefined {
+export function integerDisplayImage(
+  frame: Frame,
+  bin: number,
+  contrast: Contrast,
+  alloc: (length: number) => Uint8Array = (length) => new Uint8Array(length),
+): DisplayImage | undefined {
   const src = frame.data;
   if (!(src instanceof Uint16Array || src instanceof Uint8Array)) return undefined;
   const [h, w] = frame.shape;
   const b2 = bin * bin;
   const oh = bin > 1 ? Math.floor(h / bin) : h;
   const ow = bin > 1 ? Math.floor(w / bin) : w;
-  const limits = (): [number, number] =>
-    contrast.auto ? autoLimits(sampleBlockMeans(src, w, oh, ow, bin), contrast.clip) : [contrast.min, contrast.max];
+  const limits = (px: Uint8Array | Uint16Array): [number, number] => {
+    if (!contrast.auto) return [contrast.min, contrast.max];
+    const samples = sampleBlockMeans(px, w, oh, ow, bin);
+    return autoLimits(samples.values, contrast.clip, samples.range);
+  };
   const simd = src instanceof Uint16Array && useWasm ? wasmDisplay() : undefined;
   if (simd?.takes(w, h, bin)) {
-    const [lo, hi] = limits();
-    return { body: simd.map(src as Uint16Array, w, h, bin, lo, hi), shape: [oh, ow], bin, lo, hi };
+    // The kernel's copy of the frame is in the cache: the samples are read from it.
+    const [lo, hi] = limits(simd.load(src as Uint16Array, w, h));
+    return { body: simd.mapLoaded(w, h, bin, lo, hi, alloc(oh * ow)), shape: [oh, ow], bin, lo, hi };
   }
   const size = b2 * (src instanceof Uint8Array ? 256 : 65536);
   if (bin > 1 && size > src.length) return undefined;
   const norm = 1 / b2;
-  const [lo, hi] = limits();
+  const [lo, hi] = limits(src);
   const sc = hi > lo ? 255 / (hi - lo) : 0;
   const table = lookupTable(size);
   // Block means a whole unit outside [lo, hi] map to 0 or 255 whatever float32 rounding does.
@@ -231,7 +275,7 @@ export function integerDisplayImage(frame: Frame, bin: number, contrast: Contras
   table.fill(0, 0, from); // 0 below lo
   for (let s = from; s < to; s++) table[s] = displayIndex(Math.fround(s * norm), lo, sc);
   table.fill(sc > 0 ? 255 : 0, to); // 255 above hi
-  const out = new Uint8Array(oh * ow);
+  const out = alloc(oh * ow);
   if (bin === 1) lookUp(src, table, out);
   else if (bin === 2) mapBlocks2(src, w, oh, ow, table, out);
   else mapBlocks(src, w, oh, ow, bin, table, out);
@@ -249,9 +293,21 @@ function lookupTable(size: number): Uint8Array {
   return table;
 }
 
+/** Samples of block means and their range, from {@link sampleBlockMeans}. */
+export interface BlockSamples {
+  /** The samples (a view of a buffer reused by the next call). */
+  values: Float32Array;
+  /** Their minimum and maximum. */
+  range: [number, number];
+}
+
+/** The buffer of {@link sampleBlockMeans}, reused by every image. */
+let sampleBuffer = new Float32Array(0);
+
 /**
  * The float32 block means at the indices {@link autoLimits} samples of the binned image (every
- * `max(1, floor(n / 2¹⁶))`-th of its `n` pixels): it then takes every one of these.
+ * `max(1, floor(n / 2¹⁶))`-th of its `n` pixels): it then takes every one of these, and their
+ * minimum and maximum, found on the way, spare it a pass.
  */
 export function sampleBlockMeans(
   src: Uint8Array | Uint16Array,
@@ -259,35 +315,64 @@ export function sampleBlockMeans(
   oh: number,
   ow: number,
   bin: number,
-): Float32Array {
+): BlockSamples {
   const n = oh * ow;
   const step = Math.max(1, Math.floor(n / SAMPLES));
-  const out = new Float32Array(Math.ceil(n / step));
+  const count = Math.ceil(n / step);
+  if (sampleBuffer.length < count) sampleBuffer = new Float32Array(count);
+  const out = sampleBuffer.subarray(0, count);
   const norm = 1 / (bin * bin);
+  let mn = Infinity;
+  let mx = -Infinity;
+  if (bin === 2 && ow % step === 0 && src instanceof Uint16Array && w % 2 === 0 && src.byteOffset % 4 === 0) {
+    // As below, with each block row's two pixels read as one 32-bit word (blocks start at even pixels).
+    const words = new Uint32Array(src.buffer, src.byteOffset, src.length >> 1);
+    const half = w >> 1;
+    let low = Infinity;
+    let high = -Infinity;
+    for (let oy = 0, k = 0; oy < oh; oy++)
+      for (let at = oy * w, end = at + ow, below = at + half; at < end; at += step, below += step) {
+        const a = words[at]!;
+        const b = words[below]!;
+        const sum = (a & 0xffff) + (a >>> 16) + (b & 0xffff) + (b >>> 16);
+        out[k++] = sum * norm;
+        if (sum < low) low = sum;
+        if (sum > high) high = sum;
+      }
+    // Rounding to float32 keeps the order: the extreme sums give the extreme samples.
+    return { values: out, range: [Math.fround(low * norm), Math.fround(high * norm)] };
+  }
   if (bin === 2 && ow % step === 0) {
     // Every row's samples start at its first block: one strided pass per row, no index arithmetic.
     const jump = 2 * step;
     for (let oy = 0, k = 0; oy < oh; oy++)
-      for (let at = 2 * oy * w, end = at + 2 * ow, below = at + w; at < end; at += jump, below += jump)
-        out[k++] = (src[at]! + src[at + 1]! + src[below]! + src[below + 1]!) * norm;
-    return out;
+      for (let at = 2 * oy * w, end = at + 2 * ow, below = at + w; at < end; at += jump, below += jump) {
+        const v = Math.fround((src[at]! + src[at + 1]! + src[below]! + src[below + 1]!) * norm);
+        out[k++] = v;
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
+      }
+    return { values: out, range: [mn, mx] };
   }
   let oy = 0;
   let ox = 0;
-  for (let k = 0; k < out.length; k++) {
+  for (let k = 0; k < count; k++) {
     const at = oy * bin * w + ox * bin;
     let sum = 0;
     if (bin === 1) sum = src[at]!;
     else if (bin === 2) sum = src[at]! + src[at + 1]! + src[at + w]! + src[at + w + 1]!;
     else for (let dy = 0, row = at; dy < bin; dy++, row += w) for (let dx = 0; dx < bin; dx++) sum += src[row + dx]!;
-    out[k] = sum * norm;
+    const v = Math.fround(sum * norm);
+    out[k] = v;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
     ox += step;
     while (ox >= ow) {
       ox -= ow;
       oy++;
     }
   }
-  return out;
+  return { values: out, range: [mn, mx] };
 }
 
 /** `out[i] = table[px[i]]`, four bytes per store where the platform allows. */

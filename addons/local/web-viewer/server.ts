@@ -76,7 +76,11 @@ export interface ServerEvents {
   onWant(panel: Panel): void;
   /** `image` is no longer needed (its shared buffer may be reused). */
   onRelease(image: ServerImage): void;
-  /** Counters changed; `latency` is [frame → drawn, sent → received, received → drawn] of a camera image. */
+  /**
+   * Counters changed (`counts` is the server's own object, updated in place: copy what you keep;
+   * `threadMs` is left to the caller); `latency` is [frame → drawn, sent → received, received →
+   * drawn] of a camera image.
+   */
   onCounts(counts: ServerCounts, latency?: [number, number, number]): void;
 }
 
@@ -109,6 +113,9 @@ interface Client {
 
 /** Display images kept per frame (one per contrast in use). */
 const MAX_ENCODED = 4;
+/** Display buffers kept for reuse per byte length, and lengths kept. */
+const MAX_FREE_BODIES = 4;
+const MAX_FREE_LENGTHS = 4;
 
 const now = () => performance.timeOrigin + performance.now();
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
@@ -127,6 +134,9 @@ export class ViewerServer {
   /** Camera: one slot (key ''); slices: one per name. */
   readonly #slots: Record<Panel, Map<string, Slot>> = { camera: new Map(), slice: new Map() };
   readonly #wanted: Record<Panel, boolean> = { camera: false, slice: false };
+  /** Display buffers of released frames, by byte length, for the next display images. */
+  readonly #freeBodies = new Map<number, Uint8Array[]>();
+  readonly #alloc = (length: number): Uint8Array => this.#freeBodies.get(length)?.pop() ?? new Uint8Array(length);
   readonly #counts: ServerCounts = { sent: 0, drawn: 0, dropped: 0, clients: 0, sendMs: 0, threadMs: 0 };
   #status: object = {};
   #stream: object | undefined;
@@ -212,6 +222,16 @@ export class ViewerServer {
   #release(slot: Slot): void {
     if (slot.replaced && !slot.released && slot.writing === 0 && slot.shown === 0) {
       slot.released = true;
+      // No page shows its display images and none is being written: their buffers go back.
+      for (const { body } of slot.encoded.values()) {
+        let free = this.#freeBodies.get(body.length);
+        if (!free) {
+          if (this.#freeBodies.size >= MAX_FREE_LENGTHS) this.#freeBodies.clear(); // sizes changed
+          this.#freeBodies.set(body.length, (free = []));
+        }
+        if (free.length < MAX_FREE_BODIES) free.push(body);
+      }
+      slot.encoded.clear();
       this.#events.onRelease(slot.image);
     }
   }
@@ -232,8 +252,7 @@ export class ViewerServer {
 
   #report(latency?: [number, number, number]): void {
     this.#counts.clients = this.#clients.size;
-    this.#counts.threadMs = threadCpuMs();
-    this.#events.onCounts({ ...this.#counts }, latency);
+    this.#events.onCounts(this.#counts, latency);
   }
 
   /** The image to send a client next: the camera frame, or the slice it has waited longest for. */
@@ -275,8 +294,8 @@ export class ViewerServer {
     const ck = contrastKey(contrast);
     let encoded = slot.encoded.get(ck);
     if (!encoded) {
-      encoded = displayImage(frameOf(image), this.#options.maxSize, contrast);
-      if (slot.encoded.size >= MAX_ENCODED) slot.encoded.clear();
+      encoded = displayImage(frameOf(image), this.#options.maxSize, contrast, this.#alloc);
+      if (slot.encoded.size >= MAX_ENCODED) slot.encoded.clear(); // some may be in flight: left to the GC
       slot.encoded.set(ck, encoded);
     }
     this.#show(c, panel, key, slot, encoded.bin);

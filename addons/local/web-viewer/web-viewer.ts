@@ -323,21 +323,20 @@ export class WebViewer implements Viewer {
   }
 
   #message(m: FromWorker): void {
-    if (m.type === 'want') {
-      if (m.panel === 'camera') {
-        this.#wanted = true;
-        if (!this.#camera.taken) this.#deliver();
-      }
-    } else if (m.type === 'release') {
-      const free = this.#pool.get(m.buffer.byteLength) ?? [];
-      if (free.length < 3) free.push(m.buffer);
-      this.#pool.set(m.buffer.byteLength, free);
-    } else if (m.type === 'counts') {
-      this.#server = m.counts;
-      if (m.latency) {
-        this.#latency.push(m.latency);
-        if (this.#latency.length > 256) this.#latency.shift();
-      }
+    if (m.type !== 'update') return;
+    for (const buffer of m.release) {
+      const free = this.#pool.get(buffer.byteLength) ?? [];
+      if (free.length < 3) free.push(buffer);
+      this.#pool.set(buffer.byteLength, free);
+    }
+    if (m.counts) this.#server = m.counts;
+    for (const latency of m.latency) {
+      this.#latency.push(latency);
+      if (this.#latency.length > 256) this.#latency.shift();
+    }
+    if (m.want.includes('camera')) {
+      this.#wanted = true;
+      if (!this.#camera.taken) this.#deliver();
     }
   }
 

@@ -16,6 +16,7 @@ import {
   autoLimits,
   binFactor,
   binPixels,
+  DEFAULT_CONTRAST,
   displayImage,
   displayKernel,
   integerDisplayImage,
@@ -342,6 +343,47 @@ describe('addons/local/web-viewer', function () {
       assert.equal(second.dropped, 8);
       await until('counters from the server thread', () => viewer.stats().sent === 2);
       assert.deepEqual(pickStats(viewer), { frames: 10, sent: 2, drawn: 1, dropped: 8 });
+    });
+
+    it('sends the bytes of the frame it names while display buffers are reused (fast and slow pages)', async () => {
+      const viewer = await make({ maxSize: 64, maxFps: 1000, cpuBudget: 1 });
+      const fast = [await rawClient(viewer, { autoAck: true }), await rawClient(viewer, { autoAck: true })];
+      const slow = await rawClient(viewer);
+      sockets.push(...fast.map((c) => c.ws), slow.ws);
+      await until('the pages to be counted', () => viewer.stats().clients === 3);
+      const slowAcks = setInterval(() => {
+        const last = slow.images[slow.images.length - 1];
+        if (last) slow.ack(last.header);
+      }, 25);
+      // 128² frames whose contrast and pixels differ per frame number, binned 2 × 2 to 64².
+      const frame = (n: number) => pattern(128, 128, 100 * n, n);
+      const expected = new Map<number, Buffer>();
+      try {
+        for (let n = 0; n < 60; n++) {
+          const f = frame(n);
+          expected.set(n, Buffer.from(displayImage(f, 64, DEFAULT_CONTRAST).body));
+          viewer.show(f, { acquisition: 'radios', dropped: 0 });
+          await new Promise((r) => setTimeout(r, 3));
+        }
+        await until('the last frame on the fast pages', () =>
+          fast.every((c) => c.images[c.images.length - 1]?.header.frameNumber === 59),
+        );
+      } finally {
+        clearInterval(slowAcks);
+      }
+      let checked = 0;
+      for (const client of [...fast, slow])
+        for (const { header, pixels } of client.images) {
+          assert.ok(
+            Buffer.from(pixels as Uint8Array).equals(expected.get(header.frameNumber)!),
+            `frame ${header.frameNumber}`,
+          );
+          checked++;
+        }
+      assert.ok(
+        checked > 20 && slow.images.length > 1,
+        `${checked} images checked, ${slow.images.length} on the slow page`,
+      );
     });
 
     it('bins large frames server-side and keeps the original shape in the header', async () => {
