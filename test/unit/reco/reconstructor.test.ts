@@ -202,7 +202,7 @@ describe('reco/reconstructor', () => {
     [[1, 5, 2], 4], // even: rows pair up within a projection
     [[2, 3, 1], 1], // one row
   ] as const)
-    it(`filters on the workers bit-identically to the calling thread: rows [${region.join(', ')}], oversample ${oversample}, rereconstruct with another center`, async () => {
+    it(`filters on the workers as on the calling thread, bit for bit: rows [${region.join(', ')}], oversample ${oversample}`, async () => {
       const n = 70;
       const number = 61;
       const height = 5;
