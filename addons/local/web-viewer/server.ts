@@ -25,6 +25,7 @@ import {
 } from './display.js';
 import { headBytes, type ImageHeader } from './encode.js';
 import { pageHtml } from './page.js';
+import { BufferPool } from './buffer-pool.js';
 
 export type Panel = 'camera' | 'slice';
 export const PANELS: readonly Panel[] = ['camera', 'slice'];
@@ -135,8 +136,8 @@ export class ViewerServer {
   readonly #slots: Record<Panel, Map<string, Slot>> = { camera: new Map(), slice: new Map() };
   readonly #wanted: Record<Panel, boolean> = { camera: false, slice: false };
   /** Display buffers of released frames, by byte length, for the next display images. */
-  readonly #freeBodies = new Map<number, Uint8Array[]>();
-  readonly #alloc = (length: number): Uint8Array => this.#freeBodies.get(length)?.pop() ?? new Uint8Array(length);
+  readonly #freeBodies = new BufferPool<Uint8Array>(MAX_FREE_BODIES, MAX_FREE_LENGTHS);
+  readonly #alloc = (length: number): Uint8Array => this.#freeBodies.take(length) ?? new Uint8Array(length);
   readonly #counts: ServerCounts = { sent: 0, drawn: 0, dropped: 0, clients: 0, sendMs: 0, threadMs: 0 };
   #status: object = {};
   #stream: object | undefined;
@@ -223,14 +224,7 @@ export class ViewerServer {
     if (slot.replaced && !slot.released && slot.writing === 0 && slot.shown === 0) {
       slot.released = true;
       // No page shows its display images and none is being written: their buffers go back.
-      for (const { body } of slot.encoded.values()) {
-        let free = this.#freeBodies.get(body.length);
-        if (!free) {
-          if (this.#freeBodies.size >= MAX_FREE_LENGTHS) this.#freeBodies.clear(); // sizes changed
-          this.#freeBodies.set(body.length, (free = []));
-        }
-        if (free.length < MAX_FREE_BODIES) free.push(body);
-      }
+      for (const { body } of slot.encoded.values()) this.#freeBodies.give(body);
       slot.encoded.clear();
       this.#events.onRelease(slot.image);
     }

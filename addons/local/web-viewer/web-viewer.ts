@@ -16,6 +16,7 @@ import type { Viewer } from '../live-view.js';
 import type { Panel, ServerCounts, ServerImage, ServerOptions } from './server.js';
 import { serverThread, type ServerThread } from './thread.js';
 import type { FromWorker, ToWorker } from './worker.js';
+import { BufferPool } from './buffer-pool.js';
 
 /** Options of {@link WebViewer.create}. */
 export type WebViewerOptions = z.input<typeof WEB_VIEWER_OPTIONS>;
@@ -119,7 +120,7 @@ export class WebViewer implements Viewer {
   readonly #cpuBudget: number;
   readonly #camera: Slot = { frame: undefined, info: { acquisition: '', dropped: 0 }, seq: 0, taken: true };
   readonly #sliceSeq = new Map<string, number>();
-  readonly #pool = new Map<number, SharedArrayBuffer[]>();
+  readonly #pool = new BufferPool<SharedArrayBuffer>(3);
   readonly #latency: [number, number, number][] = [];
   readonly #unfollow = new Set<() => void>();
   readonly #polls = new Set<() => void>();
@@ -324,11 +325,7 @@ export class WebViewer implements Viewer {
 
   #message(m: FromWorker): void {
     if (m.type !== 'update') return;
-    for (const buffer of m.release) {
-      const free = this.#pool.get(buffer.byteLength) ?? [];
-      if (free.length < 3) free.push(buffer);
-      this.#pool.set(buffer.byteLength, free);
-    }
+    for (const buffer of m.release) this.#pool.give(buffer);
     if (m.counts) this.#server = m.counts;
     for (const latency of m.latency) {
       this.#latency.push(latency);
@@ -371,7 +368,7 @@ export class WebViewer implements Viewer {
     let data = src;
     let pooled = false;
     if (!(src.buffer instanceof SharedArrayBuffer)) {
-      const buffer = this.#pool.get(src.byteLength)?.pop() ?? new SharedArrayBuffer(src.byteLength);
+      const buffer = this.#pool.take(src.byteLength) ?? new SharedArrayBuffer(src.byteLength);
       data = new (src.constructor as new (b: SharedArrayBuffer) => typeof src)(buffer);
       data.set(src as never);
       pooled = true;
