@@ -138,7 +138,7 @@ describe('reco/filter-stage', () => {
     }
   });
 
-  it('a worker that fails while setting up its filter fails the call, and close() still returns', async () => {
+  it('a worker that fails while setting up its filter fails the call, close() still returns, the next run works', async () => {
     const g = sliceGeometry({ detectorWidth: 16 });
     // Unchecked on the calling thread: the worker's RowFilter throws, and the worker dies.
     const spec: FilterSpec = { width: 16, filter: 'ramp', oversample: 3, scale: 0.1, pairs: true };
@@ -170,5 +170,11 @@ describe('reco/filter-stage', () => {
     } finally {
       await within(10_000, bp.close(), 'close after a worker failure');
     }
+    // The run after the failure: new workers filter as the calling thread does.
+    const good: FilterSpec = { ...spec, oversample: 1 };
+    const data = projections(count, 1, 16, 5);
+    const want = await reference(g, good, data, angles);
+    const got = await within(10_000, onWorkers(g, good, data, angles), 'the run after the failure');
+    assert.deepEqual(got[0], want[0]);
   });
 });
