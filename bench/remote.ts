@@ -19,9 +19,9 @@ import { Benchmarker, spawnServer, type ServerProcess } from '../addons/remote/i
 import { encodeEnd, encodeFrame, freePort, tcpEndpoint, ZmqReceiver, ZmqSender } from '../transport/zmq/index.js';
 import { shmAvailable, uniqueShmEndpoint } from '../transport/index.js';
 import { printResult } from './result.js';
+import { preciseNow as now } from '../core/clock.js';
 
 const self = fileURLToPath(import.meta.url);
-const now = () => performance.timeOrigin + performance.now();
 
 /** Child: raw PULL, counts until the end marker, prints frames/s from the first frame on. */
 async function rawPullChild(endpoint: string): Promise<void> {

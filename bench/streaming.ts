@@ -24,11 +24,11 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { DirectoryWatcher, StreamingStep } from '../streaming/index.js';
 import { readTiff } from '../walkers/formats/index.js';
 import { median, printResult } from './result.js';
+import { preciseNow as now } from '../core/clock.js';
 
 const root = await mkdtemp(join(tmpdir(), 'concert-bench-streaming-'));
 const DETECTOR = fileURLToPath(new URL('../test/unit/streaming/fixtures/detector.ts', import.meta.url));
 const WORKER = new URL('./streaming-worker.ts', import.meta.url);
-const now = () => performance.timeOrigin + performance.now();
 let files = 0;
 const setFile = () => join(root, `set-${files++}.sqlite`);
 

@@ -40,9 +40,9 @@ import {
 } from '../transport/index.js';
 import { runAnchor } from './anchors.js';
 import { printResult, type BenchResult } from './result.js';
+import { preciseNow as now } from '../core/clock.js';
 
 const self = fileURLToPath(import.meta.url);
-const now = (): number => performance.timeOrigin + performance.now();
 type Impl = 'raw' | 'ours';
 
 // ---------------------------------------------------------------- children

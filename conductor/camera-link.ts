@@ -5,7 +5,7 @@
  * @module
  * @internal
  */
-import { errorMessage, q, type Unit } from '../core/index.js';
+import { errorMessage, preciseNow, q, type Unit } from '../core/index.js';
 import { ControlClient, type CurveClientOptions } from '../transport/zmq/index.js';
 import { BACKEND_SETTINGS, type ResolvedCamera } from './config/schema.js';
 import type { ArmResult, AttachResult, Heartbeat, RecordingSummary, StartParams, StartResult } from './protocol.js';
@@ -59,9 +59,9 @@ export class CameraLink {
   async measureClock(rounds = 5): Promise<void> {
     let best = Infinity;
     for (let i = 0; i < rounds; i++) {
-      const t0 = performance.timeOrigin + performance.now();
+      const t0 = preciseNow();
       const { now } = await this.client.request<{ now: number }>('clock');
-      const t1 = performance.timeOrigin + performance.now();
+      const t1 = preciseNow();
       if (t1 - t0 < best) {
         best = t1 - t0;
         this.offsetMs = now - (t0 + t1) / 2;

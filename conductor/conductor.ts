@@ -9,7 +9,16 @@
  * @module
  */
 import { hostname } from 'node:os';
-import { DEVICE_OPTIONS, Device, errorMessage, sleep, transition, z, type LogLevel } from '../core/index.js';
+import {
+  DEVICE_OPTIONS,
+  Device,
+  errorMessage,
+  preciseNow,
+  sleep,
+  transition,
+  z,
+  type LogLevel,
+} from '../core/index.js';
 import {
   curveClientOptions,
   curveServerOptions,
@@ -313,7 +322,7 @@ export class Conductor extends Device {
       // round trip unevenly, and an offset wrong by d starts that camera d late unseen
       for (const l of this.#links) await l.measureClock(5);
       const margin = Math.max(START_MARGIN_MS, 8 * Math.max(...this.#links.map((l) => l.rttMs)));
-      startAt = performance.timeOrigin + performance.now() + margin;
+      startAt = preciseNow() + margin;
       const wait = Math.max(...this.#links.map((l) => firstFrameWaitMs(l.config.frameRate)));
       results = await Promise.allSettled(
         this.#links.map((l) => l.start(startAt + l.offsetMs, timeoutMs + margin + wait)),

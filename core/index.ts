@@ -15,6 +15,7 @@ export * from './fsm.js';
 export * from './registry.js';
 export * from './abort.js';
 export * from './timers.js';
+export * from './clock.js';
 export * from './log.js';
 export * from './mutex.js';
 export * from './frame.js';

@@ -2,6 +2,7 @@
  * The items of an output set, their states and the JSON record each one is persisted as.
  * @module
  */
+import { preciseNow } from '../core/clock.js';
 import { isDType, type Frame } from '../core/frame.js';
 
 /** A JSON value, as stored in a set file. */
@@ -55,10 +56,8 @@ export interface OutputItem<T> {
   readonly finishedAt: number;
 }
 
-/** Milliseconds since the Unix epoch with sub-millisecond resolution. */
-export function now(): number {
-  return performance.timeOrigin + performance.now();
-}
+/** Milliseconds since the Unix epoch with sub-millisecond resolution ({@link preciseNow}). */
+export const now = preciseNow;
 
 /** True if `value` looks like a {@link Frame} (typed-array data, a 2-D shape and a dtype). */
 export function isFrame(value: unknown): value is Frame {

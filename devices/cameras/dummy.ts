@@ -3,7 +3,7 @@
  * trigger sources and recording/readout. `import { Camera } from 'concert/devices/cameras/dummy'`.
  * @module
  */
-import { makeFrame, z, zfunction, zwhere, type Frame } from '../../core/index.js';
+import { makeFrame, wallClockAt, z, zfunction, zwhere, type Frame } from '../../core/index.js';
 import type * as base from './base.js';
 import { SIMULATED_CAMERA_OPTIONS, SimulatedCamera } from './simulated.js';
 import { cropToRoi } from './timing.js';
@@ -96,7 +96,7 @@ export class DummyCamera extends SimulatedCamera {
     // The frame's timestamp is its exposure time (as a camera stamps its frames), not when it was
     // handed out; whole milliseconds as Date.now() gives, and whole microseconds (16 digits until
     // 2286), so a dry run knows its bytes exactly and a start skew is not rounded to 1 ms.
-    const timestampUs = Math.round((performance.timeOrigin + exposedAt) * 1000);
+    const timestampUs = Math.round(wallClockAt(exposedAt) * 1000);
     const timestamp = Math.round(timestampUs / 1000);
     if (!this.#simulate) return makeFrame(background, [roi.height, roi.width], { timestamp, timestampUs });
     const data = new Uint16Array(background.length);

@@ -10,7 +10,7 @@
  * `import { FfmpegCamera } from 'concert/devices/cameras/ffmpeg'`.
  * @module
  */
-import { errorMessage, makeFrame, OptionError, ParameterError, z, type Frame } from '../../core/index.js';
+import { errorMessage, makeFrame, OptionError, ParameterError, preciseNow, z, type Frame } from '../../core/index.js';
 import { FfmpegProcess } from '../../video/index.js';
 import { SIMULATED_CAMERA_OPTIONS, SimulatedCamera } from './simulated.js';
 import { cropToRoi } from './timing.js';
@@ -193,7 +193,7 @@ export class FfmpegCamera extends SimulatedCamera {
           // ffmpeg's output runs at the frame rate (the fps filter): frame i was taken i periods
           // after frame 0, so a frame lost from the queue leaves a gap in camera time. A frame
           // that arrives before its time moves frame 0 earlier (no timestamp lies in the future).
-          const arrived = performance.timeOrigin + performance.now();
+          const arrived = preciseNow();
           const due = (this.#decoded * 1000) / rate;
           if (firstAt === undefined || firstAt + due > arrived) firstAt = arrived - due;
           const frame = makeFrame(data, [height, width], { timestamp: firstAt + due }, CHANNELS[this.pixelFormat]);

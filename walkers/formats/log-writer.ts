@@ -5,7 +5,7 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { Mutex, OptionError, type Frame } from '../../core/index.js';
+import { Mutex, OptionError, preciseNow, type Frame } from '../../core/index.js';
 import { encodeEnd, encodeFrame, WIRE_FORMAT_VERSION } from '../../transport/index.js';
 import { StorageError, storageError } from './errors.js';
 import { writeAll } from './tiff-writer.js';
@@ -41,10 +41,7 @@ export interface LogCounters {
   bytes: number;
 }
 
-/** Milliseconds since the Unix epoch with sub-millisecond resolution. */
-export function preciseNow(): number {
-  return performance.timeOrigin + performance.now();
-}
+export { preciseNow };
 
 function concertVersion(): string {
   try {
