@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnServer, type ServerProcess } from '../../../addons/remote/spawn.js';
+import { preciseNow } from '../../../core/clock.js';
 import {
   Conductor,
   ConductorError,
@@ -163,7 +164,7 @@ describe('Conductor with camera server processes', function () {
   it('a camera server answers acquisition.start with when it woke and its first exposure, in µs for a dummy', async () => {
     const client = await ControlClient.create({ connect: servers[0]!.endpoint, timeoutMs: 10_000 });
     try {
-      const startAt = performance.timeOrigin + performance.now() + 40; // one host: one clock
+      const startAt = preciseNow() + 40; // one host: one clock
       const r = await client.request<StartResult>('acquisition.start', {
         startAt,
         camera: 'cam0',

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeFrame, q } from '../../../../core/index.js';
+import { makeFrame, preciseNow, q } from '../../../../core/index.js';
 import { readAcquisitionData } from '../../../../conductor/index.js';
 import { QUIET_BEFORE_MS, Recording, START_SETTLE_MS, START_YIELD_MS } from '../../../../conductor/host/recording.js';
 import type { StartParams } from '../../../../conductor/protocol.js';
@@ -103,7 +103,7 @@ describe('Recording (conductor/host)', function () {
 
     const recording = new Recording(camera, params('timed'), join(base, 'timed', 'cam'), {});
     await recording.arm();
-    const at = performance.timeOrigin + performance.now() + 30;
+    const at = preciseNow() + 30;
     const timing = await recording.start(at);
     const woke = timing.wokeAt!;
     assert.ok(woke >= at, `woke ${(at - woke).toFixed(3)} ms early`);
@@ -138,9 +138,9 @@ describe('Recording (conductor/host)', function () {
         const directory = join(base, name, 'cam');
         const recording = new Recording(camera, params(name, { frameRate: rate }), directory, {});
         await recording.arm();
-        const at = performance.timeOrigin + performance.now() + 30;
+        const at = preciseNow() + 30;
         const timing = await recording.start(at);
-        const answeredAt = performance.timeOrigin + performance.now();
+        const answeredAt = preciseNow();
         await recording.stop();
         await camera.disconnect();
         const [, row] = readFileSync(join(directory, 'timestamps.csv'), 'utf8').split('\n');
@@ -177,7 +177,7 @@ describe('Recording (conductor/host)', function () {
     await recording.arm();
     const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const before = timeouts();
-    const at = performance.timeOrigin + performance.now() + 30;
+    const at = preciseNow() + 30;
     const starting = recording.start(at);
     // runs once the wait ended and the camera started: the start is in its yield then (a stop
     // later than the yield finds the timer armed and clears it: this case then passes anyway)
@@ -195,7 +195,7 @@ describe('Recording (conductor/host)', function () {
     const camera = await Camera.create({ width: 16, height: 8, frameRate: q(RATE, 'Hz'), simulate: false });
     const recording = new Recording(camera, params('late'), join(base, 'late', 'cam'), {});
     await recording.arm();
-    const at = performance.timeOrigin + performance.now() - 40;
+    const at = preciseNow() - 40;
     const timing = await recording.start(at);
     assert.ok(timing.lateMs >= 40 && timing.lateMs <= timing.wokeAt! - at, `late ${timing.lateMs} ms`);
     await recording.stop();
@@ -219,7 +219,7 @@ describe('Recording (conductor/host)', function () {
 
   it('keeps the host quiet from QUIET_BEFORE_MS before the instant until the start answered, failed or was stopped', async () => {
     const camera = await Camera.create({ width: 16, height: 8, frameRate: q(RATE, 'Hz'), simulate: false });
-    const now = () => performance.timeOrigin + performance.now();
+    const now = preciseNow;
     try {
       // answered: quiet from the window's start, through the first frame and the settle, then not
       const answered = new Recording(camera, params('quietAnswered'), join(base, 'qa', 'cam'), {});

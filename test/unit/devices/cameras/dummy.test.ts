@@ -4,6 +4,7 @@ import {
   makeFrame,
   OptionError,
   ParameterError,
+  preciseNow,
   q,
   registeredDevices,
   runningOperations,
@@ -199,7 +200,7 @@ describe('devices/cameras/dummy', () => {
     const estimate = await c.estimateFrames();
     let before = 0;
     const frames = await c.recording(async () => {
-      before = performance.timeOrigin + performance.now();
+      before = preciseNow();
       return [await c.grab(), await c.grab()];
     });
     for (const { metadata: m } of frames) {
