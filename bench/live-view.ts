@@ -3,7 +3,11 @@
  *  1. experiment throughput, 1024² (and 2048², binned) uint16 frames from a free-running
  *     camera-like producer, with `LiveView` + `WebViewer` attached and headless Chromium drawing
  *     every frame it can, vs without (target ≥ 0.95×); rounds alternate so both see the same load;
- *     a paced 200 fps camera (1024²) with and without;
+ *     a paced 200 fps camera (1024²) with and without; the machine's limit for the free-running
+ *     rows twice: the producer next to a CPU burner taking Chromium's share, and next to Chromium
+ *     itself drawing as many 512² images a second on the minimal page of bench/raw-display.ts,
+ *     fed by raw `ws` from another process (bench/raw-feeder.ts; the producer is bound by memory
+ *     bandwidth, which a burner that only computes does not take);
  *  2. display latency, frame produced → drawn in the page (`performance.timeOrigin +
  *     performance.now()` on both sides), median and p90 for 1024² uint16 frames at 30 fps
  *     (goal ≤ 30 ms), against the floor of this browser and load: raw `ws` and a minimal canvas
@@ -16,6 +20,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { makeFrame, type Frame } from '../core/index.js';
 import { Acquisition, Experiment } from '../experiments/index.js';
@@ -102,6 +107,56 @@ async function burnCpu(share: number): Promise<() => void> {
   const child = spawn(process.execPath, ['-e', code, String(share)], { stdio: 'ignore' });
   await new Promise((resolve) => setTimeout(resolve, 300)); // started and burning
   return () => child.kill('SIGKILL');
+}
+
+/** CPU ms used so far by process `pid` alone (utime + stime of /proc/PID/stat; 0 once it is gone). */
+function processCpuMs(pid: number): number {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** The size the viewer shows 1024² and 2048² frames at (binned to at most its default maxSize). */
+const SHOWN = 512;
+
+/**
+ * Starts bench/raw-feeder.ts (raw ws + the minimal page's server, another process) feeding `size`²
+ * images at most `fps` a second while started; resolves once it listens.
+ */
+async function startRawFeeder(size: number, fps: number) {
+  const script = fileURLToPath(new URL('./raw-feeder.ts', import.meta.url));
+  const child = spawn(process.execPath, [...process.execArgv, script, String(size), String(fps)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = <T>(type: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (m: { type?: string }) => {
+        if (m?.type !== type) return;
+        child.off('exit', onExit);
+        child.off('message', onMessage);
+        resolve(m as T);
+      };
+      const onExit = (code: number | null) => reject(new Error(`raw-feeder.ts exited (${code}) before '${type}'`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  const { url } = await next<{ url: string }>('listening');
+  return {
+    url,
+    pid: child.pid!,
+    start: () => void child.send('start'),
+    /** Stops feeding; resolves with the images the page drew since start. */
+    stop: async () => {
+      const stopped = next<{ drawn: number }>('stopped');
+      child.send('stop');
+      return (await stopped).drawn;
+    },
+    close: () => void child.kill('SIGKILL'),
+  };
 }
 
 /**
@@ -259,6 +314,58 @@ try {
       baseline: median(alone),
       baselineName: 'alone',
     });
+    // The limit with the browser's own work instead of a burner's (the producer above is bound by
+    // memory bandwidth, and drawing is memory traffic): Chromium drawing as many 512² images a
+    // second as it drew of ours, on the minimal page, fed from another process by raw ws. No
+    // viewer, no LiveView, no binning in this process: what showing that many images costs here.
+    const rate = drawn / seconds;
+    const feeder = await startRawFeeder(SHOWN, rate);
+    const rawPage = await context.newPage();
+    try {
+      await rawPage.goto(feeder.url);
+      await rawPage.waitForFunction(() => (window as unknown as { rawConnected?: boolean }).rawConnected === true);
+      const apart: number[] = [];
+      const nextToChromium: number[] = [];
+      let rawDrawn = 0;
+      let rawBrowserMs = 0;
+      let feederMs = 0;
+      for (let r = 0; r < ROUNDS / 2; r++) {
+        const fed = async () => {
+          const f0 = processCpuMs(feeder.pid);
+          const c0 = childrenCpuMs() - f0;
+          feeder.start();
+          nextToChromium.push(await run(size, false, ROUND_MS));
+          rawDrawn += await feeder.stop();
+          const f1 = processCpuMs(feeder.pid);
+          feederMs += f1 - f0;
+          rawBrowserMs += childrenCpuMs() - f1 - c0;
+        };
+        if (r % 2) await fed();
+        apart.push(await run(size, false, ROUND_MS));
+        if (!(r % 2)) await fed();
+      }
+      const fedSeconds = ((ROUNDS / 2) * ROUND_MS) / 1000;
+      const chromiumRatio = median(apart.map((x, i) => nextToChromium[i]! / x));
+      console.log(
+        `   limit: next to Chromium drawing ${(rawDrawn / fedSeconds).toFixed(0)} ${SHOWN}² images/s (asked ${rate.toFixed(0)}) ` +
+          `on the minimal page, fed by raw ws from another process (${((100 * rawBrowserMs) / 1000 / fedSeconds).toFixed(0)} % ` +
+          `of a core), the producer alone makes ${chromiumRatio.toFixed(3)} of its rate (median paired ratio; load ` +
+          `${loadavg()[0]!.toFixed(1)}); the raw ws process took ${(feederMs / Math.max(1, rawDrawn)).toFixed(2)} ms CPU ` +
+          `per image (making and sending it: the floor of the server thread's send)`,
+      );
+      printResult({
+        name:
+          `free-running ${size}² producer next to Chromium drawing as many ${SHOWN}² images on a minimal page ` +
+          `(raw ws, another process; the machine's limit for that row)`,
+        value: chromiumRatio * median(apart),
+        unit: 'frames/s',
+        baseline: median(apart),
+        baselineName: 'alone',
+      });
+    } finally {
+      await rawPage.close();
+      feeder.close();
+    }
   }
 
   // 1b. A camera at 200 fps (1024²): is it held back at all when the machine has headroom?

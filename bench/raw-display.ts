@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { WebSocketServer, type WebSocket } from 'ws';
 
-const PAGE = String.raw`<!doctype html><meta charset="utf-8"><title>raw display</title>
+/** The minimal page: colour table, `ImageData`, a canvas shown scaled, an ack with the time drawn. */
+export const RAW_PAGE = String.raw`<!doctype html><meta charset="utf-8"><title>raw display</title>
 <style>body{margin:0;background:#111} canvas{display:block;width:680px;height:auto;image-rendering:pixelated}</style>
 <canvas id="c"></canvas>
 <script>
@@ -41,7 +42,7 @@ export async function rawDisplayLatency(
   page: Page,
   { size = 1024, fps = 30, durationMs = 6000 } = {},
 ): Promise<{ median: number; p90: number; drawn: number; produced: number }> {
-  const http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE));
+  const http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(RAW_PAGE));
   const wss = new WebSocketServer({ server: http, path: '/ws' });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const { port } = http.address() as AddressInfo;

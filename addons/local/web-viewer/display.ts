@@ -108,20 +108,17 @@ const HISTOGRAM = new Uint32Array(BINS);
 /**
  * Limits at the `clip` and 100 − `clip` percentiles: a 4096-bin histogram between the minimum and
  * maximum of at most 2¹⁶ evenly strided pixels (NaN and infinities ignored). A flat image gets
- * `[v, v + 1]`. `range`, if given, is that minimum and maximum already found, of finite pixels
- * (by {@link sampleBlockMeans}, whose at most 2¹⁷ samples are all taken).
+ * `[v, v + 1]`. (8- and 16-bit frames take {@link blockSumLimits}: the same limits, from counts.)
  */
-export function autoLimits(px: ArrayLike<number>, clip: number, range?: readonly [number, number]): [number, number] {
+export function autoLimits(px: ArrayLike<number>, clip: number): [number, number] {
   const step = Math.max(1, Math.floor(px.length / SAMPLES));
   let mn = Infinity;
   let mx = -Infinity;
-  if (range) [mn, mx] = range;
-  else
-    for (let i = 0; i < px.length; i += step) {
-      const v = px[i]!;
-      if (v < mn) mn = v;
-      if (v > mx) mx = v;
-    }
+  for (let i = 0; i < px.length; i += step) {
+    const v = px[i]!;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
   if (!(mx > mn) || !Number.isFinite(mn) || !Number.isFinite(mx)) {
     const v = Number.isFinite(mn) ? mn : 0;
     return [v, v + 1];
@@ -130,28 +127,28 @@ export function autoLimits(px: ArrayLike<number>, clip: number, range?: readonly
   const lanes = LANES.fill(0);
   const sc = (B - 1) / (mx - mn);
   let n = 0;
-  if (range && step === 1) {
-    // Every sample lies in [mn, mx]: no test, four at a time.
-    const len = px.length;
-    let i = 0;
-    for (; i + 3 < len; i += 4) {
-      lanes[((px[i]! - mn) * sc) | 0]!++;
-      lanes[B + (((px[i + 1]! - mn) * sc) | 0)]!++;
-      lanes[2 * B + (((px[i + 2]! - mn) * sc) | 0)]!++;
-      lanes[3 * B + (((px[i + 3]! - mn) * sc) | 0)]!++;
+  for (let i = 0, lane = 0; i < px.length; i += step, lane = (lane + B) % (4 * B)) {
+    const v = px[i]!;
+    if (v >= mn && v <= mx) {
+      lanes[lane + (((v - mn) * sc) | 0)]!++;
+      n++;
     }
-    for (; i < len; i++) lanes[((px[i]! - mn) * sc) | 0]!++;
-    n = len;
-  } else
-    for (let i = 0, lane = 0; i < px.length; i += step, lane = (lane + B) % (4 * B)) {
-      const v = px[i]!;
-      if (v >= mn && v <= mx) {
-        lanes[lane + (((v - mn) * sc) | 0)]!++;
-        n++;
-      }
-    }
+  }
   const hist = HISTOGRAM;
   for (let k = 0; k < B; k++) hist[k] = lanes[k]! + lanes[B + k]! + lanes[2 * B + k]! + lanes[3 * B + k]!;
+  return percentileLimits(hist, n, clip, mn, mx, sc);
+}
+
+/** The limits {@link autoLimits} reads off `hist` ({@link BINS} bins of `n` samples in `[mn, mx]`, `sc` bins per unit). */
+function percentileLimits(
+  hist: Uint32Array,
+  n: number,
+  clip: number,
+  mn: number,
+  mx: number,
+  sc: number,
+): [number, number] {
+  const B = BINS;
   const a = (clip / 100) * n;
   const b = (1 - clip / 100) * n;
   let cum = 0;
@@ -254,8 +251,7 @@ export function integerDisplayImage(
   const ow = bin > 1 ? Math.floor(w / bin) : w;
   const limits = (px: Uint8Array | Uint16Array): [number, number] => {
     if (!contrast.auto) return [contrast.min, contrast.max];
-    const samples = sampleBlockMeans(px, w, oh, ow, bin);
-    return autoLimits(samples.values, contrast.clip, samples.range);
+    return blockSumLimits(px, w, oh, ow, bin, contrast.clip);
   };
   const simd = src instanceof Uint16Array && useWasm ? wasmDisplay() : undefined;
   if (simd?.takes(w, h, bin)) {
@@ -293,86 +289,179 @@ function lookupTable(size: number): Uint8Array {
   return table;
 }
 
-/** Samples of block means and their range, from {@link sampleBlockMeans}. */
-export interface BlockSamples {
-  /** The samples (a view of a buffer reused by the next call). */
-  values: Float32Array;
-  /** Their minimum and maximum. */
-  range: [number, number];
+/** Block sums of {@link sampleBlockSums} (a view of a buffer reused by the next call) and their range. */
+export interface BlockSums {
+  sums: Uint32Array;
+  low: number;
+  high: number;
 }
 
-/** The buffer of {@link sampleBlockMeans}, reused by every image. */
-let sampleBuffer = new Float32Array(0);
+/** The buffers of {@link sampleBlockSums} and {@link blockSumLimits}, reused by every image. */
+let sumBuffer = new Uint32Array(0);
+let sumCounts = new Uint32Array(0);
 
 /**
- * The float32 block means at the indices {@link autoLimits} samples of the binned image (every
- * `max(1, floor(n / 2¹⁶))`-th of its `n` pixels): it then takes every one of these, and their
- * minimum and maximum, found on the way, spare it a pass.
+ * The range of the sums the last walk below wrote. (Each hot loop is a small function of its own
+ * that returns nothing: V8 then optimizes it whole. Loops inside one big function were compiled
+ * on stack and thrown away again at every call, at several times the cost.)
  */
-export function sampleBlockMeans(
+let walkLow = 0;
+let walkHigh = 0;
+
+/** Pixels `0, step, 2·step, …`: the samples of an image binned 1 × 1. */
+function walkPixels(src: Uint8Array | Uint16Array, step: number, sums: Uint32Array): void {
+  let low = 0x7fffffff;
+  let high = -1;
+  for (let k = 0, at = 0; k < sums.length; k++, at += step) {
+    const v = src[at]!;
+    sums[k] = v;
+    if (v < low) low = v;
+    if (v > high) high = v;
+  }
+  walkLow = low;
+  walkHigh = high;
+}
+
+/** 2 × 2 blocks every `step` blocks when each block row starts with a sample (`ow % step === 0`). */
+function walkRows2(
   src: Uint8Array | Uint16Array,
   w: number,
   oh: number,
   ow: number,
+  step: number,
+  sums: Uint32Array,
+): void {
+  let low = 0x7fffffff;
+  let high = -1;
+  const jump = 2 * step;
+  for (let oy = 0, k = 0; oy < oh; oy++)
+    for (let at = 2 * oy * w, end = at + 2 * ow, below = at + w; at < end; at += jump, below += jump) {
+      const v = src[at]! + src[at + 1]! + src[below]! + src[below + 1]!;
+      sums[k++] = v;
+      if (v < low) low = v;
+      if (v > high) high = v;
+    }
+  walkLow = low;
+  walkHigh = high;
+}
+
+/** `bin` × `bin` blocks every `step` blocks of the `ow` blocks per row. */
+function walkBlocks(
+  src: Uint8Array | Uint16Array,
+  w: number,
+  ow: number,
   bin: number,
-): BlockSamples {
-  const n = oh * ow;
-  const step = Math.max(1, Math.floor(n / SAMPLES));
-  const count = Math.ceil(n / step);
-  if (sampleBuffer.length < count) sampleBuffer = new Float32Array(count);
-  const out = sampleBuffer.subarray(0, count);
-  const norm = 1 / (bin * bin);
-  let mn = Infinity;
-  let mx = -Infinity;
-  if (bin === 2 && ow % step === 0 && src instanceof Uint16Array && w % 2 === 0 && src.byteOffset % 4 === 0) {
-    // As below, with each block row's two pixels read as one 32-bit word (blocks start at even pixels).
-    const words = new Uint32Array(src.buffer, src.byteOffset, src.length >> 1);
-    const half = w >> 1;
-    let low = Infinity;
-    let high = -Infinity;
-    for (let oy = 0, k = 0; oy < oh; oy++)
-      for (let at = oy * w, end = at + ow, below = at + half; at < end; at += step, below += step) {
-        const a = words[at]!;
-        const b = words[below]!;
-        const sum = (a & 0xffff) + (a >>> 16) + (b & 0xffff) + (b >>> 16);
-        out[k++] = sum * norm;
-        if (sum < low) low = sum;
-        if (sum > high) high = sum;
-      }
-    // Rounding to float32 keeps the order: the extreme sums give the extreme samples.
-    return { values: out, range: [Math.fround(low * norm), Math.fround(high * norm)] };
-  }
-  if (bin === 2 && ow % step === 0) {
-    // Every row's samples start at its first block: one strided pass per row, no index arithmetic.
-    const jump = 2 * step;
-    for (let oy = 0, k = 0; oy < oh; oy++)
-      for (let at = 2 * oy * w, end = at + 2 * ow, below = at + w; at < end; at += jump, below += jump) {
-        const v = Math.fround((src[at]! + src[at + 1]! + src[below]! + src[below + 1]!) * norm);
-        out[k++] = v;
-        if (v < mn) mn = v;
-        if (v > mx) mx = v;
-      }
-    return { values: out, range: [mn, mx] };
-  }
+  step: number,
+  sums: Uint32Array,
+): void {
+  let low = 0x7fffffff;
+  let high = -1;
   let oy = 0;
   let ox = 0;
-  for (let k = 0; k < count; k++) {
+  for (let k = 0; k < sums.length; k++) {
     const at = oy * bin * w + ox * bin;
     let sum = 0;
-    if (bin === 1) sum = src[at]!;
-    else if (bin === 2) sum = src[at]! + src[at + 1]! + src[at + w]! + src[at + w + 1]!;
-    else for (let dy = 0, row = at; dy < bin; dy++, row += w) for (let dx = 0; dx < bin; dx++) sum += src[row + dx]!;
-    const v = Math.fround(sum * norm);
-    out[k] = v;
-    if (v < mn) mn = v;
-    if (v > mx) mx = v;
+    for (let dy = 0, row = at; dy < bin; dy++, row += w) for (let dx = 0; dx < bin; dx++) sum += src[row + dx]!;
+    sums[k] = sum;
+    if (sum < low) low = sum;
+    if (sum > high) high = sum;
     ox += step;
     while (ox >= ow) {
       ox -= ow;
       oy++;
     }
   }
-  return { values: out, range: [mn, mx] };
+  walkLow = low;
+  walkHigh = high;
+}
+
+/**
+ * The integer sums of the `bin` × `bin` blocks whose means {@link autoLimits} samples in the
+ * binned image (every `max(1, floor(n / 2¹⁶))`-th of its `n` blocks), with their minimum and
+ * maximum, found on the way: at most 2¹⁷ samples, all of which it then takes. A block's sum must
+ * stay below 2³¹ (`bin`² · the largest pixel value: integerDisplayImage's table is smaller).
+ */
+export function sampleBlockSums(
+  src: Uint8Array | Uint16Array,
+  w: number,
+  oh: number,
+  ow: number,
+  bin: number,
+): BlockSums {
+  const n = oh * ow;
+  const step = Math.max(1, Math.floor(n / SAMPLES));
+  const count = Math.ceil(n / step);
+  if (sumBuffer.length < count) sumBuffer = new Uint32Array(count);
+  const sums = sumBuffer.subarray(0, count);
+  // (bin 1: the binned image is the frame, and block k is pixel k · step)
+  if (bin === 1) walkPixels(src, step, sums);
+  else if (bin === 2 && ow % step === 0) walkRows2(src, w, oh, ow, step, sums);
+  else walkBlocks(src, w, ow, bin, step, sums);
+  return { sums, low: walkLow, high: walkHigh };
+}
+
+/** Adds each sum of `sums` into `hist` with the bin {@link autoLimits} gives its float32 mean. */
+function histogramOfSums(sums: Uint32Array, norm: number, mn: number, sc: number, hist: Uint32Array): void {
+  const B = BINS;
+  const lanes = LANES.fill(0);
+  let k = 0;
+  for (; k + 3 < sums.length; k += 4) {
+    lanes[((Math.fround(sums[k]! * norm) - mn) * sc) | 0]!++;
+    lanes[B + (((Math.fround(sums[k + 1]! * norm) - mn) * sc) | 0)]!++;
+    lanes[2 * B + (((Math.fround(sums[k + 2]! * norm) - mn) * sc) | 0)]!++;
+    lanes[3 * B + (((Math.fround(sums[k + 3]! * norm) - mn) * sc) | 0)]!++;
+  }
+  for (; k < sums.length; k++) lanes[((Math.fround(sums[k]! * norm) - mn) * sc) | 0]!++;
+  for (let b = 0; b < B; b++) hist[b] = lanes[b]! + lanes[B + b]! + lanes[2 * B + b]! + lanes[3 * B + b]!;
+}
+
+/** As {@link histogramOfSums}, counting the sums by value first (`low` … `low + counts.length − 1`). */
+function histogramOfCounts(
+  sums: Uint32Array,
+  low: number,
+  counts: Uint32Array,
+  norm: number,
+  mn: number,
+  sc: number,
+  hist: Uint32Array,
+): void {
+  for (let k = 0; k < sums.length; k++) counts[sums[k]! - low]!++;
+  hist.fill(0);
+  for (let s = 0; s < counts.length; s++) {
+    const c = counts[s]!;
+    if (c === 0) continue;
+    hist[((Math.fround((low + s) * norm) - mn) * sc) | 0]! += c;
+    counts[s] = 0;
+  }
+}
+
+/**
+ * {@link autoLimits} of the block means of an 8- or 16-bit frame binned `bin` × `bin` (source rows
+ * of `w` pixels, `oh` × `ow` blocks): the same samples ({@link sampleBlockSums}) and the same
+ * limits, from integer sums. Sums are counted by value when they span at most twice as many
+ * values as there are samples; each distinct sum then goes into the histogram once, with its
+ * count, by the float32 mean {@link autoLimits} would have binned.
+ */
+export function blockSumLimits(
+  src: Uint8Array | Uint16Array,
+  w: number,
+  oh: number,
+  ow: number,
+  bin: number,
+  clip: number,
+): [number, number] {
+  const { sums, low, high } = sampleBlockSums(src, w, oh, ow, bin);
+  const norm = 1 / (bin * bin);
+  const mn = Math.fround(low * norm);
+  const mx = Math.fround(high * norm);
+  if (!(mx > mn)) return [mn, mn + 1];
+  const sc = (BINS - 1) / (mx - mn);
+  const span = high - low + 1;
+  if (span <= 2 * sums.length) {
+    if (sumCounts.length < span) sumCounts = new Uint32Array(Math.max(span, 2 * sumCounts.length));
+    histogramOfCounts(sums, low, sumCounts.subarray(0, span), norm, mn, sc, HISTOGRAM);
+  } else histogramOfSums(sums, norm, mn, sc, HISTOGRAM);
+  return percentileLimits(HISTOGRAM, sums.length, clip, mn, mx, sc);
 }
 
 /** `out[i] = table[px[i]]`, four bytes per store where the platform allows. */

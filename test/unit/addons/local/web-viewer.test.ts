@@ -15,6 +15,7 @@ import { decodeImage, headBytes, type ImageHeader } from '../../../../addons/loc
 import {
   autoLimits,
   binFactor,
+  blockSumLimits,
   binPixels,
   DEFAULT_CONTRAST,
   displayImage,
@@ -140,6 +141,31 @@ describe('addons/local/web-viewer', function () {
       const [lo, hi] = autoLimits(ramp, 0.5);
       assert.ok(Math.abs(lo - 50) < 5 && Math.abs(hi - 9950) < 5, `percentiles ${lo} ${hi}`);
       assert.deepEqual(autoLimits(new Float32Array(9).fill(3), 1), [3, 4], 'a flat image');
+    });
+
+    it('finds the auto-contrast limits of 8- and 16-bit frames from block sums exactly as from the binned means', () => {
+      let seed = 99;
+      const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) / 2 ** 24;
+      // Narrow sums are counted by value, wide ones (16-bit noise binned 2 × 2) go through the histogram one by one.
+      const cases: Array<[number, number, number, number]> = [
+        [1024, 1024, 4095, 1],
+        [1024, 1024, 4095, 2],
+        [1024, 1024, 65535, 1],
+        [1024, 1024, 65535, 2],
+        [700, 1030, 65535, 2],
+        [301, 517, 255, 3],
+        [64, 48, 1, 2],
+      ];
+      for (const [h, w, max, bin] of cases) {
+        const data = max === 255 ? new Uint8Array(h * w) : new Uint16Array(h * w);
+        for (let i = 0; i < data.length; i++) data[i] = Math.floor(random() * (max + 1));
+        const { data: binned, shape } = binPixels(makeFrame(data, [h, w]), bin);
+        for (const clip of [0, 0.5, 5]) {
+          const what = `${h}×${w} up to ${max}, bin ${bin}, clip ${clip}`;
+          assert.deepEqual(blockSumLimits(data, w, shape[0], shape[1], bin, clip), autoLimits(binned, clip), what);
+        }
+      }
+      assert.deepEqual(blockSumLimits(new Uint16Array(64).fill(7), 8, 4, 4, 2, 0.5), [7, 8], 'a flat frame');
     });
 
     it('makes the display image (binned, limits, bytes) and frames it in a message the page decodes', () => {
