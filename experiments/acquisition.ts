@@ -4,7 +4,6 @@
  * attached and detached while the acquisition runs.
  * @module
  */
-import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import {
   abortError,
@@ -271,7 +270,8 @@ export class Acquisition {
     let settleProduced!: (count: number | Promise<never>) => void;
     const produced = new Promise<number>((resolve) => (settleProduced = resolve));
     produced.catch(() => undefined);
-    const streamId = randomBytes(6).toString('hex');
+    // (Web Crypto, made on first use: importing node:crypto costs every session start ≈ 4 ms)
+    const streamId = Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(6))).toString('hex');
     const run = (this.#run = {
       controller,
       signal,

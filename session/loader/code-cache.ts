@@ -8,12 +8,11 @@
  * @module
  * @internal
  */
-import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { Script } from 'node:vm';
-import { writeAtomic } from './files.js';
+import { cacheKey, writeAtomic } from './files.js';
 
 /** The parts of node's CommonJS `Module` the code cache uses (not in @types/node). */
 interface CjsModule {
@@ -66,7 +65,7 @@ export function installCodeCache(dir: string): CodeCacheStats {
   M.prototype._compile = function (this: CjsModule, content: string, filename: string) {
     if (!isCached(filename, content.length)) return compile.call(this, content, filename);
     const st = statSync(filename);
-    const key = createHash('sha1').update(`${filename}\0${st.mtimeMs}\0${st.size}\0${process.version}`).digest('hex');
+    const key = cacheKey(`${filename}\0${st.mtimeMs}\0${st.size}\0${process.version}`);
     const file = join(dir, key);
     let cachedData: Buffer | undefined;
     try {

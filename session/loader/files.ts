@@ -35,3 +35,22 @@ export function packageSources(root: string): string[] {
   walk(root, '');
   return out.sort();
 }
+
+/**
+ * A 64-bit key of `text` as 16 hex digits, for file names in the cache (two 32-bit FNV-1a lanes
+ * over the UTF-16 code units, the second seeded differently and mixed by a multiply). Not a
+ * cryptographic hash: sha1 would load `node:crypto`, ≈ 4 ms of every start, for names no one
+ * attacks; an accidental clash is as unlikely as with 16 digits of sha1.
+ */
+export function cacheKey(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x9e3779b9;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x85ebca6b) ^ (b >>> 13);
+  }
+  a = Math.imul(a ^ (a >>> 16), 0x7feb352d);
+  b = Math.imul(b ^ (b >>> 15), 0x846ca68b);
+  return (a >>> 0).toString(16).padStart(8, '0') + ((b ^ (b >>> 16)) >>> 0).toString(16).padStart(8, '0');
+}

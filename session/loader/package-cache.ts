@@ -15,13 +15,12 @@
  * @module
  * @internal
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { rewriteBarrelImports, shapeChanges, shapeOf, type Shape } from './barrels.js';
-import { packageSources, writeAtomic } from './files.js';
+import { cacheKey, packageSources, writeAtomic } from './files.js';
 import { isConcertSpecifier, resolveConcert, type ExportsMap } from './resolve.js';
 import { esbuildOptions, finishModule, transpileError } from './transform.js';
 
@@ -316,7 +315,7 @@ export class PackageCache {
     writeAtomic(this.#shapesPath, JSON.stringify({ shapes: stored.shapes, uses: stored.uses }));
     stored.missing = false;
     // (of the shapes alone: what session files' rewrites depend on)
-    return createHash('sha1').update(JSON.stringify(stored.shapes)).digest('hex').slice(0, 16);
+    return cacheKey(JSON.stringify(stored.shapes));
   }
 
   /** The source (relative to the root) that `specifier`, written in source `from`, names, if it is one of the package's. */

@@ -6,12 +6,11 @@
  * @module
  * @internal
  */
-import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { writeAtomic } from './files.js';
+import { cacheKey, writeAtomic } from './files.js';
 import type { PackageCache } from './package-cache.js';
 import { CACHE_VERSION } from './package-cache.js';
 import { baseDirOf, isConcertSpecifier, isPathSpecifier, resolvePathSpecifier } from './resolve.js';
@@ -71,7 +70,7 @@ export class SessionFiles {
   #compile(src: string, stack: Set<string>, esbuild: () => typeof import('esbuild')): string {
     // A file of the package itself (sessions/demo.ts) is in the package cache already.
     if (this.#cache.holds(src)) return this.#cache.urlOf(src);
-    const key = createHash('sha1').update(src).digest('hex').slice(0, 16);
+    const key = cacheKey(src);
     const out = join(this.#dir, `${key}.js`);
     const url = pathToFileURL(out).href;
     if (stack.has(src)) return url; // an import cycle: the file is being compiled further up

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isCached, MIN_CACHED_SIZE } from '../../../../session/loader/code-cache.js';
+import { cacheKey } from '../../../../session/loader/files.js';
 
 describe('session/loader/code-cache', function () {
   this.timeout(30_000);
@@ -20,6 +21,19 @@ describe('session/loader/code-cache', function () {
     assert.ok(isCached('/p/node_modules/.cache/concert/deps/zod.cjs', MIN_CACHED_SIZE), 'a bundle of the cache');
     assert.ok(isCached('/home/u/.cache/concert/0123/deps/zod.cjs', MIN_CACHED_SIZE));
     assert.ok(!isCached('/p/node_modules/.cache/concert/deps/zod.js', MIN_CACHED_SIZE), 'its ES module');
+  });
+
+  it('names cache files by a 16-digit key that is stable and tells close inputs apart', () => {
+    const key = cacheKey('/p/node_modules/mathjs/lib/browser/math.js\x001700000000000\x00649724\x00v20.20.2');
+    assert.match(key, /^[0-9a-f]{16}$/);
+    assert.equal(cacheKey('/p/node_modules/mathjs/lib/browser/math.js\x001700000000000\x00649724\x00v20.20.2'), key);
+    assert.equal(cacheKey(''), cacheKey(''));
+    // Paths and stamps that differ in one character or one digit.
+    const keys = new Set<string>();
+    for (let i = 0; i < 20000; i++) keys.add(cacheKey(`/home/user/sessions/s${i}.ts\x00${1700000000000 + i}`));
+    for (let i = 0; i < 20000; i++) keys.add(cacheKey(`/home/user/sessions/s${i}.ts\x00${1700000000000 + i + 1}`));
+    assert.equal(keys.size, 40000, 'no two of 40000 close inputs share a key');
+    assert.notEqual(cacheKey('ab'), cacheKey('ba'));
   });
 
   it('writes V8 code at exit and compiles with it the next time; the module works the same', () => {
