@@ -69,20 +69,27 @@ function median(xs: number[]): number {
 
 const row = (name: string, value: string, baseline: string, ratio: string) =>
   console.log(`${name.padEnd(62)} ${value.padStart(16)} ${baseline.padStart(16)} ${ratio.padStart(8)}`);
-/** CPU ms used so far by the processes started under this one (Chromium): utime + stime of /proc/PID/stat. */
+/** Process `pid`'s parent and the CPU ms it used so far (utime + stime of /proc/PID/stat); undefined once it is gone. */
+function procStat(pid: number): { parent: number; cpuMs: number } | undefined {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return { parent: Number(f[1]), cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / TICKS };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU ms used so far by the processes started under this one (Chromium). */
 function childrenCpuMs(): number {
   const parent = new Map<number, number>();
   const cpu = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
-    try {
-      const st = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(d), Number(f[1]));
-      cpu.set(Number(d), ((Number(f[11]) + Number(f[12])) * 1000) / TICKS);
-    } catch {
-      // gone
-    }
+    const stat = procStat(Number(d));
+    if (!stat) continue; // gone
+    parent.set(Number(d), stat.parent);
+    cpu.set(Number(d), stat.cpuMs);
   }
   let total = 0;
   for (const [pid, ms] of cpu) {
@@ -109,16 +116,8 @@ async function burnCpu(share: number): Promise<() => void> {
   return () => child.kill('SIGKILL');
 }
 
-/** CPU ms used so far by process `pid` alone (utime + stime of /proc/PID/stat; 0 once it is gone). */
-function processCpuMs(pid: number): number {
-  try {
-    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / TICKS;
-  } catch {
-    return 0;
-  }
-}
+/** CPU ms used so far by process `pid` alone (0 once it is gone). */
+const processCpuMs = (pid: number): number => procStat(pid)?.cpuMs ?? 0;
 
 /** The size the viewer shows 1024² and 2048² frames at (binned to at most its default maxSize). */
 const SHOWN = 512;

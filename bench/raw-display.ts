@@ -7,7 +7,7 @@
  * in transit and drawing in the same browser under the same load.
  * @module
  */
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -37,21 +37,39 @@ ws.onmessage = (e) => {
 };
 </script>`;
 
+/** Serves {@link RAW_PAGE} and its WebSocket (`/ws`) on 127.0.0.1 at a free port. */
+export async function listenRawPage(): Promise<{ http: Server; wss: WebSocketServer; url: string }> {
+  const http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(RAW_PAGE));
+  const wss = new WebSocketServer({ server: http, path: '/ws' });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const { port } = http.address() as AddressInfo;
+  return { http, wss, url: `http://127.0.0.1:${port}/` };
+}
+
+/**
+ * An image as {@link RAW_PAGE} reads it: its timestamp (now), width and height as float64, then
+ * `size`² bytes of one value that changes with `seq`. A new buffer each time: the one in flight
+ * may still be queued.
+ */
+export function rawImage(size: number, seq: number): ArrayBuffer {
+  const buffer = new ArrayBuffer(24 + size * size);
+  new Float64Array(buffer, 0, 3).set([performance.timeOrigin + performance.now(), size, size]);
+  new Uint8Array(buffer, 24).fill((seq * 37) & 0xff);
+  return buffer;
+}
+
 /** Median and p90 of frame produced → drawn (ms) over `durationMs` at `fps`, and how many were drawn. */
 export async function rawDisplayLatency(
   page: Page,
   { size = 1024, fps = 30, durationMs = 6000 } = {},
 ): Promise<{ median: number; p90: number; drawn: number; produced: number }> {
-  const http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(RAW_PAGE));
-  const wss = new WebSocketServer({ server: http, path: '/ws' });
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address() as AddressInfo;
+  const { http, wss, url } = await listenRawPage();
   const latencies: number[] = [];
   let produced = 0;
   let timer: NodeJS.Timeout | undefined;
   try {
     const connected = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(url);
     const socket = await connected;
     await page.waitForFunction(() => (window as unknown as { rawConnected?: boolean }).rawConnected === true);
     let latest: ArrayBuffer | undefined;
@@ -73,11 +91,7 @@ export async function rawDisplayLatency(
       const tick = () => {
         const elapsed = performance.now() - t0;
         if (elapsed >= durationMs) return resolve();
-        const buffer = new ArrayBuffer(24 + size * size); // the one in flight may still be queued
-        new Float64Array(buffer, 0, 3).set([performance.timeOrigin + performance.now(), size, size]);
-        new Uint8Array(buffer, 24).fill((produced * 37) & 0xff);
-        produced++;
-        latest = buffer;
+        latest = rawImage(size, produced++);
         sendLatest();
         timer = setTimeout(tick, Math.max(0, ((produced * 1000) / fps - elapsed) | 0));
       };

@@ -12,10 +12,8 @@
  * the page acked since 'start').
  * @module
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { RAW_PAGE } from './raw-display.js';
+import type { WebSocket } from 'ws';
+import { listenRawPage, rawImage } from './raw-display.js';
 
 const size = Number(process.argv[2]);
 const fps = Number(process.argv[3]);
@@ -25,8 +23,6 @@ if (!process.send || !(size > 0) || !(fps > 0)) {
 }
 const send = process.send.bind(process);
 
-const http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(RAW_PAGE));
-const wss = new WebSocketServer({ server: http, path: '/ws', perMessageDeflate: false });
 let socket: WebSocket | undefined;
 let running = false;
 let inFlight = false;
@@ -34,15 +30,6 @@ let drawn = 0;
 let produced = 0;
 let timer: NodeJS.Timeout | undefined;
 let t0 = 0;
-
-/** An image as the raw page reads it: timestamp, width, height (float64), then the bytes. */
-function image(): ArrayBuffer {
-  const buffer = new ArrayBuffer(24 + size * size);
-  new Float64Array(buffer, 0, 3).set([performance.timeOrigin + performance.now(), size, size]);
-  new Uint8Array(buffer, 24).fill((produced * 37) & 0xff);
-  produced++;
-  return buffer;
-}
 
 /** Sends an image if the page has none in flight and the rate allows one now; else waits. */
 function pump(): void {
@@ -56,9 +43,10 @@ function pump(): void {
     return;
   }
   inFlight = true;
-  socket.send(image());
+  socket.send(rawImage(size, produced++));
 }
 
+const { wss, url } = await listenRawPage();
 wss.on('connection', (ws) => {
   socket = ws;
   ws.on('message', () => {
@@ -84,7 +72,4 @@ process.on('message', (m: unknown) => {
 });
 process.on('disconnect', () => process.exit(0));
 
-http.listen(0, '127.0.0.1', () => {
-  const { port } = http.address() as AddressInfo;
-  send({ type: 'listening', url: `http://127.0.0.1:${port}/` });
-});
+send({ type: 'listening', url });

@@ -134,9 +134,15 @@ export function autoLimits(px: ArrayLike<number>, clip: number): [number, number
       n++;
     }
   }
-  const hist = HISTOGRAM;
+  foldLanes(HISTOGRAM);
+  return percentileLimits(HISTOGRAM, n, clip, mn, mx, sc);
+}
+
+/** `hist` = the sum of the four interleaved histograms in {@link LANES}. */
+function foldLanes(hist: Uint32Array): void {
+  const B = BINS;
+  const lanes = LANES;
   for (let k = 0; k < B; k++) hist[k] = lanes[k]! + lanes[B + k]! + lanes[2 * B + k]! + lanes[3 * B + k]!;
-  return percentileLimits(hist, n, clip, mn, mx, sc);
 }
 
 /** The limits {@link autoLimits} reads off `hist` ({@link BINS} bins of `n` samples in `[mn, mx]`, `sc` bins per unit). */
@@ -290,7 +296,7 @@ function lookupTable(size: number): Uint8Array {
 }
 
 /** Block sums of {@link sampleBlockSums} (a view of a buffer reused by the next call) and their range. */
-export interface BlockSums {
+interface BlockSums {
   sums: Uint32Array;
   low: number;
   high: number;
@@ -381,13 +387,7 @@ function walkBlocks(
  * maximum, found on the way: at most 2¹⁷ samples, all of which it then takes. A block's sum must
  * stay below 2³¹ (`bin`² · the largest pixel value: integerDisplayImage's table is smaller).
  */
-export function sampleBlockSums(
-  src: Uint8Array | Uint16Array,
-  w: number,
-  oh: number,
-  ow: number,
-  bin: number,
-): BlockSums {
+function sampleBlockSums(src: Uint8Array | Uint16Array, w: number, oh: number, ow: number, bin: number): BlockSums {
   const n = oh * ow;
   const step = Math.max(1, Math.floor(n / SAMPLES));
   const count = Math.ceil(n / step);
@@ -412,7 +412,7 @@ function histogramOfSums(sums: Uint32Array, norm: number, mn: number, sc: number
     lanes[3 * B + (((Math.fround(sums[k + 3]! * norm) - mn) * sc) | 0)]!++;
   }
   for (; k < sums.length; k++) lanes[((Math.fround(sums[k]! * norm) - mn) * sc) | 0]!++;
-  for (let b = 0; b < B; b++) hist[b] = lanes[b]! + lanes[B + b]! + lanes[2 * B + b]! + lanes[3 * B + b]!;
+  foldLanes(hist);
 }
 
 /** As {@link histogramOfSums}, counting the sums by value first (`low` … `low + counts.length − 1`). */
