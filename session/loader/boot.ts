@@ -8,7 +8,9 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installCodeCache } from './code-cache.js';
+import * as loaderModule from './index.js';
 import { Loader, setActiveLoader } from './loader.js';
+import { LOADER_KEY } from './start-bundle.js';
 
 /** Where bin/concert found things. */
 export interface BootPaths {
@@ -45,6 +47,7 @@ export async function boot(argv: string[], paths: BootPaths): Promise<void> {
     );
   if (!process.env.CONCERT_NO_CODE_CACHE) installCodeCache(join(paths.cacheDir, 'v8'));
   setActiveLoader(loader);
+  shareLoaderModule();
   // Worker modules beside session files (streaming steps) are transpiled as session files are.
   const worker = (await loader.importPackage('core/worker.ts')) as typeof import('../../core/worker.js');
   worker.setWorkerModuleMapper((url) =>
@@ -54,11 +57,17 @@ export async function boot(argv: string[], paths: BootPaths): Promise<void> {
   await main(argv);
 }
 
+/** Leaves the loader's module where the start bundle reads it (start-bundle.ts, LOADER_KEY). */
+function shareLoaderModule(): void {
+  (globalThis as Record<symbol, unknown>)[Symbol.for(LOADER_KEY)] = loaderModule;
+}
+
 async function prepareInstall(paths: BootPaths): Promise<void> {
   const loader = new Loader(paths.root, paths.cacheDir);
   const refreshed = await loader.refresh();
   installCodeCache(join(paths.cacheDir, 'v8'));
   setActiveLoader(loader);
+  shareLoaderModule();
   // What `concert start` loads before the first prompt (its big CommonJS files are code-cached at exit).
   for (const file of ['session/cli/main.ts', 'core/index.ts', 'session/helpers.ts', 'session/repl/index.ts'])
     await loader.importPackage(file);

@@ -13,6 +13,7 @@ import Module, { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { Script } from 'node:vm';
 import { cacheKey, writeAtomic } from './files.js';
+import { BUNDLE_FILE } from './start-bundle.js';
 
 /** The parts of node's CommonJS `Module` the code cache uses (not in @types/node). */
 interface CjsModule {
@@ -46,6 +47,7 @@ let installed: { dir: string; stats: CodeCacheStats } | undefined;
  * or a dependency bundle of our cache (`deps/<name>.cjs`, package-cache.ts).
  */
 export function isCached(filename: string, size: number): boolean {
+  if (filename.endsWith(`${sep}${BUNDLE_FILE}`)) return true; // the start bundle (start-bundle.ts), whatever its size
   if (size < MIN_CACHED_SIZE) return false;
   if (filename.endsWith('.cjs') && dirname(filename).endsWith(`${sep}deps`)) return true;
   return filename.includes(`${sep}node_modules${sep}`) && !filename.includes(`${sep}.cache${sep}`);
@@ -65,7 +67,9 @@ export function installCodeCache(dir: string): CodeCacheStats {
   M.prototype._compile = function (this: CjsModule, content: string, filename: string) {
     if (!isCached(filename, content.length)) return compile.call(this, content, filename);
     const st = statSync(filename);
-    const key = cacheKey(`${filename}\0${st.mtimeMs}\0${st.size}\0${process.version}`);
+    // (node's flags too: V8 rejects code made under other flags, so `node --cpu-prof` or the
+    // command's own flags get a cache of their own instead of rewriting the one of every start)
+    const key = cacheKey(`${filename}\0${st.mtimeMs}\0${st.size}\0${process.version}\0${process.execArgv.join(' ')}`);
     const file = join(dir, key);
     let cachedData: Buffer | undefined;
     try {

@@ -10,7 +10,7 @@ export { boot, type BootPaths } from './boot.js';
 export { installCodeCache, type CodeCacheStats } from './code-cache.js';
 export { describeLoadError } from './load-error.js';
 export { loadSession } from './load-session.js';
-export { activeLoader, Loader, setActiveLoader } from './loader.js';
+export { activeLoader, importModule, Loader, setActiveLoader } from './loader.js';
 export { PackageCache, type RefreshResult } from './package-cache.js';
 export { ModuleNotFoundError, exportTarget, resolveConcert, resolvePathSpecifier } from './resolve.js';
 export { SessionFiles } from './session-files.js';

@@ -20,9 +20,10 @@ export function describeLoadError(error: unknown, file: string, source: string):
     code?: string;
     errors?: Array<{ text: string; location?: { line: number; column: number; file?: string } }>;
   };
-  // Name cached package modules as the session wrote them ('concert/devices/motors/dummy').
+  // Name cached package modules as the session wrote them ('concert/devices/motors/dummy'), in
+  // the cache or in its main thread's view (m/, start-bundle.ts).
   const message = String(e.message ?? error).replace(
-    /'file:\/\/[^']*\/node_modules\/\.cache\/concert\/([^']+?)(?:\/?index)?\.js'/g,
+    /'file:\/\/[^']*\/node_modules\/\.cache\/concert\/(?:m\/)?([^']+?)(?:\/?index)?\.js'/g,
     (_, path: string) => (path === 'index' || path === '' ? "'concert'" : `'concert/${path}'`),
   );
   const lead = (where: string, what: string) => `${where}: ${what}\nThe session failed to load.`;

@@ -19,7 +19,10 @@ import { activeLoader } from './loader.js';
 export async function loadSession(file: string): Promise<Record<string, unknown>> {
   const loader = activeLoader();
   if (!loader) throw new Error(`cannot load ${file}: session files are loaded by the concert command (bin/concert)`);
-  const { Parameterizable, setDefaultNamer } = await import('../../core/index.js');
+  // (through the loader: the main thread's copy of core, start-bundle.ts)
+  const { Parameterizable, setDefaultNamer } = (await loader.importPackage(
+    'core/index.ts',
+  )) as typeof import('../../core/index.js');
   const url = await loader.prepareSession(file);
   const previous = setDefaultNamer(bindingNamer([file, fileURLToPath(url)]));
   let module: Record<string, unknown>;

@@ -66,6 +66,14 @@ export class Loader {
   }
 }
 
+/**
+ * `import(specifier)` from here: the start bundle's dynamic imports (start-bundle.ts), whose
+ * relative specifiers it has made absolute; bare ones resolve up the same folders as from it.
+ */
+export function importModule(specifier: string): Promise<unknown> {
+  return import(specifier);
+}
+
 let active: Loader | undefined;
 
 /** The loader `bin/concert` started with; undefined when the package runs without it (under tsx, in tests). */

@@ -22,10 +22,19 @@ import { pathToFileURL } from 'node:url';
 import { rewriteBarrelImports, shapeChanges, shapeOf, type Shape } from './barrels.js';
 import { cacheKey, packageSources, writeAtomic } from './files.js';
 import { isConcertSpecifier, resolveConcert, type ExportsMap } from './resolve.js';
+import {
+  BUNDLE_FILE,
+  buildStartBundle,
+  isLoaderModule,
+  MAIN_TREE,
+  mainPath,
+  startMembers,
+  type StartBundleInput,
+} from './start-bundle.js';
 import { esbuildOptions, finishModule, transpileError } from './transform.js';
 
 /** Bump when the cached output changes shape (a new transpiler, new options): everything is redone. */
-export const CACHE_VERSION = 8;
+export const CACHE_VERSION = 9;
 
 /**
  * Dependencies loaded from one bundled module of the cache (see the module comment). Only the bare
@@ -41,6 +50,8 @@ interface Manifest {
   bundles?: Record<string, string>;
   /** A hash of shapes.json (barrels.ts), which session files' imports were rewritten with. */
   shapes?: string;
+  /** The main thread's view (`m/`) and the start bundle were made for these files (start-bundle.ts). */
+  main?: boolean;
 }
 
 /** shapes.json: each source's {@link Shape}, and the names each imports through barrels. */
@@ -78,10 +89,13 @@ export class PackageCache {
   #shapes: Shapes | undefined;
   /** The hash of the shapes (after {@link refresh}): session files transpiled with others are redone. */
   shapesStamp = '';
+  /** The start bundle's entries and seeds (start-bundle.ts; the package's by default). */
+  readonly #start: Pick<StartBundleInput, 'entries' | 'seeds'>;
 
-  constructor(root: string, dir: string) {
+  constructor(root: string, dir: string, start: Pick<StartBundleInput, 'entries' | 'seeds'> = {}) {
     this.root = resolvePath(root);
     this.dir = resolvePath(dir);
+    this.#start = start;
     const manifest = JSON.parse(readFileSync(join(this.root, 'package.json'), 'utf8')) as { exports?: ExportsMap };
     this.exportsMap = manifest.exports ?? {};
   }
@@ -126,12 +140,13 @@ export class PackageCache {
         !existsSync(this.#bundlePath(name)) ||
         !existsSync(this.#bundlePath(name).replace(/\.js$/, '.cjs')),
     );
-    if (stale.length || staleBundles.length) {
+    const changed = stale.length > 0 || staleBundles.length > 0 || Object.keys(manifest.files).length !== total;
+    if (changed || !manifest.main) {
       if (stale.length) options.onTranspile?.(stale.length, total);
       await this.#transpile(stale, staleBundles);
     }
     this.shapesStamp = manifest.shapes ?? '';
-    if (stale.length || staleBundles.length || Object.keys(manifest.files).length !== total) {
+    if (changed || !manifest.main) {
       if (this.#shapes) this.shapesStamp = this.#saveShapes(this.#shapes);
       const made = Object.fromEntries(Object.entries(bundles).filter(([name]) => this.#bundled.has(name)));
       writeAtomic(
@@ -141,6 +156,7 @@ export class PackageCache {
           files: seen,
           bundles: made,
           shapes: this.shapesStamp,
+          main: true,
         } satisfies Manifest),
       );
     }
@@ -241,10 +257,64 @@ export class PackageCache {
         if (!redo.has(rel) && existsSync(out) && readFileSync(out, 'utf8') === text) continue;
         writeAtomic(out, text);
       }
+      await this.#writeMainTree(esbuild, shapes);
     } finally {
       // Stop esbuild's child process: a Ctrl-C at the prompt would kill it under our feet.
       await esbuild.stop();
     }
+  }
+
+  /**
+   * The main thread's view of the cache (`m/`, start-bundle.ts): the start bundle's facades, and
+   * every other module as transpiled. Files already as they should be are left alone.
+   */
+  async #writeMainTree(esbuild: typeof import('esbuild'), shapes: Record<string, Shape>): Promise<void> {
+    const texts = new Map<string, string>();
+    const text = (rel: string) => {
+      let js = texts.get(rel);
+      if (js === undefined) texts.set(rel, (js = readFileSync(this.#outPath(rel), 'utf8')));
+      return js;
+    };
+    const input = this.#startInput(shapes, text);
+    let facades = new Map<string, string>();
+    const members = startMembers(input);
+    if (members.length)
+      try {
+        const built = await buildStartBundle(esbuild, input, members);
+        writeAtomic(join(this.dir, BUNDLE_FILE), built.bundle);
+        facades = built.facades;
+      } catch (error) {
+        // Only slower: `m/` then holds the modules themselves.
+        if (process.env.CONCERT_DEBUG) process.stderr.write(`concert: no start bundle: ${String(error)}\n`);
+      }
+    for (const rel of this.#sources) {
+      const path = join(this.dir, MAIN_TREE, rel.replace(/\.ts$/, '.js'));
+      // The loader's modules are the ones bin/concert loaded: `m/` only points there.
+      const want = isLoaderModule(rel)
+        ? `export * from ${JSON.stringify(relativeSpecifier(join(MAIN_TREE, rel), rel))};\n`
+        : (facades.get(rel) ?? text(rel));
+      if (existsSync(path) && readFileSync(path, 'utf8') === want) continue;
+      writeAtomic(path, want);
+    }
+  }
+
+  #startInput(shapes: Record<string, Shape>, text: (rel: string) => string): StartBundleInput {
+    return { dir: this.dir, sources: this.#sources, shapes, text, ...this.#start };
+  }
+
+  /**
+   * The modules the start bundle holds (start-bundle.ts), as the cache's files say after a
+   * {@link refresh}; none when the main thread's view holds facades of none.
+   */
+  startBundleModules(): string[] {
+    const input = this.#startInput(this.#loadShapes().shapes, (rel) => readFileSync(this.#outPath(rel), 'utf8'));
+    return startMembers(input).filter((rel) => {
+      try {
+        return readFileSync(mainPath(this.dir, rel), 'utf8').includes(BUNDLE_FILE);
+      } catch {
+        return false;
+      }
+    });
   }
 
   /** esbuild's output for each of `rels`, by rel (a file that does not compile throws its error when loaded). */
@@ -365,9 +435,12 @@ export class PackageCache {
     return this.#sources.has(relative(this.root, path));
   }
 
-  /** The URL to import for a source of the package (absolute, or relative to the root). */
+  /**
+   * The URL to import for a source of the package (absolute, or relative to the root): its module
+   * in the main thread's view of the cache (start-bundle.ts).
+   */
   urlOf(file: string): string {
-    return pathToFileURL(this.#outPath(relative(this.root, resolvePath(this.root, file)))).href;
+    return pathToFileURL(mainPath(this.dir, relative(this.root, resolvePath(this.root, file)))).href;
   }
 
   /**

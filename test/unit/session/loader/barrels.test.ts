@@ -161,13 +161,16 @@ describe('session/loader/barrels', function () {
       const js = readFileSync(file, 'utf8');
       const whole = new Set([...js.matchAll(/^import \* as [\w$]+ from "([^"]+)";/gm)].map((m) => m[1]!));
       for (const s of staticImportSpecifiers(js)) {
-        const path = s.startsWith('file:') ? fileURLToPath(s) : s.startsWith('.') ? resolve(dirname(file), s) : '';
+        // (the modules as transpiled: a `concert/…` import points into the main thread's view, m/)
+        const path = (
+          s.startsWith('file:') ? fileURLToPath(s) : s.startsWith('.') ? resolve(dirname(file), s) : ''
+        ).replace(`${cache.dir}/m/`, `${cache.dir}/`);
         if (!path.startsWith(cache.dir)) continue;
         if (whole.has(s)) namespaces.add(path);
         visit(path);
       }
     };
-    visit(fileURLToPath(cache.urlOf('sessions/demo.ts')));
+    visit(join(cache.dir, 'sessions', 'demo.js'));
     const loaded = [...seen].map((f) => f.slice(cache.dir.length + 1).replace(/\.js$/, '.ts'));
     assert.ok(loaded.length > 50, `the demo's modules: ${loaded.length}`);
     assert.deepEqual(
@@ -176,6 +179,16 @@ describe('session/loader/barrels', function () {
     );
     assert.deepEqual(
       loaded.filter((rel) => /^(video|recording|transport)\//.test(rel)),
+      [],
+    );
+    // The start bundle (start-bundle.ts) holds the demo's modules, and no more of those folders.
+    const bundled = cache.startBundleModules();
+    assert.deepEqual(
+      loaded.filter((rel) => !/^(sessions|deps)\//.test(rel) && !bundled.includes(rel)),
+      [],
+    );
+    assert.deepEqual(
+      bundled.filter((rel) => /^(video|recording|transport)\//.test(rel)),
       [],
     );
   });
