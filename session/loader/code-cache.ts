@@ -13,7 +13,7 @@ import Module, { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { Script } from 'node:vm';
 import { cacheKey, writeAtomic } from './files.js';
-import { BUNDLE_FILE } from './start-bundle.js';
+import { isBundleFile } from './start-bundle.js';
 
 /** The parts of node's CommonJS `Module` the code cache uses (not in @types/node). */
 interface CjsModule {
@@ -47,7 +47,7 @@ let installed: { dir: string; stats: CodeCacheStats } | undefined;
  * or a dependency bundle of our cache (`deps/<name>.cjs`, package-cache.ts).
  */
 export function isCached(filename: string, size: number): boolean {
-  if (filename.endsWith(`${sep}${BUNDLE_FILE}`)) return true; // the start bundle (start-bundle.ts), whatever its size
+  if (isBundleFile(filename)) return true; // the start bundle (start-bundle.ts), whatever its size
   if (size < MIN_CACHED_SIZE) return false;
   if (filename.endsWith('.cjs') && dirname(filename).endsWith(`${sep}deps`)) return true;
   return filename.includes(`${sep}node_modules${sep}`) && !filename.includes(`${sep}.cache${sep}`);

@@ -15,7 +15,7 @@
  * @module
  * @internal
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -281,8 +281,9 @@ export class PackageCache {
     if (members.length)
       try {
         const built = await buildStartBundle(esbuild, input, members);
-        writeAtomic(join(this.dir, BUNDLE_FILE), built.bundle);
+        writeAtomic(join(this.dir, built.file), built.bundle);
         facades = built.facades;
+        this.#removeBundlesBut(built.file);
       } catch (error) {
         // Only slower: `m/` then holds the modules themselves.
         if (process.env.CONCERT_DEBUG) process.stderr.write(`concert: no start bundle: ${String(error)}\n`);
@@ -298,6 +299,12 @@ export class PackageCache {
     }
   }
 
+  /** Removes the start bundles of earlier versions of the cache (their facades are gone). */
+  #removeBundlesBut(file: string): void {
+    for (const name of readdirSync(this.dir))
+      if (name !== file && BUNDLE_FILE.test(name)) rmSync(join(this.dir, name), { force: true });
+  }
+
   #startInput(shapes: Record<string, Shape>, text: (rel: string) => string): StartBundleInput {
     return { dir: this.dir, sources: this.#sources, shapes, text, ...this.#start };
   }
@@ -310,7 +317,7 @@ export class PackageCache {
     const input = this.#startInput(this.#loadShapes().shapes, (rel) => readFileSync(this.#outPath(rel), 'utf8'));
     return startMembers(input).filter((rel) => {
       try {
-        return readFileSync(mainPath(this.dir, rel), 'utf8').includes(BUNDLE_FILE);
+        return /start-bundle-[0-9a-f]{16}\.cjs/.test(readFileSync(mainPath(this.dir, rel), 'utf8'));
       } catch {
         return false;
       }

@@ -18,10 +18,11 @@
  * @module
  * @internal
  */
-import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 import type { Shape } from './barrels.js';
+import { cacheKey } from './files.js';
 import { staticImportSpecifiers } from './transform.js';
 
 /** What `concert start` loads before the first prompt, and the commands around it. */
@@ -43,8 +44,17 @@ export const START_SEEDS: readonly string[] = ['sessions/demo.ts'];
 /** The main thread's view of the cache (a folder of the cache). */
 export const MAIN_TREE = 'm';
 
-/** The bundle's file in the cache. */
-export const BUNDLE_FILE = 'start-bundle.cjs';
+/**
+ * The bundle's file in the cache: `start-bundle-<key of its text>.cjs`. A facade names the one
+ * bundle it was made with, so a `concert` that starts while another one remakes the cache never
+ * takes names from a bundle of other facades.
+ */
+export const BUNDLE_FILE = /^start-bundle-[0-9a-f]{16}\.cjs$/;
+
+/** True for a start bundle's file (a path). */
+export function isBundleFile(path: string): boolean {
+  return BUNDLE_FILE.test(basename(path));
+}
 
 /** True for the loader's own modules, which are loaded as they are transpiled. */
 export function isLoaderModule(rel: string): boolean {
@@ -150,9 +160,10 @@ export function startMembers(input: StartBundleInput): string[] {
   return [...members];
 }
 
-/** The bundle and a facade (its text for `m/`) for each module in it. */
+/** The bundle, its file name and a facade (its text for `m/`) for each module in it. */
 export interface StartBundle {
   bundle: string;
+  file: string;
   facades: Map<string, string>;
 }
 
@@ -219,20 +230,12 @@ export async function buildStartBundle(
 ): Promise<StartBundle> {
   const { dir } = input;
   const inBundle = new Set(members);
-  const entry: string[] = [];
-  const facades = new Map<string, string>();
-  members.forEach((rel, i) => {
-    const names = [...exportNames(input.shapes, rel)!];
+  const names = members.map((rel) => [...exportNames(input.shapes, rel)!]);
+  const entry = members.map((rel, i) => {
     const real = JSON.stringify(join(dir, rel.replace(/\.ts$/, '.js')));
-    const bundle = relative(dirname(mainPath(dir, rel)), join(dir, BUNDLE_FILE))
-      .split(sep)
-      .join('/');
-    entry.push(
-      names.length
-        ? `export { ${names.map((n) => `${n} as ${bundleName(i, n)}`).join(', ')} } from ${real};`
-        : `import ${real};`,
-    );
-    facades.set(rel, facadeText(rel, i, names, bundle));
+    return names[i]!.length
+      ? `export { ${names[i]!.map((n) => `${n} as ${bundleName(i, n)}`).join(', ')} } from ${real};`
+      : `import ${real};`;
   });
   const plugin: Plugin = {
     name: 'concert-start-bundle',
@@ -276,10 +279,19 @@ export async function buildStartBundle(
     packages: 'external',
     logLevel: 'silent',
     write: false,
-    outfile: join(dir, BUNDLE_FILE),
+    outfile: join(dir, 'start-bundle.cjs'),
     plugins: [plugin],
   });
-  return { bundle: routeDynamicImports(result.outputFiles[0]!.text), facades };
+  const bundle = routeDynamicImports(result.outputFiles[0]!.text);
+  const file = `start-bundle-${cacheKey(bundle)}.cjs`;
+  const facades = new Map<string, string>();
+  members.forEach((rel, i) => {
+    const path = relative(dirname(mainPath(dir, rel)), join(dir, file))
+      .split(sep)
+      .join('/');
+    facades.set(rel, facadeText(rel, i, names[i]!, path));
+  });
+  return { bundle, file, facades };
 }
 
 /**
