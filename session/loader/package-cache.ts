@@ -277,13 +277,14 @@ export class PackageCache {
     };
     const input = this.#startInput(shapes, text);
     let facades = new Map<string, string>();
+    let bundle: string | undefined;
     const members = startMembers(input);
     if (members.length)
       try {
         const built = await buildStartBundle(esbuild, input, members);
         writeAtomic(join(this.dir, built.file), built.bundle);
         facades = built.facades;
-        this.#removeBundlesBut(built.file);
+        bundle = built.file;
       } catch (error) {
         // Only slower: `m/` then holds the modules themselves.
         if (process.env.CONCERT_DEBUG) process.stderr.write(`concert: no start bundle: ${String(error)}\n`);
@@ -297,10 +298,11 @@ export class PackageCache {
       if (existsSync(path) && readFileSync(path, 'utf8') === want) continue;
       writeAtomic(path, want);
     }
+    this.#removeBundlesBut(bundle);
   }
 
-  /** Removes the start bundles of earlier versions of the cache (their facades are gone). */
-  #removeBundlesBut(file: string): void {
+  /** Removes the start bundles of earlier versions of the cache, once no facade names them. */
+  #removeBundlesBut(file: string | undefined): void {
     for (const name of readdirSync(this.dir))
       if (name !== file && BUNDLE_FILE.test(name)) rmSync(join(this.dir, name), { force: true });
   }
