@@ -1,9 +1,10 @@
 /**
  * A V8 code cache for the big CommonJS files of node_modules (mathjs' bundle, typescript,
- * esbuild's API): each is compiled with the code V8 produced for it in an earlier run, which that
- * run wrote at exit (after execution, so it holds the lazily compiled functions too). Loading
- * mathjs' bundle drops from ≈ 130 ms to ≈ 15 ms on a quiet machine. The technique of the
- * `v8-compile-cache` package, kept small and only for big files. Node 22 has this built in
+ * esbuild's API) and the start bundle of our cache (start-bundle.ts): each is compiled with the
+ * code V8 produced for it in an earlier run, which that run wrote at exit (after execution, so it
+ * holds the lazily compiled functions too). Loading mathjs' bundle drops from ≈ 130 ms to ≈ 15 ms
+ * on a quiet machine. The technique of the `v8-compile-cache` package, kept small and only for
+ * big files. Node 22 has this built in
  * (`module.enableCompileCache()`); Node 20 does not.
  * @module
  * @internal
@@ -43,11 +44,12 @@ export interface CodeCacheStats {
 let installed: { dir: string; stats: CodeCacheStats } | undefined;
 
 /**
- * True for a file the code cache handles: big, CommonJS, in node_modules (not in our own cache),
- * or a dependency bundle of our cache (`deps/<name>.cjs`, package-cache.ts).
+ * True for a file the code cache handles: the start bundle (start-bundle.ts), or a big CommonJS
+ * file in node_modules (not in our own cache) or a dependency bundle of our cache
+ * (`deps/<name>.cjs`, package-cache.ts).
  */
 export function isCached(filename: string, size: number): boolean {
-  if (isBundleFile(filename)) return true; // the start bundle (start-bundle.ts), whatever its size
+  if (isBundleFile(filename)) return true; // whatever its size
   if (size < MIN_CACHED_SIZE) return false;
   if (filename.endsWith('.cjs') && dirname(filename).endsWith(`${sep}deps`)) return true;
   return filename.includes(`${sep}node_modules${sep}`) && !filename.includes(`${sep}.cache${sep}`);

@@ -5,7 +5,7 @@
  * @internal
  */
 import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, sep } from 'node:path';
+import { dirname, relative, sep } from 'node:path';
 
 /** Writes `path` through a temporary file and a rename, so readers see the old or the new file whole. */
 export function writeAtomic(path: string, contents: string | Uint8Array): void {
@@ -13,6 +13,12 @@ export function writeAtomic(path: string, contents: string | Uint8Array): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, contents);
   renameSync(tmp, path);
+}
+
+/** The import specifier a module in folder `fromDir` writes for the file `path`: `./x.js`, `../y/z.js`. */
+export function specifierFrom(fromDir: string, path: string): string {
+  const spec = relative(fromDir, path).split(sep).join('/');
+  return spec.startsWith('.') ? spec : `./${spec}`;
 }
 
 /** Top-level folders of the package that are not part of what the command loads. */

@@ -20,11 +20,13 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { rewriteBarrelImports, shapeChanges, shapeOf, type Shape } from './barrels.js';
-import { cacheKey, packageSources, writeAtomic } from './files.js';
+import { cacheKey, packageSources, specifierFrom, writeAtomic } from './files.js';
 import { isConcertSpecifier, resolveConcert, type ExportsMap } from './resolve.js';
 import {
   BUNDLE_FILE,
   buildStartBundle,
+  cachedPath,
+  isFacade,
   isLoaderModule,
   MAIN_TREE,
   mainPath,
@@ -290,7 +292,7 @@ export class PackageCache {
         if (process.env.CONCERT_DEBUG) process.stderr.write(`concert: no start bundle: ${String(error)}\n`);
       }
     for (const rel of this.#sources) {
-      const path = join(this.dir, MAIN_TREE, rel.replace(/\.ts$/, '.js'));
+      const path = cachedPath(join(this.dir, MAIN_TREE), rel);
       // The loader's modules are the ones bin/concert loaded: `m/` only points there.
       const want = isLoaderModule(rel)
         ? `export * from ${JSON.stringify(relativeSpecifier(join(MAIN_TREE, rel), rel))};\n`
@@ -319,7 +321,7 @@ export class PackageCache {
     const input = this.#startInput(this.#loadShapes().shapes, (rel) => readFileSync(this.#outPath(rel), 'utf8'));
     return startMembers(input).filter((rel) => {
       try {
-        return /start-bundle-[0-9a-f]{16}\.cjs/.test(readFileSync(mainPath(this.dir, rel), 'utf8'));
+        return isFacade(readFileSync(mainPath(this.dir, rel), 'utf8'));
       } catch {
         return false;
       }
@@ -434,7 +436,7 @@ export class PackageCache {
   }
 
   #outPath(rel: string): string {
-    return join(this.dir, rel.replace(/\.ts$/, '.js'));
+    return cachedPath(this.dir, rel);
   }
 
   /** True if `file` (absolute) is one of the package sources this cache holds. */
@@ -488,6 +490,5 @@ export function bundleWrapper(cjs: string): string {
 
 /** The specifier that source `from` writes for source `to` (both relative to the root): `./x.js`, `../core/y.js`. */
 function relativeSpecifier(from: string, to: string): string {
-  const path = relative(dirname(from), to).split(sep).join('/').replace(/\.ts$/, '.js');
-  return path.startsWith('.') ? path : `./${path}`;
+  return specifierFrom(dirname(from), to).replace(/\.ts$/, '.js');
 }

@@ -1,15 +1,15 @@
 /**
- * The start bundle: the modules every `concert start` loads, in one ES module of the cache
- * (`start-bundle.js`), so node reads, resolves, compiles and links one file instead of a hundred
- * (≈ 60 ms of every start on Node 20, which has no code cache for ES modules).
+ * The start bundle: the modules every `concert start` loads, in one CommonJS file of the cache
+ * (`start-bundle-<key>.cjs`), so node reads, resolves and compiles one file instead of a hundred,
+ * and compiles it from the V8 code cache (code-cache.ts), which ES modules cannot use on Node 20.
  *
  * One copy of each module, whoever imports it: the main thread loads the package from a view of
- * the cache, `m/`, in which each module of the bundle is a facade that re-exports its names from
- * the bundle (live bindings), and every other module is the transpiled module itself, whose
- * relative imports then reach the facades. Session files, the prompt, modules loaded later
- * (`import()` is left to node) and `concert/…` specifiers all point into `m/`. The loader's own
- * modules (`session/loader/`) stay outside both: bin/concert loads them from the cache before
- * any of this, and they import nothing else of the package.
+ * the cache, `m/`, in which each module of the bundle is a facade that exports its names as the
+ * bundle has them, and every other module is the transpiled module itself, whose relative
+ * imports then reach the facades. Session files, the prompt, modules loaded later (the bundle's
+ * `import()` calls, routed through the loader: see IMPORT_HELPER) and `concert/…` specifiers all
+ * point into `m/`. The loader's own modules (`session/loader/`) stay outside both: bin/concert
+ * loads them from the cache before any of this, and they import nothing else of the package.
  *
  * Which modules: the static imports reachable from {@link START_ENTRIES} (and those of
  * {@link START_SEEDS}, without the seeds themselves). A module whose names the shapes cannot
@@ -18,11 +18,11 @@
  * @module
  * @internal
  */
-import { basename, dirname, join, relative, resolve as resolvePath, sep } from 'node:path';
+import { basename, dirname, join, resolve as resolvePath, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 import type { Shape } from './barrels.js';
-import { cacheKey } from './files.js';
+import { cacheKey, specifierFrom } from './files.js';
 import { staticImportSpecifiers } from './transform.js';
 
 /** What `concert start` loads before the first prompt, and the commands around it. */
@@ -54,6 +54,16 @@ export const BUNDLE_FILE = /^start-bundle-[0-9a-f]{16}\.cjs$/;
 /** True for a start bundle's file (a path). */
 export function isBundleFile(path: string): boolean {
   return BUNDLE_FILE.test(basename(path));
+}
+
+/** True if `js` (a module of `m/`) is a facade of a start bundle. */
+export function isFacade(js: string): boolean {
+  return new RegExp(BUNDLE_FILE.source.slice(1, -1)).test(js);
+}
+
+/** Where the cache folder `dir` holds the transpiled module of source `rel`. */
+export function cachedPath(dir: string, rel: string): string {
+  return join(dir, rel.replace(/\.ts$/, '.js'));
 }
 
 /** True for the loader's own modules, which are loaded as they are transpiled. */
@@ -167,15 +177,9 @@ export interface StartBundle {
   facades: Map<string, string>;
 }
 
-/** The specifier the bundle (at the cache's root) writes for the file `path` of the cache. */
-function fromBundle(dir: string, path: string): string {
-  return `./${relative(dir, path).split(sep).join('/')}`;
-}
-
 /** A module's path in the main thread's view (the loader's modules: their own). */
 export function mainPath(dir: string, rel: string): string {
-  const js = rel.replace(/\.ts$/, '.js');
-  return isLoaderModule(rel) ? join(dir, js) : join(dir, MAIN_TREE, js);
+  return cachedPath(isLoaderModule(rel) ? dir : join(dir, MAIN_TREE), rel);
 }
 
 // A class declared at the start of a line (esbuild's output). Its name is pinned with a static
@@ -232,7 +236,7 @@ export async function buildStartBundle(
   const inBundle = new Set(members);
   const names = members.map((rel) => [...exportNames(input.shapes, rel)!]);
   const entry = members.map((rel, i) => {
-    const real = JSON.stringify(join(dir, rel.replace(/\.ts$/, '.js')));
+    const real = JSON.stringify(cachedPath(dir, rel));
     return names[i]!.length
       ? `export { ${names[i]!.map((n) => `${n} as ${bundleName(i, n)}`).join(', ')} } from ${real};`
       : `import ${real};`;
@@ -250,11 +254,10 @@ export async function buildStartBundle(
           return { path: 'loader', namespace: 'concert-loader' };
         if (rel === undefined)
           return path.startsWith(dir + sep)
-            ? { path: fromBundle(dir, path.replace(/(\.cjs|\.js)$/, '.cjs')), external: true } // deps/zod.cjs
+            ? { path: specifierFrom(dir, path.replace(/(\.cjs|\.js)$/, '.cjs')), external: true } // deps/zod.cjs
             : { path: pathToFileURL(path).href, external: true };
-        if (inBundle.has(rel) && args.kind !== 'dynamic-import')
-          return { path: join(dir, rel.replace(/\.ts$/, '.js')) };
-        return { path: fromBundle(dir, mainPath(dir, rel)), external: true };
+        if (inBundle.has(rel) && args.kind !== 'dynamic-import') return { path: cachedPath(dir, rel) };
+        return { path: specifierFrom(dir, mainPath(dir, rel)), external: true };
       });
       build.onLoad({ filter: /.*/, namespace: 'concert-loader' }, () => ({
         contents: `module.exports = globalThis[Symbol.for(${JSON.stringify(LOADER_KEY)})] ?? {};`,
@@ -285,12 +288,9 @@ export async function buildStartBundle(
   const bundle = routeDynamicImports(result.outputFiles[0]!.text);
   const file = `start-bundle-${cacheKey(bundle)}.cjs`;
   const facades = new Map<string, string>();
-  members.forEach((rel, i) => {
-    const path = relative(dirname(mainPath(dir, rel)), join(dir, file))
-      .split(sep)
-      .join('/');
-    facades.set(rel, facadeText(rel, i, names[i]!, path));
-  });
+  members.forEach((rel, i) =>
+    facades.set(rel, facadeText(rel, i, names[i]!, specifierFrom(dirname(mainPath(dir, rel)), join(dir, file)))),
+  );
   return { bundle, file, facades };
 }
 
