@@ -143,10 +143,19 @@ export class Recording {
           `${this.#directory} already holds files (${existing.slice(0, 3).join(', ')}${existing.length > 3 ? ', …' : ''}): ` +
             'choose another acquisition name',
         );
-      this.#store = await this.#openStore();
-      this.#timestamps = createWriteStream(join(this.#directory, `timestamps.csv${PARTIAL}`));
-      this.#timestamps.write('frame,cameraFrame,cameraTime,hostTime\n');
-      await this.#writeMetadata();
+      try {
+        this.#store = await this.#openStore();
+        this.#timestamps = createWriteStream(join(this.#directory, `timestamps.csv${PARTIAL}`));
+        // a full disk fails the recording (marked incomplete), not the host
+        this.#timestamps.on('error', (error) => this.#fail(error));
+        this.#timestamps.write('frame,cameraFrame,cameraTime,hostTime\n');
+        await this.#writeMetadata();
+      } catch (error) {
+        // the folder was empty: it goes with what was made in it
+        await this.#discard().catch(() => undefined);
+        this.#state = 'failed';
+        throw error;
+      }
     }
     this.#armTimer = setTimeout(() => {
       this.log.warn(`${p.camera}: '${p.acquisitionName}' was armed but not started within ${ARM_TIMEOUT_MS / 1000} s`);
@@ -252,8 +261,10 @@ export class Recording {
   async #discard(): Promise<void> {
     await this.#store?.abort();
     this.#store = undefined;
-    this.#timestamps?.destroy();
+    // ended, not destroyed (see endStream): an 'error' nobody listens for would end the host
+    const timestamps = this.#timestamps;
     this.#timestamps = undefined;
+    if (timestamps) await endStream(timestamps);
     if (this.#params.saveData) await rm(this.#directory, { recursive: true, force: true });
   }
 
@@ -532,9 +543,16 @@ export function firstFrameWaitMs(frameRate: number): number {
   return Math.min(2000, Math.max(250, 3000 / frameRate));
 }
 
-function endStream(stream: WriteStream): Promise<void> {
+/**
+ * Ends a file stream and waits until its file is closed. (Not `destroy()`: destroyed while a write
+ * is on the thread pool, an fs stream emits ERR_STREAM_DESTROYED as an 'error' event.)
+ */
+export function endStream(stream: WriteStream): Promise<void> {
+  if (stream.errored) return Promise.reject(stream.errored);
+  if (stream.closed) return Promise.resolve();
   return new Promise((resolve, reject) => {
     stream.once('error', reject);
-    stream.end(() => resolve());
+    stream.once('close', () => resolve());
+    stream.end();
   });
 }

@@ -36,7 +36,7 @@ import {
 import { esbuildOptions, finishModule, transpileError } from './transform.js';
 
 /** Bump when the cached output changes shape (a new transpiler, new options): everything is redone. */
-export const CACHE_VERSION = 9;
+export const CACHE_VERSION = 10;
 
 /**
  * Dependencies loaded from one bundled module of the cache (see the module comment). Only the bare
@@ -201,6 +201,7 @@ export class PackageCache {
           const cjs = this.#bundlePath(name).replace(/\.js$/, '.cjs');
           const result = await esbuild.build({
             ...esbuildOptions('package'),
+            define: {}, // a dependency's import.meta is CommonJS's: not pinned
             format: 'cjs',
             entryPoints: [name],
             absWorkingDir: this.root,
@@ -474,8 +475,7 @@ export function bundleWrapper(cjs: string): string {
   const exports = require(cjs) as Record<string, unknown>;
   delete require.cache[cjs]; // an update in this process is read afresh
   const names = Object.keys(exports).filter((n) => n !== 'default' && /^[A-Za-z_$][\w$]*$/.test(n));
-  // An absolute path, not `import.meta.url`: the cache's copy of this module has that expression
-  // pinned to package-cache.ts (transform.ts), which would then be written into the wrapper.
+  // (an absolute path: the wrapper names the very file it was made from)
   const file = JSON.stringify(cjs);
   // Locals by index: export names may be reserved words (zod exports `catch`, `enum`, `null`).
   return [

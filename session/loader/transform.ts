@@ -3,7 +3,10 @@
  * runs the same JavaScript as the tests): types stripped, decorators lowered, ES modules kept.
  * After transpiling, `import.meta.url` (and `.filename`, `.dirname`) are pinned to the source file,
  * so code that finds files next to itself keeps working from the cache, and import specifiers
- * may be rewritten.
+ * may be rewritten. The pinning takes only the expressions: esbuild replaces them with
+ * placeholder names ({@link META_NAMES}), so the same words in a string or a template stay.
+ * (Replacing the text pinned the facade template of start-bundle.ts, and a cache remade by the
+ * cached loader wrote facades that could not find the bundle.)
  * @module
  * @internal
  */
@@ -21,8 +24,22 @@ export type SourceKind = 'package' | 'session';
 /** The options esbuild's `build` and `transform` share. */
 export type CommonOptions = Pick<
   TransformOptions,
-  'format' | 'platform' | 'target' | 'logLevel' | 'sourcemap' | 'tsconfigRaw'
+  'format' | 'platform' | 'target' | 'logLevel' | 'sourcemap' | 'tsconfigRaw' | 'define'
 >;
+
+/**
+ * The placeholders esbuild writes for the `import.meta` expressions {@link finishModule} pins.
+ * (Spelled in two parts: this module is transpiled too, and a whole name here would be pinned.)
+ */
+export const META_NAMES = {
+  url: `${'__concert'}ImportMetaUrl`,
+  filename: `${'__concert'}ImportMetaFilename`,
+  dirname: `${'__concert'}ImportMetaDirname`,
+};
+
+const metaDefine = Object.fromEntries(
+  Object.entries(META_NAMES).map(([property, name]) => [`import.meta.${property}`, name]),
+);
 
 /** The esbuild options for one kind of source (bin/concert repeats the package kind's for the loader). */
 export function esbuildOptions(kind: SourceKind): CommonOptions {
@@ -33,6 +50,7 @@ export function esbuildOptions(kind: SourceKind): CommonOptions {
     logLevel: 'silent',
     sourcemap: kind === 'session' ? 'inline' : false,
     tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: kind === 'package', useDefineForClassFields: true } },
+    define: metaDefine,
   };
 }
 
@@ -61,9 +79,9 @@ export function importSpecifiers(js: string): string[] {
  */
 export function finishModule(js: string, file: string, rewrite?: Rewrite): string {
   let out = js
-    .replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(file).href))
-    .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(file))
-    .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(dirname(file)));
+    .replace(new RegExp(`\\b${META_NAMES.url}\\b`, 'g'), JSON.stringify(pathToFileURL(file).href))
+    .replace(new RegExp(`\\b${META_NAMES.filename}\\b`, 'g'), JSON.stringify(file))
+    .replace(new RegExp(`\\b${META_NAMES.dirname}\\b`, 'g'), JSON.stringify(dirname(file)));
   if (rewrite)
     out = out.replace(specifierPattern, (whole, lead: string, quote: string, specifier: string) => {
       const to = rewrite(specifier);

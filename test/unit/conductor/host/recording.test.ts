@@ -3,12 +3,18 @@
  * frame the camera took stored and confirmed: a gap in the camera's timestamps is a drop).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeFrame, preciseNow, q } from '../../../../core/index.js';
 import { readAcquisitionData } from '../../../../conductor/index.js';
-import { QUIET_BEFORE_MS, Recording, START_SETTLE_MS, START_YIELD_MS } from '../../../../conductor/host/recording.js';
+import {
+  endStream,
+  QUIET_BEFORE_MS,
+  Recording,
+  START_SETTLE_MS,
+  START_YIELD_MS,
+} from '../../../../conductor/host/recording.js';
 import type { StartParams } from '../../../../conductor/protocol.js';
 import { Camera } from '../../../../devices/cameras/dummy.js';
 import { delay } from '../../../support/async.js';
@@ -120,6 +126,60 @@ describe('Recording (conductor/host)', function () {
     assert.equal(summary.firstFrameAt, first);
     const rows = readFileSync(join(base, 'timed', 'cam', 'timestamps.csv'), 'utf8').split('\n');
     assert.equal(Number(rows[1]!.split(',')[2]), Math.round(first), 'timestamps.csv keeps whole ms');
+    await camera.disconnect();
+  });
+
+  it('a file closed while its first write is on the thread pool closes without an error event (a disarm)', async () => {
+    // what a disarm right after arming does to timestamps.csv, made certain: the header write is
+    // on the thread pool once the file opened. destroy() there emits ERR_STREAM_DESTROYED as an
+    // 'error' event, which with nobody listening ended the host.
+    for (let i = 0; i < 200; i++) {
+      const stream = createWriteStream(join(base, `t${i % 4}.csv`));
+      const errors: unknown[] = [];
+      stream.on('error', (e) => errors.push(e));
+      stream.write('frame,cameraFrame,cameraTime,hostTime\n');
+      await new Promise((resolve) => stream.once('open', resolve));
+      await endStream(stream);
+      assert.deepEqual(errors, []);
+      assert.equal(stream.closed, true);
+      assert.equal(readFileSync(join(base, `t${i % 4}.csv`), 'utf8'), 'frame,cameraFrame,cameraTime,hostTime\n');
+    }
+  });
+
+  it('a file that failed (a full disk) ends with its error at once, not never', async () => {
+    const stream = createWriteStream('/dev/full');
+    const failed = new Promise((resolve) => stream.once('error', resolve));
+    stream.write('frame\n');
+    await failed;
+    await assert.rejects(endStream(stream), /ENOSPC/);
+  });
+
+  it('arming then disarming at once, again and again, leaves no folder and no error', async () => {
+    const camera = await bufferedCamera();
+    for (let i = 0; i < 30; i++) {
+      const directory = join(base, `quick${i}`, 'cam');
+      const recording = new Recording(camera, params(`quick${i}`), directory, {});
+      await recording.arm();
+      const summary = await recording.stop();
+      assert.equal(summary.reason, 'disarmed');
+      assert.equal(summary.error, undefined);
+      assert.equal(existsSync(directory), false);
+    }
+    await camera.disconnect();
+  });
+
+  it('an arm that fails after making the folder removes it and can be tried again', async () => {
+    const camera = await bufferedCamera();
+    const directory = join(base, 'bad', 'cam');
+    // settings JSON cannot hold: metadata.json cannot be written, after the TIFF writer and
+    // timestamps.csv were opened
+    const settings = { exposure: 10n } as unknown as StartParams['settings'];
+    const failing = new Recording(camera, params('bad', { settings }), directory, {});
+    await assert.rejects(failing.arm(), /BigInt/);
+    assert.equal(existsSync(directory), false, 'the failed arm left nothing');
+    const again = new Recording(camera, params('bad'), directory, {});
+    await again.arm();
+    assert.equal((await again.stop()).reason, 'disarmed');
     await camera.disconnect();
   });
 

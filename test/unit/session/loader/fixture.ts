@@ -46,6 +46,8 @@ export function makeFixture(): Fixture {
       '}',
       '/** The file this module was transpiled from. */',
       'export const where: string = import.meta.url;',
+      '/** The same words in a string and a template, as they were written. */',
+      "export const words: string[] = ['import.meta.url', `import.meta.dirname`];",
       'export class Counter {',
       '  count = 0;',
       '}',

@@ -41,6 +41,8 @@ describe('session/loader/package-cache', function () {
     const root = (await import(cache.urlOf(join(fx.root, 'index.ts')))) as { twice(x: number): number; where: string };
     assert.equal(root.twice(21), 42);
     assert.equal(root.where, pathToFileURL(join(fx.root, 'lib', 'index.ts')).href);
+    const { words } = (await import(cache.urlOf('lib/index.ts'))) as { words: string[] };
+    assert.deepEqual(words, ['import.meta.url', 'import.meta.dirname'], 'only the expressions are pinned');
     const lib = (await import(cache.urlOf('lib/index.ts'))) as { Counter: new () => object };
     const self = (await import(cache.urlOf('lib/uses-self.ts'))) as { counter: object };
     assert.ok(self.counter instanceof lib.Counter, "'concert/lib' and './index.js' are one module");

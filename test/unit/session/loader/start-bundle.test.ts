@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PackageCache } from '../../../../session/loader/package-cache.js';
 import {
   BUNDLE_FILE,
@@ -94,6 +94,31 @@ describe('session/loader/start-bundle', function () {
     assert.match(bundleText(fx.cacheDir), /"changed"/, 'the old bundle is gone, the new one holds the change');
     const dummy = (await import(cache.urlOf('dev/dummy.ts'))) as { Camera: new () => { kind(): string } };
     assert.equal(new dummy.Camera().kind(), 'changed', 'the facades name the new bundle');
+  });
+
+  it("made by the loader's own cached copy (as concert runs it after an edit), the facades find the bundle", async () => {
+    // concert remakes the cache with the loader from the cache, whose import.meta was pinned to
+    // its source: the pinning once reached the facade template's `import.meta.url` too
+    const root = resolve(fileURLToPath(new URL('../../../../', import.meta.url)));
+    const real = new PackageCache(root, join(root, 'node_modules', '.cache', 'concert'));
+    await real.refresh();
+    const cachedLoader = join(real.dir, 'session', 'loader', 'package-cache.js');
+    assert.match(
+      readFileSync(join(real.dir, 'session', 'loader', 'start-bundle.js'), 'utf8'),
+      /createRequire\(import\.meta\.url\)/,
+    );
+    const { PackageCache: CachedPackageCache } = (await import(pathToFileURL(cachedLoader).href)) as {
+      PackageCache: typeof PackageCache;
+    };
+    writeDevices(fx);
+    const cache = new CachedPackageCache(fx.root, fx.cacheDir, { entries: ['dev/dummy.ts'] });
+    await cache.refresh();
+    const dummy = (await import(cache.urlOf('dev/dummy.ts'))) as { Camera: new () => { kind(): string } };
+    assert.equal(new dummy.Camera().kind(), 'Camera');
+    // and import.meta.url is the module's own source, not the cached transform.ts's
+    const lib = (await import(cache.urlOf('lib/index.ts'))) as { where: string; words: string[] };
+    assert.equal(lib.where, pathToFileURL(join(fx.root, 'lib', 'index.ts')).href);
+    assert.deepEqual(lib.words, ['import.meta.url', 'import.meta.dirname']);
   });
 
   it("compiled with the V8 code cache, the bundle's import() still works (V8 drops node's hook there)", () => {
