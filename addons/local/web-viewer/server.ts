@@ -114,6 +114,11 @@ interface Client {
 
 /** Display images kept per frame (one per contrast in use). */
 const MAX_ENCODED = 4;
+/**
+ * Bytes kept free before each display body: the header is written there and the image goes out
+ * as one WebSocket frame (one write, one TCP push), not a header fragment and a pixel fragment.
+ */
+const HEAD_ROOM = 1024;
 /** Display buffers kept for reuse per byte length, and lengths kept. */
 const MAX_FREE_BODIES = 4;
 const MAX_FREE_LENGTHS = 4;
@@ -137,7 +142,11 @@ export class ViewerServer {
   readonly #wanted: Record<Panel, boolean> = { camera: false, slice: false };
   /** Display buffers of released frames, by byte length, for the next display images. */
   readonly #freeBodies = new BufferPool<Uint8Array>(MAX_FREE_BODIES, MAX_FREE_LENGTHS);
-  readonly #alloc = (length: number): Uint8Array => this.#freeBodies.take(length) ?? new Uint8Array(length);
+  /** Display bodies have {@link HEAD_ROOM} bytes before them, for the header of a one-frame message. */
+  readonly #alloc = (length: number): Uint8Array =>
+    this.#freeBodies.take(length) ?? new Uint8Array(new ArrayBuffer(HEAD_ROOM + length), HEAD_ROOM, length);
+  /** Buffers whose head room holds the header of a message being written (not to be rewritten yet). */
+  readonly #headsInFlight = new WeakSet<ArrayBufferLike>();
   readonly #counts: ServerCounts = { sent: 0, drawn: 0, dropped: 0, clients: 0, sendMs: 0, threadMs: 0 };
   #status: object = {};
   #stream: object | undefined;
@@ -312,13 +321,28 @@ export class ViewerServer {
     };
     c.inflight[panel] = { timestamp: image.timestamp, sentAt };
     c.nextAt[panel] = performance.now() + 1000 / this.#options.maxFps;
-    // Two fragments of one binary message: the pixels go out without a copy.
     slot.writing++;
-    c.ws.send(headBytes(header), { binary: true, fin: false });
-    c.ws.send(encoded.body, { binary: true, fin: true }, () => {
-      slot.writing--;
-      this.#release(slot);
-    });
+    const head = headBytes(header);
+    const body = encoded.body;
+    const room = body.buffer;
+    if (body.byteOffset >= head.length && !this.#headsInFlight.has(room)) {
+      // One frame: the header in the head room right before the pixels, which are not copied.
+      const message = new Uint8Array(room, body.byteOffset - head.length, head.length + body.length);
+      message.set(head);
+      this.#headsInFlight.add(room);
+      c.ws.send(message, { binary: true }, () => {
+        this.#headsInFlight.delete(room);
+        slot.writing--;
+        this.#release(slot);
+      });
+    } else {
+      // (its head room is in use by a send to another page) two fragments of one binary message
+      c.ws.send(head, { binary: true, fin: false });
+      c.ws.send(body, { binary: true, fin: true }, () => {
+        slot.writing--;
+        this.#release(slot);
+      });
+    }
     this.#counts.sent++;
     this.#counts.sendMs += threadCpuMs() - cpu0;
     this.#report();

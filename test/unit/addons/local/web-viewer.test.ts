@@ -371,6 +371,60 @@ describe('addons/local/web-viewer', function () {
       assert.deepEqual(pickStats(viewer), { frames: 10, sent: 2, drawn: 1, dropped: 8 });
     });
 
+    it('sends an image as one WebSocket frame: the header written right before the pixels', async () => {
+      const viewer = await make();
+      const port = Number(new URL(viewer.url).port);
+      const socket = tcpConnect(port, '127.0.0.1');
+      let received = Buffer.alloc(0);
+      socket.on('data', (d: Buffer) => (received = Buffer.concat([received, d])));
+      socket.write(
+        `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+      /** The complete frames received after the handshake (the server's are not masked). */
+      const frames = () => {
+        const out: { fin: boolean; opcode: number; payload: Buffer }[] = [];
+        let at = received.indexOf('\r\n\r\n');
+        if (at < 0) return out;
+        for (at += 4; at + 2 <= received.length;) {
+          const short = received[at + 1]! & 0x7f;
+          const [length, start] =
+            short === 126
+              ? [received.readUInt16BE(at + 2), at + 4]
+              : short === 127
+                ? [Number(received.readBigUInt64BE(at + 2)), at + 10]
+                : [short, at + 2];
+          if (start + length > received.length) break;
+          out.push({
+            fin: received[at]! >> 7 === 1,
+            opcode: received[at]! & 0x0f,
+            payload: received.subarray(start, start + length),
+          });
+          at = start + length;
+        }
+        return out;
+      };
+      const binary = () => frames().filter((f) => f.opcode === 2 || f.opcode === 0);
+      try {
+        await until('the page to be counted', () => viewer.stats().clients === 1);
+        const frame = pattern(64, 64, 500, 3);
+        viewer.show(frame, { acquisition: 'radios', dropped: 0 });
+        await until('an image', () => binary().length > 0);
+        await new Promise((r) => setTimeout(r, 50));
+        const [only, ...more] = binary();
+        assert.deepEqual(
+          { fin: only!.fin, opcode: only!.opcode, more: more.length },
+          { fin: true, opcode: 2, more: 0 },
+          'one final binary frame, no continuation',
+        );
+        const { header, pixels } = decodeImage(only!.payload);
+        assert.equal(header.frameNumber, 3);
+        assert.ok(Buffer.from(pixels).equals(Buffer.from(displayImage(frame, 1024, DEFAULT_CONTRAST).body)));
+      } finally {
+        socket.destroy();
+      }
+    });
+
     it('sends the bytes of the frame it names while display buffers are reused (fast and slow pages)', async () => {
       const viewer = await make({ maxSize: 64, maxFps: 1000, cpuBudget: 1 });
       const fast = [await rawClient(viewer, { autoAck: true }), await rawClient(viewer, { autoAck: true })];
