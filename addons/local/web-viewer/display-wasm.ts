@@ -45,6 +45,10 @@ const op = {
   narrowI32S: simd(0x85),
   narrowI16U: simd(0x66),
   i32Add: [0x6a],
+  i32Shl: [0x74],
+  i32LtS: 0x48,
+  i32GtS: 0x4a,
+  i32Store: [0x36, 0x02, 0x00],
   i32LtU: [0x49],
   i32GeU: [0x4f],
   brIf: (depth: number) => [0x0d, depth],
@@ -196,15 +200,73 @@ function map2(): WasmFunction {
   };
 }
 
+/**
+ * The auto-contrast samples of a frame binned 2 × 2 (display.ts's `walkRows2`): in each of the
+ * `oh` block rows, the sum of every `step`-th of its `ow` blocks from the first, as i32 at `out`
+ * on; their minimum and maximum as two i32 at `stats`. Scalar: it reads 8 bytes of the 64 of
+ * each cache line it touches, so SIMD would not read less.
+ */
+function sample2(): WasmFunction {
+  const [src, w, oh, ow, step, out, stats] = [0, 1, 2, 3, 4, 5, 6];
+  const [y, at, end, below, jump, rowStart, rowBytes, v, low, high] = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+  const load16 = (offset: number) => [0x2f, 0x01, offset];
+  const pick = (cmp: number, into: number) => [
+    ...get(v),
+    ...get(into),
+    ...get(v),
+    ...get(into),
+    cmp,
+    0x1b,
+    ...set(into),
+  ];
+  return {
+    name: 'sample2',
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: [[10, I32]],
+    code: [
+      ...[...get(w), ...get(w), ...op.i32Add, ...set(below)], // one pixel row, bytes
+      ...[...get(below), ...get(below), ...op.i32Add, ...set(rowBytes)], // one block row
+      ...[...get(step), ...i32Const(2), ...op.i32Shl, ...set(jump)], // step blocks of 4 bytes
+      ...[...i32Const(0x7fffffff), ...set(low), ...i32Const(-1), ...set(high)],
+      ...[...get(src), ...set(rowStart)],
+      ...op.block,
+      ...op.loop,
+      ...[...get(y), ...get(oh), ...op.i32GeU, ...op.brIf(1)],
+      ...[...get(rowStart), ...tee(at), ...get(ow), ...i32Const(2), ...op.i32Shl, ...op.i32Add, ...set(end)],
+      ...op.block,
+      ...op.loop,
+      ...[...get(at), ...get(end), ...op.i32GeU, ...op.brIf(1)],
+      ...[...get(at), ...load16(0), ...get(at), ...load16(2), ...op.i32Add],
+      ...[...get(at), ...get(below), ...op.i32Add, ...tee(v), ...load16(0), ...op.i32Add],
+      ...[...get(v), ...load16(2), ...op.i32Add, ...set(v)],
+      ...[...get(out), ...get(v), ...op.i32Store, ...advance(out, 4)],
+      ...pick(op.i32LtS, low),
+      ...pick(op.i32GtS, high),
+      ...[...get(at), ...get(jump), ...op.i32Add, ...set(at)],
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+      ...[...get(rowStart), ...get(rowBytes), ...op.i32Add, ...set(rowStart)],
+      ...advance(y, 1),
+      ...op.br(0),
+      ...op.end,
+      ...op.end,
+      ...[...get(stats), ...get(low), ...op.i32Store],
+      ...[...get(stats), ...get(high), 0x36, 0x02, 0x04],
+    ],
+  };
+}
+
 /** The module's bytes. @internal */
 export function displayModuleBytes(): Uint8Array<ArrayBuffer> {
-  return moduleBytes([map1(), map2()], { exportAs: 'memory', pages: 1 });
+  return moduleBytes([map1(), map2(), sample2()], { exportAs: 'memory', pages: 1 });
 }
 
 interface Exports {
   memory: WebAssembly.Memory;
   map1(src: number, n: number, out: number, lo: number, sc: number): void;
   map2(src: number, w: number, oh: number, ow: number, out: number, lo: number, sc: number): void;
+  sample2(src: number, w: number, oh: number, ow: number, step: number, out: number, stats: number): void;
 }
 
 /** Maps uint16 frames to display bytes with the SIMD kernel. */
@@ -244,12 +306,28 @@ export class WasmDisplay {
    * next load), which is in the cache now: reading it there is faster than reading `src` again.
    */
   load(src: Uint16Array, width: number, height: number): Uint16Array {
-    const need = outputAt(width, height) + width * height;
+    // the frame, the display bytes, and the samples of sample2 (at most one i32 per 4 pixels) with their range
+    const need = samplesAt(width, height) + width * height + 8;
     const memory = this.#k.memory;
     if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
     const copy = new Uint16Array(memory.buffer, 0, width * height);
     copy.set(src.subarray(0, width * height));
     return copy;
+  }
+
+  /**
+   * The auto-contrast samples of the frame last {@link load}ed, binned 2 × 2 into `oh × ow`
+   * blocks: every `step`-th block sum of each block row (`ow % step === 0`), as display.ts's
+   * `walkRows2` takes them, with their minimum and maximum. The sums are a view of the kernel's
+   * memory, valid until the next load.
+   */
+  sample2(width: number, height: number, oh: number, ow: number, step: number) {
+    const at = samplesAt(width, height);
+    const count = (oh * ow) / step;
+    this.#k.sample2(0, width, oh, ow, step, at, at + 4 * count);
+    const buffer = this.#k.memory.buffer;
+    const [low, high] = new Int32Array(buffer, at + 4 * count, 2);
+    return { sums: new Uint32Array(buffer, at, count), low: low!, high: high! };
   }
 
   /** {@link map} of the frame last {@link load}ed. */
@@ -268,7 +346,7 @@ export class WasmDisplay {
 
   /** Whether the kernel gives the JavaScript formula's bytes on test frames with edge values and limits. */
   agreesWithJavaScript(): boolean {
-    const width = 66; // 33 blocks per row: one odd pixel and one block left out of each binned row
+    const width = 66; // 33 blocks per row for sample2 (steps 1, 3 and 11 divide it)
     const height = 33;
     const src = new Uint16Array(width * height);
     let seed = 12345;
@@ -285,10 +363,29 @@ export class WasmDisplay {
       [32767.5, 32767.500000001],
       [1e-300, 2e-300],
     ];
+    for (const step of [1, 3, 11]) {
+      // 16 block rows of 33 blocks: every step-th block of each
+      this.load(src, width, height);
+      const { sums, low, high } = this.sample2(width, height, 16, 33, step);
+      let k = 0;
+      let min = Infinity;
+      let max = -Infinity;
+      for (let y = 0; y < 16; y++)
+        for (let x = 0; x < 33; x += step, k++) {
+          const at = 2 * y * width + 2 * x;
+          const sum = src[at]! + src[at + 1]! + src[at + width]! + src[at + width + 1]!;
+          if (sums[k] !== sum) return false;
+          min = Math.min(min, sum);
+          max = Math.max(max, sum);
+        }
+      if (k !== sums.length || low !== min || high !== max) return false;
+    }
     for (const bin of [1, 2]) {
-      const w = bin === 1 ? 64 : width; // bin 1: 64 × 33 pixels, a multiple of 16
-      if (!this.takes(w, height, bin)) continue;
-      const frame = bin === 1 ? src.subarray(0, w * height) : src;
+      // bin 1: 64 × 33 pixels, a multiple of 16; bin 2: 65 × 33, 16 × 32 blocks (an odd pixel
+      // column and row left out), as map2 takes them
+      const w = bin === 1 ? 64 : 65;
+      if (!this.takes(w, height, bin)) return false;
+      const frame = src.subarray(0, w * height);
       const oh = bin === 2 ? Math.floor(height / 2) : height;
       const ow = bin === 2 ? Math.floor(w / 2) : w;
       for (const [lo, hi] of limits) {
@@ -309,6 +406,8 @@ export class WasmDisplay {
 
 /** Where the output starts in the kernel's memory: after the frame, 16-byte aligned. */
 const outputAt = (width: number, height: number) => Math.ceil((width * height * 2) / 16) * 16;
+/** Where the samples start: after the output (at most a byte per pixel), 16-byte aligned. */
+const samplesAt = (width: number, height: number) => outputAt(width, height) + Math.ceil((width * height) / 16) * 16;
 
 let made: WasmDisplay | null | undefined;
 

@@ -255,14 +255,18 @@ export function integerDisplayImage(
   const b2 = bin * bin;
   const oh = bin > 1 ? Math.floor(h / bin) : h;
   const ow = bin > 1 ? Math.floor(w / bin) : w;
-  const limits = (px: Uint8Array | Uint16Array): [number, number] => {
+  const limits = (px: Uint8Array | Uint16Array, sampled?: BlockSums): [number, number] => {
     if (!contrast.auto) return [contrast.min, contrast.max];
-    return blockSumLimits(px, w, oh, ow, bin, contrast.clip);
+    return blockSumLimits(px, w, oh, ow, bin, contrast.clip, sampled);
   };
   const simd = src instanceof Uint16Array && useWasm ? wasmDisplay() : undefined;
   if (simd?.takes(w, h, bin)) {
-    // The kernel's copy of the frame is in the cache: the samples are read from it.
-    const [lo, hi] = limits(simd.load(src as Uint16Array, w, h));
+    // The kernel's copy of the frame is in the cache: the samples are read from it, 2 × 2 blocks
+    // by the kernel too (walkRows2's samples, a third of its time).
+    const copy = simd.load(src as Uint16Array, w, h);
+    const step = sampleStep(oh * ow);
+    const sampled = contrast.auto && bin === 2 && ow % step === 0 ? simd.sample2(w, h, oh, ow, step) : undefined;
+    const [lo, hi] = limits(copy, sampled);
     return { body: simd.mapLoaded(w, h, bin, lo, hi, alloc(oh * ow)), shape: [oh, ow], bin, lo, hi };
   }
   const size = b2 * (src instanceof Uint8Array ? 256 : 65536);
@@ -296,7 +300,7 @@ function lookupTable(size: number): Uint8Array {
 }
 
 /** Block sums of {@link sampleBlockSums} (a view of a buffer reused by the next call) and their range. */
-interface BlockSums {
+export interface BlockSums {
   sums: Uint32Array;
   low: number;
   high: number;
@@ -389,7 +393,7 @@ function walkBlocks(
  */
 function sampleBlockSums(src: Uint8Array | Uint16Array, w: number, oh: number, ow: number, bin: number): BlockSums {
   const n = oh * ow;
-  const step = Math.max(1, Math.floor(n / SAMPLES));
+  const step = sampleStep(n);
   const count = Math.ceil(n / step);
   if (sumBuffer.length < count) sumBuffer = new Uint32Array(count);
   const sums = sumBuffer.subarray(0, count);
@@ -399,6 +403,9 @@ function sampleBlockSums(src: Uint8Array | Uint16Array, w: number, oh: number, o
   else walkBlocks(src, w, ow, bin, step, sums);
   return { sums, low: walkLow, high: walkHigh };
 }
+
+/** Every how many of `n` blocks {@link sampleBlockSums} takes one. */
+const sampleStep = (n: number) => Math.max(1, Math.floor(n / SAMPLES));
 
 /** Adds each sum of `sums` into `hist` with the bin {@link autoLimits} gives its float32 mean. */
 function histogramOfSums(sums: Uint32Array, norm: number, mn: number, sc: number, hist: Uint32Array): void {
@@ -440,7 +447,8 @@ function histogramOfCounts(
  * of `w` pixels, `oh` × `ow` blocks): the same samples ({@link sampleBlockSums}) and the same
  * limits, from integer sums. Sums are counted by value when they span at most twice as many
  * values as there are samples; each distinct sum then goes into the histogram once, with its
- * count, by the float32 mean {@link autoLimits} would have binned.
+ * count, by the float32 mean {@link autoLimits} would have binned. `sampled`: those samples,
+ * taken already (by the WebAssembly kernel).
  */
 export function blockSumLimits(
   src: Uint8Array | Uint16Array,
@@ -449,8 +457,9 @@ export function blockSumLimits(
   ow: number,
   bin: number,
   clip: number,
+  sampled: BlockSums = sampleBlockSums(src, w, oh, ow, bin),
 ): [number, number] {
-  const { sums, low, high } = sampleBlockSums(src, w, oh, ow, bin);
+  const { sums, low, high } = sampled;
   const norm = 1 / (bin * bin);
   const mn = Math.fround(low * norm);
   const mx = Math.fround(high * norm);

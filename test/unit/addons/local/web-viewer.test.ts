@@ -268,6 +268,10 @@ describe('addons/local/web-viewer', function () {
         { auto: false, clip: 0.5, min: -1e6, max: 1e6 },
       ];
       let simd = 0;
+      // auto contrast of 2 × 2 blocks takes its samples from the kernel too (sample2)
+      let sampled = 0;
+      const sample2 = kernel.sample2.bind(kernel);
+      kernel.sample2 = (...args) => (sampled++, sample2(...args));
       const shapes: [number, number][] = [
         [1024, 1024],
         [64, 32],
@@ -296,8 +300,10 @@ describe('addons/local/web-viewer', function () {
           }
       } finally {
         displayKernel(true);
+        kernel.sample2 = sample2;
       }
       assert.ok(simd >= 60, `${simd} cases took the kernel`);
+      assert.ok(sampled >= 10, `${sampled} cases sampled in the kernel`);
     });
   });
 
