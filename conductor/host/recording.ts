@@ -259,13 +259,16 @@ export class Recording {
 
   /** Removes what {@link arm} prepared. */
   async #discard(): Promise<void> {
-    await this.#store?.abort();
+    // every step runs, the folder goes however its files failed; the first failure is thrown
+    const failures: unknown[] = [];
+    await this.#store?.abort().catch((error: unknown) => failures.push(error));
     this.#store = undefined;
     // ended, not destroyed (see endStream): an 'error' nobody listens for would end the host
     const timestamps = this.#timestamps;
     this.#timestamps = undefined;
-    if (timestamps) await endStream(timestamps);
+    if (timestamps) await endStream(timestamps).catch((error: unknown) => failures.push(error));
     if (this.#params.saveData) await rm(this.#directory, { recursive: true, force: true });
+    if (failures.length) throw failures[0];
   }
 
   /** Frames, drops, rate and state now. */
