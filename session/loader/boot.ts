@@ -8,6 +8,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installCodeCache } from './code-cache.js';
+import { brokenImportCause } from './load-error.js';
 import * as loaderModule from './index.js';
 import { Loader, setActiveLoader } from './loader.js';
 import { LOADER_KEY } from './start-bundle.js';
@@ -49,12 +50,28 @@ export async function boot(argv: string[], paths: BootPaths): Promise<void> {
   setActiveLoader(loader);
   shareLoaderModule();
   // Worker modules beside session files (streaming steps) are transpiled as session files are.
-  const worker = (await loader.importPackage('core/worker.ts')) as typeof import('../../core/worker.js');
+  const worker = (await loader
+    .importPackage('core/worker.ts')
+    .catch(explainBrokenPackage)) as typeof import('../../core/worker.js');
   worker.setWorkerModuleMapper((url) =>
     url.startsWith('file:') && url.endsWith('.ts') ? loader.sessions.urlOf(fileURLToPath(url)) : url,
   );
-  const { main } = (await loader.importPackage('session/cli/main.ts')) as { main(argv: string[]): Promise<void> };
-  await main(argv);
+  const { main } = (await loader.importPackage('session/cli/main.ts').catch(explainBrokenPackage)) as {
+    main(argv: string[]): Promise<void>;
+  };
+  await main(argv).catch(explainBrokenPackage);
+}
+
+/**
+ * A package file that does not transpile shows as a link error of a module importing it ("does
+ * not provide an export named …"), at start-up or when a command imports its modules: says
+ * which file and line instead, and exits 1. Other errors go on as they were.
+ */
+function explainBrokenPackage(error: unknown): never {
+  const broken = brokenImportCause(error);
+  if (!broken) throw error;
+  process.stderr.write(`concert: the package does not compile: ${broken}\n`);
+  process.exit(1);
 }
 
 /** Leaves the loader's module where the start bundle reads it (start-bundle.ts, LOADER_KEY). */

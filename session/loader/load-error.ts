@@ -4,11 +4,36 @@
  * @module
  * @internal
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 function position(source: string, index: number): { line: number; column: number } {
   const before = source.slice(0, index).split('\n');
   return { line: before.length, column: before.at(-1)!.length + 1 };
+}
+
+/**
+ * The syntax error of a package file that does not transpile, as `file:line:column: message`,
+ * when `error` is what Node reports for a module importing names from it: "does not provide an
+ * export named …" (the link fails before the file's own error could be thrown). Undefined for
+ * any other error.
+ */
+export function brokenImportCause(error: unknown): string | undefined {
+  if (!(error instanceof SyntaxError)) return undefined;
+  const requested = /The requested module '([^']+)' does not provide an export named/.exec(error.message);
+  const importer = /^(file:\/\/[^\n]+?):\d+\n/.exec(String(error.stack ?? ''));
+  if (!requested || !importer) return undefined;
+  let text: string;
+  try {
+    const target = new URL(requested[1]!, importer[1]);
+    if (target.protocol !== 'file:') return undefined;
+    text = readFileSync(fileURLToPath(target), 'utf8');
+  } catch {
+    return undefined;
+  }
+  // what the package cache writes for a file esbuild could not transpile (package-cache.ts)
+  const thrown = /^throw new SyntaxError\(("(?:[^"\\]|\\.)*")\);/.exec(text);
+  return thrown ? (JSON.parse(thrown[1]!) as string) : undefined;
 }
 
 /**
@@ -27,6 +52,13 @@ export function describeLoadError(error: unknown, file: string, source: string):
     (_, path: string) => (path === 'index' || path === '' ? "'concert'" : `'concert/${path}'`),
   );
   const lead = (where: string, what: string) => `${where}: ${what}\nThe session failed to load.`;
+
+  // A package file it imports (maybe through others) does not transpile.
+  const broken = brokenImportCause(error);
+  if (broken) {
+    const at = /^(.*?:\d+:\d+): (.*)$/s.exec(broken);
+    return at ? lead(at[1]!, `SyntaxError: ${at[2]}`) : lead(file, `SyntaxError: ${broken}`);
+  }
 
   // esbuild (tsx) transform errors: "Transform failed with 1 error:\n/path:3:10: ERROR: …"
   const esbuild = /^(\/[^\n:]+):(\d+):(\d+): ERROR: (.*)$/m.exec(message);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { brokenImportCause, describeLoadError } from '../../../../session/loader/load-error.js';
 import { PackageCache } from '../../../../session/loader/package-cache.js';
 import { makeFixture, type Fixture } from './fixture.js';
 
@@ -62,6 +63,30 @@ describe('session/loader/package-cache', function () {
       return true;
     });
     assert.equal(((await import(cache.urlOf('index.ts'))) as { kind: string }).kind, 'root');
+  });
+
+  it("a module importing names from a broken file fails to link: the broken file's own line is found", async () => {
+    fx.write('lib/broken.ts', 'export const a = 1;\nexport const b = (;\n');
+    fx.write('lib/user.ts', "import { a } from './broken.js';\nexport const twiceA = 2 * a;\n");
+    const cache = new PackageCache(fx.root, fx.cacheDir);
+    await cache.refresh();
+    const error = await import(cache.urlOf('lib/user.ts')).then(
+      () => assert.fail('a module importing from a broken file must not load'),
+      (e: unknown) => e,
+    );
+    // what Node says: the import's names, not the syntax error that made them missing
+    assert.match(String(error), /does not provide an export named 'a'/);
+    assert.match(brokenImportCause(error) ?? '', /lib\/broken\.ts:2:\d+: Unexpected "?;"?/);
+    const session = fx.write(
+      's.ts',
+      "import { twiceA } from 'concert/lib/user';\nexport const x = twiceA;\n",
+      'sessions',
+    );
+    assert.match(
+      describeLoadError(error, session, readFileSync(session, 'utf8')),
+      /^\S*lib\/broken\.ts:2:\d+: SyntaxError: Unexpected "?;"?\nThe session failed to load\.$/,
+    );
+    assert.equal(brokenImportCause(new SyntaxError('Unexpected token')), undefined, 'other errors are not explained');
   });
 
   it('bundles zod into one module of the cache for the package and session files, remade when zod is updated', async () => {
