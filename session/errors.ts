@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { ConcertError, isAbortError } from '../core/errors.js';
 import { errorMessage } from '../core/index.js';
+import { brokenImportCause } from './loader/load-error.js';
 
 /** True if `error` is one of Concert's own errors (also from another copy of the module). */
 export function isConcertError(error: unknown): error is Error {
@@ -64,6 +65,9 @@ export function formatLocation(loc: Location): string {
 export function describeError(error: unknown, files?: readonly string[]): string {
   if (isConcertError(error)) return `Sorry, ${error.message}`;
   if (isAbortError(error)) return `Cancelled: ${errorMessage(error)}`;
+  // a module imported names from a package file that does not compile: that file's own error
+  const broken = brokenImportCause(error);
+  if (broken) return `SyntaxError: ${broken} (a file of the package that does not compile)`;
   if (error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)) {
     const e = error as Error;
     const loc = locate(e, files) ?? (files ? locate(e) : undefined);

@@ -8,7 +8,7 @@
  */
 export { boot, type BootPaths } from './boot.js';
 export { installCodeCache, type CodeCacheStats } from './code-cache.js';
-export { describeLoadError } from './load-error.js';
+export { brokenImportCause, describeLoadError } from './load-error.js';
 export { loadSession } from './load-session.js';
 export { activeLoader, importModule, Loader, setActiveLoader } from './loader.js';
 export { PackageCache, type RefreshResult } from './package-cache.js';

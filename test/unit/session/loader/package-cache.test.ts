@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { describeError } from '../../../../session/errors.js';
 import { brokenImportCause, describeLoadError } from '../../../../session/loader/load-error.js';
 import { PackageCache } from '../../../../session/loader/package-cache.js';
 import { makeFixture, type Fixture } from './fixture.js';
@@ -85,6 +86,11 @@ describe('session/loader/package-cache', function () {
     assert.match(
       describeLoadError(error, session, readFileSync(session, 'utf8')),
       /^\S*lib\/broken\.ts:2:\d+: SyntaxError: Unexpected "?;"?\nThe session failed to load\.$/,
+    );
+    // at the prompt and in the other commands
+    assert.match(
+      describeError(error),
+      /^SyntaxError: \S*lib\/broken\.ts:2:\d+: Unexpected "?;"? \(a file of the package/,
     );
     assert.equal(brokenImportCause(new SyntaxError('Unexpected token')), undefined, 'other errors are not explained');
   });

@@ -121,6 +121,34 @@ describe('session/loader/start-bundle', function () {
     assert.deepEqual(lib.words, ['import.meta.url', 'import.meta.dirname']);
   });
 
+  it("every name the package imports from a loader module is one of the loader's index (what the bundle hands it)", async () => {
+    // the bundle maps a static import of session/loader/* to the loader's index module, shared
+    // by boot.ts: a name only in the module itself would be undefined in the bundle
+    const root = resolve(fileURLToPath(new URL('../../../../', import.meta.url)));
+    const index = Object.keys(await import('../../../../session/loader/index.js'));
+    const missing: string[] = [];
+    const skipped = new Set(['node_modules', 'test', 'bench', 'docs', join('session', 'loader')]);
+    const walk = (dir: string): string[] =>
+      readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => {
+        const rel = join(dir, e.name);
+        if (e.isDirectory()) return e.name.startsWith('.') || skipped.has(rel) ? [] : walk(rel);
+        return e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [rel] : [];
+      });
+    const files = walk('');
+    assert.ok(files.length > 100, `${files.length} package files`);
+    for (const rel of files) {
+      const text = readFileSync(join(root, rel), 'utf8');
+      for (const m of text.matchAll(/^import\s+(?!type\b)\{([^}]*)\}\s+from\s+'([^']*\/loader\/[\w-]+\.js)'/gm)) {
+        for (const part of m[1]!.split(',')) {
+          const name = part.trim().split(/\s+as\s+/)[0]!;
+          if (!name || name.startsWith('type ')) continue;
+          if (!index.includes(name)) missing.push(`${rel}: ${name} from ${m[2]}`);
+        }
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+
   it("compiled with the V8 code cache, the bundle's import() still works (V8 drops node's hook there)", () => {
     writeDevices(fx);
     const here = (rel: string) => pathToFileURL(join(process.cwd(), rel)).href;
