@@ -49,17 +49,18 @@ export async function boot(argv: string[], paths: BootPaths): Promise<void> {
   if (!process.env.CONCERT_NO_CODE_CACHE) installCodeCache(join(paths.cacheDir, 'v8'));
   setActiveLoader(loader);
   shareLoaderModule();
+  await runMain(loader, argv).catch(explainBrokenPackage);
+}
+
+/** Runs session/cli/main.ts from the cache, with worker modules mapped as session files are. */
+async function runMain(loader: Loader, argv: string[]): Promise<void> {
   // Worker modules beside session files (streaming steps) are transpiled as session files are.
-  const worker = (await loader
-    .importPackage('core/worker.ts')
-    .catch(explainBrokenPackage)) as typeof import('../../core/worker.js');
+  const worker = (await loader.importPackage('core/worker.ts')) as typeof import('../../core/worker.js');
   worker.setWorkerModuleMapper((url) =>
     url.startsWith('file:') && url.endsWith('.ts') ? loader.sessions.urlOf(fileURLToPath(url)) : url,
   );
-  const { main } = (await loader.importPackage('session/cli/main.ts').catch(explainBrokenPackage)) as {
-    main(argv: string[]): Promise<void>;
-  };
-  await main(argv).catch(explainBrokenPackage);
+  const { main } = (await loader.importPackage('session/cli/main.ts')) as { main(argv: string[]): Promise<void> };
+  await main(argv);
 }
 
 /**

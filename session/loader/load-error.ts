@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { brokenModuleMessage } from './transform.js';
 
 function position(source: string, index: number): { line: number; column: number } {
   const before = source.slice(0, index).split('\n');
@@ -23,17 +24,12 @@ export function brokenImportCause(error: unknown): string | undefined {
   const requested = /The requested module '([^']+)' does not provide an export named/.exec(error.message);
   const importer = /^(file:\/\/[^\n]+?):\d+\n/.exec(String(error.stack ?? ''));
   if (!requested || !importer) return undefined;
-  let text: string;
   try {
     const target = new URL(requested[1]!, importer[1]);
-    if (target.protocol !== 'file:') return undefined;
-    text = readFileSync(fileURLToPath(target), 'utf8');
+    return target.protocol === 'file:' ? brokenModuleMessage(readFileSync(fileURLToPath(target), 'utf8')) : undefined;
   } catch {
     return undefined;
   }
-  // what the package cache writes for a file esbuild could not transpile (package-cache.ts)
-  const thrown = /^throw new SyntaxError\(("(?:[^"\\]|\\.)*")\);/.exec(text);
-  return thrown ? (JSON.parse(thrown[1]!) as string) : undefined;
 }
 
 /**

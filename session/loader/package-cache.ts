@@ -33,7 +33,7 @@ import {
   startMembers,
   type StartBundleInput,
 } from './start-bundle.js';
-import { esbuildOptions, finishModule, transpileError } from './transform.js';
+import { brokenModule, esbuildOptions, finishModule, transpileError } from './transform.js';
 
 /** Bump when the cached output changes shape (a new transpiler, new options): everything is redone. */
 export const CACHE_VERSION = 10;
@@ -360,10 +360,7 @@ export class PackageCache {
         } catch (error) {
           // Loading it throws the same error, naming the file and line.
           const e = transpileError(error, file);
-          outputs.set(
-            this.#outPath(rel),
-            `throw new SyntaxError(${JSON.stringify(e instanceof Error ? e.message : String(e))});\n`,
-          );
+          outputs.set(this.#outPath(rel), brokenModule(e instanceof Error ? e.message : String(e)));
         }
       }
     }

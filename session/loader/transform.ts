@@ -40,8 +40,17 @@ export const META_NAMES = {
 const metaDefine = Object.fromEntries(
   Object.entries(META_NAMES).map(([property, name]) => [`import.meta.${property}`, name]),
 );
+const metaPattern = (name: string) => new RegExp(`\\b${name}\\b`, 'g');
+const META_PATTERNS = {
+  url: metaPattern(META_NAMES.url),
+  filename: metaPattern(META_NAMES.filename),
+  dirname: metaPattern(META_NAMES.dirname),
+};
 
-/** The esbuild options for one kind of source (bin/concert repeats the package kind's for the loader). */
+/**
+ * The esbuild options for one kind of source. bin/concert repeats the package kind's for the
+ * loader it runs first, without `define`: that copy keeps `import.meta` as it is.
+ */
 export function esbuildOptions(kind: SourceKind): CommonOptions {
   return {
     format: 'esm',
@@ -79,9 +88,9 @@ export function importSpecifiers(js: string): string[] {
  */
 export function finishModule(js: string, file: string, rewrite?: Rewrite): string {
   let out = js
-    .replace(new RegExp(`\\b${META_NAMES.url}\\b`, 'g'), JSON.stringify(pathToFileURL(file).href))
-    .replace(new RegExp(`\\b${META_NAMES.filename}\\b`, 'g'), JSON.stringify(file))
-    .replace(new RegExp(`\\b${META_NAMES.dirname}\\b`, 'g'), JSON.stringify(dirname(file)));
+    .replace(META_PATTERNS.url, JSON.stringify(pathToFileURL(file).href))
+    .replace(META_PATTERNS.filename, JSON.stringify(file))
+    .replace(META_PATTERNS.dirname, JSON.stringify(dirname(file)));
   if (rewrite)
     out = out.replace(specifierPattern, (whole, lead: string, quote: string, specifier: string) => {
       const to = rewrite(specifier);
@@ -99,6 +108,20 @@ export class TranspileError extends SyntaxError {
   ) {
     super(message);
   }
+}
+
+/**
+ * What the cache holds for a file that does not transpile: a module that throws its error
+ * (`file:line:column: message`) when it runs.
+ */
+export function brokenModule(message: string): string {
+  return `throw new SyntaxError(${JSON.stringify(message)});\n`;
+}
+
+/** The message of a module {@link brokenModule} wrote, or undefined for any other module text. */
+export function brokenModuleMessage(text: string): string | undefined {
+  const thrown = /^throw new SyntaxError\(("(?:[^"\\]|\\.)*")\);\n/.exec(text);
+  return thrown ? (JSON.parse(thrown[1]!) as string) : undefined;
 }
 
 /** esbuild's failure as a {@link TranspileError} naming `file`. */

@@ -46,9 +46,13 @@ const op = {
   narrowI16U: simd(0x66),
   i32Add: [0x6a],
   i32Shl: [0x74],
-  i32LtS: 0x48,
-  i32GtS: 0x4a,
-  i32Store: [0x36, 0x02, 0x00],
+  i32LtS: [0x48],
+  i32GtS: [0x4a],
+  select: [0x1b],
+  /** `i32.load16_u` (2-byte aligned) at `offset` past the address on the stack. */
+  load16: (offset: number) => [0x2f, 0x01, offset],
+  /** `i32.store` (4-byte aligned) at `offset` past the address on the stack. */
+  store32: (offset: number) => [0x36, 0x02, offset],
   i32LtU: [0x49],
   i32GeU: [0x4f],
   brIf: (depth: number) => [0x0d, depth],
@@ -209,14 +213,14 @@ function map2(): WasmFunction {
 function sample2(): WasmFunction {
   const [src, w, oh, ow, step, out, stats] = [0, 1, 2, 3, 4, 5, 6];
   const [y, at, end, below, jump, rowStart, rowBytes, v, low, high] = [7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
-  const load16 = (offset: number) => [0x2f, 0x01, offset];
-  const pick = (cmp: number, into: number) => [
+  // `into = v cmp into ? v : into`
+  const pick = (cmp: number[], into: number) => [
     ...get(v),
     ...get(into),
     ...get(v),
     ...get(into),
-    cmp,
-    0x1b,
+    ...cmp,
+    ...op.select,
     ...set(into),
   ];
   return {
@@ -236,10 +240,10 @@ function sample2(): WasmFunction {
       ...op.block,
       ...op.loop,
       ...[...get(at), ...get(end), ...op.i32GeU, ...op.brIf(1)],
-      ...[...get(at), ...load16(0), ...get(at), ...load16(2), ...op.i32Add],
-      ...[...get(at), ...get(below), ...op.i32Add, ...tee(v), ...load16(0), ...op.i32Add],
-      ...[...get(v), ...load16(2), ...op.i32Add, ...set(v)],
-      ...[...get(out), ...get(v), ...op.i32Store, ...advance(out, 4)],
+      ...[...get(at), ...op.load16(0), ...get(at), ...op.load16(2), ...op.i32Add],
+      ...[...get(at), ...get(below), ...op.i32Add, ...tee(v), ...op.load16(0), ...op.i32Add],
+      ...[...get(v), ...op.load16(2), ...op.i32Add, ...set(v)],
+      ...[...get(out), ...get(v), ...op.store32(0), ...advance(out, 4)],
       ...pick(op.i32LtS, low),
       ...pick(op.i32GtS, high),
       ...[...get(at), ...get(jump), ...op.i32Add, ...set(at)],
@@ -251,8 +255,8 @@ function sample2(): WasmFunction {
       ...op.br(0),
       ...op.end,
       ...op.end,
-      ...[...get(stats), ...get(low), ...op.i32Store],
-      ...[...get(stats), ...get(high), 0x36, 0x02, 0x04],
+      ...[...get(stats), ...get(low), ...op.store32(0)],
+      ...[...get(stats), ...get(high), ...op.store32(4)],
     ],
   };
 }

@@ -322,6 +322,10 @@ export class ViewerServer {
     c.inflight[panel] = { timestamp: image.timestamp, sentAt };
     c.nextAt[panel] = performance.now() + 1000 / this.#options.maxFps;
     slot.writing++;
+    const written = () => {
+      slot.writing--;
+      this.#release(slot);
+    };
     const head = headBytes(header);
     const body = encoded.body;
     const room = body.buffer;
@@ -332,16 +336,12 @@ export class ViewerServer {
       this.#headsInFlight.add(room);
       c.ws.send(message, { binary: true }, () => {
         this.#headsInFlight.delete(room);
-        slot.writing--;
-        this.#release(slot);
+        written();
       });
     } else {
       // (its head room is in use by a send to another page) two fragments of one binary message
       c.ws.send(head, { binary: true, fin: false });
-      c.ws.send(body, { binary: true, fin: true }, () => {
-        slot.writing--;
-        this.#release(slot);
-      });
+      c.ws.send(body, { binary: true, fin: true }, written);
     }
     this.#counts.sent++;
     this.#counts.sendMs += threadCpuMs() - cpu0;
