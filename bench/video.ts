@@ -345,7 +345,10 @@ async function replaySection(log: string): Promise<void> {
     () => replayRate(log),
     () => rawReadRate(log),
   );
-  console.log(`replay: paired ratios ${run.ratios} (${load()})`);
+  const rates = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(' ');
+  console.log(
+    `replay: ${rates(run.ours)} / raw ${rates(run.reference)} frames/s; paired ratios ${run.ratios} (${load()})`,
+  );
   // Not a row: the same reads ReplayCamera makes (spans of consecutive records), for the record.
   const spans = await paired(
     () => replayRate(log),

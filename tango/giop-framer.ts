@@ -6,6 +6,7 @@
  * Node's buffer pool instead of an allocation each.
  * @module
  */
+import { keepFreedMemory } from '../core/reclaim.js';
 import { FLAG_LITTLE_ENDIAN, FLAG_MORE_FRAGMENTS, HEADER_SIZE, MsgType, isGiop } from './giop-messages.js';
 
 /** Largest GIOP message accepted (bytes, fragments included); larger sizes are treated as garbage. */
@@ -42,28 +43,6 @@ function allocate(n: number): Uint8Array {
 
 /** Allocations from which glibc's malloc would use mmap (its default M_MMAP_THRESHOLD). */
 const LARGE_ALLOCATION = 128 * 1024;
-/** Just below glibc's largest dynamic mmap threshold (DEFAULT_MMAP_THRESHOLD_MAX, 32 MiB on 64-bit). */
-const GLIBC_THRESHOLD_PROBE = 31 * 1024 * 1024;
-let heapTuned = false;
-
-/**
- * Lets glibc keep freed message buffers for reuse. Every large message needs fresh memory (its
- * values are handed out as views, so a buffer is never reused while JavaScript may hold it), and
- * by default glibc returns freed memory to the kernel as soon as 2 × its mmap threshold is free,
- * so each new 0.5 MB image buffer page-faults its pages in again (measured: ~90 faults and
- * ~450 µs of kernel time per 504 KB read, against ~1 fault with the memory kept). glibc raises
- * both thresholds when a chunk larger than the current mmap threshold is freed (its documented
- * dynamic threshold): one 31 MiB buffer, dropped at once and freed by the next garbage
- * collection, makes it keep up to 62 MiB of freed memory, once per process. Not glibc: nothing
- * happens.
- */
-function keepFreedMemory(): void {
-  if (heapTuned) return;
-  heapTuned = true;
-  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
-  if (!header?.glibcVersionRuntime) return;
-  Buffer.allocUnsafeSlow(GLIBC_THRESHOLD_PROBE).fill(0, 0, 1);
-}
 
 /** A message being received: its buffer, the bytes filled and the size it will have. */
 interface Target {

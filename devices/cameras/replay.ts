@@ -6,7 +6,15 @@
  * `import { ReplayCamera } from 'concert/devices/cameras/replay'`.
  * @module
  */
-import { OptionError, ParameterError, sleep, z, type Frame, type FrameMetadata } from '../../core/index.js';
+import {
+  OptionError,
+  ParameterError,
+  reclaimAfter,
+  sleep,
+  z,
+  type Frame,
+  type FrameMetadata,
+} from '../../core/index.js';
 import { LogReader, type IndexEntry, type LogRecord, type StorageError } from '../../walkers/formats/index.js';
 import { SIMULATED_CAMERA_OPTIONS, SimulatedCamera } from './simulated.js';
 import { cropToRoi } from './timing.js';
@@ -200,6 +208,8 @@ export class ReplayCamera extends SimulatedCamera {
       bytes += entry.length;
       end++;
     }
+    // Free the spans consumers dropped while their memory is warm (core/reclaim.ts).
+    reclaimAfter(bytes);
     const records = this.#reader!.readSpan(frames.slice(first, end));
     records.catch(() => undefined); // a failure surfaces when one of its frames is grabbed
     return { first, count: end - first, records };

@@ -10,7 +10,7 @@ import type { CurveOptions } from './curve.js';
 import { TransportError } from './errors.js';
 import { isTcp, place, race, type Placement } from './internal.js';
 import { decodeMessage, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HEADER_BYTES, type EndHeader } from './wire-format.js';
-import { errorMessage } from '../../core/index.js';
+import { errorMessage, reclaimAfter } from '../../core/index.js';
 import { reportStray } from './strays.js';
 
 /** `'pull'`: every frame in order, with backpressure; `'sub'`: only the latest frame. */
@@ -112,6 +112,8 @@ export class ZmqReceiver {
   #streaming = false;
   #arrivals = 0;
   #handedOut = 0;
+  /** Payload bytes of the last message, counted for core/reclaim once it is handed on (before the next receive). */
+  #lastPayloadBytes = 0;
 
   private constructor(
     socket: Pull | Subscriber,
@@ -247,8 +249,11 @@ export class ZmqReceiver {
         continue;
       }
       let parts: Buffer[];
+      // Free the frames consumers dropped while their memory is warm (core/reclaim.ts).
+      reclaimAfter(this.#lastPayloadBytes);
       try {
         parts = await this.#socket.receive();
+        this.#lastPayloadBytes = parts[1]?.length ?? 0;
       } catch (error) {
         if (!this.#closed)
           this.#failure = new TransportError(

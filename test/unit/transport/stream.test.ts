@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { DTYPES, type Frame } from '../../../core/frame.js';
 import { OptionError } from '../../../core/errors.js';
+import { RECLAIM_BYTES, reclaimRuns } from '../../../core/index.js';
 import { tcpEndpoint, TransportError, uniqueIpcEndpoint, ZmqReceiver, ZmqSender } from '../../../transport/index.js';
 import { Closer, rejection, sleep, testFrame } from './helpers.js';
 
@@ -164,6 +165,31 @@ describe('transport/zmq sender and receiver', () => {
     );
     // HWMs 2 + 2, one decoded frame, kernel buffers (a few 64 KiB frames): far below n
     assert.ok(maxInFlight <= 24, `in flight at most ${maxInFlight} frames`);
+  });
+
+  it('frees dropped frames as it receives (core/reclaim) and leaves the frames a consumer keeps intact', async () => {
+    const { sender, receiver } = await pushPull();
+    const n = 24; // 1 MiB each: three collections' worth
+    const sending = (async () => {
+      for (let i = 0; i < n; i++) await sender.send(testFrame('uint16', 512, 1024, i));
+      await sender.end();
+    })();
+    const before = reclaimRuns();
+    const kept: Frame[] = [];
+    for await (const frame of receiver.stream({ idleTimeoutMs: 5000 }))
+      if (frame.metadata.frameNumber % 3 === 0) kept.push(frame);
+    await sending;
+    assert.ok(reclaimRuns() - before >= Math.floor((n - 1) / (RECLAIM_BYTES >> 20)), `${reclaimRuns() - before} runs`);
+    for (const frame of kept) {
+      const expected = testFrame('uint16', 512, 1024, frame.metadata.frameNumber).data;
+      assert.ok(
+        Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength).equals(
+          Buffer.from(expected.buffer),
+        ),
+        `frame ${frame.metadata.frameNumber} intact`,
+      );
+    }
+    assert.equal(kept.length, n / 3);
   });
 
   it('a push send with no consumer fails with a TransportError naming the endpoint', async () => {

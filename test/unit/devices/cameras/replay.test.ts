@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnServer } from '../../../../addons/remote/spawn.js';
-import { makeFrame, ParameterError, sleep, type Frame } from '../../../../core/index.js';
+import { makeFrame, ParameterError, reclaimRuns, sleep, type Frame } from '../../../../core/index.js';
 import { Camera as RemoteCamera } from '../../../../devices/cameras/remote.js';
 import { ReplayCamera } from '../../../../devices/cameras/replay.js';
 import { LogWriter } from '../../../../recording/index.js';
@@ -148,6 +148,37 @@ describe('devices/cameras/replay', function () {
       want,
     );
     for (const [k, f] of kept.entries()) assert.ok(bytes(f).equals(bytes(frames[want[k]!]!)), `frame ${k}`);
+  });
+
+  it('frees the spans of dropped frames as it plays (core/reclaim); kept frames of large spans stay intact', async () => {
+    // 24 frames of 1 MiB: spans of 8, three young-generation collections per pass
+    const path = join(root, 'large.clog');
+    const log = await LogWriter.create(path, { source: { kind: 'acquisition', description: 'test' }, overwrite: true });
+    const frames: Frame[] = [];
+    for (let i = 0; i < 24; i++) {
+      const f = makeFrame(
+        Uint16Array.from({ length: 512 * 1024 }, (_, k) => (i * 7 + k) % 65536),
+        [512, 1024],
+        {
+          frameNumber: i,
+        },
+      );
+      frames.push(f);
+      await log.writeFrame(f);
+    }
+    await log.close();
+    const camera = await ReplayCamera.create({ file: path, timing: 'fast', loop: true });
+    const before = reclaimRuns();
+    const kept: Frame[] = [];
+    for await (const f of camera.stream({ count: 48 })) if ((f.metadata.replayIndex as number) % 5 === 0) kept.push(f);
+    await camera.disconnect();
+    assert.ok(reclaimRuns() - before >= 4, `${reclaimRuns() - before} collections`);
+    assert.equal(kept.length, 10);
+    for (const f of kept)
+      assert.ok(
+        bytes(f).equals(bytes(frames[f.metadata.replayIndex as number]!)),
+        `frame ${String(f.metadata.replayIndex)}`,
+      );
   });
 
   it('a damaged record fails the grab of that frame; the frames read with it in its span play', async () => {
