@@ -5,10 +5,12 @@
  * its heap, and V8 frees them only when it collects the small object that owns them. With a
  * consumer that drops each frame at once, that happens when 64 MiB of such buffers have piled up
  * and V8 starts a full collection. Every new frame then lands in memory that is cold in the
- * caches, often freshly faulted in. A young-generation collection (a scavenge, ~0.1 ms) after every
- * few MiB frees the dropped buffers while malloc can hand the same, still cached memory to the
- * next frame: the receive rate of 8 MiB frames rose by half, of 0.5 MiB frames by 40 % (measured
- * in bench/transport.ts, docs/transport.md). A frame still referenced is not touched.
+ * caches, often freshly faulted in. A young-generation collection (a scavenge, 0.1–0.5 ms) after
+ * every 8 MiB frees the dropped buffers while malloc can hand the same, still cached memory to the
+ * next frame: a ZeroMQ receiver of 0.5 MiB frames in a process with the session's modules about
+ * doubled its rate, ReplayCamera's fast replay too; 8 MiB frames gain only in a process with a
+ * small heap (bench/transport.ts, bench/video.ts; docs/transport.md). A frame still referenced
+ * is not touched. Not used for Tango replies, where it cost more than it saved.
  * @module
  */
 import { setFlagsFromString } from 'node:v8';
