@@ -323,7 +323,14 @@ class FileStream {
         const due = t >= this.#nextDue ? [...this.#waiting].filter(([, p]) => p.checkAt <= t) : [];
         if (due.length > 0) this.#nextDue = Infinity;
         for (const [name] of due) this.#waiting.delete(name);
-        await Promise.all([...fresh, ...due].map(([name, p]) => this.#look(name, p)));
+        // Queued in the order looked at (discovery order: natural order within a listing), not
+        // in the order the stats happen to complete.
+        const looked = await Promise.all([...fresh, ...due].map(([name, p]) => this.#look(name, p)));
+        const complete = looked.filter((file) => file !== undefined);
+        if (complete.length > 0) {
+          this.#ready.push(...complete);
+          this.#poke();
+        }
         if (due.length > 0) for (const p of this.#waiting.values()) this.#nextDue = Math.min(this.#nextDue, p.checkAt);
       } while (this.#again);
     } finally {
@@ -332,8 +339,8 @@ class FileStream {
     this.#schedule();
   }
 
-  /** Stats one file: gone, still changing (it waits), or complete (it is queued). */
-  async #look(name: string, p: Pending): Promise<void> {
+  /** Stats one file: gone, still changing (it waits), or complete (returned, to be queued). */
+  async #look(name: string, p: Pending): Promise<WatchedFile | undefined> {
     const timeout = this.owner.fileTimeoutMs;
     let s;
     try {
@@ -341,9 +348,9 @@ class FileStream {
     } catch {
       // Deleted (or renamed away) before it was complete: forget it; a new file of that name is new.
       this.#known.delete(name);
-      return;
+      return undefined;
     }
-    if (!s.isFile()) return;
+    if (!s.isFile()) return undefined;
     const t = performance.now();
     if (s.size !== p.size || s.mtimeMs !== p.mtimeMs) {
       p.size = s.size;
@@ -352,21 +359,19 @@ class FileStream {
     }
     // Complete once unchanged for the timeout, by our own watch or by its modification time.
     const quietFor = Math.max(t - p.stableSince, Date.now() - s.mtimeMs);
-    if (quietFor >= timeout) {
-      this.#ready.push({
+    if (quietFor >= timeout)
+      return {
         path: join(this.owner.directory, name),
         name,
         size: s.size,
         mtimeMs: s.mtimeMs,
         foundAt: p.foundAt,
         readyAt: now(),
-      });
-      this.#poke();
-    } else {
-      p.checkAt = t + (timeout - quietFor);
-      this.#waiting.set(name, p);
-      this.#nextDue = Math.min(this.#nextDue, p.checkAt);
-    }
+      };
+    p.checkAt = t + (timeout - quietFor);
+    this.#waiting.set(name, p);
+    this.#nextDue = Math.min(this.#nextDue, p.checkAt);
+    return undefined;
   }
 
   /** Wakes {@link check} when the first waiting file is due. */

@@ -90,6 +90,25 @@ describe('streaming/directory-watcher', function () {
     }
   });
 
+  it('takes many files already there in natural name order, whatever order their stats complete in', async () => {
+    const n = 300;
+    const numbers = Array.from({ length: n }, (_, i) => i + 1).sort((a, b) => ((a * 7919) % n) - ((b * 7919) % n));
+    for (const k of numbers) writeFileSync(join(tmp.path, `frame_${k}.tif`), 'x'.repeat(k));
+    const watcher = await DirectoryWatcher.create({
+      directory: tmp.path,
+      pattern: 'frame_*.tif',
+      existing: true,
+      fileTimeoutMs: 0,
+    });
+    const c = collect(watcher);
+    await waitFor(c.got, n);
+    await c.stop();
+    assert.deepEqual(
+      c.got.map((f) => f.name),
+      Array.from({ length: n }, (_, i) => `frame_${i + 1}.tif`),
+    );
+  });
+
   it('takes the files already there first, in natural name order, when asked', async () => {
     for (const n of [10, 2, 1]) writeFileSync(join(tmp.path, `frame_${n}.tif`), 'x');
     const watcher = await DirectoryWatcher.create({
