@@ -90,17 +90,15 @@ describe('streaming/directory-watcher', function () {
     }
   });
 
+  /** A watcher of frame_*.tif that takes the files already there, each as soon as it is seen. */
+  const watchExisting = () =>
+    DirectoryWatcher.create({ directory: tmp.path, pattern: 'frame_*.tif', existing: true, fileTimeoutMs: 0 });
+
   it('takes many files already there in natural name order, whatever order their stats complete in', async () => {
     const n = 300;
     const numbers = Array.from({ length: n }, (_, i) => i + 1).sort((a, b) => ((a * 7919) % n) - ((b * 7919) % n));
     for (const k of numbers) writeFileSync(join(tmp.path, `frame_${k}.tif`), 'x'.repeat(k));
-    const watcher = await DirectoryWatcher.create({
-      directory: tmp.path,
-      pattern: 'frame_*.tif',
-      existing: true,
-      fileTimeoutMs: 0,
-    });
-    const c = collect(watcher);
+    const c = collect(await watchExisting());
     await waitFor(c.got, n);
     await c.stop();
     assert.deepEqual(
@@ -111,13 +109,7 @@ describe('streaming/directory-watcher', function () {
 
   it('takes the files already there first, in natural name order, when asked', async () => {
     for (const n of [10, 2, 1]) writeFileSync(join(tmp.path, `frame_${n}.tif`), 'x');
-    const watcher = await DirectoryWatcher.create({
-      directory: tmp.path,
-      pattern: 'frame_*.tif',
-      existing: true,
-      fileTimeoutMs: 0,
-    });
-    const c = collect(watcher);
+    const c = collect(await watchExisting());
     await waitFor(c.got, 3);
     writeFileSync(join(tmp.path, 'frame_11.tif'), 'x');
     await waitFor(c.got, 4);
