@@ -22,5 +22,4 @@ export * from './frame.js';
 export * from './producer.js';
 export * from './progress.js';
 export { threadCpuMs, threadCpuIsPerThread } from './thread-cpu.js';
-export { keepFreedMemory, reclaimAfter, reclaimRuns, RECLAIM_BYTES } from './reclaim.js';
 export * from './process.js';

@@ -12,6 +12,7 @@
  * small heap (bench/transport.ts, bench/video.ts; docs/transport.md). A frame still referenced
  * is not touched. Not used for Tango replies, where it cost more than it saved.
  * @module
+ * @internal
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';

@@ -6,15 +6,8 @@
  * `import { ReplayCamera } from 'concert/devices/cameras/replay'`.
  * @module
  */
-import {
-  OptionError,
-  ParameterError,
-  reclaimAfter,
-  sleep,
-  z,
-  type Frame,
-  type FrameMetadata,
-} from '../../core/index.js';
+import { OptionError, ParameterError, sleep, z, type Frame, type FrameMetadata } from '../../core/index.js';
+import { reclaimAfter } from '../../core/reclaim.js';
 import { LogReader, type IndexEntry, type LogRecord, type StorageError } from '../../walkers/formats/index.js';
 import { SIMULATED_CAMERA_OPTIONS, SimulatedCamera } from './simulated.js';
 import { cropToRoi } from './timing.js';

@@ -10,7 +10,8 @@ import type { CurveOptions } from './curve.js';
 import { TransportError } from './errors.js';
 import { isTcp, place, race, type Placement } from './internal.js';
 import { decodeMessage, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HEADER_BYTES, type EndHeader } from './wire-format.js';
-import { errorMessage, reclaimAfter } from '../../core/index.js';
+import { errorMessage } from '../../core/index.js';
+import { reclaimAfter } from '../../core/reclaim.js';
 import { reportStray } from './strays.js';
 
 /** `'pull'`: every frame in order, with backpressure; `'sub'`: only the latest frame. */

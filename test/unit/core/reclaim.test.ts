@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { runInNewContext } from 'node:vm';
-import { RECLAIM_BYTES, reclaimAfter, reclaimRuns } from '../../../core/index.js';
+import { RECLAIM_BYTES, reclaimAfter, reclaimRuns } from '../../../core/reclaim.js';
 
 /** Bytes of ArrayBuffer memory in this process (what the buffers of frames take). */
 const arrayBufferBytes = (): number => process.memoryUsage().arrayBuffers;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { DTYPES, type Frame } from '../../../core/frame.js';
 import { OptionError } from '../../../core/errors.js';
-import { RECLAIM_BYTES, reclaimRuns } from '../../../core/index.js';
+import { RECLAIM_BYTES, reclaimRuns } from '../../../core/reclaim.js';
 import { tcpEndpoint, TransportError, uniqueIpcEndpoint, ZmqReceiver, ZmqSender } from '../../../transport/index.js';
 import { Closer, rejection, sleep, testFrame } from './helpers.js';
 
