@@ -81,10 +81,14 @@ export class StreamReception {
     }
   }
 
-  /** `connect_endpoint`: connects the data socket to the endpoint set before. */
+  /**
+   * `connect_endpoint`: connects the data socket to the endpoint set before, and keeps the
+   * connection it has. (Replacing it would lose the frames a sender already put into the old
+   * one: clients call this before every stream, and the camera may start sending at once.)
+   */
   async connect(): Promise<void> {
     if (!this.#endpoint) throw new DevFailed('Concert_NoEndpoint', 'Endpoint not set');
-    if (this.#task) return; // already receiving the stream that runs
+    if (this.#task || this.#receiver) return; // connected (maybe receiving the stream that runs)
     await this.#connect(this.#endpoint);
   }
 
@@ -145,11 +149,11 @@ export class StreamReception {
       const cancelled = isAbortError(e) || controller.signal.aborted;
       this.#state = cancelled ? 'cancelled' : 'failed';
       this.log[cancelled ? 'info' : 'error'](`${device.name}: stream '${name}' ${this.#state}: ${errorMessage(e)}`);
-      if (cancelled) {
-        // A new connection drops what is left of the cancelled stream, so the next one starts clean.
-        if (this.#endpoint && this.#receiver === receiver) await this.#connect(this.#endpoint).catch(() => undefined);
+      // A new connection drops what is left of the stream that did not reach its end (frames
+      // already received), so the next one starts clean.
+      if (this.#endpoint && this.#receiver === receiver) await this.#connect(this.#endpoint).catch(() => undefined);
+      if (cancelled)
         throw new DevFailed('Concert_Cancelled', `stream '${name}' was cancelled after ${this.#frames} frames`);
-      }
       throw new DevFailed(
         'Concert_StreamFailed',
         `stream '${name}' failed after ${this.#frames} frames: ${errorMessage(e)}`,

@@ -160,6 +160,30 @@ describe('concert tango walker|benchmarker|reco (our client, PyTango)', function
     assert.equal((await device.readAttribute('stream_state')).value, 'failed');
   });
 
+  it('connect_endpoint before every stream, as the addons call it, keeps the connection: no frame of the next stream is lost', async () => {
+    const { device, sender } = await serve('benchmarker');
+    for (let run = 0; run < 25; run++) {
+      await device.command('connect_endpoint', undefined, TangoType.DevVoid);
+      const timed = device.command('start_timer', `run${run}`, TangoType.DevString, { timeoutMs: 60_000 });
+      await send(sender, 3); // at once, as a camera acquires right after its consumers are prepared
+      await timed;
+      assert.equal((await device.readAttribute('stream_frames')).value, 3n, `run ${run}`);
+    }
+  });
+
+  it('after a stream that failed, the next stream gets only its own frames', async () => {
+    const { device, sender } = await serve('benchmarker', { idleTimeoutMs: 400 });
+    const failed = device.command('start_timer', 'radios', TangoType.DevString, { timeoutMs: 60_000 });
+    await sender.send(makeFrame(new Uint16Array(4), [2, 2]));
+    await assert.rejects(failed, /Concert_StreamFailed/);
+    await device.command('connect_endpoint', undefined, TangoType.DevVoid);
+    const timed = device.command('start_timer', 'flats', TangoType.DevString, { timeoutMs: 60_000 });
+    await send(sender, 2);
+    await timed;
+    assert.equal((await device.readAttribute('stream_frames')).value, 2n);
+    assert.equal((await device.readAttribute('stream_state')).value, 'done');
+  });
+
   it('--allow-address: event subscribers from other addresses are refused by the ZAP handler and logged', async () => {
     const refused = /refused a client at 127\.0\.0\.1: its address is not among the allowed ones \(10\.11\.12\.13\)/;
     const lines = await captureLog(async (seen) => {
